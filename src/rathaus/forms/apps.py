@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class FormsConfig(AppConfig):
+    name = "rathaus.forms"
+    label = "forms"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class PortalConfig(AppConfig):
+    name = "rathaus.portal"
+    label = "portal"
+    default_auto_field = "django.db.models.BigAutoField"
