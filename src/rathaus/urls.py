@@ -1,6 +1,5 @@
 """Top-level URLs. The German paths are stable (DESIGN.md): links in e-mails and QR codes use them."""
 
-from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
@@ -10,6 +9,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/", include("rathaus.api.urls")),
     path("admin/", admin.site.urls),
+    path("konto/", include("rathaus.portal.account_urls")),
     path("konto/", include("allauth.urls")),
+    path("leistungen/", include("rathaus.portal.catalog_urls")),
     path("", include("rathaus.portal.urls")),
 ]
