@@ -48,8 +48,10 @@ def _local_secret_key() -> str:
 
 
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = _required("SECRET_KEY") if PRODUCTION else env.str("SECRET_KEY", default="") or (
-    _local_secret_key()
+SECRET_KEY = (
+    _required("SECRET_KEY")
+    if PRODUCTION
+    else env.str("SECRET_KEY", default="") or (_local_secret_key())
 )
 ALLOWED_HOSTS = (
     env.list("ALLOWED_HOSTS", default=[])
@@ -61,7 +63,9 @@ if PRODUCTION and not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="" if PRODUCTION else "http://localhost:8000")
 if PRODUCTION and not SITE_URL:
-    raise ImproperlyConfigured("SITE_URL is required in production, e.g. https://portal.example.de.")
+    raise ImproperlyConfigured(
+        "SITE_URL is required in production, e.g. https://portal.example.de."
+    )
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -187,7 +191,9 @@ STATIC_ROOT = VAR_DIR / "static"
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media/"
 STORAGES = {
-    "default": {"BACKEND": env.str("STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage")},
+    "default": {
+        "BACKEND": env.str("STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage")
+    },
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if RATHAUS_ENV != "test"

@@ -38,7 +38,10 @@ class Municipality(models.Model):
     name = models.CharField(_("name"), max_length=120)
     slug = models.SlugField(_("slug"), unique=True)
     ags = models.CharField(
-        _("AGS"), max_length=8, unique=True, validators=[ags_validator],
+        _("AGS"),
+        max_length=8,
+        unique=True,
+        validators=[ags_validator],
         help_text=_("Amtlicher Gemeindeschlüssel, 8 digits"),
     )
     state = models.CharField(_("federal state"), max_length=2, choices=State.choices)
@@ -71,7 +74,9 @@ class Authority(models.Model):
         OTHER = "sonstige", _("Other")
 
     municipality = models.ForeignKey(
-        Municipality, on_delete=models.PROTECT, related_name="authorities",
+        Municipality,
+        on_delete=models.PROTECT,
+        related_name="authorities",
         verbose_name=_("municipality"),
     )
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
@@ -127,8 +132,12 @@ class AuditEvent(models.Model):
 
     at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+", verbose_name=_("actor"),
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("actor"),
     )
     actor_label = models.CharField(_("actor"), max_length=254, blank=True)
     action = models.CharField(_("action"), max_length=80)
@@ -137,7 +146,11 @@ class AuditEvent(models.Model):
     before = models.JSONField(_("before"), null=True, blank=True)
     after = models.JSONField(_("after"), null=True, blank=True)
     municipality = models.ForeignKey(
-        Municipality, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        Municipality,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         verbose_name=_("municipality"),
     )
 
