@@ -71,6 +71,9 @@ class Authority(models.Model):
         TRADE = "gewerbeamt", _("Trade office (Gewerbeamt)")
         HOUSING = "wohnungsamt", _("Housing office (Wohnungsamt)")
         RESCUE = "rettungsdienst", _("Emergency medical service (Rettungsdienst)")
+        NATURALISATION = "einbuergerung", _("Naturalisation authority (Einbürgerungsbehörde)")
+        STUDENT_FINANCE = "bafoeg", _("Student finance office (Amt für Ausbildungsförderung)")
+        VOLUNTEERING = "ehrenamt", _("Volunteering office (Ehrenamtsbüro)")
         OTHER = "sonstige", _("Other")
 
     municipality = models.ForeignKey(
@@ -85,6 +88,7 @@ class Authority(models.Model):
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
     opening_hours = models.TextField(_("opening hours"), blank=True)
+    website = models.URLField(_("website"), blank=True)
 
     class Meta:
         verbose_name = _("authority")

@@ -1,0 +1,116 @@
+"""Forms of the account pages: profile and account deletion."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from rathaus.accounts.models import Profile
+
+#: Oldest birth year we accept as plausible (nobody alive was born earlier).
+EARLIEST_BIRTH_YEAR = 1900
+ADDRESS_FIELDS = ("street", "house_number", "postal_code", "place")
+
+
+class ProfileForm(forms.ModelForm[Profile]):
+    """Name, date of birth and address ("Anschrift Inland") for prefilling applications."""
+
+    birth_date = forms.DateField(
+        label=_("date of birth"),
+        required=False,
+        input_formats=["%Y-%m-%d", "%d.%m.%Y"],
+        widget=forms.DateInput(
+            attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"
+        ),
+        error_messages={"invalid": _("Enter the date as DD.MM.YYYY, e.g. 24.12.1980.")},
+    )
+
+    class Meta:
+        model = Profile
+        fields = [
+            "given_names",
+            "family_name",
+            "birth_date",
+            "street",
+            "house_number",
+            "postal_code",
+            "place",
+            "phone",
+            "preferred_language",
+        ]
+        widgets = {
+            "given_names": forms.TextInput(attrs={"autocomplete": "given-name"}),
+            "family_name": forms.TextInput(attrs={"autocomplete": "family-name"}),
+            "street": forms.TextInput(attrs={"autocomplete": "address-line1"}),
+            "house_number": forms.TextInput(attrs={"autocomplete": "off"}),
+            "postal_code": forms.TextInput(
+                attrs={"autocomplete": "postal-code", "inputmode": "numeric"}
+            ),
+            "place": forms.TextInput(attrs={"autocomplete": "address-level2"}),
+            "phone": forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
+        }
+        error_messages = {
+            "street": {"max_length": _("The street may have at most 55 characters.")},
+            "postal_code": {"max_length": _("A German postal code has exactly five digits.")},
+        }
+
+    def clean_birth_date(self) -> date | None:
+        value: date | None = self.cleaned_data.get("birth_date")
+        if value is None:
+            return None
+        if value > timezone.localdate():
+            raise forms.ValidationError(
+                _("The date of birth cannot be in the future."), code="future"
+            )
+        if value.year < EARLIEST_BIRTH_YEAR:
+            raise forms.ValidationError(
+                _("Please check the date of birth: it lies before %(year)s."),
+                code="implausible",
+                params={"year": EARLIEST_BIRTH_YEAR},
+            )
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        given = [name for name in ADDRESS_FIELDS if cleaned.get(name) or self.data.get(name)]
+        if given:
+            for name in ADDRESS_FIELDS:
+                if not self.data.get(name) and name not in self.errors:
+                    self.add_error(
+                        name,
+                        forms.ValidationError(
+                            _("Please complete the address: this part is missing."),
+                            code="address_incomplete",
+                        ),
+                    )
+        return cleaned
+
+
+class DeleteAccountForm(forms.Form):
+    """Confirm the deletion with the password (if the account has one) and a checkbox."""
+
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    confirm = forms.BooleanField(
+        label=_("I understand that my account and my personal data will be deleted for good."),
+        error_messages={"required": _("Please confirm that you want to delete your account.")},
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if not user.has_usable_password():
+            del self.fields["password"]
+
+    def clean_password(self) -> str:
+        password: str = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError(_("The password is not correct."), code="wrong_password")
+        return password

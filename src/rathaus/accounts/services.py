@@ -1,0 +1,168 @@
+"""Writes on accounts: the citizen profile, the data export and deleting an account."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from rathaus.accounts import personal_data
+from rathaus.accounts.models import Profile, User
+from rathaus.core import audit
+
+#: Profile fields a citizen may change (the form and the export use the same list).
+PROFILE_FIELDS: tuple[str, ...] = (
+    "given_names",
+    "family_name",
+    "birth_date",
+    "street",
+    "house_number",
+    "postal_code",
+    "place",
+    "phone",
+    "preferred_language",
+)
+
+
+def profile_for(user: User) -> Profile:
+    """The user's profile; an unsaved empty one if they never filled it in."""
+    try:
+        return user.profile
+    except Profile.DoesNotExist:
+        return Profile(user=user)
+
+
+def _profile_values(profile: Profile) -> dict[str, Any]:
+    values = {name: getattr(profile, name) for name in PROFILE_FIELDS}
+    if isinstance(values["birth_date"], date):
+        values["birth_date"] = values["birth_date"].isoformat()
+    return values
+
+
+@transaction.atomic
+def update_profile(*, user: User, data: dict[str, Any]) -> Profile:
+    """Save the validated profile ``data`` (keys from :data:`PROFILE_FIELDS`) and audit it."""
+    profile = Profile.objects.select_for_update().filter(user=user).first() or Profile(user=user)
+    before = _profile_values(profile) if profile.pk else None
+    for name in PROFILE_FIELDS:
+        if name in data:
+            setattr(profile, name, data[name] if data[name] is not None else _empty(name))
+    profile.full_clean()
+    profile.save()
+    audit.record(
+        actor=user,
+        action="accounts.profile.updated",
+        obj=profile,
+        before=before,
+        after=_profile_values(profile),
+    )
+    return profile
+
+
+def _empty(name: str) -> Any:
+    return None if name == "birth_date" else ""
+
+
+def export_personal_data(*, user: User) -> dict[str, Any]:
+    """The JSON document of Art. 15 and 20 GDPR; the export itself is audited."""
+    document = personal_data.collect_personal_data(user)
+    audit.record(
+        actor=user,
+        action="accounts.personal_data.exported",
+        obj=user,
+        after={"sections": personal_data.export_sections()},
+    )
+    return document
+
+
+class _FormerUser(AnonymousUser):
+    """The actor of the deletion event: named by number only, the address is gone (Art. 17)."""
+
+    def __init__(self, pk: int) -> None:
+        self._pk = pk
+
+    def __str__(self) -> str:
+        return f"deleted user #{self._pk}"
+
+
+@transaction.atomic
+def delete_account(*, user: User) -> None:
+    """Erase the account and all personal data kept with it (Art. 17 GDPR).
+
+    Other modules' erasure handlers run first; one of them may refuse with
+    :class:`~rathaus.accounts.personal_data.ErasureBlocked`, which rolls everything back.
+    The audit event keeps only the account number, not the e-mail address.
+    """
+    if user.is_staff or user.is_superuser:
+        raise personal_data.ErasureBlocked(
+            _("Staff accounts are closed by an administrator, not by self-service.")
+        )
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    personal_data.run_erasure_handlers(locked)
+    number = locked.pk
+    audit.record(
+        actor=_FormerUser(number),
+        action="accounts.user.deleted",
+        obj=locked,
+        after={"sections": personal_data.export_sections()},
+    )
+    locked.delete()
+
+
+# --- accounts' own sections of the export -------------------------------------------------
+
+
+def _account_section(user: AbstractBaseUser) -> dict[str, Any]:
+    assert isinstance(user, User)
+    return {
+        "email": user.email,
+        "date_joined": user.date_joined.isoformat(),
+        "last_login": user.last_login.isoformat() if user.last_login else None,
+        "is_staff": user.is_staff,
+        "groups": sorted(user.groups.values_list("name", flat=True)),
+    }
+
+
+def _email_section(user: AbstractBaseUser) -> list[dict[str, Any]]:
+    return [
+        {"email": address.email, "verified": address.verified, "primary": address.primary}
+        for address in EmailAddress.objects.filter(user_id=user.pk).order_by("email")
+    ]
+
+
+def _profile_section(user: AbstractBaseUser) -> dict[str, Any] | None:
+    profile = Profile.objects.filter(user_id=user.pk).first()
+    if profile is None:
+        return None
+    return {**_profile_values(profile), "updated_at": profile.updated_at.isoformat()}
+
+
+def _authenticator_section(user: AbstractBaseUser) -> list[dict[str, Any]]:
+    """Which second factors exist and when they were used, never their secrets or keys."""
+    entries = []
+    for authenticator in Authenticator.objects.filter(user_id=user.pk).order_by("created_at"):
+        entry: dict[str, Any] = {
+            "type": authenticator.type,
+            "created_at": authenticator.created_at.isoformat(),
+            "last_used_at": (
+                authenticator.last_used_at.isoformat() if authenticator.last_used_at else None
+            ),
+        }
+        if authenticator.type == Authenticator.Type.WEBAUTHN:
+            wrapped = authenticator.wrap()
+            entry["name"] = wrapped.name
+            entry["passkey"] = wrapped.is_passwordless
+        entries.append(entry)
+    return entries
+
+
+def register_own_export_sections() -> None:
+    personal_data.register_export_section("account", _account_section)
+    personal_data.register_export_section("email_addresses", _email_section)
+    personal_data.register_export_section("profile", _profile_section)
+    personal_data.register_export_section("authenticators", _authenticator_section)

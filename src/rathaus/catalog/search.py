@@ -1,0 +1,50 @@
+"""German-aware search normalisation for the service catalog.
+
+Both the stored search text and the query go through :func:`normalize`, so that "Straße",
+"Strasse" and "STRASSE" match, and so do "Führerschein", "Fuehrerschein" and "Fuhrerschein".
+Matching is by substring on the normalised text, which works the same on SQLite and PostgreSQL
+and finds partial words ("parkaus" → Bewohnerparkausweis).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+_PLAIN = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss"})
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+MAX_QUERY_LENGTH = 100
+MAX_TERMS = 6
+
+
+def _fold(text: str, table: dict[int, str]) -> str:
+    text = unicodedata.normalize("NFC", text).casefold().translate(table)
+    # Remaining accents (é, ç, …) lose their marks.
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return " ".join(_NON_WORD.sub(" ", text).split())
+
+
+def normalize(text: str) -> str:
+    """Case-folded, umlauts as ae/oe/ue, ß as ss, punctuation as single spaces."""
+    return _fold(text, _UMLAUTS)
+
+
+def index_text(*parts: str) -> str:
+    """Searchable text: each part in the ae/oe/ue form and in the form without the e.
+
+    Queries are normalised to the ae/oe/ue form; a query typed without umlauts at all
+    ("fuhrerschein") still finds the second form.
+    """
+    joined = " ".join(p for p in parts if p)
+    with_e = normalize(joined)
+    plain = _fold(joined, _PLAIN)
+    return with_e if plain == with_e else f"{with_e} | {plain}"
+
+
+def query_terms(query: str) -> list[str]:
+    """The normalised words of a query, longest first, at most :data:`MAX_TERMS`."""
+    terms = normalize(query[:MAX_QUERY_LENGTH]).split()
+    unique = list(dict.fromkeys(terms))
+    return sorted(unique, key=len, reverse=True)[:MAX_TERMS]

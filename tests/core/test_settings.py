@@ -1,0 +1,70 @@
+"""Production settings: safe defaults and a clear error when a required setting is missing."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION_ENV = {
+    "RATHAUS_ENV": "production",
+    "SECRET_KEY": "x" * 50,
+    "ALLOWED_HOSTS": "portal.example.de",
+    "SITE_URL": "https://portal.example.de",
+    "DATABASE_URL": "postgres://rathaus@db.example.de:5432/rathaus",
+    "EMAIL_URL": "smtp+tls://mail.example.de:587",
+}
+PROBE = (
+    "import json, rathaus.settings as s; print(json.dumps({"
+    "'debug': s.DEBUG, 'session_secure': s.SESSION_COOKIE_SECURE, "
+    "'csrf_secure': s.CSRF_COOKIE_SECURE, 'hsts': s.SECURE_HSTS_SECONDS, "
+    "'ssl_redirect': s.SECURE_SSL_REDIRECT, 'engine': s.DATABASES['default']['ENGINE']}))"
+)
+
+
+def _load_settings(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV and k != "DEBUG"}
+    clean["PYTHONPATH"] = str(ROOT / "src")
+    return subprocess.run(
+        [sys.executable, "-c", PROBE],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_production_defaults_are_safe() -> None:
+    result = _load_settings(PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+    values = json.loads(result.stdout)
+    assert values == {
+        "debug": False,
+        "session_secure": True,
+        "csrf_secure": True,
+        "hsts": 63072000,
+        "ssl_redirect": True,
+        "engine": "django.db.backends.postgresql",
+    }
+
+
+@pytest.mark.parametrize(
+    "missing", ["SECRET_KEY", "ALLOWED_HOSTS", "SITE_URL", "DATABASE_URL", "EMAIL_URL"]
+)
+def test_missing_production_setting_is_a_clear_error(missing: str) -> None:
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
+    result = _load_settings(env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert missing in result.stderr.splitlines()[-1]
+
+
+def test_unknown_environment_name_is_refused() -> None:
+    result = _load_settings({**PRODUCTION_ENV, "RATHAUS_ENV": "staging"})
+    assert result.returncode != 0
+    assert "RATHAUS_ENV must be production, demo or test" in result.stderr
