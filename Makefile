@@ -21,8 +21,7 @@ run: venv
 	RATHAUS_ENV=demo $(PY) manage.py migrate --noinput
 	RATHAUS_ENV=demo $(PY) manage.py load_demo
 	RATHAUS_ENV=demo $(PY) manage.py collectstatic --noinput -v0
-	RATHAUS_ENV=demo $(VENV)/bin/granian --interface wsgi --host 127.0.0.1 --port 8000 \
-		--workers 2 --blocking-threads 4 rathaus.wsgi:application
+	$(PY) scripts/run-demo
 
 lint: venv
 	$(VENV)/bin/ruff check src tests bench
@@ -45,6 +44,6 @@ bench: venv
 ## make messages APP=catalog: update and compile the German catalogue of one app
 messages: venv
 	cd src/rathaus/$(APP) && mkdir -p locale && DJANGO_SETTINGS_MODULE=tests.settings \
-	  PYTHONPATH=$(CURDIR)/src:$(CURDIR) $(CURDIR)/$(PY) -m django makemessages -l de -l en --no-obsolete
+	  PYTHONPATH=$(CURDIR)/src:$(CURDIR) $(CURDIR)/$(PY) -P -m django makemessages -l de -l en --no-obsolete
 	cd src/rathaus/$(APP) && DJANGO_SETTINGS_MODULE=tests.settings \
-	  PYTHONPATH=$(CURDIR)/src:$(CURDIR) $(CURDIR)/$(PY) -m django compilemessages
+	  PYTHONPATH=$(CURDIR)/src:$(CURDIR) $(CURDIR)/$(PY) -P -m django compilemessages

@@ -1,1 +1,153 @@
-"""Shared fixtures for the whole suite."""
+"""Shared fixtures for the whole suite.
+
+Browser tests (``@pytest.mark.browser``) drive Debian's Chromium through Playwright against
+pytest-django's ``live_server`` and check pages with a vendored axe-core::
+
+    @pytest.mark.browser
+    def test_start_page(page, live_server, axe_check):
+        page.goto(live_server.url + "/")
+        axe_check(page)
+
+``page`` gives each test a fresh browser context (locale de-DE) and fails the test if the page
+reports a Content Security Policy violation. No browser is ever downloaded.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = Path(os.environ.get("RATHAUS_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# axe-core, vendored at a pinned version (tests/vendor/README.md).
+AXE_SOURCE = Path(__file__).parent / "vendor" / "axe.min.js"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the whole session (Debian's package, never a download)."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"Browser tests need Chromium at {CHROMIUM} (apt-get install chromium).")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; Django's ORM would refuse to
+    # run next to it although the calls are synchronous. Tests touch the DB only in this thread.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    playwright = sync_playwright().start()
+    try:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+    finally:
+        playwright.stop()
+
+
+@pytest.fixture
+def page(browser: Any, live_server: Any, transactional_db: None) -> Iterator[Any]:
+    """A page in a fresh browser context (German locale, no cookies) on the live server.
+
+    Relative URLs resolve against ``live_server.url``: ``page.goto("/")``. The test fails if the
+    page logs a Content Security Policy violation (inline script or style, foreign origin).
+    """
+    context = browser.new_context(
+        locale="de-DE",
+        base_url=live_server.url,
+        extra_http_headers={"Accept-Language": "de-DE,de;q=0.9"},
+    )
+    context.set_default_timeout(10_000)
+    browser_page = context.new_page()
+    csp_violations: list[str] = []
+
+    def on_console(message: Any) -> None:
+        if message.type == "error" and "Content Security Policy" in message.text:
+            csp_violations.append(message.text)
+
+    browser_page.on("console", on_console)
+    try:
+        yield browser_page
+    finally:
+        context.close()
+    assert not csp_violations, "Content Security Policy violations:\n" + "\n".join(csp_violations)
+
+
+def _format_violations(violations: list[dict[str, Any]]) -> str:
+    lines = []
+    for violation in violations:
+        lines.append(
+            f"- {violation['id']} ({violation.get('impact')}): {violation['help']} "
+            f"[{violation.get('helpUrl', '')}]"
+        )
+        for node in violation["nodes"][:5]:
+            target = ", ".join(str(t) for t in node.get("target", []))
+            summary = (node.get("failureSummary") or "").replace("\n", " ")
+            lines.append(f"    at {target}: {summary}")
+    return "\n".join(lines)
+
+
+@pytest.fixture(scope="session")
+def _axe_source() -> str:
+    return AXE_SOURCE.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def axe_check(_axe_source: str) -> Callable[..., list[dict[str, Any]]]:
+    """Run axe-core on the current page and fail on any WCAG 2.1 A/AA violation.
+
+    ``axe_check(page)`` checks the whole document; ``axe_check(page, include="#main")`` a part.
+    ``disable=["color-contrast"]`` switches off single rules (say why in the test).
+    Returns axe's list of incomplete results ("needs review") for optional inspection.
+    """
+
+    def check(
+        browser_page: Any, *, include: str | None = None, disable: list[str] | None = None
+    ) -> list[dict[str, Any]]:
+        # Evaluated through the DevTools protocol, so the page's CSP does not block it.
+        if not browser_page.evaluate("() => typeof window.axe === 'object'"):
+            browser_page.evaluate(_axe_source + "\n;undefined")
+        options: dict[str, Any] = {
+            "runOnly": {"type": "tag", "values": WCAG_TAGS},
+            "resultTypes": ["violations", "incomplete"],
+        }
+        if disable:
+            options["rules"] = {rule: {"enabled": False} for rule in disable}
+        results = browser_page.evaluate(
+            "async ([context, options]) => await window.axe.run(context || document, options)",
+            [include, options],
+        )
+        violations = results["violations"]
+        if violations:
+            pytest.fail(
+                f"axe found {len(violations)} WCAG 2.1 A/AA violation(s) on {browser_page.url}:\n"
+                + _format_violations(violations),
+                pytrace=False,
+            )
+        return list(results.get("incomplete", []))
+
+    return check
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip browser tests with a clear reason when Chromium is missing."""
+    if CHROMIUM.exists():
+        return
+    skip = pytest.mark.skip(reason=f"Chromium not found at {CHROMIUM}: browser tests skipped.")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # widget templates for the KERN form renderer (FORM_RENDERER)
     "django.contrib.postgres",
     "rules.apps.AutodiscoverRulesConfig",
     "rest_framework",
@@ -82,6 +83,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "django_tasks",
+    "django_tasks_db",
     # Rathaus modules, bottom layer first (DESIGN.md)
     "rathaus.core",
     "rathaus.documents",
@@ -113,6 +116,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "rathaus.accounts.middleware.StaffSecondFactorMiddleware",
 ]
 
 ROOT_URLCONF = "rathaus.urls"
@@ -157,6 +161,15 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Background jobs: Django's tasks API with the database backend (works on SQLite and PostgreSQL);
+# `manage.py db_worker` runs them. Jobs survive worker restarts because they live in the database.
+TASKS = {
+    "default": {
+        "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default", "mail", "documents", "payments", "ledger"],
+    }
+}
 AUTH_USER_MODEL = "accounts.User"
 
 CACHES = {
@@ -207,12 +220,92 @@ if STORAGES["default"]["BACKEND"] == "storages.backends.s3.S3Storage":
     }
 WHITENOISE_USE_FINDERS = RATHAUS_ENV == "test"
 
+# GovChain transparency log (docs/modules/ledger.md). LEDGER_SIGNING_KEY is a signed-note private
+# key "PRIVATE+KEY+<origin>+<id>+<base64>" (manage.py ledger_key --generate) or an Ed25519 seed
+# (32 bytes, base64 or hex); demo and test runs keep a generated one in var/.
+# LEDGER_EXTRA_SIGNING_KEYS co-sign during a key rotation. Tiles and checkpoints are published to
+# the storage LEDGER_STORAGE under LEDGER_PUBLISH_PREFIX.
+LEDGER_ORIGIN = env.str(
+    "LEDGER_ORIGIN", default="" if PRODUCTION else "rathaus.localhost/govchain"
+) or _required("LEDGER_ORIGIN")
+
+
+def _local_ledger_key() -> str:
+    path = VAR_DIR / "ledger_signing_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_bytes(32).hex())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+LEDGER_SIGNING_KEY = (
+    _required("LEDGER_SIGNING_KEY")
+    if PRODUCTION
+    else env.str("LEDGER_SIGNING_KEY", default="") or _local_ledger_key()
+)
+LEDGER_EXTRA_SIGNING_KEYS = env.list("LEDGER_EXTRA_SIGNING_KEYS", default=[])
+LEDGER_STORAGE = env.str("LEDGER_STORAGE", default="default")
+LEDGER_PUBLISH_PREFIX = env.str("LEDGER_PUBLISH_PREFIX", default="govchain")
+
 # E-mail: EMAIL_URL, e.g. smtp://user:pass@mail.example.de:587 or smtp+tls://…
 if PRODUCTION:
     _required("EMAIL_URL")
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Rathaus <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Who runs this installation: shown in the header, the Impressum (§ 5 DDG), the privacy notice
+# (Art. 13 GDPR) and the accessibility statement (BITV 2.0). Required in production.
+RATHAUS_PORTAL_NAME = env.str("RATHAUS_PORTAL_NAME", default="Rathaus")
+RATHAUS_OPERATOR = {
+    "name": _required("RATHAUS_OPERATOR_NAME")
+    if PRODUCTION
+    else env.str("RATHAUS_OPERATOR_NAME", default="Rathaus demo installation"),
+    "address": _required("RATHAUS_OPERATOR_ADDRESS")
+    if PRODUCTION
+    else env.str("RATHAUS_OPERATOR_ADDRESS", default=""),
+    "email": _required("RATHAUS_OPERATOR_EMAIL")
+    if PRODUCTION
+    else env.str("RATHAUS_OPERATOR_EMAIL", default="rathaus@localhost"),
+    "phone": env.str("RATHAUS_OPERATOR_PHONE", default=""),
+    "representative": env.str("RATHAUS_OPERATOR_REPRESENTATIVE", default=""),
+    "vat_id": env.str("RATHAUS_OPERATOR_VAT_ID", default=""),
+    "supervisory_authority": env.str("RATHAUS_OPERATOR_SUPERVISORY_AUTHORITY", default=""),
+    "data_protection_officer": env.str("RATHAUS_DATA_PROTECTION_OFFICER", default=""),
+    "data_protection_authority": env.str(
+        "RATHAUS_DATA_PROTECTION_AUTHORITY",
+        default="Landesbeauftragte für Datenschutz und Informationsfreiheit Nordrhein-Westfalen, "
+        "Kavalleriestraße 2–4, 40213 Düsseldorf, poststelle@ldi.nrw.de",
+    ),
+}
+RATHAUS_MUNICIPALITY_NAME = env.str("RATHAUS_MUNICIPALITY_NAME", default=RATHAUS_OPERATOR["name"])
+# Barrierefreiheit: feedback from the accessibility statement goes to this address (BITV 2.0 § 7).
+ACCESSIBILITY_FEEDBACK_EMAIL = env.str(
+    "ACCESSIBILITY_FEEDBACK_EMAIL", default=RATHAUS_OPERATOR["email"]
+)
+# Date of the last review of the accessibility statement (ISO date), shown on /barrierefreiheit/.
+ACCESSIBILITY_STATEMENT_REVIEWED = env.str("ACCESSIBILITY_STATEMENT_REVIEWED", default="2026-11-22")
+# Enforcement procedure named in the accessibility statement (§ 10d BGG NRW; other states: their body).
+ACCESSIBILITY_ENFORCEMENT_BODY = {
+    "name": env.str(
+        "ACCESSIBILITY_ENFORCEMENT_NAME",
+        default="Ombudsstelle für barrierefreie Informationstechnik des Landes Nordrhein-Westfalen "
+        "bei der Beauftragten der Landesregierung für Menschen mit Behinderung sowie für "
+        "Patientinnen und Patienten in Nordrhein-Westfalen",
+    ),
+    "address": env.str(
+        "ACCESSIBILITY_ENFORCEMENT_ADDRESS", default="Fürstenwall 25, 40219 Düsseldorf"
+    ),
+    "email": env.str(
+        "ACCESSIBILITY_ENFORCEMENT_EMAIL", default="ombudsstelle-barrierefreie-it@mags.nrw.de"
+    ),
+    "url": env.str(
+        "ACCESSIBILITY_ENFORCEMENT_URL", default="https://www.lbb.nrw.de"
+    ),
+}
+# Django forms render KERN UX markup (labels, hints, errors next to the field).
+FORM_RENDERER = "rathaus.core.forms_rendering.KernFormRenderer"
 
 # Security: secure cookies and HSTS unless running the local demo over plain HTTP.
 _https = env.bool("RATHAUS_HTTPS", default=PRODUCTION)
@@ -269,6 +362,12 @@ MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_PASSKEY_SIGNUP_ENABLED = False
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not _https
 MFA_TOTP_ISSUER = "Rathaus"
+ACCOUNT_ADAPTER = "rathaus.accounts.adapters.AccountAdapter"
+MFA_ADAPTER = "rathaus.accounts.adapters.MFAAdapter"
+MFA_FORMS = {"add_webauthn": "rathaus.accounts.forms.AddPasskeyForm"}
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 3
+ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/konto/"
 LOGOUT_REDIRECT_URL = "/"

@@ -1,8 +1,12 @@
 """Top-level URLs. The German paths are stable (DESIGN.md): links in e-mails and QR codes use them."""
 
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
+
+# The admin logs in through allauth (second factor, rate limits), never its own password form.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from allauth.mfa.webauthn.forms import AddWebAuthnForm
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -114,3 +115,20 @@ class DeleteAccountForm(forms.Form):
         if not self.user.check_password(password):
             raise forms.ValidationError(_("The password is not correct."), code="wrong_password")
         return password
+
+
+class AddPasskeyForm(AddWebAuthnForm):
+    """allauth's "add key" form, worded for citizens: a passkey is the Smartphone-Bürger-ID."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["name"].label = _("Name of the device")
+        self.fields["name"].help_text = _("So that you can tell your passkeys apart.")
+        if "passwordless" in self.fields:
+            self.fields["passwordless"].label = _(
+                "Use as Smartphone-Bürger-ID: log in with this passkey alone"
+            )
+            self.fields["passwordless"].help_text = _(
+                "Your device then asks for your fingerprint, face or PIN at every login."
+            )
+            self.fields["passwordless"].initial = True

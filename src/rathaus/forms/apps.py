@@ -3,5 +3,5 @@ from django.apps import AppConfig
 
 class FormsConfig(AppConfig):
     name = "rathaus.forms"
-    label = "forms"
+    label = "formschema"
     default_auto_field = "django.db.models.BigAutoField"

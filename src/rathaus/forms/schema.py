@@ -699,11 +699,8 @@ class _Loader:
             raise self.fail(
                 f"unknown step check rule {_short(rule)}; known: {', '.join(sorted(STEP_RULES))}"
             )
-        step_fields = {
-            field_id for field_id, loaded in self.known.items() if field_id not in self.placed
-        }
-        del step_fields  # any known field (this step or earlier) may be used
-        attrs = {}
+        # Both fields may come from this step or an earlier one; the message shows at ``field``.
+        attrs: dict[str, Any]
         if rule == "compare":
             self.keys(data, {"rule", "severity", "message", "field", "op", "other"}, "a compare check")
             attrs = self._check_common(data)

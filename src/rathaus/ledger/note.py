@@ -19,7 +19,12 @@ from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+)
 
 ED25519 = 0x01
 MAX_SIGNATURES = 100
@@ -60,7 +65,7 @@ class Verifier:
     @classmethod
     def from_key(cls, vkey: str) -> Verifier:
         """Parse a verifier key ``name+keyid+base64``."""
-        parts = vkey.strip().split("+")
+        parts = vkey.strip().split("+", 2)
         if len(parts) != 3:
             raise NoteError("a verifier key has the form name+keyid+base64key")
         name, id_hex, encoded = parts
@@ -105,10 +110,11 @@ class Signer:
     @classmethod
     def from_key(cls, skey: str) -> Signer:
         """Parse a signer key ``PRIVATE+KEY+name+keyid+base64``."""
-        parts = skey.strip().split("+")
-        if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"]:
+        prefix = "PRIVATE+KEY+"
+        parts = skey.strip().removeprefix(prefix).split("+", 2)
+        if not skey.strip().startswith(prefix) or len(parts) != 3:
             raise NoteError("a signer key has the form PRIVATE+KEY+name+keyid+base64seed")
-        name, id_hex, encoded = parts[2:]
+        name, id_hex, encoded = parts
         raw = _b64decode(encoded)
         if len(raw) != 33 or raw[0] != ED25519:
             raise NoteError("only Ed25519 signer keys (type 0x01, 32-byte seed) are supported")
@@ -122,8 +128,6 @@ class Signer:
         return _public_bytes(self.private_key)
 
     def signer_key(self) -> str:
-        from cryptography.hazmat.primitives.serialization import NoEncryption, PrivateFormat
-
         seed = self.private_key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
         return f"PRIVATE+KEY+{self.name}+{self.key_id:08x}+{_b64encode(bytes([ED25519]) + seed)}"
 

@@ -1,0 +1,47 @@
+"""django-allauth adapters: Rathaus' rules for logins and authenticators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.mfa.adapter import DefaultMFAAdapter
+from allauth.mfa.models import Authenticator
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.http import HttpRequest, HttpResponse
+
+from rathaus.accounts.models import Profile
+from rathaus.accounts.roles import is_staff_member
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def post_login(self, request: HttpRequest, user: AbstractBaseUser, **kwargs: Any) -> HttpResponse:
+        """After login, show the pages in the language the citizen chose in the profile."""
+        response = super().post_login(request, user, **kwargs)
+        language = (
+            Profile.objects.filter(user_id=user.pk).values_list("preferred_language", flat=True).first()
+        )
+        if language:
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                language,
+                max_age=settings.LANGUAGE_COOKIE_AGE,
+                samesite="Lax",
+                secure=settings.SESSION_COOKIE_SECURE,
+            )
+        return response
+
+
+class MFAAdapter(DefaultMFAAdapter):
+    def can_delete_authenticator(self, authenticator: Authenticator) -> bool:
+        """Staff keep at least one second factor (TOTP or passkey); citizens may remove all."""
+        if authenticator.type == Authenticator.Type.RECOVERY_CODES:
+            return True
+        if not is_staff_member(authenticator.user):
+            return True
+        others = Authenticator.objects.filter(
+            user_id=authenticator.user_id,
+            type__in=(Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN),
+        ).exclude(pk=authenticator.pk)
+        return others.exists()

@@ -1,0 +1,72 @@
+"""Background jobs with retries: Django's tasks API (database backend) plus backoff.
+
+``@retrying_task(...)`` turns a function into a task that, when it raises, is enqueued again after
+an exponentially growing delay. After the last attempt the exception propagates, so the job ends
+FAILED in the task results that administrators see in the admin. Jobs live in the database: a
+worker restart loses none of them.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from django.utils import timezone
+from django_tasks import task
+from django_tasks.base import Task
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+ATTEMPT_KWARG = "attempt"
+
+
+def backoff_delay(attempt: int, *, base: timedelta, maximum: timedelta) -> timedelta:
+    """The wait after failed attempt number ``attempt`` (1-based): base · 2^(attempt-1), capped."""
+    return min(base * (2 ** (attempt - 1)), maximum)
+
+
+def retrying_task(
+    *,
+    queue_name: str = "default",
+    max_attempts: int = 8,
+    base_delay: timedelta = timedelta(seconds=30),
+    max_delay: timedelta = timedelta(hours=2),
+) -> Callable[[Callable[..., T]], Task[Any, T | None]]:
+    """Decorator: a task that retries with exponential backoff up to ``max_attempts`` times."""
+
+    def decorate(func: Callable[..., T]) -> Task[Any, T | None]:
+        @functools.wraps(func)
+        def run(*args: Any, **kwargs: Any) -> T | None:
+            attempt = int(kwargs.pop(ATTEMPT_KWARG, 1))
+            try:
+                return func(*args, **kwargs)
+            except Exception as exc:
+                if attempt >= max_attempts:
+                    logger.error(
+                        "job failed for good",
+                        extra={"job": func.__qualname__, "attempt": attempt, "error": repr(exc)},
+                    )
+                    raise
+                delay = backoff_delay(attempt, base=base_delay, maximum=max_delay)
+                job.using(run_after=timezone.now() + delay).enqueue(
+                    *args, **kwargs, **{ATTEMPT_KWARG: attempt + 1}
+                )
+                logger.warning(
+                    "job failed, retrying",
+                    extra={
+                        "job": func.__qualname__,
+                        "attempt": attempt,
+                        "retry_in_s": delay.total_seconds(),
+                        "error": repr(exc),
+                    },
+                )
+                return None
+
+        job: Task[Any, T | None] = task(queue_name=queue_name)(run)
+        return job
+
+    return decorate

@@ -1,0 +1,115 @@
+"""Checks every uploaded file before it is stored: size, type by content, and a virus scan.
+
+Applications, replies in the mailbox and documents requested by a clerk all go through
+:func:`check_upload`, so a file is judged the same way wherever it arrives. The type is sniffed
+from the bytes (``filetype``), never taken from the name or the browser's claim.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import filetype
+from django.utils.translation import gettext_lazy as _
+
+from rathaus.core.scanning import ScannerUnavailable, VirusScanner, get_scanner
+
+logger = logging.getLogger(__name__)
+
+# Evidence citizens send: documents and photos. No SVG, HTML, Office macros or archives.
+DEFAULT_ALLOWED_TYPES: dict[str, str] = {
+    "application/pdf": "PDF",
+    "image/jpeg": "JPEG",
+    "image/png": "PNG",
+}
+DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class UploadPolicy:
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    allowed_types: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_ALLOWED_TYPES))
+
+
+@dataclass(frozen=True)
+class UploadVerdict:
+    """The outcome; ``reason`` is a stable code, ``message`` the text for the citizen."""
+
+    accepted: bool
+    reason: str = ""
+    message: str = ""
+    content_type: str = ""
+    size: int = 0
+
+
+def _format_mb(size: int) -> str:
+    return f"{size / (1024 * 1024):.0f}"
+
+
+def check_upload(
+    *,
+    name: str,
+    data: bytes,
+    policy: UploadPolicy | None = None,
+    scanner: VirusScanner | None = None,
+) -> UploadVerdict:
+    """Accept or refuse one file, with the reason in German or English (the active language)."""
+    policy = policy or UploadPolicy()
+    size = len(data)
+    if size == 0:
+        return UploadVerdict(False, "empty", str(_("The file is empty. Please choose another.")))
+    if size > policy.max_file_bytes:
+        return UploadVerdict(
+            False,
+            "too_large",
+            str(
+                _("The file is larger than %(limit)s MB. Please upload a smaller file.")
+                % {"limit": _format_mb(policy.max_file_bytes)}
+            ),
+            size=size,
+        )
+    kind = filetype.guess(data)
+    content_type = kind.mime if kind is not None else ""
+    if content_type not in policy.allowed_types:
+        allowed = ", ".join(policy.allowed_types.values())
+        logger.info("upload refused by type", extra={"upload_name": name, "sniffed": content_type})
+        return UploadVerdict(
+            False,
+            "type_not_allowed",
+            str(
+                _(
+                    "The content of this file is not an allowed document type "
+                    "(allowed: %(allowed)s)."
+                )
+                % {"allowed": allowed}
+            ),
+            content_type=content_type,
+            size=size,
+        )
+    try:
+        result = (scanner or get_scanner()).scan(data)
+    except ScannerUnavailable as exc:
+        logger.error("virus scanner unavailable", extra={"error": str(exc)})
+        return UploadVerdict(
+            False,
+            "scan_unavailable",
+            str(_("The file could not be checked for viruses right now. Please try again later.")),
+            content_type=content_type,
+            size=size,
+        )
+    if not result.clean:
+        logger.warning(
+            "upload refused: malware", extra={"upload_name": name, "signature": result.signature}
+        )
+        return UploadVerdict(
+            False,
+            "infected",
+            str(
+                _("The file contains malware (%(signature)s) and was refused.")
+                % {"signature": result.signature}
+            ),
+            content_type=content_type,
+            size=size,
+        )
+    return UploadVerdict(True, content_type=content_type, size=size)

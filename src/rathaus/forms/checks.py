@@ -1,0 +1,166 @@
+"""The checks of a schema: date rules, patterns, ranges (one field) and cross-field rules (a step).
+
+Each check has a severity: an ``error`` blocks the step, a ``warning`` is shown and lets the
+person go on (e.g. a move reported more than two weeks late, § 17 Abs. 1 BMG).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as N_
+
+from rathaus.forms.field_types import Issue, first_input_name, format_number
+from rathaus.forms.schema import Check, Field, FormSchema, Severity, Step, is_answered
+
+
+def _years_before(day: datetime.date, years: int) -> datetime.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February in a year without one
+        return day.replace(year=day.year - years, day=28)
+
+
+def _show_date(day: datetime.date) -> str:
+    return date_format(day, "SHORT_DATE_FORMAT")
+
+
+def _date_rule(check: Check, value: datetime.date, today: datetime.date) -> str | None:
+    """The default message if ``value`` breaks the date rule ``check``, else ``None``."""
+    rule = check.rule
+    if rule == "not_in_future" and value > today:
+        return _("The date must not be in the future.")
+    if rule == "not_in_past" and value < today:
+        return _("The date must not be in the past.")
+    if rule == "max_days_ago" and check.days is not None:
+        if value < today - datetime.timedelta(days=check.days):
+            return _("The date must not be more than %(days)d days ago.") % {"days": check.days}
+    if rule == "max_days_ahead" and check.days is not None:
+        if value > today + datetime.timedelta(days=check.days):
+            return _("The date must not be more than %(days)d days ahead.") % {"days": check.days}
+    if rule == "min_years_ago" and check.years is not None:
+        if value > _years_before(today, check.years):
+            return _("The date must be at least %(years)d years ago.") % {"years": check.years}
+    if rule == "max_years_ago" and check.years is not None:
+        if value < _years_before(today, check.years):
+            return _("The date must not be more than %(years)d years ago.") % {"years": check.years}
+    if rule == "earliest" and check.date is not None and value < check.date:
+        return _("The date must be on or after %(date)s.") % {"date": _show_date(check.date)}
+    if rule == "latest" and check.date is not None and value > check.date:
+        return _("The date must be on or before %(date)s.") % {"date": _show_date(check.date)}
+    return None
+
+
+def run_field_checks(
+    field: Field, value: Any, *, today: datetime.date
+) -> Iterator[tuple[Severity, str]]:
+    """Severity and message of each check of ``field`` that its (parsed) ``value`` breaks."""
+    for check in field.checks:
+        message: str | None = None
+        if field.kind == "date":
+            message = _date_rule(check, datetime.date.fromisoformat(value), today)
+        elif check.rule == "pattern" and check.pattern is not None:
+            if not check.pattern.fullmatch(str(value)):
+                message = _("Enter the value in the format asked for.")
+        elif check.rule in {"min", "max"} and check.value is not None:
+            number = Decimal(str(value))
+            if check.rule == "min" and number < check.value:
+                message = _("Enter a number of at least %(min)s.") % {"min": format_number(check.value)}
+            if check.rule == "max" and number > check.value:
+                message = _("Enter a number of at most %(max)s.") % {"max": format_number(check.value)}
+        if message is not None:
+            yield check.severity, str(check.message) if check.message else message
+
+
+_DATE_OPS = {
+    "==": N_("The date must be the same as “%(other)s”."),
+    "!=": N_("The date must differ from “%(other)s”."),
+    "<": N_("The date must be before “%(other)s”."),
+    "<=": N_("The date must be on or before “%(other)s”."),
+    ">": N_("The date must be after “%(other)s”."),
+    ">=": N_("The date must be on or after “%(other)s”."),
+}
+_NUMBER_OPS = {
+    "==": N_("The number must be equal to “%(other)s”."),
+    "!=": N_("The number must differ from “%(other)s”."),
+    "<": N_("The number must be less than “%(other)s”."),
+    "<=": N_("The number must be at most “%(other)s”."),
+    ">": N_("The number must be greater than “%(other)s”."),
+    ">=": N_("The number must be at least “%(other)s”."),
+}
+_TEXT_OPS = {
+    "==": N_("The answer must be the same as in “%(other)s”."),
+    "!=": N_("The answer must differ from “%(other)s”."),
+}
+
+
+def _compare_message(op: str, kind: str) -> str:
+    table = _DATE_OPS if kind == "date" else _NUMBER_OPS if kind == "number" else _TEXT_OPS
+    return _(table[op])
+
+
+def _compare(left: Any, op: str, right: Any, kind: str) -> bool:
+    a: Any
+    b: Any
+    if kind == "number":
+        a, b = Decimal(str(left)), Decimal(str(right))
+    elif kind == "date":
+        a, b = datetime.date.fromisoformat(left), datetime.date.fromisoformat(right)
+    else:
+        a, b = left, right
+    return {
+        "==": a == b,
+        "!=": a != b,
+        "<": a < b,
+        "<=": a <= b,
+        ">": a > b,
+        ">=": a >= b,
+    }[op]
+
+
+def run_step_checks(
+    schema: FormSchema, step: Step, answers: Mapping[str, Any], *, failed: set[str]
+) -> list[Issue]:
+    """Cross-field checks of ``step`` on the merged ``answers``; fields in ``failed`` are skipped."""
+    issues = []
+    for check in step.checks:
+        assert check.field is not None
+        target = schema.field(check.field)
+        anchor = first_input_name(target, target.id)
+        message: str | None = None
+        if check.rule == "compare":
+            assert check.other is not None and check.op is not None
+            left, right = answers.get(check.field), answers.get(check.other)
+            if check.field in failed or check.other in failed:
+                continue
+            if not is_answered(left) or not is_answered(right):
+                continue
+            try:
+                ok = _compare(left, check.op, right, target.kind)
+            except (InvalidOperation, ValueError, TypeError):
+                continue  # a stale answer of another type; its own step reports it
+            if not ok:
+                other = schema.field(check.other)
+                message = _compare_message(check.op, target.kind) % {"other": other.label}
+        elif check.rule == "at_least_one":
+            if any(name in failed for name in check.fields):
+                continue
+            if not any(is_answered(answers.get(name)) for name in check.fields):
+                labels = ", ".join(str(schema.field(name).label) for name in check.fields)
+                message = _("Fill in at least one of these fields: %(fields)s.") % {"fields": labels}
+        if message is not None:
+            issues.append(
+                Issue(
+                    field=target.id,
+                    name=anchor,
+                    label=str(target.label),
+                    message=str(check.message) if check.message else message,
+                    severity=check.severity,
+                )
+            )
+    return issues

@@ -1,0 +1,597 @@
+"""What each field type accepts: from the strings a browser posts to a clean, JSON-ready value.
+
+Every parser takes the posted strings of one field and returns its value (``None`` when it was
+left empty) and the problems found, as :class:`Issue` objects with a message in the active
+language. Nothing in here raises on bad input; whatever arrives becomes a value or a message.
+
+Input names: a field ``move_in_date`` posts ``move_in_date__day``, ``__month``, ``__year``; a row
+of a person list ``persons`` posts ``persons__2__given_name``. HTML ids are the names with
+``-`` for ``__``, prefixed with ``field-`` (``field-persons-2-given_name``).
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import unicodedata
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any, Protocol
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
+from rathaus.forms.iban import IBAN_LENGTHS, InvalidIban, check_iban
+from rathaus.forms.schema import MAX_TEXT_INPUT, Field, Severity, is_answered
+from rathaus.forms.vehicle_plate import normalize_vehicle_plate
+
+DEFAULT_MAX_LENGTH = 200
+DEFAULT_MAX_LENGTH_MULTILINE = 4000
+EMAIL_MAX_LENGTH = 254
+PHONE_MAX_LENGTH = 30
+
+
+class QueryDictLike(Protocol):
+    def getlist(self, key: str) -> list[Any]: ...
+
+
+class RawData:
+    """Posted form data: a Django ``QueryDict`` or a plain mapping of strings or lists."""
+
+    def __init__(self, data: QueryDictLike | Mapping[str, Any] | None) -> None:
+        self._data = data if data is not None else {}
+
+    def getlist(self, key: str) -> list[str]:
+        if hasattr(self._data, "getlist"):
+            values = list(self._data.getlist(key))
+        else:
+            value = self._data.get(key)  # type: ignore[union-attr]
+            values = value if isinstance(value, list | tuple) else ([] if value is None else [value])
+        return [value if isinstance(value, str) else str(value) for value in values]
+
+    def get(self, key: str) -> str:
+        values = self.getlist(key)
+        return values[-1] if values else ""
+
+    def as_lists(self) -> dict[str, list[str]]:
+        """A plain copy: every key with all its values."""
+        if hasattr(self._data, "lists"):
+            return {key: [str(v) for v in values] for key, values in self._data.lists()}
+        keys = self._data.keys() if isinstance(self._data, Mapping) else []
+        return {str(key): self.getlist(key) for key in keys}
+
+
+def html_id(name: str) -> str:
+    return "field-" + name.replace("__", "-")
+
+
+@dataclass(frozen=True)
+class Issue:
+    """A problem with an answer, shown next to the input and in the summary at the top."""
+
+    field: str  # id of the top-level field it belongs to
+    name: str  # input name (or field name, for the whole field) it is about
+    label: str  # label for the summary (``Person 2: Date of birth``)
+    message: str
+    severity: Severity = "error"
+    target: str = ""  # input the summary link focuses, if not ``name`` itself
+
+    @property
+    def anchor(self) -> str:
+        return html_id(self.target or self.name)
+
+    def concerns(self, name: str) -> bool:
+        """True if the issue is about the input or group ``name`` or a part of it."""
+        return self.name == name or self.name.startswith(name + "__")
+
+
+# Parts of compound fields: (key, label, max length, required).
+NAME_PARTS: tuple[tuple[str, str, int, bool], ...] = (
+    ("given_names", "Given names", 80, True),
+    ("family_name", "Family name", 120, True),
+)
+ADDRESS_PARTS: tuple[tuple[str, str, int, bool], ...] = (
+    ("street", "Street", 55, True),  # FIM "Anschrift Inland": Straße, 55 characters
+    ("house_number", "House number", 9, False),
+    ("address_supplement", "Address supplement", 40, False),
+    ("postal_code", "Postal code", 5, True),
+    ("place", "Place", 50, True),
+)
+DATE_PARTS = ("day", "month", "year")
+
+_POSTAL_CODE = re.compile(r"[0-9]{5}")
+_HOUSE_NUMBER = re.compile(r"[0-9]{1,5} ?[A-Za-z]?(?: ?[-/] ?[0-9]{1,5} ?[A-Za-z]?)?")
+_NAME_PUNCTUATION = set(" '-.,’‐`")
+_PHONE_CHARS = re.compile(r"\+?[0-9 ()/.-]+")
+_NUMBER = re.compile(r"[+-]?[0-9]{1,15}(?:\.[0-9]+)?")
+_DIGITS = re.compile(r"[0-9]{1,4}")
+
+
+def part_label(key: str) -> str:
+    labels = {
+        "given_names": _("Given names"),
+        "family_name": _("Family name"),
+        "street": _("Street"),
+        "house_number": _("House number"),
+        "address_supplement": _("Address supplement"),
+        "postal_code": _("Postal code"),
+        "place": _("Place"),
+        "day": _("Day"),
+        "month": _("Month"),
+        "year": _("Year"),
+    }
+    return labels[key]
+
+
+class FieldParser:
+    """Parses one field's posted strings; collects :class:`Issue` objects in ``issues``."""
+
+    def __init__(self, raw: RawData, *, today: datetime.date, label_prefix: str = "") -> None:
+        self.raw = raw
+        self.today = today
+        self.label_prefix = label_prefix
+        self.issues: list[Issue] = []
+
+    def parse(self, field: Field, name: str, *, top: str | None = None) -> Any:
+        """The value of ``field`` posted under ``name`` (``None`` if empty or wrong)."""
+        self._field = field
+        self._top = top or field.id
+        self._label = self.label_prefix + str(field.label)
+        parser: Callable[[Field, str], Any] = getattr(self, f"_parse_{field.type}")
+        before = len(self.issues)
+        value = parser(field, name)
+        if len(self.issues) > before:
+            return None
+        if not is_answered(value):
+            if field.required:
+                self.error(name, self._missing_message(field), first_input_name(field, name))
+            return None
+        from rathaus.forms.checks import run_field_checks  # avoids a cycle: checks uses Issue
+
+        for severity, message in run_field_checks(field, value, today=self.today):
+            self.issue(name, message, severity, target=first_input_name(field, name))
+        if any(issue.severity == "error" for issue in self.issues[before:]):
+            return None
+        return value
+
+    # reporting
+
+    def report(self, field: Field, name: str, message: str, severity: Severity = "error") -> None:
+        """Record an issue about ``field`` found outside the type parsers (e.g. uploads)."""
+        label = self.label_prefix + str(field.label)
+        self.issues.append(Issue(field.id, name, label, message, severity))
+
+    def issue(
+        self, name: str, message: str, severity: Severity = "error", *, target: str = "",
+        label: str = "",
+    ) -> None:
+        self.issues.append(
+            Issue(self._top, name, label or self._label, message, severity, target)
+        )
+
+    def error(self, name: str, message: str, target: str = "") -> None:
+        self.issue(name, message, target=target)
+
+    def _missing_message(self, field: Field) -> str:
+        if field.kind in {"choice", "multi", "bool"}:
+            return _("Select an answer.")
+        if field.kind == "date":
+            return _("Enter a date.")
+        if field.kind == "files":
+            return _("Upload a file.")
+        if field.kind == "list":
+            return _("Enter at least one entry.")
+        if field.type == "address":
+            return _("Enter the address.")
+        if field.type == "person_name":
+            return _("Enter the name.")
+        return _("Fill in this field.")
+
+    # text-like
+
+    def clean_text(self, name: str, *, multiline: bool = False, label: str = "") -> str | None:
+        """The posted text, stripped; ``None`` (with a message) if it cannot be stored."""
+        value = self.raw.get(name)
+        if len(value) > MAX_TEXT_INPUT:
+            self.issue(name, _("The text is too long."), label=label)
+            return None
+        if multiline:
+            value = value.replace("\r\n", "\n").replace("\r", "\n")
+        for char in value:
+            category = unicodedata.category(char)
+            allowed_control = multiline and char in "\n\t"
+            if (category in {"Cc", "Cs", "Co"} and not allowed_control) or category == "Cn":
+                self.issue(
+                    name,
+                    _("The text contains characters that are not allowed (e.g. control characters)."),
+                    label=label,
+                )
+                return None
+        return value.strip()
+
+    def _parse_text(self, field: Field, name: str) -> str | None:
+        value = self.clean_text(name, multiline=field.multiline)
+        if not value:
+            return value
+        max_length = field.max_length or (
+            DEFAULT_MAX_LENGTH_MULTILINE if field.multiline else DEFAULT_MAX_LENGTH
+        )
+        if len(value) > max_length:
+            self.error(name, _("Enter at most %(count)d characters.") % {"count": max_length})
+            return None
+        if field.min_length is not None and len(value) < field.min_length:
+            self.error(name, _("Enter at least %(count)d characters.") % {"count": field.min_length})
+            return None
+        if field.format == "vehicle_plate":
+            plate = normalize_vehicle_plate(value)
+            if plate is None:
+                self.error(name, _("Enter a German registration number like B-AB 1234."))
+                return None
+            value = plate
+        if field.pattern is not None and not field.pattern.fullmatch(value):
+            message = field.pattern_message
+            self.error(name, str(message) if message else _("Enter the value in the format asked for."))
+            return None
+        return value
+
+    def _parse_email(self, field: Field, name: str) -> str | None:
+        value = self.clean_text(name)
+        if not value:
+            return value
+        try:
+            if len(value) > EMAIL_MAX_LENGTH:
+                raise ValidationError("too long")
+            validate_email(value)
+        except ValidationError:
+            self.error(name, _("Enter an e-mail address like name@example.de."))
+            return None
+        local, _at, domain = value.rpartition("@")
+        return f"{local}@{domain.lower()}"
+
+    def _parse_phone(self, field: Field, name: str) -> str | None:
+        value = self.clean_text(name)
+        if not value:
+            return value
+        digits = sum(char.isdigit() for char in value)
+        if (
+            len(value) > PHONE_MAX_LENGTH
+            or not value.isascii()
+            or not _PHONE_CHARS.fullmatch(value)
+            or not 5 <= digits <= 17
+        ):
+            self.error(name, _("Enter a telephone number like 0202 123456 or +49 202 123456."))
+            return None
+        return " ".join(value.split())
+
+    def _parse_iban(self, field: Field, name: str) -> str | None:
+        value = self.clean_text(name)
+        if not value:
+            return value
+        try:
+            iban = check_iban(value)
+        except InvalidIban as error:
+            messages = {
+                "format": _("Enter an IBAN like DE89 3704 0044 0532 0130 00."),
+                "country": _("The IBAN does not start with a known country code."),
+                "length": _("The IBAN has the wrong number of characters for its country."),
+                "checksum": _("The IBAN is not correct. Check it for typing errors."),
+            }
+            if error.reason == "length" and value[:2].upper() in IBAN_LENGTHS:
+                message = _("An IBAN from %(country)s has %(count)d characters.") % {
+                    "country": value[:2].upper(),
+                    "count": IBAN_LENGTHS[value[:2].upper()],
+                }
+            else:
+                message = messages[error.reason]
+            self.error(name, message)
+            return None
+        if field.countries and iban[:2] not in field.countries:
+            self.error(
+                name,
+                _("Enter an IBAN from one of these countries: %(countries)s.")
+                % {"countries": ", ".join(field.countries)},
+            )
+            return None
+        return iban
+
+    # numbers and dates
+
+    def _parse_number(self, field: Field, name: str) -> int | str | None:
+        text = self.clean_text(name)
+        if not text:
+            return None
+        compact = "".join(text.split())
+        if "," in compact:  # German notation: 1.234,5
+            compact = compact.replace(".", "").replace(",", ".")
+        if not compact.isascii() or not _NUMBER.fullmatch(compact):
+            self.error(name, _("Enter a number, like 12 or 12,5."))
+            return None
+        try:
+            number = Decimal(compact)
+        except InvalidOperation:  # pragma: no cover - the pattern admits only valid numbers
+            self.error(name, _("Enter a number, like 12 or 12,5."))
+            return None
+        exponent = number.as_tuple().exponent
+        assert isinstance(exponent, int)
+        if -exponent > field.decimals:
+            if field.decimals == 0:
+                self.error(name, _("Enter a whole number."))
+            else:
+                self.error(
+                    name,
+                    _("Enter a number with at most %(count)d decimal places.")
+                    % {"count": field.decimals},
+                )
+            return None
+        if field.minimum is not None and number < field.minimum:
+            self.error(name, _("Enter a number of at least %(min)s.") % {"min": format_number(field.minimum)})
+            return None
+        if field.maximum is not None and number > field.maximum:
+            self.error(name, _("Enter a number of at most %(max)s.") % {"max": format_number(field.maximum)})
+            return None
+        return number_to_value(number, field.decimals)
+
+    def _parse_date(self, field: Field, name: str) -> str | None:
+        parts = {}
+        for part in DATE_PARTS:
+            text = self.clean_text(f"{name}__{part}")
+            if text is None:
+                return None
+            parts[part] = text
+        if not any(parts.values()):
+            return None
+        missing = [part for part in DATE_PARTS if not parts[part]]
+        if missing:
+            messages = {
+                "day": _("The date must include a day."),
+                "month": _("The date must include a month."),
+                "year": _("The date must include a year."),
+            }
+            self.error(f"{name}__{missing[0]}", messages[missing[0]])
+            return None
+        if not all(_DIGITS.fullmatch(parts[part]) for part in DATE_PARTS) or len(parts["year"]) != 4:
+            self.error(name, _("Enter a real date, like 27 3 2007 (year with four digits)."), f"{name}__day")
+            return None
+        try:
+            value = datetime.date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
+        except ValueError:
+            self.error(name, _("Enter a real date, like 27 3 2007 (year with four digits)."), f"{name}__day")
+            return None
+        return value.isoformat()
+
+    # choices
+
+    def _parse_select(self, field: Field, name: str) -> str | None:
+        value = self.raw.get(name)
+        if not value:
+            return None
+        if field.option(value) is None:
+            self.error(name, _("Select one of the options offered."))
+            return None
+        return value
+
+    _parse_radio = _parse_select
+
+    def _parse_checkbox(self, field: Field, name: str) -> list[str] | None:
+        chosen = set(self.raw.getlist(name))
+        if any(field.option(value) is None for value in chosen):
+            self.error(name, _("Select one of the options offered."))
+            return None
+        values = [option.value for option in field.options if option.value in chosen]
+        if values and field.min_selected is not None and len(values) < field.min_selected:
+            self.error(name, _("Select at least %(count)d options.") % {"count": field.min_selected})
+            return None
+        if field.max_selected is not None and len(values) > field.max_selected:
+            self.error(name, _("Select at most %(count)d options.") % {"count": field.max_selected})
+            return None
+        return values
+
+    def _parse_yes_no(self, field: Field, name: str) -> bool | None:
+        value = self.raw.get(name)
+        if value == "yes":
+            return True
+        if value == "no":
+            return False
+        if value:
+            self.error(name, _("Select yes or no."))
+        return None
+
+    # compounds
+
+    def _parse_parts(
+        self, field: Field, name: str, parts: tuple[tuple[str, str, int, bool], ...]
+    ) -> dict[str, str] | None:
+        values: dict[str, str] = {}
+        for key, _label, max_length, _required in parts:
+            text = self.clean_text(f"{name}__{key}")
+            if text is None:
+                return None
+            values[key] = text
+        if not any(values.values()):
+            return None
+        ok = True
+        for key, _label, max_length, required in parts:
+            value, part_name = values[key], f"{name}__{key}"
+            if required and not value:
+                self.error(part_name, _("Fill in “%(part)s”.") % {"part": part_label(key)})
+                ok = False
+            elif len(value) > max_length:
+                self.error(
+                    part_name,
+                    _("“%(part)s” can have at most %(count)d characters.")
+                    % {"part": part_label(key), "count": max_length},
+                )
+                ok = False
+        return values if ok else None
+
+    def _parse_person_name(self, field: Field, name: str) -> dict[str, str] | None:
+        values = self._parse_parts(field, name, NAME_PARTS)
+        if values is None:
+            return None
+        for key, value in values.items():
+            if not all(_is_name_char(char) for char in value):
+                self.error(
+                    f"{name}__{key}",
+                    _("“%(part)s” may only contain letters, spaces, hyphens and apostrophes.")
+                    % {"part": part_label(key)},
+                )
+                return None
+        return values
+
+    def _parse_address(self, field: Field, name: str) -> dict[str, str] | None:
+        values = self._parse_parts(field, name, ADDRESS_PARTS)
+        if values is None:
+            return None
+        values["postal_code"] = values["postal_code"].replace(" ", "")
+        if not _POSTAL_CODE.fullmatch(values["postal_code"]):
+            self.error(f"{name}__postal_code", _("Enter a postal code with 5 digits, like 42103."))
+            return None
+        if values["house_number"] and not _HOUSE_NUMBER.fullmatch(values["house_number"]):
+            self.error(f"{name}__house_number", _("Enter a house number like 12, 12a or 12-14."))
+            return None
+        return values
+
+    # person list
+
+    def _parse_person_list(self, field: Field, name: str) -> list[dict[str, Any]] | None:
+        rows: list[dict[str, Any]] = []
+        failed = False
+        for index in posted_rows(field, self.raw, name):
+            prefix = f"{name}__{index}__"
+            if not _row_has_input(field, self.raw, prefix):
+                continue
+            item_label = str(field.item_label) if field.item_label else _("Entry")
+            row_parser = FieldParser(
+                self.raw,
+                today=self.today,
+                label_prefix=f"{item_label} {index}: ",
+            )
+            row: dict[str, Any] = {}
+            for sub in field.fields:
+                value = row_parser.parse(sub, prefix + sub.id, top=field.id)
+                if value is not None:
+                    row[sub.id] = value
+            self._field, self._top = field, field.id
+            self._label = self.label_prefix + str(field.label)
+            if row_parser.issues:
+                self.issues.extend(row_parser.issues)
+                if any(issue.severity == "error" for issue in row_parser.issues):
+                    failed = True
+            rows.append(row)
+        if failed:
+            return None
+        if rows and len(rows) < field.min_items:
+            self.error(name, _("Enter at least %(count)d entries.") % {"count": field.min_items},
+                       first_input_name(field, name))
+            return None
+        if len(rows) > field.max_items:
+            self.error(name, _("Enter at most %(count)d entries.") % {"count": field.max_items},
+                       first_input_name(field, name))
+            return None
+        return rows
+
+    def _parse_file(self, field: Field, name: str) -> None:
+        raise TypeError("file fields are validated by rathaus.forms.engine")  # pragma: no cover
+
+
+def posted_rows(field: Field, raw: RawData, name: str) -> range:
+    """Row numbers (1-based) of a person list as posted: its ``__rows`` count, within limits."""
+    text = raw.get(f"{name}__rows")
+    count = int(text) if text.isascii() and text.isdigit() and len(text) <= 3 else 0
+    return range(1, min(max(count, 0), field.max_items) + 1)
+
+
+def _row_has_input(field: Field, raw: RawData, prefix: str) -> bool:
+    return any(value.strip() for key in input_names(field, prefix) for value in raw.getlist(key))
+
+
+def input_names(field: Field, prefix: str) -> list[str]:
+    """All input names the subfields of a person-list row post under ``prefix``."""
+    names = []
+    for sub in field.fields:
+        base = prefix + sub.id
+        if sub.type == "date":
+            names += [f"{base}__{part}" for part in DATE_PARTS]
+        elif sub.type == "person_name":
+            names += [f"{base}__{key}" for key, *_rest in NAME_PARTS]
+        elif sub.type == "address":
+            names += [f"{base}__{key}" for key, *_rest in ADDRESS_PARTS]
+        else:
+            names.append(base)
+    return names
+
+
+def first_input_name(field: Field, name: str) -> str:
+    """The input an error summary link should focus for the whole field."""
+    if field.type == "date":
+        return f"{name}__day"
+    if field.type == "person_name":
+        return f"{name}__given_names"
+    if field.type == "address":
+        return f"{name}__street"
+    if field.type == "person_list":
+        return f"{name}__1__{field.fields[0].id}" + (
+            {"date": "__day", "person_name": "__given_names", "address": "__street"}.get(
+                field.fields[0].type, ""
+            )
+        )
+    return name
+
+
+def _is_name_char(char: str) -> bool:
+    return unicodedata.category(char)[0] in {"L", "M"} or char in _NAME_PUNCTUATION
+
+
+def format_number(value: Decimal) -> str:
+    """A number for messages in the active language's notation (``12,5`` in German)."""
+    plain = value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
+    return number_format(plain)
+
+
+def number_to_value(number: Decimal, decimals: int) -> int | str:
+    """Whole numbers as ``int``, others as a string with ``decimals`` places (JSON-safe)."""
+    if decimals == 0:
+        return int(number)
+    return str(number.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
+
+
+# --- values back to input strings (to show saved answers in the form) ---------------------
+
+
+def to_raw(field: Field, value: Any, name: str) -> dict[str, list[str]]:
+    """The posted strings that would produce ``value`` (``{}`` for no value)."""
+    if value is None or field.type == "file":
+        return {}
+    try:
+        return _to_raw(field, value, name)
+    except (TypeError, ValueError, KeyError, AttributeError):
+        return {}  # an answer saved under an older schema: show the field empty
+
+
+def _to_raw(field: Field, value: Any, name: str) -> dict[str, list[str]]:
+    if field.type == "date":
+        date = datetime.date.fromisoformat(value)
+        return {
+            f"{name}__day": [str(date.day)],
+            f"{name}__month": [str(date.month)],
+            f"{name}__year": [str(date.year)],
+        }
+    if field.type == "number":
+        return {name: [str(value).replace(".", ",")]}
+    if field.type == "yes_no":
+        return {name: ["yes" if value else "no"]}
+    if field.type == "checkbox":
+        return {name: [str(item) for item in value]}
+    if field.type in {"person_name", "address"}:
+        parts = NAME_PARTS if field.type == "person_name" else ADDRESS_PARTS
+        return {f"{name}__{key}": [str(value.get(key, ""))] for key, *_rest in parts}
+    if field.type == "person_list":
+        raw: dict[str, list[str]] = {f"{name}__rows": [str(len(value))]}
+        for index, row in enumerate(value, start=1):
+            for sub in field.fields:
+                raw.update(to_raw(sub, row.get(sub.id), f"{name}__{index}__{sub.id}"))
+        return raw
+    return {name: [str(value)]}

@@ -1,0 +1,99 @@
+"""Sequencing: put all pending entries into the tree in one batch and sign a new checkpoint.
+
+Appends only insert rows; the sequencer is the single writer of the tree. It holds a row lock on
+:class:`LogState` (on SQLite the database write lock), so several sequencer processes are safe:
+each batch gets consecutive, gap-free indexes. ``manage.py run_sequencer`` calls :func:`sequence`
+at least once a second.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from rathaus.ledger import note, tiles
+from rathaus.ledger.keys import log_signers
+from rathaus.ledger.merkle import leaf_hash
+from rathaus.ledger.models import Checkpoint, Entry, LogState, Tile
+from rathaus.ledger.publication import publish
+
+_CHUNK = 2000
+
+
+def load_edge(size: int) -> tiles.Edge:
+    """The partial tiles on the right edge of the stored tree of ``size`` leaves."""
+    edge = tiles.Edge(size=size)
+    level = 0
+    while size // tiles.TILE_WIDTH**level > 0:
+        count = size // tiles.TILE_WIDTH**level
+        width = count % tiles.TILE_WIDTH
+        if width:
+            row = Tile.objects.get(level=level, index=count // tiles.TILE_WIDTH)
+            edge.partial[level] = tiles.decode_tile(bytes(row.hashes)[: width * 32], width)
+        level += 1
+    return edge
+
+
+def _assign_indexes(ids: list[int], first_index: int) -> None:
+    table = connection.ops.quote_name(Entry._meta.db_table)
+    column = connection.ops.quote_name("index")
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            values = ", ".join(["(%s, %s)"] * len(chunk))
+            params: list[int] = []
+            for offset, pk in enumerate(chunk):
+                params += [pk, first_index + start + offset]
+            cursor.execute(
+                f"WITH v(id, idx) AS (VALUES {values}) "  # noqa: S608 - only placeholders
+                f"UPDATE {table} SET {column} = v.idx FROM v WHERE {table}.id = v.id",
+                params,
+            )
+            if cursor.rowcount != len(chunk):
+                raise RuntimeError("an entry changed while it was being sequenced")
+
+
+def _signed_by_current_keys(signed_note: str, signers: list[note.Signer]) -> bool:
+    _, signatures = note.split(signed_note)
+    return {(s.name, s.key_id) for s in signatures} == {(s.name, s.key_id) for s in signers}
+
+
+def sequence(*, max_batch: int = 500_000) -> Checkpoint | None:
+    """Integrate pending entries and sign a checkpoint; None if there was nothing to do.
+
+    Also signs afresh (same size) when the configured keys changed, e.g. during a rotation.
+    Publishes the tiles and checkpoint after the commit.
+    """
+    signers = log_signers()
+    with transaction.atomic():
+        state, _ = LogState.objects.select_for_update().get_or_create(pk=1)
+        pending = list(
+            Entry.objects.filter(index__isnull=True)
+            .order_by("id")
+            .values_list("id", "leaf")[:max_batch]
+        )
+        latest = Checkpoint.objects.filter(size=state.size).order_by("-id").first()
+        if not pending and latest is not None and _signed_by_current_keys(latest.note, signers):
+            checkpoint = None
+        else:
+            edge = load_edge(state.size)
+            changed = edge.append(leaf_hash(bytes(leaf)) for _, leaf in pending)
+            _assign_indexes([pk for pk, _ in pending], state.size)
+            Tile.objects.bulk_create(
+                [
+                    Tile(level=level, index=index, hashes=tiles.encode_tile(hashes))
+                    for (level, index), hashes in changed.items()
+                ],
+                update_conflicts=True,
+                unique_fields=["level", "index"],
+                update_fields=["hashes"],
+            )
+            root_hash = edge.root()
+            signed = note.sign_checkpoint(
+                note.Checkpoint(settings.LEDGER_ORIGIN, edge.size, root_hash), signers
+            )
+            checkpoint = Checkpoint.objects.create(size=edge.size, root_hash=root_hash, note=signed)
+            state.size = edge.size
+            state.save(update_fields=["size"])
+    publish()
+    return checkpoint

@@ -1,0 +1,166 @@
+"""Writing to the GovChain log: append an issued document's hash, revoke it.
+
+Entries are pending until the sequencer (``manage.py run_sequencer``) puts them into the tree,
+at least once a second. Only hashes and public facts about the issuing authority are logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from rathaus.core import audit
+from rathaus.core.models import Authority
+from rathaus.ledger.leaves import LogEntry, new_code
+from rathaus.ledger.models import DocumentType, Entry, RevocationReason
+
+_SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
+_AUTHORITY_TTL = 300.0
+_authorities: dict[int, tuple[float, Authority]] = {}
+
+
+class LedgerError(ValueError):
+    """A request the log cannot fulfil; the message is fit to show to a person."""
+
+
+def document_hash(*, document: bytes | None = None, document_sha256: str | None = None) -> str:
+    """The lower-case hex SHA-256 of a document, from its bytes or a given hash."""
+    if (document is None) == (document_sha256 is None):
+        raise LedgerError(_("Give either the document or its SHA-256 hash."))
+    if document is not None:
+        return hashlib.sha256(document).hexdigest()
+    assert document_sha256 is not None
+    value = document_sha256.strip()
+    if not _SHA256.match(value):
+        raise LedgerError(_("A SHA-256 hash has 64 hexadecimal digits."))
+    return value.lower()
+
+
+def _authority(authority: Authority | int) -> Authority:
+    authority_id = authority if isinstance(authority, int) else authority.pk
+    cached = _authorities.get(authority_id)
+    if cached and cached[0] > time.monotonic():
+        return cached[1]
+    try:
+        loaded = Authority.objects.select_related("municipality").get(pk=authority_id)
+    except Authority.DoesNotExist:
+        raise LedgerError(_("Unknown authority.")) from None
+    _authorities[authority_id] = (time.monotonic() + _AUTHORITY_TTL, loaded)
+    return loaded
+
+
+def _create(
+    *,
+    kind: str,
+    sha256: str,
+    document_type: str,
+    authority: Authority,
+    reason: str,
+    actor: Any,
+) -> Entry:
+    logged_at = timezone.now().replace(microsecond=0)
+    for _attempt in range(5):
+        code = new_code()
+        leaf = LogEntry(
+            kind=kind,
+            code=code,
+            document_sha256=sha256,
+            document_type=document_type,
+            authority=f"{authority.municipality.ags}/{authority.kind}",
+            authority_name=" ".join(authority.name.split()),
+            logged_at=logged_at,
+            reason=reason,
+        ).encode()
+        try:
+            with transaction.atomic():
+                entry = Entry.objects.create(
+                    kind=kind,
+                    code=code,
+                    document_sha256=sha256,
+                    document_type=document_type,
+                    authority=authority,
+                    reason=reason,
+                    logged_at=logged_at,
+                    leaf=leaf,
+                )
+                audit.record(
+                    actor=actor,
+                    action=f"ledger.{kind}",
+                    obj=entry,
+                    after={"document_sha256": sha256, "code": code, "reason": reason},
+                    municipality=authority.municipality,
+                )
+                return entry
+        except IntegrityError:
+            existing = Entry.objects.filter(kind=kind, document_sha256=sha256).first()
+            if existing is not None:
+                return existing
+            # otherwise the random code collided; draw another
+    raise LedgerError(_("The document could not be logged; please try again."))
+
+
+def append(
+    *,
+    document_type: str,
+    authority: Authority | int,
+    document: bytes | None = None,
+    document_sha256: str | None = None,
+    actor: Any = None,
+) -> Entry:
+    """Log an issued document (its bytes or SHA-256). Idempotent per document hash.
+
+    The returned entry's ``code`` (shown as ``format_code(entry.code)``) goes on the document
+    next to the QR code; its ``index`` is set once the sequencer has run.
+    """
+    sha256 = document_hash(document=document, document_sha256=document_sha256)
+    if document_type not in DocumentType.values:
+        raise LedgerError(_("Unknown document type."))
+    issuer = _authority(authority)
+    entry = _create(
+        kind=Entry.Kind.ISSUE,
+        sha256=sha256,
+        document_type=document_type,
+        authority=issuer,
+        reason="",
+        actor=actor,
+    )
+    if entry.authority_id != issuer.pk or entry.document_type != document_type:
+        raise LedgerError(_("This document was already logged by another authority or as another type."))
+    return entry
+
+
+def revoke(
+    *,
+    reason: str,
+    document: bytes | None = None,
+    document_sha256: str | None = None,
+    authority: Authority | int | None = None,
+    actor: Any = None,
+) -> Entry:
+    """Log that an issued document is revoked (e.g. a parking permit withdrawn). Idempotent.
+
+    When ``authority`` is given it must be the issuing authority.
+    """
+    sha256 = document_hash(document=document, document_sha256=document_sha256)
+    if reason not in RevocationReason.values:
+        raise LedgerError(_("Unknown revocation reason."))
+    issue = Entry.objects.filter(kind=Entry.Kind.ISSUE, document_sha256=sha256).first()
+    if issue is None:
+        raise LedgerError(_("This document is not in the log."))
+    issuer = _authority(issue.authority_id)
+    if authority is not None and _authority(authority).pk != issuer.pk:
+        raise LedgerError(_("Only the issuing authority can revoke a document."))
+    return _create(
+        kind=Entry.Kind.REVOKE,
+        sha256=sha256,
+        document_type=issue.document_type,
+        authority=issuer,
+        reason=reason,
+        actor=actor,
+    )

@@ -1,0 +1,66 @@
+"""Reads of the payments module."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+from rathaus.payments.models import PaymentStatus, PaymentTransaction
+
+
+@dataclass(frozen=True)
+class PayableState:
+    """The payment situation of one payable (e.g. an application)."""
+
+    paid: bool
+    paid_transaction: PaymentTransaction | None
+    open_transaction: PaymentTransaction | None
+    last_attempt: PaymentTransaction | None
+
+    @property
+    def can_start_payment(self) -> bool:
+        """Whether to offer a (new) payment: not paid and no attempt pending."""
+        return not self.paid
+
+
+def transactions_for_payable(*, payable_type: str, payable_id: str) -> QuerySet[PaymentTransaction]:
+    return PaymentTransaction.objects.filter(
+        payable_type=payable_type, payable_id=str(payable_id)
+    ).order_by("-created_at", "-pk")
+
+
+def payable_state(*, payable_type: str, payable_id: str) -> PayableState:
+    attempts = list(transactions_for_payable(payable_type=payable_type, payable_id=payable_id))
+    paid = [t for t in attempts if t.status == PaymentStatus.PAYED and not t.duplicate]
+    open_attempts = [t for t in attempts if t.status == PaymentStatus.INITIAL]
+    return PayableState(
+        paid=bool(paid),
+        paid_transaction=paid[-1] if paid else None,
+        open_transaction=open_attempts[0] if open_attempts else None,
+        last_attempt=attempts[0] if attempts else None,
+    )
+
+
+def transactions_to_reconcile(
+    *, recheck_final_since: dt.datetime
+) -> QuerySet[PaymentTransaction]:
+    """Attempts whose status the provider may still change, oldest check first."""
+    return (
+        PaymentTransaction.objects.exclude(provider_transaction_id="")
+        .filter(
+            Q(status=PaymentStatus.INITIAL)
+            | Q(
+                status__in=[PaymentStatus.FAILED, PaymentStatus.CANCELED],
+                status_changed_at__gte=recheck_final_since,
+            )
+        )
+        .select_related("municipality")
+        .order_by("last_checked_at", "pk")
+    )
+
+
+def duplicate_payments() -> QuerySet[PaymentTransaction]:
+    """Confirmed payments for an already paid matter whose refund is not yet complete."""
+    return PaymentTransaction.objects.filter(duplicate=True, status=PaymentStatus.PAYED)

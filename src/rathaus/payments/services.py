@@ -1,0 +1,559 @@
+"""Writes of the payments module: start a payment, pull its status, reconcile, refund.
+
+Network calls to the provider never run inside a database transaction; the state change that
+follows runs in one, with the payable's transactions locked (``select_for_update``), so the
+citizen's return and the reconciliation can race on the same payment safely.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from rathaus.core import audit
+from rathaus.core.models import Municipality
+from rathaus.payments.fees import FeeQuote
+from rathaus.payments.models import (
+    PaymentStatus,
+    PaymentStatusChange,
+    PaymentTransaction,
+    ProviderConfig,
+    Refund,
+)
+from rathaus.payments.providers import (
+    ErrorCode,
+    PaymentItem,
+    PaymentOrder,
+    PaymentProvider,
+    ProviderError,
+    ProviderTransaction,
+    provider_for,
+)
+from rathaus.payments.selectors import transactions_to_reconcile
+from rathaus.payments.signals import payment_confirmed, payment_duplicate, payment_failed
+
+logger = logging.getLogger("rathaus.payments")
+Source = PaymentStatusChange.Source
+
+
+class PaymentError(Exception):
+    """A payment could not be started; ``citizen_message`` is safe to show."""
+
+    def __init__(self, citizen_message: str, *, code: str = "") -> None:
+        super().__init__(citizen_message)
+        self.citizen_message = citizen_message
+        self.code = code
+
+
+@dataclass(frozen=True)
+class PaymentStart:
+    """The outcome of :func:`start_payment`: where to send the citizen, or that it is paid."""
+
+    transaction: PaymentTransaction
+    redirect_url: str = ""
+    already_paid: bool = False
+
+
+@dataclass(frozen=True)
+class ReturnOutcome:
+    """What the citizen sees after coming back from the payment page."""
+
+    transaction: PaymentTransaction
+    message: str
+    level: str  # "success", "info", "warning", "error"
+
+
+@dataclass
+class ReconciliationResult:
+    checked: int = 0
+    changed: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+_TRANSLITERATION = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe"})
+_TRANSLITERATION.update(str.maketrans({"Ü": "Ue", "ß": "ss"}))
+
+
+def make_purpose(text: str) -> str:
+    """A purpose the standard accepts: ≤ 27 ASCII letters, digits, spaces and hyphens."""
+    ascii_text = unicodedata.normalize("NFKD", text.translate(_TRANSLITERATION))
+    ascii_text = ascii_text.encode("ascii", "ignore").decode()
+    cleaned = re.sub(r"[^A-Za-z0-9_\s-]+", " ", ascii_text)
+    cleaned = re.sub(r"\s+", " ", cleaned).strip()[:27].strip()
+    return cleaned or "Gebuehr"
+
+
+def items_from_quote(quote: FeeQuote) -> list[PaymentItem]:
+    return [
+        PaymentItem(
+            id=line.id[:36],
+            description=line.label[:250],
+            quantity=line.quantity,
+            single_cents=line.unit_cents,
+            reference=line.booking_reference,
+        )
+        for line in quote.lines
+    ]
+
+
+def _provider(municipality: Municipality) -> PaymentProvider:
+    try:
+        config = ProviderConfig.objects.select_related("municipality").get(
+            municipality=municipality
+        )
+    except ProviderConfig.DoesNotExist:
+        raise ProviderError(
+            ErrorCode.NOT_CONFIGURED, f"no payment provider configured for {municipality}"
+        ) from None
+    return provider_for(config)
+
+
+def _return_url(request_id: str) -> str:
+    base = getattr(settings, "PAYMENTS_RETURN_BASE_URL", "") or settings.SITE_URL
+    return base.rstrip("/") + reverse("payments:return", args=[request_id])
+
+
+def _log_extra(tx: PaymentTransaction, **more: Any) -> dict[str, Any]:
+    return {
+        "request_id": tx.request_id,
+        "transaction_id": tx.provider_transaction_id,
+        "payable": f"{tx.payable_type}:{tx.payable_id}",
+        "municipality": tx.municipality_id,
+        **more,
+    }
+
+
+def _change_status(
+    tx: PaymentTransaction, new: str, *, source: str, detail: str, actor: Any
+) -> None:
+    """Set a new status with its history row and audit event; call inside the transaction."""
+    before = tx.snapshot()
+    old = tx.status
+    tx.status = new
+    tx.status_detail = detail[:250]
+    tx.status_changed_at = timezone.now()
+    if new == PaymentStatus.PAYED and tx.paid_at is None:
+        tx.paid_at = tx.status_changed_at
+    tx.save()
+    PaymentStatusChange.objects.create(
+        transaction=tx, from_status=old, to_status=new, source=source, detail=detail[:250]
+    )
+    audit.record(
+        actor=actor,
+        action=f"payment.{new.lower()}",
+        obj=tx,
+        before=before,
+        after=tx.snapshot(),
+        municipality=tx.municipality,
+    )
+
+
+def start_payment(
+    *,
+    municipality: Municipality,
+    payable_type: str,
+    payable_id: str,
+    amount_cents: int,
+    items: Sequence[PaymentItem],
+    purpose: str,
+    description: str = "",
+    return_url: str = "",
+    case_reference: str = "",
+    actor: Any = None,
+    requestor_name: str = "",
+    requestor_email: str = "",
+) -> PaymentStart:
+    """Start (or resume) the online payment of one payable; never charges a payable twice.
+
+    If the payable is paid already, nothing is created (``already_paid``). If an attempt is still
+    open at the provider, the citizen is sent back to its payment page. Otherwise a new
+    transaction is created at the provider. Raises :class:`PaymentError` with a message for the
+    citizen when the provider cannot be reached or refuses; the attempt stays recorded.
+    """
+    if amount_cents <= 0:
+        raise ValueError("amount_cents must be positive")
+    if sum(item.total_cents for item in items) != amount_cents:
+        raise ValueError("amount_cents must equal the sum of the items")
+    purpose = make_purpose(purpose)
+    description = description[:250]
+
+    # Bring older attempts up to date first: a late PAYED must win before we offer a new one.
+    for previous in PaymentTransaction.objects.filter(
+        payable_type=payable_type, payable_id=payable_id, status=PaymentStatus.INITIAL
+    ).exclude(provider_transaction_id=""):
+        try:
+            refresh_status(transaction=previous, source=Source.RECONCILIATION)
+        except ProviderError:
+            pass  # logged by the client; the open attempt is reused below
+
+    try:
+        with transaction.atomic():
+            siblings = list(
+                PaymentTransaction.objects.select_for_update()
+                .filter(payable_type=payable_type, payable_id=payable_id)
+                .order_by("pk")
+            )
+            paid = next((t for t in siblings if t.status == PaymentStatus.PAYED), None)
+            if paid is not None:
+                return PaymentStart(transaction=paid, already_paid=True)
+            open_tx = next((t for t in siblings if t.status == PaymentStatus.INITIAL), None)
+            if open_tx is not None:
+                if not open_tx.payment_page_url:
+                    raise PaymentError(
+                        _("Your payment is being prepared. Please wait a moment and try again."),
+                        code="IN_PROGRESS",
+                    )
+                return PaymentStart(transaction=open_tx, redirect_url=open_tx.payment_page_url)
+            provider_key = ProviderConfig.objects.filter(municipality=municipality).values_list(
+                "provider", flat=True
+            ).first() or ProviderConfig.Provider.XBEZAHLDIENSTE
+            tx = PaymentTransaction.objects.create(
+                municipality=municipality,
+                payable_type=payable_type,
+                payable_id=str(payable_id),
+                case_reference=case_reference,
+                amount_cents=amount_cents,
+                purpose=purpose,
+                description=description,
+                items=[
+                    {
+                        "id": item.id,
+                        "description": item.description,
+                        "quantity": item.quantity,
+                        "single_cents": item.single_cents,
+                        "reference": item.reference,
+                    }
+                    for item in items
+                ],
+                provider=provider_key,
+                return_url=return_url,
+                created_by=actor if getattr(actor, "is_authenticated", False) else None,
+                status_changed_at=timezone.now(),
+            )
+            PaymentStatusChange.objects.create(
+                transaction=tx, to_status=PaymentStatus.INITIAL, source=Source.CREATION
+            )
+            audit.record(
+                actor=actor,
+                action="payment.created",
+                obj=tx,
+                after={"amount_cents": amount_cents, "purpose": purpose, **tx.snapshot()},
+                municipality=municipality,
+            )
+    except IntegrityError:
+        # A concurrent click created the open attempt a moment ago.
+        raise PaymentError(
+            _("Your payment is being prepared. Please wait a moment and try again."),
+            code="IN_PROGRESS",
+        ) from None
+
+    order = PaymentOrder(
+        request_id=tx.request_id,
+        requested_at=tx.created_at,
+        amount_cents=amount_cents,
+        purpose=purpose,
+        description=description,
+        redirect_url=_return_url(tx.request_id),
+        items=tuple(items),
+        requestor_id=str(actor.pk) if getattr(actor, "is_authenticated", False) else "",
+        requestor_name=requestor_name,
+        requestor_email=requestor_email,
+    )
+    try:
+        created = _provider(municipality).create_transaction(order)
+    except ProviderError as error:
+        with transaction.atomic():
+            locked = PaymentTransaction.objects.select_for_update().get(pk=tx.pk)
+            _change_status(
+                locked,
+                PaymentStatus.FAILED,
+                source=Source.CREATION,
+                detail=f"creation failed: {error.code}: {error.reason}",
+                actor=actor,
+            )
+        logger.warning(
+            "payment could not be created",
+            extra=_log_extra(tx, error_code=str(error.code), reason=error.reason),
+        )
+        raise PaymentError(error.citizen_message, code=str(error.code)) from error
+
+    with transaction.atomic():
+        locked = PaymentTransaction.objects.select_for_update().get(pk=tx.pk)
+        before = locked.snapshot()
+        locked.provider_transaction_id = created.transaction_id
+        locked.payment_page_url = created.payment_page_url
+        locked.save(update_fields=["provider_transaction_id", "payment_page_url", "updated_at"])
+        audit.record(
+            actor=actor,
+            action="payment.registered",
+            obj=locked,
+            before=before,
+            after=locked.snapshot(),
+            municipality=municipality,
+        )
+    logger.info("payment created", extra=_log_extra(locked, amount_cents=amount_cents))
+    if created.status != PaymentStatus.INITIAL:
+        apply_provider_status(transaction=locked, observed=created, source=Source.CREATION)
+        locked.refresh_from_db()
+        if locked.status == PaymentStatus.PAYED:
+            return PaymentStart(transaction=locked, already_paid=True)
+    return PaymentStart(transaction=locked, redirect_url=created.payment_page_url)
+
+
+def start_payment_for_quote(
+    *,
+    municipality: Municipality,
+    payable_type: str,
+    payable_id: str,
+    quote: FeeQuote,
+    purpose: str,
+    description: str = "",
+    return_url: str = "",
+    case_reference: str = "",
+    actor: Any = None,
+) -> PaymentStart:
+    """:func:`start_payment` with the line items of a :class:`FeeQuote`."""
+    if not quote.payable_online:
+        raise ValueError("this fee is not paid online before submission")
+    return start_payment(
+        municipality=municipality,
+        payable_type=payable_type,
+        payable_id=payable_id,
+        amount_cents=quote.total_cents,
+        items=items_from_quote(quote),
+        purpose=purpose,
+        description=description,
+        return_url=return_url,
+        case_reference=case_reference,
+        actor=actor,
+    )
+
+
+def refresh_status(*, transaction: PaymentTransaction, source: str) -> PaymentTransaction:
+    """Pull the status from the provider and apply it; raises :class:`ProviderError`."""
+    if not transaction.provider_transaction_id:
+        return transaction
+    try:
+        observed = _provider(transaction.municipality).get_transaction(
+            transaction.provider_transaction_id
+        )
+    except ProviderError:
+        PaymentTransaction.objects.filter(pk=transaction.pk).update(last_checked_at=timezone.now())
+        raise
+    return apply_provider_status(transaction=transaction, observed=observed, source=source)
+
+
+def apply_provider_status(
+    *, transaction: PaymentTransaction, observed: ProviderTransaction, source: str
+) -> PaymentTransaction:
+    """Apply a status the provider reported, whatever order it comes in.
+
+    Rules: a provider-confirmed PAYED wins over FAILED or CANCELED recorded before; nothing
+    replaces PAYED; INITIAL never replaces a final state; the first final state of an unpaid
+    attempt stays. The transition to PAYED happens once, under a row lock, so the confirmation
+    signal is sent exactly once even when the return and the reconciliation race.
+    """
+    return _apply(transaction.pk, observed, source)
+
+
+def _apply(pk: int, observed: ProviderTransaction, source: str) -> PaymentTransaction:
+    signal_to_send: tuple[Any, PaymentTransaction] | None = None
+    with transaction.atomic():
+        head = PaymentTransaction.objects.only("payable_type", "payable_id").get(pk=pk)
+        siblings = list(
+            PaymentTransaction.objects.select_for_update()
+            .filter(payable_type=head.payable_type, payable_id=head.payable_id)
+            .select_related("municipality")
+            .order_by("pk")
+        )
+        tx = next(t for t in siblings if t.pk == pk)
+        tx.last_checked_at = timezone.now()
+        tx.check_count += 1
+        if observed.transaction_id != tx.provider_transaction_id:
+            tx.save(update_fields=["last_checked_at", "check_count"])
+            raise ProviderError(
+                ErrorCode.INVALID_RESPONSE,
+                f"status for {observed.transaction_id} applied to {tx.provider_transaction_id}",
+            )
+        if observed.amount_cents is not None and observed.amount_cents != tx.amount_cents:
+            tx.save(update_fields=["last_checked_at", "check_count"])
+            logger.error(
+                "provider reports a different amount; status not applied",
+                extra=_log_extra(
+                    tx, observed_cents=observed.amount_cents, status=str(observed.status)
+                ),
+            )
+            raise ProviderError(
+                ErrorCode.INVALID_RESPONSE,
+                f"provider reports {observed.amount_cents} cents for a payment of "
+                f"{tx.amount_cents}",
+            )
+        new, old = str(observed.status), tx.status
+        if new == old or old == PaymentStatus.PAYED or new == PaymentStatus.INITIAL or (
+            old != PaymentStatus.INITIAL and new != PaymentStatus.PAYED
+        ):
+            if new != old:
+                logger.warning(
+                    "late or out-of-order payment status ignored",
+                    extra=_log_extra(tx, current=old, reported=new, source=source),
+                )
+            if old == PaymentStatus.PAYED and not tx.cash_reference and observed.reference:
+                tx.cash_reference = observed.reference
+            tx.save()
+            return tx
+        if new == PaymentStatus.PAYED:
+            tx.cash_reference = observed.reference or tx.cash_reference
+            tx.payment_method = observed.payment_method
+            tx.duplicate = any(
+                t.status == PaymentStatus.PAYED for t in siblings if t.pk != tx.pk
+            )
+            detail = observed.status_detail
+            if old != PaymentStatus.INITIAL:
+                detail = f"provider confirmed payment after {old}. {detail}".strip()
+            _change_status(tx, new, source=source, detail=detail, actor=None)
+            signal_to_send = (payment_duplicate if tx.duplicate else payment_confirmed, tx)
+            logger.log(
+                logging.WARNING if tx.duplicate else logging.INFO,
+                "duplicate payment confirmed: refund due" if tx.duplicate else "payment confirmed",
+                extra=_log_extra(tx, previous=old, source=source),
+            )
+        else:
+            _change_status(tx, new, source=source, detail=observed.status_detail, actor=None)
+            signal_to_send = (payment_failed, tx)
+            logger.info("payment not completed", extra=_log_extra(tx, status=new, source=source))
+        if signal_to_send is not None:
+            signal, sent_tx = signal_to_send
+            transaction.on_commit(
+                lambda: signal.send(
+                    sender=PaymentTransaction,
+                    transaction=sent_tx,
+                    payable_type=sent_tx.payable_type,
+                    payable_id=sent_tx.payable_id,
+                )
+            )
+    return tx
+
+
+def handle_return(*, request_id: str) -> ReturnOutcome:
+    """The citizen came back from the payment page: pull the status (the return carries none)."""
+    tx = PaymentTransaction.objects.select_related("municipality").get(request_id=request_id)
+    try:
+        tx = refresh_status(transaction=tx, source=Source.RETURN)
+    except ProviderError as error:
+        logger.warning(
+            "status could not be pulled on return",
+            extra=_log_extra(tx, error_code=str(error.code), reason=error.reason),
+        )
+        tx.refresh_from_db()
+        if tx.status != PaymentStatus.PAYED:
+            return ReturnOutcome(
+                transaction=tx,
+                level="warning",
+                message=_(
+                    "We could not yet confirm your payment with the payment provider. "
+                    "Please do not pay again: we check the payment automatically and "
+                    "will update your application."
+                ),
+            )
+    if tx.status == PaymentStatus.PAYED:
+        return ReturnOutcome(
+            transaction=tx, level="success", message=_("Thank you, your payment was received.")
+        )
+    if tx.status == PaymentStatus.INITIAL:
+        return ReturnOutcome(
+            transaction=tx,
+            level="info",
+            message=_(
+                "Your payment has not been completed yet. If you have paid, it will be "
+                "confirmed automatically; otherwise you can continue the payment."
+            ),
+        )
+    if tx.status == PaymentStatus.CANCELED:
+        return ReturnOutcome(
+            transaction=tx,
+            level="warning",
+            message=_("You cancelled the payment. Nothing was charged. You can pay again."),
+        )
+    return ReturnOutcome(
+        transaction=tx,
+        level="error",
+        message=_("The payment failed. Nothing was charged. You can try again."),
+    )
+
+
+def reconcile_open_transactions(*, now: dt.datetime | None = None) -> ReconciliationResult:
+    """Pull the status of every open attempt until it is final.
+
+    Open means INITIAL at the provider, plus FAILED or CANCELED attempts whose status changed
+    within ``PAYMENTS_RECHECK_FINAL_HOURS`` (default 72): a provider may still confirm them.
+    """
+    now = now or timezone.now()
+    recheck_since = now - dt.timedelta(hours=getattr(settings, "PAYMENTS_RECHECK_FINAL_HOURS", 72))
+    result = ReconciliationResult()
+    for tx in transactions_to_reconcile(recheck_final_since=recheck_since):
+        result.checked += 1
+        before = tx.status
+        try:
+            after = refresh_status(transaction=tx, source=Source.RECONCILIATION)
+        except ProviderError as error:
+            result.failed += 1
+            result.errors.append(f"{tx.request_id}: {error.code}: {error.reason}")
+            continue
+        if after.status != before:
+            result.changed += 1
+    logger.info(
+        "payment reconciliation finished",
+        extra={"checked": result.checked, "changed": result.changed, "failed": result.failed},
+    )
+    return result
+
+
+def record_refund(
+    *,
+    transaction: PaymentTransaction,
+    amount_cents: int,
+    reason: str,
+    actor: Any,
+    reference: str = "",
+) -> Refund:
+    """Record money paid back on a paid transaction; the total never exceeds what was paid."""
+    from django.db import transaction as db_transaction
+
+    if amount_cents <= 0:
+        raise ValueError(_("The refund must be a positive amount."))
+    if not reason.strip():
+        raise ValueError(_("Please give a reason for the refund."))
+    with db_transaction.atomic():
+        tx = PaymentTransaction.objects.select_for_update().get(pk=transaction.pk)
+        if tx.status != PaymentStatus.PAYED:
+            raise ValueError(_("Only a paid transaction can be refunded."))
+        if tx.refunded_cents + amount_cents > tx.amount_cents:
+            raise ValueError(_("The refunds would exceed the amount paid."))
+        refund = Refund.objects.create(
+            transaction=tx,
+            amount_cents=amount_cents,
+            reason=reason.strip()[:250],
+            reference=reference,
+            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+        audit.record(
+            actor=actor,
+            action="payment.refunded",
+            obj=tx,
+            after={"refund_id": refund.pk, "amount_cents": amount_cents, "reason": refund.reason},
+            municipality=tx.municipality,
+        )
+    logger.info("payment refund recorded", extra=_log_extra(tx, refund_cents=amount_cents))
+    return refund

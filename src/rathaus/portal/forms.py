@@ -1,0 +1,61 @@
+"""Forms of the portal shell."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from rathaus.portal.models import AccessibilityFeedback
+
+
+class AccessibilityFeedbackForm(forms.ModelForm[AccessibilityFeedback]):
+    """Report a barrier: only the message is required, so people can stay anonymous."""
+
+    class Meta:
+        model = AccessibilityFeedback
+        fields = ["message", "page_url", "name", "email"]
+        labels = {
+            "message": _("Which barrier did you find?"),
+            "page_url": _("On which page?"),
+            "name": _("Your name"),
+            "email": _("Your e-mail address"),
+        }
+        help_texts = {
+            "message": _("Describe what did not work for you, for example a form you could not fill in."),
+            "page_url": _("The address of the page, for example /leistungen/."),
+            "email": _("Only if you would like an answer."),
+        }
+        widgets = {
+            "message": forms.Textarea(attrs={"rows": 6}),
+            "email": forms.EmailInput(attrs={"autocomplete": "email"}),
+            "name": forms.TextInput(attrs={"autocomplete": "name"}),
+        }
+        error_messages = {
+            "message": {
+                "required": _("Please describe the barrier you found."),
+                "max_length": _("Please shorten your message to at most %(limit_value)d characters."),
+            },
+            "email": {"invalid": _("Please enter an e-mail address like name@example.de.")},
+        }
+
+    def clean_message(self) -> str:
+        message: str = self.cleaned_data["message"].strip()
+        if not message:
+            raise forms.ValidationError(_("Please describe the barrier you found."), code="required")
+        return message
+
+    def clean_page_url(self) -> str:
+        value: str = self.cleaned_data["page_url"].strip()
+        if not value:
+            return value
+        parts = urlsplit(value)
+        is_path = not parts.scheme and not parts.netloc and value.startswith("/")
+        is_web_address = parts.scheme in {"http", "https"} and bool(parts.netloc)
+        if not (is_path or is_web_address):
+            raise forms.ValidationError(
+                _("Please enter the page address, for example /leistungen/ or https://…"),
+                code="invalid",
+            )
+        return value

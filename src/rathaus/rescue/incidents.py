@@ -1,0 +1,110 @@
+"""Incident records (time, region, location, urban/rural, response time) read from CSV.
+
+Columns: ``time`` (ISO date-time), ``region``, ``location`` (free text or coordinates),
+``area`` (``urban`` or ``rural``; optional, default urban) and ``response_minutes`` or
+``response_seconds``. Every malformed row is reported with its line and reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from rathaus.rescue.demand import DemandFileError, RowError
+from rathaus.rescue.staffing import ResponseTarget, share_within_target
+
+AREAS = ("urban", "rural")
+
+
+@dataclass(frozen=True)
+class IncidentRecord:
+    time: dt.datetime
+    region: str
+    location: str
+    area: str
+    response_minutes: float
+
+
+def read_incidents(lines: Iterable[str]) -> list[IncidentRecord]:
+    reader = csv.reader(lines)
+    header_row = next(reader, None)
+    if header_row is None:
+        raise DemandFileError([RowError(1, "the file is empty")])
+    header = [h.strip().lower().lstrip("\ufeff") for h in header_row]
+    unit = 1.0 if "response_minutes" in header else 1 / 60
+    time_col = "response_minutes" if "response_minutes" in header else "response_seconds"
+    missing = [c for c in ("time", "region", "location") if c not in header]
+    if time_col not in header:
+        missing.append("response_minutes")
+    if missing:
+        raise DemandFileError([RowError(1, f"missing column(s): {', '.join(missing)}")])
+    col = {name: header.index(name) for name in header}
+    records: list[IncidentRecord] = []
+    errors: list[RowError] = []
+    for line_no, row in enumerate(reader, start=2):
+        if not row or all(not c.strip() for c in row):
+            continue
+        if len(row) != len(header):
+            errors.append(RowError(line_no, f"expected {len(header)} fields, found {len(row)}"))
+            continue
+        try:
+            when = dt.datetime.fromisoformat(row[col["time"]].strip())
+        except ValueError:
+            errors.append(RowError(line_no, f"time {row[col['time']]!r} is not an ISO date-time"))
+            continue
+        raw = row[col[time_col]].strip().replace(",", ".")
+        try:
+            minutes = float(raw) * unit
+        except ValueError:
+            errors.append(RowError(line_no, f"response time {raw!r} is not a number"))
+            continue
+        if not 0 <= minutes < 24 * 60:
+            errors.append(RowError(line_no, f"response time {raw} is outside 0 to 24 hours"))
+            continue
+        area = row[col["area"]].strip().lower() if "area" in col else "urban"
+        area = area or "urban"
+        if area not in AREAS:
+            errors.append(RowError(line_no, f"area {area!r} is neither urban nor rural"))
+            continue
+        region = row[col["region"]].strip()
+        if not region:
+            errors.append(RowError(line_no, "the region is empty"))
+            continue
+        records.append(
+            IncidentRecord(
+                time=when,
+                region=region,
+                location=row[col["location"]].strip(),
+                area=area,
+                response_minutes=minutes,
+            )
+        )
+    if errors:
+        raise DemandFileError(errors)
+    return records
+
+
+def share_in_time(
+    records: list[IncidentRecord],
+    *,
+    urban: ResponseTarget | None = None,
+    rural: ResponseTarget | None = None,
+) -> float:
+    """KPI: share of incidents reached within the target of their area (8 / 12 minutes)."""
+    urban = urban or ResponseTarget.urban()
+    rural = rural or ResponseTarget.rural()
+    times = np.array([r.response_minutes for r in records], float)
+    targets = np.array([urban.minutes if r.area == "urban" else rural.minutes for r in records])
+    return share_within_target(times, targets)
+
+
+def hourly_profile(records: list[IncidentRecord]) -> np.ndarray | None:
+    """Shares of incidents per hour of the day, or None without records."""
+    if not records:
+        return None
+    counts = np.bincount([r.time.hour for r in records], minlength=24).astype(float)
+    return counts / counts.sum()

@@ -1,0 +1,42 @@
+"""Fixtures for the accounts tests: a fresh rate-limit cache and logged-in users."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from rathaus.accounts.models import User
+from tests.accounts.factories import PASSWORD, StaffFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> Iterator[None]:
+    """allauth keeps rate limits and used TOTP codes in the cache."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def citizen(db: None) -> User:
+    return UserFactory()
+
+
+@pytest.fixture
+def staff(db: None) -> User:
+    return StaffFactory()
+
+
+def log_in(client: Client, user: User, password: str = PASSWORD) -> None:
+    """Log in through allauth's form, so the session records how the user authenticated."""
+    response = client.post("/konto/login/", {"login": user.email, "password": password})
+    assert response.status_code == 302, response.content.decode()[:2000]
+
+
+@pytest.fixture
+def citizen_client(client: Client, citizen: User) -> Client:
+    log_in(client, citizen)
+    return client

@@ -1,0 +1,150 @@
+"""Data export (Art. 15, 20 GDPR) and account deletion (Art. 17 GDPR)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.test import Client
+
+from rathaus.accounts import personal_data
+from rathaus.accounts.models import Profile, User
+from rathaus.core.models import AuditEvent
+from tests.accounts.conftest import log_in
+from tests.accounts.factories import PASSWORD, ProfileFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _download(client: Client) -> dict[str, Any]:
+    response = client.post("/konto/daten-export/herunterladen/")
+    assert response.status_code == 200, response.get("Location")
+    assert response["Content-Type"].startswith("application/json")
+    assert "attachment" in response["Content-Disposition"]
+    return json.loads(response.content)
+
+
+def test_export_contains_the_citizens_data_without_secrets(client: Client) -> None:
+    profile = ProfileFactory()
+    secret = generate_totp_secret()
+    TOTP.activate(profile.user, secret)
+    client.force_login(profile.user)  # no login record: re-authentication is asked first
+    response = client.post("/konto/daten-export/herunterladen/")
+    assert response.status_code == 302
+    client.logout()
+    client.post("/konto/login/", {"login": profile.user.email, "password": PASSWORD})
+    from tests.accounts.test_mfa import totp_code
+
+    client.post("/konto/2fa/authenticate/", {"code": totp_code(secret)})
+
+    document = _download(client)
+    assert document["format"] == personal_data.EXPORT_FORMAT
+    assert document["account"]["email"] == profile.user.email
+    assert document["email_addresses"] == [
+        {"email": profile.user.email, "verified": True, "primary": True}
+    ]
+    assert document["profile"]["family_name"] == "Mustermann"
+    assert document["profile"]["postal_code"] == "42103"
+    assert document["authenticators"][0]["type"] == "totp"
+    assert secret not in json.dumps(document)
+    assert AuditEvent.objects.filter(action="accounts.personal_data.exported").exists()
+
+
+def test_export_holds_only_the_logged_in_citizens_data(
+    citizen_client: Client, citizen: User
+) -> None:
+    other = ProfileFactory(family_name="Andere")
+    response = citizen_client.post(
+        f"/konto/daten-export/herunterladen/?user={other.user.pk}", {"user": other.user.pk}
+    )
+    text = response.content.decode()
+    assert citizen.email in text
+    assert other.user.email not in text
+    assert "Andere" not in text
+
+
+@pytest.fixture
+def extra_section() -> Iterator[None]:
+    personal_data.register_export_section("applications", lambda user: [{"id": user.pk}])
+    yield
+    personal_data._export_sections.pop("applications")
+
+
+def test_higher_modules_contribute_sections_to_the_export(
+    citizen_client: Client, citizen: User, extra_section: None
+) -> None:
+    assert _download(citizen_client)["applications"] == [{"id": citizen.pk}]
+
+
+def test_export_needs_a_login_and_a_post(client: Client, citizen: User) -> None:
+    assert client.post("/konto/daten-export/herunterladen/").status_code == 302
+    log_in(client, citizen)
+    assert client.get("/konto/daten-export/herunterladen/").status_code == 405
+
+
+def test_deleting_the_account_removes_personal_data(citizen_client: Client, citizen: User) -> None:
+    ProfileFactory(user=citizen)
+    TOTP.activate(citizen, generate_totp_secret())
+    pk, email = citizen.pk, citizen.email
+    response = citizen_client.post("/konto/loeschen/", {"password": PASSWORD, "confirm": "on"})
+    assert response.status_code == 302
+    assert not User.objects.filter(pk=pk).exists()
+    assert not Profile.objects.filter(user_id=pk).exists()
+    assert not EmailAddress.objects.filter(email=email).exists()
+    assert not Authenticator.objects.filter(user_id=pk).exists()
+    event = AuditEvent.objects.get(action="accounts.user.deleted")
+    assert event.object_id == str(pk)
+    assert email not in event.actor_label
+    assert citizen_client.get("/konto/").status_code == 302  # logged out
+
+
+def test_deletion_with_a_wrong_password_keeps_the_account(
+    citizen_client: Client, citizen: User
+) -> None:
+    response = citizen_client.post("/konto/loeschen/", {"password": "falsch", "confirm": "on"})
+    assert response.status_code == 200
+    assert 'id="id_password_error"' in response.content.decode()
+    assert User.objects.filter(pk=citizen.pk).exists()
+
+
+def test_deletion_needs_the_confirmation_box(citizen_client: Client, citizen: User) -> None:
+    response = citizen_client.post("/konto/loeschen/", {"password": PASSWORD})
+    assert 'id="id_confirm_error"' in response.content.decode()
+    assert User.objects.filter(pk=citizen.pk).exists()
+
+
+def test_an_erasure_handler_can_block_the_deletion(
+    citizen_client: Client, citizen: User
+) -> None:
+    def block(user: Any) -> None:
+        raise personal_data.ErasureBlocked("Ein Vorgang wird noch bearbeitet.")
+
+    personal_data.register_erasure_handler("cases", block)
+    try:
+        response = citizen_client.post("/konto/loeschen/", {"password": PASSWORD, "confirm": "on"})
+    finally:
+        personal_data._erasure_handlers.pop("cases")
+    assert "Ein Vorgang wird noch bearbeitet." in response.content.decode()
+    assert User.objects.filter(pk=citizen.pk).exists()
+    assert not AuditEvent.objects.filter(action="accounts.user.deleted").exists()
+
+
+def test_guessing_the_password_on_the_deletion_page_is_throttled(
+    citizen_client: Client, citizen: User
+) -> None:
+    for _attempt in range(10):
+        citizen_client.post("/konto/loeschen/", {"password": "falsch", "confirm": "on"})
+    response = citizen_client.post("/konto/loeschen/", {"password": PASSWORD, "confirm": "on"})
+    assert "Zu viele Versuche" in response.content.decode()
+    assert User.objects.filter(pk=citizen.pk).exists()
+
+
+def test_other_modules_users_are_untouched_by_a_deletion(citizen_client: Client) -> None:
+    other = UserFactory()
+    citizen_client.post("/konto/loeschen/", {"password": PASSWORD, "confirm": "on"})
+    assert User.objects.filter(pk=other.pk).exists()

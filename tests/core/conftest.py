@@ -1,0 +1,1 @@
+from tests.fixtures.clamd import clamd_address  # noqa: F401
