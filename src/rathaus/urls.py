@@ -16,5 +16,6 @@ urlpatterns = [
     path("konto/", include("rathaus.portal.account_urls")),
     path("konto/", include("allauth.urls")),
     path("leistungen/", include("rathaus.portal.catalog_urls")),
+    path("zahlung/", include("rathaus.payments.urls")),
     path("", include("rathaus.portal.urls")),
 ]

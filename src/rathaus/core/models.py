@@ -176,3 +176,21 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise PermissionError("The audit trail is append-only.")
+
+
+class Sequence(models.Model):
+    """A named counter for identifiers citizens see (reference numbers, case numbers).
+
+    Values come from :func:`rathaus.core.sequences.next_value` under a row lock: unique under
+    concurrency, gap-free within committed transactions and never reused.
+    """
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    value = models.PositiveBigIntegerField(_("last value"), default=0)
+
+    class Meta:
+        verbose_name = _("sequence")
+        verbose_name_plural = _("sequences")
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.value}"

@@ -49,7 +49,8 @@ class ClamdScanner:
                 sock.connect(parts.path)
                 return sock
             if parts.scheme == "tcp" and parts.hostname and parts.port:
-                return socket.create_connection((parts.hostname, parts.port), self.timeout)
+                host: str = parts.hostname
+                return socket.create_connection((host, parts.port), self.timeout)
         except OSError as exc:
             raise ScannerUnavailable(f"clamd at {self.address} is unreachable: {exc}") from exc
         raise ScannerUnavailable(

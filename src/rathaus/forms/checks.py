@@ -70,9 +70,13 @@ def run_field_checks(
         elif check.rule in {"min", "max"} and check.value is not None:
             number = Decimal(str(value))
             if check.rule == "min" and number < check.value:
-                message = _("Enter a number of at least %(min)s.") % {"min": format_number(check.value)}
+                message = _("Enter a number of at least %(min)s.") % {
+                    "min": format_number(check.value)
+                }
             if check.rule == "max" and number > check.value:
-                message = _("Enter a number of at most %(max)s.") % {"max": format_number(check.value)}
+                message = _("Enter a number of at most %(max)s.") % {
+                    "max": format_number(check.value)
+                }
         if message is not None:
             yield check.severity, str(check.message) if check.message else message
 
@@ -152,7 +156,9 @@ def run_step_checks(
                 continue
             if not any(is_answered(answers.get(name)) for name in check.fields):
                 labels = ", ".join(str(schema.field(name).label) for name in check.fields)
-                message = _("Fill in at least one of these fields: %(fields)s.") % {"fields": labels}
+                message = _("Fill in at least one of these fields: %(fields)s.") % {
+                    "fields": labels
+                }
         if message is not None:
             issues.append(
                 Issue(

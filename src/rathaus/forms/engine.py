@@ -206,14 +206,16 @@ def _validate_files(
             ok = False
         elif size > item.max_size_bytes:
             parser.report(
-                item,item.id,
+                item,
+                item.id,
                 _("The file %(name)s is larger than %(size)d MB.")
                 % {"name": name, "size": item.max_size_mb},
             )
             ok = False
         elif not _accepted_type(item, upload):
             parser.report(
-                item,item.id,
+                item,
+                item.id,
                 _("The file %(name)s is not of an accepted type (accepted: %(types)s).")
                 % {"name": name, "types": ", ".join(item.accept)},
             )
@@ -288,7 +290,9 @@ def apply_step(
     return prune_answers(schema, merged)
 
 
-def initial_data(schema: FormSchema, step_id: str, answers: Mapping[str, Any]) -> dict[str, list[str]]:
+def initial_data(
+    schema: FormSchema, step_id: str, answers: Mapping[str, Any]
+) -> dict[str, list[str]]:
     """The saved answers of a step as posted strings, to show them in the form again."""
     data: dict[str, list[str]] = {}
     for item in schema.step(step_id).fields:
@@ -344,5 +348,3 @@ def row_action(
                     posted[prefix + key[len(next_prefix) :]] = posted.pop(key)
             posted[count_key] = [str(max(count - 1, 0))]
     return posted
-
-

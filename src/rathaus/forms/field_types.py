@@ -49,7 +49,9 @@ class RawData:
             values = list(self._data.getlist(key))
         else:
             value = self._data.get(key)  # type: ignore[union-attr]
-            values = value if isinstance(value, list | tuple) else ([] if value is None else [value])
+            values = (
+                value if isinstance(value, list | tuple) else ([] if value is None else [value])
+            )
         return [value if isinstance(value, str) else str(value) for value in values]
 
     def get(self, key: str) -> str:
@@ -165,12 +167,15 @@ class FieldParser:
         self.issues.append(Issue(field.id, name, label, message, severity))
 
     def issue(
-        self, name: str, message: str, severity: Severity = "error", *, target: str = "",
+        self,
+        name: str,
+        message: str,
+        severity: Severity = "error",
+        *,
+        target: str = "",
         label: str = "",
     ) -> None:
-        self.issues.append(
-            Issue(self._top, name, label or self._label, message, severity, target)
-        )
+        self.issues.append(Issue(self._top, name, label or self._label, message, severity, target))
 
     def error(self, name: str, message: str, target: str = "") -> None:
         self.issue(name, message, target=target)
@@ -206,7 +211,9 @@ class FieldParser:
             if (category in {"Cc", "Cs", "Co"} and not allowed_control) or category == "Cn":
                 self.issue(
                     name,
-                    _("The text contains characters that are not allowed (e.g. control characters)."),
+                    _(
+                        "The text contains characters that are not allowed (e.g. control characters)."
+                    ),
                     label=label,
                 )
                 return None
@@ -223,7 +230,9 @@ class FieldParser:
             self.error(name, _("Enter at most %(count)d characters.") % {"count": max_length})
             return None
         if field.min_length is not None and len(value) < field.min_length:
-            self.error(name, _("Enter at least %(count)d characters.") % {"count": field.min_length})
+            self.error(
+                name, _("Enter at least %(count)d characters.") % {"count": field.min_length}
+            )
             return None
         if field.format == "vehicle_plate":
             plate = normalize_vehicle_plate(value)
@@ -233,7 +242,9 @@ class FieldParser:
             value = plate
         if field.pattern is not None and not field.pattern.fullmatch(value):
             message = field.pattern_message
-            self.error(name, str(message) if message else _("Enter the value in the format asked for."))
+            self.error(
+                name, str(message) if message else _("Enter the value in the format asked for.")
+            )
             return None
         return value
 
@@ -327,10 +338,16 @@ class FieldParser:
                 )
             return None
         if field.minimum is not None and number < field.minimum:
-            self.error(name, _("Enter a number of at least %(min)s.") % {"min": format_number(field.minimum)})
+            self.error(
+                name,
+                _("Enter a number of at least %(min)s.") % {"min": format_number(field.minimum)},
+            )
             return None
         if field.maximum is not None and number > field.maximum:
-            self.error(name, _("Enter a number of at most %(max)s.") % {"max": format_number(field.maximum)})
+            self.error(
+                name,
+                _("Enter a number of at most %(max)s.") % {"max": format_number(field.maximum)},
+            )
             return None
         return number_to_value(number, field.decimals)
 
@@ -352,13 +369,24 @@ class FieldParser:
             }
             self.error(f"{name}__{missing[0]}", messages[missing[0]])
             return None
-        if not all(_DIGITS.fullmatch(parts[part]) for part in DATE_PARTS) or len(parts["year"]) != 4:
-            self.error(name, _("Enter a real date, like 27 3 2007 (year with four digits)."), f"{name}__day")
+        if (
+            not all(_DIGITS.fullmatch(parts[part]) for part in DATE_PARTS)
+            or len(parts["year"]) != 4
+        ):
+            self.error(
+                name,
+                _("Enter a real date, like 27 3 2007 (year with four digits)."),
+                f"{name}__day",
+            )
             return None
         try:
             value = datetime.date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
         except ValueError:
-            self.error(name, _("Enter a real date, like 27 3 2007 (year with four digits)."), f"{name}__day")
+            self.error(
+                name,
+                _("Enter a real date, like 27 3 2007 (year with four digits)."),
+                f"{name}__day",
+            )
             return None
         return value.isoformat()
 
@@ -382,7 +410,9 @@ class FieldParser:
             return None
         values = [option.value for option in field.options if option.value in chosen]
         if values and field.min_selected is not None and len(values) < field.min_selected:
-            self.error(name, _("Select at least %(count)d options.") % {"count": field.min_selected})
+            self.error(
+                name, _("Select at least %(count)d options.") % {"count": field.min_selected}
+            )
             return None
         if field.max_selected is not None and len(values) > field.max_selected:
             self.error(name, _("Select at most %(count)d options.") % {"count": field.max_selected})
@@ -484,12 +514,18 @@ class FieldParser:
         if failed:
             return None
         if rows and len(rows) < field.min_items:
-            self.error(name, _("Enter at least %(count)d entries.") % {"count": field.min_items},
-                       first_input_name(field, name))
+            self.error(
+                name,
+                _("Enter at least %(count)d entries.") % {"count": field.min_items},
+                first_input_name(field, name),
+            )
             return None
         if len(rows) > field.max_items:
-            self.error(name, _("Enter at most %(count)d entries.") % {"count": field.max_items},
-                       first_input_name(field, name))
+            self.error(
+                name,
+                _("Enter at most %(count)d entries.") % {"count": field.max_items},
+                first_input_name(field, name),
+            )
             return None
         return rows
 

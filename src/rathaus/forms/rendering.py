@@ -141,7 +141,10 @@ class _Binder:
         self.issues = issues
 
     def bind(self, item: Field, name: str, label: str, *, existing: Any = None) -> BoundField:
-        messages = [issue for issue in self.issues if issue.concerns(name)]
+        if item.type == "person_list":  # the rows' own fields show their messages themselves
+            messages = [issue for issue in self.issues if issue.name == name]
+        else:
+            messages = [issue for issue in self.issues if issue.concerns(name)]
         bound = BoundField(
             field=item,
             name=name,
@@ -155,13 +158,15 @@ class _Binder:
         invalid_names = {issue.name for issue in messages if issue.severity == "error"}
         whole_invalid = name in invalid_names
 
-        def make_input(part_name: str, part: str, **kwargs: Any) -> BoundInput:
+        def make_input(
+            part_name: str, part: str, *, optional: bool = False, **kwargs: Any
+        ) -> BoundInput:
             return BoundInput(
                 name=part_name,
                 id=html_id(part_name),
                 label=part,
                 value=self.data.get(part_name),
-                invalid=whole_invalid or part_name in invalid_names,
+                invalid=(whole_invalid and not optional) or part_name in invalid_names,
                 describedby=bound.describedby,
                 required=item.required,
                 **kwargs,
@@ -184,10 +189,13 @@ class _Binder:
             for key, _english, _length, part_required in parts:
                 single = make_input(
                     f"{name}__{key}",
-                    part_label(key) if part_required else _("%(part)s (optional)") % {"part": part_label(key)},
+                    part_label(key)
+                    if part_required
+                    else _("%(part)s (optional)") % {"part": part_label(key)},
                     autocomplete=_PART_AUTOCOMPLETE.get(key, ""),
                     inputmode="numeric" if key == "postal_code" else "",
                     width={"postal_code": "4", "house_number": "4"}.get(key, ""),
+                    optional=not part_required,
                 )
                 single.required = item.required and part_required
                 bound.inputs.append(single)
@@ -238,8 +246,9 @@ class _Binder:
                 label,
                 input_type={"email": "email", "phone": "tel"}.get(item.type, "text"),
                 autocomplete=item.autocomplete or _TYPE_AUTOCOMPLETE.get(item.type, ""),
-                inputmode="decimal" if item.type == "number" and item.decimals else
-                ("numeric" if item.type == "number" else ""),
+                inputmode="decimal"
+                if item.type == "number" and item.decimals
+                else ("numeric" if item.type == "number" else ""),
                 spellcheck=item.type not in {"email", "iban", "phone"},
             )
             if item.type == "iban" and single.value and " " not in single.value:
@@ -262,7 +271,9 @@ class _Binder:
                     number=number,
                     legend=f"{item_label} {number}",
                     fields=[self.bind(sub, prefix + sub.id, str(sub.label)) for sub in item.fields],
-                    remove_value=f"remove:{name}:{number}" if count > max(item.min_items, 1) else "",
+                    remove_value=f"remove:{name}:{number}"
+                    if count > max(item.min_items, 1)
+                    else "",
                 )
             )
         if count < item.max_items:
@@ -299,7 +310,10 @@ def _condition_json(condition: Condition) -> str:
         if node.op in {"answered", "not_answered"}:
             return {"field": node.field, "answered": node.op == "answered"}
         value = list(node.value) if isinstance(node.value, tuple) else node.value
-        return {"field": node.field, node.op: value if not hasattr(value, "is_finite") else str(value)}
+        return {
+            "field": node.field,
+            node.op: value if not hasattr(value, "is_finite") else str(value),
+        }
 
     return json.dumps(encode(condition), ensure_ascii=False)
 
@@ -367,6 +381,7 @@ def render_step(
             "errors": errors,
             "warnings": warnings,
             "row_action": ROW_ACTION,
+            "has_rows": any(bound.field.type == "person_list" for bound in fields),
         },
     )
 

@@ -312,7 +312,9 @@ def load_schema_file(path: str | Path, *, source: str | None = None) -> FormSche
         else:
             data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError, json.JSONDecodeError) as error:
-        raise SchemaError(f"the file is not valid {path.suffix[1:] or 'TOML'}: {error}", source=name) from error
+        raise SchemaError(
+            f"the file is not valid {path.suffix[1:] or 'TOML'}: {error}", source=name
+        ) from error
     return load_schema(data, source=name)
 
 
@@ -395,7 +397,9 @@ class _Loader:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise self.fail(f"{key} must be a whole number from {low} to {high}, not {_short(value)}")
+            raise self.fail(
+                f"{key} must be a whole number from {low} to {high}, not {_short(value)}"
+            )
         return value
 
     def required_integer(
@@ -525,7 +529,9 @@ class _Loader:
     def _type_text(self, data: Mapping[str, Any], field_type: str) -> dict[str, Any]:
         attrs: dict[str, Any] = {}
         if field_type == "iban":
-            countries = self.sequence(data.get("countries", []), "countries", limit=len(IBAN_LENGTHS))
+            countries = self.sequence(
+                data.get("countries", []), "countries", limit=len(IBAN_LENGTHS)
+            )
             for country in countries:
                 if country not in IBAN_LENGTHS:
                     raise self.fail(f"countries: {_short(country)} is not an IBAN country code")
@@ -585,8 +591,11 @@ class _Loader:
                 raise self.fail(f"option value {value!r} is used twice")
             seen.add(value)
             options.append(
-                Option(value, self.text(item.get("label"), f"the label of option {value!r}"),
-                       self.optional_text(item, "hint"))
+                Option(
+                    value,
+                    self.text(item.get("label"), f"the label of option {value!r}"),
+                    self.optional_text(item, "hint"),
+                )
             )
         if not options:
             raise self.fail(f"a {field_type} field needs at least one option")
@@ -661,7 +670,9 @@ class _Loader:
         data = self.mapping(raw, "a check")
         rule = data.get("rule")
         if not isinstance(rule, str) or rule not in FIELD_RULES:
-            raise self.fail(f"unknown check rule {_short(rule)}; known: {', '.join(sorted(FIELD_RULES))}")
+            raise self.fail(
+                f"unknown check rule {_short(rule)}; known: {', '.join(sorted(FIELD_RULES))}"
+            )
         if kind not in FIELD_RULES[rule]:
             raise self.fail(f"the check rule {rule!r} does not apply to this field type")
         parameter = {
@@ -702,7 +713,9 @@ class _Loader:
         # Both fields may come from this step or an earlier one; the message shows at ``field``.
         attrs: dict[str, Any]
         if rule == "compare":
-            self.keys(data, {"rule", "severity", "message", "field", "op", "other"}, "a compare check")
+            self.keys(
+                data, {"rule", "severity", "message", "field", "op", "other"}, "a compare check"
+            )
             attrs = self._check_common(data)
             left = self.known_field(data.get("field"), "field")
             right = self.known_field(data.get("other"), "other")
@@ -736,7 +749,9 @@ class _Loader:
 
     def known_field(self, value: Any, what: str) -> Field:
         if not isinstance(value, str) or value not in self.known:
-            raise self.fail(f"{what}: {_short(value)} is not a field of this step or an earlier one")
+            raise self.fail(
+                f"{what}: {_short(value)} is not a field of this step or an earlier one"
+            )
         return self.known[value]
 
     # conditions
@@ -789,7 +804,9 @@ class _Loader:
     def operand(self, target: Field, value: Any) -> Any:
         if target.kind == "bool":
             if not isinstance(value, bool):
-                raise self.fail(f"show_if compares the yes/no field {target.id!r} with true or false")
+                raise self.fail(
+                    f"show_if compares the yes/no field {target.id!r} with true or false"
+                )
             return value
         if target.kind in {"choice", "multi"}:
             if not isinstance(value, str) or target.option(value) is None:

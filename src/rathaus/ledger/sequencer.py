@@ -45,8 +45,9 @@ def _assign_indexes(ids: list[int], first_index: int) -> None:
             for offset, pk in enumerate(chunk):
                 params += [pk, first_index + start + offset]
             cursor.execute(
-                f"WITH v(id, idx) AS (VALUES {values}) "  # noqa: S608 - only placeholders
-                f"UPDATE {table} SET {column} = v.idx FROM v WHERE {table}.id = v.id",
+                # VALUES columns are named column1, column2 in PostgreSQL and SQLite alike
+                f"UPDATE {table} SET {column} = v.column2 "  # noqa: S608 - only placeholders
+                f"FROM (VALUES {values}) AS v WHERE {table}.id = v.column1",
                 params,
             )
             if cursor.rowcount != len(chunk):

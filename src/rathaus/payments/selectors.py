@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from rathaus.payments.models import PaymentStatus, PaymentTransaction
 
@@ -57,7 +57,7 @@ def transactions_to_reconcile(
             )
         )
         .select_related("municipality")
-        .order_by("last_checked_at", "pk")
+        .order_by(F("last_checked_at").asc(nulls_first=True), "pk")
     )
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 
-from allauth.account.decorators import reauthentication_required
 from allauth.account.models import EmailAddress
 from allauth.core import ratelimit
 from allauth.mfa.models import Authenticator
@@ -25,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from rathaus.accounts import services
 from rathaus.accounts.forms import DeleteAccountForm, ProfileForm
 from rathaus.accounts.personal_data import ErasureBlocked
+from rathaus.accounts.recent_login import recent_authentication_required
 from rathaus.accounts.roles import is_staff_member
 
 
@@ -78,7 +78,7 @@ def export(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-@reauthentication_required
+@recent_authentication_required
 def export_download(request: HttpRequest) -> HttpResponse:
     """The JSON export (Art. 15, 20 GDPR); needs a recent login or re-authentication."""
     document = services.export_personal_data(user=request.user)  # type: ignore[arg-type]
@@ -90,13 +90,9 @@ def export_download(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _passwordless(request: HttpRequest) -> bool:
-    return not request.user.has_usable_password()
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
-@reauthentication_required(enabled=_passwordless)
+@recent_authentication_required
 def delete(request: HttpRequest) -> HttpResponse:
     """Art. 17 GDPR: delete the account after confirming with the password."""
     form = DeleteAccountForm(request.POST or None, user=request.user)

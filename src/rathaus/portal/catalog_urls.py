@@ -1,3 +1,10 @@
-from django.urls import path  # noqa: F401
+"""Service catalog pages, mounted at ``/leistungen/`` (stable German paths)."""
 
-urlpatterns: list = []  # type: ignore[type-arg]
+from django.urls import path
+
+from rathaus.portal import catalog_views
+
+urlpatterns = [
+    path("", catalog_views.catalog, name="catalog"),
+    path("<slug:slug>/", catalog_views.service_detail, name="service"),
+]

@@ -1,0 +1,122 @@
+"""Antrag: a citizen's application for a service, from draft to submission."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from rathaus.catalog.models import Service
+from rathaus.core.models import Authority, Municipality
+
+
+class Application(models.Model):
+    """One application. A draft holds the answers so far; submission freezes them."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        SUBMITTED = "submitted", _("submitted")
+        WITHDRAWN = "withdrawn", _("withdrawn")
+
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="applications",
+        verbose_name=_("applicant"),
+    )
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, related_name="applications", verbose_name=_("service")
+    )
+    municipality = models.ForeignKey(
+        Municipality,
+        on_delete=models.PROTECT,
+        related_name="applications",
+        verbose_name=_("municipality of residence"),
+    )
+    authority = models.ForeignKey(
+        Authority,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="applications",
+        verbose_name=_("responsible authority"),
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    answers = models.JSONField(_("answers"), default=dict, blank=True)
+    current_step = models.CharField(_("current step"), max_length=64, blank=True)
+    schema_hash = models.CharField(_("form version"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last saved"), auto_now=True)
+    expires_at = models.DateTimeField(_("draft expires"), null=True, blank=True, db_index=True)
+    # Set once, at submission (§ 9a OZG: the declaration as reviewed and confirmed).
+    reference = models.CharField(
+        _("reference number"), max_length=32, unique=True, null=True, blank=True
+    )
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    submitted_data = models.JSONField(_("submitted declaration"), null=True, blank=True)
+    declaration_confirmed_at = models.DateTimeField(
+        _("declaration confirmed"), null=True, blank=True
+    )
+    idempotency_key = models.CharField(
+        _("submission key"), max_length=64, unique=True, null=True, blank=True
+    )
+    electronic_delivery = models.BooleanField(
+        _("notice by retrieval from the mailbox"),
+        default=True,
+        help_text=_("§ 9 OZG: consent is deemed given unless the citizen opts out."),
+    )
+
+    class Meta:
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
+        ordering = ["-updated_at"]
+        indexes = [models.Index(fields=["applicant", "-updated_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status="submitted")
+                | (models.Q(reference__isnull=False) & models.Q(submitted_at__isnull=False)),
+                name="application_submitted_has_reference",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference or f"{self.service} ({self.get_status_display()})"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    return f"applications/{instance.application.public_id}/{uuid.uuid4().hex}"
+
+
+class Attachment(models.Model):
+    """A file the citizen uploaded for a file field; checked before it was stored."""
+
+    application = models.ForeignKey(
+        Application,
+        on_delete=models.CASCADE,
+        related_name="attachments",
+        verbose_name=_("application"),
+    )
+    field_id = models.CharField(_("form field"), max_length=64)
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=255)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveIntegerField(_("size in bytes"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name

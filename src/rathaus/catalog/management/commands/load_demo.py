@@ -1,0 +1,28 @@
+"""``manage.py load_demo``: the Bergisches Städtedreieck with its division of labour.
+
+Idempotent (``make run`` calls it on every start): only what is missing is created.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from rathaus.catalog.demo import load_responsibilities
+from rathaus.catalog.sync import sync_catalog
+from rathaus.core.demo import load_tenancy
+
+
+class Command(BaseCommand):
+    help = "Load the demo municipalities, authorities and responsibilities (idempotent)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        sync_catalog()
+        tenancy = load_tenancy()
+        responsibilities = load_responsibilities()
+        self.stdout.write(
+            f"Demo loaded: {tenancy.municipalities} municipalities, {tenancy.authorities} "
+            f"authorities, {tenancy.units} org units and {responsibilities} responsibilities "
+            "created (existing rows kept)."
+        )

@@ -1,0 +1,117 @@
+"""Reading the catalog: search, life situations, responsibilities per municipality."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
+
+from rathaus.catalog.models import LifeSituation, Responsibility, Service
+from rathaus.catalog.search import query_terms
+from rathaus.core.models import Municipality
+
+
+def municipalities() -> list[Municipality]:
+    return list(Municipality.objects.order_by("name"))
+
+
+def life_situations() -> list[LifeSituation]:
+    return list(LifeSituation.objects.order_by("position", "slug"))
+
+
+def _with_responsibility(
+    queryset: QuerySet[Service], municipality: Municipality | None
+) -> QuerySet[Service]:
+    if municipality is None:
+        return queryset
+    return queryset.prefetch_related(
+        Prefetch(
+            "responsibilities",
+            queryset=Responsibility.objects.filter(municipality=municipality).select_related(
+                "authority__municipality", "municipality"
+            ),
+            to_attr="local_responsibilities",
+        )
+    )
+
+
+def search_services(
+    *,
+    query: str = "",
+    life_situation: LifeSituation | None = None,
+    municipality: Municipality | None = None,
+) -> list[Service]:
+    """Active services matching every word of ``query`` (German-normalised, partial words).
+
+    Services whose name matches come first. With a municipality, only services someone is
+    responsible for there (or that an external provider handles) are listed, and each carries
+    ``local_responsibilities`` (zero or one row).
+    """
+    services = Service.objects.filter(is_active=True).prefetch_related("life_situations")
+    terms = query_terms(query)
+    for term in terms:
+        services = services.filter(search_text__contains=term)
+    if life_situation is not None:
+        services = services.filter(life_situations=life_situation)
+    if municipality is not None:
+        services = services.filter(
+            Q(authority_kind="") | Q(responsibilities__municipality=municipality)
+        ).distinct()
+    if terms:
+        name_hits = sum(
+            (
+                Case(When(search_name__contains=t, then=Value(1)), default=Value(0),
+                     output_field=IntegerField())
+                for t in terms
+            ),
+            Value(0),
+        )
+        services = services.annotate(name_hits=name_hits).order_by("-name_hits", "name_de")
+    else:
+        services = services.order_by("name_de")
+    return list(_with_responsibility(services, municipality))
+
+
+@dataclass
+class LifeSituationGroup:
+    life_situation: LifeSituation
+    services: list[Service] = field(default_factory=list)
+
+
+def group_by_life_situation(
+    services: list[Service], situations: list[LifeSituation]
+) -> list[LifeSituationGroup]:
+    """The services under each life situation they belong to (a service may appear twice)."""
+    groups = {s.pk: LifeSituationGroup(s) for s in situations}
+    for service in services:
+        for situation in service.life_situations.all():
+            if situation.pk in groups:
+                groups[situation.pk].services.append(service)
+    return [g for g in groups.values() if g.services]
+
+
+def service_by_slug(slug: str) -> Service | None:
+    return (
+        Service.objects.filter(slug=slug, is_active=True)
+        .prefetch_related("life_situations")
+        .first()
+    )
+
+
+def responsibility_for(
+    *, service: Service, municipality: Municipality
+) -> Responsibility | None:
+    return (
+        Responsibility.objects.filter(service=service, municipality=municipality)
+        .select_related("authority__municipality", "municipality")
+        .first()
+    )
+
+
+def responsibilities_of(service: Service) -> list[Responsibility]:
+    """Who handles the service for the residents of each municipality."""
+    return list(
+        Responsibility.objects.filter(service=service)
+        .select_related("authority__municipality", "municipality")
+        .order_by("municipality__name")
+    )

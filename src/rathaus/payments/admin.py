@@ -1,0 +1,111 @@
+"""Admin: provider settings per municipality (secret write-only) and read-only transactions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from rathaus.core import audit
+from rathaus.payments.models import PaymentStatusChange, PaymentTransaction, ProviderConfig, Refund
+
+
+class ProviderConfigForm(forms.ModelForm):
+    secret = forms.CharField(
+        label=_("password or token"),
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("Leave empty to keep the stored value."),
+    )
+
+    class Meta:
+        model = ProviderConfig
+        fields = [
+            "municipality",
+            "provider",
+            "enabled",
+            "base_url",
+            "originator_id",
+            "endpoint_id",
+            "auth_scheme",
+            "username",
+            "secret",
+            "timeout_seconds",
+        ]
+
+    def clean_secret(self) -> str:
+        value: str = self.cleaned_data.get("secret", "")
+        if not value and self.instance.pk:
+            return self.instance.secret
+        return value
+
+
+@admin.register(ProviderConfig)
+class ProviderConfigAdmin(admin.ModelAdmin):
+    form = ProviderConfigForm
+    list_display = ["municipality", "provider", "originator_id", "endpoint_id", "enabled"]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        audit.record(
+            actor=request.user,
+            action="payment_provider.changed" if change else "payment_provider.created",
+            obj=obj,
+            after={
+                "base_url": obj.base_url,
+                "originator_id": obj.originator_id,
+                "endpoint_id": obj.effective_endpoint_id,
+                "enabled": obj.enabled,
+                "secret_changed": "secret" in form.changed_data,
+            },
+            municipality=obj.municipality,
+        )
+
+
+class StatusChangeInline(admin.TabularInline):
+    model = PaymentStatusChange
+    extra = 0
+    can_delete = False
+    readonly_fields = ["at", "from_status", "to_status", "source", "detail"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class RefundInline(admin.TabularInline):
+    model = Refund
+    extra = 0
+    can_delete = False
+    readonly_fields = ["refunded_at", "amount_cents", "reason", "reference", "created_by"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(PaymentTransaction)
+class PaymentTransactionAdmin(admin.ModelAdmin):
+    list_display = [
+        "request_id",
+        "municipality",
+        "case_reference",
+        "amount_cents",
+        "status",
+        "cash_reference",
+        "duplicate",
+        "created_at",
+    ]
+    list_filter = ["status", "duplicate", "municipality"]
+    search_fields = ["request_id", "provider_transaction_id", "cash_reference", "case_reference"]
+    inlines = [StatusChangeInline, RefundInline]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in PaymentTransaction._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

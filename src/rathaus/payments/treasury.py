@@ -1,0 +1,107 @@
+"""The daily reconciliation export for the municipal treasury (Stadtkasse)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from rathaus.core.models import Municipality
+from rathaus.payments.models import PaymentStatus, PaymentTransaction, Refund
+
+COLUMNS = [
+    "Buchungstag",
+    "Art",
+    "Kassenzeichen",
+    "Betrag",
+    "Waehrung",
+    "Verwendungszweck",
+    "Vorgang",
+    "Bezug",
+    "Transaktion",
+    "RequestId",
+    "AGS",
+    "Hinweis",
+]
+
+
+def _amount(cents: int) -> str:
+    """German decimal comma, as the treasury's spreadsheet expects."""
+    sign = "-" if cents < 0 else ""
+    euros, rest = divmod(abs(cents), 100)
+    return f"{sign}{euros},{rest:02d}"
+
+
+def _text(value: str) -> str:
+    """Keep spreadsheet programs from running a cell as a formula (CSV injection)."""
+    return f"'{value}" if value[:1] in {"=", "+", "-", "@", "\t", "\r"} else value
+
+
+def _day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    zone = ZoneInfo(settings.TIME_ZONE)
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
+    return start, dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+
+
+def export_reconciliation_csv(day: dt.date, *, municipality: Municipality | None = None) -> str:
+    """Payments confirmed and refunds recorded on ``day`` (local time), one row each.
+
+    Semicolon-separated, amounts with a decimal comma; refunds are negative. A confirmed payment
+    for an already paid matter carries the note that a refund is due.
+    """
+    start, end = _day_bounds(day)
+    payments: QuerySet[PaymentTransaction] = PaymentTransaction.objects.filter(
+        status=PaymentStatus.PAYED, paid_at__gte=start, paid_at__lt=end
+    ).select_related("municipality")
+    refunds: QuerySet[Refund] = Refund.objects.filter(
+        refunded_at__gte=start, refunded_at__lt=end
+    ).select_related("transaction__municipality")
+    if municipality is not None:
+        payments = payments.filter(municipality=municipality)
+        refunds = refunds.filter(transaction__municipality=municipality)
+
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    zone = ZoneInfo(settings.TIME_ZONE)
+    for tx in payments.order_by("paid_at", "pk"):
+        assert tx.paid_at is not None
+        writer.writerow(
+            [
+                tx.paid_at.astimezone(zone).date().isoformat(),
+                "Zahlung",
+                tx.cash_reference,
+                _amount(tx.amount_cents),
+                tx.currency,
+                _text(tx.purpose),
+                _text(tx.case_reference),
+                f"{tx.payable_type}:{tx.payable_id}",
+                tx.provider_transaction_id,
+                tx.request_id,
+                tx.municipality.ags,
+                "Doppelzahlung: Erstattung faellig" if tx.duplicate else "",
+            ]
+        )
+    for refund in refunds.order_by("refunded_at", "pk"):
+        tx = refund.transaction
+        writer.writerow(
+            [
+                refund.refunded_at.astimezone(zone).date().isoformat(),
+                "Erstattung",
+                tx.cash_reference,
+                _amount(-refund.amount_cents),
+                tx.currency,
+                _text(tx.purpose),
+                _text(tx.case_reference),
+                f"{tx.payable_type}:{tx.payable_id}",
+                tx.provider_transaction_id,
+                tx.request_id,
+                tx.municipality.ags,
+                _text(refund.reason),
+            ]
+        )
+    return out.getvalue()

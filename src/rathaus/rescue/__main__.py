@@ -1,0 +1,257 @@
+"""Command line of preRESC: ``python -m rathaus.rescue {evaluate,forecast,staffing,import}``.
+
+``evaluate``, ``forecast`` and ``staffing`` work on a CSV without a database. Django is set up
+only for ``import`` and for ``forecast``/``staffing`` without ``--data`` (stored counts).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from rathaus.rescue.demand import DailySeries, DemandFileError, read_demand_csv
+from rathaus.rescue.evaluation import HORIZONS, evaluate_region, summarise
+from rathaus.rescue.forecasting import CalendarRegression, Forecast, ForecastModel, SeasonalNaive
+from rathaus.rescue.holiday_calendar import validate_calendar
+from rathaus.rescue.staffing import ResponseTarget, StaffingInputs, plan_day
+
+
+class UsageError(Exception):
+    pass
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _model(name: str, calendar: str | None) -> ForecastModel:
+    if name == "seasonal_naive":
+        return SeasonalNaive()
+    return CalendarRegression(calendar=calendar)
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rathaus.settings")
+    import django
+
+    django.setup()
+
+
+def _load_series(args: argparse.Namespace) -> tuple[DailySeries, Any, str | None]:
+    """The series, hourly profile and holiday calendar from --data or the database."""
+    if args.data:
+        data = read_demand_csv(args.data)
+        try:
+            series = data.series(args.region)
+        except KeyError as exc:
+            raise UsageError(exc.args[0]) from None
+        return series, data.hourly_profiles.get(args.region), args.holidays
+    _setup_django()
+    from rathaus.rescue import selectors
+    from rathaus.rescue.models import Region
+
+    region = Region.objects.filter(name=args.region).first()
+    if region is None:
+        raise UsageError(f"region {args.region!r} is not in the database; import it first")
+    stored = selectors.daily_series(region=region)
+    if stored is None:
+        raise UsageError(f"region {args.region!r} has no daily counts")
+    profile = selectors.hourly_profile(region=region)
+    return stored, profile, args.holidays or region.holiday_calendar
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    data = read_demand_csv(args.data)
+    regions = [r.strip() for r in args.regions.split(",") if r.strip()]
+    if not regions:
+        raise UsageError("--regions names at least one region")
+    scores = []
+    for region in regions:
+        try:
+            series = data.series(region)
+        except KeyError as exc:
+            raise UsageError(exc.args[0]) from None
+        model = _model(args.model, args.holidays)
+        try:
+            scores.append(
+                evaluate_region(
+                    model, series, test_from=args.test_from, test_to=args.test_to,
+                    horizons=HORIZONS,
+                )
+            )
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    report = summarise(scores)
+    report.update(
+        {
+            "model": args.model,
+            "data": str(args.data),
+            "test_from": args.test_from.isoformat(),
+            "test_to": args.test_to.isoformat(),
+            "runtime_seconds": round(time.perf_counter() - started, 2),
+        }
+    )
+    Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    mean = report["mean"]["mase"]
+    print(
+        f"MASE h=7 {mean['7']:.3f} … h=84 {mean['84']:.3f}; coverage 80% "
+        f"{report['coverage80']:.3f}, 95% {report['coverage95']:.3f}; "
+        f"{report['runtime_seconds']} s -> {args.json}"
+    )
+    return 0
+
+
+def _forecast(args: argparse.Namespace) -> tuple[Forecast, Any]:
+    series, profile, calendar = _load_series(args)
+    origin = args.origin or series.end + dt.timedelta(days=1)
+    model = _model(args.model, calendar)
+    try:
+        return model.forecast(series, origin=origin, horizon=args.horizon), profile
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def cmd_forecast(args: argparse.Namespace) -> int:
+    fc, _profile = _forecast(args)
+    out = Path(args.out).open("w", encoding="utf-8", newline="") if args.out else sys.stdout
+    try:
+        if args.format == "json":
+            json.dump({"region": fc.region, "model": fc.model, "rows": fc.rows()}, out, indent=2)
+            out.write("\n")
+        else:
+            rows = fc.rows()
+            writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    return 0
+
+
+def cmd_staffing(args: argparse.Namespace) -> int:
+    fc, profile = _forecast(args)
+    day_index = (args.day - fc.start).days if args.day else 0
+    if not 0 <= day_index < len(fc.mean):
+        raise UsageError("--day lies outside the forecast")
+    daily = {"mean": fc.mean, "upper80": fc.upper80, "upper95": fc.upper95}[args.plan_for]
+    target = ResponseTarget(minutes=args.target_minutes, share=args.target_share)
+    inputs = StaffingInputs(
+        job_minutes=args.job_minutes, drive_minutes=args.drive_minutes, shrinkage=args.shrinkage
+    )
+    plans = plan_day(
+        daily_calls=float(daily[day_index]), profile=profile, target=target, inputs=inputs,
+        simulate=args.simulate, seed=args.seed,
+    )
+    writer = csv.writer(sys.stdout)
+    writer.writerow(["hour", "calls", "ambulances", "positions", "share_in_time", "simulated"])
+    for p in plans:
+        sim = "" if p.simulated_share_in_time is None else f"{p.simulated_share_in_time:.4f}"
+        writer.writerow(
+            [p.hour, f"{p.calls:.2f}", p.ambulances, p.positions, f"{p.share_in_time:.4f}", sim]
+        )
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    _setup_django()
+    from rathaus.rescue import services
+    from rathaus.rescue.incidents import read_incidents
+
+    if args.demand:
+        result = services.import_demand(data=read_demand_csv(args.demand), actor=None)
+        print(f"demand: {result.rows} days in {result.regions} region(s)")
+    if args.incidents:
+        with Path(args.incidents).open(encoding="utf-8-sig", newline="") as fh:
+            records = read_incidents(fh)
+        result = services.import_incidents(records=records, actor=None)
+        print(f"incidents: {result.rows} in {result.regions} region(s)")
+    if not (args.demand or args.incidents):
+        raise UsageError("give --demand CSV and/or --incidents CSV")
+    return 0
+
+
+def _calendar(text: str) -> str:
+    try:
+        return validate_calendar(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m rathaus.rescue", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    models = ["calendar_regression", "seasonal_naive"]
+
+    ev = sub.add_parser("evaluate", help="rolling-origin evaluation as the published benchmark")
+    ev.add_argument("--data", required=True, help="daily demand CSV (date,region,responses)")
+    ev.add_argument("--regions", required=True, help="comma-separated region names")
+    ev.add_argument("--test-from", required=True, type=_date)
+    ev.add_argument("--test-to", required=True, type=_date)
+    ev.add_argument("--json", required=True, help="where to write the report")
+    ev.add_argument("--model", choices=models, default="calendar_regression")
+    ev.add_argument("--holidays", type=_calendar, default=None,
+                    help="holiday calendar, e.g. DE-NW or GB-ENG (default: by region name)")
+    ev.set_defaults(func=cmd_evaluate)
+
+    for name, func, helptext in (
+        ("forecast", cmd_forecast, "daily forecast with 80 %% and 95 %% intervals"),
+        ("staffing", cmd_staffing, "ambulances per hour for one forecast day (Erlang C)"),
+    ):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("--data", help="daily or hourly demand CSV; without it: the database")
+        p.add_argument("--region", required=True)
+        p.add_argument("--horizon", type=int, default=84)
+        p.add_argument("--origin", type=_date, help="first forecast day (default: after the data)")
+        p.add_argument("--model", choices=models, default="calendar_regression")
+        p.add_argument("--holidays", type=_calendar, default=None)
+        p.set_defaults(func=func)
+        if name == "forecast":
+            p.add_argument("--format", choices=["csv", "json"], default="csv")
+            p.add_argument("--out", help="file to write (default: standard output)")
+        else:
+            p.add_argument("--day", type=_date, help="forecast day to plan (default: the first)")
+            p.add_argument("--plan-for", choices=["mean", "upper80", "upper95"], default="upper80")
+            p.add_argument("--target-minutes", type=float, default=8.0)
+            p.add_argument("--target-share", type=float, default=0.90)
+            p.add_argument("--job-minutes", type=float, default=60.0)
+            p.add_argument("--drive-minutes", type=float, default=5.0)
+            p.add_argument("--shrinkage", type=float, default=0.0)
+            p.add_argument("--simulate", action="store_true")
+            p.add_argument("--seed", type=int, default=0)
+
+    im = sub.add_parser("import", help="store demand and incident CSVs in the database")
+    im.add_argument("--demand")
+    im.add_argument("--incidents")
+    im.set_defaults(func=cmd_import)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "horizon", 1) < 1 or getattr(args, "horizon", 1) > 730:
+        parser.error("--horizon must be between 1 and 730 days")
+    try:
+        return int(args.func(args))
+    except DemandFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (UsageError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,40 @@
+"""Reads of preRESC data."""
+
+from __future__ import annotations
+
+import numpy as np
+from django.utils import timezone
+
+from rathaus.rescue.demand import DailySeries, series_from_counts
+from rathaus.rescue.incidents import IncidentRecord
+from rathaus.rescue.models import Incident, Region
+
+
+def daily_series(*, region: Region) -> DailySeries | None:
+    """The region's daily counts on a contiguous axis (gaps as NaN), or None without data."""
+    counts = dict(region.daily_counts.values_list("date", "count"))
+    if not counts:
+        return None
+    return series_from_counts(region.name, {d: float(c) for d, c in counts.items()})
+
+
+def hourly_profile(*, region: Region) -> np.ndarray | None:
+    if region.hourly_profile:
+        return np.asarray(region.hourly_profile, float)
+    hours = [timezone.localtime(t).hour for t in region.incidents.values_list("occurred_at", flat=True)]
+    if not hours:
+        return None
+    counts = np.bincount(hours, minlength=24).astype(float)
+    return counts / counts.sum()
+
+
+def incident_records(*, region: Region) -> list[IncidentRecord]:
+    return [
+        IncidentRecord(
+            time=i.occurred_at, region=region.name, location=i.location, area=i.area,
+            response_minutes=i.response_seconds / 60,
+        )
+        for i in Incident.objects.filter(region=region).only(
+            "occurred_at", "location", "area", "response_seconds"
+        )
+    ]

@@ -1,0 +1,108 @@
+"""Writes of preRESC data: imports and stored forecasts, each audited in its transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from rathaus.core import audit
+from rathaus.rescue.demand import DemandData
+from rathaus.rescue.forecasting import CalendarRegression, Forecast, SeasonalNaive
+from rathaus.rescue.holiday_calendar import calendar_for_region
+from rathaus.rescue.incidents import IncidentRecord
+from rathaus.rescue.models import DailyCount, Incident, Region, StoredForecast
+from rathaus.rescue.selectors import daily_series
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    regions: int
+    rows: int
+
+
+@transaction.atomic
+def import_demand(*, data: DemandData, actor: Any) -> ImportResult:
+    """Store daily counts (replacing those of the same days) and hourly profiles."""
+    rows = 0
+    for name, series in data.daily.items():
+        region, created = Region.objects.get_or_create(
+            name=name, defaults={"holiday_calendar": calendar_for_region(name)}
+        )
+        days = series.dates()
+        present = [(d, int(v)) for d, v in zip(days, series.values, strict=True) if v == v]
+        DailyCount.objects.filter(region=region, date__in=[d for d, _ in present]).delete()
+        DailyCount.objects.bulk_create(
+            [DailyCount(region=region, date=d, count=c) for d, c in present], batch_size=2000
+        )
+        if name in data.hourly_profiles:
+            region.hourly_profile = [round(float(x), 6) for x in data.hourly_profiles[name]]
+            region.save(update_fields=["hourly_profile"])
+        rows += len(present)
+        audit.record(
+            actor=actor, action="rescue.demand_imported", obj=region,
+            after={"days": len(present), "from": str(days[0]), "to": str(days[-1]),
+                   "created": created},
+        )
+    return ImportResult(regions=len(data.daily), rows=rows)
+
+
+@transaction.atomic
+def import_incidents(*, records: list[IncidentRecord], actor: Any) -> ImportResult:
+    regions: dict[str, Region] = {}
+    objs = []
+    for rec in records:
+        region = regions.get(rec.region)
+        if region is None:
+            region, _ = Region.objects.get_or_create(
+                name=rec.region, defaults={"holiday_calendar": calendar_for_region(rec.region)}
+            )
+            regions[rec.region] = region
+        when = rec.time if timezone.is_aware(rec.time) else timezone.make_aware(rec.time)
+        objs.append(
+            Incident(
+                region=region, occurred_at=when, location=rec.location[:200], area=rec.area,
+                response_seconds=round(rec.response_minutes * 60),
+            )
+        )
+    Incident.objects.bulk_create(objs, batch_size=2000)
+    for region in regions.values():
+        audit.record(
+            actor=actor, action="rescue.incidents_imported", obj=region,
+            after={"incidents": sum(1 for o in objs if o.region_id == region.pk)},
+        )
+    return ImportResult(regions=len(regions), rows=len(objs))
+
+
+def compute_forecast(
+    *, region: Region, horizon: int, model: str = "calendar_regression",
+    origin: dt.date | None = None,
+) -> Forecast:
+    """Forecast from the stored counts; the origin defaults to the day after the last count."""
+    series = daily_series(region=region)
+    if series is None:
+        raise ValueError(f"{region.name}: no daily counts stored")
+    start = origin or series.end + dt.timedelta(days=1)
+    if model == "seasonal_naive":
+        return SeasonalNaive().forecast(series, origin=start, horizon=horizon)
+    return CalendarRegression(calendar=region.holiday_calendar).forecast(
+        series, origin=start, horizon=horizon
+    )
+
+
+@transaction.atomic
+def store_forecast(*, region: Region, forecast: Forecast, actor: Any) -> StoredForecast:
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    stored = StoredForecast.objects.create(
+        region=region, model=forecast.model, origin=forecast.start,
+        horizon=len(forecast.mean), rows=forecast.rows(), created_by=user,
+    )
+    audit.record(
+        actor=actor, action="rescue.forecast_stored", obj=stored,
+        after={"model": forecast.model, "origin": str(forecast.start),
+               "horizon": len(forecast.mean)},
+    )
+    return stored

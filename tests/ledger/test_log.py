@@ -1,0 +1,324 @@
+"""Appending, sequencing, publishing and verifying documents in the GovChain log."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import threading
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.test import override_settings
+
+from rathaus.core.models import Authority, AuditEvent
+from rathaus.ledger import merkle, note, services, tiles
+from rathaus.ledger.keys import log_signers, verifier_keys
+from rathaus.ledger.leaves import LogEntry, format_code
+from rathaus.ledger.models import Checkpoint, Entry, LogState
+from rathaus.ledger.selectors import Status, consistency_proof, entry_by_code, verify_document
+from rathaus.ledger.sequencer import sequence
+
+
+def pdf(n: int) -> bytes:
+    return b"%PDF-1.7\n% Bescheid " + str(n).encode() + b"\n%%EOF\n"
+
+
+def test_appends_get_gap_free_indexes_and_a_checkpoint_signed_by_the_log_key(
+    authority: Authority,
+) -> None:
+    entries = [
+        services.append(document=pdf(i), document_type="notice", authority=authority)
+        for i in range(300)
+    ]
+    assert all(e.index is None for e in entries)
+    checkpoint = sequence()
+    assert checkpoint is not None and checkpoint.size == 300
+    indexes = sorted(Entry.objects.values_list("index", flat=True))
+    assert indexes == list(range(300))
+
+    verifiers = [note.Verifier.from_key(k) for k in verifier_keys()]
+    parsed = note.open_checkpoint(checkpoint.note, verifiers, origin="rathaus.localhost/govchain")
+    leaves = [bytes(leaf) for leaf in Entry.objects.order_by("index").values_list("leaf", flat=True)]
+    assert parsed.size == 300
+    assert parsed.root_hash == merkle.root(leaves)
+    assert sequence() is None  # nothing new: no new checkpoint
+
+
+def test_entries_hold_no_personal_data_only_hash_type_and_authority(authority: Authority) -> None:
+    entry = services.append(document=pdf(1), document_type="permit", authority=authority)
+    parsed = LogEntry.decode(bytes(entry.leaf))
+    assert parsed.document_sha256 == hashlib.sha256(pdf(1)).hexdigest()
+    assert parsed.authority == "05124000/buergeramt"
+    assert parsed.authority_name == "Bürgeramt Wuppertal"
+    assert parsed.document_type == "permit"
+    assert AuditEvent.objects.filter(action="ledger.issue", object_id=str(entry.pk)).exists()
+
+
+def test_verification_is_pending_then_valid_then_revoked(authority: Authority) -> None:
+    for i in range(1000):
+        services.append(document=pdf(i), document_type="notice", authority=authority)
+    assert verify_document(document=pdf(7)).status == Status.PENDING
+    sequence()
+    result = verify_document(document=pdf(7))
+    assert result.status == Status.VALID
+    assert result.entry is not None and result.entry.index == 7
+    assert 0 < result.proof_size <= 32 * math.ceil(math.log2(1000))
+
+    services.revoke(document=pdf(7), reason="withdrawn", authority=authority)
+    assert verify_document(document=pdf(7)).status == Status.REVOKED
+    sequence()
+    revoked = verify_document(document=pdf(7))
+    assert revoked.status == Status.REVOKED
+    assert revoked.revocation is not None and revoked.revocation.index == 1000
+
+
+def test_a_changed_byte_in_the_pdf_is_not_found(authority: Authority) -> None:
+    services.append(document=pdf(1), document_type="notice", authority=authority)
+    sequence()
+    changed = bytearray(pdf(1))
+    changed[12] ^= 0x01
+    assert verify_document(document=bytes(changed)).status == Status.UNKNOWN
+
+
+def test_append_is_idempotent_and_guards_the_issuer(
+    authority: Authority, other_authority: Authority
+) -> None:
+    first = services.append(document=pdf(1), document_type="notice", authority=authority)
+    again = services.append(document=pdf(1), document_type="notice", authority=authority.pk)
+    assert again.pk == first.pk
+    with pytest.raises(services.LedgerError):
+        services.append(document=pdf(1), document_type="notice", authority=other_authority)
+    with pytest.raises(services.LedgerError):
+        services.revoke(document=pdf(1), reason="withdrawn", authority=other_authority)
+    with pytest.raises(services.LedgerError):
+        services.revoke(document=pdf(2), reason="withdrawn")
+    with pytest.raises(services.LedgerError):
+        services.append(document_sha256="not a hash", document_type="notice", authority=authority)
+    with pytest.raises(services.LedgerError):
+        services.append(document=pdf(3), document_type="invoice", authority=authority)
+    assert Entry.objects.count() == 1
+
+
+def test_entry_is_found_by_the_code_as_people_type_it(authority: Authority) -> None:
+    entry = services.append(document=pdf(1), document_type="notice", authority=authority)
+    shown = format_code(entry.code)
+    typed = shown.lower().replace("-", " ").replace("0", "o").replace("1", "l")
+    found = entry_by_code(typed)
+    assert found is not None and found.pk == entry.pk
+    assert entry_by_code("nonsense") is None
+
+
+def test_consistency_proofs_between_checkpoints(authority: Authority) -> None:
+    for i in range(5):
+        services.append(document=pdf(i), document_type="notice", authority=authority)
+    old = sequence()
+    for i in range(5, 700):
+        services.append(document=pdf(i), document_type="notice", authority=authority)
+    new = sequence()
+    assert old is not None and new is not None
+    proof = consistency_proof(old_size=old.size, new_size=new.size)
+    merkle.verify_consistency(
+        old.size, new.size, proof, bytes(old.root_hash), bytes(new.root_hash)
+    )
+
+
+def test_the_log_is_append_only(authority: Authority) -> None:
+    entry = services.append(document=pdf(1), document_type="notice", authority=authority)
+    with pytest.raises(PermissionError):
+        entry.delete()
+    with pytest.raises(PermissionError):
+        Entry.objects.all().delete()
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_postgresql_refuses_to_rewrite_a_sequenced_entry(authority: Authority) -> None:
+    from django.db import DatabaseError, transaction
+
+    services.append(document=pdf(1), document_type="notice", authority=authority)
+    sequence()
+    with pytest.raises(DatabaseError), transaction.atomic():
+        Entry.objects.filter(index=0).update(document_type="permit")
+
+
+def test_a_key_rotation_is_signed_by_both_keys_without_new_entries(
+    authority: Authority, settings: object
+) -> None:
+    services.append(document=pdf(1), document_type="notice", authority=authority)
+    before = sequence()
+    assert before is not None
+    new_key = note.Signer.generate("rathaus.localhost/govchain")
+    with override_settings(LEDGER_EXTRA_SIGNING_KEYS=[new_key.signer_key()]):
+        rotated = sequence()
+        assert rotated is not None and rotated.size == before.size
+        note.open_checkpoint(rotated.note, [new_key.verifier()])
+        assert len(log_signers()) == 2
+        assert sequence() is None
+
+
+# --- publication and the offline verifier ----------------------------------------------------------
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    from rathaus.ledger import verify
+
+    status = verify.main(list(args))
+    return status, capsys.readouterr().out
+
+
+def test_published_files_follow_tlog_tiles(authority: Authority, published: Path) -> None:
+    for i in range(300):
+        services.append(document=pdf(i), document_type="notice", authority=authority)
+    sequence()
+    assert (published / "checkpoint").read_text().startswith("rathaus.localhost/govchain\n300\n")
+    assert len((published / "tile/0/000").read_bytes()) == 256 * 32
+    assert len((published / "tile/0/001.p/44").read_bytes()) == 44 * 32
+    assert (published / "tile/1/000.p/1").exists()
+    bundle = tiles.decode_bundle((published / "tile/entries/001.p/44").read_bytes())
+    assert len(bundle) == 44
+    for i in range(300, 600):
+        services.append(document=pdf(i), document_type="notice", authority=authority)
+    sequence()
+    assert not (published / "tile/0/001.p").exists()  # superseded by the full tile
+    assert (published / "tile/0/002.p/88").exists()
+    assert LogState.objects.get(pk=1).published_size == 600
+
+
+def test_offline_verifier_says_valid_revoked_or_unknown(
+    authority: Authority, published: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for i in range(520):
+        services.append(document=pdf(i), document_type="residence-certificate", authority=authority)
+    sequence()
+    document = tmp_path / "Meldebescheinigung.pdf"
+    document.write_bytes(pdf(300))
+    key = verifier_keys()[0]
+
+    status, out = _cli(capsys, str(document), "--log", str(published), "--key", key)
+    assert status == 0, out
+    assert "Valid" in out and "log entry:        300 of 520" in out
+    assert "Bürgeramt Wuppertal" in out
+
+    status, out = _cli(capsys, str(document), "--log", str(published), "--key", key, "--index", "300")
+    assert status == 0, out
+
+    changed = tmp_path / "changed.pdf"
+    changed.write_bytes(pdf(300).replace(b"300", b"301")[:-1] + b" ")
+    status, out = _cli(capsys, str(changed), "--log", str(published), "--key", key)
+    assert status == 1 and "not in the log" in out
+
+    services.revoke(document=pdf(300), reason="withdrawn", authority=authority)
+    sequence()
+    status, out = _cli(capsys, str(document), "--log", str(published), "--key", key)
+    assert status == 1 and "REVOKED (withdrawn)" in out
+
+
+def test_offline_verifier_rejects_another_key_and_forged_files(
+    authority: Authority, published: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for i in range(300):
+        services.append(document=pdf(i), document_type="permit", authority=authority)
+    sequence()
+    sha = hashlib.sha256(pdf(5)).hexdigest()
+    key = verifier_keys()[0]
+    stranger = note.Signer.generate("rathaus.localhost/govchain").verifier_key()
+
+    status, out = _cli(capsys, "--sha256", sha, "--log", str(published), "--key", stranger)
+    assert status == 1 and "Verification failed" in out
+
+    tile = published / "tile/0/000"
+    original = tile.read_bytes()
+    tile.write_bytes(original[:200] + bytes([original[200] ^ 1]) + original[201:])
+    status, out = _cli(capsys, "--sha256", sha, "--log", str(published), "--key", key, "--index", "5")
+    assert status == 1 and "Verification failed" in out
+    tile.write_bytes(original)
+
+    bundle = published / "tile/entries/000"
+    data = bundle.read_bytes()
+    bundle.write_bytes(data.replace(b"document-type: permit", b"document-type: notice", 1))
+    status, out = _cli(capsys, "--sha256", sha, "--log", str(published), "--key", key)
+    assert status == 1 and "do not match the signed checkpoint" in out
+
+
+def _publish_forged_log(directory: Path, entries: list[bytes]) -> None:
+    """What a dishonest operator holding the key could publish: a rewritten history."""
+    signer = log_signers()[0]
+    edge = tiles.Edge()
+    for (level, index), hashes in edge.append(merkle.leaf_hash(e) for e in entries).items():
+        width = len(hashes)
+        path = directory / tiles.tile_path(level, index, width)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(tiles.encode_tile(hashes))
+    for index in range(0, len(entries), 256):
+        chunk = entries[index : index + 256]
+        path = directory / tiles.entries_path(index // 256, len(chunk))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(tiles.encode_bundle(chunk))
+    cp = note.Checkpoint("rathaus.localhost/govchain", edge.size, edge.root())
+    (directory / "checkpoint").write_text(note.sign_checkpoint(cp, [signer]))
+
+
+def test_a_rewritten_log_is_detected_by_the_remembered_checkpoint(
+    authority: Authority, published: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for i in range(40):
+        services.append(document=pdf(i), document_type="notice", authority=authority)
+    sequence()
+    key = verifier_keys()[0]
+    state = tmp_path / "seen-checkpoint"
+    sha = hashlib.sha256(pdf(39)).hexdigest()
+    status, out = _cli(
+        capsys, "--sha256", sha, "--log", str(published), "--key", key, "--remember", str(state)
+    )
+    assert status == 0, out
+
+    entries = [bytes(e) for e in Entry.objects.order_by("index").values_list("leaf", flat=True)]
+    forged = tmp_path / "forged"
+    rewritten = [*entries[:3], entries[3].replace(b"notice", b"permit"), *entries[4:]]
+    _publish_forged_log(forged, [*rewritten, *entries[:5]])
+    status, out = _cli(
+        capsys, "--sha256", sha, "--log", str(forged), "--key", key, "--remember", str(state)
+    )
+    assert status == 1 and "history was rewritten" in out, out
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_appends_and_sequencing_give_unique_gap_free_indexes(
+    authority: Authority,
+) -> None:
+    errors: list[BaseException] = []
+
+    def worker(offset: int) -> None:
+        try:
+            for i in range(40):
+                services.append(
+                    document=pdf(offset * 1000 + i), document_type="notice", authority=authority.pk
+                )
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def sequencer(rounds: int) -> None:
+        try:
+            for _ in range(rounds):
+                sequence()
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    threads += [threading.Thread(target=sequencer, args=(8,)) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    sequence()
+    indexes = sorted(Entry.objects.values_list("index", flat=True))
+    assert indexes == list(range(160))
+    latest = Checkpoint.objects.order_by("-id").first()
+    assert latest is not None and latest.size == 160
+    leaves = [bytes(e) for e in Entry.objects.order_by("index").values_list("leaf", flat=True)]
+    assert bytes(latest.root_hash) == merkle.root(leaves)
