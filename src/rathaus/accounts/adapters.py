@@ -12,10 +12,21 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse
 
 from rathaus.accounts.models import Profile
+from rathaus.accounts.recent_login import authenticated_recently
 from rathaus.accounts.roles import is_staff_member
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
+        """A login within ``ACCOUNT_REAUTHENTICATION_TIMEOUT`` counts as a recent authentication.
+
+        allauth by default asks again for the password even right after login (for instance
+        before a newcomer adds a passkey); a fresh login proves the same.
+        """
+        if self.request is not None and authenticated_recently(self.request):
+            return False
+        return bool(super().is_reauthentication_required(app=app, **kwargs))
+
     def post_login(self, request: HttpRequest, user: AbstractBaseUser, **kwargs: Any) -> HttpResponse:
         """After login, show the pages in the language the citizen chose in the profile."""
         response = super().post_login(request, user, **kwargs)

@@ -12,8 +12,8 @@ from rathaus.catalog import definitions
 @register()
 def check_service_definitions(app_configs: Any = None, **kwargs: Any) -> list[Error]:
     try:
-        situations = definitions.read_life_situations()
-        definitions.read_services(life_situations={s.slug for s in situations})
+        situations = definitions.read_life_situations(definitions.LIFE_SITUATIONS_FILE)
+        definitions.read_services(definitions.SERVICES_DIR, life_situations={s.slug for s in situations})
     except definitions.DefinitionError as exc:
         return [
             Error(

@@ -7,6 +7,7 @@ are only ever added where one is missing — what an administrator changed stays
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,9 @@ from rathaus.core.models import Authority, Municipality
 
 logger = logging.getLogger(__name__)
 
+# Bump when the way search text is built changes, so every service is re-indexed on migrate.
+SEARCH_INDEX_VERSION = 1
+
 
 @dataclass(frozen=True)
 class SyncResult:
@@ -30,11 +34,14 @@ class SyncResult:
     deactivated: int
 
 
-def _search_fields(d: definitions.ServiceDefinition) -> tuple[str, str]:
+def _search_fields(
+    d: definitions.ServiceDefinition, situation_names: dict[str, str]
+) -> tuple[str, str]:
     name = index_text(d.name_de, d.name_en)
     text = index_text(
-        d.name_de, d.name_en, " ".join(d.keywords), d.summary_de, d.summary_en,
-        d.description_de, d.description_en,
+        d.name_de, d.name_en, " ".join(d.keywords),
+        " ".join(situation_names[s] for s in d.life_situations),
+        d.summary_de, d.summary_en, d.description_de, d.description_en,
     )
     return name, text
 
@@ -55,14 +62,18 @@ def sync_catalog(
             defaults={"name_de": s.name_de, "name_en": s.name_en, "position": s.position},
         )
     situation_ids = dict(LifeSituation.objects.values_list("slug", "id"))
+    situation_names = {s.slug: f"{s.name_de} {s.name_en}" for s in situations}
     existing = {s.slug: s for s in Service.objects.all()}
     created = updated = unchanged = 0
     for d in defs:
         service = existing.get(d.slug)
-        if service is not None and service.source_hash == d.source_hash and service.is_active:
+        digest = hashlib.sha256(
+            f"{SEARCH_INDEX_VERSION}|{d.source_hash}|{situations!r}".encode()
+        ).hexdigest()
+        if service is not None and service.source_hash == digest and service.is_active:
             unchanged += 1
             continue
-        search_name, search_text = _search_fields(d)
+        search_name, search_text = _search_fields(d, situation_names)
         values = {
             "leika_key": d.leika_key,
             "name_de": d.name_de,
@@ -90,7 +101,7 @@ def sync_catalog(
             "search_name": search_name,
             "search_text": search_text,
             "source_file": f"{d.slug}/{definitions.DEFINITION_FILE}",
-            "source_hash": d.source_hash,
+            "source_hash": digest,
             "is_active": True,
         }
         if service is None:
@@ -105,7 +116,7 @@ def sync_catalog(
             action = "catalog.service_updated"
         service.life_situations.set([situation_ids[s] for s in d.life_situations])
         audit.record(
-            actor=None, action=action, obj=service, after={"source_hash": d.source_hash},
+            actor=None, action=action, obj=service, after={"source_hash": digest},
         )
     known = {d.slug for d in defs}
     deactivated = 0

@@ -37,7 +37,9 @@ class ClamdScanner:
     """Streams the bytes to clamd and reads its verdict (``stream: OK`` or ``… FOUND``)."""
 
     def __init__(self, address: str | None = None, timeout: float = 30.0) -> None:
-        self.address = address or getattr(settings, "CLAMD_ADDRESS", "tcp://127.0.0.1:3310")
+        self.address: str = str(
+            address or getattr(settings, "CLAMD_ADDRESS", "tcp://127.0.0.1:3310")
+        )
         self.timeout = timeout
 
     def _connect(self) -> socket.socket:
@@ -49,8 +51,7 @@ class ClamdScanner:
                 sock.connect(parts.path)
                 return sock
             if parts.scheme == "tcp" and parts.hostname and parts.port:
-                host: str = parts.hostname
-                return socket.create_connection((host, parts.port), self.timeout)
+                return socket.create_connection((parts.hostname, parts.port), self.timeout)
         except OSError as exc:
             raise ScannerUnavailable(f"clamd at {self.address} is unreachable: {exc}") from exc
         raise ScannerUnavailable(

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop, ngettext
 
 from rathaus.forms.field_types import Issue, first_input_name, format_number
 from rathaus.forms.schema import Check, Field, FormSchema, Severity, Step, is_answered
@@ -37,18 +37,32 @@ def _date_rule(check: Check, value: datetime.date, today: datetime.date) -> str 
         return _("The date must not be in the future.")
     if rule == "not_in_past" and value < today:
         return _("The date must not be in the past.")
-    if rule == "max_days_ago" and check.days is not None:
-        if value < today - datetime.timedelta(days=check.days):
-            return _("The date must not be more than %(days)d days ago.") % {"days": check.days}
-    if rule == "max_days_ahead" and check.days is not None:
-        if value > today + datetime.timedelta(days=check.days):
-            return _("The date must not be more than %(days)d days ahead.") % {"days": check.days}
-    if rule == "min_years_ago" and check.years is not None:
-        if value > _years_before(today, check.years):
-            return _("The date must be at least %(years)d years ago.") % {"years": check.years}
-    if rule == "max_years_ago" and check.years is not None:
-        if value < _years_before(today, check.years):
-            return _("The date must not be more than %(years)d years ago.") % {"years": check.years}
+    days = datetime.timedelta(days=check.days or 0)
+    if rule == "max_days_ago" and value < today - days:
+        return ngettext(
+            "The date must not be more than %(days)d day ago.",
+            "The date must not be more than %(days)d days ago.",
+            check.days,
+        ) % {"days": check.days}
+    if rule == "max_days_ahead" and value > today + days:
+        return ngettext(
+            "The date must not be more than %(days)d day ahead.",
+            "The date must not be more than %(days)d days ahead.",
+            check.days,
+        ) % {"days": check.days}
+    years = check.years or 0
+    if rule == "min_years_ago" and value > _years_before(today, years):
+        return ngettext(
+            "The date must be at least %(years)d year ago.",
+            "The date must be at least %(years)d years ago.",
+            check.years,
+        ) % {"years": check.years}
+    if rule == "max_years_ago" and value < _years_before(today, years):
+        return ngettext(
+            "The date must not be more than %(years)d year ago.",
+            "The date must not be more than %(years)d years ago.",
+            check.years,
+        ) % {"years": check.years}
     if rule == "earliest" and check.date is not None and value < check.date:
         return _("The date must be on or after %(date)s.") % {"date": _show_date(check.date)}
     if rule == "latest" and check.date is not None and value > check.date:
@@ -82,24 +96,24 @@ def run_field_checks(
 
 
 _DATE_OPS = {
-    "==": N_("The date must be the same as “%(other)s”."),
-    "!=": N_("The date must differ from “%(other)s”."),
-    "<": N_("The date must be before “%(other)s”."),
-    "<=": N_("The date must be on or before “%(other)s”."),
-    ">": N_("The date must be after “%(other)s”."),
-    ">=": N_("The date must be on or after “%(other)s”."),
+    "==": gettext_noop("The date must be the same as “%(other)s”."),
+    "!=": gettext_noop("The date must differ from “%(other)s”."),
+    "<": gettext_noop("The date must be before “%(other)s”."),
+    "<=": gettext_noop("The date must be on or before “%(other)s”."),
+    ">": gettext_noop("The date must be after “%(other)s”."),
+    ">=": gettext_noop("The date must be on or after “%(other)s”."),
 }
 _NUMBER_OPS = {
-    "==": N_("The number must be equal to “%(other)s”."),
-    "!=": N_("The number must differ from “%(other)s”."),
-    "<": N_("The number must be less than “%(other)s”."),
-    "<=": N_("The number must be at most “%(other)s”."),
-    ">": N_("The number must be greater than “%(other)s”."),
-    ">=": N_("The number must be at least “%(other)s”."),
+    "==": gettext_noop("The number must be equal to “%(other)s”."),
+    "!=": gettext_noop("The number must differ from “%(other)s”."),
+    "<": gettext_noop("The number must be less than “%(other)s”."),
+    "<=": gettext_noop("The number must be at most “%(other)s”."),
+    ">": gettext_noop("The number must be greater than “%(other)s”."),
+    ">=": gettext_noop("The number must be at least “%(other)s”."),
 }
 _TEXT_OPS = {
-    "==": N_("The answer must be the same as in “%(other)s”."),
-    "!=": N_("The answer must differ from “%(other)s”."),
+    "==": gettext_noop("The answer must be the same as in “%(other)s”."),
+    "!=": gettext_noop("The answer must differ from “%(other)s”."),
 }
 
 
@@ -130,7 +144,7 @@ def _compare(left: Any, op: str, right: Any, kind: str) -> bool:
 def run_step_checks(
     schema: FormSchema, step: Step, answers: Mapping[str, Any], *, failed: set[str]
 ) -> list[Issue]:
-    """Cross-field checks of ``step`` on the merged ``answers``; fields in ``failed`` are skipped."""
+    """Cross-field checks of ``step`` on the merged ``answers``, skipping ``failed`` fields."""
     issues = []
     for check in step.checks:
         assert check.field is not None

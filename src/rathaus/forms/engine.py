@@ -15,6 +15,7 @@ from typing import Any
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from rathaus.forms.checks import run_step_checks
 from rathaus.forms.field_types import (
@@ -187,7 +188,7 @@ def _validate_files(
     parser: FieldParser,
     result: StepResult,
     inspector: UploadInspector | None,
-) -> list[dict[str, Any]] | None:
+) -> list[Mapping[str, Any]] | None:
     """Keep the stored files not marked for removal, check the new uploads (count, size, type)."""
     removed = set(data.getlist(f"{item.id}__remove"))
     existing = [
@@ -234,7 +235,10 @@ def _validate_files(
         parser.report(
             item,
             item.id,
-            _("Upload at most %(count)d files.") % {"count": item.max_files},
+            ngettext(
+                "Upload at most %(count)d file.", "Upload at most %(count)d files.", item.max_files
+            )
+            % {"count": item.max_files},
         )
         return existing or None
     if total == 0 and item.required:

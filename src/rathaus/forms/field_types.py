@@ -23,6 +23,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from rathaus.forms.iban import IBAN_LENGTHS, InvalidIban, check_iban
 from rathaus.forms.schema import MAX_TEXT_INPUT, Field, Severity, is_answered
@@ -45,14 +46,17 @@ class RawData:
         self._data = data if data is not None else {}
 
     def getlist(self, key: str) -> list[str]:
+        values: list[Any]
         if hasattr(self._data, "getlist"):
             values = list(self._data.getlist(key))
+        elif isinstance(self._data, Mapping):
+            value = self._data.get(key)
+            values = list(value) if isinstance(value, list | tuple) else [value]
         else:
-            value = self._data.get(key)  # type: ignore[union-attr]
-            values = (
-                value if isinstance(value, list | tuple) else ([] if value is None else [value])
-            )
-        return [value if isinstance(value, str) else str(value) for value in values]
+            values = []
+        return [
+            value if isinstance(value, str) else str(value) for value in values if value is not None
+        ]
 
     def get(self, key: str) -> str:
         values = self.getlist(key)
@@ -106,7 +110,7 @@ DATE_PARTS = ("day", "month", "year")
 
 _POSTAL_CODE = re.compile(r"[0-9]{5}")
 _HOUSE_NUMBER = re.compile(r"[0-9]{1,5} ?[A-Za-z]?(?: ?[-/] ?[0-9]{1,5} ?[A-Za-z]?)?")
-_NAME_PUNCTUATION = set(" '-.,’‐`")
+_NAME_PUNCTUATION = set(" '-.,`\u2019\u2010")  # with typographic apostrophe and hyphen
 _PHONE_CHARS = re.compile(r"\+?[0-9 ()/.-]+")
 _NUMBER = re.compile(r"[+-]?[0-9]{1,15}(?:\.[0-9]+)?")
 _DIGITS = re.compile(r"[0-9]{1,4}")
@@ -211,9 +215,7 @@ class FieldParser:
             if (category in {"Cc", "Cs", "Co"} and not allowed_control) or category == "Cn":
                 self.issue(
                     name,
-                    _(
-                        "The text contains characters that are not allowed (e.g. control characters)."
-                    ),
+                    _("The text contains characters that are not allowed."),
                     label=label,
                 )
                 return None
@@ -227,11 +229,25 @@ class FieldParser:
             DEFAULT_MAX_LENGTH_MULTILINE if field.multiline else DEFAULT_MAX_LENGTH
         )
         if len(value) > max_length:
-            self.error(name, _("Enter at most %(count)d characters.") % {"count": max_length})
+            self.error(
+                name,
+                ngettext(
+                    "Enter at most %(count)d character.",
+                    "Enter at most %(count)d characters.",
+                    max_length,
+                )
+                % {"count": max_length},
+            )
             return None
         if field.min_length is not None and len(value) < field.min_length:
             self.error(
-                name, _("Enter at least %(count)d characters.") % {"count": field.min_length}
+                name,
+                ngettext(
+                    "Enter at least %(count)d character.",
+                    "Enter at least %(count)d characters.",
+                    field.min_length,
+                )
+                % {"count": field.min_length},
             )
             return None
         if field.format == "vehicle_plate":
@@ -333,7 +349,11 @@ class FieldParser:
             else:
                 self.error(
                     name,
-                    _("Enter a number with at most %(count)d decimal places.")
+                    ngettext(
+                        "Enter a number with at most %(count)d decimal place.",
+                        "Enter a number with at most %(count)d decimal places.",
+                        field.decimals,
+                    )
                     % {"count": field.decimals},
                 )
             return None
@@ -411,11 +431,25 @@ class FieldParser:
         values = [option.value for option in field.options if option.value in chosen]
         if values and field.min_selected is not None and len(values) < field.min_selected:
             self.error(
-                name, _("Select at least %(count)d options.") % {"count": field.min_selected}
+                name,
+                ngettext(
+                    "Select at least %(count)d option.",
+                    "Select at least %(count)d options.",
+                    field.min_selected,
+                )
+                % {"count": field.min_selected},
             )
             return None
         if field.max_selected is not None and len(values) > field.max_selected:
-            self.error(name, _("Select at most %(count)d options.") % {"count": field.max_selected})
+            self.error(
+                name,
+                ngettext(
+                    "Select at most %(count)d option.",
+                    "Select at most %(count)d options.",
+                    field.max_selected,
+                )
+                % {"count": field.max_selected},
+            )
             return None
         return values
 
@@ -435,7 +469,7 @@ class FieldParser:
         self, field: Field, name: str, parts: tuple[tuple[str, str, int, bool], ...]
     ) -> dict[str, str] | None:
         values: dict[str, str] = {}
-        for key, _label, max_length, _required in parts:
+        for key, *_rest in parts:
             text = self.clean_text(f"{name}__{key}")
             if text is None:
                 return None
@@ -451,7 +485,11 @@ class FieldParser:
             elif len(value) > max_length:
                 self.error(
                     part_name,
-                    _("“%(part)s” can have at most %(count)d characters.")
+                    ngettext(
+                        "“%(part)s” can have at most %(count)d character.",
+                        "“%(part)s” can have at most %(count)d characters.",
+                        max_length,
+                    )
                     % {"part": part_label(key), "count": max_length},
                 )
                 ok = False
@@ -516,14 +554,24 @@ class FieldParser:
         if rows and len(rows) < field.min_items:
             self.error(
                 name,
-                _("Enter at least %(count)d entries.") % {"count": field.min_items},
+                ngettext(
+                    "Enter at least %(count)d entry.",
+                    "Enter at least %(count)d entries.",
+                    field.min_items,
+                )
+                % {"count": field.min_items},
                 first_input_name(field, name),
             )
             return None
         if len(rows) > field.max_items:
             self.error(
                 name,
-                _("Enter at most %(count)d entries.") % {"count": field.max_items},
+                ngettext(
+                    "Enter at most %(count)d entry.",
+                    "Enter at most %(count)d entries.",
+                    field.max_items,
+                )
+                % {"count": field.max_items},
                 first_input_name(field, name),
             )
             return None

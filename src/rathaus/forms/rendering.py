@@ -8,9 +8,10 @@ shown again as typed.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.template.loader import render_to_string
@@ -98,12 +99,12 @@ class BoundField:
     label: str
     hint: str
     template: str
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    inputs: list[BoundInput] = field(default_factory=list)
-    options: list[BoundOption] = field(default_factory=list)
-    rows: list[BoundRow] = field(default_factory=list)
-    files: list[BoundFile] = field(default_factory=list)
+    errors: list[str] = dataclasses.field(default_factory=list)
+    warnings: list[str] = dataclasses.field(default_factory=list)
+    inputs: list[BoundInput] = dataclasses.field(default_factory=list)
+    options: list[BoundOption] = dataclasses.field(default_factory=list)
+    rows: list[BoundRow] = dataclasses.field(default_factory=list)
+    files: list[BoundFile] = dataclasses.field(default_factory=list)
     row_count: int = 0
     add_row_value: str = ""
     add_row_label: str = ""

@@ -307,10 +307,7 @@ def load_schema_file(path: str | Path, *, source: str | None = None) -> FormSche
     except OSError as error:
         raise SchemaError(f"cannot read the file: {error.strerror}", source=name) from error
     try:
-        if path.suffix == ".json":
-            data = json.loads(raw)
-        else:
-            data = tomllib.loads(raw.decode("utf-8"))
+        data = json.loads(raw) if path.suffix == ".json" else tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError, json.JSONDecodeError) as error:
         raise SchemaError(
             f"the file is not valid {path.suffix[1:] or 'TOML'}: {error}", source=name
@@ -739,7 +736,8 @@ class _Loader:
             attrs["field"] = attrs["fields"][0]
         if attrs["field"] not in {loaded.id for loaded in self._current_step_fields()}:
             raise self.fail(
-                f"a step check must show its message at a field of this step, not {attrs['field']!r}"
+                f"a step check must show its message at a field of this step, "
+                f"not {attrs['field']!r}"
             )
         return Check(**attrs)
 

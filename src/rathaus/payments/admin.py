@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.db import models
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -14,6 +15,9 @@ from rathaus.payments.models import PaymentStatusChange, PaymentTransaction, Pro
 
 
 class ProviderConfigForm(forms.ModelForm):
+    base_url = forms.URLField(
+        label=_("base URL"), assume_scheme="https", max_length=200
+    )
     secret = forms.CharField(
         label=_("password or token"),
         required=False,
@@ -100,6 +104,7 @@ class PaymentTransactionAdmin(admin.ModelAdmin):
     list_filter = ["status", "duplicate", "municipality"]
     search_fields = ["request_id", "provider_transaction_id", "cash_reference", "case_reference"]
     inlines = [StatusChangeInline, RefundInline]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [f.name for f in PaymentTransaction._meta.fields]

@@ -6,5 +6,5 @@ from rathaus.portal import catalog_views
 
 urlpatterns = [
     path("", catalog_views.catalog, name="catalog"),
-    path("<slug:slug>/", catalog_views.service_detail, name="service"),
+    path("<slug:slug>/", catalog_views.service_detail, name="catalog-service"),
 ]

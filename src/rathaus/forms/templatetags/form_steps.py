@@ -23,5 +23,5 @@ def form_step(
     result: StepResult | None = None,
     answers: Mapping[str, Any] | None = None,
 ) -> SafeString:
-    """The fields of a step with its error summary, see :func:`rathaus.forms.rendering.render_step`."""
+    """A step's fields with its error summary (:func:`rathaus.forms.rendering.render_step`)."""
     return render_step(schema, step_id, data=data, result=result, answers=answers)

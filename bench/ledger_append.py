@@ -1,0 +1,209 @@
+"""GovChain ledger benchmark: sustained appends/s on PostgreSQL with a checkpoint every second.
+
+Run through ``make bench BENCH=ledger`` (a throwaway PostgreSQL 15 cluster via
+scripts/with-postgres), or with DATABASE_URL set. Worker processes call
+``rathaus.ledger.services.append`` (one transaction per document, as web workers do) while
+``manage.py run_sequencer --interval 1`` integrates pending entries, signs a checkpoint and
+publishes tiles to the file system. Then it measures proof sizes and verification times.
+
+Goal (issue 7): >= 3,000 appends/s; inclusion proofs <= 32 * ceil(log2 n) bytes.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing as mp
+import os
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from report import write_section
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+DURATION_S = float(os.environ.get("BENCH_DURATION", "20"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
+GOAL = 3000
+ORIGIN = "bench.rathaus.example/govchain"
+
+
+def _env(var_dir: Path) -> dict[str, str]:
+    if "DATABASE_URL" not in os.environ:
+        sys.exit("ledger benchmark: DATABASE_URL is not set; run it with `make bench`.")
+    seed = os.urandom(32).hex()
+    return {
+        **os.environ,
+        "PYTHONPATH": str(ROOT / "src"),
+        "DJANGO_SETTINGS_MODULE": "rathaus.settings",
+        "RATHAUS_ENV": "production",
+        "RATHAUS_HTTPS": "0",
+        "SECRET_KEY": "bench-" + os.urandom(16).hex(),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SITE_URL": "http://127.0.0.1",
+        "EMAIL_URL": "consolemail://",
+        "RATHAUS_VAR_DIR": str(var_dir),
+        "LEDGER_ORIGIN": ORIGIN,
+        "LEDGER_SIGNING_KEY": seed,
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def _setup_django(env: dict[str, str]) -> None:
+    os.environ.update(env)
+    sys.path.insert(0, env["PYTHONPATH"])
+    import django
+
+    django.setup()
+
+
+def _worker(env: dict[str, str], authority_id: int, worker: int, stop_at: float, out: Any) -> None:
+    _setup_django(env)
+    from rathaus.ledger.services import append
+
+    count, n = 0, 0
+    while time.time() < stop_at:
+        document = f"%PDF-1.7 bench worker {worker} document {n} {os.urandom(8).hex()}".encode()
+        append(document=document, document_type="notice", authority=authority_id)
+        count += 1
+        n += 1
+    out.put(count)
+
+
+def main() -> None:
+    var_dir = Path(tempfile.mkdtemp(prefix="rathaus-ledger-bench-"))
+    env = _env(var_dir)
+    subprocess.run(
+        [PYTHON, str(ROOT / "manage.py"), "migrate", "--noinput", "-v0", "--skip-checks"],
+        env=env,
+        check=True,
+    )
+    _setup_django(env)
+    from django.db import connection
+
+    from rathaus.core.models import Authority, Municipality
+    from rathaus.ledger import merkle
+    from rathaus.ledger.keys import verifier_keys
+    from rathaus.ledger.models import Checkpoint, Entry
+    from rathaus.ledger.selectors import consistency_proof, inclusion_proof, verify_document
+
+    town, _ = Municipality.objects.get_or_create(
+        ags="05124000", defaults={"name": "Wuppertal", "slug": "wuppertal", "state": "NW"}
+    )
+    authority, _ = Authority.objects.get_or_create(
+        municipality=town, kind="buergeramt", defaults={"name": "Bürgeramt Wuppertal"}
+    )
+    connection.close()
+
+    sequencer = subprocess.Popen(
+        [PYTHON, str(ROOT / "manage.py"), "run_sequencer", "--interval", "1"], env=env
+    )
+    time.sleep(1.5)  # first (empty) checkpoint
+    started = time.time()
+    stop_at = started + DURATION_S
+    queue: mp.Queue[int] = mp.Queue()
+    ctx = mp.get_context("fork")
+    workers = [
+        ctx.Process(target=_worker, args=(env, authority.pk, w, stop_at, queue))
+        for w in range(WORKERS)
+    ]
+    for p in workers:
+        p.start()
+    total = sum(queue.get() for _ in workers)
+    for p in workers:
+        p.join()
+    ended = time.time()
+    drain_started = time.monotonic()
+    while Entry.objects.filter(index__isnull=True).exists():
+        time.sleep(0.05)
+    drained = time.monotonic() - drain_started
+    sequencer.terminate()
+    sequencer.wait(timeout=30)
+
+    appends_per_s = total / (ended - started)
+    checkpoints = list(
+        Checkpoint.objects.filter(size__gt=0).order_by("id").values_list("created_at", "size")
+    )
+    gaps = [
+        (b[0] - a[0]).total_seconds() for a, b in zip(checkpoints, checkpoints[1:], strict=False)
+    ]
+    batches = [b[1] - a[1] for a, b in zip(checkpoints, checkpoints[1:], strict=False)]
+    size = checkpoints[-1][1]
+
+    # proofs from the database tiles
+    entries = list(Entry.objects.order_by("index")[:: max(1, size // 20)])
+    proof_bytes = []
+    t0 = time.perf_counter()
+    for entry in entries:
+        proof_bytes.append(32 * len(inclusion_proof(entry=entry, size=size)))
+    proof_ms = (time.perf_counter() - t0) * 1000 / len(entries)
+    bound = 32 * math.ceil(math.log2(size))
+    first = checkpoints[0][1]
+    consistency_bytes = 32 * len(consistency_proof(old_size=first, new_size=size))
+
+    sample = entries[len(entries) // 2]
+    t0 = time.perf_counter()
+    for _ in range(20):
+        result = verify_document(document_sha256=sample.document_sha256)
+    online_ms = (time.perf_counter() - t0) * 1000 / 20
+    assert result.status == "valid", result.status
+    latest = Checkpoint.objects.order_by("-id").first()
+    assert latest is not None
+    root_check = merkle.root_from_leaf_hashes(
+        merkle.leaf_hash(bytes(leaf))
+        for leaf in Entry.objects.order_by("index").values_list("leaf", flat=True).iterator()
+    )
+    assert root_check == bytes(latest.root_hash), "root mismatch"
+
+    published = var_dir / "media" / "govchain"
+    key = verifier_keys()[0]
+    cli = [str(ROOT / "bin" / "rathaus-verify"), "--sha256", sample.document_sha256]
+    cli += ["--log", str(published), "--key", key]
+    timings = {}
+    for label, extra in (("full scan", []), ("single entry", ["--index", str(sample.index)])):
+        t0 = time.perf_counter()
+        done = subprocess.run([*cli, *extra], capture_output=True, text=True, check=False)
+        timings[label] = time.perf_counter() - t0
+        if done.returncode != 0:
+            sys.exit(f"verifier failed ({label}):\n{done.stdout}{done.stderr}")
+
+    verdict = "meets" if appends_per_s >= GOAL else "does NOT meet"
+    body = f"""
+{WORKERS} worker processes call `services.append` (one transaction each: entry + audit event)
+for {DURATION_S:.0f} s while `manage.py run_sequencer --interval 1` sequences, signs and
+publishes tiles to the file system. PostgreSQL from `scripts/with-postgres` (fsync=off,
+synchronous_commit=off: a throwaway cluster, not durable storage). All on the same 2 cores.
+
+| measure | value |
+|---|---|
+| appends | {total:,} in {ended - started:.1f} s |
+| **sustained appends/s** | **{appends_per_s:,.0f}** (goal ≥ {GOAL:,}: {verdict} it) |
+| checkpoints signed | {len(checkpoints)} (interval median {statistics.median(gaps):.2f} s, max {max(gaps):.2f} s) |
+| entries per checkpoint | median {statistics.median(batches):,.0f}, max {max(batches):,} |
+| sequencer backlog after the load stopped | drained in {drained:.2f} s |
+| tree size | {size:,} |
+| inclusion proof | {min(proof_bytes)}–{max(proof_bytes)} bytes (bound 32·⌈log2 n⌉ = {bound}) |
+| inclusion proof from database tiles | {proof_ms:.1f} ms each |
+| consistency proof {first:,} → {size:,} | {consistency_bytes} bytes |
+| `verify_document` (database, proof checked) | {online_ms:.1f} ms |
+| `rathaus-verify` single entry (`--index`, files) | {timings["single entry"]:.2f} s (process start included) |
+| `rathaus-verify` full scan of {size:,} entries | {timings["full scan"]:.2f} s |
+"""
+    command = "make bench BENCH=ledger"
+    if os.environ.get("BENCH_WORKERS") or os.environ.get("BENCH_DURATION"):
+        command = " ".join(
+            f"{k}={shlex.quote(os.environ[k])}"
+            for k in ("BENCH_WORKERS", "BENCH_DURATION")
+            if k in os.environ
+        ) + " " + command
+    write_section("ledger", "GovChain ledger", body, command)
+    print(body)
+
+
+if __name__ == "__main__":
+    main()

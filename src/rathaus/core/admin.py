@@ -1,0 +1,67 @@
+"""Django admin for tenancy and the (read-only) audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from rathaus.core.models import AuditEvent, Authority, Municipality, OrgUnit
+
+
+class AuthorityInline(admin.TabularInline):
+    model = Authority
+    fields = ["kind", "name", "address"]
+    extra = 0
+    show_change_link = True
+
+
+class OrgUnitInline(admin.TabularInline):
+    model = OrgUnit
+    extra = 0
+
+
+@admin.register(Municipality)
+class MunicipalityAdmin(admin.ModelAdmin):
+    list_display = ["name", "ags", "state", "slug"]
+    search_fields = ["name", "ags"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [AuthorityInline]
+
+
+@admin.register(Authority)
+class AuthorityAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "municipality"]
+    list_filter = ["municipality", "kind"]
+    search_fields = ["name", "address"]
+    list_select_related = ["municipality"]
+    inlines = [OrgUnitInline]
+
+
+@admin.register(OrgUnit)
+class OrgUnitAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "authority"]
+    list_filter = ["authority__municipality"]
+    search_fields = ["code", "name", "authority__name"]
+    list_select_related = ["authority__municipality"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """The audit trail is append-only: it can be read here, never added, changed or deleted."""
+
+    list_display = ["at", "action", "object_type", "object_id", "actor_label", "municipality"]
+    list_filter = ["action", "object_type", "municipality"]
+    search_fields = ["object_id", "actor_label", "action"]
+    date_hierarchy = "at"
+    list_select_related = ["municipality"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,0 +1,1 @@
+"""Sandbox ePayment provider (XBezahldienste); run ``python -m rathaus.payments.sandbox``."""

@@ -1,0 +1,214 @@
+"""The planner's question as a form, and its answer: forecast, plot and staffing per hour.
+
+The back-office page (``rathaus.backoffice.rescue_views``) only parses the request with
+:class:`PlannerForm` and renders :func:`build_plan`; the CSV exports come from here too.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
+
+from rathaus.rescue.forecast_plot import forecast_svg
+from rathaus.rescue.forecasting import Forecast, InsufficientData
+from rathaus.rescue.models import Region
+from rathaus.rescue.selectors import daily_series, hourly_profile, incident_records
+from rathaus.rescue.incidents import share_in_time
+from rathaus.rescue.services import compute_forecast
+from rathaus.rescue.staffing import HourPlan, ResponseTarget, StaffingInputs, plan_day
+
+# msgids used only in backoffice/templates/backoffice/rescue_planner.html: marked here so that
+# `make messages APP=rescue` keeps them in this module's catalogue.
+TEMPLATE_MSGIDS = (
+    gettext_noop("Emergency service planning"),
+    gettext_noop("Show plan"),
+    gettext_noop("Please correct the marked fields."),
+    gettext_noop("Forecast of daily emergencies"),
+    gettext_noop("Forecast table"),
+    gettext_noop("Date"),
+    gettext_noop("Forecast"),
+    gettext_noop("80 % interval"),
+    gettext_noop("95 % interval"),
+    gettext_noop("Ambulances per hour"),
+    gettext_noop("Hour"),
+    gettext_noop("Expected emergencies"),
+    gettext_noop("Ambulances (Erlang C)"),
+    gettext_noop("Positions incl. shrinkage"),
+    gettext_noop("Share in time (Erlang C)"),
+    gettext_noop("Share in time (simulation)"),
+    gettext_noop("Download forecast (CSV)"),
+    gettext_noop("Download staffing (CSV)"),
+    gettext_noop("Share of incidents reached within the response-time target"),
+    gettext_noop("No incidents recorded."),
+    gettext_noop("No regions with demand data yet. Import them with: %(command)s"),
+    gettext_noop("Staffing for %(day)s, planned for: %(basis)s"),
+)
+
+PLAN_BASIS = [
+    ("upper80", _("upper 80 % bound")),
+    ("upper95", _("upper 95 % bound")),
+    ("mean", _("forecast (median)")),
+]
+
+
+class PlannerForm(forms.Form):
+    region = forms.ModelChoiceField(
+        label=_("Region"), queryset=Region.objects.all(), empty_label=None,
+        error_messages={"invalid_choice": _("Please choose one of the listed regions.")},
+    )
+    horizon = forms.IntegerField(
+        label=_("Horizon (days)"), min_value=7, max_value=365, initial=84,
+        error_messages={
+            "min_value": _("The horizon is at least 7 days."),
+            "max_value": _("The horizon is at most 365 days."),
+            "invalid": _("Enter a whole number of days."),
+        },
+    )
+    model = forms.ChoiceField(
+        label=_("Model"),
+        choices=[
+            ("calendar_regression", _("Calendar regression (recommended)")),
+            ("seasonal_naive", _("Seasonal naive (baseline)")),
+        ],
+        initial="calendar_regression",
+    )
+    day = forms.DateField(
+        label=_("Day to staff"), required=False,
+        help_text=_("A day within the forecast, YYYY-MM-DD; empty: the first forecast day."),
+        error_messages={"invalid": _("Enter a date as YYYY-MM-DD.")},
+    )
+    plan_for = forms.ChoiceField(label=_("Plan for"), choices=PLAN_BASIS, initial="upper80")
+    target_minutes = forms.FloatField(
+        label=_("Response-time target (minutes)"), required=False, min_value=1, max_value=60,
+        help_text=_("Empty: 8 minutes for urban, 12 for rural regions."),
+    )
+    target_share = forms.FloatField(
+        label=_("Required share in time"), min_value=0.5, max_value=0.999, initial=0.9
+    )
+    job_minutes = forms.FloatField(
+        label=_("Mean job time per emergency (minutes)"), min_value=1, max_value=600,
+        initial=60,
+    )
+    drive_minutes = forms.FloatField(
+        label=_("Typical turnout and drive (minutes)"), min_value=0, max_value=59, initial=5
+    )
+    shrinkage = forms.FloatField(
+        label=_("Shrinkage (share of rostered time lost)"), min_value=0, max_value=0.9,
+        initial=0.0,
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        region: Region | None = data.get("region")
+        drive = data.get("drive_minutes")
+        target = data.get("target_minutes")
+        if region is not None and target is None:
+            target = 12.0 if region.area == Region.Area.RURAL else 8.0
+            data["target_minutes"] = target
+        if target is not None and drive is not None and drive >= target:
+            self.add_error(
+                "drive_minutes", _("The drive time must be shorter than the response-time target.")
+            )
+        return data
+
+
+@dataclass
+class Plan:
+    region: Region
+    forecast: Forecast
+    day: dt.date
+    hours: list[HourPlan]
+    svg: str
+    kpi: float | None
+    basis_label: str
+
+
+class PlanError(ValueError):
+    """The plan cannot be made from the stored data (a message for the form)."""
+
+
+def build_plan(data: dict[str, Any], *, simulate: bool = True) -> Plan:
+    region: Region = data["region"]
+    try:
+        forecast = compute_forecast(region=region, horizon=data["horizon"], model=data["model"])
+    except InsufficientData as exc:
+        raise PlanError(
+            _("Too little demand data for a forecast of %(region)s.") % {"region": region.name}
+        ) from exc
+    except ValueError as exc:
+        raise PlanError(
+            _("No demand data stored for %(region)s.") % {"region": region.name}
+        ) from exc
+    day = data.get("day") or forecast.start
+    index = (day - forecast.start).days
+    if not 0 <= index < len(forecast.mean):
+        raise PlanError(_("The day to staff must lie within the forecast."))
+    basis = {"mean": forecast.mean, "upper80": forecast.upper80, "upper95": forecast.upper95}
+    hours = plan_day(
+        daily_calls=float(basis[data["plan_for"]][index]),
+        profile=hourly_profile(region=region),
+        target=ResponseTarget(minutes=data["target_minutes"], share=data["target_share"]),
+        inputs=StaffingInputs(
+            job_minutes=data["job_minutes"], drive_minutes=data["drive_minutes"],
+            shrinkage=data["shrinkage"],
+        ),
+        simulate=simulate,
+        seed=0,
+    )
+    series = daily_series(region=region)
+    assert series is not None
+    history_days = min(len(series.values), 56)
+    svg = forecast_svg(
+        forecast,
+        history_dates=series.dates()[-history_days:],
+        history_values=[float(v) for v in series.values[-history_days:]],
+        title=str(
+            _("Forecast of daily emergencies in %(region)s from %(start)s")
+            % {"region": region.name, "start": forecast.start.isoformat()}
+        ),
+        labels={
+            "history": str(_("observed")),
+            "forecast": str(_("forecast")),
+            "band80": str(_("80 % interval")),
+            "band95": str(_("95 % interval")),
+        },
+    )
+    records = incident_records(region=region)
+    kpi = share_in_time(records) if records else None
+    return Plan(
+        region=region, forecast=forecast, day=day, hours=hours, svg=svg, kpi=kpi,
+        basis_label=str(dict(PLAN_BASIS)[data["plan_for"]]),
+    )
+
+
+def forecast_csv(forecast: Forecast) -> str:
+    out = io.StringIO()
+    rows = forecast.rows()
+    writer = csv.DictWriter(out, fieldnames=["region", "model", *rows[0]])
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({"region": forecast.region, "model": forecast.model, **row})
+    return out.getvalue()
+
+
+def staffing_csv(plan: Plan) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        ["region", "date", "hour", "calls", "ambulances", "positions", "share_in_time",
+         "simulated_share_in_time"]
+    )
+    for h in plan.hours:
+        sim = "" if h.simulated_share_in_time is None else f"{h.simulated_share_in_time:.4f}"
+        writer.writerow(
+            [plan.region.name, plan.day.isoformat(), h.hour, f"{h.calls:.2f}", h.ambulances,
+             h.positions, f"{h.share_in_time:.4f}", sim]
+        )
+    return out.getvalue()

@@ -1,0 +1,34 @@
+"""Demo municipalities and services for the application tests."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.core.management import call_command
+
+from rathaus.accounts.models import User
+from rathaus.catalog.models import Service
+from rathaus.core.models import Municipality
+from tests.accounts.factories import ProfileFactory
+
+
+@pytest.fixture
+def demo(db: None) -> None:
+    call_command("load_demo", verbosity=0)
+
+
+@pytest.fixture
+def wuppertal(demo: None) -> Municipality:
+    return Municipality.objects.get(ags="05124000")
+
+
+@pytest.fixture
+def citizen(db: None) -> User:
+    profile = ProfileFactory(birth_date=datetime.date(1985, 3, 27))
+    return profile.user  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def meldebescheinigung(demo: None) -> Service:
+    return Service.objects.get(slug="meldebescheinigung")

@@ -1,0 +1,169 @@
+"""Drafts, prefill, idempotent submission, reference numbers, expiry."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.utils import timezone
+from freezegun import freeze_time
+
+from rathaus.accounts.models import User
+from rathaus.applications.models import Application
+from rathaus.applications.services import (
+    ApplicationError,
+    SubmissionIncomplete,
+    TrustLevelTooLow,
+    delete_expired_drafts,
+    save_step,
+    start_application,
+    submit_application,
+)
+from rathaus.catalog.form_schemas import form_schema
+from rathaus.catalog.models import Service
+from rathaus.core.models import AuditEvent, Municipality
+from rathaus.forms.engine import validate_step
+
+
+def _start(citizen: User, service: Service, municipality: Municipality) -> Application:
+    return start_application(
+        applicant=citizen, service=service, municipality=municipality, trust_level="high"
+    )
+
+
+def _answer_all(application: Application) -> None:
+    schema, _ = form_schema(application.service)
+    person = validate_step(
+        schema,
+        "person",
+        {
+            "name__given_names": "Erika",
+            "name__family_name": "Mustermann",
+            "birth_date__day": "27",
+            "birth_date__month": "3",
+            "birth_date__year": "1985",
+            "address__street": "Neumarkt",
+            "address__house_number": "10",
+            "address__postal_code": "42103",
+            "address__place": "Wuppertal",
+        },
+        answers=application.answers,
+    )
+    assert person.is_valid, person.errors
+    assert save_step(application=application, result=person) == "certificate"
+    certificate = validate_step(
+        schema, "certificate", {"kind": "simple", "copies": "1"}, answers=application.answers
+    )
+    assert certificate.is_valid, certificate.errors
+    assert save_step(application=application, result=certificate) is None
+
+
+def test_draft_is_prefilled_from_the_profile(
+    citizen: User, meldebescheinigung: Service, wuppertal: Municipality
+) -> None:
+    application = _start(citizen, meldebescheinigung, wuppertal)
+    assert application.answers["name"] == {"given_names": "Erika", "family_name": "Mustermann"}
+    assert application.answers["birth_date"] == "1985-03-27"
+    assert application.answers["address"]["postal_code"] == "42103"
+    assert application.current_step == "person"
+
+
+def test_a_lower_trust_level_cannot_start_the_service(
+    citizen: User, meldebescheinigung: Service, wuppertal: Municipality
+) -> None:
+    with pytest.raises(TrustLevelTooLow) as raised:
+        start_application(
+            applicant=citizen,
+            service=meldebescheinigung,
+            municipality=wuppertal,
+            trust_level="low",
+        )
+    assert raised.value.required == "high"
+
+
+def test_submission_freezes_the_answers_and_goes_to_remscheid(
+    citizen: User, meldebescheinigung: Service, wuppertal: Municipality
+) -> None:
+    application = _start(citizen, meldebescheinigung, wuppertal)
+    _answer_all(application)
+    submitted = submit_application(
+        application=application, idempotency_key="k1", confirmed=True, actor=citizen
+    )
+    assert submitted.status == Application.Status.SUBMITTED
+    assert submitted.reference is not None
+    assert submitted.reference.startswith(f"A-{timezone.localdate().year}-")
+    assert submitted.submitted_data == submitted.answers
+    # "Einer für Alle": Remscheid's Bürgeramt registers for all three cities.
+    assert submitted.authority is not None
+    assert submitted.authority.municipality.ags == "05120000"
+    assert AuditEvent.objects.filter(action="application.submitted").count() == 1
+    with pytest.raises(ApplicationError):
+        schema, _ = form_schema(meldebescheinigung)
+        step = validate_step(schema, "certificate", {"kind": "extended"}, answers={})
+        save_step(application=submitted, result=step)
+
+
+def test_submitting_twice_gives_one_application(
+    citizen: User, meldebescheinigung: Service, wuppertal: Municipality
+) -> None:
+    application = _start(citizen, meldebescheinigung, wuppertal)
+    _answer_all(application)
+    first = submit_application(
+        application=application, idempotency_key="k2", confirmed=True, actor=citizen
+    )
+    second = submit_application(
+        application=application, idempotency_key="k2", confirmed=True, actor=citizen
+    )
+    assert first.reference == second.reference
+    assert Application.objects.filter(status="submitted").count() == 1
+
+
+def test_submission_needs_the_confirmed_declaration(
+    citizen: User, meldebescheinigung: Service, wuppertal: Municipality
+) -> None:
+    application = _start(citizen, meldebescheinigung, wuppertal)
+    _answer_all(application)
+    with pytest.raises(ApplicationError):
+        submit_application(
+            application=application, idempotency_key="k3", confirmed=False, actor=citizen
+        )
+    application.refresh_from_db()
+    assert application.is_draft
+
+
+def test_incomplete_draft_is_sent_back_to_the_missing_step(
+    citizen: User, meldebescheinigung: Service, wuppertal: Municipality
+) -> None:
+    application = _start(citizen, meldebescheinigung, wuppertal)
+    with pytest.raises(SubmissionIncomplete) as raised:
+        submit_application(
+            application=application, idempotency_key="k4", confirmed=True, actor=citizen
+        )
+    assert raised.value.step_id == "certificate"
+
+
+def test_reference_numbers_are_unique_and_increasing(
+    citizen: User, meldebescheinigung: Service, wuppertal: Municipality
+) -> None:
+    references = []
+    for key in ("a", "b", "c"):
+        application = _start(citizen, meldebescheinigung, wuppertal)
+        _answer_all(application)
+        submitted = submit_application(
+            application=application, idempotency_key=key, confirmed=True, actor=citizen
+        )
+        references.append(submitted.reference)
+    assert references == sorted(set(references))
+
+
+def test_drafts_expire_after_thirty_days(
+    citizen: User, meldebescheinigung: Service, wuppertal: Municipality
+) -> None:
+    with freeze_time("2026-05-01 12:00"):
+        old = _start(citizen, meldebescheinigung, wuppertal)
+    with freeze_time("2026-05-20 12:00"):
+        recent = _start(citizen, meldebescheinigung, wuppertal)
+    now = datetime.datetime(2026, 6, 1, 12, tzinfo=datetime.UTC)
+    assert delete_expired_drafts(now=now) == 1
+    assert not Application.objects.filter(pk=old.pk).exists()
+    assert Application.objects.filter(pk=recent.pk).exists()

@@ -1,0 +1,175 @@
+"""The fee rule language: fixed fees, lookups by criteria, per-unit fees, fees set in the notice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+
+import pytest
+from django.utils import translation
+
+from rathaus.payments.fees import (
+    Collection,
+    FeeCalculationError,
+    FeeRuleError,
+    calculate_fee,
+    format_cents,
+    parse_fee_schedule,
+)
+
+PARKING = """
+[fees]
+collection = "before_submission"
+legal_basis = "GebOSt Nr. 265"
+
+[[fees.items]]
+id = "permit"
+kind = "table"
+label = { de = "Bewohnerparkausweis", en = "Residents' parking permit" }
+field = "duration_years"
+bands = [
+  { equals = 1, amount_cents = 3060 },
+  { equals = 2, amount_cents = 6120 },
+]
+
+[[fees.items]]
+id = "express"
+kind = "fixed"
+label = "Eilbearbeitung"
+amount_cents = 1500
+applies_if = { field = "express", equals = true }
+
+[[fees.items]]
+id = "copies"
+kind = "per_unit"
+label = "Zusätzliche Ausfertigung"
+field = "copies"
+unit_cents = 500
+included_units = 1
+max_units = 5
+"""
+
+
+def schedule_from(text: str):  # type: ignore[no-untyped-def]
+    return parse_fee_schedule(tomllib.loads(text)["fees"])
+
+
+def test_fee_is_looked_up_by_answer_with_surcharge_and_extra_copies() -> None:
+    schedule = schedule_from(PARKING)
+    quote = calculate_fee(schedule, {"duration_years": "2", "express": "true", "copies": 3})
+    assert [(line.id, line.quantity, line.total_cents) for line in quote.lines] == [
+        ("permit", 1, 6120),
+        ("express", 1, 1500),
+        ("copies", 2, 1000),
+    ]
+    assert quote.total_cents == 8620
+    assert isinstance(quote.total_cents, int)
+    assert quote.payable_online
+
+
+def test_surcharge_and_included_units_cost_nothing_when_not_chosen() -> None:
+    quote = calculate_fee(schedule_from(PARKING), {"duration_years": 1, "copies": 1})
+    assert quote.total_cents == 3060
+    assert [line.id for line in quote.lines] == ["permit"]
+
+
+def test_labels_follow_the_active_language() -> None:
+    schedule = schedule_from(PARKING)
+    with translation.override("en"):
+        assert calculate_fee(schedule, {"duration_years": 1}).lines[0].label == (
+            "Residents' parking permit"
+        )
+    with translation.override("de"):
+        assert calculate_fee(schedule, {"duration_years": 1}).lines[0].label == (
+            "Bewohnerparkausweis"
+        )
+
+
+def test_age_bands_are_derived_from_the_birth_date() -> None:
+    schedule = parse_fee_schedule(
+        {
+            "items": [
+                {
+                    "id": "passport",
+                    "kind": "table",
+                    "label": "Reisepass",
+                    "field": "birth_date",
+                    "derive": "age",
+                    "bands": [
+                        {"max": 23, "amount_cents": 3750},
+                        {"min": 24, "amount_cents": 7000},
+                    ],
+                }
+            ]
+        }
+    )
+    on = dt.date(2026, 11, 22)
+    assert calculate_fee(schedule, {"birth_date": "2003-11-23"}, on=on).total_cents == 3750
+    assert calculate_fee(schedule, {"birth_date": "2002-11-22"}, on=on).total_cents == 7000
+    with pytest.raises(FeeCalculationError) as error:
+        calculate_fee(schedule, {"birth_date": "not a date"}, on=on)
+    assert error.value.field == "birth_date"
+
+
+def test_answer_outside_every_band_is_an_error_on_that_field() -> None:
+    with pytest.raises(FeeCalculationError) as error:
+        calculate_fee(schedule_from(PARKING), {"duration_years": 3})
+    assert error.value.field == "duration_years"
+
+
+def test_more_units_than_allowed_is_an_error_on_that_field() -> None:
+    with pytest.raises(FeeCalculationError) as error:
+        calculate_fee(schedule_from(PARKING), {"duration_years": 1, "copies": 7})
+    assert error.value.field == "copies"
+
+
+def test_fee_set_in_the_notice_is_collected_with_the_notice() -> None:
+    schedule = parse_fee_schedule(
+        {
+            "collection": "with_notice",
+            "items": [
+                {"id": "base", "kind": "fixed", "label": "Grundgebühr", "amount_cents": 5000},
+                {"id": "effort", "kind": "in_notice", "label": "Gebühr nach Aufwand"},
+            ],
+        }
+    )
+    quote = calculate_fee(schedule, {})
+    assert quote.set_in_notice
+    assert quote.notice_lines == ("Gebühr nach Aufwand",)
+    assert quote.collection == Collection.WITH_NOTICE
+    assert not quote.payable_online
+
+
+@pytest.mark.parametrize(
+    "fees",
+    [
+        {"items": [{"id": "a", "kind": "fixed", "label": "x", "amount_cents": 30.6}]},
+        {"items": [{"id": "a", "kind": "fixed", "label": "x", "amount_cents": -1}]},
+        {"items": [{"id": "a", "kind": "flat", "label": "x", "amount_cents": 1}]},
+        {"items": [{"id": "a", "kind": "fixed", "amount_cents": 1}]},
+        {
+            "items": [
+                {"id": "a", "kind": "fixed", "label": "x", "amount_cents": 1},
+                {"id": "a", "kind": "fixed", "label": "y", "amount_cents": 1},
+            ]
+        },
+        {"items": [{"id": "a", "kind": "in_notice", "label": "x"}]},
+        {"items": [{"id": "a", "kind": "table", "label": "x", "field": "f", "bands": []}]},
+        {"currency": "USD", "items": []},
+        {"collection": "later", "items": []},
+    ],
+)
+def test_malformed_fee_rules_are_rejected_at_load_time(fees: dict) -> None:
+    with pytest.raises(FeeRuleError):
+        parse_fee_schedule(fees)
+
+
+def test_service_without_fees_is_free() -> None:
+    quote = calculate_fee(parse_fee_schedule(None), {})
+    assert quote.total_cents == 0
+    assert not quote.payable_online
+
+
+def test_amounts_are_formatted_the_german_way() -> None:
+    assert format_cents(123450) == "1.234,50 €"
+    assert format_cents(5) == "0,05 €"

@@ -1,0 +1,121 @@
+import datetime as dt
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from rathaus.core.models import AuditEvent
+from rathaus.rescue.demand import parse_demand_text
+from rathaus.rescue.models import DailyCount, Region, StoredForecast
+from rathaus.rescue.services import compute_forecast, import_demand, store_forecast
+from tests.rescue.synthetic import synthetic_series, to_csv
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.rescue.urls")]
+URL = "/backoffice/rettungsdienst/"
+User = get_user_model()
+
+
+@pytest.fixture
+def region(db):
+    data = parse_demand_text(to_csv(synthetic_series("Aachen", days=400)))
+    import_demand(data=data, actor=None)
+    return Region.objects.get(name="Aachen")
+
+
+@pytest.fixture
+def planner(db):
+    user = User.objects.create_user("planer", password="pw", is_staff=True)
+    user.groups.add(Group.objects.get_or_create(name="planner")[0])
+    return user
+
+
+def test_import_stores_counts_and_audits(region):
+    assert DailyCount.objects.filter(region=region).count() == 400
+    assert region.holiday_calendar == "DE-NW"
+    assert AuditEvent.objects.filter(action="rescue.demand_imported").count() == 1
+
+
+def test_stored_forecast_is_audited(region):
+    fc = compute_forecast(region=region, horizon=7)
+    stored = store_forecast(region=region, forecast=fc, actor=None)
+    assert StoredForecast.objects.get().rows[0]["date"] == fc.start.isoformat()
+    assert AuditEvent.objects.filter(action="rescue.forecast_stored", object_id=str(stored.pk))
+
+
+def test_anonymous_user_is_sent_to_login(client, region):
+    response = client.get(URL)
+    assert response.status_code == 302
+    assert "/konto/" in response["Location"]
+
+
+def test_staff_outside_the_planner_group_is_refused(client, region):
+    clerk = User.objects.create_user("clerk", password="pw", is_staff=True)
+    client.force_login(clerk)
+    assert client.get(URL).status_code == 403
+
+
+def test_group_member_without_staff_flag_is_refused(client, region):
+    user = User.objects.create_user("citizen", password="pw")
+    user.groups.add(Group.objects.get_or_create(name="planner")[0])
+    client.force_login(user)
+    assert client.get(URL).status_code == 403
+
+
+def test_planner_sees_plot_staffing_and_kpi(client, region, planner):
+    client.force_login(planner)
+    response = client.get(URL)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<svg" in html and "<polygon" in html
+    assert "<script" not in html and "style=" not in html
+    assert html.count("<tr>") >= 24
+    assert "Aachen" in html
+
+
+def test_superuser_may_export_forecast_and_staffing_csv(client, region):
+    admin = User.objects.create_superuser("admin", password="pw")
+    client.force_login(admin)
+    params = {"region": region.pk, "horizon": 14, "model": "calendar_regression",
+              "plan_for": "upper80", "target_share": 0.9, "job_minutes": 60,
+              "drive_minutes": 5, "shrinkage": 0}
+    response = client.get(URL, {**params, "export": "forecast"})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    lines = response.content.decode().strip().splitlines()
+    assert lines[0] == "region,model,date,mean,lower80,upper80,lower95,upper95"
+    assert len(lines) == 15
+    first = synthetic_series(days=400).end + dt.timedelta(days=1)
+    assert lines[1].startswith(f"Aachen,calendar_regression,{first.isoformat()}")
+    staffing = client.get(URL, {**params, "export": "staffing"}).content.decode().splitlines()
+    assert len(staffing) == 25
+
+
+def test_bad_input_shows_messages_next_to_the_fields_and_keeps_it(client, region, planner):
+    client.force_login(planner)
+    response = client.get(
+        URL, {"region": region.pk, "horizon": "abc", "model": "calendar_regression",
+              "plan_for": "upper80", "target_share": "0.9", "job_minutes": "60",
+              "drive_minutes": "9", "target_minutes": "8", "shrinkage": "0"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'id="id_horizon_error"' in html
+    assert 'value="abc"' in html
+    assert "shorter than the response-time target" in html
+
+
+def test_day_outside_the_forecast_is_a_form_error_not_a_500(client, region, planner):
+    client.force_login(planner)
+    response = client.get(
+        URL, {"region": region.pk, "horizon": 7, "model": "seasonal_naive",
+              "plan_for": "mean", "target_share": "0.9", "job_minutes": "60",
+              "drive_minutes": "5", "shrinkage": "0", "day": "1999-01-01"},
+    )
+    assert response.status_code == 400
+
+
+def test_page_is_german_by_default(client, region, planner):
+    client.force_login(planner)
+    html = client.get(URL, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Rettungsdienst" in html
