@@ -16,6 +16,7 @@ urlpatterns = [
     path("konto/", include("rathaus.portal.account_urls")),
     path("konto/", include("allauth.urls")),
     path("leistungen/", include("rathaus.portal.catalog_urls")),
+    path("antraege/", include("rathaus.portal.application_urls")),
     path("zahlung/", include("rathaus.payments.urls")),
     path("", include("rathaus.portal.urls")),
 ]

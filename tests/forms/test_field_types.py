@@ -168,7 +168,7 @@ class TestChoices:
         data.setlist("c", ["b"])
         assert check(schema, data).cleaned == {"c": ["b"]}
         data.setlist("c", ["b", "a"])
-        assert messages(check(schema, data)) == ["Wählen Sie höchstens 1 Möglichkeiten aus."]
+        assert messages(check(schema, data)) == ["Wählen Sie höchstens 1 Möglichkeit aus."]
 
     def test_yes_no_is_a_boolean(self):
         schema = one_step(field("y", "yes_no"))

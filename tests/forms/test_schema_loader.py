@@ -64,7 +64,7 @@ def broken(path: list[Any], value: Any, *, delete: bool = False) -> dict[str, An
         (broken(["steps", 0, "fields", 0, "checks", 1, "message"], None, delete=True), "move", "move_in_date", "warning"),
         (broken(["steps", 0, "fields", 3, "show_if"], {"field": "later", "equals": True}), "move", "other_residence", "not a field asked before"),
         (broken(["steps", 0, "fields", 3, "show_if"], {"field": "main_residence", "equals": "ja"}), "move", "other_residence", "true or false"),
-        (broken(["steps", 1, "fields", 0, "fields", 2, "options", 1, "value"], "female"), "people", "persons.#3", "used twice"),
+        (broken(["steps", 1, "fields", 0, "fields", 2, "options", 1, "value"], "female"), "people", "persons.sex", "used twice"),
         (broken(["steps", 1, "fields", 0, "max_items"], 0), "people", "persons", "max_items"),
         (broken(["steps", 3, "checks", 0, "fields"], ["email", "fax"]), "contact", None, "'fax'"),
         (broken(["steps", 4, "fields", 0, "countries"], ["XX"]), "fees", "iban", "IBAN country"),
@@ -73,7 +73,7 @@ def broken(path: list[Any], value: Any, *, delete: bool = False) -> dict[str, An
         (broken(["steps", 4, "fields", 5, "show_if"], {"field": "usage", "contains": "sport"}), "fees", "usage_other", "not an option"),
         (broken(["steps", 4, "show_if"], {"field": "iban", "answered": True}), "fees", None, "not a field asked before"),
         (broken(["steps", 2, "fields", 0, "max_size_mb"], 5000), "landlord", "confirmation", "max_size_mb"),
-        (broken(["steps", 0, "fields", 2, "colour"], "red"), "move", "new_address", "unknown key 'colour'"),
+        (broken(["steps", 0, "fields", 1, "colour"], "red"), "move", "new_address", "unknown key 'colour'"),
     ],
 )
 def test_broken_schema_is_a_schema_error_naming_service_step_and_field(data, step, field_id, fragment):

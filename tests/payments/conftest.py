@@ -23,22 +23,23 @@ class Sandbox:
 
     def __init__(self, url: str) -> None:
         self.url = url
+        self.http = httpx.Client(timeout=5, follow_redirects=False)
 
     def control(self, **body: Any) -> None:
-        response = httpx.post(f"{self.url}/_sandbox/control", json=body, timeout=5)
+        response = self.http.post(f"{self.url}/_sandbox/control", json=body)
         response.raise_for_status()
 
     def transactions(self) -> list[dict[str, Any]]:
-        response = httpx.get(f"{self.url}/_sandbox/transactions", timeout=5)
+        response = self.http.get(f"{self.url}/_sandbox/transactions")
         response.raise_for_status()
         return list(response.json()["transactions"])
 
     def choose(self, page_url: str, choice: str) -> httpx.Response:
         """Press a button on the payment page, as the citizen does (form POST, no JS)."""
-        page = httpx.get(page_url, timeout=5)
+        page = self.http.get(page_url)
         assert page.status_code == 200
         assert f"value='{choice}'" in page.text
-        return httpx.post(page_url, data={"choice": choice}, timeout=5)
+        return self.http.post(page_url, data={"choice": choice})
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,6 @@ import datetime as dt
 import logging
 import uuid
 
-import httpx
 import pytest
 
 from rathaus.payments.providers import ErrorCode, PaymentItem, PaymentOrder, ProviderError
@@ -194,15 +193,15 @@ def test_sandbox_validates_requests_like_the_standard(
         "items": [{"quantity": 1, "singleNetAmount": 30.6, "totalNetAmount": 30.6}],
         **change,
     }
-    response = httpx.post(f"{sandbox.url}/paymenttransaction/o/e", json=body)
+    response = sandbox.http.post(f"{sandbox.url}/paymenttransaction/o/e", json=body)
     assert response.status_code == 400
     assert response.json()["errorCode"] == code
 
 
 def test_sandbox_payment_page_is_plain_accessible_html(sandbox: Sandbox) -> None:
     created = client(sandbox).create_transaction(order())
-    page = httpx.get(created.payment_page_url)
+    page = sandbox.http.get(created.payment_page_url)
     assert "<html lang='de'>" in page.text
     assert "<script" not in page.text and "style=" not in page.text
     assert "<h1" in page.text and "<main" in page.text
-    assert httpx.get(f"{sandbox.url}/static/kern.min.css").status_code == 200
+    assert sandbox.http.get(f"{sandbox.url}/static/kern.min.css").status_code == 200

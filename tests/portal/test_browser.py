@@ -25,10 +25,14 @@ def test_start_page_is_accessible_and_search_goes_to_the_catalog(page: Any, axe_
     page.wait_for_url("**/leistungen/?q=Ummeldung")
 
 
-def test_styles_and_fonts_are_served_locally(page: Any) -> None:
+def test_styles_and_fonts_are_served_locally(page: Any, live_server: Any) -> None:
     foreign: list[str] = []
-    page.on("request", lambda request: foreign.append(request.url)
-            if not request.url.startswith(page.context.pages[0].url.split("/", 3)[0] + "//" + page.context.pages[0].url.split("/", 3)[2]) else None)
+
+    def on_request(request: Any) -> None:
+        if not request.url.startswith(live_server.url + "/"):
+            foreign.append(request.url)
+
+    page.on("request", on_request)
     page.goto("/")
     page.wait_for_load_state("networkidle")
     font = page.evaluate("() => getComputedStyle(document.body).fontFamily")
@@ -58,9 +62,8 @@ def test_accessibility_feedback_with_error_then_corrected(page: Any, axe_check: 
     page.get_by_label("Ihr Name").fill("Kim Muster")
     page.get_by_role("button", name="Rückmeldung senden").click()
     summary = page.locator("#error-summary")
-    summary.wait_for()
     # the summary receives focus so screen readers announce it, and links to the field
-    assert summary.evaluate("el => el === document.activeElement")
+    page.wait_for_function("() => document.activeElement?.id === 'error-summary'")
     assert page.locator("#id_message_error").inner_text().strip() == (
         "Bitte beschreiben Sie die Barriere, die Sie gefunden haben."
     )

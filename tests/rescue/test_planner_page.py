@@ -24,7 +24,7 @@ def region(db):
 
 @pytest.fixture
 def planner(db):
-    user = User.objects.create_user("planer", password="pw", is_staff=True)
+    user = User.objects.create_user("planer@example.org", password="pw", is_staff=True)
     user.groups.add(Group.objects.get_or_create(name="planner")[0])
     return user
 
@@ -49,13 +49,13 @@ def test_anonymous_user_is_sent_to_login(client, region):
 
 
 def test_staff_outside_the_planner_group_is_refused(client, region):
-    clerk = User.objects.create_user("clerk", password="pw", is_staff=True)
+    clerk = User.objects.create_user("clerk@example.org", password="pw", is_staff=True)
     client.force_login(clerk)
     assert client.get(URL).status_code == 403
 
 
 def test_group_member_without_staff_flag_is_refused(client, region):
-    user = User.objects.create_user("citizen", password="pw")
+    user = User.objects.create_user("citizen@example.org", password="pw")
     user.groups.add(Group.objects.get_or_create(name="planner")[0])
     client.force_login(user)
     assert client.get(URL).status_code == 403
@@ -73,7 +73,7 @@ def test_planner_sees_plot_staffing_and_kpi(client, region, planner):
 
 
 def test_superuser_may_export_forecast_and_staffing_csv(client, region):
-    admin = User.objects.create_superuser("admin", password="pw")
+    admin = User.objects.create_superuser("admin@example.org", password="pw")
     client.force_login(admin)
     params = {"region": region.pk, "horizon": 14, "model": "calendar_regression",
               "plan_for": "upper80", "target_share": 0.9, "job_minutes": 60,

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from rathaus.accounts.models import User
 from rathaus.applications.models import Application
+from rathaus.applications.uploads import store_uploads
 from rathaus.catalog.form_schemas import form_schema, has_form
 from rathaus.catalog.models import Responsibility, Service, TrustLevel
 from rathaus.core import audit
@@ -121,12 +122,31 @@ def save_step(*, application: Application, result: StepResult) -> str | None:
     if not application.is_draft:
         raise ApplicationError(_("This application has been submitted and can no longer change."))
     schema, _digest = form_schema(application.service)
-    application.answers = apply_step(schema, application.answers, result)
-    following = next_step(schema, result.step.id, application.answers)
-    application.current_step = following.id if following else ""
-    application.expires_at = timezone.now() + draft_lifetime()
-    application.save(update_fields=["answers", "current_step", "expires_at", "updated_at"])
+    with transaction.atomic():
+        for field_id, uploads in result.uploads.items():
+            kept = list(result.cleaned.get(field_id) or [])
+            stored = store_uploads(application=application, field_id=field_id, uploads=uploads)
+            if kept or stored:
+                result.cleaned[field_id] = kept + stored
+        _drop_removed_attachments(application, result)
+        application.answers = apply_step(schema, application.answers, result)
+        following = next_step(schema, result.step.id, application.answers)
+        application.current_step = following.id if following else ""
+        application.expires_at = timezone.now() + draft_lifetime()
+        application.save(update_fields=["answers", "current_step", "expires_at", "updated_at"])
     return following.id if following else None
+
+
+def _drop_removed_attachments(application: Application, result: StepResult) -> None:
+    """Delete the files of this step that the citizen removed from their answers."""
+    for item in result.step.fields:
+        if item.type != "file":
+            continue
+        kept = {str(d.get("id")) for d in result.cleaned.get(item.id) or []}
+        for attachment in application.attachments.filter(field_id=item.id):
+            if str(attachment.pk) not in kept:
+                attachment.file.delete(save=False)
+                attachment.delete()
 
 
 def responsible_authority(application: Application) -> Responsibility | None:
@@ -211,3 +231,19 @@ def delete_expired_drafts(*, now: datetime.datetime | None = None) -> int:
             application.delete()
             count += 1
     return count
+
+
+def delete_draft(*, application: Application, actor: User) -> None:
+    """The citizen discards a draft; its files go with it."""
+    if not application.is_draft:
+        raise ApplicationError(_("A submitted application cannot be deleted."))
+    with transaction.atomic():
+        for attachment in application.attachments.all():
+            attachment.file.delete(save=False)
+        audit.record(
+            actor=actor,
+            action="application.draft_deleted",
+            obj=application,
+            municipality=application.municipality,
+        )
+        application.delete()

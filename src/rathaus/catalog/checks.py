@@ -13,7 +13,9 @@ from rathaus.catalog import definitions
 def check_service_definitions(app_configs: Any = None, **kwargs: Any) -> list[Error]:
     try:
         situations = definitions.read_life_situations(definitions.LIFE_SITUATIONS_FILE)
-        definitions.read_services(definitions.SERVICES_DIR, life_situations={s.slug for s in situations})
+        definitions.read_services(
+            definitions.SERVICES_DIR, life_situations={s.slug for s in situations}
+        )
     except definitions.DefinitionError as exc:
         return [
             Error(

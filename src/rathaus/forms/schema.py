@@ -472,7 +472,7 @@ class _Loader:
         fields = []
         for index, raw_field in enumerate(raw_fields):
             self.field = f"#{index + 1}"
-            loaded = self.load_field(raw_field, nested=False)
+            loaded = self.load_field(raw_field)
             fields.append(loaded)
             self.known[loaded.id] = loaded
         self.field = None
@@ -485,18 +485,18 @@ class _Loader:
             self.placed[loaded.id] = (step, loaded)
         return step
 
-    def load_field(self, raw: Any, *, nested: bool) -> Field:
+    def load_field(self, raw: Any, *, parent: str | None = None) -> Field:
         data = self.mapping(raw, "a field")
         field_id = self.identifier(data.get("id"), "the field id")
-        if not nested and field_id in self.known:
+        self.field = f"{parent}.{field_id}" if parent else field_id
+        if not parent and field_id in self.known:
             raise self.fail(f"the field id {field_id!r} is used twice in this form")
-        self.field = field_id
         field_type = data.get("type")
         if not isinstance(field_type, str) or field_type not in FIELD_KINDS:
             raise self.fail(
                 f"unknown field type {_short(field_type)}; known: {', '.join(sorted(FIELD_KINDS))}"
             )
-        if nested and field_type in {"person_list", "file"}:
+        if parent and field_type in {"person_list", "file"}:
             raise self.fail(f"a {field_type} field cannot be part of a person_list")
         self.keys(data, _COMMON_KEYS | _TYPE_KEYS[field_type], f"a {field_type} field")
         kind = FIELD_KINDS[field_type]
@@ -513,7 +513,7 @@ class _Loader:
                 raise self.fail("autocomplete must be an HTML autocomplete token like 'bday'")
             attrs["autocomplete"] = value
         if "show_if" in data:
-            if nested:
+            if parent:
                 raise self.fail("fields inside a person_list cannot have show_if")
             attrs["show_if"] = self.condition(data["show_if"], self.known, 0)
         attrs.update(getattr(self, f"_type_{kind}")(data, field_type))
@@ -621,7 +621,7 @@ class _Loader:
         subfields: list[Field] = []
         for index, raw in enumerate(raw_fields):
             self.field = f"{list_id}.#{index + 1}"
-            sub = self.load_field(raw, nested=True)
+            sub = self.load_field(raw, parent=list_id)
             if any(other.id == sub.id for other in subfields):
                 raise self.fail(f"the field id {sub.id!r} is used twice in this list")
             subfields.append(sub)

@@ -8,10 +8,14 @@ pulls its status. Every answer is validated strictly: a wrong shape is a
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import logging
 import re
+import ssl
 import time
+from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -44,6 +48,12 @@ STANDARD_ERROR_CODES = {
     ErrorCode.VALIDATION_ERROR,
     ErrorCode.FORBIDDEN,
 }
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """Loading the CA store costs ~100 ms; do it once per process, not per call."""
+    return ssl.create_default_context()
 
 
 def euros(cents: int) -> float:
@@ -201,6 +211,7 @@ class XBezahldiensteClient:
             "timeout": httpx.Timeout(timeout),
             "transport": transport,
             "follow_redirects": False,
+            "verify": _tls_context(),
         }
 
     @classmethod
@@ -230,30 +241,51 @@ class XBezahldiensteClient:
             content=body,
             log={"request_id": order.request_id, "amount_cents": order.amount_cents},
         )
-        result = parse_transaction(answer, need_page=True)
-        if result.request_id and result.request_id != order.request_id:
-            raise ProviderError(
-                ErrorCode.INVALID_RESPONSE,
-                f"answer belongs to requestId {result.request_id}, not {order.request_id}",
-            )
-        if result.amount_cents is not None and result.amount_cents != order.amount_cents:
-            raise ProviderError(
-                ErrorCode.INVALID_RESPONSE,
-                f"provider confirmed {result.amount_cents} cents, we asked for "
-                f"{order.amount_cents}",
-            )
+        with self._logged({"request_id": order.request_id, "method": "POST"}):
+            result = parse_transaction(answer, need_page=True)
+            if result.request_id and result.request_id != order.request_id:
+                raise ProviderError(
+                    ErrorCode.INVALID_RESPONSE,
+                    f"answer belongs to requestId {result.request_id}, not {order.request_id}",
+                )
+            if result.amount_cents is not None and result.amount_cents != order.amount_cents:
+                raise ProviderError(
+                    ErrorCode.INVALID_RESPONSE,
+                    f"provider confirmed {result.amount_cents} cents, we asked for "
+                    f"{order.amount_cents}",
+                )
         return result
 
     def get_transaction(self, transaction_id: str) -> ProviderTransaction:
         url = f"{self._collection_url()}/{quote(transaction_id, safe='')}"
         answer = self._call("GET", url, log={"transaction_id": transaction_id})
-        result = parse_transaction(answer, need_page=False)
-        if result.transaction_id != transaction_id:
-            raise ProviderError(
-                ErrorCode.INVALID_RESPONSE,
-                f"asked for transaction {transaction_id}, got {result.transaction_id}",
-            )
+        with self._logged({"transaction_id": transaction_id, "method": "GET"}):
+            result = parse_transaction(answer, need_page=False)
+            if result.transaction_id != transaction_id:
+                raise ProviderError(
+                    ErrorCode.INVALID_RESPONSE,
+                    f"asked for transaction {transaction_id}, got {result.transaction_id}",
+                )
         return result
+
+    @contextlib.contextmanager
+    def _logged(self, extra: dict[str, Any]) -> Iterator[None]:
+        """Log a rejected answer with the same fields as a failed call."""
+        started = time.monotonic()
+        try:
+            yield
+        except ProviderError as error:
+            self._log_failure(
+                error,
+                {
+                    "provider": self.key,
+                    "originator_id": self.originator_id,
+                    "endpoint_id": self.endpoint_id,
+                    **extra,
+                },
+                started,
+            )
+            raise
 
     def _call(self, method: str, url: str, *, log: dict[str, Any], content: bytes = b"") -> Any:
         extra = {

@@ -1,0 +1,25 @@
+"""Reads of applications, filtered by who asks: a citizen sees only their own."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from rathaus.accounts.models import User
+from rathaus.applications.models import Application
+
+
+def applications_of(*, user: User) -> QuerySet[Application]:
+    return Application.objects.filter(applicant=user).select_related(
+        "service", "municipality", "authority"
+    )
+
+
+def application_for_citizen(*, user: User, public_id: str | uuid.UUID) -> Application:
+    """The citizen's own application, or 404 (never 403: another's ids are not even confirmed)."""
+    try:
+        return applications_of(user=user).get(public_id=public_id)
+    except (Application.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc

@@ -1,0 +1,36 @@
+"""Deployment checks (``manage.py check --deploy``) for the documents module."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import Error, Tags, register
+from django.core.exceptions import ImproperlyConfigured
+
+
+@register(Tags.security, deploy=True)
+def seal_is_configured(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    """Production needs a real seal: the demo seal is only generated outside production."""
+    if not settings.PRODUCTION:
+        return []
+    from rathaus.documents.seal import seal_signer, seal_trust_roots
+
+    errors = []
+    for loader in (seal_signer, seal_trust_roots):
+        try:
+            loader()
+        except ImproperlyConfigured as exc:
+            errors.append(Error(str(exc), id="documents.E001"))
+    return errors
+
+
+@register(deploy=True)
+def fonts_are_installed(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    from rathaus.documents.rendering import font_dir
+
+    try:
+        font_dir()
+    except ImproperlyConfigured as exc:
+        return [Error(str(exc), id="documents.E002")]
+    return []

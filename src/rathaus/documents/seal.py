@@ -1,0 +1,397 @@
+"""Electronic seals of the authority on issued PDFs (PAdES, pyHanko) and their validation.
+
+§ 9a Abs. 6 OZG: a notice delivered through the portal carries the authority's electronic seal.
+The seal is a PAdES baseline (B-B) certification signature in an invisible field, added as an
+incremental update so that the PDF/A-3u revision underneath stays byte for byte as rendered.
+
+Where the key comes from is configuration: production takes a PKCS#12 file
+(``DOCUMENTS_SEAL_PKCS12`` + ``DOCUMENTS_SEAL_PASSPHRASE``) and the CA certificates that anchor
+it (``DOCUMENTS_SEAL_TRUST_ROOTS``); demo and test installations generate a CA and a seal
+certificate once, under ``VAR_DIR/documents/seal/``.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from pathlib import Path
+
+from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.metadata.model import VENDOR
+from pyhanko.pdf_utils.misc import PdfError
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import fields, signers
+from pyhanko.sign.diff_analysis import ModificationLevel
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+from pyhanko_certvalidator.util import get_pyca_cryptography_hash
+
+SEAL_FIELD = "Siegel"
+SEAL_REASON = "Elektronisches Siegel der Behörde"
+DEMO_DIR_NAME = Path("documents") / "seal"
+DEMO_SEAL_FILE = "seal.p12"
+DEMO_CA_FILE = "ca.pem"
+
+
+class SealError(Exception):
+    """The PDF could not be sealed (unreadable input or unusable key material)."""
+
+
+class SealSigner(signers.SimpleSigner):
+    """pyHanko's in-memory signer, keeping the parsed private key.
+
+    ``SimpleSigner`` re-imports the key for every signature; for RSA that re-runs the key
+    consistency check (about 0.3 s for 3072 bits, twice per seal). Same signatures, done once.
+    """
+
+    _private_key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+
+    @classmethod
+    def from_pkcs12(cls, data: bytes, passphrase: bytes | None) -> SealSigner:
+        try:
+            key, cert, extra = pkcs12.load_key_and_certificates(data, passphrase)
+        except ValueError as exc:
+            raise SealError(
+                "The seal's PKCS#12 file cannot be read (wrong passphrase?)."
+            ) from exc
+        if cert is None or not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+            raise SealError("The seal's PKCS#12 file needs an RSA or EC key and its certificate.")
+        key_der = key.private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        signer = cls(
+            signing_cert=_asn1_cert(cert),
+            signing_key=asn1_keys.PrivateKeyInfo.load(key_der),
+            cert_registry=SimpleCertificateStore.from_certs([_asn1_cert(c) for c in extra]),
+        )
+        signer._private_key = key
+        return signer
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
+        key = self._private_key
+        if mechanism == "rsassa_pkcs1v15" and isinstance(key, rsa.RSAPrivateKey):
+            return key.sign(data, PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm))
+        if mechanism == "ecdsa" and isinstance(key, ec.EllipticCurvePrivateKey):
+            return key.sign(data, ec.ECDSA(get_pyca_cryptography_hash(digest_algorithm)))
+        return super().sign_raw(data, digest_algorithm)
+
+
+@dataclass(frozen=True)
+class SealStatus:
+    """The result of checking a PDF's seal.
+
+    ``valid`` is the bottom line: a seal is present, the document is unchanged since it was
+    sealed (apart from validation data), the signature is intact and mathematically correct,
+    and the certificate chains up to one of the trust roots.
+    """
+
+    sealed: bool
+    intact: bool
+    valid: bool
+    trusted: bool
+    signer: str
+    signing_time: datetime | None
+    reason: str
+    location: str
+    problem: str = ""
+
+    @classmethod
+    def unsealed(cls, problem: str) -> SealStatus:
+        return cls(
+            sealed=False,
+            intact=False,
+            valid=False,
+            trusted=False,
+            signer="",
+            signing_time=None,
+            reason="",
+            location="",
+            problem=problem,
+        )
+
+
+def _subject_label(cert: asn1_x509.Certificate) -> str:
+    """'Common name (organisation)' of a certificate's subject."""
+    subject = cert.subject.native
+    common_name = str(subject.get("common_name", ""))
+    organization = str(subject.get("organization_name", ""))
+    if organization and organization not in common_name:
+        return f"{common_name} ({organization})"
+    return common_name or cert.subject.human_friendly
+
+
+def _asn1_cert(cert: x509.Certificate) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+
+
+def seal_pdf(pdf: bytes, *, signer: signers.Signer, location: str) -> bytes:
+    """Seal ``pdf`` for the authority; ``location`` is the municipality's name.
+
+    A certification signature (DocMDP: no changes allowed) in an invisible field, appended as an
+    incremental update. The producer entry is aligned between the document information
+    dictionary and the XMP metadata (pyHanko would otherwise make them differ, which PDF/A
+    forbids).
+    """
+    try:
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    except (PdfError, ValueError, KeyError) as exc:
+        raise SealError(f"The PDF to be sealed cannot be read: {exc}") from exc
+    info_ref = writer.trailer.raw_get("/Info")
+    if isinstance(info_ref, generic.IndirectObject):
+        info_ref.get_object()[generic.NameObject("/Producer")] = generic.TextStringObject(VENDOR)
+        writer.mark_update(info_ref)
+    meta = signers.PdfSignatureMetadata(
+        field_name=SEAL_FIELD,
+        reason=SEAL_REASON,
+        location=location,
+        certify=True,
+        docmdp_permissions=fields.MDPPerm.NO_CHANGES,
+        subfilter=fields.SigSeedSubFilter.PADES,
+        md_algorithm="sha256",
+    )
+    output = signers.sign_pdf(writer, meta, signer=signer)
+    return bytes(output.getvalue())
+
+
+def validate_seal(pdf: bytes, *, trust_roots: list[asn1_x509.Certificate]) -> SealStatus:
+    """Check every signature in ``pdf`` against ``trust_roots`` (no network access).
+
+    Revocation is checked where the PDF carries revocation data; the seal certificates of the
+    demo CA carry no revocation pointers, so a missing OCSP/CRL answer does not fail the seal.
+    """
+    try:
+        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        signatures = reader.embedded_signatures
+    except Exception as exc:  # pyHanko raises many kinds for damaged files
+        return SealStatus.unsealed(f"The file is not a readable PDF: {exc}")
+    if not signatures:
+        return SealStatus.unsealed("The PDF carries no seal.")
+    context = ValidationContext(
+        trust_roots=trust_roots, allow_fetching=False, revocation_mode="soft-fail"
+    )
+    first = signatures[0]
+    sig_dict = first.sig_object
+    reason = str(sig_dict.get("/Reason", ""))
+    location = str(sig_dict.get("/Location", ""))
+    try:
+        statuses = [validate_pdf_signature(sig, context) for sig in signatures]
+    except Exception as exc:  # a damaged signature container or byte range
+        return SealStatus(
+            sealed=True,
+            intact=False,
+            valid=False,
+            trusted=False,
+            signer="",
+            signing_time=None,
+            reason=reason,
+            location=location,
+            problem=f"The seal cannot be checked: {exc}",
+        )
+    status = statuses[0]
+    unchanged = all(
+        s.modification_level in (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES)
+        for s in statuses
+    )
+    valid = unchanged and all(s.bottom_line for s in statuses)
+    problem = ""
+    if not all(s.intact for s in statuses):
+        problem = "The document was changed after it was sealed."
+    elif not all(s.valid for s in statuses):
+        problem = "The seal's signature is not valid."
+    elif not all(s.trusted for s in statuses):
+        problem = "The seal's certificate is not trusted."
+    elif not unchanged or not valid:
+        problem = "The document was modified after it was sealed."
+    return SealStatus(
+        sealed=True,
+        intact=all(s.intact for s in statuses),
+        valid=valid,
+        trusted=all(s.trusted for s in statuses),
+        signer=_subject_label(status.signing_cert),
+        signing_time=status.signer_reported_dt,
+        reason=reason,
+        location=location,
+        problem=problem,
+    )
+
+
+# -- configuration -------------------------------------------------------------------------
+
+
+def _name(common_name: str, organization: str) -> x509.Name:
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "DE"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
+
+
+def create_demo_seal(directory: Path, *, organization: str) -> None:
+    """Write a self-made CA (``ca.pem``) and a seal certificate with key (``seal.p12``).
+
+    RSA keys: with an EC key pyHanko marks the file as PDF 2.0 (ISO/TS 32002), which a PDF/A-3
+    file must not claim. The files are written to a temporary folder and renamed into place,
+    so concurrent first starts never see half-written material.
+    """
+    now = datetime.now(UTC)
+    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
+    ca_name = _name(f"{organization} Demo-Siegel-CA", organization)
+    ca_cert = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=20 * 365))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    seal_key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
+    seal_cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name(f"Elektronisches Siegel {organization}", organization))
+        .issuer_name(ca_name)
+        .public_key(seal_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=10 * 365))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=True,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(seal_key.public_key()), False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".seal-", dir=directory.parent))
+    try:
+        (staging / DEMO_CA_FILE).write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+        p12 = staging / DEMO_SEAL_FILE
+        p12.write_bytes(
+            pkcs12.serialize_key_and_certificates(
+                b"seal", seal_key, seal_cert, [ca_cert], serialization.NoEncryption()
+            )
+        )
+        p12.chmod(0o600)
+        os.rename(staging, directory)
+    except OSError:
+        if not (directory / DEMO_SEAL_FILE).exists():
+            raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _demo_dir() -> Path:
+    directory = Path(settings.VAR_DIR) / DEMO_DIR_NAME
+    if not (directory / DEMO_SEAL_FILE).exists():
+        create_demo_seal(directory, organization=settings.RATHAUS_MUNICIPALITY_NAME)
+    return directory
+
+
+def _production() -> bool:
+    return bool(getattr(settings, "PRODUCTION", False))
+
+
+@cache
+def seal_signer() -> SealSigner:
+    """The configured seal: the PKCS#12 file, or in demo/test the generated demo seal."""
+    path = settings.DOCUMENTS_SEAL_PKCS12
+    if path:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise ImproperlyConfigured(
+                f"DOCUMENTS_SEAL_PKCS12={path} cannot be read: {exc.strerror}."
+            ) from exc
+        passphrase = settings.DOCUMENTS_SEAL_PASSPHRASE.encode() or None
+        try:
+            return SealSigner.from_pkcs12(data, passphrase)
+        except SealError as exc:
+            raise ImproperlyConfigured(f"DOCUMENTS_SEAL_PKCS12={path}: {exc}") from exc
+    if _production():
+        raise ImproperlyConfigured(
+            "Sealing documents needs DOCUMENTS_SEAL_PKCS12 and DOCUMENTS_SEAL_PASSPHRASE in "
+            "production (see docs/operations.md)."
+        )
+    return SealSigner.from_pkcs12((_demo_dir() / DEMO_SEAL_FILE).read_bytes(), None)
+
+
+@cache
+def seal_trust_roots() -> list[asn1_x509.Certificate]:
+    """The CA certificates a seal must chain up to (``DOCUMENTS_SEAL_TRUST_ROOTS``, PEM)."""
+    path = settings.DOCUMENTS_SEAL_TRUST_ROOTS
+    if not path:
+        if _production() or settings.DOCUMENTS_SEAL_PKCS12:
+            raise ImproperlyConfigured(
+                "DOCUMENTS_SEAL_TRUST_ROOTS must name a PEM file with the CA certificates of "
+                "the seal (see docs/operations.md)."
+            )
+        path = str(_demo_dir() / DEMO_CA_FILE)
+    try:
+        certs = x509.load_pem_x509_certificates(Path(path).read_bytes())
+    except (OSError, ValueError) as exc:
+        raise ImproperlyConfigured(
+            f"DOCUMENTS_SEAL_TRUST_ROOTS={path} is not a readable PEM file: {exc}"
+        ) from exc
+    return [_asn1_cert(cert) for cert in certs]
+
+
+@receiver(setting_changed)
+def _reset_seal_caches(*, setting: str, **kwargs: object) -> None:
+    if setting.startswith("DOCUMENTS_SEAL") or setting in {"VAR_DIR", "PRODUCTION"}:
+        seal_signer.cache_clear()
+        seal_trust_roots.cache_clear()

@@ -1,0 +1,15 @@
+"""/antraege/: "Meine Anträge" and the application form flow."""
+
+from django.urls import path
+
+from rathaus.portal import application_views as views
+
+app_name = "applications"
+urlpatterns = [
+    path("", views.my_applications, name="list"),
+    path("neu/<slug:service_slug>/", views.start, name="start"),
+    path("<uuid:public_id>/", views.detail, name="detail"),
+    path("<uuid:public_id>/schritt/<slug:step_id>/", views.step, name="step"),
+    path("<uuid:public_id>/pruefen/", views.review, name="review"),
+    path("<uuid:public_id>/loeschen/", views.delete_draft, name="delete"),
+]

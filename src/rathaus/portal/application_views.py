@@ -1,0 +1,226 @@
+"""Citizen pages of the application flow: start, one page per step, review and submit."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from rathaus.accounts.models import User
+from rathaus.applications import selectors, services
+from rathaus.applications.models import Application
+from rathaus.applications.uploads import ScanningInspector
+from rathaus.catalog.form_schemas import form_schema
+from rathaus.catalog.models import Service
+from rathaus.core.models import Municipality
+from rathaus.forms.display import AnswerSection, describe_answers
+from rathaus.forms.engine import row_action, validate_all, validate_step, visible_steps
+from rathaus.forms.rendering import render_step, step_has_files
+from rathaus.forms.schema import FormSchema
+
+TRUST_SESSION_KEY = "rathaus_trust_level"
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def session_trust_level(request: HttpRequest) -> str:
+    """The trust level this login reached; a local account counts as "low"."""
+    return str(request.session.get(TRUST_SESSION_KEY, "low"))
+
+
+@login_required
+def my_applications(request: HttpRequest) -> HttpResponse:
+    applications = selectors.applications_of(user=_user(request))
+    return render(
+        request,
+        "portal/applications/list.html",
+        {
+            "drafts": [a for a in applications if a.status == Application.Status.DRAFT],
+            "submitted": [a for a in applications if a.status != Application.Status.DRAFT],
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def start(request: HttpRequest, service_slug: str) -> HttpResponse:
+    service = get_object_or_404(Service, slug=service_slug, is_active=True)
+    municipalities = Municipality.objects.order_by("name")
+    error = ""
+    chosen = request.POST.get("gemeinde", "")
+    if request.method == "POST":
+        municipality = municipalities.filter(slug=chosen).first()
+        if municipality is None:
+            error = _("Please choose the municipality you live in.")
+        else:
+            try:
+                application = services.start_application(
+                    applicant=_user(request),
+                    service=service,
+                    municipality=municipality,
+                    trust_level=session_trust_level(request),
+                )
+            except services.ApplicationError as exc:
+                error = str(exc)
+            else:
+                return redirect(
+                    "applications:step",
+                    public_id=application.public_id,
+                    step_id=application.current_step,
+                )
+    return render(
+        request,
+        "portal/applications/start.html",
+        {
+            "service": service,
+            "municipalities": municipalities,
+            "chosen": chosen,
+            "error": error,
+            "trust_level": session_trust_level(request),
+        },
+        status=400 if error else 200,
+    )
+
+
+def _draft(request: HttpRequest, public_id: uuid.UUID) -> Application:
+    application = selectors.application_for_citizen(user=_user(request), public_id=public_id)
+    if not application.is_draft:
+        raise Http404
+    return application
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def step(request: HttpRequest, public_id: uuid.UUID, step_id: str) -> HttpResponse:
+    application = _draft(request, public_id)
+    schema, _digest = form_schema(application.service)
+    steps = visible_steps(schema, application.answers)
+    if step_id not in [s.id for s in steps]:
+        raise Http404
+    data = None
+    result = None
+    if request.method == "POST":
+        changed_rows = row_action(schema, step_id, request.POST)
+        if changed_rows is not None:
+            data = changed_rows
+        else:
+            result = validate_step(
+                schema,
+                step_id,
+                request.POST,
+                request.FILES,
+                answers=application.answers,
+                inspector=ScanningInspector(),
+            )
+            if result.is_valid:
+                following = services.save_step(application=application, result=result)
+                if "save_and_leave" in request.POST:
+                    messages.success(request, _("Your draft has been saved."))
+                    return redirect("applications:list")
+                if following:
+                    return redirect("applications:step", public_id=public_id, step_id=following)
+                return redirect("applications:review", public_id=public_id)
+            data = request.POST
+    position = [s.id for s in steps].index(step_id)
+    has_errors = bool(result and result.errors)
+    return render(
+        request,
+        "portal/applications/step.html",
+        {
+            "application": application,
+            "service": application.service,
+            "steps": steps,
+            "step": schema.step(step_id),
+            "position": position + 1,
+            "previous": steps[position - 1] if position else None,
+            "fields_html": render_step(
+                schema, step_id, data=data, result=result, answers=application.answers
+            ),
+            "multipart": step_has_files(schema, step_id),
+            "has_errors": has_errors,
+        },
+        status=400 if has_errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def review(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    application = selectors.application_for_citizen(user=_user(request), public_id=public_id)
+    if not application.is_draft:
+        return redirect("applications:detail", public_id=public_id)
+    schema, _digest = form_schema(application.service)
+    error = ""
+    if request.method == "POST":
+        try:
+            services.submit_application(
+                application=application,
+                idempotency_key=request.POST.get("submission_key", "")[:64] or uuid.uuid4().hex,
+                confirmed=request.POST.get("confirm") == "yes",
+                actor=_user(request),
+            )
+        except services.SubmissionIncomplete as exc:
+            messages.error(request, str(exc))
+            return redirect("applications:step", public_id=public_id, step_id=exc.step_id)
+        except services.ApplicationError as exc:
+            error = str(exc)
+        else:
+            messages.success(request, _("Your application has been sent."))
+            return redirect("applications:detail", public_id=public_id)
+    checked = validate_all(schema, application.answers)
+    return render(
+        request,
+        "portal/applications/review.html",
+        {
+            "application": application,
+            "service": application.service,
+            "sections": _declaration(schema, application.answers),
+            "incomplete": checked.first_invalid_step,
+            "submission_key": uuid.uuid4().hex,
+            "error": error,
+        },
+        status=400 if error else 200,
+    )
+
+
+def _declaration(schema: FormSchema, answers: dict[str, Any]) -> list[AnswerSection]:
+    """The whole declaration, step by step, for the review page (§ 9a OZG)."""
+    return describe_answers(schema, answers)
+
+
+@login_required
+def detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    application = selectors.application_for_citizen(user=_user(request), public_id=public_id)
+    if application.is_draft:
+        return redirect(
+            "applications:step", public_id=public_id, step_id=application.current_step or ""
+        )
+    schema, _digest = form_schema(application.service)
+    return render(
+        request,
+        "portal/applications/detail.html",
+        {
+            "application": application,
+            "service": application.service,
+            "sections": _declaration(schema, application.submitted_data or {}),
+        },
+    )
+
+
+@login_required
+@require_POST
+def delete_draft(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    application = _draft(request, public_id)
+    services.delete_draft(application=application, actor=_user(request))
+    messages.success(request, _("The draft has been deleted."))
+    return redirect("applications:list")

@@ -1,0 +1,114 @@
+"""The application pages: start, steps with errors kept, review, submit, and only one's own."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from rathaus.accounts.models import User
+from rathaus.applications.models import Application
+from rathaus.catalog.models import Service
+from rathaus.core.models import Municipality
+from tests.accounts.factories import ProfileFactory
+
+PERSON = {
+    "name__given_names": "Erika",
+    "name__family_name": "Mustermann",
+    "birth_date__day": "27",
+    "birth_date__month": "3",
+    "birth_date__year": "1985",
+    "address__street": "Neumarkt",
+    "address__house_number": "10",
+    "address__postal_code": "42103",
+    "address__place": "Wuppertal",
+}
+
+
+@pytest.fixture
+def logged_in(client: Client, citizen: User) -> Client:
+    client.force_login(citizen)
+    session = client.session
+    session["rathaus_trust_level"] = "high"
+    session.save()
+    return client
+
+
+def _start(client: Client) -> Application:
+    response = client.post("/antraege/neu/meldebescheinigung/", {"gemeinde": "wuppertal"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return Application.objects.get()
+
+
+def test_whole_flow_with_a_corrected_error(
+    logged_in: Client, meldebescheinigung: Service, wuppertal: Municipality
+) -> None:
+    application = _start(logged_in)
+    url = f"/antraege/{application.public_id}/schritt/person/"
+    page = logged_in.get(url)
+    assert page.status_code == 200
+    assert 'value="Mustermann"' in page.content.decode()  # prefilled from the profile
+
+    bad = logged_in.post(url, {**PERSON, "address__postal_code": "4210"})
+    body = bad.content.decode()
+    assert bad.status_code == 400
+    assert 'href="#' in body  # error summary links to the field
+    assert 'value="4210"' in body  # what was typed is kept
+    assert 'value="Neumarkt"' in body
+
+    good = logged_in.post(url, PERSON)
+    assert good.status_code == 302
+    assert good["Location"].endswith("/schritt/certificate/")
+    done = logged_in.post(good["Location"], {"kind": "simple", "copies": "2"})
+    assert done["Location"].endswith("/pruefen/")
+
+    review = logged_in.get(done["Location"])
+    assert "Einfache Meldebescheinigung" in review.content.decode()
+    unconfirmed = logged_in.post(done["Location"], {"submission_key": "x1"})
+    assert unconfirmed.status_code == 400
+    sent = logged_in.post(done["Location"], {"submission_key": "x1", "confirm": "yes"})
+    assert sent.status_code == 302
+    application.refresh_from_db()
+    assert application.status == Application.Status.SUBMITTED
+    again = logged_in.post(done["Location"], {"submission_key": "x1", "confirm": "yes"})
+    assert again.status_code == 302
+    assert Application.objects.filter(status="submitted").count() == 1
+    listing = logged_in.get("/antraege/").content.decode()
+    assert application.reference in listing
+
+
+def test_start_without_municipality_keeps_the_page_with_a_message(
+    logged_in: Client, meldebescheinigung: Service
+) -> None:
+    response = logged_in.post("/antraege/neu/meldebescheinigung/", {"gemeinde": "atlantis"})
+    assert response.status_code == 400
+    assert 'aria-invalid="true"' in response.content.decode()
+    assert not Application.objects.exists()
+
+
+def test_low_trust_level_is_told_how_to_reach_the_required_one(
+    client: Client, citizen: User, meldebescheinigung: Service, wuppertal: Municipality
+) -> None:
+    client.force_login(citizen)
+    response = client.post("/antraege/neu/meldebescheinigung/", {"gemeinde": "wuppertal"})
+    assert response.status_code == 400
+    assert not Application.objects.exists()
+
+
+def test_another_citizen_cannot_see_or_continue_the_draft(
+    logged_in: Client,
+    meldebescheinigung: Service,
+    wuppertal: Municipality,
+) -> None:
+    application = _start(logged_in)
+    other = Client()
+    other.force_login(ProfileFactory().user)
+    for path in ("", "schritt/person/", "pruefen/"):
+        assert other.get(f"/antraege/{application.public_id}/{path}").status_code == 404
+    assert other.post(f"/antraege/{application.public_id}/loeschen/").status_code == 404
+    assert Application.objects.filter(pk=application.pk).exists()
+
+
+def test_anonymous_visitors_are_sent_to_login(client: Client, db: None) -> None:
+    response = client.get("/antraege/")
+    assert response.status_code == 302
+    assert "/konto/login/" in response["Location"]

@@ -1,0 +1,103 @@
+"""Demo data: the Bergisches Städtedreieck and its division of labour ("Einer für Alle")."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+
+from rathaus.catalog.models import Responsibility, Service
+from rathaus.core.models import Authority, Municipality, OrgUnit
+
+CITIES = ["remscheid", "solingen", "wuppertal"]
+REMSCHEID_FOR_ALL = [
+    "wohnsitz-anmelden", "wohnsitz-ummelden", "wohnsitz-abmelden", "meldebescheinigung",
+    "geburtsurkunde", "eheschliessung-anmelden",
+]
+
+
+def _handler(service: str, residents: str) -> Responsibility:
+    return Responsibility.objects.select_related("authority__municipality").get(
+        service__slug=service, municipality__slug=residents
+    )
+
+
+def test_the_three_cities_exist_with_their_ags(demo: None) -> None:
+    assert dict(Municipality.objects.values_list("slug", "ags")) == {
+        "wuppertal": "05124000", "solingen": "05122000", "remscheid": "05120000",
+    }
+    assert set(Municipality.objects.values_list("state", flat=True)) == {"NW"}
+    assert Authority.objects.filter(municipality__slug="remscheid").count() >= 10
+    assert OrgUnit.objects.filter(authority__kind="standesamt").count() == 6
+
+
+@pytest.mark.parametrize("service", REMSCHEID_FOR_ALL)
+@pytest.mark.parametrize("residents", CITIES)
+def test_remscheid_handles_registration_and_civil_status_for_all_three(
+    demo: None, service: str, residents: str
+) -> None:
+    responsibility = _handler(service, residents)
+    assert responsibility.authority.municipality.slug == "remscheid"
+    assert responsibility.is_shared == (residents != "remscheid")
+
+
+@pytest.mark.parametrize("residents", CITIES)
+def test_solingen_naturalises_and_wuppertal_pays_parental_allowance_for_all_three(
+    demo: None, residents: str
+) -> None:
+    naturalisation = _handler("einbuergerung", residents)
+    assert naturalisation.authority.municipality.slug == "solingen"
+    assert naturalisation.authority.kind == "einbuergerung"
+    parental = _handler("elterngeld", residents)
+    assert parental.authority.municipality.slug == "wuppertal"
+    assert parental.authority.kind == "jugendamt"
+
+
+@pytest.mark.parametrize(
+    "service", ["personalausweis", "gewerbe-anmelden", "bewohnerparkausweis", "briefwahl",
+                "wohngeld", "abfallentsorgung", "fahrzeug-zulassen", "ehrenamtskarte"],
+)
+@pytest.mark.parametrize("residents", CITIES)
+def test_everything_else_is_handled_locally(demo: None, service: str, residents: str) -> None:
+    responsibility = _handler(service, residents)
+    assert responsibility.authority.municipality.slug == residents
+    assert not responsibility.is_shared
+
+
+def test_every_municipal_service_has_a_responsibility_in_every_city(demo: None) -> None:
+    municipal = Service.objects.exclude(authority_kind="")
+    assert Responsibility.objects.count() == municipal.count() * 3
+
+
+def test_the_federal_child_benefit_has_no_municipal_responsibility(demo: None) -> None:
+    kindergeld = Service.objects.get(slug="kindergeld")
+    assert kindergeld.is_external
+    assert kindergeld.external_url.startswith("https://www.arbeitsagentur.de/")
+    assert not kindergeld.responsibilities.exists()
+
+
+def test_municipal_fees_are_configured_per_handling_city(demo: None) -> None:
+    assert _handler("gewerbe-anmelden", "solingen").local_fee == Decimal("26.00")
+    assert _handler("meldebescheinigung", "wuppertal").local_fee == Decimal("10.00")
+
+
+def test_load_demo_is_idempotent(demo: None) -> None:
+    counts = (Municipality.objects.count(), Authority.objects.count(),
+              OrgUnit.objects.count(), Responsibility.objects.count())
+    call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115, PTH123
+    assert counts == (Municipality.objects.count(), Authority.objects.count(),
+                      OrgUnit.objects.count(), Responsibility.objects.count())
+
+
+def test_load_demo_keeps_authority_details_an_administrator_edited(demo: None) -> None:
+    office = Authority.objects.get(municipality__slug="remscheid", kind="buergeramt")
+    office.opening_hours = "Mo–Fr 8–12 Uhr"
+    office.save()
+    call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115, PTH123
+    office.refresh_from_db()
+    assert office.opening_hours == "Mo–Fr 8–12 Uhr"
+
+
+def test_demo_invents_no_phone_numbers(demo: None) -> None:
+    assert not Authority.objects.exclude(phone="").exists()

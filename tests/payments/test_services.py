@@ -1,0 +1,454 @@
+"""Payments at the service level against the sandbox over HTTP: the rules peers get wrong."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.utils import timezone, translation
+
+from rathaus.core.models import AuditEvent, Municipality
+from rathaus.payments.models import PaymentStatus, PaymentTransaction, ProviderConfig
+from rathaus.payments.providers import PaymentItem
+from rathaus.payments.selectors import payable_state
+from rathaus.payments.services import (
+    PaymentError,
+    PaymentStart,
+    handle_return,
+    make_purpose,
+    reconcile_open_transactions,
+    record_refund,
+    start_payment,
+)
+from rathaus.payments.signals import payment_confirmed, payment_duplicate, payment_failed
+from rathaus.payments.treasury import export_reconciliation_csv
+from tests.payments.conftest import Sandbox
+
+APPLICATION = "applications.application"
+
+
+@pytest.fixture
+def signals() -> Iterator[dict[str, list[dict[str, Any]]]]:
+    received: dict[str, list[dict[str, Any]]] = {"confirmed": [], "duplicate": [], "failed": []}
+
+    def receiver(name: str) -> Callable[..., None]:
+        def handle(sender: Any, **kwargs: Any) -> None:
+            received[name].append(kwargs)
+
+        return handle
+
+    handlers = {
+        "confirmed": (payment_confirmed, receiver("confirmed")),
+        "duplicate": (payment_duplicate, receiver("duplicate")),
+        "failed": (payment_failed, receiver("failed")),
+    }
+    for signal, handler in handlers.values():
+        signal.connect(handler)
+    yield received
+    for signal, handler in handlers.values():
+        signal.disconnect(handler)
+
+
+@pytest.fixture(autouse=True)
+def run_on_commit(django_capture_on_commit_callbacks: Any) -> Iterator[None]:
+    """Run ``transaction.on_commit`` callbacks as a real commit would."""
+    with django_capture_on_commit_callbacks(execute=True):
+        yield
+
+
+def pay(
+    municipality: Municipality, payable_id: str = "17", *, amount_cents: int = 3060
+) -> PaymentStart:
+    return start_payment(
+        municipality=municipality,
+        payable_type=APPLICATION,
+        payable_id=payable_id,
+        amount_cents=amount_cents,
+        items=[PaymentItem("permit", "Bewohnerparkausweis", 1, amount_cents)],
+        purpose="Bewohnerparkausweis A-17",
+        description="Bewohnerparkausweis Zone A",
+        return_url=f"/antraege/{payable_id}/",
+        case_reference=f"A-{payable_id}",
+    )
+
+
+def provider_id(start: PaymentStart) -> str:
+    return start.transaction.provider_transaction_id
+
+
+@pytest.mark.django_db
+def test_payment_is_created_at_the_provider_and_the_citizen_is_sent_to_its_page(
+    provider_config: ProviderConfig, sandbox: Sandbox
+) -> None:
+    start = pay(provider_config.municipality)
+    tx = start.transaction
+    assert start.redirect_url == tx.payment_page_url
+    assert start.redirect_url.startswith(f"{sandbox.url}/pay/")
+    assert tx.status == PaymentStatus.INITIAL
+    assert len(tx.request_id) == 36
+    [remote] = sandbox.transactions()
+    assert remote["paymentRequest"]["requestId"] == tx.request_id
+    assert remote["paymentRequest"]["redirectUrl"].endswith(f"/zahlung/{tx.request_id}/rueckkehr/")
+    assert AuditEvent.objects.filter(action="payment.created", object_id=str(tx.pk)).exists()
+
+
+@pytest.mark.django_db
+def test_citizen_pays_returns_and_the_status_is_pulled_once_confirmed(
+    provider_config: ProviderConfig, sandbox: Sandbox, signals: dict
+) -> None:
+    start = pay(provider_config.municipality)
+    answer = sandbox.choose(start.redirect_url, "pay")
+    assert answer.status_code == 303  # back to the portal, without any status in the URL
+    assert "PAYED" not in answer.headers["location"]
+
+    outcome = handle_return(request_id=start.transaction.request_id)
+
+    tx = outcome.transaction
+    assert outcome.level == "success"
+    assert tx.status == PaymentStatus.PAYED
+    assert tx.cash_reference.startswith("SBX-")
+    assert tx.paid_at is not None
+    assert [s["payable_id"] for s in signals["confirmed"]] == ["17"]
+    assert [c.to_status for c in tx.status_changes.all()] == ["INITIAL", "PAYED"]
+    assert payable_state(payable_type=APPLICATION, payable_id="17").paid
+
+
+@pytest.mark.django_db
+def test_browser_never_returns_and_reconciliation_confirms_the_payment(
+    provider_config: ProviderConfig, sandbox: Sandbox, signals: dict
+) -> None:
+    start = pay(provider_config.municipality)
+    sandbox.choose(start.redirect_url, "pay")  # the citizen closes the tab here
+
+    result = reconcile_open_transactions()
+
+    assert (result.checked, result.changed, result.failed) == (1, 1, 0)
+    start.transaction.refresh_from_db()
+    assert start.transaction.status == PaymentStatus.PAYED
+    assert len(signals["confirmed"]) == 1
+    assert reconcile_open_transactions().checked == 0  # final: no longer pulled
+
+
+@pytest.mark.django_db
+def test_payed_reported_twice_confirms_once(
+    provider_config: ProviderConfig, sandbox: Sandbox, signals: dict
+) -> None:
+    start = pay(provider_config.municipality)
+    sandbox.control(action="script", transactionId=provider_id(start), statuses=["PAYED", "PAYED"])
+
+    handle_return(request_id=start.transaction.request_id)
+    handle_return(request_id=start.transaction.request_id)  # browser reloads the return page
+
+    assert len(signals["confirmed"]) == 1
+    assert start.transaction.status_changes.filter(to_status="PAYED").count() == 1
+
+
+@pytest.mark.django_db
+def test_failed_after_payed_does_not_undo_the_payment(
+    provider_config: ProviderConfig, sandbox: Sandbox, signals: dict, caplog: Any
+) -> None:
+    start = pay(provider_config.municipality)
+    sandbox.choose(start.redirect_url, "pay")
+    handle_return(request_id=start.transaction.request_id)
+    sandbox.control(
+        action="script", transactionId=provider_id(start), statuses=["FAILED", "INITIAL"]
+    )
+
+    with caplog.at_level(logging.WARNING, logger="rathaus.payments"):
+        first = handle_return(request_id=start.transaction.request_id)
+        second = handle_return(request_id=start.transaction.request_id)
+
+    assert first.transaction.status == second.transaction.status == PaymentStatus.PAYED
+    assert signals["failed"] == []
+    assert any("out-of-order" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.django_db
+def test_payed_after_failed_wins_and_the_citizen_is_not_asked_to_pay_again(
+    provider_config: ProviderConfig, sandbox: Sandbox, signals: dict
+) -> None:
+    start = pay(provider_config.municipality)
+    sandbox.choose(start.redirect_url, "fail")
+    outcome = handle_return(request_id=start.transaction.request_id)
+    assert outcome.transaction.status == PaymentStatus.FAILED
+    assert outcome.level == "error"
+    assert len(signals["failed"]) == 1
+
+    # The provider confirms the money after all (the bug peers had: the late capture was lost).
+    sandbox.control(action="set_status", transactionId=provider_id(start), status="PAYED")
+    reconcile_open_transactions()
+
+    start.transaction.refresh_from_db()
+    assert start.transaction.status == PaymentStatus.PAYED
+    assert "after FAILED" in start.transaction.status_detail
+    assert len(signals["confirmed"]) == 1
+    again = pay(provider_config.municipality)
+    assert again.already_paid
+    assert again.redirect_url == ""
+    assert len(sandbox.transactions()) == 1
+
+
+@pytest.mark.django_db
+def test_citizen_retries_a_failed_payment_with_a_new_transaction(
+    provider_config: ProviderConfig, sandbox: Sandbox, signals: dict
+) -> None:
+    first = pay(provider_config.municipality)
+    sandbox.choose(first.redirect_url, "fail")
+    handle_return(request_id=first.transaction.request_id)
+
+    second = pay(provider_config.municipality)
+    assert second.transaction.pk != first.transaction.pk
+    assert second.transaction.request_id != first.transaction.request_id
+    sandbox.choose(second.redirect_url, "pay")
+    handle_return(request_id=second.transaction.request_id)
+
+    state = payable_state(payable_type=APPLICATION, payable_id="17")
+    assert state.paid
+    assert state.paid_transaction == second.transaction
+    assert len(signals["confirmed"]) == 1
+
+
+@pytest.mark.django_db
+def test_cancelled_payment_can_be_paid_again(
+    provider_config: ProviderConfig, sandbox: Sandbox
+) -> None:
+    first = pay(provider_config.municipality)
+    sandbox.choose(first.redirect_url, "cancel")
+    outcome = handle_return(request_id=first.transaction.request_id)
+    assert outcome.transaction.status == PaymentStatus.CANCELED
+    assert "cancelled" in outcome.message
+    assert pay(provider_config.municipality).redirect_url
+
+
+@pytest.mark.django_db
+def test_second_click_reuses_the_open_payment_instead_of_charging_twice(
+    provider_config: ProviderConfig, sandbox: Sandbox
+) -> None:
+    first = pay(provider_config.municipality)
+    second = pay(provider_config.municipality)
+    assert second.transaction.pk == first.transaction.pk
+    assert second.redirect_url == first.redirect_url
+    assert len(sandbox.transactions()) == 1
+
+
+@pytest.mark.django_db
+def test_late_payment_of_an_abandoned_attempt_is_flagged_as_duplicate_for_refund(
+    provider_config: ProviderConfig, sandbox: Sandbox, signals: dict
+) -> None:
+    first = pay(provider_config.municipality)
+    sandbox.choose(first.redirect_url, "fail")
+    handle_return(request_id=first.transaction.request_id)
+    second = pay(provider_config.municipality)
+    sandbox.choose(second.redirect_url, "pay")
+    handle_return(request_id=second.transaction.request_id)
+    sandbox.control(action="set_status", transactionId=provider_id(first), status="PAYED")
+
+    reconcile_open_transactions()
+
+    first.transaction.refresh_from_db()
+    assert first.transaction.status == PaymentStatus.PAYED
+    assert first.transaction.duplicate
+    assert len(signals["confirmed"]) == 1
+    assert len(signals["duplicate"]) == 1
+    csv_text = export_reconciliation_csv(timezone.localdate())
+    assert "Doppelzahlung: Erstattung faellig" in csv_text
+
+
+@pytest.mark.django_db
+def test_provider_timeout_on_creation_loses_nothing_and_tells_the_citizen(
+    provider_config: ProviderConfig, sandbox: Sandbox, caplog: Any
+) -> None:
+    provider_config.timeout_seconds = 1
+    provider_config.save()
+    sandbox.control(action="fault", fault="timeout", seconds=1.5, methods=["POST"])
+
+    with caplog.at_level(logging.WARNING, logger="rathaus.payments"), pytest.raises(
+        PaymentError
+    ) as error:
+        pay(provider_config.municipality)
+
+    assert "did not respond in time" in error.value.citizen_message
+    tx = PaymentTransaction.objects.get()
+    assert tx.status == PaymentStatus.FAILED
+    assert tx.status_detail.startswith("creation failed: TIMEOUT")
+    assert any(getattr(r, "error_code", "") == "TIMEOUT" for r in caplog.records)
+    assert pay(provider_config.municipality).redirect_url  # a retry works
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("NO_VALID_ORIGINATOR_OR_ENDPOINT", "not available"),
+        ("FORBIDDEN", "not available"),
+        ("PAYMENT_EXISTS", "already started"),
+        ("VALIDATION_ERROR", "did not accept the fee data"),
+        ("CALCULATION_ERROR", "did not accept the fee data"),
+        ("BOOKING_DATA_MISSING", "did not accept the fee data"),
+    ],
+)
+def test_provider_error_codes_give_the_citizen_a_clear_message(
+    provider_config: ProviderConfig, sandbox: Sandbox, code: str, message: str
+) -> None:
+    sandbox.control(action="fault", fault="error", errorCode=code, methods=["POST"])
+    with translation.override("en"), pytest.raises(PaymentError) as error:
+        pay(provider_config.municipality)
+    assert message in error.value.citizen_message
+    assert error.value.code == code
+    assert PaymentTransaction.objects.get().status_detail.startswith(f"creation failed: {code}")
+
+
+@pytest.mark.django_db
+def test_messages_to_the_citizen_are_german_by_default(
+    provider_config: ProviderConfig, sandbox: Sandbox
+) -> None:
+    sandbox.control(action="fault", fault="error", errorCode="FORBIDDEN", methods=["POST"])
+    with translation.override("de"), pytest.raises(PaymentError) as error:
+        pay(provider_config.municipality)
+    assert "Es wurde nichts abgebucht" in error.value.citizen_message
+
+
+@pytest.mark.django_db
+def test_municipality_without_provider_gets_a_clear_message(municipality: Municipality) -> None:
+    with translation.override("en"), pytest.raises(PaymentError) as error:
+        pay(municipality)
+    assert "not available" in error.value.citizen_message
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("amount", [0, -5])
+def test_wrong_amounts_are_refused(provider_config: ProviderConfig, amount: int) -> None:
+    with pytest.raises(ValueError):
+        start_payment(
+            municipality=provider_config.municipality,
+            payable_type=APPLICATION,
+            payable_id="1",
+            amount_cents=amount,
+            items=[PaymentItem("x", "x", 1, amount)],
+            purpose="x",
+        )
+    with pytest.raises(ValueError):
+        start_payment(
+            municipality=provider_config.municipality,
+            payable_type=APPLICATION,
+            payable_id="1",
+            amount_cents=3060,
+            items=[PaymentItem("x", "x", 1, 3000)],
+            purpose="x",
+        )
+    assert not PaymentTransaction.objects.exists()
+
+
+@pytest.mark.django_db
+def test_status_with_a_different_amount_is_not_accepted_as_paid(
+    provider_config: ProviderConfig, sandbox: Sandbox, signals: dict
+) -> None:
+    start = pay(provider_config.municipality)
+    sandbox.choose(start.redirect_url, "pay")
+    sandbox.control(action="fault", fault="wrong_amount", methods=["GET"])
+
+    outcome = handle_return(request_id=start.transaction.request_id)
+
+    assert outcome.transaction.status == PaymentStatus.INITIAL
+    assert outcome.level == "warning"
+    assert signals["confirmed"] == []
+    reconcile_open_transactions()  # the next honest answer confirms it
+    assert len(signals["confirmed"]) == 1
+
+
+@pytest.mark.django_db
+def test_provider_down_on_return_asks_not_to_pay_again_and_reconciliation_catches_up(
+    provider_config: ProviderConfig, sandbox: Sandbox
+) -> None:
+    start = pay(provider_config.municipality)
+    sandbox.choose(start.redirect_url, "pay")
+    sandbox.control(action="fault", fault="http500", methods=["GET"])
+
+    with translation.override("en"):
+        outcome = handle_return(request_id=start.transaction.request_id)
+
+    assert outcome.level == "warning"
+    assert "do not pay again" in outcome.message
+    result = reconcile_open_transactions()
+    assert result.changed == 1
+
+
+@pytest.mark.django_db
+def test_reconciliation_reports_malformed_answers_and_keeps_going(
+    provider_config: ProviderConfig, sandbox: Sandbox
+) -> None:
+    first = pay(provider_config.municipality, "1")
+    second = pay(provider_config.municipality, "2")
+    sandbox.choose(second.redirect_url, "pay")
+    sandbox.control(action="fault", fault="malformed", methods=["GET"], count=1)
+
+    result = reconcile_open_transactions()
+
+    assert (result.checked, result.failed, result.changed) == (2, 1, 1)
+    assert "INVALID_RESPONSE" in result.errors[0]
+    first.transaction.refresh_from_db()
+    assert first.transaction.status == PaymentStatus.INITIAL
+
+
+@pytest.mark.django_db
+def test_failed_attempts_are_rechecked_only_for_a_while(
+    provider_config: ProviderConfig, sandbox: Sandbox
+) -> None:
+    start = pay(provider_config.municipality)
+    sandbox.choose(start.redirect_url, "fail")
+    handle_return(request_id=start.transaction.request_id)
+    assert reconcile_open_transactions().checked == 1
+    later = timezone.now() + dt.timedelta(hours=73)
+    assert reconcile_open_transactions(now=later).checked == 0
+
+
+@pytest.mark.django_db
+def test_refunds_are_recorded_and_never_exceed_the_payment(
+    provider_config: ProviderConfig, sandbox: Sandbox
+) -> None:
+    start = pay(provider_config.municipality)
+    with pytest.raises(ValueError):
+        record_refund(transaction=start.transaction, amount_cents=100, reason="x", actor=None)
+    sandbox.choose(start.redirect_url, "pay")
+    tx = handle_return(request_id=start.transaction.request_id).transaction
+
+    record_refund(transaction=tx, amount_cents=1000, reason="Antrag zurückgenommen", actor=None)
+    with pytest.raises(ValueError):
+        record_refund(transaction=tx, amount_cents=2061, reason="zu viel", actor=None)
+    with pytest.raises(ValueError):
+        record_refund(transaction=tx, amount_cents=0, reason="null", actor=None)
+
+    assert tx.refunded_cents == 1000
+    assert AuditEvent.objects.filter(action="payment.refunded").count() == 1
+
+
+@pytest.mark.django_db
+def test_treasury_export_lists_payments_and_refunds_of_the_day(
+    provider_config: ProviderConfig, sandbox: Sandbox
+) -> None:
+    start = pay(provider_config.municipality, amount_cents=123456)
+    sandbox.choose(start.redirect_url, "pay")
+    tx = handle_return(request_id=start.transaction.request_id).transaction
+    record_refund(transaction=tx, amount_cents=6, reason="=HYPERLINK(evil)", actor=None)
+    pay(provider_config.municipality, "99")  # open: not in the export
+
+    lines = export_reconciliation_csv(timezone.localdate()).splitlines()
+
+    assert lines[0].startswith("Buchungstag;Art;Kassenzeichen;Betrag")
+    assert len(lines) == 3
+    payment, refund = (line.split(";") for line in lines[1:])
+    assert payment[1:4] == ["Zahlung", tx.cash_reference, "1234,56"]
+    assert payment[6] == "A-17"
+    assert refund[1:4] == ["Erstattung", tx.cash_reference, "-0,06"]
+    assert refund[-1] == "'=HYPERLINK(evil)"
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    assert len(export_reconciliation_csv(yesterday).splitlines()) == 1
+
+
+def test_purpose_is_made_to_fit_the_standard() -> None:
+    assert make_purpose("Gebühr: Bewohnerparkausweis Zone Ä/17") == "Gebuehr Bewohnerparkauswei"
+    assert len(make_purpose("x" * 40)) == 27
+    assert make_purpose("!!!") == "Gebuehr"
