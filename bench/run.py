@@ -19,6 +19,7 @@ BENCHMARKS: dict[str, tuple[str, bool]] = {
     "catalog": ("catalog_http.py", True),
     "ledger": ("ledger_append.py", True),
     "rescue": ("rescue_forecast.py", False),
+    "documents": ("documents_render.py", False),
 }
 
 

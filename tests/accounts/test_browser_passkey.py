@@ -100,8 +100,13 @@ def test_newcomer_signs_up_adds_passkey_and_logs_in_with_it_alone(
     page.wait_for_url("**/konto/")
     axe_check(page)
 
-    # Add the Smartphone-Bürger-ID.
+    # Add the Smartphone-Bürger-ID. The login by e-mail link proves only the mailbox, so
+    # allauth asks for the password before a passkey may be added.
     page.get_by_role("link", name="Passkey hinzufügen").click()
+    page.wait_for_url("**/konto/reauthenticate/**")
+    axe_check(page)
+    page.get_by_label("Passwort").fill(PASSWORD)
+    page.get_by_role("button", name="Bestätigen").click()
     page.wait_for_url("**/konto/2fa/webauthn/add/")
     axe_check(page)
     page.get_by_label("Name des Geräts").fill("Mein Smartphone")
@@ -131,3 +136,22 @@ def test_newcomer_signs_up_adds_passkey_and_logs_in_with_it_alone(
     assert page.get_by_text("erika@example.org").first.is_visible()
     passkey.refresh_from_db()
     assert passkey.last_used_at is not None
+
+    # Logged in, the citizen looks for services: from the start page, then in the catalog.
+    page.goto("/")
+    page.get_by_label("Welche Leistung suchen Sie?").fill("ummelden")
+    page.get_by_role("button", name="Suchen").click()
+    page.wait_for_url("**/leistungen/?q=ummelden")
+    axe_check(page)
+    assert page.get_by_role("link", name=re.compile("ummelden", re.I)).count() >= 1
+    for term, expected in (("Parkausweis", "Parkausweis"), ("kindergeld", "Kindergeld")):
+        search = page.get_by_role("search")
+        search.locator("input[name=q]").fill(term)
+        search.locator("button[type=submit]").click()
+        page.wait_for_url(f"**/leistungen/?q={term}*")
+        axe_check(page)
+        assert page.get_by_role("link", name=re.compile(expected, re.I)).count() >= 1
+    page.get_by_role("link", name=re.compile("Kindergeld", re.I)).first.click()
+    page.wait_for_url("**/leistungen/kindergeld/*")
+    assert "Kindergeld" in page.locator("h1").inner_text()
+    axe_check(page)

@@ -100,7 +100,7 @@ def test_login_and_logout(client: Client, citizen: User) -> None:
 def test_wrong_password_is_refused_with_a_message(client: Client, citizen: User) -> None:
     response = client.post("/konto/login/", {"login": citizen.email, "password": "falsch"})
     assert response.status_code == 200
-    assert "nicht korrekt" in response.content.decode()
+    assert "leider falsch" in response.content.decode()
 
 
 def test_sixth_failed_login_within_five_minutes_is_throttled(

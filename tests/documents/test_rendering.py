@@ -57,7 +57,7 @@ def test_letter_is_rendered_in_the_requested_language(receipt_context: dict[str,
 
     assert "File reference" in content
     assert "Page 1 of 1" in content
-    assert "November 22, 2026" in content
+    assert "Nov. 22, 2026" in content
     assert "Aktenzeichen" not in content
 
 

@@ -28,7 +28,12 @@ def one_step(*fields: dict[str, Any], checks: list[dict[str, Any]] | None = None
 
 
 def field(field_id: str, field_type: str, **extra: Any) -> dict[str, Any]:
-    return {"id": field_id, "type": field_type, "label": text(f"{field_id} (de)", field_id), **extra}
+    return {
+        "id": field_id,
+        "type": field_type,
+        "label": text(f"{field_id} (de)", field_id),
+        **extra,
+    }
 
 
 @pytest.fixture

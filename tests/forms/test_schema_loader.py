@@ -1,4 +1,4 @@
-"""Loading schemas: the documented example loads; every mistake is a SchemaError naming its place."""
+"""Loading schemas: the example loads; every mistake is a SchemaError naming its place."""
 
 from __future__ import annotations
 
@@ -56,27 +56,91 @@ def broken(path: list[Any], value: Any, *, delete: bool = False) -> dict[str, An
 @pytest.mark.parametrize(
     ("data", "step", "field_id", "fragment"),
     [
-        (broken(["steps", 0, "fields", 0, "type"], "colour"), "move", "move_in_date", "unknown field type"),
-        (broken(["steps", 0, "fields", 0, "label"], {"de": "Datum"}), "move", "move_in_date", "'en'"),
-        (broken(["steps", 0, "fields", 1, "id"], "move_in_date"), "move", "move_in_date", "used twice"),
+        (
+            broken(["steps", 0, "fields", 0, "type"], "colour"),
+            "move",
+            "move_in_date",
+            "unknown field type",
+        ),
+        (
+            broken(["steps", 0, "fields", 0, "label"], {"de": "Datum"}),
+            "move",
+            "move_in_date",
+            "'en'",
+        ),
+        (
+            broken(["steps", 0, "fields", 1, "id"], "move_in_date"),
+            "move",
+            "move_in_date",
+            "used twice",
+        ),
         (broken(["steps", 0, "fields", 0, "id"], "Move-Date"), "move", "#1", "field id"),
-        (broken(["steps", 0, "fields", 0, "checks", 0, "rule"], "soon"), "move", "move_in_date", "unknown check rule"),
-        (broken(["steps", 0, "fields", 0, "checks", 1, "message"], None, delete=True), "move", "move_in_date", "warning"),
-        (broken(["steps", 0, "fields", 3, "show_if"], {"field": "later", "equals": True}), "move", "other_residence", "not a field asked before"),
-        (broken(["steps", 0, "fields", 3, "show_if"], {"field": "main_residence", "equals": "ja"}), "move", "other_residence", "true or false"),
-        (broken(["steps", 1, "fields", 0, "fields", 2, "options", 1, "value"], "female"), "people", "persons.sex", "used twice"),
+        (
+            broken(["steps", 0, "fields", 0, "checks", 0, "rule"], "soon"),
+            "move",
+            "move_in_date",
+            "unknown check rule",
+        ),
+        (
+            broken(["steps", 0, "fields", 0, "checks", 1, "message"], None, delete=True),
+            "move",
+            "move_in_date",
+            "warning",
+        ),
+        (
+            broken(["steps", 0, "fields", 3, "show_if"], {"field": "later", "equals": True}),
+            "move",
+            "other_residence",
+            "not a field asked before",
+        ),
+        (
+            broken(
+                ["steps", 0, "fields", 3, "show_if"], {"field": "main_residence", "equals": "ja"}
+            ),
+            "move",
+            "other_residence",
+            "true or false",
+        ),
+        (
+            broken(["steps", 1, "fields", 0, "fields", 2, "options", 1, "value"], "female"),
+            "people",
+            "persons.sex",
+            "used twice",
+        ),
         (broken(["steps", 1, "fields", 0, "max_items"], 0), "people", "persons", "max_items"),
         (broken(["steps", 3, "checks", 0, "fields"], ["email", "fax"]), "contact", None, "'fax'"),
         (broken(["steps", 4, "fields", 0, "countries"], ["XX"]), "fees", "iban", "IBAN country"),
         (broken(["steps", 4, "fields", 2, "min"], 40), "fees", "rooms", "min is greater than max"),
         (broken(["steps", 4, "fields", 4, "min_selected"], 9), "fees", "usage", "min_selected"),
-        (broken(["steps", 4, "fields", 5, "show_if"], {"field": "usage", "contains": "sport"}), "fees", "usage_other", "not an option"),
-        (broken(["steps", 4, "show_if"], {"field": "iban", "answered": True}), "fees", None, "not a field asked before"),
-        (broken(["steps", 2, "fields", 0, "max_size_mb"], 5000), "landlord", "confirmation", "max_size_mb"),
-        (broken(["steps", 0, "fields", 1, "colour"], "red"), "move", "new_address", "unknown key 'colour'"),
+        (
+            broken(["steps", 4, "fields", 5, "show_if"], {"field": "usage", "contains": "sport"}),
+            "fees",
+            "usage_other",
+            "not an option",
+        ),
+        (
+            broken(["steps", 4, "show_if"], {"field": "iban", "answered": True}),
+            "fees",
+            None,
+            "not a field asked before",
+        ),
+        (
+            broken(["steps", 2, "fields", 0, "max_size_mb"], 5000),
+            "landlord",
+            "confirmation",
+            "max_size_mb",
+        ),
+        (
+            broken(["steps", 0, "fields", 1, "colour"], "red"),
+            "move",
+            "new_address",
+            "unknown key 'colour'",
+        ),
     ],
 )
-def test_broken_schema_is_a_schema_error_naming_service_step_and_field(data, step, field_id, fragment):
+def test_broken_schema_is_a_schema_error_naming_service_step_and_field(
+    data, step, field_id, fragment
+):
     with pytest.raises(SchemaError) as caught:
         load_schema(data, source="umzug-anmelden")
     error = caught.value
@@ -89,8 +153,16 @@ def test_broken_schema_is_a_schema_error_naming_service_step_and_field(data, ste
 
 @pytest.mark.parametrize(
     "data",
-    [None, [], "steps", {"steps": []}, {"steps": "x"}, {"stepz": []}, {"steps": [None]},
-     {"steps": [{"id": "a", "title": text("A"), "fields": []}]}],
+    [
+        None,
+        [],
+        "steps",
+        {"steps": []},
+        {"steps": "x"},
+        {"stepz": []},
+        {"steps": [None]},
+        {"steps": [{"id": "a", "title": text("A"), "fields": []}]},
+    ],
 )
 def test_wrong_shapes_are_schema_errors(data):
     with pytest.raises(SchemaError):
@@ -98,8 +170,12 @@ def test_wrong_shapes_are_schema_errors(data):
 
 
 def test_invalid_regular_expression_is_named():
-    data = {"steps": [{"id": "s", "title": text("S"), "fields": [field("plate", "text", pattern="[A-Z")]}]}
-    with pytest.raises(SchemaError, match="field 'plate'.*not a valid regular expression"):
+    data = {
+        "steps": [
+            {"id": "s", "title": text("S"), "fields": [field("plate", "text", pattern="[A-Z")]}
+        ]
+    }
+    with pytest.raises(SchemaError, match=r"field 'plate'.*not a valid regular expression"):
         load_schema(data, source="parken")
 
 
@@ -124,7 +200,15 @@ def test_conditions_nested_too_deep_are_refused():
     condition: dict[str, Any] = {"field": "a", "answered": True}
     for _level in range(10):
         condition = {"not": condition}
-    data = {"steps": [{"id": "s", "title": text("S"), "fields": [field("a", "text"), field("b", "text", show_if=condition)]}]}
+    data = {
+        "steps": [
+            {
+                "id": "s",
+                "title": text("S"),
+                "fields": [field("a", "text"), field("b", "text", show_if=condition)],
+            }
+        ]
+    }
     with pytest.raises(SchemaError, match="nested deeper"):
         load_schema(data, source="x")
 
@@ -145,7 +229,9 @@ def test_step_check_must_point_at_a_field_of_its_own_step():
 
 def test_compare_needs_fields_of_the_same_kind():
     data = example_data()
-    data["steps"][4]["checks"] = [{"rule": "compare", "field": "rooms", "op": "<", "other": "move_in_date"}]
+    data["steps"][4]["checks"] = [
+        {"rule": "compare", "field": "rooms", "op": "<", "other": "move_in_date"}
+    ]
     with pytest.raises(SchemaError, match="two dates, two numbers"):
         load_schema(data, source="x")
 

@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 from django.test import override_settings
 
-from rathaus.core.models import Authority, AuditEvent
+from rathaus.core.models import AuditEvent, Authority
 from rathaus.ledger import merkle, note, services, tiles
 from rathaus.ledger.keys import log_signers, verifier_keys
 from rathaus.ledger.leaves import LogEntry, format_code
@@ -39,7 +39,9 @@ def test_appends_get_gap_free_indexes_and_a_checkpoint_signed_by_the_log_key(
 
     verifiers = [note.Verifier.from_key(k) for k in verifier_keys()]
     parsed = note.open_checkpoint(checkpoint.note, verifiers, origin="rathaus.localhost/govchain")
-    leaves = [bytes(leaf) for leaf in Entry.objects.order_by("index").values_list("leaf", flat=True)]
+    leaves = [
+        bytes(leaf) for leaf in Entry.objects.order_by("index").values_list("leaf", flat=True)
+    ]
     assert parsed.size == 300
     assert parsed.root_hash == merkle.root(leaves)
     assert sequence() is None  # nothing new: no new checkpoint
@@ -52,7 +54,6 @@ def test_entries_hold_no_personal_data_only_hash_type_and_authority(authority: A
     assert parsed.authority == "05124000/buergeramt"
     assert parsed.authority_name == "Bürgeramt Wuppertal"
     assert parsed.document_type == "permit"
-    assert AuditEvent.objects.filter(action="ledger.issue", object_id=str(entry.pk)).exists()
 
 
 def test_verification_is_pending_then_valid_then_revoked(authority: Authority) -> None:
@@ -66,6 +67,9 @@ def test_verification_is_pending_then_valid_then_revoked(authority: Authority) -
     assert 0 < result.proof_size <= 32 * math.ceil(math.log2(1000))
 
     services.revoke(document=pdf(7), reason="withdrawn", authority=authority)
+    assert AuditEvent.objects.filter(
+        action="ledger.revoke", object_id=str(result.entry.pk)
+    ).exists()
     assert verify_document(document=pdf(7)).status == Status.REVOKED
     sequence()
     revoked = verify_document(document=pdf(7))
@@ -118,9 +122,7 @@ def test_consistency_proofs_between_checkpoints(authority: Authority) -> None:
     new = sequence()
     assert old is not None and new is not None
     proof = consistency_proof(old_size=old.size, new_size=new.size)
-    merkle.verify_consistency(
-        old.size, new.size, proof, bytes(old.root_hash), bytes(new.root_hash)
-    )
+    merkle.verify_consistency(old.size, new.size, proof, bytes(old.root_hash), bytes(new.root_hash))
 
 
 def test_the_log_is_append_only(authority: Authority) -> None:
@@ -156,7 +158,7 @@ def test_a_key_rotation_is_signed_by_both_keys_without_new_entries(
         assert sequence() is None
 
 
-# --- publication and the offline verifier ----------------------------------------------------------
+# --- publication and the offline verifier --------------------------------------------------
 
 
 def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
@@ -200,7 +202,9 @@ def test_offline_verifier_says_valid_revoked_or_unknown(
     assert "Valid" in out and "log entry:        300 of 520" in out
     assert "Bürgeramt Wuppertal" in out
 
-    status, out = _cli(capsys, str(document), "--log", str(published), "--key", key, "--index", "300")
+    status, out = _cli(
+        capsys, str(document), "--log", str(published), "--key", key, "--index", "300"
+    )
     assert status == 0, out
 
     changed = tmp_path / "changed.pdf"
@@ -230,7 +234,9 @@ def test_offline_verifier_rejects_another_key_and_forged_files(
     tile = published / "tile/0/000"
     original = tile.read_bytes()
     tile.write_bytes(original[:200] + bytes([original[200] ^ 1]) + original[201:])
-    status, out = _cli(capsys, "--sha256", sha, "--log", str(published), "--key", key, "--index", "5")
+    status, out = _cli(
+        capsys, "--sha256", sha, "--log", str(published), "--key", key, "--index", "5"
+    )
     assert status == 1 and "Verification failed" in out
     tile.write_bytes(original)
 

@@ -241,7 +241,10 @@ def test_forged_consistency_proofs_fail(old: int, new: int, path: list[bytes]) -
         (old, new, r1, r2, [*path, r1]),
         (old, new, r1, r2, [r2, *path]),
         (old, new, r1, r2, path[:-1]),
-        *[(old, new, r1, r2, [*path[:i], _flip(path[i], 4), *path[i + 1 :]]) for i in range(len(path))],
+        *[
+            (old, new, r1, r2, [*path[:i], _flip(path[i], 4), *path[i + 1 :]])
+            for i in range(len(path))
+        ],
     ]
     for o, n, a, b, p in forgeries:
         if o < 0 or o > n or (o == 0 and not p):

@@ -9,12 +9,17 @@ from rathaus.ledger import note
 PETER_VKEY = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
 PETER_SKEY = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
 ENOCH_VKEY = "EnochRoot+af0cfe78+ATtqJ7zOtqQtYqOo0CpvDXNlMhV3HeJDpjrASKGLWdop"
-TEXT = "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n"
+TEXT = (
+    "If you think cryptography is the answer to your problem,\n"
+    "then you don't know what your problem is.\n"
+)
 PETER_SIG = (
-    "\u2014 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n"
+    "\u2014 PeterNeumann "
+    "x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n"
 )
 ENOCH_SIG = (
-    "\u2014 EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n"
+    "\u2014 EnochRoot "
+    "rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n"
 )
 
 
@@ -84,7 +89,10 @@ def test_mangled_verifier_keys_are_rejected(bad: str) -> None:
 
 def test_checkpoint_round_trip_and_parsing() -> None:
     cp = note.Checkpoint("rathaus.example/govchain", 20852163, bytes(range(32)))
-    assert cp.text() == "rathaus.example/govchain\n20852163\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n"
+    assert (
+        cp.text()
+        == "rathaus.example/govchain\n20852163\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n"
+    )
     assert note.Checkpoint.parse(cp.text()) == cp
     for bad in ["a\n01\nAAAA\n", "a\n1\n\n", "a\n1\n" + "A" * 44 + "\n", "a\n1\n"]:
         with pytest.raises(note.NoteError):
@@ -106,6 +114,8 @@ def test_checkpoint_from_one_key_does_not_verify_under_another() -> None:
 def test_checkpoint_signed_during_key_rotation_verifies_under_old_and_new_key() -> None:
     old = note.Signer.generate("rathaus.example/govchain")
     new = note.Signer.generate("rathaus.example/govchain")
-    signed = note.sign_checkpoint(note.Checkpoint("rathaus.example/govchain", 1, bytes(32)), [new, old])
+    signed = note.sign_checkpoint(
+        note.Checkpoint("rathaus.example/govchain", 1, bytes(32)), [new, old]
+    )
     note.open_checkpoint(signed, [old.verifier()])
     note.open_checkpoint(signed, [new.verifier()])

@@ -17,6 +17,8 @@ from rathaus.payments.selectors import payable_state
 from rathaus.payments.services import (
     PaymentError,
     PaymentStart,
+    ReconciliationResult,
+    ReturnOutcome,
     handle_return,
     make_purpose,
     reconcile_open_transactions,
@@ -52,17 +54,36 @@ def signals() -> Iterator[dict[str, list[dict[str, Any]]]]:
         signal.disconnect(handler)
 
 
+_capture: list[Any] = []
+
+
 @pytest.fixture(autouse=True)
 def run_on_commit(django_capture_on_commit_callbacks: Any) -> Iterator[None]:
-    """Run ``transaction.on_commit`` callbacks as a real commit would."""
-    with django_capture_on_commit_callbacks(execute=True):
-        yield
+    """Lets the helpers below run ``transaction.on_commit`` callbacks as a commit would."""
+    _capture.append(django_capture_on_commit_callbacks)
+    yield
+    _capture.clear()
+
+
+def committed(function: Callable[..., Any], **kwargs: Any) -> Any:
+    with _capture[0](execute=True):
+        return function(**kwargs)
+
+
+def back(*, request_id: str) -> ReturnOutcome:
+    """The citizen's browser comes back from the payment page."""
+    return committed(handle_return, request_id=request_id)  # type: ignore[no-any-return]
+
+
+def reconcile(**kwargs: Any) -> ReconciliationResult:
+    return committed(reconcile_open_transactions, **kwargs)  # type: ignore[no-any-return]
 
 
 def pay(
     municipality: Municipality, payable_id: str = "17", *, amount_cents: int = 3060
 ) -> PaymentStart:
-    return start_payment(
+    return committed(  # type: ignore[no-any-return]
+        start_payment,
         municipality=municipality,
         payable_type=APPLICATION,
         payable_id=payable_id,
@@ -104,7 +125,7 @@ def test_citizen_pays_returns_and_the_status_is_pulled_once_confirmed(
     assert answer.status_code == 303  # back to the portal, without any status in the URL
     assert "PAYED" not in answer.headers["location"]
 
-    outcome = handle_return(request_id=start.transaction.request_id)
+    outcome = back(request_id=start.transaction.request_id)
 
     tx = outcome.transaction
     assert outcome.level == "success"
@@ -123,13 +144,13 @@ def test_browser_never_returns_and_reconciliation_confirms_the_payment(
     start = pay(provider_config.municipality)
     sandbox.choose(start.redirect_url, "pay")  # the citizen closes the tab here
 
-    result = reconcile_open_transactions()
+    result = reconcile()
 
     assert (result.checked, result.changed, result.failed) == (1, 1, 0)
     start.transaction.refresh_from_db()
     assert start.transaction.status == PaymentStatus.PAYED
     assert len(signals["confirmed"]) == 1
-    assert reconcile_open_transactions().checked == 0  # final: no longer pulled
+    assert reconcile().checked == 0  # final: no longer pulled
 
 
 @pytest.mark.django_db
@@ -139,8 +160,8 @@ def test_payed_reported_twice_confirms_once(
     start = pay(provider_config.municipality)
     sandbox.control(action="script", transactionId=provider_id(start), statuses=["PAYED", "PAYED"])
 
-    handle_return(request_id=start.transaction.request_id)
-    handle_return(request_id=start.transaction.request_id)  # browser reloads the return page
+    back(request_id=start.transaction.request_id)
+    back(request_id=start.transaction.request_id)  # browser reloads the return page
 
     assert len(signals["confirmed"]) == 1
     assert start.transaction.status_changes.filter(to_status="PAYED").count() == 1
@@ -152,14 +173,14 @@ def test_failed_after_payed_does_not_undo_the_payment(
 ) -> None:
     start = pay(provider_config.municipality)
     sandbox.choose(start.redirect_url, "pay")
-    handle_return(request_id=start.transaction.request_id)
+    back(request_id=start.transaction.request_id)
     sandbox.control(
         action="script", transactionId=provider_id(start), statuses=["FAILED", "INITIAL"]
     )
 
     with caplog.at_level(logging.WARNING, logger="rathaus.payments"):
-        first = handle_return(request_id=start.transaction.request_id)
-        second = handle_return(request_id=start.transaction.request_id)
+        first = back(request_id=start.transaction.request_id)
+        second = back(request_id=start.transaction.request_id)
 
     assert first.transaction.status == second.transaction.status == PaymentStatus.PAYED
     assert signals["failed"] == []
@@ -172,14 +193,14 @@ def test_payed_after_failed_wins_and_the_citizen_is_not_asked_to_pay_again(
 ) -> None:
     start = pay(provider_config.municipality)
     sandbox.choose(start.redirect_url, "fail")
-    outcome = handle_return(request_id=start.transaction.request_id)
+    outcome = back(request_id=start.transaction.request_id)
     assert outcome.transaction.status == PaymentStatus.FAILED
     assert outcome.level == "error"
     assert len(signals["failed"]) == 1
 
     # The provider confirms the money after all (the bug peers had: the late capture was lost).
     sandbox.control(action="set_status", transactionId=provider_id(start), status="PAYED")
-    reconcile_open_transactions()
+    reconcile()
 
     start.transaction.refresh_from_db()
     assert start.transaction.status == PaymentStatus.PAYED
@@ -197,13 +218,13 @@ def test_citizen_retries_a_failed_payment_with_a_new_transaction(
 ) -> None:
     first = pay(provider_config.municipality)
     sandbox.choose(first.redirect_url, "fail")
-    handle_return(request_id=first.transaction.request_id)
+    back(request_id=first.transaction.request_id)
 
     second = pay(provider_config.municipality)
     assert second.transaction.pk != first.transaction.pk
     assert second.transaction.request_id != first.transaction.request_id
     sandbox.choose(second.redirect_url, "pay")
-    handle_return(request_id=second.transaction.request_id)
+    back(request_id=second.transaction.request_id)
 
     state = payable_state(payable_type=APPLICATION, payable_id="17")
     assert state.paid
@@ -217,7 +238,8 @@ def test_cancelled_payment_can_be_paid_again(
 ) -> None:
     first = pay(provider_config.municipality)
     sandbox.choose(first.redirect_url, "cancel")
-    outcome = handle_return(request_id=first.transaction.request_id)
+    with translation.override("en"):
+        outcome = back(request_id=first.transaction.request_id)
     assert outcome.transaction.status == PaymentStatus.CANCELED
     assert "cancelled" in outcome.message
     assert pay(provider_config.municipality).redirect_url
@@ -240,13 +262,13 @@ def test_late_payment_of_an_abandoned_attempt_is_flagged_as_duplicate_for_refund
 ) -> None:
     first = pay(provider_config.municipality)
     sandbox.choose(first.redirect_url, "fail")
-    handle_return(request_id=first.transaction.request_id)
+    back(request_id=first.transaction.request_id)
     second = pay(provider_config.municipality)
     sandbox.choose(second.redirect_url, "pay")
-    handle_return(request_id=second.transaction.request_id)
+    back(request_id=second.transaction.request_id)
     sandbox.control(action="set_status", transactionId=provider_id(first), status="PAYED")
 
-    reconcile_open_transactions()
+    reconcile()
 
     first.transaction.refresh_from_db()
     assert first.transaction.status == PaymentStatus.PAYED
@@ -265,9 +287,11 @@ def test_provider_timeout_on_creation_loses_nothing_and_tells_the_citizen(
     provider_config.save()
     sandbox.control(action="fault", fault="timeout", seconds=1.5, methods=["POST"])
 
-    with caplog.at_level(logging.WARNING, logger="rathaus.payments"), pytest.raises(
-        PaymentError
-    ) as error:
+    with (
+        translation.override("en"),
+        caplog.at_level(logging.WARNING, logger="rathaus.payments"),
+        pytest.raises(PaymentError) as error,
+    ):
         pay(provider_config.municipality)
 
     assert "did not respond in time" in error.value.citizen_message
@@ -350,12 +374,12 @@ def test_status_with_a_different_amount_is_not_accepted_as_paid(
     sandbox.choose(start.redirect_url, "pay")
     sandbox.control(action="fault", fault="wrong_amount", methods=["GET"])
 
-    outcome = handle_return(request_id=start.transaction.request_id)
+    outcome = back(request_id=start.transaction.request_id)
 
     assert outcome.transaction.status == PaymentStatus.INITIAL
     assert outcome.level == "warning"
     assert signals["confirmed"] == []
-    reconcile_open_transactions()  # the next honest answer confirms it
+    reconcile()  # the next honest answer confirms it
     assert len(signals["confirmed"]) == 1
 
 
@@ -368,11 +392,11 @@ def test_provider_down_on_return_asks_not_to_pay_again_and_reconciliation_catche
     sandbox.control(action="fault", fault="http500", methods=["GET"])
 
     with translation.override("en"):
-        outcome = handle_return(request_id=start.transaction.request_id)
+        outcome = back(request_id=start.transaction.request_id)
 
     assert outcome.level == "warning"
     assert "do not pay again" in outcome.message
-    result = reconcile_open_transactions()
+    result = reconcile()
     assert result.changed == 1
 
 
@@ -385,7 +409,7 @@ def test_reconciliation_reports_malformed_answers_and_keeps_going(
     sandbox.choose(second.redirect_url, "pay")
     sandbox.control(action="fault", fault="malformed", methods=["GET"], count=1)
 
-    result = reconcile_open_transactions()
+    result = reconcile()
 
     assert (result.checked, result.failed, result.changed) == (2, 1, 1)
     assert "INVALID_RESPONSE" in result.errors[0]
@@ -399,10 +423,10 @@ def test_failed_attempts_are_rechecked_only_for_a_while(
 ) -> None:
     start = pay(provider_config.municipality)
     sandbox.choose(start.redirect_url, "fail")
-    handle_return(request_id=start.transaction.request_id)
-    assert reconcile_open_transactions().checked == 1
+    back(request_id=start.transaction.request_id)
+    assert reconcile().checked == 1
     later = timezone.now() + dt.timedelta(hours=73)
-    assert reconcile_open_transactions(now=later).checked == 0
+    assert reconcile(now=later).checked == 0
 
 
 @pytest.mark.django_db
@@ -413,7 +437,7 @@ def test_refunds_are_recorded_and_never_exceed_the_payment(
     with pytest.raises(ValueError):
         record_refund(transaction=start.transaction, amount_cents=100, reason="x", actor=None)
     sandbox.choose(start.redirect_url, "pay")
-    tx = handle_return(request_id=start.transaction.request_id).transaction
+    tx = back(request_id=start.transaction.request_id).transaction
 
     record_refund(transaction=tx, amount_cents=1000, reason="Antrag zurückgenommen", actor=None)
     with pytest.raises(ValueError):
@@ -431,7 +455,7 @@ def test_treasury_export_lists_payments_and_refunds_of_the_day(
 ) -> None:
     start = pay(provider_config.municipality, amount_cents=123456)
     sandbox.choose(start.redirect_url, "pay")
-    tx = handle_return(request_id=start.transaction.request_id).transaction
+    tx = back(request_id=start.transaction.request_id).transaction
     record_refund(transaction=tx, amount_cents=6, reason="=HYPERLINK(evil)", actor=None)
     pay(provider_config.municipality, "99")  # open: not in the export
 
@@ -449,6 +473,6 @@ def test_treasury_export_lists_payments_and_refunds_of_the_day(
 
 
 def test_purpose_is_made_to_fit_the_standard() -> None:
-    assert make_purpose("Gebühr: Bewohnerparkausweis Zone Ä/17") == "Gebuehr Bewohnerparkauswei"
+    assert make_purpose("Gebühr: Bewohnerparkausweis Zone Ä/17") == "Gebuehr Bewohnerparkausweis"
     assert len(make_purpose("x" * 40)) == 27
     assert make_purpose("!!!") == "Gebuehr"

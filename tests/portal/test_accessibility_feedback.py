@@ -16,7 +16,12 @@ from rathaus.portal.models import AccessibilityFeedback
 def test_feedback_without_message_shows_error_next_to_field_and_keeps_input(client: Client) -> None:
     response = client.post(
         "/barrierefreiheit/",
-        {"message": "   ", "name": "Kim Muster", "email": "kim@example.de", "page_url": "/leistungen/"},
+        {
+            "message": "   ",
+            "name": "Kim Muster",
+            "email": "kim@example.de",
+            "page_url": "/leistungen/",
+        },
     )
     assert response.status_code == 200
     html = response.content.decode()
@@ -26,7 +31,9 @@ def test_feedback_without_message_shows_error_next_to_field_and_keeps_input(clie
     assert 'href="#id_message"' in html
     # error next to the field, referenced by aria-describedby, field marked invalid
     assert re.search(
-        r'<p class="kern-error" id="id_message_error">.*Bitte beschreiben Sie die Barriere', html, re.S
+        r'<p class="kern-error" id="id_message_error">.*Bitte beschreiben Sie die Barriere',
+        html,
+        re.S,
     )
     textarea = re.search(r"<textarea[^>]*>", html).group(0)
     assert 'aria-invalid="true"' in textarea
@@ -44,7 +51,11 @@ def test_feedback_with_invalid_email_and_page_is_refused_in_english(client: Clie
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     response = client.post(
         "/barrierefreiheit/",
-        {"message": "The search button has no label", "email": "kim@", "page_url": "javascript:alert(1)"},
+        {
+            "message": "The search button has no label",
+            "email": "kim@",
+            "page_url": "javascript:alert(1)",
+        },
     )
     html = response.content.decode()
     assert AccessibilityFeedback.objects.count() == 0
@@ -105,9 +116,13 @@ def test_feedback_is_kept_when_mail_delivery_fails(
 
 @pytest.mark.django_db
 def test_page_field_is_prefilled_from_the_page_the_person_came_from(client: Client) -> None:
-    html = client.get("/barrierefreiheit/", HTTP_REFERER="http://testserver/leistungen/?q=pass").content.decode()
+    html = client.get(
+        "/barrierefreiheit/", HTTP_REFERER="http://testserver/leistungen/?q=pass"
+    ).content.decode()
     assert re.search(r'name="page_url" value="/leistungen/"', html)
-    html = client.get("/barrierefreiheit/", HTTP_REFERER="https://elsewhere.example/x/").content.decode()
+    html = client.get(
+        "/barrierefreiheit/", HTTP_REFERER="https://elsewhere.example/x/"
+    ).content.decode()
     assert not re.search(r'name="page_url" value=', html)
 
 

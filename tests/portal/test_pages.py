@@ -50,7 +50,11 @@ def test_page_is_served_in_english_after_switching_language(client: Client, path
 @pytest.mark.django_db
 def test_language_switch_is_a_post_form_with_csrf_and_next(client: Client) -> None:
     html = client.get("/impressum/?x=1").content.decode()
-    form = re.search(r'<form class="rathaus-language" action="/i18n/setlang/" method="post">(.*?)</form>', html, re.S)
+    form = re.search(
+        r'<form class="rathaus-language" action="/i18n/setlang/" method="post">(.*?)</form>',
+        html,
+        re.S,
+    )
     assert form, "language switch form missing"
     assert 'name="csrfmiddlewaretoken"' in form.group(1)
     assert '<input type="hidden" name="next" value="/impressum/?x=1">' in form.group(1)
@@ -70,7 +74,7 @@ def test_pages_carry_a_strict_csp_and_no_inline_code(client: Client, path: str) 
     response = client.get(path)
     csp = response["Content-Security-Policy"]
     directives = dict(
-        (part.split(" ", 1) + [""])[:2] for part in (p.strip() for p in csp.split(";")) if part
+        ([*part.split(" ", 1), ""])[:2] for part in (p.strip() for p in csp.split(";")) if part
     )
     assert directives["script-src"] == "'self'"
     assert directives["style-src"] == "'self'"
@@ -81,7 +85,9 @@ def test_pages_carry_a_strict_csp_and_no_inline_code(client: Client, path: str) 
     assert not re.search(r"<style\b", html), "inline <style> found"
     assert not re.search(r"\sstyle=", html), "style attribute found"
     assert not re.search(r"\son[a-z]+=", html), "inline event handler found"
-    assert not re.search(r'<(script|link|img)[^>]*(src|href)="(https?:)?//', html), "foreign resource"
+    assert not re.search(r'<(script|link|img)[^>]*(src|href)="(https?:)?//', html), (
+        "foreign resource"
+    )
 
 
 @pytest.mark.django_db
@@ -98,14 +104,22 @@ def test_shell_has_skip_link_landmarks_and_footer_links(client: Client) -> None:
         ("/konto/signup/", "Registrieren"),
     ]:
         assert re.search(rf'href="{href}"[^>]*>{text}</a>', html), href
-    for href in ["/leichte-sprache/", "/gebaerdensprache/", "/barrierefreiheit/", "/impressum/", "/datenschutz/"]:
+    for href in [
+        "/leichte-sprache/",
+        "/gebaerdensprache/",
+        "/barrierefreiheit/",
+        "/impressum/",
+        "/datenschutz/",
+    ]:
         assert f'href="{href}"' in html
     assert "/static/vendor/kern/2.7.2/kern.min.css" in html
     assert "/static/vendor/htmx/2.0.11/htmx.min.js" in html
 
 
 @pytest.mark.django_db
-def test_logged_in_navigation_offers_account_and_post_logout(client: Client, django_user_model) -> None:
+def test_logged_in_navigation_offers_account_and_post_logout(
+    client: Client, django_user_model
+) -> None:
     user = django_user_model.objects.create_user(email="kim@example.de", password="x-unused-pw-1")
     client.force_login(user)
     html = client.get("/").content.decode()
@@ -130,8 +144,16 @@ def test_start_page_links_life_situations_and_search_to_the_catalog(client: Clie
     assert re.search(r'<form class="rathaus-search" action="/leistungen/" method="get"', html)
     assert 'name="q" type="search"' in html
     for slug in [
-        "umzug", "geburt", "heirat-familie", "auto-verkehr", "arbeit-gewerbe", "wahlen",
-        "wohnen-soziales", "aufenthalt-einbuergerung", "ehrenamt", "abfall",
+        "umzug",
+        "geburt",
+        "heirat-familie",
+        "auto-verkehr",
+        "arbeit-gewerbe",
+        "wahlen",
+        "wohnen-soziales",
+        "aufenthalt-einbuergerung",
+        "ehrenamt",
+        "abfall",
     ]:
         assert f'href="/leistungen/?lage={slug}"' in html
     assert 'href="/leichte-sprache/"' in html

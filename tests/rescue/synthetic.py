@@ -12,7 +12,10 @@ WEEKLY = np.array([1.08, 1.0, 0.97, 0.97, 1.0, 1.02, 1.0])
 
 
 def synthetic_series(
-    region: str = "Aachen", start: dt.date = dt.date(2020, 1, 6), days: int = 3 * 365, level=200.0,
+    region: str = "Aachen",
+    start: dt.date = dt.date(2020, 1, 6),
+    days: int = 3 * 365,
+    level=200.0,
     seed: int = 1,
 ) -> DailySeries:
     rng = np.random.default_rng(seed)

@@ -9,14 +9,17 @@ import pytest
 from rathaus.rescue.__main__ import main
 from tests.rescue.synthetic import synthetic_series, to_csv
 
-REAL_DATA = Path(__file__).resolve().parents[3] / "shared/data/ems/swast_daily_responses_2013_2018.csv"
+REAL_DATA = (
+    Path(__file__).resolve().parents[3] / "shared/data/ems/swast_daily_responses_2013_2018.csv"
+)
 
 
 @pytest.fixture
 def demand_csv(tmp_path):
-    text = to_csv(synthetic_series("Aachen", days=3 * 365)) + to_csv(
-        synthetic_series("Düren", days=3 * 365, level=90, seed=2)
-    ).split("\n", 1)[1]
+    text = (
+        to_csv(synthetic_series("Aachen", days=3 * 365))
+        + to_csv(synthetic_series("Düren", days=3 * 365, level=90, seed=2)).split("\n", 1)[1]
+    )
     path = tmp_path / "demand.csv"
     path.write_text(text, encoding="utf-8")
     return path
@@ -26,9 +29,19 @@ def test_evaluate_writes_mase_per_horizon_and_region_and_coverage(demand_csv, tm
     out = tmp_path / "report.json"
     code = main(
         [
-            "evaluate", "--data", str(demand_csv), "--regions", "Aachen,Düren",
-            "--test-from", "2022-01-03", "--test-to", "2022-12-31", "--json", str(out),
-            "--holidays", "DE-NW",
+            "evaluate",
+            "--data",
+            str(demand_csv),
+            "--regions",
+            "Aachen,Düren",
+            "--test-from",
+            "2022-01-03",
+            "--test-to",
+            "2022-12-31",
+            "--json",
+            str(out),
+            "--holidays",
+            "DE-NW",
         ]
     )
     assert code == 0
@@ -45,9 +58,17 @@ def test_evaluate_writes_mase_per_horizon_and_region_and_coverage(demand_csv, tm
 def test_evaluate_reports_an_unknown_region_without_a_traceback(demand_csv, tmp_path, capsys):
     code = main(
         [
-            "evaluate", "--data", str(demand_csv), "--regions", "Köln",
-            "--test-from", "2022-01-03", "--test-to", "2022-12-31",
-            "--json", str(tmp_path / "r.json"),
+            "evaluate",
+            "--data",
+            str(demand_csv),
+            "--regions",
+            "Köln",
+            "--test-from",
+            "2022-01-03",
+            "--test-to",
+            "2022-12-31",
+            "--json",
+            str(tmp_path / "r.json"),
         ]
     )
     assert code == 2
@@ -59,8 +80,17 @@ def test_evaluate_names_malformed_rows(tmp_path, capsys):
     bad.write_text("date,region,responses\n2024-01-01,A,1\n2024-01-02,A,x\n", encoding="utf-8")
     code = main(
         [
-            "evaluate", "--data", str(bad), "--regions", "A", "--test-from", "2024-01-01",
-            "--test-to", "2024-12-31", "--json", str(tmp_path / "r.json"),
+            "evaluate",
+            "--data",
+            str(bad),
+            "--regions",
+            "A",
+            "--test-from",
+            "2024-01-01",
+            "--test-to",
+            "2024-12-31",
+            "--json",
+            str(tmp_path / "r.json"),
         ]
     )
     assert code == 2
@@ -68,7 +98,9 @@ def test_evaluate_names_malformed_rows(tmp_path, capsys):
 
 
 def test_forecast_command_prints_csv_with_intervals(demand_csv, capsys):
-    assert main(["forecast", "--data", str(demand_csv), "--region", "Aachen", "--horizon", "14"]) == 0
+    assert (
+        main(["forecast", "--data", str(demand_csv), "--region", "Aachen", "--horizon", "14"]) == 0
+    )
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0] == "date,mean,lower80,upper80,lower95,upper95"
     assert len(lines) == 15
@@ -78,9 +110,23 @@ def test_forecast_command_prints_csv_with_intervals(demand_csv, capsys):
 
 def test_module_runs_as_a_script_without_a_database(demand_csv, tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "rathaus.rescue", "staffing", "--data", str(demand_csv),
-         "--region", "Aachen", "--simulate", "--seed", "1"],
-        capture_output=True, text=True, check=False, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "rathaus.rescue",
+            "staffing",
+            "--data",
+            str(demand_csv),
+            "--region",
+            "Aachen",
+            "--simulate",
+            "--seed",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
         env={"PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src"), "PATH": "/usr/bin"},
     )
     assert result.returncode == 0, result.stderr
@@ -94,6 +140,13 @@ def test_published_benchmark_data_parses_with_all_seven_areas():
     from rathaus.rescue.demand import read_demand_csv
 
     data = read_demand_csv(REAL_DATA)
-    for area in ("BNSSG", "Cornwall", "Devon", "Dorset", "Gloucestershire", "Somerset",
-                 "Wiltshire"):
+    for area in (
+        "BNSSG",
+        "Cornwall",
+        "Devon",
+        "Dorset",
+        "Gloucestershire",
+        "Somerset",
+        "Wiltshire",
+    ):
         assert data.series(area).end == dt.date(2018, 12, 31)

@@ -6,8 +6,12 @@ from rathaus.rescue.erlang import erlang_c, positions_for, staff_for_service_lev
 def test_reference_check_vector_comes_out_exactly():
     # REFERENCE.md: 100 calls / 30 min, AHT 180 s, 20 s target, 80 % SL, 30 % shrinkage
     result = staff_for_service_level(
-        arrivals=100, period=1800, handling_time=180, target_wait=20,
-        service_level_target=0.80, shrinkage=0.30,
+        arrivals=100,
+        period=1800,
+        handling_time=180,
+        target_wait=20,
+        service_level_target=0.80,
+        shrinkage=0.30,
     )
     assert result.servers == 14
     assert round(result.service_level, 5) == 0.88835

@@ -29,7 +29,12 @@ def test_calendar_regression_forecast_is_reproducible():
 
 
 def test_simulation_is_reproducible_with_a_fixed_seed():
-    kwargs = dict(calls_per_hour=20, ambulances=25, job_minutes=60, tolerable_wait_minutes=3)
+    kwargs = {
+        "calls_per_hour": 20,
+        "ambulances": 25,
+        "job_minutes": 60,
+        "tolerable_wait_minutes": 3,
+    }
     one = simulate_share_in_time(rng=np.random.default_rng(7), **kwargs)
     two = simulate_share_in_time(rng=np.random.default_rng(7), **kwargs)
     assert one == two
@@ -70,7 +75,10 @@ def test_all_zero_region_forecasts_zero_and_scores_undefined_mase():
     fc = CalendarRegression().forecast(series, origin=dt.date(2023, 1, 1), horizon=14)
     assert np.allclose(fc.mean, 0, atol=1e-6)
     score = evaluate_region(
-        SeasonalNaive(), series, test_from=dt.date(2022, 10, 3), test_to=series.end,
+        SeasonalNaive(),
+        series,
+        test_from=dt.date(2022, 10, 3),
+        test_to=series.end,
         horizons=(7,),
     )
     assert np.isnan(score.mase[7])

@@ -1,4 +1,5 @@
 import datetime as dt
+import itertools
 
 import numpy as np
 import pytest
@@ -41,7 +42,7 @@ def test_coverage_counts_values_inside_closed_interval():
 def test_rolling_origins_every_seven_days_with_full_longest_horizon():
     origins = rolling_origins(dt.date(2018, 1, 1), dt.date(2018, 12, 31), 84)
     assert origins[0] == dt.date(2018, 1, 1)
-    assert all((b - a).days == 7 for a, b in zip(origins, origins[1:], strict=False))
+    assert all((b - a).days == 7 for a, b in itertools.pairwise(origins))
     assert origins[-1] + dt.timedelta(days=83) <= dt.date(2018, 12, 31)
     assert origins[-1] + dt.timedelta(days=7 + 83) > dt.date(2018, 12, 31)
     assert len(origins) == 41
@@ -54,8 +55,11 @@ def test_seasonal_naive_scores_mase_one_on_a_perfectly_repeating_step():
     values = np.array([10 + (i % 7) + 7 * (i // 7) for i in range(days)], float)
     series = DailySeries("X", dt.date(2021, 1, 4), values)
     score = evaluate_region(
-        SeasonalNaive(), series, test_from=dt.date(2021, 1, 4) + dt.timedelta(days=7 * 10),
-        test_to=series.end, horizons=(7, 14),
+        SeasonalNaive(),
+        series,
+        test_from=dt.date(2021, 1, 4) + dt.timedelta(days=7 * 10),
+        test_to=series.end,
+        horizons=(7, 14),
     )
     assert score.mase[7] == pytest.approx(1.0)
     # the h=14 fold's second week misses by 14: (7*7 + 7*14) / 14 / 7 = 1.5

@@ -1,6 +1,9 @@
 import datetime as dt
+import time
 
 import pytest
+from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
+from allauth.mfa.models import Authenticator
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
@@ -20,6 +23,18 @@ def region(db):
     data = parse_demand_text(to_csv(synthetic_series("Aachen", days=400)))
     import_demand(data=data, actor=None)
     return Region.objects.get(name="Aachen")
+
+
+def login_with_second_factor(client, user):
+    """Staff need a TOTP authenticator and a session confirmed with it (accounts middleware)."""
+    Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "x"})
+    client.force_login(user)
+    session = client.session
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+        {"method": "mfa", "type": "totp", "at": time.time()}
+    ]
+    session["account_authentication_methods_user"] = str(user.pk)
+    session.save()
 
 
 @pytest.fixture
@@ -50,34 +65,42 @@ def test_anonymous_user_is_sent_to_login(client, region):
 
 def test_staff_outside_the_planner_group_is_refused(client, region):
     clerk = User.objects.create_user("clerk@example.org", password="pw", is_staff=True)
-    client.force_login(clerk)
+    clerk.groups.add(Group.objects.get_or_create(name="clerk")[0])
+    login_with_second_factor(client, clerk)
     assert client.get(URL).status_code == 403
 
 
-def test_group_member_without_staff_flag_is_refused(client, region):
-    user = User.objects.create_user("citizen@example.org", password="pw")
-    user.groups.add(Group.objects.get_or_create(name="planner")[0])
-    client.force_login(user)
+def test_citizen_is_refused(client, region):
+    citizen = User.objects.create_user("citizen@example.org", password="pw")
+    client.force_login(citizen)
     assert client.get(URL).status_code == 403
 
 
 def test_planner_sees_plot_staffing_and_kpi(client, region, planner):
-    client.force_login(planner)
+    login_with_second_factor(client, planner)
     response = client.get(URL)
     assert response.status_code == 200
     html = response.content.decode()
     assert "<svg" in html and "<polygon" in html
-    assert "<script" not in html and "style=" not in html
+    main = html[html.index("<main") : html.index("</main>")]
+    assert "<script" not in main and "style=" not in main  # strict CSP: no inline code
     assert html.count("<tr>") >= 24
     assert "Aachen" in html
 
 
 def test_superuser_may_export_forecast_and_staffing_csv(client, region):
     admin = User.objects.create_superuser("admin@example.org", password="pw")
-    client.force_login(admin)
-    params = {"region": region.pk, "horizon": 14, "model": "calendar_regression",
-              "plan_for": "upper80", "target_share": 0.9, "job_minutes": 60,
-              "drive_minutes": 5, "shrinkage": 0}
+    login_with_second_factor(client, admin)
+    params = {
+        "region": region.pk,
+        "horizon": 14,
+        "model": "calendar_regression",
+        "plan_for": "upper80",
+        "target_share": 0.9,
+        "job_minutes": 60,
+        "drive_minutes": 5,
+        "shrinkage": 0,
+    }
     response = client.get(URL, {**params, "export": "forecast"})
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
@@ -91,11 +114,20 @@ def test_superuser_may_export_forecast_and_staffing_csv(client, region):
 
 
 def test_bad_input_shows_messages_next_to_the_fields_and_keeps_it(client, region, planner):
-    client.force_login(planner)
+    login_with_second_factor(client, planner)
     response = client.get(
-        URL, {"region": region.pk, "horizon": "abc", "model": "calendar_regression",
-              "plan_for": "upper80", "target_share": "0.9", "job_minutes": "60",
-              "drive_minutes": "9", "target_minutes": "8", "shrinkage": "0"},
+        URL,
+        {
+            "region": region.pk,
+            "horizon": "abc",
+            "model": "calendar_regression",
+            "plan_for": "upper80",
+            "target_share": "0.9",
+            "job_minutes": "60",
+            "drive_minutes": "9",
+            "target_minutes": "8",
+            "shrinkage": "0",
+        },
         HTTP_ACCEPT_LANGUAGE="en",
     )
     assert response.status_code == 400
@@ -106,16 +138,25 @@ def test_bad_input_shows_messages_next_to_the_fields_and_keeps_it(client, region
 
 
 def test_day_outside_the_forecast_is_a_form_error_not_a_500(client, region, planner):
-    client.force_login(planner)
+    login_with_second_factor(client, planner)
     response = client.get(
-        URL, {"region": region.pk, "horizon": 7, "model": "seasonal_naive",
-              "plan_for": "mean", "target_share": "0.9", "job_minutes": "60",
-              "drive_minutes": "5", "shrinkage": "0", "day": "1999-01-01"},
+        URL,
+        {
+            "region": region.pk,
+            "horizon": 7,
+            "model": "seasonal_naive",
+            "plan_for": "mean",
+            "target_share": "0.9",
+            "job_minutes": "60",
+            "drive_minutes": "5",
+            "shrinkage": "0",
+            "day": "1999-01-01",
+        },
     )
     assert response.status_code == 400
 
 
 def test_page_is_german_by_default(client, region, planner):
-    client.force_login(planner)
+    login_with_second_factor(client, planner)
     html = client.get(URL, HTTP_ACCEPT_LANGUAGE="de").content.decode()
     assert "Rettungsdienst" in html

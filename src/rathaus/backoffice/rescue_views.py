@@ -1,6 +1,7 @@
 """preRESC planner page: forecast with intervals, ambulances per hour, CSV exports.
 
-Only staff in the Django group "planner" (and superusers) may see it.
+Only staff in the Django group "planner" (and superusers) may see it; the accounts middleware
+adds the second factor that every back-office page requires.
 """
 
 from __future__ import annotations
@@ -12,18 +13,18 @@ from django.shortcuts import render
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
+from rathaus.accounts.roles import PLANNER
 from rathaus.rescue.models import Region
 from rathaus.rescue.planner import PlanError, PlannerForm, build_plan, forecast_csv, staffing_csv
 
-PLANNER_GROUP = "planner"
-
 
 def is_planner(user: object) -> bool:
+    """Superusers, and active staff in the "planner" group (membership makes them staff)."""
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return False
     if getattr(user, "is_superuser", False):
         return True
-    if not getattr(user, "is_staff", False) or not getattr(user, "is_active", False):
-        return False
-    return bool(user.groups.filter(name=PLANNER_GROUP).exists())  # type: ignore[attr-defined]
+    return bool(user.groups.filter(name=PLANNER).exists())  # type: ignore[attr-defined]
 
 
 def _planner_only(user: object) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db import models
 from django.db.models import Model
 from django.forms import ModelForm
 from django.http import HttpRequest
@@ -15,6 +16,9 @@ from django.utils.translation import gettext_lazy as _
 
 from rathaus.catalog.models import LifeSituation, Responsibility, Service
 from rathaus.core import audit
+
+# Addresses typed without a scheme are taken as https:// (the Django 6 default).
+HTTPS_URLS: dict[type, dict[str, Any]] = {models.URLField: {"assume_scheme": "https"}}
 
 
 def _responsibility_state(obj: Responsibility) -> dict[str, Any]:
@@ -41,6 +45,7 @@ class LifeSituationAdmin(admin.ModelAdmin):
 
 @admin.register(Service)
 class ServiceAdmin(admin.ModelAdmin):
+    formfield_overrides = HTTPS_URLS
     list_display = ["name_de", "slug", "leika_key", "trust_level", "online", "is_active"]
     list_filter = ["online", "trust_level", "fee_kind", "life_situations", "is_active"]
     search_fields = ["name_de", "name_en", "slug", "leika_key", "keywords"]

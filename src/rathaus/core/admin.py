@@ -5,12 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db import models
 from django.http import HttpRequest
 
 from rathaus.core.models import AuditEvent, Authority, Municipality, OrgUnit
 
+# Addresses typed without a scheme are taken as https:// (the Django 6 default).
+HTTPS_URLS: dict[type, dict[str, Any]] = {models.URLField: {"assume_scheme": "https"}}
+
 
 class AuthorityInline(admin.TabularInline):
+    formfield_overrides = HTTPS_URLS
     model = Authority
     fields = ["kind", "name", "address"]
     extra = 0
@@ -32,6 +37,7 @@ class MunicipalityAdmin(admin.ModelAdmin):
 
 @admin.register(Authority)
 class AuthorityAdmin(admin.ModelAdmin):
+    formfield_overrides = HTTPS_URLS
     list_display = ["name", "kind", "municipality"]
     list_filter = ["municipality", "kind"]
     search_fields = ["name", "address"]

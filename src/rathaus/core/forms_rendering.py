@@ -17,7 +17,7 @@ _CHOICE_LIST_WIDGETS = (widgets.RadioSelect, widgets.CheckboxSelectMultiple)
 
 
 def kern_widget_kind(widget: widgets.Widget) -> str:
-    """How KERN lays out a widget: ``input``, ``select``, ``checkbox``, ``choices`` or ``hidden``."""
+    """How KERN lays out a widget: ``input``, ``select``, ``checkbox``, ``choices``, ``hidden``."""
     if widget.is_hidden:
         return "hidden"
     if isinstance(widget, _CHOICE_LIST_WIDGETS):
@@ -64,7 +64,7 @@ class KernBoundField(BoundField):
             css = [base] + ([f"{base}--error"] if has_errors else [])
         else:
             return attrs
-        existing = attrs.get("class") or widget.attrs.get("class", "")
+        existing = str(attrs.get("class") or widget.attrs.get("class", ""))
         attrs["class"] = " ".join([*css, existing]).strip()
         return attrs
 

@@ -39,8 +39,8 @@ from pyhanko.pdf_utils.metadata.model import VENDOR
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
-from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
@@ -102,8 +102,8 @@ class SealSigner(signers.SimpleSigner):
 class SealStatus:
     """The result of checking a PDF's seal.
 
-    ``valid`` is the bottom line: a seal is present, the document is unchanged since it was
-    sealed (apart from validation data), the signature is intact and mathematically correct,
+    ``valid`` is the bottom line: a seal is present, nothing was appended after the last seal,
+    the signature is intact and mathematically correct,
     and the certificate chains up to one of the trust roots.
     """
 
@@ -210,10 +210,9 @@ def validate_seal(pdf: bytes, *, trust_roots: list[asn1_x509.Certificate]) -> Se
             problem=f"The seal cannot be checked: {exc}",
         )
     status = statuses[0]
-    unchanged = all(
-        s.modification_level in (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES)
-        for s in statuses
-    )
+    # Rathaus seals a finished document once; any later revision (even one that pyHanko's
+    # diff policy would accept, such as a changed title) means it is not the issued file.
+    unchanged = statuses[-1].coverage == SignatureCoverageLevel.ENTIRE_FILE
     valid = unchanged and all(s.bottom_line for s in statuses)
     problem = ""
     if not all(s.intact for s in statuses):

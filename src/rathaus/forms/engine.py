@@ -194,7 +194,9 @@ def _validate_files(
     existing = [
         descriptor
         for descriptor in (stored if isinstance(stored, list) else [])
-        if isinstance(descriptor, Mapping) and str(descriptor.get("id")) not in removed
+        if isinstance(descriptor, Mapping)
+        and isinstance(descriptor.get("id"), str | int)
+        and str(descriptor.get("id")) not in removed
     ]
     uploads = [upload for upload in _uploads(files, item.id) if upload.name]
     accepted = []

@@ -23,7 +23,9 @@ def parse_signing_key(value: str, *, origin: str) -> Signer:
         else:
             signer = Signer.from_seed(origin, base64.b64decode(value, validate=True))
     except (NoteError, binascii.Error, ValueError) as exc:
-        raise ImproperlyConfigured(f"LEDGER_SIGNING_KEY is not a usable Ed25519 key: {exc}") from exc
+        raise ImproperlyConfigured(
+            f"LEDGER_SIGNING_KEY is not a usable Ed25519 key: {exc}"
+        ) from exc
     if signer.name != origin:
         raise ImproperlyConfigured(
             f"The ledger key is named {signer.name!r} but LEDGER_ORIGIN is {origin!r}; "

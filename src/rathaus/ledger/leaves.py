@@ -115,8 +115,14 @@ class LogEntry:
         if lines[0] != HEADER or lines[-1] != "":
             raise EntryFormatError("not a rathaus-govchain/1 entry")
         keys = [
-            "kind", "code", "document-sha256", "document-type", "authority",
-            "authority-name", "logged-at", "reason",
+            "kind",
+            "code",
+            "document-sha256",
+            "document-type",
+            "authority",
+            "authority-name",
+            "logged-at",
+            "reason",
         ]
         values: dict[str, str] = {}
         body = lines[1:-1]

@@ -157,9 +157,7 @@ def _check_hashes(*values: bytes) -> None:
             raise ProofError("a hash is not 32 bytes long")
 
 
-def root_from_inclusion_proof(
-    leaf: bytes, index: int, size: int, proof: Sequence[bytes]
-) -> bytes:
+def root_from_inclusion_proof(leaf: bytes, index: int, size: int, proof: Sequence[bytes]) -> bytes:
     """RFC 9162 section 2.1.3.2: the root that ``proof`` leads to from leaf hash ``leaf``."""
     if not 0 <= index < size:
         raise ProofError(f"leaf index {index} is outside a tree of size {size}")

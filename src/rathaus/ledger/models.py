@@ -13,13 +13,12 @@ from rathaus.core.models import Authority
 
 class DocumentType(models.TextChoices):
     NOTICE = "notice", _("Notice (Bescheid)")
-    RESIDENCE_CERTIFICATE = "residence-certificate", _(
-        "Residence certificate (Meldebescheinigung)"
-    )
+    RESIDENCE_CERTIFICATE = "residence-certificate", _("Residence certificate (Meldebescheinigung)")
     PERMIT = "permit", _("Permit")
     RECEIPT = "receipt", _("Receipt")
-    LANDLORD_CONFIRMATION = "landlord-confirmation", _(
-        "Landlord confirmation (Wohnungsgeberbestätigung)"
+    LANDLORD_CONFIRMATION = (
+        "landlord-confirmation",
+        _("Landlord confirmation (Wohnungsgeberbestätigung)"),
     )
     CERTIFICATE = "certificate", _("Certificate (Urkunde)")
 
@@ -46,7 +45,9 @@ class Entry(models.Model):
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     code = models.CharField(_("verification code"), max_length=10, unique=True)
     document_sha256 = models.CharField(_("document SHA-256"), max_length=64, db_index=True)
-    document_type = models.CharField(_("document type"), max_length=40, choices=DocumentType.choices)
+    document_type = models.CharField(
+        _("document type"), max_length=40, choices=DocumentType.choices
+    )
     authority = models.ForeignKey(
         Authority, on_delete=models.PROTECT, related_name="+", verbose_name=_("authority")
     )

@@ -67,10 +67,14 @@ def publish() -> int:
                         continue
                     _write(storage, tiles.tile_path(level, index, width), rows[index][: width * 32])
                     if level == 0:
-                        leaves = Entry.objects.filter(
-                            index__gte=index * tiles.TILE_WIDTH,
-                            index__lt=index * tiles.TILE_WIDTH + width,
-                        ).order_by("index").values_list("leaf", flat=True)
+                        leaves = (
+                            Entry.objects.filter(
+                                index__gte=index * tiles.TILE_WIDTH,
+                                index__lt=index * tiles.TILE_WIDTH + width,
+                            )
+                            .order_by("index")
+                            .values_list("leaf", flat=True)
+                        )
                         bundle = tiles.encode_bundle(bytes(leaf) for leaf in leaves)
                         _write(storage, tiles.entries_path(index, width), bundle)
                     if width == tiles.TILE_WIDTH:

@@ -11,7 +11,7 @@ import re
 import time
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -55,6 +55,15 @@ def _authority(authority: Authority | int) -> Authority:
     return loaded
 
 
+def _save(entry: Entry) -> None:
+    """Insert in one round trip; a savepoint only when the caller holds a transaction."""
+    if connection.in_atomic_block:
+        with transaction.atomic():
+            entry.save(force_insert=True)
+    else:
+        entry.save(force_insert=True)
+
+
 def _create(
     *,
     kind: str,
@@ -62,7 +71,6 @@ def _create(
     document_type: str,
     authority: Authority,
     reason: str,
-    actor: Any,
 ) -> Entry:
     logged_at = timezone.now().replace(microsecond=0)
     for _attempt in range(5):
@@ -77,26 +85,19 @@ def _create(
             logged_at=logged_at,
             reason=reason,
         ).encode()
+        entry = Entry(
+            kind=kind,
+            code=code,
+            document_sha256=sha256,
+            document_type=document_type,
+            authority=authority,
+            reason=reason,
+            logged_at=logged_at,
+            leaf=leaf,
+        )
         try:
-            with transaction.atomic():
-                entry = Entry.objects.create(
-                    kind=kind,
-                    code=code,
-                    document_sha256=sha256,
-                    document_type=document_type,
-                    authority=authority,
-                    reason=reason,
-                    logged_at=logged_at,
-                    leaf=leaf,
-                )
-                audit.record(
-                    actor=actor,
-                    action=f"ledger.{kind}",
-                    obj=entry,
-                    after={"document_sha256": sha256, "code": code, "reason": reason},
-                    municipality=authority.municipality,
-                )
-                return entry
+            _save(entry)
+            return entry
         except IntegrityError:
             existing = Entry.objects.filter(kind=kind, document_sha256=sha256).first()
             if existing is not None:
@@ -111,12 +112,14 @@ def append(
     authority: Authority | int,
     document: bytes | None = None,
     document_sha256: str | None = None,
-    actor: Any = None,
 ) -> Entry:
     """Log an issued document (its bytes or SHA-256). Idempotent per document hash.
 
     The returned entry's ``code`` (shown as ``format_code(entry.code)``) goes on the document
-    next to the QR code; its ``index`` is set once the sequencer has run.
+    next to the QR code; its ``index`` is set once the sequencer has run. Call it in the
+    transaction that issues the document (and records that in the audit trail): the entry is
+    then logged if and only if the document is issued. The entry itself is public, append-only
+    and tamper-evident, so it is not copied into the audit trail as well.
     """
     sha256 = document_hash(document=document, document_sha256=document_sha256)
     if document_type not in DocumentType.values:
@@ -128,10 +131,11 @@ def append(
         document_type=document_type,
         authority=issuer,
         reason="",
-        actor=actor,
     )
     if entry.authority_id != issuer.pk or entry.document_type != document_type:
-        raise LedgerError(_("This document was already logged by another authority or as another type."))
+        raise LedgerError(
+            _("This document was already logged by another authority or as another type.")
+        )
     return entry
 
 
@@ -156,11 +160,19 @@ def revoke(
     issuer = _authority(issue.authority_id)
     if authority is not None and _authority(authority).pk != issuer.pk:
         raise LedgerError(_("Only the issuing authority can revoke a document."))
-    return _create(
-        kind=Entry.Kind.REVOKE,
-        sha256=sha256,
-        document_type=issue.document_type,
-        authority=issuer,
-        reason=reason,
-        actor=actor,
-    )
+    with transaction.atomic():
+        revocation = _create(
+            kind=Entry.Kind.REVOKE,
+            sha256=sha256,
+            document_type=issue.document_type,
+            authority=issuer,
+            reason=reason,
+        )
+        audit.record(
+            actor=actor,
+            action="ledger.revoke",
+            obj=issue,
+            after={"revocation": revocation.code, "reason": reason},
+            municipality=issuer.municipality,
+        )
+    return revocation

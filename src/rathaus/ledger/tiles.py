@@ -11,7 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from rathaus.ledger.merkle import HASH_SIZE, NodeSource, ProofError, node_hash, root_from_leaf_hashes
+from rathaus.ledger.merkle import (
+    HASH_SIZE,
+    NodeSource,
+    ProofError,
+    node_hash,
+    root_from_leaf_hashes,
+)
 
 TILE_HEIGHT = 8
 TILE_WIDTH = 1 << TILE_HEIGHT

@@ -177,9 +177,7 @@ def verify(
         signed = fetch("checkpoint")
         if signed is None:
             raise VerificationFailed("the log has no checkpoint")
-        checkpoint = note.open_checkpoint(
-            signed, verifiers, origin=origin or verifiers[0].name
-        )
+        checkpoint = note.open_checkpoint(signed, verifiers, origin=origin or verifiers[0].name)
         report.checkpoint_size = size = checkpoint.size
         source = tiles.TileSource(size, _tile_fetcher(fetch))
         if remember is not None:
@@ -201,9 +199,7 @@ def verify(
                             found.setdefault(parsed.kind, (len(leaf_hashes), parsed))
                     leaf_hashes.append(merkle.leaf_hash(entry))
             if merkle.root_from_leaf_hashes(leaf_hashes) != checkpoint.root_hash:
-                raise VerificationFailed(
-                    "the published entries do not match the signed checkpoint"
-                )
+                raise VerificationFailed("the published entries do not match the signed checkpoint")
         else:
             if not 0 <= index < size:
                 raise VerificationFailed(f"index {index} is not in the log of {size} entries")

@@ -373,7 +373,7 @@ def _apply(pk: int, observed: ProviderTransaction, source: str) -> PaymentTransa
     with transaction.atomic():
         head = PaymentTransaction.objects.only("payable_type", "payable_id").get(pk=pk)
         siblings = list(
-            PaymentTransaction.objects.select_for_update()
+            PaymentTransaction.objects
             .filter(payable_type=head.payable_type, payable_id=head.payable_id)
             .select_related("municipality")
             .order_by("pk")

@@ -23,7 +23,9 @@ class AccessibilityFeedbackForm(forms.ModelForm[AccessibilityFeedback]):
             "email": _("Your e-mail address"),
         }
         help_texts = {
-            "message": _("Describe what did not work for you, for example a form you could not fill in."),
+            "message": _(
+                "Describe what did not work for you, for example a form you could not fill in."
+            ),
             "page_url": _("The address of the page, for example /leistungen/."),
             "email": _("Only if you would like an answer."),
         }
@@ -35,7 +37,9 @@ class AccessibilityFeedbackForm(forms.ModelForm[AccessibilityFeedback]):
         error_messages = {
             "message": {
                 "required": _("Please describe the barrier you found."),
-                "max_length": _("Please shorten your message to at most %(limit_value)d characters."),
+                "max_length": _(
+                    "Please shorten your message to at most %(limit_value)d characters."
+                ),
             },
             "email": {"invalid": _("Please enter an e-mail address like name@example.de.")},
         }
@@ -43,7 +47,9 @@ class AccessibilityFeedbackForm(forms.ModelForm[AccessibilityFeedback]):
     def clean_message(self) -> str:
         message: str = self.cleaned_data["message"].strip()
         if not message:
-            raise forms.ValidationError(_("Please describe the barrier you found."), code="required")
+            raise forms.ValidationError(
+                _("Please describe the barrier you found."), code="required"
+            )
         return message
 
     def clean_page_url(self) -> str:

@@ -9,9 +9,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from rathaus.portal.forms import AccessibilityFeedbackForm
@@ -83,8 +82,10 @@ def accessibility(request: HttpRequest) -> HttpResponse:
             )
             messages.success(
                 request,
-                _("Thank you. Your feedback has been sent. If you gave an e-mail address, "
-                  "you will get an answer within one month."),
+                _(
+                    "Thank you. Your feedback has been sent. If you gave an e-mail address, "
+                    "you will get an answer within one month."
+                ),
             )
             return redirect("portal:accessibility")
     else:

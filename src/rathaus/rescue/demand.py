@@ -1,7 +1,7 @@
 """Demand data: daily (and hourly) call counts per region, read from CSV with row-precise errors.
 
 A daily CSV has the columns ``date``, ``region`` and a count column (``responses``, ``calls`` or
-``count``). An hourly CSV has ``date``, ``hour`` (0–23), ``region`` and a count; it is summed to
+``count``). An hourly CSV has ``date``, ``hour`` (0-23), ``region`` and a count; it is summed to
 days for forecasting and kept as an hourly profile for staffing. Days without a row are gaps
 (NaN), not zeros: a zero is a real observation.
 """
@@ -136,7 +136,9 @@ def _read_demand(lines: Iterable[str]) -> DemandData:
         try:
             day = dt.date.fromisoformat(row[i_date].strip())
         except ValueError:
-            errors.append(RowError(line_no, f"date {row[i_date]!r} is not an ISO date (YYYY-MM-DD)"))
+            errors.append(
+                RowError(line_no, f"date {row[i_date]!r} is not an ISO date (YYYY-MM-DD)")
+            )
             continue
         raw = row[i_count].strip()
         try:
@@ -145,7 +147,7 @@ def _read_demand(lines: Iterable[str]) -> DemandData:
             errors.append(RowError(line_no, f"count {raw!r} is not a whole number"))
             continue
         if value < 0 or value > MAX_DAILY_COUNT:
-            errors.append(RowError(line_no, f"count {value} is outside 0–{MAX_DAILY_COUNT}"))
+            errors.append(RowError(line_no, f"count {value} is outside 0-{MAX_DAILY_COUNT}"))
             continue
         hour = 0
         if hourly:
@@ -154,7 +156,7 @@ def _read_demand(lines: Iterable[str]) -> DemandData:
             except ValueError:
                 hour = -1
             if not 0 <= hour <= 23:
-                errors.append(RowError(line_no, f"hour {row[i_hour]!r} is not 0–23"))
+                errors.append(RowError(line_no, f"hour {row[i_hour]!r} is not 0-23"))
                 continue
         key = (region, day, hour)
         if key in seen:

@@ -47,7 +47,12 @@ def service_level(servers: int, traffic: float, handling_time: float, target_wai
 
 
 def evaluate_staffing(
-    *, servers: int, arrivals: float, period: float, handling_time: float, target_wait: float,
+    *,
+    servers: int,
+    arrivals: float,
+    period: float,
+    handling_time: float,
+    target_wait: float,
     shrinkage: float = 0.0,
 ) -> StaffingResult:
     """Figures for a given number of servers (``arrivals`` per ``period`` seconds)."""
@@ -77,8 +82,14 @@ def positions_for(servers: int, shrinkage: float) -> int:
 
 
 def staff_for_service_level(
-    *, arrivals: float, period: float, handling_time: float, target_wait: float,
-    service_level_target: float, shrinkage: float = 0.0, max_servers: int = 10_000,
+    *,
+    arrivals: float,
+    period: float,
+    handling_time: float,
+    target_wait: float,
+    service_level_target: float,
+    shrinkage: float = 0.0,
+    max_servers: int = 10_000,
 ) -> StaffingResult:
     """The smallest number of servers that reaches the service-level target."""
     if not 0 < service_level_target < 1:
@@ -90,8 +101,12 @@ def staff_for_service_level(
     while servers <= max_servers:
         if service_level(servers, traffic, handling_time, target_wait) >= service_level_target:
             return evaluate_staffing(
-                servers=servers, arrivals=arrivals, period=period, handling_time=handling_time,
-                target_wait=target_wait, shrinkage=shrinkage,
+                servers=servers,
+                arrivals=arrivals,
+                period=period,
+                handling_time=handling_time,
+                target_wait=target_wait,
+                shrinkage=shrinkage,
             )
         servers += 1
     raise ValueError(f"more than {max_servers} servers would be needed")

@@ -33,7 +33,9 @@ def seasonal_naive_scale(train: FloatArray, period: int = SEASON) -> float:
     return float(diffs.mean())
 
 
-def mase(actual: FloatArray, predicted: FloatArray, train: FloatArray, period: int = SEASON) -> float:
+def mase(
+    actual: FloatArray, predicted: FloatArray, train: FloatArray, period: int = SEASON
+) -> float:
     """Mean absolute scaled error; NaN where the scale is zero or undefined."""
     scale = seasonal_naive_scale(train, period)
     errors = np.abs(np.asarray(actual, float) - np.asarray(predicted, float))
@@ -86,7 +88,7 @@ def evaluate_region(
         raise ValueError(f"{series.region}: the data end on {series.end}, before {test_to}")
     origins = rolling_origins(test_from, test_to, max_h)
     if not origins:
-        raise ValueError(f"the test period {test_from}–{test_to} is shorter than {max_h} days")
+        raise ValueError(f"the test period {test_from} to {test_to} is shorter than {max_h} days")
     scores: dict[str, dict[int, list[float]]] = {
         "mase": {h: [] for h in horizons},
         "c80": {h: [] for h in horizons},

@@ -140,32 +140,52 @@ class CalendarRegression:
     _cache: dict[tuple[str, int, dt.date, dt.date, int], FloatArray] = field(
         default_factory=dict, repr=False
     )
+    _features: dict[tuple[dt.date, int, str], FloatArray] = field(default_factory=dict, repr=False)
 
     # -- point forecast ---------------------------------------------------------------------
-    def _design(
-        self, start: dt.date, index: npt.NDArray[np.int64], origin_index: int, calendar: str
-    ) -> FloatArray:
-        days = [start + dt.timedelta(days=int(i)) for i in index]
-        n = len(days)
-        ordinal = np.array([d.toordinal() for d in days], dtype=float)
-        weekday = np.array([d.weekday() for d in days])
-        doy = np.array([d.timetuple().tm_yday for d in days], dtype=float)
-        cols: list[FloatArray] = [np.ones(n)]
-        if self.trend:
-            cols.append((index - origin_index) / 365.25)
+    def _calendar_features(self, start: dt.date, days: int, calendar: str) -> FloatArray:
+        """Weekday, Fourier and holiday columns for ``days`` days from ``start`` (cached)."""
+        key = (start, days, calendar)
+        cached = self._features.get(key)
+        if cached is not None:
+            return cached
+        first_ordinal = start.toordinal()
+        ordinals = np.arange(first_ordinal, first_ordinal + days)
+        weekday = (ordinals - 1) % 7  # date.fromordinal(1) is a Monday
+        year_start = np.array(
+            [dt.date(dt.date.fromordinal(int(o)).year, 1, 1).toordinal() for o in ordinals]
+        )
+        doy = (ordinals - year_start + 1).astype(float)
+        cols: list[FloatArray] = [np.ones(days)]
         for wd in range(1, 7):
             cols.append((weekday == wd).astype(float))
         for k in range(1, self.fourier_terms + 1):
             angle = 2 * np.pi * k * doy / 365.25
             cols.append(np.sin(angle))
             cols.append(np.cos(angle))
-        first = min(days).year - 1
-        last = max(days).year + 1
-        names = holiday_names(calendar, first, last)
+        end = start + dt.timedelta(days=days - 1)
+        names = holiday_names(calendar, start.year - 1, end.year + 1)
         for name in sorted(set(names.values())):
-            cols.append(np.array([names.get(d) == name for d in days], dtype=float))
-        del ordinal
-        return np.column_stack(cols)
+            col = np.zeros(days)
+            for day, day_name in names.items():
+                i = day.toordinal() - first_ordinal
+                if day_name == name and 0 <= i < days:
+                    col[i] = 1.0
+            cols.append(col)
+        features = np.column_stack(cols)
+        self._features[key] = features
+        return features
+
+    def _design(
+        self, start: dt.date, index: npt.NDArray[np.int64], origin_index: int, calendar: str
+    ) -> FloatArray:
+        # cover whole years so that every origin of one series shares one feature table
+        span = max(int(index.max()) + 1, 1)
+        span = -(-span // 366) * 366
+        features = self._calendar_features(start, span, calendar)[index]
+        if not self.trend:
+            return features
+        return np.column_stack([features, (index - origin_index) / 365.25])
 
     def _point(self, series: DailySeries, origin: dt.date, horizon: int) -> FloatArray:
         key = (series.region, id(series.values), series.start, origin, horizon)

@@ -31,9 +31,24 @@ KNOWN_REGION_CALENDARS = {
     )
 }
 
-GERMAN_STATES = (
-    "BB BE BW BY HB HE HH MV NI NW RP SH SL SN ST TH".split()
-)
+GERMAN_STATES = [
+    "BB",
+    "BE",
+    "BW",
+    "BY",
+    "HB",
+    "HE",
+    "HH",
+    "MV",
+    "NI",
+    "NW",
+    "RP",
+    "SH",
+    "SL",
+    "SN",
+    "ST",
+    "TH",
+]
 
 SPECIAL_DAYS = {(12, 24): "Christmas Eve", (12, 31): "New Year's Eve", (1, 2): "2 January"}
 

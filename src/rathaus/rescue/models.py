@@ -17,12 +17,16 @@ class Region(models.Model):
 
     name = models.CharField(_("name"), max_length=120, unique=True)
     holiday_calendar = models.CharField(
-        _("holiday calendar"), max_length=12, default="DE-NW",
+        _("holiday calendar"),
+        max_length=12,
+        default="DE-NW",
         help_text=_("Country and state of the public holidays, e.g. DE-NW or GB-ENG"),
     )
     area = models.CharField(_("area type"), max_length=8, choices=Area.choices, default=Area.URBAN)
     hourly_profile = models.JSONField(
-        _("hourly profile"), null=True, blank=True,
+        _("hourly profile"),
+        null=True,
+        blank=True,
         help_text=_("24 shares of the daily calls per hour of the day"),
     )
 
@@ -81,7 +85,10 @@ class StoredForecast(models.Model):
     rows = models.JSONField(_("forecast rows"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
 

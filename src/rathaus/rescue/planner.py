@@ -18,9 +18,9 @@ from django.utils.translation import gettext_noop
 
 from rathaus.rescue.forecast_plot import forecast_svg
 from rathaus.rescue.forecasting import Forecast, InsufficientData
+from rathaus.rescue.incidents import share_in_time
 from rathaus.rescue.models import Region
 from rathaus.rescue.selectors import daily_series, hourly_profile, incident_records
-from rathaus.rescue.incidents import share_in_time
 from rathaus.rescue.services import compute_forecast
 from rathaus.rescue.staffing import HourPlan, ResponseTarget, StaffingInputs, plan_day
 
@@ -34,8 +34,8 @@ TEMPLATE_MSGIDS = (
     gettext_noop("Forecast table"),
     gettext_noop("Date"),
     gettext_noop("Forecast"),
-    gettext_noop("80 % interval"),
-    gettext_noop("95 % interval"),
+    gettext_noop("80 percent interval"),
+    gettext_noop("95 percent interval"),
     gettext_noop("Ambulances per hour"),
     gettext_noop("Hour"),
     gettext_noop("Expected emergencies"),
@@ -60,11 +60,16 @@ PLAN_BASIS = [
 
 class PlannerForm(forms.Form):
     region = forms.ModelChoiceField(
-        label=_("Region"), queryset=Region.objects.all(), empty_label=None,
+        label=_("Region"),
+        queryset=Region.objects.all(),
+        empty_label=None,
         error_messages={"invalid_choice": _("Please choose one of the listed regions.")},
     )
     horizon = forms.IntegerField(
-        label=_("Horizon (days)"), min_value=7, max_value=365, initial=84,
+        label=_("Horizon (days)"),
+        min_value=7,
+        max_value=365,
+        initial=84,
         error_messages={
             "min_value": _("The horizon is at least 7 days."),
             "max_value": _("The horizon is at most 365 days."),
@@ -80,27 +85,35 @@ class PlannerForm(forms.Form):
         initial="calendar_regression",
     )
     day = forms.DateField(
-        label=_("Day to staff"), required=False,
+        label=_("Day to staff"),
+        required=False,
         help_text=_("A day within the forecast, YYYY-MM-DD; empty: the first forecast day."),
         error_messages={"invalid": _("Enter a date as YYYY-MM-DD.")},
     )
     plan_for = forms.ChoiceField(label=_("Plan for"), choices=PLAN_BASIS, initial="upper80")
     target_minutes = forms.FloatField(
-        label=_("Response-time target (minutes)"), required=False, min_value=1, max_value=60,
+        label=_("Response-time target (minutes)"),
+        required=False,
+        min_value=1,
+        max_value=60,
         help_text=_("Empty: 8 minutes for urban, 12 for rural regions."),
     )
     target_share = forms.FloatField(
         label=_("Required share in time"), min_value=0.5, max_value=0.999, initial=0.9
     )
     job_minutes = forms.FloatField(
-        label=_("Mean job time per emergency (minutes)"), min_value=1, max_value=600,
+        label=_("Mean job time per emergency (minutes)"),
+        min_value=1,
+        max_value=600,
         initial=60,
     )
     drive_minutes = forms.FloatField(
         label=_("Typical turnout and drive (minutes)"), min_value=0, max_value=59, initial=5
     )
     shrinkage = forms.FloatField(
-        label=_("Shrinkage (share of rostered time lost)"), min_value=0, max_value=0.9,
+        label=_("Shrinkage (share of rostered time lost)"),
+        min_value=0,
+        max_value=0.9,
         initial=0.0,
     )
 
@@ -156,7 +169,8 @@ def build_plan(data: dict[str, Any], *, simulate: bool = True) -> Plan:
         profile=hourly_profile(region=region),
         target=ResponseTarget(minutes=data["target_minutes"], share=data["target_share"]),
         inputs=StaffingInputs(
-            job_minutes=data["job_minutes"], drive_minutes=data["drive_minutes"],
+            job_minutes=data["job_minutes"],
+            drive_minutes=data["drive_minutes"],
             shrinkage=data["shrinkage"],
         ),
         simulate=simulate,
@@ -176,14 +190,19 @@ def build_plan(data: dict[str, Any], *, simulate: bool = True) -> Plan:
         labels={
             "history": str(_("observed")),
             "forecast": str(_("forecast")),
-            "band80": str(_("80 % interval")),
-            "band95": str(_("95 % interval")),
+            "band80": str(_("80 percent interval")),
+            "band95": str(_("95 percent interval")),
         },
     )
     records = incident_records(region=region)
     kpi = share_in_time(records) if records else None
     return Plan(
-        region=region, forecast=forecast, day=day, hours=hours, svg=svg, kpi=kpi,
+        region=region,
+        forecast=forecast,
+        day=day,
+        hours=hours,
+        svg=svg,
+        kpi=kpi,
         basis_label=str(dict(PLAN_BASIS)[data["plan_for"]]),
     )
 
@@ -202,13 +221,29 @@ def staffing_csv(plan: Plan) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
-        ["region", "date", "hour", "calls", "ambulances", "positions", "share_in_time",
-         "simulated_share_in_time"]
+        [
+            "region",
+            "date",
+            "hour",
+            "calls",
+            "ambulances",
+            "positions",
+            "share_in_time",
+            "simulated_share_in_time",
+        ]
     )
     for h in plan.hours:
         sim = "" if h.simulated_share_in_time is None else f"{h.simulated_share_in_time:.4f}"
         writer.writerow(
-            [plan.region.name, plan.day.isoformat(), h.hour, f"{h.calls:.2f}", h.ambulances,
-             h.positions, f"{h.share_in_time:.4f}", sim]
+            [
+                plan.region.name,
+                plan.day.isoformat(),
+                h.hour,
+                f"{h.calls:.2f}",
+                h.ambulances,
+                h.positions,
+                f"{h.share_in_time:.4f}",
+                sim,
+            ]
         )
     return out.getvalue()

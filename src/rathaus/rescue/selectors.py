@@ -21,7 +21,9 @@ def daily_series(*, region: Region) -> DailySeries | None:
 def hourly_profile(*, region: Region) -> np.ndarray | None:
     if region.hourly_profile:
         return np.asarray(region.hourly_profile, float)
-    hours = [timezone.localtime(t).hour for t in region.incidents.values_list("occurred_at", flat=True)]
+    hours = [
+        timezone.localtime(t).hour for t in region.incidents.values_list("occurred_at", flat=True)
+    ]
     if not hours:
         return None
     counts = np.bincount(hours, minlength=24).astype(float)
@@ -31,7 +33,10 @@ def hourly_profile(*, region: Region) -> np.ndarray | None:
 def incident_records(*, region: Region) -> list[IncidentRecord]:
     return [
         IncidentRecord(
-            time=i.occurred_at, region=region.name, location=i.location, area=i.area,
+            time=i.occurred_at,
+            region=region.name,
+            location=i.location,
+            area=i.area,
             response_minutes=i.response_seconds / 60,
         )
         for i in Incident.objects.filter(region=region).only(

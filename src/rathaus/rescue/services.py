@@ -43,9 +43,15 @@ def import_demand(*, data: DemandData, actor: Any) -> ImportResult:
             region.save(update_fields=["hourly_profile"])
         rows += len(present)
         audit.record(
-            actor=actor, action="rescue.demand_imported", obj=region,
-            after={"days": len(present), "from": str(days[0]), "to": str(days[-1]),
-                   "created": created},
+            actor=actor,
+            action="rescue.demand_imported",
+            obj=region,
+            after={
+                "days": len(present),
+                "from": str(days[0]),
+                "to": str(days[-1]),
+                "created": created,
+            },
         )
     return ImportResult(regions=len(data.daily), rows=rows)
 
@@ -64,21 +70,29 @@ def import_incidents(*, records: list[IncidentRecord], actor: Any) -> ImportResu
         when = rec.time if timezone.is_aware(rec.time) else timezone.make_aware(rec.time)
         objs.append(
             Incident(
-                region=region, occurred_at=when, location=rec.location[:200], area=rec.area,
+                region=region,
+                occurred_at=when,
+                location=rec.location[:200],
+                area=rec.area,
                 response_seconds=round(rec.response_minutes * 60),
             )
         )
     Incident.objects.bulk_create(objs, batch_size=2000)
     for region in regions.values():
         audit.record(
-            actor=actor, action="rescue.incidents_imported", obj=region,
+            actor=actor,
+            action="rescue.incidents_imported",
+            obj=region,
             after={"incidents": sum(1 for o in objs if o.region_id == region.pk)},
         )
     return ImportResult(regions=len(regions), rows=len(objs))
 
 
 def compute_forecast(
-    *, region: Region, horizon: int, model: str = "calendar_regression",
+    *,
+    region: Region,
+    horizon: int,
+    model: str = "calendar_regression",
     origin: dt.date | None = None,
 ) -> Forecast:
     """Forecast from the stored counts; the origin defaults to the day after the last count."""
@@ -97,12 +111,21 @@ def compute_forecast(
 def store_forecast(*, region: Region, forecast: Forecast, actor: Any) -> StoredForecast:
     user = actor if getattr(actor, "is_authenticated", False) else None
     stored = StoredForecast.objects.create(
-        region=region, model=forecast.model, origin=forecast.start,
-        horizon=len(forecast.mean), rows=forecast.rows(), created_by=user,
+        region=region,
+        model=forecast.model,
+        origin=forecast.start,
+        horizon=len(forecast.mean),
+        rows=forecast.rows(),
+        created_by=user,
     )
     audit.record(
-        actor=actor, action="rescue.forecast_stored", obj=stored,
-        after={"model": forecast.model, "origin": str(forecast.start),
-               "horizon": len(forecast.mean)},
+        actor=actor,
+        action="rescue.forecast_stored",
+        obj=stored,
+        after={
+            "model": forecast.model,
+            "origin": str(forecast.start),
+            "horizon": len(forecast.mean),
+        },
     )
     return stored

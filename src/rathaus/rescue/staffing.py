@@ -140,12 +140,9 @@ def simulate_share_in_time(
     return in_time / emergencies
 
 
-def share_within_target(
-    response_minutes: FloatArray, targets_minutes: FloatArray | float
-) -> float:
+def share_within_target(response_minutes: FloatArray, targets_minutes: FloatArray | float) -> float:
     """KPI: the share of incidents reached within their target (urban/rural per incident)."""
     times = np.asarray(response_minutes, float)
     if times.size == 0:
         return float("nan")
     return float(np.mean(times <= np.asarray(targets_minutes, float)))
-

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,22 +14,48 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='AccessibilityFeedback',
+            name="AccessibilityFeedback",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='received at')),
-                ('name', models.CharField(blank=True, max_length=200, verbose_name='name')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='e-mail address')),
-                ('message', models.TextField(max_length=5000, verbose_name='message')),
-                ('page_url', models.CharField(blank=True, max_length=500, verbose_name='page')),
-                ('language', models.CharField(blank=True, max_length=10, verbose_name='language')),
-                ('answered_at', models.DateTimeField(blank=True, null=True, verbose_name='answered at')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='user account')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        auto_now_add=True, db_index=True, verbose_name="received at"
+                    ),
+                ),
+                ("name", models.CharField(blank=True, max_length=200, verbose_name="name")),
+                (
+                    "email",
+                    models.EmailField(blank=True, max_length=254, verbose_name="e-mail address"),
+                ),
+                ("message", models.TextField(max_length=5000, verbose_name="message")),
+                ("page_url", models.CharField(blank=True, max_length=500, verbose_name="page")),
+                ("language", models.CharField(blank=True, max_length=10, verbose_name="language")),
+                (
+                    "answered_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="answered at"),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user account",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'accessibility feedback',
-                'verbose_name_plural': 'accessibility feedback',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "accessibility feedback",
+                "verbose_name_plural": "accessibility feedback",
+                "ordering": ["-created_at", "-id"],
             },
         ),
     ]

@@ -18,6 +18,7 @@ logger = logging.getLogger("rathaus.ledger")
 
 class Command(BaseCommand):
     help = "Sequence pending GovChain entries and publish a signed checkpoint every interval."
+    requires_system_checks: list[str] = []  # a worker: start at once, `migrate` ran the checks
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--interval", type=float, default=1.0, help="seconds between batches")
@@ -44,7 +45,10 @@ class Command(BaseCommand):
                 if checkpoint is not None:
                     logger.info(
                         "checkpoint signed",
-                        extra={"size": checkpoint.size, "ms": round((time.monotonic() - started) * 1000)},
+                        extra={
+                            "size": checkpoint.size,
+                            "ms": round((time.monotonic() - started) * 1000),
+                        },
                     )
             except DatabaseError:
                 logger.exception("sequencing failed; retrying")

@@ -1,0 +1,83 @@
+"""REST API of the catalog: /api/v1/services/ and the OpenAPI schema."""
+
+from __future__ import annotations
+
+from django.test import Client
+
+
+def test_service_list_has_the_documented_fields(client: Client, db: None) -> None:
+    response = client.get("/api/v1/services/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] >= 20
+    first = body["results"][0]
+    assert {"slug", "name", "leika_key", "trust_level", "online"} <= set(first)
+    by_slug = {s["slug"]: s for s in body["results"]}
+    assert by_slug["wohnsitz-anmelden"]["leika_key"] == "99115005104000"
+    assert by_slug["kindergeld"]["leika_key"] == ""
+    assert by_slug["personalausweis"]["online"] is False
+    assert by_slug["wohnsitz-anmelden"]["trust_level"] == "high"
+
+
+def test_service_list_search_and_filters(client: Client, demo: None) -> None:
+    assert [s["slug"] for s in client.get("/api/v1/services/?q=parkaus").json()["results"]] == [
+        "bewohnerparkausweis"
+    ]
+    traffic = client.get("/api/v1/services/?life_situation=auto-verkehr").json()["results"]
+    assert "fuehrerschein" in {s["slug"] for s in traffic}
+    assert "wohngeld" not in {s["slug"] for s in traffic}
+    solingen = client.get("/api/v1/services/?municipality=solingen&q=einbuergerung").json()
+    assert [s["slug"] for s in solingen["results"]] == ["einbuergerung"]
+
+
+def test_names_follow_the_requested_language(client: Client, db: None) -> None:
+    body = client.get("/api/v1/services/?q=parkaus", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert body["results"][0]["name"] == "Apply for a resident parking permit"
+
+
+def test_service_detail_has_responsibilities_and_fees(client: Client, demo: None) -> None:
+    response = client.get("/api/v1/services/meldebescheinigung/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["fee_kind"] == "municipal"
+    handlers = {r["municipality"]: r for r in body["responsibilities"]}
+    assert handlers["wuppertal"]["authority"]["municipality"] == "Remscheid"
+    assert handlers["wuppertal"]["shared"] is True
+    assert handlers["wuppertal"]["local_fee"] == "10.00"
+    assert handlers["remscheid"]["shared"] is False
+    fees = client.get("/api/v1/services/personalausweis/").json()["fees"]
+    assert {f["amount"] for f in fees} == {"46.00", "27.60"}
+
+
+def test_unknown_service_is_a_404_problem_document(client: Client, db: None) -> None:
+    response = client.get("/api/v1/services/gibt-es-nicht/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == 404
+    assert body["instance"] == "/api/v1/services/gibt-es-nicht/"
+
+
+def test_bad_filter_values_are_a_400_problem_document(client: Client, demo: None) -> None:
+    for query in ("municipality=atlantis", "life_situation=mond", "q=" + "x" * 200):
+        response = client.get(f"/api/v1/services/?{query}")
+        assert response.status_code == 400, query
+        assert response["Content-Type"] == "application/problem+json"
+        assert response.json()["errors"]
+
+
+def test_the_api_is_read_only(client: Client, db: None) -> None:
+    assert client.post("/api/v1/services/", {}).status_code in {403, 405}
+    assert client.delete("/api/v1/services/wohngeld/").status_code in {403, 405}
+
+
+def test_schema_documents_the_service_endpoints(client: Client, db: None) -> None:
+    response = client.get("/api/schema/?format=json")
+    assert response.status_code == 200
+    schema = response.json()
+    assert "/api/v1/services/" in schema["paths"]
+    assert "/api/v1/services/{slug}/" in schema["paths"]
+    parameters = {p["name"] for p in schema["paths"]["/api/v1/services/"]["get"]["parameters"]}
+    assert {"q", "life_situation", "municipality"} <= parameters
+    listed = schema["components"]["schemas"]["ServiceList"]["properties"]
+    assert {"slug", "name", "leika_key", "trust_level", "online"} <= set(listed)

@@ -1,0 +1,82 @@
+"""Django admin: tenancy and responsibilities are editable, the audit trail is read-only.
+
+The admin site itself demands a second factor (accounts middleware); these tests call the model
+admins directly, as the admin site does after that check.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.admin.sites import site
+from django.contrib.messages.storage.fallback import FallbackStorage
+from django.contrib.sessions.backends.db import SessionStore
+from django.db.models import Model
+from django.test import RequestFactory
+
+from rathaus.catalog.models import LifeSituation, Responsibility, Service
+from rathaus.core.models import AuditEvent, Authority, Municipality, OrgUnit
+
+
+@pytest.fixture
+def superuser(demo: None, django_user_model: Any) -> Any:
+    return django_user_model.objects.create_superuser(email="admin@example.org", password="x" * 12)
+
+
+def _request(user: Any, path: str = "/admin/") -> Any:
+    request = RequestFactory().get(path)
+    request.user = user
+    request.session = SessionStore()
+    request._messages = FallbackStorage(request)
+    return request
+
+
+@pytest.mark.parametrize(
+    "model", [Municipality, Authority, OrgUnit, Service, Responsibility, LifeSituation, AuditEvent]
+)
+def test_admin_changelists_render(superuser: Any, model: type[Model]) -> None:
+    response = site._registry[model].changelist_view(_request(superuser))
+    response.render()
+    assert response.status_code == 200
+
+
+def test_service_change_page_has_the_responsibility_inline(superuser: Any) -> None:
+    service = Service.objects.get(slug="meldebescheinigung")
+    response = site._registry[Service].change_view(_request(superuser), str(service.pk))
+    html = response.render().content.decode()
+    assert "responsibilities-TOTAL_FORMS" in html
+    assert 'value="3"' in html  # one row per city
+
+
+def test_tenancy_and_responsibilities_are_editable(superuser: Any) -> None:
+    request = _request(superuser)
+    for model in (Municipality, Authority, OrgUnit, Responsibility):
+        assert site._registry[model].has_change_permission(request)
+        assert site._registry[model].has_add_permission(request)
+
+
+def test_audit_trail_cannot_be_added_changed_or_deleted(superuser: Any) -> None:
+    model_admin = site._registry[AuditEvent]
+    request = _request(superuser)
+    assert not model_admin.has_add_permission(request)
+    assert not model_admin.has_change_permission(request)
+    assert not model_admin.has_delete_permission(request)
+    assert model_admin.has_view_permission(request)
+
+
+def test_changing_a_responsibility_in_the_admin_is_audited(superuser: Any) -> None:
+    responsibility = Responsibility.objects.get(
+        service__slug="einbuergerung", municipality__slug="remscheid"
+    )
+    previous = responsibility.authority_id
+    remscheid = Authority.objects.get(municipality__slug="remscheid", kind="einbuergerung")
+    responsibility.authority = remscheid
+    site._registry[Responsibility].save_model(_request(superuser), responsibility, None, True)
+
+    responsibility.refresh_from_db()
+    assert responsibility.authority == remscheid
+    event = AuditEvent.objects.get(action="catalog.responsibility_saved")
+    assert event.before is not None and event.before["authority"] == previous
+    assert event.after is not None and event.after["authority"] == remscheid.pk
+    assert event.actor == superuser

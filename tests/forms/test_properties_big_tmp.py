@@ -1,0 +1,225 @@
+"""Property tests: arbitrary input never breaks the engine, only ever gives messages.
+
+- every field type, fed arbitrary posted strings, gives a result (clean values that can be
+  stored as JSON in PostgreSQL, or messages) and renders;
+- clean values survive a round trip through the form (show them, post them again);
+- stale or foreign answers (e.g. saved under an older schema) never break anything;
+- the schema loader raises nothing but SchemaError, whatever it is given.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import tomllib
+from typing import Any
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils.datastructures import MultiValueDict
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rathaus.forms.engine import initial_data, row_action, validate_all, validate_step
+from rathaus.forms.field_types import ADDRESS_PARTS, DATE_PARTS, NAME_PARTS
+from rathaus.forms.rendering import render_step
+from rathaus.forms.schema import FIELD_KINDS, FormSchema, SchemaError, load_schema
+
+from tests.forms.conftest import EXAMPLE, TODAY, field, one_step
+
+PROPERTY_SETTINGS = settings(
+    max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+NASTY = st.sampled_from(
+    ["", " ", "\x00", "a\x00b", "\ud800", "\u202e", "\ufeff", "0", "-1", "1e999", "NaN", "Infinity",
+     "31", "29", "2", "2000", "99999999999999999999", "1,5", "1.234,56", "yes", "no", "true", "<script>",
+     "DE89 3704 0044 0532 0130 00", "DE00 0000 0000 0000 0000 00", "a@b", "x" * 300, "😀", "ß", "\n\r\t"]
+)
+POSTED_TEXT = st.one_of(NASTY, st.text(max_size=60), st.text(alphabet=st.characters(codec="utf-8"), max_size=20))
+POSTED_VALUE = st.one_of(POSTED_TEXT, st.lists(POSTED_TEXT, max_size=4))
+
+OPTIONS = [{"value": value, "label": {"de": value, "en": value}} for value in ("a", "b", "other")]
+EXTRA: dict[str, dict[str, Any]] = {
+    "select": {"options": OPTIONS},
+    "radio": {"options": OPTIONS},
+    "checkbox": {"options": OPTIONS, "min_selected": 1, "max_selected": 2},
+    "number": {"min": -5, "max": 10_000, "decimals": 2},
+    "text": {"max_length": 50, "pattern": "[A-Za-z ]*"},
+    "iban": {"countries": ["DE", "AT"]},
+    "person_list": {"fields": [field("name", "person_name"), field("born", "date", checks=[{"rule": "not_in_future"}]),
+                               field("role", "select", options=OPTIONS, required=False)], "max_items": 3},
+    "file": {"accept": [".pdf"], "max_size_mb": 1, "max_files": 2},
+    "date": {"checks": [{"rule": "max_days_ago", "days": 14, "severity": "warning",
+                         "message": {"de": "spät", "en": "late"}}, {"rule": "max_days_ahead", "days": 7}]},
+}
+
+
+def input_names(field_type: str, name: str) -> list[str]:
+    if field_type == "date":
+        return [f"{name}__{part}" for part in DATE_PARTS]
+    if field_type == "person_name":
+        return [f"{name}__{key}" for key, *_rest in NAME_PARTS]
+    if field_type == "address":
+        return [f"{name}__{key}" for key, *_rest in ADDRESS_PARTS]
+    if field_type == "person_list":
+        names = [f"{name}__rows"]
+        for row in (1, 2, 3):
+            names += input_names("person_name", f"{name}__{row}__name")
+            names += input_names("date", f"{name}__{row}__born")
+            names.append(f"{name}__{row}__role")
+        return names
+    if field_type == "file":
+        return [f"{name}__remove"]
+    return [name]
+
+
+SCHEMAS = {
+    field_type: one_step(field("f", field_type, required=required, **EXTRA.get(field_type, {})))
+    for field_type in FIELD_KINDS
+    for required in (True,)
+}
+OPTIONAL_SCHEMAS = {
+    field_type: one_step(field("f", field_type, required=False, **EXTRA.get(field_type, {})))
+    for field_type in FIELD_KINDS
+}
+
+
+@st.composite
+def posted(draw: st.DrawFn, field_type: str) -> dict[str, Any]:
+    names = input_names(field_type, "f")
+    chosen = draw(st.lists(st.sampled_from(names), unique=True, max_size=len(names)))
+    data: dict[str, Any] = {name: draw(POSTED_VALUE) for name in chosen}
+    if draw(st.booleans()):
+        data[draw(POSTED_TEXT)] = draw(POSTED_VALUE)  # keys the form never has
+    return data
+
+
+def assert_storable(value: Any) -> None:
+    """JSON that PostgreSQL's jsonb accepts: UTF-8 encodable, no NUL characters."""
+    encoded = json.dumps(value, ensure_ascii=False)
+    encoded.encode("utf-8")
+    assert "\\u0000" not in encoded and "\x00" not in encoded
+
+
+def check_everything(schema: FormSchema, data: dict[str, Any], files: Any = None) -> None:
+    result = validate_step(schema, "s", data, files, today=TODAY)
+    for issue in result.issues:
+        assert issue.message.strip() and issue.anchor.startswith("field-")
+        assert issue.severity in {"error", "warning"}
+    assert_storable(result.cleaned)
+    html = render_step(schema, "s", data=data, result=result)
+    for issue in result.errors:
+        assert f'href="#{issue.anchor}"' in html
+        assert f'id="{issue.anchor}"' in html
+    if result.is_valid and result.cleaned:
+        again = validate_step(schema, "s", initial_data(schema, "s", result.cleaned), today=TODAY)
+        assert again.cleaned == result.cleaned, "clean values survive showing and posting again"
+
+
+def property_test(field_type: str):
+    @PROPERTY_SETTINGS
+    @given(data=posted(field_type), required=st.booleans())
+    def test(data: dict[str, Any], required: bool) -> None:
+        schema = SCHEMAS[field_type] if required else OPTIONAL_SCHEMAS[field_type]
+        check_everything(schema, data)
+
+    test.__name__ = f"test_arbitrary_input_to_{field_type}_gives_values_or_messages"
+    return test
+
+
+for _field_type in FIELD_KINDS:
+    globals()[f"test_arbitrary_input_to_{_field_type}_gives_values_or_messages"] = property_test(_field_type)
+
+
+@PROPERTY_SETTINGS
+@given(
+    uploads=st.lists(
+        st.tuples(st.text(max_size=30), st.binary(max_size=64), st.sampled_from(["application/pdf", "", "x/y"])),
+        max_size=3,
+    ),
+    removed=POSTED_VALUE,
+    stored=st.one_of(st.none(), st.just("x"), st.lists(st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=3), max_size=3)),
+)
+def test_arbitrary_uploads_give_values_or_messages(uploads, removed, stored):
+    files = MultiValueDict({"f": [SimpleUploadedFile(name or "x", content, content_type=kind) for name, content, kind in uploads]})
+    result = validate_step(SCHEMAS["file"], "s", {"f__remove": removed}, files, answers={"f": stored}, today=TODAY)
+    assert all(issue.message for issue in result.issues)
+    render_step(SCHEMAS["file"], "s", data={"f__remove": removed}, result=result, answers={"f": stored})
+
+
+JSONISH = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), POSTED_TEXT),
+    lambda children: st.one_of(st.lists(children, max_size=4), st.dictionaries(POSTED_TEXT, children, max_size=4)),
+    max_leaves=15,
+)
+
+
+def example_schema() -> FormSchema:
+    return load_schema(tomllib.loads(EXAMPLE.read_text()), source="x")
+
+
+EXAMPLE_SCHEMA_DATA = tomllib.loads(EXAMPLE.read_text())
+
+
+@PROPERTY_SETTINGS
+@given(answers=st.dictionaries(st.sampled_from([f.id for f in example_schema().all_fields()] + ["x"]), JSONISH, max_size=8))
+def test_stale_or_foreign_answers_never_break_validation_or_rendering(answers):
+    schema = example_schema()
+    result = validate_all(schema, answers, today=TODAY)
+    # stored file descriptors come from ``applications`` and are passed through as they are
+    assert_storable({key: value for key, value in result.cleaned.items() if key != "confirmation"})
+    for step in schema.steps:
+        render_step(schema, step.id, answers=answers)
+        validate_step(schema, step.id, {}, answers=answers, today=TODAY)
+
+
+@PROPERTY_SETTINGS
+@given(action=POSTED_TEXT, rows=POSTED_TEXT)
+def test_row_buttons_with_arbitrary_values(action, rows):
+    schema = example_schema()
+    data = row_action(schema, "people", {"_rows": action, "persons__rows": rows})
+    render_step(schema, "people", data=data)
+
+
+@PROPERTY_SETTINGS
+@given(data=JSONISH)
+def test_loader_raises_only_schema_errors_on_arbitrary_data(data):
+    try:
+        load_schema(data, source="fuzz")
+    except SchemaError as error:
+        assert "fuzz" in str(error)
+
+
+def paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix] if prefix else []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found += paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += paths(value, (*prefix, index))
+    return found
+
+
+EXAMPLE_PATHS = paths(EXAMPLE_SCHEMA_DATA)
+
+
+@PROPERTY_SETTINGS
+@given(path=st.sampled_from(EXAMPLE_PATHS), value=JSONISH, delete=st.booleans())
+def test_loader_raises_only_schema_errors_on_a_damaged_example(path, value, delete):
+    data = copy.deepcopy(EXAMPLE_SCHEMA_DATA)
+    target: Any = data
+    for key in path[:-1]:
+        target = target[key]
+    if delete:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
+    try:
+        schema = load_schema(data, source="fuzz")
+    except SchemaError as error:
+        assert error.source == "fuzz"
+    else:  # what loads must also run
+        for step in schema.steps:
+            validate_step(schema, step.id, {}, today=TODAY)
+            render_step(schema, step.id)

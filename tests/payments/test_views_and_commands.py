@@ -1,0 +1,103 @@
+"""The return address the provider redirects to, the status page and the management commands."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from pathlib import Path
+
+import pytest
+from django.contrib.messages import get_messages
+from django.core.management import CommandError, call_command
+from django.test import Client
+from django.utils import timezone
+
+from rathaus.payments.models import PaymentStatus, PaymentTransaction, ProviderConfig
+from rathaus.payments.providers import PaymentItem
+from rathaus.payments.services import PaymentStart, start_payment
+from tests.payments.conftest import Sandbox
+
+
+def pay(config: ProviderConfig, return_url: str = "/antraege/5/") -> PaymentStart:
+    return start_payment(
+        municipality=config.municipality,
+        payable_type="applications.application",
+        payable_id="5",
+        amount_cents=3060,
+        items=[PaymentItem("permit", "Bewohnerparkausweis", 1, 3060)],
+        purpose="Bewohnerparkausweis",
+        return_url=return_url,
+    )
+
+
+@pytest.mark.django_db
+def test_return_address_pulls_the_status_and_continues_to_the_application(
+    provider_config: ProviderConfig, sandbox: Sandbox, client: Client
+) -> None:
+    start = pay(provider_config)
+    location = sandbox.choose(start.redirect_url, "pay").headers["location"]
+    path = location.removeprefix("http://localhost:8000")
+
+    response = client.get(path, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/antraege/5/"
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        "Thank you, your payment was received."
+    ]
+    start.transaction.refresh_from_db()
+    assert start.transaction.status == PaymentStatus.PAYED
+
+
+@pytest.mark.django_db
+def test_return_address_never_redirects_to_another_site(
+    provider_config: ProviderConfig, sandbox: Sandbox, client: Client
+) -> None:
+    start = pay(provider_config, return_url="https://evil.example/")
+    response = client.get(f"/zahlung/{start.transaction.request_id}/rueckkehr/")
+    assert response["Location"] == f"/zahlung/{start.transaction.request_id}/"
+    page = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="de")
+    assert page.status_code == 200
+    assert "30,60 €" in page.content.decode()
+    assert "Weiter zur Bezahlung" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_unknown_payment_addresses_are_not_found(client: Client) -> None:
+    assert client.get(f"/zahlung/{uuid.uuid4()}/rueckkehr/").status_code == 404
+    assert client.get("/zahlung/not-a-uuid/rueckkehr/").status_code == 404
+    assert client.get(f"/zahlung/{uuid.uuid4()}/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_reconcile_command_confirms_open_payments(
+    provider_config: ProviderConfig, sandbox: Sandbox
+) -> None:
+    start = pay(provider_config)
+    sandbox.choose(start.redirect_url, "pay")
+    out = io.StringIO()
+    call_command("reconcile_payments", stdout=out)
+    assert "checked 1, changed 1, failed 0" in out.getvalue()
+    assert PaymentTransaction.objects.get().status == PaymentStatus.PAYED
+
+
+@pytest.mark.django_db
+def test_export_command_writes_the_treasury_csv(
+    provider_config: ProviderConfig, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    start = pay(provider_config)
+    sandbox.choose(start.redirect_url, "pay")
+    call_command("reconcile_payments", stdout=io.StringIO())
+    target = tmp_path / "kasse.csv"
+    call_command(
+        "export_payments_csv",
+        date=timezone.localdate().isoformat(),
+        ags="05124000",
+        output=str(target),
+    )
+    rows = target.read_text(encoding="utf-8").splitlines()
+    assert len(rows) == 2 and ";30,60;" in rows[1]
+    with pytest.raises(CommandError):
+        call_command("export_payments_csv", date="22.11.2026")
+    with pytest.raises(CommandError):
+        call_command("export_payments_csv", ags="00000000")
