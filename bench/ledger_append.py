@@ -190,7 +190,7 @@ synchronous_commit=off: a throwaway cluster, not durable storage). All on the sa
 | inclusion proof from database tiles | {proof_ms:.1f} ms each |
 | consistency proof {first:,} → {size:,} | {consistency_bytes} bytes |
 | `verify_document` (database, proof checked) | {online_ms:.1f} ms |
-| `rathaus-verify --index` (one entry, files) | {timings["single entry"]:.2f} s incl. process start |
+| `rathaus-verify --index` (one entry, files) | {timings["single entry"]:.2f} s (with start-up) |
 | `rathaus-verify` full scan of {size:,} entries | {timings["full scan"]:.2f} s |
 """
     command = "make bench BENCH=ledger"

@@ -21,7 +21,7 @@ PASSWORD = "Sicheres-Passwort-2026"
 
 @pytest.fixture
 def localhost_page(browser: Any, live_server: Any, transactional_db: None) -> Iterator[Any]:
-    """A page on http://localhost:<port>: WebAuthn needs a secure context and a host name as RP ID."""
+    """A page on http://localhost:<port>: WebAuthn needs a secure context and a host as RP ID."""
     base_url = live_server.url.replace("127.0.0.1", "localhost")
     context = browser.new_context(
         locale="de-DE",

@@ -118,9 +118,7 @@ def test_deletion_needs_the_confirmation_box(citizen_client: Client, citizen: Us
     assert User.objects.filter(pk=citizen.pk).exists()
 
 
-def test_an_erasure_handler_can_block_the_deletion(
-    citizen_client: Client, citizen: User
-) -> None:
+def test_an_erasure_handler_can_block_the_deletion(citizen_client: Client, citizen: User) -> None:
     def block(user: Any) -> None:
         raise personal_data.ErasureBlocked("Ein Vorgang wird noch bearbeitet.")
 

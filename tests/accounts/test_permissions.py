@@ -16,7 +16,9 @@ def test_citizen_cannot_reach_the_admin(citizen_client: Client) -> None:
     response = citizen_client.get("/admin/")
     assert response.status_code in (302, 403)
     if response.status_code == 302:
-        assert "/admin/" not in response["Location"].split("?")[0] or "login" in response["Location"]
+        assert (
+            "/admin/" not in response["Location"].split("?")[0] or "login" in response["Location"]
+        )
     assert citizen_client.get("/admin/login/").status_code == 403
 
 

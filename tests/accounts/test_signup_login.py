@@ -103,9 +103,7 @@ def test_wrong_password_is_refused_with_a_message(client: Client, citizen: User)
     assert "leider falsch" in response.content.decode()
 
 
-def test_sixth_failed_login_within_five_minutes_is_throttled(
-    client: Client, citizen: User
-) -> None:
+def test_sixth_failed_login_within_five_minutes_is_throttled(client: Client, citizen: User) -> None:
     for _attempt in range(5):
         response = client.post("/konto/login/", {"login": citizen.email, "password": "falsch"})
         assert "Zu viele" not in response.content.decode()

@@ -15,11 +15,26 @@ from rathaus.core.models import Authority
 
 SITUATIONS = {s.slug for s in definitions.read_life_situations()}
 REQUIRED_SERVICES = {
-    "wohnsitz-anmelden", "wohnsitz-ummelden", "wohnsitz-abmelden", "meldebescheinigung",
-    "geburtsurkunde", "eheschliessung-anmelden", "einbuergerung", "elterngeld", "kindergeld",
-    "wohngeld", "bafoeg", "fuehrerschein", "fahrzeug-zulassen", "fahrzeugregisterauskunft",
-    "bewohnerparkausweis", "personalausweis", "gewerbe-anmelden", "briefwahl",
-    "abfallentsorgung", "ehrenamtskarte",
+    "wohnsitz-anmelden",
+    "wohnsitz-ummelden",
+    "wohnsitz-abmelden",
+    "meldebescheinigung",
+    "geburtsurkunde",
+    "eheschliessung-anmelden",
+    "einbuergerung",
+    "elterngeld",
+    "kindergeld",
+    "wohngeld",
+    "bafoeg",
+    "fuehrerschein",
+    "fahrzeug-zulassen",
+    "fahrzeugregisterauskunft",
+    "bewohnerparkausweis",
+    "personalausweis",
+    "gewerbe-anmelden",
+    "briefwahl",
+    "abfallentsorgung",
+    "ehrenamtskarte",
 }
 # REFERENCE.md: keys found in public code; every other service keeps an empty key.
 KNOWN_LEIKA_KEYS = {
@@ -33,7 +48,7 @@ KNOWN_LEIKA_KEYS = {
     "bafoeg": "99022001017003",
 }
 
-VALID = '''
+VALID = """
 leika_key = ""
 trust_level = "low"
 online = true
@@ -69,7 +84,7 @@ kind = "fixed"
 label_de = "Gebühr"
 label_en = "Fee"
 amount = "12.50"
-'''
+"""
 
 
 def _write(tmp_path: Path, text: str, slug: str = "test-leistung") -> Path:
@@ -97,8 +112,16 @@ def test_leika_keys_are_only_those_documented_in_the_reference() -> None:
 
 def test_life_situation_slugs_are_the_stable_ones_the_start_page_links_to() -> None:
     assert [s.slug for s in definitions.read_life_situations()] == [
-        "umzug", "geburt", "heirat-familie", "auto-verkehr", "arbeit-gewerbe", "wahlen",
-        "wohnen-soziales", "aufenthalt-einbuergerung", "ehrenamt", "abfall",
+        "umzug",
+        "geburt",
+        "heirat-familie",
+        "auto-verkehr",
+        "arbeit-gewerbe",
+        "wahlen",
+        "wohnen-soziales",
+        "aufenthalt-einbuergerung",
+        "ehrenamt",
+        "abfall",
     ]
 
 
@@ -114,11 +137,11 @@ def test_a_valid_file_is_read_with_fees_as_exact_amounts(tmp_path: Path) -> None
         ('en = "Test service"', "", "name.en"),
         ('trust_level = "low"', 'trust_level = "medium"', "trust_level"),
         ('leika_key = ""', 'leika_key = "991150051"', "leika_key"),
-        ('online = true', 'online = "yes"', "online"),
+        ("online = true", 'online = "yes"', "online"),
         ('life_situations = ["umzug"]', 'life_situations = ["mond"]', "life_situations"),
         ('authority_kind = "buergeramt"', 'authority_kind = "rathauskeller"', "authority_kind"),
         ('amount = "12.50"', 'amount = "12,50"', "fee.items[0].amount"),
-        ('amount = "12.50"', 'amount = 12.5', "fee.items[0].amount"),
+        ('amount = "12.50"', "amount = 12.5", "fee.items[0].amount"),
         ('kind = "fixed"', 'kind = "cheap"', "fee.kind"),
         ('keywords = ["Test"]', 'keywords = ["Test"]\ncolour = "blue"', "colour"),
         ('url = "https://www.gesetze-im-internet.de/"', 'url = "http://x"', "legal_basis[0].url"),
@@ -196,7 +219,7 @@ def test_a_broken_file_stops_the_load_and_leaves_the_catalog_unchanged(
     services = tmp_path / "services"
     shutil.copytree(definitions.SERVICES_DIR, services)
     path = services / "wohngeld" / "service.toml"
-    path.write_text(path.read_text(encoding="utf-8").replace('online = true', 'online = 1'))
+    path.write_text(path.read_text(encoding="utf-8").replace("online = true", "online = 1"))
     with pytest.raises(definitions.DefinitionError, match="online"):
         sync_catalog(services_dir=services)
     assert Service.objects.get(slug="wohngeld").online is True

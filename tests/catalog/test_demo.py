@@ -11,8 +11,12 @@ from rathaus.core.models import Authority, Municipality, OrgUnit
 
 CITIES = ["remscheid", "solingen", "wuppertal"]
 REMSCHEID_FOR_ALL = [
-    "wohnsitz-anmelden", "wohnsitz-ummelden", "wohnsitz-abmelden", "meldebescheinigung",
-    "geburtsurkunde", "eheschliessung-anmelden",
+    "wohnsitz-anmelden",
+    "wohnsitz-ummelden",
+    "wohnsitz-abmelden",
+    "meldebescheinigung",
+    "geburtsurkunde",
+    "eheschliessung-anmelden",
 ]
 
 
@@ -24,7 +28,9 @@ def _handler(service: str, residents: str) -> Responsibility:
 
 def test_the_three_cities_exist_with_their_ags(demo: None) -> None:
     assert dict(Municipality.objects.values_list("slug", "ags")) == {
-        "wuppertal": "05124000", "solingen": "05122000", "remscheid": "05120000",
+        "wuppertal": "05124000",
+        "solingen": "05122000",
+        "remscheid": "05120000",
     }
     assert set(Municipality.objects.values_list("state", flat=True)) == {"NW"}
     assert Authority.objects.filter(municipality__slug="remscheid").count() >= 10
@@ -80,20 +86,28 @@ def test_municipal_fees_are_configured_per_handling_city(demo: None) -> None:
 
 
 def test_load_demo_is_idempotent(demo: None) -> None:
-    counts = (Municipality.objects.count(), Authority.objects.count(),
-              OrgUnit.objects.count(), Responsibility.objects.count())
+    counts = (
+        Municipality.objects.count(),
+        Authority.objects.count(),
+        OrgUnit.objects.count(),
+        Responsibility.objects.count(),
+    )
     call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115, PTH123
-    assert counts == (Municipality.objects.count(), Authority.objects.count(),
-                      OrgUnit.objects.count(), Responsibility.objects.count())
+    assert counts == (
+        Municipality.objects.count(),
+        Authority.objects.count(),
+        OrgUnit.objects.count(),
+        Responsibility.objects.count(),
+    )
 
 
 def test_load_demo_keeps_authority_details_an_administrator_edited(demo: None) -> None:
     office = Authority.objects.get(municipality__slug="remscheid", kind="buergeramt")
-    office.opening_hours = "Mo–Fr 8–12 Uhr"
+    office.opening_hours = "Mo-Fr 8-12 Uhr"
     office.save()
     call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115, PTH123
     office.refresh_from_db()
-    assert office.opening_hours == "Mo–Fr 8–12 Uhr"
+    assert office.opening_hours == "Mo-Fr 8-12 Uhr"
 
 
 def test_demo_invents_no_phone_numbers(demo: None) -> None:

@@ -31,7 +31,7 @@ def test_catalog_lists_services_by_life_situation(client: Client, db: None) -> N
 
 def test_life_situation_filter_shows_only_its_services(client: Client, db: None) -> None:
     html = _get(client, "/leistungen/", lage="auto-verkehr")
-    assert "<h1 class=\"kern-heading-x-large\">Auto &amp; Verkehr</h1>" in html
+    assert '<h1 class="kern-heading-x-large">Auto &amp; Verkehr</h1>' in html
     titles = _titles(html)
     assert "Führerschein beantragen oder umtauschen" in titles
     assert "Wohngeld beantragen" not in titles
@@ -69,8 +69,13 @@ def test_municipality_filter_shows_the_responsible_authority(client: Client, dem
 
 @pytest.mark.parametrize(
     "params",
-    [{"gemeinde": "atlantis"}, {"lage": "mond"}, {"gemeinde": "x" * 500, "lage": "<script>"},
-     {"q": "x" * 5000}, {"gemeinde": "wuppertal", "lage": "mond"}],
+    [
+        {"gemeinde": "atlantis"},
+        {"lage": "mond"},
+        {"gemeinde": "x" * 500, "lage": "<script>"},
+        {"q": "x" * 5000},
+        {"gemeinde": "wuppertal", "lage": "mond"},
+    ],
 )
 def test_bad_filter_values_give_a_message_and_the_full_list(
     client: Client, demo: None, params: dict[str, str]
@@ -91,7 +96,7 @@ def test_unknown_municipality_message_is_next_to_the_field(client: Client, demo:
 
 def test_service_page_shows_what_a_citizen_needs(client: Client, demo: None) -> None:
     html = _get(client, "/leistungen/personalausweis/")
-    assert "<h1 class=\"kern-heading-x-large\">Personalausweis beantragen</h1>" in html
+    assert '<h1 class="kern-heading-x-large">Personalausweis beantragen</h1>' in html
     assert "Leichte Sprache" in html
     assert "§ 9 PAuswG" in html and "https://www.gesetze-im-internet.de/pauswg/__9.html" in html
     assert "46,00 €" in html and "27,60 €" in html
@@ -119,9 +124,7 @@ def test_service_page_of_an_external_service_links_out(client: Client, demo: Non
     assert 'href="https://www.arbeitsagentur.de/familie-und-kinder"' in html
 
 
-def test_service_page_with_unknown_municipality_shows_a_message(
-    client: Client, demo: None
-) -> None:
+def test_service_page_with_unknown_municipality_shows_a_message(client: Client, demo: None) -> None:
     html = _get(client, "/leistungen/meldebescheinigung/", gemeinde="atlantis")
     assert 'id="error-summary"' in html
     assert "Bürgerbüro Remscheid" in html  # the full table stays
@@ -137,7 +140,7 @@ def test_pages_are_served_in_english(client: Client, demo: None) -> None:
     assert "Apply for a resident parking permit" in _titles(html)
     html = _get(client, "/leistungen/einbuergerung/")
     assert "Apply for naturalisation" in html and "255.00 €" in html
-    assert '<section class="kern-stack-sm rathaus-easy-language" aria-labelledby="service-easy" lang="de">' in html  # noqa: E501
+    assert 'aria-labelledby="service-easy" lang="de">' in html  # Leichte Sprache stays German
 
 
 def test_an_admin_change_of_responsibility_shows_at_once(client: Client, demo: None) -> None:
@@ -162,3 +165,9 @@ def test_cached_catalog_page_needs_no_database_query(
     _get(client, "/leistungen/")
     with django_assert_max_num_queries(0):  # type: ignore[operator]
         _get(client, "/leistungen/")
+
+
+def test_service_page_links_to_the_online_application(client: Client, demo: None) -> None:
+    html = _get(client, "/leistungen/meldebescheinigung/")
+    assert 'href="/antraege/neu/meldebescheinigung/"' in html
+    assert "/antraege/neu/personalausweis/" not in _get(client, "/leistungen/personalausweis/")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import math
 import threading
@@ -333,3 +334,46 @@ def test_concurrent_appends_and_sequencing_give_unique_gap_free_indexes(
     assert latest is not None and latest.size == 160
     leaves = [bytes(e) for e in Entry.objects.order_by("index").values_list("leaf", flat=True)]
     assert bytes(latest.root_hash) == merkle.root(leaves)
+
+
+# --- keys and commands -----------------------------------------------------------------------
+
+
+def test_signing_key_accepts_note_keys_and_seeds_and_checks_the_origin() -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    from rathaus.ledger.keys import parse_signing_key
+
+    signer = note.Signer.generate("rathaus.localhost/govchain")
+    seed = signer.private_key.private_bytes_raw()
+    assert parse_signing_key(signer.signer_key(), origin=signer.name) == signer
+    assert parse_signing_key(seed.hex(), origin=signer.name).key_id == signer.key_id
+    encoded = base64.b64encode(seed).decode()
+    assert parse_signing_key(encoded, origin=signer.name).key_id == signer.key_id
+    with pytest.raises(ImproperlyConfigured, match="LEDGER_ORIGIN"):
+        parse_signing_key(signer.signer_key(), origin="elsewhere.example/log")
+    with pytest.raises(ImproperlyConfigured):
+        parse_signing_key("not a key", origin=signer.name)
+
+
+def test_management_commands_sequence_and_show_the_key(authority: Authority) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    services.append(document=pdf(1), document_type="receipt", authority=authority)
+    out = StringIO()
+    call_command("run_sequencer", "--once", stdout=out)
+    assert "tree size 1" in out.getvalue()
+    out = StringIO()
+    call_command("ledger_key", stdout=out)
+    assert out.getvalue().strip() == verifier_keys()[0]
+    out = StringIO()
+    call_command("ledger_key", "--generate", stdout=out)
+    assert out.getvalue().startswith("LEDGER_SIGNING_KEY=PRIVATE+KEY+rathaus.localhost/govchain+")
+
+
+def test_log_url_points_at_the_published_files(published: Path) -> None:
+    from rathaus.ledger.publication import log_url
+
+    assert log_url().endswith("/govchain/")

@@ -56,7 +56,9 @@ def sandbox_process() -> Iterator[Sandbox]:
     line = process.stdout.readline()
     if "listening on" not in line:
         process.kill()
-        raise RuntimeError(f"sandbox did not start: {line} {process.stderr.read() if process.stderr else ''}")
+        raise RuntimeError(
+            f"sandbox did not start: {line} {process.stderr.read() if process.stderr else ''}"
+        )
     try:
         yield Sandbox(line.rsplit(" ", 1)[-1].strip())
     finally:

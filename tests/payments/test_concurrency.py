@@ -6,6 +6,7 @@ Runs on PostgreSQL (row locks); SQLite serialises writers anyway and is skipped.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -16,6 +17,22 @@ from rathaus.payments.providers import PaymentItem
 from rathaus.payments.services import handle_return, reconcile_open_transactions, start_payment
 from rathaus.payments.signals import payment_confirmed
 from tests.payments.conftest import Sandbox
+
+
+def _race(
+    barrier: threading.Barrier,
+    errors: list[BaseException],
+    action: Callable[..., Any],
+    kwargs: dict[str, Any],
+) -> None:
+    """Start ``action`` together with the other thread; collect failures for the test."""
+    try:
+        barrier.wait(timeout=10)
+        action(**kwargs)
+    except BaseException as exc:
+        errors.append(exc)
+    finally:
+        connections.close_all()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -43,20 +60,19 @@ def test_return_and_reconciliation_racing_on_payed_confirm_exactly_once(
             sandbox.choose(start.redirect_url, "pay")
             barrier = threading.Barrier(2)
             errors: list[BaseException] = []
-
-            def run(action: Any) -> None:
-                try:
-                    barrier.wait(timeout=10)
-                    action()
-                except BaseException as exc:  # noqa: BLE001 - reported below
-                    errors.append(exc)
-                finally:
-                    connections.close_all()
-
-            request_id = start.transaction.request_id
             threads = [
-                threading.Thread(target=run, args=(lambda: handle_return(request_id=request_id),)),
-                threading.Thread(target=run, args=(reconcile_open_transactions,)),
+                threading.Thread(
+                    target=_race,
+                    args=(
+                        barrier,
+                        errors,
+                        handle_return,
+                        {"request_id": start.transaction.request_id},
+                    ),
+                ),
+                threading.Thread(
+                    target=_race, args=(barrier, errors, reconcile_open_transactions, {})
+                ),
             ]
             for thread in threads:
                 thread.start()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.messages import get_messages
@@ -12,6 +13,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 
+from rathaus.core.models import Municipality
 from rathaus.payments.models import PaymentStatus, PaymentTransaction, ProviderConfig
 from rathaus.payments.providers import PaymentItem
 from rathaus.payments.services import PaymentStart, start_payment
@@ -101,3 +103,43 @@ def test_export_command_writes_the_treasury_csv(
         call_command("export_payments_csv", date="22.11.2026")
     with pytest.raises(CommandError):
         call_command("export_payments_csv", ags="00000000")
+
+
+@pytest.mark.django_db
+def test_reconciliation_task_reports_its_counts(
+    provider_config: ProviderConfig, sandbox: Sandbox
+) -> None:
+    from rathaus.payments.tasks import reconcile_payments
+
+    start = pay(provider_config)
+    sandbox.choose(start.redirect_url, "pay")
+    assert reconcile_payments.call() == {"checked": 1, "changed": 1, "failed": 0}
+
+
+@pytest.mark.django_db
+def test_demo_municipalities_can_be_pointed_at_the_sandbox(
+    municipality: Municipality, settings: Any
+) -> None:
+    call_command("use_payment_sandbox", base_url="http://127.0.0.1:8100", stdout=io.StringIO())
+    config = ProviderConfig.objects.get(municipality=municipality)
+    assert config.effective_endpoint_id == "05124000"
+    settings.RATHAUS_ENV = "production"
+    with pytest.raises(CommandError):
+        call_command("use_payment_sandbox")
+
+
+def test_fee_quote_is_rendered_with_lines_and_total() -> None:
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from rathaus.payments.fees import calculate_fee, parse_fee_schedule
+
+    schedule = parse_fee_schedule(
+        {"items": [{"id": "p", "kind": "fixed", "label": "Parkausweis", "amount_cents": 3060}]}
+    )
+    with translation.override("de"):
+        html = render_to_string(
+            "payments/fee_quote.html", {"quote": calculate_fee(schedule, {})}
+        )
+    assert "Parkausweis" in html and "30,60 €" in html
+    assert "Sie bezahlen nach der Prüfung" in html

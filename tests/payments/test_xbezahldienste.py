@@ -117,9 +117,10 @@ def test_bad_answers_become_provider_errors_and_are_logged(
     sandbox: Sandbox, fault: dict, code: ErrorCode, caplog: pytest.LogCaptureFixture
 ) -> None:
     sandbox.control(action="fault", methods=["POST"], **fault)
-    with caplog.at_level(logging.WARNING, logger="rathaus.payments"), pytest.raises(
-        ProviderError
-    ) as error:
+    with (
+        caplog.at_level(logging.WARNING, logger="rathaus.payments"),
+        pytest.raises(ProviderError) as error,
+    ):
         client(sandbox).create_transaction(order())
     assert error.value.code == code
     logged = [r for r in caplog.records if r.getMessage() == "payment provider call failed"]

@@ -27,11 +27,15 @@ class AccountAdapter(DefaultAccountAdapter):
             return False
         return bool(super().is_reauthentication_required(app=app, **kwargs))
 
-    def post_login(self, request: HttpRequest, user: AbstractBaseUser, **kwargs: Any) -> HttpResponse:
+    def post_login(
+        self, request: HttpRequest, user: AbstractBaseUser, **kwargs: Any
+    ) -> HttpResponse:
         """After login, show the pages in the language the citizen chose in the profile."""
         response = super().post_login(request, user, **kwargs)
         language = (
-            Profile.objects.filter(user_id=user.pk).values_list("preferred_language", flat=True).first()
+            Profile.objects.filter(user_id=user.pk)
+            .values_list("preferred_language", flat=True)
+            .first()
         )
         if language:
             response.set_cookie(

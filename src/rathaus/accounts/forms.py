@@ -24,9 +24,7 @@ class ProfileForm(forms.ModelForm[Profile]):
         label=_("date of birth"),
         required=False,
         input_formats=["%Y-%m-%d", "%d.%m.%Y"],
-        widget=forms.DateInput(
-            attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"
-        ),
+        widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
         error_messages={"invalid": _("Enter the date as DD.MM.YYYY, e.g. 24.12.1980.")},
     )
 

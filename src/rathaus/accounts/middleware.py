@@ -28,13 +28,16 @@ SETUP_TYPES = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
 
 
 def has_second_factor(user: object) -> bool:
-    return Authenticator.objects.filter(user_id=getattr(user, "pk", None), type__in=SETUP_TYPES).exists()
+    return Authenticator.objects.filter(
+        user_id=getattr(user, "pk", None), type__in=SETUP_TYPES
+    ).exists()
 
 
 def session_used_second_factor(request: HttpRequest) -> bool:
     """True if this session's login (or a later re-authentication) used a second factor."""
     return any(
-        record.get("method") == "mfa" for record in get_authentication_records(request, request.user)
+        record.get("method") == "mfa"
+        for record in get_authentication_records(request, request.user)
     )
 
 

@@ -2,7 +2,8 @@
 
 Accounts knows only its own data. Higher modules (applications, mailbox, payments, …) add their
 part without accounts importing them: in their ``AppConfig.ready`` they call
-:func:`register_export_section` and, where they keep personal data, :func:`register_erasure_handler`.
+:func:`register_export_section` and, where they keep personal data,
+:func:`register_erasure_handler`.
 """
 
 from __future__ import annotations

@@ -11,9 +11,7 @@ from rathaus.catalog.models import Responsibility, Service
 
 class ServiceListSerializer(serializers.ModelSerializer[Service]):
     name = serializers.CharField(help_text="Name in the requested language (Accept-Language).")
-    url = serializers.HyperlinkedIdentityField(
-        view_name="api:service-detail", lookup_field="slug"
-    )
+    url = serializers.HyperlinkedIdentityField(view_name="api:service-detail", lookup_field="slug")
 
     class Meta:
         model = Service
@@ -75,8 +73,23 @@ class ServiceDetailSerializer(serializers.ModelSerializer[Service]):
     class Meta:
         model = Service
         fields = [
-            "slug", "name", "leika_key", "trust_level", "online", "summary", "description",
-            "plain_language", "processing_time", "documents", "fee_kind", "fees", "fee_note",
-            "legal_basis", "life_situations", "authority_kind", "external_provider",
-            "external_url", "responsibilities",
+            "slug",
+            "name",
+            "leika_key",
+            "trust_level",
+            "online",
+            "summary",
+            "description",
+            "plain_language",
+            "processing_time",
+            "documents",
+            "fee_kind",
+            "fees",
+            "fee_note",
+            "legal_basis",
+            "life_situations",
+            "authority_kind",
+            "external_provider",
+            "external_url",
+            "responsibilities",
         ]

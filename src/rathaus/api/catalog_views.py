@@ -30,15 +30,18 @@ class ServiceFilterSerializer(serializers.Serializer[Any]):
 
 _FILTERS = [
     OpenApiParameter(
-        "q", OpenApiTypes.STR,
+        "q",
+        OpenApiTypes.STR,
         description="Search words (German-aware: umlauts or ae/oe/ue, partial words).",
     ),
     OpenApiParameter(
-        "life_situation", OpenApiTypes.STR,
+        "life_situation",
+        OpenApiTypes.STR,
         description="Slug of a life situation, e.g. `umzug`, `auto-verkehr`.",
     ),
     OpenApiParameter(
-        "municipality", OpenApiTypes.STR,
+        "municipality",
+        OpenApiTypes.STR,
         description="Slug of a municipality: only services handled for its residents.",
     ),
 ]

@@ -8,7 +8,8 @@ app_name = "api"
 urlpatterns = [
     path("services/", catalog_views.ServiceListView.as_view(), name="service-list"),
     path(
-        "services/<slug:slug>/", catalog_views.ServiceDetailView.as_view(),
+        "services/<slug:slug>/",
+        catalog_views.ServiceDetailView.as_view(),
         name="service-detail",
     ),
 ]

@@ -48,6 +48,12 @@ class Application(models.Model):
         _("status"), max_length=12, choices=Status.choices, default=Status.DRAFT, db_index=True
     )
     answers = models.JSONField(_("answers"), default=dict, blank=True)
+    context = models.JSONField(
+        _("service context"),
+        default=dict,
+        blank=True,
+        help_text=_("Data a service's rules attach, e.g. the election of a postal vote."),
+    )
     current_step = models.CharField(_("current step"), max_length=64, blank=True)
     schema_hash = models.CharField(_("form version"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

@@ -12,7 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rathaus.accounts.models import User
+from rathaus.applications.errors import ApplicationError
 from rathaus.applications.models import Application
+from rathaus.applications.service_rules import rules_for
 from rathaus.applications.uploads import store_uploads
 from rathaus.catalog.form_schemas import form_schema, has_form
 from rathaus.catalog.models import Responsibility, Service, TrustLevel
@@ -23,10 +25,6 @@ from rathaus.forms.engine import StepResult, apply_step, next_step, validate_all
 from rathaus.forms.schema import FormSchema
 
 TRUST_ORDER = [TrustLevel.LOW, TrustLevel.SUBSTANTIAL, TrustLevel.HIGH]
-
-
-class ApplicationError(Exception):
-    """A request the citizen cannot make now; ``str(error)`` is the message to show."""
 
 
 class TrustLevelTooLow(ApplicationError):
@@ -97,16 +95,20 @@ def start_application(
     if not trust_level_suffices(required=service.trust_level, reached=trust_level):
         raise TrustLevelTooLow(required=service.trust_level, reached=trust_level)
     schema, digest = form_schema(service)
+    application = Application(
+        applicant=applicant,
+        service=service,
+        municipality=municipality,
+        answers=prefill_answers(schema, applicant),
+        current_step=schema.steps[0].id,
+        schema_hash=digest,
+        expires_at=timezone.now() + draft_lifetime(),
+    )
+    rules = rules_for(service.slug)
+    if rules is not None:
+        rules.on_start(application=application)
     with transaction.atomic():
-        application = Application.objects.create(
-            applicant=applicant,
-            service=service,
-            municipality=municipality,
-            answers=prefill_answers(schema, applicant),
-            current_step=schema.steps[0].id,
-            schema_hash=digest,
-            expires_at=timezone.now() + draft_lifetime(),
-        )
+        application.save()
         audit.record(
             actor=applicant,
             action="application.started",
@@ -180,6 +182,9 @@ def submit_application(
         if not checked.is_valid:
             step = checked.first_invalid_step
             raise SubmissionIncomplete(step_id=step.id if step else schema.steps[0].id)
+        rules = rules_for(locked.service.slug)
+        if rules is not None:
+            rules.before_submit(application=locked)
         responsibility = responsible_authority(locked)
         if responsibility is None:
             raise ApplicationError(

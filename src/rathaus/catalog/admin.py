@@ -54,19 +54,45 @@ class ServiceAdmin(admin.ModelAdmin):
     inlines = [ResponsibilityInline]
     fieldsets = [
         (None, {"fields": ["slug", "leika_key", "name_de", "name_en", "is_active"]}),
-        (_("Texts"), {"fields": ["summary_de", "summary_en", "description_de",
-                                 "description_en", "plain_language_de", "keywords"]}),
-        (_("Procedure"), {"fields": ["trust_level", "online", "authority_kind",
-                                     "processing_time_de", "processing_time_en",
-                                     "legal_basis", "documents", "life_situations"]}),
+        (
+            _("Texts"),
+            {
+                "fields": [
+                    "summary_de",
+                    "summary_en",
+                    "description_de",
+                    "description_en",
+                    "plain_language_de",
+                    "keywords",
+                ]
+            },
+        ),
+        (
+            _("Procedure"),
+            {
+                "fields": [
+                    "trust_level",
+                    "online",
+                    "authority_kind",
+                    "processing_time_de",
+                    "processing_time_en",
+                    "legal_basis",
+                    "documents",
+                    "life_situations",
+                ]
+            },
+        ),
         (_("Fees"), {"fields": ["fee_kind", "fees", "fee_note_de", "fee_note_en"]}),
-        (_("External provider"), {"fields": ["external_provider_de", "external_provider_en",
-                                             "external_url"]}),
+        (
+            _("External provider"),
+            {"fields": ["external_provider_de", "external_provider_en", "external_url"]},
+        ),
         (_("Source"), {"fields": ["source_file", "updated_at"]}),
     ]
 
-    def save_formset(self, request: HttpRequest, form: ModelForm, formset: Any,
-                     change: bool) -> None:
+    def save_formset(
+        self, request: HttpRequest, form: ModelForm, formset: Any, change: bool
+    ) -> None:
         if formset.model is not Responsibility:
             super().save_formset(request, form, formset, change)
             return
@@ -77,14 +103,20 @@ class ServiceAdmin(admin.ModelAdmin):
         instances = formset.save()
         for obj in instances:
             audit.record(
-                actor=request.user, action="catalog.responsibility_saved", obj=obj,
-                before=before.get(obj.pk), after=_responsibility_state(obj),
+                actor=request.user,
+                action="catalog.responsibility_saved",
+                obj=obj,
+                before=before.get(obj.pk),
+                after=_responsibility_state(obj),
                 municipality=obj.municipality,
             )
         for obj in formset.deleted_objects:
             audit.record(
-                actor=request.user, action="catalog.responsibility_deleted", obj=obj,
-                before=before.get(obj.pk), municipality=obj.municipality,
+                actor=request.user,
+                action="catalog.responsibility_deleted",
+                obj=obj,
+                before=before.get(obj.pk),
+                municipality=obj.municipality,
             )
 
 
@@ -104,14 +136,21 @@ class ResponsibilityAdmin(admin.ModelAdmin):
             before = _responsibility_state(old)
         super().save_model(request, obj, form, change)
         audit.record(
-            actor=request.user, action="catalog.responsibility_saved", obj=obj, before=before,
-            after=_responsibility_state(obj), municipality=obj.municipality,
+            actor=request.user,
+            action="catalog.responsibility_saved",
+            obj=obj,
+            before=before,
+            after=_responsibility_state(obj),
+            municipality=obj.municipality,
         )
 
     def delete_model(self, request: HttpRequest, obj: Model) -> None:
         assert isinstance(obj, Responsibility)
         audit.record(
-            actor=request.user, action="catalog.responsibility_deleted", obj=obj,
-            before=_responsibility_state(obj), municipality=obj.municipality,
+            actor=request.user,
+            action="catalog.responsibility_deleted",
+            obj=obj,
+            before=_responsibility_state(obj),
+            municipality=obj.municipality,
         )
         super().delete_model(request, obj)

@@ -29,9 +29,21 @@ TRUST_LEVELS = ("low", "substantial", "high")
 FEE_KINDS = ("free", "fixed", "criteria", "municipal", "notice")
 
 _TOP_LEVEL = {
-    "leika_key", "trust_level", "online", "authority_kind", "life_situations", "keywords",
-    "name", "summary", "description", "plain_language", "processing_time", "legal_basis",
-    "documents", "fee", "external",
+    "leika_key",
+    "trust_level",
+    "online",
+    "authority_kind",
+    "life_situations",
+    "keywords",
+    "name",
+    "summary",
+    "description",
+    "plain_language",
+    "processing_time",
+    "legal_basis",
+    "documents",
+    "fee",
+    "external",
 }
 
 
@@ -150,7 +162,9 @@ class _Reader:
     def only(self, allowed: set[str]) -> None:
         for key in self.data:
             if key not in allowed:
-                raise self.fail(key, f"is not a known field (allowed: {', '.join(sorted(allowed))})")
+                raise self.fail(
+                    key, f"is not a known field (allowed: {', '.join(sorted(allowed))})"
+                )
 
 
 def _parse(path: Path) -> dict[str, Any]:
@@ -178,8 +192,10 @@ def read_life_situations(path: Path = LIFE_SITUATIONS_FILE) -> list[LifeSituatio
         seen.add(slug)
         result.append(
             LifeSituationDefinition(
-                slug=slug, name_de=entry.text("de", max_length=80),
-                name_en=entry.text("en", max_length=80), position=position,
+                slug=slug,
+                name_de=entry.text("de", max_length=80),
+                name_en=entry.text("en", max_length=80),
+                position=position,
             )
         )
     return result
@@ -203,7 +219,7 @@ def _age(entry: _Reader, key: str) -> int | None:
     if value is None:
         return None
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 150:
-        raise entry.fail(key, "must be an age in whole years (0–150)")
+        raise entry.fail(key, "must be an age in whole years (0 to 150)")
     return value
 
 
@@ -226,8 +242,8 @@ def read_service(path: Path, *, life_situations: set[str]) -> ServiceDefinition:
     authority_kind = data.text("authority_kind", required=False)
     if authority_kind and authority_kind not in Authority.Kind.values:
         raise data.fail(
-            "authority_kind", f"'{authority_kind}' is not an authority kind "
-            f"({', '.join(Authority.Kind.values)})",
+            "authority_kind",
+            f"'{authority_kind}' is not an authority kind ({', '.join(Authority.Kind.values)})",
         )
     external = data.table("external", required=False)
     external.only({"provider_de", "provider_en", "url"})

@@ -72,7 +72,10 @@ class Service(models.Model):
 
     slug = models.SlugField(_("slug"), unique=True, max_length=80)
     leika_key = models.CharField(
-        _("FIM Leistungsschlüssel"), max_length=14, blank=True, validators=[leika_validator],
+        _("FIM Leistungsschlüssel"),
+        max_length=14,
+        blank=True,
+        validators=[leika_validator],
         help_text=_("14 digits; empty where no verified key is known."),
     )
     name_de = models.CharField(_("name (German)"), max_length=200)
@@ -83,18 +86,26 @@ class Service(models.Model):
     description_en = models.TextField(_("description (English)"))
     plain_language_de = models.TextField(_("plain language summary (Leichte Sprache)"))
     legal_basis = models.JSONField(
-        _("legal basis"), default=list, blank=True,
+        _("legal basis"),
+        default=list,
+        blank=True,
         help_text=_('List of {"title": …, "url": …}.'),
     )
     documents = models.JSONField(
-        _("required documents and evidence"), default=list, blank=True,
+        _("required documents and evidence"),
+        default=list,
+        blank=True,
         help_text=_('List of {"de": …, "en": …}.'),
     )
     fee_kind = models.CharField(_("kind of fee"), max_length=12, choices=FeeKind.choices)
     fees = models.JSONField(
-        _("fees"), default=list, blank=True,
-        help_text=_('List of {"label_de", "label_en", "amount" (EUR as text), optional '
-                    '"min_age", "max_age"}.'),
+        _("fees"),
+        default=list,
+        blank=True,
+        help_text=_(
+            'List of {"label_de", "label_en", "amount" (EUR as text), optional '
+            '"min_age", "max_age"}.'
+        ),
     )
     fee_note_de = models.TextField(_("note on fees (German)"), blank=True)
     fee_note_en = models.TextField(_("note on fees (English)"), blank=True)
@@ -104,29 +115,38 @@ class Service(models.Model):
     processing_time_de = models.CharField(_("processing time (German)"), max_length=200)
     processing_time_en = models.CharField(_("processing time (English)"), max_length=200)
     online = models.BooleanField(
-        _("can be applied for online here"), default=False,
+        _("can be applied for online here"),
+        default=False,
     )
     authority_kind = models.CharField(
-        _("kind of responsible authority"), max_length=32, choices=Authority.Kind.choices,
-        blank=True, help_text=_("Empty when an authority outside the municipalities handles it."),
+        _("kind of responsible authority"),
+        max_length=32,
+        choices=Authority.Kind.choices,
+        blank=True,
+        help_text=_("Empty when an authority outside the municipalities handles it."),
     )
-    external_provider_de = models.CharField(_("external provider (German)"), max_length=200,
-                                            blank=True)
-    external_provider_en = models.CharField(_("external provider (English)"), max_length=200,
-                                            blank=True)
+    external_provider_de = models.CharField(
+        _("external provider (German)"), max_length=200, blank=True
+    )
+    external_provider_en = models.CharField(
+        _("external provider (English)"), max_length=200, blank=True
+    )
     external_url = models.URLField(_("external application URL"), blank=True)
     keywords = models.TextField(
-        _("search keywords"), blank=True, help_text=_("Synonyms citizens search for."),
+        _("search keywords"),
+        blank=True,
+        help_text=_("Synonyms citizens search for."),
     )
     life_situations = models.ManyToManyField(
-        LifeSituation, related_name="services", verbose_name=_("life situations"), blank=True,
+        LifeSituation,
+        related_name="services",
+        verbose_name=_("life situations"),
+        blank=True,
     )
     search_name = models.TextField(_("normalised name"), editable=False, default="")
     search_text = models.TextField(_("normalised search text"), editable=False, default="")
-    source_file = models.CharField(_("definition file"), max_length=200, editable=False,
-                                   blank=True)
-    source_hash = models.CharField(_("definition hash"), max_length=64, editable=False,
-                                   blank=True)
+    source_file = models.CharField(_("definition file"), max_length=200, editable=False, blank=True)
+    source_hash = models.CharField(_("definition hash"), max_length=64, editable=False, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -201,25 +221,33 @@ class Responsibility(models.Model):
     """
 
     service = models.ForeignKey(
-        Service, on_delete=models.CASCADE, related_name="responsibilities",
+        Service,
+        on_delete=models.CASCADE,
+        related_name="responsibilities",
         verbose_name=_("service"),
     )
     municipality = models.ForeignKey(
-        Municipality, on_delete=models.CASCADE, related_name="responsibilities",
+        Municipality,
+        on_delete=models.CASCADE,
+        related_name="responsibilities",
         verbose_name=_("for residents of"),
     )
     authority = models.ForeignKey(
-        Authority, on_delete=models.PROTECT, related_name="responsibilities",
+        Authority,
+        on_delete=models.PROTECT,
+        related_name="responsibilities",
         verbose_name=_("responsible authority"),
     )
     local_fee = models.DecimalField(
-        _("fee (EUR)"), max_digits=8, decimal_places=2, null=True, blank=True,
+        _("fee (EUR)"),
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
         help_text=_("The amount of a municipal fee as set by the handling authority's statute."),
     )
-    local_fee_note_de = models.CharField(_("note on the fee (German)"), max_length=300,
-                                         blank=True)
-    local_fee_note_en = models.CharField(_("note on the fee (English)"), max_length=300,
-                                         blank=True)
+    local_fee_note_de = models.CharField(_("note on the fee (German)"), max_length=300, blank=True)
+    local_fee_note_en = models.CharField(_("note on the fee (English)"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("responsibility")
@@ -232,7 +260,7 @@ class Responsibility(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.service} – {self.municipality}: {self.authority}"
+        return f"{self.service} - {self.municipality}: {self.authority}"
 
     @property
     def is_shared(self) -> bool:

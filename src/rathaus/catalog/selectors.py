@@ -60,8 +60,11 @@ def search_services(
     if terms:
         name_hits = sum(
             (
-                Case(When(search_name__contains=t, then=Value(1)), default=Value(0),
-                     output_field=IntegerField())
+                Case(
+                    When(search_name__contains=t, then=Value(1)),
+                    default=Value(0),
+                    output_field=IntegerField(),
+                )
                 for t in terms
             ),
             Value(0),
@@ -98,9 +101,7 @@ def service_by_slug(slug: str) -> Service | None:
     )
 
 
-def responsibility_for(
-    *, service: Service, municipality: Municipality
-) -> Responsibility | None:
+def responsibility_for(*, service: Service, municipality: Municipality) -> Responsibility | None:
     return (
         Responsibility.objects.filter(service=service, municipality=municipality)
         .select_related("authority__municipality", "municipality")

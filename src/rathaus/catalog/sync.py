@@ -39,9 +39,14 @@ def _search_fields(
 ) -> tuple[str, str]:
     name = index_text(d.name_de, d.name_en)
     text = index_text(
-        d.name_de, d.name_en, " ".join(d.keywords),
+        d.name_de,
+        d.name_en,
+        " ".join(d.keywords),
         " ".join(situation_names[s] for s in d.life_situations),
-        d.summary_de, d.summary_en, d.description_de, d.description_en,
+        d.summary_de,
+        d.summary_en,
+        d.description_de,
+        d.description_en,
     )
     return name, text
 
@@ -116,7 +121,10 @@ def sync_catalog(
             action = "catalog.service_updated"
         service.life_situations.set([situation_ids[s] for s in d.life_situations])
         audit.record(
-            actor=None, action=action, obj=service, after={"source_hash": digest},
+            actor=None,
+            action=action,
+            obj=service,
+            after={"source_hash": digest},
         )
     known = {d.slug for d in defs}
     deactivated = 0
@@ -130,9 +138,7 @@ def sync_catalog(
     return SyncResult(created, updated, unchanged, deactivated)
 
 
-def assign_local_responsibilities(
-    *, delegations: dict[str, Municipality] | None = None
-) -> int:
+def assign_local_responsibilities(*, delegations: dict[str, Municipality] | None = None) -> int:
     """Give every (service, municipality) pair without a responsibility its handling authority.
 
     ``delegations`` maps service slugs to the municipality that handles them for everyone

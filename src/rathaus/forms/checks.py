@@ -42,27 +42,27 @@ def _date_rule(check: Check, value: datetime.date, today: datetime.date) -> str 
         return ngettext(
             "The date must not be more than %(days)d day ago.",
             "The date must not be more than %(days)d days ago.",
-            check.days,
+            check.days or 0,
         ) % {"days": check.days}
     if rule == "max_days_ahead" and value > today + days:
         return ngettext(
             "The date must not be more than %(days)d day ahead.",
             "The date must not be more than %(days)d days ahead.",
-            check.days,
+            check.days or 0,
         ) % {"days": check.days}
     years = check.years or 0
     if rule == "min_years_ago" and value > _years_before(today, years):
         return ngettext(
             "The date must be at least %(years)d year ago.",
             "The date must be at least %(years)d years ago.",
-            check.years,
-        ) % {"years": check.years}
+            years,
+        ) % {"years": years}
     if rule == "max_years_ago" and value < _years_before(today, years):
         return ngettext(
             "The date must not be more than %(years)d year ago.",
             "The date must not be more than %(years)d years ago.",
-            check.years,
-        ) % {"years": check.years}
+            years,
+        ) % {"years": years}
     if rule == "earliest" and check.date is not None and value < check.date:
         return _("The date must be on or after %(date)s.") % {"date": _show_date(check.date)}
     if rule == "latest" and check.date is not None and value > check.date:

@@ -278,7 +278,11 @@ class FormSchema:
     steps: tuple[Step, ...]
     _fields: dict[str, tuple[Step, Field]] = field(default_factory=dict, repr=False, compare=False)
 
+    def has_step(self, step_id: str) -> bool:
+        return any(step.id == step_id for step in self.steps)
+
     def step(self, step_id: str) -> Step:
+        """The step ``step_id``; ``KeyError`` if there is none (check ids from URLs first)."""
         for step in self.steps:
             if step.id == step_id:
                 return step

@@ -87,3 +87,8 @@ def publish() -> int:
         state.published_checkpoint = checkpoint.pk
         state.save(update_fields=["published_size", "published_checkpoint"])
         return new
+
+
+def log_url() -> str:
+    """The base URL of the published log, for ``rathaus-verify --log`` and the /pruefen/ page."""
+    return ledger_storage().url(storage_name("checkpoint")).removesuffix("checkpoint")

@@ -15,9 +15,7 @@ from rathaus.payments.models import PaymentStatusChange, PaymentTransaction, Pro
 
 
 class ProviderConfigForm(forms.ModelForm):
-    base_url = forms.URLField(
-        label=_("base URL"), assume_scheme="https", max_length=200
-    )
+    base_url = forms.URLField(label=_("base URL"), assume_scheme="https", max_length=200)
     secret = forms.CharField(
         label=_("password or token"),
         required=False,

@@ -133,7 +133,9 @@ class PaymentTransaction(models.Model):
         blank=True,
         help_text=_("Where the citizen is sent after returning from the payment page."),
     )
-    cash_reference = models.CharField(_("payment reference (Kassenzeichen)"), max_length=64, blank=True)
+    cash_reference = models.CharField(
+        _("payment reference (Kassenzeichen)"), max_length=64, blank=True
+    )
     payment_method = models.CharField(_("payment method"), max_length=32, blank=True)
     duplicate = models.BooleanField(
         _("duplicate payment"),
@@ -176,9 +178,7 @@ class PaymentTransaction(models.Model):
                 condition=models.Q(status="INITIAL"),
                 name="payment_one_open_per_payable",
             ),
-            models.CheckConstraint(
-                condition=models.Q(currency="EUR"), name="payment_currency_eur"
-            ),
+            models.CheckConstraint(condition=models.Q(currency="EUR"), name="payment_currency_eur"),
             models.CheckConstraint(
                 condition=~models.Q(status="PAYED") | models.Q(paid_at__isnull=False),
                 name="payment_paid_has_time",
@@ -260,7 +260,9 @@ class Refund(models.Model):
         related_name="refunds",
         verbose_name=_("payment transaction"),
     )
-    amount_cents = models.PositiveIntegerField(_("amount (cents)"), validators=[MinValueValidator(1)])
+    amount_cents = models.PositiveIntegerField(
+        _("amount (cents)"), validators=[MinValueValidator(1)]
+    )
     reason = models.CharField(_("reason"), max_length=250)
     reference = models.CharField(_("booking reference"), max_length=64, blank=True)
     refunded_at = models.DateTimeField(_("refunded"), auto_now_add=True)

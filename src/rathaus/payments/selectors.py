@@ -43,9 +43,7 @@ def payable_state(*, payable_type: str, payable_id: str) -> PayableState:
     )
 
 
-def transactions_to_reconcile(
-    *, recheck_final_since: dt.datetime
-) -> QuerySet[PaymentTransaction]:
+def transactions_to_reconcile(*, recheck_final_since: dt.datetime) -> QuerySet[PaymentTransaction]:
     """Attempts whose status the provider may still change, oldest check first."""
     return (
         PaymentTransaction.objects.exclude(provider_transaction_id="")

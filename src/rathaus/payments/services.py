@@ -7,6 +7,7 @@ citizen's return and the reconciliation can race on the same payment safely.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import re
@@ -193,10 +194,9 @@ def start_payment(
     for previous in PaymentTransaction.objects.filter(
         payable_type=payable_type, payable_id=payable_id, status=PaymentStatus.INITIAL
     ).exclude(provider_transaction_id=""):
-        try:
+        # A failure is logged by the client; the open attempt is then reused below.
+        with contextlib.suppress(ProviderError):
             refresh_status(transaction=previous, source=Source.RECONCILIATION)
-        except ProviderError:
-            pass  # logged by the client; the open attempt is reused below
 
     try:
         with transaction.atomic():
@@ -216,9 +216,12 @@ def start_payment(
                         code="IN_PROGRESS",
                     )
                 return PaymentStart(transaction=open_tx, redirect_url=open_tx.payment_page_url)
-            provider_key = ProviderConfig.objects.filter(municipality=municipality).values_list(
-                "provider", flat=True
-            ).first() or ProviderConfig.Provider.XBEZAHLDIENSTE
+            provider_key = (
+                ProviderConfig.objects.filter(municipality=municipality)
+                .values_list("provider", flat=True)
+                .first()
+                or ProviderConfig.Provider.XBEZAHLDIENSTE
+            )
             tx = PaymentTransaction.objects.create(
                 municipality=municipality,
                 payable_type=payable_type,
@@ -373,7 +376,7 @@ def _apply(pk: int, observed: ProviderTransaction, source: str) -> PaymentTransa
     with transaction.atomic():
         head = PaymentTransaction.objects.only("payable_type", "payable_id").get(pk=pk)
         siblings = list(
-            PaymentTransaction.objects
+            PaymentTransaction.objects.select_for_update()
             .filter(payable_type=head.payable_type, payable_id=head.payable_id)
             .select_related("municipality")
             .order_by("pk")
@@ -401,8 +404,11 @@ def _apply(pk: int, observed: ProviderTransaction, source: str) -> PaymentTransa
                 f"{tx.amount_cents}",
             )
         new, old = str(observed.status), tx.status
-        if new == old or old == PaymentStatus.PAYED or new == PaymentStatus.INITIAL or (
-            old != PaymentStatus.INITIAL and new != PaymentStatus.PAYED
+        if (
+            new == old
+            or old == PaymentStatus.PAYED
+            or new == PaymentStatus.INITIAL
+            or (old != PaymentStatus.INITIAL and new != PaymentStatus.PAYED)
         ):
             if new != old:
                 logger.warning(
@@ -416,9 +422,7 @@ def _apply(pk: int, observed: ProviderTransaction, source: str) -> PaymentTransa
         if new == PaymentStatus.PAYED:
             tx.cash_reference = observed.reference or tx.cash_reference
             tx.payment_method = observed.payment_method
-            tx.duplicate = any(
-                t.status == PaymentStatus.PAYED for t in siblings if t.pk != tx.pk
-            )
+            tx.duplicate = any(t.status == PaymentStatus.PAYED for t in siblings if t.pk != tx.pk)
             detail = observed.status_detail
             if old != PaymentStatus.INITIAL:
                 detail = f"provider confirmed payment after {old}. {detail}".strip()

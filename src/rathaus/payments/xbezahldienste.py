@@ -150,7 +150,7 @@ def parse_transaction(body: Any, *, need_page: bool) -> ProviderTransaction:
     transaction_id = _text(info, "transactionId", where, required=True, limit=128)
     raw_status = info.get("status")
     try:
-        status = ProviderStatus(raw_status)
+        status = ProviderStatus(str(raw_status))
     except ValueError:
         raise ProviderError(
             ErrorCode.INVALID_RESPONSE, f"{where}.status {raw_status!r} is not a known state"

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from rathaus.catalog import cache as catalog_cache
 from rathaus.catalog import selectors
+from rathaus.catalog.form_schemas import has_form
 from rathaus.catalog.models import LifeSituation, Service
 from rathaus.core.models import Municipality
 
@@ -45,9 +46,7 @@ def _choices() -> _Choices:
     if choices is None:
         choices = _Choices(
             municipalities=[(m.slug, m.name) for m in selectors.municipalities()],
-            life_situations=[
-                (s.slug, s.name_de, s.name_en) for s in selectors.life_situations()
-            ],
+            life_situations=[(s.slug, s.name_de, s.name_en) for s in selectors.life_situations()],
         )
         cache.set(key, choices, catalog_cache.TIMEOUT)
     return choices
@@ -55,13 +54,16 @@ def _choices() -> _Choices:
 
 class CatalogFilterForm(forms.Form):
     q = forms.CharField(
-        label=_("Search term"), required=False, max_length=100,
+        label=_("Search term"),
+        required=False,
+        max_length=100,
         help_text=_("For example: change of address, parking permit, child benefit"),
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
     )
     lage = forms.ChoiceField(label=_("Life situation"), required=False)
     gemeinde = forms.ChoiceField(
-        label=_("Your municipality"), required=False,
+        label=_("Your municipality"),
+        required=False,
         help_text=_("Shows who is responsible for your place of residence."),
     )
 
@@ -149,16 +151,18 @@ def catalog(request: HttpRequest) -> HttpResponse:
 
     content = _cached_render(key, "portal/catalog/_catalog.html", context)
     return render(
-        request, "portal/catalog/catalog.html", {"content": mark_safe(content)}  # noqa: S308
+        request,
+        "portal/catalog/catalog.html",
+        {"content": mark_safe(content)},  # noqa: S308
     )
 
 
 def _apply_url(service: Service) -> str:
-    """The start of the online application, once the applications module provides it."""
-    if not service.online:
+    """The start of the online application, for online services that have a form."""
+    if not service.online or service.is_external or not has_form(service):
         return ""
     try:
-        return reverse("portal:application_start", kwargs={"slug": service.slug})
+        return reverse("applications:start", kwargs={"service_slug": service.slug})
     except NoReverseMatch:
         return ""
 

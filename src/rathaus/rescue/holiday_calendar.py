@@ -50,7 +50,16 @@ GERMAN_STATES = [
     "TH",
 ]
 
-SPECIAL_DAYS = {(12, 24): "Christmas Eve", (12, 31): "New Year's Eve", (1, 2): "2 January"}
+SPECIAL_DAYS = {
+    (12, 24): "Christmas Eve",
+    (12, 27): "27 December",
+    (12, 28): "28 December",
+    (12, 29): "29 December",
+    (12, 30): "30 December",
+    (12, 31): "New Year's Eve",
+    (1, 2): "2 January",
+    (1, 3): "3 January",
+}
 
 
 def calendar_for_region(region: str, default: str | None = None) -> str:
@@ -76,9 +85,13 @@ def holiday_names(code: str, first_year: int, last_year: int) -> dict[dt.date, s
     years = range(first_year, last_year + 1)
     found = holidays.country_holidays(country, subdiv=subdiv or None, years=years)
     names: dict[dt.date, str] = {}
-    for day, name in sorted(found.items()):
-        names[day] = name.split(";")[0].strip()
+    for holiday, name in sorted(found.items()):
+        names[holiday] = name.split(";")[0].strip()
+    for holiday in list(names):
+        after = holiday + dt.timedelta(days=1)
+        if after not in names and after.weekday() < 5:
+            names[after] = "day after a public holiday"
     for year in years:
-        for (month, day), name in SPECIAL_DAYS.items():
-            names.setdefault(dt.date(year, month, day), name)
+        for (month, day_of_month), special in SPECIAL_DAYS.items():
+            names.setdefault(dt.date(year, month, day_of_month), special)
     return names

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import socketserver
 import sys
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -20,7 +21,7 @@ class ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
 class QuietHandler(WSGIRequestHandler):
     verbose = False
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         if self.verbose:
             super().log_message(format, *args)
 
@@ -42,7 +43,9 @@ def main(argv: list[str] | None = None) -> None:
     for spec in args.originator:
         parts = spec.split(":", 3)
         if len(parts) not in {2, 4}:
-            parser.error("--originator needs ORIGINATOR:ENDPOINT or ORIGINATOR:ENDPOINT:USER:PASSWORD")
+            parser.error(
+                "--originator needs ORIGINATOR:ENDPOINT or ORIGINATOR:ENDPOINT:USER:PASSWORD"
+            )
         entry = {"originatorId": parts[0], "endPointId": parts[1]}
         if len(parts) == 4:
             entry.update(username=parts[2], password=parts[3])
@@ -52,12 +55,10 @@ def main(argv: list[str] | None = None) -> None:
     with make_server(
         args.host, args.port, app, server_class=ThreadingWSGIServer, handler_class=QuietHandler
     ) as server:
-        host, port = server.server_address[:2]
-        print(f"XBezahldienste sandbox listening on http://{host}:{port}", flush=True)
-        try:
+        port = server.server_port
+        print(f"XBezahldienste sandbox listening on http://{args.host}:{port}", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
             server.serve_forever()
-        except KeyboardInterrupt:
-            pass
     sys.exit(0)
 
 

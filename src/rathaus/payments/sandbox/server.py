@@ -150,9 +150,12 @@ def validate_request(body: Any) -> dict[str, Any]:
         net = _amount(item.get("totalNetAmount"), f"items[{index}].totalNetAmount")
         tax = _amount(item.get("totalTaxAmount", 0), f"items[{index}].totalTaxAmount")
         single = item.get("singleNetAmount")
-        if single is not None and _amount(single, f"items[{index}].singleNetAmount") * quantity != net:
+        if (
+            single is not None
+            and _amount(single, f"items[{index}].singleNetAmount") * quantity != net
+        ):
             raise ApiError(
-                400, "CALCULATION_ERROR", f"items[{index}]: quantity × singleNetAmount ≠ total"
+                400, "CALCULATION_ERROR", f"items[{index}]: quantity * singleNetAmount != total"
             )
         total += net + tax
     gros = _amount(body.get("grosAmount"), "grosAmount")
@@ -241,9 +244,7 @@ class SandboxApp:
         info: dict[str, Any] = {
             "transactionId": tx.transaction_id,
             "transactionUrl": f"{self.base_url(environ)}/pay/{tx.transaction_id}",
-            "transactionTimestamp": time.strftime(
-                "%Y-%m-%dT%H:%M:%SZ", time.gmtime(tx.created)
-            ),
+            "transactionTimestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(tx.created)),
             "status": status,
         }
         if status == "PAYED":
@@ -464,11 +465,13 @@ class SandboxApp:
         start_response("303 See Other", [("Location", target), ("Content-Length", "0")])
         return [b""]
 
-    def page(self, start_response: StartResponse, status: int, title: str, body: str) -> list[bytes]:
+    def page(
+        self, start_response: StartResponse, status: int, title: str, body: str
+    ) -> list[bytes]:
         document = (
             "<!DOCTYPE html><html lang='de'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-            f"<title>{html.escape(title)} – Sandbox-Bezahldienst</title>"
+            f"<title>{html.escape(title)} - Sandbox-Bezahldienst</title>"
             "<link rel='stylesheet' href='/static/kern.min.css'>"
             "<link rel='stylesheet' href='/static/sandbox.css'></head><body>"
             "<header class='sandbox-header'><p class='kern-body'>Sandbox-Bezahldienst "
@@ -488,14 +491,15 @@ class SandboxApp:
 
     @staticmethod
     def static(name: str, start_response: StartResponse) -> list[bytes]:
-        files = {"kern.min.css": KERN_DIR / "kern.min.css", "sandbox.css": STATIC_DIR / "sandbox.css"}
+        files = {
+            "kern.min.css": KERN_DIR / "kern.min.css",
+            "sandbox.css": STATIC_DIR / "sandbox.css",
+        }
         path = files.get(name)
         if path is None or not path.exists():
             raise ApiError(404, "NOT_FOUND", "no such file")
         data = path.read_bytes()
-        start_response(
-            "200 OK", [("Content-Type", "text/css"), ("Content-Length", str(len(data)))]
-        )
+        start_response("200 OK", [("Content-Type", "text/css"), ("Content-Length", str(len(data)))])
         return [data]
 
 
