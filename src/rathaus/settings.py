@@ -305,6 +305,11 @@ ACCESSIBILITY_ENFORCEMENT_BODY = {
         "ACCESSIBILITY_ENFORCEMENT_URL", default="https://www.lbb.nrw.de"
     ),
 }
+# ePayment (docs/modules/payments.md): the provider redirects the citizen back to this base URL
+# (default SITE_URL); FAILED/CANCELED attempts are re-checked this long for a late PAYED.
+PAYMENTS_RETURN_BASE_URL = env.str("PAYMENTS_RETURN_BASE_URL", default="")
+PAYMENTS_RECHECK_FINAL_HOURS = env.int("PAYMENTS_RECHECK_FINAL_HOURS", default=72)
+
 # Django forms render KERN UX markup (labels, hints, errors next to the field).
 FORM_RENDERER = "rathaus.core.forms_rendering.KernFormRenderer"
 

@@ -34,6 +34,7 @@ def test_signup_sends_verification_mail_and_confirming_logs_in(client: Client) -
     assert User.objects.filter(email="neu@example.org").exists()
     assert not EmailAddress.objects.get(email="neu@example.org").verified
     assert len(mail.outbox) == 1
+    assert "Bitte öffnen Sie diesen Link" in str(mail.outbox[0].body)  # formal German
     confirm_url = _link(mail.outbox[0])
 
     page = client.get(confirm_url)

@@ -19,6 +19,7 @@ from django.utils.datastructures import MultiValueDict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from rathaus.forms.display import describe_answers
 from rathaus.forms.engine import initial_data, row_action, validate_all, validate_step
 from rathaus.forms.field_types import ADDRESS_PARTS, DATE_PARTS, NAME_PARTS
 from rathaus.forms.rendering import render_step
@@ -241,6 +242,7 @@ def test_stale_or_foreign_answers_never_break_validation_or_rendering(answers):
     result = validate_all(schema, answers, today=TODAY)
     # stored file descriptors come from ``applications`` and are passed through as they are
     assert_storable({key: value for key, value in result.cleaned.items() if key != "confirmation"})
+    describe_answers(schema, answers)
     for step in schema.steps:
         render_step(schema, step.id, answers=answers)
         validate_step(schema, step.id, {}, answers=answers, today=TODAY)

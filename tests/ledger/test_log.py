@@ -346,7 +346,10 @@ def test_signing_key_accepts_note_keys_and_seeds_and_checks_the_origin() -> None
 
     signer = note.Signer.generate("rathaus.localhost/govchain")
     seed = signer.private_key.private_bytes_raw()
-    assert parse_signing_key(signer.signer_key(), origin=signer.name) == signer
+    assert (
+        parse_signing_key(signer.signer_key(), origin=signer.name).signer_key()
+        == signer.signer_key()
+    )
     assert parse_signing_key(seed.hex(), origin=signer.name).key_id == signer.key_id
     encoded = base64.b64encode(seed).decode()
     assert parse_signing_key(encoded, origin=signer.name).key_id == signer.key_id
@@ -377,3 +380,26 @@ def test_log_url_points_at_the_published_files(published: Path) -> None:
     from rathaus.ledger.publication import log_url
 
     assert log_url().endswith("/govchain/")
+
+
+def test_append_many_logs_a_batch_in_order_and_is_idempotent(
+    authority: Authority, other_authority: Authority
+) -> None:
+    first = services.append(document=pdf(0), document_type="receipt", authority=authority)
+    hashes = [hashlib.sha256(pdf(i)).hexdigest() for i in range(50)]
+    entries = services.append_many(
+        document_sha256s=hashes, document_type="receipt", authority=authority
+    )
+    assert [e.document_sha256 for e in entries] == hashes
+    assert entries[0].pk == first.pk
+    assert Entry.objects.count() == 50
+    again = services.append_many(
+        document_sha256s=hashes[:3], document_type="receipt", authority=authority
+    )
+    assert [e.pk for e in again] == [e.pk for e in entries[:3]]
+    with pytest.raises(services.LedgerError):
+        services.append_many(
+            document_sha256s=hashes[:1], document_type="receipt", authority=other_authority
+        )
+    sequence()
+    assert verify_document(document=pdf(49)).status == Status.VALID

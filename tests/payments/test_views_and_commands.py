@@ -138,8 +138,6 @@ def test_fee_quote_is_rendered_with_lines_and_total() -> None:
         {"items": [{"id": "p", "kind": "fixed", "label": "Parkausweis", "amount_cents": 3060}]}
     )
     with translation.override("de"):
-        html = render_to_string(
-            "payments/fee_quote.html", {"quote": calculate_fee(schedule, {})}
-        )
+        html = render_to_string("payments/fee_quote.html", {"quote": calculate_fee(schedule, {})})
     assert "Parkausweis" in html and "30,60 €" in html
     assert "Sie bezahlen nach der Prüfung" in html

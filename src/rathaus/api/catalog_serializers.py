@@ -30,7 +30,9 @@ class AuthoritySerializer(serializers.Serializer[Any]):
 
 
 class ResponsibilitySerializer(serializers.ModelSerializer[Responsibility]):
-    municipality = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    municipality: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
     authority = AuthoritySerializer(read_only=True)
     shared = serializers.BooleanField(
         source="is_shared", help_text="Handled by another municipality (“Einer für Alle”)."
@@ -43,7 +45,7 @@ class ResponsibilitySerializer(serializers.ModelSerializer[Responsibility]):
 
 
 class FeeSerializer(serializers.Serializer[Any]):
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     amount = serializers.DecimalField(max_digits=8, decimal_places=2)
     min_age = serializers.IntegerField(allow_null=True)
     max_age = serializers.IntegerField(allow_null=True)
@@ -66,7 +68,9 @@ class ServiceDetailSerializer(serializers.ModelSerializer[Service]):
     fees = FeeSerializer(many=True, source="fee_list")
     fee_note = serializers.CharField()
     legal_basis = LegalBasisSerializer(many=True)
-    life_situations = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    life_situations: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="slug", many=True, read_only=True
+    )
     external_provider = serializers.CharField()
     responsibilities = ResponsibilitySerializer(many=True, read_only=True)
 

@@ -71,6 +71,10 @@ class Application(models.Model):
     idempotency_key = models.CharField(
         _("submission key"), max_length=64, unique=True, null=True, blank=True
     )
+    receipt = models.FileField(
+        _("receipt (PDF)"), upload_to="receipts/%Y/", blank=True, max_length=255
+    )
+    receipt_sha256 = models.CharField(_("receipt SHA-256"), max_length=64, blank=True)
     electronic_delivery = models.BooleanField(
         _("notice by retrieval from the mailbox"),
         default=True,

@@ -215,7 +215,14 @@ def submit_application(
             },
             municipality=locked.municipality,
         )
+        transaction.on_commit(lambda: _queue_receipt(locked.pk))
     return locked
+
+
+def _queue_receipt(application_id: int) -> None:
+    from rathaus.applications.receipts import render_receipt
+
+    render_receipt.enqueue(application_id)
 
 
 def delete_expired_drafts(*, now: datetime.datetime | None = None) -> int:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from rathaus.forms.engine import prune_answers, visible_steps
+from rathaus.forms.field_types import format_number
 from rathaus.forms.iban import format_iban
 from rathaus.forms.schema import Field, FormSchema
 
@@ -52,17 +54,26 @@ def _text(item: Field, value: Any) -> str:
         return _("Yes") if value is True else _("No")
     if kind == "iban":
         return format_iban(str(value))
+    if kind == "number":
+        try:
+            return format_number(Decimal(str(value)))
+        except (InvalidOperation, ValueError):
+            return str(value)
     if kind == "person_name" and isinstance(value, Mapping):
-        return " ".join(p for p in (value.get("given_names"), value.get("family_name")) if p)
+        return _join(" ", value.get("given_names"), value.get("family_name"))
     if kind == "address" and isinstance(value, Mapping):
-        street = " ".join(p for p in (value.get("street"), value.get("house_number")) if p)
-        lines = [street, value.get("address_supplement") or ""]
-        lines.append(" ".join(p for p in (value.get("postal_code"), value.get("place")) if p))
-        return ", ".join(line for line in lines if line)
+        street = _join(" ", value.get("street"), value.get("house_number"))
+        town = _join(" ", value.get("postal_code"), value.get("place"))
+        return _join(", ", street, value.get("address_supplement"), town)
     if kind == "file":
         files = value if isinstance(value, list) else []
         return ", ".join(str(f.get("name", "")) for f in files if isinstance(f, Mapping))
     return str(value)
+
+
+def _join(separator: str, *parts: Any) -> str:
+    """The non-empty parts as text (answers saved under an older schema may hold anything)."""
+    return separator.join(str(part) for part in parts if part not in (None, ""))
 
 
 def _row(item: Field, value: Any) -> AnswerRow:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -137,6 +138,66 @@ def append(
             _("This document was already logged by another authority or as another type.")
         )
     return entry
+
+
+def append_many(
+    *,
+    document_sha256s: Sequence[str],
+    document_type: str,
+    authority: Authority | int,
+) -> list[Entry]:
+    """Log many documents of one type and authority at once (mass issuance, e.g. receipts).
+
+    One INSERT for the batch; same rules and idempotency as :func:`append`. Returns the entries
+    in the order of the hashes.
+    """
+    hashes = [document_hash(document_sha256=h) for h in document_sha256s]
+    if document_type not in DocumentType.values:
+        raise LedgerError(_("Unknown document type."))
+    issuer = _authority(authority)
+    existing = {
+        e.document_sha256: e
+        for e in Entry.objects.filter(kind=Entry.Kind.ISSUE, document_sha256__in=set(hashes))
+    }
+    if any(
+        e.authority_id != issuer.pk or e.document_type != document_type for e in existing.values()
+    ):
+        raise LedgerError(
+            _("This document was already logged by another authority or as another type.")
+        )
+    logged_at = timezone.now().replace(microsecond=0)
+    fresh: dict[str, Entry] = {}
+    for sha256 in hashes:
+        if sha256 in existing or sha256 in fresh:
+            continue
+        code = new_code()
+        fresh[sha256] = Entry(
+            kind=Entry.Kind.ISSUE,
+            code=code,
+            document_sha256=sha256,
+            document_type=document_type,
+            authority=issuer,
+            logged_at=logged_at,
+            leaf=LogEntry(
+                kind=Entry.Kind.ISSUE,
+                code=code,
+                document_sha256=sha256,
+                document_type=document_type,
+                authority=f"{issuer.municipality.ags}/{issuer.kind}",
+                authority_name=" ".join(issuer.name.split()),
+                logged_at=logged_at,
+            ).encode(),
+        )
+    try:
+        with transaction.atomic():
+            Entry.objects.bulk_create(fresh.values())
+    except IntegrityError:  # a concurrent append of the same document, or a code collision
+        entries = [
+            append(document_sha256=h, document_type=document_type, authority=issuer) for h in hashes
+        ]
+    else:
+        entries = [existing.get(h) or fresh[h] for h in hashes]
+    return entries
 
 
 def revoke(

@@ -122,7 +122,7 @@ def _provider(municipality: Municipality) -> PaymentProvider:
 
 
 def _return_url(request_id: str) -> str:
-    base = getattr(settings, "PAYMENTS_RETURN_BASE_URL", "") or settings.SITE_URL
+    base = settings.PAYMENTS_RETURN_BASE_URL or settings.SITE_URL
     return base.rstrip("/") + reverse("payments:return", args=[request_id])
 
 
@@ -504,7 +504,7 @@ def reconcile_open_transactions(*, now: dt.datetime | None = None) -> Reconcilia
     within ``PAYMENTS_RECHECK_FINAL_HOURS`` (default 72): a provider may still confirm them.
     """
     now = now or timezone.now()
-    recheck_since = now - dt.timedelta(hours=getattr(settings, "PAYMENTS_RECHECK_FINAL_HOURS", 72))
+    recheck_since = now - dt.timedelta(hours=settings.PAYMENTS_RECHECK_FINAL_HOURS)
     result = ReconciliationResult()
     for tx in transactions_to_reconcile(recheck_final_since=recheck_since):
         result.checked += 1

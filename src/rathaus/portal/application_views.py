@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -224,3 +224,17 @@ def delete_draft(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     services.delete_draft(application=application, actor=_user(request))
     messages.success(request, _("The draft has been deleted."))
     return redirect("applications:list")
+
+
+@login_required
+def receipt(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    application = selectors.application_for_citizen(user=_user(request), public_id=public_id)
+    if not application.receipt:
+        messages.info(request, _("Your receipt is being prepared. Please try again in a moment."))
+        return redirect("applications:detail", public_id=public_id)
+    return FileResponse(
+        application.receipt.open("rb"),
+        as_attachment=True,
+        filename=f"Eingangsbestaetigung-{application.reference}.pdf",
+        content_type="application/pdf",
+    )

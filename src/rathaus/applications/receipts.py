@@ -1,0 +1,103 @@
+"""The receipt (Eingangsbestätigung): a PDF/A of everything submitted, rendered in the background.
+
+§ 9a Abs. 3 OZG: the citizen gets a copy of the declaration to keep. Rendering runs as a job on
+the ``documents`` queue after the submission commits, so a slow or failing renderer never holds
+up the submission itself; the job is retried until the receipt exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import timedelta
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from rathaus.applications.models import Application
+from rathaus.catalog.form_schemas import form_schema
+from rathaus.core.jobs import retrying_task
+from rathaus.documents.letter import Recipient, Sender
+from rathaus.documents.rendering import render_pdf
+from rathaus.forms.display import describe_answers
+
+logger = logging.getLogger(__name__)
+
+
+def _recipient(application: Application) -> Recipient:
+    data = application.submitted_data or {}
+    profile = getattr(application.applicant, "profile", None)
+    name = ""
+    for value in data.values():
+        if isinstance(value, dict) and "family_name" in value:
+            name = f"{value.get('given_names', '')} {value['family_name']}".strip()
+            break
+    if not name and profile is not None:
+        name = f"{profile.given_names} {profile.family_name}".strip()
+    lines: tuple[str, ...] = ()
+    if profile is not None and profile.street:
+        lines = (
+            f"{profile.street} {profile.house_number}".strip(),
+            f"{profile.postal_code} {profile.place}".strip(),
+        )
+    return Recipient(name_lines=(name or application.applicant.email,), address_lines=lines)
+
+
+def build_receipt(application: Application) -> bytes:
+    """Render the receipt PDF of a submitted application."""
+    assert application.authority is not None and application.submitted_at is not None
+    schema, _digest = form_schema(application.service)
+    language = getattr(getattr(application.applicant, "profile", None), "preferred_language", "de")
+    sender = Sender.from_authority(application.authority)
+    return render_pdf(
+        template="applications/receipt.html",
+        context={
+            "sender": sender,
+            "recipient": _recipient(application),
+            "reference": application.reference,
+            "date": timezone.localdate(application.submitted_at),
+            "subject": f"Eingangsbestätigung: {application.service.name_de}"
+            if language == "de"
+            else f"Receipt: {application.service.name_en}",
+            "service_name": application.service.name_de
+            if language == "de"
+            else application.service.name_en,
+            "submitted_at": timezone.localtime(application.submitted_at),
+            "confirmed_at": timezone.localtime(
+                application.declaration_confirmed_at or application.submitted_at
+            ),
+            "sections": describe_answers(schema, application.submitted_data or {}),
+            "attachments": list(application.attachments.all()),
+        },
+        language=language or "de",
+        title=f"Eingangsbestätigung {application.reference}",
+        author=sender.display_name,
+        subject=application.service.name_de,
+        created=application.submitted_at,
+    )
+
+
+@retrying_task(queue_name="documents", max_attempts=6, base_delay=timedelta(seconds=10))
+def render_receipt(application_id: int) -> str:
+    """Job: render and store the receipt once; a second run finds it and does nothing."""
+    application = (
+        Application.objects.select_related("service", "authority__municipality", "applicant")
+        .filter(pk=application_id, status=Application.Status.SUBMITTED)
+        .first()
+    )
+    if application is None:
+        return "gone"
+    if application.receipt:
+        return "exists"
+    pdf = build_receipt(application)
+    digest = hashlib.sha256(pdf).hexdigest()
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(pk=application_id)
+        if locked.receipt:
+            return "exists"
+        locked.receipt.save(f"{locked.reference}.pdf", ContentFile(pdf), save=False)
+        locked.receipt_sha256 = digest
+        locked.save(update_fields=["receipt", "receipt_sha256", "updated_at"])
+    logger.info("receipt stored", extra={"application": application_id, "bytes": len(pdf)})
+    return "stored"

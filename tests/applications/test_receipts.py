@@ -1,0 +1,84 @@
+"""The receipt PDF lists everything submitted and is produced by the background worker."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from pypdf import PdfReader
+
+from rathaus.accounts.models import User
+from rathaus.applications.models import Application
+from rathaus.applications.services import save_step, start_application, submit_application
+from rathaus.catalog.form_schemas import form_schema
+from rathaus.catalog.models import Service
+from rathaus.core.models import Municipality
+from rathaus.forms.engine import validate_step
+
+
+def _submitted(citizen: User, service: Service, municipality: Municipality) -> Application:
+    application = start_application(
+        applicant=citizen, service=service, municipality=municipality, trust_level="high"
+    )
+    schema, _ = form_schema(service)
+    person = validate_step(
+        schema,
+        "person",
+        {
+            "name__given_names": "Erika",
+            "name__family_name": "Mustermann",
+            "birth_date__day": "27",
+            "birth_date__month": "3",
+            "birth_date__year": "1985",
+            "address__street": "Neumarkt",
+            "address__house_number": "10",
+            "address__postal_code": "42103",
+            "address__place": "Wuppertal",
+        },
+        answers=application.answers,
+    )
+    save_step(application=application, result=person)
+    save_step(
+        application=application,
+        result=validate_step(
+            schema,
+            "certificate",
+            {"kind": "extended", "purpose": "Heirat", "copies": "2"},
+            answers=application.answers,
+        ),
+    )
+    return submit_application(
+        application=application, idempotency_key="r1", confirmed=True, actor=citizen
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_renders_a_receipt_with_the_whole_declaration(
+    citizen: User, meldebescheinigung: Service, wuppertal: Municipality
+) -> None:
+    application = _submitted(citizen, meldebescheinigung, wuppertal)
+    assert not application.receipt
+    call_command("db_worker", batch=True, no_startup_delay=True, queue_name="*", verbosity=0)
+    application.refresh_from_db()
+    assert application.receipt
+    pdf = application.receipt.read()
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert application.reference in text
+    assert "Mustermann" in text
+    assert "Erweiterte Meldebescheinigung" in text
+    assert "Heirat" in text
+    assert "Remscheid" in text  # the responsible authority in the letterhead
+
+    client = Client()
+    client.force_login(citizen)
+    response = client.get(f"/antraege/{application.public_id}/eingangsbestaetigung.pdf")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).startswith(b"%PDF")  # type: ignore[attr-defined]
+
+    other = Client()
+    other.force_login(User.objects.create_user("other@example.org", "x"))
+    assert (
+        other.get(f"/antraege/{application.public_id}/eingangsbestaetigung.pdf").status_code == 404
+    )
