@@ -70,9 +70,11 @@ def main(argv: list[str]) -> int:
 
     header = "| model | " + " | ".join(f"h={h}" for h in HORIZONS) + " |"
     rule = "|---|" + "---:|" * len(HORIZONS)
-    published = "| published (Prophet + Reg-ARIMA, 2019) | " + " | ".join(
-        f"{published_mase(int(h)):.2f}" for h in HORIZONS
-    ) + " |"
+    published = (
+        "| published (Prophet + Reg-ARIMA, 2019) | "
+        + " | ".join(f"{published_mase(int(h)):.2f}" for h in HORIZONS)
+        + " |"
+    )
     lines = [
         "Data: `../shared/data/ems/swast_daily_responses_2013_2018.csv`, the seven areas "
         f"({REGIONS.replace(',', ', ')}); rolling origin every 7 days from 2018-01-01 while the "
@@ -97,9 +99,7 @@ def main(argv: list[str]) -> int:
         "years differ, so the comparison is indicative, not like for like.",
         "",
     ]
-    misses = [
-        h for h in HORIZONS if strong["mean"]["mase"][h] >= published_mase(int(h))
-    ]
+    misses = [h for h in HORIZONS if strong["mean"]["mase"][h] >= published_mase(int(h))]
     c80, c95 = strong["coverage80"], strong["coverage95"]
     lines += [
         "| coverage (all 84 days of every fold) | 80 % interval | 95 % interval |",

@@ -22,7 +22,7 @@ def _receipt(context: dict[str, Any], language: str = "de", **kwargs: Any) -> by
         context=context,
         language=language,
         title="Eingangsbestätigung",
-        author="Stadt Wuppertal – Bürgeramt",
+        author="Stadt Wuppertal, Bürgeramt",
         **kwargs,
     )
 
@@ -72,7 +72,7 @@ def test_pdf_declares_pdf_a_3u_with_the_documents_metadata(
     assert re.search(r'pdfaid:part="3"|<pdfaid:part>3</pdfaid:part>', metadata)
     assert re.search(r'pdfaid:conformance="U"|<pdfaid:conformance>U</pdfaid:conformance>', metadata)
     assert "Eingangsbestätigung" in metadata
-    assert "Stadt Wuppertal – Bürgeramt" in metadata
+    assert "Stadt Wuppertal, Bürgeramt" in metadata
     assert "2026-11-22T10:30:00+01:00" in metadata
     document = reader(pdf)
     root: Any = document.trailer["/Root"]
@@ -80,7 +80,7 @@ def test_pdf_declares_pdf_a_3u_with_the_documents_metadata(
     assert root["/OutputIntents"][0].get_object()["/S"] == "/GTS_PDFA1"
     assert document.metadata is not None
     assert document.metadata.title == "Eingangsbestätigung"
-    assert document.metadata.author == "Stadt Wuppertal – Bürgeramt"
+    assert document.metadata.author == "Stadt Wuppertal, Bürgeramt"
     assert document.metadata.subject == "Anmeldung einer Wohnung"
 
 
@@ -134,7 +134,7 @@ def test_three_page_notice_numbers_its_pages(receipt_context: dict[str, Any]) ->
         context=context,
         language="de",
         title="Bescheid",
-        author="Stadt Wuppertal – Bürgeramt",
+        author="Stadt Wuppertal, Bürgeramt",
     )
 
     pages = reader(pdf).pages
@@ -210,7 +210,7 @@ def test_external_urls_in_templates_are_refused_without_fetching(
 ) -> None:
     base_url, requests = local_http_server
 
-    with pytest.raises(DocumentError, match="refused to fetch http://127.0.0.1"):
+    with pytest.raises(DocumentError, match=r"refused to fetch http://127\.0\.0\.1"):
         render_pdf(
             template=template,
             context={key: base_url + path},

@@ -38,7 +38,7 @@ def receipt_pdf(receipt_context: dict[str, Any]) -> bytes:
         context=receipt_context,
         language="de",
         title="Eingangsbestätigung",
-        author="Stadt Wuppertal – Bürgeramt",
+        author="Stadt Wuppertal, Bürgeramt",
     )
 
 
@@ -161,9 +161,7 @@ def test_production_takes_the_seal_from_a_pkcs12_file(
     settings: Any, tmp_path: Path, demo_seal_dir: Path, receipt_pdf: bytes
 ) -> None:
     seal_dir = demo_seal_dir / "documents" / "seal"
-    key, cert, extra = pkcs12.load_key_and_certificates(
-        (seal_dir / "seal.p12").read_bytes(), None
-    )
+    key, cert, extra = pkcs12.load_key_and_certificates((seal_dir / "seal.p12").read_bytes(), None)
     protected = tmp_path / "behoerde.p12"
     protected.write_bytes(
         pkcs12.serialize_key_and_certificates(

@@ -44,7 +44,7 @@ def test_answers_read_as_german_text(example):
     ]
     fees = {row.field_id: row.text for row in sections["fees"].rows}
     assert fees["iban"] == "DE89 3704 0044 0532 0130 00"
-    assert fees["floor_area"] == "54,50"
+    assert fees["floor_area"] == "54,5"
     assert fees["usage"] == "Arbeit, Sonstiges"
     assert fees["parking_plate"] == "(keine Angabe)"
     assert sections["landlord"].rows[0].text == "bestaetigung.pdf"

@@ -52,7 +52,7 @@ class Sender:
     @property
     def display_name(self) -> str:
         """Who issued the document, as in the PDF's author field."""
-        return f"{self.municipality} – {self.authority}"
+        return f"{self.municipality}, {self.authority}"
 
 
 @dataclass(frozen=True)

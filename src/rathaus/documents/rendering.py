@@ -32,7 +32,7 @@ STYLES_DIR = APP_DIR / "styles"
 ASSETS_DIR = APP_DIR / "assets"
 PDF_VARIANT = "pdf/a-3u"
 
-# Liberation Sans is metric-compatible with Arial, the usual typeface of German authorities' letters.
+# Liberation Sans: metric-compatible with Arial, the usual typeface of German authorities' letters.
 FONT_FILES = {
     ("normal", "normal"): "LiberationSans-Regular.ttf",
     ("bold", "normal"): "LiberationSans-Bold.ttf",
@@ -99,7 +99,9 @@ def template_engine() -> Engine:
 
 def font_dir() -> Path:
     path = Path(settings.DOCUMENTS_FONT_DIR)
-    missing = [name for name in [*FONT_FILES.values(), MONO_FONT_FILE] if not (path / name).is_file()]
+    missing = [
+        name for name in [*FONT_FILES.values(), MONO_FONT_FILE] if not (path / name).is_file()
+    ]
     if missing:
         raise ImproperlyConfigured(
             f"DOCUMENTS_FONT_DIR={path} lacks {', '.join(missing)}; install the Debian package "

@@ -13,7 +13,6 @@ certificate once, under ``VAR_DIR/documents/seal/``.
 from __future__ import annotations
 
 import io
-import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -70,9 +69,7 @@ class SealSigner(signers.SimpleSigner):
         try:
             key, cert, extra = pkcs12.load_key_and_certificates(data, passphrase)
         except ValueError as exc:
-            raise SealError(
-                "The seal's PKCS#12 file cannot be read (wrong passphrase?)."
-            ) from exc
+            raise SealError("The seal's PKCS#12 file cannot be read (wrong passphrase?).") from exc
         if cert is None or not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
             raise SealError("The seal's PKCS#12 file needs an RSA or EC key and its certificate.")
         key_der = key.private_bytes(
@@ -326,7 +323,7 @@ def create_demo_seal(directory: Path, *, organization: str) -> None:
             )
         )
         p12.chmod(0o600)
-        os.rename(staging, directory)
+        staging.rename(directory)
     except OSError:
         if not (directory / DEMO_SEAL_FILE).exists():
             raise

@@ -130,7 +130,7 @@ class CalendarRegression:
     trend: bool = False  # the local level (below) follows growth more safely than a trend line
     ridge: float = 1.0
     level_alpha: float = 0.08  # smoothing of the recent level deviation
-    level_decay: float = 0.985  # per day ahead
+    level_decay: float = 0.995  # per day ahead
     calibration_origins: int = 52  # weekly origins of the year before, for the intervals
     # Nominal levels of the empirical quantiles: slightly above 80 %/95 % because errors of the
     # year before understate those of the coming year (validated on 2016 and 2017).
