@@ -216,8 +216,8 @@ the run started: {load_before}).
 
 | measure | value |
 |---|---|
-| **appends/s, one document per call** | **{appends_per_s:,.0f}** ({total:,} in {elapsed:.1f} s) |
-| **appends/s, `append_many` of {BATCH}** | **{bulk_per_s:,.0f}** ({bulk_total:,} in {bulk_s:.1f} s) |
+| **appends/s, one document per call** | **{appends_per_s:,.0f}** ({total:,} in {elapsed:.0f} s) |
+| **appends/s, batches of {BATCH}** | **{bulk_per_s:,.0f}** ({bulk_total:,} in {bulk_s:.0f} s) |
 | goal ≥ {GOAL:,}/s | one per call: {verdict} it; batched: {bulk_verdict} it |
 | checkpoints signed | {len(checkpoints)} (interval median {med_gap:.2f} s, max {max(gaps):.2f} s) |
 | entries per checkpoint | median {statistics.median(batches):,.0f}, max {max(batches):,} |

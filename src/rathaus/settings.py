@@ -257,18 +257,15 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Rathaus <noreply@loc
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Who runs this installation: shown in the header, the Impressum (§ 5 DDG), the privacy notice
-# (Art. 13 GDPR) and the accessibility statement (BITV 2.0). Required in production.
+# (Art. 13 GDPR) and the accessibility statement (BITV 2.0). `manage.py check --deploy` warns
+# while name, address or e-mail are missing in production (rathaus.portal.checks).
 RATHAUS_PORTAL_NAME = env.str("RATHAUS_PORTAL_NAME", default="Rathaus")
 RATHAUS_OPERATOR = {
-    "name": _required("RATHAUS_OPERATOR_NAME")
-    if PRODUCTION
-    else env.str("RATHAUS_OPERATOR_NAME", default="Rathaus (Demo-Installation)"),
-    "address": _required("RATHAUS_OPERATOR_ADDRESS")
-    if PRODUCTION
-    else env.str("RATHAUS_OPERATOR_ADDRESS", default=""),
-    "email": _required("RATHAUS_OPERATOR_EMAIL")
-    if PRODUCTION
-    else env.str("RATHAUS_OPERATOR_EMAIL", default="rathaus@localhost"),
+    "name": env.str(
+        "RATHAUS_OPERATOR_NAME", default="" if PRODUCTION else "Rathaus (Demo-Installation)"
+    ),
+    "address": env.str("RATHAUS_OPERATOR_ADDRESS", default=""),
+    "email": env.str("RATHAUS_OPERATOR_EMAIL", default="" if PRODUCTION else "rathaus@localhost"),
     "phone": env.str("RATHAUS_OPERATOR_PHONE", default=""),
     "representative": env.str("RATHAUS_OPERATOR_REPRESENTATIVE", default=""),
     "vat_id": env.str("RATHAUS_OPERATOR_VAT_ID", default=""),
@@ -277,7 +274,7 @@ RATHAUS_OPERATOR = {
     "data_protection_authority": env.str(
         "RATHAUS_DATA_PROTECTION_AUTHORITY",
         default="Landesbeauftragte für Datenschutz und Informationsfreiheit Nordrhein-Westfalen, "
-        "Kavalleriestraße 2–4, 40213 Düsseldorf, poststelle@ldi.nrw.de",
+        "Kavalleriestraße 2-4, 40213 Düsseldorf, poststelle@ldi.nrw.de",
     ),
 }
 RATHAUS_MUNICIPALITY_NAME = env.str("RATHAUS_MUNICIPALITY_NAME", default=RATHAUS_OPERATOR["name"])
@@ -287,7 +284,7 @@ ACCESSIBILITY_FEEDBACK_EMAIL = env.str(
 )
 # Date of the last review of the accessibility statement (ISO date), shown on /barrierefreiheit/.
 ACCESSIBILITY_STATEMENT_REVIEWED = env.str("ACCESSIBILITY_STATEMENT_REVIEWED", default="2026-11-22")
-# Enforcement procedure named in the accessibility statement (§ 10d BGG NRW; other states: their body).
+# Enforcement body named in the accessibility statement (§ 10d BGG NRW; other states: theirs).
 ACCESSIBILITY_ENFORCEMENT_BODY = {
     "name": env.str(
         "ACCESSIBILITY_ENFORCEMENT_NAME",
@@ -301,9 +298,7 @@ ACCESSIBILITY_ENFORCEMENT_BODY = {
     "email": env.str(
         "ACCESSIBILITY_ENFORCEMENT_EMAIL", default="ombudsstelle-barrierefreie-it@mags.nrw.de"
     ),
-    "url": env.str(
-        "ACCESSIBILITY_ENFORCEMENT_URL", default="https://www.lbb.nrw.de"
-    ),
+    "url": env.str("ACCESSIBILITY_ENFORCEMENT_URL", default="https://www.lbb.nrw.de"),
 }
 # ePayment (docs/modules/payments.md): the provider redirects the citizen back to this base URL
 # (default SITE_URL); FAILED/CANCELED attempts are re-checked this long for a late PAYED.

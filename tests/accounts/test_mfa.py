@@ -6,6 +6,7 @@ import json
 import time
 
 import pytest
+from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import (
@@ -182,3 +183,30 @@ def test_admin_login_page_goes_through_allauth(client: Client) -> None:
     response = client.get("/admin/login/")
     assert response.status_code == 302
     assert response["Location"].startswith("/konto/login/")
+
+
+def test_superuser_with_second_factor_manages_users_in_the_admin(client: Client) -> None:
+    admin_user = User.objects.create_superuser("admin@stadt.example.org", PASSWORD)
+    EmailAddress.objects.create(
+        user=admin_user, email=admin_user.email, verified=True, primary=True
+    )
+    citizen = User.objects.create_user("erika@example.org", PASSWORD)
+    secret = generate_totp_secret()
+    TOTP.activate(admin_user, secret)
+    client.post("/konto/login/", {"login": admin_user.email, "password": PASSWORD})
+    client.post("/konto/2fa/authenticate/", {"code": totp_code(secret)})
+    assert client.get("/admin/accounts/user/").status_code == 200
+    assert client.get(f"/admin/accounts/user/{citizen.pk}/change/").status_code == 200
+    response = client.post(
+        "/admin/accounts/user/add/",
+        {
+            "email": "neu@stadt.example.org",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+            "usable_password": "true",
+            "profile-TOTAL_FORMS": "0",
+            "profile-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302
+    assert User.objects.filter(email="neu@stadt.example.org").exists()

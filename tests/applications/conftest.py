@@ -32,3 +32,6 @@ def citizen(db: None) -> User:
 @pytest.fixture
 def meldebescheinigung(demo: None) -> Service:
     return Service.objects.get(slug="meldebescheinigung")
+
+
+from tests.fixtures.clamd import clamd_address  # noqa: E402, F401

@@ -63,7 +63,7 @@ def receipt_context(sender: Sender) -> dict[str, Any]:
 def demo_seal_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A demo CA and seal, generated once per test session (RSA key generation is slow)."""
     var_dir = tmp_path_factory.mktemp("var")
-    create_demo_seal(var_dir / "documents" / "seal", organization="Stadt Wuppertal")
+    create_demo_seal(var_dir / "documents" / "seal", organization="Stadt Wuppertal", key_size=2048)
     return var_dir
 
 

@@ -92,7 +92,7 @@ def test_an_update_appended_after_sealing_fails_validation(sealed_pdf: bytes) ->
 def test_a_seal_from_another_ca_is_not_trusted(
     sealed_pdf: bytes, tmp_path: Path, settings: Any
 ) -> None:
-    create_demo_seal(tmp_path / "other", organization="Fremde Stelle")
+    create_demo_seal(tmp_path / "other", organization="Fremde Stelle", key_size=2048)
     other_root = x509.load_pem_x509_certificate((tmp_path / "other" / "ca.pem").read_bytes())
     from asn1crypto import x509 as asn1_x509
 

@@ -7,16 +7,26 @@ from rathaus.forms.display import describe_answers
 ANSWERS = {
     "move_in_date": "2026-11-20",
     "new_address": {
-        "street": "Neumarkt", "house_number": "10a", "address_supplement": "",
-        "postal_code": "42103", "place": "Wuppertal",
+        "street": "Neumarkt",
+        "house_number": "10a",
+        "address_supplement": "",
+        "postal_code": "42103",
+        "place": "Wuppertal",
     },
     "main_residence": False,
     "other_residence": {
-        "street": "Hauptstraße", "house_number": "", "address_supplement": "c/o Muster",
-        "postal_code": "50667", "place": "Köln",
+        "street": "Hauptstraße",
+        "house_number": "",
+        "address_supplement": "c/o Muster",
+        "postal_code": "50667",
+        "place": "Köln",
     },
     "persons": [
-        {"name": {"given_names": "Anna", "family_name": "Muster"}, "birth_date": "1990-01-02", "sex": "female"},
+        {
+            "name": {"given_names": "Anna", "family_name": "Muster"},
+            "birth_date": "1990-01-02",
+            "sex": "female",
+        },
     ],
     "confirmation": [{"id": "1", "name": "bestaetigung.pdf", "size": 10}],
     "contact_way": "mailbox",
@@ -40,7 +50,9 @@ def test_answers_read_as_german_text(example):
     }
     person = sections["people"].rows[0].children[0]
     assert [(row.label, row.text) for row in person] == [
-        ("Name", "Anna Muster"), ("Geburtsdatum", "02.01.1990"), ("Geschlecht", "weiblich")
+        ("Name", "Anna Muster"),
+        ("Geburtsdatum", "02.01.1990"),
+        ("Geschlecht", "weiblich"),
     ]
     fees = {row.field_id: row.text for row in sections["fees"].rows}
     assert fees["iban"] == "DE89 3704 0044 0532 0130 00"

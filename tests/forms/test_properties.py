@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import tomllib
 from typing import Any
 
@@ -27,8 +28,11 @@ from rathaus.forms.schema import FIELD_KINDS, FormSchema, SchemaError, load_sche
 
 from .conftest import EXAMPLE, TODAY, field, one_step
 
+# RATHAUS_HYPOTHESIS_EXAMPLES=2000 for a deeper run than the suite's quick one.
 PROPERTY_SETTINGS = settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=int(os.environ.get("RATHAUS_HYPOTHESIS_EXAMPLES", "40")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 
 NASTY = st.sampled_from(

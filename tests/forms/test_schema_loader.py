@@ -255,3 +255,27 @@ def test_loader_does_not_change_its_input():
     before = copy.deepcopy(data)
     load_schema(data, source="x")
     assert data == before
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (["steps", 4, "fields", 0, "countries", 0], []),
+        (["steps", 4, "fields", 1, "format"], ["vehicle_plate"]),
+        (["steps", 3, "checks", 0, "rule"], {"a": 1}),
+        (["steps", 0, "fields", 0, "checks", 0, "rule"], ["pattern"]),
+        (["steps", 0, "fields", 0, "type"], ["date"]),
+    ],
+)
+def test_unhashable_values_where_names_belong_are_schema_errors(path, value):
+    with pytest.raises(SchemaError):
+        load_schema(broken(path, value), source="x")
+
+
+def test_compare_op_that_is_a_list_is_a_schema_error():
+    data = example_data()
+    data["steps"][4]["checks"] = [
+        {"rule": "compare", "field": "rooms", "op": ["<"], "other": "rooms"}
+    ]
+    with pytest.raises(SchemaError, match="op must be one of"):
+        load_schema(data, source="x")

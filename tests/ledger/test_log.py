@@ -140,8 +140,19 @@ def test_postgresql_refuses_to_rewrite_a_sequenced_entry(authority: Authority) -
 
     services.append(document=pdf(1), document_type="notice", authority=authority)
     sequence()
-    with pytest.raises(DatabaseError), transaction.atomic():
-        Entry.objects.filter(index=0).update(document_type="permit")
+    statements = [
+        "UPDATE ledger_entry SET document_type = 'permit'",
+        'UPDATE ledger_entry SET "index" = 5',
+        "DELETE FROM ledger_entry",
+    ]
+    for statement in statements:
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(statement)
+    assert Entry.objects.get().index == 0
 
 
 def test_a_key_rotation_is_signed_by_both_keys_without_new_entries(

@@ -15,6 +15,7 @@ from rathaus.payments.fees import (
     calculate_fee,
     format_cents,
     parse_fee_schedule,
+    schedule_from_catalog,
 )
 
 PARKING = """
@@ -173,3 +174,51 @@ def test_service_without_fees_is_free() -> None:
 def test_amounts_are_formatted_the_german_way() -> None:
     assert format_cents(123450) == "1.234,50 €"
     assert format_cents(5) == "0,05 €"
+
+
+def test_catalog_fees_become_fee_schedules() -> None:
+    naturalisation = schedule_from_catalog(
+        fee_kind="fixed",
+        fees=[
+            {"label_de": "Einbürgerung", "label_en": "Adult", "amount": "255.00", "min_age": 18},
+            {"label_de": "Miteinbürgerung", "label_en": "Child", "amount": "51.00", "max_age": 17},
+        ],
+    )
+    on = dt.date(2026, 11, 22)
+    assert calculate_fee(naturalisation, {"birth_date": "1990-01-01"}, on=on).total_cents == 25500
+    child = calculate_fee(naturalisation, {"birth_date": "2015-01-01"}, on=on)
+    assert child.total_cents == 5100
+    with translation.override("de"):
+        assert child.lines[0].label == "Miteinbürgerung"
+
+    fixed = schedule_from_catalog(
+        fee_kind="fixed",
+        fees=[{"label_de": "Urkunde", "label_en": "Certificate", "amount": "12.00"}],
+    )
+    assert calculate_fee(fixed, {}).total_cents == 1200
+
+    municipal = schedule_from_catalog(fee_kind="municipal", local_fee="30.60")
+    assert calculate_fee(municipal, {}).payable_online
+    assert calculate_fee(municipal, {}).total_cents == 3060
+
+    unset = schedule_from_catalog(fee_kind="municipal", local_fee=None)
+    assert calculate_fee(unset, {}).set_in_notice
+    assert schedule_from_catalog(fee_kind="notice").collection == Collection.WITH_NOTICE
+    assert calculate_fee(schedule_from_catalog(fee_kind="free"), {}).total_cents == 0
+    with pytest.raises(FeeRuleError):
+        schedule_from_catalog(fee_kind="fixed", fees=[{"label_de": "x", "amount": "1.001"}])
+
+
+def test_documented_example_parses() -> None:
+    from pathlib import Path
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "modules" / "payments.md"
+    example = doc.read_text(encoding="utf-8").split("```toml\n", 1)[1].split("```", 1)[0]
+    schedule = schedule_from(example)
+    assert [rule.kind for rule in schedule.rules] == [
+        "table",
+        "table",
+        "fixed",
+        "per_unit",
+        "in_notice",
+    ]

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import io
+import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
+from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
+from allauth.mfa.models import Authenticator
 from django.contrib.messages import get_messages
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 
-from rathaus.core.models import Municipality
+from rathaus.core.models import AuditEvent, Municipality
 from rathaus.payments.models import PaymentStatus, PaymentTransaction, ProviderConfig
 from rathaus.payments.providers import PaymentItem
 from rathaus.payments.services import PaymentStart, start_payment
@@ -141,3 +144,70 @@ def test_fee_quote_is_rendered_with_lines_and_total() -> None:
         html = render_to_string("payments/fee_quote.html", {"quote": calculate_fee(schedule, {})})
     assert "Parkausweis" in html and "30,60 €" in html
     assert "Sie bezahlen nach der Prüfung" in html
+
+
+@pytest.mark.django_db
+def test_staff_records_a_refund_in_the_admin_within_the_amount_paid(
+    provider_config: ProviderConfig, sandbox: Sandbox, admin_user: Any, client: Client
+) -> None:
+    # Staff reach the admin only with a second factor (accounts middleware).
+    Authenticator.objects.create(
+        user=admin_user, type=Authenticator.Type.TOTP, data={"secret": "x"}
+    )
+    client.force_login(admin_user)
+    session = client.session
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+        {"method": "mfa", "type": "totp", "at": time.time()}
+    ]
+    session["account_authentication_methods_user"] = str(admin_user.pk)
+    session.save()
+    admin_client = client
+    start = pay(provider_config)
+    sandbox.choose(start.redirect_url, "pay")
+    call_command("reconcile_payments", stdout=io.StringIO())
+    tx = PaymentTransaction.objects.get()
+
+    too_much = admin_client.post(
+        "/admin/payments/refund/add/",
+        {"transaction": tx.pk, "amount_cents": 3061, "reason": "zu viel"},
+    )
+    assert too_much.status_code == 200  # the form again, with the message next to the field
+    assert tx.refunds.count() == 0
+
+    admin_client.post(
+        "/admin/payments/refund/add/",
+        {"transaction": tx.pk, "amount_cents": 3060, "reason": "Antrag zurückgenommen"},
+    )
+    assert tx.refunds.get().amount_cents == 3060
+    for address in [
+        "/admin/payments/providerconfig/",
+        f"/admin/payments/providerconfig/{provider_config.pk}/change/",
+        "/admin/payments/paymenttransaction/",
+        f"/admin/payments/paymenttransaction/{tx.pk}/change/",
+        "/admin/payments/refund/",
+    ]:
+        assert admin_client.get(address).status_code == 200, address
+    page = admin_client.get(f"/admin/payments/providerconfig/{provider_config.pk}/change/")
+    assert 'type="password"' in page.content.decode()
+    provider_config.secret = "geheim"
+    provider_config.save()
+    admin_client.post(
+        f"/admin/payments/providerconfig/{provider_config.pk}/change/",
+        {
+            "municipality": provider_config.municipality_id,
+            "provider": "xbezahldienste",
+            "enabled": "on",
+            "base_url": provider_config.base_url,
+            "originator_id": "neu",
+            "endpoint_id": "",
+            "auth_scheme": "basic",
+            "username": "kasse",
+            "secret": "",
+            "timeout_seconds": 5,
+        },
+    )
+    provider_config.refresh_from_db()
+    assert (provider_config.originator_id, provider_config.secret) == ("neu", "geheim")
+    assert "geheim" not in str(
+        AuditEvent.objects.filter(action="payment_provider.changed").get().after
+    )

@@ -88,3 +88,29 @@ def test_malformed_incident_rows_are_reported():
             ]
         )
     assert [e.line for e in info.value.errors] == [2, 3, 4]
+
+
+def test_admin_region_form_rejects_unknown_calendars_and_bad_profiles(db):
+    from rathaus.rescue.admin import RegionForm
+
+    form = RegionForm(
+        data={
+            "name": "Aachen",
+            "area": "urban",
+            "holiday_calendar": "XX-YY",
+            "hourly_profile": "[1, 2]",
+        }
+    )
+    assert not form.is_valid()
+    assert set(form.errors) == {"holiday_calendar", "hourly_profile"}
+    ok = RegionForm(
+        data={
+            "name": "Aachen",
+            "area": "rural",
+            "holiday_calendar": "de-by",
+            "hourly_profile": str([1] * 24),
+        }
+    )
+    assert ok.is_valid(), ok.errors
+    assert ok.cleaned_data["holiday_calendar"] == "DE-BY"
+    assert sum(ok.cleaned_data["hourly_profile"]) == pytest.approx(1.0)

@@ -160,3 +160,25 @@ def test_page_is_german_by_default(client, region, planner):
     login_with_second_factor(client, planner)
     html = client.get(URL, HTTP_ACCEPT_LANGUAGE="de").content.decode()
     assert "Rettungsdienst" in html
+
+
+def test_exported_region_names_cannot_run_as_spreadsheet_formulas(client, region):
+    region.name = "=HYPERLINK(1)"
+    region.save()
+    admin = User.objects.create_superuser("admin2@example.org", password="pw")
+    login_with_second_factor(client, admin)
+    body = client.get(
+        URL,
+        {
+            "region": region.pk,
+            "horizon": 7,
+            "model": "seasonal_naive",
+            "plan_for": "mean",
+            "target_share": 0.9,
+            "job_minutes": 60,
+            "drive_minutes": 5,
+            "shrinkage": 0,
+            "export": "forecast",
+        },
+    ).content.decode()
+    assert "\n'=HYPERLINK(1)," in body

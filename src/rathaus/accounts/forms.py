@@ -126,7 +126,5 @@ class AddPasskeyForm(AddWebAuthnForm):
             self.fields["passwordless"].label = _(
                 "Use as Smartphone-Bürger-ID: log in with this passkey alone"
             )
-            self.fields["passwordless"].help_text = _(
-                "Your device then asks for your fingerprint, face or PIN at every login."
-            )
+            self.fields["passwordless"].help_text = ""
             self.fields["passwordless"].initial = True

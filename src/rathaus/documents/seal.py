@@ -246,7 +246,7 @@ def _name(common_name: str, organization: str) -> x509.Name:
     )
 
 
-def create_demo_seal(directory: Path, *, organization: str) -> None:
+def create_demo_seal(directory: Path, *, organization: str, key_size: int = 3072) -> None:
     """Write a self-made CA (``ca.pem``) and a seal certificate with key (``seal.p12``).
 
     RSA keys: with an EC key pyHanko marks the file as PDF 2.0 (ISO/TS 32002), which a PDF/A-3
@@ -254,7 +254,7 @@ def create_demo_seal(directory: Path, *, organization: str) -> None:
     so concurrent first starts never see half-written material.
     """
     now = datetime.now(UTC)
-    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
+    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=key_size)
     ca_name = _name(f"{organization} Demo-Siegel-CA", organization)
     ca_cert = (
         x509.CertificateBuilder()
@@ -282,7 +282,7 @@ def create_demo_seal(directory: Path, *, organization: str) -> None:
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)
         .sign(ca_key, hashes.SHA256())
     )
-    seal_key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
+    seal_key = rsa.generate_private_key(public_exponent=65537, key_size=key_size)
     seal_cert = (
         x509.CertificateBuilder()
         .subject_name(_name(f"Elektronisches Siegel {organization}", organization))

@@ -534,7 +534,7 @@ class _Loader:
                 data.get("countries", []), "countries", limit=len(IBAN_LENGTHS)
             )
             for country in countries:
-                if country not in IBAN_LENGTHS:
+                if not isinstance(country, str) or country not in IBAN_LENGTHS:
                     raise self.fail(f"countries: {_short(country)} is not an IBAN country code")
             attrs["countries"] = tuple(countries)
         if field_type != "text":
@@ -551,7 +551,7 @@ class _Loader:
             raise self.fail("pattern_message needs a pattern")
         attrs["multiline"] = self.boolean(data, "multiline", False)
         if "format" in data:
-            if data["format"] not in TEXT_FORMATS:
+            if not isinstance(data["format"], str) or data["format"] not in TEXT_FORMATS:
                 raise self.fail(
                     f"unknown format {_short(data['format'])}; known: {', '.join(TEXT_FORMATS)}"
                 )
@@ -707,7 +707,7 @@ class _Loader:
     def step_check(self, raw: Any) -> Check:
         data = self.mapping(raw, "a check")
         rule = data.get("rule")
-        if rule not in STEP_RULES:
+        if not isinstance(rule, str) or rule not in STEP_RULES:
             raise self.fail(
                 f"unknown step check rule {_short(rule)}; known: {', '.join(sorted(STEP_RULES))}"
             )
@@ -720,7 +720,7 @@ class _Loader:
             attrs = self._check_common(data)
             left = self.known_field(data.get("field"), "field")
             right = self.known_field(data.get("other"), "other")
-            if data.get("op") not in COMPARE_OPS:
+            if not isinstance(data.get("op"), str) or data["op"] not in COMPARE_OPS:
                 raise self.fail(f"op must be one of {' '.join(sorted(COMPARE_OPS))}")
             if left.kind != right.kind or left.kind not in {"date", "number", "text", "choice"}:
                 raise self.fail(

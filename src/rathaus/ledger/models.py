@@ -44,12 +44,16 @@ class Entry(models.Model):
 
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     code = models.CharField(_("verification code"), max_length=10, unique=True)
-    document_sha256 = models.CharField(_("document SHA-256"), max_length=64, db_index=True)
+    document_sha256 = models.CharField(_("document SHA-256"), max_length=64)
     document_type = models.CharField(
         _("document type"), max_length=40, choices=DocumentType.choices
     )
     authority = models.ForeignKey(
-        Authority, on_delete=models.PROTECT, related_name="+", verbose_name=_("authority")
+        Authority,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("authority"),
+        db_index=False,  # never searched by authority; every index slows sequencing down
     )
     reason = models.CharField(
         _("revocation reason"), max_length=40, choices=RevocationReason.choices, blank=True
@@ -64,12 +68,8 @@ class Entry(models.Model):
         verbose_name = _("GovChain entry")
         verbose_name_plural = _("GovChain entries")
         constraints = [
-            models.UniqueConstraint(
-                fields=["document_sha256"], condition=Q(kind="issue"), name="ledger_one_issue"
-            ),
-            models.UniqueConstraint(
-                fields=["document_sha256"], condition=Q(kind="revoke"), name="ledger_one_revoke"
-            ),
+            # one issue and at most one revocation per document; also the index for lookups
+            models.UniqueConstraint(fields=["document_sha256", "kind"], name="ledger_one_per_kind"),
         ]
         indexes = [
             models.Index(fields=["id"], condition=Q(index__isnull=True), name="ledger_pending"),

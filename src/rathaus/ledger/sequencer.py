@@ -35,9 +35,20 @@ def load_edge(size: int) -> tiles.Edge:
 
 
 def _assign_indexes(ids: list[int], first_index: int) -> None:
+    """Give the entries ``ids`` (in this order) the indexes first_index, first_index + 1, …"""
     table = connection.ops.quote_name(Entry._meta.db_table)
     column = connection.ops.quote_name("index")
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # one array parameter: no query text that grows with the batch
+            cursor.execute(
+                f"UPDATE {table} SET {column} = %s + v.ord - 1 "  # noqa: S608 - quoted names
+                f"FROM unnest(%s::bigint[]) WITH ORDINALITY AS v(id, ord) WHERE {table}.id = v.id",
+                [first_index, ids],
+            )
+            if cursor.rowcount != len(ids):
+                raise RuntimeError("an entry changed while it was being sequenced")
+            return
         for start in range(0, len(ids), _CHUNK):
             chunk = ids[start : start + _CHUNK]
             values = ", ".join(["(%s, %s)"] * len(chunk))
@@ -45,7 +56,7 @@ def _assign_indexes(ids: list[int], first_index: int) -> None:
             for offset, pk in enumerate(chunk):
                 params += [pk, first_index + start + offset]
             cursor.execute(
-                # VALUES columns are named column1, column2 in PostgreSQL and SQLite alike
+                # VALUES columns are named column1, column2 in SQLite (and PostgreSQL)
                 f"UPDATE {table} SET {column} = v.column2 "  # noqa: S608 - only placeholders
                 f"FROM (VALUES {values}) AS v WHERE {table}.id = v.column1",
                 params,

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from rathaus.core import audit
 from rathaus.payments.models import PaymentStatusChange, PaymentTransaction, ProviderConfig, Refund
+from rathaus.payments.services import record_refund
 
 
 class ProviderConfigForm(forms.ModelForm):
@@ -112,3 +113,47 @@ class PaymentTransactionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class RefundForm(forms.ModelForm):
+    class Meta:
+        model = Refund
+        fields = ["transaction", "amount_cents", "reason", "reference"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        tx, amount = data.get("transaction"), data.get("amount_cents")
+        if tx is not None and amount is not None:
+            if tx.status != "PAYED":
+                self.add_error("transaction", _("Only a paid transaction can be refunded."))
+            elif tx.refunded_cents + amount > tx.amount_cents:
+                self.add_error("amount_cents", _("The refunds would exceed the amount paid."))
+        return data
+
+
+@admin.register(Refund)
+class RefundAdmin(admin.ModelAdmin):
+    """Record a refund; it goes through the service (lock, limit, audit), never edited later."""
+
+    form = RefundForm
+    list_display = ["transaction", "amount_cents", "reason", "refunded_at", "created_by"]
+    raw_id_fields = ["transaction"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in Refund._meta.fields] if obj is not None else []
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if change:
+            return
+        refund = record_refund(
+            transaction=obj.transaction,
+            amount_cents=obj.amount_cents,
+            reason=obj.reason,
+            reference=obj.reference,
+            actor=request.user,
+        )
+        obj.pk = refund.pk
+        obj.refunded_at = refund.refunded_at

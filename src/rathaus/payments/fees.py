@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
@@ -88,6 +89,7 @@ class Band:
     equals: Any = None
     minimum: int | None = None
     maximum: int | None = None
+    label: Label | None = None  # replaces the rule's label when this band applies
 
     def matches(self, value: Any) -> bool:
         if self.equals is not None:
@@ -290,8 +292,11 @@ def _parse_rule(item: Any, index: int) -> FeeRule:
         if not isinstance(raw_band, Mapping):
             raise FeeRuleError(f"{band_where} must be a table")
         amount = _cents(raw_band.get("amount_cents"), f"{band_where}.amount_cents")
+        band_label = raw_band.get("label")
+        if band_label is not None and not isinstance(band_label, str | Mapping):
+            raise FeeRuleError(f"{band_where}.label must be text or {{de = …, en = …}}")
         if "equals" in raw_band:
-            bands.append(Band(amount_cents=amount, equals=raw_band["equals"]))
+            bands.append(Band(amount_cents=amount, equals=raw_band["equals"], label=band_label))
             continue
         minimum, maximum = raw_band.get("min"), raw_band.get("max")
         if minimum is None and maximum is None:
@@ -299,7 +304,7 @@ def _parse_rule(item: Any, index: int) -> FeeRule:
         for bound in (minimum, maximum):
             if bound is not None and (isinstance(bound, bool) or not isinstance(bound, int)):
                 raise FeeRuleError(f"{band_where}: min and max must be integers")
-        bands.append(Band(amount_cents=amount, minimum=minimum, maximum=maximum))
+        bands.append(Band(amount_cents=amount, minimum=minimum, maximum=maximum, label=band_label))
     default = item.get("default_cents")
     return FeeRule(
         **common,
@@ -361,6 +366,8 @@ def calculate_fee(
                 raise FeeCalculationError(
                     _("The fee cannot be determined from this answer."), field=rule.field
                 )
+            if band is not None and band.label:
+                label = _label_text(band.label)
             lines.append(FeeLine(rule.id, label, 1, amount, rule.booking_reference))
     return FeeQuote(
         lines=tuple(line for line in lines if line.total_cents > 0),
@@ -369,6 +376,87 @@ def calculate_fee(
         set_in_notice=bool(notice_lines),
         notice_lines=tuple(notice_lines),
     )
+
+
+def euro_text_to_cents(text: str | Decimal) -> int:
+    """``"46.00"`` (the catalog's amounts) as integer cents; reject fractions of a cent."""
+    try:
+        cents = Decimal(str(text)) * 100
+    except InvalidOperation as exc:
+        raise FeeRuleError(f"{text!r} is not an amount in euros") from exc
+    if not cents.is_finite() or cents < 0 or cents != cents.to_integral_value():
+        raise FeeRuleError(f"{text!r} is not an amount with at most two decimals")
+    return int(cents)
+
+
+def schedule_from_catalog(
+    *,
+    fee_kind: str,
+    fees: Sequence[Mapping[str, Any]] = (),
+    local_fee: str | Decimal | None = None,
+    local_label: Label = "",
+    age_field: str = "birth_date",
+) -> FeeSchedule:
+    """The catalog's stored fee (``Service.fee_kind``/``fees``, ``Responsibility.local_fee``) as
+    a :class:`FeeSchedule`, so the applications flow can quote and collect it.
+
+    ``free`` → nothing; ``notice`` → set in the notice; ``municipal`` → the handling authority's
+    ``local_fee`` (none configured: set in the notice); ``fixed``/``criteria`` → one line per
+    item, items with ``min_age``/``max_age`` as one age-band lookup on ``age_field``.
+    """
+    label_default: Label = {"de": "Gebühr", "en": "Fee"}
+    if fee_kind == "free":
+        return FeeSchedule(rules=())
+    if fee_kind == "notice" or (fee_kind == "municipal" and local_fee is None):
+        return FeeSchedule(
+            rules=(FeeRule(id="notice", kind="in_notice", label=local_label or label_default),),
+            collection=Collection.WITH_NOTICE,
+        )
+    if fee_kind == "municipal":
+        assert local_fee is not None
+        return FeeSchedule(
+            rules=(
+                FeeRule(
+                    id="fee",
+                    kind="fixed",
+                    label=local_label or label_default,
+                    amount_cents=euro_text_to_cents(local_fee),
+                ),
+            )
+        )
+    if fee_kind not in {"fixed", "criteria"}:
+        raise FeeRuleError(f"unknown catalog fee kind {fee_kind!r}")
+    rules: list[FeeRule] = []
+    bands: list[Band] = []
+    for index, item in enumerate(fees):
+        label: Label = {"de": str(item["label_de"]), "en": str(item.get("label_en") or "")}
+        amount = euro_text_to_cents(item["amount"])
+        if item.get("min_age") is None and item.get("max_age") is None:
+            rules.append(
+                FeeRule(id=f"item-{index + 1}", kind="fixed", label=label, amount_cents=amount)
+            )
+        else:
+            bands.append(
+                Band(
+                    amount_cents=amount,
+                    minimum=item.get("min_age"),
+                    maximum=item.get("max_age"),
+                    label=label,
+                )
+            )
+    if bands:
+        rules.insert(
+            0,
+            FeeRule(
+                id="by-age",
+                kind="table",
+                label=label_default,
+                field=age_field,
+                derive="age",
+                bands=tuple(bands),
+            ),
+        )
+    return FeeSchedule(rules=tuple(rules))
 
 
 def format_cents(cents: int) -> str:

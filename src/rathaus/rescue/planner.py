@@ -207,13 +207,18 @@ def build_plan(data: dict[str, Any], *, simulate: bool = True) -> Plan:
     )
 
 
+def _cell(text: str) -> str:
+    """Neutralise a text cell that a spreadsheet would run as a formula (CSV injection)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def forecast_csv(forecast: Forecast) -> str:
     out = io.StringIO()
     rows = forecast.rows()
     writer = csv.DictWriter(out, fieldnames=["region", "model", *rows[0]])
     writer.writeheader()
     for row in rows:
-        writer.writerow({"region": forecast.region, "model": forecast.model, **row})
+        writer.writerow({"region": _cell(forecast.region), "model": forecast.model, **row})
     return out.getvalue()
 
 
@@ -236,7 +241,7 @@ def staffing_csv(plan: Plan) -> str:
         sim = "" if h.simulated_share_in_time is None else f"{h.simulated_share_in_time:.4f}"
         writer.writerow(
             [
-                plan.region.name,
+                _cell(plan.region.name),
                 plan.day.isoformat(),
                 h.hour,
                 f"{h.calls:.2f}",

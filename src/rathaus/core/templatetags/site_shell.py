@@ -24,11 +24,12 @@ def site_identity() -> SiteIdentity:
     """The portal's name and operator; a tag, not a context processor, so that error pages
     rendered without a request (500, CSRF failure) still show them."""
     operator = getattr(settings, "RATHAUS_OPERATOR", {})
+    portal_name = getattr(settings, "RATHAUS_PORTAL_NAME", "") or "Rathaus"
+    operator_name = operator.get("name", "") or portal_name
     return SiteIdentity(
-        portal_name=getattr(settings, "RATHAUS_PORTAL_NAME", "Rathaus"),
-        municipality_name=getattr(settings, "RATHAUS_MUNICIPALITY_NAME", "")
-        or operator.get("name", ""),
-        operator_name=operator.get("name", ""),
+        portal_name=portal_name,
+        municipality_name=getattr(settings, "RATHAUS_MUNICIPALITY_NAME", "") or operator_name,
+        operator_name=operator_name,
     )
 
 
