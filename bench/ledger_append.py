@@ -90,15 +90,17 @@ def _worker(
         counts.append(count)
         connection.close()
 
+    cpu_before = time.process_time()
     threads = [threading.Thread(target=run, args=(t,)) for t in range(THREADS)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    out.put(sum(counts))
+    out.put((sum(counts), time.process_time() - cpu_before))
 
 
-def _load(env: dict[str, str], authority_id: int, batch: int) -> tuple[int, float]:
+def _load(env: dict[str, str], authority_id: int, batch: int) -> tuple[int, float, float]:
+    """Returns (appends, wall seconds, CPU seconds of the appending processes)."""
     started = time.time()
     stop_at = started + DURATION_S
     ctx = mp.get_context("fork")
@@ -109,10 +111,16 @@ def _load(env: dict[str, str], authority_id: int, batch: int) -> tuple[int, floa
     ]
     for p in workers:
         p.start()
-    total = sum(queue.get() for _ in workers)
+    results = [queue.get() for _ in workers]
     for p in workers:
         p.join()
-    return total, time.time() - started
+    return sum(r[0] for r in results), time.time() - started, sum(r[1] for r in results)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a running process, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
@@ -146,12 +154,15 @@ def main() -> None:
         time.sleep(0.1)
     connection.close()
 
-    total, elapsed = _load(env, authority.pk, 1)
-    bulk_total, bulk_elapsed = _load(env, authority.pk, BATCH)
+    sequencer_cpu_before = _cpu_seconds(sequencer.pid)
+    total, elapsed, cpu = _load(env, authority.pk, 1)
+    bulk_total, bulk_elapsed, bulk_cpu = _load(env, authority.pk, BATCH)
     drain_started = time.monotonic()
     while Entry.objects.filter(index__isnull=True).exists():
         time.sleep(0.05)
     drained = time.monotonic() - drain_started
+    sequencer_cpu = _cpu_seconds(sequencer.pid) - sequencer_cpu_before
+    load_after = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     sequencer.terminate()
     sequencer.wait(timeout=30)
 
@@ -211,14 +222,17 @@ Load 1, the web-worker pattern: {WORKERS} processes x {THREADS} threads call `se
 call `services.append_many` with {BATCH} documents per call for {DURATION_S:.0f} s. All the time
 `manage.py run_sequencer --interval 1` sequences, signs a checkpoint and publishes tiles to the
 file system. PostgreSQL 15 from `scripts/with-postgres` (fsync=off, synchronous_commit=off: a
-throwaway cluster, not durable storage). Everything shares the same 2 cores (load average when
-the run started: {load_before}).
+throwaway cluster, not durable storage). Everything shares the same 2 cores with whatever else
+runs on the machine: load average {load_before} when the run started, {load_after} at its end.
+CPU time per append (below) depends much less on that other load than the rates do.
 
 | measure | value |
 |---|---|
 | **appends/s, one document per call** | **{appends_per_s:,.0f}** ({total:,} in {elapsed:.0f} s) |
 | **appends/s, batches of {BATCH}** | **{bulk_per_s:,.0f}** ({bulk_total:,} in {bulk_s:.0f} s) |
 | goal ≥ {GOAL:,}/s | one per call: {verdict} it; batched: {bulk_verdict} it |
+| CPU per append in the appending process | {cpu / total * 1000:.2f} ms one by one, {bulk_cpu / bulk_total * 1000:.3f} ms batched |
+| sequencer CPU per entry (sequence, sign, publish) | {sequencer_cpu / size * 1000:.3f} ms |
 | checkpoints signed | {len(checkpoints)} (interval median {med_gap:.2f} s, max {max(gaps):.2f} s) |
 | entries per checkpoint | median {statistics.median(batches):,.0f}, max {max(batches):,} |
 | sequencer backlog after the load stopped | drained in {drained:.2f} s |

@@ -2,12 +2,13 @@
 
 Templates are rendered by a dedicated template engine that refuses missing variables (a document
 is never issued half-filled) and escapes every value. WeasyPrint may only read the configured
-fonts, this app's own assets and ``data:`` URIs: a document never triggers a network request.
+fonts and ``data:`` URIs: a document never triggers a network request.
 Fonts and the letter stylesheet are parsed once per thread and reused for every document.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,7 +30,6 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 
 APP_DIR = Path(__file__).resolve().parent
 STYLES_DIR = APP_DIR / "styles"
-ASSETS_DIR = APP_DIR / "assets"
 PDF_VARIANT = "pdf/a-3u"
 
 # Liberation Sans: metric-compatible with Arial, the usual typeface of German authorities' letters.
@@ -115,14 +115,16 @@ class LocalOnlyURLFetcher(URLFetcher):
 
     def __init__(self, allowed_roots: list[Path]) -> None:
         super().__init__(fail_on_errors=True)
-        self.allowed_roots = [root.resolve() for root in allowed_roots]
+        self.allowed_roots = [Path(os.path.normpath(root)) for root in allowed_roots]
 
     def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
         scheme = urlsplit(url).scheme.lower()
         if scheme == "data":
             return super().fetch(url, headers)
         if scheme == "file":
-            path = Path(unquote(urlsplit(url).path)).resolve()
+            # normpath removes "../" lexically; symlinks inside an allowed folder are the
+            # operator's choice (Debian links some font files)
+            path = Path(os.path.normpath(unquote(urlsplit(url).path)))
             if any(path.is_relative_to(root) for root in self.allowed_roots):
                 if not path.is_file():
                     raise ForbiddenResourceError(f"The local file {path} does not exist.")
@@ -162,7 +164,7 @@ def _toolkit_for_thread() -> _Toolkit:
     fonts = font_dir()
     key = (str(fonts),)
     if _toolkit.key != key:
-        fetcher = LocalOnlyURLFetcher([fonts, ASSETS_DIR])
+        fetcher = LocalOnlyURLFetcher([fonts])
         font_config = FontConfiguration()
         _toolkit.stylesheets = [
             CSS(string=_font_faces(fonts), font_config=font_config, url_fetcher=fetcher),
@@ -247,8 +249,8 @@ def render_pdf(
         subject=subject,
         created=created,
     )
-    toolkit = _toolkit_for_thread()
     try:
+        toolkit = _toolkit_for_thread()
         pdf = HTML(string=html, url_fetcher=toolkit.fetcher).write_pdf(
             stylesheets=toolkit.stylesheets,
             font_config=toolkit.font_config,
