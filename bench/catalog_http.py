@@ -45,6 +45,8 @@ def _env(var_dir: Path) -> dict[str, str]:
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SITE_URL": "http://127.0.0.1",
         "EMAIL_URL": "consolemail://",
+        "LEDGER_ORIGIN": "bench.rathaus.localhost/govchain",
+        "LEDGER_SIGNING_KEY": os.urandom(32).hex(),
         "RATHAUS_VAR_DIR": str(var_dir),
         "LOG_LEVEL": "WARNING",
     }

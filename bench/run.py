@@ -17,6 +17,7 @@ PYTHON = str(ROOT / ".venv" / "bin" / "python")
 # name -> (script, needs PostgreSQL)
 BENCHMARKS: dict[str, tuple[str, bool]] = {
     "catalog": ("catalog_http.py", True),
+    "briefwahl": ("briefwahl_submit.py", True),
     "ledger": ("ledger_append.py", True),
     "rescue": ("rescue_forecast.py", False),
     "documents": ("documents_render.py", False),

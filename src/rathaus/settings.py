@@ -120,7 +120,7 @@ MIDDLEWARE = [
     "rathaus.accounts.middleware.StaffSecondFactorMiddleware",
 ]
 
-ROOT_URLCONF = "rathaus.urls"
+ROOT_URLCONF = env.str("RATHAUS_URLCONF", default="rathaus.urls")
 WSGI_APPLICATION = "rathaus.wsgi.application"
 
 TEMPLATES = [

@@ -18,5 +18,6 @@ urlpatterns = [
     path("leistungen/", include("rathaus.portal.catalog_urls")),
     path("antraege/", include("rathaus.portal.application_urls")),
     path("zahlung/", include("rathaus.payments.urls")),
+    path("backoffice/rettungsdienst/", include("rathaus.backoffice.rescue_urls")),
     path("", include("rathaus.portal.urls")),
 ]

@@ -146,3 +146,19 @@ def test_other_modules_users_are_untouched_by_a_deletion(citizen_client: Client)
     other = UserFactory()
     citizen_client.post("/konto/loeschen/", {"password": PASSWORD, "confirm": "on"})
     assert User.objects.filter(pk=other.pk).exists()
+
+
+def test_records_protected_by_another_module_block_the_deletion_cleanly(
+    citizen_client: Client, citizen: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db.models import ProtectedError
+
+    def protected(self: User, *args: Any, **kwargs: Any) -> None:
+        raise ProtectedError("case file", set())
+
+    monkeypatch.setattr(User, "delete", protected)
+    response = citizen_client.post("/konto/loeschen/", {"password": PASSWORD, "confirm": "on"})
+    assert response.status_code == 200
+    assert "aufbewahren muss" in response.content.decode()
+    assert User.objects.filter(pk=citizen.pk).exists()
+    assert not AuditEvent.objects.filter(action="accounts.user.deleted").exists()

@@ -210,3 +210,23 @@ def test_superuser_with_second_factor_manages_users_in_the_admin(client: Client)
     )
     assert response.status_code == 302
     assert User.objects.filter(email="neu@stadt.example.org").exists()
+
+
+def test_a_clerk_without_staff_flag_must_also_use_a_second_factor(client: Client) -> None:
+    from django.contrib.auth.models import Group
+
+    from tests.accounts.factories import UserFactory
+
+    clerk = UserFactory()
+    clerk.groups.add(Group.objects.get(name="clerk"))
+    log_in(client, clerk)
+    response = client.get("/backoffice/")
+    assert response.status_code == 302
+    assert response["Location"] == "/konto/2fa/"
+
+
+def test_staff_roles_exist() -> None:
+    from django.contrib.auth.models import Group
+
+    names = set(Group.objects.values_list("name", flat=True))
+    assert {"clerk", "team_lead", "administrator", "planner"} <= names

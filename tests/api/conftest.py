@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 
 import pytest
@@ -20,4 +21,4 @@ def _clean_cache() -> Iterator[None]:
 @pytest.fixture
 def demo(db: None) -> None:
     """The Bergisches Städtedreieck with its division of labour (``manage.py load_demo``)."""
-    call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115, PTH123
+    call_command("load_demo", stdout=io.StringIO())

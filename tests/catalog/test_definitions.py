@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 from pathlib import Path
 
@@ -234,7 +235,7 @@ def test_reloading_keeps_a_responsibility_an_administrator_changed(demo: None) -
     registration.save()
 
     sync_catalog()
-    call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115, PTH123
+    call_command("load_demo", stdout=io.StringIO())
 
     registration.refresh_from_db()
     assert registration.authority == wuppertal_office

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 
 from django.core.management import call_command
@@ -92,7 +93,7 @@ def test_load_demo_is_idempotent(demo: None) -> None:
         OrgUnit.objects.count(),
         Responsibility.objects.count(),
     )
-    call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115, PTH123
+    call_command("load_demo", stdout=io.StringIO())
     assert counts == (
         Municipality.objects.count(),
         Authority.objects.count(),
@@ -105,7 +106,7 @@ def test_load_demo_keeps_authority_details_an_administrator_edited(demo: None) -
     office = Authority.objects.get(municipality__slug="remscheid", kind="buergeramt")
     office.opening_hours = "Mo-Fr 8-12 Uhr"
     office.save()
-    call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115, PTH123
+    call_command("load_demo", stdout=io.StringIO())
     office.refresh_from_db()
     assert office.opening_hours == "Mo-Fr 8-12 Uhr"
 

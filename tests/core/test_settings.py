@@ -18,6 +18,8 @@ PRODUCTION_ENV = {
     "SITE_URL": "https://portal.example.de",
     "DATABASE_URL": "postgres://rathaus@db.example.de:5432/rathaus",
     "EMAIL_URL": "smtp+tls://mail.example.de:587",
+    "LEDGER_ORIGIN": "portal.example.de/govchain",
+    "LEDGER_SIGNING_KEY": "11" * 32,
 }
 PROBE = (
     "import json, rathaus.settings as s; print(json.dumps({"
@@ -54,7 +56,16 @@ def test_production_defaults_are_safe() -> None:
 
 
 @pytest.mark.parametrize(
-    "missing", ["SECRET_KEY", "ALLOWED_HOSTS", "SITE_URL", "DATABASE_URL", "EMAIL_URL"]
+    "missing",
+    [
+        "SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "SITE_URL",
+        "DATABASE_URL",
+        "EMAIL_URL",
+        "LEDGER_ORIGIN",
+        "LEDGER_SIGNING_KEY",
+    ],
 )
 def test_missing_production_setting_is_a_clear_error(missing: str) -> None:
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}

@@ -249,3 +249,25 @@ def test_missing_fonts_are_a_configuration_error(
 
     with pytest.raises(ImproperlyConfigured, match="fonts-liberation2"):
         _receipt(receipt_context)
+
+
+def test_footer_prints_the_authority_with_special_characters_intact(
+    receipt_context: dict[str, Any],
+) -> None:
+    from rathaus.documents.letter import Sender
+
+    receipt_context["sender"] = Sender(
+        municipality="Stadt Wuppertal",
+        authority='Bürger- & Ordnungsamt "Mitte"',
+        address_lines=("Johannes-Rau-Platz 1", "42275 Wuppertal"),
+        phone="0202 563-0",
+        opening_hours="Mo-Fr 8-16 Uhr\nDo bis 18 Uhr",
+    )
+
+    content = text(_receipt(receipt_context))
+
+    assert content.count('Bürger- & Ordnungsamt "Mitte"') >= 2  # letterhead and footer
+    assert "Johannes-Rau-Platz 1, 42275 Wuppertal" in content
+    assert "Öffnungszeiten: Mo-Fr 8-16 Uhr" in content
+    assert "Do bis 18 Uhr" in content
+    assert "&amp;" not in content

@@ -414,3 +414,12 @@ def test_append_many_logs_a_batch_in_order_and_is_idempotent(
         )
     sequence()
     assert verify_document(document=pdf(49)).status == Status.VALID
+
+
+def test_system_check_reports_an_unusable_signing_key() -> None:
+    from rathaus.ledger.checks import signing_keys_are_usable
+
+    assert signing_keys_are_usable() == []
+    with override_settings(LEDGER_SIGNING_KEY="PRIVATE+KEY+other.example/log+00000000+AAAA"):
+        errors = signing_keys_are_usable()
+    assert [e.id for e in errors] == ["ledger.E001"]

@@ -209,3 +209,11 @@ def test_sandbox_payment_page_is_plain_accessible_html(sandbox: Sandbox) -> None
     assert "<script" not in page.text and "style=" not in page.text
     assert "<h1" in page.text and "<main" in page.text
     assert sandbox.http.get(f"{sandbox.url}/static/kern.min.css").status_code == 200
+
+
+def test_sandbox_page_without_a_choice_explains_and_changes_nothing(sandbox: Sandbox) -> None:
+    created = client(sandbox).create_transaction(order())
+    answer = sandbox.http.post(created.payment_page_url, data={"choice": "steal"})
+    assert answer.status_code == 400
+    assert "Bitte wählen Sie" in answer.text
+    assert sandbox.transactions()[0]["paymentInformation"]["status"] == "INITIAL"

@@ -101,3 +101,14 @@ def test_not_found_page_is_accessible(page: Any, axe_check: Any) -> None:
     assert response.status == 404
     assert page.locator("h1").inner_text() == "Seite nicht gefunden"
     axe_check(page)
+
+
+def test_axe_check_fails_on_a_violation(page: Any, axe_check: Any) -> None:
+    """The fixture itself: an image without alternative text must fail the check."""
+    page.goto("/impressum/")
+    page.evaluate(
+        "() => document.querySelector('main').insertAdjacentHTML("
+        "'beforeend', '<img src=\"/static/rathaus/img/favicon.svg\">')"
+    )
+    with pytest.raises(pytest.fail.Exception, match="image-alt"):
+        axe_check(page)

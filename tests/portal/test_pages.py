@@ -200,3 +200,15 @@ def test_messages_are_rendered_as_kern_alerts(client: Client) -> None:
     html = response.content.decode()
     assert re.search(r'<div class="kern-alert kern-alert--success" role="status">', html)
     assert "Vielen Dank. Ihre Rückmeldung wurde gesendet." in html
+
+
+@pytest.mark.django_db
+def test_staff_see_the_back_office_in_the_navigation(client: Client, django_user_model) -> None:
+    citizen = django_user_model.objects.create_user(email="a@example.de", password="x-unused-pw-1")
+    clerk = django_user_model.objects.create_user(
+        email="b@example.de", password="x-unused-pw-1", is_staff=True
+    )
+    client.force_login(citizen)
+    assert 'href="/backoffice/"' not in client.get("/").content.decode()
+    client.force_login(clerk)
+    assert re.search(r'href="/backoffice/"[^>]*>Backoffice</a>', client.get("/").content.decode())

@@ -150,3 +150,28 @@ def test_published_benchmark_data_parses_with_all_seven_areas():
         "Wiltshire",
     ):
         assert data.series(area).end == dt.date(2018, 12, 31)
+
+
+@pytest.mark.django_db
+def test_import_then_forecast_and_staff_from_the_database(demand_csv, tmp_path, capsys):
+    from rathaus.rescue.models import DailyCount, Incident
+
+    incidents = tmp_path / "incidents.csv"
+    incidents.write_text(
+        "time,region,location,area,response_seconds\n"
+        "2022-12-01T08:15:00,Aachen,Markt 1,urban,420\n"
+        "2022-12-01T20:15:00,Aachen,Dorf 2,rural,800\n",
+        encoding="utf-8",
+    )
+    assert main(["import", "--demand", str(demand_csv), "--incidents", str(incidents)]) == 0
+    assert DailyCount.objects.filter(region__name="Aachen").count() == 3 * 365
+    assert Incident.objects.count() == 2
+    capsys.readouterr()
+    assert main(["forecast", "--region", "Aachen", "--horizon", "7", "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["region"] == "Aachen" and len(report["rows"]) == 7
+    assert main(["staffing", "--region", "Aachen", "--plan-for", "mean"]) == 0
+    rows = capsys.readouterr().out.strip().splitlines()
+    # the profile comes from the two incidents: calls only at 08:00 and 20:00
+    calls = {int(r.split(",")[0]): float(r.split(",")[1]) for r in rows[1:]}
+    assert calls[3] == 0 and calls[8] > 0 and calls[20] > 0

@@ -19,4 +19,9 @@ def is_staff_member(user: Any) -> bool:
         return False
     if user.is_staff or user.is_superuser:
         return True
-    return bool(user.groups.filter(name__in=STAFF_GROUPS).exists())
+    cached = getattr(user, "_rathaus_staff_member", None)
+    if cached is None:
+        # Asked on every request by the second-factor middleware: one query per request.
+        cached = user.groups.filter(name__in=STAFF_GROUPS).exists()
+        user._rathaus_staff_member = cached
+    return bool(cached)

@@ -9,6 +9,7 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
+from django.db.models import ProtectedError, RestrictedError
 from django.utils.translation import gettext as _
 
 from rathaus.accounts import personal_data
@@ -111,7 +112,16 @@ def delete_account(*, user: User) -> None:
         obj=locked,
         after={"sections": personal_data.export_sections()},
     )
-    locked.delete()
+    try:
+        locked.delete()
+    except (ProtectedError, RestrictedError) as protected:
+        # Another module keeps records it must retain (e.g. a case file) and protects the user.
+        raise personal_data.ErasureBlocked(
+            _(
+                "Your account is linked to records the authority must keep, for example a "
+                "submitted application. Please contact the authority to close your account."
+            )
+        ) from protected
 
 
 # --- accounts' own sections of the export -------------------------------------------------

@@ -45,6 +45,11 @@ class Sender:
         )
 
     @property
+    def address_line(self) -> str:
+        """The address on one line, as in the footer."""
+        return ", ".join(self.address_lines)
+
+    @property
     def return_address(self) -> str:
         """The one-line sender above the recipient's address (Rücksendeangabe)."""
         return " · ".join([self.municipality, self.authority, *self.address_lines])

@@ -39,7 +39,8 @@ class EntryFormatError(ValueError):
 
 def new_code() -> str:
     """A random 50-bit code in Crockford base32, e.g. ``7KQ4M2XH9P`` (shown as 7KQ4M-2XH9P)."""
-    return "".join(secrets.choice(_CROCKFORD) for _ in range(CODE_LENGTH))
+    bits = int.from_bytes(secrets.token_bytes(7), "big") >> 6
+    return "".join(_CROCKFORD[(bits >> (5 * i)) & 31] for i in range(CODE_LENGTH))
 
 
 def normalize_code(text: str) -> str | None:

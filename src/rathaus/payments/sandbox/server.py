@@ -458,7 +458,15 @@ class SandboxApp:
             if tx.status == "INITIAL":
                 outcome = {"pay": "PAYED", "fail": "FAILED", "cancel": "CANCELED"}.get(choice)
                 if outcome is None:
-                    raise ApiError(400, "VALIDATION_ERROR", "choose pay, fail or cancel")
+                    return self.page(
+                        start_response,
+                        400,
+                        "Bitte eine Auswahl treffen",
+                        "<p class='kern-body'>Bitte wählen Sie Bezahlen, Fehlschlagen oder "
+                        "Abbrechen. <a class='kern-link' "
+                        f"href='/pay/{html.escape(tx.transaction_id)}'>"
+                        "Zurück zur Bezahlseite</a></p>",
+                    )
                 self.state.set_status(tx, outcome)
             target = tx.request["redirectUrl"]
         # The return carries no status (XBezahldienste): the portal must pull it.
