@@ -171,6 +171,15 @@ TASKS = {
         "QUEUES": ["default", "mail", "documents", "payments", "ledger"],
     }
 }
+# Periodic jobs enqueued by `manage.py run_scheduler`: (task, interval in seconds).
+PERIODIC_JOBS = [
+    (
+        "rathaus.payments.tasks.reconcile_payments",
+        env.int("PAYMENTS_RECONCILE_SECONDS", default=300),
+    ),
+    ("rathaus.applications.tasks.delete_expired_drafts_job", 3600),
+]
+APPLICATION_DRAFT_DAYS = env.int("APPLICATION_DRAFT_DAYS", default=30)
 AUTH_USER_MODEL = "accounts.User"
 
 CACHES = {

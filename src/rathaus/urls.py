@@ -1,8 +1,10 @@
-"""Top-level URLs. The German paths are stable (DESIGN.md): links in e-mails and QR codes use them."""
+"""Top-level URLs. The German paths are stable (DESIGN.md): e-mails and QR codes link to them."""
 
 from allauth.account.decorators import secure_admin_login
+from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView
 
 # The admin logs in through allauth (second factor, rate limits), never its own password form.
@@ -21,3 +23,16 @@ urlpatterns = [
     path("backoffice/rettungsdienst/", include("rathaus.backoffice.rescue_urls")),
     path("", include("rathaus.portal.urls")),
 ]
+
+# The GovChain log's static files (tiles, entry bundles, checkpoint) when they are kept on the
+# local file system; with object storage a CDN or the web server serves them (operations.md).
+if settings.STORAGES["default"]["BACKEND"].endswith("FileSystemStorage"):
+    _prefix = settings.LEDGER_PUBLISH_PREFIX
+    urlpatterns.insert(
+        0,
+        re_path(
+            rf"^{settings.MEDIA_URL.strip('/')}/{_prefix}/(?P<path>.+)$",
+            serve,
+            {"document_root": settings.MEDIA_ROOT / _prefix},
+        ),
+    )

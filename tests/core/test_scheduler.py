@@ -1,0 +1,17 @@
+"""The scheduler enqueues every periodic job."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django_tasks_db.models import DBTaskResult
+
+
+@pytest.mark.django_db
+def test_scheduler_once_enqueues_each_periodic_job() -> None:
+    call_command("run_scheduler", once=True)
+    paths = set(DBTaskResult.objects.values_list("task_path", flat=True))
+    assert paths == {
+        "rathaus.payments.tasks.reconcile_payments",
+        "rathaus.applications.tasks.delete_expired_drafts_job",
+    }
