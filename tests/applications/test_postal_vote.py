@@ -66,7 +66,7 @@ def test_deadline_is_18_00_on_the_friday_before_a_sunday_election() -> None:
 def test_without_an_open_election_the_service_cannot_start(
     citizen: User, briefwahl: Service, wuppertal: Municipality
 ) -> None:
-    with pytest.raises(ApplicationError, match="No election is currently open"):
+    with pytest.raises(ApplicationError, match="keine Wahl für Briefwahlanträge"):
         start_application(
             applicant=citizen, service=briefwahl, municipality=wuppertal, trust_level="low"
         )
@@ -95,7 +95,10 @@ def test_submission_after_the_deadline_is_refused(
             applicant=citizen, service=briefwahl, municipality=wuppertal, trust_level="low"
         )
         _fill(briefwahl, application)
-    with freeze_time("2029-09-21 16:00:01"), pytest.raises(ApplicationError, match="deadline"):
+    with (
+        freeze_time("2029-09-21 16:00:01"),
+        pytest.raises(ApplicationError, match="Frist für Briefwahlanträge"),
+    ):
         submit_application(
             application=application, idempotency_key="pv2", confirmed=True, actor=citizen
         )

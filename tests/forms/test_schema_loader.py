@@ -265,9 +265,12 @@ def test_loader_does_not_change_its_input():
         (["steps", 3, "checks", 0, "rule"], {"a": 1}),
         (["steps", 0, "fields", 0, "checks", 0, "rule"], ["pattern"]),
         (["steps", 0, "fields", 0, "type"], ["date"]),
+        (["steps", 1, "fields", 0, "min_items"], None),
+        (["steps", 4, "fields", 2, "min"], None),
+        (["steps", 0, "fields", 0, "required"], None),
     ],
 )
-def test_unhashable_values_where_names_belong_are_schema_errors(path, value):
+def test_wrong_value_types_are_schema_errors(path, value):
     with pytest.raises(SchemaError):
         load_schema(broken(path, value), source="x")
 

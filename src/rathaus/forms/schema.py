@@ -394,9 +394,9 @@ class _Loader:
     def integer(
         self, data: Mapping[str, Any], key: str, default: int | None, *, low: int, high: int
     ) -> int | None:
-        value = data.get(key, default)
-        if value is None:
-            return None
+        if key not in data:
+            return default
+        value = data[key]
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise self.fail(
                 f"{key} must be a whole number from {low} to {high}, not {_short(value)}"
