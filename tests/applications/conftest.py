@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from rathaus.accounts.models import User
-from rathaus.catalog.models import Service
+from rathaus.catalog.models import Responsibility, Service
 from rathaus.core.models import Municipality
 from tests.accounts.factories import ProfileFactory
 
@@ -31,7 +31,14 @@ def citizen(db: None) -> User:
 
 @pytest.fixture
 def meldebescheinigung(demo: None) -> Service:
-    return Service.objects.get(slug="meldebescheinigung")
+    """The certificate, with its fee collected with the notice (no online payment step).
+
+    Online payment before submission is tested with the Bewohnerparkausweis.
+    """
+    service = Service.objects.get(slug="meldebescheinigung")
+    Responsibility.objects.filter(service=service).update(local_fee=None)
+    return service
 
 
 from tests.fixtures.clamd import clamd_address  # noqa: E402, F401
+from tests.payments.conftest import sandbox, sandbox_process  # noqa: E402, F401

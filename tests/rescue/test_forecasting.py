@@ -5,9 +5,15 @@ import pytest
 
 from rathaus.rescue.demand import DailySeries
 from rathaus.rescue.evaluation import evaluate_region
-from rathaus.rescue.forecasting import CalendarRegression, InsufficientData, SeasonalNaive
+from rathaus.rescue.forecasting import (
+    DEFAULT_MEMBERS,
+    CalendarRegression,
+    InsufficientData,
+    RegressionMember,
+    SeasonalNaive,
+)
 from rathaus.rescue.staffing import simulate_share_in_time
-from tests.rescue.synthetic import synthetic_series
+from tests.rescue.synthetic import WEEKLY, synthetic_series
 
 
 def _intervals_are_nested(fc):
@@ -107,3 +113,55 @@ def test_german_holidays_lower_the_forecast_on_a_state_holiday():
     )
     nov1 = (dt.date(2022, 11, 1) - origin).days
     assert fc.mean[nov1] < 0.8 * fc.mean[nov1 - 1]
+
+
+def test_ensemble_forecast_is_the_mean_of_its_members_in_log_space():
+    series = synthetic_series(days=3 * 365, seed=5)
+    origin = series.end + dt.timedelta(days=1)
+    assert len(DEFAULT_MEMBERS) == 3
+    ensemble = CalendarRegression().forecast(series, origin=origin, horizon=28)
+    singles = [
+        CalendarRegression(members=(member,)).forecast(series, origin=origin, horizon=28)
+        for member in DEFAULT_MEMBERS
+    ]
+    logs = np.mean([np.log(fc.mean + 1.0) for fc in singles], axis=0)
+    np.testing.assert_allclose(np.log(ensemble.mean + 1.0), logs, rtol=1e-12)
+    # the members really differ (else the ensemble would be pointless)
+    assert np.abs(singles[0].mean - singles[2].mean).max() > 0.1
+
+
+def test_trend_member_follows_steady_growth():
+    days, horizon = 4 * 365, 84
+    full = synthetic_series(days=days + horizon, seed=6)
+    t = np.arange(days + horizon)
+    growth = np.exp(0.10 * t / 365.25)  # +10 % a year
+    weekday = np.array([d.weekday() for d in full.dates()])
+    truth = 200.0 * WEEKLY[weekday] * (1 + 0.08 * np.cos(2 * np.pi * t / 365.25)) * growth
+    grown = DailySeries(full.region, full.start, np.round(full.values[:days] * growth[:days]))
+    origin = grown.end + dt.timedelta(days=1)
+    trend = RegressionMember(window_days=1460, halflife_days=730.0, trend=True)
+    flat = CalendarRegression(members=(RegressionMember(),), level_alpha=1e-9)
+    with_trend = CalendarRegression(members=(trend,), level_alpha=1e-9)
+
+    def error(model):
+        fc = model.forecast(grown, origin=origin, horizon=horizon)
+        return np.abs(fc.mean - truth[days:]).mean()
+
+    assert error(with_trend) < 0.5 * error(flat)
+
+
+def test_robust_fit_is_not_dragged_by_a_few_outlier_days():
+    series = synthetic_series(days=3 * 365, seed=4)
+    origin = series.end + dt.timedelta(days=1)
+    spiked_values = series.values.copy()
+    spiked_values[-20:-17] *= 3.0  # a storm: three days at triple demand shortly before
+    spiked = DailySeries(series.region, series.start, spiked_values)
+
+    def mean_at(model, s):
+        return model.forecast(s, origin=origin, horizon=14).mean
+
+    clean = mean_at(CalendarRegression(), series)
+    robust = mean_at(CalendarRegression(), spiked)
+    plain = mean_at(CalendarRegression(robust_clip=None), spiked)
+    assert np.abs(robust - clean).max() < 0.3 * np.abs(plain - clean).max()
+    assert np.abs(robust - clean).max() < 0.02 * clean.mean()

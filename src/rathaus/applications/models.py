@@ -17,6 +17,7 @@ class Application(models.Model):
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("draft")
+        AWAITING_PAYMENT = "awaiting_payment", _("waiting for payment")
         SUBMITTED = "submitted", _("submitted")
         WITHDRAWN = "withdrawn", _("withdrawn")
 
@@ -45,7 +46,7 @@ class Application(models.Model):
         verbose_name=_("responsible authority"),
     )
     status = models.CharField(
-        _("status"), max_length=12, choices=Status.choices, default=Status.DRAFT, db_index=True
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
     )
     answers = models.JSONField(_("answers"), default=dict, blank=True)
     context = models.JSONField(

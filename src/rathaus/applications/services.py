@@ -23,6 +23,13 @@ from rathaus.core.models import Municipality
 from rathaus.core.sequences import next_value
 from rathaus.forms.engine import StepResult, apply_step, next_step, validate_all
 from rathaus.forms.schema import FormSchema
+from rathaus.payments.fees import (
+    FeeCalculationError,
+    FeeQuote,
+    calculate_fee,
+    schedule_from_catalog,
+)
+from rathaus.payments.services import PaymentStart, start_payment_for_quote
 
 TRUST_ORDER = [TrustLevel.LOW, TrustLevel.SUBSTANTIAL, TrustLevel.HIGH]
 
@@ -159,6 +166,22 @@ def responsible_authority(application: Application) -> Responsibility | None:
     )
 
 
+def fee_quote(application: Application) -> FeeQuote:
+    """The fee for this application's answers, from the catalog and the handling authority."""
+    responsibility = responsible_authority(application)
+    schedule = schedule_from_catalog(
+        fee_kind=application.service.fee_kind,
+        fees=application.service.fees,
+        local_fee=responsibility.local_fee if responsibility else None,
+    )
+    try:
+        return calculate_fee(schedule, application.answers, on=timezone.localdate())
+    except FeeCalculationError as exc:
+        raise ApplicationError(
+            _("The fee for your answers could not be calculated: %(reason)s") % {"reason": exc}
+        ) from exc
+
+
 def submit_application(
     *, application: Application, idempotency_key: str, confirmed: bool, actor: User
 ) -> Application:
@@ -166,6 +189,8 @@ def submit_application(
 
     § 9a OZG: only after the citizen reviewed the whole declaration and confirmed it. A repeated
     call (double click, retried request, a second browser tab) returns the same application.
+    Where the fee is paid online before submission, the frozen application waits for the payment
+    (``AWAITING_PAYMENT``); :func:`complete_submission` hands it over once the payment is confirmed.
     """
     if not confirmed:
         raise ApplicationError(
@@ -173,7 +198,7 @@ def submit_application(
         )
     with transaction.atomic():
         locked = Application.objects.select_for_update().get(pk=application.pk)
-        if locked.status == Application.Status.SUBMITTED:
+        if locked.status in (Application.Status.SUBMITTED, Application.Status.AWAITING_PAYMENT):
             return locked
         if locked.status != Application.Status.DRAFT:
             raise ApplicationError(_("This application can no longer be submitted."))
@@ -191,31 +216,63 @@ def submit_application(
                 _("No authority is responsible for this service in %(municipality)s yet.")
                 % {"municipality": locked.municipality.name}
             )
+        locked.answers = checked.cleaned
+        quote = fee_quote(locked)
         now = timezone.now()
-        locked.status = Application.Status.SUBMITTED
         locked.authority = responsibility.authority
-        locked.submitted_at = now
         locked.declaration_confirmed_at = now
         locked.submitted_data = checked.cleaned
-        locked.answers = checked.cleaned
         locked.idempotency_key = idempotency_key
         locked.expires_at = None
         year = timezone.localdate(now).year
         locked.reference = f"A-{year}-{next_value(f'application-reference-{year}'):06d}"
-        locked.save()
-        audit.record(
-            actor=actor,
-            action="application.submitted",
-            obj=locked,
-            before={"status": Application.Status.DRAFT},
-            after={
-                "status": locked.status,
-                "reference": locked.reference,
-                "authority": locked.authority_id,
-            },
-            municipality=locked.municipality,
-        )
-        transaction.on_commit(lambda: _queue_receipt(locked.pk))
+        if quote.payable_online:
+            locked.status = Application.Status.AWAITING_PAYMENT
+            locked.save()
+            audit.record(
+                actor=actor,
+                action="application.awaiting_payment",
+                obj=locked,
+                before={"status": Application.Status.DRAFT},
+                after={
+                    "status": locked.status,
+                    "reference": locked.reference,
+                    "fee_cents": quote.total_cents,
+                },
+                municipality=locked.municipality,
+            )
+        else:
+            _hand_over(locked, actor=actor, before=Application.Status.DRAFT)
+    return locked
+
+
+def _hand_over(application: Application, *, actor: Any, before: str) -> None:
+    """The application reaches the authority: submitted, timestamped, receipt queued."""
+    application.status = Application.Status.SUBMITTED
+    application.submitted_at = timezone.now()
+    application.save()
+    audit.record(
+        actor=actor,
+        action="application.submitted",
+        obj=application,
+        before={"status": before},
+        after={
+            "status": application.status,
+            "reference": application.reference,
+            "authority": application.authority_id,
+        },
+        municipality=application.municipality,
+    )
+    application_id = application.pk
+    transaction.on_commit(lambda: _queue_receipt(application_id))
+
+
+def complete_submission(*, application_id: int, actor: Any = None) -> Application:
+    """After the fee is paid: hand the waiting application over (idempotent)."""
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(pk=application_id)
+        if locked.status == Application.Status.AWAITING_PAYMENT:
+            _hand_over(locked, actor=actor, before=Application.Status.AWAITING_PAYMENT)
     return locked
 
 
@@ -259,3 +316,37 @@ def delete_draft(*, application: Application, actor: User) -> None:
             municipality=application.municipality,
         )
         application.delete()
+
+
+PAYABLE_TYPE = "applications.application"
+
+
+def start_fee_payment(*, application: Application, actor: User) -> PaymentStart:
+    """Send the citizen to the provider's payment page (or report it paid already).
+
+    The fee goes to the treasury of the authority that handles the application. Raises
+    ``PaymentError`` with a message for the citizen when the provider cannot be reached.
+    """
+    if application.status != Application.Status.AWAITING_PAYMENT or application.authority is None:
+        raise ApplicationError(_("No payment is due for this application."))
+    quote = fee_quote(application)
+    start = start_payment_for_quote(
+        municipality=application.authority.municipality,
+        payable_type=PAYABLE_TYPE,
+        payable_id=str(application.pk),
+        quote=quote,
+        purpose=application.reference or "",
+        description=application.service.name_de,
+        return_url=f"/antraege/{application.public_id}/",
+        case_reference=application.reference or "",
+        actor=actor,
+    )
+    if start.already_paid:
+        complete_submission(application_id=application.pk, actor=actor)
+    return start
+
+
+def on_payment_confirmed(*, payable_type: str, payable_id: str, **_: Any) -> None:
+    """Receiver of ``payments.signals.payment_confirmed``: the paid application goes out."""
+    if payable_type == PAYABLE_TYPE:
+        complete_submission(application_id=int(payable_id))

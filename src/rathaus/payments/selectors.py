@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from django.db.models import F, Q, QuerySet
 
-from rathaus.payments.models import PaymentStatus, PaymentTransaction
+from rathaus.core.models import Municipality
+from rathaus.payments.models import PaymentStatus, PaymentTransaction, ProviderConfig
 
 
 @dataclass(frozen=True)
@@ -62,3 +64,12 @@ def transactions_to_reconcile(*, recheck_final_since: dt.datetime) -> QuerySet[P
 def duplicate_payments() -> QuerySet[PaymentTransaction]:
     """Confirmed payments for an already paid matter whose refund is not yet complete."""
     return PaymentTransaction.objects.filter(duplicate=True, status=PaymentStatus.PAYED)
+
+
+def payment_origins(*, municipality: Municipality) -> list[str]:
+    """Origins of the municipality's payment provider, for the portal's CSP ``form-action``."""
+    config = ProviderConfig.objects.filter(municipality=municipality).first()
+    if config is None or not config.base_url:
+        return []
+    parts = urlsplit(config.base_url)
+    return [f"{parts.scheme}://{parts.netloc}"] if parts.scheme and parts.netloc else []

@@ -12,5 +12,6 @@ urlpatterns = [
     path("<uuid:public_id>/schritt/<slug:step_id>/", views.step, name="step"),
     path("<uuid:public_id>/pruefen/", views.review, name="review"),
     path("<uuid:public_id>/loeschen/", views.delete_draft, name="delete"),
+    path("<uuid:public_id>/bezahlen/", views.pay, name="pay"),
     path("<uuid:public_id>/eingangsbestaetigung.pdf", views.receipt, name="receipt"),
 ]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -23,6 +25,8 @@ from rathaus.forms.display import AnswerSection, describe_answers
 from rathaus.forms.engine import row_action, validate_all, validate_step, visible_steps
 from rathaus.forms.rendering import render_step, step_has_files
 from rathaus.forms.schema import FormSchema
+from rathaus.payments.selectors import payable_state, payment_origins
+from rathaus.payments.services import PaymentError
 
 TRUST_SESSION_KEY = "rathaus_trust_level"
 
@@ -107,7 +111,7 @@ def step(request: HttpRequest, public_id: uuid.UUID, step_id: str) -> HttpRespon
     steps = visible_steps(schema, application.answers)
     if step_id not in [s.id for s in steps]:
         raise Http404
-    data = None
+    data: Mapping[str, Any] | None = None
     result = None
     if request.method == "POST":
         changed_rows = row_action(schema, step_id, request.POST)
@@ -175,10 +179,17 @@ def review(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         except services.ApplicationError as exc:
             error = str(exc)
         else:
+            application.refresh_from_db()
+            if application.status == Application.Status.AWAITING_PAYMENT:
+                return _pay(request, application)
             messages.success(request, _("Your application has been sent."))
             return redirect("applications:detail", public_id=public_id)
     checked = validate_all(schema, application.answers)
-    return render(
+    try:
+        quote = services.fee_quote(application)
+    except services.ApplicationError as exc:
+        quote, error = None, error or str(exc)
+    response = render(
         request,
         "portal/applications/review.html",
         {
@@ -188,9 +199,11 @@ def review(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             "incomplete": checked.first_invalid_step,
             "submission_key": uuid.uuid4().hex,
             "error": error,
+            "quote": quote,
         },
         status=400 if error else 200,
     )
+    return _allow_payment_form(response, application)
 
 
 def _declaration(schema: FormSchema, answers: dict[str, Any]) -> list[AnswerSection]:
@@ -206,15 +219,53 @@ def detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             "applications:step", public_id=public_id, step_id=application.current_step or ""
         )
     schema, _digest = form_schema(application.service)
-    return render(
+    awaiting = application.status == Application.Status.AWAITING_PAYMENT
+    response = render(
         request,
         "portal/applications/detail.html",
         {
             "application": application,
             "service": application.service,
             "sections": _declaration(schema, application.submitted_data or {}),
+            "quote": services.fee_quote(application) if awaiting else None,
+            "payment": payable_state(
+                payable_type=services.PAYABLE_TYPE, payable_id=str(application.pk)
+            ),
         },
     )
+    return _allow_payment_form(response, application) if awaiting else response
+
+
+def _allow_payment_form(response: HttpResponse, application: Application) -> HttpResponse:
+    """CSP form-action: the pay button's POST is answered with a redirect to the provider."""
+    responsibility = services.responsible_authority(application)
+    if responsibility is not None:
+        origins = payment_origins(municipality=responsibility.authority.municipality)
+        if origins:
+            response._csp_update = {"form-action": origins}  # type: ignore[attr-defined]
+    return response
+
+
+def _pay(request: HttpRequest, application: Application) -> HttpResponse:
+    try:
+        start = services.start_fee_payment(application=application, actor=_user(request))
+    except PaymentError as exc:
+        messages.error(request, exc.citizen_message)
+        return redirect("applications:detail", public_id=application.public_id)
+    except services.ApplicationError as exc:
+        messages.error(request, str(exc))
+        return redirect("applications:detail", public_id=application.public_id)
+    if start.already_paid:
+        messages.success(request, _("Your payment is confirmed; your application has been sent."))
+        return redirect("applications:detail", public_id=application.public_id)
+    return HttpResponseRedirect(start.redirect_url)
+
+
+@login_required
+@require_POST
+def pay(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    application = selectors.application_for_citizen(user=_user(request), public_id=public_id)
+    return _pay(request, application)
 
 
 @login_required
@@ -227,7 +278,7 @@ def delete_draft(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 
 
 @login_required
-def receipt(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+def receipt(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBase:
     application = selectors.application_for_citizen(user=_user(request), public_id=public_id)
     if not application.receipt:
         messages.info(request, _("Your receipt is being prepared. Please try again in a moment."))

@@ -5,12 +5,15 @@ Two models share one interface, ``model.forecast(series, origin=day, horizon=n) 
 * :class:`SeasonalNaive` — the benchmark baseline: the value of the same weekday last week, with
   the textbook intervals of the seasonal naive method (sigma grows with the square root of the
   number of whole seasons ahead).
-* :class:`CalendarRegression` — the strong model: a weighted ridge regression of log demand on a
-  local trend, the weekday, an annual Fourier series and public holidays (per German Land or
-  other country), plus the recent level deviation decaying with the horizon. Its intervals are
-  empirical (conformal): the quantiles of the model's own log errors at the same horizons from
-  the weekly forecast origins of the year before, so they are as wide as the model has actually
-  been wrong. Its settings were chosen by validating on 2016 and 2017 (docs/modules/rescue.md).
+* :class:`CalendarRegression` — the strong model: the average (in log space) of three weighted
+  ridge regressions of log demand on the weekday, an annual Fourier series and public holidays
+  (per German Land or other country) — one smooth, one with a finer annual shape, one with a
+  local linear trend and a shorter memory — each fitted robustly (Huber weights, so storms and
+  outages do not drag it) and each followed by the recent level deviation decaying with the
+  horizon. Its intervals are empirical (conformal): the quantiles of the ensemble's own log
+  errors at the same horizons from the weekly forecast origins of the year before, so they are
+  as wide as the model has actually been wrong. Its settings were chosen by validating on 2016
+  and 2017 (docs/modules/rescue.md).
 
 Everything is deterministic numpy: the same data gives the same forecast, and ``seed`` only feeds
 the staffing simulation elsewhere.
@@ -149,7 +152,7 @@ class CalendarRegression:
     ridge: float = 1.0
     level_alpha: float = 0.08  # smoothing of the recent level deviation
     level_decay: float = 0.995  # per day ahead
-    # Robust fit: residuals beyond robust_clip robust standard deviations (1.4826 × MAD) are
+    # Robust fit: residuals beyond robust_clip robust standard deviations (1.4826 * MAD) are
     # down-weighted (Huber weights, robust_iterations reweighting rounds) and clipped before
     # they enter the level, so a storm or an outage does not drag the forecast.
     robust_clip: float | None = 2.5

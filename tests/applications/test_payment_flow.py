@@ -1,0 +1,155 @@
+"""Bewohnerparkausweis: the application goes to the authority only once the fee is paid (issue 6).
+
+The portal talks to the sandbox provider over real HTTP, exactly as to a real ePayment platform.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from rathaus.accounts.models import User
+from rathaus.applications.models import Application
+from rathaus.applications.services import (
+    save_step,
+    start_application,
+    start_fee_payment,
+    submit_application,
+)
+from rathaus.catalog.form_schemas import form_schema
+from rathaus.catalog.models import Service
+from rathaus.core.models import AuditEvent, Municipality
+from rathaus.forms.engine import validate_step
+from rathaus.payments.models import PaymentTransaction, ProviderConfig
+from rathaus.payments.services import handle_return, reconcile_open_transactions
+from tests.payments.conftest import Sandbox
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@pytest.fixture
+def provider(sandbox: Sandbox, wuppertal: Municipality) -> ProviderConfig:
+    return ProviderConfig.objects.create(
+        municipality=wuppertal,
+        base_url=sandbox.url,
+        originator_id="rathaus-wuppertal",
+        auth_scheme=ProviderConfig.AuthScheme.NONE,
+        timeout_seconds=5,
+    )
+
+
+def fill_parking_permit(application: Application) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    schema, _ = form_schema(application.service)
+    start = timezone.localdate() + datetime.timedelta(days=1)
+    posts: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
+        (
+            "residence",
+            {
+                "name__given_names": "Erika",
+                "name__family_name": "Mustermann",
+                "address__street": "Luisenstraße",
+                "address__house_number": "12",
+                "address__postal_code": "42103",
+                "address__place": "Wuppertal",
+                "zone": "Elberfeld-Mitte 3",
+            },
+            {},
+        ),
+        (
+            "vehicle",
+            {"plate": "W-AB 1234", "holder": "self"},
+            {"registration_document": SimpleUploadedFile("zb1.pdf", PDF)},
+        ),
+        (
+            "permit",
+            {
+                "start_date__day": str(start.day),
+                "start_date__month": str(start.month),
+                "start_date__year": str(start.year),
+            },
+            {},
+        ),
+    ]
+    for step_id, data, files in posts:
+        result = validate_step(schema, step_id, data, files, answers=application.answers)
+        assert result.is_valid, result.errors
+        save_step(application=application, result=result)
+
+
+@pytest.fixture
+def waiting(citizen: User, demo: None, wuppertal: Municipality) -> Application:
+    service = Service.objects.get(slug="bewohnerparkausweis")
+    application = start_application(
+        applicant=citizen, service=service, municipality=wuppertal, trust_level="substantial"
+    )
+    fill_parking_permit(application)
+    submitted = submit_application(
+        application=application, idempotency_key="park-1", confirmed=True, actor=citizen
+    )
+    assert submitted.status == Application.Status.AWAITING_PAYMENT
+    return submitted
+
+
+@pytest.mark.django_db(transaction=True)
+def test_paid_application_is_handed_over_after_the_return(
+    waiting: Application,
+    provider: ProviderConfig,
+    sandbox: Sandbox,
+    citizen: User,
+) -> None:
+    assert waiting.reference and waiting.submitted_at is None
+    start = start_fee_payment(application=waiting, actor=citizen)
+    transaction = start.transaction
+    assert transaction.amount_cents == 3070
+    sandbox.choose(start.redirect_url, "pay")
+    handle_return(request_id=str(transaction.request_id))
+    waiting.refresh_from_db()
+    assert waiting.status == Application.Status.SUBMITTED
+    assert waiting.submitted_at is not None
+    assert AuditEvent.objects.filter(action="application.submitted").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_browser_never_returns_and_reconciliation_submits(
+    waiting: Application,
+    provider: ProviderConfig,
+    sandbox: Sandbox,
+    citizen: User,
+) -> None:
+    start = start_fee_payment(application=waiting, actor=citizen)
+    sandbox.choose(start.redirect_url, "pay")
+    reconcile_open_transactions()
+    waiting.refresh_from_db()
+    assert waiting.status == Application.Status.SUBMITTED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_failed_payment_can_be_retried_without_double_charge(
+    waiting: Application,
+    provider: ProviderConfig,
+    sandbox: Sandbox,
+    citizen: User,
+) -> None:
+    first = start_fee_payment(application=waiting, actor=citizen)
+    sandbox.choose(first.redirect_url, "fail")
+    handle_return(request_id=str(first.transaction.request_id))
+    waiting.refresh_from_db()
+    assert waiting.status == Application.Status.AWAITING_PAYMENT
+    second = start_fee_payment(application=waiting, actor=citizen)
+    assert second.transaction.pk != first.transaction.pk
+    sandbox.choose(second.redirect_url, "pay")
+    handle_return(request_id=str(second.transaction.request_id))
+    waiting.refresh_from_db()
+    assert waiting.status == Application.Status.SUBMITTED
+    # Asking again after payment never starts a new charge.
+    client = Client()
+    client.force_login(citizen)
+    response = client.post(f"/antraege/{waiting.public_id}/bezahlen/")
+    assert response.status_code == 302
+    assert PaymentTransaction.objects.filter(status="PAYED").count() == 1
