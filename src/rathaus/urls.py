@@ -19,7 +19,7 @@ urlpatterns = [
     path("konto/", include("allauth.urls")),
     path("leistungen/", include("rathaus.portal.catalog_urls")),
     path("antraege/", include("rathaus.portal.application_urls")),
-    path("zahlung/", include("rathaus.payments.urls")),
+    path("zahlung/", include("rathaus.portal.payment_urls")),
     path("backoffice/rettungsdienst/", include("rathaus.backoffice.rescue_urls")),
     path("", include("rathaus.portal.urls")),
 ]

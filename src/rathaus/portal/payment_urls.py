@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from rathaus.payments import views
+from rathaus.portal import payment_views as views
 
 app_name = "payments"
 

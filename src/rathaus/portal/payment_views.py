@@ -48,4 +48,4 @@ def payment_status(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
         raise Http404 from None
     if tx.created_by_id is not None and tx.created_by_id != request.user.pk:
         raise PermissionDenied
-    return render(request, "payments/status.html", {"payment": tx})
+    return render(request, "portal/payments/status.html", {"payment": tx})
