@@ -1,4 +1,4 @@
-"""WSGI entry point, served by granian in production (``granian --interface wsgi rathaus.wsgi:application``)."""
+"""WSGI entry point; production serves it with granian (`granian --interface wsgi …`)."""
 
 import os
 
