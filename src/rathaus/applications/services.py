@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,8 @@ from rathaus.payments.fees import (
     schedule_from_catalog,
 )
 from rathaus.payments.services import PaymentStart, start_payment_for_quote
+
+logger = logging.getLogger(__name__)
 
 TRUST_ORDER = [TrustLevel.LOW, TrustLevel.SUBSTANTIAL, TrustLevel.HIGH]
 
@@ -347,6 +350,14 @@ def start_fee_payment(*, application: Application, actor: User) -> PaymentStart:
 
 
 def on_payment_confirmed(*, payable_type: str, payable_id: str, **_: Any) -> None:
-    """Receiver of ``payments.signals.payment_confirmed``: the paid application goes out."""
-    if payable_type == PAYABLE_TYPE:
-        complete_submission(application_id=int(payable_id))
+    """Receiver of ``payments.signals.payment_confirmed``: the paid application goes out.
+
+    A payment for an application that no longer exists is logged for the treasury (a refund is
+    due); it never undoes the recorded payment.
+    """
+    if payable_type != PAYABLE_TYPE:
+        return
+    if not payable_id.isdigit() or not Application.objects.filter(pk=int(payable_id)).exists():
+        logger.error("payment confirmed for an unknown application", extra={"payable": payable_id})
+        return
+    complete_submission(application_id=int(payable_id))

@@ -12,13 +12,17 @@ certificate once, under ``VAR_DIR/documents/seal/``.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import shutil
 import tempfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
+from typing import Any, TypeVar
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
@@ -49,6 +53,20 @@ SEAL_REASON = "Elektronisches Siegel der Behörde"
 DEMO_DIR_NAME = Path("documents") / "seal"
 DEMO_SEAL_FILE = "seal.p12"
 DEMO_CA_FILE = "ca.pem"
+
+
+T = TypeVar("T")
+
+
+def _outside_event_loop(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """pyHanko runs its own event loop (asyncio.run); inside a running loop (an ASGI server,
+    Playwright's sync API in tests) it must run in a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return function(*args, **kwargs)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(function, *args, **kwargs).result()
 
 
 class SealError(Exception):
@@ -168,7 +186,7 @@ def seal_pdf(pdf: bytes, *, signer: signers.Signer, location: str) -> bytes:
         subfilter=fields.SigSeedSubFilter.PADES,
         md_algorithm="sha256",
     )
-    output = signers.sign_pdf(writer, meta, signer=signer)
+    output = _outside_event_loop(signers.sign_pdf, writer, meta, signer=signer)
     return bytes(output.getvalue())
 
 
@@ -193,7 +211,7 @@ def validate_seal(pdf: bytes, *, trust_roots: list[asn1_x509.Certificate]) -> Se
     reason = str(sig_dict.get("/Reason", ""))
     location = str(sig_dict.get("/Location", ""))
     try:
-        statuses = [validate_pdf_signature(sig, context) for sig in signatures]
+        statuses = [_outside_event_loop(validate_pdf_signature, sig, context) for sig in signatures]
     except Exception as exc:  # a damaged signature container or byte range
         return SealStatus(
             sealed=True,
