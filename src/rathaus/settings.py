@@ -111,6 +111,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "rathaus.core.page_cache.AnonymousPageCacheMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -119,6 +120,17 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "rathaus.accounts.middleware.StaffSecondFactorMiddleware",
 ]
+
+# Public pages served to anonymous visitors from a whole-page cache (rathaus.core.page_cache).
+ANONYMOUS_PAGE_CACHE_SECONDS = env.int("ANONYMOUS_PAGE_CACHE_SECONDS", default=60)
+ANONYMOUS_PAGE_CACHE_EXACT = ("/",)
+ANONYMOUS_PAGE_CACHE_PATHS = (
+    "/leistungen/",
+    "/leichte-sprache/",
+    "/gebaerdensprache/",
+    "/impressum/",
+    "/datenschutz/",
+)
 
 ROOT_URLCONF = env.str("RATHAUS_URLCONF", default="rathaus.urls")
 WSGI_APPLICATION = "rathaus.wsgi.application"
