@@ -7,7 +7,14 @@ class ApplicationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from rathaus.applications.services import on_payment_confirmed
+        from rathaus.accounts.personal_data import (
+            register_erasure_handler,
+            register_export_section,
+        )
+        from rathaus.applications.selectors import personal_data_export
+        from rathaus.applications.services import erase_for_account_deletion, on_payment_confirmed
         from rathaus.payments.signals import payment_confirmed
 
+        register_export_section("applications", personal_data_export)
+        register_erasure_handler("applications", erase_for_account_deletion)
         payment_confirmed.connect(on_payment_confirmed, dispatch_uid="applications.paid")

@@ -23,3 +23,26 @@ def application_for_citizen(*, user: User, public_id: str | uuid.UUID) -> Applic
         return applications_of(user=user).get(public_id=public_id)
     except (Application.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
+
+
+def personal_data_export(user: User) -> list[dict[str, object]]:
+    """Every application of the citizen, for the GDPR export (Art. 15, 20)."""
+    return [
+        {
+            "reference": application.reference,
+            "service": application.service.slug,
+            "municipality": application.municipality.name,
+            "authority": str(application.authority) if application.authority else None,
+            "status": application.status,
+            "created_at": application.created_at.isoformat(),
+            "submitted_at": application.submitted_at.isoformat()
+            if application.submitted_at
+            else None,
+            "answers": application.submitted_data or application.answers,
+            "attachments": [
+                {"name": a.original_name, "size": a.size, "sha256": a.sha256}
+                for a in application.attachments.all()
+            ],
+        }
+        for application in applications_of(user=user).prefetch_related("attachments")
+    ]

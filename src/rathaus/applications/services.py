@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rathaus.accounts.models import User
+from rathaus.accounts.personal_data import ErasureBlocked
 from rathaus.applications.errors import ApplicationError
 from rathaus.applications.models import Application
 from rathaus.applications.service_rules import rules_for
@@ -361,3 +362,18 @@ def on_payment_confirmed(*, payable_type: str, payable_id: str, **_: Any) -> Non
         logger.error("payment confirmed for an unknown application", extra={"payable": payable_id})
         return
     complete_submission(application_id=int(payable_id))
+
+
+def erase_for_account_deletion(user: User) -> None:
+    """Account deletion (GDPR Art. 17): drafts go; submitted applications are the authority's
+    records under retention rules (Art. 17 Abs. 3 lit. b), so they block the deletion."""
+    kept = Application.objects.filter(applicant=user).exclude(status=Application.Status.DRAFT)
+    if kept.exists():
+        raise ErasureBlocked(
+            _(
+                "You have sent applications that the authority must keep. Your account can be "
+                "deleted once they are closed; until then, please contact the authority."
+            )
+        )
+    for draft in Application.objects.filter(applicant=user):
+        delete_draft(application=draft, actor=user)
