@@ -70,15 +70,15 @@ def test_export_holds_only_the_logged_in_citizens_data(
 
 @pytest.fixture
 def extra_section() -> Iterator[None]:
-    personal_data.register_export_section("applications", lambda user: [{"id": user.pk}])
+    personal_data.register_export_section("example_module", lambda user: [{"id": user.pk}])
     yield
-    personal_data._export_sections.pop("applications")
+    personal_data._export_sections.pop("example_module")
 
 
 def test_higher_modules_contribute_sections_to_the_export(
     citizen_client: Client, citizen: User, extra_section: None
 ) -> None:
-    assert _download(citizen_client)["applications"] == [{"id": citizen.pk}]
+    assert _download(citizen_client)["example_module"] == [{"id": citizen.pk}]
 
 
 def test_export_needs_a_login_and_a_post(client: Client, citizen: User) -> None:
