@@ -123,15 +123,34 @@ class OrgUnit(models.Model):
         return f"{self.code} {self.name}"
 
 
-class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+class AppendOnlyQuerySet(models.QuerySet[Any]):
+    """Refuses bulk updates and deletes: history is appended, never edited (STYLE.md)."""
+
     def update(self, **kwargs: Any) -> int:
-        raise PermissionError("The audit trail is append-only.")
+        raise PermissionError(f"{self.model._meta.verbose_name_plural} are append-only.")
 
     def delete(self) -> tuple[int, dict[str, int]]:
-        raise PermissionError("The audit trail is append-only.")
+        raise PermissionError(f"{self.model._meta.verbose_name_plural} are append-only.")
 
 
-class AuditEvent(models.Model):
+class AppendOnlyModel(models.Model):
+    """A row that is written once: saving it again or deleting it raises ``PermissionError``."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise PermissionError(f"{self._meta.verbose_name_plural} are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise PermissionError(f"{self._meta.verbose_name_plural} are append-only.")
+
+
+class AuditEvent(AppendOnlyModel):
     """One state change: who did what to which object, with the values before and after."""
 
     at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
@@ -158,8 +177,6 @@ class AuditEvent(models.Model):
         verbose_name=_("municipality"),
     )
 
-    objects = AuditEventQuerySet.as_manager()
-
     class Meta:
         verbose_name = _("audit event")
         verbose_name_plural = _("audit trail")
@@ -168,14 +185,6 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}#{self.object_id}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise PermissionError("The audit trail is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise PermissionError("The audit trail is append-only.")
 
 
 class Sequence(models.Model):

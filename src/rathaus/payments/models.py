@@ -10,7 +10,7 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from rathaus.core.models import Municipality
+from rathaus.core.models import AppendOnlyModel, Municipality
 
 # XBezahldienste: purpose ≤ 27 characters of letters, digits, spaces and hyphens.
 purpose_validator = RegexValidator(
@@ -206,15 +206,7 @@ class PaymentTransaction(models.Model):
         }
 
 
-class AppendOnlyQuerySet(models.QuerySet[Any]):
-    def update(self, **kwargs: Any) -> int:
-        raise PermissionError("The payment status history is append-only.")
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise PermissionError("The payment status history is append-only.")
-
-
-class PaymentStatusChange(models.Model):
+class PaymentStatusChange(AppendOnlyModel):
     """One change of a transaction's status, with where the news came from."""
 
     class Source(models.TextChoices):
@@ -235,8 +227,6 @@ class PaymentStatusChange(models.Model):
     source = models.CharField(_("source"), max_length=16, choices=Source.choices)
     detail = models.CharField(_("detail"), max_length=250, blank=True)
 
-    objects = AppendOnlyQuerySet.as_manager()
-
     class Meta:
         verbose_name = _("payment status change")
         verbose_name_plural = _("payment status changes")
@@ -245,13 +235,8 @@ class PaymentStatusChange(models.Model):
     def __str__(self) -> str:
         return f"{self.from_status or '-'} → {self.to_status} ({self.source})"
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise PermissionError("The payment status history is append-only.")
-        super().save(*args, **kwargs)
 
-
-class Refund(models.Model):
+class Refund(AppendOnlyModel):
     """Money paid back on a transaction, recorded for the treasury export."""
 
     transaction = models.ForeignKey(
@@ -274,8 +259,6 @@ class Refund(models.Model):
         related_name="+",
         verbose_name=_("created by"),
     )
-
-    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("refund")
