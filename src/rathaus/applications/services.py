@@ -170,9 +170,11 @@ def responsible_authority(application: Application) -> Responsibility | None:
     )
 
 
-def fee_quote(application: Application) -> FeeQuote:
+def fee_quote(
+    application: Application, *, responsibility: Responsibility | None = None
+) -> FeeQuote:
     """The fee for this application's answers, from the catalog and the handling authority."""
-    responsibility = responsible_authority(application)
+    responsibility = responsibility or responsible_authority(application)
     schedule = schedule_from_catalog(
         fee_kind=application.service.fee_kind,
         fees=application.service.fees,
@@ -221,7 +223,7 @@ def submit_application(
                 % {"municipality": locked.municipality.name}
             )
         locked.answers = checked.cleaned
-        quote = fee_quote(locked)
+        quote = fee_quote(locked, responsibility=responsibility)
         now = timezone.now()
         locked.authority = responsibility.authority
         locked.declaration_confirmed_at = now
