@@ -15,8 +15,7 @@ from rathaus.accounts.models import User
 from rathaus.applications.models import Application
 from rathaus.core.models import Municipality
 from rathaus.payments.models import PaymentTransaction, ProviderConfig
-from tests.accounts.factories import PASSWORD
-from tests.applications.test_browser_wohnsitz import PDF, _raise_trust_level
+from tests.applications.test_browser_wohnsitz import PDF, _raise_trust_level, log_in
 from tests.payments.conftest import Sandbox
 
 
@@ -42,11 +41,7 @@ def test_citizen_pays_after_a_failed_attempt_and_the_application_is_submitted(
         auth_scheme=ProviderConfig.AuthScheme.NONE,
         timeout_seconds=5,
     )
-    page.goto("/konto/login/")
-    page.fill('[name="login"]', citizen.email)
-    page.fill('[name="password"]', PASSWORD)
-    page.locator('main form button[type="submit"]').first.click()
-    page.wait_for_url("**/konto/**")
+    log_in(page, citizen)
     _raise_trust_level(page, "substantial")
 
     page.goto("/leistungen/bewohnerparkausweis/")

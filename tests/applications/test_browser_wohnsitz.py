@@ -24,6 +24,15 @@ from tests.accounts.factories import PASSWORD
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
+def log_in(page: Any, citizen: User) -> None:
+    """Log in through the login page, as a person does."""
+    page.goto("/konto/login/")
+    page.fill('[name="login"]', citizen.email)
+    page.fill('[name="password"]', PASSWORD)
+    page.locator('main form button[type="submit"]').first.click()
+    page.wait_for_url("**/konto/**")
+
+
 def _raise_trust_level(page: Any, level: str) -> None:
     """Stands in for an eID login (issue 9): marks this browser's session as identified."""
     cookie = next(c for c in page.context.cookies() if c["name"] == settings.SESSION_COOKIE_NAME)
@@ -43,11 +52,7 @@ def test_citizen_registers_a_move_end_to_end(
     tmp_path: Any,
 ) -> None:
     settings.CLAMD_ADDRESS = clamd_address
-    page.goto("/konto/login/")
-    page.fill('[name="login"]', citizen.email)
-    page.fill('[name="password"]', PASSWORD)
-    page.locator('main form button[type="submit"]').first.click()
-    page.wait_for_url("**/konto/**")
+    log_in(page, citizen)
     _raise_trust_level(page, "high")
 
     page.goto("/antraege/neu/wohnsitz-anmelden/")

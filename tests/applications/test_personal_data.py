@@ -11,7 +11,8 @@ from rathaus.applications.models import Application
 from rathaus.applications.services import start_application, submit_application
 from rathaus.catalog.models import Service
 from rathaus.core.models import Municipality
-from tests.applications.test_services import _answer_all, _start
+from tests.applications.meldebescheinigung import answer_all
+from tests.applications.test_services import _start
 
 
 def test_export_lists_the_citizens_applications(
@@ -40,7 +41,7 @@ def test_sent_applications_block_the_deletion(
     citizen: User, meldebescheinigung: Service, wuppertal: Municipality
 ) -> None:
     application = _start(citizen, meldebescheinigung, wuppertal)
-    _answer_all(application)
+    answer_all(application)
     submit_application(application=application, idempotency_key="g1", confirmed=True, actor=citizen)
     with pytest.raises(ErasureBlocked):
         delete_account(user=citizen)

@@ -11,44 +11,17 @@ from pypdf import PdfReader
 
 from rathaus.accounts.models import User
 from rathaus.applications.models import Application
-from rathaus.applications.services import save_step, start_application, submit_application
-from rathaus.catalog.form_schemas import form_schema
+from rathaus.applications.services import start_application, submit_application
 from rathaus.catalog.models import Service
 from rathaus.core.models import Municipality
-from rathaus.forms.engine import validate_step
+from tests.applications.meldebescheinigung import answer_all
 
 
 def _submitted(citizen: User, service: Service, municipality: Municipality) -> Application:
     application = start_application(
         applicant=citizen, service=service, municipality=municipality, trust_level="high"
     )
-    schema, _ = form_schema(service)
-    person = validate_step(
-        schema,
-        "person",
-        {
-            "name__given_names": "Erika",
-            "name__family_name": "Mustermann",
-            "birth_date__day": "27",
-            "birth_date__month": "3",
-            "birth_date__year": "1985",
-            "address__street": "Neumarkt",
-            "address__house_number": "10",
-            "address__postal_code": "42103",
-            "address__place": "Wuppertal",
-        },
-        answers=application.answers,
-    )
-    save_step(application=application, result=person)
-    save_step(
-        application=application,
-        result=validate_step(
-            schema,
-            "certificate",
-            {"kind": "extended", "purpose": "Heirat", "copies": "2"},
-            answers=application.answers,
-        ),
-    )
+    answer_all(application, {"kind": "extended", "purpose": "Heirat", "copies": "2"})
     return submit_application(
         application=application, idempotency_key="r1", confirmed=True, actor=citizen
     )

@@ -23,39 +23,13 @@ from rathaus.catalog.form_schemas import form_schema
 from rathaus.catalog.models import Service
 from rathaus.core.models import AuditEvent, Municipality
 from rathaus.forms.engine import validate_step
+from tests.applications.meldebescheinigung import answer_all
 
 
 def _start(citizen: User, service: Service, municipality: Municipality) -> Application:
     return start_application(
         applicant=citizen, service=service, municipality=municipality, trust_level="high"
     )
-
-
-def _answer_all(application: Application) -> None:
-    schema, _ = form_schema(application.service)
-    person = validate_step(
-        schema,
-        "person",
-        {
-            "name__given_names": "Erika",
-            "name__family_name": "Mustermann",
-            "birth_date__day": "27",
-            "birth_date__month": "3",
-            "birth_date__year": "1985",
-            "address__street": "Neumarkt",
-            "address__house_number": "10",
-            "address__postal_code": "42103",
-            "address__place": "Wuppertal",
-        },
-        answers=application.answers,
-    )
-    assert person.is_valid, person.errors
-    assert save_step(application=application, result=person) == "certificate"
-    certificate = validate_step(
-        schema, "certificate", {"kind": "simple", "copies": "1"}, answers=application.answers
-    )
-    assert certificate.is_valid, certificate.errors
-    assert save_step(application=application, result=certificate) is None
 
 
 def test_draft_is_prefilled_from_the_profile(
@@ -85,7 +59,7 @@ def test_submission_freezes_the_answers_and_goes_to_remscheid(
     citizen: User, meldebescheinigung: Service, wuppertal: Municipality
 ) -> None:
     application = _start(citizen, meldebescheinigung, wuppertal)
-    _answer_all(application)
+    answer_all(application)
     submitted = submit_application(
         application=application, idempotency_key="k1", confirmed=True, actor=citizen
     )
@@ -107,7 +81,7 @@ def test_submitting_twice_gives_one_application(
     citizen: User, meldebescheinigung: Service, wuppertal: Municipality
 ) -> None:
     application = _start(citizen, meldebescheinigung, wuppertal)
-    _answer_all(application)
+    answer_all(application)
     first = submit_application(
         application=application, idempotency_key="k2", confirmed=True, actor=citizen
     )
@@ -122,7 +96,7 @@ def test_submission_needs_the_confirmed_declaration(
     citizen: User, meldebescheinigung: Service, wuppertal: Municipality
 ) -> None:
     application = _start(citizen, meldebescheinigung, wuppertal)
-    _answer_all(application)
+    answer_all(application)
     with pytest.raises(ApplicationError):
         submit_application(
             application=application, idempotency_key="k3", confirmed=False, actor=citizen
@@ -148,7 +122,7 @@ def test_reference_numbers_are_unique_and_increasing(
     references = []
     for key in ("a", "b", "c"):
         application = _start(citizen, meldebescheinigung, wuppertal)
-        _answer_all(application)
+        answer_all(application)
         submitted = submit_application(
             application=application, idempotency_key=key, confirmed=True, actor=citizen
         )

@@ -10,18 +10,7 @@ from rathaus.applications.models import Application
 from rathaus.catalog.models import Service
 from rathaus.core.models import Municipality
 from tests.accounts.factories import ProfileFactory
-
-PERSON = {
-    "name__given_names": "Erika",
-    "name__family_name": "Mustermann",
-    "birth_date__day": "27",
-    "birth_date__month": "3",
-    "birth_date__year": "1985",
-    "address__street": "Neumarkt",
-    "address__house_number": "10",
-    "address__postal_code": "42103",
-    "address__place": "Wuppertal",
-}
+from tests.applications.meldebescheinigung import PERSON
 
 
 @pytest.fixture
