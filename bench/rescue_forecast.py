@@ -8,8 +8,10 @@ of docs/benchmarks.md. Usage: ``.venv/bin/python bench/rescue_forecast.py [--ski
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -19,6 +21,12 @@ from pathlib import Path
 from report import write_section
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from rathaus.rescue.demand import read_demand_csv  # noqa: E402
+from rathaus.rescue.evaluation import HORIZONS as HORIZON_DAYS  # noqa: E402
+from rathaus.rescue.evaluation import poisson_floor  # noqa: E402
+
 DATA = ROOT.parent / "shared" / "data" / "ems" / "swast_daily_responses_2013_2018.csv"
 REGIONS = "BNSSG,Cornwall,Devon,Dorset,Gloucestershire,Somerset,Wiltshire"
 HORIZONS = [str(h) for h in range(7, 85, 7)]
@@ -43,17 +51,38 @@ def command(model: str, year: int, out: Path) -> list[str]:
     ]  # fmt: skip
 
 
-def run(model: str, year: int) -> tuple[dict, float, str]:
+def children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def floor_by_horizon(year: int) -> dict[str, float]:
+    """The Poisson floor (evaluation.poisson_floor), mean over the seven areas."""
+    data = read_demand_csv(DATA)
+    per_region = [
+        poisson_floor(
+            data.series(region),
+            test_from=dt.date(year, 1, 1),
+            test_to=dt.date(year, 12, 31),
+            horizons=HORIZON_DAYS,
+        )
+        for region in REGIONS.split(",")
+    ]
+    return {str(h): sum(f[h] for f in per_region) / len(per_region) for h in HORIZON_DAYS}
+
+
+def run(model: str, year: int) -> tuple[dict, float, str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "report.json"
         cmd = command(model, year, out)
         env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-        started = time.perf_counter()
+        started, cpu_before = time.perf_counter(), children_cpu_seconds()
         subprocess.run(cmd, check=True, env=env, cwd=ROOT)
         elapsed = time.perf_counter() - started
+        cpu = children_cpu_seconds() - cpu_before
         shown = " ".join(cmd[1:]).replace(str(ROOT) + "/", "").replace(str(DATA), "CSV")
         shown = shown.replace(str(out), "OUT.json")
-        return json.loads(out.read_text()), elapsed, f"python {shown}"
+        return json.loads(out.read_text()), elapsed, f"python {shown}", cpu
 
 
 def mase_row(label: str, report: dict) -> str:
@@ -65,8 +94,9 @@ def main(argv: list[str]) -> int:
         print(f"benchmark data absent: {DATA} (see ../shared/data/ems/SOURCE.md)")
         return 1
     load_before = os.getloadavg()
-    strong, strong_s, strong_cmd = run("calendar_regression", 2018)
-    naive, naive_s, _ = run("seasonal_naive", 2018)
+    strong, strong_s, strong_cmd, strong_cpu = run("calendar_regression", 2018)
+    naive, naive_s, _, naive_cpu = run("seasonal_naive", 2018)
+    floor = floor_by_horizon(2018)
     validation = None if "--skip-validation" in argv else run("calendar_regression", 2017)
 
     header = "| model | " + " | ".join(f"h={h}" for h in HORIZONS) + " |"
@@ -86,7 +116,11 @@ def main(argv: list[str]) -> int:
         "2016 and 2017 only (docs/modules/rescue.md, with every variant tried). Disclosure of "
         "earlier 2018 runs: the first version's first run (level decay 0.985) scored 0.712 "
         "(h=7) to 0.765 (h=84), its final one 0.712 to 0.735; this ensemble was run on 2018 "
-        "once before a holiday fix prompted by a unit test (0.707 to 0.722, unchanged after).",
+        "once before a holiday fix prompted by a unit test (0.707 to 0.722, unchanged after). "
+        "A third round (2026-11-22, weekday x season interactions, Easter weekend and "
+        "bank-holiday weekend days) found no gain on 2016/2017 and changed nothing, so the "
+        "model and its 2018 figures are those of the second round; 2018 was re-run only to "
+        "record CPU time and the Poisson floor.",
         "",
         f"Load average before the runs: {', '.join(f'{x:.1f}' for x in load_before)} "
         "(2 cores shared with other jobs).",
@@ -98,9 +132,18 @@ def main(argv: list[str]) -> int:
         mase_row("calendar regression ensemble (this module)", strong),
         mase_row("seasonal naive (baseline)", naive),
         published,
+        "| Poisson floor (diagnostic, see below) | "
+        + " | ".join(f"{floor[h]:.3f}" for h in HORIZONS)
+        + " |",
         "",
         "The published figures are for 2019, a year not in this data; the 2018 and 2019 test "
         "years differ, so the comparison is indicative, not like for like.",
+        "",
+        "Poisson floor: the MASE an oracle that knew each day's true mean would reach if the "
+        "counts were Poisson (`evaluation.poisson_floor`: sqrt(2 mu / pi) per day, the observed "
+        "count standing in for mu, over the same folds and scale). It is a diagnostic beside "
+        "the benchmark, computed from the data, with no model and no setting chosen by it. "
+        "Overdispersion only raises the real floor.",
         "",
     ]
     misses = [h for h in HORIZONS if strong["mean"]["mase"][h] >= published_mase(int(h))]
@@ -115,16 +158,19 @@ def main(argv: list[str]) -> int:
     ]
     if validation is not None:
         v = validation[0]
+        v_floor = floor_by_horizon(2017)
         lines += [
             "Validation year 2017 (trained up to each origin, as above): MASE "
             + ", ".join(f"h={h} {v['mean']['mase'][h]:.3f}" for h in ("7", "28", "56", "84"))
-            + f"; coverage 80 % {v['coverage80']:.3f}, 95 % {v['coverage95']:.3f}.",
+            + f"; coverage 80 % {v['coverage80']:.3f}, 95 % {v['coverage95']:.3f}; "
+            + f"Poisson floor {v_floor['7']:.3f} (h=7) … {v_floor['84']:.3f} (h=84).",
             "",
         ]
     lines += [
         f"Runtime of the whole evaluation (7 areas, 41 folds, fresh process): "
-        f"**{strong_s:.1f} s** (seasonal naive: {naive_s:.1f} s); budget {TIME_BUDGET_S} s: "
-        f"{'met' if strong_s <= TIME_BUDGET_S else 'NOT met'}.",
+        f"**{strong_s:.1f} s** wall, {strong_cpu:.1f} s CPU (seasonal naive: {naive_s:.1f} s "
+        f"wall, {naive_cpu:.1f} s CPU); budget {TIME_BUDGET_S} s: "
+        f"{'met' if max(strong_s, strong_cpu) <= TIME_BUDGET_S else 'NOT met'}.",
         "",
         "Goal check (issue 8): beat the published MASE at every horizon: "
         + (

@@ -190,7 +190,12 @@ PERIODIC_JOBS = [
         env.int("PAYMENTS_RECONCILE_SECONDS", default=300),
     ),
     ("rathaus.applications.tasks.delete_expired_drafts_job", 3600),
+    ("rathaus.casework.tasks.remind_overdue_job", 3600),
 ]
+# Casework: due date when a service's casework.toml names none; overdue reminders at most
+# every so many days per case.
+CASEWORK_DEFAULT_PROCESSING_DAYS = env.int("CASEWORK_DEFAULT_PROCESSING_DAYS", default=14)
+CASEWORK_REMINDER_INTERVAL_DAYS = env.int("CASEWORK_REMINDER_INTERVAL_DAYS", default=7)
 APPLICATION_DRAFT_DAYS = env.int("APPLICATION_DRAFT_DAYS", default=30)
 AUTH_USER_MODEL = "accounts.User"
 
@@ -270,12 +275,33 @@ LEDGER_EXTRA_SIGNING_KEYS = env.list("LEDGER_EXTRA_SIGNING_KEYS", default=[])
 LEDGER_STORAGE = env.str("LEDGER_STORAGE", default="default")
 LEDGER_PUBLISH_PREFIX = env.str("LEDGER_PUBLISH_PREFIX", default="govchain")
 
+# Citizen-account login (docs/identity.md): the SAML SP's signing key and certificate (PEM files;
+# demo and test installations generate their own under VAR_DIR/saml/) and Debian's xmlsec1.
+SAML_SP_KEY_FILE = env.str("SAML_SP_KEY_FILE", default="")
+SAML_SP_CERT_FILE = env.str("SAML_SP_CERT_FILE", default="")
+SAML_XMLSEC_BINARY = env.str("SAML_XMLSEC_BINARY", default="/usr/bin/xmlsec1")
+
+# E-Akte: the STORAGES alias that keeps the document versions of the files (docs/records.md).
+RECORDS_STORAGE = env.str("RECORDS_STORAGE", default="default")
+
 # E-mail: EMAIL_URL, e.g. smtp://user:pass@mail.example.de:587 or smtp+tls://…
 if PRODUCTION:
     _required("EMAIL_URL")
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Rathaus <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Seconds before an unresponsive SMTP server counts as down (the mail job then retries later).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+
+# Postfach (docs/modules/mailbox.md). § 9 Abs. 1 OZG: a notice is deemed announced on the third
+# day after it was made available for retrieval, or at the first retrieval if earlier. Days per
+# legal basis (the key a notice carries in `legal_basis`), "default" for all others; counted on
+# the calendar of MAILBOX_LEGAL_TIME_ZONE. Override as JSON: MAILBOX_ANNOUNCEMENT_DAYS='{"default": 4}'.
+MAILBOX_ANNOUNCEMENT_DAYS: dict[str, int] = {
+    "default": 3,
+    **env.json("MAILBOX_ANNOUNCEMENT_DAYS", default={}),
+}
+MAILBOX_LEGAL_TIME_ZONE = "Europe/Berlin"
 
 # Who runs this installation: shown in the header, the Impressum (§ 5 DDG), the privacy notice
 # (Art. 13 GDPR) and the accessibility statement (BITV 2.0). `manage.py check --deploy` warns

@@ -18,11 +18,16 @@ urlpatterns = [
     path("api/v1/", include("rathaus.api.urls")),
     path("admin/", admin.site.urls),
     path("konto/", include("rathaus.portal.account_urls")),
+    path("konto/", include("rathaus.accounts.federation_urls")),
     path("konto/", include("allauth.urls")),
     path("leistungen/", include("rathaus.portal.catalog_urls")),
     path("antraege/", include("rathaus.portal.application_urls")),
     path("zahlung/", include("rathaus.portal.payment_urls")),
+    path("pruefen/", include("rathaus.portal.verify_urls")),
+    path("wohnungsgeberbestaetigung/", include("rathaus.portal.landlord_urls")),
+    path("postfach/", include("rathaus.portal.mailbox_urls")),
     path("backoffice/rettungsdienst/", include("rathaus.backoffice.rescue_urls")),
+    path("backoffice/", include("rathaus.backoffice.urls")),
     path("", include("rathaus.portal.urls")),
 ]
 

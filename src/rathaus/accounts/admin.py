@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from rathaus.accounts.models import Profile, User
+from rathaus.accounts import trust
+from rathaus.accounts.models import FederatedIdentity, IdentityProvider, Profile, User
 
 
 class ProfileInline(admin.StackedInline[Profile, User]):
@@ -45,3 +50,75 @@ class UserAdmin(DjangoUserAdmin):
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+
+class IdentityProviderForm(forms.ModelForm[IdentityProvider]):
+    allowed_levels = forms.MultipleChoiceField(
+        label=_("allowed trust levels"),
+        choices=trust.Level.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The levels this citizen account may assert."),
+    )
+
+    class Meta:
+        model = IdentityProvider
+        fields = "__all__"
+        widgets = {"client_secret": forms.PasswordInput(render_value=True)}
+        field_classes = {"metadata_url": forms.CharField, "issuer": forms.CharField}
+
+    def clean_metadata_url(self) -> str:
+        return self._url("metadata_url")
+
+    def clean_issuer(self) -> str:
+        return self._url("issuer").rstrip("/")
+
+    def _url(self, name: str) -> str:
+        value = str(self.cleaned_data.get(name) or "").strip()
+        if value and not value.startswith(("https://", "http://")):
+            raise forms.ValidationError(_("Enter a full address beginning with https://."))
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        protocol = data.get("protocol")
+        if protocol == IdentityProvider.Protocol.SAML:
+            if not data.get("metadata_url") and not (data.get("metadata_xml") or "").strip():
+                self.add_error("metadata_url", _("Give the IdP's metadata URL or paste its XML."))
+        elif protocol == IdentityProvider.Protocol.OIDC:
+            for name in ("issuer", "client_id", "client_secret"):
+                if not data.get(name):
+                    self.add_error(name, _("Required for OpenID Connect."))
+        acr = data.get("acr_values") or {}
+        if not isinstance(acr, dict) or any(k not in trust.ORDER for k in acr):
+            self.add_error("acr_values", _('Use the keys "low", "substantial" and "high".'))
+        requested = data.get("requested_attributes") or []
+        if not isinstance(requested, list) or not all(isinstance(v, str) for v in requested):
+            self.add_error("requested_attributes", _("A list of attribute names (urn:oid:…)."))
+        return data
+
+
+@admin.register(IdentityProvider)
+class IdentityProviderAdmin(admin.ModelAdmin[IdentityProvider]):
+    form = IdentityProviderForm
+    list_display = ["name", "municipality", "protocol", "enabled", "slug"]
+    list_filter = ["protocol", "enabled", "municipality"]
+    prepopulated_fields = {"slug": ("name",)}
+    fieldsets = (
+        (None, {"fields": ("municipality", "name", "slug", "protocol", "enabled", "allowed_levels")}),
+        (
+            _("SAML 2.0 (BundID)"),
+            {"fields": ("metadata_url", "metadata_xml", "idp_entity_id", "requested_attributes")},
+        ),
+        (_("OpenID Connect"), {"fields": ("issuer", "client_id", "client_secret", "acr_values")}),
+    )
+
+
+@admin.register(FederatedIdentity)
+class FederatedIdentityAdmin(admin.ModelAdmin[FederatedIdentity]):
+    list_display = ["user", "provider", "trust_level", "linked_at", "last_login_at"]
+    list_filter = ["provider", "trust_level"]
+    search_fields = ["user__email"]
+    readonly_fields = ["user", "provider", "issuer", "subject", "trust_level", "linked_at", "last_login_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -115,3 +115,124 @@ class Profile(models.Model):
     @property
     def has_address(self) -> bool:
         return bool(self.street and self.house_number and self.postal_code and self.place)
+
+
+class IdentityProvider(models.Model):
+    """A citizen account a municipality accepts for login: BundID by SAML, or an OIDC broker."""
+
+    class Protocol(models.TextChoices):
+        SAML = "saml", _("SAML 2.0 (BundID profile)")
+        OIDC = "oidc", _("OpenID Connect")
+
+    municipality = models.ForeignKey(
+        "core.Municipality",
+        on_delete=models.CASCADE,
+        related_name="identity_providers",
+        verbose_name=_("municipality"),
+    )
+    slug = models.SlugField(_("slug"), unique=True, help_text=_("Part of the login addresses."))
+    name = models.CharField(_("name shown on the login page"), max_length=120)
+    protocol = models.CharField(_("protocol"), max_length=4, choices=Protocol.choices)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    allowed_levels = models.JSONField(
+        _("allowed trust levels"),
+        default=list,
+        help_text=_("Trust levels this provider may assert: low, substantial, high."),
+    )
+    # SAML
+    metadata_url = models.URLField(_("IdP metadata URL"), blank=True)
+    metadata_xml = models.TextField(
+        _("IdP metadata (XML)"), blank=True, help_text=_("Used when no metadata URL is given.")
+    )
+    idp_entity_id = models.CharField(
+        _("IdP entity ID"),
+        max_length=500,
+        blank=True,
+        help_text=_("Which entity of the metadata to use; empty: the only IdP in it."),
+    )
+    requested_attributes = models.JSONField(
+        _("requested attributes (OIDs)"),
+        default=list,
+        blank=True,
+        help_text=_("Empty: bPK2, name, date of birth, address and e-mail address."),
+    )
+    # OIDC
+    issuer = models.URLField(_("OIDC issuer"), blank=True)
+    client_id = models.CharField(_("client ID"), max_length=200, blank=True)
+    client_secret = models.CharField(_("client secret"), max_length=500, blank=True)
+    acr_values = models.JSONField(
+        _("acr values by trust level"),
+        default=dict,
+        blank=True,
+        help_text=_('Empty: {"low": "STORK-QAA-Level-1", "substantial": …-3, "high": …-4}.'),
+    )
+
+    class Meta:
+        verbose_name = _("identity provider")
+        verbose_name_plural = _("identity providers")
+        ordering = ["municipality__name", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FederatedIdentity(models.Model):
+    """The link between a user and a citizen account: the stable id is bPK2 (SAML) or ``sub``."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="federated_identities", verbose_name=_("user")
+    )
+    provider = models.ForeignKey(
+        IdentityProvider, on_delete=models.PROTECT, related_name="identities"
+    )
+    issuer = models.CharField(_("issuer"), max_length=500)
+    subject = models.CharField(_("stable identifier"), max_length=500)
+    trust_level = models.CharField(_("last trust level"), max_length=12)
+    linked_at = models.DateTimeField(_("linked at"), auto_now_add=True)
+    last_login_at = models.DateTimeField(_("last login"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("linked citizen account")
+        verbose_name_plural = _("linked citizen accounts")
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="federated_identity_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} → {self.user}"
+
+
+class LoginAttempt(models.Model):
+    """One login at a provider, from the request until the citizen is logged in.
+
+    Kept in the database (not the session): the SAML response arrives as a cross-site POST that
+    carries no Lax session cookie. The browser is bound by ``browser_key`` kept in its session.
+    """
+
+    class Status(models.TextChoices):
+        STARTED = "started", _("started")
+        ANSWERED = "answered", _("answered")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    id = models.UUIDField(primary_key=True)
+    provider = models.ForeignKey(IdentityProvider, on_delete=models.CASCADE)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.STARTED)
+    required_level = models.CharField(max_length=12)
+    next_url = models.CharField(max_length=1000, blank=True)
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE)
+    browser_key = models.CharField(max_length=64)
+    request_id = models.CharField(max_length=200, unique=True)
+    nonce = models.CharField(max_length=100, blank=True)
+    code_verifier = models.CharField(max_length=200, blank=True)
+    assertion_id = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    result = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("login attempt")
+        verbose_name_plural = _("login attempts")
+        indexes = [models.Index(fields=["created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.status} {self.created_at:%Y-%m-%d %H:%M}"

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from rathaus.api import catalog_views
+from rathaus.api import catalog_views, verify_views
 
 app_name = "api"
 urlpatterns = [
@@ -12,4 +12,6 @@ urlpatterns = [
         catalog_views.ServiceDetailView.as_view(),
         name="service-detail",
     ),
+    path("verify/", verify_views.VerifyDocumentView.as_view(), name="verify"),
+    path("verify/<str:code>/", verify_views.VerifyCodeView.as_view(), name="verify-code"),
 ]

@@ -76,6 +76,14 @@ class Application(models.Model):
         _("receipt (PDF)"), upload_to="receipts/%Y/", blank=True, max_length=255
     )
     receipt_sha256 = models.CharField(_("receipt SHA-256"), max_length=64, blank=True)
+    case = models.OneToOneField(
+        "casework.Case",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="application",
+        verbose_name=_("case"),
+    )
     electronic_delivery = models.BooleanField(
         _("notice by retrieval from the mailbox"),
         default=True,

@@ -2,7 +2,9 @@
 
 § 9a Abs. 3 OZG: the citizen gets a copy of the declaration to keep. Rendering runs as a job on
 the ``documents`` queue after the submission commits, so a slow or failing renderer never holds
-up the submission itself; the job is retried until the receipt exists.
+up the submission itself; the job is retried until the receipt exists. The receipt carries a QR
+code and short code and its SHA-256 is logged in GovChain (document type ``receipt``), in the
+transaction that stores it: anyone can check it on ``/pruefen/``.
 """
 
 from __future__ import annotations
@@ -20,7 +22,11 @@ from rathaus.catalog.form_schemas import form_schema
 from rathaus.core.jobs import retrying_task
 from rathaus.documents.letter import Recipient, Sender
 from rathaus.documents.rendering import render_pdf
+from rathaus.documents.verification import Verification
 from rathaus.forms.display import describe_answers
+from rathaus.ledger.issuing import issue_document
+from rathaus.ledger.models import DocumentType
+from rathaus.mailbox.services import deliver
 
 logger = logging.getLogger(__name__)
 
@@ -44,8 +50,8 @@ def _recipient(application: Application) -> Recipient:
     return Recipient(name_lines=(name or application.applicant.email,), address_lines=lines)
 
 
-def build_receipt(application: Application) -> bytes:
-    """Render the receipt PDF of a submitted application."""
+def build_receipt(application: Application, *, verification: Verification | None = None) -> bytes:
+    """Render the receipt PDF of a submitted application (with the verification mark if given)."""
     assert application.authority is not None and application.submitted_at is not None
     schema, _digest = form_schema(application.service)
     language = getattr(getattr(application.applicant, "profile", None), "preferred_language", "de")
@@ -69,6 +75,7 @@ def build_receipt(application: Application) -> bytes:
             ),
             "sections": describe_answers(schema, application.submitted_data or {}),
             "attachments": list(application.attachments.all()),
+            "verification": verification,
         },
         language=language or "de",
         title=f"Eingangsbestätigung {application.reference}",
@@ -90,14 +97,47 @@ def render_receipt(application_id: int) -> str:
         return "gone"
     if application.receipt:
         return "exists"
-    pdf = build_receipt(application)
-    digest = hashlib.sha256(pdf).hexdigest()
+    assert application.authority is not None
     with transaction.atomic():
+        # Rendered under the lock: the log entry exists if and only if the stored receipt does.
         locked = Application.objects.select_for_update().get(pk=application_id)
         if locked.receipt:
             return "exists"
+        issued = issue_document(
+            render=lambda verification: build_receipt(application, verification=verification),
+            document_type=DocumentType.RECEIPT,
+            authority=application.authority,
+        )
+        pdf = issued.pdf
         locked.receipt.save(f"{locked.reference}.pdf", ContentFile(pdf), save=False)
-        locked.receipt_sha256 = digest
+        locked.receipt_sha256 = hashlib.sha256(pdf).hexdigest()
         locked.save(update_fields=["receipt", "receipt_sha256", "updated_at"])
-    logger.info("receipt stored", extra={"application": application_id, "bytes": len(pdf)})
+        _deliver_to_mailbox(locked, pdf)
+    logger.info(
+        "receipt stored",
+        extra={"application": application_id, "bytes": len(pdf), "code": issued.code},
+    )
     return "stored"
+
+
+def _deliver_to_mailbox(application: Application, pdf: bytes) -> None:
+    """§ 9a Abs. 3 OZG: the copy goes to the citizen's Postfach too (no legal effect)."""
+    language = getattr(getattr(application.applicant, "profile", None), "preferred_language", "de")
+    english = language == "en"
+    service_name = application.service.name_en if english else application.service.name_de
+    deliver(
+        owner=application.applicant,
+        kind="receipt",
+        subject=(f"Receipt: {service_name}" if english else f"Eingangsbestätigung: {service_name}"),
+        body=(
+            f"We have received your application {application.reference}. "
+            "The receipt with everything you declared is attached."
+            if english
+            else f"Wir haben Ihren Antrag {application.reference} erhalten. "
+            "Die Eingangsbestätigung mit allen Ihren Angaben finden Sie im Anhang."
+        ),
+        attachments=[(f"Eingangsbestaetigung-{application.reference}.pdf", "application/pdf", pdf)],
+        application_id=application.pk,
+        case_number=getattr(getattr(application, "case", None), "number", "") or "",
+        authority=application.authority,
+    )

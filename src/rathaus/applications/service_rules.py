@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from rathaus.applications.errors import ApplicationError
 from rathaus.applications.models import Application
 from rathaus.registers.models import Election, open_elections
+from rathaus.registers.selectors import check_landlord_confirmation
 
 
 class ServiceRules(Protocol):
@@ -53,7 +54,33 @@ class PostalVoteRules:
             )
 
 
-RULES: dict[str, ServiceRules] = {"briefwahl": PostalVoteRules()}
+class ResidenceRegistrationRules:
+    """Wohnsitz anmelden: a landlord confirmation given by code (§ 19 BMG) must exist, not be
+    withdrawn, and confirm the same address and move-in date."""
+
+    def on_start(self, *, application: Application) -> None:
+        return None
+
+    def before_submit(self, *, application: Application) -> None:
+        answers = application.answers
+        if answers.get("landlord_way") != "code":
+            return
+        check = check_landlord_confirmation(
+            code=str(answers.get("landlord_code", "")),
+            address=answers.get("new_address") or {},
+            move_in_date=str(answers.get("move_in_date", "")),
+        )
+        if not check.ok:
+            raise ApplicationError(
+                _("The landlord confirmation with the code you entered does not fit: %(problems)s")
+                % {"problems": " ".join(check.problems)}
+            )
+
+
+RULES: dict[str, ServiceRules] = {
+    "briefwahl": PostalVoteRules(),
+    "wohnsitz-anmelden": ResidenceRegistrationRules(),
+}
 
 
 def rules_for(slug: str) -> ServiceRules | None:

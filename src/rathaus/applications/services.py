@@ -18,6 +18,8 @@ from rathaus.applications.errors import ApplicationError
 from rathaus.applications.models import Application
 from rathaus.applications.service_rules import rules_for
 from rathaus.applications.uploads import store_uploads
+from rathaus.casework.errors import CaseworkError
+from rathaus.casework.services import open_case
 from rathaus.catalog.form_schemas import form_schema, has_form
 from rathaus.catalog.models import Responsibility, Service, TrustLevel
 from rathaus.core import audit
@@ -253,9 +255,24 @@ def submit_application(
 
 
 def _hand_over(application: Application, *, actor: Any, before: str) -> None:
-    """The application reaches the authority: submitted, timestamped, receipt queued."""
+    """The application reaches the authority: submitted, timestamped, case opened (with its
+    file), receipt queued — all in the caller's transaction."""
     application.status = Application.Status.SUBMITTED
     application.submitted_at = timezone.now()
+    assert application.authority is not None  # set from the Responsibility at submission
+    try:
+        application.case = open_case(
+            service=application.service,
+            authority=application.authority,
+            applicant=application.applicant,
+            title=application.service.name_de,
+            actor=actor,
+            opened_at=application.submitted_at,
+            particulars=application.submitted_data or {},
+            electronic_delivery=application.electronic_delivery,
+        )
+    except CaseworkError as exc:
+        raise ApplicationError(str(exc)) from exc
     application.save()
     audit.record(
         actor=actor,

@@ -5,3 +5,10 @@ class CaseworkConfig(AppConfig):
     name = "rathaus.casework"
     label = "casework"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from rathaus.casework import checks  # noqa: F401  (registers the system check)
+        from rathaus.casework.receivers import on_reply_received
+        from rathaus.mailbox.signals import reply_received
+
+        reply_received.connect(on_reply_received, dispatch_uid="casework.reply_received")

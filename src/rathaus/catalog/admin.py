@@ -74,6 +74,7 @@ class ServiceAdmin(admin.ModelAdmin):
                     "trust_level",
                     "online",
                     "authority_kind",
+                    "file_plan_key",
                     "processing_time_de",
                     "processing_time_en",
                     "legal_basis",

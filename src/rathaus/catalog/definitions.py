@@ -25,6 +25,7 @@ DEFINITION_FILE = "service.toml"
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _LEIKA = re.compile(r"^\d{14}$")
+_FILE_PLAN_KEY = re.compile(r"^\d+(?:\.\d+)*$")
 TRUST_LEVELS = ("low", "substantial", "high")
 FEE_KINDS = ("free", "fixed", "criteria", "municipal", "notice")
 
@@ -44,6 +45,7 @@ _TOP_LEVEL = {
     "documents",
     "fee",
     "external",
+    "file_plan_key",
 }
 
 
@@ -93,6 +95,7 @@ class ServiceDefinition:
     external_provider_de: str = ""
     external_provider_en: str = ""
     external_url: str = ""
+    file_plan_key: str = ""
     source_hash: str = field(default="", compare=False)
 
 
@@ -253,6 +256,10 @@ def read_service(path: Path, *, life_situations: set[str]) -> ServiceDefinition:
     external_provider_de = external.text("provider_de", required=not authority_kind)
     external_provider_en = external.text("provider_en", required=not authority_kind)
 
+    file_plan_key = data.text("file_plan_key", required=False, max_length=40)
+    if file_plan_key and not _FILE_PLAN_KEY.match(file_plan_key):
+        raise data.fail("file_plan_key", "must be a decimal file plan key such as 11.30.01")
+
     situations = data.strings("life_situations")
     if not situations:
         raise data.fail("life_situations", "needs at least one life situation")
@@ -330,6 +337,7 @@ def read_service(path: Path, *, life_situations: set[str]) -> ServiceDefinition:
         external_provider_de=external_provider_de,
         external_provider_en=external_provider_en,
         external_url=external_url,
+        file_plan_key=file_plan_key,
         source_hash=digest,
     )
 

@@ -132,6 +132,15 @@ class Service(models.Model):
         _("external provider (English)"), max_length=200, blank=True
     )
     external_url = models.URLField(_("external application URL"), blank=True)
+    file_plan_key = models.CharField(
+        _("file plan key"),
+        max_length=40,
+        blank=True,
+        help_text=_(
+            "Entry of the authority's file plan (Aktenplan) under which the files of this "
+            "service's cases are kept, e.g. 11.30.01."
+        ),
+    )
     keywords = models.TextField(
         _("search keywords"),
         blank=True,

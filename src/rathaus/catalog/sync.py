@@ -102,6 +102,7 @@ def sync_catalog(
             "external_provider_de": d.external_provider_de,
             "external_provider_en": d.external_provider_en,
             "external_url": d.external_url,
+            "file_plan_key": d.file_plan_key,
             "keywords": "\n".join(d.keywords),
             "search_name": search_name,
             "search_text": search_text,

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import base64
 import enum
+import logging
 from dataclasses import dataclass, field
+from typing import Any
 
-from rathaus.ledger import merkle, tiles
-from rathaus.ledger.leaves import normalize_code
+from django.conf import settings
+
+from rathaus.ledger import merkle, note, tiles
+from rathaus.ledger.keys import log_signers
+from rathaus.ledger.leaves import EntryFormatError, LogEntry, format_code, normalize_code
 from rathaus.ledger.models import Checkpoint, Entry, Tile
 from rathaus.ledger.services import document_hash
+
+logger = logging.getLogger(__name__)
 
 
 class DatabaseTiles(tiles.TileSource):
@@ -52,48 +60,190 @@ class Status(enum.StrEnum):
     REVOKED = "revoked"  # a revocation was logged
     PENDING = "pending"  # logged, waiting for the next checkpoint (about a second)
     UNKNOWN = "unknown"  # this exact document was never logged
+    FAILED = "failed"  # the log's own data did not check out: report it, never trust it
 
 
 @dataclass
 class Verification:
+    """What the log says about one document, after the server has checked it.
+
+    ``signed_checkpoint`` is the checkpoint as opened with the log's public key(s); ``proof``
+    proves the issue entry's inclusion in it (and ``revocation_proof`` the revocation's, once
+    the revocation is sequenced). ``error`` says what failed when ``status`` is FAILED.
+    """
+
     status: Status
     document_sha256: str
     entry: Entry | None = None
     revocation: Entry | None = None
     checkpoint: Checkpoint | None = None
     proof: list[bytes] = field(default_factory=list)
+    signed_checkpoint: note.Checkpoint | None = None
+    revocation_proof: list[bytes] | None = None
+    error: str = ""
 
     @property
     def proof_size(self) -> int:
         return len(self.proof) * merkle.HASH_SIZE
 
+    @property
+    def proven(self) -> bool:
+        """The inclusion proof against the signed checkpoint was checked and holds."""
+        return self.signed_checkpoint is not None and self.entry is not None and not self.error
 
-def verify_document(
-    *, document: bytes | None = None, document_sha256: str | None = None
-) -> Verification:
-    """What the log says about a document; the inclusion proof is checked against the latest
-    checkpoint before it is reported. Raises ``LedgerError`` for a malformed hash."""
-    sha256 = document_hash(document=document, document_sha256=document_sha256)
+    @property
+    def revocation_proven(self) -> bool:
+        return self.proven and self.revocation_proof is not None
+
+    def as_json(self, *, include_hash: bool = True) -> dict[str, Any]:
+        """The public facts, as the verification API returns them (no personal data)."""
+        entry, revocation = self.entry, self.revocation
+        data: dict[str, Any] = {
+            "status": str(self.status),
+            "document_sha256": self.document_sha256 if include_hash else None,
+            "code": format_code(entry.code) if entry else None,
+            "document_type": entry.document_type if entry else None,
+            "document_type_label": str(entry.get_document_type_display()) if entry else None,
+            "authority": (
+                {
+                    "name": entry.authority.name,
+                    "municipality": entry.authority.municipality.name,
+                    "ags": entry.authority.municipality.ags,
+                    "kind": entry.authority.kind,
+                }
+                if entry
+                else None
+            ),
+            "issued_at": entry.logged_at.isoformat() if entry else None,
+            "log_index": entry.index if entry else None,
+            "revoked": revocation is not None,
+            "revocation": (
+                {
+                    "code": format_code(revocation.code),
+                    "reason": revocation.reason,
+                    "reason_label": str(revocation.get_reason_display()),
+                    "revoked_at": revocation.logged_at.isoformat(),
+                    "log_index": revocation.index,
+                    "proof_verified": self.revocation_proven,
+                }
+                if revocation
+                else None
+            ),
+            "proof_verified": self.proven,
+            "error": self.error or None,
+        }
+        if self.signed_checkpoint is not None and self.checkpoint is not None:
+            data["checkpoint"] = {
+                "origin": self.signed_checkpoint.origin,
+                "size": self.signed_checkpoint.size,
+                "root_hash": base64.b64encode(self.signed_checkpoint.root_hash).decode(),
+                "signed_note": self.checkpoint.note,
+            }
+            data["inclusion_proof"] = [base64.b64encode(h).decode() for h in self.proof]
+        else:
+            data["checkpoint"] = None
+            data["inclusion_proof"] = None
+        return data
+
+
+def _verifiers() -> list[note.Verifier]:
+    return [signer.verifier() for signer in log_signers()]
+
+
+def _prove(entry: Entry, signed: note.Checkpoint) -> list[bytes]:
+    """Check that the stored entry bytes say what the row says, and prove their inclusion."""
+    parsed = LogEntry.decode(bytes(entry.leaf))
+    if (parsed.code, parsed.document_sha256, parsed.kind) != (
+        entry.code,
+        entry.document_sha256,
+        entry.kind,
+    ):
+        raise merkle.ProofError(f"entry {entry.index} does not match its stored bytes")
+    assert entry.index is not None
+    proof = merkle.inclusion_proof(entry.index, signed.size, DatabaseTiles(signed.size))
+    merkle.verify_inclusion(
+        merkle.leaf_hash(bytes(entry.leaf)), entry.index, signed.size, proof, signed.root_hash
+    )
+    return proof
+
+
+def _sequenced(entry: Entry | None, checkpoint: Checkpoint | None) -> bool:
+    return (
+        entry is not None
+        and checkpoint is not None
+        and entry.index is not None
+        and entry.index < checkpoint.size
+    )
+
+
+def _verify(issue: Entry, revocation: Entry | None) -> Verification:
+    sha256 = issue.document_sha256
+    checkpoint = latest_checkpoint()
+    if not _sequenced(issue, checkpoint):
+        status = Status.REVOKED if revocation else Status.PENDING
+        return Verification(status, sha256, issue, revocation, checkpoint)
+    assert checkpoint is not None
+    try:
+        # the signature is checked here too: a row changed in the database is caught
+        signed = note.open_checkpoint(
+            checkpoint.note, _verifiers(), origin=settings.LEDGER_ORIGIN
+        )
+        if signed.size != checkpoint.size or signed.root_hash != bytes(checkpoint.root_hash):
+            raise merkle.ProofError("the stored checkpoint differs from its signed text")
+        proof = _prove(issue, signed)
+        revocation_proof = (
+            _prove(revocation, signed)
+            if revocation is not None and _sequenced(revocation, checkpoint)
+            else None
+        )
+    except (merkle.ProofError, note.NoteError, EntryFormatError) as exc:
+        logger.error("GovChain verification failed", extra={"code": issue.code, "error": str(exc)})
+        return Verification(
+            Status.FAILED, sha256, issue, revocation, checkpoint, error=str(exc)
+        )
+    status = Status.REVOKED if revocation else Status.VALID
+    return Verification(
+        status,
+        sha256,
+        issue,
+        revocation,
+        checkpoint,
+        proof,
+        signed_checkpoint=signed,
+        revocation_proof=revocation_proof,
+    )
+
+
+def _entries_for(sha256: str) -> tuple[Entry | None, Entry | None]:
     entries = {
         e.kind: e
         for e in Entry.objects.select_related("authority__municipality").filter(
             document_sha256=sha256
         )
     }
-    issue, revocation = entries.get(Entry.Kind.ISSUE), entries.get(Entry.Kind.REVOKE)
+    return entries.get(Entry.Kind.ISSUE), entries.get(Entry.Kind.REVOKE)
+
+
+def verify_document(
+    *, document: bytes | None = None, document_sha256: str | None = None
+) -> Verification:
+    """What the log says about a document. The checkpoint's signature and the inclusion proof
+    are checked before anything is reported. Raises ``LedgerError`` for a malformed hash."""
+    sha256 = document_hash(document=document, document_sha256=document_sha256)
+    issue, revocation = _entries_for(sha256)
     if issue is None:
         return Verification(Status.UNKNOWN, sha256)
-    checkpoint = latest_checkpoint()
-    if checkpoint is None or issue.index is None or issue.index >= checkpoint.size:
-        status = Status.REVOKED if revocation else Status.PENDING
-        return Verification(status, sha256, issue, revocation, checkpoint)
-    proof = inclusion_proof(entry=issue, size=checkpoint.size)
-    merkle.verify_inclusion(
-        merkle.leaf_hash(bytes(issue.leaf)),
-        issue.index,
-        checkpoint.size,
-        proof,
-        bytes(checkpoint.root_hash),
-    )
-    status = Status.REVOKED if revocation else Status.VALID
-    return Verification(status, sha256, issue, revocation, checkpoint, proof)
+    return _verify(issue, revocation)
+
+
+def verify_code(code: str) -> Verification | None:
+    """What the log says about the document printed with ``code`` (or whose revocation has
+    that code); None when no entry has it. Says nothing about whether a given copy is
+    unaltered: only the document's bytes can show that (``verify_document``)."""
+    entry = entry_by_code(code)
+    if entry is None:
+        return None
+    issue, revocation = _entries_for(entry.document_sha256)
+    if issue is None:  # pragma: no cover - a revocation always follows its issue
+        return None
+    return _verify(issue, revocation)

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from rathaus.core import audit
 from rathaus.core.models import Authority
-from rathaus.ledger.leaves import LogEntry, new_code
+from rathaus.ledger.leaves import LogEntry, new_code, normalize_code
 from rathaus.ledger.models import DocumentType, Entry, RevocationReason
 
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
@@ -28,6 +28,10 @@ _authorities: dict[int, tuple[float, Authority]] = {}
 
 class LedgerError(ValueError):
     """A request the log cannot fulfil; the message is fit to show to a person."""
+
+
+class CodeTakenError(LedgerError):
+    """The code reserved for a document was taken by another entry in the meantime."""
 
 
 def document_hash(*, document: bytes | None = None, document_sha256: str | None = None) -> str:
@@ -72,10 +76,12 @@ def _create(
     document_type: str,
     authority: Authority,
     reason: str,
+    code: str | None = None,
 ) -> Entry:
     logged_at = timezone.now().replace(microsecond=0)
+    reserved = code
     for _attempt in range(5):
-        code = new_code()
+        code = reserved or new_code()
         leaf = LogEntry(
             kind=kind,
             code=code,
@@ -103,6 +109,8 @@ def _create(
             existing = Entry.objects.filter(kind=kind, document_sha256=sha256).first()
             if existing is not None:
                 return existing
+            if reserved:
+                raise CodeTakenError(_("The verification code is already taken.")) from None
             # otherwise the random code collided; draw another
     raise LedgerError(_("The document could not be logged; please try again."))
 
@@ -113,11 +121,14 @@ def append(
     authority: Authority | int,
     document: bytes | None = None,
     document_sha256: str | None = None,
+    code: str | None = None,
 ) -> Entry:
     """Log an issued document (its bytes or SHA-256). Idempotent per document hash.
 
     The returned entry's ``code`` (shown as ``format_code(entry.code)``) goes on the document
-    next to the QR code; its ``index`` is set once the sequencer has run. Call it in the
+    next to the QR code; its ``index`` is set once the sequencer has run. ``code`` is a code
+    reserved beforehand (see ``rathaus.ledger.issuing``); ``CodeTakenError`` if another entry
+    has it. Call it in the
     transaction that issues the document (and records that in the audit trail): the entry is
     then logged if and only if the document is issued. The entry itself is public, append-only
     and tamper-evident, so it is not copied into the audit trail as well.
@@ -125,6 +136,8 @@ def append(
     sha256 = document_hash(document=document, document_sha256=document_sha256)
     if document_type not in DocumentType.values:
         raise LedgerError(_("Unknown document type."))
+    if code is not None and normalize_code(code) != code:
+        raise LedgerError(_("Invalid verification code."))
     issuer = _authority(authority)
     entry = _create(
         kind=Entry.Kind.ISSUE,
@@ -132,6 +145,7 @@ def append(
         document_type=document_type,
         authority=issuer,
         reason="",
+        code=code,
     )
     if entry.authority_id != issuer.pk or entry.document_type != document_type:
         raise LedgerError(

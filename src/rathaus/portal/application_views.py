@@ -11,9 +11,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from rathaus.accounts import trust
+from rathaus.accounts.federation_views import step_up_url
 from rathaus.accounts.models import User
 from rathaus.applications import selectors, services
 from rathaus.applications.models import Application
@@ -42,6 +45,21 @@ def session_trust_level(request: HttpRequest) -> str:
     return str(request.session.get(TRUST_SESSION_KEY, "low"))
 
 
+def _step_up(request: HttpRequest, application: Application) -> HttpResponse | None:
+    """A draft of a service above this login's trust level: identify at that level first
+    (issue 9, step-up); the citizen comes back to this very page, the draft unchanged."""
+    required = application.service.trust_level
+    if trust.suffices(required=required, reached=session_trust_level(request)):
+        return None
+    return HttpResponseRedirect(
+        step_up_url(
+            level=required,
+            next_url=request.get_full_path(),
+            municipality_slug=application.municipality.slug,
+        )
+    )
+
+
 @login_required
 def my_applications(request: HttpRequest) -> HttpResponse:
     applications = selectors.applications_of(user=_user(request))
@@ -61,7 +79,7 @@ def start(request: HttpRequest, service_slug: str) -> HttpResponse:
     service = get_object_or_404(Service, slug=service_slug, is_active=True)
     municipalities = Municipality.objects.order_by("name")
     error = ""
-    chosen = request.POST.get("gemeinde", "")
+    chosen = request.POST.get("gemeinde", "") or request.GET.get("gemeinde", "")
     if request.method == "POST":
         municipality = municipalities.filter(slug=chosen).first()
         if municipality is None:
@@ -91,6 +109,13 @@ def start(request: HttpRequest, service_slug: str) -> HttpResponse:
             "chosen": chosen,
             "error": error,
             "trust_level": session_trust_level(request),
+            "step_up_url": ""
+            if trust.suffices(required=service.trust_level, reached=session_trust_level(request))
+            else step_up_url(
+                level=service.trust_level,
+                next_url=request.path + (f"?{urlencode({'gemeinde': chosen})}" if chosen else ""),
+                municipality_slug=chosen,
+            ),
         },
         status=400 if error else 200,
     )
@@ -107,6 +132,8 @@ def _draft(request: HttpRequest, public_id: uuid.UUID) -> Application:
 @require_http_methods(["GET", "POST"])
 def step(request: HttpRequest, public_id: uuid.UUID, step_id: str) -> HttpResponse:
     application = _draft(request, public_id)
+    if request.method == "GET" and (step_up := _step_up(request, application)):
+        return step_up
     schema, _digest = form_schema(application.service)
     steps = visible_steps(schema, application.answers)
     if step_id not in [s.id for s in steps]:
@@ -163,6 +190,8 @@ def review(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     application = selectors.application_for_citizen(user=_user(request), public_id=public_id)
     if not application.is_draft:
         return redirect("applications:detail", public_id=public_id)
+    if step_up := _step_up(request, application):
+        return step_up
     schema, _digest = form_schema(application.service)
     error = ""
     if request.method == "POST":

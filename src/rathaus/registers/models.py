@@ -1,15 +1,18 @@
-"""Specialist registers that services read or change. Here: elections and their deadlines."""
+"""Specialist registers that services read or change: elections and their deadlines, and the
+landlord confirmations (Wohnungsgeberbestätigungen) landlords give online."""
 
 from __future__ import annotations
 
 import datetime
+import uuid
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from rathaus.core.models import Municipality
+from rathaus.core.models import Authority, Municipality
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -70,3 +73,67 @@ def open_elections(
         municipality=municipality, postal_vote_deadline__gte=at
     ).order_by("election_day")
     return [e for e in candidates if e.accepts_postal_vote_applications(at)]
+
+
+class LandlordConfirmation(models.Model):
+    """A Wohnungsgeberbestätigung (§ 19 BMG) a landlord gave online with their own account.
+
+    It holds what § 19 Abs. 3 BMG requires — the landlord's name and address (and the owner's
+    name when the landlord is not the owner), the move-in date, the address of the home and the
+    names of the persons moving in — and the PDF issued for it, whose SHA-256 is in the GovChain
+    log under ``code``. The tenant gives the code in the Wohnsitzanmeldung.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    code = models.CharField(_("verification code"), max_length=10, unique=True)
+    authority = models.ForeignKey(
+        Authority,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("registration office"),
+    )
+    landlord = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="landlord_confirmations",
+        verbose_name=_("landlord's account"),
+    )
+    landlord_name = models.CharField(_("landlord"), max_length=200)
+    landlord_address = models.CharField(_("landlord's address"), max_length=300)
+    owner_name = models.CharField(
+        _("owner"),
+        max_length=200,
+        blank=True,
+        help_text=_("Only when the landlord is not the owner (§ 19 Abs. 3 Nr. 1 BMG)."),
+    )
+    street = models.CharField(_("street"), max_length=55)
+    house_number = models.CharField(_("house number"), max_length=9, blank=True)
+    address_supplement = models.CharField(_("address supplement"), max_length=40, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=5)
+    place = models.CharField(_("place"), max_length=50)
+    move_in_date = models.DateField(_("move-in date"))
+    persons = models.JSONField(
+        _("persons moving in"), default=list, help_text=_('[{"given_names": …, "family_name": …}]')
+    )
+    pdf = models.FileField(_("confirmation (PDF)"), upload_to="landlord-confirmations/%Y/")
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    created_at = models.DateTimeField(_("issued at"))
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("landlord confirmation")
+        verbose_name_plural = _("landlord confirmations")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.address_line}"
+
+    @property
+    def address_line(self) -> str:
+        street = f"{self.street} {self.house_number}".strip()
+        parts = [street, self.address_supplement, f"{self.postal_code} {self.place}"]
+        return ", ".join(p for p in parts if p)
+
+    @property
+    def person_names(self) -> list[str]:
+        return [f"{p.get('given_names', '')} {p.get('family_name', '')}".strip() for p in self.persons]

@@ -6,6 +6,9 @@ origin. For each horizon h in 7, 14, …, 84 the fold's score is computed on its
 MASE divides the mean absolute error by the in-sample mean absolute error of the seasonal naive
 method with period 7 on the fold's training data. Coverage is the share of actual values inside
 the 80 % and 95 % prediction intervals.
+
+:func:`poisson_floor` is a diagnostic beside the benchmark (it does not change it): the MASE that
+even a forecast knowing each day's true mean would reach if the counts were Poisson.
 """
 
 from __future__ import annotations
@@ -114,6 +117,38 @@ def evaluate_region(
         coverage80={h: avg(v) for h, v in scores["c80"].items()},
         coverage95={h: avg(v) for h, v in scores["c95"].items()},
     )
+
+
+def poisson_floor(
+    series: DailySeries,
+    *,
+    test_from: dt.date,
+    test_to: dt.date,
+    horizons: tuple[int, ...] = HORIZONS,
+) -> dict[int, float]:
+    """The MASE of an oracle that knows each day's true mean, if the counts were Poisson.
+
+    For a Poisson count with a large mean mu, the mean absolute error of the best point forecast
+    is about sqrt(2 mu / pi) (normal approximation; mu in the hundreds here). The observed count
+    stands in for mu, so this is an estimate, and overdispersion (weather, outbreaks) only raises
+    the real floor. Same folds, horizons and scale as :func:`evaluate_region`; a model scoring
+    near this value has little left to gain from the series alone.
+    """
+    max_h = max(horizons)
+    floors: dict[int, list[float]] = {h: [] for h in horizons}
+    for origin in rolling_origins(test_from, test_to, max_h):
+        t = series.index_of(origin)
+        scale = seasonal_naive_scale(series.values[:t])
+        expected_error = np.sqrt(2.0 * np.maximum(series.values[t : t + max_h], 0.0) / np.pi)
+        for h in horizons:
+            part = expected_error[:h]
+            part = part[~np.isnan(part)]
+            usable = part.size > 0 and scale > 0
+            floors[h].append(float(part.mean() / scale) if usable else float("nan"))
+    return {
+        h: float(np.nanmean(v)) if v and not np.isnan(v).all() else float("nan")
+        for h, v in floors.items()
+    }
 
 
 def summarise(scores: list[RegionScore], horizons: tuple[int, ...] = HORIZONS) -> dict[str, Any]:

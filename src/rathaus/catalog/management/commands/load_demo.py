@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand
 from rathaus.catalog.demo import load_responsibilities
 from rathaus.catalog.sync import sync_catalog
 from rathaus.core.demo import load_tenancy
+from rathaus.records.demo import load_demo_file_plans
 
 
 class Command(BaseCommand):
@@ -21,8 +22,9 @@ class Command(BaseCommand):
         sync_catalog()
         tenancy = load_tenancy()
         responsibilities = load_responsibilities()
+        file_plans = load_demo_file_plans()
         self.stdout.write(
             f"Demo loaded: {tenancy.municipalities} municipalities, {tenancy.authorities} "
-            f"authorities, {tenancy.units} org units and {responsibilities} responsibilities "
-            "created (existing rows kept)."
+            f"authorities, {tenancy.units} org units, {responsibilities} responsibilities and "
+            f"{file_plans} file plans created (existing rows kept)."
         )

@@ -1,0 +1,401 @@
+"""Login through a citizen account (BundID by SAML, or an OIDC broker): start, answer, finish.
+
+A login is a :class:`LoginAttempt` row from the request until the citizen is logged in. The
+protocol answer is checked (``saml.read_response``, ``oidc.exchange_code``) and kept on the
+attempt; the citizen's browser then finishes it, which needs the browser key from the session
+that started it (no one can push their login into another person's browser). A citizen account
+is linked to a local account only when the citizen, logged in to that account, confirms it —
+never by the e-mail address alone.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import logging
+import secrets
+import uuid
+from dataclasses import dataclass
+from typing import Literal
+
+from django.contrib.auth import login
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from rathaus.accounts import oidc, saml, trust
+from rathaus.accounts.external_identity import ExternalIdentity, FederationError
+from rathaus.accounts.models import (
+    FederatedIdentity,
+    IdentityProvider,
+    LoginAttempt,
+    Profile,
+    User,
+)
+from rathaus.core import audit
+
+logger = logging.getLogger(__name__)
+
+BROWSER_SESSION_KEY = "rathaus_federation_browser"
+PROVIDER_SESSION_KEY = "rathaus_federation_provider"
+ATTEMPT_LIFETIME = datetime.timedelta(minutes=15)
+BACKEND = "django.contrib.auth.backends.ModelBackend"
+PROFILE_FIELDS = (
+    "given_names",
+    "family_name",
+    "birth_date",
+    "street",
+    "house_number",
+    "postal_code",
+    "place",
+)
+
+
+class FinishRefused(Exception):
+    """The answer was fine but this browser or account may not use it; the text is for people."""
+
+
+def _browser_hash(request: HttpRequest) -> str:
+    key = request.session.get(BROWSER_SESSION_KEY)
+    if not key:
+        key = secrets.token_urlsafe(32)
+        request.session[BROWSER_SESSION_KEY] = key
+    return hashlib.sha256(str(key).encode()).hexdigest()
+
+
+def safe_next(request: HttpRequest, url: str) -> str:
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return ""
+
+
+def providers_for(*, level: str, municipality_slug: str = "") -> list[IdentityProvider]:
+    """Enabled providers that can assert ``level``; the municipality's own first."""
+    providers = [
+        p
+        for p in IdentityProvider.objects.filter(enabled=True).select_related("municipality")
+        if allows(p, level)
+    ]
+    own = [p for p in providers if p.municipality.slug == municipality_slug]
+    return own or providers
+
+
+def allows(provider: IdentityProvider, level: str) -> bool:
+    """Whether the provider may assert ``level`` or a higher one."""
+    allowed = [str(v) for v in provider.allowed_levels or trust.ORDER if v in trust.ORDER]
+    return any(trust.suffices(required=level, reached=a) for a in allowed)
+
+
+def start_login(
+    *, request: HttpRequest, provider: IdentityProvider, level: str, next_url: str
+) -> str:
+    """Open an attempt and return where to send the browser (the provider's login page)."""
+    if level not in trust.ORDER or not allows(provider, level):
+        raise FederationError(f"provider {provider.slug} does not offer level {level!r}")
+    user = request.user if request.user.is_authenticated else None
+    attempt = LoginAttempt(
+        id=uuid.uuid4(),
+        provider=provider,
+        required_level=level,
+        next_url=safe_next(request, next_url),
+        user=user if isinstance(user, User) else None,
+        browser_key=_browser_hash(request),
+    )
+    if provider.protocol == IdentityProvider.Protocol.SAML:
+        attempt.request_id, url = saml.authn_request(
+            provider, level=level, relay_state=str(attempt.id)
+        )
+    else:
+        state, nonce, verifier = oidc.new_secrets()
+        url = oidc.authorization_url(
+            provider, level=level, state=state, nonce=nonce, code_verifier=verifier
+        )
+        attempt.request_id, attempt.nonce, attempt.code_verifier = state, nonce, verifier
+    attempt.save()
+    logger.info(
+        "federated login started",
+        extra={"provider": provider.slug, "attempt": str(attempt.id), "trust_level": level},
+    )
+    return url
+
+
+def _open_attempt(attempt: LoginAttempt | None, provider: IdentityProvider) -> LoginAttempt:
+    """Lock the attempt; refuse it when unknown, already answered (replay) or too old."""
+    if attempt is None:
+        raise FederationError("unsolicited response: no login was started for it")
+    locked = LoginAttempt.objects.select_for_update().get(pk=attempt.pk)
+    if locked.provider_id != provider.pk:
+        raise FederationError("response for another provider's login")
+    if locked.status != LoginAttempt.Status.STARTED:
+        raise FederationError(f"replayed response: the login is already {locked.status}")
+    if locked.created_at < timezone.now() - ATTEMPT_LIFETIME:
+        raise FederationError("response for an expired login")
+    return locked
+
+
+def _accept(attempt: LoginAttempt, identity: ExternalIdentity, *, assertion_id: str | None) -> None:
+    provider = attempt.provider
+    if not trust.suffices(required=attempt.required_level, reached=identity.level):
+        raise FederationError(
+            f"login reached {identity.level}, below the requested {attempt.required_level}"
+        )
+    allowed = [str(v) for v in provider.allowed_levels or trust.ORDER]
+    if identity.level not in allowed:
+        raise FederationError(f"provider may not assert level {identity.level}")
+    if assertion_id and LoginAttempt.objects.filter(assertion_id=assertion_id).exists():
+        raise FederationError("replayed assertion")
+    attempt.status = LoginAttempt.Status.ANSWERED
+    attempt.assertion_id = assertion_id
+    attempt.result = identity.as_json()
+    attempt.save(update_fields=["status", "assertion_id", "result"])
+
+
+def _fail(attempt: LoginAttempt | None, provider: IdentityProvider, exc: FederationError) -> None:
+    logger.warning(
+        "federated login refused",
+        extra={
+            "provider": provider.slug,
+            "attempt": str(attempt.pk) if attempt else "",
+            "reason": exc.reason,
+        },
+    )
+    if attempt is not None:
+        LoginAttempt.objects.filter(pk=attempt.pk, status=LoginAttempt.Status.STARTED).update(
+            status=LoginAttempt.Status.FAILED
+        )
+
+
+def _attempt_by_id(value: str) -> LoginAttempt | None:
+    try:
+        return LoginAttempt.objects.filter(pk=uuid.UUID(value)).first()
+    except ValueError:
+        return None
+
+
+def receive_saml(
+    *, provider: IdentityProvider, saml_response: str, relay_state: str
+) -> LoginAttempt:
+    """The assertion consumer service: check the response to an open attempt, keep the result."""
+    attempt = _attempt_by_id(relay_state)
+    try:
+        if not saml_response:
+            raise FederationError("no SAMLResponse")
+        with transaction.atomic():
+            locked = _open_attempt(attempt, provider)
+            identity, assertion_id = saml.read_response(
+                provider, saml_response=saml_response, request_id=locked.request_id
+            )
+            _accept(locked, identity, assertion_id=f"{identity.issuer}#{assertion_id}")
+    except IntegrityError as exc:
+        error = FederationError(f"replayed assertion ({exc})")
+        _fail(attempt, provider, error)
+        raise error from exc
+    except FederationError as exc:
+        _fail(attempt, provider, exc)
+        raise
+    return locked
+
+
+def receive_oidc(
+    *, provider: IdentityProvider, state: str, code: str, error: str
+) -> LoginAttempt:
+    """The redirect endpoint: redeem the code for an open attempt, check the ID token."""
+    attempt = (
+        LoginAttempt.objects.filter(request_id=state, provider=provider).first() if state else None
+    )
+    try:
+        if error:
+            raise FederationError(f"provider answered error {error!r}")
+        if not code:
+            raise FederationError("no authorization code")
+        with transaction.atomic():
+            locked = _open_attempt(attempt, provider)
+            identity = oidc.exchange_code(
+                provider, code=code, code_verifier=locked.code_verifier, nonce=locked.nonce
+            )
+            _accept(locked, identity, assertion_id=None)
+    except FederationError as exc:
+        _fail(attempt, provider, exc)
+        raise
+    return locked
+
+
+def answered_attempt(request: HttpRequest, attempt_id: uuid.UUID) -> LoginAttempt:
+    """The answered attempt this browser started; FinishRefused otherwise."""
+    attempt = (
+        LoginAttempt.objects.select_related("provider", "provider__municipality")
+        .filter(pk=attempt_id, status=LoginAttempt.Status.ANSWERED)
+        .first()
+    )
+    key = request.session.get(BROWSER_SESSION_KEY, "")
+    if (
+        attempt is None
+        or not key
+        or not secrets.compare_digest(
+            attempt.browser_key, hashlib.sha256(str(key).encode()).hexdigest()
+        )
+    ):
+        raise FinishRefused("unknown attempt or another browser")
+    if attempt.created_at < timezone.now() - ATTEMPT_LIFETIME:
+        raise FinishRefused("attempt expired")
+    return attempt
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: Literal["logged_in", "confirm_link", "existing_account", "need_email", "other_user"]
+    identity: ExternalIdentity
+    user: User | None = None
+
+
+def finish(request: HttpRequest, attempt: LoginAttempt) -> Outcome:
+    """Log in the linked account, or say what the citizen must decide first."""
+    identity = ExternalIdentity.from_json(attempt.result)
+    link = (
+        FederatedIdentity.objects.select_related("user")
+        .filter(issuer=identity.issuer, subject=identity.subject)
+        .first()
+    )
+    current = request.user if request.user.is_authenticated else None
+    if link is not None:
+        if current is not None and current.pk != link.user_id:
+            return Outcome("other_user", identity)
+        log_in(request, attempt=attempt, user=link.user, link=link)
+        return Outcome("logged_in", identity, link.user)
+    if isinstance(current, User):
+        return Outcome("confirm_link", identity, current)
+    email = identity.attributes.get("email", "")
+    if email and User.objects.filter(email__iexact=email).exists():
+        return Outcome("existing_account", identity)
+    if not email:
+        return Outcome("need_email", identity)
+    user = create_account(request, attempt=attempt, email=email)
+    return Outcome("logged_in", identity, user)
+
+
+def link_current_user(request: HttpRequest, attempt: LoginAttempt) -> User:
+    """The logged-in citizen confirmed: link the citizen account to this account and log in."""
+    user = request.user
+    assert isinstance(user, User)
+    identity = ExternalIdentity.from_json(attempt.result)
+    with transaction.atomic():
+        link = FederatedIdentity.objects.create(
+            user=user,
+            provider=attempt.provider,
+            issuer=identity.issuer,
+            subject=identity.subject,
+            trust_level=identity.level,
+        )
+        audit.record(
+            actor=user,
+            action="accounts.citizen_account_linked",
+            obj=link,
+            after={"provider": attempt.provider.slug, "level": identity.level},
+            municipality=attempt.provider.municipality,
+        )
+    log_in(request, attempt=attempt, user=user, link=link)
+    return user
+
+
+def create_account(request: HttpRequest, *, attempt: LoginAttempt, email: str) -> User:
+    """A new account for a citizen who comes with a citizen account only."""
+    from allauth.account.models import EmailAddress
+
+    identity = ExternalIdentity.from_json(attempt.result)
+    with transaction.atomic():
+        user = User.objects.create_user(email=email)
+        EmailAddress.objects.create(
+            user=user,
+            email=email,
+            primary=True,
+            verified=identity.email_verified and email == identity.attributes.get("email"),
+        )
+        link = FederatedIdentity.objects.create(
+            user=user,
+            provider=attempt.provider,
+            issuer=identity.issuer,
+            subject=identity.subject,
+            trust_level=identity.level,
+        )
+        audit.record(
+            actor=user,
+            action="accounts.created_by_citizen_account",
+            obj=link,
+            after={"provider": attempt.provider.slug, "level": identity.level},
+            municipality=attempt.provider.municipality,
+        )
+    log_in(request, attempt=attempt, user=user, link=link)
+    return user
+
+
+def log_in(
+    request: HttpRequest, *, attempt: LoginAttempt, user: User, link: FederatedIdentity
+) -> None:
+    identity = ExternalIdentity.from_json(attempt.result)
+    with transaction.atomic():
+        locked = LoginAttempt.objects.select_for_update().get(pk=attempt.pk)
+        if locked.status != LoginAttempt.Status.ANSWERED:
+            raise FinishRefused("attempt already used")
+        locked.status = LoginAttempt.Status.DONE
+        locked.save(update_fields=["status"])
+        link.trust_level = identity.level
+        link.last_login_at = timezone.now()
+        link.save(update_fields=["trust_level", "last_login_at"])
+        changed = update_profile(user=user, identity=identity)
+        audit.record(
+            actor=user,
+            action="accounts.federated_login",
+            obj=link,
+            after={
+                "provider": attempt.provider.slug,
+                "level": identity.level,
+                "profile_fields": changed,
+            },
+            municipality=attempt.provider.municipality,
+        )
+    login(request, user, backend=BACKEND)
+    request.session[trust.SESSION_KEY] = identity.level
+    request.session[PROVIDER_SESSION_KEY] = attempt.provider.slug
+    logger.info(
+        "federated login",
+        extra={
+            "provider": attempt.provider.slug,
+            "trust_level": identity.level,
+            "user": user.pk,
+        },
+    )
+
+
+def update_profile(*, user: User, identity: ExternalIdentity) -> list[str]:
+    """Prefill the profile from the attributes.
+
+    Values asserted at "substantial" or "high" (read from the ID card or the tax office)
+    replace what the citizen typed; weaker ones only fill empty fields. Values that do not pass
+    the profile's validation are skipped.
+    """
+    profile, _created = Profile.objects.get_or_create(user=user)
+    changed = []
+    for name in PROFILE_FIELDS:
+        value = identity.attributes.get(name)
+        if not value:
+            continue
+        level = identity.attribute_levels.get(name)
+        verified = level is not None and trust.rank(level) >= trust.rank(trust.Level.SUBSTANTIAL)
+        current = getattr(profile, name)
+        if current and not verified:
+            continue
+        field = Profile._meta.get_field(name)
+        try:
+            cleaned = field.clean(value, profile)  # type: ignore[attr-defined]
+        except ValidationError:
+            continue
+        if cleaned != current:
+            setattr(profile, name, cleaned)
+            changed.append(name)
+    if changed:
+        profile.save()
+    return changed

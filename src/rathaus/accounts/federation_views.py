@@ -1,0 +1,211 @@
+"""Pages and protocol endpoints of the citizen-account login (SAML SP, OIDC RP, step-up)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from rathaus.accounts import federation, saml, trust
+from rathaus.accounts.external_identity import FederationError
+from rathaus.accounts.models import IdentityProvider, User
+
+
+def _provider(slug: str, protocol: str | None = None) -> IdentityProvider:
+    provider = get_object_or_404(
+        IdentityProvider.objects.select_related("municipality"), slug=slug, enabled=True
+    )
+    if protocol and provider.protocol != protocol:
+        raise Http404
+    return provider
+
+
+def _failed(request: HttpRequest, provider: IdentityProvider | None, status: int = 400) -> HttpResponse:
+    return render(
+        request,
+        "accounts/federation/failed.html",
+        {"provider": provider, "unavailable": status == 503},
+        status=status,
+    )
+
+
+def start_url(provider: IdentityProvider, *, level: str, next_url: str = "") -> str:
+    query = {"niveau": level}
+    if next_url:
+        query["next"] = next_url
+    return f"{reverse('federation:start', args=[provider.slug])}?{urlencode(query)}"
+
+
+@require_GET
+def start(request: HttpRequest, slug: str) -> HttpResponse:
+    """Send the browser to the provider (a link, not a form: CSP form-action stays 'self')."""
+    provider = _provider(slug)
+    level = request.GET.get("niveau", trust.Level.LOW)
+    if level not in trust.ORDER or not federation.allows(provider, level):
+        return _failed(request, provider)
+    try:
+        url = federation.start_login(
+            request=request, provider=provider, level=level, next_url=request.GET.get("next", "")
+        )
+    except FederationError as exc:
+        federation.logger.error(
+            "federated login could not start",
+            extra={"provider": provider.slug, "reason": exc.reason},
+        )
+        return _failed(request, provider, status=503)
+    return HttpResponseRedirect(url)
+
+
+@csrf_exempt  # the IdP's HTTP POST binding; the signed assertion and RelayState bind the answer
+@require_POST
+def saml_acs(request: HttpRequest, slug: str) -> HttpResponse:
+    provider = _provider(slug, IdentityProvider.Protocol.SAML)
+    try:
+        attempt = federation.receive_saml(
+            provider=provider,
+            saml_response=request.POST.get("SAMLResponse", ""),
+            relay_state=request.POST.get("RelayState", ""),
+        )
+    except FederationError:
+        return _failed(request, provider)
+    # 303: the browser follows with a GET, which carries the Lax session cookie.
+    response = HttpResponseRedirect(reverse("federation:finish", args=[attempt.pk]))
+    response.status_code = 303
+    return response
+
+
+@require_GET
+def saml_metadata(request: HttpRequest, slug: str) -> HttpResponse:
+    provider = _provider(slug, IdentityProvider.Protocol.SAML)
+    try:
+        xml = saml.sp_metadata(provider)
+    except FederationError:
+        return _failed(request, provider, status=503)
+    return HttpResponse(xml, content_type="application/samlmetadata+xml; charset=utf-8")
+
+
+@require_GET
+def oidc_callback(request: HttpRequest, slug: str) -> HttpResponse:
+    provider = _provider(slug, IdentityProvider.Protocol.OIDC)
+    try:
+        attempt = federation.receive_oidc(
+            provider=provider,
+            state=request.GET.get("state", ""),
+            code=request.GET.get("code", ""),
+            error=request.GET.get("error", ""),
+        )
+    except FederationError:
+        return _failed(request, provider)
+    return redirect("federation:finish", attempt_id=attempt.pk)
+
+
+@require_http_methods(["GET", "POST"])
+def finish(request: HttpRequest, attempt_id: uuid.UUID) -> HttpResponse:
+    try:
+        attempt = federation.answered_attempt(request, attempt_id)
+    except federation.FinishRefused as exc:
+        federation.logger.warning(
+            "federated login not finished", extra={"attempt": str(attempt_id), "reason": str(exc)}
+        )
+        return _failed(request, None)
+    provider = attempt.provider
+    try:
+        outcome = federation.finish(request, attempt)
+        email, email_error = request.POST.get("email", "").strip(), ""
+        if request.method == "POST" and outcome.kind == "confirm_link":
+            if request.POST.get("action") == "link":
+                federation.link_current_user(request, attempt)
+                return _logged_in(request, attempt.next_url, attempt.result["level"])
+            return HttpResponseRedirect("/konto/")
+        if request.method == "POST" and outcome.kind == "need_email":
+            email_error = _email_problem(email)
+            if not email_error:
+                federation.create_account(request, attempt=attempt, email=email)
+                return _logged_in(request, attempt.next_url, attempt.result["level"])
+    except federation.FinishRefused:
+        return _failed(request, provider)
+    if outcome.kind == "logged_in":
+        return _logged_in(request, attempt.next_url, outcome.identity.level)
+    context = {
+        "provider": provider,
+        "attempt": attempt,
+        "identity": outcome.identity,
+        "level_label": trust.Level(outcome.identity.level).label,
+        "login_url": f"{reverse('account_login')}?{urlencode({'next': request.get_full_path()})}",
+    }
+    if outcome.kind == "other_user":
+        return render(request, "accounts/federation/other_user.html", context, status=409)
+    if outcome.kind == "existing_account":
+        return render(request, "accounts/federation/existing_account.html", context)
+    if outcome.kind == "need_email":
+        context.update({"email": email, "email_error": email_error})
+        return render(
+            request,
+            "accounts/federation/need_email.html",
+            context,
+            status=400 if email_error else 200,
+        )
+    return render(request, "accounts/federation/confirm_link.html", context)
+
+
+def _email_problem(email: str) -> str:
+    if not email:
+        return _("Please enter your e-mail address.")
+    try:
+        validate_email(email)
+    except ValidationError:
+        return _("Enter an e-mail address such as name@example.de.")
+    if User.objects.filter(email__iexact=email).exists():
+        return _(
+            "An account with this e-mail address exists. Log in to it first, then link your "
+            "citizen account."
+        )
+    return ""
+
+
+def _logged_in(request: HttpRequest, next_url: str, level: str) -> HttpResponse:
+    messages.success(
+        request,
+        _("You are logged in with your citizen account (trust level: %(level)s).")
+        % {"level": trust.Level(level).label},
+    )
+    return HttpResponseRedirect(federation.safe_next(request, next_url) or "/konto/")
+
+
+@require_GET
+def step_up(request: HttpRequest) -> HttpResponse:
+    """Choose a citizen account to reach the trust level a service needs, then come back."""
+    level = request.GET.get("niveau", trust.Level.HIGH)
+    if level not in trust.ORDER:
+        level = trust.Level.HIGH
+    next_url = federation.safe_next(request, request.GET.get("next", ""))
+    providers = federation.providers_for(
+        level=level, municipality_slug=request.GET.get("gemeinde", "")
+    )
+    return render(
+        request,
+        "accounts/federation/step_up.html",
+        {
+            "level": level,
+            "level_label": trust.Level(level).label,
+            "current_label": trust.Level(trust.session_level(request)).label,
+            "choices": [(p, start_url(p, level=level, next_url=next_url)) for p in providers],
+            "next_url": next_url,
+        },
+    )
+
+
+def step_up_url(*, level: str, next_url: str, municipality_slug: str = "") -> str:
+    query = {"niveau": level, "next": next_url}
+    if municipality_slug:
+        query["gemeinde"] = municipality_slug
+    return f"{reverse('federation:step_up')}?{urlencode(query)}"

@@ -1,0 +1,212 @@
+"""OpenID Connect relying party: authorization code flow with PKCE (S256), state and nonce.
+
+The ID token's signature is checked against the provider's published keys (JWKS, via joserfc),
+then ``iss``, ``aud``/``azp``, ``exp``/``iat``, ``nonce`` and the ``acr`` that says which trust
+level the login reached. States and brokers report the level as ``acr``; the values per level are
+configurable per provider (default: the STORK-QAA names BundID uses).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import time
+import urllib.parse
+from typing import Any
+
+import httpx
+from django.conf import settings
+from django.core.cache import cache
+from django.urls import reverse
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+
+from rathaus.accounts import trust
+from rathaus.accounts.external_identity import ExternalIdentity, FederationError, split_street
+from rathaus.accounts.models import IdentityProvider
+
+DISCOVERY_CACHE_SECONDS = 3600
+CLOCK_SKEW_SECONDS = 60
+ALLOWED_ALGORITHMS = ["RS256", "PS256", "ES256", "RS384", "RS512", "ES384", "PS384", "PS512"]
+SCOPE = "openid profile email address"
+
+
+def redirect_uri(provider: IdentityProvider) -> str:
+    return settings.SITE_URL.rstrip("/") + reverse("federation:oidc_callback", args=[provider.slug])
+
+
+def acr_for(provider: IdentityProvider, level: str) -> str:
+    configured = provider.acr_values or {}
+    return str(configured.get(level) or trust.STORK_BY_LEVEL[trust.Level(level)])
+
+
+def level_for_acr(provider: IdentityProvider, acr: str) -> str | None:
+    for level in trust.ORDER:
+        if acr_for(provider, level) == acr:
+            return level
+    return trust.from_stork(acr)
+
+
+def _get_json(url: str) -> dict[str, Any]:
+    try:
+        response = httpx.get(url, timeout=10, follow_redirects=False)
+        response.raise_for_status()
+        data = response.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        raise FederationError(f"provider not reachable at {url}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise FederationError(f"{url} did not answer with a JSON object")
+    return data
+
+
+def discover(provider: IdentityProvider) -> dict[str, Any]:
+    """The provider's metadata (OpenID Connect Discovery 1.0), its ``issuer`` checked."""
+    issuer = provider.issuer.rstrip("/")
+    key = f"accounts:oidc-discovery:{issuer}"
+    cached = cache.get(key)
+    if cached:
+        return dict(cached)
+    metadata = _get_json(issuer + "/.well-known/openid-configuration")
+    if str(metadata.get("issuer", "")).rstrip("/") != issuer:
+        raise FederationError(f"discovery names issuer {metadata.get('issuer')!r}, not {issuer!r}")
+    for name in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
+        if not metadata.get(name):
+            raise FederationError(f"discovery lacks {name}")
+    cache.set(key, metadata, DISCOVERY_CACHE_SECONDS)
+    return metadata
+
+
+def _key_set(metadata: dict[str, Any]) -> KeySet:
+    try:
+        return KeySet.import_key_set(_get_json(str(metadata["jwks_uri"])))  # type: ignore[arg-type]
+    except (JoseError, ValueError, TypeError) as exc:
+        raise FederationError(f"provider keys unusable: {exc}") from exc
+
+
+def new_secrets() -> tuple[str, str, str]:
+    """(state, nonce, PKCE code verifier), each with at least 256 bits of randomness."""
+    return secrets.token_urlsafe(32), secrets.token_urlsafe(32), secrets.token_urlsafe(48)
+
+
+def code_challenge(verifier: str) -> str:
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def authorization_url(
+    provider: IdentityProvider, *, level: str, state: str, nonce: str, code_verifier: str
+) -> str:
+    metadata = discover(provider)
+    wanted = [acr_for(provider, lv) for lv in trust.ORDER if trust.suffices(required=level, reached=lv)]
+    query = {
+        "response_type": "code",
+        "client_id": provider.client_id,
+        "redirect_uri": redirect_uri(provider),
+        "scope": SCOPE,
+        "state": state,
+        "nonce": nonce,
+        "code_challenge": code_challenge(code_verifier),
+        "code_challenge_method": "S256",
+        "acr_values": " ".join(wanted),
+        "prompt": "login",
+    }
+    endpoint = str(metadata["authorization_endpoint"])
+    joiner = "&" if "?" in endpoint else "?"
+    return endpoint + joiner + urllib.parse.urlencode(query)
+
+
+def exchange_code(
+    provider: IdentityProvider, *, code: str, code_verifier: str, nonce: str
+) -> ExternalIdentity:
+    """Redeem the code at the token endpoint and check the ID token."""
+    metadata = discover(provider)
+    try:
+        response = httpx.post(
+            str(metadata["token_endpoint"]),
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": redirect_uri(provider),
+                "code_verifier": code_verifier,
+            },
+            auth=(provider.client_id, provider.client_secret),
+            timeout=10,
+            follow_redirects=False,
+        )
+        body = response.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        raise FederationError(f"token endpoint failed: {exc}") from exc
+    if response.status_code != 200 or not isinstance(body, dict) or "id_token" not in body:
+        raise FederationError(f"token endpoint answered {response.status_code}: {body!r}"[:500])
+    return validate_id_token(
+        provider, id_token=str(body["id_token"]), nonce=nonce, metadata=metadata
+    )
+
+
+def validate_id_token(
+    provider: IdentityProvider, *, id_token: str, nonce: str, metadata: dict[str, Any]
+) -> ExternalIdentity:
+    supported = metadata.get("id_token_signing_alg_values_supported") or ["RS256"]
+    algorithms = [a for a in supported if a in ALLOWED_ALGORITHMS]
+    try:
+        token = jwt.decode(id_token, _key_set(metadata), algorithms=algorithms)
+    except (JoseError, ValueError) as exc:
+        raise FederationError(f"ID token signature invalid: {exc}") from exc
+    claims = token.claims
+    issuer = str(metadata["issuer"]).rstrip("/")
+    if str(claims.get("iss", "")).rstrip("/") != issuer:
+        raise FederationError(f"ID token from issuer {claims.get('iss')!r}, expected {issuer!r}")
+    audience = claims.get("aud")
+    audiences = audience if isinstance(audience, list) else [audience]
+    if provider.client_id not in audiences:
+        raise FederationError(f"ID token for audience {audience!r}")
+    if len(audiences) > 1 and claims.get("azp") != provider.client_id:
+        raise FederationError("ID token with several audiences and a foreign azp")
+    now = time.time()
+    try:
+        expires, issued = float(claims["exp"]), float(claims["iat"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise FederationError("ID token without exp/iat") from exc
+    if expires < now - CLOCK_SKEW_SECONDS:
+        raise FederationError("ID token expired")
+    if issued > now + CLOCK_SKEW_SECONDS:
+        raise FederationError("ID token issued in the future")
+    if not nonce or not secrets.compare_digest(str(claims.get("nonce", "")), nonce):
+        raise FederationError("ID token nonce does not match")
+    subject = str(claims.get("sub") or "")
+    if not subject:
+        raise FederationError("ID token without sub")
+    level = level_for_acr(provider, str(claims.get("acr") or ""))
+    if level is None:
+        raise FederationError(f"ID token with unknown acr {claims.get('acr')!r}")
+    attributes: dict[str, str] = {}
+    mapping = {
+        "given_name": "given_names",
+        "family_name": "family_name",
+        "birthdate": "birth_date",
+        "email": "email",
+    }
+    for claim, name in mapping.items():
+        if isinstance(claims.get(claim), str) and claims[claim]:
+            attributes[name] = claims[claim]
+    address = claims.get("address")
+    if isinstance(address, dict):
+        if isinstance(address.get("street_address"), str):
+            attributes["street"], attributes["house_number"] = split_street(
+                address["street_address"]
+            )
+        if isinstance(address.get("postal_code"), str):
+            attributes["postal_code"] = address["postal_code"]
+        if isinstance(address.get("locality"), str):
+            attributes["place"] = address["locality"]
+    return ExternalIdentity(
+        issuer=issuer,
+        subject=subject,
+        level=level,
+        attributes=attributes,
+        # OIDC has no per-claim levels: the claims carry the level of the login.
+        attribute_levels=dict.fromkeys(attributes, level),
+        email_verified=claims.get("email_verified") is True,
+    )

@@ -1,0 +1,113 @@
+"""Verification API: ``POST /api/v1/verify/`` (a PDF or its SHA-256), ``GET /api/v1/verify/<code>/``.
+
+The machine-readable twin of ``/pruefen/``: the same server-side check of the signed checkpoint
+and the inclusion proof, the proof itself in the answer so a client can re-check it, and RFC 9457
+problem documents for bad input. Public, no authentication, rate-limited per client address.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import filetype
+from django.conf import settings
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound, Throttled, ValidationError
+from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from rathaus.ledger import verification_limits
+from rathaus.ledger.leaves import normalize_code
+from rathaus.ledger.selectors import verify_code, verify_document
+from rathaus.ledger.services import LedgerError
+
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+
+
+class VerifyRequestSerializer(serializers.Serializer[Any]):
+    document = serializers.FileField(
+        required=False, help_text="The PDF as issued (multipart/form-data); it is not stored."
+    )
+    sha256 = serializers.CharField(
+        required=False, max_length=64, help_text="Or the document's SHA-256 in hex (JSON)."
+    )
+
+    def validate_document(self, upload: Any) -> str:
+        limit = int(getattr(settings, "LEDGER_VERIFY_MAX_BYTES", DEFAULT_MAX_BYTES))
+        if upload.size > limit:
+            raise ValidationError(f"The file is larger than {limit // (1024 * 1024)} MB.")
+        upload.seek(0)
+        kind = filetype.guess(upload.read(1024))
+        if kind is None or kind.mime != "application/pdf":
+            raise ValidationError("The file is not a PDF document.")
+        digest = hashlib.sha256()
+        for chunk in upload.chunks():
+            digest.update(chunk)
+        return digest.hexdigest()
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("document" in attrs) == ("sha256" in attrs):
+            raise ValidationError("Send either a document or its sha256, not both or neither.")
+        return attrs
+
+
+def _throttle(request: Request, kind: str) -> None:
+    client = str(request.META.get("REMOTE_ADDR") or "unknown")
+    if not verification_limits.consume(kind=kind, client=client):
+        raise Throttled(wait=verification_limits.retry_after(kind))
+
+
+_RESULT = OpenApiResponse(
+    description="status valid | revoked | pending | unknown | failed, the issuing authority, "
+    "document type, date, revocation, the signed checkpoint and the inclusion proof."
+)
+
+
+class VerifyDocumentView(APIView):
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+    parser_classes = [MultiPartParser, JSONParser]
+
+    @extend_schema(
+        summary="Verify a document",
+        request=VerifyRequestSerializer,
+        responses={200: _RESULT},
+        description="Checks a PDF (or its SHA-256) against the GovChain log. Bad input gives a "
+        "400 problem document, too many requests a 429.",
+    )
+    def post(self, request: Request) -> Response:
+        _throttle(request, "upload")
+        body = VerifyRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            if "document" in body.validated_data:
+                result = verify_document(document_sha256=body.validated_data["document"])
+            else:
+                result = verify_document(document_sha256=body.validated_data["sha256"])
+        except LedgerError as exc:
+            raise ValidationError({"sha256": [str(exc)]}) from exc
+        return Response(result.as_json())
+
+
+class VerifyCodeView(APIView):
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="Look up a verification code",
+        responses={200: _RESULT},
+        description="What the log says about the document printed with this code. An unknown "
+        "code gives a 404 problem document.",
+    )
+    def get(self, request: Request, code: str) -> Response:
+        _throttle(request, "code")
+        normalized = normalize_code(code)
+        result = verify_code(normalized) if normalized else None
+        if result is None:
+            raise NotFound("No document was issued with this code.")
+        return Response(result.as_json())

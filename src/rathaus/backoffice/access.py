@@ -1,0 +1,78 @@
+"""Who may use the back office, and in which role.
+
+Roles are Django groups (``accounts.roles``). Which cases a person sees is decided in one place,
+``casework.selectors.cases_visible_to``; the views here only ask for a role where an action is
+reserved to one (a team lead assigns to others and sees unit statistics).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+
+from rathaus.accounts.models import User
+from rathaus.accounts.roles import ADMINISTRATOR, CLERK, TEAM_LEAD
+from rathaus.casework.permissions import staff_scope
+
+#: The groups that work cases in the back office (the planner only sees /rettungsdienst/).
+CASEWORK_ROLES: tuple[str, ...] = (CLERK, TEAM_LEAD, ADMINISTRATOR)
+
+View = TypeVar("View", bound=Callable[..., HttpResponse])
+
+
+def roles_of(user: Any) -> frozenset[str]:
+    """The back-office roles of an active, logged-in user (casework's cached staff scope)."""
+    return staff_scope(user).roles
+
+
+def works_cases(user: Any) -> bool:
+    return bool(roles_of(user))
+
+
+def is_team_lead(user: Any) -> bool:
+    """Team leads and administrators assign cases to others and see unit statistics."""
+    return bool(roles_of(user) & {TEAM_LEAD, ADMINISTRATOR})
+
+
+def assigns_cases(user: Any) -> bool:
+    """Team leads assign cases to clerks and units (also several at once from the queue)."""
+    return staff_scope(user).is_team_lead
+
+
+def staff_user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def casework_staff_required(view: View) -> View:
+    """Logged in (else to the login page) and in a case-working role (else 403).
+
+    The second factor is enforced before any view runs by
+    ``accounts.middleware.StaffSecondFactorMiddleware`` for every path under /backoffice/.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not works_cases(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return login_required(wrapper)  # type: ignore[return-value]
+
+
+def team_lead_required(view: View) -> View:
+    """Team leads and administrators (unit statistics); assigning is checked per case."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not is_team_lead(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return casework_staff_required(wrapper)  # type: ignore[arg-type, return-value]

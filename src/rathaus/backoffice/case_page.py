@@ -1,0 +1,576 @@
+"""The case page: what it shows, which actions it offers, and how each action is carried out.
+
+Each action parses its form and calls exactly one casework service. Whether the action is
+allowed is the service's decision (it raises ``CaseworkError`` with a message for the clerk);
+the offer here only hides buttons that the status or the role make pointless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django import forms
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+from django.utils.datastructures import MultiValueDict
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from rathaus.accounts.models import User
+from rathaus.accounts.roles import CLERK, TEAM_LEAD
+from rathaus.backoffice import access
+from rathaus.backoffice.forms import (
+    AssignForm,
+    BulkAssignForm,
+    DocumentRequestForm,
+    DraftNoticeForm,
+    NoteForm,
+    NoticeForm,
+    PostalSentForm,
+    RevokeForm,
+    TransitionForm,
+)
+from rathaus.casework import services as casework
+from rathaus.casework import permissions
+from rathaus.casework.errors import CaseworkError
+from rathaus.casework.models import Case, Notice, PostalDeliveryTask
+from rathaus.casework.notice_templates import templates_for
+from rathaus.casework.permissions import staff_scope
+from rathaus.casework.permissions import cases_visible_to
+from rathaus.catalog.form_schemas import form_schema
+from rathaus.core.models import OrgUnit
+from rathaus.forms.display import describe_answers
+from rathaus.mailbox.selectors import case_deliveries
+from rathaus.records.errors import RecordsError
+from rathaus.records.models import DocumentVersion
+from rathaus.records.selectors import documents_of
+
+# -- who can be chosen --------------------------------------------------------------------------
+
+
+def units_of(user: User) -> QuerySet[OrgUnit]:
+    """The org units of the authorities the user works for: where a team lead may route to."""
+    scope = staff_scope(user)
+    return (
+        OrgUnit.objects.filter(authority_id__in=scope.authority_ids)
+        .select_related("authority")
+        .order_by("authority__name", "code")
+    )
+
+
+def colleagues_of(user: User) -> QuerySet[User]:
+    """Clerks and team leads of the user's authorities: the people a team lead may assign to."""
+    scope = staff_scope(user)
+    return (
+        User.objects.filter(
+            is_active=True,
+            staff_memberships__org_unit__authority_id__in=scope.authority_ids,
+            groups__name__in=(CLERK, TEAM_LEAD),
+        )
+        .distinct()
+        .order_by("last_name", "first_name", "email")
+    )
+
+
+def bulk_assign_form(*, user: User, data: Any = None) -> BulkAssignForm:
+    return BulkAssignForm(
+        data,
+        prefix="bulk",
+        staff=colleagues_of(user),
+        units=units_of(user),
+        visible=cases_visible_to(user).filter(status__in=Case.OPEN_STATUSES),
+    )
+
+
+# -- actions ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """What an action did: ``done`` with a success message, or refused with a form/message."""
+
+    done: bool
+    message: str = ""
+    form: forms.Form | None = None
+    status: int = 200
+
+
+def _refused(form: forms.Form | None, message: str) -> Outcome:
+    return Outcome(False, message, form, status=409)
+
+
+def _invalid(form: forms.Form) -> Outcome:
+    return Outcome(False, "", form, status=400)
+
+
+Handler = Callable[..., Outcome]
+
+
+def _notice(case: Case, target: int | None) -> Notice:
+    notice = case.notices.filter(pk=target).first() if target is not None else None
+    if notice is None:
+        raise CaseworkError(_("This notice does not belong to the case."))
+    return notice
+
+
+def _run(form: forms.Form | None, call: Callable[[], Any], success: str) -> Outcome:
+    try:
+        call()
+    except (CaseworkError, RecordsError) as exc:
+        return _refused(form, str(exc))
+    return Outcome(True, success)
+
+
+def _assign_form(case: Case, user: User, data: Any = None) -> AssignForm:
+    if access.is_team_lead(user):
+        staff, units = colleagues_of(user), units_of(user)
+    else:
+        staff, units = User.objects.filter(pk=user.pk), OrgUnit.objects.none()
+    return AssignForm(data, prefix="assign", staff=staff, units=units)
+
+
+def assign(*, case: Case, user: User, data: Any, **_kw: Any) -> Outcome:
+    form = _assign_form(case, user, data)
+    if not form.is_valid():
+        return _invalid(form)
+    return _run(
+        form,
+        lambda: casework.assign(
+            cases=[case],
+            user=form.cleaned_data["assignee"],
+            org_unit=form.cleaned_data["org_unit"],
+            actor=user,
+        ),
+        _("The case has been assigned."),
+    )
+
+
+def take_over(*, case: Case, user: User, **_kw: Any) -> Outcome:
+    return _run(
+        None,
+        lambda: casework.assign(cases=[case], user=user, actor=user),
+        _("You are now working on this case."),
+    )
+
+
+def _transition(to_status: str, success: str) -> Handler:
+    def handler(*, case: Case, user: User, data: Any, **_kw: Any) -> Outcome:
+        form = TransitionForm(data, prefix=to_status)
+        if not form.is_valid():
+            return _invalid(form)
+        return _run(
+            form,
+            lambda: casework.transition(
+                case=case, to_status=to_status, actor=user, note=form.cleaned_data["note"]
+            ),
+            success,
+        )
+
+    return handler
+
+
+def request_documents(*, case: Case, user: User, data: Any, **_kw: Any) -> Outcome:
+    form = DocumentRequestForm(data, prefix="request")
+    if not form.is_valid():
+        return _invalid(form)
+    return _run(
+        form,
+        lambda: casework.request_documents(
+            case=case,
+            description=form.cleaned_data["description"],
+            due_on=form.cleaned_data["due_on"],
+            actor=user,
+        ),
+        _("The citizen has been asked for the documents."),
+    )
+
+
+def add_note(*, case: Case, user: User, data: Any, **_kw: Any) -> Outcome:
+    form = NoteForm(data, prefix="note")
+    if not form.is_valid():
+        return _invalid(form)
+    return _run(
+        form,
+        lambda: casework.add_note(case=case, text=form.cleaned_data["text"], actor=user),
+        _("The note has been added."),
+    )
+
+
+def _templates(case: Case) -> list[tuple[str, str]]:
+    """The service's notice templates as (key, title in the page's language)."""
+    english = (get_language() or "de").startswith("en")
+    return [
+        (key, template.title_en if english else template.title_de)
+        for key, template in sorted(templates_for(case.service.slug).items())
+    ]
+
+
+def draft_notice(*, case: Case, user: User, data: Any, **_kw: Any) -> Outcome:
+    try:
+        templates = _templates(case)
+    except CaseworkError as exc:
+        return _refused(None, str(exc))
+    form = DraftNoticeForm(data, prefix="draft", templates=templates)
+    if not form.is_valid():
+        return _invalid(form)
+    return _run(
+        form,
+        lambda: casework.draft_notice(
+            case=case, template_key=form.cleaned_data["template_key"], actor=user
+        ),
+        _("The notice has been drafted. Check and edit the text before you issue it."),
+    )
+
+
+def update_notice(*, case: Case, user: User, data: Any, target: int | None, **_kw: Any) -> Outcome:
+    try:
+        notice = _notice(case, target)
+    except CaseworkError as exc:
+        return _refused(None, str(exc))
+    form = NoticeForm(data, prefix=f"notice{notice.pk}", instance=Notice(case=case))
+    if not form.is_valid():
+        return _invalid(form)
+    return _run(
+        form,
+        lambda: casework.update_notice(notice=notice, actor=user, **form.cleaned_data),
+        _("The notice draft has been saved."),
+    )
+
+
+def _notice_step(service: Callable[..., Any], success: str) -> Handler:
+    def handler(*, case: Case, user: User, target: int | None, **_kw: Any) -> Outcome:
+        return _run(
+            None, lambda: service(notice=_notice(case, target), actor=user), str(success)
+        )
+
+    return handler
+
+
+def revoke_notice(*, case: Case, user: User, data: Any, target: int | None, **_kw: Any) -> Outcome:
+    form = RevokeForm(data, prefix=f"revoke{target}")
+    if not form.is_valid():
+        return _invalid(form)
+    return _run(
+        form,
+        lambda: casework.revoke_notice(
+            notice=_notice(case, target), reason=form.cleaned_data["reason"], actor=user
+        ),
+        _("The notice has been revoked."),
+    )
+
+
+def postal_sent(*, case: Case, user: User, data: Any, target: int | None, **_kw: Any) -> Outcome:
+    form = PostalSentForm(data, prefix=f"postal{target}")
+    if not form.is_valid():
+        return _invalid(form)
+    task = case.postal_tasks.filter(pk=target).first() if target is not None else None
+    if task is None:
+        return _refused(form, _("This postal delivery does not belong to the case."))
+    return _run(
+        form,
+        lambda: casework.mark_posted(task=task, sent_on=form.cleaned_data["sent_on"], actor=user),
+        _("The notice is recorded as posted."),
+    )
+
+
+ACTIONS: dict[str, Handler] = {
+    "zuweisen": assign,
+    "uebernehmen": take_over,
+    "pruefung-beginnen": _transition(
+        Case.Status.IN_REVIEW, gettext_lazy("The review has started.")
+    ),
+    "unterlagen-anfordern": request_documents,
+    "notiz": add_note,
+    "bescheid-entwerfen": draft_notice,
+    "bescheid-speichern": update_notice,
+    "zur-freigabe": _notice_step(
+        casework.submit_for_approval,
+        gettext_lazy("The notice has been submitted for approval by a second clerk."),
+    ),
+    "freigeben": _notice_step(casework.approve_notice, gettext_lazy("The notice is approved.")),
+    "zurueckgeben": _notice_step(
+        casework.return_notice, gettext_lazy("The notice has been returned to its drafter.")
+    ),
+    "erlassen": _notice_step(
+        casework.issue_notice,
+        gettext_lazy("The notice has been issued, sealed and delivered."),
+    ),
+    "aufheben": revoke_notice,
+    "abschliessen": _transition(Case.Status.CLOSED, gettext_lazy("The case is closed.")),
+    "postversand": postal_sent,
+}
+
+#: Actions a team lead takes (assign to others) and the four-eyes approval; all others need
+#: ``can_decide`` (clerks and team leads of the case's units).
+_ASSIGNING = {"zuweisen"}
+_APPROVING = {"freigeben", "zurueckgeben"}
+
+
+def may(*, action: str, user: User, case: Case, target: int | None) -> bool:
+    """Whether ``user`` may take ``action`` on ``case`` (casework.permissions decides)."""
+    if action in _ASSIGNING:
+        return permissions.can_assign(user, case)
+    if action in _APPROVING:
+        notice = case.notices.filter(pk=target).first() if target is not None else None
+        return notice is not None and permissions.can_approve_notice(user, notice)
+    return permissions.can_decide(user, case)
+
+
+# -- what the page shows ------------------------------------------------------------------------
+
+
+@dataclass
+class ActionOffer:
+    """One form in the actions column."""
+
+    key: str
+    title: str
+    url: str
+    button: str
+    form: forms.Form | None = None
+    error: str = ""
+    danger: bool = False
+    hint: str = ""
+    notice: Notice | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _url(case: Case, action: str, target: int | None = None) -> str:
+    if target is None:
+        return reverse("backoffice:case_action", args=[case.pk, action])
+    return reverse("backoffice:case_target_action", args=[case.pk, action, target])
+
+
+def _offers(
+    case: Case,
+    user: User,
+    bound: dict[str, forms.Form | None],
+    errors: dict[str, str],
+    notices: list[Notice],
+) -> tuple[list[ActionOffer], list[ActionOffer]]:
+    """(case actions, notice actions) that make sense for this status and role."""
+
+    def offer(key: str, title: str, button: str, form: Any = None, **kw: Any) -> ActionOffer:
+        target = kw.pop("target", None)
+        form_key = f"{key}:{target}" if target is not None else key
+        return ActionOffer(
+            key=key if target is None else f"{key}-{target}",
+            title=title,
+            url=_url(case, key, target),
+            button=button,
+            form=bound.get(form_key) or form,
+            error=errors.get(form_key, ""),
+            **kw,
+        )
+
+    case_actions: list[ActionOffer] = []
+    notice_actions: list[ActionOffer] = []
+    decide = permissions.can_decide(user, case)
+    if case.status in Case.OPEN_STATUSES:
+        if decide and case.assigned_to_id != user.pk:
+            case_actions.append(
+                offer("uebernehmen", _("Work on this case"), _("Take over the case"))
+            )
+        if permissions.can_assign(user, case):
+            case_actions.append(
+                offer("zuweisen", _("Assign"), _("Assign"), _assign_form(case, user))
+            )
+    if not decide:
+        return case_actions, notice_actions
+    if case.status == Case.Status.RECEIVED:
+        case_actions.append(
+            offer(
+                "pruefung-beginnen",
+                _("Start the review"),
+                _("Start the review"),
+                TransitionForm(prefix=Case.Status.IN_REVIEW),
+            )
+        )
+    if case.status in (Case.Status.RECEIVED, Case.Status.IN_REVIEW):
+        case_actions.append(
+            offer(
+                "unterlagen-anfordern",
+                _("Request documents"),
+                _("Send the request"),
+                DocumentRequestForm(prefix="request"),
+            )
+        )
+    pending = [
+        n for n in notices if n.status in (Notice.Status.DRAFT, Notice.Status.AWAITING_APPROVAL)
+    ]
+    if case.status == Case.Status.IN_REVIEW and not pending:
+        try:
+            templates = _templates(case)
+        except CaseworkError as exc:
+            templates, errors = [], {**errors, "bescheid-entwerfen": str(exc)}
+        case_actions.append(
+            offer(
+                "bescheid-entwerfen",
+                _("Decide: draft a notice"),
+                _("Draft the notice"),
+                DraftNoticeForm(prefix="draft", templates=templates),
+            )
+        )
+    if case.status == Case.Status.DECIDED:
+        case_actions.append(
+            offer(
+                "abschliessen",
+                _("Close the case"),
+                _("Close the case"),
+                TransitionForm(prefix=Case.Status.CLOSED),
+            )
+        )
+    for notice in notices:
+        if notice.status == Notice.Status.DRAFT:
+            notice_actions.append(
+                offer(
+                    "bescheid-speichern",
+                    _("Edit the notice"),
+                    _("Save the draft"),
+                    NoticeForm(prefix=f"notice{notice.pk}", instance=notice),
+                    target=notice.pk,
+                    notice=notice,
+                )
+            )
+            if notice.four_eyes:
+                notice_actions.append(
+                    offer(
+                        "zur-freigabe",
+                        _("Four-eyes approval"),
+                        _("Submit for approval"),
+                        target=notice.pk,
+                        notice=notice,
+                        hint=_("A second clerk must approve this notice before it is issued."),
+                    )
+                )
+            else:
+                notice_actions.append(_issue_offer(offer, notice))
+        elif notice.status == Notice.Status.AWAITING_APPROVAL:
+            if notice.approved_by_id is None and permissions.can_approve_notice(user, notice):
+                notice_actions.append(
+                    offer(
+                        "freigeben",
+                        _("Four-eyes approval"),
+                        _("Approve the notice"),
+                        target=notice.pk,
+                        notice=notice,
+                    )
+                )
+                notice_actions.append(
+                    offer(
+                        "zurueckgeben",
+                        _("Return for changes"),
+                        _("Return to the drafter"),
+                        target=notice.pk,
+                        notice=notice,
+                    )
+                )
+            elif notice.approved_by_id is not None:
+                notice_actions.append(_issue_offer(offer, notice))
+        elif notice.status == Notice.Status.ISSUED:
+            notice_actions.append(
+                offer(
+                    "aufheben",
+                    _("Revoke the notice"),
+                    _("Revoke"),
+                    RevokeForm(prefix=f"revoke{notice.pk}"),
+                    target=notice.pk,
+                    notice=notice,
+                    danger=True,
+                )
+            )
+    for task in case.postal_tasks.filter(status=PostalDeliveryTask.Status.OPEN):
+        case_actions.append(
+            offer(
+                "postversand",
+                _("Send the notice by post"),
+                _("Mark as posted"),
+                PostalSentForm(prefix=f"postal{task.pk}"),
+                target=task.pk,
+                hint=_("The citizen chose delivery by post (§ 9 OZG)."),
+            )
+        )
+    return case_actions, notice_actions
+
+
+def _issue_offer(offer: Callable[..., ActionOffer], notice: Notice) -> ActionOffer:
+    return offer(
+        "erlassen",
+        _("Issue the notice"),
+        _("Issue, seal and deliver"),
+        target=notice.pk,
+        notice=notice,
+        hint=_("The notice is sealed, entered in the verification log and delivered."),
+    )
+
+
+def _application_sections(case: Case) -> tuple[Any, list[Any]]:
+    application = getattr(case, "application", None)
+    if application is None or not application.submitted_data:
+        return application, []
+    schema, _digest = form_schema(application.service)
+    return application, describe_answers(schema, application.submitted_data)
+
+
+def context(
+    *,
+    case: Case,
+    user: User,
+    bound: dict[str, forms.Form | None] | None = None,
+    errors: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    notices = list(case.notices.select_related("drafted_by", "approved_by", "issued_by"))
+    case_actions, notice_actions = _offers(case, user, bound or {}, errors or {}, notices)
+    try:
+        application, sections = _application_sections(case)
+    except Exception:  # noqa: BLE001 - a broken form definition must not hide the case
+        application, sections = getattr(case, "application", None), []
+    file = getattr(case, "file", None)
+    return {
+        "section": "queue",
+        "case": case,
+        "application": application,
+        "sections": sections,
+        "file": file,
+        "documents": list(documents_of(file)) if file is not None else [],
+        "events": case.events.select_related("actor"),
+        "notes": case.notes.select_related("author"),
+        "requests": case.document_requests.select_related("requested_by"),
+        "notices": notices,
+        "deliveries": case_deliveries(authority=case.authority, case_number=case.number),
+        "postal_tasks": case.postal_tasks.select_related("notice", "sent_by"),
+        "case_actions": case_actions,
+        "notice_actions": notice_actions,
+        "can_decide": permissions.can_decide(user, case),
+        "note_form": (bound or {}).get("notiz") or NoteForm(prefix="note"),
+        "note_error": (errors or {}).get("notiz", ""),
+    }
+
+
+def version_of_case(*, case: Case, version_pk: int) -> DocumentVersion | None:
+    file = getattr(case, "file", None)
+    if file is None:
+        return None
+    return DocumentVersion.objects.filter(pk=version_pk, document__file=file).first()
+
+
+def audit_filter(case: Case) -> Q:
+    """Audit events of the case and of the objects that belong to it."""
+    related: list[tuple[str, list[Any]]] = [
+        ("casework.Case", [case.pk]),
+        ("casework.Notice", list(case.notices.values_list("pk", flat=True))),
+        ("casework.DocumentRequest", list(case.document_requests.values_list("pk", flat=True))),
+        ("casework.CaseNote", list(case.notes.values_list("pk", flat=True))),
+        ("casework.PostalDeliveryTask", list(case.postal_tasks.values_list("pk", flat=True))),
+    ]
+    file = getattr(case, "file", None)
+    if file is not None:
+        related.append(("records.File", [file.pk]))
+    condition = Q(pk__in=[])
+    for label, ids in related:
+        if ids:
+            condition |= Q(object_type=label, object_id__in=[str(i) for i in ids])
+    return condition

@@ -1,0 +1,149 @@
+"""The forms of the case page and the queue's bulk assignment: parse input, nothing else."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from rathaus.accounts.models import User
+from rathaus.casework.models import Case, Notice
+from rathaus.core.models import OrgUnit
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+def _user_label(user: User) -> str:
+    name = user.get_full_name()
+    return f"{name} ({user.email})" if name else user.email
+
+
+class StaffChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Any) -> str:
+        return _user_label(obj)
+
+
+class AssignForm(forms.Form):
+    """Assign a case to a clerk and/or an org unit; clerks may only take a case themselves."""
+
+    assignee = StaffChoiceField(
+        label=_("Clerk"), queryset=User.objects.none(), required=False, empty_label=_("Nobody")
+    )
+    org_unit = forms.ModelChoiceField(
+        label=_("Org unit"),
+        queryset=OrgUnit.objects.none(),
+        required=False,
+        empty_label=_("Keep the current unit"),
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        staff: QuerySet[User],
+        units: QuerySet[OrgUnit],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = staff  # type: ignore[attr-defined]
+        self.fields["org_unit"].queryset = units  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("assignee") and not data.get("org_unit"):
+            raise forms.ValidationError(_("Choose a clerk or an org unit."))
+        return data
+
+
+class BulkAssignForm(AssignForm):
+    cases = forms.ModelMultipleChoiceField(
+        label=_("Cases"),
+        queryset=Case.objects.none(),
+        error_messages={"required": _("Select at least one case in the list.")},
+    )
+
+    def __init__(self, *args: Any, visible: QuerySet[Case], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["cases"].queryset = visible  # type: ignore[attr-defined]
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(
+        label=_("Note"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Internal; the citizen never sees notes."),
+    )
+
+
+class TransitionForm(forms.Form):
+    note = forms.CharField(label=_("Remark"), max_length=2000, required=False)
+
+
+class DocumentRequestForm(forms.Form):
+    description = forms.CharField(
+        label=_("Which documents are needed?"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The citizen sees this text exactly as written."),
+    )
+    due_on = forms.DateField(label=_("Deadline"), widget=DateInput())
+
+    def clean_due_on(self) -> datetime.date:
+        due_on: datetime.date = self.cleaned_data["due_on"]
+        if due_on <= timezone.localdate():
+            raise forms.ValidationError(_("The deadline must lie in the future."))
+        return due_on
+
+
+class DraftNoticeForm(forms.Form):
+    template_key = forms.ChoiceField(label=_("Template"))
+
+    def __init__(self, *args: Any, templates: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["template_key"].choices = templates  # type: ignore[attr-defined]
+
+
+class NoticeForm(forms.ModelForm):  # type: ignore[type-arg]
+    """The editable parts of a notice draft."""
+
+    class Meta:
+        model = Notice
+        fields = ["title", "outcome", "body", "legal_basis", "remedy"]
+        widgets = {
+            "body": forms.Textarea(attrs={"rows": 12}),
+            "legal_basis": forms.Textarea(attrs={"rows": 3}),
+            "remedy": forms.Textarea(attrs={"rows": 6}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        outcome = self.fields["outcome"]
+        assert isinstance(outcome, forms.ChoiceField)
+        outcome.choices = [c for c in Case.Outcome.choices if c[0]]
+
+
+class RevokeForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for the revocation"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class PostalSentForm(forms.Form):
+    sent_on = forms.DateField(label=_("Posted on"), widget=DateInput())
+
+    def clean_sent_on(self) -> datetime.date:
+        sent_on: datetime.date = self.cleaned_data["sent_on"]
+        if sent_on > timezone.localdate():
+            raise forms.ValidationError(_("The posting date cannot lie in the future."))
+        return sent_on

@@ -1,0 +1,172 @@
+"""The clerks' work queue: filters, search, sort and a count-free page of cases.
+
+The queue starts from ``casework.selectors.cases_visible_to``, so no filter here can widen what a
+person sees. Search finds a case by its number or Aktenzeichen (exact, indexed) or by the
+applicant's name: full-text with the ``german`` configuration on PostgreSQL (prefix matching, so
+"Muster" finds "Mustermann"), a case-insensitive substring on SQLite.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.db import connection
+from django.db.models import F, Q, QuerySet
+from django.db.models.expressions import OrderBy
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from rathaus.casework.models import Case
+from rathaus.casework.permissions import cases_visible_to
+from rathaus.catalog.models import Service
+
+PAGE_SIZE = 25
+
+OPEN = "open"
+SCOPE_ALL = "all"
+SCOPE_MINE = "mine"
+SCOPE_UNITS = "units"
+SCOPE_UNASSIGNED = "unassigned"
+
+# Cases without a due date come last either way (PostgreSQL and SQLite differ by default).
+SORTS: dict[str, tuple[OrderBy, ...]] = {
+    "due": (F("due_on").asc(nulls_last=True), F("id").asc()),
+    "-due": (F("due_on").desc(nulls_last=True), F("id").desc()),
+    "opened": (F("opened_at").asc(), F("id").asc()),
+    "-opened": (F("opened_at").desc(), F("id").desc()),
+    "number": (F("number").asc(), F("id").asc()),
+    "-number": (F("number").desc(), F("id").desc()),
+}
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+class QueueFilterForm(forms.Form):
+    """The queue's GET parameters; invalid values fall back to the defaults with a message."""
+
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=120,
+        help_text=_("Case number, file reference or the applicant's name"),
+    )
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    service = forms.ModelChoiceField(
+        label=_("Service"),
+        required=False,
+        queryset=Service.objects.none(),
+        empty_label=_("All services"),
+        to_field_name="slug",
+    )
+    scope = forms.ChoiceField(
+        label=_("Cases"),
+        required=False,
+        choices=[
+            (SCOPE_ALL, _("All cases I may see")),
+            (SCOPE_MINE, _("Assigned to me")),
+            (SCOPE_UNITS, _("My org units")),
+            (SCOPE_UNASSIGNED, _("Not assigned to anyone")),
+        ],
+    )
+    overdue = forms.BooleanField(label=_("Only overdue cases"), required=False)
+    sort = forms.ChoiceField(
+        label=_("Sort by"),
+        required=False,
+        choices=[
+            ("due", _("Due date, earliest first")),
+            ("-due", _("Due date, latest first")),
+            ("-opened", _("Received, newest first")),
+            ("opened", _("Received, oldest first")),
+            ("number", _("Case number, ascending")),
+            ("-number", _("Case number, descending")),
+        ],
+    )
+    page = forms.IntegerField(required=False, min_value=1, max_value=100_000)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [
+            (OPEN, _("Open (received, in review, waiting)")),
+            ("", _("Any status")),
+            *Case.Status.choices,
+        ]
+        service_field = self.fields["service"]
+        assert isinstance(service_field, forms.ModelChoiceField)
+        service_field.queryset = Service.objects.order_by("name_de")
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    cases: list[Case]
+    number: int
+    has_previous: bool
+    has_next: bool
+
+
+def search_cases(queryset: QuerySet[Case], text: str) -> QuerySet[Case]:
+    """Narrow ``queryset`` to cases whose number, Aktenzeichen or applicant's name match."""
+    text = text.strip()
+    if not text:
+        return queryset
+    exact = Q(number__iexact=text)
+    if _has_file(queryset):
+        exact |= Q(file__reference__iexact=text)
+    words = _WORD.findall(text)
+    if not words:
+        return queryset.filter(exact)
+    if connection.vendor == "postgresql":
+        # Each word as a prefix, all words required: "erika muster" → 'erika':* & 'muster':*
+        raw = " & ".join(f"'{word}':*" for word in words)
+        query = SearchQuery(raw, config="german", search_type="raw")
+        return queryset.annotate(
+            name_search=SearchVector("applicant_name", config="german")
+        ).filter(exact | Q(name_search=query))
+    by_name = Q()
+    for word in words:
+        by_name &= Q(applicant_name__icontains=word)
+    return queryset.filter(exact | by_name)
+
+
+def _has_file(queryset: QuerySet[Case]) -> bool:
+    return any(field.name == "file" for field in queryset.model._meta.get_fields())
+
+
+def filtered_queue(*, user: Any, filters: dict[str, Any]) -> QuerySet[Case]:
+    """The cases ``user`` may see, narrowed by the queue's (cleaned) filters and sorted."""
+    cases = cases_visible_to(user).select_related("service", "assigned_to", "org_unit")
+    status = filters.get("status", OPEN)
+    if status == OPEN:
+        cases = cases.filter(status__in=Case.OPEN_STATUSES)
+    elif status:
+        cases = cases.filter(status=status)
+    if filters.get("service"):
+        cases = cases.filter(service=filters["service"])
+    scope = filters.get("scope") or SCOPE_ALL
+    if scope == SCOPE_MINE:
+        cases = cases.filter(assigned_to=user)
+    elif scope == SCOPE_UNITS:
+        cases = cases.filter(org_unit__memberships__user=user)
+    elif scope == SCOPE_UNASSIGNED:
+        cases = cases.filter(assigned_to__isnull=True)
+    if filters.get("overdue"):
+        cases = cases.filter(
+            status__in=Case.OPEN_STATUSES, due_on__lt=timezone.localdate()
+        )
+    cases = search_cases(cases, filters.get("q") or "")
+    return cases.order_by(*SORTS.get(filters.get("sort") or "due", SORTS["due"]))
+
+
+def queue_page(queryset: QuerySet[Case], number: int) -> QueuePage:
+    """One page without counting the whole queue (fetches one row more to know of a next page)."""
+    start = (number - 1) * PAGE_SIZE
+    rows = list(queryset[start : start + PAGE_SIZE + 1])
+    return QueuePage(
+        cases=rows[:PAGE_SIZE],
+        number=number,
+        has_previous=number > 1,
+        has_next=len(rows) > PAGE_SIZE,
+    )

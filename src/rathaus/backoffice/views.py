@@ -1,0 +1,254 @@
+"""Clerks' pages: work queue, case page with its actions, audit trail, unit statistics.
+
+Views parse input, call one casework service or selector, and render. A refused action
+(``CaseworkError``, ``RecordsError``) is shown next to its form on the case page (status 409),
+invalid input next to its field (status 400); nothing here decides what is allowed, except which
+forms are offered, so that a clerk is not shown buttons that can only fail.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from rathaus.backoffice import access, case_page
+from rathaus.backoffice.access import casework_staff_required, staff_user, team_lead_required
+from rathaus.backoffice.forms import BulkAssignForm
+from rathaus.backoffice.queue import QueueFilterForm, filtered_queue, queue_page
+from rathaus.casework import services as casework
+from rathaus.casework import permissions
+from rathaus.casework.errors import CaseworkError
+from rathaus.casework.models import Case
+from rathaus.casework.permissions import cases_visible_to
+from rathaus.core.models import AuditEvent
+
+
+def _render(
+    request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
+    context.setdefault("is_team_lead", access.is_team_lead(request.user))
+    response = render(request, template, context, status=status)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# -- work queue ---------------------------------------------------------------------------------
+
+
+def _queue_response(
+    request: HttpRequest,
+    params: QueryDict,
+    *,
+    assign_form: BulkAssignForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    user = staff_user(request)
+    filter_form = QueueFilterForm(params or None, initial={"status": "open", "sort": "due"})
+    if params:
+        filter_form.is_valid()
+        filters = dict(filter_form.cleaned_data)
+        filters.setdefault("status", "open")
+        if "status" not in params:
+            filters["status"] = "open"
+    else:
+        filters = {"status": "open", "sort": "due"}
+        filter_form = QueueFilterForm(initial=filters)
+    page = queue_page(filtered_queue(user=user, filters=filters), filters.get("page") or 1)
+    if assign_form is None and access.assigns_cases(user):
+        assign_form = case_page.bulk_assign_form(user=user)
+    query = urlencode([(k, v) for k, v in params.items() if k != "page" and v], doseq=False)
+    return _render(
+        request,
+        "backoffice/queue.html",
+        {
+            "section": "queue",
+            "filter_form": filter_form,
+            "assign_form": assign_form,
+            "page": page,
+            "query": query,
+            "can_bulk_assign": assign_form is not None,
+            "selected": request.POST.getlist("bulk-cases") if request.method == "POST" else [],
+        },
+        status=status,
+    )
+
+
+@require_GET
+@casework_staff_required
+def queue(request: HttpRequest) -> HttpResponse:
+    return _queue_response(request, request.GET)
+
+
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+@require_POST
+@casework_staff_required
+def bulk_assign(request: HttpRequest) -> HttpResponse:
+    user = staff_user(request)
+    if not access.assigns_cases(user):
+        raise PermissionDenied
+    form = case_page.bulk_assign_form(user=user, data=request.POST)
+    if form.is_valid() and not all(
+        permissions.can_assign(user, case) for case in form.cleaned_data["cases"]
+    ):
+        raise PermissionDenied
+    if form.is_valid():
+        try:
+            casework.assign(
+                cases=list(form.cleaned_data["cases"]),
+                user=form.cleaned_data["assignee"],
+                org_unit=form.cleaned_data["org_unit"],
+                actor=user,
+            )
+        except CaseworkError as exc:
+            form.add_error(None, str(exc))
+        else:
+            count = len(form.cleaned_data["cases"])
+            messages.success(
+                request,
+                _("%(count)d case(s) assigned.") % {"count": count},
+            )
+            return redirect(_safe_next(request, "backoffice:queue"))
+    # Show the queue the clerk came from, with the error beside the assignment form.
+    next_url = _safe_next(request, "")
+    params = QueryDict(next_url.split("?", 1)[1] if "?" in next_url else "")
+    return _queue_response(request, params, assign_form=form, status=400)
+
+
+# -- case page ----------------------------------------------------------------------------------
+
+
+def _visible_case(request: HttpRequest, pk: int) -> Case:
+    """The case if this person may see it; 404 otherwise (as if it did not exist)."""
+    return get_object_or_404(
+        cases_visible_to(staff_user(request)).select_related(
+            "service", "authority", "org_unit", "assigned_to", "applicant"
+        ),
+        pk=pk,
+    )
+
+
+@require_GET
+@casework_staff_required
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _visible_case(request, pk)
+    return _render(
+        request, "backoffice/case.html", case_page.context(case=case, user=staff_user(request))
+    )
+
+
+@require_POST
+@casework_staff_required
+def case_action(request: HttpRequest, pk: int, action: str, target: int | None = None) -> Any:
+    """Every button of the case page posts here: one action, one casework service call."""
+    case = _visible_case(request, pk)
+    user = staff_user(request)
+    handler = case_page.ACTIONS.get(action)
+    if handler is None:
+        raise Http404
+    if not case_page.may(action=action, user=user, case=case, target=target):
+        raise PermissionDenied
+    outcome = handler(case=case, user=user, data=request.POST, files=request.FILES, target=target)
+    if outcome.done:
+        messages.success(request, outcome.message)
+        return redirect("backoffice:case", pk=case.pk)
+    case.refresh_from_db()
+    key = action if target is None else f"{action}:{target}"
+    context = case_page.context(
+        case=case, user=user, bound={key: outcome.form}, errors={key: outcome.message}
+    )
+    return _render(request, "backoffice/case.html", context, status=outcome.status)
+
+
+@require_GET
+@casework_staff_required
+def notice_pdf(request: HttpRequest, pk: int, notice_pk: int) -> HttpResponseBase:
+    case = _visible_case(request, pk)
+    notice = get_object_or_404(case.notices.all(), pk=notice_pk)
+    if not notice.pdf:
+        raise Http404
+    return FileResponse(
+        notice.pdf.open("rb"),
+        as_attachment=True,
+        filename=f"Bescheid-{case.number}.pdf",
+        content_type="application/pdf",
+    )
+
+
+@require_GET
+@casework_staff_required
+def document_version(request: HttpRequest, pk: int, version_pk: int) -> HttpResponseBase:
+    case = _visible_case(request, pk)
+    version = case_page.version_of_case(case=case, version_pk=version_pk)
+    if version is None:
+        raise Http404
+    return FileResponse(
+        version.content.open("rb"),
+        as_attachment=True,
+        filename=version.original_name,
+        content_type=version.content_type or "application/octet-stream",
+    )
+
+
+@require_GET
+@casework_staff_required
+def audit_trail(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _visible_case(request, pk)
+    events = AuditEvent.objects.filter(case_page.audit_filter(case)).select_related("actor")
+    return _render(
+        request,
+        "backoffice/audit_trail.html",
+        {"section": "queue", "case": case, "events": events.order_by("at", "id")},
+    )
+
+
+# -- statistics ---------------------------------------------------------------------------------
+
+
+@require_GET
+@team_lead_required
+def statistics(request: HttpRequest) -> HttpResponse:
+    """Per org unit of the team lead: open, overdue, waiting, decided in the last 30 days."""
+    today = timezone.localdate()
+    since = timezone.now() - timezone.timedelta(days=30)
+    open_q = Q(status__in=Case.OPEN_STATUSES)
+    rows = (
+        cases_visible_to(staff_user(request))
+        .values("org_unit__code", "org_unit__name", "authority__name")
+        .annotate(
+            open=Count("id", filter=open_q),
+            overdue=Count("id", filter=open_q & Q(due_on__lt=today)),
+            unassigned=Count("id", filter=open_q & Q(assigned_to__isnull=True)),
+            waiting=Count("id", filter=Q(status=Case.Status.WAITING_FOR_CITIZEN)),
+            decided_recently=Count("id", filter=Q(decided_at__gte=since)),
+            granted_recently=Count(
+                "id", filter=Q(decided_at__gte=since, outcome=Case.Outcome.GRANTED)
+            ),
+            refused_recently=Count(
+                "id", filter=Q(decided_at__gte=since, outcome=Case.Outcome.REFUSED)
+            ),
+        )
+        .order_by("authority__name", "org_unit__code")
+    )
+    return _render(
+        request,
+        "backoffice/statistics.html",
+        {"section": "statistics", "rows": list(rows), "today": today},
+    )

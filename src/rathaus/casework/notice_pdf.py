@@ -1,0 +1,75 @@
+"""The notice as a letter: rendered to PDF/A (``documents``) and sealed for the authority."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.utils import timezone
+
+from rathaus.casework.models import Case, Notice
+from rathaus.documents.letter import Recipient, Sender
+from rathaus.documents.rendering import render_pdf
+from rathaus.documents.seal import seal_pdf, seal_signer
+from rathaus.documents.verification import Verification
+
+TEMPLATE = "casework/documents/notice.html"
+
+
+def recipient_for(case: Case) -> Recipient:
+    """The applicant's postal address: from the submitted answers, else the profile."""
+    name = case.applicant_name or (case.applicant.email if case.applicant else "")
+    address: dict[str, Any] | None = None
+    for value in (case.particulars or {}).values():
+        if isinstance(value, dict) and value.get("postal_code") and value.get("street"):
+            address = value
+            break
+    profile = getattr(case.applicant, "profile", None) if case.applicant else None
+    if address is None and profile is not None and profile.street:
+        address = {
+            "street": profile.street,
+            "house_number": profile.house_number,
+            "postal_code": profile.postal_code,
+            "place": profile.place,
+        }
+    lines: tuple[str, ...] = ()
+    if address is not None:
+        lines = (
+            f"{address.get('street', '')} {address.get('house_number', '')}".strip(),
+            f"{address.get('postal_code', '')} {address.get('place', '')}".strip(),
+        )
+    return Recipient(name_lines=(name or "—",), address_lines=lines)
+
+
+def render_notice_pdf(
+    *,
+    notice: Notice,
+    case: Case,
+    issued_at: datetime.datetime,
+    verification: Verification | None,
+) -> bytes:
+    """The sealed PDF/A of ``notice``; ``verification`` prints the QR code (GovChain)."""
+    sender = Sender.from_authority(case.authority, unit=case.org_unit)
+    context: dict[str, Any] = {
+        "sender": sender,
+        "recipient": recipient_for(case),
+        "reference": case.file.reference if case.file is not None else case.number,
+        "date": timezone.localdate(issued_at),
+        "subject": notice.title,
+        "case_number": case.number,
+        "body": notice.body,
+        "legal_basis": notice.legal_basis,
+        "remedy": notice.remedy,
+    }
+    if verification is not None:
+        context["verification"] = verification
+    pdf = render_pdf(
+        template=TEMPLATE,
+        context=context,
+        language="de",
+        title=f"{notice.title} ({case.number})",
+        author=sender.display_name,
+        subject=case.service.name_de,
+        created=issued_at,
+    )
+    return seal_pdf(pdf, signer=seal_signer(), location=case.authority.municipality.name)

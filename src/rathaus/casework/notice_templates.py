@@ -1,0 +1,370 @@
+"""Notice templates and case-handling settings of a service, read from its definition folder.
+
+Both are data beside the service definition (``catalog/services/<slug>/``):
+
+- ``notices/<key>.toml``: one notice template (title, outcome, legal basis, body text with
+  placeholders such as ``{{ applicant_name }}``, Rechtsbehelfsbelehrung, optional ``four_eyes``
+  and ``document_type``);
+- ``casework.toml`` (optional): ``processing_days`` (due date after receipt), ``four_eyes``
+  (a second clerk approves every notice) and ``unit`` (code of the org unit that handles it).
+
+Every file is validated completely when it is read; an error names the service and the template
+(``manage.py check`` reports them, see ``casework.checks``).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.template import Context, Engine, TemplateSyntaxError
+from django.template.base import Template, VariableNode
+from django.template.defaulttags import ForNode
+from django.utils.translation import gettext as _
+
+from rathaus.casework.errors import NoticeTemplateError
+from rathaus.catalog.definitions import SERVICES_DIR
+
+NOTICES_DIR = "notices"
+WORKFLOW_FILE = "casework.toml"
+OUTCOMES = ("granted", "partly_granted", "refused")
+DOCUMENT_TYPES = ("notice", "residence-certificate", "permit", "certificate")
+_KEY = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_PLACEHOLDER = re.compile(r"{{.*?}}|{%.*?%}|\[Bitte [^\]]*\]")
+COURTS_FILE = Path(__file__).resolve().parent / "courts.toml"
+
+#: The values every notice template may use; ``particulars`` holds the submitted answers.
+PLACEHOLDERS = (
+    "applicant_name",
+    "case_number",
+    "file_reference",
+    "decided_on",
+    "service_name",
+    "authority_name",
+    "municipality_name",
+    "opened_on",
+    "court",
+    "particulars",
+)
+_TEMPLATE_KEYS = {
+    "title_de",
+    "title_en",
+    "outcome",
+    "document_type",
+    "legal_basis",
+    "body",
+    "remedy",
+    "four_eyes",
+}
+_WORKFLOW_KEYS = {"processing_days", "four_eyes", "unit"}
+
+
+class _Missing(str):
+    """``string_if_invalid`` that raises: a notice is never issued with a gap in its text."""
+
+    def __mod__(self, name: object) -> str:
+        raise _MissingPlaceholder(str(name))
+
+
+class _MissingPlaceholder(Exception):
+    pass
+
+
+@cache
+def _engine() -> Engine:
+    # Plain text: escaping happens when the text is put into the PDF.
+    return Engine(
+        string_if_invalid=_Missing("%s"),
+        autoescape=False,
+        builtins=["django.templatetags.l10n"],
+    )
+
+
+@dataclass(frozen=True)
+class NoticeTemplate:
+    """One template of a service's notices."""
+
+    service_slug: str
+    key: str
+    path: Path
+    title_de: str
+    title_en: str
+    outcome: str
+    document_type: str
+    legal_basis: str
+    body: str
+    remedy: str
+    four_eyes: bool | None
+
+    @property
+    def label(self) -> str:
+        return f"{self.service_slug}/{self.key}"
+
+    def fill(self, values: dict[str, Any]) -> dict[str, str]:
+        """Title, body, legal basis and remedy with the placeholders replaced.
+
+        Raises :class:`NoticeTemplateError` naming the placeholder that has no value.
+        """
+        return {
+            "title": fill_text(self.title_de, values, label=self.label),
+            "body": fill_text(self.body, values, label=self.label),
+            "legal_basis": fill_text(self.legal_basis, values, label=self.label),
+            "remedy": fill_text(self.remedy, values, label=self.label) if self.remedy else "",
+        }
+
+
+@dataclass(frozen=True)
+class WorkflowSettings:
+    """How the authority handles a service's cases (``casework.toml``)."""
+
+    processing_days: int
+    four_eyes: bool
+    unit_code: str
+
+
+def _fail(service_slug: str, name: str, message: str) -> NoticeTemplateError:
+    return NoticeTemplateError(
+        _("Service %(service)s, template %(template)s: %(message)s")
+        % {"service": service_slug, "template": name, "message": message}
+    )
+
+
+def _compile(text: str, *, service_slug: str, key: str, field: str) -> Template:
+    try:
+        template = _engine().from_string(text)
+    except TemplateSyntaxError as exc:
+        raise _fail(service_slug, key, f"'{field}' is not a valid template: {exc}") from None
+    for name in _variables(template):
+        if name not in PLACEHOLDERS:
+            raise _fail(
+                service_slug,
+                key,
+                f"'{field}' uses the unknown placeholder '{name}' "
+                f"(known: {', '.join(PLACEHOLDERS)})",
+            )
+    return template
+
+
+def _variables(template: Template) -> set[str]:
+    """The first part of every variable the template prints or loops over."""
+    names: set[str] = set()
+    for node in template.nodelist.get_nodes_by_type(VariableNode):
+        var = node.filter_expression.var
+        lookup = getattr(var, "var", None)
+        if isinstance(lookup, str):
+            names.add(lookup.split(".")[0])
+    for loop in template.nodelist.get_nodes_by_type(ForNode):
+        lookup = getattr(loop.sequence.var, "var", None)
+        if isinstance(lookup, str):
+            names.add(lookup.split(".")[0])
+        names.difference_update(loop.loopvars)
+    return names
+
+
+def fill_text(text: str, values: dict[str, Any], *, label: str) -> str:
+    """Render ``text`` with ``values``; a placeholder without a value is refused by name."""
+    service_slug, _sep, key = label.partition("/")
+    template = _compile(text, service_slug=service_slug, key=key, field="text")
+    try:
+        return template.render(Context(values, autoescape=False)).strip()
+    except _MissingPlaceholder as exc:
+        raise NoticeTemplateError(
+            _("The placeholder “%(name)s” of template %(template)s has no value for this case.")
+            % {"name": exc, "template": label}
+        ) from None
+
+
+def leftover_placeholder(text: str) -> str | None:
+    """The first ``{{ … }}``, ``{% … %}`` or ``[Bitte … ergänzen]`` left in a notice text."""
+    match = _PLACEHOLDER.search(text or "")
+    return match.group(0) if match else None
+
+
+def services_dir() -> Path:
+    return Path(getattr(settings, "CASEWORK_SERVICES_DIR", None) or SERVICES_DIR)
+
+
+def _read_toml(path: Path, *, service_slug: str, name: str) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as exc:
+        raise _fail(service_slug, name, f"is not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise _fail(service_slug, name, f"cannot be read: {exc.strerror}") from None
+
+
+def _text(data: dict[str, Any], key: str, *, service_slug: str, name: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(service_slug, name, f"'{key}' is required and must be non-empty text")
+    return value.strip()
+
+
+def read_template(path: Path, *, service_slug: str) -> NoticeTemplate:
+    """Read and validate one notice template file."""
+    key = path.stem
+    if not _KEY.match(key):
+        raise _fail(service_slug, key, "the file name must be lower-case letters and digits")
+    data = _read_toml(path, service_slug=service_slug, name=key)
+    unknown = sorted(set(data) - _TEMPLATE_KEYS)
+    if unknown:
+        raise _fail(
+            service_slug,
+            key,
+            f"unknown field '{unknown[0]}' (allowed: {', '.join(sorted(_TEMPLATE_KEYS))})",
+        )
+    outcome = _text(data, "outcome", service_slug=service_slug, name=key)
+    if outcome not in OUTCOMES:
+        raise _fail(service_slug, key, f"'outcome' must be one of {', '.join(OUTCOMES)}")
+    document_type = data.get("document_type", "notice")
+    if document_type not in DOCUMENT_TYPES:
+        raise _fail(
+            service_slug, key, f"'document_type' must be one of {', '.join(DOCUMENT_TYPES)}"
+        )
+    four_eyes = data.get("four_eyes")
+    if four_eyes is not None and not isinstance(four_eyes, bool):
+        raise _fail(service_slug, key, "'four_eyes' must be true or false")
+    template = NoticeTemplate(
+        service_slug=service_slug,
+        key=key,
+        path=path,
+        title_de=_text(data, "title_de", service_slug=service_slug, name=key),
+        title_en=_text(data, "title_en", service_slug=service_slug, name=key),
+        outcome=outcome,
+        document_type=str(document_type),
+        legal_basis=_text(data, "legal_basis", service_slug=service_slug, name=key),
+        body=_text(data, "body", service_slug=service_slug, name=key),
+        # A notice (Verwaltungsakt) needs its Rechtsbehelfsbelehrung; a certificate has none.
+        remedy=_text(data, "remedy", service_slug=service_slug, name=key)
+        if document_type == "notice" or data.get("remedy")
+        else "",
+        four_eyes=four_eyes,
+    )
+    for field in ("title_de", "legal_basis", "body", "remedy"):
+        if getattr(template, field):
+            _compile(
+                getattr(template, field), service_slug=service_slug, key=key, field=field
+            )
+    return template
+
+
+@cache
+def _templates(directory: str, service_slug: str) -> dict[str, NoticeTemplate]:
+    folder = Path(directory) / service_slug / NOTICES_DIR
+    if not folder.is_dir():
+        return {}
+    return {
+        path.stem: read_template(path, service_slug=service_slug)
+        for path in sorted(folder.glob("*.toml"))
+    }
+
+
+def templates_for(service_slug: str) -> dict[str, NoticeTemplate]:
+    """The notice templates of a service by key (empty when it has none)."""
+    return _templates(str(services_dir()), service_slug)
+
+
+def template(service_slug: str, key: str) -> NoticeTemplate:
+    found = templates_for(service_slug).get(key)
+    if found is None:
+        raise NoticeTemplateError(
+            _("The service has no notice template “%(key)s”.") % {"key": key}
+        )
+    return found
+
+
+@cache
+def _workflow(directory: str, service_slug: str) -> WorkflowSettings:
+    default_days = int(getattr(settings, "CASEWORK_DEFAULT_PROCESSING_DAYS", 14))
+    path = Path(directory) / service_slug / WORKFLOW_FILE
+    if not path.is_file():
+        return WorkflowSettings(processing_days=default_days, four_eyes=False, unit_code="")
+    data = _read_toml(path, service_slug=service_slug, name=WORKFLOW_FILE)
+    unknown = sorted(set(data) - _WORKFLOW_KEYS)
+    if unknown:
+        raise _fail(
+            service_slug,
+            WORKFLOW_FILE,
+            f"unknown field '{unknown[0]}' (allowed: {', '.join(sorted(_WORKFLOW_KEYS))})",
+        )
+    days = data.get("processing_days", default_days)
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 3650:
+        raise _fail(service_slug, WORKFLOW_FILE, "'processing_days' must be a whole number 1–3650")
+    four_eyes = data.get("four_eyes", False)
+    if not isinstance(four_eyes, bool):
+        raise _fail(service_slug, WORKFLOW_FILE, "'four_eyes' must be true or false")
+    unit = data.get("unit", "")
+    if not isinstance(unit, str):
+        raise _fail(service_slug, WORKFLOW_FILE, "'unit' must be an org unit code as text")
+    return WorkflowSettings(processing_days=days, four_eyes=four_eyes, unit_code=unit.strip())
+
+
+def workflow_for(service_slug: str) -> WorkflowSettings:
+    return _workflow(str(services_dir()), service_slug)
+
+
+@cache
+def _courts(path: str) -> dict[str, str]:
+    data = _read_toml(Path(path), service_slug="-", name="courts.toml")
+    courts: dict[str, str] = {}
+    for entry in data.get("court", []):
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or not name.strip():
+            raise _fail("-", "courts.toml", "every [[court]] needs a name")
+        for ags in entry.get("ags", []):
+            courts[str(ags)] = name.strip()
+    return courts
+
+
+def court_for(ags: str) -> str | None:
+    """The administrative court for notices of the municipality ``ags`` (None when unknown)."""
+    path = getattr(settings, "CASEWORK_COURTS_FILE", None) or COURTS_FILE
+    return _courts(str(path)).get(ags)
+
+
+def clear_caches() -> None:
+    _templates.cache_clear()
+    _workflow.cache_clear()
+    _courts.cache_clear()
+
+
+def check_all() -> list[NoticeTemplateError]:
+    """Read every service's templates and settings afresh; returns the errors found."""
+    clear_caches()
+    errors: list[NoticeTemplateError] = []
+    root = services_dir()
+    if not root.is_dir():
+        return errors
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        for reader in (templates_for, workflow_for):
+            try:
+                reader(folder.name)
+            except NoticeTemplateError as exc:
+                errors.append(exc)
+    return errors
+
+
+def template_values(raw: dict[str, Any]) -> dict[str, Any]:
+    """Answers as templates use them: ISO dates become dates (``{{ x|date:"d.m.Y" }}``)."""
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, str) and _ISO_DATE.match(value):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                return value
+        if isinstance(value, dict):
+            return {k: convert(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [convert(v) for v in value]
+        return value
+
+    return {k: convert(v) for k, v in raw.items()}

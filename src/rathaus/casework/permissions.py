@@ -1,0 +1,137 @@
+"""Who may see and work on which case: staff memberships plus the role groups.
+
+A clerk sees the cases of the org units they work in (and cases assigned to them); a team lead
+also sees the not yet routed cases of their authorities and may assign; an administrator sees
+the cases of their authorities but configures rather than decides. Everyone else sees none.
+The predicates are registered with ``rules`` in ``casework/rules.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from rathaus.accounts.roles import ADMINISTRATOR, CLERK, TEAM_LEAD
+from rathaus.casework.models import Case, Notice, StaffMembership
+
+_CACHE_ATTR = "_rathaus_casework_staff"
+
+
+@dataclass(frozen=True)
+class StaffScope:
+    """A staff user's roles, units and authorities (computed once per user object)."""
+
+    roles: frozenset[str]
+    unit_ids: frozenset[int]
+    authority_ids: frozenset[int]
+
+    @property
+    def is_clerk(self) -> bool:
+        return CLERK in self.roles
+
+    @property
+    def is_team_lead(self) -> bool:
+        return TEAM_LEAD in self.roles
+
+    @property
+    def is_administrator(self) -> bool:
+        return ADMINISTRATOR in self.roles
+
+    @property
+    def works_on_cases(self) -> bool:
+        return bool(self.unit_ids) and (self.is_clerk or self.is_team_lead)
+
+
+_NOBODY = StaffScope(roles=frozenset(), unit_ids=frozenset(), authority_ids=frozenset())
+
+
+def staff_scope(user: Any) -> StaffScope:
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return _NOBODY
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    roles = frozenset(user.groups.filter(name__in=(CLERK, TEAM_LEAD, ADMINISTRATOR)).values_list(
+        "name", flat=True
+    ))
+    units = list(
+        StaffMembership.objects.filter(user=user).values_list("org_unit_id", "org_unit__authority_id")
+    )
+    scope = StaffScope(
+        roles=roles,
+        unit_ids=frozenset(u for u, _a in units),
+        authority_ids=frozenset(a for _u, a in units),
+    )
+    setattr(user, _CACHE_ATTR, scope)
+    return scope
+
+
+def forget_scope(user: Any) -> None:
+    """Drop the cached scope (after memberships or groups of ``user`` changed)."""
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
+
+
+def visibility_filter(user: Any) -> Q | None:
+    """The filter for the cases ``user`` may see; None means none at all."""
+    scope = staff_scope(user)
+    if not scope.roles or not scope.unit_ids:
+        return None
+    condition = Q(pk__in=[])
+    if scope.is_administrator:
+        condition |= Q(authority_id__in=scope.authority_ids)
+    if scope.is_clerk or scope.is_team_lead:
+        condition |= Q(org_unit_id__in=scope.unit_ids)
+        condition |= Q(assigned_to=user, authority_id__in=scope.authority_ids)
+    if scope.is_team_lead:
+        condition |= Q(org_unit__isnull=True, authority_id__in=scope.authority_ids)
+    return condition
+
+
+def cases_visible_to(user: Any) -> QuerySet[Case]:
+    condition = visibility_filter(user)
+    if condition is None:
+        return Case.objects.none()
+    return Case.objects.filter(condition)
+
+
+def can_view_case(user: Any, case: Case) -> bool:
+    scope = staff_scope(user)
+    if not scope.roles or not scope.unit_ids or case.authority_id not in scope.authority_ids:
+        return False
+    if scope.is_administrator:
+        return True
+    if not (scope.is_clerk or scope.is_team_lead):
+        return False
+    if case.org_unit_id in scope.unit_ids or case.assigned_to_id == user.pk:
+        return True
+    return scope.is_team_lead and case.org_unit_id is None
+
+
+def can_decide(user: Any, case: Case) -> bool:
+    """Work on the case: notes, requests for documents, notices (clerks and team leads)."""
+    scope = staff_scope(user)
+    return scope.works_on_cases and can_view_case(user, case)
+
+
+def can_assign(user: Any, case: Case) -> bool:
+    scope = staff_scope(user)
+    return scope.is_team_lead and can_view_case(user, case)
+
+
+def can_approve_notice(user: Any, notice: Notice) -> bool:
+    """Four-eyes rule: a second clerk, not the one who drafted the notice."""
+    return can_decide(user, notice.case) and notice.drafted_by_id != user.pk
+
+
+def can_see_own_case(user: Any, case: Case) -> bool:
+    """The citizen side: only the applicant sees their case (its citizen-facing timeline)."""
+    return bool(getattr(user, "is_authenticated", False)) and case.applicant_id == user.pk
+
+
+def is_assignable_to(user: Any, case: Case) -> bool:
+    """Whether ``user`` can be given ``case``: a clerk or team lead of the case's authority."""
+    scope = staff_scope(user)
+    return scope.works_on_cases and case.authority_id in scope.authority_ids

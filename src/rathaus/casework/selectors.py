@@ -1,0 +1,100 @@
+"""Reading cases: what staff may see, what the citizen sees of their case."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from rathaus.casework import notice_templates
+from rathaus.casework.models import Case, CaseEvent, DocumentRequest, Notice, PostalDeliveryTask
+from rathaus.casework.permissions import cases_visible_to as _cases_visible_to
+
+
+def cases_visible_to(user: Any) -> QuerySet[Case]:
+    """The cases ``user`` may see in the back office (none for citizens and anonymous)."""
+    return _cases_visible_to(user)
+
+
+def overdue_cases(user: Any) -> QuerySet[Case]:
+    return cases_visible_to(user).filter(
+        status__in=Case.OPEN_STATUSES, due_on__lt=timezone.localdate()
+    )
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One step the citizen sees: when, what (a label in the current language), details."""
+
+    at: datetime
+    kind: str
+    label: str
+    status: str
+    note: str
+
+
+def _label(event: CaseEvent) -> str:
+    if event.kind == CaseEvent.Kind.STATUS_CHANGED and event.to_status:
+        return str(Case.Status(event.to_status).label)
+    return str(event.get_kind_display())
+
+
+def citizen_timeline(case: Case) -> list[TimelineEntry]:
+    """The citizen-facing steps of ``case`` in order (no internal notes or assignments).
+
+    Internal wording stays internal: only the texts the citizen is meant to read (the request's
+    description, the citizen's own comments) appear as notes.
+    """
+    shown_notes = {
+        CaseEvent.Kind.DOCUMENTS_REQUESTED,
+        CaseEvent.Kind.DOCUMENTS_RECEIVED,
+        CaseEvent.Kind.NOTICE_ISSUED,
+        CaseEvent.Kind.NOTICE_REVOKED,
+    }
+    events = case.events.filter(citizen_visible=True).order_by("at", "id")
+    return [
+        TimelineEntry(
+            at=event.at,
+            kind=event.kind,
+            label=_label(event),
+            status=event.to_status,
+            note=event.note if event.kind in shown_notes else "",
+        )
+        for event in events
+    ]
+
+
+def open_request(case: Case) -> DocumentRequest | None:
+    return case.document_requests.filter(status=DocumentRequest.Status.OPEN).first()
+
+
+def issued_notice(case: Case) -> Notice | None:
+    return case.notices.filter(status=Notice.Status.ISSUED).first()
+
+
+def notice_template_choices(case: Case) -> list[tuple[str, str]]:
+    """(key, title) of the service's notice templates, for the clerk's choice."""
+    return [
+        (key, f"{t.title_de} ({Case.Outcome(t.outcome).label})")
+        for key, t in sorted(notice_templates.templates_for(case.service.slug).items())
+    ]
+
+
+def pending_notices(case: Case) -> QuerySet[Notice]:
+    return case.notices.filter(
+        status__in=(Notice.Status.DRAFT, Notice.Status.AWAITING_APPROVAL)
+    ).select_related("drafted_by", "approved_by")
+
+
+def open_postal_tasks(user: Any) -> QuerySet[PostalDeliveryTask]:
+    return PostalDeliveryTask.objects.filter(
+        status=PostalDeliveryTask.Status.OPEN, case__in=cases_visible_to(user)
+    ).select_related("case", "notice")
+
+
+def case_history(case: Case) -> QuerySet[CaseEvent]:
+    """The full history for the back office, oldest first."""
+    return case.events.select_related("actor").order_by("at", "id")

@@ -1,0 +1,1199 @@
+"""Writing cases: open, move through the workflow, request documents, decide with a notice.
+
+Every change runs in one transaction that locks the case row (``select_for_update``), checks the
+status it found there, appends a :class:`CaseEvent` and writes the audit trail. Two clerks acting
+on one case at once are thus serialised: the second sees the first one's result and gets a
+:class:`TransitionError` with a message instead of overwriting it.
+Views check the permissions (``casework.permissions``); these functions check the workflow.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+
+from rathaus.casework import notice_templates
+from rathaus.casework.errors import CaseworkError, NoticeTemplateError, TransitionError
+from rathaus.casework.models import (
+    Case,
+    CaseEvent,
+    CaseNote,
+    DocumentRequest,
+    Notice,
+    PostalDeliveryTask,
+    ServiceRouting,
+    snapshot,
+)
+from rathaus.casework.permissions import is_assignable_to, staff_scope
+from rathaus.catalog.models import Service
+from rathaus.core import audit
+from rathaus.core.models import Authority, OrgUnit
+from rathaus.core.sequences import next_value
+from rathaus.records import services as records
+from rathaus.records.errors import RecordsError
+
+logger = logging.getLogger(__name__)
+
+S = Case.Status
+
+#: The workflow: which status may follow which. Decisions happen only by issuing a notice,
+#: a request for documents only with a request; the rest goes through :func:`transition`.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.RECEIVED: frozenset({S.IN_REVIEW, S.WAITING_FOR_CITIZEN, S.WITHDRAWN}),
+    S.IN_REVIEW: frozenset({S.WAITING_FOR_CITIZEN, S.DECIDED, S.WITHDRAWN}),
+    S.WAITING_FOR_CITIZEN: frozenset({S.IN_REVIEW, S.WITHDRAWN}),
+    S.DECIDED: frozenset({S.CLOSED, S.IN_REVIEW}),
+    S.CLOSED: frozenset(),
+    S.WITHDRAWN: frozenset(),
+}
+#: Targets that need their own service function (and what it does on the way).
+_SPECIAL_TARGETS = {
+    S.DECIDED: "issue_notice",
+    S.WAITING_FOR_CITIZEN: "request_documents",
+}
+
+#: File (name, content type, bytes) as handed in by the portal or the mailbox.
+FileData = tuple[str, str, bytes]
+
+
+def _status_label(status: str) -> str:
+    return str(S(status).label)
+
+
+def _actor_label(actor: Any) -> str:
+    return str(actor) if actor is not None else "system"
+
+
+def _user(actor: Any) -> Any:
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+def _event(
+    case: Case,
+    *,
+    kind: str,
+    actor: Any,
+    note: str = "",
+    citizen_visible: bool = False,
+    from_status: str = "",
+    to_status: str = "",
+    data: dict[str, Any] | None = None,
+) -> CaseEvent:
+    return CaseEvent.objects.create(
+        case=case,
+        kind=kind,
+        actor=_user(actor),
+        actor_label=_actor_label(actor),
+        note=note,
+        citizen_visible=citizen_visible,
+        from_status=from_status,
+        to_status=to_status,
+        data=data or {},
+    )
+
+
+def _audit(case: Case, *, action: str, actor: Any, before: Any = None, after: Any = None) -> None:
+    audit.record(
+        actor=actor,
+        action=action,
+        obj=case,
+        before=before,
+        after=after,
+        municipality=case.authority.municipality,
+    )
+
+
+def _lock(case: Case) -> Case:
+    """The case row, locked until the transaction ends, with its current values."""
+    return (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("authority__municipality", "service", "file")
+        .get(pk=case.pk)
+    )
+
+
+def _refuse_transition(case: Case, to_status: str) -> TransitionError:
+    if case.status in (S.CLOSED, S.WITHDRAWN):
+        return TransitionError(
+            _("Case %(number)s is %(status)s; it can no longer change.")
+            % {"number": case.number, "status": _status_label(case.status)}
+        )
+    return TransitionError(
+        _("Case %(number)s cannot go from “%(from)s” to “%(to)s”.")
+        % {
+            "number": case.number,
+            "from": _status_label(case.status),
+            "to": _status_label(to_status),
+        }
+    )
+
+
+def _move(
+    case: Case,
+    *,
+    to_status: str,
+    actor: Any,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+) -> None:
+    """Change the locked ``case``'s status (checked against :data:`TRANSITIONS`), with history."""
+    if to_status not in TRANSITIONS.get(case.status, frozenset()):
+        raise _refuse_transition(case, to_status)
+    before = snapshot(case)
+    from_status = case.status
+    case.status = to_status
+    now = timezone.now()
+    if to_status == S.DECIDED:
+        case.decided_at = now
+    if to_status in (S.CLOSED, S.WITHDRAWN):
+        case.closed_at = now
+    if to_status == S.IN_REVIEW and from_status == S.DECIDED:
+        case.outcome = ""
+    case.save()
+    _event(
+        case,
+        kind=CaseEvent.Kind.STATUS_CHANGED,
+        actor=actor,
+        note=note,
+        citizen_visible=True,
+        from_status=from_status,
+        to_status=to_status,
+        data=data,
+    )
+    _audit(case, action="case.status_changed", actor=actor, before=before, after=snapshot(case))
+
+
+# --- opening ----------------------------------------------------------------------------------
+
+
+def _applicant_name(applicant: Any, particulars: dict[str, Any]) -> str:
+    for value in particulars.values():
+        if isinstance(value, dict) and value.get("family_name"):
+            return f"{value.get('given_names', '')} {value['family_name']}".strip()[:200]
+    profile = getattr(applicant, "profile", None) if applicant is not None else None
+    if profile is not None and (profile.given_names or profile.family_name):
+        return f"{profile.given_names} {profile.family_name}".strip()[:200]
+    return str(getattr(applicant, "email", "") or "")[:200]
+
+
+def route(*, service: Service, authority: Authority) -> OrgUnit | None:
+    """The org unit of ``authority`` that handles ``service``.
+
+    In this order: the routing the authority's administrators configured; the unit whose code
+    the service's ``casework.toml`` names; the authority's only unit. Otherwise none (a team
+    lead assigns the case).
+    """
+    configured = ServiceRouting.objects.filter(service=service, authority=authority).first()
+    if configured is not None:
+        return configured.org_unit
+    units = list(OrgUnit.objects.filter(authority=authority))
+    code = notice_templates.workflow_for(service.slug).unit_code
+    for unit in units:
+        if code and unit.code == code:
+            return unit
+    return units[0] if len(units) == 1 else None
+
+
+def next_case_number(*, authority: Authority, year: int) -> str:
+    """``2026-000042``: unique per authority and year, never reused (a dedicated sequence)."""
+    return f"{year}-{next_value(f'case-number-{authority.pk}-{year}'):06d}"
+
+
+def open_case(
+    *,
+    service: Service,
+    authority: Authority,
+    org_unit: OrgUnit | None = None,
+    applicant: Any,
+    title: str,
+    actor: Any,
+    opened_at: datetime.datetime | None = None,
+    particulars: dict[str, Any] | None = None,
+    electronic_delivery: bool = True,
+) -> Case:
+    """Open the case for a submitted application, with its file in the E-Akte.
+
+    Runs inside the caller's transaction (the submission): the case and its file exist if and
+    only if the submission does. Raises :class:`CaseworkError` when the authority cannot keep a
+    file for the service (no file plan entry).
+    """
+    opened_at = opened_at or timezone.now()
+    particulars = dict(particulars or {})
+    workflow = notice_templates.workflow_for(service.slug)
+    if org_unit is not None and org_unit.authority_id != authority.pk:
+        raise CaseworkError(_("The org unit does not belong to the responsible authority."))
+    with transaction.atomic():
+        unit = org_unit or route(service=service, authority=authority)
+        year = timezone.localdate(opened_at).year
+        case = Case.objects.create(
+            authority=authority,
+            org_unit=unit,
+            service=service,
+            applicant=applicant,
+            applicant_name=_applicant_name(applicant, particulars),
+            title=title[:300],
+            number=next_case_number(authority=authority, year=year),
+            status=S.RECEIVED,
+            due_on=timezone.localdate(opened_at)
+            + datetime.timedelta(days=workflow.processing_days),
+            opened_at=opened_at,
+            particulars=particulars,
+            electronic_delivery=electronic_delivery,
+        )
+        try:
+            case.file = records.open_file(
+                authority=authority,
+                plan_key=getattr(service, "file_plan_key", "") or "",
+                org_unit=unit,
+                title=f"{service.name_de}: {case.applicant_name}"[:300],
+                actor=actor,
+                opened_at=opened_at,
+            )
+        except RecordsError as exc:
+            raise CaseworkError(str(exc)) from exc
+        case.save(update_fields=["file"])
+        _event(
+            case,
+            kind=CaseEvent.Kind.OPENED,
+            actor=actor,
+            citizen_visible=True,
+            to_status=S.RECEIVED,
+        )
+        _audit(
+            case,
+            action="case.opened",
+            actor=actor,
+            after={
+                **snapshot(case),
+                "number": case.number,
+                "service": service.slug,
+                "file": case.file.reference if case.file else None,
+            },
+        )
+    return case
+
+
+# --- workflow ---------------------------------------------------------------------------------
+
+
+def transition(*, case: Case, to_status: str, actor: Any, note: str = "") -> Case:
+    """Move ``case`` to ``to_status``; raises :class:`TransitionError` when it is not allowed.
+
+    Deciding needs a notice (:func:`issue_notice`), waiting for the citizen a request
+    (:func:`request_documents`). Going back from waiting to review cancels the open request;
+    closing a decided case closes its file.
+    """
+    if to_status not in S.values:
+        raise TransitionError(_("Unknown status."))
+    if to_status == S.DECIDED:
+        raise TransitionError(_("A case is decided by issuing a notice."))
+    if to_status == S.WAITING_FOR_CITIZEN:
+        raise TransitionError(_("To wait for the citizen, request the documents needed."))
+    if to_status == S.WITHDRAWN:
+        return withdraw_case(case=case, actor=actor, note=note)
+    with transaction.atomic():
+        locked = _lock(case)
+        if to_status == S.IN_REVIEW and locked.status == S.DECIDED:
+            raise TransitionError(_("A decided case goes back to review only by revoking its notice."))
+        if to_status == S.IN_REVIEW and locked.status == S.WAITING_FOR_CITIZEN:
+            _cancel_open_requests(locked, actor=actor)
+        _move(locked, to_status=to_status, actor=actor, note=note)
+        if to_status == S.CLOSED:
+            _close_file(locked, actor=actor)
+    return locked
+
+
+def _close_file(case: Case, *, actor: Any) -> None:
+    if case.file is not None and not case.file.is_closed:
+        records.close_file(file=case.file, actor=actor, closed_on=timezone.localdate())
+
+
+def _cancel_open_requests(case: Case, *, actor: Any) -> None:
+    for request in DocumentRequest.objects.select_for_update().filter(
+        case=case, status=DocumentRequest.Status.OPEN
+    ):
+        request.status = DocumentRequest.Status.CANCELLED
+        request.save(update_fields=["status"])
+        _event(
+            case,
+            kind=CaseEvent.Kind.REQUEST_CANCELLED,
+            actor=actor,
+            citizen_visible=True,
+            data={"request": str(request.public_id)},
+        )
+        _audit(
+            case,
+            action="case.request_cancelled",
+            actor=actor,
+            before={"request": request.pk, "status": DocumentRequest.Status.OPEN},
+            after={"request": request.pk, "status": request.status},
+        )
+
+
+def _discard_drafts(case: Case, *, actor: Any, keep: Notice | None = None) -> None:
+    pending = Notice.objects.select_for_update().filter(
+        case=case, status__in=(Notice.Status.DRAFT, Notice.Status.AWAITING_APPROVAL)
+    )
+    if keep is not None:
+        pending = pending.exclude(pk=keep.pk)
+    for notice in pending:
+        before = notice.status
+        notice.status = Notice.Status.DISCARDED
+        notice.save(update_fields=["status"])
+        _audit(
+            case,
+            action="case.notice_discarded",
+            actor=actor,
+            before={"notice": notice.pk, "status": before},
+            after={"notice": notice.pk, "status": notice.status},
+        )
+
+
+def withdraw_case(*, case: Case, actor: Any, note: str = "") -> Case:
+    """The citizen withdraws the application: the open case ends, its file is closed."""
+    with transaction.atomic():
+        locked = _lock(case)
+        if locked.status not in Case.OPEN_STATUSES:
+            raise _refuse_transition(locked, S.WITHDRAWN)
+        _cancel_open_requests(locked, actor=actor)
+        _discard_drafts(locked, actor=actor)
+        _move(locked, to_status=S.WITHDRAWN, actor=actor, note=note)
+        _close_file(locked, actor=actor)
+    return locked
+
+
+def assign(
+    *,
+    cases: Iterable[Case],
+    user: Any = None,
+    org_unit: OrgUnit | None = None,
+    actor: Any,
+) -> list[Case]:
+    """Give cases to a clerk and/or an org unit (bulk). All or none are changed."""
+    if user is None and org_unit is None:
+        raise CaseworkError(_("Choose a clerk or an org unit."))
+    changed = []
+    with transaction.atomic():
+        for case in sorted(cases, key=lambda c: c.pk):
+            locked = _lock(case)
+            if locked.status not in Case.OPEN_STATUSES:
+                raise TransitionError(
+                    _("Case %(number)s is %(status)s and can no longer be assigned.")
+                    % {"number": locked.number, "status": _status_label(locked.status)}
+                )
+            if org_unit is not None and org_unit.authority_id != locked.authority_id:
+                raise CaseworkError(
+                    _("%(unit)s does not belong to the authority of case %(number)s.")
+                    % {"unit": org_unit, "number": locked.number}
+                )
+            if user is not None and not is_assignable_to(user, locked):
+                raise CaseworkError(
+                    _("%(user)s does not work on cases of the authority of case %(number)s.")
+                    % {"user": user, "number": locked.number}
+                )
+            before = snapshot(locked)
+            if org_unit is not None:
+                locked.org_unit = org_unit
+            if user is not None:
+                locked.assigned_to = user
+            locked.save(update_fields=["org_unit", "assigned_to", "updated_at"])
+            _event(
+                locked,
+                kind=CaseEvent.Kind.ASSIGNED,
+                actor=actor,
+                data={"user": user.pk if user else None, "org_unit": org_unit.pk if org_unit else None},
+            )
+            _audit(locked, action="case.assigned", actor=actor, before=before, after=snapshot(locked))
+            changed.append(locked)
+    return changed
+
+
+def set_due_date(*, case: Case, due_on: datetime.date, actor: Any) -> Case:
+    with transaction.atomic():
+        locked = _lock(case)
+        if locked.status not in Case.OPEN_STATUSES:
+            raise _refuse_transition(locked, locked.status)
+        before = snapshot(locked)
+        locked.due_on = due_on
+        locked.reminded_on = None
+        locked.save(update_fields=["due_on", "reminded_on", "updated_at"])
+        _audit(locked, action="case.due_date_set", actor=actor, before=before, after=snapshot(locked))
+    return locked
+
+
+def add_note(*, case: Case, text: str, actor: Any) -> CaseNote:
+    """An internal note; it also goes into the file as a document."""
+    text = (text or "").strip()
+    if not text:
+        raise CaseworkError(_("The note is empty."))
+    with transaction.atomic():
+        locked = _lock(case)
+        note = CaseNote.objects.create(case=locked, text=text, author=_user(actor))
+        if locked.file is not None:
+            records.add_document(
+                file=locked.file,
+                title=_("Note of %(date)s") % {"date": timezone.localdate().strftime("%d.%m.%Y")},
+                kind="note",
+                content=text.encode("utf-8"),
+                original_name=f"vermerk-{note.pk}.txt",
+                content_type="text/plain; charset=utf-8",
+                actor=actor,
+            )
+        _event(locked, kind=CaseEvent.Kind.NOTE_ADDED, actor=actor, data={"note": note.pk})
+        _audit(locked, action="case.note_added", actor=actor, after={"note": note.pk})
+    return note
+
+
+def add_internal_document(
+    *, case: Case, title: str, file: FileData, actor: Any
+) -> Any:
+    """An internal document (e.g. a register extract) filed on the case."""
+    title = (title or "").strip()
+    if not title:
+        raise CaseworkError(_("The document needs a title."))
+    name, content_type, data = file
+    with transaction.atomic():
+        locked = _lock(case)
+        if locked.file is None:
+            raise CaseworkError(_("This case has no file."))
+        version = records.add_document(
+            file=locked.file,
+            title=title,
+            kind="internal",
+            content=data,
+            original_name=name,
+            content_type=content_type,
+            actor=actor,
+        )
+        _event(
+            locked,
+            kind=CaseEvent.Kind.DOCUMENT_ADDED,
+            actor=actor,
+            note=title,
+            data={"document_version": version.pk},
+        )
+        _audit(locked, action="case.document_added", actor=actor, after={"title": title})
+    return version
+
+
+# --- requests for documents -------------------------------------------------------------------
+
+
+def request_documents(
+    *, case: Case, description: str, due_on: datetime.date, actor: Any
+) -> DocumentRequest:
+    """Ask the citizen for evidence by ``due_on``; the case waits for the citizen.
+
+    The request appears in the citizen's "Meine Anträge" and as a message in the mailbox.
+    """
+    from rathaus.mailbox import services as mailbox
+
+    description = (description or "").strip()
+    if not description:
+        raise CaseworkError(_("Describe which documents are needed."))
+    if due_on < timezone.localdate():
+        raise CaseworkError(_("The deadline must not be in the past."))
+    with transaction.atomic():
+        locked = _lock(case)
+        if locked.status not in (S.RECEIVED, S.IN_REVIEW):
+            raise _refuse_transition(locked, S.WAITING_FOR_CITIZEN)
+        request = DocumentRequest.objects.create(
+            case=locked, description=description, due_on=due_on, requested_by=_user(actor)
+        )
+        _event(
+            locked,
+            kind=CaseEvent.Kind.DOCUMENTS_REQUESTED,
+            actor=actor,
+            note=description,
+            citizen_visible=True,
+            data={"request": str(request.public_id), "due_on": due_on.isoformat()},
+        )
+        _move(locked, to_status=S.WAITING_FOR_CITIZEN, actor=actor)
+        if locked.applicant is not None:
+            with override("de"):
+                subject = _("Documents needed for your application (%(number)s)") % {
+                    "number": locked.number
+                }
+                body = _(
+                    "For your application “%(service)s” we need the following from you by "
+                    "%(due)s:\n\n%(description)s\n\nPlease upload the documents under "
+                    "“Meine Anträge”."
+                ) % {
+                    "service": locked.service.name_de,
+                    "due": due_on.strftime("%d.%m.%Y"),
+                    "description": description,
+                }
+            mailbox.deliver(
+                owner=locked.applicant,
+                kind="request",
+                subject=subject,
+                body=body,
+                case_number=locked.number,
+                authority=locked.authority,
+                actor=actor,
+            )
+        _audit(
+            locked,
+            action="case.documents_requested",
+            actor=actor,
+            after={"request": request.pk, "due_on": due_on.isoformat()},
+        )
+    return request
+
+
+def receive_documents(
+    *, request: DocumentRequest, files: Sequence[FileData], actor: Any, note: str = ""
+) -> DocumentRequest:
+    """The citizen's answer to a request: files go into the case's file, the case back to review.
+
+    The files must already have passed the upload checks (type by content, virus scan).
+    """
+    if not files:
+        raise CaseworkError(_("Please choose at least one file."))
+    with transaction.atomic():
+        locked_case = _lock(request.case)
+        locked = DocumentRequest.objects.select_for_update().get(pk=request.pk)
+        if locked.status != DocumentRequest.Status.OPEN:
+            raise CaseworkError(_("This request has already been answered or was withdrawn."))
+        if locked_case.status != S.WAITING_FOR_CITIZEN:
+            raise _refuse_transition(locked_case, S.IN_REVIEW)
+        versions = []
+        for name, content_type, data in files:
+            if locked_case.file is not None:
+                version = records.add_document(
+                    file=locked_case.file,
+                    title=_("Document from the citizen: %(name)s") % {"name": name},
+                    kind="upload",
+                    content=data,
+                    original_name=name,
+                    content_type=content_type,
+                    actor=actor,
+                )
+                versions.append(version.pk)
+        locked.status = DocumentRequest.Status.ANSWERED
+        locked.answered_at = timezone.now()
+        locked.answer_note = (note or "").strip()
+        locked.save(update_fields=["status", "answered_at", "answer_note"])
+        _event(
+            locked_case,
+            kind=CaseEvent.Kind.DOCUMENTS_RECEIVED,
+            actor=actor,
+            note=locked.answer_note,
+            citizen_visible=True,
+            data={
+                "request": str(locked.public_id),
+                "files": [
+                    {"name": n, "sha256": hashlib.sha256(d).hexdigest()} for n, _t, d in files
+                ],
+                "document_versions": versions,
+            },
+        )
+        _move(locked_case, to_status=S.IN_REVIEW, actor=actor)
+        _audit(
+            locked_case,
+            action="case.documents_received",
+            actor=actor,
+            after={"request": locked.pk, "files": len(files)},
+        )
+    return locked
+
+
+# --- notices ----------------------------------------------------------------------------------
+
+
+def notice_values(case: Case, *, on: datetime.date | None = None) -> dict[str, Any]:
+    """The placeholder values of a case for its notice templates."""
+    day = on or timezone.localdate()
+    values = {
+        "applicant_name": case.applicant_name or None,
+        "case_number": case.number,
+        "file_reference": case.file.reference if case.file is not None else None,
+        "decided_on": day.strftime("%d.%m.%Y"),
+        "opened_on": timezone.localdate(case.opened_at).strftime("%d.%m.%Y"),
+        "service_name": case.service.name_de,
+        "authority_name": case.authority.name,
+        "municipality_name": case.authority.municipality.name,
+        "court": notice_templates.court_for(case.authority.municipality.ags),
+        "particulars": notice_templates.template_values(case.particulars or {}),
+    }
+    # A value that is not known is left out, so that a template using it is refused by name.
+    return {key: value for key, value in values.items() if value not in (None, "")}
+
+
+def _decidable(case: Case) -> None:
+    if case.status == S.DECIDED:
+        issued = case.notices.filter(status=Notice.Status.ISSUED).first()
+        who = issued.issued_by if issued is not None else None
+        raise TransitionError(
+            _("Case %(number)s has just been decided by %(who)s; your decision was not issued.")
+            % {"number": case.number, "who": who or _("another clerk")}
+        )
+    if case.status in (S.CLOSED, S.WITHDRAWN):
+        raise TransitionError(
+            _("Case %(number)s is %(status)s; no decision can be made on it.")
+            % {"number": case.number, "status": _status_label(case.status)}
+        )
+    if case.status == S.WAITING_FOR_CITIZEN:
+        raise TransitionError(
+            _(
+                "Case %(number)s is waiting for documents from the citizen; resume the review "
+                "before deciding."
+            )
+            % {"number": case.number}
+        )
+
+
+def draft_notice(*, case: Case, template_key: str, actor: Any) -> Notice:
+    """A notice from the service's template ``template_key``, filled in, to be edited.
+
+    Refused on decided, closed or withdrawn cases and when a placeholder has no value.
+    A received case moves into review.
+    """
+    with transaction.atomic():
+        locked = _lock(case)
+        _decidable(locked)
+        template = notice_templates.template(locked.service.slug, template_key)
+        filled = template.fill(notice_values(locked))
+        workflow = notice_templates.workflow_for(locked.service.slug)
+        if locked.status == S.RECEIVED:
+            _move(locked, to_status=S.IN_REVIEW, actor=actor)
+        notice = Notice.objects.create(
+            case=locked,
+            template_key=template.key,
+            document_type=template.document_type,
+            title=filled["title"][:200],
+            body=filled["body"],
+            outcome=template.outcome,
+            legal_basis=filled["legal_basis"],
+            remedy=filled["remedy"],
+            four_eyes=template.four_eyes if template.four_eyes is not None else workflow.four_eyes,
+            drafted_by=_user(actor),
+        )
+        _event(
+            locked,
+            kind=CaseEvent.Kind.NOTICE_DRAFTED,
+            actor=actor,
+            note=notice.title,
+            data={"notice": str(notice.public_id), "template": template.key},
+        )
+        _audit(
+            locked,
+            action="case.notice_drafted",
+            actor=actor,
+            after={"notice": notice.pk, "template": template.key, "outcome": notice.outcome},
+        )
+    return notice
+
+
+def _check_text(notice: Notice, *, final: bool = True) -> None:
+    """Refuse placeholders left in the text; before it goes out (``final``) also the
+    ``[Bitte … ergänzen]`` instructions of the templates."""
+    for field in ("title", "body", "legal_basis", "remedy"):
+        leftover = notice_templates.leftover_placeholder(getattr(notice, field))
+        if leftover and (final or not leftover.startswith("[")):
+            raise NoticeTemplateError(
+                _("The text still contains “%(placeholder)s”; replace it before going on.")
+                % {"placeholder": leftover}
+            )
+    if not notice.title.strip() or not notice.body.strip():
+        raise NoticeTemplateError(_("A notice needs a title and a text."))
+
+
+def _lock_notice(notice: Notice) -> tuple[Case, Notice]:
+    case = _lock(notice.case)
+    return case, Notice.objects.select_for_update().get(pk=notice.pk)
+
+
+def update_notice(
+    *,
+    notice: Notice,
+    actor: Any,
+    title: str | None = None,
+    body: str | None = None,
+    legal_basis: str | None = None,
+    remedy: str | None = None,
+    outcome: str | None = None,
+) -> Notice:
+    """The clerk edits a draft; a text with a left-over placeholder is refused."""
+    with transaction.atomic():
+        case, locked = _lock_notice(notice)
+        _decidable(case)
+        if locked.status != Notice.Status.DRAFT:
+            raise CaseworkError(_("Only a draft can be edited."))
+        before = {"title": locked.title, "outcome": locked.outcome, "body": locked.body}
+        for field, value in (
+            ("title", title),
+            ("body", body),
+            ("legal_basis", legal_basis),
+            ("remedy", remedy),
+        ):
+            if value is not None:
+                setattr(locked, field, value.strip())
+        if outcome is not None:
+            if outcome not in notice_templates.OUTCOMES:
+                raise CaseworkError(_("Unknown outcome."))
+            locked.outcome = outcome
+        _check_text(locked, final=False)
+        locked.save()
+        _audit(
+            case,
+            action="case.notice_updated",
+            actor=actor,
+            before={"notice": locked.pk, **before},
+            after={"notice": locked.pk, "title": locked.title, "outcome": locked.outcome, "body": locked.body},
+        )
+    return locked
+
+
+def submit_for_approval(*, notice: Notice, actor: Any) -> Notice:
+    """Four-eyes rule: the draft goes to a second clerk."""
+    with transaction.atomic():
+        case, locked = _lock_notice(notice)
+        _decidable(case)
+        if locked.status != Notice.Status.DRAFT:
+            raise CaseworkError(_("Only a draft can be submitted for approval."))
+        _check_text(locked)
+        locked.status = Notice.Status.AWAITING_APPROVAL
+        locked.submitted_at = timezone.now()
+        locked.approved_by = None
+        locked.approved_at = None
+        locked.save()
+        _event(
+            case,
+            kind=CaseEvent.Kind.NOTICE_SUBMITTED,
+            actor=actor,
+            note=locked.title,
+            data={"notice": str(locked.public_id)},
+        )
+        _audit(
+            case,
+            action="case.notice_submitted",
+            actor=actor,
+            before={"notice": locked.pk, "status": Notice.Status.DRAFT},
+            after={"notice": locked.pk, "status": locked.status},
+        )
+    return locked
+
+
+def approve_notice(*, notice: Notice, actor: Any) -> Notice:
+    """The second clerk approves; it must be someone other than the drafter."""
+    with transaction.atomic():
+        case, locked = _lock_notice(notice)
+        _decidable(case)
+        if locked.status != Notice.Status.AWAITING_APPROVAL:
+            raise CaseworkError(_("This notice is not awaiting approval."))
+        if locked.approved_by_id is not None:
+            raise CaseworkError(_("This notice has already been approved."))
+        if _user(actor) is None or locked.drafted_by_id == actor.pk:
+            raise CaseworkError(
+                _("A second clerk must approve this notice, not the one who drafted it.")
+            )
+        locked.approved_by = actor
+        locked.approved_at = timezone.now()
+        locked.save(update_fields=["approved_by", "approved_at"])
+        _event(
+            case,
+            kind=CaseEvent.Kind.NOTICE_APPROVED,
+            actor=actor,
+            note=locked.title,
+            data={"notice": str(locked.public_id)},
+        )
+        _audit(
+            case,
+            action="case.notice_approved",
+            actor=actor,
+            after={"notice": locked.pk, "approved_by": actor.pk},
+        )
+    return locked
+
+
+def return_notice(*, notice: Notice, actor: Any, reason: str = "") -> Notice:
+    """The second clerk sends the draft back for changes."""
+    with transaction.atomic():
+        case, locked = _lock_notice(notice)
+        if locked.status != Notice.Status.AWAITING_APPROVAL:
+            raise CaseworkError(_("This notice is not awaiting approval."))
+        locked.status = Notice.Status.DRAFT
+        locked.approved_by = None
+        locked.approved_at = None
+        locked.save(update_fields=["status", "approved_by", "approved_at"])
+        _event(
+            case,
+            kind=CaseEvent.Kind.NOTICE_RETURNED,
+            actor=actor,
+            note=(reason or "").strip(),
+            data={"notice": str(locked.public_id)},
+        )
+        _audit(
+            case,
+            action="case.notice_returned",
+            actor=actor,
+            before={"notice": locked.pk, "status": Notice.Status.AWAITING_APPROVAL},
+            after={"notice": locked.pk, "status": locked.status},
+        )
+    return locked
+
+
+def issue_notice(*, notice: Notice, actor: Any) -> Notice:
+    """Decide the case: render the notice to PDF/A, seal it, log it, file it, deliver it.
+
+    Exactly one notice per case is issued: the case row is locked, and a clerk whose colleague
+    decided a moment earlier gets a :class:`TransitionError` saying so. Under the four-eyes rule
+    the notice needs the approval of a clerk other than its drafter. Delivery goes to the
+    mailbox, or, where the citizen opted out of electronic delivery (§ 9 OZG), to a postal
+    delivery task for the clerks.
+    """
+    from rathaus.casework.notice_pdf import render_notice_pdf
+    from rathaus.ledger.issuing import issue_document
+    from rathaus.mailbox import services as mailbox
+
+    with transaction.atomic():
+        case, locked = _lock_notice(notice)
+        _decidable(case)
+        if locked.status == Notice.Status.ISSUED:
+            raise TransitionError(_("This notice has already been issued."))
+        if locked.status not in (Notice.Status.DRAFT, Notice.Status.AWAITING_APPROVAL):
+            raise CaseworkError(_("This notice can no longer be issued."))
+        if locked.four_eyes:
+            if locked.status != Notice.Status.AWAITING_APPROVAL or locked.approved_by_id is None:
+                raise CaseworkError(
+                    _("This notice needs the approval of a second clerk before it is issued.")
+                )
+            if locked.approved_by_id == locked.drafted_by_id:
+                raise CaseworkError(
+                    _("A second clerk must approve this notice, not the one who drafted it.")
+                )
+        _check_text(locked)
+        now = timezone.now()
+        issued = issue_document(
+            render=lambda verification: render_notice_pdf(
+                notice=locked, case=case, issued_at=now, verification=verification
+            ),
+            document_type=locked.document_type,
+            authority=case.authority,
+        )
+        pdf = issued.pdf
+        filename = f"{locked.title[:60]} {case.number}.pdf".replace("/", "-")
+        locked.pdf.save(filename, ContentFile(pdf), save=False)
+        locked.sha256 = hashlib.sha256(pdf).hexdigest()
+        locked.ledger_code = issued.code
+        locked.status = Notice.Status.ISSUED
+        locked.issued_by = _user(actor)
+        locked.issued_at = now
+        if case.file is not None:
+            locked.record_version = records.add_document(
+                file=case.file,
+                title=locked.title,
+                kind="notice",
+                content=pdf,
+                original_name=filename,
+                content_type="application/pdf",
+                actor=actor,
+            )
+        if case.electronic_delivery and case.applicant is not None:
+            with override("de"):
+                body = _(
+                    "Your notice on your application “%(service)s” (case %(number)s) is "
+                    "attached as a sealed PDF document."
+                ) % {"service": case.service.name_de, "number": case.number}
+            locked.mailbox_message = mailbox.deliver(
+                owner=case.applicant,
+                kind="notice",
+                subject=locked.title,
+                body=body,
+                attachments=[(filename, "application/pdf", pdf)],
+                case_number=case.number,
+                authority=case.authority,
+                actor=actor,
+                provided_at=now,
+            )
+        else:
+            locked.delivered_by_post = True
+        locked.save()
+        _discard_drafts(case, actor=actor, keep=locked)
+        case.outcome = locked.outcome
+        _move(case, to_status=S.DECIDED, actor=actor, data={"notice": str(locked.public_id)})
+        _event(
+            case,
+            kind=CaseEvent.Kind.NOTICE_ISSUED,
+            actor=actor,
+            note=locked.title,
+            citizen_visible=True,
+            data={"notice": str(locked.public_id), "outcome": locked.outcome},
+        )
+        if locked.delivered_by_post:
+            PostalDeliveryTask.objects.create(notice=locked, case=case, authority=case.authority)
+            _event(
+                case,
+                kind=CaseEvent.Kind.POSTAL_DELIVERY,
+                actor=actor,
+                citizen_visible=True,
+                data={"notice": str(locked.public_id)},
+            )
+        _audit(
+            case,
+            action="case.notice_issued",
+            actor=actor,
+            after={
+                "notice": locked.pk,
+                "outcome": locked.outcome,
+                "sha256": locked.sha256,
+                "ledger_code": locked.ledger_code,
+                "approved_by": locked.approved_by_id,
+                "delivered_by_post": locked.delivered_by_post,
+            },
+        )
+    return locked
+
+
+def mark_posted(*, task: PostalDeliveryTask, actor: Any, sent_on: datetime.date | None = None) -> PostalDeliveryTask:
+    """A clerk has put the printed notice in the post."""
+    with transaction.atomic():
+        case = _lock(task.case)
+        locked = PostalDeliveryTask.objects.select_for_update().get(pk=task.pk)
+        if locked.status == PostalDeliveryTask.Status.SENT:
+            raise CaseworkError(_("This notice has already been posted."))
+        locked.status = PostalDeliveryTask.Status.SENT
+        locked.sent_on = sent_on or timezone.localdate()
+        locked.sent_by = _user(actor)
+        locked.save(update_fields=["status", "sent_on", "sent_by"])
+        _event(
+            case,
+            kind=CaseEvent.Kind.POSTAL_SENT,
+            actor=actor,
+            citizen_visible=True,
+            data={"notice": str(locked.notice.public_id), "sent_on": locked.sent_on.isoformat()},
+        )
+        _audit(
+            case,
+            action="case.notice_posted",
+            actor=actor,
+            before={"postal_task": locked.pk, "status": PostalDeliveryTask.Status.OPEN},
+            after={"postal_task": locked.pk, "status": locked.status},
+        )
+    return locked
+
+
+def revoke_notice(
+    *, notice: Notice, reason: str, actor: Any, ledger_reason: str = "withdrawn"
+) -> Notice:
+    """Revoke an issued notice (Widerruf/Rücknahme): logged in the ledger, the case reopens.
+
+    The citizen is told through the mailbox; the decided case goes back to review so that a new
+    notice can be issued. A closed case's notice cannot be revoked here.
+    """
+    from rathaus.ledger import services as ledger
+    from rathaus.mailbox import services as mailbox
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise CaseworkError(_("Please give the reason for the revocation."))
+    with transaction.atomic():
+        case, locked = _lock_notice(notice)
+        if locked.status != Notice.Status.ISSUED:
+            raise CaseworkError(_("Only an issued notice can be revoked."))
+        if case.status != S.DECIDED:
+            raise _refuse_transition(case, S.IN_REVIEW)
+        try:
+            ledger.revoke(
+                reason=ledger_reason,
+                document_sha256=locked.sha256,
+                authority=case.authority,
+                actor=actor,
+            )
+        except ledger.LedgerError as exc:
+            raise CaseworkError(str(exc)) from exc
+        locked.status = Notice.Status.REVOKED
+        locked.revoked_by = _user(actor)
+        locked.revoked_at = timezone.now()
+        locked.revocation_reason = reason
+        locked.save(update_fields=["status", "revoked_by", "revoked_at", "revocation_reason"])
+        _event(
+            case,
+            kind=CaseEvent.Kind.NOTICE_REVOKED,
+            actor=actor,
+            note=reason,
+            citizen_visible=True,
+            data={"notice": str(locked.public_id)},
+        )
+        _move(case, to_status=S.IN_REVIEW, actor=actor, note=reason)
+        if case.electronic_delivery and case.applicant is not None:
+            with override("de"):
+                subject = _("Notice revoked (%(number)s)") % {"number": case.number}
+                body = _(
+                    "The notice “%(title)s” of %(date)s on your application has been "
+                    "revoked.\n\nReason: %(reason)s"
+                ) % {
+                    "title": locked.title,
+                    "date": timezone.localdate(locked.issued_at).strftime("%d.%m.%Y")
+                    if locked.issued_at
+                    else "",
+                    "reason": reason,
+                }
+            mailbox.deliver(
+                owner=case.applicant,
+                kind="information",
+                subject=subject,
+                body=body,
+                case_number=case.number,
+                authority=case.authority,
+                actor=actor,
+            )
+        _audit(
+            case,
+            action="case.notice_revoked",
+            actor=actor,
+            before={"notice": locked.pk, "status": Notice.Status.ISSUED},
+            after={"notice": locked.pk, "status": locked.status, "reason": reason},
+        )
+    return locked
+
+
+# --- the citizen's replies --------------------------------------------------------------------
+
+
+def file_reply(*, message: Any, original: Any) -> Case | None:
+    """A citizen's reply in the mailbox lands on the case it answers (receiver of
+    ``mailbox.signals.reply_received``); returns the case, or None when it belongs to none."""
+    number = getattr(original, "case_number", "") or ""
+    if not number:
+        return None
+    candidates = Case.objects.filter(number=number, applicant_id=message.owner_id)
+    if getattr(original, "authority_id", None):
+        candidates = candidates.filter(authority_id=original.authority_id)
+    case = candidates.first()
+    if case is None:
+        logger.warning("reply to an unknown case", extra={"case_number": number})
+        return None
+    with transaction.atomic():
+        locked = _lock(case)
+        versions = []
+        if locked.file is not None:
+            body = f"{message.subject}\n\n{message.body}".strip()
+            versions.append(
+                records.add_document(
+                    file=locked.file,
+                    title=_("Reply from the citizen: %(subject)s") % {"subject": message.subject},
+                    kind="correspondence",
+                    content=body.encode("utf-8"),
+                    original_name=f"nachricht-{message.public_id}.txt",
+                    content_type="text/plain; charset=utf-8",
+                    actor=message.owner,
+                ).pk
+            )
+            for attachment in message.attachments.all():
+                with attachment.file.open("rb") as handle:
+                    data = handle.read()
+                versions.append(
+                    records.add_document(
+                        file=locked.file,
+                        title=_("Attachment to the reply: %(name)s") % {"name": attachment.name},
+                        kind="correspondence",
+                        content=data,
+                        original_name=attachment.name,
+                        content_type=attachment.content_type,
+                        actor=message.owner,
+                    ).pk
+                )
+        _event(
+            locked,
+            kind=CaseEvent.Kind.REPLY_RECEIVED,
+            actor=message.owner,
+            note=message.subject,
+            data={"message": str(message.public_id), "document_versions": versions},
+        )
+        _audit(
+            locked,
+            action="case.reply_received",
+            actor=message.owner,
+            after={"message": message.pk, "documents": len(versions)},
+        )
+    return locked
+
+
+# --- reminders --------------------------------------------------------------------------------
+
+
+def _backoffice_url(case: Case) -> str:
+    base = str(getattr(settings, "SITE_URL", "") or "").rstrip("/")
+    return f"{base}/backoffice/faelle/{case.public_id}/"
+
+
+def remind_overdue(*, today: datetime.date | None = None) -> int:
+    """E-mail each clerk the open cases past their due date (at most every
+    ``CASEWORK_REMINDER_INTERVAL_DAYS``); unassigned cases go to the unit's team leads.
+    Returns the number of cases reminded about."""
+    from rathaus.accounts.roles import TEAM_LEAD
+    from rathaus.casework.models import StaffMembership
+
+    today = today or timezone.localdate()
+    interval = datetime.timedelta(days=int(getattr(settings, "CASEWORK_REMINDER_INTERVAL_DAYS", 7)))
+    overdue = (
+        Case.objects.filter(status__in=Case.OPEN_STATUSES, due_on__lt=today)
+        .exclude(reminded_on__gt=today - interval)
+        .select_related("assigned_to", "org_unit", "service")
+        .order_by("due_on", "pk")
+    )
+    by_recipient: dict[str, list[Case]] = defaultdict(list)
+    for case in overdue:
+        recipients: list[str] = []
+        if case.assigned_to is not None and case.assigned_to.is_active and case.assigned_to.email:
+            recipients = [case.assigned_to.email]
+        elif case.org_unit_id is not None:
+            recipients = list(
+                StaffMembership.objects.filter(
+                    org_unit_id=case.org_unit_id,
+                    user__is_active=True,
+                    user__groups__name=TEAM_LEAD,
+                ).values_list("user__email", flat=True)
+            )
+        for email in recipients:
+            by_recipient[email].append(case)
+    reminded: set[int] = set()
+    for email, cases in sorted(by_recipient.items()):
+        with transaction.atomic():
+            for case in cases:
+                if case.pk in reminded:
+                    continue
+                Case.objects.filter(pk=case.pk).update(reminded_on=today)
+                _event(
+                    case,
+                    kind=CaseEvent.Kind.REMINDER_SENT,
+                    actor=None,
+                    data={"due_on": case.due_on.isoformat() if case.due_on else None},
+                )
+                reminded.add(case.pk)
+            lines = [
+                f"- {c.number} · {c.service.name_de} · fällig seit {c.due_on:%d.%m.%Y}\n"
+                f"  {_backoffice_url(c)}"
+                for c in cases
+            ]
+            body = (
+                "Guten Tag,\n\nfolgende Vorgänge haben ihre Bearbeitungsfrist überschritten:\n\n"
+                + "\n".join(lines)
+                + "\n\nDiese Nachricht wurde automatisch erstellt."
+            )
+            subject = f"Überfällige Vorgänge: {len(cases)}"
+            transaction.on_commit(
+                lambda email=email, subject=subject, body=body: send_mail(
+                    subject, body, None, [email], fail_silently=False
+                )
+            )
+    return len(reminded)
+
+
+def staff_can_work(user: Any) -> bool:
+    """Whether ``user`` is a clerk or team lead with at least one org unit."""
+    return staff_scope(user).works_on_cases

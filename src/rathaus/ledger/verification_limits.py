@@ -1,0 +1,49 @@
+"""How often one client may ask the public verification (``/pruefen/``, its API) per window.
+
+Uploads cost the server hashing time, code look-ups could be used to probe for codes: both are
+counted per client address in the cache, in fixed windows. Limits come from settings
+``LEDGER_VERIFY_RATE_LIMITS`` (``{"upload": (count, seconds), "code": (count, seconds)}``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+
+DEFAULT_LIMITS: dict[str, tuple[int, int]] = {
+    "upload": (20, 600),  # 20 PDFs per 10 minutes
+    "code": (60, 600),  # 60 codes per 10 minutes
+}
+KEY_PREFIX = "rathaus:verify-limit:"
+
+
+def limit_for(kind: str) -> tuple[int, int]:
+    limits = {**DEFAULT_LIMITS, **getattr(settings, "LEDGER_VERIFY_RATE_LIMITS", {})}
+    return limits[kind]
+
+
+def consume(*, kind: str, client: str) -> bool:
+    """Count one request of ``client`` (an address); False once the window's limit is spent."""
+    count, seconds = limit_for(kind)
+    if count <= 0:
+        return True
+    window = int(time.time() // seconds)
+    digest = hashlib.sha256(f"{kind}|{client}|{window}".encode()).hexdigest()[:32]
+    key = KEY_PREFIX + digest
+    if cache.add(key, 1, timeout=seconds + 5):
+        return True
+    try:
+        used = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=seconds + 5)
+        return True
+    return used <= count
+
+
+def retry_after(kind: str) -> int:
+    """Seconds until the current window ends (for the Retry-After header)."""
+    _count, seconds = limit_for(kind)
+    return max(1, seconds - int(time.time()) % seconds)

@@ -1,0 +1,184 @@
+"""The Postfach: messages between the authority and a citizen, their files and the retrieval log.
+
+The mailbox sits below applications and casework (DESIGN.md), so a message names its application
+and case by plain values (``application_id``, ``case_number``), never by a foreign key upward.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from rathaus.core.models import AppendOnlyModel, Authority
+
+
+class Message(models.Model):
+    """One message in a citizen's Postfach, from the authority or (a reply) from the citizen."""
+
+    class Kind(models.TextChoices):
+        NOTICE = "notice", _("Notice")
+        REQUEST = "request", _("Request")
+        INFORMATION = "information", _("Information")
+        RECEIPT = "receipt", _("Receipt")
+        REPLY = "reply", _("Reply")
+
+    #: The id in URLs: random, so that nobody reaches a message by counting.
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="mailbox_messages",
+        verbose_name=_("owner"),
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("text"), blank=True)
+    authority = models.ForeignKey(
+        Authority,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("authority"),
+    )
+    application_id = models.CharField(_("application"), max_length=64, blank=True, db_index=True)
+    case_number = models.CharField(_("case number"), max_length=40, blank=True, db_index=True)
+    legal_basis = models.CharField(
+        _("legal basis"),
+        max_length=40,
+        blank=True,
+        help_text=_("Key in MAILBOX_ANNOUNCEMENT_DAYS; empty means the default."),
+    )
+    legal_effect = models.BooleanField(
+        _("legal effect"),
+        default=False,
+        help_text=_("Notices take effect when announced (§ 9 OZG); other messages do not."),
+    )
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replies",
+        verbose_name=_("in reply to"),
+    )
+    from_citizen = models.BooleanField(_("from the citizen"), default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    #: § 9 Abs. 1 OZG: when the message was made available for retrieval (the authority's proof).
+    provided_at = models.DateTimeField(_("made available"), db_index=True)
+    #: When the e-mail "a message is waiting" was accepted by the mail server; set exactly once.
+    notified_at = models.DateTimeField(_("notified by e-mail"), null=True, blank=True)
+    notification_attempts = models.PositiveSmallIntegerField(
+        _("notification attempts"), default=0
+    )
+    notification_error = models.CharField(_("last notification error"), max_length=500, blank=True)
+    #: The owner's first opening or download (RetrievalLog holds every one).
+    first_retrieved_at = models.DateTimeField(_("first retrieved"), null=True, blank=True)
+    #: Bekanntgabe: kept in step with provided_at and first_retrieved_at (rathaus.mailbox.announcement).
+    announced_on = models.DateField(_("announced on"), null=True, blank=True)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("mailbox message")
+        verbose_name_plural = _("mailbox messages")
+        ordering = ["-provided_at", "-id"]
+        indexes = [
+            models.Index(fields=["owner", "archived_at", "-provided_at"]),
+            models.Index(fields=["authority", "case_number"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(from_citizen=False) | models.Q(parent__isnull=False),
+                name="mailbox_reply_has_parent",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(legal_effect=False) | models.Q(announced_on__isnull=False),
+                name="mailbox_legal_effect_has_announcement",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
+
+    @property
+    def is_unread(self) -> bool:
+        return self.read_at is None and not self.from_citizen
+
+
+def attachment_path(instance: MessageAttachment, filename: str) -> str:
+    return f"mailbox/{instance.message.public_id}/{uuid.uuid4().hex}"
+
+
+class MessageAttachment(models.Model):
+    """A file of a message (the notice PDF, a receipt, a citizen's evidence); stored once."""
+
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("message")
+    )
+    name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("type"), max_length=100)
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=255)
+    size = models.PositiveIntegerField(_("size in bytes"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    created_at = models.DateTimeField(_("stored"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("message attachment")
+        verbose_name_plural = _("message attachments")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RetrievalLog(AppendOnlyModel):
+    """Every opening and download of a message by its owner: the authority's proof of retrieval."""
+
+    class Action(models.TextChoices):
+        OPENED = "opened", _("opened")
+        DOWNLOADED = "downloaded", _("downloaded")
+
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="retrievals", verbose_name=_("message")
+    )
+    attachment = models.ForeignKey(
+        MessageAttachment,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("attachment"),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("retrieved by"),
+    )
+    action = models.CharField(_("action"), max_length=16, choices=Action.choices)
+    at = models.DateTimeField(_("time"), db_index=True)
+    #: What exactly was retrieved: the file's SHA-256 for a download.
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("retrieval")
+        verbose_name_plural = _("retrieval log")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.message_id}"

@@ -1,0 +1,57 @@
+"""The e-mail that tells a citizen a message is waiting in the Postfach.
+
+§ 9 Abs. 1 OZG requires the notification at the latest on the day of provision. The e-mail never
+carries the message's content, subject or attachments: only that something is waiting and where.
+It is written in the citizen's language (Profile.preferred_language), as HTML and plain text.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from rathaus.mailbox.announcement import announcement_days
+from rathaus.mailbox.models import Message
+
+FALLBACK_LANGUAGE = "de"
+
+
+def recipient_language(message: Message) -> str:
+    profile = getattr(message.owner, "profile", None)
+    language = getattr(profile, "preferred_language", "") or FALLBACK_LANGUAGE
+    return language if language in dict(settings.LANGUAGES) else FALLBACK_LANGUAGE
+
+
+def mailbox_url() -> str:
+    return settings.SITE_URL.rstrip("/") + reverse("mailbox:inbox")
+
+
+def build_notification(message: Message) -> EmailMultiAlternatives:
+    """The notification e-mail for ``message`` (not sent)."""
+    language = recipient_language(message)
+    with translation.override(language):
+        context = {
+            "portal_name": settings.RATHAUS_PORTAL_NAME,
+            "mailbox_url": mailbox_url(),
+            "announcement_days": announcement_days(message.legal_basis),
+            "language": language,
+        }
+        subject = _("New message in your %(portal)s mailbox") % {
+            "portal": settings.RATHAUS_PORTAL_NAME
+        }
+        text = render_to_string("mailbox/email/notification.txt", context)
+        html = render_to_string("mailbox/email/notification.html", context)
+    email = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[message.owner.email],
+        connection=get_connection(fail_silently=False),
+        headers={"Auto-Submitted": "auto-generated", "Content-Language": language},
+    )
+    email.attach_alternative(html, "text/html")
+    return email

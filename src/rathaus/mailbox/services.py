@@ -1,0 +1,314 @@
+"""Writes to the Postfach: deliver a message, take a citizen's reply, record retrievals.
+
+Every change is audited in its own transaction; the e-mail notification is queued after commit
+(rathaus.mailbox.tasks) so that a rolled-back delivery never announces a message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import date, datetime
+from pathlib import PurePosixPath, PureWindowsPath
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from rathaus.core import audit
+from rathaus.core.models import Authority
+from rathaus.core.scanning import VirusScanner
+from rathaus.core.uploads import UploadPolicy, check_upload
+from rathaus.mailbox.announcement import announcement_on, deemed_announcement
+from rathaus.mailbox.errors import MailboxError, ReplyRefused
+from rathaus.mailbox.models import Message, MessageAttachment, RetrievalLog
+from rathaus.mailbox.signals import reply_received
+
+#: (file name, content type, bytes): how attachments travel into the mailbox.
+AttachmentData = tuple[str, str, bytes]
+
+MAX_REPLY_CHARS = 10_000
+MAX_REPLY_FILES = 10
+AUTHORITY_KINDS = {
+    Message.Kind.NOTICE,
+    Message.Kind.REQUEST,
+    Message.Kind.INFORMATION,
+    Message.Kind.RECEIPT,
+}
+
+
+def _clean_name(name: str) -> str:
+    """The bare file name, without any folder a browser or caller put in front of it."""
+    bare = PureWindowsPath(PurePosixPath(name or "").name).name.strip()
+    return (bare or "Anhang")[:255]
+
+
+def _store_attachments(message: Message, attachments: Sequence[AttachmentData]) -> None:
+    for name, content_type, data in attachments:
+        digest = hashlib.sha256(data).hexdigest()
+        attachment = MessageAttachment(
+            message=message,
+            name=_clean_name(name),
+            content_type=(content_type or "application/octet-stream")[:100],
+            size=len(data),
+            sha256=digest,
+        )
+        attachment.file.save(digest, ContentFile(data), save=False)
+        attachment.save()
+
+
+def deliver(
+    *,
+    owner: Any,
+    kind: str,
+    subject: str,
+    body: str,
+    attachments: Sequence[AttachmentData] = (),
+    application_id: int | str | None = None,
+    case_number: str = "",
+    legal_basis: str = "",
+    actor: Any = None,
+    authority: Authority | None = None,
+    provided_at: datetime | None = None,
+) -> Message:
+    """Make a message from the authority available in ``owner``'s Postfach.
+
+    Records the moment of provision (§ 9 Abs. 1 OZG: the authority must prove it), computes the
+    announcement date for notices and queues the e-mail notification for after the commit.
+    """
+    if kind not in AUTHORITY_KINDS:
+        raise MailboxError(_("Unknown kind of message: %(kind)s") % {"kind": kind})
+    subject = (subject or "").strip()
+    if not subject:
+        raise MailboxError(_("A message needs a subject."))
+    provided = provided_at or timezone.now()
+    legal_effect = kind == Message.Kind.NOTICE
+    with transaction.atomic():
+        message = Message.objects.create(
+            owner=owner,
+            kind=kind,
+            subject=subject[:200],
+            body=body or "",
+            authority=authority,
+            application_id="" if application_id is None else str(application_id),
+            case_number=case_number or "",
+            legal_basis=legal_basis or "",
+            legal_effect=legal_effect,
+            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            provided_at=provided,
+            announced_on=(
+                deemed_announcement(provided_at=provided, legal_basis=legal_basis)
+                if legal_effect
+                else None
+            ),
+        )
+        _store_attachments(message, attachments)
+        audit.record(
+            actor=actor,
+            action="mailbox.delivered",
+            obj=message,
+            after={
+                "kind": kind,
+                "owner": owner.pk,
+                "case_number": message.case_number,
+                "application_id": message.application_id,
+                "provided_at": provided.isoformat(),
+                "announced_on": message.announced_on.isoformat()
+                if message.announced_on
+                else None,
+                "attachments": [a.sha256 for a in message.attachments.all()],
+            },
+            municipality=authority.municipality if authority is not None else None,
+        )
+        transaction.on_commit(lambda: _queue_notification(message.pk))
+    return message
+
+
+def _queue_notification(message_id: int) -> None:
+    from rathaus.mailbox.tasks import send_notification
+
+    send_notification.enqueue(message_id)
+
+
+def reply(
+    *,
+    message: Message,
+    owner: Any,
+    body: str,
+    attachments: Sequence[AttachmentData] = (),
+    scanner: VirusScanner | None = None,
+) -> Message:
+    """Store the owner's reply to a message from the authority and tell casework about it.
+
+    Files go through the same checks as uploads in applications (type by content, virus scan).
+    Raises :class:`ReplyRefused` with messages per field when the reply cannot be accepted.
+    """
+    if owner is None or message.owner_id != owner.pk:
+        raise PermissionDenied
+    if message.from_citizen:
+        raise MailboxError(_("You can only reply to messages from the authority."))
+    body = (body or "").strip()
+    errors: dict[str, list[str]] = {}
+    if not body and not attachments:
+        errors.setdefault("body", []).append(_("Please write a text or attach a file."))
+    if len(body) > MAX_REPLY_CHARS:
+        errors.setdefault("body", []).append(
+            _("Please shorten your text to at most %(limit)s characters.")
+            % {"limit": MAX_REPLY_CHARS}
+        )
+    if len(attachments) > MAX_REPLY_FILES:
+        errors.setdefault("attachments", []).append(
+            _("Please attach at most %(limit)s files.") % {"limit": MAX_REPLY_FILES}
+        )
+    checked: list[AttachmentData] = []
+    if "attachments" not in errors:
+        for name, _claimed_type, data in attachments:
+            verdict = check_upload(name=name, data=data, policy=UploadPolicy(), scanner=scanner)
+            if verdict.accepted:
+                checked.append((name, verdict.content_type, data))
+            else:
+                errors.setdefault("attachments", []).append(f"{_clean_name(name)}: {verdict.message}")
+    if errors:
+        raise ReplyRefused(errors)
+    now = timezone.now()
+    subject = message.subject if message.subject.startswith("Re: ") else f"Re: {message.subject}"
+    with transaction.atomic():
+        answer = Message.objects.create(
+            owner=message.owner,
+            kind=Message.Kind.REPLY,
+            subject=subject[:200],
+            body=body,
+            authority=message.authority,
+            application_id=message.application_id,
+            case_number=message.case_number,
+            legal_basis="",
+            parent=message,
+            from_citizen=True,
+            created_by=owner,
+            provided_at=now,
+            read_at=now,
+        )
+        _store_attachments(answer, checked)
+        audit.record(
+            actor=owner,
+            action="mailbox.reply_received",
+            obj=answer,
+            after={
+                "parent": message.pk,
+                "case_number": answer.case_number,
+                "attachments": [a.sha256 for a in answer.attachments.all()],
+            },
+        )
+        reply_received.send(sender=Message, message=answer, original=message)
+    return answer
+
+
+def _client_ip(request: HttpRequest | None) -> str | None:
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def record_retrieval(
+    *,
+    message: Message,
+    user: Any,
+    request: HttpRequest | None,
+    attachment: MessageAttachment | None = None,
+) -> RetrievalLog:
+    """Log one opening (or, with ``attachment``, one download) by the owner.
+
+    The first retrieval of a message from the authority is the moment of announcement if it
+    comes before the third day (§ 9 Abs. 1 OZG); it is kept on the message and never moves.
+    """
+    if user is None or not getattr(user, "is_authenticated", False) or user.pk != message.owner_id:
+        raise PermissionDenied
+    if attachment is not None and attachment.message_id != message.pk:
+        raise PermissionDenied
+    now = timezone.now()
+    with transaction.atomic():
+        entry = RetrievalLog.objects.create(
+            message=message,
+            attachment=attachment,
+            user=user,
+            action=RetrievalLog.Action.DOWNLOADED if attachment else RetrievalLog.Action.OPENED,
+            at=now,
+            sha256=attachment.sha256 if attachment else "",
+            ip_address=_client_ip(request),
+            user_agent=(request.META.get("HTTP_USER_AGENT", "") if request else "")[:300],
+        )
+        if not message.from_citizen:
+            locked = Message.objects.select_for_update().get(pk=message.pk)
+            changed: list[str] = []
+            if locked.first_retrieved_at is None:
+                locked.first_retrieved_at = now
+                changed.append("first_retrieved_at")
+                if locked.legal_effect:
+                    locked.announced_on = announcement_on(
+                        provided_at=locked.provided_at,
+                        first_retrieved_at=now,
+                        legal_basis=locked.legal_basis,
+                    )
+                    changed.append("announced_on")
+            if locked.read_at is None:
+                locked.read_at = now
+                changed.append("read_at")
+            if changed:
+                locked.save(update_fields=changed)
+                if "first_retrieved_at" in changed:
+                    audit.record(
+                        actor=user,
+                        action="mailbox.first_retrieval",
+                        obj=locked,
+                        after={
+                            "first_retrieved_at": now.isoformat(),
+                            "announced_on": locked.announced_on.isoformat()
+                            if locked.announced_on
+                            else None,
+                            "retrieval": entry.pk,
+                        },
+                    )
+                for name in changed:
+                    setattr(message, name, getattr(locked, name))
+    return entry
+
+
+def _set_archived(*, message: Message, user: Any, archived: bool) -> Message:
+    if user is None or user.pk != message.owner_id:
+        raise PermissionDenied
+    with transaction.atomic():
+        locked = Message.objects.select_for_update().get(pk=message.pk)
+        if (locked.archived_at is not None) == archived:
+            return locked
+        locked.archived_at = timezone.now() if archived else None
+        locked.save(update_fields=["archived_at"])
+        audit.record(
+            actor=user,
+            action="mailbox.archived" if archived else "mailbox.unarchived",
+            obj=locked,
+        )
+    return locked
+
+
+def archive(*, message: Message, user: Any) -> Message:
+    """Move a message out of the inbox; it stays searchable and can be moved back."""
+    return _set_archived(message=message, user=user, archived=True)
+
+
+def unarchive(*, message: Message, user: Any) -> Message:
+    return _set_archived(message=message, user=user, archived=False)
+
+
+def announcement_date(message: Message) -> date | None:
+    """The Bekanntgabe date of a notice (None for messages without legal effect)."""
+    if not message.legal_effect:
+        return None
+    return announcement_on(
+        provided_at=message.provided_at,
+        first_retrieved_at=message.first_retrieved_at,
+        legal_basis=message.legal_basis,
+    )

@@ -1,0 +1,75 @@
+"""Background jobs of the mailbox: the e-mail notification, sent at most once.
+
+The job locks the message, checks ``notified_at``, hands the e-mail to the SMTP server and marks
+it sent in the same transaction: a retried or duplicated job finds the mark and sends nothing.
+When the server cannot be reached the job is retried with backoff (rathaus.core.jobs); after the
+last attempt it ends FAILED in the task results (admin), and the message shows the last error.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from rathaus.core import audit
+from rathaus.core.jobs import retrying_task
+from rathaus.mailbox.models import Message
+from rathaus.mailbox.notifications import build_notification
+
+logger = logging.getLogger(__name__)
+
+
+@retrying_task(
+    queue_name="mail",
+    max_attempts=10,
+    base_delay=timedelta(seconds=30),
+    max_delay=timedelta(hours=1),
+)
+def send_notification(message_id: int) -> str:
+    """Job: e-mail the owner that a message is waiting (never its content)."""
+    failure: Exception | None = None
+    with transaction.atomic():
+        message = (
+            Message.objects.select_for_update()
+            .select_related("owner")
+            .filter(pk=message_id)
+            .first()
+        )
+        if message is None:
+            return "gone"
+        if message.notified_at is not None:
+            return "already sent"
+        if not message.owner.email:
+            return "no address"
+        try:
+            build_notification(message).send()
+        except Exception as exc:  # SMTP refused, unreachable, timed out: retry later
+            failure = exc
+        else:
+            message.notified_at = timezone.now()
+            message.notification_attempts += 1
+            message.notification_error = ""
+            message.save(
+                update_fields=["notified_at", "notification_attempts", "notification_error"]
+            )
+            audit.record(
+                actor=None,
+                action="mailbox.notified",
+                obj=message,
+                after={"notified_at": message.notified_at.isoformat()},
+            )
+    if failure is not None:
+        Message.objects.filter(pk=message_id).update(
+            notification_attempts=F("notification_attempts") + 1,
+            notification_error=repr(failure)[:500],
+        )
+        logger.warning(
+            "mailbox notification failed", extra={"mailbox_message": message_id, "error": repr(failure)}
+        )
+        raise failure
+    logger.info("mailbox notification sent", extra={"mailbox_message": message_id})
+    return "sent"

@@ -1,0 +1,159 @@
+"""Wohnungsgeberbestätigung online (/wohnungsgeberbestaetigung/): landlords confirm a move-in.
+
+The landlord logs in with their own account, fills in the form and at once gets the confirmation
+as a PDF with a QR code and a verification code, which they pass on to the tenant. Issued on the
+landlord's behalf for the registration office responsible for the home (the authority that
+handles the Wohnsitzanmeldung in that municipality).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Exists, OuterRef
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from rathaus.accounts.models import User
+from rathaus.catalog.models import Responsibility
+from rathaus.core.models import Municipality
+from rathaus.ledger.issuing import verification_url
+from rathaus.ledger.leaves import format_code
+from rathaus.ledger.services import LedgerError
+from rathaus.portal.landlord_forms import LandlordConfirmationForm
+from rathaus.registers import landlord_confirmations, selectors
+from rathaus.registers.models import LandlordConfirmation
+
+# The registration office is the authority that handles this service in the municipality.
+REGISTRATION_SERVICE = "wohnsitz-anmelden"
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _municipalities() -> object:
+    handled = Responsibility.objects.filter(
+        service__slug=REGISTRATION_SERVICE, municipality=OuterRef("pk")
+    )
+    return Municipality.objects.filter(Exists(handled)).order_by("name")
+
+
+def _initial(user: User) -> dict[str, str]:
+    profile = getattr(user, "profile", None)
+    if profile is None:
+        return {}
+    name = f"{profile.given_names} {profile.family_name}".strip()
+    street = f"{profile.street} {profile.house_number}".strip()
+    town = f"{profile.postal_code} {profile.place}".strip()
+    return {
+        "landlord_name": name,
+        "landlord_address": ", ".join(p for p in (street, town) if p),
+    }
+
+
+def _own(request: HttpRequest, public_id: uuid.UUID) -> LandlordConfirmation:
+    return get_object_or_404(
+        selectors.landlord_confirmations_of(_user(request)), public_id=public_id
+    )
+
+
+@login_required
+@require_GET
+def confirmation_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "portal/landlord/list.html",
+        {"confirmations": selectors.landlord_confirmations_of(_user(request))},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def confirmation_new(request: HttpRequest) -> HttpResponse:
+    municipalities = _municipalities()
+    form = LandlordConfirmationForm(
+        request.POST or None, municipalities=municipalities, initial=_initial(_user(request))
+    )
+    if request.method == "POST" and form.is_valid():
+        responsibility = (
+            Responsibility.objects.filter(
+                service__slug=REGISTRATION_SERVICE,
+                municipality=form.cleaned_data["municipality"],
+            )
+            .select_related("authority__municipality")
+            .first()
+        )
+        if responsibility is None:  # pragma: no cover - the choices only list handled ones
+            form.add_error("municipality", _("Please choose the municipality the home is in."))
+        else:
+            try:
+                confirmation = landlord_confirmations.confirm_move_in(
+                    landlord=_user(request),
+                    authority=responsibility.authority,
+                    move_in=form.move_in(),
+                )
+            except landlord_confirmations.LandlordConfirmationError as exc:
+                form.add_error("move_in_date", str(exc))
+            except LedgerError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(
+                    request,
+                    _("Your confirmation has been issued. Give the verification code to your tenant."),
+                )
+                return redirect("landlord:detail", public_id=confirmation.public_id)
+    return render(
+        request,
+        "portal/landlord/new.html",
+        {"form": form},
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+@login_required
+@require_GET
+def confirmation_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    confirmation = _own(request, public_id)
+    return render(
+        request,
+        "portal/landlord/detail.html",
+        {
+            "confirmation": confirmation,
+            "code": format_code(confirmation.code),
+            "verification_url": verification_url(confirmation.code),
+        },
+    )
+
+
+@login_required
+@require_GET
+def confirmation_pdf(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBase:
+    confirmation = _own(request, public_id)
+    return FileResponse(
+        confirmation.pdf.open("rb"),
+        as_attachment=True,
+        filename=f"Wohnungsgeberbestaetigung-{format_code(confirmation.code)}.pdf",
+        content_type="application/pdf",
+    )
+
+
+@login_required
+@require_POST
+def confirmation_revoke(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    confirmation = _own(request, public_id)
+    try:
+        landlord_confirmations.revoke_confirmation(
+            confirmation=confirmation, actor=_user(request)
+        )
+    except landlord_confirmations.LandlordConfirmationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The confirmation has been withdrawn."))
+    return redirect("landlord:detail", public_id=public_id)

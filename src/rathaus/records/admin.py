@@ -1,0 +1,346 @@
+"""Django admin for the E-Akte: file plans are edited (or imported from CSV) here; files,
+documents and versions are read-only, their changes go through :mod:`rathaus.records.services`.
+
+Every change made here goes into the audit trail (``rathaus.core.audit``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Model, QuerySet
+from django.forms import ModelForm
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from rathaus.core import audit
+from rathaus.core.models import Authority
+from rathaus.records import file_plan
+from rathaus.records.errors import PlanImportError, RecordsError
+from rathaus.records.models import DocumentVersion, File, FilePlan, PlanEntry, RecordDocument
+from rathaus.records.services import import_file_plan
+
+MAX_CSV_BYTES = 5 * 1024 * 1024
+
+
+def _entry_state(entry: PlanEntry) -> dict[str, Any]:
+    return {
+        "key": entry.key,
+        "title": entry.title,
+        "retention_years": entry.retention_years,
+        "retention_permanent": entry.retention_permanent,
+        "retention_trigger": entry.retention_trigger,
+        "disposal_action": entry.disposal_action,
+        "is_active": entry.is_active,
+    }
+
+
+def _plan_state(plan: FilePlan) -> dict[str, Any]:
+    return {
+        "authority": plan.authority_id,
+        "name": plan.name,
+        "reference_format": plan.reference_format,
+        "unit_reference_format": plan.unit_reference_format,
+    }
+
+
+class PlanEntryFormSet(forms.BaseInlineFormSet):
+    """Checks the plan as a whole: every entry's group exists (saved or added in the same
+    submission), keys stay fixed once files may use them, and nothing in use is deleted."""
+
+    def clean(self) -> None:
+        super().clean()
+        plan = self.instance
+        stored = (
+            dict(plan.entries.annotate(n=Count("files")).values_list("key", "n"))
+            if plan.pk
+            else {}
+        )
+        forms_alive = [
+            f for f in self.forms if f.is_valid() and not self._should_delete_form(f)
+        ]
+        deleted = [f for f in self.forms if f.instance.pk and self._should_delete_form(f)]
+        deleted_keys = {f.instance.key for f in deleted}
+        keys = (set(stored) - deleted_keys) | {
+            f.cleaned_data["key"] for f in forms_alive if f.cleaned_data.get("key")
+        }
+        seen: set[str] = set()
+        for form in forms_alive:
+            key = form.cleaned_data.get("key")
+            if not key:
+                continue
+            if key in seen:
+                form.add_error("key", _("This key appears twice."))
+            seen.add(key)
+            if form.instance.pk and "key" in form.changed_data:
+                form.add_error(
+                    "key",
+                    _(
+                        "The key of an existing entry cannot be changed; add a new entry and "
+                        "deactivate this one."
+                    ),
+                )
+                continue
+            above = file_plan.parent_key(key)
+            if above is not None and above not in keys:
+                form.add_error(
+                    "key",
+                    _("The group %(parent)s above %(key)s does not exist in this plan.")
+                    % {"parent": above, "key": key},
+                )
+        for form in deleted:
+            key = form.instance.key
+            if stored.get(key):
+                form.add_error(
+                    None,
+                    _("%(key)s has files and cannot be deleted; deactivate it instead.")
+                    % {"key": key},
+                )
+            elif any(file_plan.parent_key(k) == key for k in keys):
+                form.add_error(
+                    None,
+                    _("%(key)s has entries below it; delete or move those first.") % {"key": key},
+                )
+
+
+class PlanEntryInline(admin.TabularInline):
+    model = PlanEntry
+    formset = PlanEntryFormSet
+    extra = 1
+    fields = [
+        "key",
+        "title",
+        "retention_years",
+        "retention_permanent",
+        "retention_trigger",
+        "disposal_action",
+        "is_active",
+    ]
+
+
+class ImportForm(forms.Form):
+    authority = forms.ModelChoiceField(
+        label=_("Authority"),
+        queryset=Authority.objects.select_related("municipality"),
+    )
+    name = forms.CharField(
+        label=_("Name of the plan"),
+        max_length=200,
+        required=False,
+        help_text=_("Empty: keep the current name."),
+    )
+    csv_file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_(
+            "Columns key, title, retention_years, retention_trigger, disposal, description; "
+            "UTF-8, separated by commas or semicolons."
+        ),
+    )
+
+    def clean_csv_file(self) -> str:
+        upload = self.cleaned_data["csv_file"]
+        if upload.size > MAX_CSV_BYTES:
+            raise ValidationError(_("The file is larger than 5 MB."))
+        try:
+            return str(upload.read().decode("utf-8-sig"))
+        except UnicodeDecodeError as exc:
+            raise ValidationError(_("The file is not UTF-8 text.")) from exc
+
+
+@admin.register(FilePlan)
+class FilePlanAdmin(admin.ModelAdmin):
+    list_display = ["name", "authority", "entry_count"]
+    list_filter = ["authority__municipality"]
+    search_fields = ["name", "authority__name", "authority__municipality__name"]
+    list_select_related = ["authority__municipality"]
+    autocomplete_fields = ["authority"]
+    inlines = [PlanEntryInline]
+    change_list_template = "admin/records/fileplan/change_list.html"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[FilePlan]:
+        return super().get_queryset(request).annotate(_entries=Count("entries"))
+
+    @admin.display(description=_("entries"), ordering="_entries")
+    def entry_count(self, obj: FilePlan) -> int:
+        return int(getattr(obj, "_entries", 0))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
+        return ["authority"] if obj is not None else []
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="records_fileplan_import",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        if not (self.has_add_permission(request) and self.has_change_permission(request)):
+            raise PermissionDenied
+        form = ImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                plan = import_file_plan(
+                    authority=form.cleaned_data["authority"],
+                    csv_text=form.cleaned_data["csv_file"],
+                    name=form.cleaned_data["name"],
+                    actor=request.user,
+                )
+            except PlanImportError as exc:
+                for row, reason in exc.problems:
+                    form.add_error(
+                        "csv_file",
+                        gettext("Row %(row)s: %(reason)s") % {"row": row, "reason": reason},
+                    )
+            except RecordsError as exc:
+                form.add_error("csv_file", str(exc))
+            else:
+                self.message_user(
+                    request,
+                    gettext("The file plan “%(plan)s” now has %(count)d entries.")
+                    % {"plan": plan.name, "count": plan.entries.count()},
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:records_fileplan_change", args=[plan.pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": gettext("Import a file plan from CSV"),
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/records/fileplan/import.html", context)
+
+    def save_model(self, request: HttpRequest, obj: Model, form: ModelForm, change: bool) -> None:
+        assert isinstance(obj, FilePlan)
+        before = _plan_state(FilePlan.objects.get(pk=obj.pk)) if change and obj.pk else None
+        super().save_model(request, obj, form, change)
+        audit.record(
+            actor=request.user,
+            action="records.file_plan_saved",
+            obj=obj,
+            before=before,
+            after=_plan_state(obj),
+            municipality=obj.authority.municipality,
+        )
+
+    def save_formset(
+        self, request: HttpRequest, form: ModelForm, formset: Any, change: bool
+    ) -> None:
+        if formset.model is not PlanEntry:
+            super().save_formset(request, form, formset, change)
+            return
+        plan = form.instance
+        before = {e.pk: _entry_state(e) for e in formset.get_queryset()}
+        instances = formset.save(commit=False)
+        for entry in formset.deleted_objects:
+            audit.record(
+                actor=request.user,
+                action="records.plan_entry_deleted",
+                obj=entry,
+                before=before.get(entry.pk),
+                municipality=plan.authority.municipality,
+            )
+        # Deepest first, so nothing is deleted while entries below it still exist.
+        for entry in sorted(
+            formset.deleted_objects, key=lambda e: file_plan.sort_key(e.key), reverse=True
+        ):
+            entry.delete()
+        # Groups before the entries below them, so each finds its group.
+        for entry in sorted(instances, key=lambda e: file_plan.sort_key(e.key)):
+            entry.plan = plan
+            entry.save()
+            audit.record(
+                actor=request.user,
+                action="records.plan_entry_saved",
+                obj=entry,
+                before=before.get(entry.pk),
+                after=_entry_state(entry),
+                municipality=plan.authority.municipality,
+            )
+
+    def delete_model(self, request: HttpRequest, obj: Model) -> None:
+        assert isinstance(obj, FilePlan)
+        audit.record(
+            actor=request.user,
+            action="records.file_plan_deleted",
+            obj=obj,
+            before=_plan_state(obj),
+            municipality=obj.authority.municipality,
+        )
+        super().delete_model(request, obj)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Files and documents change only through the services (and are audited there)."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+class RecordDocumentInline(admin.TabularInline):
+    model = RecordDocument
+    fields = ["title", "kind", "created_at", "created_by"]
+    readonly_fields = fields
+    extra = 0
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+@admin.register(File)
+class FileAdmin(ReadOnlyAdmin):
+    list_display = ["reference", "title", "authority", "opened_at", "closed_on", "disposal_due_on"]
+    list_filter = ["authority__municipality", "closed_on", "disposal_due_on"]
+    search_fields = ["reference", "title"]
+    list_select_related = ["authority__municipality"]
+    date_hierarchy = "opened_at"
+    inlines = [RecordDocumentInline]
+
+
+class DocumentVersionInline(admin.TabularInline):
+    model = DocumentVersion
+    fields = ["number", "original_name", "content_type", "size", "sha256", "author_label"]
+    readonly_fields = fields
+    extra = 0
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+@admin.register(RecordDocument)
+class RecordDocumentAdmin(ReadOnlyAdmin):
+    list_display = ["title", "kind", "file", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["title", "file__reference"]
+    list_select_related = ["file"]
+    inlines = [DocumentVersionInline]

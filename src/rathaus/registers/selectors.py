@@ -1,0 +1,105 @@
+"""Reading the registers: landlord confirmations by code, and whether one fits a registration."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from rathaus.ledger.leaves import normalize_code
+from rathaus.ledger.selectors import Status, verify_document
+from rathaus.registers.models import LandlordConfirmation
+
+
+def landlord_confirmation_for_code(code: str) -> LandlordConfirmation | None:
+    """The landlord confirmation with this code as a person typed it (case, spaces, dashes
+    forgiven), or None. The back office shows it to the clerk as verified."""
+    normalized = normalize_code(code or "")
+    if normalized is None:
+        return None
+    return (
+        LandlordConfirmation.objects.select_related("authority__municipality")
+        .filter(code=normalized)
+        .first()
+    )
+
+
+def landlord_confirmations_of(user: Any) -> QuerySet[LandlordConfirmation]:
+    return LandlordConfirmation.objects.filter(landlord=user).select_related("authority")
+
+
+def _street_key(street: str) -> str:
+    text = street.casefold().replace("ß", "ss")
+    text = re.sub(r"str(asse|\.)?(?=\s|$|-)", "str", text)
+    return re.sub(r"[\s.\-]", "", text)
+
+
+def _plain(value: str) -> str:
+    return re.sub(r"\s", "", value.casefold())
+
+
+@dataclass
+class ConfirmationCheck:
+    """Whether a landlord confirmation supports a registration; ``problems`` are for the
+    citizen (and the clerk), in the active language."""
+
+    confirmation: LandlordConfirmation | None
+    status: Status | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.confirmation is not None and not self.problems
+
+
+def check_landlord_confirmation(
+    *, code: str, address: dict[str, Any], move_in_date: datetime.date | str
+) -> ConfirmationCheck:
+    """The code exists, is not revoked (in the register and in the GovChain log), and the
+    confirmed address and move-in date are those of the registration."""
+    confirmation = landlord_confirmation_for_code(code)
+    if confirmation is None:
+        return ConfirmationCheck(
+            None,
+            problems=[
+                _(
+                    "No landlord confirmation has the code %(code)s. Please check the code your "
+                    "landlord gave you."
+                )
+                % {"code": code}
+            ],
+        )
+    result = ConfirmationCheck(confirmation)
+    result.status = verify_document(document_sha256=confirmation.sha256).status
+    if confirmation.revoked_at is not None or result.status == Status.REVOKED:
+        result.problems.append(
+            _("Your landlord has withdrawn this confirmation. Please ask them for a new one.")
+        )
+    elif result.status in (Status.UNKNOWN, Status.FAILED):
+        result.problems.append(_("This landlord confirmation could not be verified."))
+    if isinstance(move_in_date, str):
+        try:
+            move_in_date = datetime.date.fromisoformat(move_in_date)
+        except ValueError:
+            move_in_date = datetime.date.min
+    if confirmation.move_in_date != move_in_date:
+        result.problems.append(
+            _("The landlord confirmed the move-in on %(date)s, not on the date you gave.")
+            % {"date": confirmation.move_in_date.strftime("%d.%m.%Y")}
+        )
+    same_address = (
+        _plain(str(address.get("postal_code", ""))) == _plain(confirmation.postal_code)
+        and _street_key(str(address.get("street", ""))) == _street_key(confirmation.street)
+        and _plain(str(address.get("house_number", ""))) == _plain(confirmation.house_number)
+        and _plain(str(address.get("place", ""))) == _plain(confirmation.place)
+    )
+    if not same_address:
+        result.problems.append(
+            _("The landlord confirmed the move-in to %(address)s, not to the address you gave.")
+            % {"address": confirmation.address_line}
+        )
+    return result

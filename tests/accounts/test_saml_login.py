@@ -1,0 +1,163 @@
+"""Login through a BundID-style SAML IdP (tools/idp, pysaml2) running on 127.0.0.1 (issue 9)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from rathaus.accounts.models import FederatedIdentity, IdentityProvider, LoginAttempt, User
+from tests.accounts.factories import ProfileFactory
+from tests.accounts.identity_providers import (  # noqa: F401
+    SamlIdp,
+    decoded,
+    idp_login,
+    post_to_acs,
+    request_query,
+    saml_idp,
+    saml_provider,
+    start_saml,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def saml_login(
+    client: Client, provider: IdentityProvider, idp: SamlIdp, citizen: str, level: str = "low"
+) -> Any:
+    request_url = start_saml(client, provider, level, next_url="/antraege/")
+    action, fields = idp_login(idp, request_url, citizen)
+    answer = post_to_acs(client, action, fields)
+    assert answer.status_code == 303, answer.content.decode()[:1000]
+    return client.get(answer["Location"])
+
+
+@pytest.mark.parametrize(
+    ("citizen", "level"),
+    [("basis", "low"), ("elster", "substantial"), ("eid", "high")],
+)
+def test_citizen_logs_in_with_bundid_and_session_carries_the_level(
+    client: Client, saml_provider: IdentityProvider, saml_idp: SamlIdp, citizen: str, level: str
+) -> None:
+    response = saml_login(client, saml_provider, saml_idp, citizen)
+
+    assert response.status_code == 302
+    assert response["Location"] == "/antraege/"
+    assert client.session["rathaus_trust_level"] == level
+    link = FederatedIdentity.objects.get()
+    assert link.subject.startswith("bpk2-test-")
+    assert link.trust_level == level
+    assert int(client.session["_auth_user_id"]) == link.user_id
+
+
+def test_authn_request_is_signed_and_carries_the_bundid_profile(
+    client: Client, saml_provider: IdentityProvider
+) -> None:
+    import base64
+    import zlib
+
+    query = request_query(start_saml(client, saml_provider, "high"))
+    xml = zlib.decompress(base64.b64decode(query["SAMLRequest"]), -15).decode()
+
+    assert query["SigAlg"].endswith("rsa-sha256") and query["Signature"]
+    assert 'Comparison="minimum"' in xml
+    assert "STORK-QAA-Level-4" in xml
+    assert 'xmlns:akdb="https://www.akdb.de/request/2018/09"' in xml
+    assert 'Version="2"' in xml
+    assert "<akdb:eID><akdb:Enabled>true</akdb:Enabled></akdb:eID>" in xml
+    assert "<akdb:Elster><akdb:Enabled>false</akdb:Enabled></akdb:Elster>" in xml
+    assert 'Name="urn:oid:1.3.6.1.4.1.25484.494450.3" RequiredAttribute="true"' in xml
+
+
+def test_high_level_request_offers_only_the_id_card(
+    client: Client, saml_provider: IdentityProvider, saml_idp: SamlIdp
+) -> None:
+    request_url = start_saml(client, saml_provider, "high")
+    with pytest.raises(AssertionError, match="basis not offered"):
+        idp_login(saml_idp, request_url, "basis")
+
+
+def test_attributes_prefill_the_profile_with_their_trust_level(
+    client: Client, saml_provider: IdentityProvider, saml_idp: SamlIdp
+) -> None:
+    saml_login(client, saml_provider, saml_idp, "eid", "high")
+
+    user = User.objects.get(email="erika.mustermann@example.org")
+    profile = user.profile
+    assert (profile.given_names, profile.family_name) == ("Erika", "Mustermann")
+    assert profile.birth_date == datetime.date(1964, 8, 12)
+    assert (profile.street, profile.house_number) == ("Friedrich-Engels-Allee", "12")
+    assert (profile.postal_code, profile.place) == ("42283", "Wuppertal")
+
+
+def test_response_carries_per_attribute_trust_levels(
+    client: Client, saml_provider: IdentityProvider, saml_idp: SamlIdp
+) -> None:
+    request_url = start_saml(client, saml_provider, "substantial")
+    _action, fields = idp_login(saml_idp, request_url, "elster")
+    assert 'TrustLevel="SUBSTANTIELL"' in decoded(fields["SAMLResponse"])
+    attempt = LoginAttempt.objects.get()
+    post_to_acs(client, _action, fields)
+    attempt.refresh_from_db()
+    assert attempt.result["attribute_levels"]["family_name"] == "substantial"
+
+
+def test_logged_in_citizen_links_the_citizen_account_only_after_confirming(
+    client: Client, saml_provider: IdentityProvider, saml_idp: SamlIdp
+) -> None:
+    profile = ProfileFactory(given_names="Erika", family_name="Musterfrau")
+    client.force_login(profile.user)
+
+    page = saml_login(client, saml_provider, saml_idp, "eid", "high")
+
+    assert page.status_code == 200
+    assert "Bürgerkonto verknüpfen" in page.content.decode()
+    assert not FederatedIdentity.objects.exists()
+    assert client.session.get("rathaus_trust_level", "low") == "low"
+
+    done = client.post(page.wsgi_request.path, {"action": "link"})
+
+    assert done.status_code == 302
+    link = FederatedIdentity.objects.get()
+    assert link.user == profile.user
+    assert client.session["rathaus_trust_level"] == "high"
+    profile.refresh_from_db()
+    assert profile.family_name == "Mustermann"  # read from the ID card
+
+
+def test_existing_account_with_same_email_is_not_linked_silently(
+    client: Client, saml_provider: IdentityProvider, saml_idp: SamlIdp
+) -> None:
+    User.objects.create_user(email="erika.mustermann@example.org", password="x")
+
+    page = saml_login(client, saml_provider, saml_idp, "eid", "high")
+
+    assert page.status_code == 200
+    assert "Sie haben bereits ein Konto" in page.content.decode()
+    assert not FederatedIdentity.objects.exists()
+    assert "_auth_user_id" not in client.session
+
+
+def test_second_login_finds_the_linked_account(
+    client: Client, saml_provider: IdentityProvider, saml_idp: SamlIdp
+) -> None:
+    saml_login(client, saml_provider, saml_idp, "elster", "substantial")
+    client.logout()
+
+    saml_login(client, saml_provider, saml_idp, "elster", "low")
+
+    assert User.objects.count() == 1
+    assert client.session["rathaus_trust_level"] == "substantial"
+
+
+def test_sp_metadata_names_acs_and_signing_key(
+    client: Client, saml_provider: IdentityProvider
+) -> None:
+    response = client.get("/konto/extern/bundid-test/saml/metadata/")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "http://testserver/konto/extern/bundid-test/saml/acs/" in body
+    assert 'AuthnRequestsSigned="true"' in body
+    assert "X509Certificate" in body

@@ -1,0 +1,255 @@
+"""/pruefen/: public verification by upload, by code and from the QR code; bad input never 500."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from rathaus.core.models import Authority, Municipality
+from rathaus.ledger import services
+from rathaus.ledger.issuing import issue_document
+from rathaus.ledger.leaves import format_code
+from rathaus.ledger.models import Checkpoint
+from rathaus.ledger.sequencer import sequence
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_limits() -> None:
+    cache.clear()
+
+
+@pytest.fixture
+def authority() -> Authority:
+    services._authorities.clear()
+    town = Municipality.objects.create(
+        name="Wuppertal", slug="wuppertal", ags="05124000", state=Municipality.State.NW
+    )
+    return Authority.objects.create(
+        municipality=town, kind=Authority.Kind.CITIZENS_OFFICE, name="Bürgeramt Wuppertal"
+    )
+
+
+def _pdf(text: str) -> bytes:
+    return b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n" + text.encode() + b"\n%%EOF\n"
+
+
+@pytest.fixture
+def issued(authority: Authority) -> Any:
+    result = issue_document(
+        render=lambda v: _pdf(f"Bescheid {v.short_code} {v.url}"),
+        document_type="permit",
+        authority=authority,
+    )
+    sequence()
+    return result
+
+
+def _upload(client: Client, data: bytes, name: str = "bescheid.pdf", **kw: Any) -> Any:
+    return client.post(
+        "/pruefen/",
+        {"document": SimpleUploadedFile(name, data, content_type=kw.get("ct", "application/pdf"))},
+    )
+
+
+def test_page_needs_no_login_and_offers_upload_and_code(client: Client) -> None:
+    response = client.get("/pruefen/")
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "Dokument prüfen" in content
+    assert 'enctype="multipart/form-data"' in content
+    assert 'name="code"' in content
+    assert "no-cache" in response["Cache-Control"]
+
+
+def test_genuine_upload_shows_authority_type_date_and_holding_proof(
+    client: Client, issued: Any
+) -> None:
+    response = _upload(client, issued.pdf)
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "Echt" in content
+    assert "Bürgeramt Wuppertal, Wuppertal" in content
+    assert "Erlaubnis" in content  # document type: permit
+    assert issued.display_code in content
+    assert "Gilt: Eintrag 0 ist im Log mit 1 Einträgen enthalten" in content
+    assert "Nein" in content  # not revoked
+
+
+def test_changed_byte_is_not_verified(client: Client, issued: Any) -> None:
+    changed = bytearray(issued.pdf)
+    changed[20] ^= 1
+    response = _upload(client, bytes(changed))
+    assert response.status_code == 200
+    assert "Nicht bestätigt" in response.content.decode()
+    assert "Bürgeramt" not in response.content.decode().split("Dokument prüfen")[-1].split(
+        "So funktioniert"
+    )[0]
+
+
+def test_revoked_document_shows_reason_and_date(client: Client, issued: Any) -> None:
+    services.revoke(document=issued.pdf, reason="withdrawn")
+    response = _upload(client, issued.pdf)
+    content = response.content.decode()
+    assert "Widerrufen" in content
+    assert "Widerruf" in content
+    sequence()
+    data = client.get(f"/api/v1/verify/{issued.display_code}/").json()
+    assert data["status"] == "revoked"
+    assert data["revocation"]["reason"] == "withdrawn"
+    assert data["revocation"]["proof_verified"] is True
+
+
+def test_pending_entry_is_shown_as_pending(client: Client, authority: Authority) -> None:
+    pending = issue_document(render=lambda v: _pdf("neu"), document_type="notice", authority=authority)
+    response = client.get(f"/pruefen/{pending.display_code}")
+    assert response.status_code == 200
+    assert "Gerade ausgestellt" in response.content.decode()
+
+
+def test_qr_url_shows_the_entry_and_asks_for_the_pdf(client: Client, issued: Any) -> None:
+    response = client.get(issued.verification.url.split("localhost:8000")[-1])
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "Bürgeramt Wuppertal" in content
+    assert "laden Sie die PDF-Datei" in content
+
+
+def test_typed_code_is_forgiving_and_redirects_to_the_canonical_address(
+    client: Client, issued: Any
+) -> None:
+    typed = issued.display_code.lower().replace("-", " ").replace("0", "o")
+    response = client.get("/pruefen/", {"code": typed})
+    assert response.status_code == 302
+    assert response["Location"] == f"/pruefen/{issued.display_code}"
+    assert client.get(f"/pruefen/{issued.code.lower()}").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "message"),
+    [
+        ("", 400, "Bitte geben Sie den Prüfcode ein"),
+        ("12345", 400, "zehn Buchstaben und Ziffern"),
+        ("<script>alert(1)</script>", 400, "zehn Buchstaben und Ziffern"),
+        ("x" * 500, 400, "zehn Buchstaben und Ziffern"),
+    ],
+)
+def test_bad_codes_get_a_message_next_to_the_field(
+    client: Client, code: str, status: int, message: str
+) -> None:
+    response = client.get("/pruefen/", {"code": code})
+    assert response.status_code == status
+    content = response.content.decode()
+    assert message in content
+    assert "<script>alert" not in content
+
+
+def test_unknown_or_malformed_code_in_the_address_is_a_404_page(client: Client) -> None:
+    for path in ["/pruefen/7KQ4M-2XH9P", "/pruefen/nonsense", "/pruefen/%00%ff"]:
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert "Mit diesem Code wurde kein Dokument ausgestellt" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "ct", "message"),
+    [
+        (b"", "leer.pdf", "application/pdf", "Die Datei ist leer"),
+        (b"GIF89a\x01\x00\x01\x00", "bild.pdf", "application/pdf", "keine PDF-Datei"),
+        (b"%PDF-1.7 but claimed html", "x.pdf", "text/html", "keine PDF-Datei"),
+        (b"<html>hi</html>", "x.html", "text/html", "keine PDF-Datei"),
+    ],
+)
+def test_bad_uploads_get_a_message_next_to_the_field(
+    client: Client, data: bytes, name: str, ct: str, message: str
+) -> None:
+    response = _upload(client, data, name, ct=ct)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+def test_missing_file_and_oversized_file_are_refused(client: Client, settings: Any) -> None:
+    response = client.post("/pruefen/", {})
+    assert response.status_code == 400
+    assert "Bitte wählen Sie das PDF-Dokument" in response.content.decode()
+    settings.LEDGER_VERIFY_MAX_BYTES = 1024 * 1024
+    response = _upload(client, _pdf("x" * (1024 * 1024 + 10)))
+    assert response.status_code == 400
+    assert "größer als 1 MB" in response.content.decode()
+
+
+def test_broken_multipart_body_is_a_400_not_a_500(client: Client) -> None:
+    response = client.generic(
+        "POST",
+        "/pruefen/",
+        b"--xyz\r\nContent-Disposition: form-data; name=\"document\"; filename=\"a.pdf\"\r\n",
+        content_type="multipart/form-data; boundary=",
+    )
+    assert response.status_code == 400
+
+
+def test_upload_needs_the_csrf_token(issued: Any) -> None:
+    client = Client(enforce_csrf_checks=True)
+    response = _upload(client, issued.pdf)
+    assert response.status_code == 403
+
+
+def test_uploads_are_rate_limited_per_client(client: Client, settings: Any, issued: Any) -> None:
+    settings.LEDGER_VERIFY_RATE_LIMITS = {"upload": (3, 600)}
+    for _ in range(3):
+        assert _upload(client, issued.pdf).status_code == 200
+    response = _upload(client, issued.pdf)
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    assert "Zu viele Prüfungen" in response.content.decode()
+    other = Client(REMOTE_ADDR="192.0.2.7")
+    assert _upload(other, issued.pdf).status_code == 200
+
+
+def test_forged_checkpoint_makes_the_check_fail_visibly(client: Client, issued: Any) -> None:
+    checkpoint = Checkpoint.objects.latest()
+    Checkpoint.objects.filter(pk=checkpoint.pk).update(root_hash=b"\x00" * 32)
+    response = _upload(client, issued.pdf)
+    assert response.status_code == 200
+    assert "Die Prüfung konnte nicht abgeschlossen werden" in response.content.decode()
+
+
+def test_api_verifies_an_uploaded_document_and_a_hash(client: Client, issued: Any) -> None:
+    response = client.post(
+        "/api/v1/verify/",
+        {"document": SimpleUploadedFile("b.pdf", issued.pdf, content_type="application/pdf")},
+    )
+    assert response.status_code == 200
+    data = response.json()
+    assert data["status"] == "valid"
+    assert data["proof_verified"] is True
+    assert data["authority"]["name"] == "Bürgeramt Wuppertal"
+    assert data["code"] == format_code(issued.code)
+    assert data["checkpoint"]["size"] == 1
+    response = client.post(
+        "/api/v1/verify/", json.dumps({"sha256": "0" * 64}), content_type="application/json"
+    )
+    assert response.json()["status"] == "unknown"
+
+
+def test_api_errors_are_problem_documents(client: Client) -> None:
+    response = client.post(
+        "/api/v1/verify/", json.dumps({"sha256": "nope"}), content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    response = client.get("/api/v1/verify/7KQ4M-2XH9P/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/problem+json"
+    response = client.post(
+        "/api/v1/verify/",
+        {"document": SimpleUploadedFile("b.txt", b"hello", content_type="text/plain")},
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"]["document"]
