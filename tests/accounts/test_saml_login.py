@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from lxml import etree
 
 from rathaus.accounts.models import FederatedIdentity, IdentityProvider, LoginAttempt, User
 from tests.accounts.factories import ProfileFactory
@@ -22,6 +23,10 @@ from tests.accounts.identity_providers import (  # noqa: F401
 )
 
 pytestmark = pytest.mark.django_db
+
+SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
+SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
+AKDB = "https://www.akdb.de/request/2018/09"
 
 
 def saml_login(
@@ -62,13 +67,23 @@ def test_authn_request_is_signed_and_carries_the_bundid_profile(
     xml = zlib.decompress(base64.b64decode(query["SAMLRequest"]), -15).decode()
 
     assert query["SigAlg"].endswith("rsa-sha256") and query["Signature"]
-    assert 'Comparison="minimum"' in xml
-    assert "STORK-QAA-Level-4" in xml
-    assert 'xmlns:akdb="https://www.akdb.de/request/2018/09"' in xml
-    assert 'Version="2"' in xml
-    assert "<akdb:eID><akdb:Enabled>true</akdb:Enabled></akdb:eID>" in xml
-    assert "<akdb:Elster><akdb:Enabled>false</akdb:Enabled></akdb:Elster>" in xml
-    assert 'Name="urn:oid:1.3.6.1.4.1.25484.494450.3" RequiredAttribute="true"' in xml
+    root = etree.fromstring(xml.encode())
+    context = root.find(f"{{{SAMLP}}}RequestedAuthnContext")
+    assert context is not None and context.get("Comparison") == "minimum"
+    assert context.findtext(f"{{{SAML}}}AuthnContextClassRef") == "STORK-QAA-Level-4"
+    request = root.find(f"{{{SAMLP}}}Extensions/{{{AKDB}}}AuthenticationRequest")
+    assert request is not None and request.get("Version") == "2"
+    enabled = {
+        etree.QName(m).localname: m.findtext(f"{{{AKDB}}}Enabled")
+        for m in request.iterfind(f"{{{AKDB}}}AuthnMethods/*")
+    }
+    assert enabled == {"Benutzername": "false", "Elster": "false", "eID": "true"}
+    required = {
+        a.get("Name"): a.get("RequiredAttribute")
+        for a in request.iterfind(f"{{{AKDB}}}RequestedAttributes/{{{AKDB}}}RequestedAttribute")
+    }
+    assert required["urn:oid:1.3.6.1.4.1.25484.494450.3"] == "true"  # bPK2
+    assert required["urn:oid:2.5.4.4"] == "false"
 
 
 def test_high_level_request_offers_only_the_id_card(

@@ -116,6 +116,30 @@ def staff_client() -> Callable[[User], Client]:
     return make
 
 
+def wohnsitz_particulars(family_name: str) -> dict[str, Any]:
+    """Submitted answers of a Wohnsitzanmeldung, as the notice templates read them."""
+    return {
+        "move_in_date": (datetime.date.today() - datetime.timedelta(days=3)).isoformat(),
+        "new_address": {
+            "street": "Friedrich-Engels-Allee",
+            "house_number": "12",
+            "postal_code": "42283",
+            "place": "Wuppertal",
+        },
+        "residence_kind": "main",
+        "previous_kept": "no",
+        "persons": [
+            {
+                "name": {"given_names": "Erika", "family_name": family_name},
+                "birth_date": "1985-03-27",
+                "sex": "female",
+                "nationality": "deutsch",
+            }
+        ],
+        "landlord_way": "own_property",
+    }
+
+
 @pytest.fixture
 def wohnsitz(demo: None) -> Service:
     return Service.objects.get(slug="wohnsitz-anmelden")
@@ -142,7 +166,7 @@ def open_case(wohnsitz: Service) -> Callable[..., Case]:
             applicant=applicant,
             title=f"Anmeldung {family_name}",
             actor=applicant,
-            particulars={"person": {"given_names": "Erika", "family_name": family_name}},
+            particulars=wohnsitz_particulars(family_name),
         )
 
     return make

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from rathaus.accounts.models import User
 from rathaus.casework.models import Case, CaseEvent, DocumentRequest
@@ -169,7 +169,8 @@ def test_case_page_shows_application_file_timeline_and_actions(
     page = html(staff_client(clerk).get(f"/backoffice/vorgaenge/{case.pk}/"))
     assert case.number in page
     assert case.file.reference in page
-    assert "Vorgang eröffnet" in page or "eröffnet" in page
+    with translation.override("de"):
+        assert str(CaseEvent.Kind.OPENED.label) in page
     assert "Prüfung beginnen" in page
     assert "Unterlagen anfordern" in page
 

@@ -72,9 +72,7 @@ def test_a_rolled_back_case_does_not_use_up_a_number_someone_else_then_gets_twic
     assert first.number != third.number
 
 
-def test_every_legal_transition_is_recorded_with_history_and_audit(
-    case: Case, clerk: User
-) -> None:
+def test_every_legal_transition_is_recorded_with_history_and_audit(case: Case, clerk: User) -> None:
     services.transition(case=case, to_status=S.IN_REVIEW, actor=clerk)
     request = services.request_documents(
         case=case,
@@ -83,7 +81,9 @@ def test_every_legal_transition_is_recorded_with_history_and_audit(
         actor=clerk,
     )
     services.receive_documents(
-        request=request, files=[("ausweis.pdf", "application/pdf", b"%PDF-1.7 ...")], actor=case.applicant
+        request=request,
+        files=[("ausweis.pdf", "application/pdf", b"%PDF-1.7 ...")],
+        actor=case.applicant,
     )
     services.request_documents(
         case=case,

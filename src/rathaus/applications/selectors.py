@@ -13,7 +13,7 @@ from rathaus.applications.models import Application
 
 def applications_of(*, user: User) -> QuerySet[Application]:
     return Application.objects.filter(applicant=user).select_related(
-        "service", "municipality", "authority"
+        "service", "municipality", "authority", "case"
     )
 
 

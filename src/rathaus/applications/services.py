@@ -191,12 +191,19 @@ def fee_quote(
 
 
 def submit_application(
-    *, application: Application, idempotency_key: str, confirmed: bool, actor: User
+    *,
+    application: Application,
+    idempotency_key: str,
+    confirmed: bool,
+    actor: User,
+    electronic_delivery: bool | None = None,
 ) -> Application:
     """Freeze the declaration and hand it to the responsible authority, exactly once.
 
     § 9a OZG: only after the citizen reviewed the whole declaration and confirmed it. A repeated
     call (double click, retried request, a second browser tab) returns the same application.
+    ``electronic_delivery=False`` records the citizen's opt-out of notices by retrieval from the
+    mailbox (§ 9 Abs. 1 OZG); the notice then goes by post.
     Where the fee is paid online before submission, the frozen application waits for the payment
     (``AWAITING_PAYMENT``); :func:`complete_submission` hands it over once the payment is confirmed.
     """
@@ -225,6 +232,8 @@ def submit_application(
                 % {"municipality": locked.municipality.name}
             )
         locked.answers = checked.cleaned
+        if electronic_delivery is not None:
+            locked.electronic_delivery = electronic_delivery
         quote = fee_quote(locked, responsibility=responsibility)
         now = timezone.now()
         locked.authority = responsibility.authority
@@ -283,6 +292,8 @@ def _hand_over(application: Application, *, actor: Any, before: str) -> None:
             "status": application.status,
             "reference": application.reference,
             "authority": application.authority_id,
+            "case": application.case.number if application.case else None,
+            "electronic_delivery": application.electronic_delivery,
         },
         municipality=application.municipality,
     )

@@ -344,6 +344,11 @@ def _url(case: Case, action: str, target: int | None = None) -> str:
     return reverse("backoffice:case_target_action", args=[case.pk, action, target])
 
 
+def _key_url(case: Case, key: str) -> str:
+    action, _sep, target = key.partition(":")
+    return _url(case, action, int(target) if target else None)
+
+
 def _offers(
     case: Case,
     user: User,
@@ -401,7 +406,7 @@ def _offers(
     pending = [
         n for n in notices if n.status in (Notice.Status.DRAFT, Notice.Status.AWAITING_APPROVAL)
     ]
-    if case.status == Case.Status.IN_REVIEW and not pending:
+    if case.status in (Case.Status.RECEIVED, Case.Status.IN_REVIEW) and not pending:
         try:
             templates = _templates(case)
         except CaseworkError as exc:
@@ -523,7 +528,16 @@ def context(
     errors: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     notices = list(case.notices.select_related("drafted_by", "approved_by", "issued_by"))
-    case_actions, notice_actions = _offers(case, user, bound or {}, errors or {}, notices)
+    errors = errors or {}
+    case_actions, notice_actions = _offers(case, user, bound or {}, errors, notices)
+    shown = {o.url for o in case_actions + notice_actions}
+    # An action refused although it is no longer offered (say, a colleague closed the case
+    # meanwhile): its message goes above the actions.
+    other_errors = [
+        message
+        for key, message in errors.items()
+        if message and key != "notiz" and _key_url(case, key) not in shown
+    ]
     try:
         application, sections = _application_sections(case)
     except Exception:  # noqa: BLE001 - a broken form definition must not hide the case
@@ -543,10 +557,11 @@ def context(
         "deliveries": case_deliveries(authority=case.authority, case_number=case.number),
         "postal_tasks": case.postal_tasks.select_related("notice", "sent_by"),
         "case_actions": case_actions,
+        "other_errors": other_errors,
         "notice_actions": notice_actions,
         "can_decide": permissions.can_decide(user, case),
         "note_form": (bound or {}).get("notiz") or NoteForm(prefix="note"),
-        "note_error": (errors or {}).get("notiz", ""),
+        "note_error": errors.get("notiz", ""),
     }
 
 

@@ -46,7 +46,7 @@ class StaffMembership(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} – {self.org_unit}"
+        return f"{self.user} - {self.org_unit}"
 
 
 class ServiceRouting(models.Model):
@@ -187,8 +187,24 @@ class Case(models.Model):
         return self.status in self.OPEN_STATUSES
 
     @property
+    def citizen_status_label(self) -> str:
+        """The status as the citizen reads it in "Meine Anträge"."""
+        return str(CITIZEN_STATUS_LABELS.get(self.status, self.get_status_display()))
+
+    @property
     def is_overdue(self) -> bool:
         return bool(self.is_open and self.due_on and self.due_on < timezone.localdate())
+
+
+#: How the citizen reads each status (the staff labels are the model's choices).
+CITIZEN_STATUS_LABELS = {
+    Case.Status.RECEIVED: _("Received by the authority"),
+    Case.Status.IN_REVIEW: _("Being processed"),
+    Case.Status.WAITING_FOR_CITIZEN: _("Waiting for documents from you"),
+    Case.Status.DECIDED: _("Decided"),
+    Case.Status.CLOSED: _("Completed"),
+    Case.Status.WITHDRAWN: _("Withdrawn"),
+}
 
 
 class CaseEvent(AppendOnlyModel):

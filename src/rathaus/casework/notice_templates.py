@@ -250,9 +250,7 @@ def read_template(path: Path, *, service_slug: str) -> NoticeTemplate:
     )
     for field in ("title_de", "legal_basis", "body", "remedy"):
         if getattr(template, field):
-            _compile(
-                getattr(template, field), service_slug=service_slug, key=key, field=field
-            )
+            _compile(getattr(template, field), service_slug=service_slug, key=key, field=field)
     return template
 
 
@@ -275,9 +273,7 @@ def templates_for(service_slug: str) -> dict[str, NoticeTemplate]:
 def template(service_slug: str, key: str) -> NoticeTemplate:
     found = templates_for(service_slug).get(key)
     if found is None:
-        raise NoticeTemplateError(
-            _("The service has no notice template “%(key)s”.") % {"key": key}
-        )
+        raise NoticeTemplateError(_("The service has no notice template “%(key)s”.") % {"key": key})
     return found
 
 
@@ -297,7 +293,9 @@ def _workflow(directory: str, service_slug: str) -> WorkflowSettings:
         )
     days = data.get("processing_days", default_days)
     if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 3650:
-        raise _fail(service_slug, WORKFLOW_FILE, "'processing_days' must be a whole number 1–3650")
+        raise _fail(
+            service_slug, WORKFLOW_FILE, "'processing_days' must be a whole number from 1 to 3650"
+        )
     four_eyes = data.get("four_eyes", False)
     if not isinstance(four_eyes, bool):
         raise _fail(service_slug, WORKFLOW_FILE, "'four_eyes' must be true or false")

@@ -53,11 +53,15 @@ def staff_scope(user: Any) -> StaffScope:
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
-    roles = frozenset(user.groups.filter(name__in=(CLERK, TEAM_LEAD, ADMINISTRATOR)).values_list(
-        "name", flat=True
-    ))
+    roles = frozenset(
+        user.groups.filter(name__in=(CLERK, TEAM_LEAD, ADMINISTRATOR)).values_list(
+            "name", flat=True
+        )
+    )
     units = list(
-        StaffMembership.objects.filter(user=user).values_list("org_unit_id", "org_unit__authority_id")
+        StaffMembership.objects.filter(user=user).values_list(
+            "org_unit_id", "org_unit__authority_id"
+        )
     )
     scope = StaffScope(
         roles=roles,

@@ -8,9 +8,17 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from rathaus.casework import notice_templates
-from rathaus.casework.models import Case, CaseEvent, DocumentRequest, Notice, PostalDeliveryTask
+from rathaus.casework.models import (
+    CITIZEN_STATUS_LABELS,
+    Case,
+    CaseEvent,
+    DocumentRequest,
+    Notice,
+    PostalDeliveryTask,
+)
 from rathaus.casework.permissions import cases_visible_to as _cases_visible_to
 
 
@@ -36,10 +44,26 @@ class TimelineEntry:
     note: str
 
 
+_CITIZEN_EVENT_LABELS = {
+    CaseEvent.Kind.OPENED: _("Application received by the authority"),
+    CaseEvent.Kind.DOCUMENTS_REQUESTED: _("Documents requested from you"),
+    CaseEvent.Kind.DOCUMENTS_RECEIVED: _("Your documents were received"),
+    CaseEvent.Kind.REQUEST_CANCELLED: _("Request for documents withdrawn"),
+    CaseEvent.Kind.NOTICE_ISSUED: _("Notice issued"),
+    CaseEvent.Kind.NOTICE_REVOKED: _("Notice revoked"),
+    CaseEvent.Kind.POSTAL_DELIVERY: _("Notice is being sent to you by post"),
+    CaseEvent.Kind.POSTAL_SENT: _("Notice posted"),
+}
+
+
+def citizen_status_label(case: Case) -> str:
+    return case.citizen_status_label
+
+
 def _label(event: CaseEvent) -> str:
     if event.kind == CaseEvent.Kind.STATUS_CHANGED and event.to_status:
-        return str(Case.Status(event.to_status).label)
-    return str(event.get_kind_display())
+        return str(CITIZEN_STATUS_LABELS.get(event.to_status, event.to_status))
+    return str(_CITIZEN_EVENT_LABELS.get(event.kind, event.get_kind_display()))
 
 
 def citizen_timeline(case: Case) -> list[TimelineEntry]:

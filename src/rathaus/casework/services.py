@@ -306,7 +306,9 @@ def transition(*, case: Case, to_status: str, actor: Any, note: str = "") -> Cas
     with transaction.atomic():
         locked = _lock(case)
         if to_status == S.IN_REVIEW and locked.status == S.DECIDED:
-            raise TransitionError(_("A decided case goes back to review only by revoking its notice."))
+            raise TransitionError(
+                _("A decided case goes back to review only by revoking its notice.")
+            )
         if to_status == S.IN_REVIEW and locked.status == S.WAITING_FOR_CITIZEN:
             _cancel_open_requests(locked, actor=actor)
         _move(locked, to_status=to_status, actor=actor, note=note)
@@ -413,9 +415,14 @@ def assign(
                 locked,
                 kind=CaseEvent.Kind.ASSIGNED,
                 actor=actor,
-                data={"user": user.pk if user else None, "org_unit": org_unit.pk if org_unit else None},
+                data={
+                    "user": user.pk if user else None,
+                    "org_unit": org_unit.pk if org_unit else None,
+                },
             )
-            _audit(locked, action="case.assigned", actor=actor, before=before, after=snapshot(locked))
+            _audit(
+                locked, action="case.assigned", actor=actor, before=before, after=snapshot(locked)
+            )
             changed.append(locked)
     return changed
 
@@ -429,7 +436,9 @@ def set_due_date(*, case: Case, due_on: datetime.date, actor: Any) -> Case:
         locked.due_on = due_on
         locked.reminded_on = None
         locked.save(update_fields=["due_on", "reminded_on", "updated_at"])
-        _audit(locked, action="case.due_date_set", actor=actor, before=before, after=snapshot(locked))
+        _audit(
+            locked, action="case.due_date_set", actor=actor, before=before, after=snapshot(locked)
+        )
     return locked
 
 
@@ -456,9 +465,7 @@ def add_note(*, case: Case, text: str, actor: Any) -> CaseNote:
     return note
 
 
-def add_internal_document(
-    *, case: Case, title: str, file: FileData, actor: Any
-) -> Any:
+def add_internal_document(*, case: Case, title: str, file: FileData, actor: Any) -> Any:
     """An internal document (e.g. a register extract) filed on the case."""
     title = (title or "").strip()
     if not title:
@@ -752,7 +759,12 @@ def update_notice(
             action="case.notice_updated",
             actor=actor,
             before={"notice": locked.pk, **before},
-            after={"notice": locked.pk, "title": locked.title, "outcome": locked.outcome, "body": locked.body},
+            after={
+                "notice": locked.pk,
+                "title": locked.title,
+                "outcome": locked.outcome,
+                "body": locked.body,
+            },
         )
     return locked
 
@@ -958,7 +970,9 @@ def issue_notice(*, notice: Notice, actor: Any) -> Notice:
     return locked
 
 
-def mark_posted(*, task: PostalDeliveryTask, actor: Any, sent_on: datetime.date | None = None) -> PostalDeliveryTask:
+def mark_posted(
+    *, task: PostalDeliveryTask, actor: Any, sent_on: datetime.date | None = None
+) -> PostalDeliveryTask:
     """A clerk has put the printed notice in the post."""
     with transaction.atomic():
         case = _lock(task.case)

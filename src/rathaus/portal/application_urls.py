@@ -3,6 +3,7 @@
 from django.urls import path
 
 from rathaus.portal import application_views as views
+from rathaus.portal import case_views
 
 app_name = "applications"
 urlpatterns = [
@@ -14,4 +15,10 @@ urlpatterns = [
     path("<uuid:public_id>/loeschen/", views.delete_draft, name="delete"),
     path("<uuid:public_id>/bezahlen/", views.pay, name="pay"),
     path("<uuid:public_id>/eingangsbestaetigung.pdf", views.receipt, name="receipt"),
+    path(
+        "<uuid:public_id>/unterlagen/<uuid:request_id>/",
+        case_views.answer_request,
+        name="answer_request",
+    ),
+    path("<uuid:public_id>/zurueckziehen/", case_views.withdraw, name="withdraw"),
 ]

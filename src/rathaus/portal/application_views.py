@@ -19,6 +19,7 @@ from rathaus.accounts import trust
 from rathaus.accounts.federation_views import step_up_url
 from rathaus.accounts.models import User
 from rathaus.applications import selectors, services
+from rathaus.applications.document_requests import citizen_case_context
 from rathaus.applications.models import Application
 from rathaus.applications.uploads import ScanningInspector
 from rathaus.catalog.form_schemas import form_schema
@@ -194,6 +195,8 @@ def review(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         return step_up
     schema, _digest = form_schema(application.service)
     error = ""
+    # § 9 Abs. 1 OZG: notices are retrieved from the mailbox unless the citizen opts out.
+    by_post = request.method == "POST" and request.POST.get("postal_delivery") == "yes"
     if request.method == "POST":
         try:
             services.submit_application(
@@ -201,6 +204,7 @@ def review(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
                 idempotency_key=request.POST.get("submission_key", "")[:64] or uuid.uuid4().hex,
                 confirmed=request.POST.get("confirm") == "yes",
                 actor=_user(request),
+                electronic_delivery=not by_post,
             )
         except services.SubmissionIncomplete as exc:
             messages.error(request, str(exc))
@@ -229,6 +233,7 @@ def review(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             "submission_key": uuid.uuid4().hex,
             "error": error,
             "quote": quote,
+            "by_post": by_post,
         },
         status=400 if error else 200,
     )
@@ -260,6 +265,7 @@ def detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             "payment": payable_state(
                 payable_type=services.PAYABLE_TYPE, payable_id=str(application.pk)
             ),
+            **citizen_case_context(application),
         },
     )
     return _allow_payment_form(response, application) if awaiting else response

@@ -10,7 +10,7 @@ from rathaus.core.models import Authority
 from rathaus.records import plan_import
 from rathaus.records.services import create_file_plans
 
-DEMO_FILE_PLAN = Path(__file__).resolve().parent / "demo" / "kommunaler_aktenplan.csv"
+DEMO_FILE_PLAN = Path(__file__).resolve().parent / "demo_data" / "kommunaler_aktenplan.csv"
 
 
 @transaction.atomic

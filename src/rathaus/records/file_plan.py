@@ -60,15 +60,20 @@ def sort_key(key: str) -> str:
 
 
 def placeholders(template: str) -> set[str]:
-    try:
-        return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
-    except ValueError:
-        return {"(invalid)"}
+    """The placeholder names of a format (raises ``ValueError`` for a malformed one)."""
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
 
 
 def validate_reference_format(template: str, *, needs_unit: bool = False) -> None:
     """A format must have ``{serial}`` and only the known placeholders, and must render."""
-    names = placeholders(template)
+    try:
+        names = placeholders(template)
+    except ValueError as exc:
+        raise ValidationError(
+            _("The format cannot be filled in: %(error)s"),
+            code="invalid_format",
+            params={"error": exc},
+        ) from exc
     unknown = names - _PLACEHOLDERS
     if unknown:
         raise ValidationError(

@@ -1,0 +1,134 @@
+"""Citizen pages of a case under /antraege/: answer a request for documents, withdraw.
+
+The status timeline is part of the application page (``application_views.detail``). Every read
+goes through the citizen's own applications: another person's ids are a 404.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.files.uploadedfile import UploadedFile
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from rathaus.accounts.models import User
+from rathaus.applications import selectors
+from rathaus.applications.document_requests import (
+    MAX_NOTE_CHARS,
+    AnswerRefused,
+    answer_document_request,
+    open_request_for,
+    withdraw_application,
+)
+from rathaus.applications.errors import ApplicationError
+from rathaus.casework.models import DocumentRequest
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    widget = MultipleFileInput
+
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
+        if not data:
+            return []
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(MultipleFileField, self).clean(item, initial) for item in files]
+
+
+class AnswerForm(forms.Form):
+    files = MultipleFileField(
+        label=gettext_lazy("Documents"),
+        help_text=gettext_lazy("PDF, JPEG or PNG, at most 10 MB each; up to 10 files."),
+        required=False,
+    )
+    note = forms.CharField(
+        label=gettext_lazy("Comment for the authority (optional)"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        max_length=MAX_NOTE_CHARS,
+    )
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def answer_request(
+    request: HttpRequest, public_id: uuid.UUID, request_id: uuid.UUID
+) -> HttpResponse:
+    application = selectors.application_for_citizen(user=_user(request), public_id=public_id)
+    document_request = open_request_for(application=application, request_id=request_id)
+    if document_request is None:
+        raise Http404
+    if document_request.status != DocumentRequest.Status.OPEN:
+        messages.info(request, _("This request has already been answered."))
+        return redirect("applications:detail", public_id=public_id)
+    form = AnswerForm(request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            files = []
+            for upload in form.cleaned_data["files"]:
+                upload.seek(0)
+                files.append((upload.name or "Dokument", upload.read()))
+            try:
+                answer_document_request(
+                    application=application,
+                    request=document_request,
+                    files=files,
+                    note=form.cleaned_data["note"],
+                    actor=_user(request),
+                )
+            except AnswerRefused as refused:
+                for field, errors in refused.field_errors.items():
+                    for error in errors:
+                        form.add_error(field if field in form.fields else None, error)
+            except ApplicationError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(
+                    request, _("Thank you. Your documents have been sent to the authority.")
+                )
+                return redirect("applications:detail", public_id=public_id)
+        status = 400
+    return render(
+        request,
+        "portal/cases/answer_request.html",
+        {
+            "application": application,
+            "service": application.service,
+            "document_request": document_request,
+            "form": form,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def withdraw(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    application = selectors.application_for_citizen(user=_user(request), public_id=public_id)
+    if request.POST.get("confirm") != "yes":
+        messages.error(request, _("Please confirm that you want to withdraw the application."))
+        return redirect("applications:detail", public_id=public_id)
+    try:
+        withdraw_application(application=application, actor=_user(request))
+    except ApplicationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Your application has been withdrawn."))
+    return redirect("applications:detail", public_id=public_id)

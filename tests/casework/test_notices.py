@@ -1,0 +1,251 @@
+"""Decisions: notice templates, four-eyes rule, issuing (PDF/A, seal, ledger, mailbox, post)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from django.test import override_settings
+
+from rathaus.accounts.models import User
+from rathaus.casework import notice_templates, services
+from rathaus.casework.errors import CaseworkError, NoticeTemplateError, TransitionError
+from rathaus.casework.models import Case, CaseEvent, Notice, PostalDeliveryTask
+from rathaus.core.models import AuditEvent
+from rathaus.documents.seal import seal_trust_roots, validate_seal
+from rathaus.ledger.models import Entry
+from rathaus.mailbox.models import Message
+
+S = Case.Status
+
+
+@pytest.fixture(autouse=True)
+def _fresh_templates() -> None:
+    notice_templates.clear_caches()
+
+
+def test_a_draft_is_filled_from_the_template_and_the_case(case: Case, clerk: User) -> None:
+    notice = services.draft_notice(case=case, template_key="granted", actor=clerk)
+    case.refresh_from_db()
+    assert case.status == S.IN_REVIEW  # drafting starts the review
+    assert notice.title == "Meldebescheinigung"
+    assert "Mustermann" in notice.body and "27.03.1985" in notice.body
+    assert case.number in notice.body
+    assert notice.document_type == "residence-certificate"
+    assert notice.outcome == Case.Outcome.GRANTED
+    assert notice.status == Notice.Status.DRAFT
+
+
+def test_issuing_renders_seals_logs_files_and_delivers_the_notice(
+    case: Case, clerk: User, citizen: User
+) -> None:
+    notice = services.draft_notice(case=case, template_key="granted", actor=clerk)
+    issued = services.issue_notice(notice=notice, actor=clerk)
+    case.refresh_from_db()
+    assert case.status == S.DECIDED and case.outcome == Case.Outcome.GRANTED
+    assert case.decided_at is not None
+    assert issued.status == Notice.Status.ISSUED
+    pdf = issued.pdf.read()
+    assert pdf.startswith(b"%PDF")
+    status = validate_seal(pdf, trust_roots=seal_trust_roots())
+    assert status.valid, status.problem
+    entry = Entry.objects.get(code=issued.ledger_code)
+    assert entry.document_sha256 == issued.sha256
+    assert entry.document_type == "residence-certificate"
+    assert issued.record_version is not None and issued.record_version.sha256 == issued.sha256
+    message = Message.objects.get(owner=citizen, kind="notice")
+    assert message.case_number == case.number
+    assert message.attachments.get().sha256 == issued.sha256
+    assert issued.mailbox_message == message
+    assert not PostalDeliveryTask.objects.exists()
+    assert AuditEvent.objects.filter(action="case.notice_issued", object_id=str(case.pk)).exists()
+    shown = case.events.filter(citizen_visible=True).values_list("kind", flat=True)
+    assert CaseEvent.Kind.NOTICE_ISSUED in shown
+
+
+def test_opting_out_of_electronic_delivery_creates_a_postal_task(
+    make_case: Callable[..., Case], clerk: User, citizen: User
+) -> None:
+    case = make_case(electronic_delivery=False)
+    notice = services.draft_notice(case=case, template_key="granted", actor=clerk)
+    issued = services.issue_notice(notice=notice, actor=clerk)
+    assert issued.delivered_by_post
+    assert issued.mailbox_message is None
+    assert not Message.objects.filter(owner=citizen, kind="notice").exists()
+    task = PostalDeliveryTask.objects.get(notice=issued)
+    assert task.case == case and task.status == PostalDeliveryTask.Status.OPEN
+    assert case.events.filter(kind=CaseEvent.Kind.POSTAL_DELIVERY).exists()
+    services.mark_posted(task=task, actor=clerk)
+    task.refresh_from_db()
+    assert task.status == PostalDeliveryTask.Status.SENT
+    with pytest.raises(CaseworkError):
+        services.mark_posted(task=task, actor=clerk)
+
+
+@pytest.mark.parametrize("final_status", [S.CLOSED, S.WITHDRAWN])
+def test_decisions_on_closed_cases_are_refused(
+    case: Case, clerk: User, citizen: User, final_status: str
+) -> None:
+    draft = services.draft_notice(case=case, template_key="refused", actor=clerk)
+    if final_status == S.CLOSED:
+        granted = services.draft_notice(case=case, template_key="granted", actor=clerk)
+        services.issue_notice(notice=granted, actor=clerk)
+        services.transition(case=case, to_status=S.CLOSED, actor=clerk)
+    else:
+        services.withdraw_case(case=case, actor=citizen)
+    with pytest.raises(TransitionError, match=case.number):
+        services.draft_notice(case=case, template_key="granted", actor=clerk)
+    with pytest.raises(TransitionError, match=case.number):
+        services.issue_notice(notice=draft, actor=clerk)
+    case.refresh_from_db()
+    assert case.status == final_status
+    assert case.notices.filter(status=Notice.Status.ISSUED).count() == (
+        1 if final_status == S.CLOSED else 0
+    )
+
+
+def test_a_second_decision_on_a_decided_case_is_refused(case: Case, clerk: User) -> None:
+    first = services.draft_notice(case=case, template_key="granted", actor=clerk)
+    second = services.draft_notice(case=case, template_key="granted", actor=clerk)
+    services.issue_notice(notice=first, actor=clerk)
+    with pytest.raises(TransitionError, match=case.number):
+        services.issue_notice(notice=second, actor=clerk)
+    second.refresh_from_db()
+    assert second.status == Notice.Status.DISCARDED
+
+
+def test_a_case_waiting_for_the_citizen_cannot_be_decided(case: Case, clerk: User) -> None:
+    notice = services.draft_notice(case=case, template_key="granted", actor=clerk)
+    from django.utils import timezone
+
+    services.request_documents(
+        case=case, description="Ausweis", due_on=timezone.localdate(), actor=clerk
+    )
+    with pytest.raises(TransitionError):
+        services.issue_notice(notice=notice, actor=clerk)
+
+
+def test_a_template_placeholder_without_a_value_is_refused_by_name(
+    make_case: Callable[..., Case], clerk: User
+) -> None:
+    case = make_case(particulars={"kind": "simple"})  # no name, birth date or address
+    with pytest.raises(NoticeTemplateError, match=r"particulars\.name\.family_name"):
+        services.draft_notice(case=case, template_key="granted", actor=clerk)
+    assert not case.notices.exists()
+
+
+def test_a_court_unknown_for_the_municipality_is_a_missing_placeholder(
+    case: Case, clerk: User, tmp_path: Path
+) -> None:
+    courts = tmp_path / "courts.toml"
+    courts.write_text('[[court]]\nname = "VG Anderswo"\nags = ["01001000"]\n')
+    with override_settings(CASEWORK_COURTS_FILE=str(courts)):
+        notice_templates.clear_caches()
+        with pytest.raises(NoticeTemplateError, match="court"):
+            services.draft_notice(case=case, template_key="refused", actor=clerk)
+    notice_templates.clear_caches()
+
+
+def test_edited_text_with_a_placeholder_is_refused(case: Case, clerk: User) -> None:
+    notice = services.draft_notice(case=case, template_key="granted", actor=clerk)
+    with pytest.raises(NoticeTemplateError, match=r"\{\{ applicant_name \}\}"):
+        services.update_notice(
+            notice=notice, actor=clerk, body="Sehr geehrte(r) {{ applicant_name }}"
+        )
+    notice.refresh_from_db()
+    assert "{{" not in notice.body
+
+
+def test_instructions_left_in_the_template_text_block_the_issue(
+    case: Case, clerk: User, second_clerk: User
+) -> None:
+    notice = services.draft_notice(case=case, template_key="refused", actor=clerk)
+    assert "[Bitte" in notice.body
+    with pytest.raises(NoticeTemplateError, match="Bitte"):
+        services.submit_for_approval(notice=notice, actor=clerk)
+    body = notice.body.replace(
+        notice.body[notice.body.index("[Bitte") : notice.body.index("]") + 1],
+        "Im Melderegister ist keine Person dieses Namens unter der Anschrift gemeldet.",
+    )
+    services.update_notice(notice=notice, actor=clerk, body=body)
+    services.submit_for_approval(notice=notice, actor=clerk)
+
+
+def test_four_eyes_notice_needs_a_second_clerk(case: Case, clerk: User, second_clerk: User) -> None:
+    notice = services.draft_notice(case=case, template_key="refused", actor=clerk)
+    assert notice.four_eyes
+    start = notice.body.index("[Bitte")
+    services.update_notice(
+        notice=notice,
+        actor=clerk,
+        body=notice.body[:start]
+        + "Kein Eintrag."
+        + notice.body[notice.body.index("]", start) + 1 :],
+    )
+    with pytest.raises(CaseworkError, match="zweite"):
+        services.issue_notice(notice=notice, actor=clerk)
+    services.submit_for_approval(notice=notice, actor=clerk)
+    with pytest.raises(CaseworkError, match="zweite"):
+        services.approve_notice(notice=notice, actor=clerk)
+    with pytest.raises(CaseworkError, match="zweite"):
+        services.issue_notice(notice=notice, actor=clerk)
+    services.approve_notice(notice=notice, actor=second_clerk)
+    issued = services.issue_notice(notice=notice, actor=clerk)
+    assert issued.approved_by == second_clerk
+    case.refresh_from_db()
+    assert case.outcome == Case.Outcome.REFUSED
+    kinds = list(case.events.values_list("kind", flat=True))
+    assert CaseEvent.Kind.NOTICE_SUBMITTED in kinds and CaseEvent.Kind.NOTICE_APPROVED in kinds
+
+
+def test_casework_toml_can_require_four_eyes_for_every_notice(
+    case: Case, clerk: User, tmp_path: Path
+) -> None:
+    source = notice_templates.services_dir() / "meldebescheinigung" / "notices" / "granted.toml"
+    folder = tmp_path / "meldebescheinigung"
+    (folder / "notices").mkdir(parents=True)
+    (folder / "notices" / "granted.toml").write_text(source.read_text())
+    (folder / "casework.toml").write_text("four_eyes = true\nprocessing_days = 3\n")
+    with override_settings(CASEWORK_SERVICES_DIR=str(tmp_path)):
+        notice_templates.clear_caches()
+        notice = services.draft_notice(case=case, template_key="granted", actor=clerk)
+    assert notice.four_eyes
+
+
+def test_a_revoked_notice_reopens_the_case_and_is_logged(case: Case, clerk: User) -> None:
+    notice = services.issue_notice(
+        notice=services.draft_notice(case=case, template_key="granted", actor=clerk), actor=clerk
+    )
+    with pytest.raises(CaseworkError):
+        services.revoke_notice(notice=notice, reason=" ", actor=clerk)
+    revoked = services.revoke_notice(notice=notice, reason="Falsche Anschrift", actor=clerk)
+    assert revoked.status == Notice.Status.REVOKED
+    case.refresh_from_db()
+    assert case.status == S.IN_REVIEW and case.outcome == ""
+    assert Entry.objects.filter(kind=Entry.Kind.REVOKE, document_sha256=notice.sha256).exists()
+    services.issue_notice(
+        notice=services.draft_notice(case=case, template_key="granted", actor=clerk), actor=clerk
+    )
+
+
+def test_broken_templates_are_reported_naming_service_and_template(tmp_path: Path) -> None:
+    folder = tmp_path / "beispiel" / "notices"
+    folder.mkdir(parents=True)
+    (folder / "granted.toml").write_text(
+        'title_de = "T"\ntitle_en = "T"\noutcome = "granted"\nlegal_basis = "§ 1"\n'
+        'remedy = "R"\nbody = "Hallo {{ unbekannt }}"\n'
+    )
+    (folder / "refused.toml").write_text('title_de = "T"\noutcome = "maybe"\n')
+    with override_settings(CASEWORK_SERVICES_DIR=str(tmp_path)):
+        errors = [str(e) for e in notice_templates.check_all()]
+    notice_templates.clear_caches()
+    assert len(errors) == 1  # the first broken file of a service stops its reading
+    assert "beispiel" in errors[0] and "granted" in errors[0] and "unbekannt" in errors[0]
+
+
+def test_the_shipped_templates_are_valid() -> None:
+    assert notice_templates.check_all() == []
+    for slug in ("wohnsitz-anmelden", "bewohnerparkausweis", "briefwahl", "meldebescheinigung"):
+        outcomes = {t.outcome for t in notice_templates.templates_for(slug).values()}
+        assert {"granted", "refused"} <= outcomes, slug

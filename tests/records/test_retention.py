@@ -1,0 +1,121 @@
+"""Retention: the period from the plan entry, its start on closing, the disposal due date."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from freezegun import freeze_time
+
+from rathaus.core.models import AuditEvent, Authority
+from rathaus.records.errors import RecordsError
+from rathaus.records.models import FilePlan
+from rathaus.records.selectors import files_due_for_disposal
+from rathaus.records.services import close_file, import_file_plan, open_file, reopen_file, retention_dates
+from tests.records.conftest import PLAN_CSV
+
+D = datetime.date
+
+
+def test_the_period_runs_from_the_end_of_the_year_the_file_was_closed() -> None:
+    assert retention_dates(closed_on=D(2026, 5, 3), trigger="closed_year_end", years=10) == (
+        D(2027, 1, 1),
+        D(2037, 1, 1),
+    )
+    assert retention_dates(closed_on=D(2026, 12, 31), trigger="closed_year_end", years=0) == (
+        D(2027, 1, 1),
+        D(2027, 1, 1),
+    )
+
+
+def test_the_period_runs_from_the_day_of_closing_where_the_plan_says_so() -> None:
+    assert retention_dates(closed_on=D(2026, 5, 3), trigger="closed", years=1) == (
+        D(2026, 5, 3),
+        D(2027, 5, 3),
+    )
+    # A period starting on 29 February ends no earlier than the full years.
+    assert retention_dates(closed_on=D(2028, 2, 29), trigger="closed", years=1) == (
+        D(2028, 2, 29),
+        D(2029, 3, 1),
+    )
+
+
+def test_a_permanent_file_is_never_due() -> None:
+    assert retention_dates(closed_on=D(2026, 5, 3), trigger="closed_year_end", years=None) == (
+        D(2027, 1, 1),
+        None,
+    )
+
+
+@freeze_time("2026-05-03 10:00")
+def test_closing_sets_the_start_and_the_due_date_and_is_audited(
+    authority: Authority, plan: FilePlan
+) -> None:
+    file = open_file(authority=authority, plan_key="11.30.01", title="Anmeldung", actor=None)
+    closed = close_file(file=file, actor=None, closed_on=D(2026, 5, 3))
+    for f in (file, closed):
+        assert f.closed_on == D(2026, 5, 3)
+        assert f.retention_starts_on == D(2027, 1, 1)
+        assert f.disposal_due_on == D(2032, 1, 1)  # 5 years
+    file.refresh_from_db()
+    assert file.is_closed
+    event = AuditEvent.objects.get(action="records.file_closed")
+    assert event.before["disposal_due_on"] is None
+    assert event.after["disposal_due_on"] == "2032-01-01"
+
+
+@freeze_time("2026-05-03 10:00")
+def test_the_period_is_the_one_of_the_plan_when_the_file_was_opened(
+    authority: Authority, plan: FilePlan
+) -> None:
+    file = open_file(authority=authority, plan_key="11.30.01", title="Anmeldung", actor=None)
+    import_file_plan(
+        authority=authority,
+        csv_text=PLAN_CSV.replace("11.30.01;An-, Um- und Abmeldungen;5", "11.30.01;Meldungen;8"),
+    )
+    assert close_file(file=file, actor=None).disposal_due_on == D(2032, 1, 1)
+
+
+@freeze_time("2026-05-03 10:00")
+def test_closing_twice_or_before_opening_is_refused(authority: Authority, plan: FilePlan) -> None:
+    file = open_file(authority=authority, plan_key="11.30.01", title="Anmeldung", actor=None)
+    with pytest.raises(RecordsError, match="nicht vor dem Tag"):
+        close_file(file=file, actor=None, closed_on=D(2026, 5, 2))
+    close_file(file=file, actor=None)
+    with pytest.raises(RecordsError, match="ist bereits geschlossen"):
+        close_file(file=file, actor=None)
+
+
+@freeze_time("2026-05-03 10:00")
+def test_reopening_stops_the_retention_clock(authority: Authority, plan: FilePlan) -> None:
+    file = open_file(authority=authority, plan_key="11.20.01", title="Briefwahl", actor=None)
+    close_file(file=file, actor=None)
+    reopen_file(file=file, actor=None)
+    file.refresh_from_db()
+    assert (file.closed_at, file.retention_starts_on, file.disposal_due_on) == (None, None, None)
+    assert AuditEvent.objects.filter(action="records.file_reopened").count() == 1
+    with pytest.raises(RecordsError, match="ist nicht geschlossen"):
+        reopen_file(file=file, actor=None)
+
+
+def test_the_files_due_for_disposal_are_the_closed_ones_past_their_due_date(
+    authority: Authority, other_authority: Authority, plan: FilePlan
+) -> None:
+    import_file_plan(authority=other_authority, csv_text=PLAN_CSV)
+    with freeze_time("2020-02-01 10:00"):
+        ballot = open_file(authority=authority, plan_key="11.20.01", title="Wahl", actor=None)
+        close_file(file=ballot, actor=None)  # 1 year from closing: due 2021-02-01
+        moved = open_file(authority=authority, plan_key="11.30.01", title="Umzug", actor=None)
+        close_file(file=moved, actor=None)  # 5 years from 2021-01-01: due 2026-01-01
+        kept = open_file(authority=authority, plan_key="11.50.01", title="Einb.", actor=None)
+        close_file(file=kept, actor=None)  # permanent
+        open_file(authority=authority, plan_key="11.20.01", title="Offen", actor=None)
+        elsewhere = open_file(
+            authority=other_authority, plan_key="11.20.01", title="Wahl", actor=None
+        )
+        close_file(file=elsewhere, actor=None)
+
+    assert list(files_due_for_disposal(authority=authority, on=D(2021, 1, 31))) == []
+    assert list(files_due_for_disposal(authority=authority, on=D(2021, 2, 1))) == [ballot]
+    assert list(files_due_for_disposal(authority=authority, on=D(2100, 1, 1))) == [ballot, moved]
+    assert set(files_due_for_disposal(on=D(2100, 1, 1))) == {ballot, moved, elsewhere}

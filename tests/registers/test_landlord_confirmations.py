@@ -1,0 +1,164 @@
+"""Wohnungsgeberbestätigung (§ 19 BMG): issued as a verifiable PDF, checked by code, revoked."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import hashlib
+import io
+
+import pytest
+from pypdf import PdfReader
+
+from rathaus.accounts.models import User
+from rathaus.core.models import AuditEvent, Authority
+from rathaus.ledger.leaves import format_code
+from rathaus.ledger.models import Entry
+from rathaus.ledger.selectors import Status, verify_document
+from rathaus.ledger.sequencer import sequence
+from rathaus.registers.landlord_confirmations import (
+    LandlordConfirmationError,
+    MoveIn,
+    confirm_move_in,
+    revoke_confirmation,
+)
+from rathaus.registers.selectors import (
+    check_landlord_confirmation,
+    landlord_confirmation_for_code,
+)
+
+ADDRESS = {
+    "street": "Friedrich-Engels-Allee",
+    "house_number": "12",
+    "postal_code": "42283",
+    "place": "Wuppertal",
+}
+
+
+def _text(pdf: bytes) -> str:
+    return " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def test_confirmation_is_issued_as_pdf_with_code_and_logged_for_the_registration_office(
+    landlord: User, registration_office: Authority, move_in: MoveIn
+) -> None:
+    confirmation = confirm_move_in(
+        landlord=landlord, authority=registration_office, move_in=move_in
+    )
+    pdf = confirmation.pdf.read()
+    assert confirmation.sha256 == hashlib.sha256(pdf).hexdigest()
+    entry = Entry.objects.get(code=confirmation.code)
+    assert entry.document_type == "landlord-confirmation"
+    assert entry.authority_id == registration_office.pk
+    assert entry.document_sha256 == confirmation.sha256
+
+    text = _text(pdf)
+    for expected in [
+        "Wohnungsgeberbestätigung",
+        "Hans Vermieter",
+        "Friedrich-Engels-Allee 12",
+        "Erika Mustermann",
+        "Max Mustermann",
+        move_in.move_in_date.strftime("%d.%m.%Y"),
+        format_code(confirmation.code),
+        f"/pruefen/{format_code(confirmation.code)}",
+        "§ 19",
+    ]:
+        assert expected in text, expected
+    assert AuditEvent.objects.filter(action="registers.landlord_confirmation.issue").exists()
+    sequence()
+    assert verify_document(document=pdf).status == Status.VALID
+
+
+def test_code_lookup_forgives_case_spaces_and_dashes(
+    landlord: User, registration_office: Authority, move_in: MoveIn
+) -> None:
+    confirmation = confirm_move_in(
+        landlord=landlord, authority=registration_office, move_in=move_in
+    )
+    typed = format_code(confirmation.code).lower().replace("-", " ")
+    assert landlord_confirmation_for_code(typed) == confirmation
+    assert landlord_confirmation_for_code("nonsense") is None
+    assert landlord_confirmation_for_code("") is None
+
+
+def test_check_accepts_matching_address_and_date_with_spelling_variants(
+    landlord: User, registration_office: Authority, move_in: MoveIn
+) -> None:
+    confirmation = confirm_move_in(
+        landlord=landlord, authority=registration_office, move_in=move_in
+    )
+    check = check_landlord_confirmation(
+        code=confirmation.code,
+        address={**ADDRESS, "street": "friedrich-engels-allee", "house_number": " 12"},
+        move_in_date=move_in.move_in_date.isoformat(),
+    )
+    assert check.ok, check.problems
+    assert check.status == Status.PENDING
+
+
+@pytest.mark.parametrize(
+    ("address", "days_off", "message"),
+    [
+        ({**ADDRESS, "house_number": "14"}, 0, "nicht die von Ihnen angegebene Anschrift"),
+        ({**ADDRESS, "postal_code": "42103"}, 0, "nicht die von Ihnen angegebene Anschrift"),
+        (ADDRESS, 1, "nicht an dem von Ihnen angegebenen Tag"),
+    ],
+)
+def test_check_refuses_another_address_or_date(
+    landlord: User,
+    registration_office: Authority,
+    move_in: MoveIn,
+    address: dict[str, str],
+    days_off: int,
+    message: str,
+) -> None:
+    confirmation = confirm_move_in(
+        landlord=landlord, authority=registration_office, move_in=move_in
+    )
+    check = check_landlord_confirmation(
+        code=confirmation.code,
+        address=address,
+        move_in_date=move_in.move_in_date + datetime.timedelta(days=days_off),
+    )
+    assert not check.ok
+    assert message in " ".join(check.problems)
+
+
+def test_unknown_code_is_refused(db: None) -> None:
+    check = check_landlord_confirmation(code="7KQ4M-2XH9P", address=ADDRESS, move_in_date="2026-01-01")
+    assert not check.ok
+    assert "Keine Wohnungsgeberbestätigung hat den Code" in check.problems[0]
+
+
+def test_withdrawn_confirmation_is_revoked_in_the_log_and_refused(
+    landlord: User, registration_office: Authority, move_in: MoveIn
+) -> None:
+    confirmation = confirm_move_in(
+        landlord=landlord, authority=registration_office, move_in=move_in
+    )
+    revoked = revoke_confirmation(confirmation=confirmation, actor=landlord)
+    assert revoked.revoked_at is not None
+    assert revoke_confirmation(confirmation=confirmation, actor=landlord).revoked_at == (
+        revoked.revoked_at
+    )
+    assert Entry.objects.filter(kind="revoke", document_sha256=confirmation.sha256).count() == 1
+    sequence()
+    assert verify_document(document_sha256=confirmation.sha256).status == Status.REVOKED
+    check = check_landlord_confirmation(
+        code=confirmation.code, address=ADDRESS, move_in_date=move_in.move_in_date
+    )
+    assert not check.ok
+    assert "zurückgezogen" in " ".join(check.problems)
+
+
+@pytest.mark.parametrize("days", [-400, 120])
+def test_implausible_move_in_date_is_refused(
+    landlord: User, registration_office: Authority, move_in: MoveIn, days: int
+) -> None:
+    shifted = dataclasses.replace(
+        move_in, move_in_date=datetime.date.today() + datetime.timedelta(days=days)
+    )
+    with pytest.raises(LandlordConfirmationError):
+        confirm_move_in(landlord=landlord, authority=registration_office, move_in=shifted)
+    assert not Entry.objects.exists()
