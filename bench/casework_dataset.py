@@ -103,10 +103,9 @@ ELECTION_DAYS = (
     datetime.date(2025, 9, 14),
 )
 OUTCOMES = (("granted", 0.86), ("partly_granted", 0.04), ("refused", 0.10))
-STUCK_SHARE = 0.008  # never finished: overdue "Altfälle"
+STUCK_SHARE = 0.02  # never finished: overdue "Altfälle"
 WITHDRAWN_SHARE = 0.025
 DRAFT_SHARE = 0.03
-STAFF_EMAILS: dict[int, str] = {}
 
 
 def _cumulative(weights: list[float]) -> list[float]:
@@ -215,17 +214,6 @@ def _postal_vote_days(days: list[datetime.date]) -> tuple[list[datetime.date], l
     return chosen, weights
 
 
-class _Counters(Counter[Any]):
-    """A Counter whose missing keys start at ``start(key)`` instead of 0."""
-
-    def __init__(self, start: Any) -> None:
-        super().__init__()
-        self._start = start
-
-    def __missing__(self, key: Any) -> int:
-        return int(self._start(key))
-
-
 class Copier:
     """COPY rows into one table with the columns named (psycopg's fast path)."""
 
@@ -254,33 +242,12 @@ PROFILE_COLUMNS = (
     "user_id", "given_names", "family_name", "birth_date", "street", "house_number",
     "postal_code", "place", "phone", "preferred_language", "updated_at",
 )
-FILE_COLUMNS = (
-    "id", "authority_id", "plan_entry_id", "org_unit_id", "serial", "year", "reference", "title",
-    "opened_at", "opened_by_id", "closed_at", "closed_on", "retention_years", "retention_trigger",
-    "disposal_action", "retention_starts_on", "disposal_due_on",
-)
-CASE_COLUMNS = (
-    "id", "public_id", "authority_id", "org_unit_id", "service_id", "applicant_id",
-    "applicant_name", "title", "number", "status", "outcome", "assigned_to_id", "due_on",
-    "opened_at", "decided_at", "closed_at", "reminded_on", "file_id", "electronic_delivery",
-    "particulars", "updated_at",
-)
-APPLICATION_COLUMNS = (
-    "id", "public_id", "applicant_id", "service_id", "municipality_id", "authority_id", "status",
-    "answers", "context", "current_step", "schema_hash", "created_at", "updated_at", "expires_at",
-    "reference", "submitted_at", "submitted_data", "declaration_confirmed_at", "idempotency_key",
-    "receipt", "receipt_sha256", "case_id", "electronic_delivery",
-)
-EVENT_COLUMNS = (
-    "case_id", "kind", "from_status", "to_status", "actor_id", "actor_label", "at", "note",
-    "citizen_visible", "data",
-)
-
 STREETS = (
-    "Hauptstraße Bahnhofstraße Gartenstraße Schulstraße Kirchstraße Lindenstraße Bergstraße "
-    "Friedrich-Ebert-Straße Am Wall Neumarkt Hofaue Wittensteinstraße Kölner Straße Weinsbergstraße "
-    "Alleestraße Hastener Straße Konrad-Adenauer-Straße Uellendahler Straße Schwanenstraße"
-).split(" ")
+    "Hauptstraße", "Bahnhofstraße", "Gartenstraße", "Schulstraße", "Kirchstraße", "Lindenstraße",
+    "Bergstraße", "Friedrich-Ebert-Straße", "Am Wall", "Neumarkt", "Hofaue", "Kölner Straße",
+    "Wittensteinstraße", "Weinsbergstraße", "Alleestraße", "Hastener Straße", "Schwanenstraße",
+    "Konrad-Adenauer-Straße", "Uellendahler Straße", "Kölner Straße", "Am Stadtpark",
+)
 PLACES = {"05124000": ("Wuppertal", "42"), "05122000": ("Solingen", "42"), "05120000": ("Remscheid", "42")}
 
 
@@ -348,12 +315,12 @@ def generate(*, cases: int, seed: int, today: datetime.date) -> dict[str, Any]:
             )
             staff_members.append((next_user, unit.id, "team_lead" if n == 0 else "clerk"))
             staff_emails.append((next_user, email))
-            STAFF_EMAILS[next_user] = email
             if n == 0:
                 unit.lead = next_user
             else:
                 unit.clerks.append(next_user)
             next_user += 1
+    dropped = _drop_indexes(conn, BULK_TABLES)
     copier.copy("accounts_user", USER_COLUMNS, staff_rows)
     _add_staff_groups_and_emails(conn, staff_members, staff_emails)
 
@@ -393,234 +360,343 @@ def generate(*, cases: int, seed: int, today: datetime.date) -> dict[str, Any]:
     }
     print(f"  staff and {citizen_count:,} citizens: {time.perf_counter() - started:.0f} s", flush=True)
 
-    # --- cases, files, applications, events ----------------------------------------------------
-    case_id = _max_id(conn, "casework_case") + 1
-    file_id = _max_id(conn, "records_file") + 1
-    application_id = _max_id(conn, "applications_application") + 1
-    # Continue any numbers already drawn (core.sequences), as the services would.
+    # --- the cases: Python decides, PostgreSQL expands ---------------------------------------------
+    # One wide row per case goes into a scratch table; files, cases, applications and the status
+    # history are then built from it with INSERT … SELECT on the server.
+    conn.execute(SKELETON_DDL)
     drawn = dict(conn.execute("SELECT name, value FROM core_sequence").fetchall())
-    case_serial: Counter[tuple[int, int]] = _Counters(lambda k: drawn.get(f"case-number-{k[0]}-{k[1]}", 0))
-    file_serial: Counter[tuple[int, str]] = _Counters(lambda k: drawn.get(f"records.file:{k[0]}:{k[1]}", 0))
-    application_serial: Counter[int] = _Counters(lambda k: drawn.get(f"application-reference-{k}", 0))
-    today_start = datetime.datetime.combine(today, datetime.time(0), tzinfo=tz)
+    case_serial: dict[tuple[int, int], int] = {}
+    file_serial: dict[tuple[int, str], int] = {}
+    application_serial: dict[int, int] = {}
+    scopes: dict[tuple[int, int], str] = {}
+    retention_cache: dict[tuple[datetime.date, str, int | None], tuple[str, str]] = {}
     statuses: Counter[str] = Counter()
-    events = 0
     service_ids = {slug: service_by_slug[slug].pk for slug in slugs}
-    service_names = {slug: service_by_slug[slug].name_de for slug in slugs}
     outcome_cum = _cumulative([w for _o, w in OUTCOMES])
     outcome_list = [o for o, _w in OUTCOMES]
-    batch: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-
-    def flush() -> None:
-        copier.copy("records_file", FILE_COLUMNS, batch.pop("file", []))
-        copier.copy("casework_case", CASE_COLUMNS, batch.pop("case", []))
-        copier.copy("applications_application", APPLICATION_COLUMNS, batch.pop("app", []))
-        copier.copy("casework_caseevent", EVENT_COLUMNS, batch.pop("event", []))
-
-    for index, (opened_at, slug, muni) in enumerate(skeleton):
-        target = targets[slug][muni.pk]
-        people = frequent[muni.pk] if rng.random() < 0.3 else citizens_by_muni[muni.pk]
-        citizen = people[rng.randrange(len(people))]
-        person = citizen.person
-        name = f"{person.given_names} {person.family_name}"
-        local = timezone.localtime(opened_at)
-        year = local.year
-        # Routing: the configured unit; otherwise a team lead routes it (some not yet).
-        unit = target.routed_unit
-        if unit is None and target.units:
-            unit = target.units[rng.randrange(len(target.units))]
-        age_days = (now - opened_at).total_seconds() / 86400
-        days_needed = target.processing_days * rng.lognormvariate(-0.4, 0.5)
-        stuck = rng.random() < STUCK_SHARE
-        withdrawn = rng.random() < WITHDRAWN_SHARE and not stuck
-        decided_at = closed_at = None
-        outcome = ""
-        if withdrawn and age_days > 1:
-            status = "withdrawn"
-            closed_at = opened_at + datetime.timedelta(days=rng.uniform(0.5, min(age_days, 20)))
-        elif stuck or age_days < days_needed:
-            progress = rng.random() if stuck else age_days / days_needed
-            if progress < 0.25:
-                status = "received"
-            elif progress < 0.8 or rng.random() < 0.6:
-                status = "in_review"
+    day = datetime.timedelta(days=1)
+    hour = datetime.timedelta(hours=1)
+    lines: list[str] = []
+    random_bits = rng.getrandbits
+    uniform = rng.uniform
+    rand = rng.random
+    case_id = _max_id(conn, "casework_case") + 1
+    first_case = case_id
+    with conn.cursor() as cur, cur.copy(f"COPY bench_skeleton ({SKELETON_COLUMNS}) FROM STDIN") as copy:
+        for index, (opened_at, slug, muni) in enumerate(skeleton):
+            target = targets[slug][muni.pk]
+            people = frequent[muni.pk] if rand() < 0.3 else citizens_by_muni[muni.pk]
+            citizen = people[int(rand() * len(people))]
+            year = opened_at.year
+            unit = target.routed_unit
+            if unit is None and target.units:
+                unit = target.units[int(rand() * len(target.units))]
+            age_days = (now - opened_at).total_seconds() / 86400
+            days_needed = target.processing_days * rng.lognormvariate(0, 0.7)
+            stuck = rand() < STUCK_SHARE
+            withdrawn = not stuck and rand() < WITHDRAWN_SHARE and age_days > 1
+            decided_at = closed_at = None
+            outcome = ""
+            if withdrawn:
+                status = "withdrawn"
+                closed_at = opened_at + day * uniform(0.5, min(age_days, 20))
+            elif stuck or age_days < days_needed:
+                progress = rand() if stuck else age_days / days_needed
+                if progress < 0.25:
+                    status = "received"
+                elif progress < 0.8 or rand() < 0.6:
+                    status = "in_review"
+                else:
+                    status = "waiting_for_citizen"
             else:
-                status = "waiting_for_citizen"
-        else:
-            decided_at = opened_at + datetime.timedelta(days=days_needed)
-            outcome = _pick(rng, outcome_list, outcome_cum)
-            # Closed when the notice became final (a month for objections, then the clerk).
-            close_after = 30 + rng.expovariate(1 / 10)
-            if age_days - days_needed > close_after:
-                status = "closed"
-                closed_at = decided_at + datetime.timedelta(days=close_after)
+                decided_at = opened_at + day * days_needed
+                outcome = _pick(rng, outcome_list, outcome_cum)
+                # Closed once the notice is final (a month for objections, then the clerk).
+                close_after = 30 + rng.expovariate(0.1)
+                if age_days - days_needed > close_after:
+                    status = "closed"
+                    closed_at = decided_at + day * close_after
+                else:
+                    status = "decided"
+            if status == "received" and len(target.units) > 1 and rand() < 0.1:
+                unit = None  # not yet routed: a team lead assigns it
+            if unit is None or not unit.clerks or (status == "received" and rand() < 0.5):
+                assigned = None
             else:
-                status = "decided"
-        if unit is not None and status == "received" and rng.random() < 0.5 and not stuck:
-            assigned = None
-        elif unit is not None and unit.clerks:
-            assigned = unit.clerks[(citizen.id + index) % len(unit.clerks)]
-        else:
-            assigned = None
-        if unit is None or (status == "received" and len(target.units) > 1 and rng.random() < 0.1):
-            unit = None  # not yet routed: the team leads see it
-            assigned = None
-        statuses[status] += 1
+                assigned = unit.clerks[(citizen.id + index) % len(unit.clerks)]
+            lead = unit.lead if unit is not None else None
+            statuses[status] += 1
+            review_at = opened_at + hour * uniform(2, 72)
+            if decided_at is not None and review_at > decided_at:
+                review_at = opened_at + (decided_at - opened_at) / 2
 
-        case_serial[(target.authority_id, year)] += 1
-        number = f"{year}-{case_serial[(target.authority_id, year)]:06d}"
-        scope = file_plan.counter_scope(target.formats, plan=target.plan_key, year=year)
-        file_serial[(target.authority_id, scope)] += 1
-        serial = file_serial[(target.authority_id, scope)]
-        reference = file_plan.format_reference(
-            target.formats[1] if unit is not None else target.formats[0],
-            plan=target.plan_key,
-            unit=unit.code if unit is not None else "",
-            serial=serial,
-            year=year,
-        )
-        file_closed_on = retention_starts = disposal_due = None
-        years, trigger, disposal = target.retention
-        if closed_at is not None:
-            file_closed_on = timezone.localtime(closed_at).date()
-            retention_starts, disposal_due = retention_dates(
-                closed_on=file_closed_on, trigger=trigger, years=years
+            key = (target.authority_id, year)
+            serial = case_serial.get(key)
+            serial = (serial if serial is not None else drawn.get(f"case-number-{key[0]}-{year}", 0)) + 1
+            case_serial[key] = serial
+            number = f"{year}-{serial:06d}"
+            scope_key = (target.plan_entry_id, year)
+            scope = scopes.get(scope_key)
+            if scope is None:
+                scope = scopes[scope_key] = file_plan.counter_scope(
+                    target.formats, plan=target.plan_key, year=year
+                )
+            fkey = (target.authority_id, scope)
+            fserial = file_serial.get(fkey)
+            if fserial is None:
+                fserial = drawn.get(f"records.file:{fkey[0]}:{scope}", 0)
+            fserial += 1
+            file_serial[fkey] = fserial
+            reference = file_plan.format_reference(
+                target.formats[1] if unit is not None else target.formats[0],
+                plan=target.plan_key,
+                unit=unit.code if unit is not None else "",
+                serial=fserial,
+                year=year,
             )
-        unit_id = unit.id if unit is not None else None
-        batch["file"].append(
-            (file_id, target.authority_id, target.plan_entry_id, unit_id, serial, year, reference,
-             f"{service_names[slug]}: {name}"[:300], opened_at, citizen.id, closed_at,
-             file_closed_on, years, trigger, disposal, retention_starts, disposal_due)
-        )
-        answers = {
-            "person": {
-                "given_names": person.given_names,
-                "family_name": person.family_name,
-                "birth_date": f"{person.birth_year}-06-15",
-            },
-            "address": {"place": PLACES[muni.ags][0]},
-        }
-        answers_json = json.dumps(answers, ensure_ascii=False)
-        due_on = local.date() + datetime.timedelta(days=target.processing_days)
-        reminded_on = (
-            today - datetime.timedelta(days=rng.randrange(7))
-            if status in ("received", "in_review", "waiting_for_citizen") and due_on < today
-            else None
-        )
-        last_change = closed_at or decided_at or opened_at
-        electronic = rng.random() > 0.03
-        batch["case"].append(
-            (case_id, _uuid(rng), target.authority_id, unit_id, service_ids[slug], citizen.id,
-             name[:200], service_names[slug][:300], number, status, outcome, assigned, due_on,
-             opened_at, decided_at, closed_at, reminded_on, file_id, electronic, answers_json,
-             min(last_change, now))
-        )
-        application_serial[year] += 1
-        submitted = opened_at
-        batch["app"].append(
-            (application_id, _uuid(rng), citizen.id, service_ids[slug], muni.pk,
-             target.authority_id, "withdrawn" if status == "withdrawn" else "submitted",
-             answers_json, "{}", "", "", submitted - datetime.timedelta(minutes=rng.randrange(3, 90)),
-             submitted, None, f"A-{year}-{application_serial[year]:06d}", submitted, answers_json,
-             submitted, uuid.UUID(int=rng.getrandbits(128)).hex, "", "", case_id, electronic)
-        )
-        clerk = assigned or (unit.lead if unit is not None else None)
-        events += _history(batch["event"], case_id, status, opened_at, decided_at, closed_at,
-                           citizen, clerk, rng)
-        case_id += 1
-        file_id += 1
-        application_id += 1
-        if len(batch["case"]) >= CHUNK:
-            flush()
-            print(f"  {index + 1:,} cases: {time.perf_counter() - started:.0f} s", flush=True)
-    flush()
+            aserial = application_serial.get(year)
+            if aserial is None:
+                aserial = drawn.get(f"application-reference-{year}", 0)
+            aserial += 1
+            application_serial[year] = aserial
+            years, trigger, disposal = target.retention
+            if closed_at is not None:
+                closed_on = closed_at.date()
+                rkey = (closed_on, trigger, years)
+                dates = retention_cache.get(rkey)
+                if dates is None:
+                    starts, due = retention_dates(closed_on=closed_on, trigger=trigger, years=years)
+                    dates = retention_cache[rkey] = (str(starts), str(due) if due else N)
+                closed = f"{closed_at.isoformat()}\t{closed_on}\t{dates[0]}\t{dates[1]}"
+            else:
+                closed = f"{N}\t{N}\t{N}\t{N}"
+            due_on = opened_at.date() + day * target.processing_days
+            open_ = status in ("received", "in_review", "waiting_for_citizen")
+            reminded = str(today - day * int(rand() * 7)) if open_ and due_on < today else N
+            lines.append(
+                f"{case_id}\t{_hex_uuid(random_bits(128))}\t{_hex_uuid(random_bits(128))}\t"
+                f"{random_bits(128):032x}\t{target.authority_id}\t"
+                f"{unit.id if unit is not None else N}\t{service_ids[slug]}\t{citizen.id}\t"
+                f"{muni.pk}\t{status}\t{outcome}\t{assigned or N}\t{lead or N}\t{due_on}\t"
+                f"{opened_at.isoformat()}\t{review_at.isoformat()}\t"
+                f"{decided_at.isoformat() if decided_at else N}\t{closed}\t{reminded}\t{number}\t"
+                f"A-{year}-{aserial:06d}\t{fserial}\t{year}\t{reference}\t{target.plan_entry_id}\t"
+                f"{years if years is not None else N}\t{trigger}\t{disposal}\t"
+                f"{'f' if rand() < 0.03 else 't'}\t{int(rand() * 85) + 3}\n"
+            )
+            case_id += 1
+            if len(lines) >= CHUNK:
+                copy.write("".join(lines))
+                lines.clear()
+                print(f"  {index + 1:,} cases: {time.perf_counter() - started:.0f} s", flush=True)
+        copy.write("".join(lines))
+    print(f"  skeleton written: {time.perf_counter() - started:.0f} s", flush=True)
+
+    timings: dict[str, float] = {}
+    for label, sql in EXPAND_SQL:
+        step = time.perf_counter()
+        conn.execute(sql)
+        timings[label] = time.perf_counter() - step
+        print(f"  {label}: {timings[label]:.0f} s", flush=True)
 
     # Drafts: started, not yet sent (shown in "Meine Anträge").
-    drafts = []
+    draft_rows = []
     for _ in range(round(len(skeleton) * DRAFT_SHARE)):
         muni = _pick(rng, muni_list, muni_cum)
-        citizen = rng.choice(citizens_by_muni[muni.pk])
         slug = _pick(rng, slugs, slug_cum)
-        target = targets[slug].get(muni.pk)
-        if target is None:
+        if muni.pk not in targets[slug]:
             continue
-        saved = today_start - datetime.timedelta(minutes=rng.randrange(60 * 24 * 28))
-        drafts.append(
-            (application_id, _uuid(rng), citizen.id, service_ids[slug], muni.pk, None, "draft",
-             '{"person": {"family_name": %s}}' % json.dumps(citizen.person.family_name), "{}",
-             "person", "", saved, saved, saved + datetime.timedelta(days=30), None, None, None,
-             None, None, "", "", None, True)
+        citizen = citizens_by_muni[muni.pk][int(rand() * len(citizens_by_muni[muni.pk]))]
+        saved = now - datetime.timedelta(minutes=int(rand() * 60 * 24 * 28))
+        draft_rows.append(
+            (case_id + len(draft_rows), _hex_uuid(random_bits(128)), citizen.id, service_ids[slug], muni.pk, "draft",
+             json.dumps({"person": {"family_name": citizen.person.family_name}}), "{}",
+             "person", "", saved, saved, saved + datetime.timedelta(days=30), "", "", True)
         )
-        application_id += 1
-    copier.copy("applications_application", APPLICATION_COLUMNS, drafts)
-
+    with conn.cursor() as cur:
+        with cur.copy(
+            "COPY applications_application (id, public_id, applicant_id, service_id, municipality_id, "
+            "status, answers, context, current_step, schema_hash, created_at, updated_at, "
+            "expires_at, receipt, receipt_sha256, electronic_delivery) FROM STDIN"
+        ) as copy:
+            for row in draft_rows:
+                copy.write_row(row)
+    step = time.perf_counter()
+    _recreate_indexes(conn, dropped)
+    timings["indexes and foreign keys rebuilt"] = time.perf_counter() - step
+    print(f"  indexes and constraints: {timings['indexes and foreign keys rebuilt']:.0f} s", flush=True)
+    conn.execute("DROP TABLE bench_skeleton")
     _set_counters(conn, case_serial, file_serial, application_serial)
-    print(f"  copied: {dict((t, round(s, 1)) for t, s in copier.seconds.items())}", flush=True)
-    commit_started = time.perf_counter()
     conn.commit()
-    print(f"  commit (deferred foreign-key checks): {time.perf_counter() - commit_started:.0f} s")
     loaded = time.perf_counter() - started
     print(f"  loaded in {loaded:.0f} s; vacuum and analyse …", flush=True)
     conn.autocommit = True
     vacuum_started = time.perf_counter()
-    for table in (
-        "accounts_user", "accounts_profile", "records_file", "casework_case",
-        "applications_application", "casework_caseevent",
-    ):
+    for table in BULK_TABLES:
         conn.execute(f"VACUUM (ANALYZE) {table}")
+    events = conn.execute(
+        "SELECT count(*) FROM casework_caseevent WHERE case_id >= %s", (first_case,)
+    ).fetchone()
     conn.close()
     return {
         "cases": len(skeleton),
         "citizens": citizen_count,
         "staff": len(staff_rows),
-        "events": events,
-        "drafts": len(drafts),
+        "events": int(events[0]) if events else 0,
+        "drafts": len(draft_rows),
         "statuses": dict(statuses),
-        "rows": dict(copier.rows),
-        "load_seconds": loaded,
-        "vacuum_seconds": time.perf_counter() - vacuum_started,
-        "seconds": time.perf_counter() - started,
+        "steps_seconds": {k: round(v, 1) for k, v in timings.items()},
+        "load_seconds": round(loaded, 1),
+        "vacuum_seconds": round(time.perf_counter() - vacuum_started, 1),
+        "seconds": round(time.perf_counter() - started, 1),
     }
 
 
-def _history(
-    rows: list[tuple[Any, ...]],
-    case_id: int,
-    status: str,
-    opened_at: datetime.datetime,
-    decided_at: datetime.datetime | None,
-    closed_at: datetime.datetime | None,
-    citizen: Citizen,
-    clerk: int | None,
-    rng: random.Random,
-) -> int:
-    """The status history of one case, as ``casework.services`` writes it."""
-    label = STAFF_EMAILS.get(clerk, "") if clerk else ""
-    steps: list[tuple[str, str, str, int | None, str, datetime.datetime]] = [
-        ("opened", "", "received", citizen.id, citizen.email, opened_at)
-    ]
+N = "\\N"  # NULL in COPY's text format
 
-    def step(kind: str, before: str, after: str, at: datetime.datetime) -> None:
-        steps.append((kind, before, after, clerk, label, at))
 
-    review_at = opened_at + datetime.timedelta(hours=rng.uniform(2, 72))
-    if status == "withdrawn":
-        steps.append(("status_changed", "received", "withdrawn", citizen.id, citizen.email,
-                      closed_at or review_at))
-    elif status != "received":
-        step("status_changed", "received", "in_review", review_at)
-        if status == "waiting_for_citizen":
-            step("documents_requested", "in_review", "waiting_for_citizen",
-                 review_at + datetime.timedelta(hours=rng.uniform(1, 48)))
-        elif status in ("decided", "closed") and decided_at is not None:
-            step("notice_issued", "in_review", "decided", max(decided_at, review_at))
-            if status == "closed" and closed_at is not None:
-                step("status_changed", "decided", "closed", max(closed_at, review_at))
-    for kind, before, after, actor, actor_label, at in steps:
-        rows.append(
-            (case_id, kind, before, after, actor, actor_label, at, "", kind != "assigned", "{}")
-        )
-    return len(steps)
+def _hex_uuid(bits: int) -> str:
+    """A random (version 4) UUID as 32 hex digits, which PostgreSQL's uuid type accepts."""
+    return f"{(bits & ~(0xF000 << 64) & ~(0xC000 << 48)) | (0x4000 << 64) | (0x8000 << 48):032x}"
+
+
+SKELETON_FIELDS = (
+    ("case_id", "bigint"), ("case_uuid", "uuid"), ("app_uuid", "uuid"), ("idem", "text"),
+    ("authority_id", "bigint"), ("unit_id", "bigint"), ("service_id", "bigint"),
+    ("citizen_id", "bigint"), ("muni_id", "bigint"), ("status", "text"), ("outcome", "text"),
+    ("assigned_id", "bigint"), ("lead_id", "bigint"), ("due_on", "date"),
+    ("opened_at", "timestamptz"), ("review_at", "timestamptz"), ("decided_at", "timestamptz"),
+    ("closed_at", "timestamptz"), ("closed_on", "date"), ("retention_starts_on", "date"),
+    ("disposal_due_on", "date"), ("reminded_on", "date"), ("number", "text"),
+    ("app_reference", "text"), ("serial", "integer"), ("year", "smallint"),
+    ("reference", "text"), ("plan_entry_id", "bigint"), ("retention_years", "smallint"),
+    ("retention_trigger", "text"), ("disposal_action", "text"), ("electronic", "boolean"),
+    ("draft_minutes", "integer"),
+)
+SKELETON_COLUMNS = ", ".join(name for name, _type in SKELETON_FIELDS)
+SKELETON_DDL = (
+    "CREATE UNLOGGED TABLE bench_skeleton ("
+    + ", ".join(f"{name} {kind}" for name, kind in SKELETON_FIELDS)
+    + ")"
+)
+BULK_TABLES = (
+    "accounts_user",
+    "accounts_profile",
+    "records_file",
+    "casework_case",
+    "applications_application",
+    "casework_caseevent",
+)
+_PERSON = (
+    "jsonb_build_object('person', jsonb_build_object('given_names', p.given_names, "
+    "'family_name', p.family_name, 'birth_date', p.birth_date), 'address', "
+    "jsonb_build_object('street', p.street, 'house_number', p.house_number, "
+    "'postal_code', p.postal_code, 'place', p.place))"
+)
+EXPAND_SQL = (
+    (
+        "files",
+        "INSERT INTO records_file (id, authority_id, plan_entry_id, org_unit_id, serial, year, "
+        "reference, title, opened_at, opened_by_id, closed_at, closed_on, retention_years, "
+        "retention_trigger, disposal_action, retention_starts_on, disposal_due_on) "
+        "SELECT s.case_id, s.authority_id, s.plan_entry_id, s.unit_id, s.serial, s.year, "
+        "s.reference, left(v.name_de || ': ' || p.given_names || ' ' || p.family_name, 300), "
+        "s.opened_at, s.citizen_id, s.closed_at, s.closed_on, s.retention_years, "
+        "s.retention_trigger, s.disposal_action, s.retention_starts_on, s.disposal_due_on "
+        "FROM bench_skeleton s JOIN accounts_profile p ON p.user_id = s.citizen_id "
+        "JOIN catalog_service v ON v.id = s.service_id",
+    ),
+    (
+        "cases",
+        "INSERT INTO casework_case (id, public_id, authority_id, org_unit_id, service_id, "
+        "applicant_id, applicant_name, title, number, status, outcome, assigned_to_id, due_on, "
+        "opened_at, decided_at, closed_at, reminded_on, file_id, electronic_delivery, "
+        "particulars, updated_at) "
+        f"SELECT s.case_id, s.case_uuid, s.authority_id, s.unit_id, s.service_id, s.citizen_id, "
+        "left(p.given_names || ' ' || p.family_name, 200), left(v.name_de, 300), s.number, "
+        "s.status, s.outcome, s.assigned_id, s.due_on, s.opened_at, s.decided_at, s.closed_at, "
+        f"s.reminded_on, s.case_id, s.electronic, {_PERSON}, "
+        "coalesce(s.closed_at, s.decided_at, s.review_at) "
+        "FROM bench_skeleton s JOIN accounts_profile p ON p.user_id = s.citizen_id "
+        "JOIN catalog_service v ON v.id = s.service_id",
+    ),
+    (
+        "applications",
+        "INSERT INTO applications_application (id, public_id, applicant_id, service_id, "
+        "municipality_id, authority_id, status, answers, context, current_step, schema_hash, "
+        "created_at, updated_at, expires_at, reference, submitted_at, submitted_data, "
+        "declaration_confirmed_at, idempotency_key, receipt, receipt_sha256, case_id, "
+        "electronic_delivery) "
+        "SELECT s.case_id, s.app_uuid, s.citizen_id, s.service_id, s.muni_id, s.authority_id, "
+        "CASE WHEN s.status = 'withdrawn' THEN 'withdrawn' ELSE 'submitted' END, "
+        f"{_PERSON}, '{{}}', '', '', s.opened_at - s.draft_minutes * interval '1 minute', "
+        "coalesce(s.closed_at, s.opened_at), NULL, s.app_reference, s.opened_at, "
+        f"{_PERSON}, s.opened_at, s.idem, '', '', s.case_id, s.electronic "
+        "FROM bench_skeleton s JOIN accounts_profile p ON p.user_id = s.citizen_id",
+    ),
+    (
+        "status history",
+        "INSERT INTO casework_caseevent (case_id, kind, from_status, to_status, actor_id, "
+        "actor_label, at, note, citizen_visible, data) "
+        "SELECT s.case_id, e.kind, e.from_status, e.to_status, e.actor_id, e.actor_label, e.at, "
+        "'', true, '{}' FROM bench_skeleton s "
+        "JOIN accounts_user c ON c.id = s.citizen_id "
+        "LEFT JOIN accounts_user w ON w.id = coalesce(s.assigned_id, s.lead_id) "
+        "CROSS JOIN LATERAL (VALUES "
+        "(1, 'opened', '', 'received', s.citizen_id, c.email, s.opened_at, true), "
+        "(2, 'status_changed', 'received', 'in_review', w.id, coalesce(w.email, ''), s.review_at, "
+        "s.status NOT IN ('received', 'withdrawn')), "
+        "(3, 'documents_requested', 'in_review', 'waiting_for_citizen', w.id, "
+        "coalesce(w.email, ''), s.review_at + interval '20 hours', "
+        "s.status = 'waiting_for_citizen'), "
+        "(4, 'notice_issued', 'in_review', 'decided', w.id, coalesce(w.email, ''), s.decided_at, "
+        "s.status IN ('decided', 'closed')), "
+        "(5, 'status_changed', 'decided', 'closed', w.id, coalesce(w.email, ''), s.closed_at, "
+        "s.status = 'closed'), "
+        "(6, 'status_changed', 'received', 'withdrawn', s.citizen_id, c.email, s.closed_at, "
+        "s.status = 'withdrawn')"
+        ") AS e(n, kind, from_status, to_status, actor_id, actor_label, at, present) "
+        "WHERE e.present",
+    ),
+)
+
+
+def _drop_indexes(conn: psycopg.Connection[Any], tables: tuple[str, ...]) -> list[str]:
+    """Drop secondary indexes, unique and foreign-key constraints of ``tables`` for the bulk load.
+
+    Returns the statements that recreate them (exactly as they were, names included); building
+    an index once over all rows is many times faster than keeping it up to date row by row.
+    """
+    constraints = conn.execute(
+        "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid), c.contype "
+        "FROM pg_constraint c WHERE c.contype IN ('u', 'f') "
+        "AND c.conrelid::regclass::text = ANY(%s)",
+        (list(tables),),
+    ).fetchall()
+    # Foreign keys first (they may depend on unique indexes), unique constraints after.
+    constraints.sort(key=lambda row: row[3] != "f")
+    indexes = conn.execute(
+        "SELECT i.schemaname, i.indexname, i.indexdef FROM pg_indexes i "
+        "WHERE i.tablename = ANY(%s) AND NOT EXISTS (SELECT 1 FROM pg_constraint c "
+        "WHERE c.conname = i.indexname) ",
+        (list(tables),),
+    ).fetchall()
+    recreate: list[str] = []
+    for table, name, definition, _kind in constraints:
+        conn.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        recreate.append(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+    for schema, name, definition in indexes:
+        conn.execute(f'DROP INDEX "{schema}"."{name}"')
+        recreate.insert(0, definition)
+    # Unique constraints and plain indexes before the foreign keys that need them.
+    recreate.sort(key=lambda sql: "FOREIGN KEY" in sql)
+    return recreate
+
+
+def _recreate_indexes(conn: psycopg.Connection[Any], statements: list[str]) -> None:
+    conn.execute("SET maintenance_work_mem = '512MB'")
+    for sql in statements:
+        conn.execute(sql)
 
 
 def _dsn() -> str:

@@ -190,6 +190,7 @@ PERIODIC_JOBS = [
         env.int("PAYMENTS_RECONCILE_SECONDS", default=300),
     ),
     ("rathaus.applications.tasks.delete_expired_drafts_job", 3600),
+    ("rathaus.mailbox.tasks.queue_stranded_notifications", 600),
     ("rathaus.casework.tasks.remind_overdue_job", 3600),
 ]
 # Casework: due date when a service's casework.toml names none; overdue reminders at most

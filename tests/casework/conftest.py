@@ -15,7 +15,9 @@ from rathaus.accounts.roles import ADMINISTRATOR, CLERK, TEAM_LEAD
 from rathaus.casework.models import Case, StaffMembership
 from rathaus.casework.services import open_case
 from rathaus.catalog.models import Service
+from rathaus.catalog.sync import sync_catalog
 from rathaus.core.models import Authority, Municipality, OrgUnit
+from rathaus.records.demo import load_demo_file_plans
 from tests.accounts.factories import ProfileFactory, StaffFactory
 
 MELDEBESCHEINIGUNG_ANSWERS = {
@@ -34,6 +36,27 @@ MELDEBESCHEINIGUNG_ANSWERS = {
 
 @pytest.fixture
 def demo(db: None) -> None:
+    """A small slice of the demo: the catalog, two citizens' offices with their units and the
+    demo file plans (the full ``load_demo`` takes seconds per test)."""
+    sync_catalog()
+    for ags, slug, name in (
+        ("05124000", "wuppertal", "Wuppertal"),
+        ("05122000", "solingen", "Solingen"),
+    ):
+        municipality = Municipality.objects.create(ags=ags, slug=slug, name=name, state="NW")
+        authority = Authority.objects.create(
+            municipality=municipality,
+            kind="buergeramt",
+            name=f"Bürgerbüro {name}",
+            address=f"Rathaus, Markt 1, 42000 {name}",
+        )
+        OrgUnit.objects.create(authority=authority, code="33.1", name="Meldewesen")
+        OrgUnit.objects.create(authority=authority, code="33.2", name="Pass- und Ausweiswesen")
+    load_demo_file_plans()
+
+
+@pytest.fixture
+def full_demo(db: None) -> None:
     call_command("load_demo", verbosity=0)
 
 
@@ -117,3 +140,6 @@ def make_case(
 @pytest.fixture
 def case(make_case: Callable[..., Case]) -> Case:
     return make_case()
+
+
+from tests.fixtures.clamd import clamd_address  # noqa: E402, F401

@@ -14,4 +14,5 @@ def test_scheduler_once_enqueues_each_periodic_job() -> None:
     assert paths == {
         "rathaus.payments.tasks.reconcile_payments",
         "rathaus.applications.tasks.delete_expired_drafts_job",
+        "rathaus.mailbox.tasks.queue_stranded_notifications",
     }

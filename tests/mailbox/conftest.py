@@ -83,5 +83,6 @@ def deliver_notice(citizen: User, notice_pdf: bytes) -> Any:
     return make
 
 
+from tests.applications.conftest import demo, meldebescheinigung, wuppertal  # noqa: E402, F401
 from tests.fixtures.clamd import clamd_address  # noqa: E402, F401
 from tests.fixtures.smtp import smtp_server  # noqa: E402, F401

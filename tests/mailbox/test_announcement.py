@@ -57,9 +57,7 @@ def test_days_are_counted_in_berlin_when_summer_time_ends() -> None:
     assert announcement_on(provided_at=provided, first_retrieved_at=None) == date(2026, 10, 28)
     # 23:30 CET on 27 October is 22:30 UTC: still the 27th in Berlin.
     retrieved = datetime(2026, 10, 27, 22, 30, tzinfo=ZoneInfo("UTC"))
-    assert announcement_on(provided_at=provided, first_retrieved_at=retrieved) == date(
-        2026, 10, 27
-    )
+    assert announcement_on(provided_at=provided, first_retrieved_at=retrieved) == date(2026, 10, 27)
 
 
 def test_number_of_days_is_a_setting_per_legal_basis(settings: Any) -> None:

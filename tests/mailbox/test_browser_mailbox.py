@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,18 +37,20 @@ def test_citizen_opens_the_unread_notice_and_downloads_the_pdf(
         page.get_by_role("link", name="Bescheid.pdf herunterladen").click()
     download = info.value
     assert download.suggested_filename == "Bescheid.pdf"
-    with open(download.path(), "rb") as handle:
-        assert handle.read() == notice_pdf
+    assert Path(download.path()).read_bytes() == notice_pdf
 
     message.refresh_from_db()
     assert message.first_retrieved_at is not None
-    assert list(
-        RetrievalLog.objects.filter(message=message).values_list("action", flat=True)
-    ) == ["opened", "downloaded"]
+    assert list(RetrievalLog.objects.filter(message=message).values_list("action", flat=True)) == [
+        "opened",
+        "downloaded",
+    ]
 
     # A reply without text or file is refused next to the field; the page stays accessible.
     page.get_by_role("button", name="Antwort senden").click()
-    page.get_by_text("Bitte schreiben Sie einen Text oder hängen Sie eine Datei an.").first.wait_for()
+    page.get_by_text(
+        "Bitte schreiben Sie einen Text oder hängen Sie eine Datei an."
+    ).first.wait_for()
     axe_check(page)
     page.get_by_label("Ihre Antwort").fill("Vielen Dank, ich habe den Bescheid erhalten.")
     page.get_by_role("button", name="Antwort senden").click()

@@ -46,7 +46,7 @@ def test_notification_says_a_message_is_waiting_but_never_its_content(
         assert "4711" not in part
         assert "abgelehnt" not in part
         assert "Meldebescheinigung" not in part  # not even the subject
-    assert not [p for p in mail.iter_attachments()]
+    assert not list(mail.iter_attachments())
     message.refresh_from_db()
     assert message.notified_at is not None
     assert AuditEvent.objects.filter(action="mailbox.notified", object_id=str(message.pk)).exists()
@@ -141,3 +141,23 @@ def test_replies_from_the_citizen_send_no_notification(
     reply(message=message, owner=citizen, body="Danke, erhalten.")
     _work()
     assert len(smtp_server.messages) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_notification_whose_job_was_lost_is_queued_again_and_sent_once(
+    citizen: User, deliver_notice: Any, smtp_server: SMTPServer, settings: Any
+) -> None:
+    from rathaus.mailbox.tasks import queue_stranded_notifications
+
+    smtp_server.configure(settings)
+    with freeze_time("2026-11-20 13:00:00") as clock:
+        message = deliver_notice()
+        DBTaskResult.objects.all().delete()  # the worker died before the job was stored
+        assert queue_stranded_notifications.call() == 0  # too early: the job may still come
+        clock.tick(timedelta(minutes=11))
+        assert queue_stranded_notifications.call() == 1
+        _work()
+        assert queue_stranded_notifications.call() == 0
+    assert len(smtp_server.messages) == 1
+    message.refresh_from_db()
+    assert message.notified_at is not None

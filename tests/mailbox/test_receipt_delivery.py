@@ -14,7 +14,6 @@ from rathaus.applications.services import start_application, submit_application
 from rathaus.catalog.models import Service
 from rathaus.core.models import Municipality
 from rathaus.mailbox.models import Message
-from tests.applications.conftest import demo, meldebescheinigung, wuppertal  # noqa: F401
 from tests.applications.meldebescheinigung import answer_all
 
 

@@ -29,9 +29,10 @@ def test_deliver_records_provision_attachments_and_queues_the_notification(
     notice_pdf: bytes,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    with freeze_time("2026-11-20 13:00:00"), django_capture_on_commit_callbacks(
-        execute=False
-    ) as callbacks:
+    with (
+        freeze_time("2026-11-20 13:00:00"),
+        django_capture_on_commit_callbacks(execute=False) as callbacks,
+    ):
         message = deliver_notice(application_id=42)
     assert message.kind == "notice"
     assert message.legal_effect is True

@@ -69,7 +69,9 @@ def test_opening_a_notice_is_logged_and_shows_the_announcement_date(
     assert message.first_retrieved_at is not None
     assert message.read_at is not None
     assert RetrievalLog.objects.filter(message=message, action="opened").count() == 1
-    assert "Sie haben 0 ungelesene Nachrichten." in _client(citizen).get("/postfach/").content.decode()
+    assert (
+        "Sie haben 0 ungelesene Nachrichten." in _client(citizen).get("/postfach/").content.decode()
+    )
 
 
 @pytest.mark.django_db
@@ -118,7 +120,9 @@ def test_guessed_ids_and_a_file_of_another_message_are_404(
     client = _client(citizen)
     # The other person's file under my message's address, and numeric or malformed ids.
     their_file = theirs.attachments.get()
-    assert client.get(f"/postfach/{mine.public_id}/dateien/{their_file.public_id}/").status_code == 404
+    assert (
+        client.get(f"/postfach/{mine.public_id}/dateien/{their_file.public_id}/").status_code == 404
+    )
     assert client.get(f"/postfach/{uuid.uuid4()}/").status_code == 404
     assert client.get(f"/postfach/{mine.pk}/").status_code == 404
     assert client.get(f"/postfach/{theirs.pk}/").status_code == 404

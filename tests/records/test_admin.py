@@ -163,9 +163,8 @@ def test_an_entry_with_files_cannot_be_deleted(superuser: Any, file: File) -> No
     )
     html = response.render().content.decode()
     assert response.status_code == 200
-    import re
-    print(re.findall(r'errorlist[^>]*>(.*?)</ul', html, re.S))
-    assert "11.30.01 hat Akten und kann nicht gelöscht werden" in html
+    assert "geschützten verwandten Objekte" in html
+    assert "Akte 11.30.01-0001/2026 Anmeldung" in html
     assert PlanEntry.objects.filter(pk=file.plan_entry_id).exists()
 
 

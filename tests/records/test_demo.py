@@ -1,4 +1,4 @@
-"""The demo: every authority gets the municipal plan along the budget outline 0–9, and every
+"""The demo: every authority gets the municipal plan along the budget outline 0 to 9, and every
 service's plan key names an entry there under which files can be opened."""
 
 from __future__ import annotations

@@ -133,9 +133,7 @@ def test_the_stored_name_does_not_carry_the_uploaded_path(file: File) -> None:
         ({"title": " "}, "Ein Dokument braucht einen Titel"),
     ],
 )
-def test_invalid_documents_are_refused(
-    file: File, kwargs: dict[str, object], message: str
-) -> None:
+def test_invalid_documents_are_refused(file: File, kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(RecordsError, match=message):
         _add(file, **kwargs)
     assert not RecordDocument.objects.exists()

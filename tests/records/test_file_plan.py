@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from rathaus.core.models import Authority, AuditEvent
+from rathaus.core.models import AuditEvent, Authority
 from rathaus.records import file_plan
 from rathaus.records.errors import PlanImportError, RecordsError
 from rathaus.records.models import FilePlan, PlanEntry
@@ -26,7 +26,15 @@ def test_the_group_above_a_key_follows_the_decimal_hierarchy(key: str, parent: s
 
 def test_keys_sort_as_the_plan_reads() -> None:
     keys = ["32.10", "4", "3", "32.2", "32", "32.10.05", "31"]
-    assert sorted(keys, key=file_plan.sort_key) == ["3", "31", "32", "32.2", "32.10", "32.10.05", "4"]
+    assert sorted(keys, key=file_plan.sort_key) == [
+        "3",
+        "31",
+        "32",
+        "32.2",
+        "32.10",
+        "32.10.05",
+        "4",
+    ]
 
 
 def test_import_builds_the_hierarchy_with_parents_from_the_keys(plan: FilePlan) -> None:
@@ -163,7 +171,7 @@ def test_the_command_imports_a_plan_file(authority: Authority, tmp_path: Path) -
 def test_the_command_names_the_malformed_row(authority: Authority, tmp_path: Path) -> None:
     path = tmp_path / "aktenplan.csv"
     path.write_text(PLAN_CSV + "11.x;Falsch;5;;;\n", encoding="utf-8")
-    with pytest.raises(CommandError, match="Zeile 11: „11.x“ ist kein Aktenplankennzeichen"):
+    with pytest.raises(CommandError, match=r"Zeile 11: „11\.x“ ist kein Aktenplankennzeichen"):
         call_command("import_file_plan", str(authority.pk), str(path))
     assert not FilePlan.objects.exists()
 

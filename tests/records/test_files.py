@@ -133,8 +133,8 @@ def test_a_reference_format_that_cannot_give_unique_references_is_refused(
 @pytest.mark.parametrize(
     ("key", "message"),
     [
-        ("11.99.99", "hat keinen Eintrag 11.99.99"),
-        ("", "hat keinen Eintrag –"),
+        ("11.99.99", "hat keinen Eintrag „11.99.99“"),
+        ("", "hat keinen Eintrag „“"),
         ("1", "hat keine Aufbewahrungsfrist"),
     ],
 )
@@ -156,9 +156,7 @@ def test_the_unit_must_belong_to_the_authority(
 ) -> None:
     foreign = OrgUnit.objects.create(authority=other_authority, code="33.1", name="Meldewesen")
     with pytest.raises(RecordsError, match="gehört nicht zu Bürgerbüro Wuppertal"):
-        open_file(
-            authority=authority, plan_key="11.30.01", org_unit=foreign, title="A", actor=None
-        )
+        open_file(authority=authority, plan_key="11.30.01", org_unit=foreign, title="A", actor=None)
 
 
 def test_a_file_needs_a_title(authority: Authority, plan: FilePlan) -> None:

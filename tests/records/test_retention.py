@@ -11,7 +11,13 @@ from rathaus.core.models import AuditEvent, Authority
 from rathaus.records.errors import RecordsError
 from rathaus.records.models import FilePlan
 from rathaus.records.selectors import files_due_for_disposal
-from rathaus.records.services import close_file, import_file_plan, open_file, reopen_file, retention_dates
+from rathaus.records.services import (
+    close_file,
+    import_file_plan,
+    open_file,
+    reopen_file,
+    retention_dates,
+)
 from tests.records.conftest import PLAN_CSV
 
 D = datetime.date

@@ -258,7 +258,7 @@ def build_response(
         identity,
         in_response_to=request.id,
         destination=destination or request.acs_url,
-        sp_entity_id=audience or request.issuer,
+        sp_entity_id=request.issuer,
         name_id=NameID(format=NAMEID_FORMAT_TRANSIENT, text=secrets.token_hex(16)),
         authn={"class_ref": citizen.stork, "authn_auth": server.config.entityid},
         sign_response=False,
@@ -267,6 +267,9 @@ def build_response(
     root = etree.fromstring(str(unsigned).encode())  # noqa: S320 (our own document)
     assertion = root.find(f"{{{SAML_NS}}}Assertion")
     assert assertion is not None
+    if audience is not None:
+        for element in assertion.iter(f"{{{SAML_NS}}}Audience"):
+            element.text = audience
     for attribute in assertion.iter(f"{{{SAML_NS}}}Attribute"):
         oid = attribute.get("Name", "")
         attribute.set("NameFormat", NAME_FORMAT_URI)

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from rathaus.accounts.roles import is_staff_member
+from rathaus.accounts.roles import is_staff_member, session_staff_member
 
 #: Paths that need a session authenticated with a second factor.
 SECOND_FACTOR_SESSION_PATHS: tuple[str, ...] = ("/admin/", "/backoffice/")
@@ -57,7 +57,7 @@ class StaffSecondFactorMiddleware:
         )
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if is_staff_member(request.user) and not request.path.startswith(self.exempt_prefixes):
+        if self._staff(request) and not request.path.startswith(self.exempt_prefixes):
             if not has_second_factor(request.user):
                 messages.warning(
                     request,
@@ -72,6 +72,14 @@ class StaffSecondFactorMiddleware:
             ):
                 return HttpResponseRedirect(self._confirm_url(request))
         return self.get_response(request)
+
+    @staticmethod
+    def _staff(request: HttpRequest) -> bool:
+        """Staff or not: asked afresh on the admin site and back office, elsewhere the answer
+        remembered in the session (roles.session_staff_member) saves a query per request."""
+        if request.path.startswith(SECOND_FACTOR_SESSION_PATHS):
+            return is_staff_member(request.user)
+        return session_staff_member(request)
 
     def _confirm_url(self, request: HttpRequest) -> str:
         has_totp = Authenticator.objects.filter(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 CLERK = "clerk"
@@ -12,6 +13,11 @@ PLANNER = "planner"
 #: Groups that make a user staff of an authority; created by migration 0003.
 STAFF_GROUPS: tuple[str, ...] = (CLERK, TEAM_LEAD, ADMINISTRATOR, PLANNER)
 
+#: Session key of the remembered answer of :func:`is_staff_member`: [user id, answer, when].
+STAFF_SESSION_KEY = "rathaus_staff_member"
+#: How long a remembered answer holds before the groups are asked again (seconds).
+STAFF_RECHECK_SECONDS = 600
+
 
 def is_staff_member(user: Any) -> bool:
     """True for anyone who works on the back office or the admin site."""
@@ -21,7 +27,46 @@ def is_staff_member(user: Any) -> bool:
         return True
     cached = getattr(user, "_rathaus_staff_member", None)
     if cached is None:
-        # Asked on every request by the second-factor middleware: one query per request.
         cached = user.groups.filter(name__in=STAFF_GROUPS).exists()
         user._rathaus_staff_member = cached
     return bool(cached)
+
+
+def remember_staff_membership(session: Any, user: Any) -> bool:
+    """Ask the groups now and keep the answer in the session; returns it."""
+    answer = is_staff_member(user)
+    session[STAFF_SESSION_KEY] = [user.pk, answer, int(time.time())]
+    return answer
+
+
+def session_staff_member(request: Any) -> bool:
+    """:func:`is_staff_member` for the user of this request, remembered in the session.
+
+    Every request of a logged-in user needs the answer (the second-factor middleware), so the
+    login stores it in the session and it is asked again at most every
+    ``STAFF_RECHECK_SECONDS``: a citizen's request costs no group query. Pages that grant
+    staff powers must not rely on it; they check :func:`is_staff_member` themselves.
+    """
+    user = getattr(request, "user", None)
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_staff or user.is_superuser:
+        return True
+    session = getattr(request, "session", None)
+    if session is None:
+        return is_staff_member(user)
+    remembered = session.get(STAFF_SESSION_KEY)
+    if (
+        isinstance(remembered, list)
+        and len(remembered) == 3
+        and remembered[0] == user.pk
+        and 0 <= time.time() - remembered[2] < STAFF_RECHECK_SECONDS
+    ):
+        return bool(remembered[1])
+    return remember_staff_membership(session, user)
+
+
+def on_user_logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    """Receiver of ``user_logged_in``: the session starts knowing whether this is staff."""
+    if request is not None and getattr(request, "session", None) is not None:
+        remember_staff_membership(request.session, user)

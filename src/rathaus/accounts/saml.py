@@ -249,7 +249,9 @@ def read_response(
     except Exception as exc:  # pysaml2 raises a dozen unrelated types for bad input
         raise FederationError(f"response refused by pysaml2: {type(exc).__name__}: {exc}") from exc
     if response is None or response.assertion is None:
-        raise FederationError("response without an assertion")
+        # pysaml2 answers None when the Destination or the SubjectConfirmation's Recipient is
+        # not our ACS, or no assertion satisfied the conditions.
+        raise FederationError("response refused by pysaml2: no usable assertion for our ACS")
     if response.in_response_to != request_id:
         raise FederationError("response answers another request")
     assertion = response.assertion

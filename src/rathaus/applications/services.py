@@ -166,8 +166,8 @@ def _drop_removed_attachments(application: Application, result: StepResult) -> N
 
 def responsible_authority(application: Application) -> Responsibility | None:
     return (
-        Responsibility.objects.select_related("authority")
-        .filter(service=application.service, municipality=application.municipality)
+        Responsibility.objects.select_related("authority__municipality")
+        .filter(service_id=application.service_id, municipality_id=application.municipality_id)
         .first()
     )
 
@@ -188,6 +188,16 @@ def fee_quote(
         raise ApplicationError(
             _("The fee for your answers could not be calculated: %(reason)s") % {"reason": exc}
         ) from exc
+
+
+def _locked(application_id: int) -> Application:
+    """The application, row-locked until the transaction ends, with what the hand-over reads
+    (service, municipality, applicant) in the same query; only the application row is locked."""
+    return (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("service", "municipality", "applicant")
+        .get(pk=application_id)
+    )
 
 
 def submit_application(
@@ -212,7 +222,7 @@ def submit_application(
             _("Please confirm that your information is correct and complete before sending.")
         )
     with transaction.atomic():
-        locked = Application.objects.select_for_update().get(pk=application.pk)
+        locked = _locked(application.pk)
         if locked.status in (Application.Status.SUBMITTED, Application.Status.AWAITING_PAYMENT):
             return locked
         if locked.status != Application.Status.DRAFT:
@@ -304,7 +314,7 @@ def _hand_over(application: Application, *, actor: Any, before: str) -> None:
 def complete_submission(*, application_id: int, actor: Any = None) -> Application:
     """After the fee is paid: hand the waiting application over (idempotent)."""
     with transaction.atomic():
-        locked = Application.objects.select_for_update().get(pk=application_id)
+        locked = _locked(application_id)
         if locked.status == Application.Status.AWAITING_PAYMENT:
             _hand_over(locked, actor=actor, before=Application.Status.AWAITING_PAYMENT)
     return locked

@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
-from django.db import transaction
-from django.db.models import F
+from django.db import connection
 
 from rathaus.core.models import Sequence
+
+
+def _increment_sql() -> str:
+    quote = connection.ops.quote_name
+    return (
+        f"UPDATE {quote(Sequence._meta.db_table)} SET {quote('value')} = {quote('value')} + 1 "
+        f"WHERE {quote('name')} = %s RETURNING {quote('value')}"
+    )
 
 
 def next_value(name: str) -> int:
     """The next number of the counter ``name`` (starting at 1), inside the caller's transaction.
 
-    The row is locked until the transaction ends, so two concurrent callers never get the same
-    number; a rolled-back transaction leaves its number unused by anyone else.
+    One ``UPDATE … RETURNING`` (PostgreSQL; SQLite ≥ 3.35) increments and reads the counter: the
+    row stays locked until the caller's transaction ends, so two concurrent callers never get the
+    same number, and a rolled-back transaction gives its number back (gap-free among committed
+    transactions). Only the first use of a name creates its row.
     """
-    with transaction.atomic():
-        Sequence.objects.get_or_create(name=name)
-        Sequence.objects.filter(name=name).update(value=F("value") + 1)
-        return int(Sequence.objects.select_for_update().get(name=name).value)
+    sql = _increment_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [name])
+        row = cursor.fetchone()
+        if row is None:
+            # get_or_create copes with a concurrent first use (unique name, savepoint).
+            Sequence.objects.get_or_create(name=name)
+            cursor.execute(sql, [name])
+            row = cursor.fetchone()
+    return int(row[0])

@@ -29,7 +29,7 @@ class NotificationFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ReadOnlyAdmin(admin.ModelAdmin[Any]):
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
@@ -40,10 +40,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return False
 
 
-class AttachmentInline(admin.TabularInline):  # type: ignore[type-arg]
+class AttachmentInline(admin.TabularInline[Any, Any]):
     model = MessageAttachment
     fields = ["name", "content_type", "size", "sha256", "created_at"]
-    readonly_fields = fields
+    readonly_fields = ["name", "content_type", "size", "sha256", "created_at"]
     extra = 0
     can_delete = False
 

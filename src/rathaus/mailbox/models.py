@@ -78,13 +78,11 @@ class Message(models.Model):
     provided_at = models.DateTimeField(_("made available"), db_index=True)
     #: When the e-mail "a message is waiting" was accepted by the mail server; set exactly once.
     notified_at = models.DateTimeField(_("notified by e-mail"), null=True, blank=True)
-    notification_attempts = models.PositiveSmallIntegerField(
-        _("notification attempts"), default=0
-    )
+    notification_attempts = models.PositiveSmallIntegerField(_("notification attempts"), default=0)
     notification_error = models.CharField(_("last notification error"), max_length=500, blank=True)
     #: The owner's first opening or download (RetrievalLog holds every one).
     first_retrieved_at = models.DateTimeField(_("first retrieved"), null=True, blank=True)
-    #: Bekanntgabe: kept in step with provided_at and first_retrieved_at (rathaus.mailbox.announcement).
+    #: Bekanntgabe, kept in step with provision and first retrieval (mailbox.announcement).
     announced_on = models.DateField(_("announced on"), null=True, blank=True)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
     archived_at = models.DateTimeField(_("archived"), null=True, blank=True)

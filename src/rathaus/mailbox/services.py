@@ -117,9 +117,7 @@ def deliver(
                 "case_number": message.case_number,
                 "application_id": message.application_id,
                 "provided_at": provided.isoformat(),
-                "announced_on": message.announced_on.isoformat()
-                if message.announced_on
-                else None,
+                "announced_on": message.announced_on.isoformat() if message.announced_on else None,
                 "attachments": [a.sha256 for a in message.attachments.all()],
             },
             municipality=authority.municipality if authority is not None else None,
@@ -171,7 +169,9 @@ def reply(
             if verdict.accepted:
                 checked.append((name, verdict.content_type, data))
             else:
-                errors.setdefault("attachments", []).append(f"{_clean_name(name)}: {verdict.message}")
+                errors.setdefault("attachments", []).append(
+                    f"{_clean_name(name)}: {verdict.message}"
+                )
     if errors:
         raise ReplyRefused(errors)
     now = timezone.now()

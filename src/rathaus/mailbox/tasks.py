@@ -14,6 +14,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django_tasks import task
 
 from rathaus.core import audit
 from rathaus.core.jobs import retrying_task
@@ -68,8 +69,38 @@ def send_notification(message_id: int) -> str:
             notification_error=repr(failure)[:500],
         )
         logger.warning(
-            "mailbox notification failed", extra={"mailbox_message": message_id, "error": repr(failure)}
+            "mailbox notification failed",
+            extra={"mailbox_message": message_id, "error": repr(failure)},
         )
         raise failure
     logger.info("mailbox notification sent", extra={"mailbox_message": message_id})
     return "sent"
+
+
+#: A message whose notification job has not run this long after provision was probably lost
+#: (the process died between the commit and the enqueue); older ones are left to the admin.
+STRANDED_AFTER = timedelta(minutes=10)
+STRANDED_UNTIL = timedelta(days=1)
+
+
+@task(queue_name="mail")
+def queue_stranded_notifications() -> int:
+    """Periodic: queue the notification again for messages whose job never ran.
+
+    Safe to repeat: the send job checks ``notified_at`` under a lock, so nothing is sent twice.
+    """
+    now = timezone.now()
+    stranded = list(
+        Message.objects.filter(
+            from_citizen=False,
+            notified_at__isnull=True,
+            notification_attempts=0,
+            provided_at__lte=now - STRANDED_AFTER,
+            provided_at__gte=now - STRANDED_UNTIL,
+        ).values_list("pk", flat=True)
+    )
+    for message_id in stranded:
+        send_notification.enqueue(message_id)
+    if stranded:
+        logger.warning("mailbox notifications re-queued", extra={"count": len(stranded)})
+    return len(stranded)

@@ -199,7 +199,7 @@ def review(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     by_post = request.method == "POST" and request.POST.get("postal_delivery") == "yes"
     if request.method == "POST":
         try:
-            services.submit_application(
+            submitted = services.submit_application(
                 application=application,
                 idempotency_key=request.POST.get("submission_key", "")[:64] or uuid.uuid4().hex,
                 confirmed=request.POST.get("confirm") == "yes",
@@ -212,7 +212,7 @@ def review(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         except services.ApplicationError as exc:
             error = str(exc)
         else:
-            application.refresh_from_db()
+            application = submitted  # as stored by the submission: no second read
             if application.status == Application.Status.AWAITING_PAYMENT:
                 return _pay(request, application)
             messages.success(request, _("Your application has been sent."))

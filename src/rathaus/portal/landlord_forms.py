@@ -21,7 +21,10 @@ class LandlordConfirmationForm(forms.Form):
         label=_("Municipality of the home"),
         queryset=Municipality.objects.none(),
         empty_label=_("Please choose"),
-        error_messages={"required": _("Please choose the municipality the home is in.")},
+        error_messages={
+            "required": _("Please choose the municipality the home is in."),
+            "invalid_choice": _("Please choose the municipality the home is in."),
+        },
     )
     street = forms.CharField(
         label=_("Street of the home"),

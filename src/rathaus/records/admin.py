@@ -52,22 +52,18 @@ def _plan_state(plan: FilePlan) -> dict[str, Any]:
 
 class PlanEntryFormSet(forms.BaseInlineFormSet):
     """Checks the plan as a whole: every entry's group exists (saved or added in the same
-    submission), keys stay fixed once files may use them, and nothing in use is deleted."""
+    submission) and keys stay fixed once files may use them. Entries with files or with
+    entries below them are protected from deletion by the admin itself (``on_delete=PROTECT``)."""
 
     def clean(self) -> None:
         super().clean()
         plan = self.instance
-        stored = (
-            dict(plan.entries.annotate(n=Count("files")).values_list("key", "n"))
-            if plan.pk
-            else {}
-        )
-        forms_alive = [
-            f for f in self.forms if f.is_valid() and not self._should_delete_form(f)
-        ]
-        deleted = [f for f in self.forms if f.instance.pk and self._should_delete_form(f)]
+        stored = set(plan.entries.values_list("key", flat=True)) if plan.pk else set()
+        should_delete = self._should_delete_form  # type: ignore[attr-defined]
+        forms_alive = [f for f in self.forms if f.is_valid() and not should_delete(f)]
+        deleted = [f for f in self.forms if f.instance.pk and should_delete(f)]
         deleted_keys = {f.instance.key for f in deleted}
-        keys = (set(stored) - deleted_keys) | {
+        keys = (stored - deleted_keys) | {
             f.cleaned_data["key"] for f in forms_alive if f.cleaned_data.get("key")
         }
         seen: set[str] = set()
@@ -93,19 +89,6 @@ class PlanEntryFormSet(forms.BaseInlineFormSet):
                     "key",
                     _("The group %(parent)s above %(key)s does not exist in this plan.")
                     % {"parent": above, "key": key},
-                )
-        for form in deleted:
-            key = form.instance.key
-            if stored.get(key):
-                form.add_error(
-                    None,
-                    _("%(key)s has files and cannot be deleted; deactivate it instead.")
-                    % {"key": key},
-                )
-            elif any(file_plan.parent_key(k) == key for k in keys):
-                form.add_error(
-                    None,
-                    _("%(key)s has entries below it; delete or move those first.") % {"key": key},
                 )
 
 
@@ -297,7 +280,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class RecordDocumentInline(admin.TabularInline):
     model = RecordDocument
     fields = ["title", "kind", "created_at", "created_by"]
-    readonly_fields = fields
+    readonly_fields = ["title", "kind", "created_at", "created_by"]
     extra = 0
     show_change_link = True
 
@@ -324,7 +307,7 @@ class FileAdmin(ReadOnlyAdmin):
 class DocumentVersionInline(admin.TabularInline):
     model = DocumentVersion
     fields = ["number", "original_name", "content_type", "size", "sha256", "author_label"]
-    readonly_fields = fields
+    readonly_fields = ["number", "original_name", "content_type", "size", "sha256", "author_label"]
     extra = 0
 
     def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:

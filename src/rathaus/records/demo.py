@@ -1,4 +1,4 @@
-"""Demo file plans: the municipal plan along the budget outline 0–9 for every demo authority."""
+"""Demo file plans: the municipal plan along the budget outline 0 to 9 for every demo authority."""
 
 from __future__ import annotations
 

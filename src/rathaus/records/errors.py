@@ -1,4 +1,4 @@
-"""Errors of the electronic file; ``str(error)`` is a message a clerk or administrator can act on."""
+"""Errors of the electronic file; ``str(error)`` is a message for clerks and administrators."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Keys are decimal and hierarchical: in the first segment every digit is one level (``3`` →
 ``32``), after that every dotted segment is one level (``32`` → ``32.10`` → ``32.10.05``), as
-in the municipal plans along the budget outline 0–9 (REFERENCE.md, "Records").
+in the municipal plans along the budget outline 0 to 9 (REFERENCE.md, "Records").
 """
 
 from __future__ import annotations

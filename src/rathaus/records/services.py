@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Field, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -95,7 +95,11 @@ def _insert_entries(
     """
     meta = PlanEntry._meta
     columns = ["plan", "key", "parent", "is_active", "position", *_ENTRY_FIELDS]
-    names = ", ".join(connection.ops.quote_name(meta.get_field(c).column) for c in columns)
+    names = ", ".join(
+        connection.ops.quote_name(field.column)
+        for field in (meta.get_field(c) for c in columns)
+        if isinstance(field, Field) and field.column
+    )
     sql = (
         f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({names}) "  # noqa: S608
         f"VALUES ({', '.join(['%s'] * len(columns))})"
@@ -246,8 +250,8 @@ def open_file(
     entry = plan.entries.select_related("parent").filter(key=plan_key).first()
     if entry is None:
         raise RecordsError(
-            _("The file plan of %(authority)s has no entry %(key)s.")
-            % {"authority": authority.name, "key": plan_key or "–"}
+            _("The file plan of %(authority)s has no entry “%(key)s”.")
+            % {"authority": authority.name, "key": plan_key}
         )
     if not entry.is_active:
         raise RecordsError(
@@ -348,9 +352,7 @@ def close_file(*, file: File, actor: Any, closed_on: datetime.date | None = None
     locked.retention_starts_on, locked.disposal_due_on = retention_dates(
         closed_on=closed_on, trigger=locked.retention_trigger, years=locked.retention_years
     )
-    locked.save(
-        update_fields=["closed_at", "closed_on", "retention_starts_on", "disposal_due_on"]
-    )
+    locked.save(update_fields=["closed_at", "closed_on", "retention_starts_on", "disposal_due_on"])
     audit.record(
         actor=actor,
         action="records.file_closed",
@@ -372,9 +374,7 @@ def reopen_file(*, file: File, actor: Any) -> File:
     before = _file_state(locked)
     locked.closed_at = locked.closed_on = None
     locked.retention_starts_on = locked.disposal_due_on = None
-    locked.save(
-        update_fields=["closed_at", "closed_on", "retention_starts_on", "disposal_due_on"]
-    )
+    locked.save(update_fields=["closed_at", "closed_on", "retention_starts_on", "disposal_due_on"])
     audit.record(
         actor=actor,
         action="records.file_reopened",
@@ -433,8 +433,7 @@ def _store_version(
     # A fresh, unguessable name for every version: nothing stored is ever overwritten, even on
     # storages that would overwrite (S3) or after a rolled-back attempt.
     storage_name = (
-        f"records/{file.authority_id}/{file.pk}/{document.pk}/"
-        f"v{number}-{uuid.uuid4().hex}{suffix}"
+        f"records/{file.authority_id}/{file.pk}/{document.pk}/v{number}-{uuid.uuid4().hex}{suffix}"
     )
     version.content.save(storage_name, ContentFile(bytes(content)), save=False)
     version.save()

@@ -49,7 +49,10 @@ class Command(BaseCommand):
             raise CommandError(f"{path}: cannot be read as UTF-8 text: {exc}") from exc
         try:
             plan = import_file_plan(
-                authority=authority, csv_text=text, name=options["name"], actor="manage.py import_file_plan"
+                authority=authority,
+                csv_text=text,
+                name=options["name"],
+                actor="manage.py import_file_plan",
             )
         except RecordsError as exc:
             raise CommandError(f"{path}: nothing imported.\n{exc}") from exc

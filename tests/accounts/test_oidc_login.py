@@ -1,0 +1,142 @@
+"""Login through an OpenID Connect provider (npm oidc-provider on Node, 127.0.0.1) (issue 9)."""
+
+from __future__ import annotations
+
+import urllib.parse
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from rathaus.accounts import oidc
+from rathaus.accounts.models import FederatedIdentity, IdentityProvider, LoginAttempt, User
+from tests.accounts.identity_providers import (  # noqa: F401
+    oidc_authorize,
+    oidc_op,
+    oidc_provider,
+    start_url,
+)
+
+pytestmark = pytest.mark.django_db
+REFUSED = "Die Anmeldung konnte nicht abgeschlossen werden"
+
+
+def authorize(client: Client, provider: IdentityProvider, level: str = "low") -> str:
+    response = client.get(start_url(provider, level, next_url="/antraege/"))
+    assert response.status_code == 302, response.content.decode()[:500]
+    return str(response["Location"])
+
+
+@pytest.mark.parametrize(
+    ("citizen", "level"),
+    [("oidc-basis-0001", "low"), ("oidc-elster-0002", "substantial"), ("oidc-eid-0003", "high")],
+)
+def test_citizen_logs_in_with_openid_connect(
+    client: Client, oidc_provider: IdentityProvider, citizen: str, level: str
+) -> None:
+    callback = oidc_authorize(authorize(client, oidc_provider), citizen)
+    finish = client.get(callback)
+    assert finish.status_code == 302
+    done = client.get(finish["Location"])
+
+    assert done.status_code == 302 and done["Location"] == "/antraege/"
+    assert client.session["rathaus_trust_level"] == level
+    link = FederatedIdentity.objects.get()
+    assert link.subject == citizen
+    assert link.user.email.endswith("@example.org")
+
+
+def test_authorization_request_uses_pkce_state_nonce_and_acr(
+    client: Client, oidc_provider: IdentityProvider
+) -> None:
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(authorize(client, oidc_provider, "high")).query))
+    attempt = LoginAttempt.objects.get()
+
+    assert query["code_challenge_method"] == "S256"
+    assert query["code_challenge"] == oidc.code_challenge(attempt.code_verifier)
+    assert query["state"] == attempt.request_id and len(query["state"]) >= 43
+    assert query["nonce"] == attempt.nonce and query["nonce"] != query["state"]
+    assert query["acr_values"] == "STORK-QAA-Level-4"
+
+
+def test_profile_is_prefilled_from_the_claims(
+    client: Client, oidc_provider: IdentityProvider
+) -> None:
+    callback = oidc_authorize(authorize(client, oidc_provider, "high"), "oidc-eid-0003")
+    client.get(client.get(callback)["Location"])
+
+    profile = User.objects.get(email="erika.mustermann@example.org").profile
+    assert (profile.given_names, profile.family_name) == ("Erika", "Mustermann")
+    assert (profile.street, profile.house_number, profile.postal_code) == (
+        "Friedrich-Engels-Allee",
+        "12",
+        "42283",
+    )
+
+
+def refused(client: Client, response: Any, caplog: Any, why: str) -> None:
+    assert response.status_code == 400
+    assert REFUSED in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    refusal = [r for r in caplog.records if r.getMessage() == "federated login refused"][-1]
+    assert why in refusal.reason
+
+
+def test_id_token_with_a_wrong_nonce_is_refused(
+    client: Client, oidc_provider: IdentityProvider, caplog: Any
+) -> None:
+    callback = oidc_authorize(authorize(client, oidc_provider), "oidc-eid-0003")
+    LoginAttempt.objects.update(nonce="a-nonce-the-provider-never-saw")
+
+    refused(client, client.get(callback), caplog, "nonce")
+
+
+def test_id_token_from_a_wrong_issuer_is_refused(
+    client: Client, oidc_provider: IdentityProvider, caplog: Any, monkeypatch: Any
+) -> None:
+    """The provider's real ID token, checked as if we had expected another issuer."""
+    callback = oidc_authorize(authorize(client, oidc_provider), "oidc-eid-0003")
+    real = oidc.discover(oidc_provider)
+    monkeypatch.setattr(oidc, "discover", lambda provider: {**real, "issuer": "https://other.example"})
+
+    refused(client, client.get(callback), caplog, "issuer")
+
+
+def test_id_token_signed_with_other_keys_is_refused(
+    client: Client, oidc_provider: IdentityProvider, caplog: Any, monkeypatch: Any
+) -> None:
+    from joserfc.jwk import KeySet, RSAKey
+
+    callback = oidc_authorize(authorize(client, oidc_provider), "oidc-eid-0003")
+    others = KeySet([RSAKey.generate_key(2048)])
+    monkeypatch.setattr(oidc, "_key_set", lambda metadata: others)
+
+    refused(client, client.get(callback), caplog, "signature")
+
+
+def test_replayed_callback_is_refused(
+    client: Client, oidc_provider: IdentityProvider, caplog: Any
+) -> None:
+    callback = oidc_authorize(authorize(client, oidc_provider), "oidc-basis-0001")
+    client.get(client.get(callback)["Location"])
+    client.logout()
+
+    refused(client, client.get(callback), caplog, "replayed")
+
+
+def test_callback_without_a_started_login_is_refused(
+    client: Client, oidc_provider: IdentityProvider, caplog: Any
+) -> None:
+    response = client.get(f"/konto/extern/{oidc_provider.slug}/oidc/callback/?code=x&state=forged")
+    refused(client, response, caplog, "unsolicited")
+
+
+def test_provider_error_is_shown_not_raised(
+    client: Client, oidc_provider: IdentityProvider, caplog: Any
+) -> None:
+    authorize(client, oidc_provider)
+    state = LoginAttempt.objects.get().request_id
+    response = client.get(
+        f"/konto/extern/{oidc_provider.slug}/oidc/callback/?error=access_denied&state={state}"
+    )
+    refused(client, response, caplog, "access_denied")

@@ -1,0 +1,147 @@
+"""Wohnsitzanmeldung with the code of a landlord's online confirmation (§ 19 BMG)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from rathaus.accounts.models import User
+from rathaus.applications.errors import ApplicationError
+from rathaus.applications.models import Application
+from rathaus.applications.services import save_step, start_application, submit_application
+from rathaus.catalog.form_schemas import form_schema
+from rathaus.catalog.models import Service
+from rathaus.core.models import Authority, Municipality
+from rathaus.forms.engine import validate_step
+from rathaus.ledger import services as ledger_services
+from rathaus.ledger.leaves import format_code
+from rathaus.registers.landlord_confirmations import (
+    MoveIn,
+    Person,
+    confirm_move_in,
+    revoke_confirmation,
+)
+from rathaus.registers.models import LandlordConfirmation
+from rathaus.registers.selectors import landlord_confirmation_for_code
+from tests.accounts.factories import UserFactory
+
+MOVED_IN = timezone.localdate() - datetime.timedelta(days=2)
+
+
+@pytest.fixture
+def confirmation(wuppertal: Municipality) -> LandlordConfirmation:
+    ledger_services._authorities.clear()
+    office = Authority.objects.get(municipality=wuppertal, kind=Authority.Kind.CITIZENS_OFFICE)
+    return confirm_move_in(
+        landlord=UserFactory(),
+        authority=office,
+        move_in=MoveIn(
+            street="Friedrich-Engels-Allee",
+            house_number="12",
+            address_supplement="",
+            postal_code="42283",
+            place="Wuppertal",
+            move_in_date=MOVED_IN,
+            persons=(Person("Erika", "Mustermann"),),
+            landlord_name="Hans Vermieter",
+            landlord_address="Hofaue 5, 42103 Wuppertal",
+        ),
+    )
+
+
+def _answer(application: Application, step: str, data: dict[str, Any]) -> str | None:
+    schema, _ = form_schema(application.service)
+    result = validate_step(schema, step, data, answers=application.answers)
+    assert result.is_valid, result.errors
+    return save_step(application=application, result=result)
+
+
+def _registration(citizen: User, wuppertal: Municipality, code: str, day: datetime.date) -> Any:
+    service = Service.objects.get(slug="wohnsitz-anmelden")
+    application = start_application(
+        applicant=citizen, service=service, municipality=wuppertal, trust_level="high"
+    )
+    _answer(
+        application,
+        "move",
+        {
+            "move_in_date__day": str(day.day),
+            "move_in_date__month": str(day.month),
+            "move_in_date__year": str(day.year),
+            "new_address__street": "Friedrich-Engels-Allee",
+            "new_address__house_number": "12",
+            "new_address__postal_code": "42283",
+            "new_address__place": "Wuppertal",
+            "residence_kind": "main",
+        },
+    )
+    _answer(application, "previous", {"previous_kept": "no"})
+    _answer(
+        application,
+        "people",
+        {
+            "persons__rows": "1",
+            "persons__1__name__given_names": "Erika",
+            "persons__1__name__family_name": "Mustermann",
+            "persons__1__birth_date__day": "27",
+            "persons__1__birth_date__month": "3",
+            "persons__1__birth_date__year": "1985",
+            "persons__1__sex": "female",
+            "persons__1__nationality": "deutsch",
+        },
+    )
+    assert _answer(application, "landlord", {"landlord_way": "code"}) == "landlord_code_step"
+    _answer(application, "landlord_code_step", {"landlord_code": code})
+    return application
+
+
+def test_registration_with_a_matching_code_is_submitted_and_the_clerk_finds_it(
+    citizen: User, wuppertal: Municipality, confirmation: LandlordConfirmation
+) -> None:
+    typed = format_code(confirmation.code).lower()
+    application = _registration(citizen, wuppertal, typed, MOVED_IN)
+    submitted = submit_application(
+        application=application, idempotency_key="k1", confirmed=True, actor=citizen
+    )
+    assert submitted.status == Application.Status.SUBMITTED
+    code = submitted.submitted_data["landlord_code"]
+    assert landlord_confirmation_for_code(code) == confirmation
+
+
+def test_code_for_another_move_in_date_is_refused_with_the_reason(
+    citizen: User, wuppertal: Municipality, confirmation: LandlordConfirmation
+) -> None:
+    application = _registration(
+        citizen, wuppertal, confirmation.code, MOVED_IN - datetime.timedelta(days=1)
+    )
+    with pytest.raises(ApplicationError, match="nicht an dem von Ihnen angegebenen Tag"):
+        submit_application(
+            application=application, idempotency_key="k2", confirmed=True, actor=citizen
+        )
+    application.refresh_from_db()
+    assert application.status == Application.Status.DRAFT
+
+
+def test_withdrawn_or_unknown_code_is_refused(
+    citizen: User, wuppertal: Municipality, confirmation: LandlordConfirmation
+) -> None:
+    application = _registration(citizen, wuppertal, "7KQ4M-2XH9P", MOVED_IN)
+    with pytest.raises(ApplicationError, match="Keine Wohnungsgeberbestätigung"):
+        submit_application(
+            application=application, idempotency_key="k3", confirmed=True, actor=citizen
+        )
+    revoke_confirmation(confirmation=confirmation, actor=confirmation.landlord)
+    other = _registration(citizen, wuppertal, confirmation.code, MOVED_IN)
+    with pytest.raises(ApplicationError, match="zurückgezogen"):
+        submit_application(application=other, idempotency_key="k4", confirmed=True, actor=citizen)
+
+
+def test_malformed_code_is_refused_at_the_step(citizen: User, wuppertal: Municipality) -> None:
+    service = Service.objects.get(slug="wohnsitz-anmelden")
+    schema, _ = form_schema(service)
+    result = validate_step(schema, "landlord_code_step", {"landlord_code": "abc"}, answers={})
+    assert not result.is_valid
+    assert "zehn Buchstaben und Ziffern" in str(result.errors)

@@ -1,0 +1,115 @@
+"""Who sees and works on which case: units, roles, authorities; citizens see none."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rathaus.accounts.models import User
+from rathaus.accounts.roles import ADMINISTRATOR, CLERK, PLANNER, TEAM_LEAD
+from rathaus.casework import services
+from rathaus.casework.models import Case
+from rathaus.casework.permissions import (
+    can_approve_notice,
+    can_assign,
+    can_decide,
+    can_view_case,
+    forget_scope,
+)
+from rathaus.casework.selectors import cases_visible_to
+from rathaus.core.models import Authority, OrgUnit
+from tests.accounts.factories import UserFactory
+
+
+def test_clerks_see_the_cases_of_their_units_only(
+    case: Case,
+    make_case: Callable[..., Case],
+    make_staff: Callable[..., User],
+    meldewesen: OrgUnit,
+    buergeramt: Authority,
+) -> None:
+    pass_unit = OrgUnit.objects.get(authority=buergeramt, code="33.2")
+    solingen = Authority.objects.get(municipality__ags="05122000")
+    other_case = make_case(authority=solingen)
+    clerk = make_staff(meldewesen, role=CLERK)
+    colleague_next_door = make_staff(pass_unit, role=CLERK)
+    solingen_clerk = make_staff(other_case.org_unit, role=CLERK)
+    assert list(cases_visible_to(clerk)) == [case]
+    assert can_view_case(clerk, case) and can_decide(clerk, case)
+    assert not can_view_case(colleague_next_door, case)
+    assert list(cases_visible_to(colleague_next_door)) == []
+    assert list(cases_visible_to(solingen_clerk)) == [other_case]
+    assert not can_view_case(solingen_clerk, case)
+    assert not can_assign(clerk, case)
+
+
+def test_a_case_assigned_to_a_clerk_is_visible_to_them_in_another_unit(
+    case: Case, make_staff: Callable[..., User], buergeramt: Authority, team_lead: User
+) -> None:
+    pass_unit = OrgUnit.objects.get(authority=buergeramt, code="33.2")
+    helper = make_staff(pass_unit, role=CLERK)
+    services.assign(cases=[case], user=helper, actor=team_lead)
+    case.refresh_from_db()
+    forget_scope(helper)
+    assert can_view_case(helper, case)
+    assert case in cases_visible_to(helper)
+
+
+def test_team_leads_assign_and_see_unrouted_cases_of_their_authority(
+    make_case: Callable[..., Case], team_lead: User, clerk: User, meldewesen: OrgUnit
+) -> None:
+    unrouted = make_case()
+    services.assign(cases=[unrouted], org_unit=meldewesen, actor=team_lead)
+    Case.objects.filter(pk=unrouted.pk).update(org_unit=None)
+    unrouted.refresh_from_db()
+    assert can_view_case(team_lead, unrouted) and can_assign(team_lead, unrouted)
+    assert unrouted in cases_visible_to(team_lead)
+    assert not can_view_case(clerk, unrouted)
+    assert unrouted not in cases_visible_to(clerk)
+
+
+def test_administrators_see_their_authority_but_do_not_decide(
+    case: Case, administrator: User
+) -> None:
+    assert can_view_case(administrator, case)
+    assert case in cases_visible_to(administrator)
+    assert not can_decide(administrator, case)
+
+
+def test_citizens_anonymous_and_staff_without_units_see_nothing(
+    case: Case, citizen: User, make_staff: Callable[..., User]
+) -> None:
+    from django.contrib.auth.models import AnonymousUser
+
+    no_unit = make_staff(role=CLERK)
+    planner = make_staff(case.org_unit, role=PLANNER)
+    superuser = UserFactory(is_superuser=True, is_staff=True)
+    for user in (citizen, AnonymousUser(), no_unit, planner, superuser):
+        assert list(cases_visible_to(user)) == []
+        assert not can_view_case(user, case)
+        assert not can_decide(user, case)
+
+
+def test_only_another_clerk_may_approve_a_notice(
+    case: Case, clerk: User, second_clerk: User
+) -> None:
+    notice = services.draft_notice(case=case, template_key="granted", actor=clerk)
+    assert not can_approve_notice(clerk, notice)
+    assert can_approve_notice(second_clerk, notice)
+
+
+def test_permissions_are_registered_with_rules(
+    case: Case, clerk: User, team_lead: User, citizen: User
+) -> None:
+    assert clerk.has_perm("casework.case_view", case)
+    assert clerk.has_perm("casework.case_decide", case)
+    assert not clerk.has_perm("casework.case_assign", case)
+    assert team_lead.has_perm("casework.case_assign", case)
+    assert not citizen.has_perm("casework.case_view", case)
+
+
+def test_inactive_staff_lose_access(case: Case, clerk: User) -> None:
+    clerk.is_active = False
+    clerk.save()
+    forget_scope(clerk)
+    assert not can_view_case(clerk, case)
+    assert ADMINISTRATOR and TEAM_LEAD  # roles exist

@@ -1,0 +1,219 @@
+"""The citizen's side: submitting opens the case; opt-out of electronic delivery; the status
+timeline; answering a request for documents with checked uploads; withdrawing."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from rathaus.accounts.models import User
+from rathaus.applications.models import Application
+from rathaus.applications.services import start_application, submit_application
+from rathaus.casework import services as casework
+from rathaus.casework.models import Case, CaseEvent, DocumentRequest
+from rathaus.catalog.models import Responsibility, Service
+from rathaus.core.models import AuditEvent, Municipality, OrgUnit
+from tests.accounts.factories import ProfileFactory
+from tests.applications.meldebescheinigung import answer_all
+
+PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+@pytest.fixture
+def service(full_demo: None) -> Service:
+    service = Service.objects.get(slug="meldebescheinigung")
+    Responsibility.objects.filter(service=service).update(local_fee=None)
+    return service
+
+
+@pytest.fixture
+def home(full_demo: None) -> Municipality:
+    return Municipality.objects.get(ags="05124000")
+
+
+@pytest.fixture
+def logged_in(client: Client, citizen: User) -> Client:
+    client.force_login(citizen)
+    session = client.session
+    session["rathaus_trust_level"] = "high"
+    session.save()
+    return client
+
+
+def _draft(citizen: User, service: Service, home: Municipality) -> Application:
+    application = start_application(
+        applicant=citizen, service=service, municipality=home, trust_level="high"
+    )
+    answer_all(application)
+    return application
+
+
+def _submitted(citizen: User, service: Service, home: Municipality) -> Application:
+    application = submit_application(
+        application=_draft(citizen, service, home),
+        idempotency_key="k1",
+        confirmed=True,
+        actor=citizen,
+    )
+    application.refresh_from_db()
+    return application
+
+
+def test_submitting_opens_the_case_in_the_same_transaction(
+    citizen: User, service: Service, home: Municipality
+) -> None:
+    application = _submitted(citizen, service, home)
+    case = application.case
+    assert case is not None
+    assert case.authority == application.authority
+    assert case.org_unit == OrgUnit.objects.get(authority=application.authority, code="33.1")
+    assert case.applicant == citizen and case.electronic_delivery
+    assert case.particulars["name"]["family_name"] == "Mustermann"
+    assert case.file is not None and case.file.reference
+    submitted = AuditEvent.objects.get(action="application.submitted")
+    assert submitted.after["case"] == case.number
+    # a repeated submission does not open a second case
+    again = submit_application(
+        application=application, idempotency_key="k2", confirmed=True, actor=citizen
+    )
+    assert again.case_id == case.pk and Case.objects.count() == 1
+
+
+def test_the_review_page_records_the_opt_out_of_electronic_delivery(
+    logged_in: Client, citizen: User, service: Service, home: Municipality
+) -> None:
+    application = _draft(citizen, service, home)
+    page = logged_in.get(f"/antraege/{application.public_id}/pruefen/")
+    assert "per Post" in page.content.decode()
+    response = logged_in.post(
+        f"/antraege/{application.public_id}/pruefen/",
+        {"submission_key": "abc", "postal_delivery": "yes"},
+    )
+    assert response.status_code == 400  # declaration not confirmed: the choice is kept
+    assert 'name="postal_delivery" value="yes" aria-describedby="postal-delivery-hint" checked' in (
+        response.content.decode()
+    )
+    response = logged_in.post(
+        f"/antraege/{application.public_id}/pruefen/",
+        {"submission_key": "abc", "confirm": "yes", "postal_delivery": "yes"},
+    )
+    assert response.status_code == 302
+    application.refresh_from_db()
+    assert application.electronic_delivery is False
+    assert application.case is not None and application.case.electronic_delivery is False
+
+
+def test_without_the_opt_out_notices_go_to_the_mailbox(
+    logged_in: Client, citizen: User, service: Service, home: Municipality
+) -> None:
+    application = _draft(citizen, service, home)
+    logged_in.post(
+        f"/antraege/{application.public_id}/pruefen/", {"submission_key": "x", "confirm": "yes"}
+    )
+    application.refresh_from_db()
+    assert application.electronic_delivery is True
+
+
+def test_the_detail_page_shows_the_citizen_facing_timeline_only(
+    logged_in: Client, citizen: User, service: Service, home: Municipality, make_staff: Any
+) -> None:
+    application = _submitted(citizen, service, home)
+    case = application.case
+    assert case is not None
+    clerk = make_staff(case.org_unit)
+    casework.add_note(case=case, text="Interner Vermerk: Registerabgleich offen", actor=clerk)
+    casework.request_documents(
+        case=case,
+        description="Bitte senden Sie eine Kopie Ihres Ausweises.",
+        due_on=timezone.localdate() + datetime.timedelta(days=10),
+        actor=clerk,
+    )
+    page = logged_in.get(f"/antraege/{application.public_id}/").content.decode()
+    assert "Bei der Behörde eingegangen" in page or "Antrag bei der Behörde eingegangen" in page
+    assert "Bitte senden Sie eine Kopie Ihres Ausweises." in page
+    assert "Interner Vermerk" not in page
+    request = DocumentRequest.objects.get()
+    assert f"/antraege/{application.public_id}/unterlagen/{request.public_id}/" in page
+    listing = logged_in.get("/antraege/").content.decode()
+    assert "Wir warten auf Unterlagen von Ihnen" in listing
+
+
+def test_answering_a_request_checks_the_files_and_returns_the_case_to_review(
+    logged_in: Client,
+    citizen: User,
+    service: Service,
+    home: Municipality,
+    make_staff: Any,
+    clamd_address: str,
+    settings: Any,
+) -> None:
+    settings.CLAMD_ADDRESS = clamd_address
+    application = _submitted(citizen, service, home)
+    case = application.case
+    assert case is not None
+    clerk = make_staff(case.org_unit)
+    request = casework.request_documents(
+        case=case, description="Ausweiskopie", due_on=timezone.localdate(), actor=clerk
+    )
+    url = f"/antraege/{application.public_id}/unterlagen/{request.public_id}/"
+    assert logged_in.get(url).status_code == 200
+    refused = logged_in.post(url, {"note": "Mein Kommentar", "files": [_upload("x.exe", b"MZ")]})
+    assert refused.status_code == 400
+    body = refused.content.decode()
+    assert "Mein Kommentar" in body  # what was typed is kept
+    assert "x.exe" in body
+    request.refresh_from_db()
+    assert request.status == DocumentRequest.Status.OPEN
+    nothing = logged_in.post(url, {"note": ""})
+    assert nothing.status_code == 400 and "mindestens eine Datei" in nothing.content.decode()
+    done = logged_in.post(url, {"note": "Anbei", "files": [_upload("ausweis.pdf", PDF)]})
+    assert done.status_code == 302
+    case.refresh_from_db()
+    assert case.status == Case.Status.IN_REVIEW
+    assert case.file is not None and case.file.documents.filter(kind="upload").count() == 1
+    assert logged_in.get(url).status_code == 302  # answered: back to the application
+
+
+def test_another_citizen_cannot_reach_the_request(
+    client: Client, citizen: User, service: Service, home: Municipality, make_staff: Any
+) -> None:
+    application = _submitted(citizen, service, home)
+    assert application.case is not None
+    clerk = make_staff(application.case.org_unit)
+    request = casework.request_documents(
+        case=application.case, description="x", due_on=timezone.localdate(), actor=clerk
+    )
+    client.force_login(ProfileFactory().user)
+    url = f"/antraege/{application.public_id}/unterlagen/{request.public_id}/"
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"files": [_upload("a.pdf", PDF)]}).status_code == 404
+    assert client.post(f"/antraege/{application.public_id}/zurueckziehen/").status_code == 404
+
+
+def test_the_citizen_can_withdraw_an_open_application(
+    logged_in: Client, citizen: User, service: Service, home: Municipality
+) -> None:
+    application = _submitted(citizen, service, home)
+    url = f"/antraege/{application.public_id}/zurueckziehen/"
+    logged_in.post(url, {})  # not confirmed: nothing happens
+    application.refresh_from_db()
+    assert application.status == Application.Status.SUBMITTED
+    response = logged_in.post(url, {"confirm": "yes"})
+    assert response.status_code == 302
+    application.refresh_from_db()
+    assert application.status == Application.Status.WITHDRAWN
+    assert application.case is not None
+    assert application.case.status == Case.Status.WITHDRAWN
+    assert application.case.events.filter(
+        kind=CaseEvent.Kind.STATUS_CHANGED, to_status=Case.Status.WITHDRAWN, actor=citizen
+    ).exists()
+
+
+def _upload(name: str, data: bytes) -> Any:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, data, content_type="application/octet-stream")

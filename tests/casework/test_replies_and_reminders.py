@@ -1,0 +1,90 @@
+"""The citizen's replies land on the case; overdue cases are reminded by e-mail."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from typing import Any
+
+from django.core import mail
+from django.utils import timezone
+
+from rathaus.accounts.models import User
+from rathaus.casework import services
+from rathaus.casework.models import Case, CaseEvent
+from rathaus.core.models import AuditEvent, OrgUnit
+from rathaus.mailbox import services as mailbox
+from rathaus.mailbox.models import Message
+
+
+def test_a_reply_in_the_mailbox_is_filed_on_the_case(
+    case: Case, clerk: User, citizen: User, clamd_address: str, settings: Any
+) -> None:
+    settings.CLAMD_ADDRESS = clamd_address
+    services.request_documents(
+        case=case, description="Ihr Ausweis", due_on=timezone.localdate(), actor=clerk
+    )
+    request_message = Message.objects.get(owner=citizen, kind="request")
+    assert request_message.case_number == case.number
+    mailbox.reply(
+        message=request_message,
+        owner=citizen,
+        body="Den Ausweis reiche ich nächste Woche nach.",
+        attachments=[("ausweis.pdf", "application/pdf", b"%PDF-1.7\n%ausweis\n")],
+    )
+    event = case.events.get(kind=CaseEvent.Kind.REPLY_RECEIVED)
+    assert event.actor == citizen
+    assert case.file is not None
+    correspondence = case.file.documents.filter(kind="correspondence")
+    assert correspondence.count() == 2  # the text and its attachment
+    assert AuditEvent.objects.filter(action="case.reply_received").exists()
+
+
+def test_a_reply_to_a_message_without_a_case_changes_no_case(
+    case: Case, citizen: User
+) -> None:
+    message = mailbox.deliver(
+        owner=citizen, kind="information", subject="Allgemeine Information", body="Hallo"
+    )
+    mailbox.reply(message=message, owner=citizen, body="Danke", attachments=[])
+    assert not CaseEvent.objects.filter(kind=CaseEvent.Kind.REPLY_RECEIVED).exists()
+
+
+def test_overdue_cases_are_reminded_to_the_clerk_once_per_interval(
+    make_case: Callable[..., Case],
+    clerk: User,
+    team_lead: User,
+    meldewesen: OrgUnit,
+    django_capture_on_commit_callbacks: Callable,
+) -> None:
+    overdue = make_case()
+    unassigned = make_case()
+    on_time = make_case()
+    services.assign(cases=[overdue], user=clerk, actor=team_lead)
+    past = timezone.localdate() - datetime.timedelta(days=2)
+    Case.objects.filter(pk__in=[overdue.pk, unassigned.pk]).update(due_on=past)
+    Case.objects.filter(pk=on_time.pk).update(due_on=past + datetime.timedelta(days=60))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.remind_overdue() == 2
+    recipients = sorted(m.to[0] for m in mail.outbox)
+    assert recipients == sorted([clerk.email, team_lead.email])
+    to_clerk = next(m for m in mail.outbox if m.to == [clerk.email])
+    assert overdue.number in to_clerk.body and unassigned.number not in to_clerk.body
+    assert on_time.number not in "".join(m.body for m in mail.outbox)
+    assert "Erika" not in to_clerk.body  # no personal data of the citizen by e-mail
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.remind_overdue() == 0
+    assert mail.outbox == []
+    later = timezone.localdate() + datetime.timedelta(days=7)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.remind_overdue(today=later) == 2
+    assert overdue.events.filter(kind=CaseEvent.Kind.REMINDER_SENT).count() == 2
+
+
+def test_the_reminder_job_is_scheduled() -> None:
+    from django.conf import settings
+
+    assert any(
+        path == "rathaus.casework.tasks.remind_overdue_job" for path, _ in settings.PERIODIC_JOBS
+    )

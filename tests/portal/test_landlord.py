@@ -1,0 +1,121 @@
+"""/wohnungsgeberbestaetigung/: a landlord confirms a move-in and gets a verifiable PDF at once."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.utils import timezone
+
+from rathaus.core.models import Authority, Municipality
+from rathaus.ledger import services as ledger_services
+from rathaus.ledger.leaves import format_code
+from rathaus.ledger.models import Entry
+from rathaus.registers.models import LandlordConfirmation
+from tests.accounts.factories import ProfileFactory, UserFactory
+
+MOVED_IN = timezone.localdate() - datetime.timedelta(days=2)
+
+
+@pytest.fixture
+def wuppertal(db: None) -> Municipality:
+    ledger_services._authorities.clear()
+    call_command("load_demo", verbosity=0)
+    return Municipality.objects.get(ags="05124000")
+
+
+@pytest.fixture
+def landlord_client(client: Client, db: None) -> Client:
+    profile = ProfileFactory(given_names="Hans", family_name="Vermieter")
+    client.force_login(profile.user)
+    return client
+
+
+def _form(wuppertal: Municipality, **changes: str) -> dict[str, str]:
+    data = {
+        "municipality": str(wuppertal.pk),
+        "street": "Friedrich-Engels-Allee",
+        "house_number": "12",
+        "address_supplement": "",
+        "postal_code": "42283",
+        "place": "Wuppertal",
+        "move_in_date": MOVED_IN.strftime("%d.%m.%Y"),
+        "person_1_given_names": "Erika",
+        "person_1_family_name": "Mustermann",
+        "landlord_name": "Hans Vermieter",
+        "landlord_address": "Hofaue 5, 42103 Wuppertal",
+        "is_owner": "yes",
+        "declaration": "on",
+    }
+    data.update(changes)
+    return data
+
+
+def test_needs_login(client: Client, db: None) -> None:
+    response = client.get("/wohnungsgeberbestaetigung/neu/")
+    assert response.status_code == 302
+    assert "/konto/login/" in response["Location"]
+
+
+def test_form_is_prefilled_from_the_profile(landlord_client: Client, wuppertal: Municipality) -> None:
+    response = landlord_client.get("/wohnungsgeberbestaetigung/neu/")
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert 'value="Hans Vermieter"' in content
+    assert "Wuppertal" in content
+
+
+def test_landlord_gets_a_confirmation_with_code_for_the_registration_office(
+    landlord_client: Client, wuppertal: Municipality
+) -> None:
+    response = landlord_client.post("/wohnungsgeberbestaetigung/neu/", _form(wuppertal))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    confirmation = LandlordConfirmation.objects.get()
+    office = Authority.objects.get(municipality=wuppertal, kind=Authority.Kind.CITIZENS_OFFICE)
+    assert confirmation.authority == office
+    assert confirmation.person_names == ["Erika Mustermann"]
+    assert Entry.objects.get(code=confirmation.code).document_type == "landlord-confirmation"
+    page = landlord_client.get(response["Location"])
+    assert format_code(confirmation.code) in page.content.decode()
+    pdf = landlord_client.get(f"/wohnungsgeberbestaetigung/{confirmation.public_id}/bestaetigung.pdf")
+    assert b"".join(pdf.streaming_content).startswith(b"%PDF")  # type: ignore[attr-defined]
+    # only the landlord sees it
+    stranger = Client()
+    stranger.force_login(UserFactory())
+    assert stranger.get(f"/wohnungsgeberbestaetigung/{confirmation.public_id}/").status_code == 404
+    # withdrawing it
+    landlord_client.post(f"/wohnungsgeberbestaetigung/{confirmation.public_id}/widerrufen/")
+    confirmation.refresh_from_db()
+    assert confirmation.revoked_at is not None
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"postal_code": "4228"}, "Postleitzahl mit 5 Ziffern"),
+        ({"move_in_date": "31.02.2026"}, "Bitte geben Sie das Datum"),
+        ({"person_1_given_names": "", "person_1_family_name": ""}, "mindestens eine Person"),
+        ({"person_1_family_name": ""}, "Familiennamen dieser Person"),
+        ({"is_owner": "no"}, "Namen des Eigentümers"),
+        ({"declaration": ""}, "Bitte bestätigen Sie"),
+        ({"municipality": "999999"}, "Bitte wählen Sie die Gemeinde"),
+        (
+            {"move_in_date": (MOVED_IN + datetime.timedelta(days=200)).strftime("%d.%m.%Y")},
+            "höchstens 90 Tage",
+        ),
+    ],
+)
+def test_bad_input_gets_a_message_next_to_the_field_and_keeps_the_input(
+    landlord_client: Client, wuppertal: Municipality, changes: dict[str, str], message: str
+) -> None:
+    response = landlord_client.post("/wohnungsgeberbestaetigung/neu/", _form(wuppertal, **changes))
+    assert response.status_code == 400
+    content = response.content.decode()
+    assert message in content
+    assert 'value="Friedrich-Engels-Allee"' in content
+    assert not LandlordConfirmation.objects.exists()
+
+
