@@ -14,13 +14,19 @@ $(VENV)/.installed: pyproject.toml uv.lock
 	$(UV) sync --frozen --inexact --quiet
 	touch $@
 
-venv: $(VENV)/.installed
+## the local OIDC test provider (npm oidc-provider, Node >= 20; docs/identity.md)
+tools/oidc/node_modules/.installed: tools/oidc/package.json tools/oidc/package-lock.json
+	cd tools/oidc && npm ci --no-audit --no-fund --silent
+	touch $@
+
+venv: $(VENV)/.installed tools/oidc/node_modules/.installed
 
 ## make run: install, migrate the embedded SQLite database, load the demo, serve on :8000
 run: venv
 	RATHAUS_ENV=demo $(PY) manage.py migrate --noinput
 	RATHAUS_ENV=demo $(PY) manage.py load_demo
 	RATHAUS_ENV=demo $(PY) manage.py use_payment_sandbox --base-url http://127.0.0.1:8100
+	RATHAUS_ENV=demo $(PY) manage.py use_identity_sandbox
 	RATHAUS_ENV=demo $(PY) manage.py collectstatic --noinput -v0
 	$(PY) scripts/run-demo
 

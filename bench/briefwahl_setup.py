@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import secrets
 import sys
+import time
 
 import django
 
@@ -21,6 +22,7 @@ from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from rathaus.accounts.models import User  # noqa: E402
+from rathaus.accounts.roles import STAFF_SESSION_KEY  # noqa: E402
 from rathaus.applications.models import Application  # noqa: E402
 from rathaus.catalog.form_schemas import form_schema  # noqa: E402
 from rathaus.catalog.models import Service  # noqa: E402
@@ -81,6 +83,7 @@ def main(count: int, out: str) -> None:
     sessions = []
     store = SessionStore()
     session_expiry = timezone.now() + datetime.timedelta(hours=8)
+    logged_in_at = int(time.time())
     for user, application in zip(users, applications, strict=True):
         key = "".join(secrets.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(32))
         data = store.encode(
@@ -89,6 +92,8 @@ def main(count: int, out: str) -> None:
                 BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
                 HASH_SESSION_KEY: user.get_session_auth_hash(),
                 "rathaus_trust_level": "low",
+                # what the login stores (rathaus.accounts.roles.on_user_logged_in)
+                STAFF_SESSION_KEY: [user.pk, False, logged_in_at],
             }
         )
         sessions.append(Session(session_key=key, session_data=data, expire_date=session_expiry))

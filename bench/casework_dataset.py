@@ -50,12 +50,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 django.setup()
 
 import psycopg  # noqa: E402
-from django.conf import settings  # noqa: E402
 from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
-from german_names import NameGenerator, Person, mail_local_part  # noqa: E402
 
+from german_names import NameGenerator, Person, mail_local_part  # noqa: E402
 from rathaus.casework import notice_templates  # noqa: E402
 from rathaus.casework.services import route  # noqa: E402
 from rathaus.catalog.models import Responsibility, Service  # noqa: E402
@@ -155,7 +154,9 @@ def _load_reference_data() -> tuple[list[Service], dict[str, dict[int, Target]],
     services = list(Service.objects.filter(slug__in=SERVICE_WEIGHTS).order_by("slug"))
     missing = set(SERVICE_WEIGHTS) - {s.slug for s in services}
     if missing:
-        sys.exit(f"casework dataset: services missing (run load_demo): {', '.join(sorted(missing))}")
+        sys.exit(
+            f"casework dataset: services missing (run load_demo): {', '.join(sorted(missing))}"
+        )
     units = {u.id: Unit(u.id, u.code, u.authority_id) for u in OrgUnit.objects.all()}
     by_authority: dict[int, list[Unit]] = defaultdict(list)
     for unit in units.values():
@@ -185,13 +186,19 @@ def _load_reference_data() -> tuple[list[Service], dict[str, dict[int, Target]],
             plan_key=entry.key,
             plan_entry_id=entry.pk,
             formats=(plan.reference_format, plan.unit_reference_format),
-            retention=(None if permanent else years, entry.retention_trigger, entry.disposal_action),
+            retention=(
+                None if permanent else years,
+                entry.retention_trigger,
+                entry.disposal_action,
+            ),
             processing_days=notice_templates.workflow_for(service.slug).processing_days,
         )
     return services, targets, units
 
 
-def _day_weights(first: datetime.date, today: datetime.date) -> tuple[list[datetime.date], list[float]]:
+def _day_weights(
+    first: datetime.date, today: datetime.date
+) -> tuple[list[datetime.date], list[float]]:
     """Cases per day: online use grows over the years, weekends are quiet."""
     days = [first + datetime.timedelta(days=i) for i in range((today - first).days + 1)]
     span = max(len(days) - 1, 1)
@@ -235,20 +242,58 @@ class Copier:
 
 
 USER_COLUMNS = (
-    "id", "password", "last_login", "is_superuser", "first_name", "last_name", "is_staff",
-    "is_active", "date_joined", "email",
+    "id",
+    "password",
+    "last_login",
+    "is_superuser",
+    "first_name",
+    "last_name",
+    "is_staff",
+    "is_active",
+    "date_joined",
+    "email",
 )
 PROFILE_COLUMNS = (
-    "user_id", "given_names", "family_name", "birth_date", "street", "house_number",
-    "postal_code", "place", "phone", "preferred_language", "updated_at",
+    "user_id",
+    "given_names",
+    "family_name",
+    "birth_date",
+    "street",
+    "house_number",
+    "postal_code",
+    "place",
+    "phone",
+    "preferred_language",
+    "updated_at",
 )
 STREETS = (
-    "Hauptstraße", "Bahnhofstraße", "Gartenstraße", "Schulstraße", "Kirchstraße", "Lindenstraße",
-    "Bergstraße", "Friedrich-Ebert-Straße", "Am Wall", "Neumarkt", "Hofaue", "Kölner Straße",
-    "Wittensteinstraße", "Weinsbergstraße", "Alleestraße", "Hastener Straße", "Schwanenstraße",
-    "Konrad-Adenauer-Straße", "Uellendahler Straße", "Kölner Straße", "Am Stadtpark",
+    "Hauptstraße",
+    "Bahnhofstraße",
+    "Gartenstraße",
+    "Schulstraße",
+    "Kirchstraße",
+    "Lindenstraße",
+    "Bergstraße",
+    "Friedrich-Ebert-Straße",
+    "Am Wall",
+    "Neumarkt",
+    "Hofaue",
+    "Kölner Straße",
+    "Wittensteinstraße",
+    "Weinsbergstraße",
+    "Alleestraße",
+    "Hastener Straße",
+    "Schwanenstraße",
+    "Konrad-Adenauer-Straße",
+    "Uellendahler Straße",
+    "Kölner Straße",
+    "Am Stadtpark",
 )
-PLACES = {"05124000": ("Wuppertal", "42"), "05122000": ("Solingen", "42"), "05120000": ("Remscheid", "42")}
+PLACES = {
+    "05124000": ("Wuppertal", "42"),
+    "05122000": ("Solingen", "42"),
+    "05120000": ("Remscheid", "42"),
+}
 
 
 def generate(*, cases: int, seed: int, today: datetime.date) -> dict[str, Any]:
@@ -257,9 +302,7 @@ def generate(*, cases: int, seed: int, today: datetime.date) -> dict[str, Any]:
     names = NameGenerator(random.Random(seed + 1))
     tz = timezone.get_current_timezone()
     services, targets, units = _load_reference_data()
-    municipalities = {
-        m.ags: m for m in Municipality.objects.filter(ags__in=INHABITANTS)
-    }
+    municipalities = {m.ags: m for m in Municipality.objects.filter(ags__in=INHABITANTS)}
     if len(municipalities) != len(INHABITANTS):
         sys.exit("casework dataset: the demo municipalities are missing (run load_demo).")
     muni_list = [municipalities[ags] for ags in INHABITANTS]
@@ -310,8 +353,18 @@ def generate(*, cases: int, seed: int, today: datetime.date) -> dict[str, Any]:
             person = names.person(rng.randrange(1960, 2000))
             email = f"{mail_local_part(person)}.{next_user}@verwaltung.bench.example"
             staff_rows.append(
-                (next_user, staff_hash, None, False, person.given_names, person.family_name,
-                 False, True, now, email)
+                (
+                    next_user,
+                    staff_hash,
+                    None,
+                    False,
+                    person.given_names,
+                    person.family_name,
+                    False,
+                    True,
+                    now,
+                    email,
+                )
             )
             staff_members.append((next_user, unit.id, "team_lead" if n == 0 else "clerk"))
             staff_emails.append((next_user, email))
@@ -343,22 +396,39 @@ def generate(*, cases: int, seed: int, today: datetime.date) -> dict[str, Any]:
         )
         place, prefix = PLACES[muni.ags]
         profile_rows.append(
-            (next_user, person.given_names, person.family_name,
-             datetime.date(birth_year, rng.randrange(1, 13), rng.randrange(1, 29)),
-             rng.choice(STREETS), str(rng.randrange(1, 180)), f"{prefix}{rng.randrange(100, 999)}",
-             place, "", "de", joined)
+            (
+                next_user,
+                person.given_names,
+                person.family_name,
+                datetime.date(birth_year, rng.randrange(1, 13), rng.randrange(1, 29)),
+                rng.choice(STREETS),
+                str(rng.randrange(1, 180)),
+                f"{prefix}{rng.randrange(100, 999)}",
+                place,
+                "",
+                "de",
+                joined,
+            )
         )
         citizens_by_muni[muni.pk].append(Citizen(next_user, person, muni.pk, email))
         next_user += 1
-    for start in range(0, len(citizen_rows), CHUNK):
-        copier.copy("accounts_user", USER_COLUMNS, citizen_rows[start : start + CHUNK])
-        copier.copy("accounts_profile", PROFILE_COLUMNS, profile_rows[start : start + CHUNK])
+    # Names never contain tabs, backslashes or line breaks: rows go to COPY as text lines.
+    with conn.cursor() as cur:
+        with cur.copy(f"COPY accounts_user ({', '.join(USER_COLUMNS)}) FROM STDIN") as copy:
+            copy.write(
+                "".join(
+                    f"{r[0]}\t{r[1]}\t\\N\tf\t\t\tf\tt\t{r[8].isoformat()}\t{r[9]}\n"
+                    for r in citizen_rows
+                )
+            )
+        with cur.copy(f"COPY accounts_profile ({', '.join(PROFILE_COLUMNS)}) FROM STDIN") as copy:
+            copy.write("".join("\t".join(map(str, r)) + "\n" for r in profile_rows))
     del citizen_rows, profile_rows
     # A tenth of the citizens apply often (vehicles, parking, children); some never apply.
-    frequent = {
-        pk: people[: max(1, len(people) // 10)] for pk, people in citizens_by_muni.items()
-    }
-    print(f"  staff and {citizen_count:,} citizens: {time.perf_counter() - started:.0f} s", flush=True)
+    frequent = {pk: people[: max(1, len(people) // 10)] for pk, people in citizens_by_muni.items()}
+    print(
+        f"  staff and {citizen_count:,} citizens: {time.perf_counter() - started:.0f} s", flush=True
+    )
 
     # --- the cases: Python decides, PostgreSQL expands ---------------------------------------------
     # One wide row per case goes into a scratch table; files, cases, applications and the status
@@ -382,7 +452,10 @@ def generate(*, cases: int, seed: int, today: datetime.date) -> dict[str, Any]:
     rand = rng.random
     case_id = _max_id(conn, "casework_case") + 1
     first_case = case_id
-    with conn.cursor() as cur, cur.copy(f"COPY bench_skeleton ({SKELETON_COLUMNS}) FROM STDIN") as copy:
+    with (
+        conn.cursor() as cur,
+        cur.copy(f"COPY bench_skeleton ({SKELETON_COLUMNS}) FROM STDIN") as copy,
+    ):
         for index, (opened_at, slug, muni) in enumerate(skeleton):
             target = targets[slug][muni.pk]
             people = frequent[muni.pk] if rand() < 0.3 else citizens_by_muni[muni.pk]
@@ -432,7 +505,9 @@ def generate(*, cases: int, seed: int, today: datetime.date) -> dict[str, Any]:
 
             key = (target.authority_id, year)
             serial = case_serial.get(key)
-            serial = (serial if serial is not None else drawn.get(f"case-number-{key[0]}-{year}", 0)) + 1
+            serial = (
+                serial if serial is not None else drawn.get(f"case-number-{key[0]}-{year}", 0)
+            ) + 1
             case_serial[key] = serial
             number = f"{year}-{serial:06d}"
             scope_key = (target.plan_entry_id, year)
@@ -509,22 +584,42 @@ def generate(*, cases: int, seed: int, today: datetime.date) -> dict[str, Any]:
         citizen = citizens_by_muni[muni.pk][int(rand() * len(citizens_by_muni[muni.pk]))]
         saved = now - datetime.timedelta(minutes=int(rand() * 60 * 24 * 28))
         draft_rows.append(
-            (case_id + len(draft_rows), _hex_uuid(random_bits(128)), citizen.id, service_ids[slug], muni.pk, "draft",
-             json.dumps({"person": {"family_name": citizen.person.family_name}}), "{}",
-             "person", "", saved, saved, saved + datetime.timedelta(days=30), "", "", True)
+            (
+                case_id + len(draft_rows),
+                _hex_uuid(random_bits(128)),
+                citizen.id,
+                service_ids[slug],
+                muni.pk,
+                "draft",
+                json.dumps({"person": {"family_name": citizen.person.family_name}}),
+                "{}",
+                "person",
+                "",
+                saved,
+                saved,
+                saved + datetime.timedelta(days=30),
+                "",
+                "",
+                True,
+            )
         )
-    with conn.cursor() as cur:
-        with cur.copy(
+    with (
+        conn.cursor() as cur,
+        cur.copy(
             "COPY applications_application (id, public_id, applicant_id, service_id, municipality_id, "
             "status, answers, context, current_step, schema_hash, created_at, updated_at, "
             "expires_at, receipt, receipt_sha256, electronic_delivery) FROM STDIN"
-        ) as copy:
-            for row in draft_rows:
-                copy.write_row(row)
+        ) as copy,
+    ):
+        for row in draft_rows:
+            copy.write_row(row)
     step = time.perf_counter()
     _recreate_indexes(conn, dropped)
     timings["indexes and foreign keys rebuilt"] = time.perf_counter() - step
-    print(f"  indexes and constraints: {timings['indexes and foreign keys rebuilt']:.0f} s", flush=True)
+    print(
+        f"  indexes and constraints: {timings['indexes and foreign keys rebuilt']:.0f} s",
+        flush=True,
+    )
     conn.execute("DROP TABLE bench_skeleton")
     _set_counters(conn, case_serial, file_serial, application_serial)
     conn.commit()
@@ -561,16 +656,38 @@ def _hex_uuid(bits: int) -> str:
 
 
 SKELETON_FIELDS = (
-    ("case_id", "bigint"), ("case_uuid", "uuid"), ("app_uuid", "uuid"), ("idem", "text"),
-    ("authority_id", "bigint"), ("unit_id", "bigint"), ("service_id", "bigint"),
-    ("citizen_id", "bigint"), ("muni_id", "bigint"), ("status", "text"), ("outcome", "text"),
-    ("assigned_id", "bigint"), ("lead_id", "bigint"), ("due_on", "date"),
-    ("opened_at", "timestamptz"), ("review_at", "timestamptz"), ("decided_at", "timestamptz"),
-    ("closed_at", "timestamptz"), ("closed_on", "date"), ("retention_starts_on", "date"),
-    ("disposal_due_on", "date"), ("reminded_on", "date"), ("number", "text"),
-    ("app_reference", "text"), ("serial", "integer"), ("year", "smallint"),
-    ("reference", "text"), ("plan_entry_id", "bigint"), ("retention_years", "smallint"),
-    ("retention_trigger", "text"), ("disposal_action", "text"), ("electronic", "boolean"),
+    ("case_id", "bigint"),
+    ("case_uuid", "uuid"),
+    ("app_uuid", "uuid"),
+    ("idem", "text"),
+    ("authority_id", "bigint"),
+    ("unit_id", "bigint"),
+    ("service_id", "bigint"),
+    ("citizen_id", "bigint"),
+    ("muni_id", "bigint"),
+    ("status", "text"),
+    ("outcome", "text"),
+    ("assigned_id", "bigint"),
+    ("lead_id", "bigint"),
+    ("due_on", "date"),
+    ("opened_at", "timestamptz"),
+    ("review_at", "timestamptz"),
+    ("decided_at", "timestamptz"),
+    ("closed_at", "timestamptz"),
+    ("closed_on", "date"),
+    ("retention_starts_on", "date"),
+    ("disposal_due_on", "date"),
+    ("reminded_on", "date"),
+    ("number", "text"),
+    ("app_reference", "text"),
+    ("serial", "integer"),
+    ("year", "smallint"),
+    ("reference", "text"),
+    ("plan_entry_id", "bigint"),
+    ("retention_years", "smallint"),
+    ("retention_trigger", "text"),
+    ("disposal_action", "text"),
+    ("electronic", "boolean"),
     ("draft_minutes", "integer"),
 )
 SKELETON_COLUMNS = ", ".join(name for name, _type in SKELETON_FIELDS)
@@ -727,7 +844,7 @@ def _add_staff_groups_and_emails(
             [(user, unit) for user, unit, _role in members],
         )
         cur.executemany(
-            "INSERT INTO account_emailaddress (user_id, email, verified, \"primary\") "
+            'INSERT INTO account_emailaddress (user_id, email, verified, "primary") '
             "VALUES (%s, %s, true, true)",
             emails,
         )
@@ -750,8 +867,12 @@ def _set_counters(
             values,
         )
         for table in (
-            "accounts_user", "accounts_profile", "records_file", "casework_case",
-            "applications_application", "casework_caseevent",
+            "accounts_user",
+            "accounts_profile",
+            "records_file",
+            "casework_case",
+            "applications_application",
+            "casework_caseevent",
         ):
             cur.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608

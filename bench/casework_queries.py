@@ -23,8 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -79,7 +78,9 @@ class QueryCounter:
         self.count = 0
         self.seconds = 0.0
 
-    def __call__(self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
+    def __call__(
+        self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
+    ) -> Any:
         started = time.perf_counter()
         try:
             return execute(sql, params, many, context)
@@ -104,12 +105,11 @@ def measure(samples: int) -> tuple[dict[str, Series], dict[str, Any]]:
     from django.db.models import Count, Q
     from django.test import Client
 
+    from casework_dataset import STAFF_PASSWORD
     from rathaus.accounts.models import User
     from rathaus.applications.models import Application
     from rathaus.casework.models import Case, StaffMembership
     from rathaus.core.models import OrgUnit
-
-    from casework_dataset import STAFF_PASSWORD
 
     rng = random.Random(7)
     print("casework benchmark: logging in clerks and citizens …", flush=True)
@@ -194,10 +194,18 @@ def measure(samples: int) -> tuple[dict[str, Series], dict[str, Any]]:
                     (client, "family name, open cases", "/backoffice/?" + urlencode({"q": family}))
                 )
             search_requests.append(
-                (client, "full name, any status", "/backoffice/?" + urlencode({"q": name, "status": ""}))
+                (
+                    client,
+                    "full name, any status",
+                    "/backoffice/?" + urlencode({"q": name, "status": ""}),
+                )
             )
             search_requests.append(
-                (client, "first letters, any status", "/backoffice/?" + urlencode({"q": family[:4], "status": ""}))
+                (
+                    client,
+                    "first letters, any status",
+                    "/backoffice/?" + urlencode({"q": family[:4], "status": ""}),
+                )
             )
 
     # (c) "Meine Anträge" of citizens drawn at random from those with applications.
@@ -219,9 +227,7 @@ def measure(samples: int) -> tuple[dict[str, Series], dict[str, Any]]:
             .first()
         )
         expected[pk] = reference or ""
-    counts = [
-        Application.objects.filter(applicant_id=pk).count() for pk in citizen_ids[:samples]
-    ]
+    counts = [Application.objects.filter(applicant_id=pk).count() for pk in citizen_ids[:samples]]
     info["applications_per_sampled_citizen"] = (
         f"median {_percentile(counts, 50):.0f}, p95 {_percentile(counts, 95):.0f}, max {max(counts)}"
     )
@@ -275,8 +281,10 @@ def _table(results: dict[str, Series]) -> str:
         "search": "Name search in the queue",
         "mine": "Citizen's “Meine Anträge”",
     }
-    rows = ["| page | samples | p50 | p95 | p99 | max | SQL statements | goal p95 | met |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    rows = [
+        "| page | samples | p50 | p95 | p99 | max | SQL statements | goal p95 | met |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
     for key, series in results.items():
         goal = GOALS_MS[key]
         rows.append(
@@ -312,8 +320,14 @@ def main(argv: list[str]) -> None:
         summary = var_dir / "dataset.json"
         started = time.perf_counter()
         subprocess.run(
-            [str(BIN / "python"), str(ROOT / "bench" / "casework_dataset.py"),
-             "--cases", str(CASES), "--summary", str(summary)],
+            [
+                str(BIN / "python"),
+                str(ROOT / "bench" / "casework_dataset.py"),
+                "--cases",
+                str(CASES),
+                "--summary",
+                str(summary),
+            ],
             env=env,
             check=True,
         )
@@ -324,10 +338,14 @@ def main(argv: list[str]) -> None:
     results, info = measure(SAMPLES)
     load_after = _load()
     for key, series in results.items():
-        print(f"{key}: p50 {series.p(50):.1f} ms, p95 {series.p(95):.1f} ms, p99 {series.p(99):.1f} ms")
+        print(
+            f"{key}: p50 {series.p(50):.1f} ms, p95 {series.p(95):.1f} ms, p99 {series.p(99):.1f} ms"
+        )
     if args.measure_only:
         return
-    statuses = ", ".join(f"{k} {v:,}" for k, v in sorted(dataset["statuses"].items(), key=lambda kv: -kv[1]))
+    statuses = ", ".join(
+        f"{k} {v:,}" for k, v in sorted(dataset["statuses"].items(), key=lambda kv: -kv[1])
+    )
     steps = ", ".join(f"{k} {v:.0f} s" for k, v in dataset["steps_seconds"].items())
     body = f"""
 **Taken on a busy machine**: other helpers were running test suites and benchmarks on the same
@@ -335,21 +353,21 @@ two cores at the same time (load average 1/5/15 min: {load_before} before the ru
 {load_after_generation} after generating, {load_after} after measuring). The figures are
 therefore pessimistic and noisy; the lead re-runs them on an idle machine.
 
-Data set (`bench/casework_dataset.py`, seed {dataset['seed']}, COPY and INSERT … SELECT on the
-server): {dataset['cases']:,} cases with their submitted applications and files (Aktenzeichen
-from each authority's file plan), {dataset['events']:,} status-history events,
-{dataset['citizens']:,} citizens, {dataset['staff']:,} staff in {len(info['units'])}+ org units
-of 36 authorities in 3 municipalities, {dataset['drafts']:,} drafts; statuses: {statuses}.
-Generated in **{dataset['wall_seconds']:.0f} s** (loading {dataset['load_seconds']:.0f} s: {steps};
-VACUUM ANALYZE {dataset['vacuum_seconds']:.0f} s).
+Data set (`bench/casework_dataset.py`, seed {dataset["seed"]}, COPY and INSERT … SELECT on the
+server): {dataset["cases"]:,} cases with their submitted applications and files (Aktenzeichen
+from each authority's file plan), {dataset["events"]:,} status-history events,
+{dataset["citizens"]:,} citizens, {dataset["staff"]:,} staff in {len(info["units"])}+ org units
+of 36 authorities in 3 municipalities, {dataset["drafts"]:,} drafts; statuses: {statuses}.
+Generated in **{dataset["wall_seconds"]:.0f} s** (loading {dataset["load_seconds"]:.0f} s: {steps};
+VACUUM ANALYZE {dataset["vacuum_seconds"]:.0f} s).
 
 Measured through the real views in process (Django test client: middleware, session, the
 second-factor check, templates; no network), DEBUG off, PostgreSQL 15 on 127.0.0.1; {SAMPLES}
 timed requests per page after {WARMUP} warm-up requests. Clerks of the four org units with the
-most open cases ({'; '.join(info['units'])}) log in with password and TOTP; the queue filters
+most open cases ({"; ".join(info["units"])}) log in with password and TOTP; the queue filters
 rotate over the variants below; search terms are names of people whose cases the clerk sees
-({info['search_hits']}); "Meine Anträge" for {SAMPLES} citizens drawn at random from all with
-applications ({info['applications_per_sampled_citizen']} applications each).
+({info["search_hits"]}); "Meine Anträge" for {SAMPLES} citizens drawn at random from all with
+applications ({info["applications_per_sampled_citizen"]} applications each).
 
 {_table(results)}
 

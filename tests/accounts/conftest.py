@@ -40,3 +40,12 @@ def log_in(client: Client, user: User, password: str = PASSWORD) -> None:
 def citizen_client(client: Client, citizen: User) -> Client:
     log_in(client, citizen)
     return client
+
+
+# The real identity providers on 127.0.0.1 for the citizen-account login tests (issue 9).
+from tests.accounts.identity_providers import (  # noqa: E402, F401
+    oidc_op,
+    oidc_provider,
+    saml_idp,
+    saml_provider,
+)

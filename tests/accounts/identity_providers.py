@@ -24,11 +24,11 @@ from typing import Any
 import httpx
 import pytest
 from django.test import Client
+from tools.idp import server as idp_server
 
 from rathaus.accounts import saml
 from rathaus.accounts.models import IdentityProvider
 from rathaus.core.models import Municipality
-from tools.idp import server as idp_server
 
 ROOT = Path(__file__).resolve().parents[2]
 OIDC_DIR = ROOT / "tools" / "oidc"
@@ -192,7 +192,9 @@ def start_url(provider: IdentityProvider, level: str = "low", next_url: str = ""
     return f"/konto/extern/{provider.slug}/anmelden/?{query}"
 
 
-def start_saml(client: Client, provider: IdentityProvider, level: str = "low", next_url: str = "") -> str:
+def start_saml(
+    client: Client, provider: IdentityProvider, level: str = "low", next_url: str = ""
+) -> str:
     """Start the login; the signed AuthnRequest URL at the IdP."""
     response = client.get(start_url(provider, level, next_url))
     assert response.status_code == 302, response.content.decode()[:500]
@@ -240,8 +242,13 @@ def oidc_authorize(authorize_url: str, citizen: str) -> str:
     with httpx.Client(timeout=10, follow_redirects=False) as browser:
         response = browser.get(authorize_url)
         for _ in range(10):
-            if response.status_code in (302, 303) and "/interaction/" in response.headers["location"]:
-                response = browser.get(urllib.parse.urljoin(authorize_url, response.headers["location"]))
+            if (
+                response.status_code in (302, 303)
+                and "/interaction/" in response.headers["location"]
+            ):
+                response = browser.get(
+                    urllib.parse.urljoin(authorize_url, response.headers["location"])
+                )
                 continue
             if response.status_code == 200 and "/interaction/" in str(response.url):
                 assert f'value="{citizen}"' in response.text, f"{citizen} not offered"

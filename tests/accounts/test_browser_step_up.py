@@ -18,7 +18,6 @@ from rathaus.applications.models import Application
 from rathaus.catalog.models import Service
 from rathaus.core.models import Municipality
 from tests.accounts.factories import PASSWORD, ProfileFactory
-from tests.accounts.identity_providers import SamlIdp, saml_idp, saml_provider  # noqa: F401
 
 
 @pytest.fixture

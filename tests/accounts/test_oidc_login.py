@@ -10,10 +10,8 @@ from django.test import Client
 
 from rathaus.accounts import oidc
 from rathaus.accounts.models import FederatedIdentity, IdentityProvider, LoginAttempt, User
-from tests.accounts.identity_providers import (  # noqa: F401
+from tests.accounts.identity_providers import (
     oidc_authorize,
-    oidc_op,
-    oidc_provider,
     start_url,
 )
 
@@ -49,7 +47,11 @@ def test_citizen_logs_in_with_openid_connect(
 def test_authorization_request_uses_pkce_state_nonce_and_acr(
     client: Client, oidc_provider: IdentityProvider
 ) -> None:
-    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(authorize(client, oidc_provider, "high")).query))
+    query = dict(
+        urllib.parse.parse_qsl(
+            urllib.parse.urlsplit(authorize(client, oidc_provider, "high")).query
+        )
+    )
     attempt = LoginAttempt.objects.get()
 
     assert query["code_challenge_method"] == "S256"
@@ -97,7 +99,9 @@ def test_id_token_from_a_wrong_issuer_is_refused(
     """The provider's real ID token, checked as if we had expected another issuer."""
     callback = oidc_authorize(authorize(client, oidc_provider), "oidc-eid-0003")
     real = oidc.discover(oidc_provider)
-    monkeypatch.setattr(oidc, "discover", lambda provider: {**real, "issuer": "https://other.example"})
+    monkeypatch.setattr(
+        oidc, "discover", lambda provider: {**real, "issuer": "https://other.example"}
+    )
 
     refused(client, client.get(callback), caplog, "issuer")
 

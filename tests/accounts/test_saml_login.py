@@ -11,14 +11,12 @@ from lxml import etree
 
 from rathaus.accounts.models import FederatedIdentity, IdentityProvider, LoginAttempt, User
 from tests.accounts.factories import ProfileFactory
-from tests.accounts.identity_providers import (  # noqa: F401
+from tests.accounts.identity_providers import (
     SamlIdp,
     decoded,
     idp_login,
     post_to_acs,
     request_query,
-    saml_idp,
-    saml_provider,
     start_saml,
 )
 

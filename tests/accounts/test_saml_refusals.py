@@ -13,27 +13,27 @@ from typing import Any
 import pytest
 from django.test import Client
 from freezegun import freeze_time
+from tools.idp import server as idp_server
 
 from rathaus.accounts.models import FederatedIdentity, IdentityProvider, LoginAttempt
-from tests.accounts.identity_providers import (  # noqa: F401
+from tests.accounts.identity_providers import (
     SamlIdp,
     decoded,
     encoded,
     idp_login,
     post_to_acs,
     request_query,
-    saml_idp,
-    saml_provider,
     start_saml,
 )
-from tools.idp import server as idp_server
 
 pytestmark = pytest.mark.django_db
 ACS = "/konto/extern/bundid-test/saml/acs/"
 REFUSED = "Die Anmeldung konnte nicht abgeschlossen werden"
 
 
-def crafted(client: Client, idp: SamlIdp, provider: IdentityProvider, **changes: Any) -> dict[str, str]:
+def crafted(
+    client: Client, idp: SamlIdp, provider: IdentityProvider, **changes: Any
+) -> dict[str, str]:
     """A response to a fresh AuthnRequest of ours, built by the IdP's code with ``changes``."""
     query = request_query(start_saml(client, provider, "low"))
     server = idp.server()
@@ -44,7 +44,9 @@ def crafted(client: Client, idp: SamlIdp, provider: IdentityProvider, **changes:
     return {"SAMLResponse": response, "RelayState": query["RelayState"]}
 
 
-def assert_refused(client: Client, response: Any, caplog: pytest.LogCaptureFixture, why: str) -> None:
+def assert_refused(
+    client: Client, response: Any, caplog: pytest.LogCaptureFixture, why: str
+) -> None:
     assert response.status_code == 400
     assert REFUSED in response.content.decode()
     assert "_auth_user_id" not in client.session

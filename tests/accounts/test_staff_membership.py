@@ -28,7 +28,7 @@ def _group_queries(client: Client, path: str) -> int:
 def test_login_remembers_that_a_citizen_is_not_staff(client: Client, citizen: User) -> None:
     log_in(client, citizen)
     assert client.session[STAFF_SESSION_KEY][:2] == [citizen.pk, False]
-    assert _group_queries(client, "/konto/") == 0
+    assert _group_queries(client, "/antraege/") == 0
     assert client.get("/konto/").status_code == 200
 
 
@@ -66,6 +66,6 @@ def test_a_session_without_the_remembered_answer_asks_the_groups(
     session = client.session
     del session[STAFF_SESSION_KEY]
     session.save()
-    assert _group_queries(client, "/konto/") == 1
+    assert _group_queries(client, "/antraege/") == 1
     assert client.session[STAFF_SESSION_KEY][:2] == [citizen.pk, False]
-    assert _group_queries(client, "/konto/") == 0
+    assert _group_queries(client, "/antraege/") == 0

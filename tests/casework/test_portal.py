@@ -161,7 +161,9 @@ def test_answering_a_request_checks_the_files_and_returns_the_case_to_review(
     )
     url = f"/antraege/{application.public_id}/unterlagen/{request.public_id}/"
     assert logged_in.get(url).status_code == 200
-    refused = logged_in.post(url, {"note": "Mein Kommentar", "files": [_upload("x.exe", b"MZ")]})
+    refused = logged_in.post(
+        url, {"note": "Mein Kommentar", "documents": [_upload("x.exe", b"MZ")]}
+    )
     assert refused.status_code == 400
     body = refused.content.decode()
     assert "Mein Kommentar" in body  # what was typed is kept
@@ -170,7 +172,7 @@ def test_answering_a_request_checks_the_files_and_returns_the_case_to_review(
     assert request.status == DocumentRequest.Status.OPEN
     nothing = logged_in.post(url, {"note": ""})
     assert nothing.status_code == 400 and "mindestens eine Datei" in nothing.content.decode()
-    done = logged_in.post(url, {"note": "Anbei", "files": [_upload("ausweis.pdf", PDF)]})
+    done = logged_in.post(url, {"note": "Anbei", "documents": [_upload("ausweis.pdf", PDF)]})
     assert done.status_code == 302
     case.refresh_from_db()
     assert case.status == Case.Status.IN_REVIEW
@@ -190,7 +192,7 @@ def test_another_citizen_cannot_reach_the_request(
     client.force_login(ProfileFactory().user)
     url = f"/antraege/{application.public_id}/unterlagen/{request.public_id}/"
     assert client.get(url).status_code == 404
-    assert client.post(url, {"files": [_upload("a.pdf", PDF)]}).status_code == 404
+    assert client.post(url, {"documents": [_upload("a.pdf", PDF)]}).status_code == 404
     assert client.post(f"/antraege/{application.public_id}/zurueckziehen/").status_code == 404
 
 

@@ -40,9 +40,7 @@ def test_a_reply_in_the_mailbox_is_filed_on_the_case(
     assert AuditEvent.objects.filter(action="case.reply_received").exists()
 
 
-def test_a_reply_to_a_message_without_a_case_changes_no_case(
-    case: Case, citizen: User
-) -> None:
+def test_a_reply_to_a_message_without_a_case_changes_no_case(case: Case, citizen: User) -> None:
     message = mailbox.deliver(
         owner=citizen, kind="information", subject="Allgemeine Information", body="Hallo"
     )

@@ -214,3 +214,18 @@ def test_case_deliveries_show_the_clerk_retrieval_and_announcement(
     assert notice.announced is True
     assert answer.message.from_citizen is True
     assert case_deliveries(authority=None, case_number="") == []
+
+
+@pytest.mark.django_db
+def test_data_export_contains_the_mailbox_with_its_retrievals(
+    citizen: User, other_citizen: User, deliver_notice: Any
+) -> None:
+    from rathaus.accounts.personal_data import collect_personal_data
+
+    message = deliver_notice()
+    deliver_notice(owner=other_citizen, subject="Nicht meins")
+    record_retrieval(message=message, user=citizen, request=None)
+    exported = collect_personal_data(citizen)["mailbox"]
+    assert [m["subject"] for m in exported] == ["Bescheid über Ihre Meldebescheinigung"]
+    assert exported[0]["attachments"][0]["name"] == "Bescheid.pdf"
+    assert [r["action"] for r in exported[0]["retrievals"]] == ["opened"]

@@ -43,6 +43,9 @@ def test_inbox_lists_own_messages_with_unread_count(
     assert "Fremder Bescheid" not in content
     assert "Sie haben 1 ungelesene Nachricht." in content
     assert "Neu" in content
+    # The navigation shows the count on every page.
+    start = _client(citizen).get("/").content.decode()
+    assert 'Postfach (1<span class="kern-sr-only"> ungelesene Nachricht</span>)' in start
 
 
 @pytest.mark.django_db
@@ -197,3 +200,22 @@ def test_archive_and_back(citizen: User, deliver_notice: Any) -> None:
     assert client.post(f"/postfach/{message.public_id}/zurueck/").status_code == 302
     assert "Alter Bescheid" in client.get("/postfach/").content.decode()
     assert client.get(f"/postfach/{message.public_id}/archivieren/").status_code == 405
+
+
+@pytest.mark.django_db
+def test_reply_with_a_file_over_the_limit_is_refused_before_it_is_read(
+    citizen: User, deliver_notice: Any, settings: Any
+) -> None:
+    settings.VIRUS_SCANNER = "tests.mailbox.test_views.UnreachableScanner"
+    message = deliver_notice(kind="request")
+    big = SimpleUploadedFile("scan.pdf", b"%PDF-1.4\n" + b"0" * (10 * 1024 * 1024), "application/pdf")
+    response = _client(citizen).post(
+        f"/postfach/{message.public_id}/antworten/", {"body": "Anbei.", "attachments": [big]}
+    )
+    assert response.status_code == 400
+    assert "scan.pdf: Die Datei ist größer als 10 MB." in response.content.decode()
+
+
+class UnreachableScanner:
+    def scan(self, data: bytes) -> Any:
+        raise AssertionError("too large files must not reach the scanner")

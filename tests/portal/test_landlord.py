@@ -10,7 +10,8 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from rathaus.core.models import Authority, Municipality
+from rathaus.catalog.models import Responsibility
+from rathaus.core.models import Municipality
 from rathaus.ledger import services as ledger_services
 from rathaus.ledger.leaves import format_code
 from rathaus.ledger.models import Entry
@@ -74,8 +75,9 @@ def test_landlord_gets_a_confirmation_with_code_for_the_registration_office(
     response = landlord_client.post("/wohnungsgeberbestaetigung/neu/", _form(wuppertal))
     assert response.status_code == 302, response.content.decode()[:2000]
     confirmation = LandlordConfirmation.objects.get()
-    office = Authority.objects.get(municipality=wuppertal, kind=Authority.Kind.CITIZENS_OFFICE)
-    assert confirmation.authority == office
+    # the registration office that handles the Wohnsitzanmeldung there ("Einer für Alle")
+    office = Responsibility.objects.get(service__slug="wohnsitz-anmelden", municipality=wuppertal)
+    assert confirmation.authority == office.authority
     assert confirmation.person_names == ["Erika Mustermann"]
     assert Entry.objects.get(code=confirmation.code).document_type == "landlord-confirmation"
     page = landlord_client.get(response["Location"])
@@ -95,7 +97,7 @@ def test_landlord_gets_a_confirmation_with_code_for_the_registration_office(
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"postal_code": "4228"}, "Postleitzahl mit 5 Ziffern"),
+        ({"postal_code": "4228"}, "fünfstellige Postleitzahl"),
         ({"move_in_date": "31.02.2026"}, "Bitte geben Sie das Datum"),
         ({"person_1_given_names": "", "person_1_family_name": ""}, "mindestens eine Person"),
         ({"person_1_family_name": ""}, "Familiennamen dieser Person"),

@@ -9,6 +9,8 @@ from django.core.management import call_command
 from rathaus.catalog import definitions
 from rathaus.catalog.models import Responsibility, Service
 from rathaus.core.models import Authority
+from rathaus.records import plan_import
+from rathaus.records.demo import DEMO_FILE_PLAN
 from rathaus.records.models import FilePlan, PlanEntry
 from rathaus.records.services import open_file
 
@@ -37,10 +39,13 @@ def test_loading_the_demo_again_keeps_what_the_administrator_changed(demo: None)
     assert FilePlan.objects.count() == Authority.objects.count()
 
 
-def test_every_service_names_a_plan_entry_of_the_demo_plan() -> None:
+def test_every_service_names_a_subject_of_the_demo_plan() -> None:
+    rows = {row.key: row for row in plan_import.parse(DEMO_FILE_PLAN.read_text(encoding="utf-8"))}
     situations = {s.slug for s in definitions.read_life_situations()}
     for service in definitions.read_services(life_situations=situations):
-        assert service.file_plan_key, service.slug
+        assert service.file_plan_key in rows, service.slug
+        row = rows[service.file_plan_key]
+        assert row.retention_years is not None or row.retention_permanent, service.slug
 
 
 def test_a_file_can_be_opened_for_every_service_where_it_is_handled(demo: None) -> None:

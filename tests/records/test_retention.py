@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime
+from io import StringIO
 
 import pytest
+from django.core.management import CommandError, call_command
 from freezegun import freeze_time
 
 from rathaus.core.models import AuditEvent, Authority
@@ -125,3 +127,19 @@ def test_the_files_due_for_disposal_are_the_closed_ones_past_their_due_date(
     assert list(files_due_for_disposal(authority=authority, on=D(2021, 2, 1))) == [ballot]
     assert list(files_due_for_disposal(authority=authority, on=D(2100, 1, 1))) == [ballot, moved]
     assert set(files_due_for_disposal(on=D(2100, 1, 1))) == {ballot, moved, elsewhere}
+
+
+def test_the_command_lists_the_files_due_as_csv(authority: Authority, plan: FilePlan) -> None:
+    with freeze_time("2020-02-01 10:00"):
+        ballot = open_file(authority=authority, plan_key="11.20.01", title="Wahl", actor=None)
+        close_file(file=ballot, actor=None)
+        open_file(authority=authority, plan_key="11.20.01", title="Offen", actor=None)
+    out = StringIO()
+    call_command("files_due_for_disposal", "wuppertal/buergeramt", "--on", "2021-02-01", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("authority;reference;title")
+    assert lines[1:] == [
+        f"{authority};11.20.01-0001/2020;Wahl;11.20.01;2020-02-01;1;2021-02-01;destroy"
+    ]
+    with pytest.raises(CommandError, match="is not a date"):
+        call_command("files_due_for_disposal", "--on", "morgen")

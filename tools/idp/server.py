@@ -22,9 +22,9 @@ import threading
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
+from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
-from socketserver import ThreadingMixIn
 
 import httpx
 from lxml import etree
@@ -207,22 +207,27 @@ def read_authn_request(server: Server, query: dict[str, str]) -> AuthnRequestInf
     minimum = 1
     context = message.requested_authn_context
     if context is not None:
-        ranks = [STORK_RANK.get((ref.text or "").strip(), 1) for ref in context.authn_context_class_ref]
+        ranks = [
+            STORK_RANK.get((ref.text or "").strip(), 1) for ref in context.authn_context_class_ref
+        ]
         minimum = max(ranks or [1])
     methods: list[str] = []
     requested: list[str] = []
     if message.extensions is not None:
         for element in message.extensions.extension_elements:
-            root = etree.fromstring(element.to_string())  # noqa: S320 (signed by the SP)
+            root = etree.fromstring(element.to_string())
             for method in root.iterfind(f"{{{AKDB_NS}}}AuthnMethods/*"):
                 enabled = method.findtext(f"{{{AKDB_NS}}}Enabled", "true").strip()
                 if enabled == "true":
                     methods.append(etree.QName(method).localname)
             for attribute in root.iterfind(f"{{{AKDB_NS}}}RequestedAttributes/*"):
                 requested.append(attribute.get("Name", ""))
-    acs = message.assertion_consumer_service_url or server.metadata.assertion_consumer_service(
-        message.issuer.text, BINDING_HTTP_POST
-    )[0]["location"]
+    acs = (
+        message.assertion_consumer_service_url
+        or server.metadata.assertion_consumer_service(message.issuer.text, BINDING_HTTP_POST)[0][
+            "location"
+        ]
+    )
     return AuthnRequestInfo(
         id=message.id,
         issuer=message.issuer.text,
@@ -264,7 +269,7 @@ def build_response(
         sign_response=False,
         sign_assertion=False,
     )
-    root = etree.fromstring(str(unsigned).encode())  # noqa: S320 (our own document)
+    root = etree.fromstring(str(unsigned).encode())
     assertion = root.find(f"{{{SAML_NS}}}Assertion")
     assert assertion is not None
     if audience is not None:
@@ -285,7 +290,7 @@ def build_response(
         )
         issuer = assertion.find(f"{{{SAML_NS}}}Issuer")
         assert issuer is not None
-        issuer.addnext(etree.fromstring(str(template).encode()))  # noqa: S320
+        issuer.addnext(etree.fromstring(str(template).encode()))
         document = etree.tostring(root, encoding="unicode")
         document = signing.sec.sign_statement(
             document, "urn:oasis:names:tc:SAML:2.0:assertion:Assertion", node_id=assertion.get("ID")
@@ -337,7 +342,9 @@ class IdentityProviderApp:
                 return self.login(environ, start_response)
         except Exception as exc:  # a test IdP shows what went wrong
             return self.reply(
-                start_response, "400 Bad Request", page("Fehler", f"<p>{html.escape(repr(exc))}</p>")
+                start_response,
+                "400 Bad Request",
+                page("Fehler", f"<p>{html.escape(repr(exc))}</p>"),
             )
         return self.reply(start_response, "404 Not Found", page("Nicht gefunden", ""))
 
@@ -351,10 +358,12 @@ class IdentityProviderApp:
         offered = [
             c
             for c in CITIZENS
-            if c.rank >= request.minimum_rank and (not request.methods or c.method in request.methods)
+            if c.rank >= request.minimum_rank
+            and (not request.methods or c.method in request.methods)
         ]
         buttons = "".join(
-            f'<p><button type="submit" name="citizen" value="{c.key}">{html.escape(c.label)}</button></p>'
+            f'<p><button type="submit" name="citizen" value="{c.key}">'
+            f"{html.escape(c.label)}</button></p>"
             for c in offered
         )
         body = (
@@ -374,7 +383,9 @@ class IdentityProviderApp:
             raise ValueError("citizen below the requested level")
         with self.lock:
             response = build_response(self.server, request, citizen)
-        return self.reply(start_response, "200 OK", post_form(request.acs_url, response, relay_state))
+        return self.reply(
+            start_response, "200 OK", post_form(request.acs_url, response, relay_state)
+        )
 
     @staticmethod
     def reply(start_response: Any, status: str, body: str, kind: str = "html") -> list[bytes]:
@@ -395,7 +406,7 @@ class _ThreadingServer(ThreadingMixIn, WSGIServer):
 
 
 class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 

@@ -62,7 +62,22 @@ class IdentityProviderForm(forms.ModelForm[IdentityProvider]):
 
     class Meta:
         model = IdentityProvider
-        fields = "__all__"
+        fields = [
+            "municipality",
+            "name",
+            "slug",
+            "protocol",
+            "enabled",
+            "allowed_levels",
+            "metadata_url",
+            "metadata_xml",
+            "idp_entity_id",
+            "requested_attributes",
+            "issuer",
+            "client_id",
+            "client_secret",
+            "acr_values",
+        ]
         widgets = {"client_secret": forms.PasswordInput(render_value=True)}
         field_classes = {"metadata_url": forms.CharField, "issuer": forms.CharField}
 
@@ -104,7 +119,10 @@ class IdentityProviderAdmin(admin.ModelAdmin[IdentityProvider]):
     list_filter = ["protocol", "enabled", "municipality"]
     prepopulated_fields = {"slug": ("name",)}
     fieldsets = (
-        (None, {"fields": ("municipality", "name", "slug", "protocol", "enabled", "allowed_levels")}),
+        (
+            None,
+            {"fields": ("municipality", "name", "slug", "protocol", "enabled", "allowed_levels")},
+        ),
         (
             _("SAML 2.0 (BundID)"),
             {"fields": ("metadata_url", "metadata_xml", "idp_entity_id", "requested_attributes")},
@@ -118,7 +136,15 @@ class FederatedIdentityAdmin(admin.ModelAdmin[FederatedIdentity]):
     list_display = ["user", "provider", "trust_level", "linked_at", "last_login_at"]
     list_filter = ["provider", "trust_level"]
     search_fields = ["user__email"]
-    readonly_fields = ["user", "provider", "issuer", "subject", "trust_level", "linked_at", "last_login_at"]
+    readonly_fields = [
+        "user",
+        "provider",
+        "issuer",
+        "subject",
+        "trust_level",
+        "linked_at",
+        "last_login_at",
+    ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -48,7 +48,9 @@ class ExternalIdentity:
         )
 
 
-_STREET_AND_NUMBER = re.compile(r"^(?P<street>.*\S)\s+(?P<number>\d{1,4}\s?[a-zA-Z]?(?:\s?[-/]\s?\d{1,4}\s?[a-zA-Z]?)?)$")
+_STREET_AND_NUMBER = re.compile(
+    r"^(?P<street>.*\S)\s+(?P<number>\d{1,4}\s?[a-zA-Z]?(?:\s?[-/]\s?\d{1,4}\s?[a-zA-Z]?)?)$"
+)
 
 
 def split_street(value: str) -> tuple[str, str]:

@@ -20,7 +20,7 @@ from typing import Literal
 
 from django.contrib.auth import login
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -200,9 +200,7 @@ def receive_saml(
     return locked
 
 
-def receive_oidc(
-    *, provider: IdentityProvider, state: str, code: str, error: str
-) -> LoginAttempt:
+def receive_oidc(*, provider: IdentityProvider, state: str, code: str, error: str) -> LoginAttempt:
     """The redirect endpoint: redeem the code for an open attempt, check the ID token."""
     attempt = (
         LoginAttempt.objects.filter(request_id=state, provider=provider).first() if state else None
@@ -389,8 +387,9 @@ def update_profile(*, user: User, identity: ExternalIdentity) -> list[str]:
         if current and not verified:
             continue
         field = Profile._meta.get_field(name)
+        assert isinstance(field, models.Field)
         try:
-            cleaned = field.clean(value, profile)  # type: ignore[attr-defined]
+            cleaned = field.clean(value, profile)
         except ValidationError:
             continue
         if cleaned != current:

@@ -29,7 +29,9 @@ def _provider(slug: str, protocol: str | None = None) -> IdentityProvider:
     return provider
 
 
-def _failed(request: HttpRequest, provider: IdentityProvider | None, status: int = 400) -> HttpResponse:
+def _failed(
+    request: HttpRequest, provider: IdentityProvider | None, status: int = 400
+) -> HttpResponse:
     return render(
         request,
         "accounts/federation/failed.html",

@@ -99,7 +99,9 @@ def authorization_url(
     provider: IdentityProvider, *, level: str, state: str, nonce: str, code_verifier: str
 ) -> str:
     metadata = discover(provider)
-    wanted = [acr_for(provider, lv) for lv in trust.ORDER if trust.suffices(required=level, reached=lv)]
+    wanted = [
+        acr_for(provider, lv) for lv in trust.ORDER if trust.suffices(required=level, reached=lv)
+    ]
     query = {
         "response_type": "code",
         "client_id": provider.client_id,

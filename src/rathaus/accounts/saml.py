@@ -156,7 +156,9 @@ def _config(provider: IdentityProvider, *, with_idp: bool = True) -> SPConfig:
         "service": {
             "sp": {
                 "name": "Rathaus",
-                "endpoints": {"assertion_consumer_service": [(acs_url(provider), BINDING_HTTP_POST)]},
+                "endpoints": {
+                    "assertion_consumer_service": [(acs_url(provider), BINDING_HTTP_POST)]
+                },
                 "authn_requests_signed": True,
                 "want_assertions_signed": True,
                 "want_response_signed": False,
@@ -196,7 +198,8 @@ def akdb_extension(*, level: str, attributes: list[str]) -> str:
         for name in ALL_METHODS
     )
     requested = "".join(
-        f'<akdb:RequestedAttribute Name={quoteattr(oid)} RequiredAttribute="{str(oid == BPK2).lower()}"/>'
+        f"<akdb:RequestedAttribute Name={quoteattr(oid)} "
+        f'RequiredAttribute="{str(oid == BPK2).lower()}"/>'
         for oid in attributes
     )
     return (
@@ -222,7 +225,9 @@ def authn_request(provider: IdentityProvider, *, level: str, relay_state: str) -
         digest_alg=DIGEST_SHA256,
         extensions=Extensions(extension_elements=[extension]),
         requested_authn_context=RequestedAuthnContext(
-            authn_context_class_ref=[AuthnContextClassRef(text=trust.STORK_BY_LEVEL[level])],
+            authn_context_class_ref=[
+                AuthnContextClassRef(text=trust.STORK_BY_LEVEL[trust.Level(level)])
+            ],
             comparison="minimum",
         ),
         force_authn="true",

@@ -197,7 +197,7 @@ class Case(models.Model):
 
 
 #: How the citizen reads each status (the staff labels are the model's choices).
-CITIZEN_STATUS_LABELS = {
+CITIZEN_STATUS_LABELS: dict[str, Any] = {
     Case.Status.RECEIVED: _("Received by the authority"),
     Case.Status.IN_REVIEW: _("Being processed"),
     Case.Status.WAITING_FOR_CITIZEN: _("Waiting for documents from you"),

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.template import Context, Engine, TemplateSyntaxError
@@ -156,12 +156,13 @@ def _variables(template: Template) -> set[str]:
     """The first part of every variable the template prints or loops over."""
     names: set[str] = set()
     for node in template.nodelist.get_nodes_by_type(VariableNode):
-        var = node.filter_expression.var
+        var = cast(VariableNode, node).filter_expression.var
         lookup = getattr(var, "var", None)
         if isinstance(lookup, str):
             names.add(lookup.split(".")[0])
-    for loop in template.nodelist.get_nodes_by_type(ForNode):
-        lookup = getattr(loop.sequence.var, "var", None)
+    for found in template.nodelist.get_nodes_by_type(ForNode):
+        loop = cast(ForNode, found)
+        lookup = getattr(getattr(loop.sequence, "var", None), "var", None)
         if isinstance(lookup, str):
             names.add(lookup.split(".")[0])
         names.difference_update(loop.loopvars)

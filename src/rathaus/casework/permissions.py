@@ -52,7 +52,7 @@ def staff_scope(user: Any) -> StaffScope:
         return _NOBODY
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
     roles = frozenset(
         user.groups.filter(name__in=(CLERK, TEAM_LEAD, ADMINISTRATOR)).values_list(
             "name", flat=True

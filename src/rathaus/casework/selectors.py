@@ -44,7 +44,7 @@ class TimelineEntry:
     note: str
 
 
-_CITIZEN_EVENT_LABELS = {
+_CITIZEN_EVENT_LABELS: dict[str, Any] = {
     CaseEvent.Kind.OPENED: _("Application received by the authority"),
     CaseEvent.Kind.DOCUMENTS_REQUESTED: _("Documents requested from you"),
     CaseEvent.Kind.DOCUMENTS_RECEIVED: _("Your documents were received"),

@@ -10,6 +10,7 @@ Views check the permissions (``casework.permissions``); these functions check th
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import logging
 from collections import defaultdict
@@ -1189,21 +1190,24 @@ def remind_overdue(*, today: datetime.date | None = None) -> int:
                     data={"due_on": case.due_on.isoformat() if case.due_on else None},
                 )
                 reminded.add(case.pk)
-            lines = [
-                f"- {c.number} · {c.service.name_de} · fällig seit {c.due_on:%d.%m.%Y}\n"
-                f"  {_backoffice_url(c)}"
-                for c in cases
-            ]
-            body = (
-                "Guten Tag,\n\nfolgende Vorgänge haben ihre Bearbeitungsfrist überschritten:\n\n"
-                + "\n".join(lines)
-                + "\n\nDiese Nachricht wurde automatisch erstellt."
-            )
-            subject = f"Überfällige Vorgänge: {len(cases)}"
+            with override(settings.LANGUAGE_CODE):
+                lines = [
+                    _("- %(number)s · %(service)s · due since %(due)s\n  %(url)s")
+                    % {
+                        "number": c.number,
+                        "service": c.service.name_de,
+                        "due": c.due_on.strftime("%d.%m.%Y") if c.due_on else "",
+                        "url": _backoffice_url(c),
+                    }
+                    for c in cases
+                ]
+                body = _(
+                    "Hello,\n\nthese cases are past their due date:\n\n%(cases)s\n\n"
+                    "This message was sent automatically."
+                ) % {"cases": "\n".join(lines)}
+                subject = _("Overdue cases: %(count)s") % {"count": len(cases)}
             transaction.on_commit(
-                lambda email=email, subject=subject, body=body: send_mail(
-                    subject, body, None, [email], fail_silently=False
-                )
+                functools.partial(send_mail, subject, body, None, [email], fail_silently=False)
             )
     return len(reminded)
 

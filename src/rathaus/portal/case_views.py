@@ -47,7 +47,7 @@ class MultipleFileField(forms.FileField):
 
 
 class AnswerForm(forms.Form):
-    files = MultipleFileField(
+    documents = MultipleFileField(
         label=gettext_lazy("Documents"),
         help_text=gettext_lazy("PDF, JPEG or PNG, at most 10 MB each; up to 10 files."),
         required=False,
@@ -82,7 +82,7 @@ def answer_request(
     if request.method == "POST":
         if form.is_valid():
             files = []
-            for upload in form.cleaned_data["files"]:
+            for upload in form.cleaned_data["documents"]:
                 upload.seek(0)
                 files.append((upload.name or "Dokument", upload.read()))
             try:
@@ -95,8 +95,9 @@ def answer_request(
                 )
             except AnswerRefused as refused:
                 for field, errors in refused.field_errors.items():
+                    name = "documents" if field == "files" else field
                     for error in errors:
-                        form.add_error(field if field in form.fields else None, error)
+                        form.add_error(name if name in form.fields else None, error)
             except ApplicationError as exc:
                 form.add_error(None, str(exc))
             else:

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from rathaus.core.uploads import DEFAULT_MAX_FILE_BYTES
 from rathaus.mailbox import selectors, services
 from rathaus.mailbox.errors import MailboxError, ReplyRefused
 from rathaus.mailbox.models import Message
@@ -152,6 +153,22 @@ def reply(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     if not form.is_valid():
         return _render_detail(request, message, form, status=400)
     files: list[UploadedFile] = form.cleaned_data["attachments"]
+    # Refuse what cannot pass before reading it into memory; the service checks the rest.
+    if len(files) > services.MAX_REPLY_FILES:
+        form.add_error(
+            "attachments",
+            _("Please attach at most %(limit)s files.") % {"limit": services.MAX_REPLY_FILES},
+        )
+    for upload in files:
+        if (upload.size or 0) > DEFAULT_MAX_FILE_BYTES:
+            form.add_error(
+                "attachments",
+                f"{upload.name}: "
+                + _("The file is larger than %(limit)s MB. Please upload a smaller file.")
+                % {"limit": DEFAULT_MAX_FILE_BYTES // (1024 * 1024)},
+            )
+    if form.errors:
+        return _render_detail(request, message, form, status=400)
     attachments = []
     for upload in files:
         upload.seek(0)

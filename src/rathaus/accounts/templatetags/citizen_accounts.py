@@ -1,4 +1,4 @@
-"""``{% citizen_account_logins %}``: the login page's buttons for the configured citizen accounts."""
+"""``{% citizen_account_logins %}``: login page buttons for the configured citizen accounts."""
 
 from __future__ import annotations
 
