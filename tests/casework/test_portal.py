@@ -219,3 +219,17 @@ def _upload(name: str, data: bytes) -> Any:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, data, content_type="application/octet-stream")
+
+
+def test_the_receipt_goes_into_the_case_file(
+    citizen: User, service: Service, home: Municipality
+) -> None:
+    from rathaus.applications.receipts import render_receipt
+
+    application = _submitted(citizen, service, home)
+    assert render_receipt.call(application.pk) == "stored"
+    application.refresh_from_db()
+    case = application.case
+    assert case is not None and case.file is not None
+    document = case.file.documents.get(kind="application")
+    assert document.versions.get().sha256 == application.receipt_sha256

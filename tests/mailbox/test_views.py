@@ -208,7 +208,9 @@ def test_reply_with_a_file_over_the_limit_is_refused_before_it_is_read(
 ) -> None:
     settings.VIRUS_SCANNER = "tests.mailbox.test_views.UnreachableScanner"
     message = deliver_notice(kind="request")
-    big = SimpleUploadedFile("scan.pdf", b"%PDF-1.4\n" + b"0" * (10 * 1024 * 1024), "application/pdf")
+    big = SimpleUploadedFile(
+        "scan.pdf", b"%PDF-1.4\n" + b"0" * (10 * 1024 * 1024), "application/pdf"
+    )
     response = _client(citizen).post(
         f"/postfach/{message.public_id}/antworten/", {"body": "Anbei.", "attachments": [big]}
     )

@@ -118,6 +118,7 @@ def test_a_changed_format_never_gives_an_existing_reference_again(
         ("reference_format", "{plan}/{year}", "laufende Nummer {serial}"),
         ("reference_format", "{plan}-{nummer}/{year}", "Unbekannter Platzhalter nummer"),
         ("reference_format", "{plan-{serial}", "kann nicht ausgefüllt werden"),
+        ("reference_format", "{plan}-{serial!r:.0}/{year}", "muss die laufende Nummer zeigen"),
         ("unit_reference_format", "{plan}-{serial:04d}/{year}", "deren Kennzeichen {unit}"),
     ],
 )

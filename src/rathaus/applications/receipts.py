@@ -17,6 +17,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from rathaus.applications.case_files import file_in_case
 from rathaus.applications.models import Application
 from rathaus.catalog.form_schemas import form_schema
 from rathaus.core.jobs import retrying_task
@@ -112,6 +113,14 @@ def render_receipt(application_id: int) -> str:
         locked.receipt.save(f"{locked.reference}.pdf", ContentFile(pdf), save=False)
         locked.receipt_sha256 = hashlib.sha256(pdf).hexdigest()
         locked.save(update_fields=["receipt", "receipt_sha256", "updated_at"])
+        file_in_case(
+            locked,
+            title="Eingangsbestätigung",
+            kind="application",
+            name=f"Eingangsbestaetigung-{locked.reference}.pdf",
+            content_type="application/pdf",
+            data=pdf,
+        )
         _deliver_to_mailbox(locked, pdf)
     logger.info(
         "receipt stored",

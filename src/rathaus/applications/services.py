@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from rathaus.accounts.models import User
 from rathaus.accounts.personal_data import ErasureBlocked
+from rathaus.applications.case_files import file_attachments
 from rathaus.applications.errors import ApplicationError
 from rathaus.applications.models import Application
 from rathaus.applications.service_rules import rules_for
@@ -293,6 +294,7 @@ def _hand_over(application: Application, *, actor: Any, before: str) -> None:
     except CaseworkError as exc:
         raise ApplicationError(str(exc)) from exc
     application.save()
+    file_attachments(application)
     audit.record(
         actor=actor,
         action="application.submitted",

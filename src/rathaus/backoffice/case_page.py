@@ -39,7 +39,7 @@ from rathaus.casework.errors import CaseworkError
 from rathaus.casework.models import Case, Notice, PostalDeliveryTask
 from rathaus.casework.notice_templates import templates_for
 from rathaus.casework.permissions import staff_scope
-from rathaus.casework.permissions import cases_visible_to
+from rathaus.casework.selectors import cases_visible_to
 from rathaus.catalog.form_schemas import form_schema
 from rathaus.core.models import OrgUnit
 from rathaus.forms.display import describe_answers
@@ -47,6 +47,7 @@ from rathaus.mailbox.selectors import case_deliveries
 from rathaus.records.errors import RecordsError
 from rathaus.records.models import DocumentVersion
 from rathaus.records.selectors import documents_of
+from rathaus.registers.selectors import ConfirmationCheck, check_landlord_confirmation
 
 # -- who can be chosen --------------------------------------------------------------------------
 
@@ -520,6 +521,20 @@ def _application_sections(case: Case) -> tuple[Any, list[Any]]:
     return application, describe_answers(schema, application.submitted_data)
 
 
+def landlord_check(application: Any) -> ConfirmationCheck | None:
+    """The landlord confirmation a registration names by its code, checked against the register
+    and the GovChain log (§ 19 BMG); None when the application gives no code."""
+    data = getattr(application, "submitted_data", None) or {}
+    code = data.get("landlord_code")
+    if not code:
+        return None
+    return check_landlord_confirmation(
+        code=str(code),
+        address=data.get("new_address") or {},
+        move_in_date=str(data.get("move_in_date") or ""),
+    )
+
+
 def context(
     *,
     case: Case,
@@ -544,6 +559,7 @@ def context(
         application, sections = getattr(case, "application", None), []
     file = getattr(case, "file", None)
     return {
+        "landlord": landlord_check(application),
         "section": "queue",
         "case": case,
         "application": application,

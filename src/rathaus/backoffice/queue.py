@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from rathaus.casework.models import Case
-from rathaus.casework.permissions import cases_visible_to
+from rathaus.casework.selectors import cases_visible_to
 from rathaus.catalog.models import Service
 
 PAGE_SIZE = 25
@@ -114,7 +114,12 @@ def search_cases(queryset: QuerySet[Case], text: str) -> QuerySet[Case]:
         return queryset
     exact = Q(number__iexact=text)
     if _has_file(queryset):
-        exact |= Q(file__reference__iexact=text)
+        # The file ids first (one indexed lookup): an OR across the join to the files would
+        # keep PostgreSQL from combining the indexes on cases (bench/casework_queries.py).
+        files = Case._meta.get_field("file").related_model._default_manager
+        file_ids = list(files.filter(reference__iexact=text).values_list("id", flat=True)[:100])
+        if file_ids:
+            exact |= Q(file_id__in=file_ids)
     words = _WORD.findall(text)
     if not words:
         return queryset.filter(exact)
@@ -122,7 +127,8 @@ def search_cases(queryset: QuerySet[Case], text: str) -> QuerySet[Case]:
         # Each word as a prefix, all words required: "erika muster" → 'erika':* & 'muster':*
         raw = " & ".join(f"'{word}':*" for word in words)
         query = SearchQuery(raw, config="german", search_type="raw")
-        return queryset.annotate(
+        # alias, not annotate: the expression matches the GIN index of casework 0004.
+        return queryset.alias(
             name_search=SearchVector("applicant_name", config="german")
         ).filter(exact | Q(name_search=query))
     by_name = Q()

@@ -29,7 +29,7 @@ from rathaus.casework import services as casework
 from rathaus.casework import permissions
 from rathaus.casework.errors import CaseworkError
 from rathaus.casework.models import Case
-from rathaus.casework.permissions import cases_visible_to
+from rathaus.casework.selectors import cases_visible_to
 from rathaus.core.models import AuditEvent
 
 

@@ -96,12 +96,18 @@ def validate_reference_format(template: str, *, needs_unit: bool = False) -> Non
         )
     try:
         example = format_reference(template, plan="32.10.05", unit="33.1", serial=42, year=2026)
+        other = format_reference(template, plan="32.10.05", unit="33.1", serial=43, year=2026)
     except (ValueError, KeyError, IndexError, TypeError) as exc:
         raise ValidationError(
             _("The format cannot be filled in: %(error)s"),
             code="invalid_format",
             params={"error": exc},
         ) from exc
+    if example == other:
+        raise ValidationError(
+            _("The format must show the serial number, otherwise references repeat."),
+            code="serial_hidden",
+        )
     if len(example) > REFERENCE_MAX_LENGTH - 20:
         raise ValidationError(_("The format gives references that are too long."), code="long")
 

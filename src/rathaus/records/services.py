@@ -278,7 +278,7 @@ def open_file(
     scope = file_plan.counter_scope(
         (plan.reference_format, plan.unit_reference_format), plan=entry.key, year=year
     )
-    while True:
+    for _attempt in range(1000):
         serial = sequences.next_value(f"records.file:{authority.pk}:{scope}")
         reference = file_plan.format_reference(
             template,
@@ -290,6 +290,11 @@ def open_file(
         # Only after the plan's format was changed can an old reference come round again.
         if not File.objects.filter(authority=authority, reference=reference).exists():
             break
+    else:
+        raise RecordsError(
+            _("The file reference format of %s gives no new references; please correct it.")
+            % authority.name
+        )
     file = File.objects.create(
         authority=authority,
         plan_entry=entry,

@@ -1,0 +1,87 @@
+"""Django admin: staff memberships and routing are configuration; cases are read-only here
+(clerks work in the back office, where every change goes through the services)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from rathaus.casework.models import (
+    Case,
+    CaseEvent,
+    Notice,
+    PostalDeliveryTask,
+    ServiceRouting,
+    StaffMembership,
+)
+
+
+@admin.register(StaffMembership)
+class StaffMembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "org_unit"]
+    list_filter = ["org_unit__authority__municipality", "org_unit__authority"]
+    search_fields = ["user__email", "org_unit__code", "org_unit__name"]
+    list_select_related = ["user", "org_unit__authority"]
+    autocomplete_fields = ["org_unit"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(ServiceRouting)
+class ServiceRoutingAdmin(admin.ModelAdmin):
+    list_display = ["service", "authority", "org_unit"]
+    list_filter = ["authority__municipality", "authority"]
+    search_fields = ["service__name_de", "authority__name", "org_unit__code"]
+    list_select_related = ["service", "authority", "org_unit"]
+    autocomplete_fields = ["authority", "org_unit"]
+
+
+class _ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class CaseEventInline(admin.TabularInline):
+    model = CaseEvent
+    fields = ["at", "kind", "from_status", "to_status", "actor_label", "citizen_visible", "note"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Case)
+class CaseAdmin(_ReadOnly):
+    list_display = ["number", "service", "authority", "org_unit", "status", "due_on"]
+    list_filter = ["status", "authority__municipality", "service"]
+    search_fields = ["number"]
+    list_select_related = ["service", "authority", "org_unit"]
+    exclude = ["particulars"]
+    inlines = [CaseEventInline]
+
+
+@admin.register(Notice)
+class NoticeAdmin(_ReadOnly):
+    list_display = ["title", "case", "status", "outcome", "issued_at", "ledger_code"]
+    list_filter = ["status", "outcome"]
+    search_fields = ["case__number", "ledger_code"]
+    list_select_related = ["case"]
+
+
+@admin.register(PostalDeliveryTask)
+class PostalDeliveryTaskAdmin(_ReadOnly):
+    list_display = ["case", "authority", "status", "created_at", "sent_on"]
+    list_filter = ["status", "authority"]
+    list_select_related = ["case", "authority"]

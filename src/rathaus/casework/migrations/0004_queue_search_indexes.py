@@ -1,0 +1,57 @@
+"""Indexes for the work queue and its search at a million cases (bench/casework_queries.py).
+
+PostgreSQL only (SQLite searches by substring and needs none of them):
+- the applicant's name for full-text search, with the very expression the queue's
+  ``SearchVector("applicant_name", config="german")`` compiles to, so the planner uses it;
+- case number and Aktenzeichen compared case-insensitively (``iexact`` is ``UPPER(…) = UPPER(…)``);
+- the open cases of a unit and of a clerk in due-date order (the queue's first page).
+
+Built with CREATE INDEX CONCURRENTLY where the database is in use (non-atomic migration).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import migrations
+
+OPEN = "('received', 'in_review', 'waiting_for_citizen')"
+
+INDEXES = {
+    "case_name_fts_idx": (
+        "casework_case USING gin "
+        "(to_tsvector('german'::regconfig, COALESCE(applicant_name, '')))"
+    ),
+    "case_number_upper_idx": "casework_case (UPPER(number::text))",
+    "case_file_reference_upper_idx": "records_file (UPPER(reference::text))",
+    "case_open_unit_due_idx": f"casework_case (org_unit_id, due_on, id) WHERE status IN {OPEN}",
+    "case_open_assignee_due_idx": (
+        f"casework_case (assigned_to_id, due_on, id) WHERE status IN {OPEN}"
+    ),
+    "case_status_opened_idx": "casework_case (org_unit_id, status, opened_at)",
+}
+
+
+def create(apps: Any, schema_editor: Any) -> None:
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for name, definition in INDEXES.items():
+        schema_editor.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {definition}")
+
+
+def drop(apps: Any, schema_editor: Any) -> None:
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for name in INDEXES:
+        schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
+
+
+class Migration(migrations.Migration):
+    atomic = False
+
+    dependencies = [
+        ("casework", "0003_file_notice_links"),
+        ("records", "0001_initial"),
+    ]
+
+    operations = [migrations.RunPython(create, drop, elidable=False)]

@@ -1,0 +1,75 @@
+"""Browser: a landlord confirms a move-in, gets the code and the PDF; the pages pass axe."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.test import Client
+from django.utils import timezone
+
+from rathaus.ledger import services as ledger_services
+from rathaus.ledger.leaves import format_code
+from rathaus.registers.models import LandlordConfirmation
+from tests.accounts.factories import ProfileFactory
+
+pytestmark = pytest.mark.browser
+
+
+def _logged_in(page: Any, live_server: Any, user: Any) -> None:
+    """A session for the user in the browser (the login page itself is tested in accounts)."""
+    client = Client()
+    client.force_login(user)
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    page.context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}]
+    )
+
+
+def test_landlord_confirms_a_move_in_and_passes_on_the_code(
+    page: Any, live_server: Any, axe_check: Any
+) -> None:
+    ledger_services._authorities.clear()
+    call_command("load_demo", verbosity=0)
+    landlord = ProfileFactory(given_names="Hans", family_name="Vermieter").user
+    _logged_in(page, live_server, landlord)
+
+    page.goto("/wohnungsgeberbestaetigung/")
+    axe_check(page)
+    page.get_by_role("link", name="Einzug bestätigen").click()
+    page.wait_for_url("**/wohnungsgeberbestaetigung/neu/")
+    axe_check(page)
+
+    moved_in = timezone.localdate() - datetime.timedelta(days=1)
+    page.select_option('[name="municipality"]', label="Wuppertal")
+    page.fill('[name="street"]', "Friedrich-Engels-Allee")
+    page.fill('[name="house_number"]', "12")
+    page.fill('[name="postal_code"]', "4228")  # one digit short
+    page.fill('[name="place"]', "Wuppertal")
+    page.fill('[name="move_in_date"]', moved_in.strftime("%d.%m.%Y"))
+    page.fill('[name="person_1_given_names"]', "Erika")
+    page.fill('[name="person_1_family_name"]', "Mustermann")
+    page.fill('[name="landlord_address"]', "Hofaue 5, 42103 Wuppertal")
+    page.check('input[name="is_owner"][value="yes"]')
+    page.check('input[name="declaration"]')
+    page.get_by_role("button", name="Bestätigung ausstellen").click()
+    assert page.title().startswith("Fehler")
+    assert "fünfstellige Postleitzahl" in page.locator("#error-summary").inner_text()
+    assert page.input_value('[name="person_1_family_name"]') == "Mustermann"
+    axe_check(page)
+
+    page.fill('[name="postal_code"]', "42283")
+    page.check('input[name="declaration"]')
+    page.get_by_role("button", name="Bestätigung ausstellen").click()
+    page.wait_for_url("**/wohnungsgeberbestaetigung/*/")
+    confirmation = LandlordConfirmation.objects.get()
+    main = page.locator("main").inner_text()
+    assert format_code(confirmation.code) in main
+    assert "Friedrich-Engels-Allee 12, 42283 Wuppertal" in main
+    axe_check(page)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Bestätigung herunterladen (PDF)").click()
+    assert download.value.suggested_filename.endswith(".pdf")
