@@ -28,10 +28,19 @@ BIN = ROOT / ".venv" / "bin"
 DURATION_S = int(os.environ.get("BENCH_DURATION", "15"))
 CITIZENS = int(os.environ.get("BENCH_CITIZENS", "30000"))
 THREADS, CONNECTIONS = 2, 16
+WARMUP_S = 3
+WARMUP_CITIZENS = 5000  # the last ones, kept for the warm-up run of the submissions
 
 
-def _wrk(env: dict[str, str], url: str, target: str, duration: int) -> tuple[float, int, str]:
-    run_env = {**env, "BENCH_TARGET": target, "BENCH_THREADS": str(THREADS)}
+def _wrk(
+    env: dict[str, str], url: str, target: str, duration: int, first: int = 0
+) -> tuple[float, int, str]:
+    run_env = {
+        **env,
+        "BENCH_TARGET": target,
+        "BENCH_THREADS": str(THREADS),
+        "BENCH_FIRST": str(first),
+    }
     out = subprocess.run(
         [
             "wrk",
@@ -64,6 +73,12 @@ def _sql(env: dict[str, str], query: str) -> str:
         text=True,
         check=True,
     ).stdout.strip()
+
+
+def _submitted(env: dict[str, str]) -> int:
+    return int(
+        _sql(env, "SELECT count(*) FROM applications_application WHERE status = 'submitted'")
+    )
 
 
 def main() -> None:
@@ -118,14 +133,18 @@ def main() -> None:
                     break
             except OSError:
                 time.sleep(0.1)
+        # Warm-up: every granian worker and thread imports the views, opens its database
+        # connection and fills its caches on its first requests; without this the first
+        # seconds of the measured run (and its p99) show start-up, not steady state.
+        _wrk(env, base, "insert", WARMUP_S)
+        _wrk(env, base, "submit", WARMUP_S, first=CITIZENS - WARMUP_CITIZENS)
+        before = _submitted(env)
         insert_rps, _n, insert_p99 = _wrk(env, base, "insert", DURATION_S)
         submit_rps, submitted_requests, submit_p99 = _wrk(env, base, "submit", DURATION_S)
     finally:
         server.terminate()
         server.wait(timeout=30)
-    submitted = int(
-        _sql(env, "SELECT count(*) FROM applications_application WHERE status = 'submitted'")
-    )
+    submitted = _submitted(env) - before
     # wrk counts the requests it saw answered; up to one per connection may still finish after.
     if not submitted_requests <= submitted <= submitted_requests + CONNECTIONS:
         sys.exit(f"briefwahl benchmark: {submitted_requests} requests but {submitted} submitted")
@@ -170,7 +189,8 @@ def main() -> None:
     ]
     body = (
         f"granian {os.cpu_count()} workers (WSGI) on PostgreSQL 15, wrk -t{THREADS} "
-        f"-c{CONNECTIONS} -d{DURATION_S}s on the same machine; {CITIZENS:,} prepared citizens, "
+        f"-c{CONNECTIONS} -d{DURATION_S}s on the same machine after a {WARMUP_S}s warm-up run of "
+        f"each; {CITIZENS:,} prepared citizens, "
         "each request a different logged-in citizen's complete postal-vote application (the "
         "final submit: full re-validation, freeze, reference number, audit event, receipt job).\n\n"
         "| measurement | rate | p99 latency |\n|---|---:|---:|\n"

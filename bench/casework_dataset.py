@@ -331,9 +331,13 @@ def generate(*, cases: int, seed: int, today: datetime.date) -> dict[str, Any]:
         if muni.pk not in targets[slug]:
             muni = next(m for m in muni_list if m.pk in targets[slug])
         skeleton.append((at, slug, muni))
-    skeleton.sort(key=lambda item: item[0])
     now = timezone.now()
-    skeleton = [item for item in skeleton if item[0] <= now] or skeleton[:1]
+    # Today's cases only up to now (a few minutes to hours ago).
+    skeleton = [
+        (min(at, now - datetime.timedelta(minutes=rng.randrange(1, 600))), slug, muni)
+        for at, slug, muni in skeleton
+    ]
+    skeleton.sort(key=lambda item: item[0])
 
     # --- staff: clerks in proportion to each unit's load ---------------------------------------
     load: Counter[int] = Counter()

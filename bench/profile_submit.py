@@ -144,6 +144,13 @@ def _measure(name: str, count: int, step: Callable[[], None]) -> dict[str, float
             step()
     per_request_queries = len(queries.captured_queries) / 10
     reset_queries()
+    # Python function calls per request: a load-independent measure of the work done.
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(10):
+        step()
+    profiler.disable()
+    calls = pstats.Stats(profiler).total_calls / 10  # type: ignore[attr-defined]
     cpu: list[float] = []
     db_before = _ticks()
     wall_before = time.perf_counter()
@@ -159,13 +166,14 @@ def _measure(name: str, count: int, step: Callable[[], None]) -> dict[str, float
         "p95_ms": statistics.quantiles(cpu, n=20)[-1] * 1000,
         "db_ms": db_cpu * 1000,
         "queries": per_request_queries,
+        "calls": calls,
         "wall_ms": wall / count * 1000,
     }
     ceiling = CORES / ((result["mean_ms"] + result["db_ms"]) / 1000)
     print(
         f"{name:<28} app CPU median {result['median_ms']:6.2f} ms, mean {result['mean_ms']:6.2f} "
         f"ms, p95 {result['p95_ms']:6.2f} ms | DB backend {result['db_ms']:5.2f} ms | "
-        f"{per_request_queries:4.1f} queries | wall {result['wall_ms']:6.2f} ms | "
+        f"{per_request_queries:4.1f} queries, {calls / 1000:5.1f}k Python calls | wall {result['wall_ms']:6.2f} ms | "
         f"ceiling on {CORES} cores ≈ {ceiling:,.0f}/s",
         flush=True,
     )
@@ -181,11 +189,11 @@ def _profiled(step: Callable[[], None], count: int) -> None:
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
     stats.sort_stats("tottime").print_stats(30)
-    stats.sort_stats("cumulative").print_stats(40)
+    stats.sort_stats("cumulative").print_stats(120)
     print(out.getvalue())
 
 
-def _receipt_worker(count: int) -> Callable[[], None]:
+def _receipt_worker() -> Callable[[], None]:
     from django_tasks_db.management.commands.db_worker import Worker
 
     worker = Worker(
@@ -219,14 +227,17 @@ def main() -> None:
     call_command("collectstatic", "--noinput", verbosity=0)  # error pages need the manifest
     import briefwahl_setup
 
-    per_step = args.requests + 20
-    citizens = 2 * per_step + 1 + (per_step if args.profile in ("insert", "submit") else 0)
+    per_step = args.requests + 30  # 10 warm-up, 10 query count, 10 call count
+    receipt_jobs = args.receipts * (2 if args.profile == "receipt" else 1) + 30
+    extra_submits = max(0, receipt_jobs - per_step - 1)
+    citizens = 2 * per_step + 1 + extra_submits
+    citizens += per_step if args.profile in ("insert", "submit") else 0
     sessions = VAR_DIR / "sessions.txt"
     briefwahl_setup.main(citizens, str(sessions))
     client = Client(sessions.read_text().splitlines())
     print(
         f"{connection.vendor}, {CORES} cores, load average {os.getloadavg()[0]:.1f}; "
-        f"{args.requests} requests per measurement after 20 warm-up/query-count requests",
+        f"{args.requests} requests per measurement after 30 warm-up/counting requests",
         flush=True,
     )
     _measure("bare insert (one row)", args.requests, lambda: client.post("insert"))
@@ -239,14 +250,12 @@ def main() -> None:
     if args.profile in ("insert", "submit"):
         _profiled(lambda: client.post(args.profile), args.requests)
 
-    from django_tasks_db.models import DBTaskResult
-
-    queued = DBTaskResult.objects.filter(queue_name="documents", status="READY").count()
-    receipts = min(args.receipts, queued - 5)
-    work = _receipt_worker(receipts)
-    receipt = _measure("receipt job (render+store)", receipts, work)
+    for _ in range(extra_submits):  # enough queued receipts for the next step
+        client.post("submit")
+    work = _receipt_worker()
+    receipt = _measure("receipt job (render+store)", args.receipts, work)
     if args.profile == "receipt":
-        _profiled(work, min(receipts, queued - receipts - 5))
+        _profiled(work, args.receipts)
     print(
         f"submission + its receipt: {submit['mean_ms'] + submit['db_ms']:.1f} + "
         f"{receipt['mean_ms'] + receipt['db_ms']:.1f} ms CPU; receipts/s on {CORES} cores "

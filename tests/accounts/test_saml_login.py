@@ -174,3 +174,28 @@ def test_sp_metadata_names_acs_and_signing_key(
     assert "http://testserver/konto/extern/bundid-test/saml/acs/" in body
     assert 'AuthnRequestsSigned="true"' in body
     assert "X509Certificate" in body
+
+
+def test_account_page_offers_linking_and_shows_the_link(
+    client: Client, saml_provider: IdentityProvider, saml_idp: SamlIdp
+) -> None:
+    import html
+    import re
+
+    profile = ProfileFactory()
+    client.force_login(profile.user)
+    overview = client.get("/konto/").content.decode()
+    assert "Bürgerkonto (BundID)" in overview
+    href = html.unescape(
+        re.search(r'href="([^"]+)"><span class="kern-label">Mit BundID', overview)[1]
+    )  # type: ignore[index]
+
+    start = client.get(href)
+    action, fields = idp_login(saml_idp, str(start["Location"]), "elster")
+    confirm = client.get(post_to_acs(client, action, fields)["Location"])
+    done = client.post(confirm.wsgi_request.path, {"action": "link"})
+
+    assert done["Location"] == "/konto/"
+    page = client.get("/konto/").content.decode()
+    assert "Verknüpft mit BundID (Test)" in page
+    assert "Vertrauensniveau dieser Anmeldung: substanziell" in page

@@ -30,7 +30,6 @@ from tests.applications.test_browser_wohnsitz import PDF, log_in
 from tests.backoffice.conftest import WUPPERTAL, totp_code
 from tests.fixtures.clamd import clamd_address  # noqa: F401
 
-
 #: Issuing renders, seals and logs a PDF; on a busy CI machine that takes a while.
 SLOW_MACHINE_MS = 60_000
 

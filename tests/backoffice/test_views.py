@@ -40,8 +40,8 @@ def test_clerk_without_second_factor_in_this_session_must_confirm_one(
     client.force_login(clerk)  # a session that never saw the TOTP code
     response = client.get("/backoffice/")
     assert response.status_code == 302
-    assert response["Location"].startswith("/konto/reauthenticate/") or "2fa" in (
-        response["Location"]
+    assert (
+        response["Location"].startswith("/konto/reauthenticate/") or "2fa" in (response["Location"])
     )
 
 
@@ -54,9 +54,7 @@ def test_citizen_and_planner_are_refused(
     assert staff_client(planner).get("/backoffice/").status_code == 403
 
 
-def test_clerk_logs_in_with_totp_and_sees_the_queue(
-    staff_client: StaffClient, clerk: User
-) -> None:
+def test_clerk_logs_in_with_totp_and_sees_the_queue(staff_client: StaffClient, clerk: User) -> None:
     response = staff_client(clerk).get("/backoffice/")
     assert response.status_code == 200
     assert "Arbeitsvorrat" in html(response)
@@ -256,7 +254,9 @@ def test_clerk_grants_and_issues_the_notice(
     from rathaus.casework.notice_templates import templates_for
 
     key = next(k for k, t in templates_for("wohnsitz-anmelden").items() if t.outcome == "granted")
-    assert client.post(f"{base}/bescheid-entwerfen/", {"draft-template_key": key}).status_code == 302
+    assert (
+        client.post(f"{base}/bescheid-entwerfen/", {"draft-template_key": key}).status_code == 302
+    )
     notice = case.notices.get()
     response = client.post(
         f"{base}/bescheid-speichern/{notice.pk}/",

@@ -86,6 +86,8 @@ def test_verification_url_needs_an_absolute_site_url(settings: Any) -> None:
     with pytest.raises(ImproperlyConfigured):
         issuing.verification_url("7KQ4M2XH9P")
     settings.SITE_URL = "https://portal.example.de"
-    assert issuing.verification_url("7kq4m 2xh9p") == "https://portal.example.de/pruefen/7KQ4M-2XH9P"
+    assert (
+        issuing.verification_url("7kq4m 2xh9p") == "https://portal.example.de/pruefen/7KQ4M-2XH9P"
+    )
     with pytest.raises(ValueError):
         issuing.verification_url("nonsense")

@@ -56,6 +56,10 @@ def test_citizen_opens_the_unread_notice_and_downloads_the_pdf(
     page.get_by_role("button", name="Antwort senden").click()
     page.get_by_text("Ihre Antwort wurde gesendet.").wait_for()
     assert Message.objects.filter(from_citizen=True, parent=message).count() == 1
+    page.get_by_role("link", name="Antwort vom").click()
+    page.get_by_role("heading", name="Re: Bescheid über Ihre Meldebescheinigung").wait_for()
+    axe_check(page)
+    page.go_back()
 
     page.get_by_role("button", name="Ins Archiv verschieben").click()
     page.wait_for_url("**/postfach/")

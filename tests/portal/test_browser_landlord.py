@@ -9,6 +9,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.test import Client
+from django.urls import get_resolver
 from django.utils import timezone
 
 from rathaus.ledger import services as ledger_services
@@ -32,6 +33,7 @@ def _logged_in(page: Any, live_server: Any, user: Any) -> None:
 def test_landlord_confirms_a_move_in_and_passes_on_the_code(
     page: Any, live_server: Any, axe_check: Any
 ) -> None:
+    get_resolver().url_patterns  # noqa: B018 - import every view now, not in the first page load
     ledger_services._authorities.clear()
     call_command("load_demo", verbosity=0)
     landlord = ProfileFactory(given_names="Hans", family_name="Vermieter").user

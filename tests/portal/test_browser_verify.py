@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.urls import get_resolver
 from django.utils import timezone
 
 from rathaus.core.models import Authority, Municipality
@@ -28,6 +29,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def confirmation(transactional_db: None) -> LandlordConfirmation:
+    get_resolver().url_patterns  # noqa: B018 - import every view now, not in the first page load
     ledger_services._authorities.clear()
     town = Municipality.objects.create(
         name="Wuppertal", slug="wuppertal", ags="05124000", state=Municipality.State.NW

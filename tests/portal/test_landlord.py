@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -61,7 +60,9 @@ def test_needs_login(client: Client, db: None) -> None:
     assert "/konto/login/" in response["Location"]
 
 
-def test_form_is_prefilled_from_the_profile(landlord_client: Client, wuppertal: Municipality) -> None:
+def test_form_is_prefilled_from_the_profile(
+    landlord_client: Client, wuppertal: Municipality
+) -> None:
     response = landlord_client.get("/wohnungsgeberbestaetigung/neu/")
     assert response.status_code == 200
     content = response.content.decode()
@@ -82,7 +83,9 @@ def test_landlord_gets_a_confirmation_with_code_for_the_registration_office(
     assert Entry.objects.get(code=confirmation.code).document_type == "landlord-confirmation"
     page = landlord_client.get(response["Location"])
     assert format_code(confirmation.code) in page.content.decode()
-    pdf = landlord_client.get(f"/wohnungsgeberbestaetigung/{confirmation.public_id}/bestaetigung.pdf")
+    pdf = landlord_client.get(
+        f"/wohnungsgeberbestaetigung/{confirmation.public_id}/bestaetigung.pdf"
+    )
     assert b"".join(pdf.streaming_content).startswith(b"%PDF")  # type: ignore[attr-defined]
     # only the landlord sees it
     stranger = Client()
@@ -119,5 +122,3 @@ def test_bad_input_gets_a_message_next_to_the_field_and_keeps_the_input(
     assert message in content
     assert 'value="Friedrich-Engels-Allee"' in content
     assert not LandlordConfirmation.objects.exists()
-
-

@@ -88,9 +88,10 @@ def test_changed_byte_is_not_verified(client: Client, issued: Any) -> None:
     response = _upload(client, bytes(changed))
     assert response.status_code == 200
     assert "Nicht bestätigt" in response.content.decode()
-    assert "Bürgeramt" not in response.content.decode().split("Dokument prüfen")[-1].split(
-        "So funktioniert"
-    )[0]
+    assert (
+        "Bürgeramt"
+        not in response.content.decode().split("Dokument prüfen")[-1].split("So funktioniert")[0]
+    )
 
 
 def test_revoked_document_shows_reason_and_date(client: Client, issued: Any) -> None:
@@ -107,7 +108,9 @@ def test_revoked_document_shows_reason_and_date(client: Client, issued: Any) -> 
 
 
 def test_pending_entry_is_shown_as_pending(client: Client, authority: Authority) -> None:
-    pending = issue_document(render=lambda v: _pdf("neu"), document_type="notice", authority=authority)
+    pending = issue_document(
+        render=lambda v: _pdf("neu"), document_type="notice", authority=authority
+    )
     response = client.get(f"/pruefen/{pending.display_code}")
     assert response.status_code == 200
     assert "Gerade ausgestellt" in response.content.decode()
@@ -188,7 +191,7 @@ def test_broken_multipart_body_is_a_400_not_a_500(client: Client) -> None:
     response = client.generic(
         "POST",
         "/pruefen/",
-        b"--xyz\r\nContent-Disposition: form-data; name=\"document\"; filename=\"a.pdf\"\r\n",
+        b'--xyz\r\nContent-Disposition: form-data; name="document"; filename="a.pdf"\r\n',
         content_type="multipart/form-data; boundary=",
     )
     assert response.status_code == 400

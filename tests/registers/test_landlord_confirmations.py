@@ -126,7 +126,9 @@ def test_check_refuses_another_address_or_date(
 
 
 def test_unknown_code_is_refused(db: None) -> None:
-    check = check_landlord_confirmation(code="7KQ4M-2XH9P", address=ADDRESS, move_in_date="2026-01-01")
+    check = check_landlord_confirmation(
+        code="7KQ4M-2XH9P", address=ADDRESS, move_in_date="2026-01-01"
+    )
     assert not check.ok
     assert "Keine Wohnungsgeberbestätigung hat den Code" in check.problems[0]
 

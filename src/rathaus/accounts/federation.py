@@ -41,6 +41,9 @@ logger = logging.getLogger(__name__)
 BROWSER_SESSION_KEY = "rathaus_federation_browser"
 PROVIDER_SESSION_KEY = "rathaus_federation_provider"
 ATTEMPT_LIFETIME = datetime.timedelta(minutes=15)
+#: Finished attempts are kept this long: their assertion IDs guard against replays, far longer
+#: than any assertion is valid (minutes).
+ATTEMPT_RETENTION = datetime.timedelta(days=1)
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 PROFILE_FIELDS = (
     "given_names",
@@ -116,6 +119,7 @@ def start_login(
         )
         attempt.request_id, attempt.nonce, attempt.code_verifier = state, nonce, verifier
     attempt.save()
+    LoginAttempt.objects.filter(created_at__lt=timezone.now() - ATTEMPT_RETENTION).delete()
     logger.info(
         "federated login started",
         extra={"provider": provider.slug, "attempt": str(attempt.id), "trust_level": level},

@@ -1,4 +1,5 @@
-"""Verification API: ``POST /api/v1/verify/`` (a PDF or its SHA-256), ``GET /api/v1/verify/<code>/``.
+"""Verification API: ``POST /api/v1/verify/`` (a PDF or its SHA-256) and
+``GET /api/v1/verify/<code>/``.
 
 The machine-readable twin of ``/pruefen/``: the same server-side check of the signed checkpoint
 and the inclusion proof, the proof itself in the answer so a client can re-check it, and RFC 9457

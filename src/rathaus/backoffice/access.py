@@ -13,7 +13,8 @@ from typing import Any, TypeVar
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 
 from rathaus.accounts.models import User
 from rathaus.accounts.roles import ADMINISTRATOR, CLERK, TEAM_LEAD
@@ -22,7 +23,7 @@ from rathaus.casework.permissions import staff_scope
 #: The groups that work cases in the back office (the planner only sees /rettungsdienst/).
 CASEWORK_ROLES: tuple[str, ...] = (CLERK, TEAM_LEAD, ADMINISTRATOR)
 
-View = TypeVar("View", bound=Callable[..., HttpResponse])
+View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
 
 def roles_of(user: Any) -> frozenset[str]:
@@ -58,7 +59,7 @@ def casework_staff_required(view: View) -> View:
     """
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not works_cases(request.user):
             raise PermissionDenied
         return view(request, *args, **kwargs)
@@ -70,9 +71,9 @@ def team_lead_required(view: View) -> View:
     """Team leads and administrators (unit statistics); assigning is checked per case."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not is_team_lead(request.user):
             raise PermissionDenied
         return view(request, *args, **kwargs)
 
-    return casework_staff_required(wrapper)  # type: ignore[arg-type, return-value]
+    return casework_staff_required(wrapper)  # type: ignore[return-value]

@@ -14,10 +14,8 @@ from typing import Any
 from django import forms
 from django.db.models import Q, QuerySet
 from django.urls import reverse
-from django.utils.datastructures import MultiValueDict
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from rathaus.accounts.models import User
 from rathaus.accounts.roles import CLERK, TEAM_LEAD
@@ -33,8 +31,8 @@ from rathaus.backoffice.forms import (
     RevokeForm,
     TransitionForm,
 )
-from rathaus.casework import services as casework
 from rathaus.casework import permissions
+from rathaus.casework import services as casework
 from rathaus.casework.errors import CaseworkError
 from rathaus.casework.models import Case, Notice, PostalDeliveryTask
 from rathaus.casework.notice_templates import templates_for
@@ -95,15 +93,15 @@ class Outcome:
 
     done: bool
     message: str = ""
-    form: forms.Form | None = None
+    form: forms.BaseForm | None = None
     status: int = 200
 
 
-def _refused(form: forms.Form | None, message: str) -> Outcome:
+def _refused(form: forms.BaseForm | None, message: str) -> Outcome:
     return Outcome(False, message, form, status=409)
 
 
-def _invalid(form: forms.Form) -> Outcome:
+def _invalid(form: forms.BaseForm) -> Outcome:
     return Outcome(False, "", form, status=400)
 
 
@@ -117,12 +115,12 @@ def _notice(case: Case, target: int | None) -> Notice:
     return notice
 
 
-def _run(form: forms.Form | None, call: Callable[[], Any], success: str) -> Outcome:
+def _run(form: forms.BaseForm | None, call: Callable[[], Any], success: object) -> Outcome:
     try:
         call()
     except (CaseworkError, RecordsError) as exc:
         return _refused(form, str(exc))
-    return Outcome(True, success)
+    return Outcome(True, str(success))
 
 
 def _assign_form(case: Case, user: User, data: Any = None) -> AssignForm:
@@ -157,7 +155,7 @@ def take_over(*, case: Case, user: User, **_kw: Any) -> Outcome:
     )
 
 
-def _transition(to_status: str, success: str) -> Handler:
+def _transition(to_status: str, success: object) -> Handler:
     def handler(*, case: Case, user: User, data: Any, **_kw: Any) -> Outcome:
         form = TransitionForm(data, prefix=to_status)
         if not form.is_valid():
@@ -241,11 +239,9 @@ def update_notice(*, case: Case, user: User, data: Any, target: int | None, **_k
     )
 
 
-def _notice_step(service: Callable[..., Any], success: str) -> Handler:
+def _notice_step(service: Callable[..., Any], success: object) -> Handler:
     def handler(*, case: Case, user: User, target: int | None, **_kw: Any) -> Outcome:
-        return _run(
-            None, lambda: service(notice=_notice(case, target), actor=user), str(success)
-        )
+        return _run(None, lambda: service(notice=_notice(case, target), actor=user), str(success))
 
     return handler
 
@@ -331,7 +327,7 @@ class ActionOffer:
     title: str
     url: str
     button: str
-    form: forms.Form | None = None
+    form: forms.BaseForm | None = None
     error: str = ""
     danger: bool = False
     hint: str = ""
@@ -353,7 +349,7 @@ def _key_url(case: Case, key: str) -> str:
 def _offers(
     case: Case,
     user: User,
-    bound: dict[str, forms.Form | None],
+    bound: dict[str, forms.BaseForm | None],
     errors: dict[str, str],
     notices: list[Notice],
 ) -> tuple[list[ActionOffer], list[ActionOffer]]:
@@ -539,7 +535,7 @@ def context(
     *,
     case: Case,
     user: User,
-    bound: dict[str, forms.Form | None] | None = None,
+    bound: dict[str, forms.BaseForm | None] | None = None,
     errors: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     notices = list(case.notices.select_related("drafted_by", "approved_by", "issued_by"))
@@ -555,7 +551,7 @@ def context(
     ]
     try:
         application, sections = _application_sections(case)
-    except Exception:  # noqa: BLE001 - a broken form definition must not hide the case
+    except Exception:
         application, sections = getattr(case, "application", None), []
     file = getattr(case, "file", None)
     return {

@@ -27,7 +27,7 @@ def _user_label(user: User) -> str:
     return f"{name} ({user.email})" if name else user.email
 
 
-class StaffChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+class StaffChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return _user_label(obj)
 
@@ -112,7 +112,7 @@ class DraftNoticeForm(forms.Form):
         self.fields["template_key"].choices = templates  # type: ignore[attr-defined]
 
 
-class NoticeForm(forms.ModelForm):  # type: ignore[type-arg]
+class NoticeForm(forms.ModelForm):
     """The editable parts of a notice draft."""
 
     class Meta:

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from rathaus.casework.models import Case
 from rathaus.casework.selectors import cases_visible_to
 from rathaus.catalog.models import Service
+from rathaus.records.models import File
 
 PAGE_SIZE = 25
 
@@ -43,6 +44,21 @@ SORTS: dict[str, tuple[OrderBy, ...]] = {
 }
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+# Long texts of a service that the queue never shows.
+_SERVICE_TEXTS = (
+    "summary_de",
+    "summary_en",
+    "description_de",
+    "description_en",
+    "plain_language_de",
+    "legal_basis",
+    "documents",
+    "fees",
+    "fee_note_de",
+    "fee_note_en",
+    "search_text",
+    "keywords",
+)
 
 
 class QueueFilterForm(forms.Form):
@@ -89,7 +105,9 @@ class QueueFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [
+        status = self.fields["status"]
+        assert isinstance(status, forms.ChoiceField)
+        status.choices = [
             (OPEN, _("Open (received, in review, waiting)")),
             ("", _("Any status")),
             *Case.Status.choices,
@@ -113,13 +131,11 @@ def search_cases(queryset: QuerySet[Case], text: str) -> QuerySet[Case]:
     if not text:
         return queryset
     exact = Q(number__iexact=text)
-    if _has_file(queryset):
-        # The file ids first (one indexed lookup): an OR across the join to the files would
-        # keep PostgreSQL from combining the indexes on cases (bench/casework_queries.py).
-        files = Case._meta.get_field("file").related_model._default_manager
-        file_ids = list(files.filter(reference__iexact=text).values_list("id", flat=True)[:100])
-        if file_ids:
-            exact |= Q(file_id__in=file_ids)
+    # The file ids first (one indexed lookup): an OR across the join to the files would
+    # keep PostgreSQL from combining the indexes on cases (bench/casework_queries.py).
+    file_ids = list(File.objects.filter(reference__iexact=text).values_list("id", flat=True)[:100])
+    if file_ids:
+        exact |= Q(file_id__in=file_ids)
     words = _WORD.findall(text)
     if not words:
         return queryset.filter(exact)
@@ -128,22 +144,23 @@ def search_cases(queryset: QuerySet[Case], text: str) -> QuerySet[Case]:
         raw = " & ".join(f"'{word}':*" for word in words)
         query = SearchQuery(raw, config="german", search_type="raw")
         # alias, not annotate: the expression matches the GIN index of casework 0004.
-        return queryset.alias(
-            name_search=SearchVector("applicant_name", config="german")
-        ).filter(exact | Q(name_search=query))
+        return queryset.alias(name_search=SearchVector("applicant_name", config="german")).filter(
+            exact | Q(name_search=query)
+        )
     by_name = Q()
     for word in words:
         by_name &= Q(applicant_name__icontains=word)
     return queryset.filter(exact | by_name)
 
 
-def _has_file(queryset: QuerySet[Case]) -> bool:
-    return any(field.name == "file" for field in queryset.model._meta.get_fields())
-
-
 def filtered_queue(*, user: Any, filters: dict[str, Any]) -> QuerySet[Case]:
     """The cases ``user`` may see, narrowed by the queue's (cleaned) filters and sorted."""
-    cases = cases_visible_to(user).select_related("service", "assigned_to", "org_unit")
+    cases = (
+        cases_visible_to(user)
+        .select_related("service", "assigned_to", "org_unit")
+        # The page shows names and dates: leave the services' long texts and the answers behind.
+        .defer(*(f"service__{name}" for name in _SERVICE_TEXTS), "particulars")
+    )
     status = filters.get("status", OPEN)
     if status == OPEN:
         cases = cases.filter(status__in=Case.OPEN_STATUSES)
@@ -159,9 +176,9 @@ def filtered_queue(*, user: Any, filters: dict[str, Any]) -> QuerySet[Case]:
     elif scope == SCOPE_UNASSIGNED:
         cases = cases.filter(assigned_to__isnull=True)
     if filters.get("overdue"):
-        cases = cases.filter(
-            status__in=Case.OPEN_STATUSES, due_on__lt=timezone.localdate()
-        )
+        cases = cases.filter(due_on__lt=timezone.localdate())
+        if status != OPEN:  # repeating the same condition would mislead PostgreSQL's planner
+            cases = cases.filter(status__in=Case.OPEN_STATUSES)
     cases = search_cases(cases, filters.get("q") or "")
     return cases.order_by(*SORTS.get(filters.get("sort") or "due", SORTS["due"]))
 

@@ -8,6 +8,7 @@ forms are offered, so that a clerk is not shown buttons that can only fail.
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -25,8 +26,8 @@ from rathaus.backoffice import access, case_page
 from rathaus.backoffice.access import casework_staff_required, staff_user, team_lead_required
 from rathaus.backoffice.forms import BulkAssignForm
 from rathaus.backoffice.queue import QueueFilterForm, filtered_queue, queue_page
-from rathaus.casework import services as casework
 from rathaus.casework import permissions
+from rathaus.casework import services as casework
 from rathaus.casework.errors import CaseworkError
 from rathaus.casework.models import Case
 from rathaus.casework.selectors import cases_visible_to
@@ -66,7 +67,15 @@ def _queue_response(
     page = queue_page(filtered_queue(user=user, filters=filters), filters.get("page") or 1)
     if assign_form is None and access.assigns_cases(user):
         assign_form = case_page.bulk_assign_form(user=user)
-    query = urlencode([(k, v) for k, v in params.items() if k != "page" and v], doseq=False)
+    query = urlencode(
+        [
+            (k, v)
+            for k in params
+            if k != "page"
+            for v in params.getlist(k)
+            if v and isinstance(v, str)
+        ]
+    )
     return _render(
         request,
         "backoffice/queue.html",
@@ -227,7 +236,7 @@ def audit_trail(request: HttpRequest, pk: int) -> HttpResponse:
 def statistics(request: HttpRequest) -> HttpResponse:
     """Per org unit of the team lead: open, overdue, waiting, decided in the last 30 days."""
     today = timezone.localdate()
-    since = timezone.now() - timezone.timedelta(days=30)
+    since = timezone.now() - datetime.timedelta(days=30)
     open_q = Q(status__in=Case.OPEN_STATUSES)
     rows = (
         cases_visible_to(staff_user(request))

@@ -185,9 +185,7 @@ def _verify(issue: Entry, revocation: Entry | None) -> Verification:
     assert checkpoint is not None
     try:
         # the signature is checked here too: a row changed in the database is caught
-        signed = note.open_checkpoint(
-            checkpoint.note, _verifiers(), origin=settings.LEDGER_ORIGIN
-        )
+        signed = note.open_checkpoint(checkpoint.note, _verifiers(), origin=settings.LEDGER_ORIGIN)
         if signed.size != checkpoint.size or signed.root_hash != bytes(checkpoint.root_hash):
             raise merkle.ProofError("the stored checkpoint differs from its signed text")
         proof = _prove(issue, signed)
@@ -198,9 +196,7 @@ def _verify(issue: Entry, revocation: Entry | None) -> Verification:
         )
     except (merkle.ProofError, note.NoteError, EntryFormatError) as exc:
         logger.error("GovChain verification failed", extra={"code": issue.code, "error": str(exc)})
-        return Verification(
-            Status.FAILED, sha256, issue, revocation, checkpoint, error=str(exc)
-        )
+        return Verification(Status.FAILED, sha256, issue, revocation, checkpoint, error=str(exc))
     status = Status.REVOKED if revocation else Status.VALID
     return Verification(
         status,

@@ -74,7 +74,9 @@ class LandlordConfirmationForm(forms.Form):
     landlord_address = forms.CharField(
         label=_("Your address"),
         max_length=300,
-        help_text=_("Street, house number, postal code and place, for example Hauptstr. 1, 42103 Wuppertal"),
+        help_text=_(
+            "Street, house number, postal code and place, for example Hauptstr. 1, 42103 Wuppertal"
+        ),
         error_messages={"required": _("Please enter your address as the landlord.")},
         widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
     )
@@ -122,7 +124,11 @@ class LandlordConfirmationForm(forms.Form):
             "postal_code",
             "place",
             "move_in_date",
-            *[f"person_{i}_{part}" for i in range(1, MAX_PERSONS + 1) for part in ("given_names", "family_name")],
+            *[
+                f"person_{i}_{part}"
+                for i in range(1, MAX_PERSONS + 1)
+                for part in ("given_names", "family_name")
+            ],
             "landlord_name",
             "landlord_address",
             "is_owner",

@@ -106,7 +106,10 @@ def confirmation_new(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    _("Your confirmation has been issued. Give the verification code to your tenant."),
+                    _(
+                        "Your confirmation has been issued. "
+                        "Give the verification code to your tenant."
+                    ),
                 )
                 return redirect("landlord:detail", public_id=confirmation.public_id)
     return render(
@@ -149,9 +152,7 @@ def confirmation_pdf(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse
 def confirmation_revoke(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     confirmation = _own(request, public_id)
     try:
-        landlord_confirmations.revoke_confirmation(
-            confirmation=confirmation, actor=_user(request)
-        )
+        landlord_confirmations.revoke_confirmation(confirmation=confirmation, actor=_user(request))
     except landlord_confirmations.LandlordConfirmationError as exc:
         messages.error(request, str(exc))
     else:

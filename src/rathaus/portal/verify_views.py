@@ -82,7 +82,7 @@ def verify(request: HttpRequest) -> HttpResponse:
     if _limited(request, "upload"):
         return _page(request, status=429, limited="upload")
     limit = _SizeLimit(request, max_upload_bytes())
-    request.upload_handlers.insert(0, limit)
+    request.upload_handlers = [limit, *request.upload_handlers]
     try:
         request.POST  # noqa: B018 - parse the body here, where a broken one is caught
         request.FILES  # noqa: B018

@@ -1,6 +1,7 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
-from rathaus.registers.models import Election
+from rathaus.registers.models import Election, LandlordConfirmation
 
 
 @admin.register(Election)
@@ -8,3 +9,22 @@ class ElectionAdmin(admin.ModelAdmin[Election]):
     list_display = ["name", "municipality", "election_day", "postal_vote_deadline"]
     list_filter = ["municipality"]
     date_hierarchy = "election_day"
+
+
+@admin.register(LandlordConfirmation)
+class LandlordConfirmationAdmin(admin.ModelAdmin[LandlordConfirmation]):
+    """Read-only: a confirmation is issued by the landlord and logged; it is never edited."""
+
+    list_display = ["code", "street", "house_number", "place", "move_in_date", "revoked_at"]
+    list_filter = ["authority"]
+    search_fields = ["code", "street", "postal_code", "landlord_name"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

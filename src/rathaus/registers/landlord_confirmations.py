@@ -69,9 +69,7 @@ def _check(move_in: MoveIn, today: datetime.date) -> None:
             _("The move-in date may be at most %(days)s days ahead.") % {"days": MAX_DAYS_AHEAD}
         )
     if move_in.move_in_date < today - datetime.timedelta(days=MAX_DAYS_AGO):
-        raise LandlordConfirmationError(
-            _("The move-in date may be at most one year ago.")
-        )
+        raise LandlordConfirmationError(_("The move-in date may be at most one year ago."))
 
 
 def render_confirmation(
@@ -158,7 +156,10 @@ def confirm_move_in(
 
 
 def revoke_confirmation(
-    *, confirmation: LandlordConfirmation, actor: User, reason: str = RevocationReason.ISSUED_IN_ERROR
+    *,
+    confirmation: LandlordConfirmation,
+    actor: User,
+    reason: str = RevocationReason.ISSUED_IN_ERROR,
 ) -> LandlordConfirmation:
     """Withdraw a confirmation (e.g. given in error): the log then reports it as revoked and a
     Wohnsitzanmeldung no longer accepts its code. Idempotent."""

@@ -136,4 +136,6 @@ class LandlordConfirmation(models.Model):
 
     @property
     def person_names(self) -> list[str]:
-        return [f"{p.get('given_names', '')} {p.get('family_name', '')}".strip() for p in self.persons]
+        return [
+            f"{p.get('given_names', '')} {p.get('family_name', '')}".strip() for p in self.persons
+        ]

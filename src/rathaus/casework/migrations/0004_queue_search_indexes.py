@@ -4,7 +4,7 @@ PostgreSQL only (SQLite searches by substring and needs none of them):
 - the applicant's name for full-text search, with the very expression the queue's
   ``SearchVector("applicant_name", config="german")`` compiles to, so the planner uses it;
 - case number and Aktenzeichen compared case-insensitively (``iexact`` is ``UPPER(…) = UPPER(…)``);
-- the open cases of a unit and of a clerk in due-date order (the queue's first page).
+- the queue's sort orders (due date, date received) for open cases and per status.
 
 Built with CREATE INDEX CONCURRENTLY where the database is in use (non-atomic migration).
 """
@@ -19,16 +19,19 @@ OPEN = "('received', 'in_review', 'waiting_for_citizen')"
 
 INDEXES = {
     "case_name_fts_idx": (
-        "casework_case USING gin "
-        "(to_tsvector('german'::regconfig, COALESCE(applicant_name, '')))"
+        "casework_case USING gin (to_tsvector('german'::regconfig, COALESCE(applicant_name, '')))"
     ),
     "case_number_upper_idx": "casework_case (UPPER(number::text))",
     "case_file_reference_upper_idx": "records_file (UPPER(reference::text))",
-    "case_open_unit_due_idx": f"casework_case (org_unit_id, due_on, id) WHERE status IN {OPEN}",
+    # The queue's sorts, so that its first page is read in index order and stops after a page
+    # (the visibility filter, an OR of units and assignment, is checked on the rows read).
+    "case_open_due_idx": f"casework_case (due_on, id) WHERE status IN {OPEN}",
+    "case_open_opened_idx": f"casework_case (opened_at, id) WHERE status IN {OPEN}",
     "case_open_assignee_due_idx": (
         f"casework_case (assigned_to_id, due_on, id) WHERE status IN {OPEN}"
     ),
-    "case_status_opened_idx": "casework_case (org_unit_id, status, opened_at)",
+    "case_status_due_idx": "casework_case (status, due_on, id)",
+    "case_status_opened_idx": "casework_case (status, opened_at, id)",
 }
 
 
