@@ -50,7 +50,7 @@ class _ReadOnly(admin.ModelAdmin):
 
 class CaseEventInline(admin.TabularInline):
     model = CaseEvent
-    fields = ["at", "kind", "from_status", "to_status", "actor_label", "citizen_visible", "note"]
+    fields = ("at", "kind", "from_status", "to_status", "actor_label", "citizen_visible", "note")
     readonly_fields = fields
     extra = 0
     can_delete = False
