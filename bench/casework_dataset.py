@@ -1,4 +1,4 @@
-"""Generates the back-office data set: a million cases with citizens, applications, files and history.
+"""Generates the back-office data set: a million cases, with citizens, applications, files, history.
 
 Usage (with the benchmark environment, see bench/casework_queries.py, on a migrated PostgreSQL
 database that holds the demo tenancy from ``manage.py load_demo`` and no cases yet)::
@@ -63,8 +63,8 @@ from rathaus.records import file_plan  # noqa: E402
 from rathaus.records.models import FilePlan, PlanEntry  # noqa: E402
 from rathaus.records.services import retention_dates  # noqa: E402
 
-STAFF_PASSWORD = "Bench-Sachbearbeitung-2026!"
-CITIZEN_PASSWORD = "Bench-Buerger-2026!"
+STAFF_PASSWORD = "Bench-Sachbearbeitung-2026!"  # noqa: S105 (throwaway benchmark data)
+CITIZEN_PASSWORD = "Bench-Buerger-2026!"  # noqa: S105
 YEARS = 6
 CHUNK = 50_000
 
@@ -233,10 +233,10 @@ class Copier:
         if not rows:
             return
         started = time.perf_counter()
-        with self.conn.cursor() as cur:
-            with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+        sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        with self.conn.cursor() as cur, cur.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
         self.rows[table] += len(rows)
         self.seconds[table] += time.perf_counter() - started
 
@@ -434,7 +434,7 @@ def generate(*, cases: int, seed: int, today: datetime.date) -> dict[str, Any]:
         f"  staff and {citizen_count:,} citizens: {time.perf_counter() - started:.0f} s", flush=True
     )
 
-    # --- the cases: Python decides, PostgreSQL expands ---------------------------------------------
+    # --- the cases: Python decides, PostgreSQL expands -------------------------------------------
     # One wide row per case goes into a scratch table; files, cases, applications and the status
     # history are then built from it with INSERT … SELECT on the server.
     conn.execute(SKELETON_DDL)
@@ -610,7 +610,8 @@ def generate(*, cases: int, seed: int, today: datetime.date) -> dict[str, Any]:
     with (
         conn.cursor() as cur,
         cur.copy(
-            "COPY applications_application (id, public_id, applicant_id, service_id, municipality_id, "
+            "COPY applications_application (id, public_id, applicant_id, service_id, "
+            "municipality_id, "
             "status, answers, context, current_step, schema_hash, created_at, updated_at, "
             "expires_at, receipt, receipt_sha256, electronic_delivery) FROM STDIN"
         ) as copy,
@@ -729,7 +730,7 @@ EXPAND_SQL = (
     ),
     (
         "cases",
-        "INSERT INTO casework_case (id, public_id, authority_id, org_unit_id, service_id, "
+        "INSERT INTO casework_case (id, public_id, authority_id, org_unit_id, service_id, "  # noqa: S608 (constant SQL)
         "applicant_id, applicant_name, title, number, status, outcome, assigned_to_id, due_on, "
         "opened_at, decided_at, closed_at, reminded_on, file_id, electronic_delivery, "
         "particulars, updated_at) "
@@ -743,7 +744,7 @@ EXPAND_SQL = (
     ),
     (
         "applications",
-        "INSERT INTO applications_application (id, public_id, applicant_id, service_id, "
+        "INSERT INTO applications_application (id, public_id, applicant_id, service_id, "  # noqa: S608
         "municipality_id, authority_id, status, answers, context, current_step, schema_hash, "
         "created_at, updated_at, expires_at, reference, submitted_at, submitted_data, "
         "declaration_confirmed_at, idempotency_key, receipt, receipt_sha256, case_id, "
@@ -867,7 +868,8 @@ def _set_counters(
     with conn.cursor() as cur:
         cur.executemany(
             "INSERT INTO core_sequence (name, value) VALUES (%s, %s) "
-            "ON CONFLICT (name) DO UPDATE SET value = greatest(core_sequence.value, EXCLUDED.value)",
+            "ON CONFLICT (name) DO UPDATE "
+            "SET value = greatest(core_sequence.value, EXCLUDED.value)",
             values,
         )
         for table in (

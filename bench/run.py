@@ -21,6 +21,7 @@ BENCHMARKS: dict[str, tuple[str, bool]] = {
     "ledger": ("ledger_append.py", True),
     "rescue": ("rescue_forecast.py", False),
     "documents": ("documents_render.py", False),
+    "casework": ("casework_queries.py", True),
 }
 
 

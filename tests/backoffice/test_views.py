@@ -378,3 +378,40 @@ def test_audit_trail_lists_the_changes_and_cannot_be_changed(
     assert "<form" not in page.split('id="main"', 1)[1].split("</main>", 1)[0]
     assert client.post(f"/backoffice/vorgaenge/{case.pk}/protokoll/").status_code == 405
     assert AuditEvent.objects.filter(object_type="casework.Case", object_id=str(case.pk)).count()
+
+
+def test_four_eyes_a_second_clerk_approves_before_the_notice_is_issued(
+    staff_client: StaffClient,
+    clerk: User,
+    second_clerk: User,
+    open_case: OpenCase,
+    unit: OrgUnit,
+) -> None:
+    from rathaus.casework.models import Notice
+    from rathaus.casework.notice_templates import templates_for
+
+    case = open_case(unit.authority, unit=unit, family_name="Vieraugen")
+    refusal = next(k for k, t in templates_for("wohnsitz-anmelden").items() if t.four_eyes)
+    drafter, second = staff_client(clerk), staff_client(second_clerk)
+    base = f"/backoffice/vorgaenge/{case.pk}"
+    assert (
+        drafter.post(f"{base}/bescheid-entwerfen/", {"draft-template_key": refusal}).status_code
+        == 302
+    )
+    notice = case.notices.get()
+    assert notice.four_eyes
+    page = html(drafter.get(f"{base}/"))
+    assert "Zur Freigabe vorlegen" in page and "Erlassen, siegeln und zustellen" not in page
+    assert drafter.post(f"{base}/zur-freigabe/{notice.pk}/").status_code == 302
+    # The drafter may not approve their own notice: no button, and a forged POST is refused.
+    assert "Bescheid freigeben" not in html(drafter.get(f"{base}/"))
+    assert drafter.post(f"{base}/freigeben/{notice.pk}/").status_code == 403
+    assert "Bescheid freigeben" in html(second.get(f"{base}/"))
+    assert second.post(f"{base}/freigeben/{notice.pk}/").status_code == 302
+    notice.refresh_from_db()
+    assert notice.approved_by == second_clerk
+    assert drafter.post(f"{base}/erlassen/{notice.pk}/").status_code == 302
+    notice.refresh_from_db()
+    case.refresh_from_db()
+    assert notice.status == Notice.Status.ISSUED
+    assert case.outcome == Case.Outcome.REFUSED

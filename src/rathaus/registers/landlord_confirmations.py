@@ -21,7 +21,6 @@ from rathaus.accounts.models import User
 from rathaus.core import audit
 from rathaus.core.models import Authority
 from rathaus.documents.letter import Recipient, Sender
-from rathaus.documents.rendering import render_pdf
 from rathaus.documents.verification import Verification
 from rathaus.ledger import services as ledger
 from rathaus.ledger.issuing import issue_document
@@ -76,6 +75,10 @@ def render_confirmation(
     confirmation: LandlordConfirmation, *, verification: Verification | None
 ) -> bytes:
     """The confirmation as PDF/A, with the verification mark when given."""
+    # WeasyPrint takes seconds to import: load it when a document is rendered, not with the
+    # web pages that import this module.
+    from rathaus.documents.rendering import render_pdf
+
     sender = Sender.from_authority(confirmation.authority)
     landlord_lines = tuple(
         part.strip() for part in confirmation.landlord_address.split(",") if part.strip()
