@@ -25,7 +25,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from rathaus.accounts import oidc, saml, trust
+from rathaus.accounts import oidc, trust
 from rathaus.accounts.external_identity import ExternalIdentity, FederationError
 from rathaus.accounts.models import (
     FederatedIdentity,
@@ -109,6 +109,8 @@ def start_login(
         browser_key=_browser_hash(request),
     )
     if provider.protocol == IdentityProvider.Protocol.SAML:
+        from rathaus.accounts import saml  # pysaml2 loads its XML schemas on import: ~2 s of CPU
+
         attempt.request_id, url = saml.authn_request(
             provider, level=level, relay_state=str(attempt.id)
         )
@@ -190,6 +192,8 @@ def receive_saml(
             raise FederationError("no SAMLResponse")
         with transaction.atomic():
             locked = _open_attempt(attempt, provider)
+            from rathaus.accounts import saml
+
             identity, assertion_id = saml.read_response(
                 provider, saml_response=saml_response, request_id=locked.request_id
             )

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from rathaus.accounts import federation, saml, trust
+from rathaus.accounts import federation, trust
 from rathaus.accounts.external_identity import FederationError
 from rathaus.accounts.models import IdentityProvider, User
 
@@ -89,6 +89,8 @@ def saml_acs(request: HttpRequest, slug: str) -> HttpResponse:
 def saml_metadata(request: HttpRequest, slug: str) -> HttpResponse:
     provider = _provider(slug, IdentityProvider.Protocol.SAML)
     try:
+        from rathaus.accounts import saml  # pysaml2 loads its XML schemas on import: ~2 s of CPU
+
         xml = saml.sp_metadata(provider)
     except FederationError:
         return _failed(request, provider, status=503)
