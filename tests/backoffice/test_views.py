@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Callable
 
 import pytest
@@ -402,6 +403,23 @@ def test_four_eyes_a_second_clerk_approves_before_the_notice_is_issued(
     assert notice.four_eyes
     page = html(drafter.get(f"{base}/"))
     assert "Zur Freigabe vorlegen" in page and "Erlassen, siegeln und zustellen" not in page
+    # The template's "[Bitte … ergänzen]" must be replaced by the reasons first.
+    refused = drafter.post(f"{base}/zur-freigabe/{notice.pk}/")
+    assert refused.status_code == 409
+    assert "[Bitte" in html(refused)
+    prefix = f"notice{notice.pk}"
+    reasons = "Die Wohnungsgeberbestätigung liegt trotz Nachforderung nicht vor."
+    response = drafter.post(
+        f"{base}/bescheid-speichern/{notice.pk}/",
+        {
+            f"{prefix}-title": notice.title,
+            f"{prefix}-outcome": "refused",
+            f"{prefix}-body": re.sub(r"\[Bitte[^\]]*\]", reasons, notice.body),
+            f"{prefix}-legal_basis": notice.legal_basis,
+            f"{prefix}-remedy": notice.remedy,
+        },
+    )
+    assert response.status_code == 302, html(response)
     assert drafter.post(f"{base}/zur-freigabe/{notice.pk}/").status_code == 302
     # The drafter may not approve their own notice: no button, and a forged POST is refused.
     assert "Bescheid freigeben" not in html(drafter.get(f"{base}/"))
