@@ -14,7 +14,8 @@ def bare_insert(request: HttpRequest) -> HttpResponse:
         return HttpResponse(status=400)
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO bench_insert (user_id, payload, created) VALUES (%s, %s, CURRENT_TIMESTAMP)",
+            "INSERT INTO bench_insert (user_id, payload, created) "
+            "VALUES (%s, %s, CURRENT_TIMESTAMP)",
             [request.user.pk, request.POST.get("submission_key", "")],
         )
     return HttpResponseRedirect("/antraege/")

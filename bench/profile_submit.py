@@ -16,8 +16,8 @@ From the CPU costs it prints the ceiling on this machine's cores (cores / CPU se
 which is what granian could at best reach; HTTP parsing in granian and wrk's own CPU come on top.
 
 Usage:
-    scripts/with-postgres .venv/bin/python bench/profile_submit.py      # PostgreSQL (like the bench)
-    .venv/bin/python bench/profile_submit.py                            # SQLite in a temp folder
+    scripts/with-postgres .venv/bin/python bench/profile_submit.py   # PostgreSQL, like the bench
+    .venv/bin/python bench/profile_submit.py                         # SQLite in a temp folder
 Options: --requests N (per measurement, default 300), --receipts N (default 40),
          --profile insert|submit|receipt (cProfile of that step, top 30 by own time),
          --sql (print the statements of one submission).
@@ -173,7 +173,8 @@ def _measure(name: str, count: int, step: Callable[[], None]) -> dict[str, float
     print(
         f"{name:<28} app CPU median {result['median_ms']:6.2f} ms, mean {result['mean_ms']:6.2f} "
         f"ms, p95 {result['p95_ms']:6.2f} ms | DB backend {result['db_ms']:5.2f} ms | "
-        f"{per_request_queries:4.1f} queries, {calls / 1000:5.1f}k Python calls | wall {result['wall_ms']:6.2f} ms | "
+        f"{per_request_queries:4.1f} queries, {calls / 1000:5.1f}k Python calls | "
+        f"wall {result['wall_ms']:6.2f} ms | "
         f"ceiling on {CORES} cores ≈ {ceiling:,.0f}/s",
         flush=True,
     )

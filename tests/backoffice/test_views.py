@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -44,6 +45,20 @@ def test_clerk_without_second_factor_in_this_session_must_confirm_one(
     assert (
         response["Location"].startswith("/konto/reauthenticate/") or "2fa" in (response["Location"])
     )
+
+
+def test_back_office_asks_for_the_second_factor_even_without_the_middleware(
+    client: Client, clerk: User, settings: Any
+) -> None:
+    """Defence in depth: a session without a second factor never opens a back-office page."""
+    settings.MIDDLEWARE = [
+        m for m in settings.MIDDLEWARE if not m.endswith("StaffSecondFactorMiddleware")
+    ]
+    client.force_login(clerk)
+    for path in ("/backoffice/", "/backoffice/statistik/", "/backoffice/vorgaenge/1/"):
+        response = client.get(path)
+        assert response.status_code == 302, path
+        assert response["Location"].startswith("/konto/2fa/reauthenticate/"), path
 
 
 def test_citizen_and_planner_are_refused(

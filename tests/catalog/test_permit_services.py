@@ -6,18 +6,23 @@ import datetime
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.test import Client
 from django.utils import timezone
 
 from rathaus.applications.models import Application
 from rathaus.applications.services import save_step, start_application, submit_application
 from rathaus.casework import notice_templates
+from rathaus.casework import services as casework
 from rathaus.catalog.form_schemas import form_schema
 from rathaus.catalog.models import Responsibility, Service
 from rathaus.core.models import Authority, Municipality
 from rathaus.forms.engine import validate_step
+from rathaus.ledger.models import Entry
+from rathaus.ledger.sequencer import sequence
 from rathaus.records.models import PlanEntry
-from tests.accounts.factories import ProfileFactory
+from tests.accounts.factories import ProfileFactory, StaffFactory
 
 SLUGS = ["gefaehrlicher-hund", "strassenmusik"]
 
@@ -88,7 +93,7 @@ def _answer(application: Application, step: str, data: dict[str, Any]) -> None:
     save_step(application=application, result=result)
 
 
-def test_street_music_permit_can_be_applied_for_and_refuses_a_last_day_before_the_first(
+def test_street_music_permit_is_applied_for_granted_verified_and_revoked(
     demo: None,
 ) -> None:
     citizen = ProfileFactory().user
@@ -138,3 +143,26 @@ def test_street_music_permit_can_be_applied_for_and_refuses_a_last_day_before_th
     assert submitted.status in (Application.Status.SUBMITTED, Application.Status.AWAITING_PAYMENT)
     assert submitted.authority is not None
     assert submitted.authority.kind == Authority.Kind.PUBLIC_ORDER
+
+    # The clerk grants it: the permit is issued as a verifiable document of type "permit".
+    case = Application.objects.get(pk=submitted.pk).case
+    assert case is not None
+    clerk = StaffFactory()
+    notice = casework.draft_notice(case=case, template_key="granted", actor=clerk)
+    issued = casework.issue_notice(notice=notice, actor=clerk)
+    pdf = issued.pdf.read()
+    assert Entry.objects.get(code=issued.ledger_code).document_type == "permit"
+    sequence()
+    response = Client().post(
+        "/pruefen/", {"document": SimpleUploadedFile("erlaubnis.pdf", pdf, "application/pdf")}
+    )
+    content = response.content.decode()
+    assert "Echt: Dieses Dokument wurde von der Stadt ausgestellt" in content
+    assert "Ordnungsamt Wuppertal" in content
+
+    # Withdrawn (e.g. after repeated complaints): the same PDF now shows as revoked.
+    casework.revoke_notice(notice=issued, reason="Wiederholte Beschwerden", actor=clerk)
+    response = Client().post(
+        "/pruefen/", {"document": SimpleUploadedFile("erlaubnis.pdf", pdf, "application/pdf")}
+    )
+    assert "Widerrufen: Dieses Dokument ist nicht mehr gültig" in response.content.decode()

@@ -47,7 +47,7 @@ def session_staff_member(request: Any) -> bool:
     ``STAFF_RECHECK_SECONDS``: a citizen's request costs no group query. Pages that grant
     staff powers must not rely on it; they check :func:`is_staff_member` themselves.
     """
-    user = getattr(request, "user", None)
+    user: Any = getattr(request, "user", None)
     if not getattr(user, "is_authenticated", False):
         return False
     if user.is_staff or user.is_superuser:

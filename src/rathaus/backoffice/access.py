@@ -11,11 +11,15 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
+from allauth.mfa.models import Authenticator
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
 from django.http.response import HttpResponseBase
+from django.urls import reverse
+from django.utils.http import urlencode
 
+from rathaus.accounts.middleware import has_second_factor, session_used_second_factor
 from rathaus.accounts.models import User
 from rathaus.accounts.roles import ADMINISTRATOR, CLERK, TEAM_LEAD
 from rathaus.casework.permissions import staff_scope
@@ -62,9 +66,24 @@ def casework_staff_required(view: View) -> View:
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not works_cases(request.user):
             raise PermissionDenied
+        if not session_used_second_factor(request):
+            # Defence in depth: the middleware may still think a freshly appointed clerk is
+            # a citizen (it remembers that in the session for a while); the back office never
+            # opens without a second factor in this session.
+            return _second_factor_redirect(request)
         return view(request, *args, **kwargs)
 
     return login_required(wrapper)  # type: ignore[return-value]
+
+
+def _second_factor_redirect(request: HttpRequest) -> HttpResponseRedirect:
+    if not has_second_factor(request.user):
+        return HttpResponseRedirect(reverse("mfa_index"))
+    has_totp = Authenticator.objects.filter(
+        user_id=request.user.pk, type=Authenticator.Type.TOTP
+    ).exists()
+    name = "mfa_reauthenticate" if has_totp else "mfa_reauthenticate_webauthn"
+    return HttpResponseRedirect(f"{reverse(name)}?{urlencode({'next': request.get_full_path()})}")
 
 
 def team_lead_required(view: View) -> View:

@@ -8,11 +8,10 @@ from rathaus.core.models import Sequence
 
 
 def _increment_sql() -> str:
+    """The statement, built from the model's own names only; the counter's name is a parameter."""
     quote = connection.ops.quote_name
-    return (
-        f"UPDATE {quote(Sequence._meta.db_table)} SET {quote('value')} = {quote('value')} + 1 "
-        f"WHERE {quote('name')} = %s RETURNING {quote('value')}"
-    )
+    table, value, name = quote(Sequence._meta.db_table), quote("value"), quote("name")
+    return f"UPDATE {table} SET {value} = {value} + 1 WHERE {name} = %s RETURNING {value}"  # noqa: S608
 
 
 def next_value(name: str) -> int:
