@@ -15,4 +15,5 @@ def test_scheduler_once_enqueues_each_periodic_job() -> None:
         "rathaus.payments.tasks.reconcile_payments",
         "rathaus.applications.tasks.delete_expired_drafts_job",
         "rathaus.mailbox.tasks.queue_stranded_notifications",
+        "rathaus.casework.tasks.remind_overdue_job",
     }
