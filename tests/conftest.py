@@ -65,12 +65,17 @@ def page(browser: Any, live_server: Any, transactional_db: None) -> Iterator[Any
     Relative URLs resolve against ``live_server.url``: ``page.goto("/")``. The test fails if the
     page logs a Content Security Policy violation (inline script or style, foreign origin).
     """
+    # Import every URL module and view before the browser's first request, so the first page
+    # load does not pay for it against the navigation timeout.
+    from django.urls import get_resolver
+
+    get_resolver().check()
     context = browser.new_context(
         locale="de-DE",
         base_url=live_server.url,
         extra_http_headers={"Accept-Language": "de-DE,de;q=0.9"},
     )
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)
     browser_page = context.new_page()
     csp_violations: list[str] = []
 

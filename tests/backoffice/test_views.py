@@ -448,3 +448,34 @@ def test_four_eyes_a_second_clerk_approves_before_the_notice_is_issued(
     case.refresh_from_db()
     assert notice.status == Notice.Status.ISSUED
     assert case.outcome == Case.Outcome.REFUSED
+
+
+def test_file_versions_download_and_a_tampered_one_is_refused_with_a_message(
+    staff_client: StaffClient, clerk: User, open_case: OpenCase, unit: OrgUnit
+) -> None:
+    from django.core.files.base import ContentFile
+
+    from rathaus.records.services import add_document
+
+    case = open_case(unit.authority, unit=unit)
+    version = add_document(
+        file=case.file,
+        title="Mietvertrag",
+        kind="upload",
+        content=b"%PDF-1.4 Mietvertrag",
+        original_name="mietvertrag.pdf",
+        content_type="application/pdf",
+        actor=clerk,
+    )
+    client = staff_client(clerk)
+    url = f"/backoffice/vorgaenge/{case.pk}/akte/versionen/{version.pk}/"
+    assert "mietvertrag.pdf" in html(client.get(f"/backoffice/vorgaenge/{case.pk}/"))
+    response = client.get(url)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"%PDF-1.4 Mietvertrag"  # type: ignore[attr-defined]
+    storage = version.content.storage
+    storage.delete(version.content.name)
+    storage.save(version.content.name, ContentFile(b"%PDF-1.4 gefaelscht"))
+    refused = client.get(url, follow=True)
+    assert refused.status_code == 200
+    assert "SHA-256" in html(refused)

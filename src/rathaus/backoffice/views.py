@@ -9,6 +9,7 @@ forms are offered, so that a clerk is not shown buttons that can only fail.
 from __future__ import annotations
 
 import datetime
+import io
 from typing import Any
 
 from django.contrib import messages
@@ -32,6 +33,8 @@ from rathaus.casework.errors import CaseworkError
 from rathaus.casework.models import Case
 from rathaus.casework.selectors import cases_visible_to
 from rathaus.core.models import AuditEvent
+from rathaus.records import services as records
+from rathaus.records.errors import RecordsError
 
 
 def _render(
@@ -208,8 +211,13 @@ def document_version(request: HttpRequest, pk: int, version_pk: int) -> HttpResp
     version = case_page.version_of_case(case=case, version_pk=version_pk)
     if version is None:
         raise Http404
+    try:
+        content = records.read_version(version)  # checked against its SHA-256
+    except RecordsError as exc:
+        messages.error(request, str(exc))
+        return redirect("backoffice:case", pk=case.pk)
     return FileResponse(
-        version.content.open("rb"),
+        io.BytesIO(content),
         as_attachment=True,
         filename=version.original_name,
         content_type=version.content_type or "application/octet-stream",
