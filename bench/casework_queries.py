@@ -116,7 +116,10 @@ def measure(samples: int) -> tuple[dict[str, Series], dict[str, Any]]:
     total_cases = Case.objects.count()
     if total_cases < 1000:
         sys.exit(f"casework benchmark: only {total_cases} cases in the database; generate first.")
-    info: dict[str, Any] = {"cases_in_database": total_cases}
+    info: dict[str, Any] = {
+        "cases_in_database": total_cases,
+        "authorities": Case.objects.values("authority_id").distinct().count(),
+    }
 
     # The busiest org units (most open cases) and one clerk of each.
     open_statuses = list(Case.OPEN_STATUSES)
@@ -185,14 +188,23 @@ def measure(samples: int) -> tuple[dict[str, Series], dict[str, Any]]:
         names = list(
             Case.objects.filter(org_unit=unit)
             .order_by("?")
-            .values_list("applicant_name", "status")[:200]
+            .values_list("applicant_name", flat=True)[:100]
         )
-        for name, status in names:
-            family = name.split(" ")[-1]
-            if status in open_statuses:
-                search_requests.append(
-                    (client, "family name, open cases", "/backoffice/?" + urlencode({"q": family}))
+        open_names = list(
+            Case.objects.filter(org_unit=unit, status__in=open_statuses)
+            .order_by("?")
+            .values_list("applicant_name", flat=True)[:100]
+        )
+        for name in open_names:
+            search_requests.append(
+                (
+                    client,
+                    "family name, open cases",
+                    "/backoffice/?" + urlencode({"q": name.split(" ")[-1]}),
                 )
+            )
+        for name in names:
+            family = name.split(" ")[-1]
             search_requests.append(
                 (
                     client,
@@ -286,15 +298,17 @@ def _table(results: dict[str, Series]) -> str:
         "mine": "Citizen's “Meine Anträge”",
     }
     rows = [
-        "| page | samples | p50 | p95 | p99 | max | SQL statements | goal p95 | met |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| page | samples | p50 | p95 | p99 | max | SQL statements | in SQL (p50) | goal p95 "
+        "| met |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for key, series in results.items():
         goal = GOALS_MS[key]
         rows.append(
             f"| {titles[key]} | {len(series.times_ms)} | {series.p(50):.1f} ms | "
             f"{series.p(95):.1f} ms | {series.p(99):.1f} ms | {max(series.times_ms):.1f} ms | "
-            f"{_percentile([float(q) for q in series.queries], 50):.0f} | ≤ {goal:.0f} ms | "
+            f"{_percentile([float(q) for q in series.queries], 50):.0f} | "
+            f"{_percentile(series.sql_ms, 50):.1f} ms | ≤ {goal:.0f} ms | "
             f"{'yes' if series.p(95) <= goal else '**no**'} |"
         )
     detail = ["", "| variant | samples | p50 | p95 |", "|---|---:|---:|---:|"]
@@ -358,8 +372,9 @@ therefore pessimistic and noisy; the lead re-runs them on an idle machine.
 Data set (`bench/casework_dataset.py`, seed {dataset["seed"]}, COPY and INSERT … SELECT on the
 server): {dataset["cases"]:,} cases with their submitted applications and files (Aktenzeichen
 from each authority's file plan), {dataset["events"]:,} status-history events,
-{dataset["citizens"]:,} citizens, {dataset["staff"]:,} staff in {len(info["units"])}+ org units
-of 36 authorities in 3 municipalities, {dataset["drafts"]:,} drafts; statuses: {statuses}.
+{dataset["citizens"]:,} citizens, {dataset["staff"]:,} staff (a team lead and clerks per org
+unit) of {info["authorities"]} authorities in 3 municipalities, {dataset["drafts"]:,} drafts;
+statuses: {statuses}.
 Generated in **{dataset["wall_seconds"]:.0f} s** (loading {dataset["load_seconds"]:.0f} s: {steps};
 VACUUM ANALYZE {dataset["vacuum_seconds"]:.0f} s).
 
