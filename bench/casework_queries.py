@@ -16,9 +16,11 @@ a database that already holds the data set (DATABASE_URL and the same settings e
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -328,6 +330,7 @@ def main(argv: list[str]) -> None:
     dataset: dict[str, Any] = {}
     if not args.measure_only:
         var_dir = Path(tempfile.mkdtemp(prefix="rathaus-bench-"))
+        atexit.register(shutil.rmtree, var_dir, True)
         env = _env(var_dir)
         env["ALLOWED_HOSTS"] = "127.0.0.1,localhost,testserver"
         env["PYTHONPATH"] = f"{ROOT / 'src'}:{ROOT / 'bench'}"
@@ -373,8 +376,8 @@ Data set (`bench/casework_dataset.py`, seed {dataset["seed"]}, COPY and INSERT â
 server): {dataset["cases"]:,} cases with their submitted applications and files (Aktenzeichen
 from each authority's file plan), {dataset["events"]:,} status-history events,
 {dataset["citizens"]:,} citizens, {dataset["staff"]:,} staff (a team lead and clerks per org
-unit) of {info["authorities"]} authorities in 3 municipalities, {dataset["drafts"]:,} drafts;
-statuses: {statuses}.
+unit), cases at {info["authorities"]} authorities of 3 municipalities, {dataset["drafts"]:,}
+drafts; statuses: {statuses}.
 Generated in **{dataset["wall_seconds"]:.0f} s** (loading {dataset["load_seconds"]:.0f} s: {steps};
 VACUUM ANALYZE {dataset["vacuum_seconds"]:.0f} s).
 
