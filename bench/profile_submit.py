@@ -257,6 +257,11 @@ def main() -> None:
     receipt = _measure("receipt job (render+store)", args.receipts, work)
     if args.profile == "receipt":
         _profiled(work, args.receipts)
+    from django_tasks_db.models import DBTaskResult
+
+    failed = DBTaskResult.objects.filter(queue_name="documents", status="FAILED")
+    if failed.exists():
+        raise SystemExit(f"probe: receipt jobs failed: {failed.first().traceback}")  # type: ignore[union-attr]
     print(
         f"submission + its receipt: {submit['mean_ms'] + submit['db_ms']:.1f} + "
         f"{receipt['mean_ms'] + receipt['db_ms']:.1f} ms CPU; receipts/s on {CORES} cores "

@@ -10,7 +10,7 @@ from freezegun import freeze_time
 
 from rathaus.core.models import AuditEvent, Authority
 from rathaus.records.errors import IntegrityError, RecordsError
-from rathaus.records.models import DocumentVersion, File, FilePlan, RecordDocument, records_storage
+from rathaus.records.models import DocumentVersion, File, FilePlan, RecordDocument
 from rathaus.records.selectors import documents_of, latest_version
 from rathaus.records.services import (
     add_document,
@@ -55,7 +55,7 @@ def test_a_document_is_stored_with_hash_size_author_and_time(file: File) -> None
     assert version.original_name == "antrag.pdf"
     assert version.document.file == file
     assert version.document.kind == "application"
-    assert records_storage().exists(version.content.name)
+    assert version.content.storage.exists(version.content.name)
     assert read_version(version) == b"%PDF-1.7 Antrag"
 
 
@@ -103,7 +103,7 @@ def test_versions_and_documents_cannot_be_changed_or_deleted(file: File) -> None
 
 def test_reading_a_version_whose_stored_bytes_were_changed_fails(file: File) -> None:
     version = _add(file)
-    storage = records_storage()
+    storage = version.content.storage
     storage.delete(version.content.name)
     storage.save(version.content.name, ContentFile(b"%PDF-1.7 Gefaelscht"))
     with pytest.raises(IntegrityError, match="stimmt nicht mit seinem SHA-256-Hashwert"):
@@ -112,7 +112,7 @@ def test_reading_a_version_whose_stored_bytes_were_changed_fails(file: File) -> 
 
 def test_reading_a_version_whose_content_is_gone_fails(file: File) -> None:
     version = _add(file)
-    records_storage().delete(version.content.name)
+    version.content.storage.delete(version.content.name)
     with pytest.raises(IntegrityError, match="fehlt"):
         read_version(version)
 
