@@ -297,7 +297,8 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 # Postfach (docs/modules/mailbox.md). § 9 Abs. 1 OZG: a notice is deemed announced on the third
 # day after it was made available for retrieval, or at the first retrieval if earlier. Days per
 # legal basis (the key a notice carries in `legal_basis`), "default" for all others; counted on
-# the calendar of MAILBOX_LEGAL_TIME_ZONE. Override as JSON: MAILBOX_ANNOUNCEMENT_DAYS='{"default": 4}'.
+# the calendar of MAILBOX_LEGAL_TIME_ZONE. Override as JSON:
+# MAILBOX_ANNOUNCEMENT_DAYS='{"default": 4}'.
 MAILBOX_ANNOUNCEMENT_DAYS: dict[str, int] = {
     "default": 3,
     **env.json("MAILBOX_ANNOUNCEMENT_DAYS", default={}),
