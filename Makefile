@@ -25,6 +25,7 @@ venv: $(VENV)/.installed tools/oidc/node_modules/.installed
 run: venv
 	RATHAUS_ENV=demo $(PY) manage.py migrate --noinput
 	RATHAUS_ENV=demo $(PY) manage.py load_demo
+	RATHAUS_ENV=demo $(PY) manage.py load_demo_staff
 	RATHAUS_ENV=demo $(PY) manage.py use_payment_sandbox --base-url http://127.0.0.1:8100
 	RATHAUS_ENV=demo $(PY) manage.py use_identity_sandbox
 	RATHAUS_ENV=demo $(PY) manage.py collectstatic --noinput -v0
