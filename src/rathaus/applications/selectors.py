@@ -17,6 +17,37 @@ def applications_of(*, user: User) -> QuerySet[Application]:
     )
 
 
+def application_list_of(*, user: User) -> QuerySet[Application]:
+    """The citizen's applications for "Meine Anträge": only the columns the list shows.
+
+    Answers, submitted declarations and the services' long texts stay in the database; a
+    citizen's list is read on every visit and must not grow with what they entered.
+    """
+    return (
+        applications_of(user=user)
+        .only(
+            "public_id",
+            "status",
+            "current_step",
+            "expires_at",
+            "updated_at",
+            "submitted_at",
+            "reference",
+            "applicant_id",
+            "service__name_de",
+            "service__name_en",
+            "case__status",
+            "municipality_id",
+            "authority_id",
+            "service_id",
+            "case_id",
+        )
+        .select_related(None)
+        .select_related("service", "case")
+        .order_by("-updated_at")
+    )
+
+
 def application_for_citizen(*, user: User, public_id: str | uuid.UUID) -> Application:
     """The citizen's own application, or 404 (never 403: another's ids are not even confirmed)."""
     try:

@@ -63,7 +63,7 @@ def _step_up(request: HttpRequest, application: Application) -> HttpResponse | N
 
 @login_required
 def my_applications(request: HttpRequest) -> HttpResponse:
-    applications = selectors.applications_of(user=_user(request))
+    applications = selectors.application_list_of(user=_user(request))
     return render(
         request,
         "portal/applications/list.html",
