@@ -44,8 +44,10 @@ def session_staff_member(request: Any) -> bool:
 
     Every request of a logged-in user needs the answer (the second-factor middleware), so the
     login stores it in the session and it is asked again at most every
-    ``STAFF_RECHECK_SECONDS``: a citizen's request costs no group query. Pages that grant
-    staff powers must not rely on it; they check :func:`is_staff_member` themselves.
+    ``STAFF_RECHECK_SECONDS``: a citizen's request costs no group query. The answer is also
+    kept on ``request.user`` for the rest of the request (navigation). Staff powers are never
+    granted on it: the admin site and back office ask afresh (middleware), and their views check
+    the groups themselves.
     """
     user: Any = getattr(request, "user", None)
     if not getattr(user, "is_authenticated", False):
@@ -62,6 +64,8 @@ def session_staff_member(request: Any) -> bool:
         and remembered[0] == user.pk
         and 0 <= time.time() - remembered[2] < STAFF_RECHECK_SECONDS
     ):
+        # the rest of this request (e.g. the navigation's back-office link) uses it too
+        user._rathaus_staff_member = bool(remembered[1])
         return bool(remembered[1])
     return remember_staff_membership(session, user)
 
