@@ -16,6 +16,7 @@ from rathaus.casework.models import Case, CaseEvent, DocumentRequest
 from rathaus.core.models import AuditEvent, Authority, OrgUnit
 from tests.accounts.factories import PASSWORD, UserFactory
 from tests.backoffice.conftest import future
+from tests.fixtures.clamd import EICAR, clamd_address  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -256,6 +257,62 @@ def test_note_is_added_and_an_empty_one_refused(
     assert client.post(url, {"note-text": "Rückruf vereinbart"}).status_code == 302
     assert "Rückruf vereinbart" in html(client.get(f"/backoffice/vorgaenge/{case.pk}/"))
     assert client.post(url, {"note-text": ""}).status_code == 400
+
+
+def test_clerk_files_an_internal_document_and_a_bad_one_is_refused_with_its_reason(
+    staff_client: StaffClient,
+    clerk: User,
+    open_case: OpenCase,
+    unit: OrgUnit,
+    settings: Any,
+    clamd_address: str,  # noqa: F811
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from rathaus.records.selectors import documents_of
+
+    settings.CLAMD_ADDRESS = clamd_address
+    case = open_case(unit.authority, unit=unit)
+    client = staff_client(clerk)
+    url = f"/backoffice/vorgaenge/{case.pk}/dokument/"
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    response = client.post(
+        url,
+        {
+            "document-title": "Auszug Melderegister",
+            "document-file": SimpleUploadedFile("auszug.pdf", pdf, "application/pdf"),
+        },
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    titles = [document.title for document in documents_of(case.file)]
+    assert "Auszug Melderegister" in titles
+
+    infected = client.post(
+        url,
+        {
+            "document-title": "Virus",
+            "document-file": SimpleUploadedFile(
+                "virus.pdf", b"%PDF-1.4\n" + EICAR, "application/pdf"
+            ),
+        },
+    )
+    assert infected.status_code == 400
+    assert "Virus" in html(infected)  # the title the clerk typed is kept
+    assert "Schadsoftware" in html(infected)
+    assert [d.title for d in documents_of(case.file)].count("Virus") == 0
+
+    renamed = client.post(
+        url,
+        {
+            "document-title": "Programm",
+            "document-file": SimpleUploadedFile(
+                "programm.pdf", b"MZ\x90\x00" * 64, "application/pdf"
+            ),
+        },
+    )
+    assert renamed.status_code == 400
+    assert [d.title for d in documents_of(case.file)].count("Programm") == 0
 
 
 def test_clerk_grants_and_issues_the_notice(

@@ -25,6 +25,7 @@ from rathaus.backoffice.forms import (
     BulkAssignForm,
     DocumentRequestForm,
     DraftNoticeForm,
+    InternalDocumentForm,
     NoteForm,
     NoticeForm,
     PostalSentForm,
@@ -198,6 +199,19 @@ def add_note(*, case: Case, user: User, data: Any, **_kw: Any) -> Outcome:
     )
 
 
+def add_internal_document(*, case: Case, user: User, data: Any, files: Any, **_kw: Any) -> Outcome:
+    form = InternalDocumentForm(data, files, prefix="document")
+    if not form.is_valid():
+        return _invalid(form)
+    return _run(
+        form,
+        lambda: casework.add_internal_document(
+            case=case, title=form.cleaned_data["title"], file=form.cleaned_data["file"], actor=user
+        ),
+        _("The document has been filed."),
+    )
+
+
 def _templates(case: Case) -> list[tuple[str, str]]:
     """The service's notice templates as (key, title in the page's language)."""
     english = (get_language() or "de").startswith("en")
@@ -281,6 +295,7 @@ ACTIONS: dict[str, Handler] = {
     ),
     "unterlagen-anfordern": request_documents,
     "notiz": add_note,
+    "dokument": add_internal_document,
     "bescheid-entwerfen": draft_notice,
     "bescheid-speichern": update_notice,
     "zur-freigabe": _notice_step(
@@ -574,6 +589,8 @@ def context(
         "can_decide": permissions.can_decide(user, case),
         "note_form": (bound or {}).get("notiz") or NoteForm(prefix="note"),
         "note_error": errors.get("notiz", ""),
+        "document_form": (bound or {}).get("dokument") or InternalDocumentForm(prefix="document"),
+        "document_error": errors.get("dokument", ""),
     }
 
 

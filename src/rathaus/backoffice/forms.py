@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from rathaus.accounts.models import User
 from rathaus.casework.models import Case, Notice
 from rathaus.core.models import OrgUnit
+from rathaus.core.uploads import UploadPolicy, check_upload
 
 
 class DateInput(forms.DateInput):
@@ -82,6 +83,29 @@ class NoteForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Internal; the citizen never sees notes."),
     )
+
+
+class InternalDocumentForm(forms.Form):
+    """An internal document for the case's file: checked like every upload (type, size, virus)."""
+
+    title = forms.CharField(label=_("Title"), max_length=200)
+    file = forms.FileField(
+        label=_("File"), help_text=_("PDF, JPEG or PNG; it is checked for viruses.")
+    )
+
+    def clean_file(self) -> tuple[str, str, bytes]:
+        upload = self.cleaned_data["file"]
+        limit = UploadPolicy().max_file_bytes
+        if upload.size is not None and upload.size > limit:
+            # Refused before it is read into memory.
+            raise forms.ValidationError(
+                _("The file is larger than %(limit)s MB.") % {"limit": limit // 1_000_000}
+            )
+        data = upload.read()
+        verdict = check_upload(name=upload.name or "", data=data)
+        if not verdict.accepted:
+            raise forms.ValidationError(verdict.message)
+        return (upload.name or "document", verdict.content_type, data)
 
 
 class TransitionForm(forms.Form):
