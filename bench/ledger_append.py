@@ -3,7 +3,7 @@
 Run through ``make bench BENCH=ledger`` (a throwaway PostgreSQL 15 cluster via
 scripts/with-postgres), or with DATABASE_URL set. Worker processes call
 ``rathaus.ledger.services.append`` (one transaction per document, as web workers do) while
-``manage.py run_sequencer --interval 1`` integrates pending entries, signs a checkpoint and
+``manage.py run_sequencer`` (every 0.5 s) integrates pending entries, signs a checkpoint and
 publishes tiles to the file system. Then it measures proof sizes and verification times.
 
 Goal (issue 7): >= 3,000 appends/s; inclusion proofs <= 32 * ceil(log2 n) bytes.
@@ -148,7 +148,7 @@ def main() -> None:
         municipality=town, kind="buergeramt", defaults={"name": "Bürgeramt Wuppertal"}
     )
     sequencer = subprocess.Popen(
-        [PYTHON, str(ROOT / "manage.py"), "run_sequencer", "--interval", "1"], env=env
+        [PYTHON, str(ROOT / "manage.py"), "run_sequencer"], env=env
     )
     while not Checkpoint.objects.exists():  # the sequencer is up once it signed the empty tree
         time.sleep(0.1)
@@ -224,7 +224,7 @@ def main() -> None:
 Load 1, the web-worker pattern: {WORKERS} processes x {THREADS} threads call `services.append`
 (one document, one INSERT each) for {DURATION_S:.0f} s. Load 2, mass issuance: {WORKERS} x {THREADS}
 call `services.append_many` with {BATCH} documents per call for {DURATION_S:.0f} s. All the time
-`manage.py run_sequencer --interval 1` sequences, signs a checkpoint and publishes tiles to the
+`manage.py run_sequencer` (every 0.5 s) sequences, signs a checkpoint and publishes tiles to the
 file system. PostgreSQL 15 from `scripts/with-postgres` (fsync=off, synchronous_commit=off: a
 throwaway cluster, not durable storage). Everything shares the same 2 cores with whatever else
 runs on the machine: load average {load_before} when the run started, {load_after} at its end.
