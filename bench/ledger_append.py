@@ -147,9 +147,7 @@ def main() -> None:
     authority, _ = Authority.objects.get_or_create(
         municipality=town, kind="buergeramt", defaults={"name": "Bürgeramt Wuppertal"}
     )
-    sequencer = subprocess.Popen(
-        [PYTHON, str(ROOT / "manage.py"), "run_sequencer"], env=env
-    )
+    sequencer = subprocess.Popen([PYTHON, str(ROOT / "manage.py"), "run_sequencer"], env=env)
     while not Checkpoint.objects.exists():  # the sequencer is up once it signed the empty tree
         time.sleep(0.1)
     connection.close()
