@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import cProfile
 import json
 import os
+import pstats
 import random
 import shutil
 import subprocess
@@ -91,7 +93,7 @@ class QueryCounter:
             self.seconds += time.perf_counter() - started
 
 
-def measure(samples: int) -> tuple[dict[str, Series], dict[str, Any]]:
+def measure(samples: int, profile: bool = False) -> tuple[dict[str, Series], dict[str, Any]]:
     """Log in clerks and citizens, warm up, then time the three pages (in this process)."""
     import django
 
@@ -231,8 +233,13 @@ def measure(samples: int) -> tuple[dict[str, Series], dict[str, Any]]:
     citizens = {u.pk: u for u in User.objects.filter(pk__in=citizen_ids)}
     mine_requests: list[tuple[Client, str, str]] = []
     expected: dict[int, str] = {}
+    # One request handler for all citizens, as in a server process: each test client would
+    # otherwise build its own middleware chain on its first request (WhiteNoise alone scans
+    # every static file then), which no production request pays.
+    handler = clients[0][0].handler
     for pk in citizen_ids:
         client = Client()
+        client.handler = handler
         client.force_login(citizens[pk])
         mine_requests.append((client, str(pk), "/antraege/"))
         reference = (
@@ -252,14 +259,19 @@ def measure(samples: int) -> tuple[dict[str, Series], dict[str, Any]]:
 
     def run(series: Series, requests: list[tuple[Client, str, str]], n: int, warmup: int) -> None:
         plan = [requests[i % len(requests)] for i in range(warmup + n)]
+        profiler = cProfile.Profile() if profile else None
         if requests is not mine_requests:
             rng.shuffle(plan)
         for i, (client, variant, url) in enumerate(plan):
             counter.count, counter.seconds = 0, 0.0
             with connection.execute_wrapper(counter):
+                if profiler is not None and i >= warmup:
+                    profiler.enable()
                 started = time.perf_counter()
                 response = client.get(url)
                 elapsed = (time.perf_counter() - started) * 1000
+                if profiler is not None:
+                    profiler.disable()
             if response.status_code != 200:
                 sys.exit(f"casework benchmark: {url} answered {response.status_code}")
             if series.label == "mine":
@@ -275,6 +287,11 @@ def measure(samples: int) -> tuple[dict[str, Series], dict[str, Any]]:
                 sys.exit(f"casework benchmark: no cases on {url}")
             if i >= warmup:
                 series.add(variant, elapsed, counter.count, counter.seconds * 1000)
+        if profiler is not None:
+            print(f"--- profile of {series.label} ({n} requests) ---")
+            stats = pstats.Stats(profiler)
+            stats.sort_stats("cumulative").print_stats(40)
+            stats.sort_stats("tottime").print_stats(25)
 
     results = {
         "queue": Series("queue"),
@@ -325,6 +342,9 @@ def _table(results: dict[str, Series]) -> str:
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description="Back office at a million cases")
     parser.add_argument("--measure-only", action="store_true")
+    parser.add_argument(
+        "--profile", action="store_true", help="cProfile the timed requests (implies no report)"
+    )
     args = parser.parse_args(argv)
     load_before = _load()
     dataset: dict[str, Any] = {}
@@ -355,12 +375,12 @@ def main(argv: list[str]) -> None:
         dataset["wall_seconds"] = time.perf_counter() - started
         os.environ.update(env)
     load_after_generation = _load()
-    results, info = measure(SAMPLES)
+    results, info = measure(SAMPLES, profile=args.profile)
     load_after = _load()
     for key, series in results.items():
         p50, p95, p99 = series.p(50), series.p(95), series.p(99)
         print(f"{key}: p50 {p50:.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms")
-    if args.measure_only:
+    if args.measure_only or args.profile:
         return
     statuses = ", ".join(
         f"{k} {v:,}" for k, v in sorted(dataset["statuses"].items(), key=lambda kv: -kv[1])

@@ -19,6 +19,31 @@ STAFF_SESSION_KEY = "rathaus_staff_member"
 STAFF_RECHECK_SECONDS = 600
 
 
+_GROUPS_ATTR = "_rathaus_staff_groups"
+
+
+def staff_groups(user: Any) -> frozenset[str]:
+    """The staff groups (roles) of ``user``: one query, then kept on the user object.
+
+    The second-factor middleware, the back-office decorators and the case permissions all ask
+    within the same request; they share this answer. Call :func:`forget_staff_groups` after
+    changing the groups of a user object that is used again.
+    """
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cached = getattr(user, _GROUPS_ATTR, None)
+    if cached is None:
+        cached = frozenset(user.groups.filter(name__in=STAFF_GROUPS).values_list("name", flat=True))
+        setattr(user, _GROUPS_ATTR, cached)
+    return cached  # type: ignore[no-any-return]
+
+
+def forget_staff_groups(user: Any) -> None:
+    for attr in (_GROUPS_ATTR, "_rathaus_staff_member"):
+        if hasattr(user, attr):
+            delattr(user, attr)
+
+
 def is_staff_member(user: Any) -> bool:
     """True for anyone who works on the back office or the admin site."""
     if not getattr(user, "is_authenticated", False):
@@ -27,7 +52,7 @@ def is_staff_member(user: Any) -> bool:
         return True
     cached = getattr(user, "_rathaus_staff_member", None)
     if cached is None:
-        cached = user.groups.filter(name__in=STAFF_GROUPS).exists()
+        cached = bool(staff_groups(user))
         user._rathaus_staff_member = cached
     return bool(cached)
 

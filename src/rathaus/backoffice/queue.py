@@ -17,7 +17,7 @@ from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import OrderBy
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from rathaus.casework.models import Case
@@ -71,13 +71,9 @@ class QueueFilterForm(forms.Form):
         help_text=_("Case number, file reference or the applicant's name"),
     )
     status = forms.ChoiceField(label=_("Status"), required=False)
-    service = forms.ModelChoiceField(
-        label=_("Service"),
-        required=False,
-        queryset=Service.objects.none(),
-        empty_label=_("All services"),
-        to_field_name="slug",
-    )
+    # By slug; a plain choice field, so the options come from one small query instead of a
+    # server-side cursor over whole service rows (ModelChoiceField) on every rendering.
+    service = forms.ChoiceField(label=_("Service"), required=False)
     scope = forms.ChoiceField(
         label=_("Cases"),
         required=False,
@@ -113,8 +109,24 @@ class QueueFilterForm(forms.Form):
             *Case.Status.choices,
         ]
         service_field = self.fields["service"]
-        assert isinstance(service_field, forms.ModelChoiceField)
-        service_field.queryset = Service.objects.order_by("name_de")
+        assert isinstance(service_field, forms.ChoiceField)
+        services = Service.objects.order_by("name_de").values_list(
+            "id", "slug", "name_de", "name_en"
+        )
+        english = (translation.get_language() or "de").startswith("en")
+        self.service_ids = {slug: pk for pk, slug, _de, _en in services}
+        service_field.choices = [
+            ("", _("All services")),
+            *(
+                (slug, (name_en or name_de) if english else name_de)
+                for _pk, slug, name_de, name_en in services
+            ),
+        ]
+
+    def clean_service(self) -> int | None:
+        """The id of the chosen service (``None``: all services)."""
+        slug = self.cleaned_data.get("service")
+        return self.service_ids.get(slug) if slug else None
 
 
 @dataclass(frozen=True)
@@ -167,7 +179,7 @@ def filtered_queue(*, user: Any, filters: dict[str, Any]) -> QuerySet[Case]:
     elif status:
         cases = cases.filter(status=status)
     if filters.get("service"):
-        cases = cases.filter(service=filters["service"])
+        cases = cases.filter(service_id=filters["service"])
     scope = filters.get("scope") or SCOPE_ALL
     if scope == SCOPE_MINE:
         cases = cases.filter(assigned_to=user)

@@ -57,7 +57,8 @@ def _queue_response(
     status: int = 200,
 ) -> HttpResponse:
     user = staff_user(request)
-    filter_form = QueueFilterForm(params or None, initial={"status": "open", "sort": "due"})
+    defaults = {"status": "open", "sort": "due"}
+    filter_form = QueueFilterForm(params or None, initial=defaults)
     if params:
         filter_form.is_valid()
         filters = dict(filter_form.cleaned_data)
@@ -65,8 +66,7 @@ def _queue_response(
         if "status" not in params:
             filters["status"] = "open"
     else:
-        filters = {"status": "open", "sort": "due"}
-        filter_form = QueueFilterForm(initial=filters)
+        filters = dict(defaults)
     page = queue_page(filtered_queue(user=user, filters=filters), filters.get("page") or 1)
     if assign_form is None and access.assigns_cases(user):
         assign_form = case_page.bulk_assign_form(user=user)

@@ -13,7 +13,13 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from rathaus.accounts.roles import ADMINISTRATOR, CLERK, TEAM_LEAD
+from rathaus.accounts.roles import (
+    ADMINISTRATOR,
+    CLERK,
+    TEAM_LEAD,
+    forget_staff_groups,
+    staff_groups,
+)
 from rathaus.casework.models import Case, Notice, StaffMembership
 
 _CACHE_ATTR = "_rathaus_casework_staff"
@@ -53,11 +59,7 @@ def staff_scope(user: Any) -> StaffScope:
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is not None:
         return cached
-    roles = frozenset(
-        user.groups.filter(name__in=(CLERK, TEAM_LEAD, ADMINISTRATOR)).values_list(
-            "name", flat=True
-        )
-    )
+    roles = staff_groups(user) & {CLERK, TEAM_LEAD, ADMINISTRATOR}
     units = list(
         StaffMembership.objects.filter(user=user).values_list(
             "org_unit_id", "org_unit__authority_id"
@@ -76,6 +78,7 @@ def forget_scope(user: Any) -> None:
     """Drop the cached scope (after memberships or groups of ``user`` changed)."""
     if hasattr(user, _CACHE_ATTR):
         delattr(user, _CACHE_ATTR)
+    forget_staff_groups(user)
 
 
 def visibility_filter(user: Any) -> Q | None:

@@ -19,6 +19,7 @@ import io
 import json
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +41,11 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _model(name: str, calendar: str | None) -> ForecastModel:
+def _model(name: str, calendar: str | None, peers: Sequence[DailySeries] = ()) -> ForecastModel:
+    """The named model; ``peers`` (other regions) let the regression pool its shapes."""
     if name == "seasonal_naive":
         return SeasonalNaive()
-    return CalendarRegression(calendar=calendar)
+    return CalendarRegression(calendar=calendar, peers=peers)
 
 
 def _setup_django() -> None:
@@ -82,13 +84,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     regions = [r.strip() for r in args.regions.split(",") if r.strip()]
     if not regions:
         raise UsageError("--regions names at least one region")
+    try:
+        all_series = [data.series(region) for region in regions]
+    except KeyError as exc:
+        raise UsageError(exc.args[0]) from None
+    # one model for all regions: the regression shrinks each region's shapes towards theirs
+    model = _model(args.model, args.holidays, peers=all_series)
     scores = []
-    for region in regions:
-        try:
-            series = data.series(region)
-        except KeyError as exc:
-            raise UsageError(exc.args[0]) from None
-        model = _model(args.model, args.holidays)
+    for series in all_series:
         try:
             scores.append(
                 evaluate_region(

@@ -10,10 +10,13 @@ Two models share one interface, ``model.forecast(series, origin=day, horizon=n) 
   (per German Land or other country) — one smooth, one with a finer annual shape, one with a
   local linear trend and a shorter memory — each fitted robustly (Huber weights, so storms and
   outages do not drag it) and each followed by the recent level deviation decaying with the
-  horizon. Its intervals are empirical (conformal): the quantiles of the ensemble's own log
-  errors at the same horizons from the weekly forecast origins of the year before, so they are
-  as wide as the model has actually been wrong. Its settings were chosen by validating on 2016
-  and 2017 (docs/modules/rescue.md).
+  horizon. Given ``peers`` (the other regions of the same service, as in the evaluation), each
+  member's weekday, season and holiday coefficients are shrunk 25 % towards their mean over the
+  regions, which steadies shapes learnt from few occurrences; alone, a region keeps its own.
+  Its intervals are empirical (conformal): the quantiles of the ensemble's own log errors at
+  the same horizons from the weekly forecast origins of the year before, so they are as wide as
+  the model has actually been wrong. Its settings were chosen by validating on 2016 and 2017
+  (docs/modules/rescue.md).
 
 Everything is deterministic numpy: the same data gives the same forecast, and ``seed`` only feeds
 the staffing simulation elsewhere.
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -142,6 +146,18 @@ DEFAULT_MEMBERS: tuple[RegressionMember, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class _MemberFit:
+    """One member fitted at one origin: what its forecast needs besides the coefficients."""
+
+    beta: FloatArray
+    names: tuple[str, ...]  # one per coefficient; the shape ones are pooled across regions
+    x_fit: FloatArray
+    target: FloatArray
+    x_new: FloatArray
+    scale: float  # robust residual scale of the fit (0 when not robust)
+
+
 @dataclass
 class CalendarRegression:
     """An ensemble of robust weighted ridge regressions on calendar features, with conformal
@@ -162,19 +178,28 @@ class CalendarRegression:
     # year before understate those of the coming year (validated on 2016 and 2017).
     coverage80: float = 0.83
     coverage95: float = 0.965
+    # Other regions of the same service: each member's shape coefficients (weekday, season,
+    # holidays) are shrunk by peer_shrink towards their mean over this region and the peers
+    # with the same holiday calendar (chosen on 2016/2017). Without peers: no shrinkage.
+    peers: Sequence[DailySeries] = ()
+    peer_shrink: float = 0.25
     name: str = "calendar_regression"
     _cache: dict[tuple[str, int, dt.date, dt.date, int], FloatArray] = field(
         default_factory=dict, repr=False
     )
-    _features: dict[tuple[dt.date, int, str, int], FloatArray] = field(
+    _features: dict[tuple[dt.date, int, str, int], tuple[FloatArray, tuple[str, ...]]] = field(
         default_factory=dict, repr=False
     )
+    _peer_betas: dict[
+        tuple[str, int, dt.date, dt.date, int], tuple[FloatArray, tuple[str, ...]] | None
+    ] = field(default_factory=dict, repr=False)
 
     # -- point forecast ---------------------------------------------------------------------
     def _calendar_features(
         self, start: dt.date, days: int, calendar: str, fourier_terms: int
-    ) -> FloatArray:
-        """Weekday, Fourier and holiday columns for ``days`` days from ``start`` (cached)."""
+    ) -> tuple[FloatArray, tuple[str, ...]]:
+        """Weekday, Fourier and holiday columns for ``days`` days from ``start`` and their names
+        (cached)."""
         key = (start, days, calendar, fourier_terms)
         cached = self._features.get(key)
         if cached is not None:
@@ -187,24 +212,28 @@ class CalendarRegression:
         )
         doy = (ordinals - year_start + 1).astype(float)
         cols: list[FloatArray] = [np.ones(days)]
+        names = ["intercept"]
         for wd in range(1, 7):
             cols.append((weekday == wd).astype(float))
+            names.append(f"weekday {wd}")
         for k in range(1, fourier_terms + 1):
             angle = 2 * np.pi * k * doy / 365.25
             cols.append(np.sin(angle))
             cols.append(np.cos(angle))
+            names += [f"sin {k}", f"cos {k}"]
         end = start + dt.timedelta(days=days - 1)
-        names = holiday_names(calendar, start.year - 1, end.year + 1)
-        for name in sorted(set(names.values())):
+        holidays = holiday_names(calendar, start.year - 1, end.year + 1)
+        for name in sorted(set(holidays.values())):
             col = np.zeros(days)
-            for day, day_name in names.items():
+            for day, day_name in holidays.items():
                 i = day.toordinal() - first_ordinal
                 if day_name == name and 0 <= i < days:
                     col[i] = 1.0
             cols.append(col)
-        features = np.column_stack(cols)
-        self._features[key] = features
-        return features
+            names.append(f"holiday {name}")
+        result = (np.column_stack(cols), tuple(names))
+        self._features[key] = result
+        return result
 
     def _design(
         self,
@@ -213,25 +242,26 @@ class CalendarRegression:
         origin_index: int,
         calendar: str,
         member: RegressionMember,
-    ) -> FloatArray:
+    ) -> tuple[FloatArray, tuple[str, ...]]:
         # cover whole years so that every origin of one series shares one feature table
         span = max(int(index.max()) + 1, 1)
         span = -(-span // 366) * 366
-        features = self._calendar_features(start, span, calendar, member.fourier_terms)[index]
+        table, names = self._calendar_features(start, span, calendar, member.fourier_terms)
+        features = table[index]
         if not member.trend:
-            return features
-        return np.column_stack([features, (index - origin_index) / 365.25])
+            return features, names
+        return np.column_stack([features, (index - origin_index) / 365.25]), (*names, "trend")
 
-    def _member_point(
+    def _member_fit(
         self, y: FloatArray, start: dt.date, calendar: str, horizon: int, member: RegressionMember
-    ) -> FloatArray:
-        """One member's log forecast for the ``horizon`` days after the observations ``y``."""
+    ) -> _MemberFit:
+        """Fit one member to the observations ``y`` (robustly) for ``horizon`` days after them."""
         t = len(y)
         lo = max(0, t - member.window_days)
         idx = np.arange(lo, t)
         obs = ~np.isnan(y[lo:t])
         future = np.arange(t, t + horizon)
-        design = self._design(start, np.concatenate([idx, future]), t, calendar, member)
+        design, names = self._design(start, np.concatenate([idx, future]), t, calendar, member)
         x_fit, x_new = design[: len(idx)][obs], design[len(idx) :]
         target = np.log(np.maximum(y[lo:t][obs], 0.0) + 1.0)
         age = (t - 1 - idx[obs]).astype(float)
@@ -249,9 +279,9 @@ class CalendarRegression:
             sw = np.sqrt(w)
             xw = x_fit * sw[:, None]
             beta = np.linalg.solve(xw.T @ xw + penalty, xw.T @ (target * sw))
-            resid = target - x_fit @ beta
             if not self.robust_clip:
                 break
+            resid = target - x_fit @ beta
             scale = 1.4826 * float(np.median(np.abs(resid)))
             if scale <= 0.0:  # e.g. a region with only zeros: nothing to down-weight
                 break
@@ -259,15 +289,62 @@ class CalendarRegression:
                 limit = self.robust_clip * scale
                 down = np.minimum(1.0, limit / np.maximum(np.abs(resid), 1e-12))
                 w = base_w * np.where(ordinary, down, 1.0)
+        return _MemberFit(beta, names, x_fit, target, x_new, scale)
+
+    def _member_forecast(self, fit: _MemberFit, beta: FloatArray) -> FloatArray:
+        """The member's log forecast with the coefficients ``beta``: the regression plus the
+        recent level deviation, decaying with the horizon."""
+        resid = fit.target - fit.x_fit @ beta
         recent = resid[-8 * SEASON :]
-        if self.robust_clip and scale > 0.0:
-            recent = np.clip(recent, -self.robust_clip * scale, self.robust_clip * scale)
+        if self.robust_clip and fit.scale > 0.0:
+            limit = self.robust_clip * fit.scale
+            recent = np.clip(recent, -limit, limit)
         level = 0.0
         for r in recent:
             level = (1 - self.level_alpha) * level + self.level_alpha * r
-        steps = np.arange(1, horizon + 1)
-        result: FloatArray = x_new @ beta + level * self.level_decay**steps
+        steps = np.arange(1, len(fit.x_new) + 1)
+        result: FloatArray = fit.x_new @ beta + level * self.level_decay**steps
         return result
+
+    def _member_point(
+        self, y: FloatArray, start: dt.date, calendar: str, horizon: int, member: RegressionMember
+    ) -> FloatArray:
+        """One member's log forecast for the ``horizon`` days after the observations ``y``."""
+        fit = self._member_fit(y, start, calendar, horizon, member)
+        return self._member_forecast(fit, fit.beta)
+
+    def _peer_beta(
+        self, peer: DailySeries, origin: dt.date, calendar: str, k: int
+    ) -> tuple[FloatArray, tuple[str, ...]] | None:
+        """Member ``k``'s coefficients fitted to a peer region at ``origin`` (cached), or None
+        when the peer has too little data before the origin."""
+        key = (peer.region, id(peer.values), peer.start, origin, k)
+        if key not in self._peer_betas:
+            y = _observed_before(peer, origin) if peer.index_of(origin) > 0 else None
+            member = self.members[k]
+            if y is None or (~np.isnan(y[-member.window_days :])).sum() < 8 * SEASON:
+                self._peer_betas[key] = None
+            else:
+                fit = self._member_fit(y, peer.start, calendar, 1, member)
+                self._peer_betas[key] = (fit.beta, fit.names)
+        return self._peer_betas[key]
+
+    def _shrunk(
+        self, fit: _MemberFit, pooled: list[tuple[FloatArray, tuple[str, ...]]]
+    ) -> FloatArray:
+        """``fit.beta`` with each shape coefficient moved ``peer_shrink`` of the way to its mean
+        over this region and the peers that have it."""
+        beta = fit.beta.copy()
+        positions = [{name: i for i, name in enumerate(names)} for _, names in pooled]
+        for i, name in enumerate(fit.names):
+            if name in ("intercept", "trend"):
+                continue
+            values = [
+                b[pos[name]] for (b, _), pos in zip(pooled, positions, strict=True) if name in pos
+            ]
+            mean = (fit.beta[i] + sum(values)) / (1 + len(values))
+            beta[i] = (1 - self.peer_shrink) * fit.beta[i] + self.peer_shrink * mean
+        return beta
 
     def _point(self, series: DailySeries, origin: dt.date, horizon: int) -> FloatArray:
         key = (series.region, id(series.values), series.start, origin, horizon)
@@ -280,10 +357,26 @@ class CalendarRegression:
                 f"{series.region}: needs at least {8 * SEASON} observed days before {origin}"
             )
         calendar = self.calendar or calendar_for_region(series.region)
-        log_mean = np.mean(
-            [self._member_point(y, series.start, calendar, horizon, m) for m in self.members],
-            axis=0,
-        )
+        peers = [
+            p
+            for p in self.peers
+            if p.region != series.region
+            and (self.calendar or calendar_for_region(p.region)) == calendar
+        ]
+        points = []
+        for k, member in enumerate(self.members):
+            fit = self._member_fit(y, series.start, calendar, horizon, member)
+            # this region's coefficients serve as a peer's when the peer is forecast
+            self._peer_betas[(series.region, id(series.values), series.start, origin, k)] = (
+                fit.beta,
+                fit.names,
+            )
+            pooled = [
+                b for p in peers if (b := self._peer_beta(p, origin, calendar, k)) is not None
+            ]
+            beta = self._shrunk(fit, pooled) if pooled and self.peer_shrink else fit.beta
+            points.append(self._member_forecast(fit, beta))
+        log_mean: FloatArray = np.mean(points, axis=0)
         self._cache[key] = log_mean
         return log_mean
 
