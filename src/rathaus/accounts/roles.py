@@ -35,7 +35,7 @@ def staff_groups(user: Any) -> frozenset[str]:
     if cached is None:
         cached = frozenset(user.groups.filter(name__in=STAFF_GROUPS).values_list("name", flat=True))
         setattr(user, _GROUPS_ATTR, cached)
-    return cached  # type: ignore[no-any-return]
+    return cached
 
 
 def forget_staff_groups(user: Any) -> None:
