@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from rathaus.accounts.models import User
 from rathaus.applications.models import Application
@@ -17,6 +17,7 @@ from rathaus.casework import services as casework
 from rathaus.casework.models import Case, CaseEvent, DocumentRequest
 from rathaus.catalog.models import Responsibility, Service
 from rathaus.core.models import AuditEvent, Municipality, OrgUnit
+from rathaus.portal.application_list import application_list
 from tests.accounts.factories import ProfileFactory
 from tests.applications.meldebescheinigung import answer_all
 
@@ -52,10 +53,12 @@ def _draft(citizen: User, service: Service, home: Municipality) -> Application:
     return application
 
 
-def _submitted(citizen: User, service: Service, home: Municipality) -> Application:
+def _submitted(
+    citizen: User, service: Service, home: Municipality, key: str = "k1"
+) -> Application:
     application = submit_application(
         application=_draft(citizen, service, home),
-        idempotency_key="k1",
+        idempotency_key=key,
         confirmed=True,
         actor=citizen,
     )
@@ -233,3 +236,37 @@ def test_the_receipt_goes_into_the_case_file(
     assert case is not None and case.file is not None
     document = case.file.documents.get(kind="application")
     assert document.versions.get().sha256 == application.receipt_sha256
+
+
+def test_my_applications_lists_drafts_and_submitted_with_the_citizens_status(
+    logged_in: Client,
+    citizen: User,
+    service: Service,
+    home: Municipality,
+    make_staff: Any,
+    django_user_model: Any,
+) -> None:
+    draft = _draft(citizen, service, home)
+    application = _submitted(citizen, service, home)
+    case = application.case
+    assert case is not None
+    clerk = make_staff(case.org_unit)
+    casework.transition(case=case, to_status=Case.Status.IN_REVIEW, actor=clerk)
+    other = django_user_model.objects.create_user(email="someone@example.org", password="x" * 12)
+    stranger = _submitted(other, service, home, key="k2")
+
+    page = logged_in.get("/antraege/").content.decode()
+    assert f'href="/antraege/{application.public_id}/"' in page
+    assert application.reference in page
+    assert "In Bearbeitung" in page  # the citizen's label of "in review", not the clerks'
+    assert f'action="/antraege/{draft.public_id}/loeschen/"' in page
+    assert f"/antraege/{draft.public_id}/" in page
+    submitted_at = timezone.localtime(application.submitted_at).strftime("%d.%m.%Y %H:%M")
+    assert submitted_at in page
+    assert stranger.reference not in page
+
+    with translation.override("en"):
+        listing = application_list(citizen)
+    assert [row.public_id for row in listing.drafts] == [str(draft.public_id)]
+    assert [row.status for row in listing.submitted] == ["Being processed"]
+    assert listing.submitted[0].service == (service.name_en or service.name_de)

@@ -175,3 +175,18 @@ def test_import_then_forecast_and_staff_from_the_database(demand_csv, tmp_path, 
     # the profile comes from the two incidents: calls only at 08:00 and 20:00
     calls = {int(r.split(",")[0]): float(r.split(",")[1]) for r in rows[1:]}
     assert calls[3] == 0 and calls[8] > 0 and calls[20] > 0
+
+
+def test_evaluate_pools_the_regression_across_the_listed_regions(demand_csv, tmp_path):
+    def aachen_mase(regions, model):
+        out = tmp_path / f"{model}-{regions}.json"
+        args = ["evaluate", "--data", str(demand_csv), "--regions", regions]
+        args += ["--test-from", "2022-09-01", "--test-to", "2022-12-31", "--json", str(out)]
+        assert main([*args, "--model", model, "--holidays", "DE-NW"]) == 0
+        return json.loads(out.read_text())["regions"]["Aachen"]["mase"]
+
+    # the regression shrinks Aachen's shapes towards Düren's; the baseline is per region
+    assert aachen_mase("Aachen", "calendar_regression") != aachen_mase(
+        "Aachen,Düren", "calendar_regression"
+    )
+    assert aachen_mase("Aachen", "seasonal_naive") == aachen_mase("Aachen,Düren", "seasonal_naive")

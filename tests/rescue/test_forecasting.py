@@ -165,3 +165,46 @@ def test_robust_fit_is_not_dragged_by_a_few_outlier_days():
     plain = mean_at(CalendarRegression(robust_clip=None), spiked)
     assert np.abs(robust - clean).max() < 0.3 * np.abs(plain - clean).max()
     assert np.abs(robust - clean).max() < 0.02 * clean.mean()
+
+
+def _log_weekday_gap(fc, origin):
+    """Mean log difference Monday minus Tuesday over the forecast weeks."""
+    logs = np.log(fc.mean + 1.0)
+    days = [origin + dt.timedelta(days=i) for i in range(len(logs))]
+    monday = [v for v, d in zip(logs, days, strict=True) if d.weekday() == 0]
+    tuesday = [v for v, d in zip(logs, days, strict=True) if d.weekday() == 1]
+    return float(np.mean(monday) - np.mean(tuesday))
+
+
+def test_shapes_move_a_quarter_of_the_way_towards_the_other_regions():
+    # Aachen peaks on Mondays (+8 %), Düren has the same demand every weekday
+    aachen = synthetic_series("Aachen", days=3 * 365, level=5000.0, seed=8)
+    flat = synthetic_series("Düren", days=3 * 365, level=5000.0, seed=9)
+    weekday = np.array([d.weekday() for d in flat.dates()])
+    flat = DailySeries("Düren", flat.start, np.round(flat.values / WEEKLY[weekday]))
+    origin = aachen.end + dt.timedelta(days=1)
+    own = _log_weekday_gap(CalendarRegression().forecast(aachen, origin=origin, horizon=28), origin)
+    other = _log_weekday_gap(CalendarRegression().forecast(flat, origin=origin, horizon=28), origin)
+    pooled_model = CalendarRegression(peers=[aachen, flat])
+    pooled = _log_weekday_gap(pooled_model.forecast(aachen, origin=origin, horizon=28), origin)
+    assert own == pytest.approx(np.log(1.08), abs=0.01)
+    assert abs(other) < 0.01
+    # 25 % of the way to the mean of the two regions: 12.5 % of the gap between them
+    assert pooled == pytest.approx(own + 0.125 * (other - own), abs=0.002)
+
+
+def test_a_lone_region_and_peers_with_another_holiday_calendar_leave_the_forecast_unchanged():
+    aachen = synthetic_series("Aachen", days=3 * 365, seed=10)
+    devon = synthetic_series("Devon", days=3 * 365, level=400.0, seed=11)  # GB-ENG holidays
+    origin = aachen.end + dt.timedelta(days=1)
+    alone = CalendarRegression().forecast(aachen, origin=origin, horizon=28)
+    for peers in ([aachen], [devon], [aachen, devon]):
+        fc = CalendarRegression(peers=peers).forecast(aachen, origin=origin, horizon=28)
+        np.testing.assert_array_equal(fc.mean, alone.mean)
+        np.testing.assert_array_equal(fc.upper95, alone.upper95)
+    # with a peer of the same calendar the forecast does change, reproducibly
+    dueren = synthetic_series("Düren", days=3 * 365, level=90.0, seed=12)
+    one = CalendarRegression(peers=[aachen, dueren]).forecast(aachen, origin=origin, horizon=28)
+    two = CalendarRegression(peers=[dueren]).forecast(aachen, origin=origin, horizon=28)
+    np.testing.assert_array_equal(one.mean, two.mean)
+    assert np.abs(one.mean - alone.mean).max() > 0.01

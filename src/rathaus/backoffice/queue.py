@@ -17,13 +17,13 @@ from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import OrderBy
-from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from rathaus.casework.models import Case
 from rathaus.casework.selectors import cases_visible_to
 from rathaus.catalog.models import Service
+from rathaus.core.url_patterns import INT_SAMPLE, url_pattern
 from rathaus.records.models import File
 
 PAGE_SIZE = 25
@@ -218,17 +218,8 @@ _ROW_FIELDS = (
     *("assigned_to__first_name", "assigned_to__last_name", "assigned_to__email"),
     *("org_unit__code", "org_unit__name"),
 )
-_URL_SENTINEL = 987654321987
 #: What an empty cell shows.
 NOTHING = "\N{EN DASH}"
-
-
-def _case_url_pattern() -> str:
-    """The case page's URL with ``{}`` for the id: one ``reverse`` per page, not per row."""
-    url = reverse("backoffice:case", args=[_URL_SENTINEL])
-    marker = str(_URL_SENTINEL)
-    assert url.count(marker) == 1
-    return url.replace(marker, "{}")
 
 
 def queue_page(queryset: QuerySet[Case], number: int) -> QueuePage:
@@ -243,7 +234,7 @@ def queue_page(queryset: QuerySet[Case], number: int) -> QueuePage:
     statuses = {value: str(label) for value, label in Case.Status.choices}
     open_statuses = set(Case.OPEN_STATUSES)
     today = timezone.localdate()
-    url = _case_url_pattern()
+    url = url_pattern("backoffice:case", INT_SAMPLE)
     rows = []
     for value in values[:PAGE_SIZE]:
         assignee = " ".join(

@@ -31,6 +31,7 @@ from rathaus.forms.rendering import render_step, step_has_files
 from rathaus.forms.schema import FormSchema
 from rathaus.payments.selectors import payable_state, payment_origins
 from rathaus.payments.services import PaymentError
+from rathaus.portal.application_list import application_list
 
 TRUST_SESSION_KEY = "rathaus_trust_level"
 
@@ -63,14 +64,11 @@ def _step_up(request: HttpRequest, application: Application) -> HttpResponse | N
 
 @login_required
 def my_applications(request: HttpRequest) -> HttpResponse:
-    applications = selectors.application_list_of(user=_user(request))
+    listing = application_list(_user(request))
     return render(
         request,
         "portal/applications/list.html",
-        {
-            "drafts": [a for a in applications if a.status == Application.Status.DRAFT],
-            "submitted": [a for a in applications if a.status != Application.Status.DRAFT],
-        },
+        {"drafts": listing.drafts, "submitted": listing.submitted},
     )
 
 

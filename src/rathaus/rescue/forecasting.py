@@ -306,13 +306,6 @@ class CalendarRegression:
         result: FloatArray = fit.x_new @ beta + level * self.level_decay**steps
         return result
 
-    def _member_point(
-        self, y: FloatArray, start: dt.date, calendar: str, horizon: int, member: RegressionMember
-    ) -> FloatArray:
-        """One member's log forecast for the ``horizon`` days after the observations ``y``."""
-        fit = self._member_fit(y, start, calendar, horizon, member)
-        return self._member_forecast(fit, fit.beta)
-
     def _peer_beta(
         self, peer: DailySeries, origin: dt.date, calendar: str, k: int
     ) -> tuple[FloatArray, tuple[str, ...]] | None:

@@ -1,0 +1,96 @@
+"""The rows of "Meine Anträge", read as values and formatted once (a page every citizen opens).
+
+The citizen's applications come from ``applications.selectors.application_list_of`` (only their
+own); the status is the one the citizen reads (``casework.models.CITIZEN_STATUS_LABELS``) once a
+case exists. Drafts link to the step where the citizen left off.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from rathaus.accounts.models import User
+from rathaus.applications.models import Application
+from rathaus.applications.selectors import application_list_of
+from rathaus.casework.models import CITIZEN_STATUS_LABELS, Case
+from rathaus.core.url_patterns import UUID_SAMPLE, url_pattern
+
+
+@dataclass(frozen=True)
+class Draft:
+    public_id: str
+    service: str
+    saved: str
+    expires: str
+    continue_url: str
+    delete_url: str
+
+
+@dataclass(frozen=True)
+class Submitted:
+    url: str
+    reference: str
+    service: str
+    submitted: str
+    status: str
+
+
+@dataclass(frozen=True)
+class ApplicationList:
+    drafts: list[Draft]
+    submitted: list[Submitted]
+
+
+def _local(moment: datetime | None, pattern: str) -> str:
+    return format(timezone.localtime(moment), pattern) if moment else ""
+
+
+def application_list(user: User) -> ApplicationList:
+    """Drafts and submitted applications of ``user``, newest change first."""
+    rows = application_list_of(user=user).values(
+        *("public_id", "status", "current_step", "expires_at", "updated_at", "submitted_at"),
+        *("reference", "service__name_de", "service__name_en", "case__status"),
+    )
+    english = (translation.get_language() or "de").startswith("en")
+    application_statuses = dict(Application.Status.choices)
+    case_statuses = dict(Case.Status.choices)
+    detail = url_pattern("applications:detail", UUID_SAMPLE)
+    drafts: list[Draft] = []
+    submitted: list[Submitted] = []
+    for row in rows:
+        service = (row["service__name_en"] if english else "") or row["service__name_de"]
+        public_id = str(row["public_id"])
+        if row["status"] == Application.Status.DRAFT:
+            step = row["current_step"]
+            drafts.append(
+                Draft(
+                    public_id=public_id,
+                    service=service,
+                    saved=_local(row["updated_at"], "%d.%m.%Y %H:%M"),
+                    expires=_local(row["expires_at"], "%d.%m.%Y"),
+                    continue_url=reverse("applications:step", args=[public_id, step])
+                    if step
+                    else reverse("applications:review", args=[public_id]),
+                    delete_url=reverse("applications:delete", args=[public_id]),
+                )
+            )
+            continue
+        case_status = row["case__status"]
+        if case_status:
+            label = CITIZEN_STATUS_LABELS.get(case_status, case_statuses.get(case_status))
+        else:
+            label = application_statuses.get(row["status"], row["status"])
+        submitted.append(
+            Submitted(
+                url=detail.format(public_id),
+                reference=row["reference"] or "",
+                service=service,
+                submitted=_local(row["submitted_at"], "%d.%m.%Y %H:%M"),
+                status=str(label),
+            )
+        )
+    return ApplicationList(drafts=drafts, submitted=submitted)
