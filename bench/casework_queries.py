@@ -381,6 +381,7 @@ def main(argv: list[str]) -> None:
         p50, p95, p99 = series.p(50), series.p(95), series.p(99)
         print(f"{key}: p50 {p50:.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms")
     if args.measure_only or args.profile:
+        print(_table(results))
         return
     statuses = ", ".join(
         f"{k} {v:,}" for k, v in sorted(dataset["statuses"].items(), key=lambda kv: -kv[1])

@@ -536,3 +536,54 @@ def test_file_versions_download_and_a_tampered_one_is_refused_with_a_message(
     refused = client.get(url, follow=True)
     assert refused.status_code == 200
     assert "SHA-256" in html(refused)
+
+
+def test_queue_pages_merge_every_unit_and_the_assigned_cases_in_sort_order(
+    clerk: User,
+    open_case: OpenCase,
+    unit: OrgUnit,
+    other_unit: OrgUnit,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The queue reads each unit and the clerk's own cases apart (a UNION on PostgreSQL) and
+    merges them: every page must equal the same slice of the plainly filtered list."""
+    from rathaus.backoffice import queue
+    from rathaus.casework import services as casework
+    from rathaus.casework.models import StaffMembership
+    from rathaus.casework.permissions import cases_visible_to, forget_scope
+
+    StaffMembership.objects.create(user=clerk, org_unit=other_unit)
+    forget_scope(clerk)
+    third = OrgUnit.objects.create(authority=unit.authority, code="98.8", name="Dritte")
+    cases = []
+    for i in range(4):
+        cases.append(open_case(unit.authority, unit=unit, family_name=f"Einheit{i}"))
+        cases.append(open_case(unit.authority, unit=other_unit, family_name=f"Zweite{i}"))
+    elsewhere = open_case(unit.authority, unit=third, family_name="Zugewiesen")
+    invisible = open_case(unit.authority, unit=third, family_name="Unsichtbar")
+    casework.assign(cases=[elsewhere, cases[0]], user=clerk, actor=clerk)  # cases[0]: twice
+    for number, case in enumerate([*cases, elsewhere]):
+        Case.objects.filter(pk=case.pk).update(
+            due_on=timezone.localdate() + datetime.timedelta(days=(number * 7) % 5)
+        )
+    monkeypatch.setattr(queue, "PAGE_SIZE", 3)
+
+    for sort in ("due", "-opened", "number"):
+        filters = {"status": "open", "sort": sort}
+        expected = list(
+            cases_visible_to(clerk)
+            .filter(status__in=Case.OPEN_STATUSES)
+            .order_by(*queue.SORTS[sort])
+            .values_list("number", flat=True)
+        )
+        seen: list[str] = []
+        number = 1
+        while True:
+            page = queue.queue_page(user=clerk, filters={**filters, "page": number})
+            seen += [row.number for row in page.cases]
+            if not page.has_next:
+                break
+            number += 1
+        assert seen == expected, sort
+        assert len(seen) == 9 and len(set(seen)) == 9
+        assert elsewhere.number in seen and invisible.number not in seen

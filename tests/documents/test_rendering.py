@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from rathaus.documents.letter import Sender
 from rathaus.documents.rendering import DocumentError, MissingVariableError, render_pdf
 from rathaus.documents.verification import qr_matrix
 
@@ -141,6 +142,34 @@ def test_three_page_notice_numbers_its_pages(receipt_context: dict[str, Any]) ->
     assert len(pages) == 3
     assert "Seite 3 von 3" in pages[2].extract_text()
     assert "33.1-2026-000123" in pages[1].extract_text()  # reference repeated on later pages
+    # DIN 5008: the first page carries the letterhead, the running header starts on page 2
+    assert "Bürgeramt · Aktenzeichen" not in pages[0].extract_text()
+    assert "Bürgeramt · Aktenzeichen 33.1-2026-000123" in pages[1].extract_text()
+
+
+def test_footer_separates_only_the_contact_details_that_exist(
+    receipt_context: dict[str, Any],
+) -> None:
+    receipt_context["sender"] = Sender(
+        municipality="Stadt Wuppertal",
+        authority="Wahlamt",
+        address_lines=("Johannes-Rau-Platz 1", "42275 Wuppertal"),
+        website="https://www.wuppertal.de/",
+    )
+
+    lines = text(_receipt(receipt_context)).splitlines()
+
+    assert "https://www.wuppertal.de/" in lines
+    assert not [line for line in lines if line.startswith("·")]
+
+
+def test_answers_are_listed_as_label_and_answer(receipt_context: dict[str, Any]) -> None:
+    receipt_context["answers"] = [("Familienname", "Mustermann"), ("Vornamen", "Erika")]
+
+    lines = text(_receipt(receipt_context)).splitlines()
+
+    assert "Familienname: Mustermann" in lines
+    assert "Vornamen: Erika" in lines
 
 
 def test_missing_template_variable_is_an_error_naming_it(

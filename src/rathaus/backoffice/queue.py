@@ -21,10 +21,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from rathaus.casework.models import Case
-from rathaus.casework.selectors import cases_visible_to
+from rathaus.casework.permissions import visibility_branches
 from rathaus.catalog.models import Service
 from rathaus.core.url_patterns import INT_SAMPLE, url_pattern
-from rathaus.records.models import File
 
 PAGE_SIZE = 25
 
@@ -45,21 +44,6 @@ SORTS: dict[str, tuple[OrderBy, ...]] = {
 }
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-# Long texts of a service that the queue never shows.
-_SERVICE_TEXTS = (
-    "summary_de",
-    "summary_en",
-    "description_de",
-    "description_en",
-    "plain_language_de",
-    "legal_basis",
-    "documents",
-    "fees",
-    "fee_note_de",
-    "fee_note_en",
-    "search_text",
-    "keywords",
-)
 
 
 class QueueFilterForm(forms.Form):
@@ -155,41 +139,38 @@ class QueuePage:
 
 
 def search_cases(queryset: QuerySet[Case], text: str) -> QuerySet[Case]:
-    """Narrow ``queryset`` to cases whose number, Aktenzeichen or applicant's name match."""
+    """Narrow ``queryset`` to cases whose number, Aktenzeichen or applicant's name match.
+
+    A case number or Aktenzeichen is looked up first (exact, indexed); when the text is one,
+    the result is that case. Otherwise the name is searched. Keeping the two apart (no OR)
+    lets PostgreSQL combine the name index with the org unit's instead of reading all matches.
+    """
     text = text.strip()
     if not text:
         return queryset
-    exact = Q(number__iexact=text)
-    # The file ids first (one indexed lookup): an OR across the join to the files would
-    # keep PostgreSQL from combining the indexes on cases (bench/casework_queries.py).
-    file_ids = list(File.objects.filter(reference__iexact=text).values_list("id", flat=True)[:100])
-    if file_ids:
-        exact |= Q(file_id__in=file_ids)
+    exact = list(Case.objects.filter(number__iexact=text).values_list("id", flat=True)[:100])
+    exact += Case.objects.filter(file__reference__iexact=text).values_list("id", flat=True)[:100]
+    if exact:
+        return queryset.filter(pk__in=exact)
     words = _WORD.findall(text)
     if not words:
-        return queryset.filter(exact)
+        return queryset.none()
     if connection.vendor == "postgresql":
         # Each word as a prefix, all words required: "erika muster" → 'erika':* & 'muster':*
         raw = " & ".join(f"'{word}':*" for word in words)
         query = SearchQuery(raw, config="german", search_type="raw")
         # alias, not annotate: the expression matches the GIN index of casework 0004.
         return queryset.alias(name_search=SearchVector("applicant_name", config="german")).filter(
-            exact | Q(name_search=query)
+            name_search=query
         )
     by_name = Q()
     for word in words:
         by_name &= Q(applicant_name__icontains=word)
-    return queryset.filter(exact | by_name)
+    return queryset.filter(by_name)
 
 
-def filtered_queue(*, user: Any, filters: dict[str, Any]) -> QuerySet[Case]:
-    """The cases ``user`` may see, narrowed by the queue's (cleaned) filters and sorted."""
-    cases = (
-        cases_visible_to(user)
-        .select_related("service", "assigned_to", "org_unit")
-        # The page shows names and dates: leave the services' long texts and the answers behind.
-        .defer(*(f"service__{name}" for name in _SERVICE_TEXTS), "particulars")
-    )
+def _narrowed(cases: QuerySet[Case], *, user: Any, filters: dict[str, Any]) -> QuerySet[Case]:
+    """``cases`` narrowed by the queue's (cleaned) filters (not by what ``user`` may see)."""
     status = filters.get("status", OPEN)
     if status == OPEN:
         cases = cases.filter(status__in=Case.OPEN_STATUSES)
@@ -208,8 +189,11 @@ def filtered_queue(*, user: Any, filters: dict[str, Any]) -> QuerySet[Case]:
         cases = cases.filter(due_on__lt=timezone.localdate())
         if status != OPEN:  # repeating the same condition would mislead PostgreSQL's planner
             cases = cases.filter(status__in=Case.OPEN_STATUSES)
-    cases = search_cases(cases, filters.get("q") or "")
-    return cases.order_by(*SORTS.get(filters.get("sort") or "due", SORTS["due"]))
+    return search_cases(cases, filters.get("q") or "")
+
+
+def _order(filters: dict[str, Any]) -> tuple[OrderBy, ...]:
+    return SORTS.get(filters.get("sort") or "due", SORTS["due"])
 
 
 _ROW_FIELDS = (
@@ -222,14 +206,42 @@ _ROW_FIELDS = (
 NOTHING = "\N{EN DASH}"
 
 
-def queue_page(queryset: QuerySet[Case], number: int) -> QueuePage:
+def _page_values(
+    *, user: Any, filters: dict[str, Any], start: int, stop: int
+) -> list[dict[str, Any]]:
+    """Rows ``start``…``stop`` of the user's queue, as values.
+
+    On PostgreSQL each branch of what the user may see (one per org unit, the cases assigned to
+    them, …) is read on its own, sorted and cut at ``stop`` — in index order, casework 0005 —
+    and the branches are merged by a UNION: a unit whose newest cases are months old no longer
+    means scanning the whole installation's cases for them.
+    """
+    order = _order(filters)
+    branches = visibility_branches(user)
+    if not branches:
+        return []
+    cases = _narrowed(Case.objects.all(), user=user, filters=filters)
+    if connection.vendor == "postgresql" and len(branches) > 1:
+        parts = [
+            cases.filter(branch).order_by(*order).values(*_ROW_FIELDS)[:stop] for branch in branches
+        ]
+        merged = parts[0].union(*parts[1:]).order_by(*order)
+        return list(merged[start:stop])
+    visible = Q()
+    for branch in branches:
+        visible |= branch
+    return list(cases.filter(visible).order_by(*order).values(*_ROW_FIELDS)[start:stop])
+
+
+def queue_page(*, user: Any, filters: dict[str, Any]) -> QueuePage:
     """One page without counting the whole queue (fetches one row more to know of a next page).
 
     The rows are read as values, not model instances, and formatted here: a page of the queue
     is the clerks' most frequent request (bench/casework_queries.py).
     """
+    number = filters.get("page") or 1
     start = (number - 1) * PAGE_SIZE
-    values = list(queryset.values(*_ROW_FIELDS)[start : start + PAGE_SIZE + 1])
+    values = _page_values(user=user, filters=filters, start=start, stop=start + PAGE_SIZE + 1)
     english = (translation.get_language() or "de").startswith("en")
     statuses = {value: str(label) for value, label in Case.Status.choices}
     open_statuses = set(Case.OPEN_STATUSES)

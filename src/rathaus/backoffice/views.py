@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 from rathaus.backoffice import access, case_page
 from rathaus.backoffice.access import casework_staff_required, staff_user, team_lead_required
 from rathaus.backoffice.forms import BulkAssignForm
-from rathaus.backoffice.queue import QueueFilterForm, filtered_queue, queue_page
+from rathaus.backoffice.queue import QueueFilterForm, queue_page
 from rathaus.casework import permissions
 from rathaus.casework import services as casework
 from rathaus.casework.errors import CaseworkError
@@ -67,7 +67,7 @@ def _queue_response(
             filters["status"] = "open"
     else:
         filters = dict(defaults)
-    page = queue_page(filtered_queue(user=user, filters=filters), filters.get("page") or 1)
+    page = queue_page(user=user, filters=filters)
     if assign_form is None and access.assigns_cases(user):
         assign_form = case_page.bulk_assign_form(user=user)
     query = urlencode(

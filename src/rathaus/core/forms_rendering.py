@@ -158,7 +158,7 @@ class KernFormRenderer(TemplatesSetting):
     ) -> SafeString:
         python_template = _PYTHON_TEMPLATES.get(template_name)
         if python_template is None or request is not None:
-            return super().render(template_name, context, request)  # type: ignore[no-any-return]
+            return mark_safe(super().render(template_name, context, request))  # noqa: S308
         # Escaped piece by piece above; stripped like BaseRenderer.render.
         return mark_safe(python_template(self, context["widget"]).strip())  # noqa: S308
 
@@ -167,4 +167,5 @@ class KernFormRenderer(TemplatesSetting):
         python_template = _PYTHON_TEMPLATES.get(template_name)
         if python_template is not None:
             return python_template(self, context["widget"])
-        return str(self.get_template(template_name).render(context))
+        template: Any = self.get_template(template_name)
+        return str(template.render(context))

@@ -68,7 +68,7 @@ def _symbol_layout(version: int) -> tuple[Modules, Modules, Modules]:
 
 
 def mask_penalties(symbols: Modules) -> list[int]:
-    """The penalty score (ISO/IEC 18004 § 7.8.3) of each of ``symbols`` (shape k × n × n).
+    """The penalty score (ISO/IEC 18004 § 7.8.3) of each of ``symbols`` (shape k, n, n).
 
     The same figures as ``qrcode.util.lost_point``, computed for all masks at once with numpy
     instead of module by module in Python (6 ms less per document).
@@ -90,7 +90,7 @@ def mask_penalties(symbols: Modules) -> list[int]:
         windows = sliding_window_view(lines, 11, axis=2)
         finder_like = (windows == _FINDER_LIKE).all(-1) | (windows == _FINDER_LIKE_REVERSED).all(-1)
         total += 40 * finder_like.sum(axis=(1, 2))
-    # Rule 2: 2 × 2 blocks of one colour, 3 points each.
+    # Rule 2: 2-by-2 blocks of one colour, 3 points each.
     corner = symbols[:, :-1, :-1]
     blocks = (
         (corner == symbols[:, 1:, :-1])
