@@ -148,10 +148,13 @@ def search_cases(queryset: QuerySet[Case], text: str) -> QuerySet[Case]:
     text = text.strip()
     if not text:
         return queryset
-    exact = list(Case.objects.filter(number__iexact=text).values_list("id", flat=True)[:100])
-    exact += Case.objects.filter(file__reference__iexact=text).values_list("id", flat=True)[:100]
-    if exact:
-        return queryset.filter(pk__in=exact)
+    if any(character.isdigit() for character in text):  # numbers and Aktenzeichen have digits
+        exact = list(Case.objects.filter(number__iexact=text).values_list("id", flat=True)[:100])
+        exact += Case.objects.filter(file__reference__iexact=text).values_list("id", flat=True)[
+            :100
+        ]
+        if exact:
+            return queryset.filter(pk__in=exact)
     words = _WORD.findall(text)
     if not words:
         return queryset.none()

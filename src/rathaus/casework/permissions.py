@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import BigIntegerField, Q, QuerySet, Value
+from django.db.models.functions import Cast
 
 from rathaus.accounts.roles import (
     ADMINISTRATOR,
@@ -111,7 +112,11 @@ def visibility_branches(user: Any) -> list[Q]:
     if scope.is_administrator:
         branches += [Q(authority_id=authority) for authority in sorted(scope.authority_ids)]
     if scope.is_clerk or scope.is_team_lead:
-        branches += [Q(org_unit_id=unit) for unit in sorted(scope.unit_ids)]
+        # As bigint: a plain integer parameter is compared with int8 = int4, an operator the
+        # GIN index over unit and name (btree_gin, casework 0005) cannot use.
+        branches += [
+            Q(org_unit_id=Cast(Value(unit), BigIntegerField())) for unit in sorted(scope.unit_ids)
+        ]
         branches.append(Q(assigned_to=user, authority_id__in=scope.authority_ids))
     if scope.is_team_lead:
         branches.append(Q(org_unit__isnull=True, authority_id__in=scope.authority_ids))
