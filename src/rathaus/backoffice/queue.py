@@ -201,7 +201,9 @@ def _order(filters: dict[str, Any]) -> tuple[OrderBy, ...]:
 
 _ROW_FIELDS = (
     *("id", "number", "applicant_name", "status", "opened_at", "due_on"),
-    *("service__name_de", "service__name_en"),
+    # The service by id, its name from a dict: a join to the services lets PostgreSQL plan a
+    # name search as one index scan per service (seen at a million cases, 300 ms).
+    "service_id",
     *("assigned_to__first_name", "assigned_to__last_name", "assigned_to__email"),
     *("org_unit__code", "org_unit__name"),
 )
@@ -250,6 +252,12 @@ def queue_page(*, user: Any, filters: dict[str, Any]) -> QueuePage:
     open_statuses = set(Case.OPEN_STATUSES)
     today = timezone.localdate()
     url = url_pattern("backoffice:case", INT_SAMPLE)
+    services = {
+        pk: (name_en if english else "") or name_de
+        for pk, name_de, name_en in Service.objects.filter(
+            pk__in={value["service_id"] for value in values}
+        ).values_list("pk", "name_de", "name_en")
+    }
     rows = []
     for value in values[:PAGE_SIZE]:
         assignee = " ".join(
@@ -265,7 +273,7 @@ def queue_page(*, user: Any, filters: dict[str, Any]) -> QueuePage:
                 pk=value["id"],
                 url=url.format(value["id"]),
                 number=value["number"],
-                service=(value["service__name_en"] if english else "") or value["service__name_de"],
+                service=services.get(value["service_id"], ""),
                 applicant=value["applicant_name"] or NOTHING,
                 status=statuses.get(value["status"], value["status"]),
                 overdue=bool(value["status"] in open_statuses and due_on and due_on < today),
