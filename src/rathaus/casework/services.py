@@ -196,7 +196,11 @@ def route(*, service: Service, authority: Authority) -> OrgUnit | None:
     the service's ``casework.toml`` names; the authority's only unit. Otherwise none (a team
     lead assigns the case).
     """
-    configured = ServiceRouting.objects.filter(service=service, authority=authority).first()
+    configured = (
+        ServiceRouting.objects.select_related("org_unit")
+        .filter(service=service, authority=authority)
+        .first()
+    )
     if configured is not None:
         return configured.org_unit
     units = list(OrgUnit.objects.filter(authority=authority))
@@ -235,15 +239,36 @@ def open_case(
     workflow = notice_templates.workflow_for(service.slug)
     if org_unit is not None and org_unit.authority_id != authority.pk:
         raise CaseworkError(_("The org unit does not belong to the responsible authority."))
-    with transaction.atomic():
-        unit = org_unit or route(service=service, authority=authority)
+    unit = org_unit or route(service=service, authority=authority)
+    plan_key = getattr(service, "file_plan_key", "") or ""
+    try:  # checked before anything is written: a refusal leaves the caller's transaction usable
+        entry = records.entry_for_new_file(authority=authority, plan_key=plan_key, org_unit=unit)
+    except RecordsError as exc:
+        raise CaseworkError(str(exc)) from exc
+    applicant_name = _applicant_name(applicant, particulars)
+    # No savepoint of its own: it runs inside the submission, whose statements it saves.
+    with transaction.atomic(savepoint=False):
         year = timezone.localdate(opened_at).year
+        # The file first, so that the case is inserted with it (no UPDATE afterwards).
+        try:
+            file = records.open_file(
+                authority=authority,
+                plan_key=plan_key,
+                org_unit=unit,
+                title=f"{service.name_de}: {applicant_name}"[:300],
+                actor=actor,
+                opened_at=opened_at,
+                entry=entry,
+            )
+        except RecordsError as exc:
+            raise CaseworkError(str(exc)) from exc
         case = Case.objects.create(
+            file=file,
             authority=authority,
             org_unit=unit,
             service=service,
             applicant=applicant,
-            applicant_name=_applicant_name(applicant, particulars),
+            applicant_name=applicant_name,
             title=title[:300],
             number=next_case_number(authority=authority, year=year),
             status=S.RECEIVED,
@@ -253,18 +278,6 @@ def open_case(
             particulars=particulars,
             electronic_delivery=electronic_delivery,
         )
-        try:
-            case.file = records.open_file(
-                authority=authority,
-                plan_key=getattr(service, "file_plan_key", "") or "",
-                org_unit=unit,
-                title=f"{service.name_de}: {case.applicant_name}"[:300],
-                actor=actor,
-                opened_at=opened_at,
-            )
-        except RecordsError as exc:
-            raise CaseworkError(str(exc)) from exc
-        case.save(update_fields=["file"])
         _event(
             case,
             kind=CaseEvent.Kind.OPENED,

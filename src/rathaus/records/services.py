@@ -227,28 +227,24 @@ def import_plan_rows(
 # --- files ------------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def open_file(
-    *,
-    authority: Authority,
-    plan_key: str,
-    org_unit: OrgUnit | None = None,
-    title: str,
-    actor: Any,
-    opened_at: datetime.datetime | None = None,
-) -> File:
-    """Open a file under the plan entry ``plan_key`` with the next free Aktenzeichen.
+def entry_for_new_file(
+    *, authority: Authority, plan_key: str, org_unit: OrgUnit | None = None
+) -> PlanEntry:
+    """The plan entry a new file under ``plan_key`` goes to; :class:`RecordsError` if none may.
 
-    The serial number comes from a dedicated counter (``rathaus.core.sequences``), so two files
-    opened at the same time never share a reference and a number is never reused.
+    Reads only: a caller may check before its transaction writes anything (``casework``'s
+    ``open_case`` does, inside the submission). Plan and entry come in one query.
     """
-    plan = FilePlan.objects.filter(authority=authority).first()
-    if plan is None:
-        raise RecordsError(
-            _("%s has no file plan; an administrator must import one first.") % authority.name
-        )
-    entry = plan.entries.select_related("parent").filter(key=plan_key).first()
+    entry = (
+        PlanEntry.objects.select_related("plan", "parent")
+        .filter(plan__authority=authority, key=plan_key)
+        .first()
+    )
     if entry is None:
+        if not FilePlan.objects.filter(authority=authority).exists():
+            raise RecordsError(
+                _("%s has no file plan; an administrator must import one first.") % authority.name
+            )
         raise RecordsError(
             _("The file plan of %(authority)s has no entry “%(key)s”.")
             % {"authority": authority.name, "key": plan_key}
@@ -269,6 +265,28 @@ def open_file(
             _("The org unit %(unit)s does not belong to %(authority)s.")
             % {"unit": org_unit, "authority": authority.name}
         )
+    return entry
+
+
+def open_file(
+    *,
+    authority: Authority,
+    plan_key: str,
+    org_unit: OrgUnit | None = None,
+    title: str,
+    actor: Any,
+    opened_at: datetime.datetime | None = None,
+    entry: PlanEntry | None = None,
+) -> File:
+    """Open a file under the plan entry ``plan_key`` with the next free Aktenzeichen.
+
+    The serial number comes from a dedicated counter (``rathaus.core.sequences``), so two files
+    opened at the same time never share a reference and a number is never reused.
+    """
+    if entry is None:
+        entry = entry_for_new_file(authority=authority, plan_key=plan_key, org_unit=org_unit)
+    plan = entry.plan
+    years, permanent = entry.retention()
     title = title.strip()
     if not title:
         raise RecordsError(_("A file needs a title."))
@@ -278,45 +296,47 @@ def open_file(
     scope = file_plan.counter_scope(
         (plan.reference_format, plan.unit_reference_format), plan=entry.key, year=year
     )
-    for _attempt in range(1000):
-        serial = sequences.next_value(f"records.file:{authority.pk}:{scope}")
-        reference = file_plan.format_reference(
-            template,
-            plan=entry.key,
-            unit=org_unit.code if org_unit is not None else "",
+    # Inside a submission: no savepoint of its own (every check above only read).
+    with transaction.atomic(savepoint=False):
+        for _attempt in range(1000):
+            serial = sequences.next_value(f"records.file:{authority.pk}:{scope}")
+            reference = file_plan.format_reference(
+                template,
+                plan=entry.key,
+                unit=org_unit.code if org_unit is not None else "",
+                serial=serial,
+                year=year,
+            )
+            # Only after the plan's format was changed can an old reference come round again.
+            if not File.objects.filter(authority=authority, reference=reference).exists():
+                break
+        else:
+            raise RecordsError(
+                _("The file reference format of %s gives no new references; please correct it.")
+                % authority.name
+            )
+        file = File.objects.create(
+            authority=authority,
+            plan_entry=entry,
+            org_unit=org_unit,
             serial=serial,
             year=year,
+            reference=reference,
+            title=title[:300],
+            opened_at=opened_at,
+            opened_by=actor if getattr(actor, "is_authenticated", False) else None,
+            retention_years=None if permanent else years,
+            retention_trigger=entry.retention_trigger,
+            disposal_action=entry.disposal_action,
         )
-        # Only after the plan's format was changed can an old reference come round again.
-        if not File.objects.filter(authority=authority, reference=reference).exists():
-            break
-    else:
-        raise RecordsError(
-            _("The file reference format of %s gives no new references; please correct it.")
-            % authority.name
+        audit.record(
+            actor=actor,
+            action="records.file_opened",
+            obj=file,
+            after={"plan_key": entry.key, "title": file.title, **_file_state(file)},
+            municipality=authority.municipality,
         )
-    file = File.objects.create(
-        authority=authority,
-        plan_entry=entry,
-        org_unit=org_unit,
-        serial=serial,
-        year=year,
-        reference=reference,
-        title=title[:300],
-        opened_at=opened_at,
-        opened_by=actor if getattr(actor, "is_authenticated", False) else None,
-        retention_years=None if permanent else years,
-        retention_trigger=entry.retention_trigger,
-        disposal_action=entry.disposal_action,
-    )
-    audit.record(
-        actor=actor,
-        action="records.file_opened",
-        obj=file,
-        after={"plan_key": entry.key, "title": file.title, **_file_state(file)},
-        municipality=authority.municipality,
-    )
-    return file
+        return file
 
 
 def _add_years(day: datetime.date, years: int) -> datetime.date:
