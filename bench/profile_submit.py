@@ -230,7 +230,9 @@ def main() -> None:
 
     per_step = args.requests + 30  # 10 warm-up, 10 query count, 10 call count
     receipt_jobs = args.receipts * (2 if args.profile == "receipt" else 1) + 30
-    extra_submits = max(0, receipt_jobs - per_step - 1)
+    # Receipts come from the measured submissions (and the one --sql prints); the worker loop
+    # would wait for ever on an empty queue, so top it up to exactly what is needed.
+    extra_submits = max(0, receipt_jobs - per_step - (1 if args.sql else 0))
     citizens = 2 * per_step + 1 + extra_submits
     citizens += per_step if args.profile in ("insert", "submit") else 0
     sessions = VAR_DIR / "sessions.txt"
@@ -253,11 +255,15 @@ def main() -> None:
 
     for _ in range(extra_submits):  # enough queued receipts for the next step
         client.post("submit")
+    from django_tasks_db.models import DBTaskResult
+
+    queued = DBTaskResult.objects.filter(queue_name="documents", status="READY").count()
+    if queued < receipt_jobs:
+        sys.exit(f"profile_submit: {queued} receipt jobs queued, {receipt_jobs} needed")
     work = _receipt_worker()
     receipt = _measure("receipt job (render+store)", args.receipts, work)
     if args.profile == "receipt":
         _profiled(work, args.receipts)
-    from django_tasks_db.models import DBTaskResult
 
     failed = DBTaskResult.objects.filter(queue_name="documents", status="FAILED")
     if failed.exists():

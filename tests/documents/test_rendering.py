@@ -300,3 +300,65 @@ def test_footer_prints_the_authority_with_special_characters_intact(
     assert "Öffnungszeiten: Mo-Fr 8-16 Uhr" in content
     assert "Do bis 18 Uhr" in content
     assert "&amp;" not in content
+
+
+def test_a_long_return_address_wraps_instead_of_losing_postcode_and_town(
+    receipt_context: dict[str, Any],
+) -> None:
+    receipt_context["sender"] = Sender(
+        municipality="Stadt Mönchengladbach",
+        authority="Fachbereich Bürgerservice, Wahlamt und Briefwahlstelle",
+        address_lines=(
+            "Rathaus Rheydt, Markt 11 (Eingang Harmoniestraße)",
+            "41236 Mönchengladbach",
+        ),
+    )
+
+    lines = _return_address_lines(receipt_context)
+
+    assert len(lines) > 1  # wrapped
+    assert all(text <= available + 0.01 for text, available in lines), lines
+    first_page = reader(_receipt(receipt_context)).pages[0].extract_text()
+    assert "(Eingang Harmoniestraße) · 41236 Mönchengladbach" in " ".join(first_page.split())
+
+
+def test_a_short_return_address_stays_on_one_line(receipt_context: dict[str, Any]) -> None:
+    assert len(_return_address_lines(receipt_context)) == 1
+
+
+def _return_address_lines(context: dict[str, Any]) -> list[tuple[float, float]]:
+    """(width of the text, width available) per line of the laid-out return address."""
+    from weasyprint import HTML
+    from weasyprint.formatting_structure.boxes import LineBox
+
+    from rathaus.documents.rendering import _toolkit_for_thread, render_html
+
+    html = render_html(
+        template="documents_test/receipt.html",
+        context=context,
+        language="de",
+        title="Eingangsbestätigung",
+        author="Stadt",
+    )
+    toolkit = _toolkit_for_thread()
+    document = HTML(string=html, url_fetcher=toolkit.fetcher).render(
+        stylesheets=toolkit.stylesheets, font_config=toolkit.font_config
+    )
+    def walk(box: Any) -> Any:
+        box = getattr(box, "_box", box)  # absolutely positioned boxes sit in a placeholder
+        yield box
+        for child in getattr(box, "children", ()):
+            yield from walk(child)
+
+    for box in walk(document.pages[0]._page_box):
+        element = getattr(box, "element", None)
+        if element is not None and "return-address" in (element.get("class") or "").split():
+            if isinstance(box, LineBox):
+                continue
+            lines = [line for line in walk(box) if isinstance(line, LineBox)]
+            bottom = box.position_y + box.margin_height()
+            # the text sits at the foot of the zone, right above the recipient, inside it
+            assert abs(lines[-1].position_y + lines[-1].height - bottom) < 1.5, "not at the foot"
+            assert lines[0].position_y >= box.position_y, "above the zone"
+            return [(sum(child.width for child in line.children), box.width) for line in lines]
+    raise AssertionError("no return address on the first page")
