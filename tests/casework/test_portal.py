@@ -53,9 +53,7 @@ def _draft(citizen: User, service: Service, home: Municipality) -> Application:
     return application
 
 
-def _submitted(
-    citizen: User, service: Service, home: Municipality, key: str = "k1"
-) -> Application:
+def _submitted(citizen: User, service: Service, home: Municipality, key: str = "k1") -> Application:
     application = submit_application(
         application=_draft(citizen, service, home),
         idempotency_key=key,

@@ -344,6 +344,7 @@ def _return_address_lines(context: dict[str, Any]) -> list[tuple[float, float]]:
     document = HTML(string=html, url_fetcher=toolkit.fetcher).render(
         stylesheets=toolkit.stylesheets, font_config=toolkit.font_config
     )
+
     def walk(box: Any) -> Any:
         box = getattr(box, "_box", box)  # absolutely positioned boxes sit in a placeholder
         yield box
