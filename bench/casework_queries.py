@@ -411,18 +411,21 @@ applications ({info["applications_per_sampled_citizen"]} applications each).
 
 {_table(results)}
 
-What the database does (casework migration 0004, `backoffice/queue.py`): partial indexes on
-the open cases in due-date and in received order and `(status, due_on | opened_at)` indexes, so
-the first page is read in index order and stops after one page instead of sorting all of a
-unit's cases (0.5 ms in PostgreSQL for the default queue); a GIN index on
-`to_tsvector('german', applicant_name)`, the very expression of the queue's `SearchVector`, and
-`UPPER()` indexes for case number and Aktenzeichen; the Aktenzeichen is looked up first, so the
-search is an OR of indexes on the case table alone; the overdue filter no longer repeats the
-status condition (that made PostgreSQL's estimate 30 times too small); the queue no longer loads
-the services' long texts. No `COUNT(*)`: a page fetches one row more to know of a next one.
-Known weak spot: a short prefix over all statuses (e.g. "Petr", ~14,000 matching cases in the
-whole installation) is combined with bitmaps of everything the clerk may see (~300,000 rows),
-about 250 ms in PostgreSQL on this machine.
+What the database does (casework migrations 0004 and 0005, `backoffice/queue.py`): what a
+clerk may see is read as branches (one per org unit, plus the cases assigned to them), each in
+index order from an index that starts with the unit or assignee (open cases by due date or date
+received, or status and date), cut after a page, and merged by a `UNION`; a unit whose newest
+cases are months old no longer means scanning the whole installation. A name search in a unit
+reads one GIN index over unit and name (`btree_gin`) or, for a common prefix, the unit's cases
+in sort order filtered by name; a text with digits is first looked up as a case number or
+Aktenzeichen. No `COUNT(*)`: a page fetches one row more to know of a next one. The rows are
+read as values without a join to the services and formatted in Python; the filter form's
+widgets are written in Python, not through Django's widget templates
+(`core/forms_rendering.py`); one staff-groups query per request.
+Methodology: all test clients share one request handler, as requests in one server process do
+(each Django test client otherwise builds its own middleware chain on its first request, and
+WhiteNoise then scans every static file: about 70 ms that the first measurement of
+"Meine Anträge", one client per citizen, wrongly counted).
 
 For scale: a well-known open-source case API reports a median of 150 ms for a case list at
 one million cases.
