@@ -389,8 +389,9 @@ def main(argv: list[str]) -> None:
     steps = ", ".join(f"{k} {v:.0f} s" for k, v in dataset["steps_seconds"].items())
     body = f"""
 Load average (1/5/15 min): {load_before} before the run,
-{load_after_generation} after generating, {load_after} after measuring (near 0 before the run:
-nothing else was running).
+{load_after_generation} after generating, {load_after} after measuring (the benchmark and its
+PostgreSQL are all that run; a load above 0 before the run is what the previous job left in
+the averages).
 
 Data set (`bench/casework_dataset.py`, seed {dataset["seed"]}, COPY and INSERT … SELECT on the
 server): {dataset["cases"]:,} cases with their submitted applications and files (Aktenzeichen

@@ -100,12 +100,14 @@ class QueueFilterForm(forms.Form):
         )
         english = (translation.get_language() or "de").startswith("en")
         self.service_ids = {slug: pk for pk, slug, _de, _en in services}
+        #: The services' names in the page's language, by id (the queue's rows use them too).
+        self.service_names = {
+            pk: (name_en or name_de) if english else name_de
+            for pk, _slug, name_de, name_en in services
+        }
         service_field.choices = [
             ("", _("All services")),
-            *(
-                (slug, (name_en or name_de) if english else name_de)
-                for _pk, slug, name_de, name_en in services
-            ),
+            *((slug, self.service_names[pk]) for pk, slug, _de, _en in services),
         ]
 
     def clean_service(self) -> int | None:
@@ -238,11 +240,14 @@ def _page_values(
     return list(cases.filter(visible).order_by(*order).values(*_ROW_FIELDS)[start:stop])
 
 
-def queue_page(*, user: Any, filters: dict[str, Any]) -> QueuePage:
+def queue_page(
+    *, user: Any, filters: dict[str, Any], service_names: dict[int, str] | None = None
+) -> QueuePage:
     """One page without counting the whole queue (fetches one row more to know of a next page).
 
     The rows are read as values, not model instances, and formatted here: a page of the queue
-    is the clerks' most frequent request (bench/casework_queries.py).
+    is the clerks' most frequent request (bench/casework_queries.py). ``service_names`` (id →
+    name, e.g. the filter form's) saves reading them again.
     """
     number = filters.get("page") or 1
     start = (number - 1) * PAGE_SIZE
@@ -252,12 +257,14 @@ def queue_page(*, user: Any, filters: dict[str, Any]) -> QueuePage:
     open_statuses = set(Case.OPEN_STATUSES)
     today = timezone.localdate()
     url = url_pattern("backoffice:case", INT_SAMPLE)
-    services = {
-        pk: (name_en if english else "") or name_de
-        for pk, name_de, name_en in Service.objects.filter(
-            pk__in={value["service_id"] for value in values}
-        ).values_list("pk", "name_de", "name_en")
-    }
+    services = service_names
+    if services is None:  # the filter form's names, or read them here
+        services = {
+            pk: (name_en if english else "") or name_de
+            for pk, name_de, name_en in Service.objects.filter(
+                pk__in={value["service_id"] for value in values}
+            ).values_list("pk", "name_de", "name_en")
+        }
     rows = []
     for value in values[:PAGE_SIZE]:
         assignee = " ".join(

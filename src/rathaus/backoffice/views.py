@@ -67,7 +67,7 @@ def _queue_response(
             filters["status"] = "open"
     else:
         filters = dict(defaults)
-    page = queue_page(user=user, filters=filters)
+    page = queue_page(user=user, filters=filters, service_names=filter_form.service_names)
     if assign_form is None and access.assigns_cases(user):
         assign_form = case_page.bulk_assign_form(user=user)
     query = urlencode(
