@@ -21,7 +21,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from rathaus.casework.models import Case
-from rathaus.casework.permissions import visibility_branches
+from rathaus.casework.permissions import visibility_branches, visibility_filter
 from rathaus.catalog.models import Service
 from rathaus.core.url_patterns import INT_SAMPLE, url_pattern
 
@@ -234,9 +234,8 @@ def _page_values(
         ]
         merged = parts[0].union(*parts[1:]).order_by(*order)
         return list(merged[start:stop])
-    visible = Q()
-    for branch in branches:
-        visible |= branch
+    visible = visibility_filter(user)
+    assert visible is not None  # there are branches
     return list(cases.filter(visible).order_by(*order).values(*_ROW_FIELDS)[start:stop])
 
 

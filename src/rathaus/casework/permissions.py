@@ -83,27 +83,24 @@ def forget_scope(user: Any) -> None:
 
 
 def visibility_filter(user: Any) -> Q | None:
-    """The filter for the cases ``user`` may see; None means none at all."""
-    scope = staff_scope(user)
-    if not scope.roles or not scope.unit_ids:
+    """The filter for the cases ``user`` may see (:func:`visibility_branches` ORed); None
+    means none at all."""
+    branches = visibility_branches(user)
+    if not branches:
         return None
-    condition = Q(pk__in=[])
-    if scope.is_administrator:
-        condition |= Q(authority_id__in=scope.authority_ids)
-    if scope.is_clerk or scope.is_team_lead:
-        condition |= Q(org_unit_id__in=scope.unit_ids)
-        condition |= Q(assigned_to=user, authority_id__in=scope.authority_ids)
-    if scope.is_team_lead:
-        condition |= Q(org_unit__isnull=True, authority_id__in=scope.authority_ids)
+    condition = branches[0]
+    for branch in branches[1:]:
+        condition |= branch
     return condition
 
 
 def visibility_branches(user: Any) -> list[Q]:
-    """:func:`visibility_filter` as separate conditions, one per org unit or authority.
+    """What ``user`` may see, as separate conditions: one per org unit or authority, the cases
+    assigned to them, a team lead's unrouted cases. The one place of this rule.
 
-    Their union is the same set of cases. Each branch matches an index that starts with the
-    unit (or assignee, or authority), so a list sorted by date can be read branch by branch in
-    index order and merged (``backoffice.queue``) instead of filtering an OR row by row.
+    Each branch matches an index that starts with the unit (or assignee, or authority), so a
+    list sorted by date can be read branch by branch in index order and merged
+    (``backoffice.queue``) instead of filtering an OR row by row.
     """
     scope = staff_scope(user)
     if not scope.roles or not scope.unit_ids:
