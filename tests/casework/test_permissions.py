@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from rathaus.accounts.models import User
 from rathaus.accounts.roles import ADMINISTRATOR, CLERK, PLANNER, TEAM_LEAD
 from rathaus.casework import services
-from rathaus.casework.models import Case
+from rathaus.casework.models import Case, StaffMembership
 from rathaus.casework.permissions import (
     can_approve_notice,
     can_assign,
     can_decide,
     can_view_case,
     forget_scope,
+    staff_scope,
 )
 from rathaus.casework.selectors import cases_visible_to
 from rathaus.core.models import Authority, OrgUnit
@@ -52,6 +55,34 @@ def test_a_case_assigned_to_a_clerk_is_visible_to_them_in_another_unit(
     forget_scope(helper)
     assert can_view_case(helper, case)
     assert case in cases_visible_to(helper)
+
+
+@pytest.mark.parametrize("where", ["below", "between", "above", "no unit", "own unit"])
+def test_cases_assigned_outside_a_clerks_units_are_found_in_every_range(
+    where: str,
+    make_case: Callable[..., Case],
+    make_staff: Callable[..., User],
+    buergeramt: Authority,
+) -> None:
+    """The assignee branch is read only when some case assigned to the clerk lies outside
+    their units; the probe checks the id ranges below, between and above them and no unit."""
+    units = [
+        OrgUnit.objects.create(authority=buergeramt, code=f"99.{n}", name=f"Test unit {n}")
+        for n in range(5)
+    ]
+    clerk = make_staff(units[1], role=CLERK)
+    StaffMembership.objects.create(user=clerk, org_unit=units[3])
+    place = {"below": units[0], "between": units[2], "above": units[4], "own unit": units[3]}
+    assigned = make_case()
+    Case.objects.filter(pk=assigned.pk).update(assigned_to=clerk, org_unit=place.get(where))
+    forget_scope(clerk)
+    scope = staff_scope(clerk)
+    assert scope.assigned_outside_units is (where != "own unit")
+    assert assigned in cases_visible_to(clerk)
+    assert can_view_case(clerk, Case.objects.get(pk=assigned.pk))
+    unassigned = make_case()
+    Case.objects.filter(pk=unassigned.pk).update(org_unit=place.get(where))
+    assert (unassigned in cases_visible_to(clerk)) is (where == "own unit")
 
 
 def test_team_leads_assign_and_see_unrouted_cases_of_their_authority(

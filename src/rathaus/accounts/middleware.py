@@ -14,6 +14,7 @@ from allauth.account.authentication import get_authentication_records
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import messages
+from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -28,9 +29,13 @@ SETUP_TYPES = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
 
 
 def has_second_factor(user: object) -> bool:
-    return Authenticator.objects.filter(
-        user_id=getattr(user, "pk", None), type__in=SETUP_TYPES
-    ).exists()
+    """Whether ``user`` has set up a TOTP app or a passkey (asked on every staff request, so
+    written as SQL: the ORM would spend about a millisecond building the same query)."""
+    table = connection.ops.quote_name(Authenticator._meta.db_table)
+    sql = f"SELECT 1 FROM {table} WHERE user_id = %s AND type IN (%s, %s) LIMIT 1"  # noqa: S608  # only the quoted table name goes into the text
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [getattr(user, "pk", None), *SETUP_TYPES])
+        return cursor.fetchone() is not None
 
 
 def session_used_second_factor(request: HttpRequest) -> bool:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from django.contrib.auth.models import Group
+from django.db import connection
+
 CLERK = "clerk"
 TEAM_LEAD = "team_lead"
 ADMINISTRATOR = "administrator"
@@ -33,9 +36,27 @@ def staff_groups(user: Any) -> frozenset[str]:
         return frozenset()
     cached = getattr(user, _GROUPS_ATTR, None)
     if cached is None:
-        cached = frozenset(user.groups.filter(name__in=STAFF_GROUPS).values_list("name", flat=True))
+        cached = _read_staff_groups(user)
         setattr(user, _GROUPS_ATTR, cached)
     return cached
+
+
+def _read_staff_groups(user: Any) -> frozenset[str]:
+    """One query, written as SQL: every back-office request asks, and building the same query
+    with the ORM costs about a millisecond of CPU each time."""
+    through = user._meta.get_field("groups").remote_field.through
+    quote = connection.ops.quote_name
+    group_table = quote(Group._meta.db_table)
+    placeholders = ", ".join(["%s"] * len(STAFF_GROUPS))
+    sql = (
+        f"SELECT g.name FROM {group_table} g JOIN {quote(through._meta.db_table)} m "  # noqa: S608
+        f"ON m.{quote(through._meta.get_field('group').column)} = g.id "
+        f"WHERE m.{quote(through._meta.get_field('user').column)} = %s "
+        f"AND g.name IN ({placeholders})"
+    )  # only quoted table and column names and placeholders go into the text
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk, *STAFF_GROUPS])
+        return frozenset(name for (name,) in cursor.fetchall())
 
 
 def forget_staff_groups(user: Any) -> None:

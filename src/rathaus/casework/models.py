@@ -132,6 +132,7 @@ class Case(models.Model):
         on_delete=models.SET_NULL,
         related_name="assigned_cases",
         verbose_name=_("assigned to"),
+        db_index=False,  # case_assignee_unit_idx starts with it
     )
     due_on = models.DateField(_("due on"), null=True, blank=True)
     opened_at = models.DateTimeField(_("opened"), default=timezone.now)
@@ -174,7 +175,8 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["authority", "status", "due_on"], name="case_queue_idx"),
             models.Index(fields=["org_unit", "status", "due_on"], name="case_unit_queue_idx"),
-            models.Index(fields=["assigned_to", "status"], name="case_assignee_idx"),
+            # Which of a clerk's cases lie outside their org units (casework.permissions).
+            models.Index(fields=["assigned_to", "org_unit"], name="case_assignee_unit_idx"),
             models.Index(fields=["applicant", "-opened_at"], name="case_applicant_idx"),
             models.Index(fields=["number"], name="case_number_idx"),
         ]

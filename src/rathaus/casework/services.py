@@ -37,11 +37,13 @@ from rathaus.casework.models import (
     ServiceRouting,
     snapshot,
 )
-from rathaus.casework.permissions import is_assignable_to, staff_scope
+from rathaus.casework.permissions import forget_scope, is_assignable_to, staff_scope
 from rathaus.catalog.models import Service
 from rathaus.core import audit
 from rathaus.core.models import Authority, OrgUnit
 from rathaus.core.sequences import next_value
+from rathaus.mailbox import services as mailbox
+from rathaus.mailbox.models import Message
 from rathaus.records import services as records
 from rathaus.records.errors import RecordsError
 
@@ -102,6 +104,43 @@ def _event(
         from_status=from_status,
         to_status=to_status,
         data=data or {},
+    )
+
+
+def _notice_event(
+    case: Case,
+    notice: Notice,
+    *,
+    kind: str,
+    actor: Any,
+    note: str = "",
+    citizen_visible: bool = False,
+    **data: Any,
+) -> CaseEvent:
+    """A step of ``notice`` in the case's history; its data names the notice."""
+    return _event(
+        case,
+        kind=kind,
+        actor=actor,
+        note=note,
+        citizen_visible=citizen_visible,
+        data={"notice": str(notice.public_id), **data},
+    )
+
+
+def _to_applicant(
+    case: Case, *, kind: str, subject: str, body: str, actor: Any, **options: Any
+) -> Message:
+    """A message to the case's applicant in their Postfach, linked to the case and authority."""
+    return mailbox.deliver(
+        owner=case.applicant,
+        kind=kind,
+        subject=subject,
+        body=body,
+        case_number=case.number,
+        authority=case.authority,
+        actor=actor,
+        **options,
     )
 
 
@@ -438,6 +477,8 @@ def assign(
                 locked, action="case.assigned", actor=actor, before=before, after=snapshot(locked)
             )
             changed.append(locked)
+    if user is not None:
+        forget_scope(user)  # their scope may now reach beyond their units (assigned_outside_units)
     return changed
 
 
@@ -519,7 +560,6 @@ def request_documents(
 
     The request appears in the citizen's "Meine Anträge" and as a message in the mailbox.
     """
-    from rathaus.mailbox import services as mailbox
 
     description = (description or "").strip()
     if not description:
@@ -556,15 +596,7 @@ def request_documents(
                     "due": due_on.strftime("%d.%m.%Y"),
                     "description": description,
                 }
-            mailbox.deliver(
-                owner=locked.applicant,
-                kind="request",
-                subject=subject,
-                body=body,
-                case_number=locked.number,
-                authority=locked.authority,
-                actor=actor,
-            )
+            _to_applicant(locked, kind="request", subject=subject, body=body, actor=actor)
         _audit(
             locked,
             action="case.documents_requested",
@@ -796,12 +828,12 @@ def submit_for_approval(*, notice: Notice, actor: Any) -> Notice:
         locked.approved_by = None
         locked.approved_at = None
         locked.save()
-        _event(
+        _notice_event(
             case,
+            locked,
             kind=CaseEvent.Kind.NOTICE_SUBMITTED,
             actor=actor,
             note=locked.title,
-            data={"notice": str(locked.public_id)},
         )
         _audit(
             case,
@@ -829,12 +861,12 @@ def approve_notice(*, notice: Notice, actor: Any) -> Notice:
         locked.approved_by = actor
         locked.approved_at = timezone.now()
         locked.save(update_fields=["approved_by", "approved_at"])
-        _event(
+        _notice_event(
             case,
+            locked,
             kind=CaseEvent.Kind.NOTICE_APPROVED,
             actor=actor,
             note=locked.title,
-            data={"notice": str(locked.public_id)},
         )
         _audit(
             case,
@@ -855,12 +887,12 @@ def return_notice(*, notice: Notice, actor: Any, reason: str = "") -> Notice:
         locked.approved_by = None
         locked.approved_at = None
         locked.save(update_fields=["status", "approved_by", "approved_at"])
-        _event(
+        _notice_event(
             case,
+            locked,
             kind=CaseEvent.Kind.NOTICE_RETURNED,
             actor=actor,
             note=(reason or "").strip(),
-            data={"notice": str(locked.public_id)},
         )
         _audit(
             case,
@@ -883,7 +915,6 @@ def issue_notice(*, notice: Notice, actor: Any) -> Notice:
     """
     from rathaus.casework.notice_pdf import render_notice_pdf
     from rathaus.ledger.issuing import issue_document
-    from rathaus.mailbox import services as mailbox
 
     with transaction.atomic():
         case, locked = _lock_notice(notice)
@@ -934,15 +965,13 @@ def issue_notice(*, notice: Notice, actor: Any) -> Notice:
                     "Your notice on your application “%(service)s” (case %(number)s) is "
                     "attached as a sealed PDF document."
                 ) % {"service": case.service.name_de, "number": case.number}
-            locked.mailbox_message = mailbox.deliver(
-                owner=case.applicant,
+            locked.mailbox_message = _to_applicant(
+                case,
                 kind="notice",
                 subject=locked.title,
                 body=body,
-                attachments=[(filename, "application/pdf", pdf)],
-                case_number=case.number,
-                authority=case.authority,
                 actor=actor,
+                attachments=[(filename, "application/pdf", pdf)],
                 provided_at=now,
             )
         else:
@@ -951,22 +980,23 @@ def issue_notice(*, notice: Notice, actor: Any) -> Notice:
         _discard_drafts(case, actor=actor, keep=locked)
         case.outcome = locked.outcome
         _move(case, to_status=S.DECIDED, actor=actor, data={"notice": str(locked.public_id)})
-        _event(
+        _notice_event(
             case,
+            locked,
             kind=CaseEvent.Kind.NOTICE_ISSUED,
             actor=actor,
             note=locked.title,
             citizen_visible=True,
-            data={"notice": str(locked.public_id), "outcome": locked.outcome},
+            outcome=locked.outcome,
         )
         if locked.delivered_by_post:
             PostalDeliveryTask.objects.create(notice=locked, case=case, authority=case.authority)
-            _event(
+            _notice_event(
                 case,
+                locked,
                 kind=CaseEvent.Kind.POSTAL_DELIVERY,
                 actor=actor,
                 citizen_visible=True,
-                data={"notice": str(locked.public_id)},
             )
         _audit(
             case,
@@ -1023,7 +1053,6 @@ def revoke_notice(
     notice can be issued. A closed case's notice cannot be revoked here.
     """
     from rathaus.ledger import services as ledger
-    from rathaus.mailbox import services as mailbox
 
     reason = (reason or "").strip()
     if not reason:
@@ -1048,13 +1077,13 @@ def revoke_notice(
         locked.revoked_at = timezone.now()
         locked.revocation_reason = reason
         locked.save(update_fields=["status", "revoked_by", "revoked_at", "revocation_reason"])
-        _event(
+        _notice_event(
             case,
+            locked,
             kind=CaseEvent.Kind.NOTICE_REVOKED,
             actor=actor,
             note=reason,
             citizen_visible=True,
-            data={"notice": str(locked.public_id)},
         )
         _move(case, to_status=S.IN_REVIEW, actor=actor, note=reason)
         if case.electronic_delivery and case.applicant is not None:
@@ -1070,15 +1099,7 @@ def revoke_notice(
                     else "",
                     "reason": reason,
                 }
-            mailbox.deliver(
-                owner=case.applicant,
-                kind="information",
-                subject=subject,
-                body=body,
-                case_number=case.number,
-                authority=case.authority,
-                actor=actor,
-            )
+            _to_applicant(case, kind="information", subject=subject, body=body, actor=actor)
         _audit(
             case,
             action="case.notice_revoked",
