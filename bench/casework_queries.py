@@ -412,19 +412,21 @@ applications ({info["applications_per_sampled_citizen"]} applications each).
 
 {_table(results)}
 
-What the database does (casework migrations 0004 to 0006, `backoffice/queue.py`): what a
+What the database does (casework migrations 0004 to 0007, `backoffice/queue.py`): what a
 clerk may see is read as branches (one per org unit, plus the cases assigned to them outside
 their units, read only when a probe of the index over assignee and unit finds one), each in
 index order from an index that starts with the unit or assignee (open cases by due date or date
 received, or status and date), cut after a page, and merged by a `UNION`; a unit whose newest
 cases are months old no longer means scanning the whole installation. A name search in a unit
 reads one GIN index over unit and name (`btree_gin`) or, for a common prefix, the unit's cases
-in sort order filtered by name; a text with digits is first looked up as a case number or
+in sort order filtered by name, a stored `tsvector` carried in the ordered index (no name is
+parsed while reading); a text with digits is first looked up as a case number or
 Aktenzeichen. No `COUNT(*)`: a page fetches one row more to know of a next one. The rows are
 read as values without a join to the services and formatted in Python; the filter form's
 widgets are written in Python, not through Django's widget templates
-(`core/forms_rendering.py`); the staff scope (roles, memberships, the probe) is three small
-hand-written SQL queries per request.
+(`core/forms_rendering.py`); the staff scope (roles, memberships, the probe), the second-factor
+check and the Postfach's unread count are small hand-written SQL queries; the filter's service
+list comes from the catalog cache.
 Methodology: all test clients share one request handler, as requests in one server process do
 (each Django test client otherwise builds its own middleware chain on its first request, and
 WhiteNoise then scans every static file: about 70 ms that the first measurement of

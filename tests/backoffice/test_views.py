@@ -112,6 +112,25 @@ def test_search_finds_a_case_by_number_file_reference_and_name(
     assert "Keine Vorgänge" in html(client.get("/backoffice/", {"q": "Niemand"}))
 
 
+def test_the_stored_name_vector_follows_the_applicants_name_on_postgresql(
+    staff_client: StaffClient, clerk: User, open_case: OpenCase, unit: OrgUnit
+) -> None:
+    """Search reads the stored ``name_vector`` (casework 0007): PostgreSQL keeps it current."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the stored tsvector exists on PostgreSQL only")
+    case = open_case(unit.authority, unit=unit, family_name="Vorname")
+    client = staff_client(clerk)
+    assert case.number in html(client.get("/backoffice/", {"q": "Vorn", "status": ""}))
+    Case.objects.filter(pk=case.pk).update(applicant_name="Erika Nachname")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name_vector::text FROM casework_case WHERE id = %s", [case.pk])
+        assert cursor.fetchone()[0] == "'erika':1 'nachnam':2"
+    assert "Keine Vorgänge" in html(client.get("/backoffice/", {"q": "Vorn", "status": ""}))
+    assert case.number in html(client.get("/backoffice/", {"q": "Nachname", "status": ""}))
+
+
 def test_filters_overdue_assigned_to_me_and_status(
     staff_client: StaffClient,
     clerk: User,

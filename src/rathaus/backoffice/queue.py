@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
-from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import OrderBy
@@ -22,7 +22,9 @@ from django.utils.translation import gettext_lazy as _
 
 from rathaus.casework.models import Case
 from rathaus.casework.permissions import visibility_branches, visibility_filter
+from rathaus.casework.selectors import name_vector
 from rathaus.catalog.models import Service
+from rathaus.catalog.selectors import service_labels
 from rathaus.core.url_patterns import INT_SAMPLE, url_pattern
 
 PAGE_SIZE = 25
@@ -95,9 +97,7 @@ class QueueFilterForm(forms.Form):
         ]
         service_field = self.fields["service"]
         assert isinstance(service_field, forms.ChoiceField)
-        services = Service.objects.order_by("name_de").values_list(
-            "id", "slug", "name_de", "name_en"
-        )
+        services = service_labels()
         english = (translation.get_language() or "de").startswith("en")
         self.service_ids = {slug: pk for pk, slug, _de, _en in services}
         #: The services' names in the page's language, by id (the queue's rows use them too).
@@ -164,10 +164,8 @@ def search_cases(queryset: QuerySet[Case], text: str) -> QuerySet[Case]:
         # Each word as a prefix, all words required: "erika muster" → 'erika':* & 'muster':*
         raw = " & ".join(f"'{word}':*" for word in words)
         query = SearchQuery(raw, config="german", search_type="raw")
-        # alias, not annotate: the expression matches the GIN index of casework 0004.
-        return queryset.alias(name_search=SearchVector("applicant_name", config="german")).filter(
-            name_search=query
-        )
+        # alias, not annotate: the stored vector of casework 0007, which its indexes carry.
+        return queryset.alias(name_search=name_vector()).filter(name_search=query)
     by_name = Q()
     for word in words:
         by_name &= Q(applicant_name__icontains=word)

