@@ -33,7 +33,8 @@ def fill(po: Path, translations: dict[str, str]) -> int:
         if msgid not in translations:
             continue
         lines = [
-            line for line in entry.split("\n")
+            line
+            for line in entry.split("\n")
             if not line.startswith("#| ") and line.strip() != "#, fuzzy"
         ]
         lines = [line.replace(", fuzzy", "") if line.startswith("#,") else line for line in lines]
