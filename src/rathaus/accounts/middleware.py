@@ -14,13 +14,13 @@ from allauth.account.authentication import get_authentication_records
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import messages
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from rathaus.accounts.roles import is_staff_member, session_staff_member
+from rathaus.core.raw_sql import fetch_value, table
 
 #: Paths that need a session authenticated with a second factor.
 SECOND_FACTOR_SESSION_PATHS: tuple[str, ...] = ("/admin/", "/backoffice/")
@@ -31,11 +31,9 @@ SETUP_TYPES = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
 def has_second_factor(user: object) -> bool:
     """Whether ``user`` has set up a TOTP app or a passkey (asked on every staff request, so
     written as SQL: the ORM would spend about a millisecond building the same query)."""
-    table = connection.ops.quote_name(Authenticator._meta.db_table)
-    sql = f"SELECT 1 FROM {table} WHERE user_id = %s AND type IN (%s, %s) LIMIT 1"  # noqa: S608  # only the quoted table name goes into the text
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [getattr(user, "pk", None), *SETUP_TYPES])
-        return cursor.fetchone() is not None
+    # Only the quoted table name goes into the text.
+    sql = f"SELECT 1 FROM {table(Authenticator)} WHERE user_id = %s AND type IN (%s, %s) LIMIT 1"  # noqa: S608
+    return fetch_value(sql, [getattr(user, "pk", None), *SETUP_TYPES]) is not None
 
 
 def session_used_second_factor(request: HttpRequest) -> bool:

@@ -8,6 +8,8 @@ from typing import Any
 from django.contrib.auth.models import Group
 from django.db import connection
 
+from rathaus.core.raw_sql import fetch_all, table
+
 CLERK = "clerk"
 TEAM_LEAD = "team_lead"
 ADMINISTRATOR = "administrator"
@@ -46,17 +48,14 @@ def _read_staff_groups(user: Any) -> frozenset[str]:
     with the ORM costs about a millisecond of CPU each time."""
     through = user._meta.get_field("groups").remote_field.through
     quote = connection.ops.quote_name
-    group_table = quote(Group._meta.db_table)
     placeholders = ", ".join(["%s"] * len(STAFF_GROUPS))
     sql = (
-        f"SELECT g.name FROM {group_table} g JOIN {quote(through._meta.db_table)} m "  # noqa: S608
+        f"SELECT g.name FROM {table(Group)} g JOIN {table(through)} m "  # noqa: S608
         f"ON m.{quote(through._meta.get_field('group').column)} = g.id "
         f"WHERE m.{quote(through._meta.get_field('user').column)} = %s "
         f"AND g.name IN ({placeholders})"
     )  # only quoted table and column names and placeholders go into the text
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [user.pk, *STAFF_GROUPS])
-        return frozenset(name for (name,) in cursor.fetchall())
+    return frozenset(name for (name,) in fetch_all(sql, [user.pk, *STAFF_GROUPS]))
 
 
 def forget_staff_groups(user: Any) -> None:

@@ -12,7 +12,6 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
 from django.db.models import BigIntegerField, Q, QuerySet, Value
 from django.db.models.functions import Cast
 
@@ -25,6 +24,7 @@ from rathaus.accounts.roles import (
 )
 from rathaus.casework.models import Case, Notice, StaffMembership
 from rathaus.core.models import OrgUnit
+from rathaus.core.raw_sql import fetch_all, fetch_value, table
 
 _CACHE_ATTR = "_rathaus_casework_staff"
 
@@ -83,14 +83,11 @@ def staff_scope(user: Any) -> StaffScope:
 def _memberships(user: Any) -> list[tuple[int, int]]:
     """(org unit, its authority) of each of ``user``'s memberships. Written as SQL because
     every back-office request asks (the ORM spends about a millisecond building the query)."""
-    quote = connection.ops.quote_name
     sql = (
-        f"SELECT u.id, u.authority_id FROM {quote(StaffMembership._meta.db_table)} m "  # noqa: S608
-        f"JOIN {quote(OrgUnit._meta.db_table)} u ON u.id = m.org_unit_id WHERE m.user_id = %s"
+        f"SELECT u.id, u.authority_id FROM {table(StaffMembership)} m "  # noqa: S608
+        f"JOIN {table(OrgUnit)} u ON u.id = m.org_unit_id WHERE m.user_id = %s"
     )  # only quoted table names go into the text
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [user.pk])
-        return [(unit, authority) for unit, authority in cursor.fetchall()]
+    return [(unit, authority) for unit, authority in fetch_all(sql, [user.pk])]
 
 
 def forget_scope(user: Any) -> None:
@@ -137,16 +134,13 @@ def _assigned_outside_units(user: Any, units: list[int]) -> bool:
     PostgreSQL misjudges how many rows match and reads every case assigned to the clerk. Written
     as SQL because it runs on every back-office request (the ORM takes milliseconds to build it).
     """
-    table = connection.ops.quote_name(Case._meta.db_table)
+    cases = table(Case)
     tests, params = [], []
     for condition, values in _outside(units):
         # Only the quoted table name and the constant conditions above go into the text.
-        tests.append(f"EXISTS (SELECT 1 FROM {table} WHERE assigned_to_id = %s AND {condition})")  # noqa: S608
+        tests.append(f"EXISTS (SELECT 1 FROM {cases} WHERE assigned_to_id = %s AND {condition})")  # noqa: S608
         params += [user.pk, *values]
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {' OR '.join(tests)}", params)
-        row = cursor.fetchone()
-    return bool(row and row[0])
+    return bool(fetch_value(f"SELECT {' OR '.join(tests)}", params))
 
 
 def visibility_branches(user: Any) -> list[Q]:

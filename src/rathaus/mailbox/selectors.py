@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from rathaus.core.models import Authority
+from rathaus.core.raw_sql import fetch_value, table
 from rathaus.mailbox.announcement import announcement_on, local_date
 from rathaus.mailbox.models import Message, MessageAttachment, RetrievalLog
 
@@ -62,13 +62,10 @@ def unread_count(*, owner: Any) -> int:
     if owner is None or not getattr(owner, "is_authenticated", False):
         return 0
     sql = (
-        f"SELECT COUNT(*) FROM {connection.ops.quote_name(Message._meta.db_table)} "  # noqa: S608
-        "WHERE owner_id = %s AND archived_at IS NULL AND read_at IS NULL AND from_citizen = %s"
+        f"SELECT COUNT(*) FROM {table(Message)} WHERE owner_id = %s "  # noqa: S608
+        "AND archived_at IS NULL AND read_at IS NULL AND from_citizen = %s"
     )  # only the quoted table name goes into the text
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [owner.pk, False])
-        row = cursor.fetchone()
-    return int(row[0]) if row else 0
+    return int(fetch_value(sql, [owner.pk, False]) or 0)
 
 
 def _parse_public_id(value: Any) -> uuid.UUID:
