@@ -185,6 +185,7 @@ def measure(samples: int, profile: bool = False) -> tuple[dict[str, Series], dic
             "assigned to me": {"scope": "mine"},
             "closed, newest first": {"status": "closed", "sort": "-opened"},
             "not assigned, newest first": {"scope": "unassigned", "sort": "-opened"},
+            "any status, by case number": {"status": "", "sort": "-number"},
         }
         for label, params in variants.items():
             queue_requests.append((client, label, "/backoffice/?" + urlencode(params)))
