@@ -11,9 +11,9 @@ Built with CREATE INDEX CONCURRENTLY where the database is in use (non-atomic mi
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import migrations
+
+from rathaus.casework.migrations._postgres_indexes import index_operation
 
 OPEN = "('received', 'in_review', 'waiting_for_citizen')"
 
@@ -35,20 +35,6 @@ INDEXES = {
 }
 
 
-def create(apps: Any, schema_editor: Any) -> None:
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for name, definition in INDEXES.items():
-        schema_editor.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {definition}")
-
-
-def drop(apps: Any, schema_editor: Any) -> None:
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for name in INDEXES:
-        schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
-
-
 class Migration(migrations.Migration):
     atomic = False
 
@@ -57,4 +43,4 @@ class Migration(migrations.Migration):
         ("records", "0001_initial"),
     ]
 
-    operations = [migrations.RunPython(create, drop, elidable=False)]
+    operations = [index_operation(INDEXES)]

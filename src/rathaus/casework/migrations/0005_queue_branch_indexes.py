@@ -15,6 +15,8 @@ from typing import Any
 
 from django.db import migrations
 
+from rathaus.casework.migrations._postgres_indexes import create_indexes, drop_indexes
+
 OPEN = "('received', 'in_review', 'waiting_for_citizen')"
 
 INDEXES = {
@@ -45,15 +47,11 @@ def create(apps: Any, schema_editor: Any) -> None:
         return
     # A trusted extension since PostgreSQL 13: the database owner may create it.
     schema_editor.execute("CREATE EXTENSION IF NOT EXISTS btree_gin")
-    for name, definition in INDEXES.items():
-        schema_editor.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {definition}")
+    create_indexes(schema_editor, INDEXES)
 
 
 def drop(apps: Any, schema_editor: Any) -> None:
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for name in INDEXES:
-        schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
+    drop_indexes(schema_editor, INDEXES)
 
 
 class Migration(migrations.Migration):

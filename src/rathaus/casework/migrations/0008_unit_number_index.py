@@ -7,25 +7,11 @@ queue reads one page in order. Open cases use the same index, filtered.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import migrations
 
+from rathaus.casework.migrations._postgres_indexes import index_operation
+
 INDEXES = {"case_unit_number_idx": "casework_case (org_unit_id, number, id)"}
-
-
-def create(apps: Any, schema_editor: Any) -> None:
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for name, definition in INDEXES.items():
-        schema_editor.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {definition}")
-
-
-def drop(apps: Any, schema_editor: Any) -> None:
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for name in INDEXES:
-        schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
 
 
 class Migration(migrations.Migration):
@@ -33,4 +19,4 @@ class Migration(migrations.Migration):
 
     dependencies = [("casework", "0007_name_vector")]
 
-    operations = [migrations.RunPython(create, drop, elidable=False)]
+    operations = [index_operation(INDEXES)]
