@@ -23,7 +23,6 @@ from django.utils.translation import gettext_lazy as _
 from rathaus.casework.models import Case
 from rathaus.casework.permissions import visibility_branches, visibility_filter
 from rathaus.casework.selectors import name_vector
-from rathaus.catalog.models import Service
 from rathaus.catalog.selectors import service_labels
 from rathaus.core.url_patterns import INT_SAMPLE, url_pattern
 
@@ -98,13 +97,9 @@ class QueueFilterForm(forms.Form):
         service_field = self.fields["service"]
         assert isinstance(service_field, forms.ChoiceField)
         services = service_labels()
-        english = (translation.get_language() or "de").startswith("en")
         self.service_ids = {slug: pk for pk, slug, _de, _en in services}
         #: The services' names in the page's language, by id (the queue's rows use them too).
-        self.service_names = {
-            pk: (name_en or name_de) if english else name_de
-            for pk, _slug, name_de, name_en in services
-        }
+        self.service_names = _service_names(services)
         service_field.choices = [
             ("", _("All services")),
             *((slug, self.service_names[pk]) for pk, slug, _de, _en in services),
@@ -114,6 +109,14 @@ class QueueFilterForm(forms.Form):
         """The id of the chosen service (``None``: all services)."""
         slug = self.cleaned_data.get("service")
         return self.service_ids.get(slug) if slug else None
+
+
+def _service_names(services: list[tuple[int, str, str, str]]) -> dict[int, str]:
+    """Id → name in the page's language (German where no English name is given)."""
+    english = (translation.get_language() or "de").startswith("en")
+    return {
+        pk: (name_en or name_de) if english else name_de for pk, _slug, name_de, name_en in services
+    }
 
 
 @dataclass(frozen=True)
@@ -244,24 +247,16 @@ def queue_page(
 
     The rows are read as values, not model instances, and formatted here: a page of the queue
     is the clerks' most frequent request (bench/casework_queries.py). ``service_names`` (id →
-    name, e.g. the filter form's) saves reading them again.
+    name, e.g. the filter form's) is otherwise taken from the catalog cache.
     """
     number = filters.get("page") or 1
     start = (number - 1) * PAGE_SIZE
     values = _page_values(user=user, filters=filters, start=start, stop=start + PAGE_SIZE + 1)
-    english = (translation.get_language() or "de").startswith("en")
     statuses = {value: str(label) for value, label in Case.Status.choices}
     open_statuses = set(Case.OPEN_STATUSES)
     today = timezone.localdate()
     url = url_pattern("backoffice:case", INT_SAMPLE)
-    services = service_names
-    if services is None:  # the filter form's names, or read them here
-        services = {
-            pk: (name_en if english else "") or name_de
-            for pk, name_de, name_en in Service.objects.filter(
-                pk__in={value["service_id"] for value in values}
-            ).values_list("pk", "name_de", "name_en")
-        }
+    services = service_names if service_names is not None else _service_names(service_labels())
     rows = []
     for value in values[:PAGE_SIZE]:
         assignee = " ".join(
