@@ -20,7 +20,7 @@ Usage:
     .venv/bin/python bench/profile_submit.py                         # SQLite in a temp folder
 Options: --requests N (per measurement, default 300), --receipts N (default 40),
          --profile insert|submit|receipt (cProfile of that step, top 30 by own time),
-         --sql (print the statements of one submission).
+         --sql (print the statements of one submission and of one receipt job).
 """
 
 from __future__ import annotations
@@ -230,6 +230,7 @@ def main() -> None:
 
     per_step = args.requests + 30  # 10 warm-up, 10 query count, 10 call count
     receipt_jobs = args.receipts * (2 if args.profile == "receipt" else 1) + 30
+    receipt_jobs += 1 if args.sql else 0
     # Receipts come from the measured submissions (and the one --sql prints); the worker loop
     # would wait for ever on an empty queue, so top it up to exactly what is needed.
     extra_submits = max(0, receipt_jobs - per_step - (1 if args.sql else 0))
@@ -264,6 +265,12 @@ def main() -> None:
     receipt = _measure("receipt job (render+store)", args.receipts, work)
     if args.profile == "receipt":
         _profiled(work, args.receipts)
+    if args.sql:
+        with CaptureQueriesContext(connection) as queries:
+            work()
+        print("statements of one receipt job:")
+        for query in queries.captured_queries:
+            print(f"  {query['time']}s {query['sql'][:300]}")
 
     failed = DBTaskResult.objects.filter(queue_name="documents", status="FAILED")
     if failed.exists():

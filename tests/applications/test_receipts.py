@@ -55,3 +55,26 @@ def test_worker_renders_a_receipt_with_the_whole_declaration(
     assert (
         other.get(f"/antraege/{application.public_id}/eingangsbestaetigung.pdf").status_code == 404
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_receipt_job_reads_what_it_needs_once(
+    citizen: User, meldebescheinigung: Service, wuppertal: Municipality
+) -> None:
+    """One locked read of the application with its service, authority, applicant and case; the
+    E-Akte and the Postfach reuse it (the postal-vote rush renders thousands of receipts)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from rathaus.applications.receipts import render_receipt
+
+    application = _submitted(citizen, meldebescheinigung, wuppertal)
+    with CaptureQueriesContext(connection) as queries:
+        assert render_receipt.call(application.pk) == "stored"
+    reads = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    tables = [sql.split(" FROM ", 1)[1].split()[0].strip('"') for sql in reads]
+    assert tables.count("applications_application") == 1
+    for table in ("accounts_profile", "accounts_user", "catalog_service", "casework_case"):
+        assert table not in tables, reads
+    assert tables.count("records_file") == 1  # the lock before numbering the document
+    assert render_receipt.call(application.pk) == "exists"

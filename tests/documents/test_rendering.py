@@ -357,9 +357,11 @@ def _return_address_lines(context: dict[str, Any]) -> list[tuple[float, float]]:
             if isinstance(box, LineBox):
                 continue
             lines = [line for line in walk(box) if isinstance(line, LineBox)]
-            bottom = box.position_y + box.margin_height()
-            # the text sits at the foot of the zone, right above the recipient, inside it
-            assert abs(lines[-1].position_y + lines[-1].height - bottom) < 1.5, "not at the foot"
-            assert lines[0].position_y >= box.position_y, "above the zone"
+            mm = 96 / 25.4  # WeasyPrint lays out in CSS pixels
+            zone_top = 45 * mm  # DIN 5008 form B: the address field starts 45 mm from the edge
+            # the text ends at the foot of the 17.7 mm zone, right above the recipient's name
+            foot = lines[-1].position_y + lines[-1].height
+            assert abs(foot - (zone_top + 17.7 * mm)) < 1.5, "not at the foot of the zone"
+            assert lines[0].position_y >= zone_top, "above the zone"
             return [(sum(child.width for child in line.children), box.width) for line in lines]
     raise AssertionError("no return address on the first page")

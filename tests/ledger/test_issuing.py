@@ -50,8 +50,8 @@ def test_a_taken_code_makes_the_document_render_again_with_a_new_one(
 ) -> None:
     taken = services.append(document=b"older document", document_type="notice", authority=authority)
     codes = iter([taken.code, "7KQ4M2XH9P"])
-    # the reservation check passes (a concurrent issuer takes the code in between)
-    monkeypatch.setattr(issuing, "reserve_code", lambda: next(codes))
+    # the first code drawn is taken (by a concurrent issuer or by chance)
+    monkeypatch.setattr(issuing, "draw_code", lambda: next(codes))
     seen: list[Verification] = []
     issued = issuing.issue_document(
         render=_render_with(seen), document_type="permit", authority=authority

@@ -89,39 +89,41 @@ def build_receipt(application: Application, *, verification: Verification | None
 @retrying_task(queue_name="documents", max_attempts=6, base_delay=timedelta(seconds=10))
 def render_receipt(application_id: int) -> str:
     """Job: render and store the receipt once; a second run finds it and does nothing."""
-    application = (
-        Application.objects.select_related("service", "authority__municipality", "applicant")
-        .filter(pk=application_id, status=Application.Status.SUBMITTED)
-        .first()
-    )
-    if application is None:
-        return "gone"
-    if application.receipt:
-        return "exists"
-    assert application.authority is not None
     with transaction.atomic():
-        # Rendered under the lock: the log entry exists if and only if the stored receipt does.
-        locked = Application.objects.select_for_update().get(pk=application_id)
-        if locked.receipt:
+        # Read once, locked, with everything the receipt, the E-Akte and the Postfach need. The
+        # PDF is rendered under the lock: the log entry exists if and only if the stored receipt
+        # does, and a second worker waits here and then finds the receipt.
+        application = (
+            Application.objects.select_for_update(of=("self",))
+            .select_related(
+                "service", "authority__municipality", "applicant__profile", "case__file"
+            )
+            .filter(pk=application_id, status=Application.Status.SUBMITTED)
+            .first()
+        )
+        if application is None:
+            return "gone"
+        if application.receipt:
             return "exists"
+        assert application.authority is not None
         issued = issue_document(
             render=lambda verification: build_receipt(application, verification=verification),
             document_type=DocumentType.RECEIPT,
             authority=application.authority,
         )
         pdf = issued.pdf
-        locked.receipt.save(f"{locked.reference}.pdf", ContentFile(pdf), save=False)
-        locked.receipt_sha256 = hashlib.sha256(pdf).hexdigest()
-        locked.save(update_fields=["receipt", "receipt_sha256", "updated_at"])
+        application.receipt.save(f"{application.reference}.pdf", ContentFile(pdf), save=False)
+        application.receipt_sha256 = hashlib.sha256(pdf).hexdigest()
+        application.save(update_fields=["receipt", "receipt_sha256", "updated_at"])
         file_in_case(
-            locked,
+            application,
             title="Eingangsbestätigung",
             kind="application",
-            name=f"Eingangsbestaetigung-{locked.reference}.pdf",
+            name=f"Eingangsbestaetigung-{application.reference}.pdf",
             content_type="application/pdf",
             data=pdf,
         )
-        _deliver_to_mailbox(locked, pdf)
+        _deliver_to_mailbox(application, pdf)
     logger.info(
         "receipt stored",
         extra={"application": application_id, "bytes": len(pdf), "code": issued.code},

@@ -1,7 +1,7 @@
 """Issuing a verifiable document: reserve its code, render it with the QR code, log its hash.
 
 A document cannot carry the hash of its own bytes, so the short code comes first: a fresh code
-is reserved, the caller renders (and seals) the PDF with the verification mark for that code
+is drawn, the caller renders (and seals) the PDF with the verification mark for that code
 (``/pruefen/<code>`` as QR code and text), and the SHA-256 of the finished PDF is then appended
 to the log under exactly that code. Use it inside the transaction that issues the document, so
 the log entry exists if and only if the document does::
@@ -71,14 +71,11 @@ def verification_for(code: str) -> Verification:
     return Verification(url=verification_url(code), short_code=format_code(code))
 
 
-def reserve_code() -> str:
-    """A fresh code that no entry has yet. The unique constraint on insert settles the rare
-    race between two issuers drawing the same code (50 random bits)."""
-    for _attempt in range(5):
-        code = new_code()
-        if not Entry.objects.filter(code=code).exists():
-            return code
-    raise services.LedgerError(_("The document could not be logged; please try again."))
+def draw_code() -> str:
+    """A fresh random code (50 bits). It is not looked up first: a collision is about as likely
+    as one in 10^15 per document, and the unique constraint on insert catches it anyway, after
+    which :func:`issue_document` renders the document again with a new code."""
+    return new_code()
 
 
 def issue_document(
@@ -97,7 +94,7 @@ def issue_document(
     if document_type not in DocumentType.values:
         raise services.LedgerError(_("Unknown document type."))
     for _attempt in range(_ATTEMPTS):
-        code = reserve_code()
+        code = draw_code()
         verification = verification_for(code)
         pdf = render(verification)
         if not isinstance(pdf, bytes) or not pdf:

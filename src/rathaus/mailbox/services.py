@@ -47,7 +47,9 @@ def _clean_name(name: str) -> str:
     return (bare or "Anhang")[:255]
 
 
-def _store_attachments(message: Message, attachments: Sequence[AttachmentData]) -> None:
+def _store_attachments(message: Message, attachments: Sequence[AttachmentData]) -> list[str]:
+    """Store the files of ``message``; returns their SHA-256 digests in order."""
+    digests = []
     for name, content_type, data in attachments:
         digest = hashlib.sha256(data).hexdigest()
         attachment = MessageAttachment(
@@ -59,6 +61,8 @@ def _store_attachments(message: Message, attachments: Sequence[AttachmentData]) 
         )
         attachment.file.save(digest, ContentFile(data), save=False)
         attachment.save()
+        digests.append(digest)
+    return digests
 
 
 def deliver(
@@ -106,7 +110,7 @@ def deliver(
                 else None
             ),
         )
-        _store_attachments(message, attachments)
+        digests = _store_attachments(message, attachments)
         audit.record(
             actor=actor,
             action="mailbox.delivered",
@@ -118,7 +122,7 @@ def deliver(
                 "application_id": message.application_id,
                 "provided_at": provided.isoformat(),
                 "announced_on": message.announced_on.isoformat() if message.announced_on else None,
-                "attachments": [a.sha256 for a in message.attachments.all()],
+                "attachments": digests,
             },
             municipality=authority.municipality if authority is not None else None,
         )
