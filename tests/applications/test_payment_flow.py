@@ -6,6 +6,7 @@ The portal talks to the sandbox provider over real HTTP, exactly as to a real eP
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -153,3 +154,27 @@ def test_failed_payment_can_be_retried_without_double_charge(
     response = client.post(f"/antraege/{waiting.public_id}/bezahlen/")
     assert response.status_code == 302
     assert PaymentTransaction.objects.filter(status="PAYED").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_fee_paid_is_the_one_quoted_when_the_citizen_sent_it(
+    waiting: Application,
+    provider: ProviderConfig,
+    sandbox: Sandbox,
+    citizen: User,
+) -> None:
+    """The municipality changes its local fee after the citizen sent the application: the
+    citizen still pays what the review page showed (3,070 cents), and the payment page still
+    opens when the fee is now collected with the notice."""
+    from rathaus.catalog.models import Responsibility
+
+    responsibilities = Responsibility.objects.filter(service=waiting.service)
+    responsibilities.update(local_fee=Decimal("99.00"))
+    start = start_fee_payment(application=waiting, actor=citizen)
+    assert start.transaction.amount_cents == 3070
+
+    responsibilities.update(local_fee=None)
+    client = Client()
+    client.force_login(citizen)
+    response = client.post(f"/antraege/{waiting.public_id}/bezahlen/")
+    assert response.status_code == 302

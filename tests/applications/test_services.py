@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -14,6 +15,7 @@ from rathaus.applications.services import (
     ApplicationError,
     SubmissionIncomplete,
     TrustLevelTooLow,
+    delete_draft,
     delete_expired_drafts,
     save_step,
     start_application,
@@ -141,3 +143,66 @@ def test_drafts_expire_after_thirty_days(
     assert delete_expired_drafts(now=now) == 1
     assert not Application.objects.filter(pk=old.pk).exists()
     assert Application.objects.filter(pk=recent.pk).exists()
+
+
+# A request that read the draft before a submission in another tab committed (the step POST or
+# the "delete draft" button in tab B, the submit in tab A) must find it frozen under the lock.
+
+
+def _read_then_submitted(
+    citizen: User, service: Service, municipality: Municipality
+) -> Application:
+    application = _start(citizen, service, municipality)
+    answer_all(application)
+    stale = Application.objects.get(pk=application.pk)  # tab B has read it
+    submit_application(application=application, idempotency_key="a", confirmed=True, actor=citizen)
+    return stale
+
+
+def test_a_draft_submitted_meanwhile_cannot_be_deleted(
+    citizen: User, meldebescheinigung: Service, wuppertal: Municipality
+) -> None:
+    stale = _read_then_submitted(citizen, meldebescheinigung, wuppertal)
+    with pytest.raises(ApplicationError, match="kann nicht gelöscht werden"):
+        delete_draft(application=stale, actor=citizen)
+    assert Application.objects.get(pk=stale.pk).status == Application.Status.SUBMITTED
+    assert not AuditEvent.objects.filter(action="application.draft_deleted").exists()
+
+
+def test_a_draft_submitted_meanwhile_keeps_its_frozen_answers(
+    citizen: User, meldebescheinigung: Service, wuppertal: Municipality
+) -> None:
+    stale = _read_then_submitted(citizen, meldebescheinigung, wuppertal)
+    schema, _digest = form_schema(meldebescheinigung)
+    result = validate_step(
+        schema, "certificate", {"kind": "simple", "copies": "3"}, answers=stale.answers
+    )
+    assert result.is_valid, result.errors
+    with pytest.raises(ApplicationError, match="kann nicht mehr geändert werden"):
+        save_step(application=stale, result=result)
+    fresh = Application.objects.get(pk=stale.pk)
+    assert fresh.answers == fresh.submitted_data
+
+
+def test_deleting_a_draft_removes_its_files_once_the_deletion_commits(
+    citizen: User,
+    meldebescheinigung: Service,
+    wuppertal: Municipality,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from django.core.files.base import ContentFile
+
+    from rathaus.applications.models import Attachment
+
+    application = _start(citizen, meldebescheinigung, wuppertal)
+    attachment = Attachment(application=application, field_id="x", original_name="a.pdf", size=4)
+    attachment.file.save("a.pdf", ContentFile(b"%PDF"), save=True)
+    storage, name = attachment.file.storage, attachment.file.name
+    assert storage.exists(name)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        delete_draft(application=application, actor=citizen)
+    assert not Application.objects.filter(pk=application.pk).exists()
+    assert storage.exists(name)  # not before the commit
+    for callback in callbacks:
+        callback()
+    assert not storage.exists(name)

@@ -10,7 +10,7 @@ from rathaus.applications.models import Application
 from rathaus.catalog.models import Service
 from rathaus.core.models import Municipality
 from tests.accounts.factories import ProfileFactory
-from tests.applications.meldebescheinigung import PERSON
+from tests.applications.meldebescheinigung import PERSON, answer_all
 
 
 @pytest.fixture
@@ -101,3 +101,35 @@ def test_anonymous_visitors_are_sent_to_login(client: Client, db: None) -> None:
     response = client.get("/antraege/")
     assert response.status_code == 302
     assert "/konto/login/" in response["Location"]
+
+
+def test_the_page_of_a_draft_with_every_step_answered_leads_to_the_review(
+    logged_in: Client, meldebescheinigung: Service, wuppertal: Municipality
+) -> None:
+    """Links and e-mails point to /antraege/<id>/; a finished draft has no step left to show."""
+    application = _start(logged_in)
+    answer_all(application)
+    application.refresh_from_db()
+    assert application.current_step == ""
+    response = logged_in.get(f"/antraege/{application.public_id}/")
+    assert response.status_code == 302
+    assert response["Location"] == f"/antraege/{application.public_id}/pruefen/"
+
+
+def test_a_submission_key_posted_for_two_drafts_sends_both(
+    logged_in: Client, meldebescheinigung: Service, wuppertal: Municipality
+) -> None:
+    """The key only records which form sent it; a replayed or hand-made form must not fail."""
+    first = _start(logged_in)
+    answer_all(first)
+    second_start = logged_in.post("/antraege/neu/meldebescheinigung/", {"gemeinde": "wuppertal"})
+    assert second_start.status_code == 302
+    second = Application.objects.exclude(pk=first.pk).get()
+    answer_all(second)
+    for application in (first, second):
+        response = logged_in.post(
+            f"/antraege/{application.public_id}/pruefen/",
+            {"submission_key": "same", "confirm": "yes"},
+        )
+        assert response.status_code == 302, response.content.decode()[:500]
+    assert Application.objects.filter(status="submitted").count() == 2

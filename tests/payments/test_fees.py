@@ -222,3 +222,10 @@ def test_documented_example_parses() -> None:
         "per_unit",
         "in_notice",
     ]
+
+
+@pytest.mark.parametrize("copies", ["\u00b2", "9" * 5000])
+def test_a_count_that_is_no_plain_number_is_a_calculation_error_not_a_crash(copies: str) -> None:
+    """ "²" passes str.isdigit() but not int(); 5000 digits exceed what int() converts."""
+    with pytest.raises(FeeCalculationError):
+        calculate_fee(schedule_from(PARKING), {"duration_years": 1, "copies": copies})

@@ -131,3 +131,28 @@ def test_overlong_message_is_refused_with_a_clear_message(client: Client) -> Non
     html = client.post("/barrierefreiheit/", {"message": "x" * 5001}).content.decode()
     assert "Bitte kürzen Sie Ihre Nachricht auf höchstens 5000 Zeichen." in html
     assert AccessibilityFeedback.objects.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("address", ["http://[::1", "http://[oops/"])
+def test_an_unparsable_page_address_is_ignored_when_prefilling(
+    client: Client, address: str
+) -> None:
+    for response in (
+        client.get("/barrierefreiheit/", {"seite": address}),
+        client.get("/barrierefreiheit/", HTTP_REFERER=address),
+    ):
+        assert response.status_code == 200
+        assert not re.search(r'name="page_url" value=', response.content.decode())
+
+
+@pytest.mark.django_db
+def test_an_unparsable_page_address_gets_a_message_and_the_text_is_kept(client: Client) -> None:
+    response = client.post(
+        "/barrierefreiheit/", {"message": "Kontrast zu schwach", "page_url": "http://[x/"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert AccessibilityFeedback.objects.count() == 0
+    assert "Bitte geben Sie die Adresse der Seite ein" in html
+    assert "Kontrast zu schwach</textarea>" in html

@@ -69,9 +69,15 @@ class Application(models.Model):
     declaration_confirmed_at = models.DateTimeField(
         _("declaration confirmed"), null=True, blank=True
     )
-    idempotency_key = models.CharField(
-        _("submission key"), max_length=64, unique=True, null=True, blank=True
+    # The key of the review form that sent it, for the record. Not unique: a submission is
+    # idempotent through the row lock on the draft (submit_application), and a key posted twice
+    # for two drafts (a replayed or hand-made form) must not fail the second one.
+    idempotency_key = models.CharField(  # noqa: DJ001 (NULL for drafts, as it was when unique)
+        _("submission key"), max_length=64, null=True, blank=True
     )
+    # The fee as quoted on the review page when the citizen sent it (payments.FeeQuote.to_data):
+    # what is paid online afterwards, even if the catalog's fees change meanwhile.
+    fee_quote = models.JSONField(_("fee quoted at submission"), null=True, blank=True)
     receipt = models.FileField(
         _("receipt (PDF)"), upload_to="receipts/%Y/", blank=True, max_length=255
     )

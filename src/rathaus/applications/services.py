@@ -135,10 +135,15 @@ def start_application(
 
 def save_step(*, application: Application, result: StepResult) -> str | None:
     """Keep a valid step's answers in the draft; returns the next step's id (None: review)."""
+    submitted = _("This application has been submitted and can no longer change.")
     if not application.is_draft:
-        raise ApplicationError(_("This application has been submitted and can no longer change."))
+        raise ApplicationError(submitted)
     schema, _digest = form_schema(application.service)
     with transaction.atomic():
+        # Checked again under the row lock: a submission in another tab may have frozen it
+        # since this request read it (the submission holds the same lock).
+        if not _lock_draft(application.pk):
+            raise ApplicationError(submitted)
         for field_id, uploads in result.uploads.items():
             kept = list(result.cleaned.get(field_id) or [])
             stored = store_uploads(application=application, field_id=field_id, uploads=uploads)
@@ -176,7 +181,10 @@ def responsible_authority(application: Application) -> Responsibility | None:
 def fee_quote(
     application: Application, *, responsibility: Responsibility | None = None
 ) -> FeeQuote:
-    """The fee for this application's answers, from the catalog and the handling authority."""
+    """The fee for this application's answers, from the catalog and the handling authority; once
+    sent, the fee quoted at submission."""
+    if application.fee_quote is not None:
+        return FeeQuote.from_data(application.fee_quote)
     responsibility = responsibility or responsible_authority(application)
     schedule = schedule_from_catalog(
         fee_kind=application.service.fee_kind,
@@ -251,6 +259,7 @@ def submit_application(
         locked.declaration_confirmed_at = now
         locked.submitted_data = checked.cleaned
         locked.idempotency_key = idempotency_key
+        locked.fee_quote = quote.to_data()
         locked.expires_at = None
         year = timezone.localdate(now).year
         locked.reference = f"A-{year}-{next_value(f'application-reference-{year}'):06d}"
@@ -328,6 +337,29 @@ def _queue_receipt(application_id: int) -> None:
     render_receipt.enqueue(application_id)
 
 
+def _lock_draft(application_id: int, *, expired_before: datetime.datetime | None = None) -> bool:
+    """Lock the application's row until the transaction ends; True if it is (still) a draft,
+    and, with ``expired_before``, (still) expired by then."""
+    drafts = Application.objects.select_for_update().filter(
+        pk=application_id, status=Application.Status.DRAFT
+    )
+    if expired_before is not None:
+        drafts = drafts.filter(expires_at__lt=expired_before)
+    return drafts.values_list("pk", flat=True).first() is not None
+
+
+def _delete_files_after_commit(application: Application) -> None:
+    """Remove the stored files of the application's attachments once the deletion commits (a
+    rolled-back deletion keeps them)."""
+    files = [attachment.file for attachment in application.attachments.all()]
+
+    def delete() -> None:
+        for file in files:
+            file.delete(save=False)
+
+    transaction.on_commit(delete)
+
+
 def delete_expired_drafts(*, now: datetime.datetime | None = None) -> int:
     """Delete drafts past their expiry, with their files; returns how many were deleted."""
     now = now or timezone.now()
@@ -335,8 +367,9 @@ def delete_expired_drafts(*, now: datetime.datetime | None = None) -> int:
     expired = Application.objects.filter(status=Application.Status.DRAFT, expires_at__lt=now)
     for application in expired.prefetch_related("attachments"):
         with transaction.atomic():
-            for attachment in application.attachments.all():
-                attachment.file.delete(save=False)
+            if not _lock_draft(application.pk, expired_before=now):
+                continue  # submitted or saved again meanwhile
+            _delete_files_after_commit(application)
             audit.record(
                 actor=None,
                 action="application.draft_expired",
@@ -350,11 +383,13 @@ def delete_expired_drafts(*, now: datetime.datetime | None = None) -> int:
 
 def delete_draft(*, application: Application, actor: User) -> None:
     """The citizen discards a draft; its files go with it."""
+    submitted = _("A submitted application cannot be deleted.")
     if not application.is_draft:
-        raise ApplicationError(_("A submitted application cannot be deleted."))
+        raise ApplicationError(submitted)
     with transaction.atomic():
-        for attachment in application.attachments.all():
-            attachment.file.delete(save=False)
+        if not _lock_draft(application.pk):  # submitted in another tab since this request read it
+            raise ApplicationError(submitted)
+        _delete_files_after_commit(application)
         audit.record(
             actor=actor,
             action="application.draft_deleted",
@@ -373,9 +408,12 @@ def start_fee_payment(*, application: Application, actor: User) -> PaymentStart:
     The fee goes to the treasury of the authority that handles the application. Raises
     ``PaymentError`` with a message for the citizen when the provider cannot be reached.
     """
+    no_payment = _("No payment is due for this application.")
     if application.status != Application.Status.AWAITING_PAYMENT or application.authority is None:
-        raise ApplicationError(_("No payment is due for this application."))
+        raise ApplicationError(no_payment)
     quote = fee_quote(application)
+    if not quote.payable_online:  # sent before fees were kept with the application
+        raise ApplicationError(no_payment)
     start = start_payment_for_quote(
         municipality=application.authority.municipality,
         payable_type=PAYABLE_TYPE,
@@ -400,7 +438,8 @@ def on_payment_confirmed(*, payable_type: str, payable_id: str, **_: Any) -> Non
     """
     if payable_type != PAYABLE_TYPE:
         return
-    if not payable_id.isdigit() or not Application.objects.filter(pk=int(payable_id)).exists():
+    known = payable_id.isascii() and payable_id.isdigit() and len(payable_id) <= 18
+    if not known or not Application.objects.filter(pk=int(payable_id)).exists():
         logger.error("payment confirmed for an unknown application", extra={"payable": payable_id})
         return
     complete_submission(application_id=int(payable_id))

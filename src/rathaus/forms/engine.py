@@ -318,6 +318,12 @@ def validate_all(
     return FormResult(results)
 
 
+def _row_number(text: str) -> bool:
+    """A row number as the remove buttons send it: ASCII digits only (``"²".isdigit()`` is true,
+    but ``int("²")`` fails), at most three of them (lists hold far fewer rows)."""
+    return text.isascii() and text.isdigit() and len(text) <= 3
+
+
 def row_action(
     schema: FormSchema, step_id: str, raw: QueryDictLike | Mapping[str, Any]
 ) -> dict[str, list[str]] | None:
@@ -343,7 +349,7 @@ def row_action(
     count = len(posted_rows(item, data, item.id))
     if parts[0] == "add" and len(parts) == 2:
         posted[count_key] = [str(min(count + 1, item.max_items))]
-    elif parts[0] == "remove" and len(parts) == 3 and parts[2].isdigit():
+    elif parts[0] == "remove" and len(parts) == 3 and _row_number(parts[2]):
         removed = int(parts[2])
         if 1 <= removed <= count:
             for index in range(removed, count + 1):

@@ -107,7 +107,8 @@ def _as_int(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    digits = value.strip().lstrip("-") if isinstance(value, str) else ""
+    if digits.isascii() and digits.isdigit() and len(digits) <= 18:  # "²" is a digit, not ASCII
         return int(value.strip())
     return None
 
@@ -181,6 +182,45 @@ class FeeQuote:
             self.collection == Collection.BEFORE_SUBMISSION
             and not self.set_in_notice
             and self.total_cents > 0
+        )
+
+    def to_data(self) -> dict[str, Any]:
+        """The quote as JSON-ready data, to be kept with what it was quoted for."""
+        return {
+            "lines": [
+                {
+                    "id": line.id,
+                    "label": line.label,
+                    "quantity": line.quantity,
+                    "unit_cents": line.unit_cents,
+                    "booking_reference": line.booking_reference,
+                }
+                for line in self.lines
+            ],
+            "collection": self.collection.value,
+            "currency": self.currency,
+            "set_in_notice": self.set_in_notice,
+            "notice_lines": list(self.notice_lines),
+        }
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> FeeQuote:
+        """The quote :meth:`to_data` kept."""
+        return cls(
+            lines=tuple(
+                FeeLine(
+                    id=str(line["id"]),
+                    label=str(line["label"]),
+                    quantity=int(line["quantity"]),
+                    unit_cents=int(line["unit_cents"]),
+                    booking_reference=str(line.get("booking_reference", "")),
+                )
+                for line in data["lines"]
+            ),
+            collection=Collection(data["collection"]),
+            currency=str(data.get("currency", "EUR")),
+            set_in_notice=bool(data.get("set_in_notice", False)),
+            notice_lines=tuple(str(text) for text in data.get("notice_lines", ())),
         )
 
 

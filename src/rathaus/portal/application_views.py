@@ -247,9 +247,9 @@ def _declaration(schema: FormSchema, answers: dict[str, Any]) -> list[AnswerSect
 def detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     application = selectors.application_for_citizen(user=_user(request), public_id=public_id)
     if application.is_draft:
-        return redirect(
-            "applications:step", public_id=public_id, step_id=application.current_step or ""
-        )
+        if not application.current_step:  # every step answered: the review page is next
+            return redirect("applications:review", public_id=public_id)
+        return redirect("applications:step", public_id=public_id, step_id=application.current_step)
     schema, _digest = form_schema(application.service)
     awaiting = application.status == Application.Status.AWAITING_PAYMENT
     response = render(

@@ -56,10 +56,15 @@ class AccessibilityFeedbackForm(forms.ModelForm[AccessibilityFeedback]):
         value: str = self.cleaned_data["page_url"].strip()
         if not value:
             return value
-        parts = urlsplit(value)
-        is_path = not parts.scheme and not parts.netloc and value.startswith("/")
-        is_web_address = parts.scheme in {"http", "https"} and bool(parts.netloc)
-        if not (is_path or is_web_address):
+        try:
+            parts = urlsplit(value)
+        except ValueError:  # e.g. "http://[x/", an unclosed IPv6 address
+            parts = None
+        is_path = parts is not None and not parts.scheme and not parts.netloc
+        is_web_address = (
+            parts is not None and parts.scheme in {"http", "https"} and bool(parts.netloc)
+        )
+        if not ((is_path and value.startswith("/")) or is_web_address):
             raise forms.ValidationError(
                 _("Please enter the page address, for example /leistungen/ or https://…"),
                 code="invalid",

@@ -59,8 +59,12 @@ def sign_language(request: HttpRequest) -> HttpResponse:
 
 
 def _same_site_path(request: HttpRequest, url: str) -> str:
-    """The path of ``url`` if it points to this site, else an empty string."""
-    parts = urlsplit(url)
+    """The path of ``url`` if it points to this site, else an empty string (also for an address
+    that cannot be parsed, such as ``http://[::1``)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
     if parts.netloc and parts.netloc != request.get_host():
         return ""
     return parts.path if parts.path.startswith("/") else ""
