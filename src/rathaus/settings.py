@@ -435,8 +435,19 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PARSER_CLASSES": [
+        "rathaus.api.parsers.JSONParser",  # too deeply nested JSON is a 400, not a 500
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "rathaus.api.pagination.CappedLimitOffsetPagination",
     "PAGE_SIZE": 50,
+    # Throttles count per REMOTE_ADDR, never a client-sent X-Forwarded-For (behind a proxy, the
+    # WSGI server must set REMOTE_ADDR, as for the verification limits).
+    "NUM_PROXIES": 0,
+    "DEFAULT_THROTTLE_RATES": {
+        "catalog": env.str("API_CATALOG_THROTTLE_RATE", default="120/min"),
+    },
     "EXCEPTION_HANDLER": "rathaus.api.problems.problem_exception_handler",
 }
 SPECTACULAR_SETTINGS = {

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+from django.contrib.auth import get_user_model
 from django.test import Client
+
+from rathaus.api.throttles import CatalogThrottle
+from rathaus.catalog.models import Service
 
 
 def test_service_list_has_the_documented_fields(client: Client, db: None) -> None:
@@ -81,3 +86,47 @@ def test_schema_documents_the_service_endpoints(client: Client, db: None) -> Non
     assert {"q", "life_situation", "municipality"} <= parameters
     listed = schema["components"]["schemas"]["ServiceList"]["properties"]
     assert {"slug", "name", "leika_key", "trust_level", "online"} <= set(listed)
+
+
+def test_limit_is_capped_at_100_per_page(client: Client, db: None) -> None:
+    template = Service.objects.get(slug="wohngeld")
+    copies = []
+    for number in range(100):
+        copy = Service.objects.get(pk=template.pk)
+        copy.pk = None
+        copy.slug = f"kopie-{number}"
+        copies.append(copy)
+    Service.objects.bulk_create(copies)
+    body = client.get("/api/v1/services/?limit=1000000").json()
+    assert body["count"] > 100
+    assert len(body["results"]) == 100
+    assert "limit=100" in body["next"]
+
+
+def test_anonymous_clients_are_throttled_with_a_429_problem_document(
+    client: Client, db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(CatalogThrottle, "THROTTLE_RATES", {"catalog": "3/min"})
+    for _ in range(3):
+        assert client.get("/api/v1/services/").status_code == 200
+    for path in ("/api/v1/services/", "/api/v1/services/wohngeld/"):
+        response = client.get(path, HTTP_X_FORWARDED_FOR="203.0.113.9")
+        assert response.status_code == 429
+        assert response["Content-Type"] == "application/problem+json"
+        assert 0 < int(response["Retry-After"]) <= 60
+        assert response.json()["title"] == "Too Many Requests"
+    assert Client(REMOTE_ADDR="192.0.2.7").get("/api/v1/services/").status_code == 200
+
+
+def test_signed_in_users_are_not_throttled(
+    client: Client, db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(CatalogThrottle, "THROTTLE_RATES", {"catalog": "1/min"})
+    client.force_login(get_user_model().objects.create_user("erika", password="x"))
+    assert {client.get("/api/v1/services/").status_code for _ in range(3)} == {200}
+
+
+def test_the_default_rate_is_a_limit() -> None:
+    requests, seconds = CatalogThrottle().parse_rate(CatalogThrottle.THROTTLE_RATES["catalog"])
+    assert requests is not None and seconds is not None
+    assert 0 < requests <= 1000

@@ -13,6 +13,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from rathaus.api.catalog_serializers import ServiceDetailSerializer, ServiceListSerializer
+from rathaus.api.throttles import CatalogThrottle
 from rathaus.catalog import selectors
 from rathaus.catalog.models import LifeSituation, Responsibility, Service
 from rathaus.core.models import Municipality
@@ -50,14 +51,16 @@ _FILTERS = [
 @extend_schema_view(
     get=extend_schema(
         summary="List services",
-        description="Active services of the catalog, name matches first when searching. "
-        "Invalid filter values give a 400 problem document.",
+        description="Active services of the catalog, name matches first when searching; "
+        "`limit` is at most 100. Invalid filter values give a 400 problem document, too many "
+        "requests a 429.",
         parameters=_FILTERS,
     )
 )
 class ServiceListView(generics.ListAPIView[Service]):
     serializer_class = ServiceListSerializer
     permission_classes = [AllowAny]
+    throttle_classes = [CatalogThrottle]
 
     def get_queryset(self) -> QuerySet[Service]:  # pragma: no cover - list() is overridden
         return Service.objects.none()
@@ -82,12 +85,13 @@ class ServiceListView(generics.ListAPIView[Service]):
     get=extend_schema(
         summary="Service details",
         description="Everything a citizen needs, with the responsible authority per "
-        "municipality. An unknown slug gives a 404 problem document.",
+        "municipality. An unknown slug gives a 404 problem document, too many requests a 429.",
     )
 )
 class ServiceDetailView(generics.RetrieveAPIView[Service]):
     serializer_class = ServiceDetailSerializer
     permission_classes = [AllowAny]
+    throttle_classes = [CatalogThrottle]
     lookup_field = "slug"
 
     def get_queryset(self) -> QuerySet[Service]:

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+from http import HTTPStatus
 from typing import Any
 
-from django.http import Http404
+from django.conf import settings
+from django.core.exceptions import (
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -12,26 +20,56 @@ from rest_framework.views import exception_handler
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "payload_too_large"
+
+
+def _as_api_exception(exc: Exception, request: Any) -> Exception:
+    """Django's refusals of a request body (``DATA_UPLOAD_MAX_*``, broken multipart), raised
+    while DRF parses it, as API errors: Django itself would answer with its HTML 400 page."""
+    if not isinstance(exc, SuspiciousOperation):
+        return exc
+    # Django logs these to django.security.<name>; keep that for the operators' alerts.
+    logging.getLogger(f"django.security.{type(exc).__name__}").error(
+        str(exc), extra={"request": getattr(request, "_request", request)}
+    )
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return PayloadTooLarge(f"The request data is larger than {limit} bytes.")
+    if isinstance(exc, TooManyFieldsSent):
+        count = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        return exceptions.ParseError(f"The request has more than {count} fields.")
+    if isinstance(exc, TooManyFilesSent):
+        count = settings.DATA_UPLOAD_MAX_NUMBER_FILES
+        return exceptions.ParseError(f"The request has more than {count} files.")
+    return exceptions.ParseError("The request could not be read.")
+
+
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """Turn DRF's error responses into ``application/problem+json`` documents."""
+    """Turn DRF's error responses into ``application/problem+json`` documents.
+
+    The title is the status phrase (RFC 9457 § 4.2.1 for ``about:blank``), the detail the
+    precise message of this occurrence.
+    """
+    request = context.get("request")
+    exc = _as_api_exception(exc, request)
     response = exception_handler(exc, context)
     if response is None:
         return None
-    if isinstance(exc, Http404):
-        exc = exceptions.NotFound()
-    title = getattr(exc, "default_detail", None) or status.HTTP_400_BAD_REQUEST
+    title = HTTPStatus(response.status_code).phrase
     body: dict[str, Any] = {
         "type": "about:blank",
-        "title": str(title),
+        "title": title,
         "status": response.status_code,
     }
     detail = response.data
     if isinstance(detail, dict) and set(detail) == {"detail"}:
         body["detail"] = str(detail["detail"])
     elif detail is not None:
-        body["detail"] = str(title)
+        body["detail"] = str(getattr(exc, "default_detail", title))
         body["errors"] = detail
-    request = context.get("request")
     if request is not None:
         body["instance"] = request.get_full_path()
     response.data = body

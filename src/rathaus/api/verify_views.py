@@ -13,21 +13,29 @@ from typing import Any
 
 import filetype
 from django.conf import settings
+from django.http import HttpRequest
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, Throttled, ValidationError
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from rathaus.api.parsers import JSONParser
+from rathaus.api.problems import PayloadTooLarge
+from rathaus.api.upload_limits import UploadSizeLimit
 from rathaus.ledger import verification_limits
 from rathaus.ledger.leaves import normalize_code
 from rathaus.ledger.selectors import verify_code, verify_document
 from rathaus.ledger.services import LedgerError
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+
+
+def max_upload_bytes() -> int:
+    return int(getattr(settings, "LEDGER_VERIFY_MAX_BYTES", DEFAULT_MAX_BYTES))
 
 
 class VerifyRequestSerializer(serializers.Serializer[Any]):
@@ -39,9 +47,6 @@ class VerifyRequestSerializer(serializers.Serializer[Any]):
     )
 
     def validate_document(self, upload: Any) -> str:
-        limit = int(getattr(settings, "LEDGER_VERIFY_MAX_BYTES", DEFAULT_MAX_BYTES))
-        if upload.size > limit:
-            raise ValidationError(f"The file is larger than {limit // (1024 * 1024)} MB.")
         upload.seek(0)
         kind = filetype.guess(upload.read(1024))
         if kind is None or kind.mime != "application/pdf":
@@ -74,16 +79,27 @@ class VerifyDocumentView(APIView):
     permission_classes = [AllowAny]
     parser_classes = [MultiPartParser, JSONParser]
 
+    def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
+        # Before anything reads the body: an oversized upload is stopped while it arrives,
+        # not spooled in full and measured afterwards (as on /pruefen/).
+        self.upload_limit = UploadSizeLimit(request, max_upload_bytes())
+        request.upload_handlers = [self.upload_limit, *request.upload_handlers]
+        return super().initialize_request(request, *args, **kwargs)
+
     @extend_schema(
         summary="Verify a document",
         request=VerifyRequestSerializer,
         responses={200: _RESULT},
         description="Checks a PDF (or its SHA-256) against the GovChain log. Bad input gives a "
-        "400 problem document, too many requests a 429.",
+        "400 problem document, a file over the size limit a 413, too many requests a 429.",
     )
     def post(self, request: Request) -> Response:
         _throttle(request, "upload")
-        body = VerifyRequestSerializer(data=request.data)
+        data = request.data
+        if self.upload_limit.exceeded:
+            limit = self.upload_limit.limit
+            raise PayloadTooLarge(f"The file is larger than {limit // (1024 * 1024)} MB.")
+        body = VerifyRequestSerializer(data=data)
         body.is_valid(raise_exception=True)
         try:
             if "document" in body.validated_data:
