@@ -190,3 +190,86 @@ def test_evaluate_pools_the_regression_across_the_listed_regions(demand_csv, tmp
         "Aachen,Düren", "calendar_regression"
     )
     assert aachen_mase("Aachen", "seasonal_naive") == aachen_mase("Aachen,Düren", "seasonal_naive")
+
+
+def test_a_demand_file_that_is_not_utf8_ends_with_an_error_naming_file_and_line(tmp_path, capsys):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("date,region,responses\n2024-01-01,Düren,5\n".encode("latin-1"))
+    assert main(["forecast", "--data", str(path), "--region", "Düren"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {path}: ")
+    assert "line 2: byte 0xfc at position 13 is not UTF-8" in err
+
+
+def test_a_cell_beyond_the_csv_field_limit_ends_with_an_error(tmp_path, capsys):
+    path = tmp_path / "big.csv"
+    path.write_text('date,region,responses\n2024-01-01,"' + "x" * 200_000 + '",5\n')
+    assert main(["forecast", "--data", str(path), "--region", "x"]) == 2
+    assert "line 2: not readable as CSV: field larger than field limit" in capsys.readouterr().err
+
+
+def test_demand_up_to_9999_12_31_is_refused_with_the_row(tmp_path, capsys):
+    last = dt.date(9999, 12, 31)
+    rows = [f"{last - dt.timedelta(days=99 - i)},Aachen,{100 + i % 7}" for i in range(100)]
+    path = tmp_path / "demand.csv"
+    path.write_text("date,region,responses\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    assert main(["forecast", "--data", str(path), "--region", "Aachen", "--horizon", "7"]) == 2
+    assert "line 2: date 9999-09-23 is outside 1900-01-01 to 2200-12-31" in capsys.readouterr().err
+
+
+def test_a_forecast_origin_beyond_the_supported_dates_is_refused(demand_csv, capsys):
+    args = ["forecast", "--data", str(demand_csv), "--region", "Aachen", "--origin", "9999-12-01"]
+    assert main(args) == 2
+    assert "leaves the supported dates" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--target-minutes", "8", "--drive-minutes", "9"], "--drive-minutes (9) must be shorter"),
+        (["--target-minutes", "8", "--drive-minutes", "8"], "--drive-minutes (8) must be shorter"),
+        (["--target-share", "1.5"], "--target-share must be above 0 and below 1, not 1.5"),
+        (["--target-share", "0"], "--target-share must be above 0"),
+        (["--shrinkage", "1"], "--shrinkage must be 0 or more and below 1, not 1"),
+        (["--shrinkage", "nan"], "--shrinkage must be"),
+        (["--job-minutes", "0"], "--job-minutes must be above 0"),
+        (["--target-minutes", "-1"], "--target-minutes must be above 0"),
+        (["--drive-minutes", "-1"], "--drive-minutes must be 0 or more"),
+        (["--seed", "-1"], "--seed must be 0 or more"),
+    ],
+)
+def test_staffing_options_no_plan_can_use_end_with_an_error(demand_csv, capsys, options, message):
+    args = ["staffing", "--data", str(demand_csv), "--region", "Aachen", *options]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err
+    assert "Traceback" not in err
+
+
+def test_staffing_a_region_that_fell_silent_plans_no_expected_emergencies(tmp_path, capsys):
+    # 200 days of 3 emergencies, then 100 without: the forecast must not turn negative
+    start = dt.date(2023, 1, 2)
+    rows = [f"{start + dt.timedelta(days=i)},Monschau,{3 if i < 200 else 0}" for i in range(300)]
+    path = tmp_path / "monschau.csv"
+    path.write_text("date,region,responses\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    assert main(["staffing", "--data", str(path), "--region", "Monschau", "--horizon", "7"]) == 0
+    hours = [r.split(",") for r in capsys.readouterr().out.strip().splitlines()[1:]]
+    assert len(hours) == 24
+    assert {(h[1], h[2]) for h in hours} == {("0.00", "1")}
+
+
+@pytest.mark.django_db
+def test_import_of_incidents_not_in_utf8_or_from_year_one_ends_with_an_error(tmp_path, capsys):
+    from rathaus.rescue.models import Incident
+
+    latin = tmp_path / "incidents-cp1252.csv"
+    latin.write_bytes(
+        "time,region,location,response_minutes\n2024-01-01T10:00,Düren,x,7\n".encode("cp1252")
+    )
+    assert main(["import", "--incidents", str(latin)]) == 2
+    assert f"error: {latin}: 1 malformed row(s): line 2: byte 0xfc" in capsys.readouterr().err
+    early = tmp_path / "incidents-year-one.csv"
+    early.write_text("time,region,location,response_minutes\n0001-01-01T00:00,Aachen,x,7\n")
+    assert main(["import", "--incidents", str(early)]) == 2
+    assert "line 2: time 0001-01-01 is outside" in capsys.readouterr().err
+    assert not Incident.objects.exists()

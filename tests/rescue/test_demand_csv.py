@@ -1,10 +1,12 @@
 import datetime as dt
+import json
 
 import numpy as np
 import pytest
+from django.utils import translation
 
-from rathaus.rescue.demand import DemandFileError, parse_demand_text
-from rathaus.rescue.incidents import read_incidents, share_in_time
+from rathaus.rescue.demand import DemandFileError, parse_demand_text, read_demand_csv
+from rathaus.rescue.incidents import read_incidents, read_incidents_csv, share_in_time
 
 
 def test_daily_csv_is_read_per_region_with_gaps_as_nan_and_zeros_kept():
@@ -114,3 +116,105 @@ def test_admin_region_form_rejects_unknown_calendars_and_bad_profiles(db):
     assert ok.is_valid(), ok.errors
     assert ok.cleaned_data["holiday_calendar"] == "DE-BY"
     assert sum(ok.cleaned_data["hourly_profile"]) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_a_file_that_is_not_utf8_is_refused_with_its_line_and_byte(tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("date,region,responses\n2024-01-01,Düren,5\n".encode("latin-1"))
+    with pytest.raises(DemandFileError) as info:
+        read_demand_csv(path)
+    assert [e.line for e in info.value.errors] == [2]
+    assert "byte 0xfc at position 13 is not UTF-8" in info.value.errors[0].reason
+    assert str(info.value).startswith(f"{path}: ")
+    incidents = tmp_path / "incidents.csv"
+    incidents.write_bytes(
+        "time,region,location,response_minutes\n2024-01-01T10:00,Düren,x,7\n".encode("cp1252")
+    )
+    with pytest.raises(DemandFileError, match="line 2: byte 0xfc"):
+        read_incidents_csv(incidents)
+
+
+def test_a_utf8_file_with_a_byte_order_mark_is_read(tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_bytes("date,region,responses\r\n2024-01-01,Düren,5\r\n".encode("utf-8-sig"))
+    assert read_demand_csv(path).series("Düren").values.tolist() == [5.0]
+
+
+def test_a_field_beyond_the_csv_limit_is_reported_and_the_other_rows_still_checked():
+    with pytest.raises(DemandFileError) as info:
+        parse_demand_text(
+            'date,region,responses\n2024-01-01,"' + "x" * 200_000 + '",5\n2024-01-02,A,ten\n'
+        )
+    errors = {e.line: e.reason for e in info.value.errors}
+    assert sorted(errors) == [2, 3]
+    assert "field larger than field limit" in errors[2]
+    assert "'ten'" in errors[3]
+    with pytest.raises(DemandFileError, match="line 2: not readable as CSV"):
+        read_incidents(
+            ["time,region,location,response_minutes\n", '2024-01-01T10:00,A,"' + "x" * 200_000]
+        )
+
+
+def test_dates_outside_1900_to_2200_are_refused_at_import():
+    with pytest.raises(DemandFileError) as info:
+        parse_demand_text(
+            "date,region,responses\n"
+            "2024-01-01,Aachen,10\n"
+            "9999-12-31,Aachen,10\n"  # the day after would not exist
+            "0001-01-01,Aachen,10\n"
+            "2200-12-31,Aachen,10\n"  # the last day accepted
+        )
+    assert [e.line for e in info.value.errors] == [3, 4]
+    assert "date 9999-12-31 is outside 1900-01-01 to 2200-12-31" in str(info.value)
+    with pytest.raises(DemandFileError) as incidents:
+        read_incidents(
+            [
+                "time,region,location,response_minutes\n",
+                "0001-01-01T00:00,Aachen,x,7\n",  # cannot be stored in UTC
+                "9999-12-31T23:59+00:00,Aachen,x,7\n",
+                "1900-01-01T00:00,Aachen,x,7\n",
+            ]
+        )
+    assert [e.line for e in incidents.value.errors] == [2, 3]
+    assert "time 0001-01-01 is outside 1900-01-01 to 2200-12-31" in str(incidents.value)
+
+
+def test_region_names_longer_than_the_database_column_are_refused():
+    long_name = "A" * 121
+    with pytest.raises(DemandFileError, match="line 2: the region name is longer than 120"):
+        parse_demand_text(f"date,region,responses\n2024-01-01,{long_name},1\n")
+    with pytest.raises(DemandFileError, match="line 2: the region name is longer than 120"):
+        read_incidents(
+            ["time,region,location,response_minutes\n", f"2024-01-01T10:00,{long_name},x,7\n"]
+        )
+
+
+def test_error_messages_quote_a_huge_cell_only_in_part():
+    with pytest.raises(DemandFileError) as info:
+        parse_demand_text("date,region,responses\n2024-01-01,A," + "9" * 100_000 + "\n")
+    assert len(str(info.value)) < 200
+
+
+@pytest.mark.parametrize(
+    ("profile", "message"),
+    [
+        ([1e308] * 24, "too large to add up"),  # the sum overflows to infinity
+        ("[1e999" + ", 1" * 23 + "]", "too large to add up"),  # JSON reads 1e999 as infinity
+        ("[NaN" + ", 1" * 23 + "]", "24 non-negative shares"),
+        ([0] * 24, "not all 0"),
+        ([True] * 24, "24 non-negative shares"),
+    ],
+)
+def test_admin_region_form_refuses_profiles_no_plan_can_use(db, profile, message):
+    from rathaus.rescue.admin import RegionForm
+
+    text = profile if isinstance(profile, str) else json.dumps(profile)
+    data = {"name": "Aachen", "area": "urban", "holiday_calendar": "DE-NW", "hourly_profile": text}
+    with translation.override("en"):
+        form = RegionForm(data=data)
+        assert not form.is_valid()
+        assert message in form.errors["hourly_profile"][0]
+    with translation.override("de"):
+        form = RegionForm(data=data)
+        assert not form.is_valid()
+        assert "Anteile" in form.errors["hourly_profile"][0]

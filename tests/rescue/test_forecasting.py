@@ -8,9 +8,11 @@ from rathaus.rescue.evaluation import evaluate_region
 from rathaus.rescue.forecasting import (
     DEFAULT_MEMBERS,
     CalendarRegression,
+    ForecastRangeError,
     InsufficientData,
     RegressionMember,
     SeasonalNaive,
+    first_forecast_day,
 )
 from rathaus.rescue.staffing import simulate_share_in_time
 from tests.rescue.synthetic import WEEKLY, synthetic_series
@@ -88,6 +90,34 @@ def test_all_zero_region_forecasts_zero_and_scores_undefined_mase():
         horizons=(7,),
     )
     assert np.isnan(score.mase[7])
+
+
+def test_a_region_that_fell_silent_is_forecast_without_negative_counts():
+    # 200 days of 3 emergencies, then 100 without any (a small rural area): the regression's
+    # log fit dips below log(1) = 0, which used to give negative counts and bounds
+    values = np.concatenate([np.full(200, 3.0), np.zeros(100)])
+    series = DailySeries("Monschau", dt.date(2023, 1, 2), values)
+    for horizon in (7, 84):
+        fc = CalendarRegression(calendar="DE-NW").forecast(
+            series, origin=first_forecast_day(series), horizon=horizon
+        )
+        for bound in (fc.mean, fc.lower80, fc.upper80, fc.lower95, fc.upper95):
+            assert (bound >= 0).all()
+        assert fc.mean[0] == 0.0
+        _intervals_are_nested(fc)
+
+
+def test_forecasts_stay_within_the_supported_dates():
+    late = DailySeries("Aachen", dt.date(2200, 12, 31) - dt.timedelta(days=99), np.full(100, 9.0))
+    with pytest.raises(ForecastRangeError, match="2200-12-31"):
+        first_forecast_day(late)
+    series = synthetic_series(days=400)
+    assert first_forecast_day(series) == series.end + dt.timedelta(days=1)
+    for model in (CalendarRegression(), SeasonalNaive()):
+        with pytest.raises(ForecastRangeError):
+            model.forecast(series, origin=dt.date(9999, 12, 1), horizon=84)
+        with pytest.raises(ForecastRangeError):
+            model.forecast(series, origin=dt.date(1, 1, 2), horizon=7)
 
 
 def test_too_short_history_is_refused_clearly():

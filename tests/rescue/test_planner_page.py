@@ -1,6 +1,7 @@
 import datetime as dt
 import time
 
+import numpy as np
 import pytest
 from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
 from allauth.mfa.models import Authenticator
@@ -8,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from rathaus.core.models import AuditEvent
-from rathaus.rescue.demand import parse_demand_text
+from rathaus.rescue.demand import DailySeries, DemandData, parse_demand_text
 from rathaus.rescue.models import DailyCount, Region, StoredForecast
 from rathaus.rescue.services import compute_forecast, import_demand, store_forecast
 from tests.rescue.synthetic import synthetic_series, to_csv
@@ -182,3 +183,62 @@ def test_exported_region_names_cannot_run_as_spreadsheet_formulas(client, region
         },
     ).content.decode()
     assert "\n'=HYPERLINK(1)," in body
+
+
+def test_a_region_that_fell_silent_gets_a_plan_not_a_500(client, planner):
+    # 200 days of 3 emergencies, then 100 without: the regression dips below zero
+    values = [3.0] * 200 + [0.0] * 100
+    series = DailySeries("Monschau", dt.date(2023, 1, 2), np.array(values))
+    import_demand(data=DemandData(daily={"Monschau": series}), actor=None)
+    region = Region.objects.get(name="Monschau")
+    login_with_second_factor(client, planner)
+    params = {
+        "region": region.pk,
+        "horizon": 7,
+        "model": "calendar_regression",
+        "plan_for": "upper80",
+        "target_share": 0.9,
+        "job_minutes": 60,
+        "drive_minutes": 5,
+        "shrinkage": 0,
+    }
+    for day in range(7):
+        day_param = (series.end + dt.timedelta(days=1 + day)).isoformat()
+        assert client.get(URL, {**params, "day": day_param}).status_code == 200
+    rows = client.get(URL, {**params, "export": "forecast"}).content.decode().splitlines()[1:]
+    assert all(float(v) >= 0 for row in rows for v in row.split(",")[3:])
+
+
+def test_stored_counts_beyond_the_supported_dates_give_a_message_not_a_500(client, planner):
+    region = Region.objects.create(name="Aachen")
+    last = dt.date(9999, 12, 31)  # stored before the import refused such dates
+    DailyCount.objects.bulk_create(
+        DailyCount(region=region, date=last - dt.timedelta(days=i), count=100) for i in range(100)
+    )
+    login_with_second_factor(client, planner)
+    response = client.get(URL, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert "lie outside 1900-01-01 to 2200-12-31" in response.content.decode()
+    german = client.get(URL, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "liegen außerhalb von 1900-01-01 bis 2200-12-31" in german
+
+
+def test_a_stored_hourly_profile_no_plan_can_use_falls_back_to_uniform(client, region, planner):
+    # written before the admin refused it: 24 times 1e308 was normalised to 24 zeros
+    Region.objects.filter(pk=region.pk).update(hourly_profile=[0.0] * 24)
+    admin = User.objects.create_superuser("admin3@example.org", password="pw")
+    login_with_second_factor(client, admin)
+    assert client.get(URL).status_code == 200
+    params = {
+        "region": region.pk,
+        "horizon": 7,
+        "model": "seasonal_naive",
+        "plan_for": "mean",
+        "target_share": 0.9,
+        "job_minutes": 60,
+        "drive_minutes": 5,
+        "shrinkage": 0,
+        "export": "staffing",
+    }
+    rows = client.get(URL, params).content.decode().strip().splitlines()[1:]
+    assert len({row.split(",")[3] for row in rows}) == 1  # the same calls every hour

@@ -17,6 +17,7 @@ import csv
 import datetime as dt
 import io
 import json
+import math
 import sys
 import time
 from collections.abc import Sequence
@@ -25,7 +26,13 @@ from typing import Any
 
 from rathaus.rescue.demand import DailySeries, DemandFileError, read_demand_csv
 from rathaus.rescue.evaluation import HORIZONS, evaluate_region, summarise
-from rathaus.rescue.forecasting import CalendarRegression, Forecast, ForecastModel, SeasonalNaive
+from rathaus.rescue.forecasting import (
+    CalendarRegression,
+    Forecast,
+    ForecastModel,
+    SeasonalNaive,
+    first_forecast_day,
+)
 from rathaus.rescue.holiday_calendar import validate_calendar
 from rathaus.rescue.staffing import ResponseTarget, StaffingInputs, plan_day
 
@@ -126,9 +133,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def _forecast(args: argparse.Namespace) -> tuple[Forecast, Any]:
     series, profile, calendar = _load_series(args)
-    origin = args.origin or series.end + dt.timedelta(days=1)
     model = _model(args.model, calendar)
     try:
+        origin = args.origin or first_forecast_day(series)
         return model.forecast(series, origin=origin, horizon=args.horizon), profile
     except ValueError as exc:
         raise UsageError(str(exc)) from None
@@ -152,24 +159,56 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     return 0
 
 
+def _staffing_arguments(args: argparse.Namespace) -> tuple[ResponseTarget, StaffingInputs]:
+    """The response target and staffing inputs, or a UsageError naming the option at fault."""
+
+    def check(option: str, value: float, ok: bool, what: str) -> None:
+        if not (math.isfinite(value) and ok):
+            raise UsageError(f"{option} must be {what}, not {value:g}")
+
+    day = 24 * 60
+    check(
+        "--target-minutes",
+        args.target_minutes,
+        0 < args.target_minutes <= day,
+        "above 0, up to 1440",
+    )
+    check("--target-share", args.target_share, 0 < args.target_share < 1, "above 0 and below 1")
+    check("--job-minutes", args.job_minutes, 0 < args.job_minutes <= day, "above 0, up to 1440")
+    check("--drive-minutes", args.drive_minutes, args.drive_minutes >= 0, "0 or more")
+    check("--shrinkage", args.shrinkage, 0 <= args.shrinkage < 1, "0 or more and below 1")
+    if args.drive_minutes >= args.target_minutes:
+        raise UsageError(
+            f"--drive-minutes ({args.drive_minutes:g}) must be shorter than --target-minutes "
+            f"({args.target_minutes:g})"
+        )
+    if args.seed < 0:
+        raise UsageError(f"--seed must be 0 or more, not {args.seed}")
+    target = ResponseTarget(minutes=args.target_minutes, share=args.target_share)
+    inputs = StaffingInputs(
+        job_minutes=args.job_minutes, drive_minutes=args.drive_minutes, shrinkage=args.shrinkage
+    )
+    return target, inputs
+
+
 def cmd_staffing(args: argparse.Namespace) -> int:
+    target, inputs = _staffing_arguments(args)
     fc, profile = _forecast(args)
     day_index = (args.day - fc.start).days if args.day else 0
     if not 0 <= day_index < len(fc.mean):
         raise UsageError("--day lies outside the forecast")
     daily = {"mean": fc.mean, "upper80": fc.upper80, "upper95": fc.upper95}[args.plan_for]
-    target = ResponseTarget(minutes=args.target_minutes, share=args.target_share)
-    inputs = StaffingInputs(
-        job_minutes=args.job_minutes, drive_minutes=args.drive_minutes, shrinkage=args.shrinkage
-    )
-    plans = plan_day(
-        daily_calls=float(daily[day_index]),
-        profile=profile,
-        target=target,
-        inputs=inputs,
-        simulate=args.simulate,
-        seed=args.seed,
-    )
+    try:
+        plans = plan_day(
+            daily_calls=float(daily[day_index]),
+            profile=profile,
+            target=target,
+            inputs=inputs,
+            simulate=args.simulate,
+            seed=args.seed,
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     writer = csv.writer(sys.stdout)
     writer.writerow(["hour", "calls", "ambulances", "positions", "share_in_time", "simulated"])
     for p in plans:
@@ -183,14 +222,13 @@ def cmd_staffing(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     _setup_django()
     from rathaus.rescue import services
-    from rathaus.rescue.incidents import read_incidents
+    from rathaus.rescue.incidents import read_incidents_csv
 
     if args.demand:
         result = services.import_demand(data=read_demand_csv(args.demand), actor=None)
         print(f"demand: {result.rows} days in {result.regions} region(s)")
     if args.incidents:
-        with Path(args.incidents).open(encoding="utf-8-sig", newline="") as fh:
-            records = read_incidents(fh)
+        records = read_incidents_csv(args.incidents)
         result = services.import_incidents(records=records, actor=None)
         print(f"incidents: {result.rows} in {result.regions} region(s)")
     if not (args.demand or args.incidents):

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from rathaus.rescue.holiday_calendar import validate_calendar
 from rathaus.rescue.models import Region, StoredForecast
+from rathaus.rescue.staffing import profile_shares
 
 
 class RegionForm(forms.ModelForm):
@@ -26,19 +27,30 @@ class RegionForm(forms.ModelForm):
             ) from None
 
     def clean_hourly_profile(self) -> Any:
+        """24 finite, non-negative shares, stored normalised to a sum of 1."""
         profile: Any = self.cleaned_data.get("hourly_profile")
         if profile is None or profile == "":
             return None
-        valid = (
-            isinstance(profile, list)
-            and len(profile) == 24
-            and all(isinstance(x, int | float) and x >= 0 for x in profile)
-            and sum(profile) > 0
-        )
-        if not valid:
-            raise forms.ValidationError(_("Enter 24 non-negative shares, one per hour."))
-        total = float(sum(profile))
-        return [round(x / total, 6) for x in profile]
+        shares = profile_shares(profile)
+        if shares is None:
+            if _positive_numbers(profile):
+                # each share is a number, but they are too large to add up (24 times 1e308)
+                raise forms.ValidationError(
+                    _("The shares are too large to add up; enter e.g. percentages (0 to 100).")
+                )
+            raise forms.ValidationError(_("Enter 24 non-negative shares, one per hour, not all 0."))
+        return [round(float(x), 6) for x in shares]
+
+
+def _positive_numbers(profile: Any) -> bool:
+    """24 numbers, none negative or NaN, at least one above 0."""
+    return (
+        isinstance(profile, list)
+        and len(profile) == 24
+        and all(isinstance(x, int | float) and not isinstance(x, bool) for x in profile)
+        and all(x >= 0 for x in profile)
+        and any(x > 0 for x in profile)
+    )
 
 
 @admin.register(Region)

@@ -3,7 +3,8 @@
 A daily CSV has the columns ``date``, ``region`` and a count column (``responses``, ``calls`` or
 ``count``). An hourly CSV has ``date``, ``hour`` (0-23), ``region`` and a count; it is summed to
 days for forecasting and kept as an hourly profile for staffing. Days without a row are gaps
-(NaN), not zeros: a zero is a real observation.
+(NaN), not zeros: a zero is a real observation. Files must be UTF-8 (a byte-order mark is allowed),
+dates lie between :data:`EARLIEST_DAY` and :data:`LATEST_DAY`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import csv
 import datetime as dt
 import io
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,16 +22,23 @@ import numpy.typing as npt
 
 COUNT_COLUMNS = ("responses", "calls", "count", "demand")
 MAX_DAILY_COUNT = 1_000_000
+MAX_REGION_NAME = 120  # Region.name.max_length
+# The calendar the module works in: wide enough for any real data and forecasts, narrow enough
+# that date arithmetic (the day after the data, a forecast's horizon) never leaves Python's range.
+EARLIEST_DAY = dt.date(1900, 1, 1)
+LATEST_DAY = dt.date(2200, 12, 31)
 
 
 class DemandFileError(ValueError):
     """The demand file cannot be read; ``errors`` lists each bad row with its line and reason."""
 
-    def __init__(self, errors: list[RowError]) -> None:
+    def __init__(self, errors: list[RowError], *, source: str | Path | None = None) -> None:
         self.errors = errors
+        self.source = source
         shown = "; ".join(str(e) for e in errors[:10])
         more = f" (and {len(errors) - 10} more)" if len(errors) > 10 else ""
-        super().__init__(f"{len(errors)} malformed row(s): {shown}{more}")
+        where = f"{source}: " if source is not None else ""
+        super().__init__(f"{where}{len(errors)} malformed row(s): {shown}{more}")
 
 
 @dataclass(frozen=True)
@@ -91,9 +99,64 @@ def _count_column(header: list[str]) -> str | None:
 def read_demand_csv(source: str | Path | Iterable[str]) -> DemandData:
     """Read a daily or hourly demand CSV; raise :class:`DemandFileError` listing every bad row."""
     if isinstance(source, str | Path):
-        with Path(source).open(encoding="utf-8-sig", newline="") as fh:
-            return _read_demand(fh)
+        try:
+            return _read_demand(csv_file_lines(source))
+        except DemandFileError as exc:
+            raise DemandFileError(exc.errors, source=source) from None
     return _read_demand(source)
+
+
+def csv_file_lines(path: str | Path) -> io.StringIO:
+    """The text of a UTF-8 CSV file (byte-order mark dropped), ready for :func:`csv.reader`.
+
+    A file in another encoding (Latin-1, Windows-1252, UTF-16 from a spreadsheet) is refused
+    with the line and the byte at fault instead of being misread.
+    """
+    raw = Path(path).read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        reason = (
+            f"byte 0x{raw[exc.start]:02x} at position {column} is not UTF-8; "
+            "save the file as UTF-8 (CSV UTF-8)"
+        )
+        raise DemandFileError([RowError(line, reason)], source=path) from None
+    return io.StringIO(text, newline="")
+
+
+def csv_rows(lines: Iterable[str], errors: list[RowError]) -> Iterator[tuple[int, list[str]]]:
+    """The rows of a CSV text with their line numbers; a row the csv module cannot parse (a
+    field longer than its limit, a NUL byte) is added to ``errors`` and skipped."""
+    reader = csv.reader(lines)
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            errors.append(RowError(reader.line_num, f"not readable as CSV: {exc}"))
+            continue
+        yield reader.line_num, row
+
+
+def day_in_range(day: dt.date) -> bool:
+    return EARLIEST_DAY <= day <= LATEST_DAY
+
+
+def shown(text: str, limit: int = 40) -> str:
+    """A cell quoted for an error message, cut short so that a huge cell stays readable."""
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+def region_problem(region: str) -> str | None:
+    """Why ``region`` cannot name a region, or None."""
+    if not region:
+        return "the region is empty"
+    if len(region) > MAX_REGION_NAME:
+        return f"the region name is longer than {MAX_REGION_NAME} characters"
+    return None
 
 
 def parse_demand_text(text: str) -> DemandData:
@@ -101,10 +164,12 @@ def parse_demand_text(text: str) -> DemandData:
 
 
 def _read_demand(lines: Iterable[str]) -> DemandData:
-    reader = csv.reader(lines)
-    header_row = next(reader, None)
-    if header_row is None:
-        raise DemandFileError([RowError(1, "the file is empty")])
+    errors: list[RowError] = []
+    rows = csv_rows(lines, errors)
+    first = next(rows, None)
+    if errors or first is None:  # the header itself is unreadable, or there is nothing
+        raise DemandFileError(errors or [RowError(1, "the file is empty")])
+    header_row = first[1]
     header = [h.strip().lower() for h in header_row]
     count_col = _count_column(header)
     missing = [c for c in ("date", "region") if c not in header]
@@ -119,32 +184,37 @@ def _read_demand(lines: Iterable[str]) -> DemandData:
     i_count = header.index(count_col)  # type: ignore[arg-type]
     i_hour = header.index("hour") if hourly else -1
 
-    errors: list[RowError] = []
     counts: dict[str, dict[dt.date, float]] = defaultdict(dict)
     hours: dict[str, npt.NDArray[np.float64]] = defaultdict(lambda: np.zeros(24))
     seen: set[tuple[str, dt.date, int]] = set()
-    for line_no, row in enumerate(reader, start=2):
+    for line_no, row in rows:
         if not row or all(not c.strip() for c in row):
             continue
         if len(row) != len(header):
             errors.append(RowError(line_no, f"expected {len(header)} fields, found {len(row)}"))
             continue
         region = row[i_region].strip()
-        if not region:
-            errors.append(RowError(line_no, "the region is empty"))
+        reason = region_problem(region)
+        if reason:
+            errors.append(RowError(line_no, reason))
             continue
         try:
             day = dt.date.fromisoformat(row[i_date].strip())
         except ValueError:
             errors.append(
-                RowError(line_no, f"date {row[i_date]!r} is not an ISO date (YYYY-MM-DD)")
+                RowError(line_no, f"date {shown(row[i_date])} is not an ISO date (YYYY-MM-DD)")
+            )
+            continue
+        if not day_in_range(day):
+            errors.append(
+                RowError(line_no, f"date {day} is outside {EARLIEST_DAY} to {LATEST_DAY}")
             )
             continue
         raw = row[i_count].strip()
         try:
             value = int(raw)
         except ValueError:
-            errors.append(RowError(line_no, f"count {raw!r} is not a whole number"))
+            errors.append(RowError(line_no, f"count {shown(raw)} is not a whole number"))
             continue
         if value < 0 or value > MAX_DAILY_COUNT:
             errors.append(RowError(line_no, f"count {value} is outside 0-{MAX_DAILY_COUNT}"))
@@ -156,7 +226,7 @@ def _read_demand(lines: Iterable[str]) -> DemandData:
             except ValueError:
                 hour = -1
             if not 0 <= hour <= 23:
-                errors.append(RowError(line_no, f"hour {row[i_hour]!r} is not 0-23"))
+                errors.append(RowError(line_no, f"hour {shown(row[i_hour])} is not 0-23"))
                 continue
         key = (region, day, hour)
         if key in seen:

@@ -33,7 +33,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from rathaus.rescue.demand import DailySeries
+from rathaus.rescue.demand import EARLIEST_DAY, LATEST_DAY, DailySeries
 from rathaus.rescue.holiday_calendar import calendar_for_region, holiday_names
 
 Z80 = 1.2815515655446004
@@ -81,6 +81,36 @@ class InsufficientData(ValueError):
     """Too few observations before the origin to fit the model."""
 
 
+class ForecastRangeError(ValueError):
+    """The data or the forecast days lie outside the supported dates (EARLIEST_DAY…LATEST_DAY)."""
+
+
+def first_forecast_day(series: DailySeries) -> dt.date:
+    """The day after the last observation, the default origin of a forecast."""
+    ordinal = series.start.toordinal() + len(series.values)
+    if ordinal > LATEST_DAY.toordinal():
+        raise ForecastRangeError(
+            f"{series.region}: the data end on or after {LATEST_DAY}, the last day a forecast "
+            "may cover"
+        )
+    return dt.date.fromordinal(ordinal)
+
+
+def _check_dates(series: DailySeries, origin: dt.date, horizon: int) -> None:
+    """Refuse a forecast whose data or days leave the supported dates (so that no date
+    arithmetic overflows, and no holiday calendar is asked for the year 0 or 9999)."""
+    if series.start < EARLIEST_DAY:
+        raise ForecastRangeError(f"{series.region}: the data begin before {EARLIEST_DAY}")
+    if horizon < 1:
+        raise ValueError("the horizon is at least one day")
+    last = origin.toordinal() + horizon - 1
+    if origin < EARLIEST_DAY or last > LATEST_DAY.toordinal():
+        raise ForecastRangeError(
+            f"{series.region}: a forecast from {origin} for {horizon} days leaves the supported "
+            f"dates {EARLIEST_DAY} to {LATEST_DAY}"
+        )
+
+
 def _observed_before(series: DailySeries, origin: dt.date) -> FloatArray:
     t = series.index_of(origin)
     if t <= 0:
@@ -98,6 +128,7 @@ class SeasonalNaive:
     name: str = "seasonal_naive"
 
     def forecast(self, series: DailySeries, *, origin: dt.date, horizon: int) -> Forecast:
+        _check_dates(series, origin, horizon)
         y = _observed_before(series, origin)
         t = len(y)
         last_week = np.full(SEASON, np.nan)
@@ -109,7 +140,7 @@ class SeasonalNaive:
         if np.isnan(last_week).any():
             raise InsufficientData(f"{series.region}: needs every weekday observed at least once")
         steps = np.arange(horizon)
-        mean = last_week[steps % SEASON]
+        mean = np.maximum(last_week[steps % SEASON], 0.0)
         diffs = y[SEASON:] - y[:-SEASON]
         diffs = diffs[~np.isnan(diffs)]
         sigma = float(np.sqrt(np.mean(diffs**2))) if diffs.size else 0.0
@@ -120,9 +151,9 @@ class SeasonalNaive:
             start=origin,
             mean=mean,
             lower80=np.maximum(mean - Z80 * spread, 0.0),
-            upper80=mean + Z80 * spread,
+            upper80=np.maximum(mean + Z80 * spread, 0.0),
             lower95=np.maximum(mean - Z95 * spread, 0.0),
-            upper95=mean + Z95 * spread,
+            upper95=np.maximum(mean + Z95 * spread, 0.0),
         )
 
 
@@ -375,6 +406,7 @@ class CalendarRegression:
 
     # -- intervals --------------------------------------------------------------------------
     def forecast(self, series: DailySeries, *, origin: dt.date, horizon: int) -> Forecast:
+        _check_dates(series, origin, horizon)
         calib_h = max(horizon, 12 * SEASON)
         calib_h = -(-calib_h // SEASON) * SEASON
         log_mean = self._point(series, origin, calib_h)[:horizon]
@@ -391,7 +423,6 @@ class CalendarRegression:
                 continue
             actual = np.log(np.maximum(series.values[t0 : t0 + calib_h], 0.0) + 1.0)
             errors.append(actual - pred)
-        mean = np.exp(log_mean) - 1.0
         if len(errors) < 8:
             # too little history to calibrate: fall back to in-sample-sized normal intervals
             spread = 0.08 * np.sqrt(np.arange(horizon) // SEASON + 1)
@@ -420,15 +451,21 @@ class CalendarRegression:
                 end = min(band + SEASON, horizon)
                 for name, value in zip(bounds, q, strict=True):
                     bounds[name][band:end] = value
+
+        def counts(log_values: FloatArray) -> FloatArray:
+            # back from log(1 + count); a fit below log 1 = 0 (a region that fell silent) would
+            # give a negative count, and counts cannot be negative
+            return np.maximum(np.exp(log_values) - 1.0, 0.0)
+
         return Forecast(
             region=series.region,
             model=self.name,
             start=origin,
-            mean=mean,
-            lower80=np.maximum(np.exp(log_mean + bounds["lower80"]) - 1.0, 0.0),
-            upper80=np.exp(log_mean + bounds["upper80"]) - 1.0,
-            lower95=np.maximum(np.exp(log_mean + bounds["lower95"]) - 1.0, 0.0),
-            upper95=np.exp(log_mean + bounds["upper95"]) - 1.0,
+            mean=counts(log_mean),
+            lower80=counts(log_mean + bounds["lower80"]),
+            upper80=counts(log_mean + bounds["upper80"]),
+            lower95=counts(log_mean + bounds["lower95"]),
+            upper95=counts(log_mean + bounds["upper95"]),
         )
 
 

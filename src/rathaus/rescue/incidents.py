@@ -2,19 +2,30 @@
 
 Columns: ``time`` (ISO date-time), ``region``, ``location`` (free text or coordinates),
 ``area`` (``urban`` or ``rural``; optional, default urban) and ``response_minutes`` or
-``response_seconds``. Every malformed row is reported with its line and reason.
+``response_seconds``. Every malformed row is reported with its line and reason; times lie
+between :data:`~rathaus.rescue.demand.EARLIEST_DAY` and :data:`~rathaus.rescue.demand.LATEST_DAY`.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from rathaus.rescue.demand import DemandFileError, RowError
+from rathaus.rescue.demand import (
+    EARLIEST_DAY,
+    LATEST_DAY,
+    DemandFileError,
+    RowError,
+    csv_file_lines,
+    csv_rows,
+    day_in_range,
+    region_problem,
+    shown,
+)
 from rathaus.rescue.staffing import ResponseTarget, share_within_target
 
 AREAS = ("urban", "rural")
@@ -29,12 +40,21 @@ class IncidentRecord:
     response_minutes: float
 
 
+def read_incidents_csv(path: str | Path) -> list[IncidentRecord]:
+    """Read an incident CSV file (UTF-8); :class:`DemandFileError` names the file and rows."""
+    try:
+        return read_incidents(csv_file_lines(path))
+    except DemandFileError as exc:
+        raise DemandFileError(exc.errors, source=path) from None
+
+
 def read_incidents(lines: Iterable[str]) -> list[IncidentRecord]:
-    reader = csv.reader(lines)
-    header_row = next(reader, None)
-    if header_row is None:
-        raise DemandFileError([RowError(1, "the file is empty")])
-    header = [h.strip().lower().lstrip("\ufeff") for h in header_row]
+    errors: list[RowError] = []
+    rows = csv_rows(lines, errors)
+    first = next(rows, None)
+    if errors or first is None:  # the header itself is unreadable, or there is nothing
+        raise DemandFileError(errors or [RowError(1, "the file is empty")])
+    header = [h.strip().lower().lstrip("\ufeff") for h in first[1]]
     unit = 1.0 if "response_minutes" in header else 1 / 60
     time_col = "response_minutes" if "response_minutes" in header else "response_seconds"
     missing = [c for c in ("time", "region", "location") if c not in header]
@@ -44,8 +64,7 @@ def read_incidents(lines: Iterable[str]) -> list[IncidentRecord]:
         raise DemandFileError([RowError(1, f"missing column(s): {', '.join(missing)}")])
     col = {name: header.index(name) for name in header}
     records: list[IncidentRecord] = []
-    errors: list[RowError] = []
-    for line_no, row in enumerate(reader, start=2):
+    for line_no, row in rows:
         if not row or all(not c.strip() for c in row):
             continue
         if len(row) != len(header):
@@ -54,25 +73,33 @@ def read_incidents(lines: Iterable[str]) -> list[IncidentRecord]:
         try:
             when = dt.datetime.fromisoformat(row[col["time"]].strip())
         except ValueError:
-            errors.append(RowError(line_no, f"time {row[col['time']]!r} is not an ISO date-time"))
+            errors.append(
+                RowError(line_no, f"time {shown(row[col['time']])} is not an ISO date-time")
+            )
+            continue
+        if not day_in_range(when.date()):
+            errors.append(
+                RowError(line_no, f"time {when.date()} is outside {EARLIEST_DAY} to {LATEST_DAY}")
+            )
             continue
         raw = row[col[time_col]].strip().replace(",", ".")
         try:
             minutes = float(raw) * unit
         except ValueError:
-            errors.append(RowError(line_no, f"response time {raw!r} is not a number"))
+            errors.append(RowError(line_no, f"response time {shown(raw)} is not a number"))
             continue
         if not 0 <= minutes < 24 * 60:
-            errors.append(RowError(line_no, f"response time {raw} is outside 0 to 24 hours"))
+            errors.append(RowError(line_no, f"response time {shown(raw)} is outside 0 to 24 hours"))
             continue
         area = row[col["area"]].strip().lower() if "area" in col else "urban"
         area = area or "urban"
         if area not in AREAS:
-            errors.append(RowError(line_no, f"area {area!r} is neither urban nor rural"))
+            errors.append(RowError(line_no, f"area {shown(area)} is neither urban nor rural"))
             continue
         region = row[col["region"]].strip()
-        if not region:
-            errors.append(RowError(line_no, "the region is empty"))
+        reason = region_problem(region)
+        if reason:
+            errors.append(RowError(line_no, reason))
             continue
         records.append(
             IncidentRecord(

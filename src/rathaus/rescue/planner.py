@@ -16,8 +16,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
+from rathaus.rescue.demand import EARLIEST_DAY, LATEST_DAY
 from rathaus.rescue.forecast_plot import forecast_svg
-from rathaus.rescue.forecasting import Forecast, InsufficientData
+from rathaus.rescue.forecasting import Forecast, ForecastRangeError, InsufficientData
 from rathaus.rescue.incidents import share_in_time
 from rathaus.rescue.models import Region
 from rathaus.rescue.selectors import daily_series, hourly_profile, incident_records
@@ -155,6 +156,14 @@ def build_plan(data: dict[str, Any], *, simulate: bool = True) -> Plan:
         raise PlanError(
             _("Too little demand data for a forecast of %(region)s.") % {"region": region.name}
         ) from exc
+    except ForecastRangeError as exc:
+        raise PlanError(
+            _(
+                "The demand data of %(region)s or the forecast lie outside %(first)s to "
+                "%(last)s; correct the dates and import the data again."
+            )
+            % {"region": region.name, "first": EARLIEST_DAY, "last": LATEST_DAY}
+        ) from exc
     except ValueError as exc:
         raise PlanError(
             _("No demand data stored for %(region)s.") % {"region": region.name}
@@ -164,18 +173,24 @@ def build_plan(data: dict[str, Any], *, simulate: bool = True) -> Plan:
     if not 0 <= index < len(forecast.mean):
         raise PlanError(_("The day to staff must lie within the forecast."))
     basis = {"mean": forecast.mean, "upper80": forecast.upper80, "upper95": forecast.upper95}
-    hours = plan_day(
-        daily_calls=float(basis[data["plan_for"]][index]),
-        profile=hourly_profile(region=region),
-        target=ResponseTarget(minutes=data["target_minutes"], share=data["target_share"]),
-        inputs=StaffingInputs(
-            job_minutes=data["job_minutes"],
-            drive_minutes=data["drive_minutes"],
-            shrinkage=data["shrinkage"],
-        ),
-        simulate=simulate,
-        seed=0,
-    )
+    try:
+        hours = plan_day(
+            daily_calls=float(basis[data["plan_for"]][index]),
+            profile=hourly_profile(region=region),
+            target=ResponseTarget(minutes=data["target_minutes"], share=data["target_share"]),
+            inputs=StaffingInputs(
+                job_minutes=data["job_minutes"],
+                drive_minutes=data["drive_minutes"],
+                shrinkage=data["shrinkage"],
+            ),
+            simulate=simulate,
+            seed=0,
+        )
+    except ValueError as exc:  # e.g. more ambulances than Erlang C searches
+        raise PlanError(
+            _("No staffing can be computed for %(day)s from this forecast.")
+            % {"day": day.isoformat()}
+        ) from exc
     series = daily_series(region=region)
     assert series is not None
     history_days = min(len(series.values), 56)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 from django.utils import timezone
 
 from rathaus.rescue.demand import DailySeries, series_from_counts
 from rathaus.rescue.incidents import IncidentRecord
 from rathaus.rescue.models import Incident, Region
+from rathaus.rescue.staffing import profile_shares
+
+logger = logging.getLogger(__name__)
 
 
 def daily_series(*, region: Region) -> DailySeries | None:
@@ -19,8 +24,16 @@ def daily_series(*, region: Region) -> DailySeries | None:
 
 
 def hourly_profile(*, region: Region) -> np.ndarray | None:
+    """The region's stored profile, else the hours of its incidents, else None (uniform).
+
+    A stored profile that no plan can use (written before the admin checked it, e.g. 24 zeros)
+    is skipped with a warning rather than failing the planner page.
+    """
     if region.hourly_profile:
-        return np.asarray(region.hourly_profile, float)
+        shares = profile_shares(region.hourly_profile)
+        if shares is not None:
+            return shares
+        logger.warning("rescue region %s: unusable hourly profile ignored", region.pk)
     hours = [
         timezone.localtime(t).hour for t in region.incidents.values_list("occurred_at", flat=True)
     ]

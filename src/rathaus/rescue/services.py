@@ -11,7 +11,12 @@ from django.utils import timezone
 
 from rathaus.core import audit
 from rathaus.rescue.demand import DemandData
-from rathaus.rescue.forecasting import CalendarRegression, Forecast, SeasonalNaive
+from rathaus.rescue.forecasting import (
+    CalendarRegression,
+    Forecast,
+    SeasonalNaive,
+    first_forecast_day,
+)
 from rathaus.rescue.holiday_calendar import calendar_for_region
 from rathaus.rescue.incidents import IncidentRecord
 from rathaus.rescue.models import DailyCount, Incident, Region, StoredForecast
@@ -95,11 +100,15 @@ def compute_forecast(
     model: str = "calendar_regression",
     origin: dt.date | None = None,
 ) -> Forecast:
-    """Forecast from the stored counts; the origin defaults to the day after the last count."""
+    """Forecast from the stored counts; the origin defaults to the day after the last count.
+
+    Raises :class:`~rathaus.rescue.forecasting.ForecastRangeError` when the stored days or the
+    forecast leave the supported dates, and ``ValueError`` without stored counts.
+    """
     series = daily_series(region=region)
     if series is None:
         raise ValueError(f"{region.name}: no daily counts stored")
-    start = origin or series.end + dt.timedelta(days=1)
+    start = origin or first_forecast_day(series)
     if model == "seasonal_naive":
         return SeasonalNaive().forecast(series, origin=start, horizon=horizon)
     return CalendarRegression(calendar=region.holiday_calendar).forecast(

@@ -11,6 +11,7 @@ arrivals, exponential job times, first come first served) serves as a check on t
 from __future__ import annotations
 
 import heapq
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,15 +55,36 @@ class HourPlan:
     simulated_share_in_time: float | None = None
 
 
+def profile_shares(values: object) -> FloatArray | None:
+    """An hourly profile as 24 shares summing to 1, or None unless ``values`` are 24 finite,
+    non-negative numbers with a finite, positive total (24 times 1e308 is infinite)."""
+    if not isinstance(values, list | tuple | np.ndarray):
+        return None
+    if any(isinstance(x, bool | str | bytes) for x in values):
+        return None
+    try:
+        shares = np.asarray(values, float)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if shares.shape != (24,) or not np.isfinite(shares).all() or (shares < 0).any():
+        return None
+    with np.errstate(over="ignore"):
+        total = float(shares.sum())
+    if not (math.isfinite(total) and total > 0):
+        return None
+    result: FloatArray = shares / total
+    return result
+
+
 def hourly_calls(daily_calls: float, profile: FloatArray | None) -> FloatArray:
     """Split a day's calls over 24 hours by the profile (shares); uniform without one."""
     if profile is None:
         shares = np.full(24, 1 / 24)
     else:
-        shares = np.asarray(profile, float)
-        if shares.shape != (24,) or (shares < 0).any() or shares.sum() <= 0:
-            raise ValueError("an hourly profile has 24 non-negative shares")
-        shares = shares / shares.sum()
+        normalised = profile_shares(profile)
+        if normalised is None:
+            raise ValueError("an hourly profile has 24 non-negative shares with a finite sum")
+        shares = normalised
     return daily_calls * shares
 
 
@@ -75,7 +97,13 @@ def plan_day(
     simulate: bool = False,
     seed: int = 0,
 ) -> list[HourPlan]:
-    """Ambulances needed in each hour of one day."""
+    """Ambulances needed in each hour of one day.
+
+    An hour without expected emergencies keeps one ambulance (the least Erlang C answers);
+    ``ValueError`` for inputs no plan can be made from (negative calls, drive beyond target).
+    """
+    if not (math.isfinite(daily_calls) and daily_calls >= 0):
+        raise ValueError(f"the expected daily calls must be 0 or more, not {daily_calls}")
     tolerable_wait = (target.minutes - inputs.drive_minutes) * 60.0
     if tolerable_wait <= 0:
         raise ValueError("the drive time alone exceeds the response-time target")
