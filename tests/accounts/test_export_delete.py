@@ -10,10 +10,12 @@ import pytest
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.contrib.auth.models import Group
 from django.test import Client
 
-from rathaus.accounts import personal_data
+from rathaus.accounts import personal_data, services
 from rathaus.accounts.models import Profile, User
+from rathaus.accounts.roles import ADMINISTRATOR, CLERK, PLANNER, TEAM_LEAD
 from rathaus.core.models import AuditEvent
 from tests.accounts.conftest import log_in
 from tests.accounts.factories import PASSWORD, ProfileFactory, UserFactory
@@ -140,6 +142,19 @@ def test_guessing_the_password_on_the_deletion_page_is_throttled(
     response = citizen_client.post("/konto/loeschen/", {"password": PASSWORD, "confirm": "on"})
     assert "Zu viele Versuche" in response.content.decode()
     assert User.objects.filter(pk=citizen.pk).exists()
+
+
+@pytest.mark.parametrize("role", [CLERK, TEAM_LEAD, ADMINISTRATOR, PLANNER])
+def test_staff_by_role_alone_cannot_delete_their_own_account(citizen: User, role: str) -> None:
+    """Clerks and team leads are staff by their group, not by ``is_staff``."""
+    citizen.groups.add(Group.objects.get_or_create(name=role)[0])
+    assert not citizen.is_staff and not citizen.is_superuser
+    with pytest.raises(
+        personal_data.ErasureBlocked, match="Konten von Beschäftigten schließt die Administration"
+    ):
+        services.delete_account(user=citizen)
+    assert User.objects.filter(pk=citizen.pk).exists()
+    assert not AuditEvent.objects.filter(action="accounts.user.deleted").exists()
 
 
 def test_other_modules_users_are_untouched_by_a_deletion(citizen_client: Client) -> None:

@@ -12,6 +12,7 @@ from django.test import Client
 from django.utils import timezone, translation
 
 from rathaus.accounts.models import User
+from rathaus.casework import services as casework
 from rathaus.casework.models import Case, CaseEvent, DocumentRequest
 from rathaus.core.models import AuditEvent, Authority, OrgUnit
 from tests.accounts.factories import PASSWORD, UserFactory
@@ -138,8 +139,6 @@ def test_filters_overdue_assigned_to_me_and_status(
     open_case: OpenCase,
     unit: OrgUnit,
 ) -> None:
-    from rathaus.casework import services as casework
-
     late = open_case(unit.authority, unit=unit, family_name="Spaetling")
     casework.set_due_date(
         case=late, due_on=timezone.localdate() - datetime.timedelta(days=1), actor=clerk
@@ -441,6 +440,71 @@ def test_team_lead_assigns_several_cases_and_a_clerk_may_not(
         "/backoffice/zuweisen/", {"bulk-cases": [first.pk], "bulk-assignee": clerk.pk}
     )
     assert refused.status_code == 403
+
+
+def test_team_lead_moving_a_case_with_nobody_as_clerk_leaves_it_unassigned(
+    staff_client: StaffClient,
+    team_lead: User,
+    clerk: User,
+    open_case: OpenCase,
+    unit: OrgUnit,
+    other_unit: OrgUnit,
+) -> None:
+    case = open_case(unit.authority, unit=unit)
+    casework.assign(cases=[case], user=clerk, actor=clerk)
+    lead = staff_client(team_lead)
+    page = html(lead.get(f"/backoffice/vorgaenge/{case.pk}/"))
+    # the form shows the current clerk: leaving it changes nothing, "Niemand" removes them
+    assert re.search(rf'<option value="{clerk.pk}" selected>', page)
+    response = lead.post(
+        f"/backoffice/vorgaenge/{case.pk}/zuweisen/",
+        {"assign-assignee": "", "assign-org_unit": other_unit.pk},
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert (case.org_unit, case.assigned_to) == (other_unit, None)
+    assert staff_client(clerk).get(f"/backoffice/vorgaenge/{case.pk}/").status_code == 404
+    audit = AuditEvent.objects.filter(action="case.assigned", object_id=str(case.pk)).latest("id")
+    assert (audit.before["assigned_to"], audit.after["assigned_to"]) == (clerk.pk, None)
+
+
+def test_team_lead_moving_a_case_with_its_clerk_keeps_the_clerk(
+    staff_client: StaffClient,
+    team_lead: User,
+    clerk: User,
+    open_case: OpenCase,
+    unit: OrgUnit,
+    other_unit: OrgUnit,
+) -> None:
+    case = open_case(unit.authority, unit=unit)
+    casework.assign(cases=[case], user=clerk, actor=clerk)
+    response = staff_client(team_lead).post(
+        f"/backoffice/vorgaenge/{case.pk}/zuweisen/",
+        {"assign-assignee": clerk.pk, "assign-org_unit": other_unit.pk},
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert (case.org_unit, case.assigned_to) == (other_unit, clerk)
+
+
+@pytest.mark.parametrize("case_id", ["99999999999999999999", "-99999999999999999999", "9" * 5000])
+def test_bulk_assignment_refuses_case_ids_beyond_the_database_range(
+    staff_client: StaffClient,
+    team_lead: User,
+    clerk: User,
+    open_case: OpenCase,
+    unit: OrgUnit,
+    case_id: str,
+) -> None:
+    case = open_case(unit.authority, unit=unit)
+    response = staff_client(team_lead).post(
+        "/backoffice/zuweisen/", {"bulk-cases": [case.pk, case_id], "bulk-assignee": clerk.pk}
+    )
+    assert response.status_code == 400
+    assert case_id[:20] in html(response)  # named in the error next to the list
+    assert "keine gültige Auswahl" in html(response) or "kein gültiger Wert" in html(response)
+    case.refresh_from_db()
+    assert case.assigned_to is None
 
 
 def test_unit_statistics_for_team_leads_only(

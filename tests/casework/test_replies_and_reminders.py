@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Callable
 from typing import Any
 
 from django.core import mail
+from django.urls import resolve
 from django.utils import timezone
 
 from rathaus.accounts.models import User
@@ -38,6 +40,33 @@ def test_a_reply_in_the_mailbox_is_filed_on_the_case(
     correspondence = case.file.documents.filter(kind="correspondence")
     assert correspondence.count() == 2  # the text and its attachment
     assert AuditEvent.objects.filter(action="case.reply_received").exists()
+
+
+def test_a_reply_after_the_case_was_withdrawn_is_kept_and_noted_on_the_case(
+    case: Case, clerk: User, citizen: User
+) -> None:
+    services.request_documents(
+        case=case, description="Ihr Mietvertrag", due_on=timezone.localdate(), actor=clerk
+    )
+    request_message = Message.objects.get(owner=citizen, kind="request")
+    services.withdraw_case(case=case, actor=citizen)  # the case ends, its file is closed
+    assert case.file is not None
+    case.file.refresh_from_db()
+    assert case.file.is_closed
+    filed_before = case.file.documents.count()
+
+    answer = mailbox.reply(
+        message=request_message, owner=citizen, body="Ich möchte doch weitermachen.", attachments=[]
+    )
+
+    assert Message.objects.filter(pk=answer.pk, from_citizen=True).exists()  # not lost
+    assert case.file.documents.count() == filed_before  # a closed file takes nothing
+    event = case.events.get(kind=CaseEvent.Kind.REPLY_RECEIVED)
+    assert event.data["file_closed"] is True
+    assert event.data["message"] == str(answer.public_id)
+    assert "nach Schließen der Akte" in event.note
+    audit = AuditEvent.objects.get(action="case.reply_received")
+    assert audit.after["file_closed"] is True
 
 
 def test_a_reply_to_a_message_without_a_case_changes_no_case(case: Case, citizen: User) -> None:
@@ -78,6 +107,26 @@ def test_overdue_cases_are_reminded_to_the_clerk_once_per_interval(
     with django_capture_on_commit_callbacks(execute=True):
         assert services.remind_overdue(today=later) == 2
     assert overdue.events.filter(kind=CaseEvent.Kind.REMINDER_SENT).count() == 2
+
+
+def test_the_reminder_links_to_the_case_page_of_the_back_office(
+    make_case: Callable[..., Case],
+    clerk: User,
+    settings: Any,
+    django_capture_on_commit_callbacks: Callable,
+) -> None:
+    settings.SITE_URL = "https://rathaus.example.org"
+    overdue = make_case()
+    services.assign(cases=[overdue], user=clerk, actor=clerk)
+    Case.objects.filter(pk=overdue.pk).update(
+        due_on=timezone.localdate() - datetime.timedelta(days=1)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.remind_overdue() == 1
+    links = re.findall(r"https://rathaus\.example\.org(/\S+)", mail.outbox[0].body)
+    assert links == [f"/backoffice/vorgaenge/{overdue.pk}/"]
+    match = resolve(links[0])
+    assert match.view_name == "backoffice:case" and match.kwargs == {"pk": overdue.pk}
 
 
 def test_the_reminder_job_is_scheduled() -> None:

@@ -224,6 +224,27 @@ def test_notes_and_assignments_are_internal(
     assert AuditEvent.objects.filter(action="case.assigned", object_id=str(case.pk)).exists()
 
 
+def test_moving_a_case_keeps_its_clerk_unless_told_to_unassign(
+    case: Case, clerk: User, team_lead: User, meldewesen: OrgUnit, buergeramt: Authority
+) -> None:
+    passports = OrgUnit.objects.get(authority=buergeramt, code="33.2")
+    services.assign(cases=[case], user=clerk, org_unit=meldewesen, actor=team_lead)
+    services.assign(cases=[case], org_unit=passports, actor=team_lead)
+    case.refresh_from_db()
+    assert (case.org_unit, case.assigned_to) == (passports, clerk)  # user=None: no change
+
+    services.assign(cases=[case], org_unit=meldewesen, unassign=True, actor=team_lead)
+    case.refresh_from_db()
+    assert (case.org_unit, case.assigned_to) == (meldewesen, None)
+    event = case.events.filter(kind=CaseEvent.Kind.ASSIGNED).latest("pk")
+    assert event.data["unassigned"] == clerk.pk
+    assert event.note == "Die Sachbearbeitung wurde aus dem Vorgang entfernt."
+    audit = AuditEvent.objects.filter(action="case.assigned", object_id=str(case.pk)).latest("id")
+    assert (audit.before["assigned_to"], audit.after["assigned_to"]) == (clerk.pk, None)
+    with pytest.raises(CaseworkError):
+        services.assign(cases=[case], user=clerk, unassign=True, actor=team_lead)
+
+
 def test_cases_cannot_be_assigned_to_staff_of_another_authority(
     case: Case, make_staff: Callable[..., User], team_lead: User
 ) -> None:

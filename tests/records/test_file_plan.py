@@ -74,6 +74,11 @@ def test_a_comma_separated_file_with_byte_order_mark_is_read(authority: Authorit
         ("11.x;Falsch;5;;;", "ist kein Aktenplankennzeichen"),
         ("11.40;;5;;;", "Der Titel ist leer"),
         ("11.40;Personenstand;zehn;;;", "Aufbewahrungsfrist „zehn“"),
+        # ASCII digits only: str.isdigit() accepts "²", int() refuses it and 5000 digits
+        ("11.40;Personenstand;²;;;", "Aufbewahrungsfrist „²“"),
+        ("11.40;Personenstand;\u0663;;;", "Aufbewahrungsfrist „\u0663“"),  # Arabic-Indic 3
+        ("11.40;Personenstand;" + "9" * 5000 + ";;;", "Aufbewahrungsfrist „99999999999999999999…“"),
+        ("\u0661\u0661.\u0664\u0660;Personenstand;5;;;", "ist kein Aktenplankennzeichen"),
         ("11.40;Personenstand;5;bald;;", "Fristbeginn „bald“"),
         ("11.40;Personenstand;5;;verbrennen;", "Aussonderungsart „verbrennen“"),
         ("11.30;Meldewesen doppelt;5;;;", "steht schon in Zeile 4"),
@@ -176,6 +181,7 @@ def test_the_command_names_the_malformed_row(authority: Authority, tmp_path: Pat
     assert not FilePlan.objects.exists()
 
 
-def test_the_command_refuses_an_unknown_authority(db: None, tmp_path: Path) -> None:
+@pytest.mark.parametrize("label", ["atlantis/buergeramt", "\u00b2", "9" * 5000])
+def test_the_command_refuses_an_unknown_authority(db: None, tmp_path: Path, label: str) -> None:
     with pytest.raises(CommandError, match="No authority"):
-        call_command("import_file_plan", "atlantis/buergeramt", str(tmp_path / "x.csv"))
+        call_command("import_file_plan", label, str(tmp_path / "x.csv"))

@@ -1,4 +1,7 @@
-"""Admin for users (identified by e-mail) with their citizen profile."""
+"""Admin for users (identified by e-mail) with their citizen profile.
+
+Changes to roles and rights, identity providers and linked identities are audited
+(``rathaus.core.admin_audit``)."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from rathaus.accounts import trust
 from rathaus.accounts.models import FederatedIdentity, IdentityProvider, Profile, User
+from rathaus.core.admin_audit import AuditedAdmin
 
 
 class ProfileInline(admin.StackedInline[Profile, User]):
@@ -34,7 +38,11 @@ class UserEditForm(UserChangeForm[User]):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(AuditedAdmin, DjangoUserAdmin):
+    # Only who may do what: the e-mail address and the profile are personal data, and the audit
+    # trail outlives the account (Art. 17 GDPR).
+    audit_fields = ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")
+    audit_inlines = False
     add_form = UserCreationForm
     form = UserEditForm
     inlines = [ProfileInline]
@@ -113,7 +121,8 @@ class IdentityProviderForm(forms.ModelForm[IdentityProvider]):
 
 
 @admin.register(IdentityProvider)
-class IdentityProviderAdmin(admin.ModelAdmin[IdentityProvider]):
+class IdentityProviderAdmin(AuditedAdmin, admin.ModelAdmin[IdentityProvider]):
+    audit_secret_fields = ("client_secret",)
     form = IdentityProviderForm
     list_display = ["name", "municipality", "protocol", "enabled", "slug"]
     list_filter = ["protocol", "enabled", "municipality"]
@@ -132,7 +141,8 @@ class IdentityProviderAdmin(admin.ModelAdmin[IdentityProvider]):
 
 
 @admin.register(FederatedIdentity)
-class FederatedIdentityAdmin(admin.ModelAdmin[FederatedIdentity]):
+class FederatedIdentityAdmin(AuditedAdmin, admin.ModelAdmin[FederatedIdentity]):
+    audit_fields = ("user", "provider", "trust_level", "linked_at")
     list_display = ["user", "provider", "trust_level", "linked_at", "last_login_at"]
     list_filter = ["provider", "trust_level"]
     search_fields = ["user__email"]

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import ProtectedError, RestrictedError
 from django.utils.translation import gettext as _
 
-from rathaus.accounts import personal_data
+from rathaus.accounts import personal_data, roles
 from rathaus.accounts.models import Profile, User
 from rathaus.core import audit
 
@@ -99,11 +99,13 @@ def delete_account(*, user: User) -> None:
     :class:`~rathaus.accounts.personal_data.ErasureBlocked`, which rolls everything back.
     The audit event keeps only the account number, not the e-mail address.
     """
-    if user.is_staff or user.is_superuser:
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    # Read from the locked row, not a cached answer: clerks and team leads are staff by their
+    # groups alone, and their names stay on the cases and files they worked on.
+    if roles.is_staff_member(locked):
         raise personal_data.ErasureBlocked(
             _("Staff accounts are closed by an administrator, not by self-service.")
         )
-    locked = User.objects.select_for_update().get(pk=user.pk)
     personal_data.run_erasure_handlers(locked)
     number = locked.pk
     audit.record(

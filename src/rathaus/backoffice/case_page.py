@@ -129,7 +129,14 @@ def _assign_form(case: Case, user: User, data: Any = None) -> AssignForm:
         staff, units = colleagues_of(user), units_of(user)
     else:
         staff, units = User.objects.filter(pk=user.pk), OrgUnit.objects.none()
-    return AssignForm(data, prefix="assign", staff=staff, units=units)
+    # The form shows the current clerk: leaving it is "no change", "Nobody" removes them.
+    return AssignForm(
+        data,
+        prefix="assign",
+        staff=staff,
+        units=units,
+        initial={"assignee": case.assigned_to_id},
+    )
 
 
 def assign(*, case: Case, user: User, data: Any, **_kw: Any) -> Outcome:
@@ -142,6 +149,7 @@ def assign(*, case: Case, user: User, data: Any, **_kw: Any) -> Outcome:
             cases=[case],
             user=form.cleaned_data["assignee"],
             org_unit=form.cleaned_data["org_unit"],
+            unassign=form.cleaned_data["unassign"],
             actor=user,
         ),
         _("The case has been assigned."),

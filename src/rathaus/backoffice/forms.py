@@ -34,10 +34,18 @@ class StaffChoiceField(forms.ModelChoiceField):
 
 
 class AssignForm(forms.Form):
-    """Assign a case to a clerk and/or an org unit; clerks may only take a case themselves."""
+    """Assign a case to a clerk and/or an org unit; clerks may only take a case themselves.
+
+    The clerk "Nobody" together with another unit moves the case there unassigned
+    (``cleaned_data["unassign"]``); "Nobody" alone changes nothing and is refused.
+    """
 
     assignee = StaffChoiceField(
-        label=_("Clerk"), queryset=User.objects.none(), required=False, empty_label=_("Nobody")
+        label=_("Clerk"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("Nobody"),
+        help_text=_("A case moved to another unit with “Nobody” is no longer assigned to anyone."),
     )
     org_unit = forms.ModelChoiceField(
         label=_("Org unit"),
@@ -61,11 +69,35 @@ class AssignForm(forms.Form):
         data = super().clean() or {}
         if not data.get("assignee") and not data.get("org_unit"):
             raise forms.ValidationError(_("Choose a clerk or an org unit."))
+        data["unassign"] = not data.get("assignee") and bool(data.get("org_unit"))
         return data
 
 
+#: The range of a database id (bigint); larger numbers cannot be one and overflow the driver.
+_ID_RANGE = range(-(2**63), 2**63)
+
+
+class CaseChoiceField(forms.ModelMultipleChoiceField):
+    """Cases by id. An id outside the database's range is an invalid choice like any other
+    unknown id, not a query the database driver refuses with an overflow."""
+
+    def clean(self, value: Any) -> QuerySet[Any]:
+        for pk in value if isinstance(value, list | tuple) else ():
+            try:
+                number = int(pk)
+            except (TypeError, ValueError):
+                continue  # not a number at all: Django reports it as an invalid value
+            if number not in _ID_RANGE:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": pk},
+                )
+        return super().clean(value)
+
+
 class BulkAssignForm(AssignForm):
-    cases = forms.ModelMultipleChoiceField(
+    cases = CaseChoiceField(
         label=_("Cases"),
         queryset=Case.objects.none(),
         error_messages={"required": _("Select at least one case in the list.")},

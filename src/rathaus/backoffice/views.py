@@ -127,6 +127,7 @@ def bulk_assign(request: HttpRequest) -> HttpResponse:
                 cases=list(form.cleaned_data["cases"]),
                 user=form.cleaned_data["assignee"],
                 org_unit=form.cleaned_data["org_unit"],
+                unassign=form.cleaned_data["unassign"],
                 actor=user,
             )
         except CaseworkError as exc:

@@ -1,5 +1,6 @@
-"""Django admin: staff memberships and routing are configuration; cases are read-only here
-(clerks work in the back office, where every change goes through the services)."""
+"""Django admin: staff memberships and routing are configuration (audited: they decide who
+sees which cases); cases are read-only here (clerks work in the back office, where every change
+goes through the services)."""
 
 from __future__ import annotations
 
@@ -16,10 +17,11 @@ from rathaus.casework.models import (
     ServiceRouting,
     StaffMembership,
 )
+from rathaus.core.admin_audit import AuditedAdmin
 
 
 @admin.register(StaffMembership)
-class StaffMembershipAdmin(admin.ModelAdmin):
+class StaffMembershipAdmin(AuditedAdmin):
     list_display = ["user", "org_unit"]
     list_filter = ["org_unit__authority__municipality", "org_unit__authority"]
     search_fields = ["user__email", "org_unit__code", "org_unit__name"]
@@ -29,7 +31,7 @@ class StaffMembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(ServiceRouting)
-class ServiceRoutingAdmin(admin.ModelAdmin):
+class ServiceRoutingAdmin(AuditedAdmin):
     list_display = ["service", "authority", "org_unit"]
     list_filter = ["authority__municipality", "authority"]
     search_fields = ["service__name_de", "authority__name", "org_unit__code"]

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.mail import send_mail
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
@@ -434,10 +435,16 @@ def assign(
     cases: Iterable[Case],
     user: Any = None,
     org_unit: OrgUnit | None = None,
+    unassign: bool = False,
     actor: Any,
 ) -> list[Case]:
-    """Give cases to a clerk and/or an org unit (bulk). All or none are changed."""
-    if user is None and org_unit is None:
+    """Give cases to a clerk and/or an org unit (bulk). All or none are changed.
+
+    ``user=None`` keeps each case's clerk; ``unassign=True`` removes it instead (a team lead
+    moving cases to another unit with "nobody" as the clerk)."""
+    if unassign and user is not None:
+        raise CaseworkError(_("Choose a clerk or nobody, not both."))
+    if user is None and org_unit is None and not unassign:
         raise CaseworkError(_("Choose a clerk or an org unit."))
     changed = []
     with transaction.atomic():
@@ -463,14 +470,22 @@ def assign(
                 locked.org_unit = org_unit
             if user is not None:
                 locked.assigned_to = user
+            elif unassign:
+                locked.assigned_to = None
             locked.save(update_fields=["org_unit", "assigned_to", "updated_at"])
+            note = ""
+            if unassign and before["assigned_to"] is not None:
+                with override(settings.LANGUAGE_CODE):
+                    note = _("The clerk has been removed from the case.")
             _event(
                 locked,
                 kind=CaseEvent.Kind.ASSIGNED,
                 actor=actor,
+                note=note,
                 data={
                     "user": user.pk if user else None,
                     "org_unit": org_unit.pk if org_unit else None,
+                    "unassigned": before["assigned_to"] if unassign else None,
                 },
             )
             _audit(
@@ -1113,6 +1128,37 @@ def revoke_notice(
 # --- the citizen's replies --------------------------------------------------------------------
 
 
+def _file_reply_documents(file: Any, message: Any) -> list[int]:
+    """File the reply's text and attachments in the case's file; returns the version ids."""
+    body = f"{message.subject}\n\n{message.body}".strip()
+    versions = [
+        records.add_document(
+            file=file,
+            title=_("Reply from the citizen: %(subject)s") % {"subject": message.subject},
+            kind="correspondence",
+            content=body.encode("utf-8"),
+            original_name=f"nachricht-{message.public_id}.txt",
+            content_type="text/plain; charset=utf-8",
+            actor=message.owner,
+        ).pk
+    ]
+    for attachment in message.attachments.all():
+        with attachment.file.open("rb") as handle:
+            data = handle.read()
+        versions.append(
+            records.add_document(
+                file=file,
+                title=_("Attachment to the reply: %(name)s") % {"name": attachment.name},
+                kind="correspondence",
+                content=data,
+                original_name=attachment.name,
+                content_type=attachment.content_type,
+                actor=message.owner,
+            ).pk
+        )
+    return versions
+
+
 def file_reply(*, message: Any, original: Any) -> Case | None:
     """A citizen's reply in the mailbox lands on the case it answers (receiver of
     ``mailbox.signals.reply_received``); returns the case, or None when it belongs to none."""
@@ -1128,46 +1174,43 @@ def file_reply(*, message: Any, original: Any) -> Case | None:
         return None
     with transaction.atomic():
         locked = _lock(case)
-        versions = []
+        versions: list[int] = []
+        file_closed = False
         if locked.file is not None:
-            body = f"{message.subject}\n\n{message.body}".strip()
-            versions.append(
-                records.add_document(
-                    file=locked.file,
-                    title=_("Reply from the citizen: %(subject)s") % {"subject": message.subject},
-                    kind="correspondence",
-                    content=body.encode("utf-8"),
-                    original_name=f"nachricht-{message.public_id}.txt",
-                    content_type="text/plain; charset=utf-8",
-                    actor=message.owner,
-                ).pk
-            )
-            for attachment in message.attachments.all():
-                with attachment.file.open("rb") as handle:
-                    data = handle.read()
-                versions.append(
-                    records.add_document(
-                        file=locked.file,
-                        title=_("Attachment to the reply: %(name)s") % {"name": attachment.name},
-                        kind="correspondence",
-                        content=data,
-                        original_name=attachment.name,
-                        content_type=attachment.content_type,
-                        actor=message.owner,
-                    ).pk
+            try:
+                with transaction.atomic():
+                    versions = _file_reply_documents(locked.file, message)
+            except RecordsError as exc:
+                # The file of a withdrawn or closed case takes no documents. The reply stays in
+                # the citizen's mailbox; the history tells the clerk that it arrived.
+                logger.warning(
+                    "reply to a case whose file is closed",
+                    extra={"case_number": locked.number, "error": str(exc)},
                 )
+                versions, file_closed = [], True
+        note = message.subject
+        if file_closed:
+            with override(settings.LANGUAGE_CODE):
+                note = _(
+                    "Reply received after the file was closed; it was not filed and is kept "
+                    "in the mailbox only: %(subject)s"
+                ) % {"subject": message.subject}
         _event(
             locked,
             kind=CaseEvent.Kind.REPLY_RECEIVED,
             actor=message.owner,
-            note=message.subject,
-            data={"message": str(message.public_id), "document_versions": versions},
+            note=note,
+            data={
+                "message": str(message.public_id),
+                "document_versions": versions,
+                "file_closed": file_closed,
+            },
         )
         _audit(
             locked,
             action="case.reply_received",
             actor=message.owner,
-            after={"message": message.pk, "documents": len(versions)},
+            after={"message": message.pk, "documents": len(versions), "file_closed": file_closed},
         )
     return locked
 
@@ -1177,7 +1220,7 @@ def file_reply(*, message: Any, original: Any) -> Case | None:
 
 def _backoffice_url(case: Case) -> str:
     base = str(getattr(settings, "SITE_URL", "") or "").rstrip("/")
-    return f"{base}/backoffice/faelle/{case.public_id}/"
+    return base + reverse("backoffice:case", kwargs={"pk": case.pk})
 
 
 def remind_overdue(*, today: datetime.date | None = None) -> int:

@@ -1,4 +1,4 @@
-"""Django admin for tenancy and the (read-only) audit trail."""
+"""Django admin for tenancy (audited) and the (read-only) audit trail."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.db import models
 from django.http import HttpRequest
 
+from rathaus.core.admin_audit import AuditedAdmin
 from rathaus.core.models import AuditEvent, Authority, Municipality, OrgUnit
 
 # Addresses typed without a scheme are taken as https:// (the Django 6 default).
@@ -28,7 +29,7 @@ class OrgUnitInline(admin.TabularInline):
 
 
 @admin.register(Municipality)
-class MunicipalityAdmin(admin.ModelAdmin):
+class MunicipalityAdmin(AuditedAdmin):
     list_display = ["name", "ags", "state", "slug"]
     search_fields = ["name", "ags"]
     prepopulated_fields = {"slug": ["name"]}
@@ -36,7 +37,7 @@ class MunicipalityAdmin(admin.ModelAdmin):
 
 
 @admin.register(Authority)
-class AuthorityAdmin(admin.ModelAdmin):
+class AuthorityAdmin(AuditedAdmin):
     formfield_overrides = HTTPS_URLS
     list_display = ["name", "kind", "municipality"]
     list_filter = ["municipality", "kind"]
@@ -46,7 +47,7 @@ class AuthorityAdmin(admin.ModelAdmin):
 
 
 @admin.register(OrgUnit)
-class OrgUnitAdmin(admin.ModelAdmin):
+class OrgUnitAdmin(AuditedAdmin):
     list_display = ["code", "name", "authority"]
     list_filter = ["authority__municipality"]
     search_fields = ["code", "name", "authority__name"]

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 KEY_MAX_LENGTH = 40
-_KEY = re.compile(r"^\d+(?:\.\d+)*$")
+_KEY = re.compile(r"[0-9]+(?:\.[0-9]+)*")  # ASCII only: \d also matches "٣"
 
 DEFAULT_REFERENCE_FORMAT = "{plan}-{serial:04d}/{year}"
 DEFAULT_UNIT_REFERENCE_FORMAT = "{unit}-{plan}-{serial:04d}/{year}"
@@ -23,7 +23,7 @@ _PLACEHOLDERS = {"plan", "unit", "serial", "year"}
 
 
 def is_valid_key(key: str) -> bool:
-    return len(key) <= KEY_MAX_LENGTH and bool(_KEY.match(key))
+    return len(key) <= KEY_MAX_LENGTH and bool(_KEY.fullmatch(key))
 
 
 def validate_key(key: str) -> None:

@@ -29,6 +29,16 @@ _TRIGGERS = frozenset(RetentionTrigger.values)
 _DISPOSALS = frozenset(DisposalAction.values)
 
 
+def _is_years(text: str) -> bool:
+    """ASCII digits only, and few of them: ``str.isdigit`` also accepts "²" or "٣", which
+    ``int`` refuses, and ``int`` refuses numbers of more than 4300 digits."""
+    return 0 < len(text) <= 6 and all("0" <= c <= "9" for c in text)
+
+
+def _shorten(text: str, limit: int = 20) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 @dataclass(frozen=True)
 class PlanRow:
     row: int
@@ -120,13 +130,13 @@ def parse(csv_text: str) -> list[PlanRow]:
         years: int | None = None
         permanent = years_text.lower() in PERMANENT
         if years_text and not permanent:
-            if not years_text.isdigit() or int(years_text) > MAX_RETENTION_YEARS:
+            if not _is_years(years_text) or int(years_text) > MAX_RETENTION_YEARS:
                 row_problems.append(
                     _(
                         "The retention period “%(value)s” is not a number of years from 0 to "
                         "%(max)d, “dauernd” or empty."
                     )
-                    % {"value": years_text, "max": MAX_RETENTION_YEARS}
+                    % {"value": _shorten(years_text), "max": MAX_RETENTION_YEARS}
                 )
             else:
                 years = int(years_text)

@@ -17,7 +17,7 @@ from rathaus.records.services import import_file_plan
 
 
 def find_authority(label: str) -> Authority:
-    if label.isdigit():
+    if label.isascii() and label.isdigit() and len(label) <= 18:  # "²" is a digit, not a number
         authority = Authority.objects.filter(pk=int(label)).first()
     elif "/" in label:
         municipality, kind = label.split("/", 1)
