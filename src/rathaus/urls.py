@@ -7,6 +7,7 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView
 
+from rathaus.api.unknown_paths import UnknownPathView
 from rathaus.core.language import set_language
 
 # The admin logs in through allauth (second factor, rate limits), never its own password form.
@@ -16,6 +17,8 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/", include("rathaus.api.urls")),
+    # any other address under /api/ (e.g. a version that does not exist): a 404 problem document
+    re_path(r"^api/(?:.*/)?$", UnknownPathView.as_view()),
     path("admin/", admin.site.urls),
     path("konto/", include("rathaus.portal.account_urls")),
     path("konto/", include("rathaus.accounts.federation_urls")),

@@ -144,3 +144,17 @@ def test_provider_error_is_shown_not_raised(
         f"/konto/extern/{oidc_provider.slug}/oidc/callback/?error=access_denied&state={state}"
     )
     refused(client, response, caplog, "access_denied")
+
+
+def test_an_e_mail_address_too_long_to_store_is_refused_with_a_message() -> None:
+    """Asked for when the provider sends none: Django's validator accepts 320 characters, the
+    column (and SMTP, RFC 5321) 254; PostgreSQL would refuse the longer one with a 500."""
+    from django.core.validators import validate_email
+
+    from rathaus.accounts.federation_views import _email_problem
+
+    address = "a" * 64 + "@" + ".".join(["b" * 60] * 4) + ".de"
+    validate_email(address)  # valid as far as Django's validator goes
+    assert len(address) > 254
+    assert _email_problem(address) == "Geben Sie eine E-Mail-Adresse wie name@example.de ein."
+    assert _email_problem("erika@example.de") == ""

@@ -48,7 +48,15 @@ def test_validation_errors_keep_the_field_errors(client: Client) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["/api/v1/", "/api/v1/unbekannt/", "/api/v1/verify/ABC/DEF/", "/api/v1/services/a/b/"]
+    "path",
+    [
+        "/api/v1/",
+        "/api/v1/unbekannt/",
+        "/api/v1/verify/ABC/DEF/",
+        "/api/v1/services/a/b/",
+        "/api/",
+        "/api/v2/services/",
+    ],
 )
 def test_unknown_path_under_the_api_is_a_404_problem_document(client: Client, path: str) -> None:
     for response in (client.get(path), client.post(path), client.delete(path)):

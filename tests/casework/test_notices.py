@@ -9,7 +9,7 @@ import pytest
 from django.test import override_settings
 
 from rathaus.accounts.models import User
-from rathaus.casework import notice_templates, services
+from rathaus.casework import notice_templates, permissions, services
 from rathaus.casework.errors import CaseworkError, NoticeTemplateError, TransitionError
 from rathaus.casework.models import Case, CaseEvent, Notice, PostalDeliveryTask
 from rathaus.core.models import AuditEvent
@@ -197,6 +197,28 @@ def test_four_eyes_notice_needs_a_second_clerk(case: Case, clerk: User, second_c
     assert case.outcome == Case.Outcome.REFUSED
     kinds = list(case.events.values_list("kind", flat=True))
     assert CaseEvent.Kind.NOTICE_SUBMITTED in kinds and CaseEvent.Kind.NOTICE_APPROVED in kinds
+
+
+def test_a_clerk_who_edited_the_draft_cannot_approve_it(
+    case: Case, clerk: User, second_clerk: User
+) -> None:
+    """Four eyes means two people who did not write the text: B returns A's draft, edits it
+    and A sends it again; B's approval would be B approving B's own words."""
+    notice = services.draft_notice(case=case, template_key="refused", actor=clerk)
+    start = notice.body.index("[Bitte")
+    end = notice.body.index("]", start) + 1
+    notice = services.update_notice(
+        notice=notice, actor=clerk, body=notice.body[:start] + "Kein Eintrag." + notice.body[end:]
+    )
+    services.submit_for_approval(notice=notice, actor=clerk)
+    services.return_notice(notice=notice, actor=second_clerk, reason="Begründung ergänzen")
+    services.update_notice(notice=notice, actor=second_clerk, body=notice.body + " Ergänzt.")
+    services.submit_for_approval(notice=notice, actor=clerk)
+    notice.refresh_from_db()
+    assert not permissions.can_approve_notice(second_clerk, notice)
+    with pytest.raises(CaseworkError, match="bearbeitet"):
+        services.approve_notice(notice=notice, actor=second_clerk)
+    assert notice.edited_by.get() == second_clerk  # the drafter's own edits are not listed
 
 
 def test_casework_toml_can_require_four_eyes_for_every_notice(

@@ -168,6 +168,9 @@ def _email_problem(email: str) -> str:
         validate_email(email)
     except ValidationError:
         return _("Enter an e-mail address such as name@example.de.")
+    if len(email) > User._meta.get_field("email").max_length:  # type: ignore[operator]
+        # Django's validator accepts 320 characters; SMTP (RFC 5321) and the column take 254
+        return _("Enter an e-mail address such as name@example.de.")
     if User.objects.filter(email__iexact=email).exists():
         return _(
             "An account with this e-mail address exists. Log in to it first, then link your "

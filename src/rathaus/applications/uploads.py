@@ -9,7 +9,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 
 from rathaus.applications.models import Application, Attachment
-from rathaus.core.uploads import UploadPolicy, check_upload
+from rathaus.core.uploads import UploadPolicy, check_upload, sniff_type
 from rathaus.forms.schema import Field
 
 
@@ -44,7 +44,8 @@ def store_uploads(
             application=application,
             field_id=field_id,
             original_name=(upload.name or "upload")[:255],
-            content_type=upload.content_type or "application/octet-stream",
+            # by content (checked by ScanningInspector), not the browser's claim
+            content_type=sniff_type(data) or "application/octet-stream",
             size=len(data),
             sha256=digest,
         )

@@ -372,6 +372,10 @@ class Notice(models.Model):
         verbose_name=_("drafted by"),
     )
     drafted_at = models.DateTimeField(_("drafted"), default=timezone.now)
+    # Everyone else who changed the text: under the four-eyes rule none of them may approve it.
+    edited_by = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="+", verbose_name=_("edited by")
+    )
     submitted_at = models.DateTimeField(_("submitted for approval"), null=True, blank=True)
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

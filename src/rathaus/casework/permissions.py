@@ -204,9 +204,15 @@ def can_assign(user: Any, case: Case) -> bool:
     return scope.is_team_lead and can_view_case(user, case)
 
 
+def wrote_notice(notice: Notice, user_id: int | None) -> bool:
+    """Whether the user drafted the notice or changed its text since (four-eyes rule)."""
+    return notice.drafted_by_id == user_id or notice.edited_by.filter(pk=user_id).exists()
+
+
 def can_approve_notice(user: Any, notice: Notice) -> bool:
-    """Four-eyes rule: a second clerk, not the one who drafted the notice."""
-    return can_decide(user, notice.case) and notice.drafted_by_id != user.pk
+    """Four-eyes rule: a second clerk, neither the one who drafted the notice nor one who
+    edited it."""
+    return can_decide(user, notice.case) and not wrote_notice(notice, user.pk)
 
 
 def can_see_own_case(user: Any, case: Case) -> bool:

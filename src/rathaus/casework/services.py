@@ -38,7 +38,12 @@ from rathaus.casework.models import (
     ServiceRouting,
     snapshot,
 )
-from rathaus.casework.permissions import forget_scope, is_assignable_to, staff_scope
+from rathaus.casework.permissions import (
+    forget_scope,
+    is_assignable_to,
+    staff_scope,
+    wrote_notice,
+)
 from rathaus.catalog.models import Service
 from rathaus.core import audit
 from rathaus.core.models import Authority, OrgUnit
@@ -815,6 +820,9 @@ def update_notice(
             locked.outcome = outcome
         _check_text(locked, final=False)
         locked.save()
+        editor = _user(actor)
+        if editor is not None and editor.pk != locked.drafted_by_id:
+            locked.edited_by.add(editor)
         _audit(
             case,
             action="case.notice_updated",
@@ -869,9 +877,9 @@ def approve_notice(*, notice: Notice, actor: Any) -> Notice:
             raise CaseworkError(_("This notice is not awaiting approval."))
         if locked.approved_by_id is not None:
             raise CaseworkError(_("This notice has already been approved."))
-        if _user(actor) is None or locked.drafted_by_id == actor.pk:
+        if _user(actor) is None or wrote_notice(locked, actor.pk):
             raise CaseworkError(
-                _("A second clerk must approve this notice, not the one who drafted it.")
+                _("A second clerk must approve this notice, not one who drafted or edited it.")
             )
         locked.approved_by = actor
         locked.approved_at = timezone.now()
@@ -943,9 +951,9 @@ def issue_notice(*, notice: Notice, actor: Any) -> Notice:
                 raise CaseworkError(
                     _("This notice needs the approval of a second clerk before it is issued.")
                 )
-            if locked.approved_by_id == locked.drafted_by_id:
+            if wrote_notice(locked, locked.approved_by_id):
                 raise CaseworkError(
-                    _("A second clerk must approve this notice, not the one who drafted it.")
+                    _("A second clerk must approve this notice, not one who drafted or edited it.")
                 )
         _check_text(locked)
         now = timezone.now()

@@ -43,6 +43,13 @@ class UploadVerdict:
     size: int = 0
 
 
+def sniff_type(data: bytes) -> str:
+    """The media type of ``data`` by its content ("" if unknown), never by a name or a browser's
+    claim: this is the type to store and to serve a file with."""
+    kind = filetype.guess(data)
+    return kind.mime if kind is not None else ""
+
+
 def _format_mb(size: int) -> str:
     return f"{size / (1024 * 1024):.0f}"
 
@@ -69,8 +76,7 @@ def check_upload(
             ),
             size=size,
         )
-    kind = filetype.guess(data)
-    content_type = kind.mime if kind is not None else ""
+    content_type = sniff_type(data)
     if content_type not in policy.allowed_types:
         allowed = ", ".join(policy.allowed_types.values())
         logger.info("upload refused by type", extra={"upload_name": name, "sniffed": content_type})
