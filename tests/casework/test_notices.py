@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from django.test import override_settings
+from django.utils import timezone
 
 from rathaus.accounts.models import User
 from rathaus.casework import notice_templates, permissions, services
@@ -76,6 +78,10 @@ def test_opting_out_of_electronic_delivery_creates_a_postal_task(
     task = PostalDeliveryTask.objects.get(notice=issued)
     assert task.case == case and task.status == PostalDeliveryTask.Status.OPEN
     assert case.events.filter(kind=CaseEvent.Kind.POSTAL_DELIVERY).exists()
+    # the posting date starts the deemed delivery: never before the notice existed
+    before = timezone.localdate(issued.issued_at) - datetime.timedelta(days=1)
+    with pytest.raises(CaseworkError, match="vor dem Erlass"):
+        services.mark_posted(task=task, actor=clerk, sent_on=before)
     services.mark_posted(task=task, actor=clerk)
     task.refresh_from_db()
     assert task.status == PostalDeliveryTask.Status.SENT

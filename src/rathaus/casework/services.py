@@ -23,6 +23,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
@@ -1046,8 +1047,17 @@ def mark_posted(
         locked = PostalDeliveryTask.objects.select_for_update().get(pk=task.pk)
         if locked.status == PostalDeliveryTask.Status.SENT:
             raise CaseworkError(_("This notice has already been posted."))
+        sent_on = sent_on or timezone.localdate()
+        issued_at = locked.notice.issued_at
+        if issued_at is not None and sent_on < timezone.localdate(issued_at):
+            # the posting date starts the notice's deemed delivery (Bekanntgabe): it cannot
+            # lie before the notice existed
+            raise CaseworkError(
+                _("The posting date cannot lie before the notice was issued (%(date)s).")
+                % {"date": date_format(timezone.localdate(issued_at), "SHORT_DATE_FORMAT")}
+            )
         locked.status = PostalDeliveryTask.Status.SENT
-        locked.sent_on = sent_on or timezone.localdate()
+        locked.sent_on = sent_on
         locked.sent_by = _user(actor)
         locked.save(update_fields=["status", "sent_on", "sent_by"])
         _event(
