@@ -113,6 +113,43 @@ def test_search_finds_a_case_by_number_file_reference_and_name(
     assert "Keine Vorgänge" in html(client.get("/backoffice/", {"q": "Niemand"}))
 
 
+def test_search_by_number_finds_the_own_case_among_many_authorities_with_that_number(
+    staff_client: StaffClient, clerk: User, open_case: OpenCase, unit: OrgUnit
+) -> None:
+    """Case numbers repeat across authorities (one counter each): in a Land-wide installation
+    hundreds of cases share "2026-000001"; the clerk's own must still be found."""
+    from rathaus.core.models import Authority
+
+    others = Authority.objects.bulk_create(
+        Authority(municipality=unit.authority.municipality, name=f"Amt {i}", kind=f"amt-{i}")
+        for i in range(150)
+    )
+    template = open_case(unit.authority, unit=unit, family_name="Vorlage")
+    # the other authorities' cases come first (lower ids), the clerk's own last
+    Case.objects.bulk_create(
+        Case(
+            authority=other,
+            service=template.service,
+            applicant=template.applicant,
+            applicant_name="Fremd",
+            title="Fremder Vorgang",
+            number="2026-999999",
+            status=template.status,
+            opened_at=template.opened_at,
+        )
+        for other in others
+    )
+    wanted = open_case(unit.authority, unit=unit, family_name="Schwarzkopf")
+    Case.objects.filter(applicant_name="Fremd").update(number=wanted.number)
+    page = html(staff_client(clerk).get("/backoffice/", {"q": wanted.number}))
+    assert "Schwarzkopf" in page
+    assert "Fremd" not in page
+    # whatever order the database returns them in, none of the 151 is left out
+    from rathaus.backoffice.queue import search_cases
+
+    assert search_cases(Case.objects.all(), wanted.number).count() == 151
+
+
 def test_the_stored_name_vector_follows_the_applicants_name_on_postgresql(
     staff_client: StaffClient, clerk: User, open_case: OpenCase, unit: OrgUnit
 ) -> None:

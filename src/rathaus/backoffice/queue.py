@@ -154,10 +154,11 @@ def search_cases(queryset: QuerySet[Case], text: str) -> QuerySet[Case]:
     if not text:
         return queryset
     if any(character.isdigit() for character in text):  # numbers and Aktenzeichen have digits
-        exact = list(Case.objects.filter(number__iexact=text).values_list("id", flat=True)[:100])
-        exact += Case.objects.filter(file__reference__iexact=text).values_list("id", flat=True)[
-            :100
-        ]
+        # Not capped: a number or an Aktenzeichen is unique per authority, so this is at most
+        # one case per authority, and any cap could drop the clerk's own case from the list
+        # in an installation of many authorities.
+        exact = list(Case.objects.filter(number__iexact=text).values_list("id", flat=True))
+        exact += Case.objects.filter(file__reference__iexact=text).values_list("id", flat=True)
         if exact:
             return queryset.filter(pk__in=exact)
     words = _WORD.findall(text)
