@@ -27,7 +27,11 @@ def region(db):
 
 
 def login_with_second_factor(client, user):
-    """Staff need a TOTP authenticator and a session confirmed with it (accounts middleware)."""
+    """Staff need a TOTP authenticator and a session confirmed with it (accounts middleware).
+    A planner also plans every region that exists at that moment (``Region.planners``)."""
+    if not user.is_superuser:
+        for region in Region.objects.all():
+            region.planners.add(user)
     Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "x"})
     client.force_login(user)
     session = client.session
@@ -242,3 +246,32 @@ def test_a_stored_hourly_profile_no_plan_can_use_falls_back_to_uniform(client, r
     }
     rows = client.get(URL, params).content.decode().strip().splitlines()[1:]
     assert len({row.split(",")[3] for row in rows}) == 1  # the same calls every hour
+
+
+def test_a_planner_sees_only_the_regions_assigned_to_them(client, planner, region):
+    """Municipalities share the installation: another rescue service's demand and incidents
+    stay with its own planners."""
+    other = User.objects.create_user("planung@nachbarkreis.example", password="pw", is_staff=True)
+    other.groups.add(Group.objects.get(name="planner"))
+    neighbour = Region.objects.create(name="Nachbarkreis")
+    neighbour.planners.add(other)
+    login_with_second_factor(client, planner)  # assigned to Aachen and (here) Nachbarkreis
+    neighbour.planners.remove(planner)
+
+    page = client.get(URL)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Aachen" in html and "Nachbarkreis" not in html
+    asked = client.get(URL, {"region": neighbour.pk, "horizon": 28})
+    assert asked.status_code == 400
+    assert "Bitte wählen Sie einen der aufgeführten Bereiche" in asked.content.decode()
+    exported = client.get(URL, {"region": neighbour.pk, "horizon": 28, "export": "forecast"})
+    assert exported.status_code == 400 and "text/csv" not in exported["Content-Type"]
+
+
+def test_a_planner_without_regions_is_told_who_assigns_them(client, planner, region):
+    login_with_second_factor(client, planner)
+    region.planners.remove(planner)
+    html = client.get(URL).content.decode()
+    assert "Aachen" not in html
+    assert "Administration" in html

@@ -1,7 +1,8 @@
 """preRESC planner page: forecast with intervals, ambulances per hour, CSV exports.
 
-Only staff in the Django group "planner" (and superusers) may see it; the accounts middleware
-adds the second factor that every back-office page requires.
+Only staff in the Django group "planner" (and superusers) may see it, and a planner only the
+regions assigned to them (``Region.planners``); the accounts middleware adds the second factor
+that every back-office page requires.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
 from rathaus.accounts.roles import PLANNER
-from rathaus.rescue.models import Region
 from rathaus.rescue.planner import PlanError, PlannerForm, build_plan, forecast_csv, staffing_csv
+from rathaus.rescue.selectors import regions_for
 
 
 def is_planner(user: object) -> bool:
@@ -37,7 +38,7 @@ def _planner_only(user: object) -> bool:
 @login_required
 @user_passes_test(_planner_only)
 def planner(request: HttpRequest) -> HttpResponse:
-    regions = Region.objects.all()
+    regions = regions_for(request.user)  # only the regions assigned to this planner
     if not regions.exists():
         return render(request, "backoffice/rescue_planner.html", {"no_regions": True})
     params = request.GET.copy()
@@ -51,9 +52,9 @@ def planner(request: HttpRequest) -> HttpResponse:
             for name, field in PlannerForm.base_fields.items()
             if field.initial is not None
         }
-        form = PlannerForm(data={**defaults, "region": first.pk})
+        form = PlannerForm(data={**defaults, "region": first.pk}, regions=regions)
     else:
-        form = PlannerForm(data=params)
+        form = PlannerForm(data=params, regions=regions)
     plan = None
     status = 200
     if form.is_valid():

@@ -1,4 +1,5 @@
-"""Admin for the region settings a planner cannot derive from data (area type, holidays)."""
+"""Admin for the region settings a planner cannot derive from data (area type, holidays), and
+for who plans a region (audited: it grants access to the region's demand and incident data)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from rathaus.core.admin_audit import AuditedAdmin
 from rathaus.rescue.holiday_calendar import validate_calendar
 from rathaus.rescue.models import Region, StoredForecast
 from rathaus.rescue.staffing import profile_shares
@@ -16,7 +18,7 @@ from rathaus.rescue.staffing import profile_shares
 class RegionForm(forms.ModelForm):
     class Meta:
         model = Region
-        fields = ["name", "area", "holiday_calendar", "hourly_profile"]
+        fields = ["name", "area", "holiday_calendar", "hourly_profile", "planners"]
 
     def clean_holiday_calendar(self) -> str:
         try:
@@ -54,10 +56,12 @@ def _positive_numbers(profile: Any) -> bool:
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(AuditedAdmin):
     form = RegionForm
     list_display = ["name", "area", "holiday_calendar"]
     search_fields = ["name"]
+    filter_horizontal = ["planners"]
+    audit_fields = ("name", "area", "holiday_calendar", "hourly_profile", "planners")
 
 
 @admin.register(StoredForecast)

@@ -29,6 +29,15 @@ class Region(models.Model):
         blank=True,
         help_text=_("24 shares of the daily calls per hour of the day"),
     )
+    # Several municipalities (and their rescue services) share one installation: a planner sees
+    # the regions assigned to them, not every region (superusers see all).
+    planners = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="rescue_regions",
+        verbose_name=_("planners"),
+        help_text=_("Who may see and plan this region (the staff role “planner” is needed too)."),
+    )
 
     class Meta:
         verbose_name = _("rescue region")

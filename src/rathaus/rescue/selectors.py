@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from rathaus.rescue.demand import DailySeries, series_from_counts
@@ -13,6 +14,16 @@ from rathaus.rescue.models import Incident, Region
 from rathaus.rescue.staffing import profile_shares
 
 logger = logging.getLogger(__name__)
+
+
+def regions_for(user: object) -> QuerySet[Region]:
+    """The regions ``user`` may plan: those assigned to them; a superuser's: all."""
+    if getattr(user, "is_superuser", False):
+        return Region.objects.all()
+    user_id = getattr(user, "pk", None)
+    if not getattr(user, "is_authenticated", False) or user_id is None:
+        return Region.objects.none()
+    return Region.objects.filter(planners__pk=user_id)
 
 
 def daily_series(*, region: Region) -> DailySeries | None:
