@@ -25,7 +25,7 @@ from rest_framework.views import APIView
 
 from rathaus.api.parsers import JSONParser
 from rathaus.api.problems import PayloadTooLarge
-from rathaus.api.upload_limits import UploadSizeLimit
+from rathaus.core.uploads import UploadSizeLimit
 from rathaus.ledger import verification_limits
 from rathaus.ledger.leaves import normalize_code
 from rathaus.ledger.selectors import verify_code, verify_document

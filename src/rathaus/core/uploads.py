@@ -11,6 +11,8 @@ import logging
 from dataclasses import dataclass, field
 
 import filetype
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from rathaus.core.scanning import ScannerUnavailable, VirusScanner, get_scanner
@@ -119,3 +121,28 @@ def check_upload(
             size=size,
         )
     return UploadVerdict(True, content_type=content_type, size=size)
+
+
+class UploadSizeLimit(FileUploadHandler):
+    """First upload handler of a request: counts the bytes of all its files and stops the upload
+    once they pass ``limit``, before the rest is written anywhere (the other handlers never see
+    it). Install it before the body is read (``request.upload_handlers = [limit, *…]``) and check
+    ``exceeded`` after."""
+
+    def __init__(self, request: HttpRequest, limit: int) -> None:
+        super().__init__(request)
+        self.limit = limit
+        self.received = 0
+        self.exceeded = False
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        self.received += len(raw_data)
+        if self.received > self.limit:
+            self.exceeded = True
+            # connection_reset=False: Django reads and discards the rest, so the client still
+            # gets the answer; nothing more is stored.
+            raise StopUpload(connection_reset=False)
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFilesSent
-from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import redirect, render
@@ -22,6 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
+from rathaus.core.uploads import UploadSizeLimit
 from rathaus.ledger import verification_limits
 from rathaus.ledger.keys import verifier_keys
 from rathaus.ledger.leaves import format_code, normalize_code
@@ -29,27 +29,6 @@ from rathaus.ledger.selectors import Verification, verify_code, verify_document
 from rathaus.portal.verify_forms import CodeForm, DocumentForm, max_upload_bytes
 
 TEMPLATE = "portal/verify/index.html"
-
-
-class _SizeLimit(FileUploadHandler):
-    """First upload handler: counts the bytes and stops a file over the limit before it is
-    written anywhere (the other handlers never see the rest)."""
-
-    def __init__(self, request: HttpRequest, limit: int) -> None:
-        super().__init__(request)
-        self.limit = limit
-        self.received = 0
-        self.exceeded = False
-
-    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
-        self.received += len(raw_data)
-        if self.received > self.limit:
-            self.exceeded = True
-            raise StopUpload(connection_reset=False)
-        return raw_data
-
-    def file_complete(self, file_size: int) -> None:
-        return None
 
 
 def _client(request: HttpRequest) -> str:
@@ -81,7 +60,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         return _lookup(request)
     if _limited(request, "upload"):
         return _page(request, status=429, limited="upload")
-    limit = _SizeLimit(request, max_upload_bytes())
+    limit = UploadSizeLimit(request, max_upload_bytes())
     request.upload_handlers = [limit, *request.upload_handlers]
     try:
         request.POST  # noqa: B018 - parse the body here, where a broken one is caught
@@ -96,7 +75,7 @@ def verify(request: HttpRequest) -> HttpResponse:
 
 
 @csrf_protect
-def _upload(request: HttpRequest, limit: _SizeLimit) -> HttpResponse:
+def _upload(request: HttpRequest, limit: UploadSizeLimit) -> HttpResponse:
     form = DocumentForm(request.POST, request.FILES)
     if limit.exceeded:
         form.refuse_as_too_large()
