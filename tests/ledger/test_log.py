@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import math
+import socket
 import threading
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from rathaus.ledger.leaves import LogEntry, format_code
 from rathaus.ledger.models import Checkpoint, Entry, LogState
 from rathaus.ledger.selectors import Status, consistency_proof, entry_by_code, verify_document
 from rathaus.ledger.sequencer import sequence
+from rathaus.ledger.verify import url_fetcher, verify
 
 
 def pdf(n: int) -> bytes:
@@ -423,3 +426,34 @@ def test_system_check_reports_an_unusable_signing_key() -> None:
     with override_settings(LEDGER_SIGNING_KEY="PRIVATE+KEY+other.example/log+00000000+AAAA"):
         errors = signing_keys_are_usable()
     assert [e.id for e in errors] == ["ledger.E001"]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"HELLO\r\n\r\n",  # no HTTP status line
+        b"HTTP/1.1 200 OK\r\nX-Padding: " + b"a" * 70_000 + b"\r\n\r\n",  # endless header
+    ],
+)
+def test_offline_verifier_reports_a_server_that_does_not_speak_http(answer: bytes) -> None:
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                connection, _ = server.accept()
+                with connection:
+                    connection.recv(65_536)
+                    connection.sendall(answer)
+
+    threading.Thread(target=serve, daemon=True).start()
+    url = f"http://127.0.0.1:{server.getsockname()[1]}/govchain"
+    key = note.Signer.generate("rathaus.localhost/govchain").verifier_key()
+    try:
+        report = verify(
+            document_sha256="0" * 64, fetch=url_fetcher(url, timeout=5), verifier_keys=[key]
+        )
+    finally:
+        server.close()
+    assert report.status == "failed"
+    assert report.message.startswith("Could not read the log")

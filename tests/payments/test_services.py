@@ -476,3 +476,79 @@ def test_purpose_is_made_to_fit_the_standard() -> None:
     assert make_purpose("Gebühr: Bewohnerparkausweis Zone Ä/17") == "Gebuehr Bewohnerparkausweis"
     assert len(make_purpose("x" * 40)) == 27
     assert make_purpose("!!!") == "Gebuehr"
+
+
+@pytest.mark.django_db
+def test_a_failing_provider_plugin_closes_the_attempt_and_a_retry_works(
+    provider_config: ProviderConfig, caplog: Any
+) -> None:
+    # A token the HTTP client cannot send (not ASCII) made the plugin raise UnicodeEncodeError:
+    # a 500, and the open attempt blocked every later payment of the application.
+    provider_config.auth_scheme = ProviderConfig.AuthScheme.BEARER
+    provider_config.secret = "geheim€"
+    provider_config.save()
+
+    with (
+        translation.override("en"),
+        caplog.at_level(logging.ERROR, logger="rathaus.payments"),
+        pytest.raises(PaymentError) as error,
+    ):
+        pay(provider_config.municipality)
+
+    assert "not available" in error.value.citizen_message
+    tx = PaymentTransaction.objects.get()
+    assert tx.status == PaymentStatus.FAILED
+    assert tx.status_detail.startswith("creation failed: NOT_CONFIGURED: UnicodeEncodeError")
+    assert any(r.getMessage() == "payment provider plugin failed" for r in caplog.records)
+    provider_config.auth_scheme = ProviderConfig.AuthScheme.NONE
+    provider_config.save()
+    assert pay(provider_config.municipality).redirect_url
+
+
+@pytest.mark.django_db
+def test_an_attempt_lost_before_the_provider_answered_is_closed_after_a_while(
+    provider_config: ProviderConfig,
+) -> None:
+    # The process ended between creating the attempt and storing the provider's answer.
+    lost = PaymentTransaction.objects.create(
+        municipality=provider_config.municipality,
+        payable_type=APPLICATION,
+        payable_id="17",
+        amount_cents=3060,
+        purpose="Bewohnerparkausweis A-17",
+        provider="xbezahldienste",
+    )
+    with pytest.raises(PaymentError) as error:
+        pay(provider_config.municipality)
+    assert error.value.code == "IN_PROGRESS"  # it may still be running
+
+    PaymentTransaction.objects.filter(pk=lost.pk).update(
+        created_at=timezone.now() - dt.timedelta(minutes=16)
+    )
+    start = pay(provider_config.municipality)
+
+    assert start.redirect_url and start.transaction.pk != lost.pk
+    lost.refresh_from_db()
+    assert lost.status == PaymentStatus.FAILED
+    assert AuditEvent.objects.filter(action="payment.failed", object_id=str(lost.pk)).exists()
+
+
+@pytest.mark.django_db
+def test_a_failing_provider_plugin_on_return_asks_not_to_pay_again(
+    provider_config: ProviderConfig, sandbox: Sandbox
+) -> None:
+    first = pay(provider_config.municipality, "1")
+    second = pay(provider_config.municipality, "2")
+    provider_config.auth_scheme = ProviderConfig.AuthScheme.BEARER
+    provider_config.secret = "geheim€"
+    provider_config.save()
+
+    with translation.override("en"):
+        outcome = back(request_id=first.transaction.request_id)
+    result = reconcile()
+
+    assert outcome.level == "warning" and "do not pay again" in outcome.message
+    assert (result.checked, result.failed) == (2, 2)
+    assert "NOT_CONFIGURED: UnicodeEncodeError" in result.errors[0]
+    second.transaction.refresh_from_db()
+    assert second.transaction.last_checked_at is not None

@@ -211,3 +211,26 @@ def test_staff_records_a_refund_in_the_admin_within_the_amount_paid(
     assert "geheim" not in str(
         AuditEvent.objects.filter(action="payment_provider.changed").get().after
     )
+
+
+@pytest.mark.django_db
+def test_deleting_a_payment_provider_in_the_admin_is_audited(
+    provider_config: ProviderConfig, admin_user: Any, client: Client
+) -> None:
+    Authenticator.objects.create(
+        user=admin_user, type=Authenticator.Type.TOTP, data={"secret": "x"}
+    )
+    client.force_login(admin_user)
+    session = client.session
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+        {"method": "mfa", "type": "totp", "at": time.time()}
+    ]
+    session["account_authentication_methods_user"] = str(admin_user.pk)
+    session.save()
+
+    client.post(f"/admin/payments/providerconfig/{provider_config.pk}/delete/", {"post": "yes"})
+
+    assert not ProviderConfig.objects.exists()
+    event = AuditEvent.objects.get(action="payment_provider.deleted")
+    assert event.before["originator_id"] == "rathaus-wuppertal"
+    assert event.municipality == provider_config.municipality

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import uuid
+from decimal import Decimal
 
+import httpx
 import pytest
 from django.utils import translation
 
 from rathaus.payments.providers import ErrorCode, PaymentItem, PaymentOrder, ProviderError
-from rathaus.payments.xbezahldienste import XBezahldiensteClient, validate_order
+from rathaus.payments.xbezahldienste import XBezahldiensteClient, cents_from, validate_order
 from tests.payments.conftest import Sandbox
 
 
@@ -217,3 +220,37 @@ def test_sandbox_page_without_a_choice_explains_and_changes_nothing(sandbox: San
     assert answer.status_code == 400
     assert "Bitte wählen Sie" in answer.text
     assert sandbox.transactions()[0]["paymentInformation"]["status"] == "INITIAL"
+
+
+@pytest.mark.parametrize(
+    "amount",
+    [
+        "1e999999999",  # overflows the decimal context: was an uncaught decimal.Overflow
+        "1e-999999999",  # underflows to 0 in the decimal context: was read as 0 cents
+        "12345678901234567890123456.785",  # rounded to whole cents by 28-digit precision
+        "35.605",
+        "-1",
+        "1e15",
+    ],
+)
+def test_amounts_in_answers_are_read_exactly_or_refused(amount: str) -> None:
+    body = (
+        '{"paymentInformation": {"transactionId": "t-1", "status": "PAYED"}, '
+        f'"paymentRequest": {{"grosAmount": {amount}}}}}'
+    ).encode()
+    c = XBezahldiensteClient(
+        base_url="http://provider.invalid",
+        originator_id="o",
+        endpoint_id="e",
+        transport=httpx.MockTransport(lambda request: httpx.Response(200, content=body)),
+    )
+    with pytest.raises(ProviderError) as error:
+        c.get_transaction("t-1")
+    assert error.value.code == ErrorCode.INVALID_RESPONSE
+
+
+@pytest.mark.parametrize(
+    ("amount", "cents"), [("35.6", 3560), ("35.60", 3560), ("3560", 356000), ("1e2", 10000)]
+)
+def test_amounts_in_answers_become_whole_cents(amount: str, cents: int) -> None:
+    assert cents_from(json.loads(amount, parse_float=Decimal), "grosAmount") == cents

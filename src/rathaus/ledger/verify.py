@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import http.client
 import json
 import sys
 import time
@@ -231,7 +232,8 @@ def verify(
             report.message = "Valid: the document is in the log and has not been revoked."
     except (VerificationFailed, merkle.ProofError, note.NoteError) as exc:
         report.status, report.message = "failed", f"Verification failed: {exc}"
-    except (OSError, urllib.error.URLError, ValueError) as exc:
+    except (OSError, urllib.error.URLError, http.client.HTTPException, ValueError) as exc:
+        # HTTPException: a server that does not speak HTTP (a bad status line, endless headers)
         report.status, report.message = "failed", f"Could not read the log: {exc}"
     return report
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.db import models
+from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -63,6 +63,33 @@ class ProviderConfigAdmin(admin.ModelAdmin):
                 "endpoint_id": obj.effective_endpoint_id,
                 "enabled": obj.enabled,
                 "secret_changed": "secret" in form.changed_data,
+            },
+            municipality=obj.municipality,
+        )
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        with transaction.atomic():
+            self._record_deletion(request, obj)
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        with transaction.atomic():
+            for obj in queryset:
+                self._record_deletion(request, obj)
+            super().delete_queryset(request, queryset)
+
+    @staticmethod
+    def _record_deletion(request: HttpRequest, obj: Any) -> None:
+        """Without its provider a municipality takes no online payments: audited too."""
+        audit.record(
+            actor=request.user,
+            action="payment_provider.deleted",
+            obj=obj,
+            before={
+                "base_url": obj.base_url,
+                "originator_id": obj.originator_id,
+                "endpoint_id": obj.effective_endpoint_id,
+                "enabled": obj.enabled,
             },
             municipality=obj.municipality,
         )

@@ -47,6 +47,12 @@ from rathaus.payments.signals import payment_confirmed, payment_duplicate, payme
 logger = logging.getLogger("rathaus.payments")
 Source = PaymentStatusChange.Source
 
+#: An open attempt that never got its payment page this long after it was created was lost
+#: between the commit and the provider's answer (a process ended mid-request); it is closed
+#: so that the citizen can pay. At least four times the provider timeout (connect, write,
+#: read, pool), so that a call still running is never overtaken.
+UNREGISTERED_ATTEMPT_AFTER = dt.timedelta(minutes=15)
+
 
 class PaymentError(Exception):
     """A payment could not be started; ``citizen_message`` is safe to show."""
@@ -161,6 +167,20 @@ def _change_status(
     )
 
 
+def _lost_before_registration(tx: PaymentTransaction) -> bool:
+    """An open attempt whose creation at the provider ended without an answer being kept."""
+    if tx.provider_transaction_id or tx.payment_page_url:
+        return False
+    timeout = (
+        ProviderConfig.objects.filter(municipality_id=tx.municipality_id)
+        .values_list("timeout_seconds", flat=True)
+        .first()
+        or 0
+    )
+    wait = max(UNREGISTERED_ATTEMPT_AFTER, 4 * dt.timedelta(seconds=timeout))
+    return tx.created_at < timezone.now() - wait
+
+
 def start_payment(
     *,
     municipality: Municipality,
@@ -209,6 +229,15 @@ def start_payment(
             if paid is not None:
                 return PaymentStart(transaction=paid, already_paid=True)
             open_tx = next((t for t in siblings if t.status == PaymentStatus.INITIAL), None)
+            if open_tx is not None and _lost_before_registration(open_tx):
+                _change_status(
+                    open_tx,
+                    PaymentStatus.FAILED,
+                    source=Source.CREATION,
+                    detail="creation abandoned: never registered at the provider",
+                    actor=None,
+                )
+                open_tx = None
             if open_tx is not None:
                 if not open_tx.payment_page_url:
                     raise PaymentError(
@@ -276,7 +305,15 @@ def start_payment(
     )
     try:
         created = _provider(municipality).create_transaction(order)
-    except ProviderError as error:
+    except Exception as exc:
+        # Whatever a provider plugin raises (ProviderError, or a bug or unusable settings such
+        # as a token it cannot send), the attempt is closed: left open, it would block every
+        # later payment of this payable.
+        if isinstance(exc, ProviderError):
+            error = exc
+        else:
+            logger.exception("payment provider plugin failed", extra=_log_extra(tx))
+            error = ProviderError(ErrorCode.NOT_CONFIGURED, f"{type(exc).__name__}: {exc}")
         with transaction.atomic():
             locked = PaymentTransaction.objects.select_for_update().get(pk=tx.pk)
             _change_status(
@@ -290,7 +327,7 @@ def start_payment(
             "payment could not be created",
             extra=_log_extra(tx, error_code=str(error.code), reason=error.reason),
         )
-        raise PaymentError(error.citizen_message, code=str(error.code)) from error
+        raise PaymentError(error.citizen_message, code=str(error.code)) from exc
 
     with transaction.atomic():
         locked = PaymentTransaction.objects.select_for_update().get(pk=tx.pk)
@@ -305,6 +342,13 @@ def start_payment(
             before=before,
             after=locked.snapshot(),
             municipality=municipality,
+        )
+    if locked.status != PaymentStatus.INITIAL:
+        # Given up as lost meanwhile (see UNREGISTERED_ATTEMPT_AFTER); reconciliation still
+        # follows it, but the citizen is not sent to pay an attempt a newer one may replace.
+        raise PaymentError(
+            _("Your payment is being prepared. Please wait a moment and try again."),
+            code="IN_PROGRESS",
         )
     logger.info("payment created", extra=_log_extra(locked, amount_cents=amount_cents))
     if created.status != PaymentStatus.INITIAL:
@@ -352,9 +396,14 @@ def refresh_status(*, transaction: PaymentTransaction, source: str) -> PaymentTr
         observed = _provider(transaction.municipality).get_transaction(
             transaction.provider_transaction_id
         )
-    except ProviderError:
+    except Exception as exc:
         PaymentTransaction.objects.filter(pk=transaction.pk).update(last_checked_at=timezone.now())
-        raise
+        if isinstance(exc, ProviderError):
+            raise
+        # A plugin's bug or unusable settings: the citizen's return and the reconciliation of
+        # the other payments go on as for any provider failure.
+        logger.exception("payment provider plugin failed", extra=_log_extra(transaction))
+        raise ProviderError(ErrorCode.NOT_CONFIGURED, f"{type(exc).__name__}: {exc}") from exc
     return apply_provider_status(transaction=transaction, observed=observed, source=source)
 
 

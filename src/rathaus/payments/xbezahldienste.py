@@ -40,6 +40,9 @@ MAX_REQUEST_ID = 36
 MAX_PURPOSE = 27
 MAX_DESCRIPTION = 250
 MAX_ITEMS = 99
+# Amounts in answers: at most 15 digits of euros (far beyond any fee), to whole cents.
+MAX_EURO_DIGITS = 15
+CENT = Decimal("0.01")
 STANDARD_ERROR_CODES = {
     ErrorCode.NO_VALID_ORIGINATOR_OR_ENDPOINT,
     ErrorCode.PAYMENT_EXISTS,
@@ -62,16 +65,28 @@ def euros(cents: int) -> float:
 
 
 def cents_from(value: Any, where: str) -> int:
-    """A JSON amount (parsed as Decimal) as integer cents; reject fractions of a cent."""
+    """A JSON amount (parsed as Decimal) as integer cents; reject fractions of a cent.
+
+    Exact for any input: the magnitude is bounded before any arithmetic, so neither the
+    context's precision (28 digits, which would round ``…9.995`` to whole cents) nor its
+    exponent range (``1e999999999`` overflows) decides the result.
+    """
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
         raise ProviderError(ErrorCode.INVALID_RESPONSE, f"{where} is not a number: {value!r}")
+    amount = Decimal(value)
+    if not amount.is_finite() or amount < 0 or amount.adjusted() >= MAX_EURO_DIGITS:
+        raise ProviderError(
+            ErrorCode.INVALID_RESPONSE, f"{where} is not an amount: {str(value)[:40]}"
+        )
     try:
-        cents = Decimal(value) * 100
+        whole_cents = amount.quantize(CENT)
     except InvalidOperation as exc:
         raise ProviderError(ErrorCode.INVALID_RESPONSE, f"{where} is not a number") from exc
-    if cents != cents.to_integral_value() or cents < 0:
-        raise ProviderError(ErrorCode.INVALID_RESPONSE, f"{where} is not an amount: {value}")
-    return int(cents)
+    if whole_cents != amount:
+        raise ProviderError(
+            ErrorCode.INVALID_RESPONSE, f"{where} is not an amount: {str(value)[:40]}"
+        )
+    return int(whole_cents.scaleb(2))
 
 
 def validate_order(order: PaymentOrder) -> None:

@@ -1,11 +1,15 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
+from rathaus.core.admin_audit import AuditedAdmin
 from rathaus.registers.models import Election, LandlordConfirmation
 
 
 @admin.register(Election)
-class ElectionAdmin(admin.ModelAdmin[Election]):
+class ElectionAdmin(AuditedAdmin):
+    """Elections and their postal vote deadlines decide whose applications are accepted:
+    every change is audited."""
+
     list_display = ["name", "municipality", "election_day", "postal_vote_deadline"]
     list_filter = ["municipality"]
     date_hierarchy = "election_day"
