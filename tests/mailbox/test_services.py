@@ -169,6 +169,24 @@ def test_every_retrieval_is_logged_and_the_log_cannot_be_changed(
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("remote", ["", "unix:/run/granian.sock", "fe80::1%eth0", "2001:DB8::7"])
+def test_a_retrieval_is_logged_whatever_address_the_server_reports(
+    citizen: User, deliver_notice: Any, remote: str
+) -> None:
+    """Behind a proxy on a Unix socket there may be no IP address: the column takes addresses
+    only (PostgreSQL refuses anything else), and the retrieval must be logged all the same."""
+    message = deliver_notice()
+    logged = record_retrieval(
+        message=message, user=citizen, request=RequestFactory().get("/", REMOTE_ADDR=remote)
+    )
+    logged.refresh_from_db()
+    expected = {"fe80::1%eth0": "fe80::1", "2001:DB8::7": "2001:db8::7"}.get(remote)
+    assert logged.ip_address == expected
+    message.refresh_from_db()
+    assert message.first_retrieved_at == logged.at
+
+
+@pytest.mark.django_db
 def test_unread_count_archive_and_search_cover_only_the_owners_messages(
     citizen: User, other_citizen: User, deliver_notice: Any
 ) -> None:

@@ -468,6 +468,12 @@ def test_treasury_export_lists_payments_and_refunds_of_the_day(
     assert payment[6] == "A-17"
     assert refund[1:4] == ["Erstattung", tx.cash_reference, "-0,06"]
     assert refund[-1] == "'=HYPERLINK(evil)"
+    # what the provider sent is neutralised too
+    PaymentTransaction.objects.filter(pk=tx.pk).update(
+        cash_reference="=1+1", provider_transaction_id="@SUM(A1)"
+    )
+    payment = export_reconciliation_csv(timezone.localdate()).splitlines()[1].split(";")
+    assert payment[2] == "'=1+1" and "'@SUM(A1)" in payment
     yesterday = timezone.localdate() - dt.timedelta(days=1)
     assert len(export_reconciliation_csv(yesterday).splitlines()) == 1
 

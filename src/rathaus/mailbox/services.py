@@ -7,6 +7,7 @@ Every change is audited in its own transaction; the e-mail notification is queue
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import PurePosixPath, PureWindowsPath
@@ -212,9 +213,16 @@ def reply(
 
 
 def _client_ip(request: HttpRequest | None) -> str | None:
+    """The client's IP address for the retrieval log (an IPv6 zone left off), or None when the
+    server gave none (a Unix socket behind a proxy): the column only takes addresses, and the
+    retrieval must be logged all the same."""
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    address = str(request.META.get("REMOTE_ADDR") or "").split("%", 1)[0]  # without a zone
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None
 
 
 def record_retrieval(

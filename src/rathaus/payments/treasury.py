@@ -74,13 +74,13 @@ def export_reconciliation_csv(day: dt.date, *, municipality: Municipality | None
             [
                 tx.paid_at.astimezone(zone).date().isoformat(),
                 "Zahlung",
-                tx.cash_reference,
+                _text(tx.cash_reference),  # from the provider, like the id
                 _amount(tx.amount_cents),
                 tx.currency,
                 _text(tx.purpose),
                 _text(tx.case_reference),
                 f"{tx.payable_type}:{tx.payable_id}",
-                tx.provider_transaction_id,
+                _text(tx.provider_transaction_id),
                 tx.request_id,
                 tx.municipality.ags,
                 "Doppelzahlung: Erstattung faellig" if tx.duplicate else "",
@@ -92,13 +92,13 @@ def export_reconciliation_csv(day: dt.date, *, municipality: Municipality | None
             [
                 refund.refunded_at.astimezone(zone).date().isoformat(),
                 "Erstattung",
-                tx.cash_reference,
+                _text(tx.cash_reference),  # from the provider, like the id
                 _amount(-refund.amount_cents),
                 tx.currency,
                 _text(tx.purpose),
                 _text(tx.case_reference),
                 f"{tx.payable_type}:{tx.payable_id}",
-                tx.provider_transaction_id,
+                _text(tx.provider_transaction_id),
                 tx.request_id,
                 tx.municipality.ags,
                 _text(refund.reason),
