@@ -177,3 +177,83 @@ def test_records_protected_by_another_module_block_the_deletion_cleanly(
     assert "aufbewahren muss" in response.content.decode()
     assert User.objects.filter(pk=citizen.pk).exists()
     assert not AuditEvent.objects.filter(action="accounts.user.deleted").exists()
+
+
+# --- accounts made by a citizen-account login (no password, no second factor) --------------
+
+
+def _citizen_account_login(client: Client, saml_provider: Any, saml_idp: Any) -> User:
+    from tests.accounts.test_saml_login import saml_login
+
+    saml_login(client, saml_provider, saml_idp, "eid", "high")
+    return User.objects.get()
+
+
+def test_citizen_account_login_counts_as_recent_for_the_export(
+    client: Client, saml_provider: Any, saml_idp: Any
+) -> None:
+    """Such an account has nothing allauth could ask for: it was sent to the login page and
+    straight back, and could neither export its data nor delete itself."""
+    user = _citizen_account_login(client, saml_provider, saml_idp)
+    assert not user.has_usable_password()
+
+    document = _download(client)
+
+    assert document["citizen_accounts"] == [
+        {
+            "provider": "BundID (Test)",
+            "issuer": saml_idp.base_url + "/metadata",
+            "subject": "bpk2-test-eid-0003",
+            "trust_level": "high",
+            "linked_at": user.federated_identities.get().linked_at.isoformat(),
+            "last_login_at": user.federated_identities.get().last_login_at.isoformat(),
+        }
+    ]
+
+
+def test_a_later_confirmation_goes_through_the_citizen_account(
+    client: Client, saml_provider: Any, saml_idp: Any
+) -> None:
+    from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
+
+    from tests.accounts.identity_providers import idp_login, post_to_acs
+
+    _citizen_account_login(client, saml_provider, saml_idp)
+    session = client.session
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+        {**record, "at": record["at"] - 3600}
+        for record in session[AUTHENTICATION_METHODS_SESSION_KEY]
+    ]
+    session.save()
+
+    asked = client.post(
+        "/konto/daten-export/herunterladen/", HTTP_REFERER="http://testserver/konto/daten-export/"
+    )
+    assert asked.status_code == 302
+    assert asked["Location"].startswith("/konto/extern/bestaetigen/")
+    to_idp = client.get(asked["Location"], HTTP_REFERER="http://testserver/konto/daten-export/")
+    assert to_idp["Location"].startswith("/konto/extern/bundid-test/anmelden/")
+    action, fields = idp_login(saml_idp, client.get(to_idp["Location"])["Location"], "eid")
+    back = client.get(post_to_acs(client, action, fields)["Location"])
+
+    assert back["Location"] == "http://testserver/konto/daten-export/"
+    assert _download(client)["citizen_accounts"][0]["subject"] == "bpk2-test-eid-0003"
+
+
+def test_deleting_a_citizen_account_user_removes_the_login_answers(
+    client: Client, saml_provider: Any, saml_idp: Any
+) -> None:
+    from rathaus.accounts.models import FederatedIdentity, LoginAttempt
+    from tests.accounts.identity_providers import idp_login, post_to_acs, start_saml
+
+    user = _citizen_account_login(client, saml_provider, saml_idp)
+    # a second login, answered but never finished: the answer holds name, birth date, address
+    post_to_acs(Client(), *idp_login(saml_idp, start_saml(Client(), saml_provider), "eid"))
+    assert LoginAttempt.objects.filter(user=None, status="answered").exists()
+
+    response = client.post("/konto/loeschen/", {"confirm": "on"})
+
+    assert response.status_code == 302
+    assert not User.objects.filter(pk=user.pk).exists()
+    assert not FederatedIdentity.objects.exists()
+    assert not LoginAttempt.objects.exists()

@@ -158,3 +158,49 @@ def test_an_e_mail_address_too_long_to_store_is_refused_with_a_message() -> None
     assert len(address) > 254
     assert _email_problem(address) == "Geben Sie eine E-Mail-Adresse wie name@example.de ein."
     assert _email_problem("erika@example.de") == ""
+
+
+def test_a_verified_address_of_another_account_is_not_taken_over(
+    client: Client, oidc_provider: IdentityProvider
+) -> None:
+    """The provider vouches for the address (email_verified), but another account has it
+    confirmed already: no second account (that was a 500 on the unique verified address)."""
+    from allauth.account.models import EmailAddress
+
+    from tests.accounts.factories import UserFactory
+
+    other = UserFactory()
+    EmailAddress.objects.create(user=other, email="erika.mustermann@example.org", verified=True)
+    callback = oidc_authorize(authorize(client, oidc_provider, "high"), "oidc-eid-0003")
+
+    page = client.get(client.get(callback)["Location"])
+
+    assert page.status_code == 200
+    assert "Sie haben bereits ein Konto" in page.content.decode()
+    assert list(User.objects.all()) == [other]
+    assert not FederatedIdentity.objects.exists()
+
+
+def test_an_unusable_address_from_the_provider_is_asked_for_instead(
+    client: Client, oidc_provider: IdentityProvider, monkeypatch: Any
+) -> None:
+    """Too long for the column (PostgreSQL: a 500) or not an address at all."""
+    from rathaus.accounts.external_identity import ExternalIdentity
+
+    real = oidc.validate_id_token
+
+    def with_long_address(*args: Any, **kwargs: Any) -> ExternalIdentity:
+        identity = real(*args, **kwargs)
+        long_address = "a" * 64 + "@" + ".".join(["b" * 60] * 4) + ".de"
+        return ExternalIdentity(
+            **{**identity.as_json(), "attributes": {"email": long_address}}  # type: ignore[arg-type]
+        )
+
+    monkeypatch.setattr(oidc, "validate_id_token", with_long_address)
+    callback = oidc_authorize(authorize(client, oidc_provider, "high"), "oidc-eid-0003")
+
+    page = client.get(client.get(callback)["Location"])
+
+    assert page.status_code == 200
+    assert 'name="email"' in page.content.decode()
+    assert not User.objects.exists()

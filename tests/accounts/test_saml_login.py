@@ -199,3 +199,59 @@ def test_account_page_offers_linking_and_shows_the_link(
     page = client.get("/konto/").content.decode()
     assert "Verknüpft mit BundID (Test)" in page
     assert "Vertrauensniveau dieser Anmeldung: substanziell" in page
+
+
+def test_a_next_address_too_long_to_keep_is_dropped(
+    client: Client, saml_provider: IdentityProvider
+) -> None:
+    """PostgreSQL refused the attempt's row with a 500; the login now ends on /konto/."""
+    start_saml(client, saml_provider, "low", next_url="/antraege/?" + "x" * 1200)
+
+    assert LoginAttempt.objects.get().next_url == ""
+
+
+def test_an_address_another_account_uses_is_not_given_a_second_account(
+    client: Client, saml_provider: IdentityProvider, saml_idp: SamlIdp
+) -> None:
+    """The citizen account's e-mail address is another account's further address (allauth)."""
+    from allauth.account.models import EmailAddress
+
+    from tests.accounts.factories import UserFactory
+
+    other = UserFactory()
+    EmailAddress.objects.create(user=other, email="erika.mustermann@example.org", verified=True)
+
+    page = saml_login(client, saml_provider, saml_idp, "eid", "high")
+
+    assert page.status_code == 200
+    assert "Sie haben bereits ein Konto" in page.content.decode()
+    assert list(User.objects.all()) == [other]
+    assert not FederatedIdentity.objects.exists()
+
+
+def test_a_deactivated_account_cannot_log_in_with_its_citizen_account(
+    client: Client, saml_provider: IdentityProvider, saml_idp: SamlIdp
+) -> None:
+    saml_login(client, saml_provider, saml_idp, "eid", "high")
+    client.logout()
+    User.objects.update(is_active=False)
+
+    page = saml_login(client, saml_provider, saml_idp, "eid", "high")
+
+    assert page.status_code == 400
+    assert "_auth_user_id" not in client.session
+    assert "rathaus_trust_level" not in client.session
+
+
+def test_a_finished_login_keeps_no_attributes(
+    client: Client, saml_provider: IdentityProvider, saml_idp: SamlIdp
+) -> None:
+    """The answer's name, date of birth and address are in the profile; the attempt keeps
+    only what guards against replays, and belongs to the account (deleted with it)."""
+    saml_login(client, saml_provider, saml_idp, "eid", "high")
+
+    attempt = LoginAttempt.objects.get()
+    assert attempt.status == LoginAttempt.Status.DONE
+    assert attempt.result == {}
+    assert attempt.assertion_id
+    assert attempt.user == User.objects.get()

@@ -10,8 +10,10 @@ from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
-from rathaus.accounts.models import Profile
+from rathaus.accounts.models import FederatedIdentity, Profile
 from rathaus.accounts.recent_login import authenticated_recently
 from rathaus.accounts.roles import is_staff_member
 
@@ -26,6 +28,26 @@ class AccountAdapter(DefaultAccountAdapter):
         if self.request is not None and authenticated_recently(self.request):
             return False
         return bool(super().is_reauthentication_required(app=app, **kwargs))
+
+    def get_reauthentication_methods(self, user: Any) -> list[dict[str, Any]]:
+        """An account without password and second factor confirms with its citizen account.
+
+        Accounts created by a citizen-account login have neither; without this, allauth sends
+        them to the login page, which sends a logged-in user straight back (no data export, no
+        account deletion, no passkey).
+        """
+        methods: list[dict[str, Any]] = super().get_reauthentication_methods(user)
+        if methods or not getattr(user, "is_authenticated", False):
+            return methods
+        if not FederatedIdentity.objects.filter(user_id=user.pk, provider__enabled=True).exists():
+            return methods
+        return [
+            {
+                "id": "citizen_account",
+                "description": _("Use your citizen account"),
+                "url": reverse("federation:reauthenticate"),
+            }
+        ]
 
     def post_login(
         self, request: HttpRequest, user: AbstractBaseUser, **kwargs: Any

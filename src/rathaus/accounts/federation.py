@@ -18,8 +18,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Literal
 
+from allauth.account.internal.flows.login import record_authentication
 from django.contrib.auth import login
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -45,6 +47,8 @@ ATTEMPT_LIFETIME = datetime.timedelta(minutes=15)
 #: than any assertion is valid (minutes).
 ATTEMPT_RETENTION = datetime.timedelta(days=1)
 BACKEND = "django.contrib.auth.backends.ModelBackend"
+#: The ``method`` of allauth's authentication record for a citizen-account login.
+CITIZEN_ACCOUNT_METHOD = "citizen_account"
 PROFILE_FIELDS = (
     "given_names",
     "family_name",
@@ -69,11 +73,36 @@ def _browser_hash(request: HttpRequest) -> str:
 
 
 def safe_next(request: HttpRequest, url: str) -> str:
-    if url and url_has_allowed_host_and_scheme(
-        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    """``url`` if it leads to this site and fits the attempt's column; "" otherwise."""
+    max_length = LoginAttempt._meta.get_field("next_url").max_length
+    if (
+        url
+        and len(url) <= max_length  # type: ignore[operator]
+        and url_has_allowed_host_and_scheme(
+            url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
         return url
     return ""
+
+
+def _storable_email(email: str) -> bool:
+    """A valid address that fits the column (254 characters, RFC 5321)."""
+    try:
+        validate_email(email)
+    except ValidationError:
+        return False
+    return len(email) <= User._meta.get_field("email").max_length  # type: ignore[operator]
+
+
+def email_taken(email: str) -> bool:
+    """Whether any account uses ``email``, as its login or as a further (allauth) address."""
+    from allauth.account.models import EmailAddress
+
+    return (
+        User.objects.filter(email__iexact=email).exists()
+        or EmailAddress.objects.filter(email__iexact=email).exists()
+    )
 
 
 def providers_for(*, level: str, municipality_slug: str = "") -> list[IdentityProvider]:
@@ -270,12 +299,16 @@ def finish(request: HttpRequest, attempt: LoginAttempt) -> Outcome:
     if link is not None:
         if current is not None and current.pk != link.user_id:
             return Outcome("other_user", identity)
+        if not link.user.is_active:
+            raise FinishRefused("the linked account is deactivated")
         log_in(request, attempt=attempt, user=link.user, link=link)
         return Outcome("logged_in", identity, link.user)
     if isinstance(current, User):
         return Outcome("confirm_link", identity, current)
     email = identity.attributes.get("email", "")
-    if email and User.objects.filter(email__iexact=email).exists():
+    if not _storable_email(email):
+        email = ""  # the citizen is asked for one
+    if email and email_taken(email):
         return Outcome("existing_account", identity)
     if not email:
         return Outcome("need_email", identity)
@@ -347,7 +380,10 @@ def log_in(
         if locked.status != LoginAttempt.Status.ANSWERED:
             raise FinishRefused("attempt already used")
         locked.status = LoginAttempt.Status.DONE
-        locked.save(update_fields=["status"])
+        # Only the assertion ID stays (replays); the attributes are in the profile now, and a
+        # deleted account's attempts go with it (Art. 5 (1) c, Art. 17 GDPR).
+        locked.user, locked.result = user, {}
+        locked.save(update_fields=["status", "user", "result"])
         link.trust_level = identity.level
         link.last_login_at = timezone.now()
         link.save(update_fields=["trust_level", "last_login_at"])
@@ -364,6 +400,11 @@ def log_in(
             municipality=attempt.provider.municipality,
         )
     login(request, user, backend=BACKEND)
+    # Like allauth's own logins: a fresh login counts as a recent authentication (data export,
+    # account deletion, adding a passkey), and the record names how it was made.
+    record_authentication(
+        request, user, method=CITIZEN_ACCOUNT_METHOD, provider=attempt.provider.slug
+    )
     request.session[trust.SESSION_KEY] = identity.level
     request.session[PROVIDER_SESSION_KEY] = attempt.provider.slug
     logger.info(

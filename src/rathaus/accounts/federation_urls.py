@@ -9,6 +9,7 @@ app_name = "federation"
 urlpatterns = [
     path("vertrauensniveau/", views.step_up, name="step_up"),
     path("extern/abschluss/<uuid:attempt_id>/", views.finish, name="finish"),
+    path("extern/bestaetigen/", views.reauthenticate, name="reauthenticate"),
     path("extern/<slug:slug>/anmelden/", views.start, name="start"),
     path("extern/<slug:slug>/saml/acs/", views.saml_acs, name="saml_acs"),
     path("extern/<slug:slug>/saml/metadata/", views.saml_metadata, name="saml_metadata"),

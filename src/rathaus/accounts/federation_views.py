@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import uuid
 
+from allauth.account.internal.flows.reauthentication import (
+    STATE_SESSION_KEY as REAUTHENTICATION_STATE_KEY,
+)
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -17,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from rathaus.accounts import federation, trust
 from rathaus.accounts.external_identity import FederationError
-from rathaus.accounts.models import IdentityProvider, User
+from rathaus.accounts.models import FederatedIdentity, IdentityProvider, User
 
 
 def _provider(slug: str, protocol: str | None = None) -> IdentityProvider:
@@ -171,7 +175,7 @@ def _email_problem(email: str) -> str:
     if len(email) > User._meta.get_field("email").max_length:  # type: ignore[operator]
         # Django's validator accepts 320 characters; SMTP (RFC 5321) and the column take 254
         return _("Enter an e-mail address such as name@example.de.")
-    if User.objects.filter(email__iexact=email).exists():
+    if federation.email_taken(email):
         return _(
             "An account with this e-mail address exists. Log in to it first, then link your "
             "citizen account."
@@ -186,6 +190,38 @@ def _logged_in(request: HttpRequest, next_url: str, level: str) -> HttpResponse:
         % {"level": trust.Level(level).label},
     )
     return HttpResponseRedirect(federation.safe_next(request, next_url) or "/konto/")
+
+
+@login_required
+@require_GET
+def reauthenticate(request: HttpRequest) -> HttpResponse:
+    """Confirm a sensitive step by logging in again with the linked citizen account.
+
+    allauth sends accounts without password and second factor here (``?next=`` the page that
+    asked). A form sent by POST (data export, account deletion) cannot be followed by a GET, so
+    the citizen then returns to the page that held the form.
+    """
+    user = request.user
+    assert isinstance(user, User)
+    link = (
+        FederatedIdentity.objects.filter(user=user, provider__enabled=True)
+        .select_related("provider")
+        .order_by("-linked_at")
+        .first()
+    )
+    if link is None:
+        return HttpResponseRedirect("/konto/")
+    next_url = federation.safe_next(request, request.GET.get("next", ""))
+    suspended = request.session.get(REAUTHENTICATION_STATE_KEY)
+    if isinstance(suspended, dict) and "request" in suspended:
+        del request.session[REAUTHENTICATION_STATE_KEY]
+        next_url = federation.safe_next(request, request.headers.get("referer", ""))
+    level = next((lv for lv in trust.ORDER if federation.allows(link.provider, lv)), None)
+    if level is None:
+        return HttpResponseRedirect("/konto/")
+    return HttpResponseRedirect(
+        start_url(link.provider, level=level, next_url=next_url or "/konto/")
+    )
 
 
 @require_GET

@@ -9,11 +9,11 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
-from django.db.models import ProtectedError, RestrictedError
+from django.db.models import ProtectedError, Q, RestrictedError
 from django.utils.translation import gettext as _
 
 from rathaus.accounts import personal_data, roles
-from rathaus.accounts.models import Profile, User
+from rathaus.accounts.models import FederatedIdentity, LoginAttempt, Profile, User
 from rathaus.core import audit
 
 #: Profile fields a citizen may change (the form and the export use the same list).
@@ -107,6 +107,12 @@ def delete_account(*, user: User) -> None:
             _("Staff accounts are closed by an administrator, not by self-service.")
         )
     personal_data.run_erasure_handlers(locked)
+    # Logins through a citizen account that were never finished keep the answer's attributes
+    # (name, date of birth, address) without a user; they go with the linked identities.
+    subjects = list(FederatedIdentity.objects.filter(user=locked).values_list("subject", flat=True))
+    LoginAttempt.objects.filter(
+        Q(user=locked) | Q(user__isnull=True, result__subject__in=subjects)
+    ).delete()
     number = locked.pk
     audit.record(
         actor=_FormerUser(number),
@@ -154,6 +160,26 @@ def _profile_section(user: AbstractBaseUser) -> dict[str, Any] | None:
     return {**_profile_values(profile), "updated_at": profile.updated_at.isoformat()}
 
 
+def _citizen_account_section(user: AbstractBaseUser) -> list[dict[str, Any]]:
+    """Linked citizen accounts (BundID, OIDC): the stable identifier (bPK2, ``sub``) is personal
+    data too."""
+    return [
+        {
+            "provider": identity.provider.name,
+            "issuer": identity.issuer,
+            "subject": identity.subject,
+            "trust_level": identity.trust_level,
+            "linked_at": identity.linked_at.isoformat(),
+            "last_login_at": (
+                identity.last_login_at.isoformat() if identity.last_login_at else None
+            ),
+        }
+        for identity in FederatedIdentity.objects.filter(user_id=user.pk)
+        .select_related("provider")
+        .order_by("linked_at")
+    ]
+
+
 def _authenticator_section(user: AbstractBaseUser) -> list[dict[str, Any]]:
     """Which second factors exist and when they were used, never their secrets or keys."""
     entries = []
@@ -178,3 +204,4 @@ def register_own_export_sections() -> None:
     personal_data.register_export_section("email_addresses", _email_section)
     personal_data.register_export_section("profile", _profile_section)
     personal_data.register_export_section("authenticators", _authenticator_section)
+    personal_data.register_export_section("citizen_accounts", _citizen_account_section)
