@@ -84,11 +84,13 @@ def refused(client: Client, response: Any, caplog: Any, why: str) -> None:
     assert why in refusal.reason
 
 
+@pytest.mark.parametrize("nonce", ["a-nonce-the-provider-never-saw", "ein-nonce-mit-ä"])
 def test_id_token_with_a_wrong_nonce_is_refused(
-    client: Client, oidc_provider: IdentityProvider, caplog: Any
+    client: Client, oidc_provider: IdentityProvider, caplog: Any, nonce: str
 ) -> None:
+    """Also when one side is not ASCII (compare_digest refuses such str with a TypeError)."""
     callback = oidc_authorize(authorize(client, oidc_provider), "oidc-eid-0003")
-    LoginAttempt.objects.update(nonce="a-nonce-the-provider-never-saw")
+    LoginAttempt.objects.update(nonce=nonce)
 
     refused(client, client.get(callback), caplog, "nonce")
 

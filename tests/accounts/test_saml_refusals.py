@@ -207,3 +207,18 @@ def test_answer_cannot_be_finished_in_another_browser(
     finished = victim.get(answer["Location"])
     assert finished.status_code == 400
     assert "_auth_user_id" not in victim.session
+
+
+def test_a_long_assertion_id_still_refuses_its_replay() -> None:
+    """An IdP may send assertion IDs of any length; the replay key must fit its column
+    (PostgreSQL refuses longer text) and stay the same for the same assertion."""
+    from rathaus.accounts.federation import _replay_key
+    from rathaus.accounts.models import LoginAttempt
+
+    limit = LoginAttempt._meta.get_field("assertion_id").max_length
+    short = _replay_key("https://idp.example", "_abc")
+    assert short == "https://idp.example#_abc"
+    long = _replay_key("https://idp.example", "_" + "x" * 500)
+    assert len(long) <= limit and long.startswith("sha256:")
+    assert long == _replay_key("https://idp.example", "_" + "x" * 500)
+    assert long != _replay_key("https://idp.example", "_" + "x" * 499)

@@ -72,6 +72,16 @@ def test_empty_file_is_refused_with_a_german_message() -> None:
     assert verdict.message.startswith("Die Datei ist leer.")
 
 
-def test_unreachable_scanner_never_lets_a_file_through() -> None:
-    verdict = check_upload(name="a.pdf", data=PDF, scanner=ClamdScanner("tcp://127.0.0.1:9"))
+@pytest.mark.parametrize(
+    "address",
+    [
+        "tcp://127.0.0.1:9",  # nobody listening
+        "tcp://127.0.0.1:99999",  # no port at all: a mistyped CLAMD_ADDRESS
+        "tcp://[::1",  # unparsable
+        "unix:///nonexistent/clamd.sock",
+        "udp://127.0.0.1:3310",
+    ],
+)
+def test_unreachable_scanner_never_lets_a_file_through(address: str) -> None:
+    verdict = check_upload(name="a.pdf", data=PDF, scanner=ClamdScanner(address))
     assert (verdict.accepted, verdict.reason) == (False, "scan_unavailable")

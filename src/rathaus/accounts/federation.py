@@ -172,6 +172,16 @@ def _open_attempt(attempt: LoginAttempt | None, provider: IdentityProvider) -> L
     return locked
 
 
+def _replay_key(issuer: str, assertion_id: str) -> str:
+    """The key that refuses a replayed SAML assertion: issuer and assertion ID, or their
+    SHA-256 when that is longer than the column (an IdP may send IDs of any length)."""
+    key = f"{issuer}#{assertion_id}"
+    limit = LoginAttempt._meta.get_field("assertion_id").max_length or 200
+    if len(key) <= limit:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def _accept(attempt: LoginAttempt, identity: ExternalIdentity, *, assertion_id: str | None) -> None:
     provider = attempt.provider
     if not trust.suffices(required=attempt.required_level, reached=identity.level):
@@ -226,7 +236,7 @@ def receive_saml(
             identity, assertion_id = saml.read_response(
                 provider, saml_response=saml_response, request_id=locked.request_id
             )
-            _accept(locked, identity, assertion_id=f"{identity.issuer}#{assertion_id}")
+            _accept(locked, identity, assertion_id=_replay_key(identity.issuer, assertion_id))
     except IntegrityError as exc:
         error = FederationError(f"replayed assertion ({exc})")
         _fail(attempt, provider, error)

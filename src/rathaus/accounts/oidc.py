@@ -175,7 +175,9 @@ def validate_id_token(
         raise FederationError("ID token expired")
     if issued > now + CLOCK_SKEW_SECONDS:
         raise FederationError("ID token issued in the future")
-    if not nonce or not secrets.compare_digest(str(claims.get("nonce", "")), nonce):
+    # compared as bytes: compare_digest refuses str with non-ASCII characters (a TypeError)
+    sent = str(claims.get("nonce", "")).encode("utf-8", "surrogatepass")
+    if not nonce or not secrets.compare_digest(sent, nonce.encode("utf-8", "surrogatepass")):
         raise FederationError("ID token nonce does not match")
     subject = str(claims.get("sub") or "")
     if not subject:

@@ -43,15 +43,23 @@ class ClamdScanner:
         self.timeout = timeout
 
     def _connect(self) -> socket.socket:
-        parts = urlsplit(self.address)
         try:
-            if parts.scheme == "unix":
+            parts = urlsplit(self.address)
+            port = parts.port if parts.scheme == "tcp" else None  # ValueError: not a port
+        except ValueError:
+            parts, port = None, None
+        try:
+            if parts is not None and parts.scheme == "unix":
                 sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                sock.settimeout(self.timeout)
-                sock.connect(parts.path)
+                try:
+                    sock.settimeout(self.timeout)
+                    sock.connect(parts.path)
+                except OSError:
+                    sock.close()
+                    raise
                 return sock
-            if parts.scheme == "tcp" and parts.hostname and parts.port:
-                return socket.create_connection((parts.hostname, parts.port), self.timeout)
+            if parts is not None and parts.scheme == "tcp" and parts.hostname and port:
+                return socket.create_connection((parts.hostname, port), self.timeout)
         except OSError as exc:
             raise ScannerUnavailable(f"clamd at {self.address} is unreachable: {exc}") from exc
         raise ScannerUnavailable(
