@@ -140,6 +140,48 @@ def test_logged_in_citizen_links_the_citizen_account_only_after_confirming(
     assert profile.family_name == "Mustermann"  # read from the ID card
 
 
+@pytest.mark.parametrize("winner", ["same account", "another account"])
+def test_a_link_made_meanwhile_in_another_tab_is_no_500(
+    client: Client,
+    saml_provider: IdentityProvider,
+    saml_idp: SamlIdp,
+    winner: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two tabs (or a double click) confirm the link: the other request links the citizen
+    account right after this one checked; this one then finds that link (its own account:
+    logged in) instead of failing on the unique constraint (another account: refused)."""
+    from rathaus.accounts import federation
+
+    profile = ProfileFactory(given_names="Erika", family_name="Musterfrau")
+    client.force_login(profile.user)
+    page = saml_login(client, saml_provider, saml_idp, "eid", "high")
+    owner = profile.user if winner == "same account" else ProfileFactory().user
+    checked = federation.finish
+
+    def finish_then_the_other_tab_links(request: Any, attempt: LoginAttempt) -> Any:
+        outcome = checked(request, attempt)
+        FederatedIdentity.objects.create(
+            user=owner,
+            provider=saml_provider,
+            issuer=attempt.result["issuer"],
+            subject=attempt.result["subject"],
+            trust_level="high",
+        )
+        return outcome
+
+    monkeypatch.setattr(federation, "finish", finish_then_the_other_tab_links)
+    done = client.post(page.wsgi_request.path, {"action": "link"})
+
+    assert FederatedIdentity.objects.count() == 1
+    if winner == "same account":
+        assert done.status_code == 302
+        assert client.session["rathaus_trust_level"] == "high"
+    else:
+        assert done.status_code == 400
+        assert client.session.get("rathaus_trust_level", "low") == "low"
+
+
 def test_existing_account_with_same_email_is_not_linked_silently(
     client: Client, saml_provider: IdentityProvider, saml_idp: SamlIdp
 ) -> None:

@@ -331,30 +331,62 @@ def link_current_user(request: HttpRequest, attempt: LoginAttempt) -> User:
     user = request.user
     assert isinstance(user, User)
     identity = ExternalIdentity.from_json(attempt.result)
-    with transaction.atomic():
-        link = FederatedIdentity.objects.create(
-            user=user,
-            provider=attempt.provider,
-            issuer=identity.issuer,
-            subject=identity.subject,
-            trust_level=identity.level,
-        )
-        audit.record(
-            actor=user,
-            action="accounts.citizen_account_linked",
-            obj=link,
-            after={"provider": attempt.provider.slug, "level": identity.level},
-            municipality=attempt.provider.municipality,
-        )
+    try:
+        with transaction.atomic():
+            link = FederatedIdentity.objects.create(
+                user=user,
+                provider=attempt.provider,
+                issuer=identity.issuer,
+                subject=identity.subject,
+                trust_level=identity.level,
+            )
+            audit.record(
+                actor=user,
+                action="accounts.citizen_account_linked",
+                obj=link,
+                after={"provider": attempt.provider.slug, "level": identity.level},
+                municipality=attempt.provider.municipality,
+            )
+    except IntegrityError:
+        link = _linked_meanwhile(identity, user=user)
     log_in(request, attempt=attempt, user=user, link=link)
     return user
 
 
+def _linked_meanwhile(identity: ExternalIdentity, *, user: User | None = None) -> FederatedIdentity:
+    """The link a second click or tab created a moment ago (the unique constraint refused this
+    one); refused when it belongs to another account than ``user``."""
+    link = (
+        FederatedIdentity.objects.select_related("user")
+        .filter(issuer=identity.issuer, subject=identity.subject)
+        .first()
+    )
+    if link is None or (user is not None and link.user_id != user.pk):
+        raise FinishRefused("the citizen account was linked to another account meanwhile")
+    if not link.user.is_active:
+        raise FinishRefused("the linked account is deactivated")
+    return link
+
+
 def create_account(request: HttpRequest, *, attempt: LoginAttempt, email: str) -> User:
     """A new account for a citizen who comes with a citizen account only."""
+    identity = ExternalIdentity.from_json(attempt.result)
+    try:
+        user, link = _new_account(attempt, identity, email)
+    except IntegrityError:
+        # a second click or tab created it a moment ago (or took the address): that account,
+        # if it is the one linked to this citizen account; otherwise the login is refused
+        link = _linked_meanwhile(identity)
+        user = link.user
+    log_in(request, attempt=attempt, user=user, link=link)
+    return user
+
+
+def _new_account(
+    attempt: LoginAttempt, identity: ExternalIdentity, email: str
+) -> tuple[User, FederatedIdentity]:
     from allauth.account.models import EmailAddress
 
-    identity = ExternalIdentity.from_json(attempt.result)
     with transaction.atomic():
         user = User.objects.create_user(email=email)
         EmailAddress.objects.create(
@@ -377,8 +409,7 @@ def create_account(request: HttpRequest, *, attempt: LoginAttempt, email: str) -
             after={"provider": attempt.provider.slug, "level": identity.level},
             municipality=attempt.provider.municipality,
         )
-    log_in(request, attempt=attempt, user=user, link=link)
-    return user
+    return user, link
 
 
 def log_in(
