@@ -12,6 +12,7 @@ from django.urls import resolve
 from django.utils import timezone
 
 from rathaus.accounts.models import User
+from rathaus.accounts.roles import TEAM_LEAD
 from rathaus.casework import services
 from rathaus.casework.models import Case, CaseEvent
 from rathaus.core.models import AuditEvent, OrgUnit
@@ -107,6 +108,60 @@ def test_overdue_cases_are_reminded_to_the_clerk_once_per_interval(
     with django_capture_on_commit_callbacks(execute=True):
         assert services.remind_overdue(today=later) == 2
     assert overdue.events.filter(kind=CaseEvent.Kind.REMINDER_SENT).count() == 2
+
+
+def test_a_reminder_run_at_the_same_time_as_another_never_reminds_twice(
+    make_case: Callable[..., Case],
+    clerk: User,
+    second_clerk: User,
+    team_lead: User,
+    monkeypatch: Any,
+    django_capture_on_commit_callbacks: Callable,
+) -> None:
+    first, second = make_case(), make_case()
+    services.assign(cases=[first], user=clerk, actor=team_lead)
+    services.assign(cases=[second], user=second_clerk, actor=team_lead)
+    past = timezone.localdate() - datetime.timedelta(days=2)
+    Case.objects.filter(pk__in=[first.pk, second.pk]).update(due_on=past)
+    record = services._event
+    concurrent_runs: list[int] = []
+    started: list[bool] = []
+
+    def event_then_another_run(case: Case, **kwargs: Any) -> CaseEvent:
+        # A second worker runs the job after this run chose its cases, before it finished.
+        made = record(case, **kwargs)
+        if not started:
+            started.append(True)
+            concurrent_runs.append(services.remind_overdue())
+        return made
+
+    monkeypatch.setattr(services, "_event", event_then_another_run)
+    with django_capture_on_commit_callbacks(execute=True):
+        reminded = services.remind_overdue()
+
+    assert reminded + concurrent_runs[0] == 2
+    for case in (first, second):
+        assert case.events.filter(kind=CaseEvent.Kind.REMINDER_SENT).count() == 1
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([clerk.email, second_clerk.email])
+
+
+def test_a_team_lead_without_an_e_mail_address_is_not_counted_as_reminded(
+    make_case: Callable[..., Case],
+    make_staff: Callable[..., User],
+    meldewesen: OrgUnit,
+    django_capture_on_commit_callbacks: Callable,
+) -> None:
+    make_staff(meldewesen, role=TEAM_LEAD, email="")
+    unassigned = make_case()
+    Case.objects.filter(pk=unassigned.pk).update(
+        due_on=timezone.localdate() - datetime.timedelta(days=1)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.remind_overdue() == 0
+    assert mail.outbox == []
+    unassigned.refresh_from_db()
+    assert unassigned.reminded_on is None  # reminded as soon as someone can be told
+    assert not unassigned.events.filter(kind=CaseEvent.Kind.REMINDER_SENT).exists()
 
 
 def test_the_reminder_links_to_the_case_page_of_the_back_office(

@@ -161,6 +161,45 @@ def test_an_invalid_field_is_reported_with_file_and_field(
     assert f"field '{field}'" in str(error.value)
 
 
+def _arabic_indic(digits: str) -> str:
+    return "".join(chr(0x0660 + int(d)) if d.isdigit() else d for d in digits)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field"),
+    [
+        ('leika_key = ""', f'leika_key = "{_arabic_indic("99115005104000")}"', "leika_key"),
+        ('leika_key = ""', f'file_plan_key = "{_arabic_indic("11.30.01")}"', "file_plan_key"),
+    ],
+)
+def test_keys_must_be_ascii_digits(tmp_path: Path, old: str, new: str, field: str) -> None:
+    path = _write(tmp_path, VALID.replace(old, new, 1))
+    with pytest.raises(definitions.DefinitionError) as error:
+        definitions.read_service(path, life_situations=SITUATIONS)
+    assert error.value.field_name == field
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("url", "https://example.org/" + "x" * 190),
+        ("provider_de", "A" * 201),
+        ("provider_en", "B" * 201),
+    ],
+)
+def test_external_texts_longer_than_their_columns_name_the_field(
+    tmp_path: Path, key: str, value: str
+) -> None:
+    external = {"provider_de": "Land NRW", "provider_en": "State of NRW", "url": "https://x.de/"}
+    external[key] = value
+    lines = "".join(f'{name} = "{text}"\n' for name, text in external.items())
+    text = VALID.replace('authority_kind = "buergeramt"', 'authority_kind = ""', 1)
+    path = _write(tmp_path, f"{text}\n[external]\n{lines}")
+    with pytest.raises(definitions.DefinitionError, match="longer than 200") as error:
+        definitions.read_service(path, life_situations=SITUATIONS)
+    assert error.value.field_name == f"external.{key}"
+
+
 def test_a_syntax_error_names_the_file(tmp_path: Path) -> None:
     path = _write(tmp_path, VALID + "\n[name\n")
     with pytest.raises(definitions.DefinitionError, match="is not valid TOML") as error:
@@ -182,6 +221,30 @@ def test_the_system_check_reports_a_broken_definition(
     errors = checks.check_service_definitions()
     assert [e.id for e in errors] == ["catalog.E001"]
     assert "trust_level" in errors[0].msg
+
+
+def test_the_system_check_reports_a_broken_form_schema_naming_service_and_field(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _write(tmp_path, VALID)
+    (path.parent / "form.toml").write_text(
+        """
+[[steps]]
+id = "person"
+title = { de = "Person", en = "Person" }
+
+[[steps.fields]]
+id = "birth_date"
+type = "date"
+label = { de = "Geburtsdatum", en = "Date of birth" }
+checks = [{ rule = "soon" }]
+""",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(definitions, "SERVICES_DIR", tmp_path)
+    errors = checks.check_service_definitions()
+    assert [e.id for e in errors] == ["catalog.E002"]
+    assert "test-leistung" in errors[0].msg and "field 'birth_date'" in errors[0].msg
 
 
 def test_the_system_check_passes_for_the_shipped_definitions() -> None:

@@ -106,6 +106,8 @@ class TestEmailPhoneIban:
             ("DE89 3704 0044 0532 0130", "22 Zeichen"),
             ("XY89 3704 0044 0532 0130 00", "Ländercode"),
             ("hello", "zum Beispiel"),
+            # check digits that fit, but a German account number has no letters
+            ("DE05 3704 0044 0532 0130 0A", "zum Beispiel"),
         ],
     )
     def test_wrong_iban_says_why(self, iban, fragment):

@@ -131,6 +131,26 @@ def test_a_reference_format_that_cannot_give_unique_references_is_refused(
     assert message in str(error.value.message_dict[field])
 
 
+@freeze_time("2026-03-02 09:00")
+def test_a_reference_longer_than_its_column_is_refused_with_a_message(
+    authority: Authority, plan: FilePlan
+) -> None:
+    # Valid for the short example key and unit of the check, too long for a deep key and a long
+    # unit code: refused with a message, not by the database (a 500 on PostgreSQL).
+    plan.unit_reference_format = "Aktenzeichen {unit}-{plan}-{serial:04d}/{year} (Bürgerbüro)"
+    plan.full_clean()
+    plan.save()
+    deep = "11.30.01.22.33.44.55.66.77.88"
+    levels = deep.split(".")
+    keys = [".".join(levels[:n]) for n in range(4, len(levels) + 1)]
+    rows = "".join(f"{key};Gruppe {key};;;;\n" for key in keys)
+    import_file_plan(authority=authority, csv_text=PLAN_CSV + rows)
+    unit = OrgUnit.objects.create(authority=authority, code="Fachbereich 33.1.2.3", name="M")
+    with pytest.raises(RecordsError, match="länger als 80 Zeichen"):
+        open_file(authority=authority, plan_key=deep, org_unit=unit, title="Akte", actor=None)
+    assert not File.objects.exists()
+
+
 @pytest.mark.parametrize(
     ("key", "message"),
     [

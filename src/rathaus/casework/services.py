@@ -1267,24 +1267,35 @@ def remind_overdue(*, today: datetime.date | None = None) -> int:
                     org_unit_id=case.org_unit_id,
                     user__is_active=True,
                     user__groups__name=TEAM_LEAD,
-                ).values_list("user__email", flat=True)
+                )
+                .exclude(user__email="")  # a reminder nobody receives is no reminder
+                .values_list("user__email", flat=True)
             )
         for email in recipients:
             by_recipient[email].append(case)
     reminded: set[int] = set()
-    for email, cases in sorted(by_recipient.items()):
-        with transaction.atomic():
-            for case in cases:
-                if case.pk in reminded:
-                    continue
-                Case.objects.filter(pk=case.pk).update(reminded_on=today)
-                _event(
-                    case,
-                    kind=CaseEvent.Kind.REMINDER_SENT,
-                    actor=None,
-                    data={"due_on": case.due_on.isoformat() if case.due_on else None},
-                )
-                reminded.add(case.pk)
+    with transaction.atomic():
+        for case in {c.pk: c for cases in by_recipient.values() for c in cases}.values():
+            # Claimed with the same conditions as selected: a run at the same time (another
+            # worker) has either claimed it already or waits for this one; never both remind.
+            claimed = (
+                Case.objects.filter(pk=case.pk, status__in=Case.OPEN_STATUSES, due_on__lt=today)
+                .exclude(reminded_on__gt=today - interval)
+                .update(reminded_on=today)
+            )
+            if not claimed:
+                continue
+            _event(
+                case,
+                kind=CaseEvent.Kind.REMINDER_SENT,
+                actor=None,
+                data={"due_on": case.due_on.isoformat() if case.due_on else None},
+            )
+            reminded.add(case.pk)
+        for email, cases in sorted(by_recipient.items()):
+            cases = [c for c in cases if c.pk in reminded]
+            if not cases:
+                continue
             with override(settings.LANGUAGE_CODE):
                 lines = [
                     _("- %(number)s · %(service)s · due since %(due)s\n  %(url)s")
@@ -1301,8 +1312,10 @@ def remind_overdue(*, today: datetime.date | None = None) -> int:
                     "This message was sent automatically."
                 ) % {"cases": "\n".join(lines)}
                 subject = _("Overdue cases: %(count)s") % {"count": len(cases)}
+            # robust: one address the mail server refuses does not keep the others' reminders
             transaction.on_commit(
-                functools.partial(send_mail, subject, body, None, [email], fail_silently=False)
+                functools.partial(send_mail, subject, body, None, [email], fail_silently=False),
+                robust=True,
             )
     return len(reminded)
 

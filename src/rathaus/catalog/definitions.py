@@ -24,8 +24,9 @@ LIFE_SITUATIONS_FILE = Path(__file__).resolve().parent / "life_situations.toml"
 DEFINITION_FILE = "service.toml"
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_LEIKA = re.compile(r"^\d{14}$")
-_FILE_PLAN_KEY = re.compile(r"^\d+(?:\.\d+)*$")
+# ASCII digits only: ``\d`` also matches "٣" or "९", which no LeiKa key or file plan has.
+_LEIKA = re.compile(r"[0-9]{14}")
+_FILE_PLAN_KEY = re.compile(r"[0-9]+(?:\.[0-9]+)*")
 TRUST_LEVELS = ("low", "substantial", "high")
 FEE_KINDS = ("free", "fixed", "criteria", "municipal", "notice")
 
@@ -236,7 +237,7 @@ def read_service(path: Path, *, life_situations: set[str]) -> ServiceDefinition:
     data.only(_TOP_LEVEL)
 
     leika_key = data.text("leika_key", required=False)
-    if leika_key and not _LEIKA.match(leika_key):
+    if leika_key and not _LEIKA.fullmatch(leika_key):
         raise data.fail("leika_key", "must be 14 digits or empty")
     trust_level = data.text("trust_level")
     if trust_level not in TRUST_LEVELS:
@@ -250,14 +251,16 @@ def read_service(path: Path, *, life_situations: set[str]) -> ServiceDefinition:
         )
     external = data.table("external", required=False)
     external.only({"provider_de", "provider_en", "url"})
-    external_url = external.text("url", required=not authority_kind)
+    # The limits are those of the database columns (Service.external_*): longer text would
+    # stop the load with a database error instead of naming the field.
+    external_url = external.text("url", required=not authority_kind, max_length=200)
     if external_url and not external_url.startswith("https://"):
         raise external.fail("url", "must be an https:// address")
-    external_provider_de = external.text("provider_de", required=not authority_kind)
-    external_provider_en = external.text("provider_en", required=not authority_kind)
+    external_provider_de = external.text("provider_de", required=not authority_kind, max_length=200)
+    external_provider_en = external.text("provider_en", required=not authority_kind, max_length=200)
 
     file_plan_key = data.text("file_plan_key", required=False, max_length=40)
-    if file_plan_key and not _FILE_PLAN_KEY.match(file_plan_key):
+    if file_plan_key and not _FILE_PLAN_KEY.fullmatch(file_plan_key):
         raise data.fail("file_plan_key", "must be a decimal file plan key such as 11.30.01")
 
     situations = data.strings("life_situations")

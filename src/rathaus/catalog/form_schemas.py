@@ -15,9 +15,11 @@ from rathaus.catalog.definitions import SERVICES_DIR
 from rathaus.catalog.models import Service
 from rathaus.forms.schema import FormSchema, load_schema_file
 
+FORM_FILE = "form.toml"
+
 
 def schema_path(slug: str) -> Path:
-    return SERVICES_DIR / slug / "form.toml"
+    return SERVICES_DIR / slug / FORM_FILE
 
 
 def has_form(service: Service) -> bool:

@@ -20,6 +20,13 @@ IBAN_LENGTHS: dict[str, int] = {
 
 _SHAPE = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}")
 
+#: Countries whose account part (BBAN) is digits only, from the SWIFT IBAN registry: a German
+#: IBAN is the 8-digit bank code and the 10-digit account number, so a letter in it is a typing
+#: error even when the check digits happen to fit.
+NUMERIC_BBAN = frozenset(
+    {"AT", "BE", "CZ", "DE", "DK", "EE", "ES", "FI", "HR", "LT", "NO", "PL", "PT", "SE", "SI", "SK"}
+)
+
 
 class InvalidIban(ValueError):
     """The reason, one of ``format``, ``country``, ``length``, ``checksum``, is in ``reason``."""
@@ -44,6 +51,8 @@ def check_iban(value: str) -> str:
         raise InvalidIban("country")
     if len(iban) != expected:
         raise InvalidIban("length")
+    if iban[:2] in NUMERIC_BBAN and not iban[4:].isdigit():
+        raise InvalidIban("format")
     rearranged = iban[4:] + iban[:4]
     digits = "".join(str(int(char, 36)) for char in rearranged)
     if int(digits) % 97 != 1:

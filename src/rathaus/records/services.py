@@ -265,7 +265,33 @@ def entry_for_new_file(
             _("The org unit %(unit)s does not belong to %(authority)s.")
             % {"unit": org_unit, "authority": authority.name}
         )
+    # A long key and unit code in a long format: refused here, before anything is written,
+    # not by the database column (with room for serial numbers of up to six digits).
+    template = entry.plan.unit_reference_format if org_unit else entry.plan.reference_format
+    longest = file_plan.format_reference(
+        template,
+        plan=entry.key,
+        unit=org_unit.code if org_unit is not None else "",
+        serial=999_999,
+        year=timezone.localdate().year,
+    )
+    if len(longest) > file_plan.REFERENCE_MAX_LENGTH:
+        raise _reference_too_long(longest, authority)
     return entry
+
+
+def _reference_too_long(reference: str, authority: Authority) -> RecordsError:
+    return RecordsError(
+        _(
+            "The file reference %(reference)s is longer than %(max)d characters; "
+            "please shorten the file reference format of %(authority)s."
+        )
+        % {
+            "reference": reference,
+            "max": file_plan.REFERENCE_MAX_LENGTH,
+            "authority": authority.name,
+        }
+    )
 
 
 def open_file(
@@ -307,6 +333,8 @@ def open_file(
                 serial=serial,
                 year=year,
             )
+            if len(reference) > file_plan.REFERENCE_MAX_LENGTH:  # a serial beyond six digits
+                raise _reference_too_long(reference, authority)
             # Only after the plan's format was changed can an old reference come round again.
             if not File.objects.filter(authority=authority, reference=reference).exists():
                 break
