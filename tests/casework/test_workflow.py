@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.db import connection, transaction
@@ -278,3 +279,25 @@ def test_the_database_refuses_edits_to_the_history_on_postgresql(case: Case) -> 
         cursor.execute("UPDATE casework_caseevent SET note = 'x' WHERE case_id = %s", [case.pk])
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM casework_caseevent WHERE case_id = %s", [case.pk])
+
+
+def test_a_routing_to_another_authoritys_unit_is_refused_and_an_old_one_ignored(
+    buergeramt: Authority, meldewesen: OrgUnit, meldebescheinigung: Any
+) -> None:
+    """In the admin it is an error beside the field; one saved earlier does not make every
+    submission of the service fail: the case goes where it would without the routing."""
+    from django.core.exceptions import ValidationError
+
+    from rathaus.casework.models import ServiceRouting
+
+    foreign = OrgUnit.objects.exclude(authority=buergeramt).first()
+    assert foreign is not None
+    routing = ServiceRouting(authority=buergeramt, service=meldebescheinigung, org_unit=foreign)
+    with pytest.raises(ValidationError) as refused:
+        routing.full_clean()
+    assert "org_unit" in refused.value.message_dict
+    without = services.route(service=meldebescheinigung, authority=buergeramt)
+    routing.save()
+    assert services.route(service=meldebescheinigung, authority=buergeramt) == without
+    ServiceRouting.objects.filter(pk=routing.pk).update(org_unit=meldewesen)
+    assert services.route(service=meldebescheinigung, authority=buergeramt) == meldewesen

@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -72,6 +73,17 @@ class ServiceRouting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service} → {self.org_unit}"
+
+    def clean(self) -> None:
+        # A unit of another authority would make every submission of the service fail.
+        if (
+            self.org_unit_id is not None
+            and self.authority_id is not None
+            and self.org_unit.authority_id != self.authority_id
+        ):
+            raise ValidationError(
+                {"org_unit": _("The org unit does not belong to the responsible authority.")}
+            )
 
 
 class Case(models.Model):

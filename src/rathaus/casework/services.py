@@ -247,8 +247,13 @@ def route(*, service: Service, authority: Authority) -> OrgUnit | None:
         .filter(service=service, authority=authority)
         .first()
     )
-    if configured is not None:
+    if configured is not None and configured.org_unit.authority_id == authority.pk:
         return configured.org_unit
+    if configured is not None:  # saved before the admin checked it: ignored, not fatal
+        logger.warning(
+            "routing to another authority's org unit ignored",
+            extra={"routing": configured.pk, "authority": authority.pk},
+        )
     units = list(OrgUnit.objects.filter(authority=authority))
     code = notice_templates.workflow_for(service.slug).unit_code
     for unit in units:

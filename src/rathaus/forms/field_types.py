@@ -108,7 +108,8 @@ ADDRESS_PARTS: tuple[tuple[str, str, int, bool], ...] = (
 )
 DATE_PARTS = ("day", "month", "year")
 
-_POSTAL_CODE = re.compile(r"[0-9]{5}")
+# Five digits; German postal codes run from 01001 to 99998, none begins with 00.
+_POSTAL_CODE = re.compile(r"(?!00)[0-9]{5}")
 _HOUSE_NUMBER = re.compile(r"[0-9]{1,5} ?[A-Za-z]?(?: ?[-/] ?[0-9]{1,5} ?[A-Za-z]?)?")
 _NAME_PUNCTUATION = set(" '-.,`\u2019\u2010")  # with typographic apostrophe and hyphen
 _PHONE_CHARS = re.compile(r"\+?[0-9 ()/.-]+")
