@@ -333,20 +333,7 @@ def link_current_user(request: HttpRequest, attempt: LoginAttempt) -> User:
     identity = ExternalIdentity.from_json(attempt.result)
     try:
         with transaction.atomic():
-            link = FederatedIdentity.objects.create(
-                user=user,
-                provider=attempt.provider,
-                issuer=identity.issuer,
-                subject=identity.subject,
-                trust_level=identity.level,
-            )
-            audit.record(
-                actor=user,
-                action="accounts.citizen_account_linked",
-                obj=link,
-                after={"provider": attempt.provider.slug, "level": identity.level},
-                municipality=attempt.provider.municipality,
-            )
+            link = _link(user, attempt, identity, action="accounts.citizen_account_linked")
     except IntegrityError:
         link = _linked_meanwhile(identity, user=user)
     log_in(request, attempt=attempt, user=user, link=link)
@@ -395,21 +382,29 @@ def _new_account(
             primary=True,
             verified=identity.email_verified and email == identity.attributes.get("email"),
         )
-        link = FederatedIdentity.objects.create(
-            user=user,
-            provider=attempt.provider,
-            issuer=identity.issuer,
-            subject=identity.subject,
-            trust_level=identity.level,
-        )
-        audit.record(
-            actor=user,
-            action="accounts.created_by_citizen_account",
-            obj=link,
-            after={"provider": attempt.provider.slug, "level": identity.level},
-            municipality=attempt.provider.municipality,
-        )
+        link = _link(user, attempt, identity, action="accounts.created_by_citizen_account")
     return user, link
+
+
+def _link(
+    user: User, attempt: LoginAttempt, identity: ExternalIdentity, *, action: str
+) -> FederatedIdentity:
+    """Link the citizen account to ``user`` and audit it (inside the caller's transaction)."""
+    link = FederatedIdentity.objects.create(
+        user=user,
+        provider=attempt.provider,
+        issuer=identity.issuer,
+        subject=identity.subject,
+        trust_level=identity.level,
+    )
+    audit.record(
+        actor=user,
+        action=action,
+        obj=link,
+        after={"provider": attempt.provider.slug, "level": identity.level},
+        municipality=attempt.provider.municipality,
+    )
+    return link
 
 
 def log_in(
