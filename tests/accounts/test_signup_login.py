@@ -133,3 +133,35 @@ def test_login_form_requires_a_csrf_token(citizen: User) -> None:
     client = Client(enforce_csrf_checks=True)
     response = client.post("/konto/login/", {"login": citizen.email, "password": PASSWORD})
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize("confirmed", [False, True])
+def test_no_reset_link_to_an_unconfirmed_address_of_a_citizen_account_user(
+    client: Client, db: None, confirmed: bool
+) -> None:
+    """An account created by a citizen-account login holds the ID card's data; the address was
+    typed afterwards. Until it is confirmed, a reset link could reach the owner of a typo."""
+    from rathaus.accounts.models import FederatedIdentity, IdentityProvider
+
+    user = User.objects.create_user(email="erika@exampel.de")  # mistyped, never confirmed
+    EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=confirmed)
+    from rathaus.core.models import Municipality
+
+    municipality = Municipality.objects.create(
+        ags="05124000", name="Wuppertal", slug="wuppertal", state="NW"
+    )
+    provider = IdentityProvider.objects.create(
+        municipality=municipality, slug="bund", name="BundID", protocol="saml"
+    )
+    FederatedIdentity.objects.create(
+        user=user,
+        provider=provider,
+        issuer="https://id.bund.de",
+        subject="bpk2-1",
+        trust_level="high",
+    )
+
+    response = client.post("/konto/password/reset/", {"email": user.email})
+
+    assert response.status_code == 302  # the same answer either way (no enumeration)
+    assert len(mail.outbox) == (1 if confirmed else 0)

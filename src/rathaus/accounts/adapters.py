@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
@@ -17,8 +18,26 @@ from rathaus.accounts.models import FederatedIdentity, Profile
 from rathaus.accounts.recent_login import authenticated_recently
 from rathaus.accounts.roles import is_staff_member
 
+logger = logging.getLogger(__name__)
+
+
+def _confirmed(user: Any, email: str) -> bool:
+    from allauth.account.models import EmailAddress
+
+    return EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists()
+
 
 class AccountAdapter(DefaultAccountAdapter):
+    def send_password_reset_mail(self, user: Any, email: str, context: dict[str, Any]) -> None:
+        """No reset link to an unconfirmed address of an account that logs in with a citizen
+        account: that address was typed after the login and never confirmed, so a typo's owner
+        could set a password and read the ID card's data. The citizen logs in with the citizen
+        account (and may confirm the address first, then reset)."""
+        if FederatedIdentity.objects.filter(user=user).exists() and not _confirmed(user, email):
+            logger.info("password reset withheld: unconfirmed address", extra={"user": user.pk})
+            return
+        super().send_password_reset_mail(user, email, context)
+
     def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
         """A login within ``ACCOUNT_REAUTHENTICATION_TIMEOUT`` counts as a recent authentication.
 
