@@ -17,7 +17,8 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/", include("rathaus.api.urls")),
-    # any other address under /api/ (e.g. a version that does not exist): a 404 problem document
+    # Any other address under /api/ (an unknown path, a version that does not exist): a 404
+    # problem document. Only paths ending in "/": without it, APPEND_SLASH still redirects.
     re_path(r"^api/(?:.*/)?$", UnknownPathView.as_view()),
     path("admin/", admin.site.urls),
     path("konto/", include("rathaus.portal.account_urls")),

@@ -122,6 +122,16 @@ def staff_client() -> Callable[[User], Client]:
     return make
 
 
+@pytest.fixture
+def admin_client(db: None) -> Client:
+    """A superuser through password and second factor, as the admin site demands."""
+    root = UserFactory(email="root@stadt.example.org", is_staff=True, is_superuser=True)
+    secret = generate_totp_secret()
+    TOTP.activate(root, secret)
+    root.secret = secret  # type: ignore[attr-defined]
+    return staff_login(Client(), root)
+
+
 def wohnsitz_particulars(family_name: str) -> dict[str, Any]:
     """Submitted answers of a Wohnsitzanmeldung, as the notice templates read them."""
     return {
@@ -219,4 +229,4 @@ def future(days: int = 14) -> datetime.date:
     return datetime.date.today() + datetime.timedelta(days=days)
 
 
-__all__ = ["Municipality", "future", "staff_login", "totp_code"]
+__all__ = ["Municipality", "admin_client", "future", "staff_login", "totp_code"]

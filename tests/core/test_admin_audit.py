@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.contrib.auth.models import Group
 from django.test import Client
 
@@ -15,19 +14,8 @@ from rathaus.casework.models import StaffMembership
 from rathaus.core.admin_audit import HIDDEN
 from rathaus.core.models import AuditEvent, Authority, Municipality, OrgUnit
 from tests.accounts.factories import UserFactory
-from tests.backoffice.conftest import staff_login
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def admin_client(db: None) -> Client:
-    """A superuser through password and second factor, as the admin site demands."""
-    root = UserFactory(email="root@stadt.example.org", is_staff=True, is_superuser=True)
-    secret = generate_totp_secret()
-    TOTP.activate(root, secret)
-    root.secret = secret  # type: ignore[attr-defined]
-    return staff_login(Client(), root)
 
 
 @pytest.fixture

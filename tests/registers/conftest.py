@@ -49,3 +49,7 @@ def move_in() -> MoveIn:
         landlord_name="Hans Vermieter",
         landlord_address="Hofaue 5, 42103 Wuppertal",
     )
+
+
+# the Django admin through password and second factor
+from tests.backoffice.conftest import admin_client  # noqa: E402, F401

@@ -4,24 +4,10 @@ from __future__ import annotations
 
 import datetime
 
-import pytest
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.test import Client
 
 from rathaus.core.models import AuditEvent, Authority
 from rathaus.registers.models import Election
-from tests.accounts.factories import UserFactory
-from tests.backoffice.conftest import staff_login
-
-
-@pytest.fixture
-def admin_client(db: None) -> Client:
-    """A superuser through password and second factor, as the admin site demands."""
-    root = UserFactory(email="root@stadt.example.org", is_staff=True, is_superuser=True)
-    secret = generate_totp_secret()
-    TOTP.activate(root, secret)
-    root.secret = secret  # type: ignore[attr-defined]
-    return staff_login(Client(), root)
 
 
 def test_changing_and_deleting_an_election_in_the_admin_is_audited(

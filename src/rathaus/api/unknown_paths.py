@@ -1,4 +1,4 @@
-"""Any other path under ``/api/v1/``: a 404 problem document instead of the HTML page."""
+"""Any other path under ``/api/``: a 404 problem document instead of the HTML page."""
 
 from __future__ import annotations
 
