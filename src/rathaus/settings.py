@@ -422,6 +422,9 @@ MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_PASSKEY_SIGNUP_ENABLED = False
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not _https
 MFA_TOTP_ISSUER = "Rathaus"
+# RFC 6238 § 5.2: accept the code of one step before or after the server's clock, so a code
+# typed in the last seconds of its 30-second window still counts. allauth refuses a code used once.
+MFA_TOTP_TOLERANCE = 1
 ACCOUNT_ADAPTER = "rathaus.accounts.adapters.AccountAdapter"
 MFA_ADAPTER = "rathaus.accounts.adapters.MFAAdapter"
 MFA_FORMS = {"add_webauthn": "rathaus.accounts.forms.AddPasskeyForm"}

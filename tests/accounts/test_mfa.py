@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 
+import freezegun
 import pytest
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
@@ -78,6 +79,20 @@ def test_login_with_totp_asks_for_the_code_and_refuses_a_wrong_one(
     response = client.post("/konto/2fa/authenticate/", {"code": totp_code(secret)})
     assert response.status_code == 302
     assert client.get("/konto/").status_code == 200
+
+
+@pytest.mark.parametrize(("steps_old", "accepted"), [(1, True), (2, False)])
+def test_a_code_from_the_previous_time_step_still_counts_an_older_one_does_not(
+    client: Client, totp_user: tuple[User, str], steps_old: int, accepted: bool
+) -> None:
+    """RFC 6238 § 5.2: a code typed as its 30-second window ends must not be refused."""
+    user, secret = totp_user
+    client.post("/konto/login/", {"login": user.email, "password": PASSWORD})
+    with freezegun.freeze_time("2026-11-23 08:30:10"):
+        code = totp_code(secret, offset=-steps_old)
+        response = client.post("/konto/2fa/authenticate/", {"code": code})
+    assert (response.status_code == 302) is accepted
+    assert (client.get("/konto/").status_code == 200) is accepted
 
 
 def test_a_recovery_code_logs_in_once(client: Client, totp_user: tuple[User, str]) -> None:
