@@ -177,9 +177,8 @@ def test_filters_overdue_assigned_to_me_and_status(
     unit: OrgUnit,
 ) -> None:
     late = open_case(unit.authority, unit=unit, family_name="Spaetling")
-    casework.set_due_date(
-        case=late, due_on=timezone.localdate() - datetime.timedelta(days=1), actor=clerk
-    )
+    # A due date that has passed (no clerk may set one in the past).
+    Case.objects.filter(pk=late.pk).update(due_on=timezone.localdate() - datetime.timedelta(days=1))
     mine = open_case(unit.authority, unit=unit, family_name="Meinfall")
     casework.assign(cases=[mine], user=clerk, actor=clerk)
     theirs = open_case(unit.authority, unit=unit, family_name="Deinfall")
@@ -279,6 +278,66 @@ def test_a_past_deadline_is_refused_next_to_the_field_and_the_text_is_kept(
     assert "Die Frist muss in der Zukunft liegen." in page
     assert "Meldebescheinigung alt" in page
     assert not DocumentRequest.objects.filter(case=case).exists()
+
+
+def test_clerk_changes_the_due_date_and_the_history_shows_it(
+    staff_client: StaffClient, clerk: User, open_case: OpenCase, unit: OrgUnit
+) -> None:
+    case = open_case(unit.authority, unit=unit)
+    client = staff_client(clerk)
+    page = html(client.get(f"/backoffice/vorgaenge/{case.pk}/"))
+    assert "Fälligkeit ändern" in page
+    response = client.post(
+        f"/backoffice/vorgaenge/{case.pk}/faelligkeit/", {"due-due_on": future(30).isoformat()}
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.due_on == future(30)
+    page = html(client.get(f"/backoffice/vorgaenge/{case.pk}/"))
+    assert "Fälligkeit geändert" in page
+    assert f"→ {future(30):%d.%m.%Y}" in page
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("2000-01-01", "Das Fälligkeitsdatum darf nicht in der Vergangenheit liegen."),
+        ("9999-12-31", "höchstens zwei Jahre"),
+        ("10000-01-01", "Bitte ein gültiges Datum eingeben."),
+    ],
+)
+def test_an_impossible_due_date_is_refused_next_to_the_field_and_kept(
+    staff_client: StaffClient,
+    clerk: User,
+    open_case: OpenCase,
+    unit: OrgUnit,
+    typed: str,
+    message: str,
+) -> None:
+    case = open_case(unit.authority, unit=unit)
+    due_on, events = case.due_on, case.events.count()
+    response = staff_client(clerk).post(
+        f"/backoffice/vorgaenge/{case.pk}/faelligkeit/", {"due-due_on": typed}
+    )
+    assert response.status_code == 400
+    page = html(response)
+    assert message in page
+    assert f'value="{typed}"' in page
+    case.refresh_from_db()
+    assert case.due_on == due_on
+    assert case.events.count() == events
+
+
+def test_a_discarded_notice_draft_shows_in_the_case_history(
+    staff_client: StaffClient, clerk: User, open_case: OpenCase, unit: OrgUnit
+) -> None:
+    case = open_case(unit.authority, unit=unit)
+    draft = casework.draft_notice(case=case, template_key="granted", actor=clerk)
+    casework.withdraw_case(case=case, actor=case.applicant)
+    page = html(staff_client(clerk).get(f"/backoffice/vorgaenge/{case.pk}/"))
+    history = page.split('id="timeline-title"', 1)[1].split("</section>", 1)[0]
+    assert "Bescheidentwurf verworfen" in history
+    assert draft.title in history
 
 
 def test_an_illegal_transition_shows_the_services_message_beside_the_form(

@@ -14,6 +14,7 @@ from rathaus.accounts.models import User
 from rathaus.casework import notice_templates, permissions, services
 from rathaus.casework.errors import CaseworkError, NoticeTemplateError, TransitionError
 from rathaus.casework.models import Case, CaseEvent, Notice, PostalDeliveryTask
+from rathaus.casework.selectors import citizen_timeline
 from rathaus.core.models import AuditEvent
 from rathaus.documents.seal import seal_trust_roots, validate_seal
 from rathaus.ledger.models import Entry
@@ -277,3 +278,34 @@ def test_the_shipped_templates_are_valid() -> None:
     for slug in ("wohnsitz-anmelden", "bewohnerparkausweis", "briefwahl", "meldebescheinigung"):
         outcomes = {t.outcome for t in notice_templates.templates_for(slug).values()}
         assert {"granted", "refused"} <= outcomes, slug
+
+
+def test_drafts_discarded_by_a_withdrawal_are_in_the_internal_history(
+    case: Case, clerk: User, citizen: User
+) -> None:
+    draft = services.draft_notice(case=case, template_key="granted", actor=clerk)
+    services.withdraw_case(case=case, actor=citizen)
+    draft.refresh_from_db()
+    assert draft.status == Notice.Status.DISCARDED
+    event = case.events.get(kind=CaseEvent.Kind.NOTICE_DISCARDED)
+    assert event.data == {"notice": str(draft.public_id), "status": Notice.Status.DRAFT}
+    assert event.note == draft.title
+    assert event.actor == citizen and not event.citizen_visible
+    assert CaseEvent.Kind.NOTICE_DISCARDED not in [e.kind for e in citizen_timeline(case)]
+
+
+def test_a_draft_left_over_when_another_notice_is_issued_is_in_the_internal_history(
+    case: Case, clerk: User
+) -> None:
+    left_over = services.draft_notice(case=case, template_key="refused", actor=clerk)
+    issued = services.issue_notice(
+        notice=services.draft_notice(case=case, template_key="granted", actor=clerk), actor=clerk
+    )
+    event = case.events.get(kind=CaseEvent.Kind.NOTICE_DISCARDED)
+    assert event.data == {
+        "notice": str(left_over.public_id),
+        "status": Notice.Status.DRAFT,
+        "superseded_by": str(issued.public_id),
+    }
+    assert not event.citizen_visible
+    assert AuditEvent.objects.filter(action="case.notice_discarded").count() == 1

@@ -301,3 +301,79 @@ def test_a_routing_to_another_authoritys_unit_is_refused_and_an_old_one_ignored(
     assert services.route(service=meldebescheinigung, authority=buergeramt) == without
     ServiceRouting.objects.filter(pk=routing.pk).update(org_unit=meldewesen)
     assert services.route(service=meldebescheinigung, authority=buergeramt) == meldewesen
+
+
+# --- due dates ----------------------------------------------------------------------------------
+
+
+@freeze_time("2026-05-12 10:00:00+02:00")
+def test_a_due_date_before_today_is_refused_and_nothing_is_written(
+    make_case: Callable[..., Case], clerk: User
+) -> None:
+    case = make_case()
+    due_on, events = case.due_on, case.events.count()
+    with pytest.raises(CaseworkError, match="Vergangenheit"):
+        services.set_due_date(case=case, due_on=datetime.date(2026, 5, 11), actor=clerk)
+    case.refresh_from_db()
+    assert case.due_on == due_on
+    assert case.events.count() == events
+    assert not AuditEvent.objects.filter(action="case.due_date_set").exists()
+
+
+@freeze_time("2026-05-12 10:00:00+02:00")
+@pytest.mark.parametrize(
+    "due_on", [datetime.date(2028, 5, 12), datetime.date(2062, 5, 12), datetime.date(9999, 12, 31)]
+)
+def test_a_due_date_more_than_two_years_ahead_is_refused_as_a_typo(
+    make_case: Callable[..., Case], clerk: User, due_on: datetime.date
+) -> None:
+    case = make_case()
+    with pytest.raises(CaseworkError, match="zwei Jahre") as refused:
+        services.set_due_date(case=case, due_on=due_on, actor=clerk)
+    assert "11.05.2028" in str(refused.value)  # the latest date that is accepted
+    case.refresh_from_db()
+    assert case.due_on != due_on
+
+
+@freeze_time("2026-05-12 10:00:00+02:00")
+def test_changing_the_due_date_is_in_the_internal_history(
+    make_case: Callable[..., Case], clerk: User
+) -> None:
+    case = make_case()
+    first = case.due_on
+    assert first is not None
+    Case.objects.filter(pk=case.pk).update(reminded_on=datetime.date(2026, 5, 1))
+    services.set_due_date(case=case, due_on=datetime.date(2026, 5, 12), actor=clerk)  # today
+    services.set_due_date(case=case, due_on=datetime.date(2028, 5, 11), actor=clerk)
+    case.refresh_from_db()
+    assert case.due_on == datetime.date(2028, 5, 11)
+    assert case.reminded_on is None  # the next reminder counts from the new date
+    changes = list(case.events.filter(kind=CaseEvent.Kind.DUE_DATE_SET))
+    assert [c.data for c in changes] == [
+        {"from": first.isoformat(), "to": "2026-05-12"},
+        {"from": "2026-05-12", "to": "2028-05-11"},
+    ]
+    assert [c.due_dates for c in changes][1] == (
+        datetime.date(2026, 5, 12),
+        datetime.date(2028, 5, 11),
+    )
+    assert all(c.actor == clerk and not c.citizen_visible for c in changes)
+    assert CaseEvent.Kind.DUE_DATE_SET not in [e.kind for e in citizen_timeline(case)]
+    assert AuditEvent.objects.filter(action="case.due_date_set").count() == 2
+
+
+@freeze_time("2026-05-12 10:00:00+02:00")
+def test_setting_the_same_due_date_again_adds_no_history(
+    make_case: Callable[..., Case], clerk: User
+) -> None:
+    case = make_case()
+    events = case.events.count()
+    assert case.due_on is not None
+    services.set_due_date(case=case, due_on=case.due_on, actor=clerk)
+    assert case.events.count() == events
+
+
+def test_the_due_date_of_a_finished_case_cannot_change(case: Case, citizen: User) -> None:
+    services.withdraw_case(case=case, actor=citizen)
+    with pytest.raises(TransitionError, match="Fälligkeit"):
+        services.set_due_date(case=case, due_on=timezone.localdate(), actor=citizen)

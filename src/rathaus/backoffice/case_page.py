@@ -25,6 +25,7 @@ from rathaus.backoffice.forms import (
     BulkAssignForm,
     DocumentRequestForm,
     DraftNoticeForm,
+    DueDateForm,
     InternalDocumentForm,
     NoteForm,
     NoticeForm,
@@ -34,7 +35,7 @@ from rathaus.backoffice.forms import (
 )
 from rathaus.casework import permissions
 from rathaus.casework import services as casework
-from rathaus.casework.errors import CaseworkError
+from rathaus.casework.errors import CaseworkError, DueDateError
 from rathaus.casework.models import Case, Notice, PostalDeliveryTask
 from rathaus.casework.notice_templates import templates_for
 from rathaus.casework.permissions import staff_scope
@@ -196,6 +197,20 @@ def request_documents(*, case: Case, user: User, data: Any, **_kw: Any) -> Outco
     )
 
 
+def set_due_date(*, case: Case, user: User, data: Any, **_kw: Any) -> Outcome:
+    form = DueDateForm(data, prefix="due")
+    if not form.is_valid():
+        return _invalid(form)
+    try:
+        casework.set_due_date(case=case, due_on=form.cleaned_data["due_on"], actor=user)
+    except DueDateError as exc:  # the day typed is wrong: said beside the field
+        form.add_error("due_on", str(exc))
+        return _invalid(form)
+    except CaseworkError as exc:
+        return _refused(form, str(exc))
+    return Outcome(True, _("The due date has been changed."))
+
+
 def add_note(*, case: Case, user: User, data: Any, **_kw: Any) -> Outcome:
     form = NoteForm(data, prefix="note")
     if not form.is_valid():
@@ -302,6 +317,7 @@ ACTIONS: dict[str, Handler] = {
         Case.Status.IN_REVIEW, gettext_lazy("The review has started.")
     ),
     "unterlagen-anfordern": request_documents,
+    "faelligkeit": set_due_date,
     "notiz": add_note,
     "dokument": add_internal_document,
     "bescheid-entwerfen": draft_notice,
@@ -437,6 +453,15 @@ def _offers(
                 _("Decide: draft a notice"),
                 _("Draft the notice"),
                 DraftNoticeForm(prefix="draft", templates=templates),
+            )
+        )
+    if case.status in Case.OPEN_STATUSES:
+        case_actions.append(
+            offer(
+                "faelligkeit",
+                _("Change the due date"),
+                _("Save the due date"),
+                DueDateForm(prefix="due", initial={"due_on": case.due_on}),
             )
         )
     if case.status == Case.Status.DECIDED:

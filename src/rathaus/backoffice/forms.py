@@ -160,6 +160,12 @@ class DocumentRequestForm(forms.Form):
         return due_on
 
 
+class DueDateForm(forms.Form):
+    """The case's due date; whether the day is acceptable is the casework service's decision."""
+
+    due_on = forms.DateField(label=_("Due on"), widget=DateInput())
+
+
 class DraftNoticeForm(forms.Form):
     template_key = forms.ChoiceField(label=_("Template"))
 

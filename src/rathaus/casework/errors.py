@@ -17,3 +17,7 @@ class PermissionDenied(CaseworkError):
 
 class NoticeTemplateError(CaseworkError):
     """A notice template is broken or cannot be filled in (names the service and template)."""
+
+
+class DueDateError(CaseworkError):
+    """The due date itself is not acceptable (in the past, or implausibly far ahead)."""

@@ -6,6 +6,7 @@ The current status is a denormalised field kept in the same transaction as the a
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from typing import Any
 
@@ -239,10 +240,12 @@ class CaseEvent(AppendOnlyModel):
         NOTICE_RETURNED = "notice_returned", _("notice returned to the drafter")
         NOTICE_ISSUED = "notice_issued", _("notice issued")
         NOTICE_REVOKED = "notice_revoked", _("notice revoked")
+        NOTICE_DISCARDED = "notice_discarded", _("notice draft discarded")
         POSTAL_DELIVERY = "postal_delivery", _("notice to be sent by post")
         POSTAL_SENT = "postal_sent", _("notice sent by post")
         REPLY_RECEIVED = "reply_received", _("reply from the citizen")
         REMINDER_SENT = "reminder_sent", _("overdue reminder sent")
+        DUE_DATE_SET = "due_date_set", _("due date changed")
 
     case = models.ForeignKey(
         Case, on_delete=models.PROTECT, related_name="events", verbose_name=_("case")
@@ -276,6 +279,18 @@ class CaseEvent(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.case.number}: {self.get_kind_display()}"
+
+    @property
+    def due_dates(self) -> tuple[datetime.date | None, datetime.date | None]:
+        """A due date change's dates (before, after), read from ``data``; None where absent."""
+        return _date_or_none(self.data.get("from")), _date_or_none(self.data.get("to"))
+
+
+def _date_or_none(value: Any) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 class CaseNote(AppendOnlyModel):

@@ -28,7 +28,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from rathaus.casework import notice_templates
-from rathaus.casework.errors import CaseworkError, NoticeTemplateError, TransitionError
+from rathaus.casework.errors import (
+    CaseworkError,
+    DueDateError,
+    NoticeTemplateError,
+    TransitionError,
+)
 from rathaus.casework.models import (
     Case,
     CaseEvent,
@@ -410,6 +415,8 @@ def _cancel_open_requests(case: Case, *, actor: Any) -> None:
 
 
 def _discard_drafts(case: Case, *, actor: Any, keep: Notice | None = None) -> None:
+    """Discard the case's unfinished notices (but ``keep``): the case was withdrawn, or ``keep``
+    has been issued instead. Each one is an internal entry of the history."""
     pending = Notice.objects.select_for_update().filter(
         case=case, status__in=(Notice.Status.DRAFT, Notice.Status.AWAITING_APPROVAL)
     )
@@ -419,6 +426,16 @@ def _discard_drafts(case: Case, *, actor: Any, keep: Notice | None = None) -> No
         before = notice.status
         notice.status = Notice.Status.DISCARDED
         notice.save(update_fields=["status"])
+        superseded: dict[str, Any] = {"superseded_by": str(keep.public_id)} if keep else {}
+        _notice_event(
+            case,
+            notice,
+            kind=CaseEvent.Kind.NOTICE_DISCARDED,
+            actor=actor,
+            note=notice.title,
+            status=before,
+            **superseded,
+        )
         _audit(
             case,
             action="case.notice_discarded",
@@ -508,15 +525,45 @@ def assign(
     return changed
 
 
+#: How far ahead a due date may lie. A date years away is almost always a typo in the year
+#: (2062 for 2026); it would keep the case out of the overdue reminders for decades.
+DUE_DATE_HORIZON = datetime.timedelta(days=2 * 365)
+
+
 def set_due_date(*, case: Case, due_on: datetime.date, actor: Any) -> Case:
+    """Set the day by which the open ``case`` should be decided; it counts as overdue after it.
+
+    Raises :class:`DueDateError` for a day before today or beyond :data:`DUE_DATE_HORIZON`.
+    The same date again changes nothing.
+    """
+    today = timezone.localdate()
+    if due_on < today:
+        raise DueDateError(_("The due date cannot lie in the past."))
+    latest = today + DUE_DATE_HORIZON
+    if due_on > latest:
+        raise DueDateError(
+            _("The due date can lie at most two years ahead, until %(date)s.")
+            % {"date": date_format(latest, "SHORT_DATE_FORMAT")}
+        )
     with transaction.atomic():
         locked = _lock(case)
         if locked.status not in Case.OPEN_STATUSES:
-            raise _refuse_transition(locked, locked.status)
+            raise TransitionError(
+                _("Case %(number)s is %(status)s; its due date can no longer change.")
+                % {"number": locked.number, "status": _status_label(locked.status)}
+            )
+        if locked.due_on == due_on:
+            return locked
         before = snapshot(locked)
         locked.due_on = due_on
-        locked.reminded_on = None
+        locked.reminded_on = None  # the next overdue reminder counts from the new date
         locked.save(update_fields=["due_on", "reminded_on", "updated_at"])
+        _event(
+            locked,
+            kind=CaseEvent.Kind.DUE_DATE_SET,
+            actor=actor,
+            data={"from": before["due_on"], "to": due_on.isoformat()},
+        )
         _audit(
             locked, action="case.due_date_set", actor=actor, before=before, after=snapshot(locked)
         )
