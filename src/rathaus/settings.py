@@ -132,6 +132,13 @@ ANONYMOUS_PAGE_CACHE_PATHS = (
     "/impressum/",
     "/datenschutz/",
 )
+# The query parameters those pages read, by address prefix, each with the longest value that is
+# still cached. Any other parameter, a repeated one or a longer value: served, but not cached, so
+# made-up query strings cannot fill the cache. A search (q) is cached only when empty, as in the
+# catalog's own cache: one copy per search term would let anyone churn the cache.
+ANONYMOUS_PAGE_CACHE_QUERY = {
+    "/leistungen/": {"gemeinde": 50, "lage": 50, "q": 0},
+}
 
 ROOT_URLCONF = env.str("RATHAUS_URLCONF", default="rathaus.urls")
 WSGI_APPLICATION = "rathaus.wsgi.application"

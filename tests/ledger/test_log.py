@@ -21,7 +21,7 @@ from rathaus.ledger.leaves import LogEntry, format_code
 from rathaus.ledger.models import Checkpoint, Entry, LogState
 from rathaus.ledger.selectors import Status, consistency_proof, entry_by_code, verify_document
 from rathaus.ledger.sequencer import sequence
-from rathaus.ledger.verify import url_fetcher, verify
+from rathaus.ledger.verify import directory_fetcher, url_fetcher, verify
 
 
 def pdf(n: int) -> bytes:
@@ -457,3 +457,24 @@ def test_offline_verifier_reports_a_server_that_does_not_speak_http(answer: byte
         server.close()
     assert report.status == "failed"
     assert report.message.startswith("Could not read the log")
+
+
+@pytest.mark.parametrize("origin", [None, "rathaus.localhost/govchain"])
+@pytest.mark.parametrize("index", [None, 3])
+def test_offline_verifier_without_a_key_verifies_nothing(
+    authority: Authority, published: Path, origin: str | None, index: int | None
+) -> None:
+    for i in range(5):
+        services.append(document=pdf(i), document_type="notice", authority=authority)
+    sequence()
+    sha = hashlib.sha256(pdf(3)).hexdigest()
+    fetch = directory_fetcher(published)
+    assert verify(document_sha256=sha, fetch=fetch, verifier_keys=verifier_keys()).status == (
+        "valid"
+    )
+
+    report = verify(document_sha256=sha, fetch=fetch, verifier_keys=[], origin=origin, index=index)
+
+    assert report.status == "failed"
+    assert report.message == "Verification failed: no verifier key was given"
+    assert report.entry is None and report.checkpoint_size == 0

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -53,6 +54,14 @@ SEAL_REASON = "Elektronisches Siegel der Behörde"
 DEMO_DIR_NAME = Path("documents") / "seal"
 DEMO_SEAL_FILE = "seal.p12"
 DEMO_CA_FILE = "ca.pem"
+# Rathaus seals an issued document once; more signatures leave room for a document timestamp
+# or a countersignature. Each is checked in full, so a file naming thousands (fields may share
+# one signature) would otherwise cost minutes of CPU.
+MAX_SIGNATURES = 4
+
+_COVERS_REVISION = (SignatureCoverageLevel.ENTIRE_REVISION, SignatureCoverageLevel.ENTIRE_FILE)
+
+logger = logging.getLogger(__name__)
 
 
 T = TypeVar("T")
@@ -173,7 +182,10 @@ def seal_pdf(pdf: bytes, *, signer: signers.Signer, location: str) -> bytes:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
     except (PdfError, ValueError, KeyError) as exc:
         raise SealError(f"The PDF to be sealed cannot be read: {exc}") from exc
-    info_ref = writer.trailer.raw_get("/Info")
+    try:
+        info_ref = writer.trailer.raw_get("/Info")
+    except KeyError:  # the information dictionary is optional (ISO 32000-1, 14.3.3)
+        info_ref = None
     if isinstance(info_ref, generic.IndirectObject):
         info_ref.get_object()[generic.NameObject("/Producer")] = generic.TextStringObject(VENDOR)
         writer.mark_update(info_ref)
@@ -190,47 +202,78 @@ def seal_pdf(pdf: bytes, *, signer: signers.Signer, location: str) -> bytes:
     return bytes(output.getvalue())
 
 
+def _not_valid(
+    problem: str, exc: Exception | None = None, *, sealed: bool = False, **seal: str
+) -> SealStatus:
+    """A seal that could not be checked; pyHanko's own words go to the log, not to the reader."""
+    logger.info(
+        "seal not checked", extra={"problem": problem, "error": repr(exc)[:500] if exc else ""}
+    )
+    return SealStatus(
+        sealed=sealed,
+        intact=False,
+        valid=False,
+        trusted=False,
+        signer="",
+        signing_time=None,
+        reason=seal.get("reason", ""),
+        location=seal.get("location", ""),
+        problem=problem,
+    )
+
+
 def validate_seal(pdf: bytes, *, trust_roots: list[asn1_x509.Certificate]) -> SealStatus:
     """Check every signature in ``pdf`` against ``trust_roots`` (no network access).
 
     Revocation is checked where the PDF carries revocation data; the seal certificates of the
     demo CA carry no revocation pointers, so a missing OCSP/CRL answer does not fail the seal.
+    A damaged or hostile file gives a status that is not valid and says why; it never raises.
     """
+    # pyHanko raises many kinds of exception for damaged files, hence the broad excepts.
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+    except Exception as exc:
+        return _not_valid("The file is not a readable PDF.", exc)
+    try:
         signatures = reader.embedded_signatures
-    except Exception as exc:  # pyHanko raises many kinds for damaged files
-        return SealStatus.unsealed(f"The file is not a readable PDF: {exc}")
+    except Exception as exc:  # a broken form tree, signature dictionary or signature container
+        return _not_valid("The seal is damaged and cannot be read.", exc)
     if not signatures:
         return SealStatus.unsealed("The PDF carries no seal.")
-    context = ValidationContext(
-        trust_roots=trust_roots, allow_fetching=False, revocation_mode="soft-fail"
-    )
-    first = signatures[0]
-    sig_dict = first.sig_object
-    reason = str(sig_dict.get("/Reason", ""))
-    location = str(sig_dict.get("/Location", ""))
-    try:
-        statuses = [_outside_event_loop(validate_pdf_signature, sig, context) for sig in signatures]
-    except Exception as exc:  # a damaged signature container or byte range
-        return SealStatus(
+    if len(signatures) > MAX_SIGNATURES:
+        return _not_valid(
+            f"The PDF carries {len(signatures)} signatures; "
+            f"an issued document carries at most {MAX_SIGNATURES}.",
             sealed=True,
-            intact=False,
-            valid=False,
-            trusted=False,
-            signer="",
-            signing_time=None,
+        )
+    reason = location = ""
+    try:
+        sig_dict = signatures[0].sig_object
+        reason = str(sig_dict.get("/Reason", ""))
+        location = str(sig_dict.get("/Location", ""))
+        context = ValidationContext(
+            trust_roots=trust_roots, allow_fetching=False, revocation_mode="soft-fail"
+        )
+        statuses = [_outside_event_loop(validate_pdf_signature, sig, context) for sig in signatures]
+        signer = _subject_label(statuses[0].signing_cert)
+    except Exception as exc:  # a damaged signature container or byte range
+        return _not_valid(
+            "The seal cannot be checked: its signature or byte range is damaged.",
+            exc,
+            sealed=True,
             reason=reason,
             location=location,
-            problem=f"The seal cannot be checked: {exc}",
         )
     status = statuses[0]
+    intact = all(s.intact for s in statuses)
     # Rathaus seals a finished document once; any later revision (even one that pyHanko's
     # diff policy would accept, such as a changed title) means it is not the issued file.
     unchanged = statuses[-1].coverage == SignatureCoverageLevel.ENTIRE_FILE
     valid = unchanged and all(s.bottom_line for s in statuses)
     problem = ""
-    if not all(s.intact for s in statuses):
+    if not all(s.coverage in _COVERS_REVISION for s in statuses):
+        problem = "The seal does not cover the whole document."  # a forged /ByteRange
+    elif not intact:
         problem = "The document was changed after it was sealed."
     elif not all(s.valid for s in statuses):
         problem = "The seal's signature is not valid."
@@ -240,10 +283,10 @@ def validate_seal(pdf: bytes, *, trust_roots: list[asn1_x509.Certificate]) -> Se
         problem = "The document was modified after it was sealed."
     return SealStatus(
         sealed=True,
-        intact=all(s.intact for s in statuses),
+        intact=intact,
         valid=valid,
         trusted=all(s.trusted for s in statuses),
-        signer=_subject_label(status.signing_cert),
+        signer=signer,
         signing_time=status.signer_reported_dt,
         reason=reason,
         location=location,

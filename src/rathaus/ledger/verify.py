@@ -175,6 +175,8 @@ def verify(
     report = Report("failed", "", document_sha256)
     try:
         verifiers = [note.Verifier.from_key(k) for k in verifier_keys]
+        if not verifiers:  # nothing could vouch for the checkpoint
+            raise VerificationFailed("no verifier key was given")
         signed = fetch("checkpoint")
         if signed is None:
             raise VerificationFailed("the log has no checkpoint")
