@@ -185,3 +185,22 @@ def test_language_switch_works_without_a_csrf_token(db: None) -> None:
     response = client.post("/i18n/setlang/", {"language": "en", "next": "/leistungen/"})
     assert response.status_code == 302
     assert response.cookies["django_language"].value == "en"
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        pytest.param("/leistungen/?lage=erfunden", id="made-up-life-situation"),
+        pytest.param("/leistungen/?gemeinde=erfunden", id="made-up-municipality"),
+        pytest.param("/leistungen/wohnsitz-anmelden/?gemeinde=erfunden", id="service-page"),
+    ],
+)
+def test_a_made_up_filter_value_is_answered_but_kept_out_of_the_cache(
+    page_cache: None, client: Client, address: str
+) -> None:
+    """The catalog marks a page for an invalid filter private; the page cache keeps no copy."""
+    first = client.get(address)
+    assert first.status_code == 200
+    assert "private" in first["Cache-Control"]
+    renamed = _rename(Service.objects.get(slug="wohnsitz-anmelden"))
+    assert renamed in client.get(address).content.decode()

@@ -4,6 +4,8 @@ Filters come as GET parameters (``q``, ``lage``, ``gemeinde``), so every result 
 link and works without JavaScript. An invalid value never fails the page: the field shows a
 message and the catalog is shown without that filter. The rendered page content is cached per
 language and filter (see :mod:`rathaus.catalog.cache`) whenever no free-text query is involved.
+A page for an invalid filter is marked private, so the anonymous page cache
+(:mod:`rathaus.core.page_cache`) keeps no copy of it: made-up values cannot fill the cache.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import translation
+from django.utils.cache import patch_cache_control
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
@@ -150,11 +153,19 @@ def catalog(request: HttpRequest) -> HttpResponse:
         }
 
     content = _cached_render(key, "portal/catalog/_catalog.html", context)
-    return render(
+    response = render(
         request,
         "portal/catalog/catalog.html",
         {"content": mark_safe(content)},  # noqa: S308
     )
+    return _private_unless(cacheable, response)
+
+
+def _private_unless(cacheable: bool, response: HttpResponse) -> HttpResponse:
+    """Keep a page for an invalid filter out of shared caches and the anonymous page cache."""
+    if not cacheable:
+        patch_cache_control(response, private=True)
+    return response
 
 
 def _apply_url(service: Service) -> str:
@@ -204,8 +215,9 @@ def service_detail(request: HttpRequest, slug: str) -> HttpResponse:
         if key is not None:
             cache.set(key, cached, catalog_cache.TIMEOUT)
     title, html = cached
-    return render(
+    response = render(
         request,
         "portal/catalog/service.html",
         {"content": mark_safe(html), "title": title},  # noqa: S308
     )
+    return _private_unless(cacheable, response)
