@@ -146,6 +146,7 @@ def test_provider_error_is_shown_not_raised(
         f"/konto/extern/{oidc_provider.slug}/oidc/callback/?error=access_denied&state={state}"
     )
     refused(client, response, caplog, "access_denied")
+    assert LoginAttempt.objects.get().status == LoginAttempt.Status.FAILED
 
 
 def test_an_e_mail_address_too_long_to_store_is_refused_with_a_message() -> None:
@@ -206,3 +207,96 @@ def test_an_unusable_address_from_the_provider_is_asked_for_instead(
     assert page.status_code == 200
     assert 'name="email"' in page.content.decode()
     assert not User.objects.exists()
+
+
+OWN_ACR_VALUES = {
+    "low": "urn:example:broker:acr:basic",
+    "substantial": "urn:example:broker:acr:substantial",
+    "high": "urn:example:broker:acr:eid",
+}
+
+
+def test_a_stork_acr_is_refused_when_the_provider_has_its_own_acr_values(
+    client: Client, oidc_provider: IdentityProvider, caplog: Any
+) -> None:
+    """The provider's real ID token says acr STORK-QAA-Level-4; the broker is configured (after
+    the request) with its own values, so the STORK name is as unknown as any other."""
+    callback = oidc_authorize(authorize(client, oidc_provider, "high"), "oidc-eid-0003")
+    oidc_provider.acr_values = OWN_ACR_VALUES
+    oidc_provider.save(update_fields=["acr_values"])
+
+    refused(client, client.get(callback), caplog, "unknown acr")
+    assert not FederatedIdentity.objects.exists()
+
+
+def test_own_acr_values_alone_map_to_levels() -> None:
+    provider = IdentityProvider(acr_values=OWN_ACR_VALUES)
+
+    assert [oidc.level_for_acr(provider, OWN_ACR_VALUES[lv]) for lv in OWN_ACR_VALUES] == [
+        "low",
+        "substantial",
+        "high",
+    ]
+    for stork in ("STORK-QAA-Level-1", "STORK-QAA-Level-3", "STORK-QAA-Level-4"):
+        assert oidc.level_for_acr(provider, stork) is None
+    assert oidc.level_for_acr(provider, "urn:example:broker:acr:other") is None
+
+
+def test_a_level_without_an_own_acr_value_is_neither_requested_nor_accepted(
+    client: Client, oidc_provider: IdentityProvider
+) -> None:
+    """Configured for "high" only: no STORK fallback for the other levels."""
+    oidc_provider.acr_values = {"high": OWN_ACR_VALUES["high"]}
+    oidc_provider.save(update_fields=["acr_values"])
+
+    query = dict(
+        urllib.parse.parse_qsl(urllib.parse.urlsplit(authorize(client, oidc_provider)).query)
+    )
+
+    assert query["acr_values"] == OWN_ACR_VALUES["high"]
+    assert oidc.level_for_acr(oidc_provider, "STORK-QAA-Level-1") is None
+    assert oidc.level_for_acr(oidc_provider, OWN_ACR_VALUES["high"]) == "high"
+
+
+def test_without_own_acr_values_the_stork_names_map_to_levels() -> None:
+    provider = IdentityProvider(acr_values={})
+
+    assert oidc.level_for_acr(provider, "STORK-QAA-Level-1") == "low"
+    assert oidc.level_for_acr(provider, "STORK-QAA-Level-3") == "substantial"
+    assert oidc.level_for_acr(provider, "STORK-QAA-Level-4") == "high"
+    assert oidc.level_for_acr(provider, "urn:example:broker:acr:eid") is None
+
+
+def test_another_browser_cannot_fail_the_login_with_its_state(
+    client: Client, oidc_provider: IdentityProvider, caplog: Any
+) -> None:
+    """Knowing the state (it travels in the address) is not enough to end someone's login."""
+    authorize_url = authorize(client, oidc_provider)
+    state = LoginAttempt.objects.get().request_id
+    other = Client()
+
+    answer = other.get(
+        f"/konto/extern/{oidc_provider.slug}/oidc/callback/?error=access_denied&state={state}"
+    )
+
+    refused(other, answer, caplog, "another browser")
+    assert LoginAttempt.objects.get().status == LoginAttempt.Status.STARTED
+    callback = oidc_authorize(authorize_url, "oidc-basis-0001")
+    done = client.get(client.get(callback)["Location"])
+    assert done.status_code == 302 and done["Location"] == "/antraege/"
+    assert LoginAttempt.objects.get().status == LoginAttempt.Status.DONE
+
+
+def test_a_callback_in_another_browser_is_refused_and_its_code_kept(
+    client: Client, oidc_provider: IdentityProvider, caplog: Any
+) -> None:
+    """Login CSRF: the code is not redeemed for a browser that did not start the login; the
+    citizen's own browser still can."""
+    callback = oidc_authorize(authorize(client, oidc_provider), "oidc-basis-0001")
+    other = Client()
+
+    refused(other, other.get(callback), caplog, "another browser")
+    assert LoginAttempt.objects.get().status == LoginAttempt.Status.STARTED
+
+    done = client.get(client.get(callback)["Location"])
+    assert done.status_code == 302 and done["Location"] == "/antraege/"

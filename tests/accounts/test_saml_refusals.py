@@ -69,7 +69,8 @@ def test_unsigned_assertion_is_refused(
 ) -> None:
     answer = client.post(ACS, crafted(client, saml_idp, saml_provider, sign=False))
     assert_refused(client, answer, caplog, "pysaml2")
-    assert LoginAttempt.objects.get().status == LoginAttempt.Status.FAILED
+    # anyone can post to the ACS: a refused answer does not end the login (it expires)
+    assert LoginAttempt.objects.get().status == LoginAttempt.Status.STARTED
 
 
 def test_assertion_signed_with_a_foreign_key_is_refused(
@@ -207,6 +208,9 @@ def test_answer_cannot_be_finished_in_another_browser(
     finished = victim.get(answer["Location"])
     assert finished.status_code == 400
     assert "_auth_user_id" not in victim.session
+    # knowing the attempt's address ended nothing: the citizen's own browser finishes it
+    assert client.get(answer["Location"]).status_code == 302
+    assert "_auth_user_id" in client.session
 
 
 def test_a_long_assertion_id_still_refuses_its_replay() -> None:
@@ -222,3 +226,30 @@ def test_a_long_assertion_id_still_refuses_its_replay() -> None:
     assert len(long) <= limit and long.startswith("sha256:")
     assert long == _replay_key("https://idp.example", "_" + "x" * 500)
     assert long != _replay_key("https://idp.example", "_" + "x" * 499)
+
+
+@pytest.mark.parametrize(
+    "saml_response", ["", "not base64 at all", encoded("<xml/>")], ids=["empty", "text", "xml"]
+)
+def test_a_forged_answer_from_another_browser_does_not_end_the_login(
+    client: Client,
+    saml_idp: SamlIdp,
+    saml_provider: IdentityProvider,
+    caplog: Any,
+    saml_response: str,
+) -> None:
+    """The RelayState (the attempt's ID) is no secret worth a login: whoever knows it and posts
+    garbage to the ACS is refused, and the citizen's real answer is still accepted."""
+    action, fields = idp_login(saml_idp, start_saml(client, saml_provider, "low"), "eid")
+    other = Client()
+
+    forged = other.post(ACS, {"SAMLResponse": saml_response, "RelayState": fields["RelayState"]})
+
+    assert_refused(other, forged, caplog, "")
+    assert LoginAttempt.objects.get().status == LoginAttempt.Status.STARTED
+    answer = post_to_acs(client, action, fields)
+    assert answer.status_code == 303
+    done = client.get(answer["Location"])
+    assert done.status_code == 302
+    assert "_auth_user_id" in client.session
+    assert LoginAttempt.objects.get().status == LoginAttempt.Status.DONE

@@ -9,6 +9,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
@@ -37,6 +38,24 @@ class AccountAdapter(DefaultAccountAdapter):
             logger.info("password reset withheld: unconfirmed address", extra={"user": user.pk})
             return
         super().send_password_reset_mail(user, email, context)
+
+    def confirm_email(self, request: HttpRequest, email_address: Any) -> bool:
+        """An address of an account that logs in with a citizen account is confirmed only in a
+        browser logged in to that account. The link reaches whoever owns the address that was
+        typed; the owner of a typo must not confirm it (and then reset the password)."""
+        user = getattr(request, "user", None)
+        owner = email_address.user_id
+        if (
+            not (user is not None and user.is_authenticated and user.pk == owner)
+            and FederatedIdentity.objects.filter(user_id=owner).exists()
+        ):
+            logger.info("e-mail confirmation refused: not logged in", extra={"user": owner})
+            messages.error(
+                request,
+                _("Log in with your citizen account first, then open the confirmation link again."),
+            )
+            return False
+        return bool(super().confirm_email(request, email_address))
 
     def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
         """A login within ``ACCOUNT_REAUTHENTICATION_TIMEOUT`` counts as a recent authentication.

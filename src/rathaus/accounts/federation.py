@@ -72,6 +72,15 @@ def _browser_hash(request: HttpRequest) -> str:
     return hashlib.sha256(str(key).encode()).hexdigest()
 
 
+def started_here(request: HttpRequest, attempt: LoginAttempt) -> bool:
+    """Whether this browser's session started ``attempt`` (holds the key it was started with)."""
+    key = request.session.get(BROWSER_SESSION_KEY)
+    if not key:
+        return False
+    mine = hashlib.sha256(str(key).encode()).hexdigest()
+    return secrets.compare_digest(attempt.browser_key, mine)
+
+
 def safe_next(request: HttpRequest, url: str) -> str:
     """``url`` if it leads to this site and fits the attempt's column; "" otherwise."""
     max_length = LoginAttempt._meta.get_field("next_url").max_length
@@ -199,7 +208,14 @@ def _accept(attempt: LoginAttempt, identity: ExternalIdentity, *, assertion_id: 
     attempt.save(update_fields=["status", "assertion_id", "result"])
 
 
-def _fail(attempt: LoginAttempt | None, provider: IdentityProvider, exc: FederationError) -> None:
+def _refused(
+    attempt: LoginAttempt | None,
+    provider: IdentityProvider,
+    exc: FederationError,
+    *,
+    close: bool,
+) -> None:
+    """Log the refusal; with ``close`` the attempt ends (only for the browser that started it)."""
     logger.warning(
         "federated login refused",
         extra={
@@ -208,7 +224,7 @@ def _fail(attempt: LoginAttempt | None, provider: IdentityProvider, exc: Federat
             "reason": exc.reason,
         },
     )
-    if attempt is not None:
+    if close and attempt is not None:
         LoginAttempt.objects.filter(pk=attempt.pk, status=LoginAttempt.Status.STARTED).update(
             status=LoginAttempt.Status.FAILED
         )
@@ -224,7 +240,13 @@ def _attempt_by_id(value: str) -> LoginAttempt | None:
 def receive_saml(
     *, provider: IdentityProvider, saml_response: str, relay_state: str
 ) -> LoginAttempt:
-    """The assertion consumer service: check the response to an open attempt, keep the result."""
+    """The assertion consumer service: check the response to an open attempt, keep the result.
+
+    The answer arrives as a cross-site POST without our session cookie, so the ACS cannot tell
+    whose browser sent it, and the RelayState is the attempt's ID: a refused answer leaves the
+    attempt open (it expires), or anyone who learnt the ID could end the citizen's login.
+    Only an answer the IdP signed for this very request moves the attempt on.
+    """
     attempt = _attempt_by_id(relay_state)
     try:
         if not saml_response:
@@ -239,19 +261,34 @@ def receive_saml(
             _accept(locked, identity, assertion_id=_replay_key(identity.issuer, assertion_id))
     except IntegrityError as exc:
         error = FederationError(f"replayed assertion ({exc})")
-        _fail(attempt, provider, error)
+        _refused(attempt, provider, error, close=False)
         raise error from exc
     except FederationError as exc:
-        _fail(attempt, provider, exc)
+        _refused(attempt, provider, exc, close=False)
         raise
     return locked
 
 
-def receive_oidc(*, provider: IdentityProvider, state: str, code: str, error: str) -> LoginAttempt:
-    """The redirect endpoint: redeem the code for an open attempt, check the ID token."""
+def receive_oidc(
+    *, request: HttpRequest, provider: IdentityProvider, state: str, code: str, error: str
+) -> LoginAttempt:
+    """The redirect endpoint: redeem the code for an open attempt, check the ID token.
+
+    The redirect is a top-level GET that carries our (Lax) session cookie: only the browser that
+    started the login may finish or fail it. The ``state`` alone (it travels in addresses) is
+    not enough, and a code is never redeemed for another browser (login CSRF).
+    """
     attempt = (
         LoginAttempt.objects.filter(request_id=state, provider=provider).first() if state else None
     )
+    if (
+        attempt is not None
+        and attempt.status == LoginAttempt.Status.STARTED
+        and not started_here(request, attempt)
+    ):
+        foreign = FederationError("callback in another browser than the one that started it")
+        _refused(attempt, provider, foreign, close=False)
+        raise foreign
     try:
         if error:
             raise FederationError(f"provider answered error {error!r}")
@@ -264,7 +301,7 @@ def receive_oidc(*, provider: IdentityProvider, state: str, code: str, error: st
             )
             _accept(locked, identity, assertion_id=None)
     except FederationError as exc:
-        _fail(attempt, provider, exc)
+        _refused(attempt, provider, exc, close=True)
         raise
     return locked
 
@@ -276,14 +313,7 @@ def answered_attempt(request: HttpRequest, attempt_id: uuid.UUID) -> LoginAttemp
         .filter(pk=attempt_id, status=LoginAttempt.Status.ANSWERED)
         .first()
     )
-    key = request.session.get(BROWSER_SESSION_KEY, "")
-    if (
-        attempt is None
-        or not key
-        or not secrets.compare_digest(
-            attempt.browser_key, hashlib.sha256(str(key).encode()).hexdigest()
-        )
-    ):
+    if attempt is None or not started_here(request, attempt):
         raise FinishRefused("unknown attempt or another browser")
     if attempt.created_at < timezone.now() - ATTEMPT_LIFETIME:
         raise FinishRefused("attempt expired")
@@ -356,17 +386,44 @@ def _linked_meanwhile(identity: ExternalIdentity, *, user: User | None = None) -
 
 
 def create_account(request: HttpRequest, *, attempt: LoginAttempt, email: str) -> User:
-    """A new account for a citizen who comes with a citizen account only."""
+    """A new account for a citizen who comes with a citizen account only.
+
+    An address the provider does not vouch for (typed by the citizen, or unconfirmed at the
+    provider) is sent allauth's confirmation link and stays unconfirmed until it is opened.
+    """
     identity = ExternalIdentity.from_json(attempt.result)
+    created = True
     try:
         user, link = _new_account(attempt, identity, email)
     except IntegrityError:
         # a second click or tab created it a moment ago (or took the address): that account,
         # if it is the one linked to this citizen account; otherwise the login is refused
         link = _linked_meanwhile(identity)
-        user = link.user
+        user, created = link.user, False
     log_in(request, attempt=attempt, user=user, link=link)
+    if created:
+        _ask_for_confirmation(request, user)
     return user
+
+
+def _ask_for_confirmation(request: HttpRequest, user: User) -> None:
+    """Send the confirmation link to the new account's address unless it is confirmed."""
+    from allauth.account.internal.flows.email_verification import (
+        send_verification_email_to_address,
+    )
+    from allauth.account.models import EmailAddress
+    from allauth.core.context import request_context
+
+    address = EmailAddress.objects.filter(user=user, verified=False).first()
+    if address is None:
+        return
+
+    def send() -> None:
+        # allauth's mail reads the request from its context, also when sent after the commit
+        with request_context(request):
+            send_verification_email_to_address(request, address)
+
+    transaction.on_commit(send)
 
 
 def _new_account(

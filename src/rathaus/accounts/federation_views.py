@@ -106,6 +106,7 @@ def oidc_callback(request: HttpRequest, slug: str) -> HttpResponse:
     provider = _provider(slug, IdentityProvider.Protocol.OIDC)
     try:
         attempt = federation.receive_oidc(
+            request=request,
             provider=provider,
             state=request.GET.get("state", ""),
             code=request.GET.get("code", ""),

@@ -37,15 +37,29 @@ def redirect_uri(provider: IdentityProvider) -> str:
     return settings.SITE_URL.rstrip("/") + reverse("federation:oidc_callback", args=[provider.slug])
 
 
-def acr_for(provider: IdentityProvider, level: str) -> str:
-    configured = provider.acr_values or {}
-    return str(configured.get(level) or trust.STORK_BY_LEVEL[trust.Level(level)])
+def own_acr_values(provider: IdentityProvider) -> dict[str, str]:
+    """The acr values configured for the provider, by level (empty: it uses the STORK names)."""
+    configured = provider.acr_values if isinstance(provider.acr_values, dict) else {}
+    return {lv: str(configured[lv]) for lv in trust.ORDER if configured.get(lv)}
+
+
+def acr_by_level(provider: IdentityProvider) -> dict[str, str]:
+    """The acr value of each level: the provider's own when it has any (then a level without
+    one has none), otherwise the STORK-QAA names."""
+    return own_acr_values(provider) or {
+        lv: trust.STORK_BY_LEVEL[trust.Level(lv)] for lv in trust.ORDER
+    }
 
 
 def level_for_acr(provider: IdentityProvider, acr: str) -> str | None:
-    for level in trust.ORDER:
-        if acr_for(provider, level) == acr:
-            return level
+    """The level an ID token's ``acr`` stands for; None for a value the provider does not use.
+
+    A provider with its own values is held to exactly those: a STORK name is then as unknown as
+    any other value.
+    """
+    own = own_acr_values(provider)
+    if own:
+        return next((lv for lv, value in own.items() if value == acr), None)
     return trust.from_stork(acr)
 
 
@@ -100,8 +114,12 @@ def authorization_url(
 ) -> str:
     metadata = discover(provider)
     wanted = [
-        acr_for(provider, lv) for lv in trust.ORDER if trust.suffices(required=level, reached=lv)
+        acr
+        for lv, acr in acr_by_level(provider).items()
+        if trust.suffices(required=level, reached=lv)
     ]
+    if not wanted:
+        raise FederationError(f"no acr value configured for level {level!r} or above")
     query = {
         "response_type": "code",
         "client_id": provider.client_id,
