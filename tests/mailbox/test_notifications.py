@@ -13,7 +13,8 @@ from freezegun import freeze_time
 from rathaus.accounts.models import User
 from rathaus.core.models import AuditEvent
 from rathaus.mailbox.models import Message
-from rathaus.mailbox.tasks import send_notification
+from rathaus.mailbox.tasks import queue_stranded_notifications, send_notification
+from tests.accounts.factories import ProfileFactory
 from tests.fixtures.smtp import SMTPServer
 
 
@@ -159,5 +160,42 @@ def test_a_notification_whose_job_was_lost_is_queued_again_and_sent_once(
         _work()
         assert queue_stranded_notifications.call() == 0
     assert len(smtp_server.messages) == 1
+    message.refresh_from_db()
+    assert message.notified_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_notification_to_an_unconfirmed_address_until_its_owner_confirms_it(
+    deliver_notice: Any, smtp_server: SMTPServer, settings: Any
+) -> None:
+    """An address typed after a citizen-account login may be a typo: its owner learns nothing
+    until the citizen confirms it; then the withheld notification goes out, once."""
+    from allauth.account.models import EmailAddress
+    from allauth.account.signals import email_confirmed
+    from django.test import RequestFactory
+
+    smtp_server.configure(settings)
+    owner = ProfileFactory(
+        given_names="Tippfehler", family_name="Test", user__verified_email=False
+    ).user
+    address = EmailAddress.objects.create(user=owner, email=owner.email, verified=False)
+    message = deliver_notice(owner=owner)
+    _work()
+    assert smtp_server.messages == []
+    message.refresh_from_db()
+    assert message.notified_at is None
+    assert message.notification_error == "no confirmed e-mail address"
+    # Withheld, not stranded: the periodic re-queue leaves it alone.
+    with freeze_time(message.provided_at + timedelta(hours=2)):
+        assert queue_stranded_notifications.call() == 0
+
+    address.verified = True
+    address.save()
+    email_confirmed.send(
+        sender=EmailAddress, request=RequestFactory().get("/"), email_address=address
+    )
+    _work()
+    _work()
+    assert [mail["To"] for mail in smtp_server.messages] == [owner.email]
     message.refresh_from_db()
     assert message.notified_at is not None

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -12,3 +14,19 @@ class MailboxConfig(AppConfig):
         from rathaus.mailbox.personal_data import personal_data_export
 
         register_export_section("mailbox", personal_data_export)
+
+        from allauth.account.signals import email_confirmed
+
+        email_confirmed.connect(_queue_withheld_notifications, dispatch_uid="mailbox-notify")
+
+
+def _queue_withheld_notifications(
+    sender: Any, *, request: Any, email_address: Any, **_: Any
+) -> None:
+    """Once an owner confirms their address, the notifications withheld until then go out."""
+    from django.db import transaction
+
+    from rathaus.mailbox.tasks import queue_after_confirmation
+
+    user_id = email_address.user_id
+    transaction.on_commit(lambda: queue_after_confirmation(user_id=user_id))

@@ -30,8 +30,9 @@ def mailbox_url() -> str:
     return settings.SITE_URL.rstrip("/") + reverse("mailbox:inbox")
 
 
-def build_notification(message: Message) -> EmailMultiAlternatives:
-    """The notification e-mail for ``message`` (not sent)."""
+def build_notification(message: Message, *, to: str) -> EmailMultiAlternatives:
+    """The notification e-mail for ``message`` to the owner's confirmed address ``to`` (not
+    sent)."""
     language = recipient_language(message)
     with translation.override(language):
         context = {
@@ -49,7 +50,7 @@ def build_notification(message: Message) -> EmailMultiAlternatives:
         subject=subject,
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[message.owner.email],
+        to=[to],
         connection=get_connection(fail_silently=False),
         headers={"Auto-Submitted": "auto-generated", "Content-Language": language},
     )

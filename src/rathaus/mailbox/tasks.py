@@ -16,6 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 from django_tasks import task
 
+from rathaus.accounts.selectors import notification_address
 from rathaus.core import audit
 from rathaus.core.jobs import retrying_task
 from rathaus.mailbox.models import Message
@@ -44,10 +45,16 @@ def send_notification(message_id: int) -> str:
             return "gone"
         if message.notified_at is not None:
             return "already sent"
-        if not message.owner.email:
-            return "no address"
+        address = notification_address(user=message.owner)
+        if not address:
+            # Withheld until the owner confirms an address (queue_after_confirmation), and not
+            # re-queued as stranded meanwhile.
+            message.notification_attempts += 1
+            message.notification_error = "no confirmed e-mail address"
+            message.save(update_fields=["notification_attempts", "notification_error"])
+            return "no confirmed address"
         try:
-            build_notification(message).send()
+            build_notification(message, to=address).send()
         except Exception as exc:  # SMTP refused, unreachable, timed out: retry later
             failure = exc
         else:
@@ -104,3 +111,15 @@ def queue_stranded_notifications() -> int:
     if stranded:
         logger.warning("mailbox notifications re-queued", extra={"count": len(stranded)})
     return len(stranded)
+
+
+def queue_after_confirmation(*, user_id: int) -> int:
+    """Queue the notifications withheld while ``user_id`` had no confirmed e-mail address."""
+    waiting = list(
+        Message.objects.filter(
+            owner_id=user_id, from_citizen=False, notified_at__isnull=True
+        ).values_list("pk", flat=True)
+    )
+    for message_id in waiting:
+        send_notification.enqueue(message_id)
+    return len(waiting)
