@@ -179,6 +179,11 @@ def test_a_request_needs_a_description_and_a_future_deadline(case: Case, clerk: 
             due_on=timezone.localdate() - datetime.timedelta(days=1),
             actor=clerk,
         )
+    with pytest.raises(CaseworkError, match="höchstens zwei Jahre"):
+        services.request_documents(
+            case=case, description="Ausweis", due_on=datetime.date(9999, 12, 31), actor=clerk
+        )
+    assert not case.document_requests.exists()
 
 
 def test_answering_a_request_twice_is_refused(case: Case, clerk: User, citizen: User) -> None:

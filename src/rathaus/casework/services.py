@@ -639,6 +639,12 @@ def request_documents(
         raise CaseworkError(_("Describe which documents are needed."))
     if due_on < timezone.localdate():
         raise CaseworkError(_("The deadline must not be in the past."))
+    latest = timezone.localdate() + DUE_DATE_HORIZON
+    if due_on > latest:
+        raise CaseworkError(
+            _("The deadline can lie at most two years ahead, until %(date)s.")
+            % {"date": date_format(latest, "SHORT_DATE_FORMAT")}
+        )
     with transaction.atomic():
         locked = _lock(case)
         if locked.status not in (S.RECEIVED, S.IN_REVIEW):
