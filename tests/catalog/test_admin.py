@@ -80,3 +80,26 @@ def test_changing_a_responsibility_in_the_admin_is_audited(superuser: Any) -> No
     assert event.before is not None and event.before["authority"] == previous
     assert event.after is not None and event.after["authority"] == remscheid.pk
     assert event.actor == superuser
+
+
+@pytest.mark.parametrize(
+    ("fees", "problem"),
+    [
+        ([{"label_de": "Gebühr", "label_en": "Fee", "amount": "1000000.00"}], "items[0].amount"),
+        ([{"label_de": "Gebühr", "label_en": "Fee", "amount": "zwölf"}], "items[0].amount"),
+        ({"amount": "12.00"}, "items"),
+    ],
+)
+def test_fees_edited_in_the_admin_follow_the_rules_of_the_definition_files(
+    demo: None, fees: Any, problem: str
+) -> None:
+    from django.core.exceptions import ValidationError
+
+    service = Service.objects.get(slug="meldebescheinigung")
+    service.fee_kind = "fixed"
+    service.fees = [{"label_de": "Gebühr", "label_en": "Fee", "amount": "999999.99"}]
+    service.full_clean()
+    service.fees = fees
+    with pytest.raises(ValidationError) as error:
+        service.full_clean()
+    assert problem in error.value.message_dict["fees"][0]

@@ -161,6 +161,46 @@ def test_an_invalid_field_is_reported_with_file_and_field(
     assert f"field '{field}'" in str(error.value)
 
 
+@pytest.mark.parametrize("amount", ["1000000.00", "99999999999999999999", "1E+999999999"])
+def test_a_fee_larger_than_can_be_collected_names_service_and_fee(
+    tmp_path: Path, amount: str
+) -> None:
+    path = _write(tmp_path, VALID.replace('amount = "12.50"', f'amount = "{amount}"', 1))
+    with pytest.raises(definitions.DefinitionError, match=r"999999\.99") as error:
+        definitions.read_service(path, life_situations=SITUATIONS)
+    assert error.value.field_name == "fee.items[0].amount"
+    assert "test-leistung" in str(error.value)
+
+
+def test_fee_items_that_together_exceed_what_can_be_collected_are_refused(
+    tmp_path: Path,
+) -> None:
+    second = '\n[[fee.items]]\nlabel_de = "Zuschlag"\nlabel_en = "Extra"\namount = "999999.00"\n'
+    path = _write(tmp_path, VALID + second)
+    with pytest.raises(definitions.DefinitionError, match=r"999\.999,99") as error:
+        definitions.read_service(path, life_situations=SITUATIONS)
+    assert error.value.field_name == "fee.items"
+
+    # Age bands exclude each other: only the largest counts.
+    bands = VALID.replace('amount = "12.50"', 'amount = "999999.00"\nmax_age = 17', 1) + (
+        second.replace('"999999.00"', '"999999.99"\nmin_age = 18')
+    )
+    service = definitions.read_service(
+        _write(tmp_path, bands, slug="altersstufen"), life_situations=SITUATIONS
+    )
+    assert [fee["amount"] for fee in service.fees] == ["999999.00", "999999.99"]
+
+
+def test_the_system_check_reports_a_fee_too_large_naming_service_and_fee(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _write(tmp_path, VALID.replace('amount = "12.50"', 'amount = "5000000.00"', 1))
+    monkeypatch.setattr(definitions, "SERVICES_DIR", tmp_path)
+    errors = checks.check_service_definitions()
+    assert [e.id for e in errors] == ["catalog.E001"]
+    assert "test-leistung" in errors[0].msg and "fee.items[0].amount" in errors[0].msg
+
+
 def _arabic_indic(digits: str) -> str:
     return "".join(chr(0x0660 + int(d)) if d.isdigit() else d for d in digits)
 

@@ -7,6 +7,7 @@ import tomllib
 
 import pytest
 from django.utils import translation
+from freezegun import freeze_time
 
 from rathaus.payments.fees import (
     Collection,
@@ -110,6 +111,29 @@ def test_age_bands_are_derived_from_the_birth_date() -> None:
     with pytest.raises(FeeCalculationError) as error:
         calculate_fee(schedule, {"birth_date": "not a date"}, on=on)
     assert error.value.field == "birth_date"
+
+
+def test_the_age_is_counted_on_the_german_calendar_day() -> None:
+    """At 00:30 in Berlin (23:30 UTC the evening before) the birthday has come in Germany."""
+    schedule = parse_fee_schedule(
+        {
+            "items": [
+                {
+                    "id": "passport",
+                    "kind": "table",
+                    "label": "Reisepass",
+                    "field": "birth_date",
+                    "derive": "age",
+                    "bands": [
+                        {"max": 23, "amount_cents": 3750},
+                        {"min": 24, "amount_cents": 7000},
+                    ],
+                }
+            ]
+        }
+    )
+    with freeze_time("2026-11-22 23:30:00+00:00"):
+        assert calculate_fee(schedule, {"birth_date": "2002-11-23"}).total_cents == 7000
 
 
 def test_answer_outside_every_band_is_an_error_on_that_field() -> None:
@@ -229,3 +253,92 @@ def test_a_count_that_is_no_plain_number_is_a_calculation_error_not_a_crash(copi
     """ "²" passes str.isdigit() but not int(); 5000 digits exceed what int() converts."""
     with pytest.raises(FeeCalculationError):
         calculate_fee(schedule_from(PARKING), {"duration_years": 1, "copies": copies})
+
+
+def _per_unit(**item: object) -> dict:
+    return {
+        "items": [
+            {"id": "copies", "kind": "per_unit", "label": "Ausfertigung", "field": "copies", **item}
+        ]
+    }
+
+
+@pytest.mark.parametrize(
+    ("fees", "message"),
+    [
+        (
+            {"items": [{"id": "a", "kind": "fixed", "label": "x", "amount_cents": 10**8}]},
+            r"fees.items\[0\].amount_cents .* 999.999,99 €",
+        ),
+        (
+            {
+                "items": [
+                    {
+                        "id": "a",
+                        "kind": "table",
+                        "label": "x",
+                        "field": "f",
+                        "bands": [{"equals": 1, "amount_cents": 10**30}],
+                    }
+                ]
+            },
+            r"fees.items\[0\].bands\[0\].amount_cents",
+        ),
+        (_per_unit(unit_cents=500), r"fees.items\[0\].max_units is required"),
+        (_per_unit(unit_cents=500, max_units=10**18), r"fees.items\[0\].*999.999,99 €"),
+        (
+            {
+                "items": [
+                    {"id": "a", "kind": "fixed", "label": "x", "amount_cents": 60_000_000},
+                    {"id": "b", "kind": "fixed", "label": "y", "amount_cents": 60_000_000},
+                ]
+            },
+            r"fees can come to 1.200.000,00 €.*\(999.999,99 €\)",
+        ),
+    ],
+)
+def test_a_fee_larger_than_can_be_collected_is_refused_at_load_time(
+    fees: dict, message: str
+) -> None:
+    with pytest.raises(FeeRuleError, match=message):
+        parse_fee_schedule(fees)
+
+
+def test_the_largest_fee_fits_every_amount_column() -> None:
+    from django.db import connection
+
+    from rathaus.catalog.models import Responsibility
+    from rathaus.payments.fees import MAX_AMOUNT_CENTS
+    from rathaus.payments.models import PaymentTransaction, Refund
+
+    local_fee = Responsibility._meta.get_field("local_fee")
+    assert 10 ** (local_fee.max_digits or 0) - 1 == MAX_AMOUNT_CENTS  # 999.999,99 €
+    for model in (PaymentTransaction, Refund):
+        internal_type = model._meta.get_field("amount_cents").get_internal_type()
+        assert connection.ops.integer_field_range(internal_type)[1] >= MAX_AMOUNT_CENTS
+
+
+def test_a_count_whose_fee_cannot_be_collected_is_an_error_on_that_field() -> None:
+    """A rule built in code without max_units: the quote refuses, never an amount too large."""
+    from rathaus.payments.fees import FeeRule, FeeSchedule
+
+    schedule = FeeSchedule(
+        rules=(FeeRule(id="c", kind="per_unit", label="x", field="copies", unit_cents=500),)
+    )
+    assert calculate_fee(schedule, {"copies": 199_999}).total_cents == 99_999_500
+    with pytest.raises(FeeCalculationError) as error:
+        calculate_fee(schedule, {"copies": 200_000})
+    assert error.value.field == "copies"
+    with pytest.raises(FeeCalculationError) as error:
+        calculate_fee(schedule, {"copies": "9" * 18})
+    assert error.value.field == "copies"
+
+
+def test_catalog_fees_larger_than_can_be_collected_are_refused() -> None:
+    with pytest.raises(FeeRuleError, match=r"999\.999,99 €"):
+        schedule_from_catalog(fee_kind="fixed", fees=[{"label_de": "x", "amount": "1000000.00"}])
+    with pytest.raises(FeeRuleError, match=r"999\.999,99 €"):
+        schedule_from_catalog(fee_kind="municipal", local_fee="1E+999999999")
+    two = [{"label_de": "x", "amount": "600000.00"}, {"label_de": "y", "amount": "600000.00"}]
+    with pytest.raises(FeeRuleError, match=r"999\.999,99 €"):
+        schedule_from_catalog(fee_kind="fixed", fees=two)

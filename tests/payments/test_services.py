@@ -343,7 +343,7 @@ def test_municipality_without_provider_gets_a_clear_message(municipality: Munici
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("amount", [0, -5])
+@pytest.mark.parametrize("amount", [0, -5, 100_000_000, 2**31])
 def test_wrong_amounts_are_refused(provider_config: ProviderConfig, amount: int) -> None:
     with pytest.raises(ValueError):
         start_payment(

@@ -109,6 +109,37 @@ def test_export_command_writes_the_treasury_csv(
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"date": "9999-12-31"}, "--date"),
+        ({"date": "0001-01-01"}, "--date"),
+        ({"ags": "0512\x004000"}, "--ags"),
+        ({"ags": "9" * 500}, "--ags"),
+        ({"output": "{tmp}/missing/kasse.csv"}, "--output"),
+        ({"output": "{tmp}"}, "--output"),
+        ({"output": "{tmp}/kas\x00se.csv"}, "--output"),
+    ],
+)
+def test_export_command_refuses_bad_options_with_a_message(
+    municipality: Municipality, tmp_path: Path, options: dict[str, str], message: str
+) -> None:
+    options = {key: value.format(tmp=tmp_path) for key, value in options.items()}
+    with pytest.raises(CommandError, match=message):
+        call_command("export_payments_csv", stdout=io.StringIO(), **options)
+
+
+@pytest.mark.django_db
+def test_export_command_takes_the_first_and_last_days_it_can_represent(
+    municipality: Municipality,
+) -> None:
+    for day in ("0001-01-02", "9999-12-30"):
+        out = io.StringIO()
+        call_command("export_payments_csv", date=day, stdout=out)
+        assert out.getvalue().startswith("Buchungstag;")
+
+
+@pytest.mark.django_db
 def test_reconciliation_task_reports_its_counts(
     provider_config: ProviderConfig, sandbox: Sandbox
 ) -> None:

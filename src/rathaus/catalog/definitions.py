@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from rathaus.core.models import Authority
+from rathaus.payments.fees import MAX_AMOUNT_CENTS, FeeRuleError, schedule_from_catalog
 
 SERVICES_DIR = Path(__file__).resolve().parent / "services"
 LIFE_SITUATIONS_FILE = Path(__file__).resolve().parent / "life_situations.toml"
@@ -29,6 +30,7 @@ _LEIKA = re.compile(r"[0-9]{14}")
 _FILE_PLAN_KEY = re.compile(r"[0-9]+(?:\.[0-9]+)*")
 TRUST_LEVELS = ("low", "substantial", "high")
 FEE_KINDS = ("free", "fixed", "criteria", "municipal", "notice")
+_MAX_AMOUNT = Decimal(MAX_AMOUNT_CENTS).scaleb(-2)  # 999999.99: what the payments can collect
 
 _TOP_LEVEL = {
     "leika_key",
@@ -215,6 +217,10 @@ def _amount(entry: _Reader, key: str) -> str:
         raise entry.fail(key, f"'{raw}' is not an amount in euros") from exc
     if not value.is_finite() or value < 0 or value.as_tuple().exponent < -2:  # type: ignore[operator]
         raise entry.fail(key, f"'{raw}' must be a non-negative amount with at most two decimals")
+    if value > _MAX_AMOUNT:
+        raise entry.fail(
+            key, f"'{raw}' is more than the largest fee that can be collected ({_MAX_AMOUNT} EUR)"
+        )
     return f"{value:.2f}"
 
 
@@ -225,6 +231,42 @@ def _age(entry: _Reader, key: str) -> int | None:
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 150:
         raise entry.fail(key, "must be an age in whole years (0 to 150)")
     return value
+
+
+def _fee_items(fee: _Reader, fee_kind: str) -> list[dict[str, Any]]:
+    """The ``[[fee.items]]``: each amount, and the largest total, must be collectable."""
+    fees = []
+    for entry in fee.tables("items", required=fee_kind in {"fixed", "criteria"}):
+        entry.only({"label_de", "label_en", "amount", "min_age", "max_age"})
+        item: dict[str, Any] = {
+            "label_de": entry.text("label_de"),
+            "label_en": entry.text("label_en"),
+            "amount": _amount(entry, "amount"),
+        }
+        for key in ("min_age", "max_age"):
+            age = _age(entry, key)
+            if age is not None:
+                item[key] = age
+        fees.append(item)
+    if fee_kind == "free" and fees:
+        raise fee.fail("items", "a free service has no fee items")
+    if fee_kind in {"fixed", "criteria"}:
+        # As the applications flow will quote them: the items must also fit together.
+        try:
+            schedule_from_catalog(fee_kind=fee_kind, fees=fees)
+        except FeeRuleError as exc:
+            raise fee.fail("items", str(exc)) from exc
+    return fees
+
+
+def fee_items_problem(fee_kind: str, fees: Any) -> str | None:
+    """What is wrong with fee items edited outside a definition file (the admin), by the rules
+    of the loader, or None."""
+    try:
+        _fee_items(_Reader(Path("fees"), {"items": fees}), fee_kind)
+    except DefinitionError as exc:
+        return f"{exc.field_name}: {exc.message}"
+    return None
 
 
 def read_service(path: Path, *, life_situations: set[str]) -> ServiceDefinition:
@@ -293,21 +335,7 @@ def read_service(path: Path, *, life_situations: set[str]) -> ServiceDefinition:
     fee_kind = fee.text("kind")
     if fee_kind not in FEE_KINDS:
         raise fee.fail("kind", f"must be one of {', '.join(FEE_KINDS)}")
-    fees = []
-    for entry in fee.tables("items", required=fee_kind in {"fixed", "criteria"}):
-        entry.only({"label_de", "label_en", "amount", "min_age", "max_age"})
-        item: dict[str, Any] = {
-            "label_de": entry.text("label_de"),
-            "label_en": entry.text("label_en"),
-            "amount": _amount(entry, "amount"),
-        }
-        for key in ("min_age", "max_age"):
-            age = _age(entry, key)
-            if age is not None:
-                item[key] = age
-        fees.append(item)
-    if fee_kind == "free" and fees:
-        raise fee.fail("items", "a free service has no fee items")
+    fees = _fee_items(fee, fee_kind)
     fee_note_required = fee_kind in {"municipal", "notice"}
     fee_note_de = fee.text("note_de", required=fee_note_required)
     fee_note_en = fee.text("note_en", required=fee_note_required)

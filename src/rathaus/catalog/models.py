@@ -9,11 +9,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from rathaus.catalog.definitions import fee_items_problem
 from rathaus.core.models import Authority, Municipality
 
 leika_validator = RegexValidator(
@@ -166,6 +168,15 @@ class Service(models.Model):
 
     def __str__(self) -> str:
         return self.name_de
+
+    def clean(self) -> None:
+        # Fees edited in the admin follow the rules of the definition files: an amount that
+        # cannot be quoted or collected would otherwise fail on a citizen's request.
+        problem = fee_items_problem(self.fee_kind, self.fees)
+        if problem is not None:
+            raise ValidationError(
+                {"fees": _("These fees cannot be used: %(problem)s") % {"problem": problem}}
+            )
 
     @property
     def name(self) -> str:

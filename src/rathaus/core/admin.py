@@ -9,6 +9,7 @@ from django.db import models
 from django.http import HttpRequest
 
 from rathaus.core.admin_audit import AuditedAdmin
+from rathaus.core.admin_lists import SafeDateHierarchy
 from rathaus.core.models import AuditEvent, Authority, Municipality, OrgUnit
 
 # Addresses typed without a scheme are taken as https:// (the Django 6 default).
@@ -55,7 +56,7 @@ class OrgUnitAdmin(AuditedAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(SafeDateHierarchy, admin.ModelAdmin):
     """The audit trail is append-only: it can be read here, never added, changed or deleted."""
 
     list_display = ["at", "action", "object_type", "object_id", "actor_label", "municipality"]

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from rathaus.core.admin_lists import SafeDateHierarchy
 from rathaus.mailbox.models import Message, MessageAttachment, RetrievalLog
 
 
@@ -52,7 +53,7 @@ class AttachmentInline(admin.TabularInline[Any, Any]):
 
 
 @admin.register(Message)
-class MessageAdmin(ReadOnlyAdmin):
+class MessageAdmin(SafeDateHierarchy, ReadOnlyAdmin):
     list_display = [
         "subject",
         "kind",

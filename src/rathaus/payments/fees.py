@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -38,6 +39,10 @@ class Collection(StrEnum):
     # The application is submitted at once; the fee is collected with the notice.
     WITH_NOTICE = "with_notice"
 
+
+# The largest fee that can be quoted and collected: 999.999,99 €, what the catalog's amount
+# column (Responsibility.local_fee, 8 digits) holds; the payments' integer cents hold more.
+MAX_AMOUNT_CENTS = 99_999_999
 
 Label = str | Mapping[str, str]
 
@@ -252,6 +257,7 @@ def parse_fee_schedule(data: Mapping[str, Any] | None) -> FeeSchedule:
         raise FeeRuleError("fees.items: every item needs a unique id")
     if len(rules) > 99:
         raise FeeRuleError("fees.items: at most 99 items (XBezahldienste limit)")
+    _check_largest_total(rules, "fees")
     if any(rule.kind == "in_notice" for rule in rules) and collection != Collection.WITH_NOTICE:
         raise FeeRuleError('a fee "set in the notice" needs collection = "with_notice"')
     return FeeSchedule(
@@ -263,9 +269,38 @@ def parse_fee_schedule(data: Mapping[str, Any] | None) -> FeeSchedule:
 
 
 def _cents(value: Any, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise FeeRuleError(f"{where} must be a non-negative integer number of cents")
+    value = _count(value, where, noun="integer number of cents")
+    if value > MAX_AMOUNT_CENTS:
+        raise FeeRuleError(f"{where} must be at most {format_cents(MAX_AMOUNT_CENTS)}")
     return value
+
+
+def _count(value: Any, where: str, *, noun: str = "integer") -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise FeeRuleError(f"{where} must be a non-negative {noun}")
+    return value
+
+
+def _largest_cents(rule: FeeRule) -> int:
+    """The most this rule can add to a quote."""
+    if rule.kind == "fixed":
+        return rule.amount_cents
+    if rule.kind == "table":
+        return max([band.amount_cents for band in rule.bands] + [rule.default_cents or 0])
+    if rule.kind == "per_unit" and rule.max_units is not None:
+        return max(0, rule.max_units - rule.included_units) * rule.unit_cents
+    return 0  # in_notice; a per-unit rule without max_units is checked when quoted
+
+
+def _check_largest_total(rules: Sequence[FeeRule], subject: str) -> None:
+    """Refuse rules whose fees together can exceed what can be collected. Conditions are not
+    evaluated: every rule counts with its largest amount (for age bands: the largest band)."""
+    largest = sum(_largest_cents(rule) for rule in rules)
+    if largest > MAX_AMOUNT_CENTS:
+        raise FeeRuleError(
+            f"{subject} can come to {format_cents(largest)}, more than the largest fee that can "
+            f"be collected ({format_cents(MAX_AMOUNT_CENTS)})"
+        )
 
 
 def _parse_rule(item: Any, index: int) -> FeeRule:
@@ -303,23 +338,27 @@ def _parse_rule(item: Any, index: int) -> FeeRule:
         "booking_reference": str(item.get("booking_reference", "")),
     }
     if kind == "fixed":
-        return FeeRule(**common, amount_cents=_cents(item.get("amount_cents"), where))
+        return FeeRule(
+            **common, amount_cents=_cents(item.get("amount_cents"), f"{where}.amount_cents")
+        )
     if kind == "in_notice":
         return FeeRule(**common)
     field_name = item.get("field")
     if not isinstance(field_name, str) or not field_name:
         raise FeeRuleError(f"{where}.field is required for kind {kind}")
     if kind == "per_unit":
-        max_units = item.get("max_units")
-        if max_units is not None:
-            max_units = _cents(max_units, f"{where}.max_units")
-        return FeeRule(
+        # A stated maximum, so the largest total is known (and checked) when the file is loaded.
+        if item.get("max_units") is None:
+            raise FeeRuleError(f"{where}.max_units is required for kind per_unit")
+        rule = FeeRule(
             **common,
             field=field_name,
             unit_cents=_cents(item.get("unit_cents"), f"{where}.unit_cents"),
-            included_units=_cents(item.get("included_units", 0), f"{where}.included_units"),
-            max_units=max_units,
+            included_units=_count(item.get("included_units", 0), f"{where}.included_units"),
+            max_units=_count(item.get("max_units"), f"{where}.max_units"),
         )
+        _check_largest_total([rule], where)
+        return rule
     derive = item.get("derive")
     if derive is not None and derive not in _DERIVED:
         raise FeeRuleError(f"{where}.derive must be one of {sorted(_DERIVED)}")
@@ -367,7 +406,7 @@ def calculate_fee(
     schedule: FeeSchedule, answers: Mapping[str, Any], *, on: dt.date | None = None
 ) -> FeeQuote:
     """The fee for these answers; raise :class:`FeeCalculationError` if they do not fit."""
-    on = on or dt.date.today()
+    on = on or timezone.localdate()  # the German calendar day, not the server's
     lines: list[FeeLine] = []
     notice_lines: list[str] = []
     for rule in schedule.rules:
@@ -391,6 +430,12 @@ def calculate_fee(
                     field=rule.field,
                 )
             charged = max(0, count - rule.included_units)
+            if charged * rule.unit_cents > MAX_AMOUNT_CENTS:  # a rule without max_units
+                raise FeeCalculationError(
+                    _("Please enter a smaller number: the fee would be more than %(max)s.")
+                    % {"max": format_cents(MAX_AMOUNT_CENTS)},
+                    field=rule.field,
+                )
             if charged:
                 lines.append(
                     FeeLine(rule.id, label, charged, rule.unit_cents, rule.booking_reference)
@@ -409,22 +454,38 @@ def calculate_fee(
             if band is not None and band.label:
                 label = _label_text(band.label)
             lines.append(FeeLine(rule.id, label, 1, amount, rule.booking_reference))
-    return FeeQuote(
+    quote = FeeQuote(
         lines=tuple(line for line in lines if line.total_cents > 0),
         collection=schedule.collection,
         currency=schedule.currency,
         set_in_notice=bool(notice_lines),
         notice_lines=tuple(notice_lines),
     )
+    if quote.total_cents > MAX_AMOUNT_CENTS:
+        raise FeeCalculationError(
+            _("The fee for these answers would be more than %(max)s and cannot be collected.")
+            % {"max": format_cents(MAX_AMOUNT_CENTS)}
+        )
+    return quote
 
 
 def euro_text_to_cents(text: str | Decimal) -> int:
-    """``"46.00"`` (the catalog's amounts) as integer cents; reject fractions of a cent."""
+    """``"46.00"`` (the catalog's amounts) as integer cents; reject fractions of a cent and
+    amounts above :data:`MAX_AMOUNT_CENTS`."""
     try:
-        cents = Decimal(str(text)) * 100
+        euros = Decimal(str(text))
     except InvalidOperation as exc:
         raise FeeRuleError(f"{text!r} is not an amount in euros") from exc
-    if not cents.is_finite() or cents < 0 or cents != cents.to_integral_value():
+    # Compared before any arithmetic: "1E+999999999" must not be multiplied out.
+    if not euros.is_finite() or euros < 0:
+        raise FeeRuleError(f"{text!r} is not an amount with at most two decimals")
+    if euros.adjusted() >= 10 or euros * 100 > MAX_AMOUNT_CENTS:
+        raise FeeRuleError(
+            f"{text!r} is more than the largest fee that can be collected "
+            f"({format_cents(MAX_AMOUNT_CENTS)})"
+        )
+    cents = euros * 100
+    if cents != cents.to_integral_value():
         raise FeeRuleError(f"{text!r} is not an amount with at most two decimals")
     return int(cents)
 
@@ -496,6 +557,7 @@ def schedule_from_catalog(
                 bands=tuple(bands),
             ),
         )
+    _check_largest_total(rules, "the items together")
     return FeeSchedule(rules=tuple(rules))
 
 

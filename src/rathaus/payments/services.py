@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from rathaus.core import audit
 from rathaus.core.models import Municipality
-from rathaus.payments.fees import FeeQuote
+from rathaus.payments.fees import MAX_AMOUNT_CENTS, FeeQuote
 from rathaus.payments.models import (
     PaymentStatus,
     PaymentStatusChange,
@@ -203,8 +203,8 @@ def start_payment(
     transaction is created at the provider. Raises :class:`PaymentError` with a message for the
     citizen when the provider cannot be reached or refuses; the attempt stays recorded.
     """
-    if amount_cents <= 0:
-        raise ValueError("amount_cents must be positive")
+    if not 0 < amount_cents <= MAX_AMOUNT_CENTS:
+        raise ValueError(f"amount_cents must be positive and at most {MAX_AMOUNT_CENTS}")
     if sum(item.total_cents for item in items) != amount_cents:
         raise ValueError("amount_cents must equal the sum of the items")
     purpose = make_purpose(purpose)

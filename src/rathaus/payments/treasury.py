@@ -41,17 +41,31 @@ def _text(value: str) -> str:
     return f"'{value}" if value[:1] in {"=", "+", "-", "@", "\t", "\r"} else value
 
 
+class DayOutOfRange(ValueError):
+    """The day's bounds (local midnight to midnight, in UTC for the database) are not
+    representable: the first and last days of the calendar (year 1, year 9999)."""
+
+
 def _day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     zone = ZoneInfo(settings.TIME_ZONE)
-    start = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
-    return start, dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+    try:
+        start = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
+        end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+        for bound in (start, end):
+            bound.astimezone(dt.UTC)  # the database compares in UTC
+    except OverflowError:
+        raise DayOutOfRange(
+            f"{day.isoformat()} is outside the dates that can be exported"
+        ) from None
+    return start, end
 
 
 def export_reconciliation_csv(day: dt.date, *, municipality: Municipality | None = None) -> str:
     """Payments confirmed and refunds recorded on ``day`` (local time), one row each.
 
     Semicolon-separated, amounts with a decimal comma; refunds are negative. A confirmed payment
-    for an already paid matter carries the note that a refund is due.
+    for an already paid matter carries the note that a refund is due. Raises
+    :class:`DayOutOfRange` for the first and last days of the calendar.
     """
     start, end = _day_bounds(day)
     payments: QuerySet[PaymentTransaction] = PaymentTransaction.objects.filter(

@@ -20,6 +20,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from rathaus.core import audit
+from rathaus.core.admin_lists import SafeDateHierarchy
 from rathaus.core.models import Authority
 from rathaus.records import file_plan
 from rathaus.records.errors import PlanImportError, RecordsError
@@ -295,7 +296,7 @@ class RecordDocumentInline(admin.TabularInline):
 
 
 @admin.register(File)
-class FileAdmin(ReadOnlyAdmin):
+class FileAdmin(SafeDateHierarchy, ReadOnlyAdmin):
     list_display = ["reference", "title", "authority", "opened_at", "closed_on", "disposal_due_on"]
     list_filter = ["authority__municipality", "closed_on", "disposal_due_on"]
     search_fields = ["reference", "title"]

@@ -2,11 +2,12 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from rathaus.core.admin_audit import AuditedAdmin
+from rathaus.core.admin_lists import SafeDateHierarchy
 from rathaus.registers.models import Election, LandlordConfirmation
 
 
 @admin.register(Election)
-class ElectionAdmin(AuditedAdmin):
+class ElectionAdmin(SafeDateHierarchy, AuditedAdmin):
     """Elections and their postal vote deadlines decide whose applications are accepted:
     every change is audited."""
 
@@ -16,7 +17,7 @@ class ElectionAdmin(AuditedAdmin):
 
 
 @admin.register(LandlordConfirmation)
-class LandlordConfirmationAdmin(admin.ModelAdmin[LandlordConfirmation]):
+class LandlordConfirmationAdmin(SafeDateHierarchy, admin.ModelAdmin[LandlordConfirmation]):
     """Read-only: a confirmation is issued by the landlord and logged; it is never edited."""
 
     list_display = ["code", "street", "house_number", "place", "move_in_date", "revoked_at"]

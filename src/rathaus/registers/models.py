@@ -8,19 +8,38 @@ import uuid
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from rathaus.core.models import Authority, Municipality
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
+#: Postal voting exists since the Bundestag election of 1957 (§ 36 BWahlG 1956): no earlier
+#: election day is a typing error's. No election is set more than ten years ahead.
+EARLIEST_ELECTION_DAY = datetime.date(1957, 1, 1)
+ELECTION_YEARS_AHEAD = 10
+#: Applications are accepted in the year before the election at most.
+POSTAL_VOTE_WINDOW = datetime.timedelta(days=366)
+
 
 def default_postal_vote_deadline(election_day: datetime.date) -> datetime.datetime:
-    """§ 27 Abs. 4 BWahlO: applications until 18:00 on the second day before the election."""
+    """§ 27 Abs. 4 Satz 1 BWahlO: applications until 18:00 on the second day before the
+    election."""
     day = election_day - datetime.timedelta(days=2)
     return datetime.datetime.combine(day, datetime.time(18, 0), tzinfo=BERLIN)
+
+
+def latest_postal_vote_deadline(election_day: datetime.date) -> datetime.datetime:
+    """§ 27 Abs. 4 Satz 2 BWahlO: in case of sudden illness until 15:00 on the election day."""
+    return datetime.datetime.combine(election_day, datetime.time(15, 0), tzinfo=BERLIN)
+
+
+def latest_election_day() -> datetime.date:
+    """The last day an election can be set for today: the end of the tenth year ahead."""
+    return datetime.date(timezone.localdate().year + ELECTION_YEARS_AHEAD, 12, 31)
 
 
 class Election(models.Model):
@@ -58,6 +77,53 @@ class Election(models.Model):
         if self.postal_vote_deadline is None:
             self.postal_vote_deadline = default_postal_vote_deadline(self.election_day)
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def clean(self) -> None:
+        """Refuse dates no election has (a typing error such as year 1 or 9999): every date
+        computed from them, and the Briefwahl service that reads them, then stays in range."""
+        day = self.election_day
+        if day is None:
+            return  # the field's own error is shown
+        earliest, latest = EARLIEST_ELECTION_DAY, latest_election_day()
+        if not earliest <= day <= latest:
+            raise ValidationError(
+                {
+                    "election_day": _(
+                        "Please enter an election day between %(earliest)s and %(latest)s."
+                    )
+                    % {
+                        "earliest": formats.date_format(earliest, "SHORT_DATE_FORMAT"),
+                        "latest": formats.date_format(latest, "SHORT_DATE_FORMAT"),
+                    }
+                }
+            )
+        opens = datetime.datetime.combine(day - POSTAL_VOTE_WINDOW, datetime.time.min, BERLIN)
+        latest_deadline = latest_postal_vote_deadline(day)
+        deadline = self.postal_vote_deadline or default_postal_vote_deadline(day)
+        if not opens <= deadline <= latest_deadline:
+            raise ValidationError(
+                {
+                    "postal_vote_deadline": _(
+                        "The deadline must lie in the year before the election and end on the "
+                        "election day at the latest, %(latest)s (§ 27 Abs. 4 BWahlO)."
+                    )
+                    % {"latest": formats.date_format(latest_deadline, "SHORT_DATETIME_FORMAT")}
+                }
+            )
+        if self.postal_vote_from is not None and not opens <= self.postal_vote_from < deadline:
+            raise ValidationError(
+                {
+                    "postal_vote_from": _(
+                        "Applications can be accepted from at most a year before the election "
+                        "and must open before the deadline (%(deadline)s)."
+                    )
+                    % {
+                        "deadline": formats.date_format(
+                            timezone.localtime(deadline), "SHORT_DATETIME_FORMAT"
+                        )
+                    }
+                }
+            )
 
     def accepts_postal_vote_applications(self, at: datetime.datetime | None = None) -> bool:
         at = at or timezone.now()

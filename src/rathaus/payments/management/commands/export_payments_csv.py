@@ -1,6 +1,7 @@
 """``manage.py export_payments_csv --date 2026-11-22 [--ags 05124000] [--output file]``."""
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 
@@ -8,7 +9,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from rathaus.core.models import Municipality
-from rathaus.payments.treasury import export_reconciliation_csv
+from rathaus.payments.treasury import DayOutOfRange, export_reconciliation_csv
+
+_AGS = re.compile(r"[0-9]{8}")  # ASCII digits: "٠٥١٢٤٠٠٠" is no AGS
 
 
 class Command(BaseCommand):
@@ -29,12 +32,26 @@ class Command(BaseCommand):
             day = timezone.localdate() - dt.timedelta(days=1)
         municipality = None
         if options["ags"]:
+            ags = options["ags"]
+            if not _AGS.fullmatch(ags):
+                raise CommandError("--ags must be the 8 digits of an AGS such as 05124000")
             try:
-                municipality = Municipality.objects.get(ags=options["ags"])
+                municipality = Municipality.objects.get(ags=ags)
             except Municipality.DoesNotExist:
-                raise CommandError(f"no municipality with AGS {options['ags']}") from None
-        text = export_reconciliation_csv(day, municipality=municipality)
+                raise CommandError(f"--ags {ags}: no municipality has this AGS") from None
+        try:
+            text = export_reconciliation_csv(day, municipality=municipality)
+        except DayOutOfRange:
+            raise CommandError(
+                f"--date {day.isoformat()} is outside the dates that can be exported"
+            ) from None
         if options["output"]:
-            Path(options["output"]).write_text(text, encoding="utf-8")
+            try:
+                Path(options["output"]).write_text(text, encoding="utf-8")
+            except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+                reason = getattr(exc, "strerror", None) or str(exc)
+                raise CommandError(
+                    f"--output {options['output']!r}: cannot write the file ({reason})"
+                ) from None
         else:
             self.stdout.write(text, ending="")
