@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.test import override_settings
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from rathaus.accounts.models import User
 from rathaus.casework import notice_templates, permissions, services
@@ -309,3 +309,97 @@ def test_a_draft_left_over_when_another_notice_is_issued_is_in_the_internal_hist
     }
     assert not event.citizen_visible
     assert AuditEvent.objects.filter(action="case.notice_discarded").count() == 1
+
+
+def test_the_rechtsbehelfsbelehrung_of_a_notice_cannot_be_removed(case: Case, clerk: User) -> None:
+    notice = services.draft_notice(case=case, template_key="refused", actor=clerk)
+    with pytest.raises(NoticeTemplateError, match="Rechtsbehelfsbelehrung"):
+        services.update_notice(notice=notice, actor=clerk, remedy=" ")
+    notice.refresh_from_db()
+    assert "Klage" in notice.remedy
+
+
+def test_a_certificate_turned_into_a_refusal_needs_a_rechtsbehelfsbelehrung(
+    case: Case, clerk: User
+) -> None:
+    notice = services.draft_notice(case=case, template_key="granted", actor=clerk)
+    assert notice.remedy == ""  # a certificate has none
+    with pytest.raises(NoticeTemplateError, match="Rechtsbehelfsbelehrung"):
+        services.update_notice(notice=notice, actor=clerk, outcome=Case.Outcome.REFUSED)
+
+
+def test_a_permit_template_without_a_rechtsbehelfsbelehrung_is_reported(tmp_path: Path) -> None:
+    folder = tmp_path / "beispiel" / "notices"
+    folder.mkdir(parents=True)
+    (folder / "granted.toml").write_text(
+        'title_de = "T"\ntitle_en = "T"\noutcome = "granted"\ndocument_type = "permit"\n'
+        'legal_basis = "§ 1"\nbody = "Erlaubt."\n'
+    )
+    with override_settings(CASEWORK_SERVICES_DIR=str(tmp_path)):
+        errors = [str(e) for e in notice_templates.check_all()]
+    notice_templates.clear_caches()
+    assert len(errors) == 1 and "remedy" in errors[0]
+
+
+def test_a_notice_is_filled_in_german_whatever_the_clerks_language(
+    case: Case, clerk: User, tmp_path: Path
+) -> None:
+    folder = tmp_path / case.service.slug / "notices"
+    folder.mkdir(parents=True)
+    (folder / "granted.toml").write_text(
+        'title_de = "T"\ntitle_en = "T"\noutcome = "granted"\ndocument_type = "certificate"\n'
+        'legal_basis = "§ 1"\nbody = "Geboren am {{ particulars.birth_date|date:\\"j. F Y\\" }}"\n'
+    )
+    with override_settings(CASEWORK_SERVICES_DIR=str(tmp_path)), translation.override("en"):
+        notice = services.draft_notice(case=case, template_key="granted", actor=clerk)
+    notice_templates.clear_caches()
+    assert notice.body == "Geboren am 27. März 1985"
+
+
+def test_a_revoked_notice_is_no_longer_posted(make_case: Callable[..., Case], clerk: User) -> None:
+    case = make_case(electronic_delivery=False)
+    issued = services.issue_notice(
+        notice=services.draft_notice(case=case, template_key="granted", actor=clerk), actor=clerk
+    )
+    task = PostalDeliveryTask.objects.get(notice=issued)
+    services.revoke_notice(notice=issued, reason="Falsche Anschrift", actor=clerk)
+    task.refresh_from_db()
+    assert task.status == PostalDeliveryTask.Status.CANCELLED
+    with pytest.raises(CaseworkError, match="aufgehoben"):
+        services.mark_posted(task=task, actor=clerk)
+    event = case.events.get(kind=CaseEvent.Kind.NOTICE_REVOKED)
+    assert event.data["postal_delivery_cancelled"] is True
+    assert AuditEvent.objects.filter(action="case.postal_delivery_cancelled").exists()
+
+
+def test_a_case_is_not_closed_before_its_notice_has_been_posted(
+    make_case: Callable[..., Case], clerk: User
+) -> None:
+    case = make_case(electronic_delivery=False)
+    issued = services.issue_notice(
+        notice=services.draft_notice(case=case, template_key="granted", actor=clerk), actor=clerk
+    )
+    with pytest.raises(TransitionError, match="Post"):
+        services.transition(case=case, to_status=S.CLOSED, actor=clerk)
+    case.refresh_from_db()
+    assert case.status == S.DECIDED and not case.file.is_closed
+    services.mark_posted(task=PostalDeliveryTask.objects.get(notice=issued), actor=clerk)
+    services.transition(case=case, to_status=S.CLOSED, actor=clerk)
+    case.refresh_from_db()
+    assert case.status == S.CLOSED and case.file.is_closed
+
+
+def test_turning_a_grant_into_a_refusal_brings_the_four_eyes_rule_of_refusals(
+    case: Case, clerk: User, second_clerk: User
+) -> None:
+    notice = services.draft_notice(case=case, template_key="granted", actor=clerk)
+    assert not notice.four_eyes  # the refusal template of the service requires four eyes
+    notice = services.update_notice(
+        notice=notice, actor=clerk, outcome=Case.Outcome.REFUSED, remedy="Klage beim VG."
+    )
+    assert notice.four_eyes
+    with pytest.raises(CaseworkError, match="zweite"):
+        services.issue_notice(notice=notice, actor=clerk)
+    services.submit_for_approval(notice=notice, actor=clerk)
+    services.approve_notice(notice=notice, actor=second_clerk)
+    assert services.issue_notice(notice=notice, actor=clerk).outcome == Case.Outcome.REFUSED

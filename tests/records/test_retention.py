@@ -37,12 +37,18 @@ def test_the_period_runs_from_the_end_of_the_year_the_file_was_closed() -> None:
 
 
 def test_the_period_runs_from_the_day_of_closing_where_the_plan_says_so() -> None:
+    # § 187 Abs. 1, § 188 Abs. 2 BGB: the day of closing is not counted; a year from 3 May
+    # ends with 3 May of the next year, so the file is due on 4 May (not on the last day).
     assert retention_dates(closed_on=D(2026, 5, 3), trigger="closed", years=1) == (
-        D(2026, 5, 3),
-        D(2027, 5, 3),
+        D(2026, 5, 4),
+        D(2027, 5, 4),
     )
-    # A period starting on 29 February ends no earlier than the full years.
+    # Closed on 29 February: the year ends with 28 February (§ 188 Abs. 3 BGB), due on 1 March.
     assert retention_dates(closed_on=D(2028, 2, 29), trigger="closed", years=1) == (
+        D(2028, 3, 1),
+        D(2029, 3, 1),
+    )
+    assert retention_dates(closed_on=D(2028, 2, 28), trigger="closed", years=1) == (
         D(2028, 2, 29),
         D(2029, 3, 1),
     )
@@ -112,7 +118,7 @@ def test_the_files_due_for_disposal_are_the_closed_ones_past_their_due_date(
     import_file_plan(authority=other_authority, csv_text=PLAN_CSV)
     with freeze_time("2020-02-01 10:00"):
         ballot = open_file(authority=authority, plan_key="11.20.01", title="Wahl", actor=None)
-        close_file(file=ballot, actor=None)  # 1 year from closing: due 2021-02-01
+        close_file(file=ballot, actor=None)  # 1 year from closing, ends with 2021-02-01
         moved = open_file(authority=authority, plan_key="11.30.01", title="Umzug", actor=None)
         close_file(file=moved, actor=None)  # 5 years from 2021-01-01: due 2026-01-01
         kept = open_file(authority=authority, plan_key="11.50.01", title="Einb.", actor=None)
@@ -123,8 +129,8 @@ def test_the_files_due_for_disposal_are_the_closed_ones_past_their_due_date(
         )
         close_file(file=elsewhere, actor=None)
 
-    assert list(files_due_for_disposal(authority=authority, on=D(2021, 1, 31))) == []
-    assert list(files_due_for_disposal(authority=authority, on=D(2021, 2, 1))) == [ballot]
+    assert list(files_due_for_disposal(authority=authority, on=D(2021, 2, 1))) == []
+    assert list(files_due_for_disposal(authority=authority, on=D(2021, 2, 2))) == [ballot]
     assert list(files_due_for_disposal(authority=authority, on=D(2100, 1, 1))) == [ballot, moved]
     assert set(files_due_for_disposal(on=D(2100, 1, 1))) == {ballot, moved, elsewhere}
 
@@ -135,11 +141,11 @@ def test_the_command_lists_the_files_due_as_csv(authority: Authority, plan: File
         close_file(file=ballot, actor=None)
         open_file(authority=authority, plan_key="11.20.01", title="Offen", actor=None)
     out = StringIO()
-    call_command("files_due_for_disposal", "wuppertal/buergeramt", "--on", "2021-02-01", stdout=out)
+    call_command("files_due_for_disposal", "wuppertal/buergeramt", "--on", "2021-02-02", stdout=out)
     lines = out.getvalue().splitlines()
     assert lines[0].startswith("authority;reference;title")
     assert lines[1:] == [
-        f"{authority};11.20.01-0001/2020;Wahl;11.20.01;2020-02-01;1;2021-02-01;destroy"
+        f"{authority};11.20.01-0001/2020;Wahl;11.20.01;2020-02-01;1;2021-02-02;destroy"
     ]
     with pytest.raises(CommandError, match="is not a date"):
         call_command("files_due_for_disposal", "--on", "morgen")

@@ -479,6 +479,7 @@ class PostalDeliveryTask(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("to be posted")
         SENT = "sent", _("posted")
+        CANCELLED = "cancelled", _("not posted: notice revoked")
 
     notice = models.OneToOneField(
         Notice, on_delete=models.PROTECT, related_name="postal_task", verbose_name=_("notice")
@@ -490,7 +491,7 @@ class PostalDeliveryTask(models.Model):
         Authority, on_delete=models.PROTECT, related_name="+", verbose_name=_("authority")
     )
     status = models.CharField(
-        _("status"), max_length=8, choices=Status.choices, default=Status.OPEN
+        _("status"), max_length=12, choices=Status.choices, default=Status.OPEN
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     sent_on = models.DateField(_("posted on"), null=True, blank=True)

@@ -26,6 +26,7 @@ from django.conf import settings
 from django.template import Context, Engine, TemplateSyntaxError
 from django.template.base import Template, VariableNode
 from django.template.defaulttags import ForNode
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from rathaus.casework.errors import NoticeTemplateError
@@ -35,6 +36,8 @@ NOTICES_DIR = "notices"
 WORKFLOW_FILE = "casework.toml"
 OUTCOMES = ("granted", "partly_granted", "refused")
 DOCUMENT_TYPES = ("notice", "residence-certificate", "permit", "certificate")
+#: Documents that only certify; every other one (and any refusal) is a Verwaltungsakt.
+CERTIFICATE_TYPES = ("residence-certificate", "certificate")
 _KEY = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _PLACEHOLDER = re.compile(r"{{.*?}}|{%.*?%}|\[Bitte [^\]]*\]")
@@ -174,12 +177,21 @@ def fill_text(text: str, values: dict[str, Any], *, label: str) -> str:
     service_slug, _sep, key = label.partition("/")
     template = _compile(text, service_slug=service_slug, key=key, field="text")
     try:
-        return template.render(Context(values, autoescape=False)).strip()
+        # Notices are written in German (§ 23 Abs. 1 VwVfG), whatever the clerk's language:
+        # dates and numbers are formatted accordingly.
+        with translation.override("de"):
+            return template.render(Context(values, autoescape=False)).strip()
     except _MissingPlaceholder as exc:
         raise NoticeTemplateError(
             _("The placeholder “%(name)s” of template %(template)s has no value for this case.")
             % {"name": exc, "template": label}
         ) from None
+
+
+def needs_remedy(*, document_type: str, outcome: str) -> bool:
+    """Whether the notice must carry a Rechtsbehelfsbelehrung (§ 37 Abs. 6 VwVfG, § 58 VwGO):
+    every Verwaltungsakt does; only a certificate that grants what was asked for has none."""
+    return document_type not in CERTIFICATE_TYPES or outcome != "granted"
 
 
 def leftover_placeholder(text: str) -> str | None:
@@ -245,7 +257,7 @@ def read_template(path: Path, *, service_slug: str) -> NoticeTemplate:
         body=_text(data, "body", service_slug=service_slug, name=key),
         # A notice (Verwaltungsakt) needs its Rechtsbehelfsbelehrung; a certificate has none.
         remedy=_text(data, "remedy", service_slug=service_slug, name=key)
-        if document_type == "notice" or data.get("remedy")
+        if needs_remedy(document_type=str(document_type), outcome=outcome) or data.get("remedy")
         else "",
         four_eyes=four_eyes,
     )
@@ -308,6 +320,14 @@ def _workflow(directory: str, service_slug: str) -> WorkflowSettings:
 
 def workflow_for(service_slug: str) -> WorkflowSettings:
     return _workflow(str(services_dir()), service_slug)
+
+
+def four_eyes_for_outcome(service_slug: str, outcome: str) -> bool:
+    """Whether a notice of the service with ``outcome`` needs a second clerk: the service says
+    so for every notice, or one of its templates with that outcome does."""
+    return workflow_for(service_slug).four_eyes or any(
+        t.four_eyes for t in templates_for(service_slug).values() if t.outcome == outcome
+    )
 
 
 @cache

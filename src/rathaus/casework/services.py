@@ -381,6 +381,15 @@ def transition(*, case: Case, to_status: str, actor: Any, note: str = "") -> Cas
             )
         if to_status == S.IN_REVIEW and locked.status == S.WAITING_FOR_CITIZEN:
             _cancel_open_requests(locked, actor=actor)
+        if (
+            to_status == S.CLOSED
+            and locked.postal_tasks.filter(status=PostalDeliveryTask.Status.OPEN).exists()
+        ):
+            # The notice has not gone out yet: closing would end the case before it is announced.
+            raise TransitionError(
+                _("Case %(number)s cannot be closed before its notice has been sent by post.")
+                % {"number": locked.number}
+            )
         _move(locked, to_status=to_status, actor=actor, note=note)
         if to_status == S.CLOSED:
             _close_file(locked, actor=actor)
@@ -841,6 +850,12 @@ def _check_text(notice: Notice, *, final: bool = True) -> None:
             )
     if not notice.title.strip() or not notice.body.strip():
         raise NoticeTemplateError(_("A notice needs a title and a text."))
+    if not notice.remedy.strip() and notice_templates.needs_remedy(
+        document_type=notice.document_type, outcome=notice.outcome
+    ):
+        raise NoticeTemplateError(
+            _("This notice needs its Rechtsbehelfsbelehrung (instructions on legal remedies).")
+        )
 
 
 def _lock_notice(notice: Notice) -> tuple[Case, Notice]:
@@ -864,7 +879,12 @@ def update_notice(
         _decidable(case)
         if locked.status != Notice.Status.DRAFT:
             raise CaseworkError(_("Only a draft can be edited."))
-        before = {"title": locked.title, "outcome": locked.outcome, "body": locked.body}
+        before = {
+            "title": locked.title,
+            "outcome": locked.outcome,
+            "body": locked.body,
+            "four_eyes": locked.four_eyes,
+        }
         for field, value in (
             ("title", title),
             ("body", body),
@@ -876,6 +896,11 @@ def update_notice(
         if outcome is not None:
             if outcome not in notice_templates.OUTCOMES:
                 raise CaseworkError(_("Unknown outcome."))
+            if outcome != locked.outcome:
+                # A grant turned into a refusal needs what the service's refusals need.
+                locked.four_eyes = locked.four_eyes or notice_templates.four_eyes_for_outcome(
+                    case.service.slug, outcome
+                )
             locked.outcome = outcome
         _check_text(locked, final=False)
         locked.save()
@@ -892,6 +917,7 @@ def update_notice(
                 "title": locked.title,
                 "outcome": locked.outcome,
                 "body": locked.body,
+                "four_eyes": locked.four_eyes,
             },
         )
     return locked
@@ -1105,6 +1131,8 @@ def mark_posted(
         locked = PostalDeliveryTask.objects.select_for_update().get(pk=task.pk)
         if locked.status == PostalDeliveryTask.Status.SENT:
             raise CaseworkError(_("This notice has already been posted."))
+        if locked.status == PostalDeliveryTask.Status.CANCELLED:
+            raise CaseworkError(_("This notice has been revoked; it must not be posted."))
         sent_on = sent_on or timezone.localdate()
         issued_at = locked.notice.issued_at
         if issued_at is not None and sent_on < timezone.localdate(issued_at):
@@ -1168,6 +1196,22 @@ def revoke_notice(
         locked.revoked_at = timezone.now()
         locked.revocation_reason = reason
         locked.save(update_fields=["status", "revoked_by", "revoked_at", "revocation_reason"])
+        # A revoked notice that has not been posted yet must not go out any more.
+        unposted = (
+            PostalDeliveryTask.objects.select_for_update()
+            .filter(notice=locked, status=PostalDeliveryTask.Status.OPEN)
+            .first()
+        )
+        if unposted is not None:
+            unposted.status = PostalDeliveryTask.Status.CANCELLED
+            unposted.save(update_fields=["status"])
+            _audit(
+                case,
+                action="case.postal_delivery_cancelled",
+                actor=actor,
+                before={"postal_task": unposted.pk, "status": PostalDeliveryTask.Status.OPEN},
+                after={"postal_task": unposted.pk, "status": unposted.status},
+            )
         _notice_event(
             case,
             locked,
@@ -1175,6 +1219,7 @@ def revoke_notice(
             actor=actor,
             note=reason,
             citizen_visible=True,
+            **({"postal_delivery_cancelled": True} if unposted is not None else {}),
         )
         _move(case, to_status=S.IN_REVIEW, actor=actor, note=reason)
         if case.electronic_delivery and case.applicant is not None:

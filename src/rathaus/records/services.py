@@ -380,13 +380,15 @@ def retention_dates(
     """``(retention starts on, disposal due on)`` of a file closed on ``closed_on``.
 
     With ``closed_year_end`` the period starts on 1 January after the year of closing, so a file
-    closed on 3 May 2026 with 10 years is due on 1 January 2037. ``years=None`` (permanent) has
-    no due date.
+    closed on 3 May 2026 with 10 years is due on 1 January 2037. With ``closed`` it starts the
+    day after closing (§ 187 Abs. 1 BGB: the day of the event is not counted), so one year from
+    3 May 2026 ends with 3 May 2027 and the file is due on 4 May 2027. ``years=None``
+    (permanent) has no due date.
     """
     if trigger == RetentionTrigger.CLOSED_YEAR_END:
         starts = datetime.date(closed_on.year + 1, 1, 1)
     else:
-        starts = closed_on
+        starts = closed_on + datetime.timedelta(days=1)
     return starts, (_add_years(starts, years) if years is not None else None)
 
 
