@@ -59,21 +59,36 @@ def casework_staff_required(view: View) -> View:
     """Logged in (else to the login page) and in a case-working role (else 403).
 
     The second factor is enforced before any view runs by
-    ``accounts.middleware.StaffSecondFactorMiddleware`` for every path under /backoffice/.
+    ``accounts.middleware.StaffSecondFactorMiddleware`` for every path under /backoffice/, and
+    again here (:func:`second_factor_required`).
     """
+
+    guarded = second_factor_required(view)
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not works_cases(request.user):
             raise PermissionDenied
+        return guarded(request, *args, **kwargs)
+
+    return login_required(wrapper)  # type: ignore[return-value]
+
+
+def second_factor_required(view: View) -> View:
+    """The view opens only in a session that used a second factor (else to confirm one).
+
+    Defence in depth: the middleware may still think a freshly appointed clerk is a citizen
+    (it remembers that in the session for a while); no back-office page opens without a second
+    factor in this session.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not session_used_second_factor(request):
-            # Defence in depth: the middleware may still think a freshly appointed clerk is
-            # a citizen (it remembers that in the session for a while); the back office never
-            # opens without a second factor in this session.
             return _second_factor_redirect(request)
         return view(request, *args, **kwargs)
 
-    return login_required(wrapper)  # type: ignore[return-value]
+    return wrapper  # type: ignore[return-value]
 
 
 def _second_factor_redirect(request: HttpRequest) -> HttpResponseRedirect:

@@ -1,8 +1,8 @@
 """preRESC planner page: forecast with intervals, ambulances per hour, CSV exports.
 
 Only staff in the Django group "planner" (and superusers) may see it, and a planner only the
-regions assigned to them (``Region.planners``); the accounts middleware adds the second factor
-that every back-office page requires.
+regions assigned to them (``Region.planners``); like every back-office page it opens only in a
+session that used a second factor (the accounts middleware, and the view itself).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
 from rathaus.accounts.roles import PLANNER
+from rathaus.backoffice.access import second_factor_required
 from rathaus.rescue.planner import PlanError, PlannerForm, build_plan, forecast_csv, staffing_csv
 from rathaus.rescue.selectors import regions_for
 
@@ -37,6 +38,7 @@ def _planner_only(user: object) -> bool:
 @require_GET
 @login_required
 @user_passes_test(_planner_only)
+@second_factor_required
 def planner(request: HttpRequest) -> HttpResponse:
     regions = regions_for(request.user)  # only the regions assigned to this planner
     if not regions.exists():
