@@ -206,6 +206,8 @@ PERIODIC_JOBS = [
 CASEWORK_DEFAULT_PROCESSING_DAYS = env.int("CASEWORK_DEFAULT_PROCESSING_DAYS", default=14)
 CASEWORK_REMINDER_INTERVAL_DAYS = env.int("CASEWORK_REMINDER_INTERVAL_DAYS", default=7)
 APPLICATION_DRAFT_DAYS = env.int("APPLICATION_DRAFT_DAYS", default=30)
+# All files of one application together (each file also has its field's max_size_mb).
+APPLICATION_UPLOAD_LIMIT_MB = env.int("APPLICATION_UPLOAD_LIMIT_MB", default=50)
 AUTH_USER_MODEL = "accounts.User"
 
 CACHES = {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from unittest import mock
+
 import pytest
 from django.test import Client
 
@@ -10,7 +12,7 @@ from rathaus.applications.models import Application
 from rathaus.catalog.models import Service
 from rathaus.core.models import Municipality
 from tests.accounts.factories import ProfileFactory
-from tests.applications.meldebescheinigung import PERSON, answer_all
+from tests.applications.meldebescheinigung import PERSON, SIMPLE_CERTIFICATE, answer_all
 
 
 @pytest.fixture
@@ -133,3 +135,37 @@ def test_a_submission_key_posted_for_two_drafts_sends_both(
         )
         assert response.status_code == 302, response.content.decode()[:500]
     assert Application.objects.filter(status="submitted").count() == 2
+
+
+@pytest.mark.parametrize(
+    ("path", "data", "message"),
+    [
+        ("schritt/certificate/", SIMPLE_CERTIFICATE, "kann nicht mehr geändert werden"),
+        ("loeschen/", {}, "kann nicht gelöscht werden"),
+    ],
+    ids=["step", "delete"],
+)
+def test_a_draft_sent_meanwhile_in_another_tab_is_neither_changed_nor_deleted(
+    logged_in: Client,
+    meldebescheinigung: Service,
+    wuppertal: Municipality,
+    path: str,
+    data: dict[str, str],
+    message: str,
+) -> None:
+    """This request read the draft just before the other tab's submission froze it."""
+    application = _start(logged_in)
+    answer_all(application)
+    read_before = Application.objects.get(pk=application.pk)
+    sent = logged_in.post(
+        f"/antraege/{application.public_id}/pruefen/", {"submission_key": "k", "confirm": "yes"}
+    )
+    assert sent.status_code == 302
+    with mock.patch(
+        "rathaus.applications.selectors.application_for_citizen", return_value=read_before
+    ):
+        response = logged_in.post(f"/antraege/{application.public_id}/{path}", data, follow=True)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    application.refresh_from_db()
+    assert application.status == Application.Status.SUBMITTED

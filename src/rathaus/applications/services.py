@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,7 @@ from rathaus.accounts.models import User
 from rathaus.accounts.personal_data import ErasureBlocked
 from rathaus.applications.case_files import file_attachments
 from rathaus.applications.errors import ApplicationError
-from rathaus.applications.models import Application
+from rathaus.applications.models import Application, Attachment
 from rathaus.applications.service_rules import rules_for
 from rathaus.applications.uploads import store_uploads
 from rathaus.casework.errors import CaseworkError
@@ -144,13 +145,9 @@ def save_step(*, application: Application, result: StepResult) -> str | None:
         # since this request read it (the submission holds the same lock).
         if not _lock_draft(application.pk):
             raise ApplicationError(submitted)
-        for field_id, uploads in result.uploads.items():
-            kept = list(result.cleaned.get(field_id) or [])
-            stored = store_uploads(application=application, field_id=field_id, uploads=uploads)
-            if kept or stored:
-                result.cleaned[field_id] = kept + stored
-        _drop_removed_attachments(application, result)
+        _store_uploads(application, result)
         application.answers = apply_step(schema, application.answers, result)
+        _drop_unused_attachments(application, schema)
         following = next_step(schema, result.step.id, application.answers)
         application.current_step = following.id if following else ""
         application.expires_at = timezone.now() + draft_lifetime()
@@ -158,16 +155,57 @@ def save_step(*, application: Application, result: StepResult) -> str | None:
     return following.id if following else None
 
 
-def _drop_removed_attachments(application: Application, result: StepResult) -> None:
-    """Delete the files of this step that the citizen removed from their answers."""
-    for item in result.step.fields:
-        if item.type != "file":
-            continue
-        kept = {str(d.get("id")) for d in result.cleaned.get(item.id) or []}
-        for attachment in application.attachments.filter(field_id=item.id):
-            if str(attachment.pk) not in kept:
-                attachment.file.delete(save=False)
-                attachment.delete()
+def keep_uploads(*, application: Application, result: StepResult) -> None:
+    """Store the files accepted on a step that is shown again for errors in other answers.
+
+    The browser does not send a file twice, so the citizen would have to choose it again; the
+    step's other answers stay unsaved until they are correct.
+    """
+    if not any(result.uploads.values()):
+        return
+    submitted = _("This application has been submitted and can no longer change.")
+    if not application.is_draft:
+        raise ApplicationError(submitted)
+    schema, _digest = form_schema(application.service)
+    with transaction.atomic():
+        if not _lock_draft(application.pk):
+            raise ApplicationError(submitted)
+        fields = [field_id for field_id, uploads in result.uploads.items() if uploads]
+        _store_uploads(application, result)
+        application.answers = {
+            **application.answers,
+            **{field_id: result.cleaned[field_id] for field_id in fields},
+        }
+        _drop_unused_attachments(application, schema)
+        application.expires_at = timezone.now() + draft_lifetime()
+        application.save(update_fields=["answers", "expires_at", "updated_at"])
+
+
+def _store_uploads(application: Application, result: StepResult) -> None:
+    """Store the step's new files; their descriptors join the kept ones in ``result.cleaned``."""
+    for field_id, uploads in result.uploads.items():
+        kept = list(result.cleaned.get(field_id) or [])
+        stored = store_uploads(application=application, field_id=field_id, uploads=uploads)
+        if kept or stored:
+            result.cleaned[field_id] = kept + stored
+
+
+def _drop_unused_attachments(application: Application, schema: FormSchema) -> None:
+    """Delete the files no answer refers to any more: removed by the citizen, or of a field or
+    step that no longer applies after an earlier answer changed (they must not reach the
+    authority). The stored files go once the deletion commits."""
+    answers = application.answers
+    used = {
+        str(descriptor.get("id"))
+        for item in schema.all_fields()
+        if item.type == "file" and isinstance(answers.get(item.id), list)
+        for descriptor in answers[item.id]
+        if isinstance(descriptor, dict)
+    }
+    unused = [a for a in application.attachments.all() if str(a.pk) not in used]
+    if unused:
+        _delete_files_after_commit(unused)
+        Attachment.objects.filter(pk__in=[a.pk for a in unused]).delete()
 
 
 def responsible_authority(application: Application) -> Responsibility | None:
@@ -348,10 +386,10 @@ def _lock_draft(application_id: int, *, expired_before: datetime.datetime | None
     return drafts.values_list("pk", flat=True).first() is not None
 
 
-def _delete_files_after_commit(application: Application) -> None:
-    """Remove the stored files of the application's attachments once the deletion commits (a
-    rolled-back deletion keeps them)."""
-    files = [attachment.file for attachment in application.attachments.all()]
+def _delete_files_after_commit(attachments: Iterable[Attachment]) -> None:
+    """Remove the stored files of ``attachments`` once their deletion commits (a rolled-back
+    deletion keeps them)."""
+    files = [attachment.file for attachment in attachments]
 
     def delete() -> None:
         for file in files:
@@ -369,7 +407,7 @@ def delete_expired_drafts(*, now: datetime.datetime | None = None) -> int:
         with transaction.atomic():
             if not _lock_draft(application.pk, expired_before=now):
                 continue  # submitted or saved again meanwhile
-            _delete_files_after_commit(application)
+            _delete_files_after_commit(application.attachments.all())
             audit.record(
                 actor=None,
                 action="application.draft_expired",
@@ -389,7 +427,7 @@ def delete_draft(*, application: Application, actor: User) -> None:
     with transaction.atomic():
         if not _lock_draft(application.pk):  # submitted in another tab since this request read it
             raise ApplicationError(submitted)
-        _delete_files_after_commit(application)
+        _delete_files_after_commit(application.attachments.all())
         audit.record(
             actor=actor,
             action="application.draft_deleted",

@@ -21,7 +21,7 @@ from rathaus.accounts.models import User
 from rathaus.applications import selectors, services
 from rathaus.applications.document_requests import citizen_case_context
 from rathaus.applications.models import Application
-from rathaus.applications.uploads import ScanningInspector
+from rathaus.applications.uploads import ScanningInspector, upload_room
 from rathaus.catalog.form_schemas import form_schema
 from rathaus.catalog.models import Service
 from rathaus.core.models import Municipality
@@ -144,22 +144,31 @@ def step(request: HttpRequest, public_id: uuid.UUID, step_id: str) -> HttpRespon
         if changed_rows is not None:
             data = changed_rows
         else:
+            room = upload_room(application) if step_has_files(schema, step_id) else None
             result = validate_step(
                 schema,
                 step_id,
                 request.POST,
                 request.FILES,
                 answers=application.answers,
-                inspector=ScanningInspector(),
+                inspector=ScanningInspector(room=room),
             )
             if result.is_valid:
-                following = services.save_step(application=application, result=result)
+                try:
+                    following = services.save_step(application=application, result=result)
+                except services.ApplicationError as exc:  # sent, or files stored, in another tab
+                    messages.error(request, str(exc))
+                    return redirect("applications:detail", public_id=public_id)
                 if "save_and_leave" in request.POST:
                     messages.success(request, _("Your draft has been saved."))
                     return redirect("applications:list")
                 if following:
                     return redirect("applications:step", public_id=public_id, step_id=following)
                 return redirect("applications:review", public_id=public_id)
+            try:
+                services.keep_uploads(application=application, result=result)
+            except services.ApplicationError as exc:  # the files of another tab came first
+                messages.error(request, str(exc))
             data = request.POST
     position = [s.id for s in steps].index(step_id)
     has_errors = bool(result and result.errors)
@@ -305,7 +314,11 @@ def pay(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 @require_POST
 def delete_draft(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     application = _draft(request, public_id)
-    services.delete_draft(application=application, actor=_user(request))
+    try:
+        services.delete_draft(application=application, actor=_user(request))
+    except services.ApplicationError as exc:  # sent in another tab since this page was read
+        messages.error(request, str(exc))
+        return redirect("applications:detail", public_id=public_id)
     messages.success(request, _("The draft has been deleted."))
     return redirect("applications:list")
 
