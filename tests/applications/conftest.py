@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
 
 import pytest
 from django.core.management import call_command
 
 from rathaus.accounts.models import User
+from rathaus.catalog import form_schemas
 from rathaus.catalog.models import Responsibility, Service
 from rathaus.core.models import Municipality
 from tests.accounts.factories import ProfileFactory
+
+
+@pytest.fixture(autouse=True)
+def _forget_form_versions() -> Iterator[None]:
+    """Tests roll back the database: a form version stored by an earlier test is gone again."""
+    form_schemas._stored_digests.clear()
+    form_schemas._stored_schema.cache_clear()
+    yield
+    form_schemas._stored_digests.clear()
+    form_schemas._stored_schema.cache_clear()
 
 
 @pytest.fixture

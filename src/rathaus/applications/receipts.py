@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from rathaus.applications.case_files import file_in_case
 from rathaus.applications.models import Application
-from rathaus.catalog.form_schemas import form_schema
+from rathaus.catalog.form_schemas import form_schema_for_version
 from rathaus.core.jobs import retrying_task
 from rathaus.documents.letter import Recipient, Sender
 from rathaus.documents.rendering import render_pdf
@@ -54,7 +54,7 @@ def _recipient(application: Application) -> Recipient:
 def build_receipt(application: Application, *, verification: Verification | None = None) -> bytes:
     """Render the receipt PDF of a submitted application (with the verification mark if given)."""
     assert application.authority is not None and application.submitted_at is not None
-    schema, _digest = form_schema(application.service)
+    schema = form_schema_for_version(application.service, application.schema_hash)
     language = getattr(getattr(application.applicant, "profile", None), "preferred_language", "de")
     sender = Sender.from_authority(application.authority)
     return render_pdf(

@@ -22,7 +22,7 @@ from rathaus.applications.service_rules import rules_for
 from rathaus.applications.uploads import store_uploads
 from rathaus.casework.errors import CaseworkError
 from rathaus.casework.services import open_case
-from rathaus.catalog.form_schemas import form_schema, has_form
+from rathaus.catalog.form_schemas import current_form, form_schema, has_form, store_form_version
 from rathaus.catalog.models import Responsibility, Service, TrustLevel
 from rathaus.core import audit
 from rathaus.core.models import Municipality
@@ -274,7 +274,8 @@ def submit_application(
             return locked
         if locked.status != Application.Status.DRAFT:
             raise ApplicationError(_("This application can no longer be submitted."))
-        schema, _digest = form_schema(locked.service)
+        form = current_form(locked.service)
+        schema = form.schema
         checked = validate_all(schema, locked.answers)
         if not checked.is_valid:
             step = checked.first_invalid_step
@@ -289,6 +290,9 @@ def submit_application(
                 % {"municipality": locked.municipality.name}
             )
         locked.answers = checked.cleaned
+        # § 9a OZG: the declaration is shown later with the form version it was checked against.
+        store_form_version(service=locked.service, form=form)
+        locked.schema_hash = form.digest
         if electronic_delivery is not None:
             locked.electronic_delivery = electronic_delivery
         quote = fee_quote(locked, responsibility=responsibility)

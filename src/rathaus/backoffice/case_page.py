@@ -40,7 +40,7 @@ from rathaus.casework.models import Case, Notice, PostalDeliveryTask
 from rathaus.casework.notice_templates import templates_for
 from rathaus.casework.permissions import staff_scope
 from rathaus.casework.selectors import cases_visible_to
-from rathaus.catalog.form_schemas import form_schema
+from rathaus.catalog.form_schemas import form_schema_for_version
 from rathaus.core.models import OrgUnit
 from rathaus.forms.display import describe_answers
 from rathaus.mailbox.selectors import case_deliveries
@@ -561,7 +561,7 @@ def _application_sections(case: Case) -> tuple[Any, list[Any]]:
     application = getattr(case, "application", None)
     if application is None or not application.submitted_data:
         return application, []
-    schema, _digest = form_schema(application.service)
+    schema = form_schema_for_version(application.service, application.schema_hash)
     return application, describe_answers(schema, application.submitted_data)
 
 

@@ -290,3 +290,23 @@ class Responsibility(models.Model):
     @property
     def local_fee_note(self) -> str:
         return _localized(self, "local_fee_note")
+
+
+class FormVersion(models.Model):
+    """A service's form file as an application was validated against it at submission.
+
+    § 9a OZG: the declaration is frozen; after a deployment changes the form, a submitted
+    application is still shown with the labels, steps and conditions the citizen confirmed.
+    """
+
+    digest = models.CharField(_("SHA-256 of the form file"), max_length=64, primary_key=True)
+    slug = models.SlugField(_("service"), max_length=80)
+    text = models.TextField(_("form file"))
+    created_at = models.DateTimeField(_("stored"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("form version")
+        verbose_name_plural = _("form versions")
+
+    def __str__(self) -> str:
+        return f"{self.slug} {self.digest[:12]}"

@@ -22,7 +22,7 @@ from rathaus.applications import selectors, services
 from rathaus.applications.document_requests import citizen_case_context
 from rathaus.applications.models import Application
 from rathaus.applications.uploads import ScanningInspector, upload_room
-from rathaus.catalog.form_schemas import form_schema
+from rathaus.catalog.form_schemas import form_schema, form_schema_for_version
 from rathaus.catalog.models import Service
 from rathaus.core.models import Municipality
 from rathaus.forms.display import AnswerSection, describe_answers
@@ -259,7 +259,8 @@ def detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         if not application.current_step:  # every step answered: the review page is next
             return redirect("applications:review", public_id=public_id)
         return redirect("applications:step", public_id=public_id, step_id=application.current_step)
-    schema, _digest = form_schema(application.service)
+    # § 9a OZG: the frozen declaration with the form it was submitted with, not today's.
+    schema = form_schema_for_version(application.service, application.schema_hash)
     awaiting = application.status == Application.Status.AWAITING_PAYMENT
     response = render(
         request,
