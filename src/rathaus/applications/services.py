@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,15 +137,8 @@ def start_application(
 
 def save_step(*, application: Application, result: StepResult) -> str | None:
     """Keep a valid step's answers in the draft; returns the next step's id (None: review)."""
-    submitted = _("This application has been submitted and can no longer change.")
-    if not application.is_draft:
-        raise ApplicationError(submitted)
     schema, _digest = form_schema(application.service)
-    with transaction.atomic():
-        # Checked again under the row lock: a submission in another tab may have frozen it
-        # since this request read it (the submission holds the same lock).
-        if not _lock_draft(application.pk):
-            raise ApplicationError(submitted)
+    with _still_a_draft(application, refusal=_frozen()):
         _store_uploads(application, result)
         application.answers = apply_step(schema, application.answers, result)
         _drop_unused_attachments(application, schema)
@@ -163,13 +157,8 @@ def keep_uploads(*, application: Application, result: StepResult) -> None:
     """
     if not any(result.uploads.values()):
         return
-    submitted = _("This application has been submitted and can no longer change.")
-    if not application.is_draft:
-        raise ApplicationError(submitted)
     schema, _digest = form_schema(application.service)
-    with transaction.atomic():
-        if not _lock_draft(application.pk):
-            raise ApplicationError(submitted)
+    with _still_a_draft(application, refusal=_frozen()):
         fields = [field_id for field_id, uploads in result.uploads.items() if uploads]
         _store_uploads(application, result)
         application.answers = {
@@ -379,6 +368,23 @@ def _queue_receipt(application_id: int) -> None:
     render_receipt.enqueue(application_id)
 
 
+def _frozen() -> str:
+    return _("This application has been submitted and can no longer change.")
+
+
+@contextmanager
+def _still_a_draft(application: Application, *, refusal: str) -> Iterator[None]:
+    """A transaction in which ``application`` is row-locked and still a draft; otherwise raise
+    :class:`ApplicationError` with ``refusal``. Checked again under the lock: a submission in
+    another tab (which takes the same lock) may have frozen it since this request read it."""
+    if not application.is_draft:
+        raise ApplicationError(refusal)
+    with transaction.atomic():
+        if not _lock_draft(application.pk):
+            raise ApplicationError(refusal)
+        yield
+
+
 def _lock_draft(application_id: int, *, expired_before: datetime.datetime | None = None) -> bool:
     """Lock the application's row until the transaction ends; True if it is (still) a draft,
     and, with ``expired_before``, (still) expired by then."""
@@ -425,12 +431,7 @@ def delete_expired_drafts(*, now: datetime.datetime | None = None) -> int:
 
 def delete_draft(*, application: Application, actor: User) -> None:
     """The citizen discards a draft; its files go with it."""
-    submitted = _("A submitted application cannot be deleted.")
-    if not application.is_draft:
-        raise ApplicationError(submitted)
-    with transaction.atomic():
-        if not _lock_draft(application.pk):  # submitted in another tab since this request read it
-            raise ApplicationError(submitted)
+    with _still_a_draft(application, refusal=_("A submitted application cannot be deleted.")):
         _delete_files_after_commit(application.attachments.all())
         audit.record(
             actor=actor,
