@@ -13,6 +13,7 @@ certificate once, under ``VAR_DIR/documents/seal/``.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import logging
 import shutil
@@ -209,16 +210,11 @@ def _not_valid(
     logger.info(
         "seal not checked", extra={"problem": problem, "error": repr(exc)[:500] if exc else ""}
     )
-    return SealStatus(
+    return dataclasses.replace(
+        SealStatus.unsealed(problem),
         sealed=sealed,
-        intact=False,
-        valid=False,
-        trusted=False,
-        signer="",
-        signing_time=None,
         reason=seal.get("reason", ""),
         location=seal.get("location", ""),
-        problem=problem,
     )
 
 
