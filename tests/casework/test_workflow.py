@@ -218,6 +218,21 @@ def test_received_documents_are_filed_and_shown_to_the_citizen(
     assert any(entry.note == "Ausweis bitte" for entry in timeline)
 
 
+def test_filing_on_a_withdrawn_case_is_a_casework_refusal(
+    case: Case, citizen: User, clerk: User
+) -> None:
+    """Its file is closed: the records refusal reaches the caller as a CaseworkError (the views
+    handle casework's errors), and nothing is written."""
+    services.withdraw_case(case=case, actor=citizen)
+    with pytest.raises(CaseworkError):
+        services.add_note(case=case, text="Nachtrag", actor=clerk)
+    with pytest.raises(CaseworkError):
+        services.add_internal_document(
+            case=case, title="Auszug", file=("a.pdf", "application/pdf", b"%PDF-1.7"), actor=clerk
+        )
+    assert not CaseNote.objects.filter(case=case).exists()
+
+
 def test_notes_and_assignments_are_internal(
     case: Case, clerk: User, team_lead: User, meldewesen: OrgUnit
 ) -> None:

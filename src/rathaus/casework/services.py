@@ -579,6 +579,15 @@ def set_due_date(*, case: Case, due_on: datetime.date, actor: Any) -> Case:
     return locked
 
 
+def _file_document(**document: Any) -> Any:
+    """``records.add_document``, its refusals (e.g. a closed file) as :class:`CaseworkError`:
+    callers of casework handle casework's errors only."""
+    try:
+        return records.add_document(**document)
+    except RecordsError as exc:
+        raise CaseworkError(str(exc)) from exc
+
+
 def add_note(*, case: Case, text: str, actor: Any) -> CaseNote:
     """An internal note; it also goes into the file as a document."""
     text = (text or "").strip()
@@ -588,7 +597,7 @@ def add_note(*, case: Case, text: str, actor: Any) -> CaseNote:
         locked = _lock(case)
         note = CaseNote.objects.create(case=locked, text=text, author=_user(actor))
         if locked.file is not None:
-            records.add_document(
+            _file_document(
                 file=locked.file,
                 title=_("Note of %(date)s") % {"date": timezone.localdate().strftime("%d.%m.%Y")},
                 kind="note",
@@ -612,7 +621,7 @@ def add_internal_document(*, case: Case, title: str, file: FileData, actor: Any)
         locked = _lock(case)
         if locked.file is None:
             raise CaseworkError(_("This case has no file."))
-        version = records.add_document(
+        version = _file_document(
             file=locked.file,
             title=title,
             kind="internal",
@@ -713,7 +722,7 @@ def receive_documents(
         versions = []
         for name, content_type, data in files:
             if locked_case.file is not None:
-                version = records.add_document(
+                version = _file_document(
                     file=locked_case.file,
                     title=_("Document from the citizen: %(name)s") % {"name": name},
                     kind="upload",
@@ -1058,7 +1067,7 @@ def issue_notice(*, notice: Notice, actor: Any) -> Notice:
         locked.issued_by = _user(actor)
         locked.issued_at = now
         if case.file is not None:
-            locked.record_version = records.add_document(
+            locked.record_version = _file_document(
                 file=case.file,
                 title=locked.title,
                 kind="notice",
