@@ -766,3 +766,48 @@ def test_queue_pages_merge_every_unit_and_the_assigned_cases_in_sort_order(
         assert seen == expected, sort
         assert len(seen) == 9 and len(set(seen)) == 9
         assert elsewhere.number in seen and invisible.number not in seen
+
+
+def test_a_revocation_letter_for_a_posted_notice_is_listed_downloaded_and_marked_posted(
+    staff_client: StaffClient,
+    clerk: User,
+    make_staff: Callable[..., User],
+    open_case: OpenCase,
+    unit: OrgUnit,
+    other_unit: OrgUnit,
+) -> None:
+    from rathaus.accounts.roles import CLERK
+    from rathaus.casework.models import PostalDeliveryTask
+    from rathaus.casework.notice_templates import templates_for
+
+    case = open_case(unit.authority, unit=unit, family_name="Postweg")
+    Case.objects.filter(pk=case.pk).update(electronic_delivery=False)  # § 9 Abs. 1 OZG
+    case.refresh_from_db()
+    key = next(k for k, t in templates_for("wohnsitz-anmelden").items() if t.outcome == "granted")
+    notice = casework.draft_notice(case=case, template_key=key, actor=clerk)
+    if notice.four_eyes:
+        pytest.skip("the demo configures four eyes for this service")
+    notice = casework.issue_notice(notice=notice, actor=clerk)
+    casework.mark_posted(task=case.postal_tasks.get(), actor=clerk)
+    client = staff_client(clerk)
+    base = f"/backoffice/vorgaenge/{case.pk}"
+    revoked = client.post(f"{base}/aufheben/{notice.pk}/", {f"revoke{notice.pk}-reason": "Irrtum"})
+    assert revoked.status_code == 302, html(revoked)
+    task = case.postal_tasks.get(kind=PostalDeliveryTask.Kind.REVOCATION)
+    download = f"{base}/akte/versionen/{task.letter_id}/"
+    page = html(client.get(f"{base}/"))
+    assert "Widerrufsschreiben per Post versenden" in page
+    assert f'href="{download}"' in page and "Widerrufsschreiben herunterladen (PDF)" in page
+    response = client.get(download)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).startswith(b"%PDF")  # type: ignore[attr-defined]
+    stranger = staff_client(make_staff(CLERK, other_unit, name="otto"))
+    assert stranger.get(download).status_code == 404
+    posted = client.post(
+        f"{base}/postversand/{task.pk}/",
+        {f"postal{task.pk}-sent_on": timezone.localdate().isoformat()},
+    )
+    assert posted.status_code == 302, html(posted)
+    task.refresh_from_db()
+    assert task.status == PostalDeliveryTask.Status.SENT and task.sent_by == clerk
+    assert "Widerrufsschreiben per Post versenden" not in html(client.get(f"{base}/"))

@@ -403,3 +403,118 @@ def test_turning_a_grant_into_a_refusal_brings_the_four_eyes_rule_of_refusals(
     services.submit_for_approval(notice=notice, actor=clerk)
     services.approve_notice(notice=notice, actor=second_clerk)
     assert services.issue_notice(notice=notice, actor=clerk).outcome == Case.Outcome.REFUSED
+
+
+def _posted_notice(make_case: Callable[..., Case], clerk: User) -> tuple[Case, Notice]:
+    """A notice issued to a citizen who opted out of electronic delivery, and posted."""
+    case = make_case(electronic_delivery=False)
+    issued = services.issue_notice(
+        notice=services.draft_notice(case=case, template_key="granted", actor=clerk), actor=clerk
+    )
+    services.mark_posted(
+        task=PostalDeliveryTask.objects.get(notice=issued, kind="notice"), actor=clerk
+    )
+    return case, issued
+
+
+def _pdf_text(data: bytes) -> str:
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    return " ".join(page.extract_text() for page in PdfReader(BytesIO(data)).pages)
+
+
+def test_revoking_a_posted_notice_files_a_revocation_letter_to_be_posted(
+    make_case: Callable[..., Case], clerk: User, citizen: User
+) -> None:
+    from rathaus.records.services import read_version
+
+    case, issued = _posted_notice(make_case, clerk)
+    services.revoke_notice(notice=issued, reason="Falsche Anschrift angegeben", actor=clerk)
+    task = PostalDeliveryTask.objects.get(kind=PostalDeliveryTask.Kind.REVOCATION)
+    assert task.case == case and task.notice == issued
+    assert task.status == PostalDeliveryTask.Status.OPEN
+    assert task.letter is not None and task.letter.document.file == case.file
+    assert task.letter.document.kind == "correspondence"
+    issued_on = timezone.localdate(issued.issued_at).strftime("%d.%m.%Y")
+    assert task.title == f"Widerruf/Rücknahme des Bescheids vom {issued_on}"
+    pdf = read_version(task.letter)
+    assert pdf.startswith(b"%PDF")
+    status = validate_seal(pdf, trust_roots=seal_trust_roots())
+    assert status.valid, status.problem
+    text = " ".join(_pdf_text(pdf).split())
+    assert f"Widerruf/Rücknahme des Bescheids vom {issued_on}" in text
+    assert issued.title in text and case.number in text and case.file.reference in text
+    assert "Falsche Anschrift angegeben" in text
+    assert "erneut geprüft" in text
+    waiting = case.events.get(kind=CaseEvent.Kind.REVOCATION_POSTAL)
+    assert not waiting.citizen_visible
+    assert waiting.data["document_version"] == task.letter_id
+    assert AuditEvent.objects.filter(
+        action="case.revocation_letter_to_post", object_id=str(task.pk)
+    ).exists()
+    assert not Message.objects.filter(owner=citizen).exists()  # the citizen chose the post
+
+    services.mark_posted(task=task, actor=clerk)
+    task.refresh_from_db()
+    assert task.status == PostalDeliveryTask.Status.SENT and task.sent_by == clerk
+    assert case.events.filter(kind=CaseEvent.Kind.REVOCATION_POSTED).exists()
+    assert AuditEvent.objects.filter(action="case.revocation_posted").exists()
+    with pytest.raises(CaseworkError, match="bereits"):
+        services.mark_posted(task=task, actor=clerk)
+
+
+def test_a_revocation_letter_is_not_posted_before_it_was_written(
+    make_case: Callable[..., Case], clerk: User
+) -> None:
+    _case, issued = _posted_notice(make_case, clerk)
+    services.revoke_notice(notice=issued, reason="Irrtum", actor=clerk)
+    task = PostalDeliveryTask.objects.get(kind=PostalDeliveryTask.Kind.REVOCATION)
+    with pytest.raises(CaseworkError, match="Widerrufsschreiben"):
+        services.mark_posted(
+            task=task, actor=clerk, sent_on=timezone.localdate() - datetime.timedelta(days=1)
+        )
+
+
+def test_an_electronic_delivery_case_gets_no_revocation_letter(case: Case, clerk: User) -> None:
+    issued = services.issue_notice(
+        notice=services.draft_notice(case=case, template_key="granted", actor=clerk), actor=clerk
+    )
+    services.revoke_notice(notice=issued, reason="Irrtum", actor=clerk)
+    assert not PostalDeliveryTask.objects.exists()
+    assert not case.events.filter(kind=CaseEvent.Kind.REVOCATION_POSTAL).exists()
+
+
+def test_a_notice_revoked_before_posting_gets_no_revocation_letter(
+    make_case: Callable[..., Case], clerk: User
+) -> None:
+    case = make_case(electronic_delivery=False)
+    issued = services.issue_notice(
+        notice=services.draft_notice(case=case, template_key="granted", actor=clerk), actor=clerk
+    )
+    services.revoke_notice(notice=issued, reason="Irrtum", actor=clerk)
+    assert list(PostalDeliveryTask.objects.values_list("kind", "status")) == [
+        (PostalDeliveryTask.Kind.NOTICE, PostalDeliveryTask.Status.CANCELLED)
+    ]
+    assert not case.file.documents.filter(kind="correspondence").exists()
+
+
+def test_a_case_is_not_closed_before_its_revocation_letter_has_been_posted(
+    make_case: Callable[..., Case], clerk: User
+) -> None:
+    case, issued = _posted_notice(make_case, clerk)
+    services.revoke_notice(notice=issued, reason="Irrtum", actor=clerk)
+    letter = PostalDeliveryTask.objects.get(kind=PostalDeliveryTask.Kind.REVOCATION)
+    again = services.issue_notice(
+        notice=services.draft_notice(case=case, template_key="granted", actor=clerk), actor=clerk
+    )
+    services.mark_posted(task=PostalDeliveryTask.objects.get(notice=again), actor=clerk)
+    with pytest.raises(TransitionError, match="Widerruf"):
+        services.transition(case=case, to_status=S.CLOSED, actor=clerk)
+    case.refresh_from_db()
+    assert case.status == S.DECIDED and not case.file.is_closed
+    services.mark_posted(task=letter, actor=clerk)
+    services.transition(case=case, to_status=S.CLOSED, actor=clerk)
+    case.refresh_from_db()
+    assert case.status == S.CLOSED

@@ -306,7 +306,9 @@ def postal_sent(*, case: Case, user: User, data: Any, target: int | None, **_kw:
     return _run(
         form,
         lambda: casework.mark_posted(task=task, sent_on=form.cleaned_data["sent_on"], actor=user),
-        _("The notice is recorded as posted."),
+        _("The revocation letter is recorded as posted.")
+        if task.kind == PostalDeliveryTask.Kind.REVOCATION
+        else _("The notice is recorded as posted."),
     )
 
 
@@ -371,6 +373,8 @@ class ActionOffer:
     danger: bool = False
     hint: str = ""
     notice: Notice | None = None
+    link_url: str = ""
+    link_label: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -532,7 +536,27 @@ def _offers(
                     danger=True,
                 )
             )
-    for task in case.postal_tasks.filter(status=PostalDeliveryTask.Status.OPEN):
+    for task in case.postal_tasks.filter(status=PostalDeliveryTask.Status.OPEN).select_related(
+        "notice", "letter__document"
+    ):
+        if task.kind == PostalDeliveryTask.Kind.REVOCATION and task.letter_id is not None:
+            case_actions.append(
+                offer(
+                    "postversand",
+                    _("Send the revocation letter by post"),
+                    _("Mark as posted"),
+                    PostalSentForm(prefix=f"postal{task.pk}"),
+                    target=task.pk,
+                    hint=_(
+                        "The citizen received the revoked notice “%(title)s” by post (§ 9 OZG): "
+                        "print the letter from the file and post it."
+                    )
+                    % {"title": task.notice.title},
+                    link_url=reverse("backoffice:document_version", args=[case.pk, task.letter_id]),
+                    link_label=_("Download the revocation letter (PDF)"),
+                )
+            )
+            continue
         case_actions.append(
             offer(
                 "postversand",
@@ -615,7 +639,7 @@ def context(
         "requests": case.document_requests.select_related("requested_by"),
         "notices": notices,
         "deliveries": case_deliveries(authority=case.authority, case_number=case.number),
-        "postal_tasks": case.postal_tasks.select_related("notice", "sent_by"),
+        "postal_tasks": case.postal_tasks.select_related("notice", "sent_by", "letter__document"),
         "case_actions": case_actions,
         "other_errors": other_errors,
         "notice_actions": notice_actions,

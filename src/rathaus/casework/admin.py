@@ -84,6 +84,6 @@ class NoticeAdmin(_ReadOnly):
 
 @admin.register(PostalDeliveryTask)
 class PostalDeliveryTaskAdmin(_ReadOnly):
-    list_display = ["case", "authority", "status", "created_at", "sent_on"]
-    list_filter = ["status", "authority"]
+    list_display = ["case", "kind", "authority", "status", "created_at", "sent_on"]
+    list_filter = ["kind", "status", "authority"]
     list_select_related = ["case", "authority"]

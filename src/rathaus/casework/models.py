@@ -243,6 +243,8 @@ class CaseEvent(AppendOnlyModel):
         NOTICE_DISCARDED = "notice_discarded", _("notice draft discarded")
         POSTAL_DELIVERY = "postal_delivery", _("notice to be sent by post")
         POSTAL_SENT = "postal_sent", _("notice sent by post")
+        REVOCATION_POSTAL = "revocation_postal", _("revocation letter to be sent by post")
+        REVOCATION_POSTED = "revocation_posted", _("revocation letter sent by post")
         REPLY_RECEIVED = "reply_received", _("reply from the citizen")
         REMINDER_SENT = "reminder_sent", _("overdue reminder sent")
         DUE_DATE_SET = "due_date_set", _("due date changed")
@@ -474,15 +476,30 @@ class Notice(models.Model):
 
 
 class PostalDeliveryTask(models.Model):
-    """The citizen opted out of electronic delivery (§ 9 OZG): a clerk posts the notice."""
+    """The citizen opted out of electronic delivery (§ 9 OZG): a clerk posts the notice, or the
+    letter revoking a notice that had already been posted (``letter``, filed in the E-Akte)."""
+
+    class Kind(models.TextChoices):
+        NOTICE = "notice", _("notice")
+        REVOCATION = "revocation", _("revocation letter")
 
     class Status(models.TextChoices):
         OPEN = "open", _("to be posted")
         SENT = "sent", _("posted")
         CANCELLED = "cancelled", _("not posted: notice revoked")
 
-    notice = models.OneToOneField(
-        Notice, on_delete=models.PROTECT, related_name="postal_task", verbose_name=_("notice")
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.NOTICE)
+    # The notice posted, or the one the revocation letter revokes.
+    notice = models.ForeignKey(
+        Notice, on_delete=models.PROTECT, related_name="postal_tasks", verbose_name=_("notice")
+    )
+    letter = models.ForeignKey(
+        "records.DocumentVersion",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("letter in the file"),
     )
     case = models.ForeignKey(
         Case, on_delete=models.PROTECT, related_name="postal_tasks", verbose_name=_("case")
@@ -509,9 +526,25 @@ class PostalDeliveryTask(models.Model):
         verbose_name_plural = _("postal delivery tasks")
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["authority", "status"], name="postaltask_queue_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["notice", "kind"], name="postaltask_one_per_notice"),
+            # a notice task posts the notice itself; a revocation task posts its filed letter
+            models.CheckConstraint(
+                condition=models.Q(kind="notice", letter__isnull=True)
+                | models.Q(kind="revocation", letter__isnull=False),
+                name="postaltask_letter_for_revocation",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case.number}: {self.get_status_display()}"
+
+    @property
+    def title(self) -> str:
+        """What goes into the envelope, as the back office lists it."""
+        if self.kind == self.Kind.REVOCATION and self.letter is not None:
+            return str(self.letter.document.title)
+        return self.notice.title
 
 
 def snapshot(case: Case) -> dict[str, Any]:

@@ -1,4 +1,6 @@
-"""The notice as a letter: rendered to PDF/A (``documents``) and sealed for the authority."""
+"""The notice as a letter: rendered to PDF/A (``documents``) and sealed for the authority.
+
+Also the letter that tells a citizen who receives notices by post that one has been revoked."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from rathaus.documents.seal import seal_pdf, seal_signer
 from rathaus.documents.verification import Verification
 
 TEMPLATE = "casework/documents/notice.html"
+REVOCATION_TEMPLATE = "casework/documents/revocation.html"
 
 
 def recipient_for(case: Case) -> Recipient:
@@ -41,6 +44,17 @@ def recipient_for(case: Case) -> Recipient:
     return Recipient(name_lines=(name or "—",), address_lines=lines)
 
 
+def letter_context(case: Case, *, sender: Sender, on: datetime.date) -> dict[str, Any]:
+    """What every letter of the case names: sender, recipient, Aktenzeichen, date, case number."""
+    return {
+        "sender": sender,
+        "recipient": recipient_for(case),
+        "reference": case.file.reference if case.file is not None else case.number,
+        "date": on,
+        "case_number": case.number,
+    }
+
+
 def render_notice_pdf(
     *,
     notice: Notice,
@@ -51,12 +65,8 @@ def render_notice_pdf(
     """The sealed PDF/A of ``notice``; ``verification`` prints the QR code (GovChain)."""
     sender = Sender.from_authority(case.authority, unit=case.org_unit)
     context: dict[str, Any] = {
-        "sender": sender,
-        "recipient": recipient_for(case),
-        "reference": case.file.reference if case.file is not None else case.number,
-        "date": timezone.localdate(issued_at),
+        **letter_context(case, sender=sender, on=timezone.localdate(issued_at)),
         "subject": notice.title,
-        "case_number": case.number,
         "body": notice.body,
         "legal_basis": notice.legal_basis,
         "remedy": notice.remedy,
@@ -71,5 +81,30 @@ def render_notice_pdf(
         author=sender.display_name,
         subject=case.service.name_de,
         created=issued_at,
+    )
+    return seal_pdf(pdf, signer=seal_signer(), location=case.authority.municipality.name)
+
+
+def render_revocation_pdf(
+    *, notice: Notice, case: Case, subject: str, revoked_at: datetime.datetime
+) -> bytes:
+    """The sealed PDF/A letter telling the citizen that ``notice`` (posted to them) is revoked,
+    why, and that the case is reviewed again. Always in German."""
+    sender = Sender.from_authority(case.authority, unit=case.org_unit)
+    context: dict[str, Any] = {
+        **letter_context(case, sender=sender, on=timezone.localdate(revoked_at)),
+        "subject": subject,
+        "notice_title": notice.title,
+        "notice_date": timezone.localdate(notice.issued_at) if notice.issued_at else None,
+        "reason": notice.revocation_reason,
+    }
+    pdf = render_pdf(
+        template=REVOCATION_TEMPLATE,
+        context=context,
+        language="de",
+        title=f"{subject} ({case.number})",
+        author=sender.display_name,
+        subject=case.service.name_de,
+        created=revoked_at,
     )
     return seal_pdf(pdf, signer=seal_signer(), location=case.authority.municipality.name)

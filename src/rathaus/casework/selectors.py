@@ -129,7 +129,7 @@ def pending_notices(case: Case) -> QuerySet[Notice]:
 def open_postal_tasks(user: Any) -> QuerySet[PostalDeliveryTask]:
     return PostalDeliveryTask.objects.filter(
         status=PostalDeliveryTask.Status.OPEN, case__in=cases_visible_to(user)
-    ).select_related("case", "notice")
+    ).select_related("case", "notice", "letter__document")
 
 
 def case_history(case: Case) -> QuerySet[CaseEvent]:

@@ -381,13 +381,23 @@ def transition(*, case: Case, to_status: str, actor: Any, note: str = "") -> Cas
             )
         if to_status == S.IN_REVIEW and locked.status == S.WAITING_FOR_CITIZEN:
             _cancel_open_requests(locked, actor=actor)
-        if (
-            to_status == S.CLOSED
-            and locked.postal_tasks.filter(status=PostalDeliveryTask.Status.OPEN).exists()
-        ):
+        unposted = set(
+            locked.postal_tasks.filter(status=PostalDeliveryTask.Status.OPEN).values_list(
+                "kind", flat=True
+            )
+        )
+        if to_status == S.CLOSED and PostalDeliveryTask.Kind.NOTICE in unposted:
             # The notice has not gone out yet: closing would end the case before it is announced.
             raise TransitionError(
                 _("Case %(number)s cannot be closed before its notice has been sent by post.")
+                % {"number": locked.number}
+            )
+        if to_status == S.CLOSED and unposted:
+            raise TransitionError(
+                _(
+                    "Case %(number)s cannot be closed before the letter revoking its earlier "
+                    "notice has been sent by post."
+                )
                 % {"number": locked.number}
             )
         _move(locked, to_status=to_status, actor=actor, note=note)
@@ -1134,37 +1144,56 @@ def issue_notice(*, notice: Notice, actor: Any) -> Notice:
 def mark_posted(
     *, task: PostalDeliveryTask, actor: Any, sent_on: datetime.date | None = None
 ) -> PostalDeliveryTask:
-    """A clerk has put the printed notice in the post."""
+    """A clerk has put the printed notice (or revocation letter) in the post."""
     with transaction.atomic():
         case = _lock(task.case)
-        locked = PostalDeliveryTask.objects.select_for_update().get(pk=task.pk)
+        locked = (
+            PostalDeliveryTask.objects.select_for_update(of=("self",))
+            .select_related("notice")
+            .get(pk=task.pk)
+        )
+        revocation = locked.kind == PostalDeliveryTask.Kind.REVOCATION
         if locked.status == PostalDeliveryTask.Status.SENT:
+            if revocation:
+                raise CaseworkError(_("This revocation letter has already been posted."))
             raise CaseworkError(_("This notice has already been posted."))
         if locked.status == PostalDeliveryTask.Status.CANCELLED:
             raise CaseworkError(_("This notice has been revoked; it must not be posted."))
         sent_on = sent_on or timezone.localdate()
-        issued_at = locked.notice.issued_at
-        if issued_at is not None and sent_on < timezone.localdate(issued_at):
-            # the posting date starts the notice's deemed delivery (Bekanntgabe): it cannot
-            # lie before the notice existed
+        # the posting date starts the deemed delivery (Bekanntgabe) of what is posted: it cannot
+        # lie before the notice, or the revocation letter, existed
+        written_at = locked.notice.revoked_at if revocation else locked.notice.issued_at
+        if written_at is not None and sent_on < timezone.localdate(written_at):
+            if revocation:
+                message = _(
+                    "The posting date cannot lie before the revocation letter was written "
+                    "(%(date)s)."
+                )
+            else:
+                message = _("The posting date cannot lie before the notice was issued (%(date)s).")
             raise CaseworkError(
-                _("The posting date cannot lie before the notice was issued (%(date)s).")
-                % {"date": date_format(timezone.localdate(issued_at), "SHORT_DATE_FORMAT")}
+                message % {"date": date_format(timezone.localdate(written_at), "SHORT_DATE_FORMAT")}
             )
         locked.status = PostalDeliveryTask.Status.SENT
         locked.sent_on = sent_on
         locked.sent_by = _user(actor)
         locked.save(update_fields=["status", "sent_on", "sent_by"])
+        data: dict[str, Any] = {
+            "notice": str(locked.notice.public_id),
+            "sent_on": locked.sent_on.isoformat(),
+        }
+        if revocation:
+            data["document_version"] = locked.letter_id
         _event(
             case,
-            kind=CaseEvent.Kind.POSTAL_SENT,
+            kind=CaseEvent.Kind.REVOCATION_POSTED if revocation else CaseEvent.Kind.POSTAL_SENT,
             actor=actor,
             citizen_visible=True,
-            data={"notice": str(locked.notice.public_id), "sent_on": locked.sent_on.isoformat()},
+            data=data,
         )
         _audit(
             case,
-            action="case.notice_posted",
+            action="case.revocation_posted" if revocation else "case.notice_posted",
             actor=actor,
             before={"postal_task": locked.pk, "status": PostalDeliveryTask.Status.OPEN},
             after={"postal_task": locked.pk, "status": locked.status},
@@ -1177,7 +1206,9 @@ def revoke_notice(
 ) -> Notice:
     """Revoke an issued notice (Widerruf/Rücknahme): logged in the ledger, the case reopens.
 
-    The citizen is told through the mailbox; the decided case goes back to review so that a new
+    The citizen is told through the mailbox, or, when they had the notice by post (§ 9 Abs. 1
+    OZG), by a revocation letter filed in the E-Akte and handed to the clerks to post; a notice
+    not posted yet is simply not posted. The decided case goes back to review so that a new
     notice can be issued. A closed case's notice cannot be revoked here.
     """
     from rathaus.ledger import services as ledger
@@ -1191,6 +1222,11 @@ def revoke_notice(
             raise CaseworkError(_("Only an issued notice can be revoked."))
         if case.status != S.DECIDED:
             raise _refuse_transition(case, S.IN_REVIEW)
+        posted = PostalDeliveryTask.objects.filter(
+            notice=locked,
+            kind=PostalDeliveryTask.Kind.NOTICE,
+            status=PostalDeliveryTask.Status.SENT,
+        ).exists()
         try:
             ledger.revoke(
                 reason=ledger_reason,
@@ -1208,7 +1244,11 @@ def revoke_notice(
         # A revoked notice that has not been posted yet must not go out any more.
         unposted = (
             PostalDeliveryTask.objects.select_for_update()
-            .filter(notice=locked, status=PostalDeliveryTask.Status.OPEN)
+            .filter(
+                notice=locked,
+                kind=PostalDeliveryTask.Kind.NOTICE,
+                status=PostalDeliveryTask.Status.OPEN,
+            )
             .first()
         )
         if unposted is not None:
@@ -1231,6 +1271,8 @@ def revoke_notice(
             **({"postal_delivery_cancelled": True} if unposted is not None else {}),
         )
         _move(case, to_status=S.IN_REVIEW, actor=actor, note=reason)
+        if posted:
+            _post_revocation_letter(case, locked, actor=actor)
         if case.electronic_delivery and case.applicant is not None:
             with override("de"):
                 subject = _("Notice revoked (%(number)s)") % {"number": case.number}
@@ -1253,6 +1295,55 @@ def revoke_notice(
             after={"notice": locked.pk, "status": locked.status, "reason": reason},
         )
     return locked
+
+
+def _post_revocation_letter(case: Case, notice: Notice, *, actor: Any) -> PostalDeliveryTask:
+    """The revoked ``notice`` went to the citizen by post: so does its revocation. The letter
+    is filed in the case's file and waits in a postal task for a clerk to post it."""
+    from rathaus.casework.notice_pdf import render_revocation_pdf
+
+    if case.file is None:
+        raise CaseworkError(_("This case has no file for the revocation letter."))
+    revoked_at = notice.revoked_at or timezone.now()
+    issued_on = timezone.localdate(notice.issued_at) if notice.issued_at else None
+    with override("de"):
+        subject = _("Revocation of the notice of %(date)s") % {
+            "date": issued_on.strftime("%d.%m.%Y") if issued_on else ""
+        }
+    pdf = render_revocation_pdf(notice=notice, case=case, subject=subject, revoked_at=revoked_at)
+    filename = f"{subject} {case.number}.pdf".replace("/", "-")
+    version = _file_document(
+        file=case.file,
+        title=subject,
+        kind="correspondence",
+        content=pdf,
+        original_name=filename,
+        content_type="application/pdf",
+        actor=actor,
+    )
+    task = PostalDeliveryTask.objects.create(
+        kind=PostalDeliveryTask.Kind.REVOCATION,
+        notice=notice,
+        letter=version,
+        case=case,
+        authority=case.authority,
+    )
+    _notice_event(
+        case,
+        notice,
+        kind=CaseEvent.Kind.REVOCATION_POSTAL,
+        actor=actor,
+        note=subject,
+        document_version=version.pk,
+    )
+    audit.record(
+        actor=actor,
+        action="case.revocation_letter_to_post",
+        obj=task,
+        after={"notice": notice.pk, "document_version": version.pk, "status": task.status},
+        municipality=case.authority.municipality,
+    )
+    return task
 
 
 # --- the citizen's replies --------------------------------------------------------------------
