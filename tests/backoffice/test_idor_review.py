@@ -99,6 +99,8 @@ def test_another_cases_notice_version_or_postal_task_under_an_own_case_is_refuse
             f"notice{notice.pk}-legal_basis": "Fremd",
             f"notice{notice.pk}-remedy": "Fremd",
             f"revoke{notice.pk}-reason": "Fremd",
+            f"revoke{notice.pk}-kind": "withdrawn",
+            f"revoke{notice.pk}-legal_basis": "Fremd",
             f"postal{task.pk}-sent_on": timezone.localdate().isoformat(),
         }
         for action in (

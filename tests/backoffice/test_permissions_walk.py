@@ -186,6 +186,8 @@ def _post_data(user: User | None, secret: Secret) -> dict[str, Any]:
         f"{notice}-legal_basis": "walker",
         f"{notice}-remedy": "walker",
         f"revoke{secret.notice.pk}-reason": "walker",
+        f"revoke{secret.notice.pk}-kind": "withdrawn",
+        f"revoke{secret.notice.pk}-legal_basis": "walker",
         "bulk-cases": [secret.case.pk],
         "bulk-assignee": me,
         "next": "/backoffice/",

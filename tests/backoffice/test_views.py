@@ -791,7 +791,14 @@ def test_a_revocation_letter_for_a_posted_notice_is_listed_downloaded_and_marked
     casework.mark_posted(task=case.postal_tasks.get(), actor=clerk)
     client = staff_client(clerk)
     base = f"/backoffice/vorgaenge/{case.pk}"
-    revoked = client.post(f"{base}/aufheben/{notice.pk}/", {f"revoke{notice.pk}-reason": "Irrtum"})
+    revoked = client.post(
+        f"{base}/aufheben/{notice.pk}/",
+        {
+            f"revoke{notice.pk}-reason": "Irrtum",
+            f"revoke{notice.pk}-kind": "annulled",
+            f"revoke{notice.pk}-legal_basis": "§ 48 VwVfG NRW",
+        },
+    )
     assert revoked.status_code == 302, html(revoked)
     task = case.postal_tasks.get(kind=PostalDeliveryTask.Kind.REVOCATION)
     download = f"{base}/akte/versionen/{task.letter_id}/"

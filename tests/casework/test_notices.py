@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from rathaus.casework.models import Case, CaseEvent, Notice, PostalDeliveryTask
 from rathaus.casework.selectors import citizen_timeline
 from rathaus.core.models import AuditEvent
 from rathaus.documents.seal import seal_trust_roots, validate_seal
+from rathaus.ledger.leaves import format_code
 from rathaus.ledger.models import Entry
 from rathaus.mailbox.models import Message
 
@@ -431,8 +433,16 @@ def test_revoking_a_posted_notice_files_a_revocation_letter_to_be_posted(
     from rathaus.records.services import read_version
 
     case, issued = _posted_notice(make_case, clerk)
-    services.revoke_notice(notice=issued, reason="Falsche Anschrift angegeben", actor=clerk)
+    services.revoke_notice(
+        notice=issued,
+        reason="Falsche Anschrift angegeben",
+        legal_basis="§ 48 Abs. 1 VwVfG NRW",
+        ledger_reason="annulled",
+        actor=clerk,
+    )
     task = PostalDeliveryTask.objects.get(kind=PostalDeliveryTask.Kind.REVOCATION)
+    issued.refresh_from_db()
+    assert issued.revocation_letter == task.letter and issued.revocation_message is None
     assert task.case == case and task.notice == issued
     assert task.status == PostalDeliveryTask.Status.OPEN
     assert task.letter is not None and task.letter.document.file == case.file
@@ -448,6 +458,20 @@ def test_revoking_a_posted_notice_files_a_revocation_letter_to_be_posted(
     assert issued.title in text and case.number in text and case.file.reference in text
     assert "Falsche Anschrift angegeben" in text
     assert "erneut geprüft" in text
+    # an administrative act of its own: legal basis, remedies and a GovChain mark
+    assert "Rechtsgrundlage § 48 Abs. 1 VwVfG NRW" in text
+    # the certificate had none: taking it back gets the remedies of the service's refusal
+    assert issued.remedy == ""
+    remedy = services.revocation_remedy(case, issued)
+    assert "Klage" in remedy
+    assert "Rechtsbehelfsbelehrung" in text and " ".join(remedy.split()) in text
+    assert format_code(issued.revocation_ledger_code) in text
+    logged = Entry.objects.get(document_sha256=issued.revocation_sha256)
+    assert logged.document_type == "revocation" and logged.code == issued.revocation_ledger_code
+    assert Entry.objects.get(kind=Entry.Kind.REVOKE, document_sha256=issued.sha256).reason == (
+        "annulled"
+    )
+    assert AuditEvent.objects.filter(action="case.revocation_issued").count() == 1
     waiting = case.events.get(kind=CaseEvent.Kind.REVOCATION_POSTAL)
     assert not waiting.citizen_visible
     assert waiting.data["document_version"] == task.letter_id
@@ -477,13 +501,51 @@ def test_a_revocation_letter_is_not_posted_before_it_was_written(
         )
 
 
-def test_an_electronic_delivery_case_gets_no_revocation_letter(case: Case, clerk: User) -> None:
+def test_an_electronic_delivery_case_gets_the_revocation_as_a_notice_in_the_mailbox(
+    case: Case, clerk: User, citizen: User
+) -> None:
+    from rathaus.records.services import read_version
+
     issued = services.issue_notice(
         notice=services.draft_notice(case=case, template_key="granted", actor=clerk), actor=clerk
     )
-    services.revoke_notice(notice=issued, reason="Irrtum", actor=clerk)
+    services.revoke_notice(
+        notice=issued, reason="Irrtum", legal_basis="§ 49 Abs. 2 VwVfG NRW", actor=clerk
+    )
+    issued.refresh_from_db()
     assert not PostalDeliveryTask.objects.exists()
     assert not case.events.filter(kind=CaseEvent.Kind.REVOCATION_POSTAL).exists()
+    message = issued.revocation_message
+    assert message is not None and message.owner == citizen
+    # delivered with legal effect: § 9 OZG announcement like the notice it revokes
+    assert message.kind == Message.Kind.NOTICE and message.legal_effect
+    assert message.announced_on is not None and message.case_number == case.number
+    assert message.subject.startswith("Widerruf/Rücknahme des Bescheids vom")
+    assert "Irrtum" in message.body
+    attachment = message.attachments.get()
+    pdf = attachment.file.read()
+    assert pdf == read_version(issued.revocation_letter)
+    assert issued.revocation_letter.document.file == case.file
+    status = validate_seal(pdf, trust_roots=seal_trust_roots())
+    assert status.valid, status.problem
+    text = " ".join(_pdf_text(pdf).split())
+    assert "§ 49 Abs. 2 VwVfG NRW" in text and "Rechtsbehelfsbelehrung" in text
+    assert format_code(issued.revocation_ledger_code) in text
+    logged = Entry.objects.get(document_sha256=hashlib.sha256(pdf).hexdigest())
+    assert logged.document_type == "revocation" and logged.kind == Entry.Kind.ISSUE
+    # only the notice itself and its revocation went to the mailbox, no extra information
+    assert list(Message.objects.filter(owner=citizen).values_list("kind", flat=True)) == [
+        Message.Kind.NOTICE,
+        Message.Kind.NOTICE,
+    ]
+
+
+def test_a_revocation_keeps_the_remedy_of_the_notice_it_revokes(case: Case, clerk: User) -> None:
+    notice = services.draft_notice(case=case, template_key="refused", actor=clerk)
+    notice = services.update_notice(
+        notice=notice, actor=clerk, remedy="Widerspruch beim Bürgeramt."
+    )
+    assert services.revocation_remedy(case, notice) == "Widerspruch beim Bürgeramt."
 
 
 def test_a_notice_revoked_before_posting_gets_no_revocation_letter(
@@ -498,6 +560,9 @@ def test_a_notice_revoked_before_posting_gets_no_revocation_letter(
         (PostalDeliveryTask.Kind.NOTICE, PostalDeliveryTask.Status.CANCELLED)
     ]
     assert not case.file.documents.filter(kind="correspondence").exists()
+    issued.refresh_from_db()
+    assert issued.revocation_ledger_code == "" and issued.revocation_letter is None
+    assert not Entry.objects.filter(document_type="revocation").exists()
 
 
 def test_a_case_is_not_closed_before_its_revocation_letter_has_been_posted(

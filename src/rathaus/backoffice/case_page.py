@@ -290,7 +290,11 @@ def revoke_notice(*, case: Case, user: User, data: Any, target: int | None, **_k
     return _run(
         form,
         lambda: casework.revoke_notice(
-            notice=_notice(case, target), reason=form.cleaned_data["reason"], actor=user
+            notice=_notice(case, target),
+            reason=form.cleaned_data["reason"],
+            legal_basis=form.cleaned_data["legal_basis"],
+            ledger_reason=form.cleaned_data["kind"],
+            actor=user,
         ),
         _("The notice has been revoked."),
     )

@@ -199,6 +199,24 @@ class RevokeForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    kind = forms.ChoiceField(
+        label=_("Kind of revocation"),
+        choices=[
+            ("withdrawn", _("Widerruf: the notice was lawful (§ 49 VwVfG)")),
+            ("annulled", _("Rücknahme: the notice was unlawful (§ 48 VwVfG)")),
+        ],
+        initial="withdrawn",
+        widget=forms.RadioSelect,
+    )
+    legal_basis = forms.CharField(
+        label=_("Legal basis of the revocation"),
+        help_text=_(
+            "Printed in the revocation letter, e.g. “§ 48 VwVfG NRW (Rücknahme)” or "
+            "“§ 49 VwVfG NRW (Widerruf)”."
+        ),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 class PostalSentForm(forms.Form):

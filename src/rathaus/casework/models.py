@@ -454,6 +454,31 @@ class Notice(models.Model):
     )
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
     revocation_reason = models.TextField(_("reason for revocation"), blank=True)
+    revocation_legal_basis = models.TextField(_("legal basis of the revocation"), blank=True)
+    # The revocation is itself a notice (Aufhebungsbescheid): sealed, logged in GovChain, filed,
+    # and announced the way the revoked notice was (mailbox or post).
+    revocation_letter = models.ForeignKey(
+        "records.DocumentVersion",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("revocation letter in the file"),
+    )
+    revocation_sha256 = models.CharField(
+        _("SHA-256 of the revocation letter"), max_length=64, blank=True
+    )
+    revocation_ledger_code = models.CharField(
+        _("verification code of the revocation letter"), max_length=64, blank=True
+    )
+    revocation_message = models.ForeignKey(
+        "mailbox.Message",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("mailbox message with the revocation letter"),
+    )
 
     class Meta:
         verbose_name = _("notice")

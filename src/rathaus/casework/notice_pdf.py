@@ -1,6 +1,6 @@
 """The notice as a letter: rendered to PDF/A (``documents``) and sealed for the authority.
 
-Also the letter that tells a citizen who receives notices by post that one has been revoked."""
+Also the revocation (Aufhebungsbescheid) that tells the citizen that a notice has been revoked."""
 
 from __future__ import annotations
 
@@ -86,10 +86,17 @@ def render_notice_pdf(
 
 
 def render_revocation_pdf(
-    *, notice: Notice, case: Case, subject: str, revoked_at: datetime.datetime
+    *,
+    notice: Notice,
+    case: Case,
+    subject: str,
+    revoked_at: datetime.datetime,
+    remedy: str,
+    verification: Verification | None = None,
 ) -> bytes:
-    """The sealed PDF/A letter telling the citizen that ``notice`` (posted to them) is revoked,
-    why, and that the case is reviewed again. Always in German."""
+    """The sealed PDF/A Aufhebungsbescheid: ``notice`` is revoked, why and on which legal basis,
+    with its instructions on legal remedies (``remedy``) (a revocation is itself an
+    administrative act, § 35 VwVfG) and its GovChain verification mark. Always in German."""
     sender = Sender.from_authority(case.authority, unit=case.org_unit)
     context: dict[str, Any] = {
         **letter_context(case, sender=sender, on=timezone.localdate(revoked_at)),
@@ -97,7 +104,11 @@ def render_revocation_pdf(
         "notice_title": notice.title,
         "notice_date": timezone.localdate(notice.issued_at) if notice.issued_at else None,
         "reason": notice.revocation_reason,
+        "legal_basis": notice.revocation_legal_basis,
+        "remedy": remedy,
     }
+    if verification is not None:
+        context["verification"] = verification
     pdf = render_pdf(
         template=REVOCATION_TEMPLATE,
         context=context,

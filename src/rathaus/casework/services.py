@@ -1202,14 +1202,22 @@ def mark_posted(
 
 
 def revoke_notice(
-    *, notice: Notice, reason: str, actor: Any, ledger_reason: str = "withdrawn"
+    *,
+    notice: Notice,
+    reason: str,
+    actor: Any,
+    ledger_reason: str = "withdrawn",
+    legal_basis: str = "",
 ) -> Notice:
     """Revoke an issued notice (Widerruf/Rücknahme): logged in the ledger, the case reopens.
 
-    The citizen is told through the mailbox, or, when they had the notice by post (§ 9 Abs. 1
-    OZG), by a revocation letter filed in the E-Akte and handed to the clerks to post; a notice
-    not posted yet is simply not posted. The decided case goes back to review so that a new
-    notice can be issued. A closed case's notice cannot be revoked here.
+    The revocation is itself an administrative act (Aufhebungsbescheid): a sealed letter with
+    the reason, the ``legal_basis`` and the revoked notice's instructions on legal remedies,
+    logged in GovChain and filed in the E-Akte. It reaches the citizen the way the notice did:
+    in the mailbox as a notice (announced under § 9 OZG), or, when they had the notice by post,
+    through a postal task for the clerks. A notice not posted yet is simply not posted, and
+    needs no revocation letter: it never reached the citizen. The decided case goes back to
+    review so that a new notice can be issued. A closed case's notice cannot be revoked here.
     """
     from rathaus.ledger import services as ledger
 
@@ -1240,7 +1248,16 @@ def revoke_notice(
         locked.revoked_by = _user(actor)
         locked.revoked_at = timezone.now()
         locked.revocation_reason = reason
-        locked.save(update_fields=["status", "revoked_by", "revoked_at", "revocation_reason"])
+        locked.revocation_legal_basis = (legal_basis or "").strip()
+        locked.save(
+            update_fields=[
+                "status",
+                "revoked_by",
+                "revoked_at",
+                "revocation_reason",
+                "revocation_legal_basis",
+            ]
+        )
         # A revoked notice that has not been posted yet must not go out any more.
         unposted = (
             PostalDeliveryTask.objects.select_for_update()
@@ -1271,22 +1288,9 @@ def revoke_notice(
             **({"postal_delivery_cancelled": True} if unposted is not None else {}),
         )
         _move(case, to_status=S.IN_REVIEW, actor=actor, note=reason)
-        if posted:
-            _post_revocation_letter(case, locked, actor=actor)
-        if case.electronic_delivery and case.applicant is not None:
-            with override("de"):
-                subject = _("Notice revoked (%(number)s)") % {"number": case.number}
-                body = _(
-                    "The notice “%(title)s” of %(date)s on your application has been "
-                    "revoked.\n\nReason: %(reason)s"
-                ) % {
-                    "title": locked.title,
-                    "date": timezone.localdate(locked.issued_at).strftime("%d.%m.%Y")
-                    if locked.issued_at
-                    else "",
-                    "reason": reason,
-                }
-            _to_applicant(case, kind="information", subject=subject, body=body, actor=actor)
+        reached_electronically = not locked.delivered_by_post and case.applicant is not None
+        if posted or reached_electronically:
+            _issue_revocation(case, locked, actor=actor, by_post=posted)
         _audit(
             case,
             action="case.notice_revoked",
@@ -1297,20 +1301,54 @@ def revoke_notice(
     return locked
 
 
-def _post_revocation_letter(case: Case, notice: Notice, *, actor: Any) -> PostalDeliveryTask:
-    """The revoked ``notice`` went to the citizen by post: so does its revocation. The letter
-    is filed in the case's file and waits in a postal task for a clerk to post it."""
+def revocation_remedy(case: Case, notice: Notice) -> str:
+    """The Rechtsbehelfsbelehrung of the revocation of ``notice``: the notice's own, or, for a
+    certificate that had none, the one of the service's refusal (taking back what was granted
+    burdens the citizen like a refusal). Empty only when the service has no refusal template
+    with one; the letter then has none and the objection period is one year (§ 58 Abs. 2 VwGO).
+    """
+    if notice.remedy.strip():
+        return notice.remedy
+    for template in notice_templates.templates_for(case.service.slug).values():
+        if template.outcome == Case.Outcome.REFUSED and template.remedy:
+            return notice_templates.fill_text(
+                template.remedy, notice_values(case), label=template.label
+            )
+    return ""
+
+
+def _issue_revocation(case: Case, notice: Notice, *, actor: Any, by_post: bool) -> None:
+    """The Aufhebungsbescheid of the revoked ``notice``: rendered, sealed, logged in GovChain,
+    filed in the case's file, and delivered the way the notice was: to the mailbox (with legal
+    effect, § 9 OZG) or, ``by_post``, through a postal task for a clerk."""
     from rathaus.casework.notice_pdf import render_revocation_pdf
+    from rathaus.ledger.issuing import issue_document
 
     if case.file is None:
         raise CaseworkError(_("This case has no file for the revocation letter."))
     revoked_at = notice.revoked_at or timezone.now()
     issued_on = timezone.localdate(notice.issued_at) if notice.issued_at else None
+    try:
+        remedy = revocation_remedy(case, notice)
+    except NoticeTemplateError as exc:
+        raise CaseworkError(str(exc)) from exc
     with override("de"):
         subject = _("Revocation of the notice of %(date)s") % {
             "date": issued_on.strftime("%d.%m.%Y") if issued_on else ""
         }
-    pdf = render_revocation_pdf(notice=notice, case=case, subject=subject, revoked_at=revoked_at)
+    issued = issue_document(
+        render=lambda verification: render_revocation_pdf(
+            notice=notice,
+            case=case,
+            subject=subject,
+            revoked_at=revoked_at,
+            remedy=remedy,
+            verification=verification,
+        ),
+        document_type="revocation",
+        authority=case.authority,
+    )
+    pdf = issued.pdf
     filename = f"{subject} {case.number}.pdf".replace("/", "-")
     version = _file_document(
         file=case.file,
@@ -1321,29 +1359,71 @@ def _post_revocation_letter(case: Case, notice: Notice, *, actor: Any) -> Postal
         content_type="application/pdf",
         actor=actor,
     )
-    task = PostalDeliveryTask.objects.create(
-        kind=PostalDeliveryTask.Kind.REVOCATION,
-        notice=notice,
-        letter=version,
-        case=case,
-        authority=case.authority,
+    notice.revocation_letter = version
+    notice.revocation_sha256 = hashlib.sha256(pdf).hexdigest()
+    notice.revocation_ledger_code = issued.code
+    if by_post:
+        task = PostalDeliveryTask.objects.create(
+            kind=PostalDeliveryTask.Kind.REVOCATION,
+            notice=notice,
+            letter=version,
+            case=case,
+            authority=case.authority,
+        )
+        _notice_event(
+            case,
+            notice,
+            kind=CaseEvent.Kind.REVOCATION_POSTAL,
+            actor=actor,
+            note=subject,
+            document_version=version.pk,
+        )
+        audit.record(
+            actor=actor,
+            action="case.revocation_letter_to_post",
+            obj=task,
+            after={"notice": notice.pk, "document_version": version.pk, "status": task.status},
+            municipality=case.authority.municipality,
+        )
+    else:
+        with override("de"):
+            body = _(
+                "The notice “%(title)s” of %(date)s on your application has been revoked. "
+                "The revocation is attached as a sealed PDF document.\n\nReason: %(reason)s"
+            ) % {
+                "title": notice.title,
+                "date": issued_on.strftime("%d.%m.%Y") if issued_on else "",
+                "reason": notice.revocation_reason,
+            }
+        notice.revocation_message = _to_applicant(
+            case,
+            kind="notice",
+            subject=subject,
+            body=body,
+            actor=actor,
+            attachments=[(filename, "application/pdf", pdf)],
+            provided_at=revoked_at,
+        )
+    notice.save(
+        update_fields=[
+            "revocation_letter",
+            "revocation_sha256",
+            "revocation_ledger_code",
+            "revocation_message",
+        ]
     )
-    _notice_event(
+    _audit(
         case,
-        notice,
-        kind=CaseEvent.Kind.REVOCATION_POSTAL,
+        action="case.revocation_issued",
         actor=actor,
-        note=subject,
-        document_version=version.pk,
+        after={
+            "notice": notice.pk,
+            "document_version": version.pk,
+            "sha256": notice.revocation_sha256,
+            "ledger_code": notice.revocation_ledger_code,
+            "delivered_by_post": by_post,
+        },
     )
-    audit.record(
-        actor=actor,
-        action="case.revocation_letter_to_post",
-        obj=task,
-        after={"notice": notice.pk, "document_version": version.pk, "status": task.status},
-        municipality=case.authority.municipality,
-    )
-    return task
 
 
 # --- the citizen's replies --------------------------------------------------------------------

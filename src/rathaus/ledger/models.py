@@ -21,6 +21,7 @@ class DocumentType(models.TextChoices):
         _("Landlord confirmation (Wohnungsgeberbestätigung)"),
     )
     CERTIFICATE = "certificate", _("Certificate (Urkunde)")
+    REVOCATION = "revocation", _("Revocation of a notice (Aufhebungsbescheid)")
 
 
 class RevocationReason(models.TextChoices):
