@@ -156,6 +156,45 @@ def test_a_file_accepted_on_a_step_with_another_error_is_kept(
     assert [f["name"] for f in application.answers["registration_document"]] == ["schein.pdf"]
 
 
+def test_a_file_over_the_limit_is_not_read_beyond_it_and_nothing_typed_is_lost(
+    vehicle_step: tuple[Client, Application, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file comes first in the body, the typed registration number after it."""
+    from django.core.files import uploadhandler
+
+    passed_on: dict[str, int] = {}
+    for handler in (
+        uploadhandler.MemoryFileUploadHandler,
+        uploadhandler.TemporaryFileUploadHandler,
+    ):
+        original = handler.receive_data_chunk
+
+        def counting(self: Any, raw_data: bytes, start: int, _original: Any = original) -> Any:
+            name = type(self).__name__
+            passed_on[name] = passed_on.get(name, 0) + len(raw_data)
+            return _original(self, raw_data, start)
+
+        monkeypatch.setattr(handler, "receive_data_chunk", counting)
+    client, _application, url = vehicle_step
+    limit = 10 * 1024 * 1024  # the field's max_size_mb (the schema's default)
+    response = client.post(
+        url,
+        {
+            "registration_document": SimpleUploadedFile("riesig.pdf", PDF + b"0" * (3 * limit)),
+            "plate": "W-AB 1234",
+            "holder": "self",
+        },
+        HTTP_ACCEPT_LANGUAGE="de",
+    )
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert "Die Datei riesig.pdf ist größer als 10 MB." in body
+    assert 'value="W-AB 1234"' in body  # typed after the file, still there
+    assert not Attachment.objects.exists()
+    # the handlers that keep files in memory or on disk got at most the limit of the 30 MB sent
+    assert passed_on and all(0 < size <= limit for size in passed_on.values()), passed_on
+
+
 def test_the_files_of_one_application_are_limited_in_total(
     vehicle_step: tuple[Client, Application, str], settings: SettingsWrapper
 ) -> None:
@@ -268,3 +307,28 @@ def test_files_of_a_step_that_no_longer_applies_are_deleted_and_not_sent(
     )
     assert sent.case is not None and sent.case.file is not None
     assert not sent.case.file.documents.filter(kind="upload").exists()
+
+
+def test_a_step_still_checks_csrf_with_the_size_cap_in_place(
+    vehicle_step: tuple[Client, Application, str], citizen: User
+) -> None:
+    _client, application, url = vehicle_step
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(citizen)
+    forged = strict.post(url, {"plate": "W-AB 1234", "holder": "self"})
+    assert forged.status_code == 403
+    page = strict.get("/antraege/").content.decode()  # its forms carry the token
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert token is not None
+    honest = strict.post(
+        url,
+        {
+            "plate": "W-AB 1234",
+            "holder": "self",
+            "registration_document": SimpleUploadedFile("schein.pdf", PDF),
+            "csrfmiddlewaretoken": token[1],
+        },
+    )
+    assert honest.status_code == 302  # past the CSRF check, the step saved
+    application.refresh_from_db()
+    assert application.answers["plate"] == "W-AB 1234"

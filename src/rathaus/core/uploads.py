@@ -7,10 +7,13 @@ from the bytes (``filetype``), never taken from the name or the browser's claim.
 
 from __future__ import annotations
 
+import io
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 import filetype
+from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -146,3 +149,44 @@ class UploadSizeLimit(FileUploadHandler):
 
     def file_complete(self, file_size: int) -> None:
         return None
+
+
+class OversizedUpload(UploadedFile):
+    """Stands in for a file that :class:`FileSizeCap` did not let through: its name and real
+    ``size``, no content. A form's size check refuses it with the usual message."""
+
+    def __init__(self, *, name: str, size: int, content_type: str | None) -> None:
+        super().__init__(
+            file=io.BytesIO(), name=name, content_type=content_type or "", size=size, charset=None
+        )
+
+
+class FileSizeCap(FileUploadHandler):
+    """First upload handler of a request: passes each file on up to ``limit`` bytes only.
+
+    A larger file is not written anywhere beyond that (the handlers after this one stop
+    receiving it) and reaches the form as an :class:`OversizedUpload` with its real size, so
+    the form names the file that was too large. Unlike :class:`UploadSizeLimit` the rest of the
+    request is read as usual: nothing else the person typed is lost. Install it before the body
+    is read (``request.upload_handlers = [cap, *…]``; CSRF checked after, ``csrf_protect``)."""
+
+    def __init__(self, request: HttpRequest, limit: int) -> None:
+        super().__init__(request)
+        self.limit = limit
+        self.received = 0
+        self.oversized: list[str] = []
+
+    def new_file(self, *args: Any, **kwargs: Any) -> None:
+        super().new_file(*args, **kwargs)
+        self.received = 0
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
+        self.received += len(raw_data)
+        return raw_data if self.received <= self.limit else None
+
+    def file_complete(self, file_size: int) -> UploadedFile | None:
+        if self.received <= self.limit:
+            return None  # the next handler (memory or temporary file) has all of it
+        name = str(self.file_name or "")
+        self.oversized.append(name)
+        return OversizedUpload(name=name, size=self.received, content_type=self.content_type)

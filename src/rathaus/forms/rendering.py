@@ -390,3 +390,10 @@ def render_step(
 def step_has_files(schema: FormSchema, step_id: str) -> bool:
     """The step has an upload field, so its ``<form>`` needs ``enctype="multipart/form-data"``."""
     return any(item.type == "file" for item in schema.step(step_id).fields)
+
+
+def largest_file_on_step(schema: FormSchema, step_id: str) -> int:
+    """The most bytes one file may have on the step (0: it takes no files): a request's files
+    are read only that far (``core.uploads.FileSizeCap``)."""
+    sizes = [item.max_size_bytes for item in schema.step(step_id).fields if item.type == "file"]
+    return max(sizes, default=0)

@@ -13,6 +13,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from rathaus.accounts import trust
@@ -25,10 +26,11 @@ from rathaus.applications.uploads import ScanningInspector, upload_room
 from rathaus.catalog.form_schemas import form_schema, form_schema_for_version
 from rathaus.catalog.models import Service
 from rathaus.core.models import Municipality
+from rathaus.core.uploads import FileSizeCap
 from rathaus.forms.display import AnswerSection, describe_answers
 from rathaus.forms.engine import row_action, validate_all, validate_step, visible_steps
-from rathaus.forms.rendering import render_step, step_has_files
-from rathaus.forms.schema import FormSchema
+from rathaus.forms.rendering import largest_file_on_step, render_step, step_has_files
+from rathaus.forms.schema import FormSchema, Step
 from rathaus.payments.selectors import payable_state, payment_origins
 from rathaus.payments.services import PaymentError
 from rathaus.portal.application_list import application_list
@@ -128,6 +130,7 @@ def _draft(request: HttpRequest, public_id: uuid.UUID) -> Application:
 
 
 @login_required
+@csrf_exempt  # CSRF is checked in _step, after the upload size cap is in place
 @require_http_methods(["GET", "POST"])
 def step(request: HttpRequest, public_id: uuid.UUID, step_id: str) -> HttpResponse:
     application = _draft(request, public_id)
@@ -137,6 +140,23 @@ def step(request: HttpRequest, public_id: uuid.UUID, step_id: str) -> HttpRespon
     steps = visible_steps(schema, application.answers)
     if step_id not in [s.id for s in steps]:
         raise Http404
+    if request.method == "POST":
+        # Before the body is read: a file larger than the step allows is not written to disk
+        # beyond that, and is refused beside its field with everything else kept.
+        limit = largest_file_on_step(schema, step_id)
+        request.upload_handlers = [FileSizeCap(request, limit), *request.upload_handlers]
+    return _step(request, application, schema, steps, step_id)
+
+
+@csrf_protect
+def _step(
+    request: HttpRequest,
+    application: Application,
+    schema: FormSchema,
+    steps: list[Step],
+    step_id: str,
+) -> HttpResponse:
+    public_id = application.public_id
     data: Mapping[str, Any] | None = None
     result = None
     if request.method == "POST":
