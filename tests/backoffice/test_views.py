@@ -428,6 +428,19 @@ def test_clerk_files_an_internal_document_and_a_bad_one_is_refused_with_its_reas
     assert renamed.status_code == 400
     assert [d.title for d in documents_of(case.file)].count("Programm") == 0
 
+    # a file over the limit is kept only up to it, and refused by its real size
+    huge = client.post(
+        url,
+        {
+            "document-file": SimpleUploadedFile(
+                "akte.pdf", b"%PDF-1.4\n" + b"0" * (12 * 1024 * 1024), "application/pdf"
+            ),
+            "document-title": "Zu groß",
+        },
+    )
+    assert huge.status_code == 400
+    assert "größer als 10 MB" in html(huge) and "Zu groß" in html(huge)
+
 
 def test_clerk_grants_and_issues_the_notice(
     staff_client: StaffClient, clerk: User, open_case: OpenCase, unit: OrgUnit

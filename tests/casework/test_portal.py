@@ -181,6 +181,42 @@ def test_answering_a_request_checks_the_files_and_returns_the_case_to_review(
     assert logged_in.get(url).status_code == 302  # answered: back to the application
 
 
+def test_a_document_over_the_limit_is_refused_by_its_size_and_not_kept(
+    logged_in: Client,
+    citizen: User,
+    service: Service,
+    home: Municipality,
+    make_staff: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from django.core.files.uploadhandler import TemporaryFileUploadHandler
+
+    written: list[int] = []
+    original = TemporaryFileUploadHandler.receive_data_chunk
+
+    def counting(self: Any, raw_data: bytes, start: int) -> Any:
+        written.append(len(raw_data))
+        return original(self, raw_data, start)
+
+    monkeypatch.setattr(TemporaryFileUploadHandler, "receive_data_chunk", counting)
+    application = _submitted(citizen, service, home)
+    assert application.case is not None
+    clerk = make_staff(application.case.org_unit)
+    request = casework.request_documents(
+        case=application.case, description="Ausweis", due_on=timezone.localdate(), actor=clerk
+    )
+    url = f"/antraege/{application.public_id}/unterlagen/{request.public_id}/"
+    big = _upload("gross.pdf", PDF + b"0" * (25 * 1024 * 1024))
+    refused = logged_in.post(url, {"documents": [big], "note": "Nach der Datei getippt"})
+    body = refused.content.decode()
+    assert refused.status_code == 400
+    assert "gross.pdf: Die Datei ist größer als 10 MB." in body
+    assert "Nach der Datei getippt" in body
+    assert sum(written) <= 10 * 1024 * 1024  # not the 25 MB sent
+    request.refresh_from_db()
+    assert request.status == DocumentRequest.Status.OPEN
+
+
 def test_another_citizen_cannot_reach_the_request(
     client: Client, citizen: User, service: Service, home: Municipality, make_staff: Any
 ) -> None:

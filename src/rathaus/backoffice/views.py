@@ -33,6 +33,7 @@ from rathaus.casework.errors import CaseworkError
 from rathaus.casework.models import Case
 from rathaus.casework.selectors import cases_visible_to
 from rathaus.core.models import AuditEvent
+from rathaus.core.uploads import DEFAULT_MAX_FILE_BYTES, file_size_cap
 from rathaus.records import services as records
 from rathaus.records.errors import RecordsError
 
@@ -169,6 +170,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @casework_staff_required
+@file_size_cap(DEFAULT_MAX_FILE_BYTES)
 def case_action(request: HttpRequest, pk: int, action: str, target: int | None = None) -> Any:
     """Every button of the case page posts here: one action, one casework service call."""
     case = _visible_case(request, pk)

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import wraps
 from typing import Any
 
 import filetype
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from rathaus.core.scanning import ScannerUnavailable, VirusScanner, get_scanner
 
@@ -190,3 +193,28 @@ class FileSizeCap(FileUploadHandler):
         name = str(self.file_name or "")
         self.oversized.append(name)
         return OversizedUpload(name=name, size=self.received, content_type=self.content_type)
+
+
+View = Callable[..., HttpResponse]
+
+
+def file_size_cap(limit: int) -> Callable[[View], View]:
+    """View decorator: every file of a POST is kept only up to ``limit`` bytes
+    (:class:`FileSizeCap`); the view refuses an :class:`OversizedUpload` by its ``size``.
+
+    The cap must be in place before anything reads the body, and Django's CSRF middleware reads
+    it: the view is exempt from the middleware's check and checks CSRF itself, after the cap.
+    """
+
+    def decorate(view: View) -> View:
+        protected = csrf_protect(view)
+
+        @wraps(view)
+        def capped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method == "POST":
+                request.upload_handlers = [FileSizeCap(request, limit), *request.upload_handlers]
+            return protected(request, *args, **kwargs)
+
+        return csrf_exempt(capped)
+
+    return decorate

@@ -30,6 +30,7 @@ from rathaus.applications.document_requests import (
 )
 from rathaus.applications.errors import ApplicationError
 from rathaus.casework.models import DocumentRequest
+from rathaus.core.uploads import DEFAULT_MAX_FILE_BYTES, file_size_cap
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -66,6 +67,7 @@ def _user(request: HttpRequest) -> User:
 
 
 @login_required
+@file_size_cap(DEFAULT_MAX_FILE_BYTES)
 @require_http_methods(["GET", "POST"])
 def answer_request(
     request: HttpRequest, public_id: uuid.UUID, request_id: uuid.UUID
@@ -80,6 +82,16 @@ def answer_request(
     form = AnswerForm(request.POST or None, request.FILES or None)
     status = 200
     if request.method == "POST":
+        if form.is_valid():
+            for upload in form.cleaned_data["documents"]:
+                # Refused before it is read into memory (a larger file was not even kept).
+                if (upload.size or 0) > DEFAULT_MAX_FILE_BYTES:
+                    form.add_error(
+                        "documents",
+                        f"{upload.name}: "
+                        + _("The file is larger than %(limit)s MB. Please upload a smaller file.")
+                        % {"limit": DEFAULT_MAX_FILE_BYTES // (1024 * 1024)},
+                    )
         if form.is_valid():
             files = []
             for upload in form.cleaned_data["documents"]:

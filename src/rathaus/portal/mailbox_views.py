@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from rathaus.core.uploads import DEFAULT_MAX_FILE_BYTES
+from rathaus.core.uploads import DEFAULT_MAX_FILE_BYTES, file_size_cap
 from rathaus.mailbox import selectors, services
 from rathaus.mailbox.errors import MailboxError, ReplyRefused
 from rathaus.mailbox.models import Message
@@ -146,6 +146,7 @@ def download(request: HttpRequest, public_id: uuid.UUID, attachment_id: uuid.UUI
 
 
 @login_required
+@file_size_cap(DEFAULT_MAX_FILE_BYTES)
 @require_POST
 def reply(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     message = selectors.message_for_owner(owner=request.user, public_id=public_id)
