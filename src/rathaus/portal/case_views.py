@@ -7,12 +7,10 @@ goes through the citizen's own applications: another person's ids are a 404.
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.files.uploadedfile import UploadedFile
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -31,20 +29,7 @@ from rathaus.applications.document_requests import (
 from rathaus.applications.errors import ApplicationError
 from rathaus.casework.models import DocumentRequest
 from rathaus.core.uploads import DEFAULT_MAX_FILE_BYTES, file_size_cap
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    widget = MultipleFileInput
-
-    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
-        if not data:
-            return []
-        files = data if isinstance(data, list | tuple) else [data]
-        return [super(MultipleFileField, self).clean(item, initial) for item in files]
+from rathaus.portal.forms import MultipleFileField, refuse_large_files
 
 
 class AnswerForm(forms.Form):
@@ -83,15 +68,7 @@ def answer_request(
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            for upload in form.cleaned_data["documents"]:
-                # Refused before it is read into memory (a larger file was not even kept).
-                if (upload.size or 0) > DEFAULT_MAX_FILE_BYTES:
-                    form.add_error(
-                        "documents",
-                        f"{upload.name}: "
-                        + _("The file is larger than %(limit)s MB. Please upload a smaller file.")
-                        % {"limit": DEFAULT_MAX_FILE_BYTES // (1024 * 1024)},
-                    )
+            refuse_large_files(form, "documents", form.cleaned_data["documents"])
         if form.is_valid():
             files = []
             for upload in form.cleaned_data["documents"]:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from django import forms
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from rathaus.core.uploads import DEFAULT_MAX_FILE_BYTES
 from rathaus.portal.models import AccessibilityFeedback
 
 
@@ -70,3 +74,32 @@ class AccessibilityFeedbackForm(forms.ModelForm[AccessibilityFeedback]):
                 code="invalid",
             )
         return value
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one field (documents for a request, attachments of a reply)."""
+
+    widget = MultipleFileInput
+
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
+        if not data:
+            return []
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(MultipleFileField, self).clean(item, initial) for item in files]
+
+
+def refuse_large_files(form: forms.Form, field: str, files: list[UploadedFile]) -> None:
+    """Errors beside ``field`` for every file over the limit, found by its size before it is
+    read into memory (a view under ``core.uploads.file_size_cap`` did not even keep it)."""
+    for upload in files:
+        if (upload.size or 0) > DEFAULT_MAX_FILE_BYTES:
+            form.add_error(
+                field,
+                f"{upload.name}: "
+                + gettext("The file is larger than %(limit)s MB. Please upload a smaller file.")
+                % {"limit": DEFAULT_MAX_FILE_BYTES // (1024 * 1024)},
+            )

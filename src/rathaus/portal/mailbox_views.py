@@ -8,7 +8,6 @@ download are logged as retrievals (the authority's proof, § 9 OZG).
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from django import forms
 from django.contrib import messages as flash
@@ -26,22 +25,9 @@ from rathaus.core.uploads import DEFAULT_MAX_FILE_BYTES, file_size_cap
 from rathaus.mailbox import selectors, services
 from rathaus.mailbox.errors import MailboxError, ReplyRefused
 from rathaus.mailbox.models import Message
+from rathaus.portal.forms import MultipleFileField, refuse_large_files
 
 PAGE_SIZE = 25
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    widget = MultipleFileInput
-
-    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
-        if not data:
-            return []
-        files = data if isinstance(data, list | tuple) else [data]
-        return [super(MultipleFileField, self).clean(item, initial) for item in files]
 
 
 class ReplyForm(forms.Form):
@@ -160,14 +146,7 @@ def reply(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             "attachments",
             _("Please attach at most %(limit)s files.") % {"limit": services.MAX_REPLY_FILES},
         )
-    for upload in files:
-        if (upload.size or 0) > DEFAULT_MAX_FILE_BYTES:
-            form.add_error(
-                "attachments",
-                f"{upload.name}: "
-                + _("The file is larger than %(limit)s MB. Please upload a smaller file.")
-                % {"limit": DEFAULT_MAX_FILE_BYTES // (1024 * 1024)},
-            )
+    refuse_large_files(form, "attachments", files)
     if form.errors:
         return _render_detail(request, message, form, status=400)
     attachments = []
