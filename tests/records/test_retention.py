@@ -145,7 +145,7 @@ def test_the_command_lists_the_files_due_as_csv(authority: Authority, plan: File
     lines = out.getvalue().splitlines()
     assert lines[0].startswith("authority;reference;title")
     assert lines[1:] == [
-        f"{authority};11.20.01-0001/2020;Wahl;11.20.01;2020-02-01;1;2021-02-02;destroy"
+        f"{authority};11.20.01-0001/2020;Wahl;11.20.01;2020-02-01;1;2021-02-02;destroy;"
     ]
     with pytest.raises(CommandError, match="is not a date"):
         call_command("files_due_for_disposal", "--on", "morgen")

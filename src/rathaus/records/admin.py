@@ -11,7 +11,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Model, QuerySet
+from django.db.models import Count, Exists, Model, OuterRef, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -23,8 +23,20 @@ from rathaus.core import audit
 from rathaus.core.admin_lists import SafeDateHierarchy
 from rathaus.core.models import Authority
 from rathaus.records import file_plan
+from rathaus.records.disposal import place_hold, release_hold
 from rathaus.records.errors import PlanImportError, RecordsError
-from rathaus.records.models import DocumentVersion, File, FilePlan, PlanEntry, RecordDocument
+from rathaus.records.models import (
+    DisposalItem,
+    DisposalRecord,
+    DisposalRun,
+    DocumentVersion,
+    File,
+    FilePlan,
+    LegalHold,
+    PendingContentDeletion,
+    PlanEntry,
+    RecordDocument,
+)
 from rathaus.records.services import import_file_plan
 
 MAX_CSV_BYTES = 5 * 1024 * 1024
@@ -295,14 +307,183 @@ class RecordDocumentInline(admin.TabularInline):
         return False
 
 
+class OnHoldFilter(admin.SimpleListFilter):
+    title = _("legal hold")
+    parameter_name = "on_hold"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("yes", _("on hold")), ("no", _("not on hold"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        held = Exists(LegalHold.objects.filter(file=OuterRef("pk"), released_at__isnull=True))
+        if self.value() == "yes":
+            return queryset.filter(held)
+        if self.value() == "no":
+            return queryset.exclude(held)
+        return queryset
+
+
+class LegalHoldInline(admin.TabularInline):
+    model = LegalHold
+    fk_name = "file"
+    fields = readonly_fields = (
+        "reason",
+        "note",
+        "placed_at",
+        "placed_by",
+        "released_at",
+        "released_by",
+    )
+    extra = 0
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
 @admin.register(File)
 class FileAdmin(SafeDateHierarchy, ReadOnlyAdmin):
-    list_display = ["reference", "title", "authority", "opened_at", "closed_on", "disposal_due_on"]
-    list_filter = ["authority__municipality", "closed_on", "disposal_due_on"]
+    list_display = [
+        "reference",
+        "title",
+        "authority",
+        "opened_at",
+        "closed_on",
+        "disposal_due_on",
+        "disposed_on",
+    ]
+    list_filter = [
+        "authority__municipality",
+        OnHoldFilter,
+        "disposal_outcome",
+        "closed_on",
+        "disposal_due_on",
+    ]
     search_fields = ["reference", "title"]
     list_select_related = ["authority__municipality"]
     date_hierarchy = "opened_at"
-    inlines = [RecordDocumentInline]
+    inlines = [LegalHoldInline, RecordDocumentInline]
+
+
+class LegalHoldForm(forms.ModelForm):
+    class Meta:
+        model = LegalHold
+        fields = ["file", "reason", "note"]
+
+
+@admin.register(LegalHold)
+class LegalHoldAdmin(admin.ModelAdmin):
+    """Placing a hold is adding one here; releasing is the list action. Both go through
+    :mod:`rathaus.records.disposal` and are audited there; a hold is never edited or deleted."""
+
+    form = LegalHoldForm
+    list_display = ["file", "reason", "note", "placed_at", "placed_by", "released_at"]
+    list_filter = ["reason", ("released_at", admin.EmptyFieldListFilter)]
+    search_fields = ["file__reference", "note"]
+    list_select_related = ["file", "placed_by"]
+    autocomplete_fields = ["file"]
+    actions = ["release"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
+        if obj is None:
+            return []
+        return ["file", "reason", "note", "placed_at", "placed_by", "released_at", "released_by"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Model, form: ModelForm, change: bool) -> None:
+        assert isinstance(obj, LegalHold)
+        if change:  # every field is read-only once placed
+            return
+        try:
+            hold = place_hold(file=obj.file, reason=obj.reason, note=obj.note, actor=request.user)
+        except RecordsError as exc:
+            raise PermissionDenied(str(exc)) from exc
+        obj.pk = hold.pk
+        obj.placed_at = hold.placed_at
+
+    @admin.action(description=_("Release the selected legal holds"), permissions=["change"])
+    def release(self, request: HttpRequest, queryset: QuerySet[LegalHold]) -> None:
+        released = 0
+        for hold in queryset.filter(released_at__isnull=True):
+            try:
+                release_hold(hold=hold, actor=request.user)
+            except RecordsError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+            else:
+                released += 1
+        self.message_user(
+            request,
+            gettext("%d legal holds released.") % released,
+            messages.SUCCESS,
+        )
+
+
+class DisposalItemInline(admin.TabularInline):
+    model = DisposalItem
+    fields = readonly_fields = (
+        "file",
+        "active",
+        "offered",
+        "decision",
+        "transferred",
+        "archive_signature",
+        "confirmed_at",
+        "disposed_at",
+        "note",
+    )
+    extra = 0
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+@admin.register(DisposalRun)
+class DisposalRunAdmin(ReadOnlyAdmin):
+    """Runs are driven by the ``disposal_*`` commands (docs/records.md); here they are read."""
+
+    list_display = ["pk", "authority", "state", "started_at", "approved_by_label", "completed_at"]
+    list_filter = ["state", "authority__municipality"]
+    search_fields = ["process_id", "items__file__reference"]
+    list_select_related = ["authority__municipality"]
+    inlines = [DisposalItemInline]
+
+
+@admin.register(DisposalRecord)
+class DisposalRecordAdmin(ReadOnlyAdmin):
+    """Aussonderungsnachweise: proofs, never changed."""
+
+    list_display = [
+        "reference",
+        "authority",
+        "plan_key",
+        "outcome",
+        "archive_signature",
+        "disposed_at",
+        "approved_by_label",
+    ]
+    list_filter = ["outcome", "authority__municipality"]
+    search_fields = ["reference", "archive_signature", "plan_key"]
+    list_select_related = ["authority__municipality"]
+
+
+@admin.register(PendingContentDeletion)
+class PendingContentDeletionAdmin(ReadOnlyAdmin):
+    """Contents of disposed files whose deletion from the storage is still to be retried."""
+
+    list_display = ["storage_name", "item", "attempts", "last_error"]
 
 
 class DocumentVersionInline(admin.TabularInline):

@@ -29,3 +29,8 @@ class PlanImportError(RecordsError):
                 for row, reason in self.problems
             )
         )
+
+
+class DisposalError(RecordsError):
+    """A disposal step that cannot be taken, or an archive message that cannot be imported;
+    nothing of it was changed."""

@@ -6,6 +6,7 @@ author and time, and neither documents nor versions can be updated or deleted (S
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -37,6 +38,13 @@ class DisposalAction(models.TextChoices):
     EVALUATE = "evaluate", _("offer to the archive for evaluation")
     ARCHIVE = "archive", _("hand over to the archive")
     DESTROY = "destroy", _("destroy")
+
+
+class DisposalOutcome(models.TextChoices):
+    """What became of a disposed file."""
+
+    ARCHIVED = "archived", _("handed over to the archive")
+    DESTROYED = "destroyed", _("destroyed")
 
 
 class FilePlan(models.Model):
@@ -210,6 +218,13 @@ class File(models.Model):
     )
     retention_starts_on = models.DateField(_("retention period starts"), null=True, blank=True)
     disposal_due_on = models.DateField(_("due for disposal on"), null=True, blank=True)
+    # xdomea identifies every Schriftgutobjekt by a UUID that never changes; stored (not derived
+    # from the id) so it survives a database merge and is the same in every message of a file.
+    xdomea_id = models.UUIDField(_("xdomea ID"), default=uuid.uuid4, unique=True, editable=False)
+    disposed_on = models.DateField(_("disposed on"), null=True, blank=True)
+    disposal_outcome = models.CharField(
+        _("disposal outcome"), max_length=12, choices=DisposalOutcome.choices, blank=True
+    )
 
     class Meta:
         verbose_name = _("file")
@@ -228,6 +243,10 @@ class File(models.Model):
     @property
     def is_closed(self) -> bool:
         return self.closed_at is not None
+
+    @property
+    def is_disposed(self) -> bool:
+        return self.disposed_on is not None
 
 
 class DocumentKind(models.TextChoices):
@@ -305,3 +324,238 @@ class DocumentVersion(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.document} v{self.number}"
+
+
+# --- disposal (Aussonderung) ------------------------------------------------------------------
+
+
+class HoldReason(models.TextChoices):
+    """Why a file must not be disposed of for now (Aussonderungssperre)."""
+
+    OBJECTION = "objection", _("pending objection")
+    LAWSUIT = "lawsuit", _("pending lawsuit")
+    AUDIT = "audit", _("audit")
+    DATA_SUBJECT_REQUEST = "data_subject_request", _("data-subject request")
+    OTHER = "other", _("other reason")
+
+
+class LegalHold(models.Model):
+    """A legal hold on one file: while it is not released the file is never offered,
+    transferred or destroyed. A file may carry several holds (a lawsuit and an audit)."""
+
+    file = models.ForeignKey(
+        File, on_delete=models.PROTECT, related_name="holds", verbose_name=_("file")
+    )
+    reason = models.CharField(_("reason"), max_length=24, choices=HoldReason.choices)
+    note = models.CharField(
+        _("note"),
+        max_length=300,
+        blank=True,
+        help_text=_("E.g. the court's file number; no personal data."),
+    )
+    placed_at = models.DateTimeField(_("placed"), auto_now_add=True)
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("placed by"),
+    )
+    released_at = models.DateTimeField(_("released"), null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("released by"),
+    )
+
+    class Meta:
+        verbose_name = _("legal hold")
+        verbose_name_plural = _("legal holds")
+        ordering = ["-placed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.file.reference}: {self.get_reason_display()}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.released_at is None
+
+
+class DisposalRun(models.Model):
+    """One Aussonderung of an authority: the files selected, offered, evaluated, handed over and
+    destroyed together, under one xdomea process id."""
+
+    class State(models.TextChoices):
+        STARTED = "started", _("started")
+        OFFERED = "offered", _("offered to the archive (0501)")
+        EVALUATED = "evaluated", _("evaluated by the archive (0502)")
+        TRANSFERRED = "transferred", _("handed over to the archive (0503)")
+        CONFIRMED = "confirmed", _("import confirmed by the archive (0506)")
+        DESTROYING = "destroying", _("being destroyed")
+        COMPLETED = "completed", _("completed")
+
+    authority = models.ForeignKey(
+        Authority,
+        on_delete=models.PROTECT,
+        related_name="disposal_runs",
+        verbose_name=_("authority"),
+    )
+    process_id = models.UUIDField(_("xdomea process ID"), default=uuid.uuid4, unique=True)
+    state = models.CharField(_("state"), max_length=12, choices=State.choices)
+    due_by = models.DateField(_("files due by"))
+    started_at = models.DateTimeField(_("started"), auto_now_add=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("started by"),
+    )
+    offered_at = models.DateTimeField(_("offered"), null=True, blank=True)
+    evaluated_at = models.DateTimeField(_("evaluated"), null=True, blank=True)
+    transferred_at = models.DateTimeField(_("handed over"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("import confirmed"), null=True, blank=True)
+    approved_at = models.DateTimeField(_("destruction approved"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("destruction approved by"),
+    )
+    approved_by_label = models.CharField(_("destruction approved by"), max_length=254, blank=True)
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("disposal run")
+        verbose_name_plural = _("disposal runs")
+        ordering = ["-started_at", "-id"]
+        permissions = [("approve_destruction", _("Can approve the destruction of files"))]
+
+    def __str__(self) -> str:
+        return f"{self.pk} {self.authority} ({self.get_state_display()})"
+
+
+class Decision(models.TextChoices):
+    """xdomea "Aussonderungsart" as decided for one file (codes of the xdomea code list)."""
+
+    ARCHIVE = "A", _("archive")
+    DESTROY = "V", _("destroy")
+
+
+class DisposalItem(models.Model):
+    """One file in a disposal run. ``active`` is false once the file was withdrawn (legal hold,
+    reopened, transfer refused by the archive); at most one active item per file."""
+
+    run = models.ForeignKey(
+        DisposalRun, on_delete=models.PROTECT, related_name="items", verbose_name=_("run")
+    )
+    file = models.ForeignKey(
+        File, on_delete=models.PROTECT, related_name="disposal_items", verbose_name=_("file")
+    )
+    active = models.BooleanField(_("in the run"), default=True)
+    offered = models.BooleanField(
+        _("offered to the archive"), help_text=_("False: destroyed without the archive.")
+    )
+    decision = models.CharField(_("decision"), max_length=1, choices=Decision.choices, blank=True)
+    transferred = models.BooleanField(_("handed over"), default=False)
+    archive_signature = models.CharField(_("archive signature"), max_length=200, blank=True)
+    confirmed_at = models.DateTimeField(_("import confirmed"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    disposed_at = models.DateTimeField(_("disposed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("file in a disposal run")
+        verbose_name_plural = _("files in disposal runs")
+        ordering = ["run", "id"]
+        constraints = [
+            # One run at a time per file, also when two runs are started at the same moment.
+            models.UniqueConstraint(
+                fields=["file"],
+                condition=models.Q(active=True, disposed_at__isnull=True),
+                name="records_disposalitem_one_open_run_per_file",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}: {self.file.reference}"
+
+
+class PendingContentDeletion(models.Model):
+    """A stored content of a destroyed file still to be deleted from the records storage.
+
+    Written in the transaction that deletes the version rows and removed once the storage
+    confirms the deletion, so a crash in between leaves a visible, retried task instead of an
+    orphaned document."""
+
+    item = models.ForeignKey(
+        DisposalItem,
+        on_delete=models.PROTECT,
+        related_name="pending_deletions",
+        verbose_name=_("file in a disposal run"),
+    )
+    storage_name = models.CharField(_("storage name"), max_length=255)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("content still to be deleted")
+        verbose_name_plural = _("contents still to be deleted")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.storage_name
+
+
+class DisposalRecord(AppendOnlyModel):
+    """Aussonderungsnachweis: the proof that a file was archived or destroyed, kept for good.
+
+    It holds no personal data: the reference, the plan entry, dates and the outcome only
+    (not the file's title, which may name a person)."""
+
+    file = models.OneToOneField(
+        File, on_delete=models.PROTECT, related_name="disposal_record", verbose_name=_("file")
+    )
+    run = models.ForeignKey(
+        DisposalRun, on_delete=models.PROTECT, related_name="records", verbose_name=_("run")
+    )
+    authority = models.ForeignKey(
+        Authority, on_delete=models.PROTECT, related_name="+", verbose_name=_("authority")
+    )
+    reference = models.CharField(_("file reference"), max_length=file_plan.REFERENCE_MAX_LENGTH)
+    plan_key = models.CharField(_("plan entry key"), max_length=file_plan.KEY_MAX_LENGTH)
+    plan_title = models.CharField(_("plan entry title"), max_length=200)
+    xdomea_id = models.UUIDField(_("xdomea ID"))
+    opened_on = models.DateField(_("opened on"))
+    closed_on = models.DateField(_("closed on"))
+    retention_years = models.PositiveSmallIntegerField(_("retention period (years)"), null=True)
+    disposal_due_on = models.DateField(_("due for disposal on"))
+    outcome = models.CharField(_("outcome"), max_length=12, choices=DisposalOutcome.choices)
+    archive_signature = models.CharField(_("archive signature"), max_length=200, blank=True)
+    documents = models.PositiveIntegerField(_("documents"))
+    versions = models.PositiveIntegerField(_("versions"))
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
+    approved_by_label = models.CharField(_("approved by"), max_length=254)
+    approved_at = models.DateTimeField(_("approved"))
+    disposed_at = models.DateTimeField(_("disposed"))
+
+    class Meta:
+        verbose_name = _("disposal record")
+        verbose_name_plural = _("disposal records")
+        ordering = ["-disposed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.reference} ({self.get_outcome_display()})"

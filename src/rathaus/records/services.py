@@ -23,6 +23,7 @@ from rathaus.core.models import Authority, OrgUnit
 from rathaus.records import file_plan, plan_import
 from rathaus.records.errors import IntegrityError, RecordsError
 from rathaus.records.models import (
+    DisposalItem,
     DocumentKind,
     DocumentVersion,
     File,
@@ -424,8 +425,16 @@ def close_file(*, file: File, actor: Any, closed_on: datetime.date | None = None
 def reopen_file(*, file: File, actor: Any) -> File:
     """Open a closed file again (e.g. for an objection); its retention clock stops."""
     locked = File.objects.select_for_update().get(pk=file.pk)
+    if locked.is_disposed:
+        raise RecordsError(
+            _("The file %s has been disposed of and cannot be reopened.") % locked.reference
+        )
     if not locked.is_closed:
         raise RecordsError(_("The file %s is not closed.") % locked.reference)
+    # An open file is not due: it leaves a disposal run it was in (not yet disposed).
+    DisposalItem.objects.filter(file=locked, active=True, disposed_at__isnull=True).update(
+        active=False, note=_("Withdrawn: the file was reopened.")
+    )
     before = _file_state(locked)
     locked.closed_at = locked.closed_on = None
     locked.retention_starts_on = locked.disposal_due_on = None
@@ -511,6 +520,10 @@ def _store_version(
 def _open_file_for_writing(file: File) -> File:
     locked = File.objects.select_for_update().select_related("authority__municipality")
     current = locked.get(pk=file.pk)
+    if current.is_disposed:
+        raise RecordsError(
+            _("The file %s has been disposed of; it takes no documents.") % current.reference
+        )
     if current.is_closed:
         raise RecordsError(
             _("The file %s is closed; reopen it to add documents.") % current.reference

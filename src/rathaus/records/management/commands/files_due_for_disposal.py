@@ -1,5 +1,6 @@
 """``manage.py files_due_for_disposal [AUTHORITY] [--on DATE]``: the files whose retention period
-has run out, as CSV for the records office (Aussonderung)."""
+has run out, as CSV for the records office (Aussonderung); ``on_hold`` is ``yes`` for files
+under a legal hold (they are not taken into a disposal run)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ COLUMNS = [
     "retention_years",
     "disposal_due_on",
     "disposal",
+    "on_hold",
 ]
 
 
@@ -54,5 +56,6 @@ class Command(BaseCommand):
                     file.retention_years,
                     file.disposal_due_on.isoformat() if file.disposal_due_on else "",
                     file.disposal_action,
+                    "yes" if getattr(file, "held", False) else "",
                 ]
             )

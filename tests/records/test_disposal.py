@@ -1,0 +1,879 @@
+"""Disposal (Aussonderung): legal holds, runs, the xdomea messages 0501/0502/0503/0506, and the
+destruction that leaves a tombstone and a proof."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import io
+import threading
+import uuid
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from defusedxml import ElementTree as SafeET
+from django.core.management import CommandError, call_command
+from django.db import connection, connections
+from django.utils import translation
+
+from rathaus.core.models import AuditEvent, Authority
+from rathaus.records import xdomea
+from rathaus.records.disposal import (
+    DISPOSED_TITLE,
+    destroy,
+    import_confirmation,
+    import_evaluation,
+    place_hold,
+    release_hold,
+    start_run,
+    write_offer,
+    write_transfer_package,
+)
+from rathaus.records.errors import DisposalError, RecordsError
+from rathaus.records.models import (
+    DisposalItem,
+    DisposalOutcome,
+    DisposalRecord,
+    DisposalRun,
+    DocumentVersion,
+    File,
+    FilePlan,
+    PendingContentDeletion,
+    RecordDocument,
+    records_storage,
+)
+from rathaus.records.selectors import files_due_for_disposal, files_ready_for_disposal
+from rathaus.records.services import add_document, add_version, close_file, open_file, reopen_file
+from rathaus.records.signals import file_disposed
+
+NS = xdomea.NS
+Q = xdomea.q
+OPENED = datetime.datetime(2015, 3, 2, 9, 0, tzinfo=datetime.UTC)
+CLOSED = datetime.date(2015, 6, 30)
+
+
+def _file(authority: Authority, plan_key: str, title: str, documents: int = 1) -> File:
+    """A file closed in 2015: due long ago (5 years evaluate, 1 year destroy)."""
+    file = open_file(
+        authority=authority, plan_key=plan_key, title=title, actor=None, opened_at=OPENED
+    )
+    for n in range(documents):
+        version = add_document(
+            file=file,
+            title=f"Antrag {n} von Erika Mustermann",
+            kind="application",
+            content=f"%PDF-1.7 Antrag {n} {title}".encode(),
+            original_name=f"antrag-{n}.pdf",
+            content_type="application/pdf",
+            actor=None,
+        )
+    if documents:
+        add_version(
+            document=version.document,
+            content=b"%PDF-1.7 corrected",
+            original_name="antrag-korrigiert.pdf",
+            content_type="application/pdf",
+            actor=None,
+        )
+    return close_file(file=file, actor=None, closed_on=CLOSED)
+
+
+@pytest.fixture(autouse=True)
+def english() -> Iterator[None]:
+    """Messages are matched in English here; the German catalogue is checked once below."""
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def evaluate_files(authority: Authority, plan: FilePlan) -> list[File]:
+    return [
+        _file(authority, "11.30.01", "Anmeldung Erika Mustermann", documents=2),
+        _file(authority, "11.30.01", "Anmeldung Max Mustermann"),
+    ]
+
+
+@pytest.fixture
+def destroy_file(authority: Authority, plan: FilePlan) -> File:
+    return _file(authority, "11.20.01", "Briefwahl Erika Mustermann")
+
+
+@pytest.fixture
+def admin_user(db: None, django_user_model: Any) -> Any:
+    return django_user_model.objects.create_superuser(
+        email="archivar@example.org", password="x" * 12
+    )
+
+
+@pytest.fixture
+def disposed_signals() -> Iterator[list[dict[str, Any]]]:
+    received: list[dict[str, Any]] = []
+
+    def receiver(sender: Any, **kwargs: Any) -> None:
+        received.append(kwargs)
+
+    file_disposed.connect(receiver, dispatch_uid="test_disposal")
+    yield received
+    file_disposed.disconnect(dispatch_uid="test_disposal")
+
+
+def _head(run: DisposalRun, code: str, process: uuid.UUID | None = None) -> str:
+    return (
+        f"<x:Kopf><x:ProzessID>{process or run.process_id}</x:ProzessID>"
+        f'<x:Nachrichtentyp listURI="urn:xoev-de:xdomea:codeliste:nachrichtentyp">'
+        f"<code>{code}</code></x:Nachrichtentyp>"
+        f"<x:Erstellungszeitpunkt>2030-01-02T10:00:00+01:00</x:Erstellungszeitpunkt></x:Kopf>"
+    )
+
+
+def evaluation_xml(
+    run: DisposalRun,
+    decisions: dict[uuid.UUID, str],
+    *,
+    root: str = "Aussonderung.Bewertungsverzeichnis.0502",
+    code: str = "0502",
+    process: uuid.UUID | None = None,
+) -> bytes:
+    objects = "".join(
+        f"<x:BewertetesObjekt><x:ID>{file_id}</x:ID><x:Aussonderungsart>"
+        f"<x:Aussonderungsart><code>{decision}</code></x:Aussonderungsart>"
+        f"</x:Aussonderungsart></x:BewertetesObjekt>"
+        for file_id, decision in decisions.items()
+    )
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><x:{root} xmlns:x="{NS}">'
+        f"{_head(run, code, process)}{objects}</x:{root}>"
+    ).encode()
+
+
+def confirmation_xml(
+    run: DisposalRun,
+    results: dict[uuid.UUID, str | None],
+    *,
+    root: str = "Aussonderung.AussonderungImportBestaetigen.0506",
+    code: str = "0506",
+) -> bytes:
+    """``results``: file id → archive signature, or ``None`` for a failed import."""
+    objects = "".join(
+        f"<x:AusgesondertesSGO><x:IDSGO>{file_id}</x:IDSGO>"
+        + (
+            f"<x:Erfolgreich>true</x:Erfolgreich><x:Archivkennung>{sig}</x:Archivkennung>"
+            if sig is not None
+            else "<x:Erfolgreich>false</x:Erfolgreich><x:Fehlermeldung>defekt</x:Fehlermeldung>"
+        )
+        + "</x:AusgesondertesSGO>"
+        for file_id, sig in results.items()
+    )
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><x:{root} xmlns:x="{NS}">'
+        f"{_head(run, code)}{objects}</x:{root}>"
+    ).encode()
+
+
+ENTITY_BOMB = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<x:Aussonderung.Bewertungsverzeichnis.0502 xmlns:x="urn:xoev-de:xdomea:schema:3.1.0">
+&lol3;</x:Aussonderung.Bewertungsverzeichnis.0502>"""
+
+EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
+<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<x:Aussonderung.Bewertungsverzeichnis.0502 xmlns:x="urn:xoev-de:xdomea:schema:3.1.0">
+&xxe;</x:Aussonderung.Bewertungsverzeichnis.0502>"""
+
+
+def _evaluated(run: DisposalRun, files: list[File], decision: str = "A") -> None:
+    write_offer(run=run, actor=None)
+    import_evaluation(
+        run=run, data=evaluation_xml(run, {f.xdomea_id: decision for f in files}), actor=None
+    )
+
+
+# --- legal hold -------------------------------------------------------------------------------
+
+
+def test_a_held_file_is_not_taken_into_a_run_and_release_makes_it_due_again(
+    authority: Authority, evaluate_files: list[File], admin_user: Any
+) -> None:
+    held, other = evaluate_files
+    hold = place_hold(file=held, reason="lawsuit", note="VG Düsseldorf 1 K 1/30", actor=admin_user)
+    today = datetime.date.today()
+    assert list(files_ready_for_disposal(authority=authority, on=today)) == [other]
+    listed = {f.reference: f.held for f in files_due_for_disposal(authority=authority)}
+    assert listed == {held.reference: True, other.reference: False}
+    run = start_run(authority=authority, actor=admin_user)
+    assert [i.file for i in run.items.all()] == [other]
+
+    release_hold(hold=hold, actor=admin_user)
+    assert list(files_ready_for_disposal(authority=authority, on=today)) == [held]
+    actions = list(
+        AuditEvent.objects.filter(action__startswith="records.hold").values_list(
+            "action", flat=True
+        )
+    )
+    assert sorted(actions) == ["records.hold_placed", "records.hold_released"]
+    with pytest.raises(RecordsError, match="already been released"):
+        release_hold(hold=hold, actor=admin_user)
+
+
+def test_a_hold_placed_during_a_run_withdraws_the_file_before_it_is_handed_over(
+    authority: Authority, evaluate_files: list[File], admin_user: Any
+) -> None:
+    run = start_run(authority=authority, actor=None)
+    _evaluated(run, evaluate_files)
+    place_hold(file=evaluate_files[0], reason="objection", actor=admin_user)
+    out = io.BytesIO()
+    assert write_transfer_package(run=run, out=out, actor=None) == 1
+    with zipfile.ZipFile(out) as package:
+        xml_name = next(n for n in package.namelist() if n.endswith(".xml"))
+        ids = [e.text for e in SafeET.fromstring(package.read(xml_name)).iter(Q("ID"))]
+    assert str(evaluate_files[0].xdomea_id) not in ids
+    assert str(evaluate_files[1].xdomea_id) in ids
+    import_confirmation(
+        run=run, data=confirmation_xml(run, {evaluate_files[1].xdomea_id: "A-1"}), actor=None
+    )
+    destroy(run=run, approver=admin_user)
+    evaluate_files[0].refresh_from_db()
+    assert not evaluate_files[0].is_disposed
+    assert evaluate_files[0].documents.count() == 2
+
+
+# --- a whole run ------------------------------------------------------------------------------
+
+
+def test_a_run_offers_hands_over_and_disposes_of_evaluated_files(
+    authority: Authority,
+    evaluate_files: list[File],
+    destroy_file: File,
+    admin_user: Any,
+    disposed_signals: list[dict[str, Any]],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    kept, dropped = evaluate_files
+    storage = records_storage()
+    contents = {
+        f.pk: list(
+            DocumentVersion.objects.filter(document__file=f).values_list("content", flat=True)
+        )
+        for f in (kept, dropped, destroy_file)
+    }
+    assert all(storage.exists(name) for names in contents.values() for name in names)
+
+    run = start_run(authority=authority, actor=admin_user)
+    assert run.state == DisposalRun.State.STARTED
+    assert {(i.file_id, i.offered, i.decision) for i in run.items.all()} == {
+        (kept.pk, True, ""),
+        (dropped.pk, True, ""),
+        (destroy_file.pk, False, "V"),
+    }
+
+    # 0501: the offered files with their metadata, not the file to destroy
+    offer = SafeET.fromstring(write_offer(run=run, actor=admin_user))
+    assert offer.tag == Q("Aussonderung.Anbieteverzeichnis.0501")
+    head = offer.find(Q("Kopf"))
+    assert head is not None
+    assert head.findtext(Q("ProzessID")) == str(run.process_id)
+    assert head.find(Q("Nachrichtentyp")).findtext("code") == "0501"  # type: ignore[union-attr]
+    assert head.findtext(f"{Q('Absender')}/{Q('Behoerdenkennung')}/{Q('Behoerdenschluessel')}") == (
+        "05124000"
+    )
+    files = offer.findall(f"{Q('Schriftgutobjekt')}/{Q('Akte')}")
+    assert len(files) == 2
+    first = files[0]
+    assert first.findtext(f"{Q('Identifikation')}/{Q('ID')}") == str(kept.xdomea_id)
+    meta = first.find(Q("AllgemeineMetadaten"))
+    assert meta is not None
+    assert meta.findtext(Q("Kennzeichen")) == kept.reference
+    assert meta.findtext(Q("Betreff")) == "Anmeldung Erika Mustermann"
+    assert meta.findtext(f"{Q('Aktenplaneinheit')}/{Q('Kennzeichen')}") == "11.30.01"
+    assert first.findtext(f"{Q('Laufzeit')}/{Q('Beginn')}") == "2015-03-02"
+    assert first.findtext(f"{Q('Laufzeit')}/{Q('Ende')}") == "2015-06-30"
+    archival = first.find(Q("ArchivspezifischeMetadaten"))
+    assert archival is not None
+    assert archival.findtext(f"{Q('Aussonderungsart')}/{Q('Aussonderungsart')}/code") == "B"
+    assert archival.findtext(f"{Q('Aufbewahrungsdauer')}/{Q('AnzahlJahre')}") == "5"
+    assert first.find(Q("Akteninhalt")) is None  # the offer carries no documents
+    run.refresh_from_db()
+    assert run.state == DisposalRun.State.OFFERED
+
+    # 0502: the archive takes one, the other is destroyed
+    import_evaluation(
+        run=run,
+        data=evaluation_xml(run, {kept.xdomea_id: "A", dropped.xdomea_id: "V"}),
+        actor=admin_user,
+    )
+    assert run.state == DisposalRun.State.EVALUATED
+    with pytest.raises(DisposalError, match="hand them over"):
+        destroy(run=run, approver=admin_user)
+
+    # 0503: ZIP with the message and every version, checked by SHA-256
+    out = io.BytesIO()
+    assert write_transfer_package(run=run, out=out, actor=admin_user) == 1
+    with zipfile.ZipFile(out) as package:
+        names = package.namelist()
+        xml_name = f"{run.process_id}_Aussonderung.Aussonderung.0503.xml"
+        assert xml_name in names
+        message = SafeET.fromstring(package.read(xml_name))
+        assert message.tag == Q("Aussonderung.Aussonderung.0503")
+        record = message.find(f"{Q('Schriftgutobjekt')}/{Q('Akte')}")
+        assert record is not None
+        assert record.findtext(f"{Q('Identifikation')}/{Q('ID')}") == str(kept.xdomea_id)
+        documents = record.findall(f"{Q('Akteninhalt')}/{Q('Dokument')}")
+        assert len(documents) == 2
+        versions = DocumentVersion.objects.filter(document__file=kept)
+        assert versions.count() == 3
+        primaries = {p.findtext(Q("Dateiname")): p for p in record.iter(Q("Primaerdokument"))}
+        assert len(primaries) == 3
+        checksums = {f.findtext(Q("Name")): f.findtext(Q("Wert")) for f in record.iter(Q("Feld"))}
+        for name, primary in primaries.items():
+            assert name in names
+            content = package.read(name)
+            assert checksums[f"{name}:SHA-256"] == hashlib.sha256(content).hexdigest()
+            assert checksums[f"{name}:MIME-Typ"] == "application/pdf"
+            assert primary.findtext(Q("DateinameOriginal")) in {
+                "antrag-0.pdf",
+                "antrag-1.pdf",
+                "antrag-korrigiert.pdf",
+            }
+        assert {v.sha256 for v in versions} == {
+            hashlib.sha256(package.read(n)).hexdigest() for n in primaries
+        }
+        sums = package.read("SHA256SUMS").decode().splitlines()
+        assert len(sums) == 3
+        assert not any(str(dropped.xdomea_id) in n for n in names)
+    assert run.state == DisposalRun.State.TRANSFERRED
+
+    # 0506 and destruction
+    import_confirmation(
+        run=run, data=confirmation_xml(run, {kept.xdomea_id: "StAW 1/2030-17"}), actor=None
+    )
+    assert run.state == DisposalRun.State.CONFIRMED
+    with django_capture_on_commit_callbacks(execute=True):
+        result = destroy(run=run, approver=admin_user)
+    assert sorted(result.disposed) == sorted(
+        [kept.reference, dropped.reference, destroy_file.reference]
+    )
+    assert result.kept == [] and result.contents_pending == 0
+    run.refresh_from_db()
+    assert run.state == DisposalRun.State.COMPLETED
+    assert run.approved_by == admin_user
+
+    for file in (kept, dropped, destroy_file):
+        file.refresh_from_db()
+        assert file.title == DISPOSED_TITLE  # the tombstone names nobody
+        assert file.disposed_on is not None
+        assert not RecordDocument.objects.filter(file=file).exists()
+        assert not DocumentVersion.objects.filter(document__file=file).exists()
+        assert not any(storage.exists(name) for name in contents[file.pk])
+    assert kept.disposal_outcome == DisposalOutcome.ARCHIVED
+    assert dropped.disposal_outcome == DisposalOutcome.DESTROYED
+    assert destroy_file.disposal_outcome == DisposalOutcome.DESTROYED
+
+    proof = DisposalRecord.objects.get(file=kept)
+    assert proof.reference == kept.reference
+    assert proof.plan_key == "11.30.01"
+    assert proof.archive_signature == "StAW 1/2030-17"
+    assert proof.outcome == DisposalOutcome.ARCHIVED
+    assert proof.run == run and proof.approved_by_label == str(admin_user)
+    assert (proof.documents, proof.versions) == (2, 3)
+    assert proof.closed_on == CLOSED
+    assert "Mustermann" not in str([getattr(proof, f.attname) for f in proof._meta.fields])
+    with pytest.raises(PermissionError):
+        proof.delete()
+    assert not PendingContentDeletion.objects.exists()
+
+    assert sorted((s["reference"], s["outcome"]) for s in disposed_signals) == sorted(
+        [
+            (kept.reference, "archived"),
+            (dropped.reference, "destroyed"),
+            (destroy_file.reference, "destroyed"),
+        ]
+    )
+    assert {s["authority_id"] for s in disposed_signals} == {authority.pk}
+    assert files_due_for_disposal(authority=authority).count() == 0
+
+
+def test_files_to_destroy_skip_the_archive(
+    authority: Authority,
+    destroy_file: File,
+    admin_user: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    run = start_run(authority=authority, actor=None)
+    assert run.state == DisposalRun.State.EVALUATED  # nothing to offer
+    with pytest.raises(DisposalError, match="not possible now"):
+        write_offer(run=run, actor=None)
+    with pytest.raises(DisposalError, match="no files for the archive"):
+        write_transfer_package(run=run, out=io.BytesIO(), actor=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = destroy(run=run, approver=admin_user)
+    assert result.disposed == [destroy_file.reference]
+    destroy_file.refresh_from_db()
+    assert destroy_file.disposal_outcome == DisposalOutcome.DESTROYED
+    assert DisposalRecord.objects.get(file=destroy_file).archive_signature == ""
+
+
+def test_destruction_needs_an_approver_with_the_permission(
+    authority: Authority, destroy_file: File, django_user_model: Any
+) -> None:
+    clerk = django_user_model.objects.create_user(email="clerk@example.org", password="x" * 12)
+    run = start_run(authority=authority, actor=None)
+    with pytest.raises(DisposalError, match="may not approve"):
+        destroy(run=run, approver=clerk)
+    with pytest.raises(DisposalError, match="may not approve"):
+        destroy(run=run, approver=None)
+    assert RecordDocument.objects.filter(file=destroy_file).exists()
+
+
+def test_contents_that_could_not_be_deleted_are_retried(
+    authority: Authority,
+    destroy_file: File,
+    admin_user: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    storage = records_storage()
+    names = list(
+        DocumentVersion.objects.filter(document__file=destroy_file).values_list(
+            "content", flat=True
+        )
+    )
+
+    def broken(name: str) -> None:
+        raise OSError("storage unavailable")
+
+    run = start_run(authority=authority, actor=None)
+    with monkeypatch.context() as patch:
+        patch.setattr(storage, "delete", broken)
+        with django_capture_on_commit_callbacks(execute=True):
+            result = destroy(run=run, approver=admin_user)
+    assert result.disposed == [destroy_file.reference]
+    assert result.contents_pending == len(names) == 2
+    pending = PendingContentDeletion.objects.filter(item__run=run)
+    assert sorted(p.storage_name for p in pending) == sorted(names)
+    assert all(p.attempts >= 1 and "storage unavailable" in p.last_error for p in pending)
+    assert all(storage.exists(n) for n in names)
+    run.refresh_from_db()
+    assert run.state == DisposalRun.State.DESTROYING
+
+    result = destroy(run=run, approver=admin_user)  # resumed
+    assert result.disposed == [] and result.contents_pending == 0
+    assert not any(storage.exists(n) for n in names)
+    run.refresh_from_db()
+    assert run.state == DisposalRun.State.COMPLETED
+    assert DisposalRecord.objects.filter(file=destroy_file).count() == 1
+
+
+def test_a_disposed_file_takes_no_documents_and_cannot_be_reopened(
+    authority: Authority, destroy_file: File, admin_user: Any
+) -> None:
+    destroy(run=start_run(authority=authority, actor=None), approver=admin_user)
+    with pytest.raises(RecordsError, match="disposed of and cannot be reopened"):
+        reopen_file(file=destroy_file, actor=None)
+    with pytest.raises(RecordsError, match="disposed of; it takes no documents"):
+        add_document(
+            file=destroy_file,
+            title="Nachtrag",
+            kind="note",
+            content=b"x",
+            original_name="x.txt",
+            content_type="text/plain",
+            actor=None,
+        )
+    with pytest.raises(RecordsError, match="already been disposed"):
+        place_hold(file=destroy_file, reason="audit", actor=admin_user)
+    with pytest.raises(DisposalError, match="no files due"):
+        start_run(authority=authority, actor=None)
+
+
+def test_a_reopened_file_leaves_its_run(
+    authority: Authority, destroy_file: File, admin_user: Any
+) -> None:
+    run = start_run(authority=authority, actor=None)
+    reopen_file(file=destroy_file, actor=None)
+    item = DisposalItem.objects.get(run=run)
+    assert not item.active
+    assert destroy(run=run, approver=admin_user).disposed == []
+    assert destroy_file.documents.count() == 1
+
+
+def test_existing_files_have_distinct_xdomea_ids(evaluate_files: list[File]) -> None:
+    ids = {f.xdomea_id for f in evaluate_files}
+    assert len(ids) == 2 and all(isinstance(i, uuid.UUID) for i in ids)
+
+
+# --- bad archive messages ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def offered_run(authority: Authority, evaluate_files: list[File]) -> DisposalRun:
+    run = start_run(authority=authority, actor=None)
+    write_offer(run=run, actor=None)
+    return run
+
+
+def _unchanged(run: DisposalRun, state: str) -> None:
+    run.refresh_from_db()
+    assert run.state == state
+    assert not run.items.filter(offered=True).exclude(decision="").exists()
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("wrong_root", "not a “Aussonderung.Bewertungsverzeichnis.0502”"),
+        ("wrong_code", "message type in the head is “0506”"),
+        ("wrong_namespace", "uses the namespace"),
+        ("wrong_process", "belongs to the process"),
+        ("unknown_id", "unknown file"),
+        ("not_a_uuid", "is not an xdomea ID"),
+        ("missing", "no decision for"),
+        ("bad_decision", "expected A or V"),
+        ("malformed", "not well-formed XML"),
+        ("entity_bomb", "DTD or entity"),
+        ("external_entity", "DTD or entity"),
+        ("too_large", "larger than"),
+    ],
+)
+def test_a_bad_evaluation_is_refused_and_changes_nothing(
+    offered_run: DisposalRun, evaluate_files: list[File], case: str, message: str
+) -> None:
+    run = offered_run
+    ids = {f.xdomea_id: "A" for f in evaluate_files}
+    data = {
+        "wrong_root": evaluation_xml(
+            run, ids, root="Aussonderung.AussonderungImportBestaetigen.0506"
+        ),
+        "wrong_code": evaluation_xml(run, ids, code="0506"),
+        "wrong_namespace": evaluation_xml(run, ids).replace(
+            NS.encode(), b"urn:xoev-de:xdomea:schema:2.4.0"
+        ),
+        "wrong_process": evaluation_xml(run, ids, process=uuid.uuid4()),
+        "unknown_id": evaluation_xml(run, {**ids, uuid.uuid4(): "V"}),
+        "not_a_uuid": evaluation_xml(run, ids).replace(
+            str(evaluate_files[0].xdomea_id).encode(), b"4711"
+        ),
+        "missing": evaluation_xml(run, {evaluate_files[0].xdomea_id: "A"}),
+        "bad_decision": evaluation_xml(run, {f.xdomea_id: "B" for f in evaluate_files}),
+        "malformed": evaluation_xml(run, ids)[:-20],
+        "entity_bomb": ENTITY_BOMB,
+        "external_entity": EXTERNAL_ENTITY,
+        "too_large": b" " * (xdomea.MAX_MESSAGE_BYTES + 1),
+    }[case]
+    with pytest.raises(DisposalError, match=message):
+        import_evaluation(run=run, data=data, actor=None)
+    _unchanged(run, DisposalRun.State.OFFERED)
+
+
+def test_an_evaluation_naming_a_file_of_another_run_is_refused(
+    authority: Authority, offered_run: DisposalRun, evaluate_files: list[File]
+) -> None:
+    late = _file(authority, "11.30.01", "Anmeldung später")
+    second = start_run(authority=authority, actor=None)
+    assert [i.file for i in second.items.all()] == [late]  # the others are in the first run
+    data = evaluation_xml(
+        offered_run, {**{f.xdomea_id: "A" for f in evaluate_files}, late.xdomea_id: "V"}
+    )
+    with pytest.raises(DisposalError, match=f"belongs to disposal run {second.pk}"):
+        import_evaluation(run=offered_run, data=data, actor=None)
+    _unchanged(offered_run, DisposalRun.State.OFFERED)
+
+
+def test_the_errors_are_german_for_german_users(offered_run: DisposalRun) -> None:
+    with translation.override("de"), pytest.raises(DisposalError) as error:
+        import_evaluation(run=offered_run, data=b"<kaputt", actor=None)
+    assert "kein wohlgeformtes XML" in str(error.value)
+    with translation.override("de"), pytest.raises(DisposalError) as error:
+        import_confirmation(run=offered_run, data=b"<kaputt", actor=None)
+    assert "das Einlesen der Importbestätigung ist jetzt nicht möglich" in str(error.value)
+
+
+def test_an_evaluation_for_a_run_in_the_wrong_state_is_refused(
+    authority: Authority, evaluate_files: list[File]
+) -> None:
+    run = start_run(authority=authority, actor=None)  # not offered yet
+    data = evaluation_xml(run, {f.xdomea_id: "A" for f in evaluate_files})
+    with pytest.raises(DisposalError, match="not possible now"):
+        import_evaluation(run=run, data=data, actor=None)
+    write_offer(run=run, actor=None)
+    import_evaluation(run=run, data=data, actor=None)
+    with pytest.raises(DisposalError, match="not possible now"):
+        import_evaluation(run=run, data=data, actor=None)
+
+
+@pytest.fixture
+def transferred_run(offered_run: DisposalRun, evaluate_files: list[File]) -> DisposalRun:
+    import_evaluation(
+        run=offered_run,
+        data=evaluation_xml(offered_run, {f.xdomea_id: "A" for f in evaluate_files}),
+        actor=None,
+    )
+    write_transfer_package(run=offered_run, out=io.BytesIO(), actor=None)
+    return offered_run
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("wrong_root", "not a “Aussonderung.AussonderungImportBestaetigen.0506”"),
+        ("wrong_code", "message type in the head is “0502”"),
+        ("unknown_id", "unknown file"),
+        ("missing", "no result for"),
+        ("no_signature", "archive signature"),
+        ("malformed", "not well-formed XML"),
+        ("entity_bomb", "DTD or entity"),
+        ("external_entity", "DTD or entity"),
+        ("bad_flag", "expected true or false"),
+    ],
+)
+def test_a_bad_import_confirmation_is_refused_and_changes_nothing(
+    transferred_run: DisposalRun, evaluate_files: list[File], case: str, message: str
+) -> None:
+    run = transferred_run
+    sigs: dict[uuid.UUID, str | None] = {f.xdomea_id: f"A-{f.pk}" for f in evaluate_files}
+    data = {
+        "wrong_root": confirmation_xml(run, sigs, root="Aussonderung.Bewertungsverzeichnis.0502"),
+        "wrong_code": confirmation_xml(run, sigs, code="0502"),
+        "unknown_id": confirmation_xml(run, {**sigs, uuid.uuid4(): "X"}),
+        "missing": confirmation_xml(run, {evaluate_files[0].xdomea_id: "A-1"}),
+        "no_signature": confirmation_xml(run, sigs).replace(
+            f"<x:Archivkennung>A-{evaluate_files[0].pk}</x:Archivkennung>".encode(), b""
+        ),
+        "malformed": b"<x:Aussonderung",
+        "entity_bomb": ENTITY_BOMB,
+        "external_entity": EXTERNAL_ENTITY,
+        "bad_flag": confirmation_xml(run, sigs).replace(b">true<", b">vielleicht<", 1),
+    }[case]
+    with pytest.raises(DisposalError, match=message):
+        import_confirmation(run=run, data=data, actor=None)
+    run.refresh_from_db()
+    assert run.state == DisposalRun.State.TRANSFERRED
+    assert not run.items.filter(confirmed_at__isnull=False).exists()
+    assert run.items.filter(active=True).count() == 2
+
+
+def test_a_file_the_archive_could_not_import_is_kept(
+    transferred_run: DisposalRun,
+    evaluate_files: list[File],
+    admin_user: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    good, bad = evaluate_files
+    run = transferred_run
+    import_confirmation(
+        run=run,
+        data=confirmation_xml(run, {good.xdomea_id: "A-1", bad.xdomea_id: None}),
+        actor=None,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        result = destroy(run=run, approver=admin_user)
+    assert result.disposed == [good.reference]
+    bad.refresh_from_db()
+    assert not bad.is_disposed and bad.documents.count() == 1
+    assert "defekt" in DisposalItem.objects.get(run=run, file=bad).note
+    run.refresh_from_db()
+    assert run.state == DisposalRun.State.COMPLETED
+
+
+def test_a_confirmation_before_the_hand_over_is_refused(
+    offered_run: DisposalRun, evaluate_files: list[File]
+) -> None:
+    data = confirmation_xml(offered_run, {f.xdomea_id: "A" for f in evaluate_files})
+    with pytest.raises(DisposalError, match="not possible now"):
+        import_confirmation(run=offered_run, data=data, actor=None)
+
+
+def test_a_changed_content_stops_the_hand_over(
+    offered_run: DisposalRun, evaluate_files: list[File]
+) -> None:
+    import_evaluation(
+        run=offered_run,
+        data=evaluation_xml(offered_run, {f.xdomea_id: "A" for f in evaluate_files}),
+        actor=None,
+    )
+    version = DocumentVersion.objects.filter(document__file=evaluate_files[0]).first()
+    assert version is not None
+    storage = records_storage()
+    storage.delete(version.content.name)
+    storage.save(version.content.name, io.BytesIO(b"tampered"))
+    with pytest.raises(RecordsError, match="does not match"):
+        write_transfer_package(run=offered_run, out=io.BytesIO(), actor=None)
+    offered_run.refresh_from_db()
+    assert offered_run.state == DisposalRun.State.EVALUATED
+    assert not offered_run.items.filter(transferred=True).exists()
+
+
+# --- commands ---------------------------------------------------------------------------------
+
+
+def test_the_commands_run_a_disposal_end_to_end(
+    authority: Authority,
+    evaluate_files: list[File],
+    admin_user: Any,
+    tmp_path: Path,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    out = io.StringIO()
+    call_command("disposal_start", "--authority", "wuppertal/buergeramt", stdout=out)
+    run = DisposalRun.objects.get()
+    assert f"Disposal run {run.pk}" in out.getvalue()
+    offer = tmp_path / "0501.xml"
+    call_command("disposal_offer", str(run.pk), "--output", str(offer), stdout=out)
+    assert SafeET.parse(offer).getroot().tag == Q("Aussonderung.Anbieteverzeichnis.0501")
+    evaluation = tmp_path / "0502.xml"
+    evaluation.write_bytes(evaluation_xml(run, {f.xdomea_id: "A" for f in evaluate_files}))
+    call_command("disposal_import_evaluation", str(run.pk), str(evaluation), stdout=out)
+    package = tmp_path / "0503.zip"
+    call_command("disposal_transfer", str(run.pk), "--output", str(package), stdout=out)
+    assert zipfile.is_zipfile(package)
+    confirmation = tmp_path / "0506.xml"
+    confirmation.write_bytes(
+        confirmation_xml(run, {f.xdomea_id: f"A-{f.pk}" for f in evaluate_files})
+    )
+    call_command("disposal_import_confirmation", str(run.pk), str(confirmation), stdout=out)
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("disposal_destroy", str(run.pk), "--approve-by", admin_user.email, stdout=out)
+    run.refresh_from_db()
+    assert run.state == DisposalRun.State.COMPLETED
+    assert DisposalRecord.objects.count() == 2
+
+
+def test_the_commands_refuse_bad_input_with_a_message(
+    authority: Authority, evaluate_files: list[File], admin_user: Any, tmp_path: Path
+) -> None:
+    with pytest.raises(CommandError, match="No authority"):
+        call_command("disposal_start", "--authority", "nirgendwo/amt")
+    run = start_run(authority=authority, actor=None)
+    with pytest.raises(CommandError, match="not the number"):
+        call_command("disposal_offer", "eins", "--output", str(tmp_path / "x.xml"))
+    with pytest.raises(CommandError, match="no disposal run 999"):
+        call_command("disposal_offer", "999", "--output", str(tmp_path / "x.xml"))
+    with pytest.raises(CommandError, match="Cannot write"):
+        call_command("disposal_offer", str(run.pk), "--output", str(tmp_path / "no/such/x.xml"))
+    with pytest.raises(CommandError, match="Cannot read"):
+        call_command("disposal_import_evaluation", str(run.pk), str(tmp_path / "missing.xml"))
+    with pytest.raises(CommandError, match="not possible now"):
+        call_command("disposal_transfer", str(run.pk), "--output", str(tmp_path / "x.zip"))
+    assert not (tmp_path / "x.zip").exists()
+    assert list(tmp_path.iterdir()) == []  # no half-written output left behind
+    garbage = tmp_path / "garbage.xml"
+    garbage.write_bytes(b"\x00\x01 not xml")
+    call_command("disposal_offer", str(run.pk), "--output", str(tmp_path / "0501.xml"))
+    with pytest.raises(CommandError, match="not well-formed"):
+        call_command("disposal_import_evaluation", str(run.pk), str(garbage))
+    with pytest.raises(CommandError, match="There is no user"):
+        call_command("disposal_destroy", str(run.pk), "--approve-by", "nobody@example.org")
+    with pytest.raises(CommandError, match="not possible now"):
+        call_command("disposal_destroy", str(run.pk), "--approve-by", admin_user.email)
+
+
+# --- concurrency ------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_started_at_once_do_not_share_a_file(authority: Authority, plan: FilePlan) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("needs a database with real row locks and concurrent connections (PostgreSQL)")
+    files = [_file(authority, "11.30.01", f"Anmeldung {n}", documents=0) for n in range(6)]
+    barrier = threading.Barrier(4)
+    runs: list[int] = []
+    errors: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            barrier.wait(timeout=10)
+            runs.append(start_run(authority=authority, actor=None).pk)
+        except DisposalError as exc:
+            errors.append(exc)
+        except BaseException as exc:  # anything else fails the test below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(runs) == 1
+    assert len(errors) == 3 and all(isinstance(e, DisposalError) for e in errors)
+    items = list(DisposalItem.objects.values_list("file_id", flat=True))
+    assert sorted(items) == sorted(f.pk for f in files)
+
+
+# --- admin ------------------------------------------------------------------------------------
+
+
+def test_the_admin_places_and_releases_holds_and_shows_runs_and_proofs(
+    authority: Authority, destroy_file: File, admin_user: Any
+) -> None:
+    with translation.override("en"):  # the admin views switch the language
+        from django.contrib.admin.sites import site
+
+        from rathaus.records.models import LegalHold
+        from tests.records.test_admin import _request
+
+        hold_admin = site._registry[LegalHold]
+        response = hold_admin.add_view(
+            _request(
+                admin_user,
+                "post",
+                "/admin/records/legalhold/add/",
+                file=destroy_file.pk,
+                reason="audit",
+                note="Rechnungsprüfung 2030",
+            )
+        )
+        assert response.status_code == 302
+        hold = LegalHold.objects.get()
+        assert hold.is_active and hold.placed_by == admin_user
+        assert AuditEvent.objects.filter(action="records.hold_placed").count() == 1
+        with pytest.raises(DisposalError, match="no files due"):
+            start_run(authority=authority, actor=None)
+
+        request = _request(admin_user, "post", "/admin/records/legalhold/")
+        hold_admin.release(request, LegalHold.objects.all())
+        hold.refresh_from_db()
+        assert not hold.is_active and hold.released_by == admin_user
+        assert not hold_admin.has_delete_permission(request, hold)
+
+        run = start_run(authority=authority, actor=None)
+        destroy(run=run, approver=admin_user)
+        for model in (DisposalRun, DisposalRecord, LegalHold, File):
+            response = site._registry[model].changelist_view(_request(admin_user))
+            assert response.render().status_code == 200
+        record_admin = site._registry[DisposalRecord]
+        proof = DisposalRecord.objects.get()
+        assert not record_admin.has_change_permission(_request(admin_user), proof)
+        assert not record_admin.has_delete_permission(_request(admin_user), proof)
+        response = site._registry[DisposalRun].change_view(_request(admin_user), str(run.pk))
+        assert destroy_file.reference in response.render().content.decode()
+
+
+def test_a_module_that_still_needs_the_documents_keeps_the_file(
+    authority: Authority, destroy_file: File, admin_user: Any
+) -> None:
+    from rathaus.records.signals import file_disposing
+
+    def veto(sender: Any, file: File, **kwargs: Any) -> None:
+        raise RecordsError("casework still needs the notice")
+
+    file_disposing.connect(veto, dispatch_uid="test_veto")
+    try:
+        run = start_run(authority=authority, actor=None)
+        result = destroy(run=run, approver=admin_user)
+    finally:
+        file_disposing.disconnect(dispatch_uid="test_veto")
+    assert result.disposed == []
+    assert result.kept == [(destroy_file.reference, "casework still needs the notice")]
+    destroy_file.refresh_from_db()
+    assert not destroy_file.is_disposed and destroy_file.documents.count() == 1
+    assert not DisposalRecord.objects.exists()
+    run.refresh_from_db()
+    assert run.state == DisposalRun.State.DESTROYING
+    assert destroy(run=run, approver=admin_user).disposed == [destroy_file.reference]
+    run.refresh_from_db()
+    assert run.state == DisposalRun.State.COMPLETED
