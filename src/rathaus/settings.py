@@ -374,6 +374,11 @@ DOCUMENTS_FONT_DIR = env.str("DOCUMENTS_FONT_DIR", default="/usr/share/fonts/tru
 DOCUMENTS_SEAL_PKCS12 = env.str("DOCUMENTS_SEAL_PKCS12", default="")
 DOCUMENTS_SEAL_PASSPHRASE = env.str("DOCUMENTS_SEAL_PASSPHRASE", default="")
 DOCUMENTS_SEAL_TRUST_ROOTS = env.str("DOCUMENTS_SEAL_TRUST_ROOTS", default="")
+# RFC 3161 time-stamping authority for seals (PAdES B-T); empty: seals without a time stamp.
+DOCUMENTS_TSA_URL = env.str("DOCUMENTS_TSA_URL", default="")
+DOCUMENTS_TSA_TIMEOUT = env.float("DOCUMENTS_TSA_TIMEOUT", default=10.0)
+DOCUMENTS_TSA_REQUIRED = env.bool("DOCUMENTS_TSA_REQUIRED", default=False)
+DOCUMENTS_TSA_TRUST_ROOTS = env.str("DOCUMENTS_TSA_TRUST_ROOTS", default="")
 DOCUMENTS_TEMPLATE_DIRS: list[str] = []
 
 # Security: secure cookies and HSTS unless running the local demo over plain HTTP.

@@ -6,6 +6,7 @@ import datetime
 import hashlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import override_settings
@@ -21,6 +22,7 @@ from rathaus.documents.seal import seal_trust_roots, validate_seal
 from rathaus.ledger.leaves import format_code
 from rathaus.ledger.models import Entry
 from rathaus.mailbox.models import Message
+from tests.fixtures.tsa import LocalTSA, local_tsa  # noqa: F401
 
 S = Case.Status
 
@@ -583,3 +585,31 @@ def test_a_case_is_not_closed_before_its_revocation_letter_has_been_posted(
     services.transition(case=case, to_status=S.CLOSED, actor=clerk)
     case.refresh_from_db()
     assert case.status == S.CLOSED
+
+
+def test_a_notice_that_cannot_be_sealed_is_not_issued(
+    case: Case,
+    clerk: User,
+    citizen: User,
+    settings: Any,
+    local_tsa: LocalTSA,  # noqa: F811
+) -> None:
+    from rathaus.records.services import read_version
+
+    settings.DOCUMENTS_TSA_URL = local_tsa.url
+    settings.DOCUMENTS_TSA_REQUIRED = True
+    settings.DOCUMENTS_TSA_TRUST_ROOTS = str(local_tsa.ca_pem)
+    local_tsa.answer = "refuse"
+    draft = services.draft_notice(case=case, template_key="granted", actor=clerk)
+    with pytest.raises(CaseworkError, match="Zeitstempeldienst"):
+        services.issue_notice(notice=draft, actor=clerk)
+    draft.refresh_from_db()
+    case.refresh_from_db()
+    assert draft.status == Notice.Status.DRAFT and case.status == S.IN_REVIEW
+    assert not Entry.objects.exists() and not Message.objects.filter(owner=citizen).exists()
+
+    local_tsa.answer = "ok"
+    issued = services.issue_notice(notice=draft, actor=clerk)
+    assert issued.record_version is not None
+    status = validate_seal(read_version(issued.record_version), trust_roots=seal_trust_roots())
+    assert status.valid and status.timestamp is not None  # PAdES B-T

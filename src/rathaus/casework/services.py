@@ -14,7 +14,8 @@ import functools
 import hashlib
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
@@ -54,6 +55,7 @@ from rathaus.catalog.models import Service
 from rathaus.core import audit
 from rathaus.core.models import Authority, OrgUnit
 from rathaus.core.sequences import next_value
+from rathaus.documents.seal import SealError, TimestampUnavailable
 from rathaus.mailbox import services as mailbox
 from rathaus.mailbox.models import Message
 from rathaus.records import services as records
@@ -1031,6 +1033,30 @@ def return_notice(*, notice: Notice, actor: Any, reason: str = "") -> Notice:
     return locked
 
 
+@contextmanager
+def _sealing() -> Iterator[None]:
+    """A seal that cannot be made stops the issuing (the transaction rolls back) with a message
+    for the clerk instead of a server error."""
+    try:
+        yield
+    except TimestampUnavailable as exc:
+        logger.warning("notice not sealed: no time stamp", extra={"error": str(exc)[:500]})
+        raise CaseworkError(
+            _(
+                "The time-stamping service did not answer, so the document could not be sealed "
+                "and has not been issued. Please try again in a few minutes."
+            )
+        ) from exc
+    except SealError as exc:
+        logger.exception("notice not sealed")
+        raise CaseworkError(
+            _(
+                "The document could not be sealed and has not been issued. Please try again; "
+                "if it keeps failing, tell the administrators."
+            )
+        ) from exc
+
+
 def issue_notice(*, notice: Notice, actor: Any) -> Notice:
     """Decide the case: render the notice to PDF/A, seal it, log it, file it, deliver it.
 
@@ -1061,13 +1087,14 @@ def issue_notice(*, notice: Notice, actor: Any) -> Notice:
                 )
         _check_text(locked)
         now = timezone.now()
-        issued = issue_document(
-            render=lambda verification: render_notice_pdf(
-                notice=locked, case=case, issued_at=now, verification=verification
-            ),
-            document_type=locked.document_type,
-            authority=case.authority,
-        )
+        with _sealing():
+            issued = issue_document(
+                render=lambda verification: render_notice_pdf(
+                    notice=locked, case=case, issued_at=now, verification=verification
+                ),
+                document_type=locked.document_type,
+                authority=case.authority,
+            )
         pdf = issued.pdf
         filename = f"{locked.title[:60]} {case.number}.pdf".replace("/", "-")
         locked.pdf.save(filename, ContentFile(pdf), save=False)
@@ -1336,18 +1363,19 @@ def _issue_revocation(case: Case, notice: Notice, *, actor: Any, by_post: bool) 
         subject = _("Revocation of the notice of %(date)s") % {
             "date": issued_on.strftime("%d.%m.%Y") if issued_on else ""
         }
-    issued = issue_document(
-        render=lambda verification: render_revocation_pdf(
-            notice=notice,
-            case=case,
-            subject=subject,
-            revoked_at=revoked_at,
-            remedy=remedy,
-            verification=verification,
-        ),
-        document_type="revocation",
-        authority=case.authority,
-    )
+    with _sealing():
+        issued = issue_document(
+            render=lambda verification: render_revocation_pdf(
+                notice=notice,
+                case=case,
+                subject=subject,
+                revoked_at=revoked_at,
+                remedy=remedy,
+                verification=verification,
+            ),
+            document_type="revocation",
+            authority=case.authority,
+        )
     pdf = issued.pdf
     filename = f"{subject} {case.number}.pdf".replace("/", "-")
     version = _file_document(

@@ -34,3 +34,26 @@ def fonts_are_installed(app_configs: Any = None, **kwargs: Any) -> list[Error]:
     except ImproperlyConfigured as exc:
         return [Error(str(exc), id="documents.E002")]
     return []
+
+
+@register(Tags.security, deploy=True)
+def timestamps_can_be_checked(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    """A time-stamping authority needs its trust roots: seals with a stamp no root vouches for
+    are judged not valid (``validate_seal``)."""
+    if not getattr(settings, "DOCUMENTS_TSA_URL", ""):
+        return []
+    from rathaus.documents.seal import tsa_trust_roots
+
+    try:
+        roots = tsa_trust_roots()
+    except ImproperlyConfigured as exc:
+        return [Error(str(exc), id="documents.E003")]
+    if not roots:
+        return [
+            Error(
+                "DOCUMENTS_TSA_URL is set but DOCUMENTS_TSA_TRUST_ROOTS names no PEM file with "
+                "the time-stamping authority's CA certificates.",
+                id="documents.E003",
+            )
+        ]
+    return []

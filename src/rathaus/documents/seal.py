@@ -1,8 +1,11 @@
 """Electronic seals of the authority on issued PDFs (PAdES, pyHanko) and their validation.
 
 § 9a Abs. 6 OZG: a notice delivered through the portal carries the authority's electronic seal.
-The seal is a PAdES baseline (B-B) certification signature in an invisible field, added as an
+The seal is a PAdES baseline certification signature in an invisible field, added as an
 incremental update so that the PDF/A-3u revision underneath stays byte for byte as rendered.
+With a time-stamping authority configured (``DOCUMENTS_TSA_URL``, RFC 3161) the signature
+carries its time stamp (PAdES B-T): proof of when it was made that does not rest on the
+authority's own clock and outlives the seal certificate. Without one it is B-B.
 
 Where the key comes from is configuration: production takes a PKCS#12 file
 (``DOCUMENTS_SEAL_PKCS12`` + ``DOCUMENTS_SEAL_PASSPHRASE``) and the CA certificates that anchor
@@ -26,7 +29,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
+import httpx
 from asn1crypto import keys as asn1_keys
+from asn1crypto import tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -44,6 +49,7 @@ from pyhanko.pdf_utils.metadata.model import VENDOR
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
+from pyhanko.sign.timestamps import TimeStamper, TimestampRequestError
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
@@ -81,6 +87,10 @@ def _outside_event_loop(function: Callable[..., T], *args: Any, **kwargs: Any) -
 
 class SealError(Exception):
     """The PDF could not be sealed (unreadable input or unusable key material)."""
+
+
+class TimestampUnavailable(SealError):
+    """A time stamp is required (``DOCUMENTS_TSA_REQUIRED``) and the TSA gave none."""
 
 
 class SealSigner(signers.SimpleSigner):
@@ -141,6 +151,10 @@ class SealStatus:
     reason: str
     location: str
     problem: str = ""
+    #: the time-stamping authority's time of the seal (PAdES B-T), when its token is valid and
+    #: its TSA trusted; otherwise None, and ``timestamp_problem`` says why if there was one
+    timestamp: datetime | None = None
+    timestamp_problem: str = ""
 
     @classmethod
     def unsealed(cls, problem: str) -> SealStatus:
@@ -171,14 +185,87 @@ def _asn1_cert(cert: x509.Certificate) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
 
 
-def seal_pdf(pdf: bytes, *, signer: signers.Signer, location: str) -> bytes:
+class TimestampClient(TimeStamper):
+    """RFC 3161 time stamps over HTTP(S) from the configured time-stamping authority (httpx)."""
+
+    def __init__(self, url: str, *, timeout: float) -> None:
+        super().__init__(include_nonce=True)
+        self.url = url
+        self.timeout = timeout
+
+    async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
+        return await asyncio.to_thread(self._post, req.dump())
+
+    def _post(self, query: bytes) -> tsp.TimeStampResp:
+        try:
+            response = httpx.post(
+                self.url,
+                content=query,
+                headers={"Content-Type": "application/timestamp-query"},
+                timeout=self.timeout,
+            )
+        except httpx.HTTPError as exc:
+            raise TimestampRequestError(f"no answer from {self.url}: {exc}") from exc
+        content_type = response.headers.get("content-type", "").split(";")[0].strip()
+        if response.status_code != 200 or content_type != "application/timestamp-reply":
+            raise TimestampRequestError(
+                f"{self.url} answered {response.status_code} ({content_type or 'no type'}), "
+                "not a time-stamp reply"
+            )
+        try:
+            reply = tsp.TimeStampResp.load(response.content)
+            reply.native  # noqa: B018 - parse it all here, where a broken reply is caught
+        except ValueError as exc:
+            raise TimestampRequestError(f"{self.url} sent a damaged time-stamp reply") from exc
+        return reply
+
+
+@cache
+def configured_timestamper() -> TimestampClient | None:
+    """The time-stamping authority of ``DOCUMENTS_TSA_URL``, or None when there is none.
+
+    One client per process: pyHanko sizes the signature with a time stamp of a dummy digest
+    that the client keeps, so a TSA that bills per stamp is asked once per seal, not twice."""
+    url = getattr(settings, "DOCUMENTS_TSA_URL", "")
+    if not url:
+        return None
+    return TimestampClient(url, timeout=float(getattr(settings, "DOCUMENTS_TSA_TIMEOUT", 10)))
+
+
+def seal_pdf(
+    pdf: bytes,
+    *,
+    signer: signers.Signer,
+    location: str,
+    timestamper: TimeStamper | bool | None = True,
+) -> bytes:
     """Seal ``pdf`` for the authority; ``location`` is the municipality's name.
 
     A certification signature (DocMDP: no changes allowed) in an invisible field, appended as an
     incremental update. The producer entry is aligned between the document information
     dictionary and the XMP metadata (pyHanko would otherwise make them differ, which PDF/A
-    forbids).
+    forbids). ``timestamper`` True (the default) takes the configured time-stamping authority;
+    when it cannot give a stamp the seal is made without one (B-B, logged), unless
+    ``DOCUMENTS_TSA_REQUIRED`` is set: then :class:`SealError` says why.
     """
+    stamper = configured_timestamper() if timestamper is True else timestamper or None
+    if stamper is None:
+        return _sign(pdf, signer=signer, location=location, timestamper=None)
+    try:
+        return _sign(pdf, signer=signer, location=location, timestamper=stamper)
+    except TimestampRequestError as exc:
+        if getattr(settings, "DOCUMENTS_TSA_REQUIRED", False):
+            raise TimestampUnavailable(
+                f"The time-stamping authority gave no time stamp ({exc}); the document was not "
+                "sealed. Please try again later."
+            ) from exc
+        logger.warning("seal made without a time stamp", extra={"error": str(exc)[:500]})
+        return _sign(pdf, signer=signer, location=location, timestamper=None)
+
+
+def _sign(
+    pdf: bytes, *, signer: signers.Signer, location: str, timestamper: TimeStamper | None
+) -> bytes:
     try:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
     except (PdfError, ValueError, KeyError) as exc:
@@ -199,7 +286,9 @@ def seal_pdf(pdf: bytes, *, signer: signers.Signer, location: str) -> bytes:
         subfilter=fields.SigSeedSubFilter.PADES,
         md_algorithm="sha256",
     )
-    output = _outside_event_loop(signers.sign_pdf, writer, meta, signer=signer)
+    output = _outside_event_loop(
+        signers.sign_pdf, writer, meta, signer=signer, timestamper=timestamper
+    )
     return bytes(output.getvalue())
 
 
@@ -218,7 +307,12 @@ def _not_valid(
     )
 
 
-def validate_seal(pdf: bytes, *, trust_roots: list[asn1_x509.Certificate]) -> SealStatus:
+def validate_seal(
+    pdf: bytes,
+    *,
+    trust_roots: list[asn1_x509.Certificate],
+    timestamp_roots: list[asn1_x509.Certificate] | None = None,
+) -> SealStatus:
     """Check every signature in ``pdf`` against ``trust_roots`` (no network access).
 
     Revocation is checked where the PDF carries revocation data; the seal certificates of the
@@ -250,7 +344,17 @@ def validate_seal(pdf: bytes, *, trust_roots: list[asn1_x509.Certificate]) -> Se
         context = ValidationContext(
             trust_roots=trust_roots, allow_fetching=False, revocation_mode="soft-fail"
         )
-        statuses = [_outside_event_loop(validate_pdf_signature, sig, context) for sig in signatures]
+        # A time stamp is checked against the TSA's own roots, never the seal's: a seal CA must
+        # not be able to vouch for the time.
+        ts_context = ValidationContext(
+            trust_roots=timestamp_roots if timestamp_roots is not None else tsa_trust_roots(),
+            allow_fetching=False,
+            revocation_mode="soft-fail",
+        )
+        statuses = [
+            _outside_event_loop(validate_pdf_signature, sig, context, ts_context)
+            for sig in signatures
+        ]
         signer = _subject_label(statuses[0].signing_cert)
     except Exception as exc:  # a damaged signature container or byte range
         return _not_valid(
@@ -265,7 +369,8 @@ def validate_seal(pdf: bytes, *, trust_roots: list[asn1_x509.Certificate]) -> Se
     # Rathaus seals a finished document once; any later revision (even one that pyHanko's
     # diff policy would accept, such as a changed title) means it is not the issued file.
     unchanged = statuses[-1].coverage == SignatureCoverageLevel.ENTIRE_FILE
-    valid = unchanged and all(s.bottom_line for s in statuses)
+    valid = unchanged and all(s.bottom_line for s in statuses)  # a bad time stamp fails too
+    timestamp, timestamp_problem = _timestamp(status)
     problem = ""
     if not all(s.coverage in _COVERS_REVISION for s in statuses):
         problem = "The seal does not cover the whole document."  # a forged /ByteRange
@@ -275,6 +380,8 @@ def validate_seal(pdf: bytes, *, trust_roots: list[asn1_x509.Certificate]) -> Se
         problem = "The seal's signature is not valid."
     elif not all(s.trusted for s in statuses):
         problem = "The seal's certificate is not trusted."
+    elif timestamp_problem:
+        problem = timestamp_problem
     elif not unchanged or not valid:
         problem = "The document was modified after it was sealed."
     return SealStatus(
@@ -287,7 +394,21 @@ def validate_seal(pdf: bytes, *, trust_roots: list[asn1_x509.Certificate]) -> Se
         reason=reason,
         location=location,
         problem=problem,
+        timestamp=timestamp,
+        timestamp_problem=timestamp_problem,
     )
+
+
+def _timestamp(status: Any) -> tuple[datetime | None, str]:
+    """The seal's time stamp (PAdES B-T): its time when it holds, else why not ("" if none)."""
+    stamp = getattr(status, "timestamp_validity", None)
+    if stamp is None:
+        return None, ""
+    if not (stamp.intact and stamp.valid):
+        return None, "The seal's time stamp is damaged or does not match the seal."
+    if not stamp.trusted:
+        return None, "The seal's time stamp comes from a time-stamping authority not trusted."
+    return stamp.timestamp, ""
 
 
 # -- configuration -------------------------------------------------------------------------
@@ -443,8 +564,29 @@ def seal_trust_roots() -> list[asn1_x509.Certificate]:
     return [_asn1_cert(cert) for cert in certs]
 
 
+@cache
+def tsa_trust_roots() -> list[asn1_x509.Certificate]:
+    """The CA certificates a seal's time stamp must chain up to (``DOCUMENTS_TSA_TRUST_ROOTS``,
+    PEM); none configured: no time stamp is trusted."""
+    path = getattr(settings, "DOCUMENTS_TSA_TRUST_ROOTS", "")
+    if not path:
+        return []
+    try:
+        certs = x509.load_pem_x509_certificates(Path(path).read_bytes())
+    except (OSError, ValueError) as exc:
+        raise ImproperlyConfigured(
+            f"DOCUMENTS_TSA_TRUST_ROOTS={path} is not a readable PEM file: {exc}"
+        ) from exc
+    return [_asn1_cert(cert) for cert in certs]
+
+
 @receiver(setting_changed)
 def _reset_seal_caches(*, setting: str, **kwargs: object) -> None:
-    if setting.startswith("DOCUMENTS_SEAL") or setting in {"VAR_DIR", "PRODUCTION"}:
+    if setting.startswith(("DOCUMENTS_SEAL", "DOCUMENTS_TSA")) or setting in {
+        "VAR_DIR",
+        "PRODUCTION",
+    }:
         seal_signer.cache_clear()
         seal_trust_roots.cache_clear()
+        tsa_trust_roots.cache_clear()
+        configured_timestamper.cache_clear()
