@@ -304,3 +304,30 @@ def test_my_applications_lists_drafts_and_submitted_with_the_citizens_status(
     assert [row.public_id for row in listing.drafts] == [str(draft.public_id)]
     assert [row.status for row in listing.submitted] == ["Being processed"]
     assert listing.submitted[0].service == (service.name_en or service.name_de)
+
+
+def test_the_citizen_finds_the_revocation_of_a_notice_on_the_application_page(
+    logged_in: Client, citizen: User, service: Service, home: Municipality, make_staff: Any
+) -> None:
+    from rathaus.casework.models import Notice
+
+    application = _submitted(citizen, service, home)
+    case = application.case
+    assert case is not None
+    clerk = make_staff(case.org_unit)
+    draft = casework.draft_notice(case=case, template_key="granted", actor=clerk)
+    if draft.four_eyes:
+        pytest.skip("the demo configures four eyes for this service")
+    issued = casework.issue_notice(notice=draft, actor=clerk)
+    url = f"/antraege/{application.public_id}/"
+    page = logged_in.get(url).content.decode()
+    assert "Aufhebungsbescheid" not in page
+    casework.revoke_notice(
+        notice=issued, reason="Irrtum", legal_basis="§ 49 VwVfG NRW", actor=clerk
+    )
+    revoked = Notice.objects.get(pk=issued.pk)
+    assert revoked.revocation_message is not None
+    page = logged_in.get(url).content.decode()
+    assert f"/postfach/{revoked.revocation_message.public_id}/" in page
+    assert f"Aufhebungsbescheid zum Bescheid „{issued.title}“ im Postfach lesen" in page
+    assert logged_in.get(f"/postfach/{revoked.revocation_message.public_id}/").status_code == 200

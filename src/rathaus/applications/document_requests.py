@@ -124,5 +124,6 @@ def citizen_case_context(application: Application) -> dict[str, Any]:
         "timeline": selectors.citizen_timeline(case),
         "open_request": selectors.open_request(case),
         "notice": notice,
+        "revocations": list(selectors.revocations(case)),
         "can_withdraw": application.status == Application.Status.SUBMITTED and case.is_open,
     }

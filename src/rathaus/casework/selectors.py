@@ -112,6 +112,15 @@ def issued_notice(case: Case) -> Notice | None:
     return case.notices.filter(status=Notice.Status.ISSUED).first()
 
 
+def revocations(case: Case) -> QuerySet[Notice]:
+    """Revoked notices whose revocation (Aufhebungsbescheid) went to the citizen, oldest first."""
+    return (
+        case.notices.filter(status=Notice.Status.REVOKED, revocation_letter__isnull=False)
+        .select_related("revocation_message")
+        .order_by("revoked_at", "id")
+    )
+
+
 def notice_template_choices(case: Case) -> list[tuple[str, str]]:
     """(key, title) of the service's notice templates, for the clerk's choice."""
     return [
