@@ -55,6 +55,37 @@ def letter_context(case: Case, *, sender: Sender, on: datetime.date) -> dict[str
     }
 
 
+def _sealed_letter(
+    case: Case,
+    *,
+    template: str,
+    subject: str,
+    at: datetime.datetime,
+    verification: Verification | None,
+    **fields: Any,
+) -> bytes:
+    """A letter of the case's authority about ``subject``, dated ``at``: rendered to PDF/A in
+    German with the GovChain mark of ``verification`` and sealed for the municipality."""
+    sender = Sender.from_authority(case.authority, unit=case.org_unit)
+    context: dict[str, Any] = {
+        **letter_context(case, sender=sender, on=timezone.localdate(at)),
+        "subject": subject,
+        **fields,
+    }
+    if verification is not None:
+        context["verification"] = verification
+    pdf = render_pdf(
+        template=template,
+        context=context,
+        language="de",
+        title=f"{subject} ({case.number})",
+        author=sender.display_name,
+        subject=case.service.name_de,
+        created=at,
+    )
+    return seal_pdf(pdf, signer=seal_signer(), location=case.authority.municipality.name)
+
+
 def render_notice_pdf(
     *,
     notice: Notice,
@@ -63,26 +94,16 @@ def render_notice_pdf(
     verification: Verification | None,
 ) -> bytes:
     """The sealed PDF/A of ``notice``; ``verification`` prints the QR code (GovChain)."""
-    sender = Sender.from_authority(case.authority, unit=case.org_unit)
-    context: dict[str, Any] = {
-        **letter_context(case, sender=sender, on=timezone.localdate(issued_at)),
-        "subject": notice.title,
-        "body": notice.body,
-        "legal_basis": notice.legal_basis,
-        "remedy": notice.remedy,
-    }
-    if verification is not None:
-        context["verification"] = verification
-    pdf = render_pdf(
+    return _sealed_letter(
+        case,
         template=TEMPLATE,
-        context=context,
-        language="de",
-        title=f"{notice.title} ({case.number})",
-        author=sender.display_name,
-        subject=case.service.name_de,
-        created=issued_at,
+        subject=notice.title,
+        at=issued_at,
+        verification=verification,
+        body=notice.body,
+        legal_basis=notice.legal_basis,
+        remedy=notice.remedy,
     )
-    return seal_pdf(pdf, signer=seal_signer(), location=case.authority.municipality.name)
 
 
 def render_revocation_pdf(
@@ -97,25 +118,15 @@ def render_revocation_pdf(
     """The sealed PDF/A Aufhebungsbescheid: ``notice`` is revoked, why and on which legal basis,
     with its instructions on legal remedies (``remedy``) (a revocation is itself an
     administrative act, § 35 VwVfG) and its GovChain verification mark. Always in German."""
-    sender = Sender.from_authority(case.authority, unit=case.org_unit)
-    context: dict[str, Any] = {
-        **letter_context(case, sender=sender, on=timezone.localdate(revoked_at)),
-        "subject": subject,
-        "notice_title": notice.title,
-        "notice_date": timezone.localdate(notice.issued_at) if notice.issued_at else None,
-        "reason": notice.revocation_reason,
-        "legal_basis": notice.revocation_legal_basis,
-        "remedy": remedy,
-    }
-    if verification is not None:
-        context["verification"] = verification
-    pdf = render_pdf(
+    return _sealed_letter(
+        case,
         template=REVOCATION_TEMPLATE,
-        context=context,
-        language="de",
-        title=f"{subject} ({case.number})",
-        author=sender.display_name,
-        subject=case.service.name_de,
-        created=revoked_at,
+        subject=subject,
+        at=revoked_at,
+        verification=verification,
+        notice_title=notice.title,
+        notice_date=timezone.localdate(notice.issued_at) if notice.issued_at else None,
+        reason=notice.revocation_reason,
+        legal_basis=notice.revocation_legal_basis,
+        remedy=remedy,
     )
-    return seal_pdf(pdf, signer=seal_signer(), location=case.authority.municipality.name)
