@@ -831,3 +831,32 @@ def test_a_revocation_letter_for_a_posted_notice_is_listed_downloaded_and_marked
     task.refresh_from_db()
     assert task.status == PostalDeliveryTask.Status.SENT and task.sent_by == clerk
     assert "Widerrufsschreiben per Post versenden" not in html(client.get(f"{base}/"))
+
+
+def test_the_case_page_says_whether_the_citizen_was_told_by_e_mail(
+    staff_client: StaffClient, clerk: User, open_case: OpenCase, unit: OrgUnit
+) -> None:
+    """§ 9 Abs. 1 OZG: the clerk sees whether the e-mail notice went out, and why not."""
+    from rathaus.mailbox.models import NO_CONFIRMED_ADDRESS, Message
+
+    case = open_case(unit.authority, unit=unit)
+    casework.request_documents(
+        case=case,
+        description="Bitte Mietvertrag senden.",
+        due_on=timezone.localdate() + datetime.timedelta(days=14),
+        actor=clerk,
+    )
+    message = Message.objects.get(case_number=case.number)
+    client = staff_client(clerk)
+    Message.objects.filter(pk=message.pk).update(
+        notified_at=None, notification_error=NO_CONFIRMED_ADDRESS
+    )
+    page = html(client.get(f"/backoffice/vorgaenge/{case.pk}/"))
+    assert "E-Mail-Benachrichtigung" in page
+    assert "nicht versandt: keine bestätigte E-Mail-Adresse" in page
+    Message.objects.filter(pk=message.pk).update(notification_error="SMTP 451")
+    assert "Der Mailserver hat abgelehnt" in html(client.get(f"/backoffice/vorgaenge/{case.pk}/"))
+    sent = timezone.make_aware(datetime.datetime(2026, 11, 20, 9, 15))
+    Message.objects.filter(pk=message.pk).update(notified_at=sent, notification_error="")
+    page = html(client.get(f"/backoffice/vorgaenge/{case.pk}/"))
+    assert "20.11.2026 09:15" in page and "keine bestätigte" not in page

@@ -13,6 +13,7 @@ from freezegun import freeze_time
 from rathaus.accounts.models import User
 from rathaus.core.models import AuditEvent
 from rathaus.mailbox.models import Message
+from rathaus.mailbox.selectors import case_deliveries
 from rathaus.mailbox.tasks import queue_stranded_notifications, send_notification
 from tests.accounts.factories import ProfileFactory
 from tests.fixtures.smtp import SMTPServer
@@ -185,6 +186,9 @@ def test_no_notification_to_an_unconfirmed_address_until_its_owner_confirms_it(
     message.refresh_from_db()
     assert message.notified_at is None
     assert message.notification_error == "no confirmed e-mail address"
+    # the clerk sees why the citizen was not told
+    [delivery] = case_deliveries(authority=message.authority, case_number=message.case_number)
+    assert delivery.notification == "no_address"
     # Withheld, not stranded: the periodic re-queue leaves it alone.
     with freeze_time(message.provided_at + timedelta(hours=2)):
         assert queue_stranded_notifications.call() == 0
@@ -199,3 +203,5 @@ def test_no_notification_to_an_unconfirmed_address_until_its_owner_confirms_it(
     assert [mail["To"] for mail in smtp_server.messages] == [owner.email]
     message.refresh_from_db()
     assert message.notified_at is not None
+    [delivery] = case_deliveries(authority=message.authority, case_number=message.case_number)
+    assert delivery.notification == "sent" and delivery.notified_at == message.notified_at

@@ -14,6 +14,10 @@ from django.utils.translation import gettext_lazy as _
 
 from rathaus.core.models import AppendOnlyModel, Authority
 
+#: ``Message.notification_error`` while the owner has no confirmed e-mail address: the § 9 OZG
+#: notification is withheld until they confirm one (``tasks.queue_after_confirmation``).
+NO_CONFIRMED_ADDRESS = "no confirmed e-mail address"
+
 
 class Message(models.Model):
     """One message in a citizen's Postfach, from the authority or (a reply) from the citizen."""

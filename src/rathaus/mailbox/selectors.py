@@ -18,7 +18,7 @@ from django.utils import timezone
 from rathaus.core.models import Authority
 from rathaus.core.raw_sql import fetch_value, table
 from rathaus.mailbox.announcement import announcement_on, local_date
-from rathaus.mailbox.models import Message, MessageAttachment, RetrievalLog
+from rathaus.mailbox.models import NO_CONFIRMED_ADDRESS, Message, MessageAttachment, RetrievalLog
 
 MAX_QUERY_CHARS = 200
 
@@ -125,6 +125,10 @@ class Delivery:
     first_retrieved_at: datetime | None
     announced_on: date | None  #: Bekanntgabe (notices only)
     announced: bool  #: the announcement date has been reached (remedy deadline running)
+    #: the e-mail notice of § 9 Abs. 1 OZG: "sent", "no_address" (the owner has no confirmed
+    #: address: withheld until one is confirmed), "failing" (SMTP refused, retried), "pending"
+    #: (queued), or "" for the citizen's own messages
+    notification: str = ""
 
 
 def delivery(message: Message, *, today: date | None = None) -> Delivery:
@@ -146,7 +150,20 @@ def delivery(message: Message, *, today: date | None = None) -> Delivery:
         first_retrieved_at=message.first_retrieved_at,
         announced_on=announced_on,
         announced=announced_on is not None and announced_on <= today,
+        notification=_notification_state(message),
     )
+
+
+def _notification_state(message: Message) -> str:
+    if message.from_citizen:
+        return ""
+    if message.notified_at is not None:
+        return "sent"
+    if message.notification_error == NO_CONFIRMED_ADDRESS:
+        return "no_address"
+    if message.notification_error:
+        return "failing"
+    return "pending"
 
 
 def case_deliveries(*, authority: Authority | None, case_number: str) -> list[Delivery]:

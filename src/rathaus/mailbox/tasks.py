@@ -19,7 +19,7 @@ from django_tasks import task
 from rathaus.accounts.selectors import notification_address
 from rathaus.core import audit
 from rathaus.core.jobs import retrying_task
-from rathaus.mailbox.models import Message
+from rathaus.mailbox.models import NO_CONFIRMED_ADDRESS, Message
 from rathaus.mailbox.notifications import build_notification
 
 logger = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ def send_notification(message_id: int) -> str:
             # Withheld until the owner confirms an address (queue_after_confirmation), and not
             # re-queued as stranded meanwhile.
             message.notification_attempts += 1
-            message.notification_error = "no confirmed e-mail address"
+            message.notification_error = NO_CONFIRMED_ADDRESS
             message.save(update_fields=["notification_attempts", "notification_error"])
             return "no confirmed address"
         try:
