@@ -43,7 +43,6 @@ from rathaus.records.models import (
     FilePlan,
     PendingContentDeletion,
     RecordDocument,
-    records_storage,
 )
 from rathaus.records.selectors import files_due_for_disposal, files_ready_for_disposal
 from rathaus.records.services import add_document, add_version, close_file, open_file, reopen_file
@@ -253,7 +252,7 @@ def test_a_run_offers_hands_over_and_disposes_of_evaluated_files(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     kept, dropped = evaluate_files
-    storage = records_storage()
+    storage = DocumentVersion._meta.get_field("content").storage
     contents = {
         f.pk: list(
             DocumentVersion.objects.filter(document__file=f).values_list("content", flat=True)
@@ -435,7 +434,7 @@ def test_contents_that_could_not_be_deleted_are_retried(
     monkeypatch: pytest.MonkeyPatch,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    storage = records_storage()
+    storage = DocumentVersion._meta.get_field("content").storage
     names = list(
         DocumentVersion.objects.filter(document__file=destroy_file).values_list(
             "content", flat=True
@@ -696,7 +695,7 @@ def test_a_changed_content_stops_the_hand_over(
     )
     version = DocumentVersion.objects.filter(document__file=evaluate_files[0]).first()
     assert version is not None
-    storage = records_storage()
+    storage = DocumentVersion._meta.get_field("content").storage
     storage.delete(version.content.name)
     storage.save(version.content.name, io.BytesIO(b"tampered"))
     with pytest.raises(RecordsError, match="does not match"):

@@ -48,7 +48,6 @@ from rathaus.records.models import (
     LegalHold,
     PendingContentDeletion,
     RecordDocument,
-    records_storage,
 )
 from rathaus.records.signals import file_disposed, file_disposing
 
@@ -798,7 +797,9 @@ def purge_pending_contents(
         pending = pending.filter(item__run=run)
     if item_ids is not None:
         pending = pending.filter(item_id__in=list(item_ids))
-    storage = records_storage()
+    # The field's own storage: the one the contents were written to (records_storage() would
+    # build a fresh instance after a settings change, e.g. in tests).
+    storage = DocumentVersion._meta.get_field("content").storage
     left = 0
     for row in list(pending):
         try:
