@@ -95,6 +95,10 @@ class Application(models.Model):
         default=True,
         help_text=_("§ 9 OZG: consent is deemed given unless the citizen opts out."),
     )
+    # Set when the answers, attachments and receipt were purged after the case's file was
+    # disposed of (applications.disposal.purge_application); the row stays for the citizen's
+    # list and for the payments booked on it.
+    purged_on = models.DateField(_("personal data purged on"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("application")

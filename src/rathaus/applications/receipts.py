@@ -99,6 +99,8 @@ def render_receipt(application_id: int) -> str:
                 "service", "authority__municipality", "applicant__profile", "case__file"
             )
             .filter(pk=application_id, status=Application.Status.SUBMITTED)
+            # a purged application's receipt was deleted with the declaration it listed
+            .filter(purged_on__isnull=True)
             .first()
         )
         if application is None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -490,8 +491,18 @@ def on_payment_confirmed(*, payable_type: str, payable_id: str, **_: Any) -> Non
 
 def erase_for_account_deletion(user: User) -> None:
     """Account deletion (GDPR Art. 17): drafts go; submitted applications are the authority's
-    records under retention rules (Art. 17 Abs. 3 lit. b), so they block the deletion."""
-    kept = Application.objects.filter(applicant=user).exclude(status=Application.Status.DRAFT)
+    records under retention rules (Art. 17 Abs. 3 lit. b), so they block the deletion, until
+    their file has been disposed of and they are purged (``applications.disposal``): then they
+    hold no personal data and no stored file and go with the account (the purged case stays,
+    and so do the payments booked on them, which are not linked to the row)."""
+    kept = (
+        Application.objects.filter(applicant=user)
+        .exclude(status=Application.Status.DRAFT)
+        .exclude(
+            Q(purged_on__isnull=False, receipt="")
+            & ~Exists(Attachment.objects.filter(application=OuterRef("pk")))
+        )
+    )
     if kept.exists():
         raise ErasureBlocked(
             _(
@@ -499,5 +510,14 @@ def erase_for_account_deletion(user: User) -> None:
                 "deleted once they are closed; until then, please contact the authority."
             )
         )
-    for draft in Application.objects.filter(applicant=user):
+    for draft in Application.objects.filter(applicant=user, status=Application.Status.DRAFT):
         delete_draft(application=draft, actor=user)
+    for purged in Application.objects.filter(applicant=user).exclude(purged_on=None):
+        audit.record(
+            actor=user,
+            action="application.deleted_with_account",
+            obj=purged,
+            before={"reference": purged.reference, "purged_on": str(purged.purged_on)},
+            municipality=purged.municipality,
+        )
+        purged.delete()

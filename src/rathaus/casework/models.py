@@ -172,6 +172,9 @@ class Case(models.Model):
         help_text=_("The submitted answers, for the notice templates."),
     )
     updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+    # Set when the case's personal data were purged after its file was disposed of
+    # (casework.disposal.purge_case); the row itself stays for statistics.
+    purged_on = models.DateField(_("personal data purged on"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("case")

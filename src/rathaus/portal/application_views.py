@@ -347,6 +347,15 @@ def delete_draft(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 @login_required
 def receipt(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBase:
     application = selectors.application_for_citizen(user=_user(request), public_id=public_id)
+    if application.purged_on is not None:
+        messages.info(
+            request,
+            _(
+                "Your receipt was deleted with your declaration when the retention period of "
+                "your application's file ran out."
+            ),
+        )
+        return redirect("applications:detail", public_id=public_id)
     if not application.receipt:
         messages.info(request, _("Your receipt is being prepared. Please try again in a moment."))
         return redirect("applications:detail", public_id=public_id)
