@@ -7,6 +7,7 @@ clock moved to the day the file is due."""
 from __future__ import annotations
 
 import datetime
+import io
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.management import call_command
 from django.db import connection, transaction
 from django.db import utils as db_utils
 from django.test import Client
@@ -23,6 +25,7 @@ from freezegun import freeze_time
 from rathaus.accounts.models import User
 from rathaus.accounts.personal_data import ErasureBlocked
 from rathaus.accounts.services import delete_account
+from rathaus.applications.disposal import on_file_disposed as application_purge_receiver
 from rathaus.applications.disposal import purge_application, purge_disposed_applications
 from rathaus.applications.errors import ApplicationError
 from rathaus.applications.models import Application, Attachment
@@ -36,6 +39,7 @@ from rathaus.casework.disposal import (
     purge_case,
     purge_disposed_cases,
 )
+from rathaus.casework.disposal import on_file_disposed as case_purge_receiver
 from rathaus.casework.errors import CaseworkError
 from rathaus.casework.models import (
     Case,
@@ -52,6 +56,7 @@ from rathaus.mailbox.models import Message
 from rathaus.records.disposal import DestroyResult, destroy, start_run
 from rathaus.records.models import DisposalItem, DisposalOutcome, DocumentVersion, File
 from rathaus.records.services import close_file
+from rathaus.records.signals import file_disposed
 from tests.applications.meldebescheinigung import answer_all
 from tests.backoffice.conftest import staff_login
 
@@ -450,6 +455,46 @@ def test_a_notice_pdf_the_storage_could_not_delete_is_deleted_by_the_catch_up(
     name = notice.pdf.name
     notice.refresh_from_db()
     assert not notice.pdf and not _stored(name)
+
+
+def test_the_command_purges_what_the_receivers_missed(
+    citizen: User,
+    service: Service,
+    home: Municipality,
+    dispose: Callable[[File], DestroyResult],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    application = _submitted(citizen, service, home)
+    case = application.case
+    assert case is not None and case.file is not None
+    casework.withdraw_case(case=case, actor=citizen)
+    # the purges did not run (a worker died after the disposal committed): only the releasing
+    # receiver, which runs inside the disposal, is left connected
+    uids = ("casework.file_disposed", "applications.file_disposed")
+    for uid in uids:
+        assert file_disposed.disconnect(dispatch_uid=uid)
+    try:
+        dispose(case.file)
+    finally:
+        file_disposed.connect(case_purge_receiver, dispatch_uid=uids[0])
+        file_disposed.connect(application_purge_receiver, dispatch_uid=uids[1])
+    case.refresh_from_db()
+    application.refresh_from_db()
+    assert case.purged_on is None and application.purged_on is None
+    assert case.file is not None and case.file.is_disposed
+
+    out = io.StringIO()
+    with django_capture_on_commit_callbacks(execute=True):  # the stored files go after commit
+        call_command("purge_disposed", stdout=out)
+    assert out.getvalue().strip() == "Purged: 1 case(s), 1 application(s)."
+    case.refresh_from_db()
+    application.refresh_from_db()
+    assert case.purged_on is not None and case.particulars == {}
+    assert application.purged_on is not None and application.submitted_data == {}
+    assert not application.receipt and not application.attachments.exists()
+    out = io.StringIO()
+    call_command("purge_disposed", stdout=out)
+    assert out.getvalue().strip() == "Purged: 0 case(s), 0 application(s)."
 
 
 def test_a_case_is_not_purged_before_its_file_is_disposed_of(
