@@ -200,6 +200,9 @@ PERIODIC_JOBS = [
     ("rathaus.applications.tasks.delete_expired_drafts_job", 3600),
     ("rathaus.mailbox.tasks.queue_stranded_notifications", 600),
     ("rathaus.casework.tasks.remind_overdue_job", 3600),
+    # Aussonderung: what a disposal left to do after its commit (docs/modules/records.md)
+    ("rathaus.records.tasks.purge_pending_contents_job", 3600),
+    ("rathaus.applications.tasks.purge_disposed_job", 3600),
 ]
 # Casework: due date when a service's casework.toml names none; overdue reminders at most
 # every so many days per case.

@@ -31,8 +31,10 @@ from rathaus.applications.errors import ApplicationError
 from rathaus.applications.models import Application, Attachment
 from rathaus.applications.receipts import render_receipt
 from rathaus.applications.services import start_application, submit_application
+from rathaus.applications.tasks import purge_disposed_job
 from rathaus.casework import services as casework
 from rathaus.casework.disposal import (
+    CITIZEN_LABEL,
     PURGED_NOTICE_TITLE,
     _append_only_rows,
     _history_purge,
@@ -213,8 +215,11 @@ def test_disposing_of_a_decided_case_releases_its_notices_and_purges_case_and_ap
     assert request.description == "" and request.answer_note == ""
     for event in CaseEvent.objects.filter(case=case):
         assert "Mustermann" not in event.note + str(event.data), event.kind
+        assert citizen.email not in event.actor_label and event.actor_id != citizen.pk
     received = CaseEvent.objects.get(case=case, kind=CaseEvent.Kind.DOCUMENTS_RECEIVED)
     assert received.data["files"] == [{"sha256": received.data["files"][0]["sha256"]}]
+    assert received.actor_label == CITIZEN_LABEL  # the role, not the account
+    assert CaseEvent.objects.filter(case=case, actor=clerk, actor_label=str(clerk)).exists()
     assert AuditEvent.objects.filter(
         action="case.file_released_for_disposal", object_id=str(case.pk)
     ).exists()
@@ -240,6 +245,8 @@ def test_disposing_of_a_decided_case_releases_its_notices_and_purges_case_and_ap
     shown = page.content.decode()
     assert "Bitte senden Sie den Ausweis" not in shown and "Falsche Anschrift" not in shown
     assert "Anbei mein Ausweis" not in shown and PURGED_NOTICE_TITLE in shown
+    assert revoked.revocation_message is not None  # the citizen's copy in the mailbox stays
+    assert f"/postfach/{revoked.revocation_message.public_id}/" in shown
     receipt_page = citizen_client.get(f"/antraege/{application.public_id}/eingangsbestaetigung.pdf")
     assert receipt_page.status_code == 302
     assert citizen_client.get("/antraege/").status_code == 200
@@ -457,7 +464,7 @@ def test_a_notice_pdf_the_storage_could_not_delete_is_deleted_by_the_catch_up(
     assert not notice.pdf and not _stored(name)
 
 
-def test_the_command_purges_what_the_receivers_missed(
+def test_the_hourly_job_and_the_command_purge_what_the_receivers_missed(
     citizen: User,
     service: Service,
     home: Municipality,
@@ -483,10 +490,8 @@ def test_the_command_purges_what_the_receivers_missed(
     assert case.purged_on is None and application.purged_on is None
     assert case.file is not None and case.file.is_disposed
 
-    out = io.StringIO()
     with django_capture_on_commit_callbacks(execute=True):  # the stored files go after commit
-        call_command("purge_disposed", stdout=out)
-    assert out.getvalue().strip() == "Purged: 1 case(s), 1 application(s)."
+        assert purge_disposed_job.call() == 2  # the hourly job: one case, one application
     case.refresh_from_db()
     application.refresh_from_db()
     assert case.purged_on is not None and case.particulars == {}

@@ -47,6 +47,7 @@ from rathaus.records.models import (
 from rathaus.records.selectors import files_due_for_disposal, files_ready_for_disposal
 from rathaus.records.services import add_document, add_version, close_file, open_file, reopen_file
 from rathaus.records.signals import file_disposed
+from rathaus.records.tasks import purge_pending_contents_job
 
 NS = xdomea.NS
 Q = xdomea.q
@@ -464,6 +465,34 @@ def test_contents_that_could_not_be_deleted_are_retried(
     run.refresh_from_db()
     assert run.state == DisposalRun.State.COMPLETED
     assert DisposalRecord.objects.filter(file=destroy_file).count() == 1
+
+
+def test_the_hourly_job_deletes_the_contents_left_pending(
+    authority: Authority,
+    destroy_file: File,
+    admin_user: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+    settings: Any,
+) -> None:
+    storage = DocumentVersion._meta.get_field("content").storage
+    names = list(
+        DocumentVersion.objects.filter(document__file=destroy_file).values_list(
+            "content", flat=True
+        )
+    )
+    run = start_run(authority=authority, actor=None)
+    with monkeypatch.context() as patch:
+        patch.setattr(storage, "delete", lambda name: (_ for _ in ()).throw(OSError("down")))
+        with django_capture_on_commit_callbacks(execute=True):
+            assert destroy(run=run, approver=admin_user).contents_pending == 2
+    assert all(storage.exists(n) for n in names)
+    job = "rathaus.records.tasks.purge_pending_contents_job"
+    assert job in [path for path, _every in settings.PERIODIC_JOBS]
+
+    assert purge_pending_contents_job.call() == 0
+    assert not any(storage.exists(n) for n in names)
+    assert not PendingContentDeletion.objects.filter(item__run=run).exists()
 
 
 def test_a_disposed_file_takes_no_documents_and_cannot_be_reopened(

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from django_tasks import task
 
+from rathaus.applications.disposal import purge_disposed_applications
 from rathaus.applications.services import delete_expired_drafts
+from rathaus.casework.disposal import purge_disposed_cases
 
 
 @task(queue_name="default")
 def delete_expired_drafts_job() -> int:
     """Daily: delete drafts past their expiry (default 30 days after the last save), with files."""
     return delete_expired_drafts()
+
+
+@task(queue_name="default")
+def purge_disposed_job() -> int:
+    """Hourly: purge the cases and applications whose file the E-Akte has disposed of but whose
+    purge did not run or left a stored file behind (``file_disposed`` is sent only once);
+    returns how many cases and applications changed."""
+    return purge_disposed_cases() + purge_disposed_applications()

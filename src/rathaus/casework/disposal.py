@@ -43,6 +43,8 @@ logger = logging.getLogger(__name__)
 S = Case.Status
 #: The title a purged notice keeps: titles may name people, statistics need none.
 PURGED_NOTICE_TITLE = "Bescheid (ausgesondert)"
+#: Who a purged case's history says acted where the citizen did (their role, not their account).
+CITIZEN_LABEL = "Antragsteller/in"
 
 
 # --- file_disposing: release the file's versions ----------------------------------------------
@@ -175,8 +177,10 @@ def purge_case(*, case: Case, actor: Any = None) -> PurgeResult:
     PostgreSQL, migration 0007) and link, the submitted particulars, the notices' texts (title
     neutral) and stored PDFs, the clerks' notes, the requests' descriptions and the citizen's
     comments, and the notes and file names in the history (``CaseEvent``, past its append-only
-    trigger through :func:`_history_purge`). Kept: the case row with number, dates, status,
-    outcome and authority; the notices' status, dates, SHA-256 and GovChain codes.
+    trigger through :func:`_history_purge`), where the citizen's own events also lose the link
+    to the account and its label (:data:`CITIZEN_LABEL` instead of the e-mail address).
+    Kept: the case row with number, dates, status, outcome and authority; the notices' status,
+    dates, SHA-256 and GovChain codes; the clerks' names in the history.
 
     Idempotent: a second call changes nothing and returns an empty result; it retries the
     deletion of PDFs the storage could not delete before. Raises :class:`CaseworkError` for a
@@ -194,6 +198,13 @@ def purge_case(*, case: Case, actor: Any = None) -> PurgeResult:
                 _("Case %(number)s keeps its personal data until its file has been disposed of.")
                 % {"number": locked.number}
             )
+        # the citizen's own events name the citizen (``actor_label`` is the account's e-mail)
+        citizen = locked.applicant
+        citizen_events = (
+            models.Q(actor=citizen) | models.Q(actor_label=str(citizen))
+            if citizen is not None
+            else None
+        )
         if (
             locked.purged_on is None
             or locked.applicant_name
@@ -230,17 +241,26 @@ def purge_case(*, case: Case, actor: Any = None) -> PurgeResult:
             .exclude(description="", answer_note="")
             .update(description="", answer_note="")
         )
+        by_citizen: set[int] = set()
+        if citizen_events is not None:
+            by_citizen.update(
+                CaseEvent.objects.filter(citizen_events, case=locked).values_list("pk", flat=True)
+            )
         events = [
-            (event.pk, _purged_event_data(event.data))
+            (event.pk, _purged_event_data(event.data), event.pk in by_citizen)
             for event in CaseEvent.objects.filter(case=locked).only("pk", "note", "data")
-            if event.note or _purged_event_data(event.data) != event.data
+            if event.note or _purged_event_data(event.data) != event.data or event.pk in by_citizen
         ]
         with _history_purge():
             result.notes = (
                 _append_only_rows(CaseNote).filter(case=locked).exclude(text="").update(text="")
             )
-            for pk, data in events:
-                _append_only_rows(CaseEvent).filter(pk=pk).update(note="", data=data)
+            for pk, data, citizens in events:
+                rows = _append_only_rows(CaseEvent).filter(pk=pk)
+                if citizens:
+                    rows.update(note="", data=data, actor=None, actor_label=CITIZEN_LABEL)
+                else:
+                    rows.update(note="", data=data)
         result.events = len(events)
         pdfs = list(Notice.objects.filter(case=locked).exclude(pdf="").values_list("pk", "pdf"))
         result.pdfs = len(pdfs)

@@ -113,9 +113,11 @@ def issued_notice(case: Case) -> Notice | None:
 
 
 def revocations(case: Case) -> QuerySet[Notice]:
-    """Revoked notices whose revocation (Aufhebungsbescheid) went to the citizen, oldest first."""
+    """Revoked notices whose revocation (Aufhebungsbescheid) went to the citizen, oldest first
+    (by its hash: the filed letter itself goes when the E-Akte disposes of the file)."""
     return (
-        case.notices.filter(status=Notice.Status.REVOKED, revocation_letter__isnull=False)
+        case.notices.filter(status=Notice.Status.REVOKED)
+        .exclude(revocation_sha256="")
         .select_related("revocation_message")
         .order_by("revoked_at", "id")
     )

@@ -1,8 +1,9 @@
 """``Case.purged_on``, and the one narrow way past the append-only triggers of 0002.
 
 After a case's file has been disposed of, ``casework.disposal.purge_case`` clears the personal
-texts of its history (``CaseEvent.note``/``data``) and notes (``CaseNote.text``). The triggers
-still refuse every DELETE and every other UPDATE; they let an UPDATE through only when
+texts of its history (``CaseEvent.note``/``data``, and ``actor_label`` where the citizen
+acted) and notes (``CaseNote.text``). The triggers still refuse every DELETE and every other
+UPDATE; they let an UPDATE through only when
 
 - the transaction set ``rathaus.purge`` to ``on`` (``set_config('rathaus.purge', 'on', true)``,
   transaction-local; only ``purge_case`` does, and switches it off again right after), and
@@ -16,7 +17,7 @@ from django.db import migrations, models
 
 # table -> (user column, purged columns, the text column that must become empty)
 TABLES = {
-    "casework_caseevent": ("actor_id", ("note", "data"), "note"),
+    "casework_caseevent": ("actor_id", ("note", "data", "actor_label"), "note"),
     "casework_casenote": ("author_id", ("text",), "text"),
 }
 

@@ -1,6 +1,7 @@
 """``manage.py purge_disposed``: catch up on the purge of cases and applications whose file the
 E-Akte has disposed of (``file_disposed`` is sent once; a receiver that failed, or a storage that
-could not delete a PDF, is retried here). Safe to run at any time, e.g. nightly."""
+could not delete a PDF, is retried here). Safe to run at any time; the scheduler runs the same
+purges hourly (``applications.tasks.purge_disposed_job``)."""
 
 from __future__ import annotations
 
