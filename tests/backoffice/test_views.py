@@ -837,7 +837,12 @@ def test_the_case_page_says_whether_the_citizen_was_told_by_e_mail(
     staff_client: StaffClient, clerk: User, open_case: OpenCase, unit: OrgUnit
 ) -> None:
     """§ 9 Abs. 1 OZG: the clerk sees whether the e-mail notice went out, and why not."""
-    from rathaus.mailbox.models import NO_CONFIRMED_ADDRESS, Message
+    from rathaus.mailbox.models import (
+        NO_CONFIRMED_ADDRESS,
+        NOTIFICATION_ATTEMPTS,
+        NOTIFICATION_STRANDED_UNTIL,
+        Message,
+    )
 
     case = open_case(unit.authority, unit=unit)
     casework.request_documents(
@@ -856,6 +861,16 @@ def test_the_case_page_says_whether_the_citizen_was_told_by_e_mail(
     assert "nicht versandt: keine bestätigte E-Mail-Adresse" in page
     Message.objects.filter(pk=message.pk).update(notification_error="SMTP 451")
     assert "Der Mailserver hat abgelehnt" in html(client.get(f"/backoffice/vorgaenge/{case.pk}/"))
+    Message.objects.filter(pk=message.pk).update(notification_attempts=NOTIFICATION_ATTEMPTS)
+    page = html(client.get(f"/backoffice/vorgaenge/{case.pk}/"))
+    assert "jeden Versuch abgelehnt" in page and "Der Mailserver hat abgelehnt" not in page
+    Message.objects.filter(pk=message.pk).update(notification_attempts=0, notification_error="")
+    assert "in Warteschlange" in html(client.get(f"/backoffice/vorgaenge/{case.pk}/"))
+    Message.objects.filter(pk=message.pk).update(
+        provided_at=timezone.now() - NOTIFICATION_STRANDED_UNTIL - datetime.timedelta(hours=1)
+    )
+    page = html(client.get(f"/backoffice/vorgaenge/{case.pk}/"))
+    assert "Versandauftrag ist nie gelaufen" in page and "in Warteschlange" not in page
     sent = timezone.make_aware(datetime.datetime(2026, 11, 20, 9, 15))
     Message.objects.filter(pk=message.pk).update(notified_at=sent, notification_error="")
     page = html(client.get(f"/backoffice/vorgaenge/{case.pk}/"))

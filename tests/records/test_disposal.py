@@ -23,6 +23,7 @@ from rathaus.core.models import AuditEvent, Authority
 from rathaus.records import xdomea
 from rathaus.records.disposal import (
     DISPOSED_TITLE,
+    cancel_run,
     destroy,
     import_confirmation,
     import_evaluation,
@@ -239,6 +240,46 @@ def test_a_hold_placed_during_a_run_withdraws_the_file_before_it_is_handed_over(
     evaluate_files[0].refresh_from_db()
     assert not evaluate_files[0].is_disposed
     assert evaluate_files[0].documents.count() == 2
+
+
+def test_a_run_that_cannot_go_on_is_cancelled_and_frees_its_files(
+    authority: Authority,
+    evaluate_files: list[File],
+    destroy_file: File,
+    admin_user: Any,
+    tmp_path: Path,
+) -> None:
+    run = start_run(authority=authority, actor=None)
+    for held in evaluate_files:  # every file for the archive is put on hold before the offer
+        place_hold(file=held, reason="objection", actor=admin_user)
+    with pytest.raises(DisposalError, match=r"no files to offer.*disposal_cancel"):
+        write_offer(run=run, actor=None)
+    with pytest.raises(DisposalError, match="no files due"):
+        start_run(authority=authority, actor=None)  # the file to destroy is still in the run
+    with pytest.raises(DisposalError, match="Say why"):
+        cancel_run(run=run, reason="  ", actor=admin_user)
+    with pytest.raises(DisposalError, match="at most 500"):
+        cancel_run(run=run, reason="x" * 501, actor=admin_user)
+
+    out = io.StringIO()
+    call_command("disposal_cancel", str(run.pk), "--reason", "Alle Akten gesperrt", stdout=out)
+    assert destroy_file.reference in out.getvalue()
+    run.refresh_from_db()
+    assert run.state == DisposalRun.State.CANCELLED
+    item = DisposalItem.objects.get(run=run, file=destroy_file)
+    assert not item.active and item.note == "Alle Akten gesperrt"
+    event = AuditEvent.objects.get(action="records.disposal_cancelled", object_id=str(run.pk))
+    assert event.after["files_released"] == [destroy_file.reference]
+    with pytest.raises(DisposalError, match="cancelling it is not possible"):
+        cancel_run(run=run, reason="again", actor=admin_user)
+    with pytest.raises(DisposalError, match="is not possible now"):
+        destroy(run=run, approver=admin_user)
+    with pytest.raises(CommandError, match="cancelling it is not possible"):
+        call_command("disposal_cancel", str(run.pk), "--reason", "again")
+
+    again = start_run(authority=authority, actor=None)  # the file to destroy is free again
+    assert [i.file for i in again.items.all()] == [destroy_file]
+    assert destroy(run=again, approver=admin_user).disposed == [destroy_file.reference]
 
 
 # --- a whole run ------------------------------------------------------------------------------

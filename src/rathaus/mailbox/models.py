@@ -7,6 +7,7 @@ and case by plain values (``application_id``, ``case_number``), never by a forei
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
@@ -17,6 +18,13 @@ from rathaus.core.models import AppendOnlyModel, Authority
 #: ``Message.notification_error`` while the owner has no confirmed e-mail address: the § 9 OZG
 #: notification is withheld until they confirm one (``tasks.queue_after_confirmation``).
 NO_CONFIRMED_ADDRESS = "no confirmed e-mail address"
+#: How often the notification job tries to send before it gives up (``tasks.send_notification``).
+NOTIFICATION_ATTEMPTS = 10
+#: A notification whose job has not run this long after provision is re-queued as probably lost
+#: (``tasks.queue_stranded_notifications``), up to ``NOTIFICATION_STRANDED_UNTIL``; older ones
+#: are left to the administration.
+NOTIFICATION_STRANDED_AFTER = timedelta(minutes=10)
+NOTIFICATION_STRANDED_UNTIL = timedelta(days=1)
 
 
 class Message(models.Model):

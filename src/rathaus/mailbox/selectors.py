@@ -18,7 +18,14 @@ from django.utils import timezone
 from rathaus.core.models import Authority
 from rathaus.core.raw_sql import fetch_value, table
 from rathaus.mailbox.announcement import announcement_on, local_date
-from rathaus.mailbox.models import NO_CONFIRMED_ADDRESS, Message, MessageAttachment, RetrievalLog
+from rathaus.mailbox.models import (
+    NO_CONFIRMED_ADDRESS,
+    NOTIFICATION_ATTEMPTS,
+    NOTIFICATION_STRANDED_UNTIL,
+    Message,
+    MessageAttachment,
+    RetrievalLog,
+)
 
 MAX_QUERY_CHARS = 200
 
@@ -126,8 +133,9 @@ class Delivery:
     announced_on: date | None  #: Bekanntgabe (notices only)
     announced: bool  #: the announcement date has been reached (remedy deadline running)
     #: the e-mail notice of § 9 Abs. 1 OZG: "sent", "no_address" (the owner has no confirmed
-    #: address: withheld until one is confirmed), "failing" (SMTP refused, retried), "pending"
-    #: (queued), or "" for the citizen's own messages
+    #: address: withheld until one is confirmed), "failing" (SMTP refused, retried), "failed"
+    #: (refused at every attempt: given up), "pending" (queued), "lost" (its job never ran and
+    #: is no longer re-queued), or "" for the citizen's own messages
     notification: str = ""
 
 
@@ -162,7 +170,12 @@ def _notification_state(message: Message) -> str:
     if message.notification_error == NO_CONFIRMED_ADDRESS:
         return "no_address"
     if message.notification_error:
-        return "failing"
+        return "failed" if message.notification_attempts >= NOTIFICATION_ATTEMPTS else "failing"
+    if (
+        message.notification_attempts == 0
+        and message.provided_at < timezone.now() - NOTIFICATION_STRANDED_UNTIL
+    ):
+        return "lost"
     return "pending"
 
 

@@ -19,7 +19,13 @@ from django_tasks import task
 from rathaus.accounts.selectors import notification_address
 from rathaus.core import audit
 from rathaus.core.jobs import retrying_task
-from rathaus.mailbox.models import NO_CONFIRMED_ADDRESS, Message
+from rathaus.mailbox.models import (
+    NO_CONFIRMED_ADDRESS,
+    NOTIFICATION_ATTEMPTS,
+    NOTIFICATION_STRANDED_AFTER,
+    NOTIFICATION_STRANDED_UNTIL,
+    Message,
+)
 from rathaus.mailbox.notifications import build_notification
 
 logger = logging.getLogger(__name__)
@@ -27,7 +33,7 @@ logger = logging.getLogger(__name__)
 
 @retrying_task(
     queue_name="mail",
-    max_attempts=10,
+    max_attempts=NOTIFICATION_ATTEMPTS,
     base_delay=timedelta(seconds=30),
     max_delay=timedelta(hours=1),
 )
@@ -84,12 +90,6 @@ def send_notification(message_id: int) -> str:
     return "sent"
 
 
-#: A message whose notification job has not run this long after provision was probably lost
-#: (the process died between the commit and the enqueue); older ones are left to the admin.
-STRANDED_AFTER = timedelta(minutes=10)
-STRANDED_UNTIL = timedelta(days=1)
-
-
 @task(queue_name="mail")
 def queue_stranded_notifications() -> int:
     """Periodic: queue the notification again for messages whose job never ran.
@@ -102,8 +102,8 @@ def queue_stranded_notifications() -> int:
             from_citizen=False,
             notified_at__isnull=True,
             notification_attempts=0,
-            provided_at__lte=now - STRANDED_AFTER,
-            provided_at__gte=now - STRANDED_UNTIL,
+            provided_at__lte=now - NOTIFICATION_STRANDED_AFTER,
+            provided_at__gte=now - NOTIFICATION_STRANDED_UNTIL,
         ).values_list("pk", flat=True)
     )
     for message_id in stranded:

@@ -292,7 +292,11 @@ def write_offer(*, run: DisposalRun, actor: Any) -> bytes:
     items = list(locked.items.filter(active=True, offered=True).select_related("file__plan_entry"))
     if not items:
         raise DisposalError(
-            _("Disposal run %s has no files to offer to the archive any more.") % locked.pk
+            _(
+                "Disposal run %s has no files to offer to the archive any more; cancel it "
+                "(disposal_cancel) and start a new one for the files still due."
+            )
+            % locked.pk
         )
     message = xdomea.offer_message(
         process_id=locked.process_id,
@@ -637,6 +641,53 @@ def destroy(*, run: DisposalRun, approver: Any, actor: Any = None) -> DestroyRes
     return result
 
 
+@transaction.atomic
+def cancel_run(*, run: DisposalRun, reason: str, actor: Any) -> list[str]:
+    """Give up ``run`` where it cannot go on (the archive never answers, every offered file was
+    put on hold, a file is refused for good); returns the references of the files that leave it.
+
+    Every file not disposed of yet leaves the run with ``reason`` as its note and is free for a
+    later run; files already disposed of stay so, and their contents still pending deletion are
+    still retried (``purge_pending_contents``). A completed or cancelled run cannot be cancelled.
+    """
+    reason = " ".join(reason.split())
+    if not reason:
+        raise DisposalError(_("Say why the disposal run is cancelled."))
+    if len(reason) > 500:
+        raise DisposalError(_("The reason may be at most 500 characters long."))
+    locked = _lock(run)
+    _require(
+        locked,
+        State.STARTED,
+        State.OFFERED,
+        State.EVALUATED,
+        State.TRANSFERRED,
+        State.CONFIRMED,
+        State.DESTROYING,
+        doing=_("cancelling it"),
+    )
+    leaving = list(
+        locked.items.filter(active=True, disposed_at__isnull=True)
+        .select_related("file")
+        .order_by("id")
+    )
+    DisposalItem.objects.filter(pk__in=[i.pk for i in leaving]).update(active=False, note=reason)
+    before = locked.state
+    locked.state = State.CANCELLED
+    locked.save(update_fields=["state"])
+    references = [i.file.reference for i in leaving]
+    audit.record(
+        actor=actor,
+        action="records.disposal_cancelled",
+        obj=locked,
+        before={"state": before},
+        after={"state": locked.state, "files_released": references, "reason": reason},
+        municipality=locked.authority.municipality,
+    )
+    _refresh(run, locked)
+    return references
+
+
 def _blocked_reason(exc: Exception) -> str:
     if isinstance(exc, ProtectedError | RestrictedError):
         models = sorted(
@@ -678,14 +729,17 @@ def _delete_documents(file: File) -> tuple[int, int]:
 def _dispose(*, item_id: int, run: DisposalRun, actor: Any) -> str | None:
     """Dispose of one file of the run (see :func:`destroy`); ``None`` if nothing was left to do."""
     with transaction.atomic():
-        item = DisposalItem.objects.select_for_update().get(pk=item_id)
-        if item.disposed_at is not None or not item.active:
-            return None
+        # The file first, then the item: the order of place_hold and reopen_file, which lock
+        # the file and then update its items (the other order deadlocks against them).
+        file_id = DisposalItem.objects.values_list("file_id", flat=True).get(pk=item_id)
         file = (
             File.objects.select_for_update()
             .select_related("authority__municipality", "plan_entry")
-            .get(pk=item.file_id)
+            .get(pk=file_id)
         )
+        item = DisposalItem.objects.select_for_update().get(pk=item_id)
+        if item.disposed_at is not None or not item.active:
+            return None
         if selectors.is_on_hold(file) or not file.is_closed or file.is_disposed:
             item.active = False
             item.note = _("Withdrawn: the file is on legal hold, open again or disposed.")

@@ -397,6 +397,7 @@ class DisposalRun(models.Model):
         CONFIRMED = "confirmed", _("import confirmed by the archive (0506)")
         DESTROYING = "destroying", _("being destroyed")
         COMPLETED = "completed", _("completed")
+        CANCELLED = "cancelled", _("cancelled")
 
     authority = models.ForeignKey(
         Authority,

@@ -39,7 +39,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('process_id', models.UUIDField(default=uuid.uuid4, unique=True, verbose_name='xdomea process ID')),
-                ('state', models.CharField(choices=[('started', 'started'), ('offered', 'offered to the archive (0501)'), ('evaluated', 'evaluated by the archive (0502)'), ('transferred', 'handed over to the archive (0503)'), ('confirmed', 'import confirmed by the archive (0506)'), ('destroying', 'being destroyed'), ('completed', 'completed')], max_length=12, verbose_name='state')),
+                ('state', models.CharField(choices=[('started', 'started'), ('offered', 'offered to the archive (0501)'), ('evaluated', 'evaluated by the archive (0502)'), ('transferred', 'handed over to the archive (0503)'), ('confirmed', 'import confirmed by the archive (0506)'), ('destroying', 'being destroyed'), ('completed', 'completed'), ('cancelled', 'cancelled')], max_length=12, verbose_name='state')),
                 ('due_by', models.DateField(verbose_name='files due by')),
                 ('started_at', models.DateTimeField(auto_now_add=True, verbose_name='started')),
                 ('offered_at', models.DateTimeField(blank=True, null=True, verbose_name='offered')),
