@@ -90,6 +90,25 @@ def test_a_time_stamp_is_not_trusted_through_the_seal_roots(
     assert validate_seal(sealed, trust_roots=seal_trust_roots()).valid
 
 
+def test_a_broken_tsa_roots_setting_does_not_break_the_seals(
+    tsa: LocalTSA, receipt_pdf: bytes, settings: Any, tmp_path: Path, caplog: Any
+) -> None:
+    """An unreadable DOCUMENTS_TSA_TRUST_ROOTS is an operator's error (check --deploy says so):
+    seals without a time stamp still verify, and a time-stamped one says its stamp is not trusted,
+    instead of every document being reported damaged."""
+    stamped = seal_pdf(receipt_pdf, signer=seal_signer(), location="Wuppertal")
+    settings.DOCUMENTS_TSA_URL = ""
+    plain = seal_pdf(receipt_pdf, signer=seal_signer(), location="Wuppertal")
+    settings.DOCUMENTS_TSA_TRUST_ROOTS = str(tmp_path / "missing.pem")
+    with caplog.at_level(logging.ERROR, logger="rathaus.documents.seal"):
+        status = validate_seal(plain, trust_roots=seal_trust_roots())
+    assert status.valid, status.problem
+    assert "missing.pem" in caplog.text
+    status = validate_seal(stamped, trust_roots=seal_trust_roots())
+    assert status.intact and status.trusted and not status.valid
+    assert "not trusted" in status.timestamp_problem
+
+
 @pytest.mark.parametrize("answer", ["refuse", "garbage"])
 def test_without_a_time_stamp_the_seal_is_made_without_one_and_logged(
     tsa: LocalTSA, receipt_pdf: bytes, answer: str, caplog: pytest.LogCaptureFixture

@@ -336,6 +336,13 @@ def validate_seal(
             f"an issued document carries at most {MAX_SIGNATURES}.",
             sealed=True,
         )
+    if timestamp_roots is None:
+        try:
+            timestamp_roots = tsa_trust_roots()
+        except ImproperlyConfigured as exc:  # also reported by check --deploy (documents.E003)
+            # A broken TSA setting must not break the seal itself: no time stamp is trusted.
+            logger.error("seal: %s", exc)
+            timestamp_roots = []
     reason = location = ""
     try:
         sig_dict = signatures[0].sig_object
@@ -347,7 +354,7 @@ def validate_seal(
         # A time stamp is checked against the TSA's own roots, never the seal's: a seal CA must
         # not be able to vouch for the time.
         ts_context = ValidationContext(
-            trust_roots=timestamp_roots if timestamp_roots is not None else tsa_trust_roots(),
+            trust_roots=timestamp_roots,
             allow_fetching=False,
             revocation_mode="soft-fail",
         )
