@@ -16,4 +16,6 @@ def test_scheduler_once_enqueues_each_periodic_job() -> None:
         "rathaus.applications.tasks.delete_expired_drafts_job",
         "rathaus.mailbox.tasks.queue_stranded_notifications",
         "rathaus.casework.tasks.remind_overdue_job",
+        "rathaus.records.tasks.purge_pending_contents_job",
+        "rathaus.applications.tasks.purge_disposed_job",
     }

@@ -177,7 +177,6 @@ class FileSizeCap(FileUploadHandler):
         super().__init__(request)
         self.limit = limit
         self.received = 0
-        self.oversized: list[str] = []
 
     def new_file(self, *args: Any, **kwargs: Any) -> None:
         super().new_file(*args, **kwargs)
@@ -191,7 +190,6 @@ class FileSizeCap(FileUploadHandler):
         if self.received <= self.limit:
             return None  # the next handler (memory or temporary file) has all of it
         name = str(self.file_name or "")
-        self.oversized.append(name)
         return OversizedUpload(name=name, size=self.received, content_type=self.content_type)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Exists, Model, OuterRef, QuerySet
+from django.db.models import Count, Model, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from rathaus.core import audit
 from rathaus.core.admin_lists import SafeDateHierarchy
 from rathaus.core.models import Authority
-from rathaus.records import file_plan
+from rathaus.records import file_plan, selectors
 from rathaus.records.disposal import place_hold, release_hold
 from rathaus.records.errors import PlanImportError, RecordsError
 from rathaus.records.models import (
@@ -315,7 +315,7 @@ class OnHoldFilter(admin.SimpleListFilter):
         return [("yes", _("on hold")), ("no", _("not on hold"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        held = Exists(LegalHold.objects.filter(file=OuterRef("pk"), released_at__isnull=True))
+        held = selectors.held()
         if self.value() == "yes":
             return queryset.filter(held)
         if self.value() == "no":

@@ -26,7 +26,6 @@ from typing import Any, BinaryIO
 
 from django.db import IntegrityError as DatabaseIntegrityError
 from django.db import router, transaction
-from django.db.models import Prefetch
 from django.db.models.deletion import Collector, ProtectedError, RestrictedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -384,11 +383,6 @@ def _to_hand_over(run: DisposalRun) -> list[DisposalItem]:
     return list(
         run.items.filter(active=True, decision=Decision.ARCHIVE)
         .select_related("file__plan_entry")
-        .prefetch_related(
-            Prefetch(
-                "file__documents", queryset=RecordDocument.objects.order_by("created_at", "id")
-            )
-        )
         .order_by("id")
     )
 

@@ -17,7 +17,8 @@ from rathaus.records.models import (
 )
 
 
-def _held() -> Exists:
+def held() -> Exists:
+    """For a ``File`` queryset: the file has a legal hold that has not been released."""
     return Exists(LegalHold.objects.filter(file=OuterRef("pk"), released_at__isnull=True))
 
 
@@ -41,7 +42,7 @@ def files_due_for_disposal(
         disposal_due_on__isnull=False,
         disposal_due_on__lte=on,
         disposed_on__isnull=True,
-    ).annotate(held=_held())
+    ).annotate(held=held())
     if authority is not None:
         files = files.filter(authority=authority)
     return files.select_related("authority", "plan_entry", "org_unit").order_by(
@@ -62,16 +63,8 @@ def files_ready_for_disposal(*, authority: Authority, on: datetime.date) -> Quer
     """The files a new disposal run of ``authority`` takes: due by ``on``, not on hold, not
     disposed and not in another run that is still open."""
     return (
-        files_due_for_disposal(authority=authority, on=on).exclude(_held()).exclude(_in_open_run())
+        files_due_for_disposal(authority=authority, on=on).exclude(held()).exclude(_in_open_run())
     )
-
-
-def files_on_hold(*, authority: Authority | None = None) -> QuerySet[File]:
-    """Files with at least one legal hold that has not been released."""
-    files = File.objects.annotate(held=_held()).filter(held=True)
-    if authority is not None:
-        files = files.filter(authority=authority)
-    return files.select_related("authority").order_by("reference")
 
 
 def is_on_hold(file: File) -> bool:
