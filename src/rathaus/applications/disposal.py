@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from rathaus.applications.errors import ApplicationError
 from rathaus.applications.models import Application, Attachment
 from rathaus.core import audit
+from rathaus.core.purge import APPLICANT_LABEL
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ class PurgeResult:
     """What :func:`purge_application` changed; all zero/False when nothing was left to do."""
 
     application: int = 0
+    audit_events: int = 0
     attachments: int = 0
     receipt: int = 0
 
@@ -44,10 +46,11 @@ def purge_application(*, application: Application, actor: Any = None) -> PurgeRe
     Cleared at once: the answers, the frozen declaration (``submitted_data``), the service
     context and the current step. After commit: the stored attachments (then their rows) and the
     receipt PDF (then its name); a file the storage could not delete stays referenced, so the
-    next call retries it. Kept: reference, dates, status, the fee quote (what was charged, for
-    the payments) and the receipt's SHA-256 (its GovChain entry still proves the citizen's copy
-    genuine). Idempotent. Raises :class:`ApplicationError` while the file has not been disposed
-    of: the declaration is still within its retention period.
+    next call retries it. The values of the application's audit events, and the citizen's name
+    on them (:func:`rathaus.core.audit.redact`). Kept: reference, dates, status, the fee quote
+    (what was charged, for the payments) and the receipt's SHA-256 (its GovChain entry still
+    proves the citizen's copy genuine). Idempotent. Raises :class:`ApplicationError` while the
+    file has not been disposed of: the declaration is still within its retention period.
     """
     result = PurgeResult()
     with transaction.atomic():
@@ -88,6 +91,15 @@ def purge_application(*, application: Application, actor: Any = None) -> PurgeRe
                 ]
             )
             result.application = 1
+        result.audit_events = audit.redact(
+            targets={
+                Application: [locked.pk],
+                Attachment: locked.attachments.values_list("pk", flat=True),
+            },
+            person=locked.applicant,
+            role=APPLICANT_LABEL,
+            keep=["application.purged"],
+        )
         attachments = list(locked.attachments.values_list("pk", "file"))
         result.attachments = len(attachments)
         receipt = locked.receipt.name or ""

@@ -15,13 +15,11 @@ Two receivers of the records signals, connected in ``CaseworkConfig.ready``:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from functools import partial
 from typing import Any
 
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -35,16 +33,15 @@ from rathaus.casework.models import (
     PostalDeliveryTask,
 )
 from rathaus.core import audit
+from rathaus.core.purge import APPLICANT_LABEL, purging, unguarded
 from rathaus.records.errors import RecordsError
-from rathaus.records.models import File
+from rathaus.records.models import DocumentVersion, File, RecordDocument
 
 logger = logging.getLogger(__name__)
 
 S = Case.Status
 #: The title a purged notice keeps: titles may name people, statistics need none.
 PURGED_NOTICE_TITLE = "Bescheid (ausgesondert)"
-#: Who a purged case's history says acted where the citizen did (their role, not their account).
-CITIZEN_LABEL = "Antragsteller/in"
 
 
 # --- file_disposing: release the file's versions ----------------------------------------------
@@ -59,7 +56,9 @@ def release_file(*, file: File, outcome: str, actor: Any = None) -> list[Case]:
     notice or revocation letter still waits to be posted (the citizen has not received it).
     Otherwise the notices drop their links to the filed PDFs (they keep SHA-256 and GovChain
     code), and the done revocation postal tasks, whose letter is required by
-    ``postaltask_letter_for_revocation``, are deleted; notice postal tasks hold no version.
+    ``postaltask_letter_for_revocation``, are deleted; notice postal tasks hold no version. The
+    audit events of the file, its documents and the deleted tasks lose their values and the
+    citizen's name (:func:`rathaus.core.audit.redact`).
     """
     cases = list(
         Case.objects.select_for_update(of=("self",))
@@ -97,7 +96,19 @@ def release_file(*, file: File, outcome: str, actor: Any = None) -> list[Case]:
     tasks = PostalDeliveryTask.objects.filter(letter__document__file=file)
     task_ids = list(tasks.values_list("pk", flat=True))
     tasks.delete()
+    # The audit events of the file's documents and of the deleted tasks: after the disposal
+    # nothing finds them by case any more, so their values go now, and the citizen's name on
+    # the documents they sent (records redacts the values again, without knowing the citizen).
+    redacted = {
+        File: [file.pk],
+        RecordDocument: list(RecordDocument.objects.filter(file=file).values_list("pk", flat=True)),
+        DocumentVersion: list(
+            DocumentVersion.objects.filter(document__file=file).values_list("pk", flat=True)
+        ),
+        PostalDeliveryTask: task_ids,
+    }
     for case in cases:
+        audit.redact(targets=redacted, person=case.applicant, role=APPLICANT_LABEL)
         audit.record(
             actor=actor,
             action="case.file_released_for_disposal",
@@ -130,31 +141,11 @@ class PurgeResult:
     notes: int = 0
     requests: int = 0
     events: int = 0
+    audit_events: int = 0
     pdfs: int = 0
 
     def __bool__(self) -> bool:
         return any(asdict(self).values())
-
-
-def _append_only_rows(model: type[models.Model]) -> models.QuerySet[Any]:
-    """A plain queryset of an :class:`~rathaus.core.models.AppendOnlyModel`, whose own manager
-    refuses ``update``: only :func:`purge_case` uses it, inside :func:`_history_purge`."""
-    return models.QuerySet(model=model)
-
-
-@contextmanager
-def _history_purge() -> Iterator[None]:
-    """Let the PostgreSQL append-only triggers of ``CaseEvent``/``CaseNote`` (migrations 0002,
-    0014) accept the purge's updates: ``rathaus.purge`` is ``on`` for this transaction only, and
-    off again as soon as the block is done (an error rolls the setting back with the rest)."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('rathaus.purge', 'on', true)")
-    yield
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('rathaus.purge', 'off', true)")
 
 
 def _purged_event_data(data: Any) -> Any:
@@ -177,10 +168,12 @@ def purge_case(*, case: Case, actor: Any = None) -> PurgeResult:
     PostgreSQL, migration 0007) and link, the submitted particulars, the notices' texts (title
     neutral) and stored PDFs, the clerks' notes, the requests' descriptions and the citizen's
     comments, and the notes and file names in the history (``CaseEvent``, past its append-only
-    trigger through :func:`_history_purge`), where the citizen's own events also lose the link
-    to the account and its label (:data:`CITIZEN_LABEL` instead of the e-mail address).
-    Kept: the case row with number, dates, status, outcome and authority; the notices' status,
-    dates, SHA-256 and GovChain codes; the clerks' names in the history.
+    trigger through :func:`rathaus.core.purge.purging`), where the citizen's own events also lose
+    the link to the account and its label (``APPLICANT_LABEL`` instead of the e-mail address);
+    the values of the audit events of the case, its notices, requests and postal tasks
+    (:func:`rathaus.core.audit.redact`). Kept: the case row with number, dates, status, outcome
+    and authority; the notices' status, dates, SHA-256 and GovChain codes; the clerks' names in
+    the history and the audit trail, and what was done when.
 
     Idempotent: a second call changes nothing and returns an empty result; it retries the
     deletion of PDFs the storage could not delete before. Raises :class:`CaseworkError` for a
@@ -251,17 +244,28 @@ def purge_case(*, case: Case, actor: Any = None) -> PurgeResult:
             for event in CaseEvent.objects.filter(case=locked).only("pk", "note", "data")
             if event.note or _purged_event_data(event.data) != event.data or event.pk in by_citizen
         ]
-        with _history_purge():
-            result.notes = (
-                _append_only_rows(CaseNote).filter(case=locked).exclude(text="").update(text="")
-            )
+        with purging():
+            result.notes = unguarded(CaseNote).filter(case=locked).exclude(text="").update(text="")
             for pk, data, citizens in events:
-                rows = _append_only_rows(CaseEvent).filter(pk=pk)
+                rows = unguarded(CaseEvent).filter(pk=pk)
                 if citizens:
-                    rows.update(note="", data=data, actor=None, actor_label=CITIZEN_LABEL)
+                    rows.update(note="", data=data, actor=None, actor_label=APPLICANT_LABEL)
                 else:
                     rows.update(note="", data=data)
         result.events = len(events)
+        result.audit_events = audit.redact(
+            targets={
+                Case: [locked.pk],
+                Notice: Notice.objects.filter(case=locked).values_list("pk", flat=True),
+                DocumentRequest: DocumentRequest.objects.filter(case=locked).values_list(
+                    "pk", flat=True
+                ),
+                PostalDeliveryTask: locked.postal_tasks.values_list("pk", flat=True),
+            },
+            person=citizen,
+            role=APPLICANT_LABEL,
+            keep=["case.purged", "case.file_released_for_disposal"],
+        )
         pdfs = list(Notice.objects.filter(case=locked).exclude(pdf="").values_list("pk", "pdf"))
         result.pdfs = len(pdfs)
         if result:

@@ -757,6 +757,19 @@ def _dispose(*, item_id: int, run: DisposalRun, actor: Any) -> str | None:
             )
             if name
         ]
+        # the audit events of the file, its documents and versions name them (titles, file
+        # names): their values go with them, who did what when stays
+        audit.redact(
+            targets={
+                File: [file.pk],
+                RecordDocument: RecordDocument.objects.filter(file=file).values_list(
+                    "pk", flat=True
+                ),
+                DocumentVersion: DocumentVersion.objects.filter(document__file=file).values_list(
+                    "pk", flat=True
+                ),
+            }
+        )
         documents, versions = _delete_documents(file)
         PendingContentDeletion.objects.bulk_create(
             [PendingContentDeletion(item=item, storage_name=name) for name in names]
