@@ -21,7 +21,6 @@ import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import partial
-from pathlib import PurePath
 from typing import Any, BinaryIO
 
 from django.db import IntegrityError as DatabaseIntegrityError
@@ -48,6 +47,7 @@ from rathaus.records.models import (
     PendingContentDeletion,
     RecordDocument,
 )
+from rathaus.records.services import safe_suffix
 from rathaus.records.signals import file_disposed, file_disposing
 
 logger = logging.getLogger(__name__)
@@ -277,9 +277,7 @@ def document_xdomea_id(file: File, document: RecordDocument) -> uuid.UUID:
 
 def package_name(document_id: uuid.UUID, version: DocumentVersion) -> str:
     """The name of a version's content in the 0503 package (flat, unique, safe)."""
-    suffix = PurePath(version.original_name).suffix.lower()
-    suffix = suffix if suffix[1:].isalnum() and len(suffix) <= 10 else ""
-    return f"{document_id}_{version.number}{suffix}"
+    return f"{document_id}_{version.number}{safe_suffix(version.original_name)}"
 
 
 @transaction.atomic

@@ -465,6 +465,13 @@ def _clean_name(original_name: str) -> str:
     return name[-255:] or "document"
 
 
+def safe_suffix(name: str) -> str:
+    """The file name's extension, lower case, for a storage or package name: letters and digits
+    only and at most ten characters long, else none."""
+    suffix = PurePath(name).suffix.lower()
+    return suffix if suffix[1:].isalnum() and len(suffix) <= 10 else ""
+
+
 def _store_version(
     *,
     document: RecordDocument,
@@ -481,8 +488,7 @@ def _store_version(
     if len(content) > MAX_DOCUMENT_BYTES:
         raise RecordsError(_("The document is larger than %d MB.") % (MAX_DOCUMENT_BYTES >> 20))
     name = _clean_name(original_name)
-    suffix = PurePath(name).suffix.lower()
-    suffix = suffix if suffix[1:].isalnum() and len(suffix) <= 10 else ""
+    suffix = safe_suffix(name)
     file = document.file
     version = DocumentVersion(
         document=document,
