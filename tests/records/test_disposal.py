@@ -7,6 +7,7 @@ import datetime
 import hashlib
 import io
 import threading
+import time
 import uuid
 import zipfile
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 from defusedxml import ElementTree as SafeET
 from django.core.management import CommandError, call_command
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.utils import translation
 
 from rathaus.core.models import AuditEvent, Authority
@@ -871,6 +872,41 @@ def test_two_runs_started_at_once_do_not_share_a_file(authority: Authority, plan
     assert len(errors) == 3 and all(isinstance(e, DisposalError) for e in errors)
     items = list(DisposalItem.objects.values_list("file_id", flat=True))
     assert sorted(items) == sorted(f.pk for f in files)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_hold_placed_while_the_file_is_destroyed_waits_instead_of_deadlocking(
+    authority: Authority, destroy_file: File, admin_user: Any
+) -> None:
+    """place_hold locks the file, then withdraws its run item; destroy locks in the same order,
+    so the two wait for each other instead of deadlocking (PostgreSQL would abort one)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs a database with real row locks and concurrent connections (PostgreSQL)")
+    run = start_run(authority=authority, actor=None)
+    file_locked = threading.Event()
+    errors: list[BaseException] = []
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                File.objects.select_for_update().get(pk=destroy_file.pk)  # place_hold's order
+                file_locked.set()
+                time.sleep(1)  # meanwhile destroy() below reaches the file
+                place_hold(file=destroy_file, reason="objection", actor=admin_user)
+        except BaseException as exc:  # fails the test below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert file_locked.wait(timeout=30)
+    result = destroy(run=run, approver=admin_user)
+    thread.join(timeout=60)
+    assert errors == []
+    assert result.disposed == []  # the hold came first: the file left the run
+    destroy_file.refresh_from_db()
+    assert not destroy_file.is_disposed and destroy_file.documents.exists()
 
 
 # --- admin ------------------------------------------------------------------------------------
