@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import timedelta
 
 import freezegun
 import pytest
@@ -18,6 +19,7 @@ from allauth.mfa.totp.internal.auth import (
     hotp_value,
 )
 from django.test import Client
+from django.utils import timezone
 
 from rathaus.accounts.models import User
 from tests.accounts.conftest import log_in
@@ -88,11 +90,14 @@ def test_a_code_from_the_previous_time_step_still_counts_an_older_one_does_not(
     """RFC 6238 § 5.2: a code typed as its 30-second window ends must not be refused."""
     user, secret = totp_user
     client.post("/konto/login/", {"login": user.email, "password": PASSWORD})
-    with freezegun.freeze_time("2026-11-23 08:30:10"):
+    # 10 s into a 30-s step, on today's date: a session logged in at a fixed date would look
+    # idle for too long once that date is past
+    now = timezone.now().replace(microsecond=0)
+    with freezegun.freeze_time(now - timedelta(seconds=now.second % 30) + timedelta(seconds=10)):
         code = totp_code(secret, offset=-steps_old)
         response = client.post("/konto/2fa/authenticate/", {"code": code})
-    assert (response.status_code == 302) is accepted
-    assert (client.get("/konto/").status_code == 200) is accepted
+        assert (response.status_code == 302) is accepted
+        assert (client.get("/konto/").status_code == 200) is accepted
 
 
 def test_a_recovery_code_logs_in_once(client: Client, totp_user: tuple[User, str]) -> None:
