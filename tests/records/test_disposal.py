@@ -958,6 +958,90 @@ def test_the_admin_places_and_releases_holds_and_shows_runs_and_proofs(
         assert destroy_file.reference in response.render().content.decode()
 
 
+def test_the_admin_drives_a_run_through_every_step(
+    authority: Authority,
+    evaluate_files: list[File],
+    destroy_file: File,
+    admin_user: Any,
+    django_user_model: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from django.contrib.admin.sites import site
+    from django.contrib.messages import get_messages
+    from django.core.exceptions import PermissionDenied
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.records.test_admin import _request
+
+    runs = site._registry[DisposalRun]
+    with translation.override("en"):
+        page = runs.changelist_view(_request(admin_user)).render().content.decode()
+        assert "/admin/records/disposalrun/start/" in page
+
+        response = runs.start_view(_request(admin_user, "post", authority=authority.pk))
+        assert response.status_code == 302
+        run = DisposalRun.objects.get()
+        assert run.started_by == admin_user and run.items.count() == 3
+        again = runs.start_view(_request(admin_user, "post", authority=authority.pk))
+        assert again.status_code == 200 and "no files due" in again.render().content.decode()
+        unknown = runs.start_view(_request(admin_user, "post", authority=999999))
+        assert unknown.status_code == 200 and DisposalRun.objects.count() == 1
+
+        page = runs.change_view(_request(admin_user), str(run.pk)).render().content.decode()
+        assert "Write the offer (0501)" in page and "Import the confirmation" not in page
+        assert runs.offer_view(_request(admin_user), run.pk).status_code == 405
+        offer = runs.offer_view(_request(admin_user, "post"), run.pk)
+        assert offer["Content-Type"] == "application/xml"
+        assert str(run.process_id).encode() in offer.content
+        run.refresh_from_db()
+        assert run.state == DisposalRun.State.OFFERED
+
+        def upload(view: Any, data: bytes) -> Any:
+            message = SimpleUploadedFile("m.xml", data, content_type="application/xml")
+            return view(_request(admin_user, "post", message=message), run.pk)
+
+        broken = upload(runs.evaluation_view, b"<kein xml")
+        assert broken.status_code == 200 and "well-formed" in broken.render().content.decode()
+        monkeypatch.setattr(xdomea, "MAX_MESSAGE_BYTES", 10)
+        big = upload(runs.evaluation_view, evaluation_xml(run, {}))
+        assert big.status_code == 200 and "larger than" in big.render().content.decode()
+        monkeypatch.undo()
+        run.refresh_from_db()
+        assert run.state == DisposalRun.State.OFFERED
+        evaluation = evaluation_xml(run, {f.xdomea_id: "A" for f in evaluate_files})
+        assert upload(runs.evaluation_view, evaluation).status_code == 302
+        package = runs.transfer_view(_request(admin_user, "post"), run.pk)
+        assert package["Content-Type"] == "application/zip"
+        with zipfile.ZipFile(io.BytesIO(b"".join(package.streaming_content))) as archive:
+            assert any(name.endswith(".xml") for name in archive.namelist())
+        confirmation = confirmation_xml(run, {f.xdomea_id: "A-1" for f in evaluate_files})
+        assert upload(runs.confirmation_view, confirmation).status_code == 302
+
+        clerk = django_user_model.objects.create_user(email="sb@example.org", password="x" * 12)
+        clerk.is_staff = True
+        clerk.save()
+        with pytest.raises(PermissionDenied):
+            runs.start_view(_request(clerk, "post", authority=authority.pk))
+        with pytest.raises(PermissionDenied):
+            runs.destroy_view(_request(clerk, "post"), run.pk)
+        assert runs.destroy_view(_request(admin_user), run.pk).status_code == 200
+        request = _request(admin_user, "post")
+        with django_capture_on_commit_callbacks(execute=True):
+            assert runs.destroy_view(request, run.pk).status_code == 302
+        assert "3 files disposed of" in " ".join(str(m) for m in get_messages(request))
+        run.refresh_from_db()
+        assert run.state == DisposalRun.State.COMPLETED and run.approved_by == admin_user
+        destroy_file.refresh_from_db()
+        assert destroy_file.is_disposed
+
+        refused = runs.cancel_view(_request(admin_user, "post", reason="zu spät"), run.pk)
+        assert refused.status_code == 200
+        assert "cancelling it is not possible" in refused.render().content.decode()
+        page = runs.change_view(_request(admin_user), str(run.pk)).render().content.decode()
+        assert "Cancel the run" not in page
+
+
 def test_a_module_that_still_needs_the_documents_keeps_the_file(
     authority: Authority, destroy_file: File, admin_user: Any
 ) -> None:

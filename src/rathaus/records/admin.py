@@ -24,6 +24,7 @@ from rathaus.core.admin_lists import SafeDateHierarchy
 from rathaus.core.models import Authority
 from rathaus.records import file_plan, selectors
 from rathaus.records.disposal import place_hold, release_hold
+from rathaus.records.disposal_admin import DisposalStepsAdmin
 from rathaus.records.errors import PlanImportError, RecordsError
 from rathaus.records.models import (
     DisposalItem,
@@ -451,8 +452,9 @@ class DisposalItemInline(admin.TabularInline):
 
 
 @admin.register(DisposalRun)
-class DisposalRunAdmin(ReadOnlyAdmin):
-    """Runs are driven by the ``disposal_*`` commands (docs/records.md); here they are read."""
+class DisposalRunAdmin(DisposalStepsAdmin, ReadOnlyAdmin):
+    """Runs are read here and driven by the buttons of their steps (``disposal_admin``) or the
+    ``disposal_*`` commands (docs/records.md); their fields are never edited."""
 
     list_display = ["pk", "authority", "state", "started_at", "approved_by_label", "completed_at"]
     list_filter = ["state", "authority__municipality"]
