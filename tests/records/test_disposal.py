@@ -24,7 +24,9 @@ from rathaus.core.models import AuditEvent, Authority
 from rathaus.records import xdomea
 from rathaus.records.disposal import (
     DISPOSED_TITLE,
+    approve_destruction,
     cancel_run,
+    carry_out_destruction,
     destroy,
     import_confirmation,
     import_evaluation,
@@ -49,7 +51,7 @@ from rathaus.records.models import (
 from rathaus.records.selectors import files_due_for_disposal, files_ready_for_disposal
 from rathaus.records.services import add_document, add_version, close_file, open_file, reopen_file
 from rathaus.records.signals import file_disposed
-from rathaus.records.tasks import purge_pending_contents_job
+from rathaus.records.tasks import carry_out_disposal_job, purge_pending_contents_job
 
 NS = xdomea.NS
 Q = xdomea.q
@@ -1029,11 +1031,25 @@ def test_the_admin_drives_a_run_through_every_step(
         request = _request(admin_user, "post")
         with django_capture_on_commit_callbacks(execute=True):
             assert runs.destroy_view(request, run.pk).status_code == 302
-        assert "3 files disposed of" in " ".join(str(m) for m in get_messages(request))
+        assert "is approved" in " ".join(str(m) for m in get_messages(request))
+        # approved in the request, disposed of by the queued job
         run.refresh_from_db()
-        assert run.state == DisposalRun.State.COMPLETED and run.approved_by == admin_user
+        assert run.state == DisposalRun.State.DESTROYING and run.approved_by == admin_user
+        destroy_file.refresh_from_db()
+        assert not destroy_file.is_disposed
+        page = runs.change_view(_request(admin_user), str(run.pk)).render().content.decode()
+        assert "0 of 3 files disposed of" in page and "Continue the disposal" in page
+        assert (
+            "approved by"
+            in runs.destroy_view(_request(admin_user), run.pk).render().content.decode()
+        )
+        call_command("db_worker", batch=True, no_startup_delay=True, queue_name="*", verbosity=0)
+        run.refresh_from_db()
+        assert run.state == DisposalRun.State.COMPLETED
         destroy_file.refresh_from_db()
         assert destroy_file.is_disposed
+        page = runs.change_view(_request(admin_user), str(run.pk)).render().content.decode()
+        assert "3 of 3 files disposed of, 0 kept" in page and "Continue the disposal" not in page
 
         refused = runs.cancel_view(_request(admin_user, "post", reason="zu spät"), run.pk)
         assert refused.status_code == 200
@@ -1066,3 +1082,34 @@ def test_a_module_that_still_needs_the_documents_keeps_the_file(
     assert destroy(run=run, approver=admin_user).disposed == [destroy_file.reference]
     run.refresh_from_db()
     assert run.state == DisposalRun.State.COMPLETED
+
+
+def test_the_disposal_job_carries_out_an_approved_run_and_can_be_run_again(
+    authority: Authority, destroy_file: File, admin_user: Any
+) -> None:
+    from rathaus.records.signals import file_disposing
+
+    run = start_run(authority=authority, actor=None)
+    with pytest.raises(DisposalError, match="not possible now"):
+        carry_out_destruction(run=run, actor=admin_user)  # not approved: nothing happens
+    approve_destruction(run=run, approver=admin_user)
+
+    def veto(sender: Any, file: File, **kwargs: Any) -> None:
+        raise RecordsError("casework still needs the notice")
+
+    file_disposing.connect(veto, dispatch_uid="test_veto")
+    try:
+        kept = carry_out_disposal_job.call(run.pk, admin_user.pk)
+    finally:
+        file_disposing.disconnect(dispatch_uid="test_veto")
+    assert kept["state"] == DisposalRun.State.DESTROYING and kept["disposed"] == 0
+    assert kept["kept"] == [f"{destroy_file.reference}: casework still needs the notice"]
+
+    done = carry_out_disposal_job.call(run.pk, admin_user.pk)
+    assert done["state"] == DisposalRun.State.COMPLETED and done["disposed"] == 1
+    destroy_file.refresh_from_db()
+    assert destroy_file.is_disposed
+    event = AuditEvent.objects.filter(action="records.file_disposed").get()
+    assert event.actor == admin_user
+    again = carry_out_disposal_job.call(run.pk, admin_user.pk)  # a second job finds nothing
+    assert again["disposed"] == 0 and again["state"] == DisposalRun.State.COMPLETED

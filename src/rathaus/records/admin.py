@@ -11,7 +11,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Model, QuerySet
+from django.db.models import Count, Model, Q, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -461,6 +461,24 @@ class DisposalRunAdmin(DisposalStepsAdmin, ReadOnlyAdmin):
     search_fields = ["process_id", "items__file__reference"]
     list_select_related = ["authority__municipality"]
     inlines = [DisposalItemInline]
+    readonly_fields = ["progress"]
+
+    @admin.display(description=_("progress"))
+    def progress(self, run: DisposalRun) -> str:
+        """How far the disposal got: the page the records office reloads while the job runs."""
+        counts = run.items.filter(active=True).aggregate(
+            total=Count("pk"),
+            disposed=Count("pk", filter=Q(disposed_at__isnull=False)),
+            kept=Count("pk", filter=Q(disposed_at__isnull=True) & ~Q(note="")),
+        )
+        counts["pending"] = PendingContentDeletion.objects.filter(item__run=run).count()
+        return (
+            gettext(
+                "%(disposed)d of %(total)d files disposed of, %(kept)d kept (see their notes), "
+                "%(pending)d stored contents still to be deleted."
+            )
+            % counts
+        )
 
 
 @admin.register(DisposalRecord)

@@ -549,12 +549,18 @@ class DestroyResult:
 
 
 def destroy(*, run: DisposalRun, approver: Any, actor: Any = None) -> DestroyResult:
-    """Dispose of the run's files, approved by ``approver`` (needs the permission
-    ``records.approve_destruction``). Resumable: calling it again continues where a crash or
-    a refused file stopped, and retries stored contents that could not be deleted yet.
+    """Approve the disposal of the run's files (:func:`approve_destruction`) and carry it out
+    (:func:`carry_out_destruction`) in this process: the command's way. The admin approves and
+    leaves the carrying out to a background job (``records.tasks.carry_out_disposal_job``).
+    """
+    approve_destruction(run=run, approver=approver, actor=actor)
+    return carry_out_destruction(run=run, actor=actor or approver)
 
-    Each file is disposed of in a transaction of its own (:func:`_dispose`); its stored contents
-    are deleted after that commit.
+
+def approve_destruction(*, run: DisposalRun, approver: Any, actor: Any = None) -> None:
+    """Record ``approver``'s approval (needs the permission ``records.approve_destruction``):
+    the run goes to ``destroying``. Refused while files for the archive await its confirmation
+    or files have no decision. Approving a run that is already ``destroying`` changes nothing.
     """
     if not (
         getattr(approver, "is_active", False) and approver.has_perm("records.approve_destruction")
@@ -595,7 +601,24 @@ def destroy(*, run: DisposalRun, approver: Any, actor: Any = None) -> DestroyRes
                 after={"approved_by": locked.approved_by_label},
                 municipality=locked.authority.municipality,
             )
+    _refresh(run, locked)
+
+
+def carry_out_destruction(*, run: DisposalRun, actor: Any) -> DestroyResult:
+    """Dispose of the files of an approved run (state ``destroying``). Resumable: calling it
+    again continues where a crash or a refused file stopped, and retries stored contents that
+    could not be deleted yet; a completed run has nothing left to do.
+
+    Each file is disposed of in a transaction of its own (:func:`_dispose`); its stored contents
+    are deleted after that commit. Two calls at once do no harm: each file is locked while it is
+    disposed of, and a file already disposed of is skipped.
+    """
     result = DestroyResult()
+    locked = DisposalRun.objects.select_related("authority__municipality").get(pk=run.pk)
+    if locked.state == State.COMPLETED:
+        _refresh(run, locked)
+        return result
+    _require(locked, State.DESTROYING, doing=_("destruction"))
     pending = locked.items.filter(active=True, disposed_at__isnull=True).order_by("id")
     for item_id in list(pending.values_list("pk", flat=True)):
         try:

@@ -6,6 +6,11 @@ offer (0501), import the archive's evaluation (0502), write the transfer package
 the archive's confirmation (0506), approve the destruction, cancel the run. A refusal from the
 services is shown as a message (or beside the upload field) and changes nothing.
 
+The approval is recorded in the request; the files are disposed of by a background job
+(``records.tasks.carry_out_disposal_job``), one transaction per file, so that a run of any size
+fits. The run's page shows the progress; "Continue the disposal" queues the job again (after a
+refused file was released, or when a worker stopped mid-run).
+
 Permissions: the steps need ``records.change_disposalrun``; the destruction needs
 ``records.approve_destruction`` as well (the approver is the person who clicks).
 """
@@ -18,6 +23,7 @@ from typing import Any, BinaryIO, cast
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
@@ -30,8 +36,8 @@ from django.views.decorators.http import require_POST
 from rathaus.core.models import Authority
 from rathaus.records import xdomea
 from rathaus.records.disposal import (
+    approve_destruction,
     cancel_run,
-    destroy,
     import_confirmation,
     import_evaluation,
     start_run,
@@ -40,6 +46,7 @@ from rathaus.records.disposal import (
 )
 from rathaus.records.errors import RecordsError
 from rathaus.records.models import DisposalRun
+from rathaus.records.tasks import carry_out_disposal_job
 
 State = DisposalRun.State
 
@@ -182,7 +189,12 @@ class DisposalStepsAdmin(admin.ModelAdmin):
         if run.state in (State.EVALUATED, State.CONFIRMED, State.DESTROYING) and (
             self.can_approve(request)
         ):
-            steps.append(step(gettext("Approve and carry out the disposal"), "destroy", "get"))
+            label = (
+                gettext("Continue the disposal")
+                if run.state == State.DESTROYING
+                else gettext("Approve and carry out the disposal")
+            )
+            steps.append(step(label, "destroy", "get"))
         if run.state not in (State.COMPLETED, State.CANCELLED):
             steps.append(step(gettext("Cancel the run"), "cancel", "get"))
         return steps
@@ -295,37 +307,45 @@ class DisposalStepsAdmin(admin.ModelAdmin):
         form = forms.Form(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
             try:
-                result = destroy(run=run, approver=request.user)
+                approve_destruction(run=run, approver=request.user)
             except RecordsError as exc:
                 self.message_user(request, str(exc), messages.ERROR)
                 return self._back(run)
+            run_id, actor_id = run.pk, request.user.pk
+            transaction.on_commit(lambda: carry_out_disposal_job.enqueue(run_id, actor_id))
             self.message_user(
                 request,
                 gettext(
-                    "%(disposed)d files disposed of, %(kept)d kept, %(pending)d contents "
-                    "still to be deleted."
+                    "The disposal of run %s is approved. Its files are being disposed of in the "
+                    "background; reload this page to see the progress."
                 )
-                % {
-                    "disposed": len(result.disposed),
-                    "kept": len(result.kept),
-                    "pending": result.contents_pending,
-                },
-                messages.WARNING if result.kept or result.contents_pending else messages.SUCCESS,
+                % run.pk,
+                messages.SUCCESS,
             )
-            for reference, reason in result.kept:
-                self.message_user(request, f"{reference}: {reason}", messages.WARNING)
             return self._back(run)
+        continuing = run.state == State.DESTROYING
         return self._page(
             request,
-            title=gettext("Approve and carry out the disposal of run %s") % run.pk,
+            title=(
+                gettext("Continue the disposal of run %s")
+                if continuing
+                else gettext("Approve and carry out the disposal of run %s")
+            )
+            % run.pk,
             form=form,
             run=run,
-            submit=gettext("Approve and dispose"),
+            submit=gettext("Continue") if continuing else gettext("Approve and dispose"),
             explanation=gettext(
                 "You approve the disposal as the responsible person; your name goes into every "
                 "file's proof. Files for the archive must have been confirmed by it. The files' "
                 "documents are deleted and cannot be restored."
-            ),
+            )
+            if not continuing
+            else gettext(
+                "The disposal was approved by %(approver)s. The files not yet disposed of are "
+                "disposed of again in the background; files kept before are tried again."
+            )
+            % {"approver": run.approved_by_label},
         )
 
     def cancel_view(self, request: HttpRequest, pk: int) -> HttpResponse:

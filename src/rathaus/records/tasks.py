@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.contrib.auth import get_user_model
 from django_tasks import task
 
-from rathaus.records.disposal import purge_pending_contents
+from rathaus.records.disposal import carry_out_destruction, purge_pending_contents
+from rathaus.records.models import DisposalRun
 
 
 @task(queue_name="default")
@@ -12,3 +16,20 @@ def purge_pending_contents_job() -> int:
     """Hourly: delete the stored contents of disposed files that the storage could not delete
     at the disposal (or a crash interrupted); returns how many are still pending."""
     return purge_pending_contents()
+
+
+@task(queue_name="default")
+def carry_out_disposal_job(run_id: int, actor_id: int | None) -> dict[str, Any]:
+    """Dispose of the files of an approved run, queued by the admin's approval so that a run of
+    thousands of files does not have to fit into one web request. Returns what it did, as the
+    job's result in the admin; the run's page shows the progress and the files kept."""
+    run = DisposalRun.objects.get(pk=run_id)
+    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+    result = carry_out_destruction(run=run, actor=actor)
+    return {
+        "run": run_id,
+        "state": run.state,
+        "disposed": len(result.disposed),
+        "kept": [f"{reference}: {reason}" for reference, reason in result.kept],
+        "contents_pending": result.contents_pending,
+    }
