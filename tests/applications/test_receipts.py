@@ -78,3 +78,43 @@ def test_the_receipt_job_reads_what_it_needs_once(
         assert table not in tables, reads
     assert tables.count("records_file") == 1  # the lock before numbering the document
     assert render_receipt.call(application.pk) == "exists"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lost_receipt_job_is_queued_again_but_a_waiting_one_is_not_doubled(
+    citizen: User, meldebescheinigung: Service, wuppertal: Municipality
+) -> None:
+    import datetime
+
+    from django.utils import timezone
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from rathaus.applications.receipts import (
+        RECEIPT_MISSING_AFTER,
+        queue_missing_receipts,
+        render_receipt,
+    )
+
+    application = _submitted(citizen, meldebescheinigung, wuppertal)
+    jobs = DBTaskResult.objects.filter(task_path=render_receipt.module_path)
+    [queued] = jobs
+    assert queue_missing_receipts.call() == 0  # too recent: its job may still be on its way
+    long_ago = timezone.now() - RECEIPT_MISSING_AFTER - datetime.timedelta(minutes=1)
+    Application.objects.filter(pk=application.pk).update(submitted_at=long_ago)
+    assert queue_missing_receipts.call() == 0  # its job still waits in the queue
+    DBTaskResult.objects.filter(pk=queued.pk).update(
+        status=TaskResultStatus.RUNNING, started_at=timezone.now()
+    )
+    assert queue_missing_receipts.call() == 0  # running
+    DBTaskResult.objects.filter(pk=queued.pk).update(started_at=long_ago)
+    assert queue_missing_receipts.call() == 1  # running for ever: its worker was killed
+    assert jobs.filter(status=TaskResultStatus.READY).count() == 1
+    assert queue_missing_receipts.call() == 0  # the new one waits now
+
+    jobs.filter(status=TaskResultStatus.READY).delete()  # lost before it was ever queued
+    assert queue_missing_receipts.call() == 1
+    call_command("db_worker", batch=True, no_startup_delay=True, queue_name="*", verbosity=0)
+    application.refresh_from_db()
+    assert application.receipt and application.receipt_sha256
+    assert queue_missing_receipts.call() == 0  # nothing missing any more

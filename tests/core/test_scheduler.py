@@ -15,6 +15,7 @@ def test_scheduler_once_enqueues_each_periodic_job() -> None:
         "rathaus.payments.tasks.reconcile_payments",
         "rathaus.applications.tasks.delete_expired_drafts_job",
         "rathaus.mailbox.tasks.queue_stranded_notifications",
+        "rathaus.applications.receipts.queue_missing_receipts",
         "rathaus.casework.tasks.remind_overdue_job",
         "rathaus.records.tasks.purge_pending_contents_job",
         "rathaus.applications.tasks.purge_disposed_job",

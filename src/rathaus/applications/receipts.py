@@ -16,11 +16,12 @@ from datetime import timedelta
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django_tasks import task
 
 from rathaus.applications.case_files import file_in_case
 from rathaus.applications.models import Application
 from rathaus.catalog.form_schemas import form_schema_for_version
-from rathaus.core.jobs import retrying_task
+from rathaus.core.jobs import retrying_task, unfinished_calls
 from rathaus.documents.letter import Recipient, Sender
 from rathaus.documents.rendering import render_pdf
 from rathaus.documents.verification import Verification
@@ -30,6 +31,14 @@ from rathaus.ledger.models import DocumentType
 from rathaus.mailbox.services import deliver
 
 logger = logging.getLogger(__name__)
+
+#: A submitted application without a receipt this long after submission, and with no receipt job
+#: waiting or running, lost its job (the process died between the commit and the queueing, a
+#: worker was killed, or every attempt failed): ``queue_missing_receipts`` queues it again, up
+#: to ``RECEIPT_MISSING_UNTIL`` after submission; older ones are left to the administration
+#: (docs/operations.md).
+RECEIPT_MISSING_AFTER = timedelta(minutes=15)
+RECEIPT_MISSING_UNTIL = timedelta(days=7)
 
 
 def _recipient(application: Application) -> Recipient:
@@ -154,3 +163,28 @@ def _deliver_to_mailbox(application: Application, pdf: bytes) -> None:
         case_number=getattr(getattr(application, "case", None), "number", "") or "",
         authority=application.authority,
     )
+
+
+@task(queue_name="documents")
+def queue_missing_receipts() -> int:
+    """Periodic: queue the receipt job again for submitted applications whose job was lost;
+    returns how many. Safe to repeat: :func:`render_receipt` finds a stored receipt and stops."""
+    now = timezone.now()
+    missing = list(
+        Application.objects.filter(
+            status=Application.Status.SUBMITTED,
+            purged_on__isnull=True,
+            receipt="",
+            submitted_at__lte=now - RECEIPT_MISSING_AFTER,
+            submitted_at__gte=now - RECEIPT_MISSING_UNTIL,
+        ).values_list("pk", flat=True)
+    )
+    if not missing:
+        return 0
+    queued = unfinished_calls(render_receipt, lost_after=RECEIPT_MISSING_AFTER)
+    lost = [application_id for application_id in missing if (application_id,) not in queued]
+    for application_id in lost:
+        render_receipt.enqueue(application_id)
+    if lost:
+        logger.warning("receipt jobs re-queued", extra={"count": len(lost)})
+    return len(lost)

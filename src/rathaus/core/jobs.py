@@ -14,8 +14,9 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
+from django.db.models import Q
 from django.utils import timezone
-from django_tasks import task
+from django_tasks import TaskResultStatus, task
 from django_tasks.base import Task
 
 logger = logging.getLogger(__name__)
@@ -70,3 +71,28 @@ def retrying_task(
         return job
 
     return decorate
+
+
+def unfinished_calls(job: Task[Any, Any], *, lost_after: timedelta) -> set[tuple[Any, ...]]:
+    """The positional arguments of ``job``'s calls still waiting in the queue or running.
+
+    A call that started more than ``lost_after`` ago and never finished counts as lost with its
+    worker (a killed process leaves its job "running" for ever). For the periodic jobs that find
+    work whose job was lost (e.g. ``applications.receipts.queue_missing_receipts``): they queue
+    again only what is in none of these calls, so a long queue on a busy day is not doubled.
+    Backends without a queue in the database (immediate, dummy) have nothing unfinished.
+    """
+    from django_tasks_db.backend import DatabaseBackend
+    from django_tasks_db.models import DBTaskResult
+
+    if not isinstance(job.get_backend(), DatabaseBackend):
+        return set()
+    waiting = Q(status=TaskResultStatus.READY) | Q(
+        status=TaskResultStatus.RUNNING, started_at__gte=timezone.now() - lost_after
+    )
+    calls = DBTaskResult.objects.filter(waiting, task_path=job.module_path)
+    return {
+        tuple(args_kwargs.get("args", ()))
+        for args_kwargs in calls.values_list("args_kwargs", flat=True)
+        if isinstance(args_kwargs, dict)
+    }
