@@ -166,6 +166,21 @@ def test_a_notification_whose_job_was_lost_is_queued_again_and_sent_once(
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_notification_still_waiting_in_a_long_queue_is_not_queued_twice(
+    deliver_notice: Any,
+) -> None:
+    from rathaus.mailbox.tasks import queue_stranded_notifications
+
+    with freeze_time("2026-11-20 13:00:00") as clock:
+        deliver_notice()
+        jobs = DBTaskResult.objects.filter(task_path=send_notification.module_path)
+        assert jobs.count() == 1
+        clock.tick(timedelta(minutes=30))  # the mail queue is long today
+        assert queue_stranded_notifications.call() == 0
+        assert jobs.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
 def test_no_notification_to_an_unconfirmed_address_until_its_owner_confirms_it(
     deliver_notice: Any, smtp_server: SMTPServer, settings: Any
 ) -> None:

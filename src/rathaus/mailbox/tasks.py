@@ -18,7 +18,7 @@ from django_tasks import task
 
 from rathaus.accounts.selectors import notification_address
 from rathaus.core import audit
-from rathaus.core.jobs import retrying_task
+from rathaus.core.jobs import retrying_task, unfinished_calls
 from rathaus.mailbox.models import (
     NO_CONFIRMED_ADDRESS,
     NOTIFICATION_ATTEMPTS,
@@ -92,7 +92,8 @@ def send_notification(message_id: int) -> str:
 
 @task(queue_name="mail")
 def queue_stranded_notifications() -> int:
-    """Periodic: queue the notification again for messages whose job never ran.
+    """Periodic: queue the notification again for messages whose job never ran and is neither
+    waiting in the queue nor running (``core.jobs.unfinished_calls``).
 
     Safe to repeat: the send job checks ``notified_at`` under a lock, so nothing is sent twice.
     """
@@ -106,6 +107,10 @@ def queue_stranded_notifications() -> int:
             provided_at__gte=now - NOTIFICATION_STRANDED_UNTIL,
         ).values_list("pk", flat=True)
     )
+    if stranded:
+        # still waiting in a long queue (a busy day) is not stranded
+        queued = unfinished_calls(send_notification, lost_after=NOTIFICATION_STRANDED_AFTER)
+        stranded = [message_id for message_id in stranded if (message_id,) not in queued]
     for message_id in stranded:
         send_notification.enqueue(message_id)
     if stranded:
