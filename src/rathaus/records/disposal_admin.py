@@ -323,29 +323,23 @@ class DisposalStepsAdmin(admin.ModelAdmin):
                 messages.SUCCESS,
             )
             return self._back(run)
-        continuing = run.state == State.DESTROYING
-        return self._page(
-            request,
-            title=(
-                gettext("Continue the disposal of run %s")
-                if continuing
-                else gettext("Approve and carry out the disposal of run %s")
-            )
-            % run.pk,
-            form=form,
-            run=run,
-            submit=gettext("Continue") if continuing else gettext("Approve and dispose"),
-            explanation=gettext(
+        if run.state == State.DESTROYING:
+            title = gettext("Continue the disposal of run %s") % run.pk
+            submit = gettext("Continue")
+            explanation = gettext(
+                "The disposal was approved by %(approver)s. The files not yet disposed of are "
+                "disposed of again in the background; files kept before are tried again."
+            ) % {"approver": run.approved_by_label}
+        else:
+            title = gettext("Approve and carry out the disposal of run %s") % run.pk
+            submit = gettext("Approve and dispose")
+            explanation = gettext(
                 "You approve the disposal as the responsible person; your name goes into every "
                 "file's proof. Files for the archive must have been confirmed by it. The files' "
                 "documents are deleted and cannot be restored."
             )
-            if not continuing
-            else gettext(
-                "The disposal was approved by %(approver)s. The files not yet disposed of are "
-                "disposed of again in the background; files kept before are tried again."
-            )
-            % {"approver": run.approved_by_label},
+        return self._page(
+            request, title=title, form=form, run=run, submit=submit, explanation=explanation
         )
 
     def cancel_view(self, request: HttpRequest, pk: int) -> HttpResponse:
