@@ -383,6 +383,10 @@ DOCUMENTS_TSA_URL = env.str("DOCUMENTS_TSA_URL", default="")
 DOCUMENTS_TSA_TIMEOUT = env.float("DOCUMENTS_TSA_TIMEOUT", default=10.0)
 DOCUMENTS_TSA_REQUIRED = env.bool("DOCUMENTS_TSA_REQUIRED", default=False)
 DOCUMENTS_TSA_TRUST_ROOTS = env.str("DOCUMENTS_TSA_TRUST_ROOTS", default="")
+# PAdES B-LT/B-LTA: embed the certificates and revocation data (and, with a TSA, a document
+# time stamp) so that a seal can be validated long after its certificate expired
+# (docs/modules/documents.md)
+DOCUMENTS_SEAL_LTV = env.bool("DOCUMENTS_SEAL_LTV", default=True)
 DOCUMENTS_TEMPLATE_DIRS: list[str] = []
 
 # Security: secure cookies and HSTS unless running the local demo over plain HTTP.

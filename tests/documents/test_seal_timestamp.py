@@ -56,17 +56,19 @@ def _signature_timestamp_token(pdf: bytes) -> bool:
 def test_a_seal_carries_the_tsa_time_stamp_and_it_validates(
     tsa: LocalTSA, receipt_pdf: bytes
 ) -> None:
-    sealed = seal_pdf(receipt_pdf, signer=seal_signer(), location="Wuppertal")
+    # B-T (without the long-term data and their archive time stamp: test_seal_long_term.py)
+    sealed = seal_pdf(receipt_pdf, signer=seal_signer(), location="Wuppertal", long_term=False)
     # the first seal of a process also sizes the signature with a dummy stamp; later ones
     # ask the TSA once each (it may bill per stamp)
     assert len(tsa.requests) == 2
-    seal_pdf(receipt_pdf, signer=seal_signer(), location="Wuppertal")
+    seal_pdf(receipt_pdf, signer=seal_signer(), location="Wuppertal", long_term=False)
     assert len(tsa.requests) == 3
     assert _signature_timestamp_token(sealed)
     status = validate_seal(sealed, trust_roots=seal_trust_roots())
     assert status.valid, status.problem
     assert status.timestamp is not None and status.timestamp_problem == ""
     assert abs(status.timestamp - timezone.now()) < timedelta(minutes=5)
+    assert status.level == "B-T" and not status.long_term
 
 
 def test_a_time_stamp_is_not_trusted_through_the_seal_roots(

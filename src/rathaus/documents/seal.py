@@ -7,6 +7,13 @@ With a time-stamping authority configured (``DOCUMENTS_TSA_URL``, RFC 3161) the 
 carries its time stamp (PAdES B-T): proof of when it was made that does not rest on the
 authority's own clock and outlives the seal certificate. Without one it is B-B.
 
+With ``DOCUMENTS_SEAL_LTV`` (the default) the seal also carries what a validator needs years
+later (PAdES B-LT): the certificates of the seal and of the time stamp and the revocation data
+(CRL/OCSP) fetched from the certificates' own pointers at sealing time, in the PDF's Document
+Security Store; with a time-stamping authority a document time stamp over all of it follows
+(B-LTA). A revoked certificate stops the sealing; revocation services that cannot be reached
+give a seal without these data (logged), as a missing time stamp does.
+
 Where the key comes from is configuration: production takes a PKCS#12 file
 (``DOCUMENTS_SEAL_PKCS12`` + ``DOCUMENTS_SEAL_PASSPHRASE``) and the CA certificates that anchor
 it (``DOCUMENTS_SEAL_TRUST_ROOTS``); demo and test installations generate a CA and a seal
@@ -21,7 +28,7 @@ import io
 import logging
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -47,12 +54,34 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.metadata.model import VENDOR
 from pyhanko.pdf_utils.misc import PdfError
-from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader
 from pyhanko.sign import fields, signers
+from pyhanko.sign.diff_analysis import (
+    CatalogModificationRule,
+    DocInfoRule,
+    DSSCompareRule,
+    FormUpdatingRule,
+    MetadataUpdateRule,
+    ModificationLevel,
+    ObjectStreamRule,
+    ReferenceUpdate,
+    SigFieldCreationRule,
+    SigFieldModificationRule,
+    StandardDiffPolicy,
+    XrefStreamRule,
+)
+from pyhanko.sign.general import SigningError
 from pyhanko.sign.timestamps import TimeStamper, TimestampRequestError
-from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation import (
+    DocumentSecurityStore,
+    validate_pdf_signature,
+    validate_pdf_timestamp,
+)
+from pyhanko.sign.validation.errors import NoDSSFoundError
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.errors import PathValidationError, RevokedError
+from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
@@ -68,6 +97,47 @@ MAX_SIGNATURES = 4
 
 _COVERS_REVISION = (SignatureCoverageLevel.ENTIRE_REVISION, SignatureCoverageLevel.ENTIRE_FILE)
 
+
+class _InfoDatesRule(DocInfoRule):
+    """The document information may be written again after a seal, but only with a new
+    ``/ModDate`` or ``/Producer`` (pyHanko writes them with every update): its title, author,
+    subject and so on stay as sealed."""
+
+    _UPDATED = frozenset({"/ModDate", "/Producer"})
+
+    def apply(self, old: HistoricalResolver, new: HistoricalResolver) -> Iterator[ReferenceUpdate]:
+        old_info, new_info = (_info(revision) for revision in (old, new))
+        if not isinstance(old_info, generic.DictionaryObject) or not isinstance(
+            new_info, generic.DictionaryObject
+        ):
+            return
+        if {k: v for k, v in old_info.items() if k not in self._UPDATED} != {
+            k: v for k, v in new_info.items() if k not in self._UPDATED
+        }:
+            return  # not explained: the revision counts as a modification of the document
+        yield from super().apply(old, new)
+
+
+def _info(revision: HistoricalResolver) -> generic.PdfObject | None:
+    """The document information dictionary as it was in ``revision``."""
+    ref = revision.trailer_view.get_value_as_reference("/Info", optional=True)
+    return None if ref is None else revision.get_object(ref)
+
+
+#: What may follow a seal: long-term validation data (the Document Security Store) and document
+#: time stamps, with the catalog, form, XMP and date updates they bring; pyHanko's default policy
+#: also lets the document information (title, author …) change, which an issued document must not.
+_LONG_TERM_UPDATES_ONLY = StandardDiffPolicy(
+    global_rules=[
+        CatalogModificationRule(),
+        _InfoDatesRule().as_qualified(ModificationLevel.LTA_UPDATES),
+        XrefStreamRule().as_qualified(ModificationLevel.LTA_UPDATES),
+        ObjectStreamRule().as_qualified(ModificationLevel.LTA_UPDATES),
+        DSSCompareRule().as_qualified(ModificationLevel.LTA_UPDATES),
+        MetadataUpdateRule().as_qualified(ModificationLevel.LTA_UPDATES),
+    ],
+    form_rule=FormUpdatingRule(field_rules=[SigFieldCreationRule(), SigFieldModificationRule()]),
+)
 logger = logging.getLogger(__name__)
 
 
@@ -155,6 +225,21 @@ class SealStatus:
     #: its TSA trusted; otherwise None, and ``timestamp_problem`` says why if there was one
     timestamp: datetime | None = None
     timestamp_problem: str = ""
+    #: the PDF carries long-term validation data (certificates, revocation data: PAdES B-LT)
+    long_term: bool = False
+    #: the time of the last document time stamp over seal and validation data (PAdES B-LTA)
+    archive_timestamp: datetime | None = None
+
+    @property
+    def level(self) -> str:
+        """The PAdES baseline level this seal shows: B-B, B-T, B-LT or B-LTA ("" unsealed)."""
+        if not self.sealed:
+            return ""
+        if self.archive_timestamp is not None and self.long_term and self.timestamp is not None:
+            return "B-LTA"
+        if self.long_term and self.timestamp is not None:
+            return "B-LT"
+        return "B-T" if self.timestamp is not None else "B-B"
 
     @classmethod
     def unsealed(cls, problem: str) -> SealStatus:
@@ -238,6 +323,7 @@ def seal_pdf(
     signer: signers.Signer,
     location: str,
     timestamper: TimeStamper | bool | None = True,
+    long_term: bool | None = None,
 ) -> bytes:
     """Seal ``pdf`` for the authority; ``location`` is the municipality's name.
 
@@ -246,13 +332,20 @@ def seal_pdf(
     dictionary and the XMP metadata (pyHanko would otherwise make them differ, which PDF/A
     forbids). ``timestamper`` True (the default) takes the configured time-stamping authority;
     when it cannot give a stamp the seal is made without one (B-B, logged), unless
-    ``DOCUMENTS_TSA_REQUIRED`` is set: then :class:`SealError` says why.
+    ``DOCUMENTS_TSA_REQUIRED`` is set: then :class:`SealError` says why. ``long_term`` (default
+    ``DOCUMENTS_SEAL_LTV``) adds the long-term validation data (B-LT, with a stamp B-LTA).
     """
     stamper = configured_timestamper() if timestamper is True else timestamper or None
+    if long_term is None:
+        long_term = bool(getattr(settings, "DOCUMENTS_SEAL_LTV", False))
     if stamper is None:
-        return _sign(pdf, signer=signer, location=location, timestamper=None)
+        return _sign_long_term(
+            pdf, signer=signer, location=location, timestamper=None, ltv=long_term
+        )
     try:
-        return _sign(pdf, signer=signer, location=location, timestamper=stamper)
+        return _sign_long_term(
+            pdf, signer=signer, location=location, timestamper=stamper, ltv=long_term
+        )
     except TimestampRequestError as exc:
         if getattr(settings, "DOCUMENTS_TSA_REQUIRED", False):
             raise TimestampUnavailable(
@@ -260,11 +353,78 @@ def seal_pdf(
                 "sealed. Please try again later."
             ) from exc
         logger.warning("seal made without a time stamp", extra={"error": str(exc)[:500]})
-        return _sign(pdf, signer=signer, location=location, timestamper=None)
+        return _sign_long_term(
+            pdf, signer=signer, location=location, timestamper=None, ltv=long_term
+        )
+
+
+def _sign_long_term(
+    pdf: bytes,
+    *,
+    signer: signers.Signer,
+    location: str,
+    timestamper: TimeStamper | None,
+    ltv: bool,
+) -> bytes:
+    """:func:`_sign`, with the long-term validation data when ``ltv``: refused for a revoked
+    certificate, left out (logged) when the revocation services cannot be reached."""
+    if not ltv:
+        return _sign(pdf, signer=signer, location=location, timestamper=timestamper)
+    try:
+        return _sign(
+            pdf,
+            signer=signer,
+            location=location,
+            timestamper=timestamper,
+            revocation=_revocation_context(),
+        )
+    except TimestampRequestError:
+        raise
+    except (SigningError, PathValidationError) as exc:
+        cause = exc if isinstance(exc, PathValidationError) else exc.__cause__
+        if isinstance(cause, RevokedError):
+            raise SealError(
+                f"A certificate of the seal or of its time stamp is revoked: {cause}. The document "
+                "was not sealed; the seal certificate must be replaced."
+            ) from exc
+        if cause is None:
+            raise
+        logger.warning(
+            "seal made without long-term validation data", extra={"error": str(cause)[:500]}
+        )
+        return _sign(pdf, signer=signer, location=location, timestamper=timestamper)
+
+
+def _revocation_context() -> ValidationContext:
+    """What the seal's and the time stamp's certificates are checked with while sealing: their
+    roots, revocation data fetched from the certificates' own CRL and OCSP addresses (a
+    certificate without any has none to embed), a revoked or unverifiable one refused."""
+    timeout = float(getattr(settings, "DOCUMENTS_TSA_TIMEOUT", 10))
+    return ValidationContext(
+        trust_roots=[*seal_trust_roots(), *_tsa_roots_or_none()],
+        allow_fetching=True,
+        revocation_mode="hard-fail",
+        fetcher_backend=RequestsFetcherBackend(per_request_timeout=timeout),
+    )
+
+
+def _tsa_roots_or_none() -> list[asn1_x509.Certificate]:
+    """The TSA's roots; a broken setting must not break the seal itself: then no time stamp is
+    trusted."""
+    try:
+        return tsa_trust_roots()
+    except ImproperlyConfigured as exc:  # also reported by check --deploy (documents.E003)
+        logger.error("seal: %s", exc)
+        return []
 
 
 def _sign(
-    pdf: bytes, *, signer: signers.Signer, location: str, timestamper: TimeStamper | None
+    pdf: bytes,
+    *,
+    signer: signers.Signer,
+    location: str,
+    timestamper: TimeStamper | None,
+    revocation: ValidationContext | None = None,
 ) -> bytes:
     try:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
@@ -285,6 +445,10 @@ def _sign(
         docmdp_permissions=fields.MDPPerm.NO_CHANGES,
         subfilter=fields.SigSeedSubFilter.PADES,
         md_algorithm="sha256",
+        embed_validation_info=revocation is not None,
+        validation_context=revocation,
+        # B-LTA: a document time stamp over the seal and its validation data
+        use_pades_lta=revocation is not None and timestamper is not None,
     )
     output = _outside_event_loop(
         signers.sign_pdf, writer, meta, signer=signer, timestamper=timestamper
@@ -337,30 +501,37 @@ def validate_seal(
             sealed=True,
         )
     if timestamp_roots is None:
-        try:
-            timestamp_roots = tsa_trust_roots()
-        except ImproperlyConfigured as exc:  # also reported by check --deploy (documents.E003)
-            # A broken TSA setting must not break the seal itself: no time stamp is trusted.
-            logger.error("seal: %s", exc)
-            timestamp_roots = []
+        timestamp_roots = _tsa_roots_or_none()
+    regular = [sig for sig in signatures if sig.sig_object_type != "/DocTimeStamp"]
+    stamps = [sig for sig in signatures if sig.sig_object_type == "/DocTimeStamp"]
+    if not regular:
+        return _not_valid("The PDF carries a time stamp but no seal.", sealed=False)
     reason = location = ""
     try:
-        sig_dict = signatures[0].sig_object
+        sig_dict = regular[0].sig_object
         reason = str(sig_dict.get("/Reason", ""))
         location = str(sig_dict.get("/Location", ""))
-        context = ValidationContext(
-            trust_roots=trust_roots, allow_fetching=False, revocation_mode="soft-fail"
-        )
+        try:
+            dss: DocumentSecurityStore | None = DocumentSecurityStore.read_dss(reader)
+        except NoDSSFoundError:
+            dss = None
+        context = _context(dss, trust_roots)
         # A time stamp is checked against the TSA's own roots, never the seal's: a seal CA must
         # not be able to vouch for the time.
-        ts_context = ValidationContext(
-            trust_roots=timestamp_roots,
-            allow_fetching=False,
-            revocation_mode="soft-fail",
-        )
+        ts_context = _context(dss, timestamp_roots)
         statuses = [
-            _outside_event_loop(validate_pdf_signature, sig, context, ts_context)
-            for sig in signatures
+            _outside_event_loop(
+                validate_pdf_signature,
+                sig,
+                context,
+                ts_context,
+                diff_policy=_LONG_TERM_UPDATES_ONLY,
+            )
+            for sig in regular
+        ]
+        stamp_statuses = [
+            _outside_event_loop(validate_pdf_timestamp, sig, validation_context=ts_context)
+            for sig in stamps
         ]
         signer = _subject_label(statuses[0].signing_cert)
     except Exception as exc:  # a damaged signature container or byte range
@@ -373,10 +544,15 @@ def validate_seal(
         )
     status = statuses[0]
     intact = all(s.intact for s in statuses)
-    # Rathaus seals a finished document once; any later revision (even one that pyHanko's
-    # diff policy would accept, such as a changed title) means it is not the issued file.
-    unchanged = statuses[-1].coverage == SignatureCoverageLevel.ENTIRE_FILE
-    valid = unchanged and all(s.bottom_line for s in statuses)  # a bad time stamp fails too
+    # Rathaus seals a finished document once; a later revision may only add long-term
+    # validation data and document time stamps (PAdES B-LT/LTA): the difference analysis of
+    # everything after each seal (_LONG_TERM_UPDATES_ONLY) must find nothing else. A changed
+    # title, which pyHanko's default policy accepts, means it is not the issued file.
+    unchanged = statuses[-1].coverage == SignatureCoverageLevel.ENTIRE_FILE or all(
+        s.modification_level == ModificationLevel.LTA_UPDATES for s in statuses
+    )
+    stamps_hold = all(s.intact and s.valid and s.trusted for s in stamp_statuses)
+    valid = unchanged and stamps_hold and all(s.bottom_line for s in statuses)
     timestamp, timestamp_problem = _timestamp(status)
     problem = ""
     if not all(s.coverage in _COVERS_REVISION for s in statuses):
@@ -389,6 +565,8 @@ def validate_seal(
         problem = "The seal's certificate is not trusted."
     elif timestamp_problem:
         problem = timestamp_problem
+    elif not stamps_hold:
+        problem = "The document time stamp is damaged or its time-stamping authority not trusted."
     elif not unchanged or not valid:
         problem = "The document was modified after it was sealed."
     return SealStatus(
@@ -403,7 +581,21 @@ def validate_seal(
         problem=problem,
         timestamp=timestamp,
         timestamp_problem=timestamp_problem,
+        long_term=dss is not None,
+        archive_timestamp=stamp_statuses[-1].timestamp if stamp_statuses and stamps_hold else None,
     )
+
+
+def _context(
+    dss: DocumentSecurityStore | None, trust_roots: list[asn1_x509.Certificate]
+) -> ValidationContext:
+    """Offline: the given roots, and the certificates and revocation data the PDF carries."""
+    kwargs: dict[str, Any] = {
+        "trust_roots": trust_roots,
+        "allow_fetching": False,
+        "revocation_mode": "soft-fail",
+    }
+    return dss.as_validation_context(kwargs) if dss is not None else ValidationContext(**kwargs)
 
 
 def _timestamp(status: Any) -> tuple[datetime | None, str]:
