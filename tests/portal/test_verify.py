@@ -82,6 +82,27 @@ def test_genuine_upload_shows_authority_type_date_and_holding_proof(
     assert "Nein" in content  # not revoked
 
 
+def test_a_sealed_document_shows_its_seal_and_an_unsealed_one_says_it_has_none(
+    client: Client, authority: Authority, issued: Any
+) -> None:
+    from rathaus.documents.seal import seal_pdf, seal_signer
+    from tests.documents.test_hostile_pdfs import _small_pdf
+
+    notice = issue_document(
+        render=lambda v: seal_pdf(_small_pdf(), signer=seal_signer(), location="Wuppertal"),
+        document_type="notice",
+        authority=authority,
+    )
+    sequence()
+    content = _upload(client, notice.pdf).content.decode()
+    assert "Elektronisches Siegel" in content
+    assert "Gültig: gesiegelt von Elektronisches Siegel" in content
+    assert "in Jahren noch zu prüfen" in content  # long-term validation data (demo CA: certs)
+
+    content = _upload(client, issued.pdf).content.decode()  # a document type without a seal
+    assert "Keines: Dokumente dieser Art tragen kein elektronisches Siegel" in content
+
+
 def test_changed_byte_is_not_verified(client: Client, issued: Any) -> None:
     changed = bytearray(issued.pdf)
     changed[20] ^= 1
