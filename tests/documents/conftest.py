@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from rathaus.documents.letter import Recipient, Sender
+from rathaus.documents.rendering import render_pdf
 from rathaus.documents.seal import create_demo_seal
 from rathaus.documents.verification import Verification
 
@@ -57,6 +58,17 @@ def receipt_context(sender: Sender) -> dict[str, Any]:
         "files": [{"name": "wohnungsgeberbestaetigung.pdf", "size": "182 KB"}],
         "verification": Verification(url=VERIFICATION_URL, short_code=SHORT_CODE),
     }
+
+
+@pytest.fixture
+def receipt_pdf(receipt_context: dict[str, Any]) -> bytes:
+    return render_pdf(
+        template="documents_test/receipt.html",
+        context=receipt_context,
+        language="de",
+        title="Eingangsbestätigung",
+        author="Stadt Wuppertal, Bürgeramt",
+    )
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,6 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 from rathaus.documents.checks import seal_is_configured
-from rathaus.documents.rendering import render_pdf
 from rathaus.documents.seal import (
     SEAL_REASON,
     create_demo_seal,
@@ -29,17 +28,6 @@ from rathaus.documents.seal import (
 )
 
 from .pdf_inspection import reader, text, xmp
-
-
-@pytest.fixture
-def receipt_pdf(receipt_context: dict[str, Any]) -> bytes:
-    return render_pdf(
-        template="documents_test/receipt.html",
-        context=receipt_context,
-        language="de",
-        title="Eingangsbestätigung",
-        author="Stadt Wuppertal, Bürgeramt",
-    )
 
 
 @pytest.fixture

@@ -26,7 +26,6 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import DocumentSecurityStore
 
-from rathaus.documents.rendering import render_pdf
 from rathaus.documents.seal import SealError, seal_pdf, seal_signer, seal_trust_roots, validate_seal
 from tests.documents.pdf_inspection import reader, xmp
 from tests.fixtures.tsa import LocalTSA, local_tsa  # noqa: F401
@@ -176,17 +175,6 @@ def tsa(local_tsa: LocalTSA, settings: Any) -> LocalTSA:  # noqa: F811
     return local_tsa
 
 
-@pytest.fixture
-def letter(receipt_context: dict[str, Any]) -> bytes:
-    return render_pdf(
-        template="documents_test/receipt.html",
-        context=receipt_context,
-        language="de",
-        title="Eingangsbestätigung",
-        author="Stadt Wuppertal, Bürgeramt",
-    )
-
-
 def _dss(pdf: bytes) -> DocumentSecurityStore | None:
     try:
         return DocumentSecurityStore.read_dss(PdfFileReader(io.BytesIO(pdf), strict=False))
@@ -203,9 +191,9 @@ def _append(pdf: bytes, change: Any) -> bytes:
 
 
 def test_a_seal_carries_its_validation_data_and_an_archive_time_stamp(
-    ca: SealCA, tsa: LocalTSA, letter: bytes
+    ca: SealCA, tsa: LocalTSA, receipt_pdf: bytes
 ) -> None:
-    sealed = seal_pdf(letter, signer=seal_signer(), location="Wuppertal")
+    sealed = seal_pdf(receipt_pdf, signer=seal_signer(), location="Wuppertal")
 
     dss = _dss(sealed)
     assert dss is not None and len(dss.crls) == 1 and len(dss.certs) >= 3
@@ -218,9 +206,9 @@ def test_a_seal_carries_its_validation_data_and_an_archive_time_stamp(
 
 
 def test_without_a_tsa_the_seal_still_carries_its_validation_data(
-    ca: SealCA, letter: bytes
+    ca: SealCA, receipt_pdf: bytes
 ) -> None:
-    sealed = seal_pdf(letter, signer=seal_signer(), location="Wuppertal")
+    sealed = seal_pdf(receipt_pdf, signer=seal_signer(), location="Wuppertal")
 
     dss = _dss(sealed)
     assert dss is not None and len(dss.crls) == 1
@@ -230,26 +218,26 @@ def test_without_a_tsa_the_seal_still_carries_its_validation_data(
 
 
 def test_switched_off_no_validation_data_are_embedded(
-    ca: SealCA, letter: bytes, settings: Any
+    ca: SealCA, receipt_pdf: bytes, settings: Any
 ) -> None:
     settings.DOCUMENTS_SEAL_LTV = False
-    sealed = seal_pdf(letter, signer=seal_signer(), location="Wuppertal")
+    sealed = seal_pdf(receipt_pdf, signer=seal_signer(), location="Wuppertal")
     assert _dss(sealed) is None
     assert validate_seal(sealed, trust_roots=seal_trust_roots()).valid
 
 
-def test_a_revoked_seal_certificate_seals_nothing(ca: SealCA, letter: bytes) -> None:
+def test_a_revoked_seal_certificate_seals_nothing(ca: SealCA, receipt_pdf: bytes) -> None:
     ca.publish(revoked=(ca.seal_serial,))
     with pytest.raises(SealError, match="revoked"):
-        seal_pdf(letter, signer=seal_signer(), location="Wuppertal")
+        seal_pdf(receipt_pdf, signer=seal_signer(), location="Wuppertal")
 
 
 def test_an_unreachable_revocation_service_gives_a_seal_without_the_data(
-    ca: SealCA, letter: bytes, caplog: pytest.LogCaptureFixture
+    ca: SealCA, receipt_pdf: bytes, caplog: pytest.LogCaptureFixture
 ) -> None:
     ca.crl = None  # the CA's CRL server answers 404
     with caplog.at_level(logging.WARNING, logger="rathaus.documents.seal"):
-        sealed = seal_pdf(letter, signer=seal_signer(), location="Wuppertal")
+        sealed = seal_pdf(receipt_pdf, signer=seal_signer(), location="Wuppertal")
     assert "without long-term validation data" in caplog.text
     assert _dss(sealed) is None
     status = validate_seal(sealed, trust_roots=seal_trust_roots())
@@ -282,9 +270,9 @@ def _rewrite_xmp(writer: IncrementalPdfFileWriter) -> None:
     ids=["title", "xmp"],
 )
 def test_only_validation_data_may_follow_the_seal(
-    ca: SealCA, tsa: LocalTSA, letter: bytes, change: Any
+    ca: SealCA, tsa: LocalTSA, receipt_pdf: bytes, change: Any
 ) -> None:
-    sealed = seal_pdf(letter, signer=seal_signer(), location="Wuppertal")
+    sealed = seal_pdf(receipt_pdf, signer=seal_signer(), location="Wuppertal")
     assert validate_seal(sealed, trust_roots=seal_trust_roots()).valid
 
     status = validate_seal(_append(sealed, change), trust_roots=seal_trust_roots())
@@ -294,11 +282,11 @@ def test_only_validation_data_may_follow_the_seal(
 
 
 def test_the_long_term_revisions_keep_the_pdf_a_claims(
-    ca: SealCA, tsa: LocalTSA, letter: bytes
+    ca: SealCA, tsa: LocalTSA, receipt_pdf: bytes
 ) -> None:
-    sealed = seal_pdf(letter, signer=seal_signer(), location="Wuppertal")
+    sealed = seal_pdf(receipt_pdf, signer=seal_signer(), location="Wuppertal")
 
-    assert sealed.startswith(letter)
+    assert sealed.startswith(receipt_pdf)
     metadata = xmp(sealed)
     assert 'pdfaid:part="3"' in metadata and 'pdfaid:conformance="U"' in metadata
     document = reader(sealed)

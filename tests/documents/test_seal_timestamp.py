@@ -12,7 +12,6 @@ import pytest
 from django.utils import timezone
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from rathaus.documents.rendering import render_pdf
 from rathaus.documents.seal import (
     SealError,
     seal_pdf,
@@ -22,17 +21,6 @@ from rathaus.documents.seal import (
     validate_seal,
 )
 from tests.fixtures.tsa import LocalTSA, local_tsa  # noqa: F401
-
-
-@pytest.fixture
-def receipt_pdf(receipt_context: dict[str, Any]) -> bytes:
-    return render_pdf(
-        template="documents_test/receipt.html",
-        context=receipt_context,
-        language="de",
-        title="Eingangsbestätigung",
-        author="Stadt Wuppertal, Bürgeramt",
-    )
 
 
 @pytest.fixture
