@@ -21,7 +21,7 @@ from django_tasks import task
 from rathaus.applications.case_files import file_in_case
 from rathaus.applications.models import Application
 from rathaus.catalog.form_schemas import form_schema_for_version
-from rathaus.core.jobs import retrying_task, unfinished_calls
+from rathaus.core.jobs import queue_again, retrying_task
 from rathaus.documents.letter import Recipient, Sender
 from rathaus.documents.rendering import render_pdf
 from rathaus.documents.verification import Verification
@@ -170,21 +170,11 @@ def queue_missing_receipts() -> int:
     """Periodic: queue the receipt job again for submitted applications whose job was lost;
     returns how many. Safe to repeat: :func:`render_receipt` finds a stored receipt and stops."""
     now = timezone.now()
-    missing = list(
-        Application.objects.filter(
-            status=Application.Status.SUBMITTED,
-            purged_on__isnull=True,
-            receipt="",
-            submitted_at__lte=now - RECEIPT_MISSING_AFTER,
-            submitted_at__gte=now - RECEIPT_MISSING_UNTIL,
-        ).values_list("pk", flat=True)
-    )
-    if not missing:
-        return 0
-    queued = unfinished_calls(render_receipt, lost_after=RECEIPT_MISSING_AFTER)
-    lost = [application_id for application_id in missing if (application_id,) not in queued]
-    for application_id in lost:
-        render_receipt.enqueue(application_id)
-    if lost:
-        logger.warning("receipt jobs re-queued", extra={"count": len(lost)})
-    return len(lost)
+    missing = Application.objects.filter(
+        status=Application.Status.SUBMITTED,
+        purged_on__isnull=True,
+        receipt="",
+        submitted_at__lte=now - RECEIPT_MISSING_AFTER,
+        submitted_at__gte=now - RECEIPT_MISSING_UNTIL,
+    ).values_list("pk", flat=True)
+    return queue_again(render_receipt, missing, lost_after=RECEIPT_MISSING_AFTER)

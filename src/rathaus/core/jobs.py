@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -73,15 +73,32 @@ def retrying_task(
     return decorate
 
 
-def unfinished_calls(job: Task[Any, Any], *, lost_after: timedelta) -> set[tuple[Any, ...]]:
-    """The positional arguments of ``job``'s calls still waiting in the queue or running.
+def queue_again(job: Task[Any, Any], ids: Iterable[int], *, lost_after: timedelta) -> int:
+    """Queue ``job(id)`` again for each of ``ids`` whose call was lost; returns how many.
 
-    A call that started more than ``lost_after`` ago and never finished counts as lost with its
-    worker (a killed process leaves its job "running" for ever). For the periodic jobs that find
-    work whose job was lost (e.g. ``applications.receipts.queue_missing_receipts``): they queue
-    again only what is in none of these calls, so a long queue on a busy day is not doubled.
-    Backends without a queue in the database (immediate, dummy) have nothing unfinished.
+    For the periodic jobs that find work whose job never ran or never finished (a process that
+    died between its commit and the queueing, a killed worker): a call still waiting in the
+    queue, or running for less than ``lost_after``, is left alone, so a long queue on a busy day
+    is not doubled. A call that started longer ago and never finished counts as lost with its
+    worker (a killed process leaves its job "running" for ever). The jobs must be safe to run
+    twice.
     """
+    candidates = list(ids)
+    if not candidates:
+        return 0
+    queued = _unfinished_calls(job, lost_after=lost_after)
+    lost = [item for item in candidates if (item,) not in queued]
+    for item in lost:
+        job.enqueue(item)
+    if lost:
+        logger.warning("lost jobs queued again", extra={"job": job.name, "count": len(lost)})
+    return len(lost)
+
+
+def _unfinished_calls(job: Task[Any, Any], *, lost_after: timedelta) -> set[tuple[Any, ...]]:
+    """The positional arguments of ``job``'s calls still waiting in the queue or running for
+    less than ``lost_after``. Backends without a queue in the database (immediate, dummy) have
+    nothing unfinished."""
     from django_tasks_db.backend import DatabaseBackend
     from django_tasks_db.models import DBTaskResult
 

@@ -18,7 +18,7 @@ from django_tasks import task
 
 from rathaus.accounts.selectors import notification_address
 from rathaus.core import audit
-from rathaus.core.jobs import retrying_task, unfinished_calls
+from rathaus.core.jobs import queue_again, retrying_task
 from rathaus.mailbox.models import (
     NO_CONFIRMED_ADDRESS,
     NOTIFICATION_ATTEMPTS,
@@ -93,29 +93,19 @@ def send_notification(message_id: int) -> str:
 @task(queue_name="mail")
 def queue_stranded_notifications() -> int:
     """Periodic: queue the notification again for messages whose job never ran and is neither
-    waiting in the queue nor running (``core.jobs.unfinished_calls``).
+    waiting in the queue nor running (``core.jobs.queue_again``).
 
     Safe to repeat: the send job checks ``notified_at`` under a lock, so nothing is sent twice.
     """
     now = timezone.now()
-    stranded = list(
-        Message.objects.filter(
-            from_citizen=False,
-            notified_at__isnull=True,
-            notification_attempts=0,
-            provided_at__lte=now - NOTIFICATION_STRANDED_AFTER,
-            provided_at__gte=now - NOTIFICATION_STRANDED_UNTIL,
-        ).values_list("pk", flat=True)
-    )
-    if stranded:
-        # still waiting in a long queue (a busy day) is not stranded
-        queued = unfinished_calls(send_notification, lost_after=NOTIFICATION_STRANDED_AFTER)
-        stranded = [message_id for message_id in stranded if (message_id,) not in queued]
-    for message_id in stranded:
-        send_notification.enqueue(message_id)
-    if stranded:
-        logger.warning("mailbox notifications re-queued", extra={"count": len(stranded)})
-    return len(stranded)
+    stranded = Message.objects.filter(
+        from_citizen=False,
+        notified_at__isnull=True,
+        notification_attempts=0,
+        provided_at__lte=now - NOTIFICATION_STRANDED_AFTER,
+        provided_at__gte=now - NOTIFICATION_STRANDED_UNTIL,
+    ).values_list("pk", flat=True)
+    return queue_again(send_notification, stranded, lost_after=NOTIFICATION_STRANDED_AFTER)
 
 
 def queue_after_confirmation(*, user_id: int) -> int:
