@@ -15,37 +15,17 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from rathaus.documents import seal
 from rathaus.documents.seal import seal_pdf, seal_signer, seal_trust_roots, validate_seal
 
+from .pdf_inspection import small_pdf
+
 UNREADABLE = "The file is not a readable PDF."
 DAMAGED = "The seal is damaged and cannot be read."
 UNCHECKABLE = "The seal cannot be checked: its signature or byte range is damaged."
 UNCOVERED = "The seal does not cover the whole document."
 
 
-def _small_pdf() -> bytes:
-    """A one-page PDF written by hand (classic cross-reference table)."""
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Count 1 /Kids [3 0 R] >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
-    ]
-    out = bytearray(b"%PDF-1.7\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
-
-
 @pytest.fixture
 def sealed(demo_seal: Path) -> bytes:
-    return seal_pdf(_small_pdf(), signer=seal_signer(), location="Wuppertal")
+    return seal_pdf(small_pdf(), signer=seal_signer(), location="Wuppertal")
 
 
 def _replace(pdf: bytes, pattern: bytes, new: bytes) -> bytes:
@@ -69,7 +49,7 @@ def _huge_byte_range(pdf: bytes) -> bytes:
 
 
 def test_a_pdf_without_an_information_dictionary_can_be_sealed(demo_seal: Path) -> None:
-    sealed = seal_pdf(_small_pdf(), signer=seal_signer(), location="Wuppertal")
+    sealed = seal_pdf(small_pdf(), signer=seal_signer(), location="Wuppertal")
 
     assert validate_seal(sealed, trust_roots=seal_trust_roots()).valid
 

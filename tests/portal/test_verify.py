@@ -86,10 +86,10 @@ def test_a_sealed_document_shows_its_seal_and_an_unsealed_one_says_it_has_none(
     client: Client, authority: Authority, issued: Any
 ) -> None:
     from rathaus.documents.seal import seal_pdf, seal_signer
-    from tests.documents.test_hostile_pdfs import _small_pdf
+    from tests.documents.pdf_inspection import small_pdf
 
     notice = issue_document(
-        render=lambda v: seal_pdf(_small_pdf(), signer=seal_signer(), location="Wuppertal"),
+        render=lambda v: seal_pdf(small_pdf(), signer=seal_signer(), location="Wuppertal"),
         document_type="notice",
         authority=authority,
     )
