@@ -338,10 +338,6 @@ def seal_pdf(
     stamper = configured_timestamper() if timestamper is True else timestamper or None
     if long_term is None:
         long_term = bool(getattr(settings, "DOCUMENTS_SEAL_LTV", False))
-    if stamper is None:
-        return _sign_long_term(
-            pdf, signer=signer, location=location, timestamper=None, ltv=long_term
-        )
     try:
         return _sign_long_term(
             pdf, signer=signer, location=location, timestamper=stamper, ltv=long_term
