@@ -300,3 +300,18 @@ def test_the_long_term_revisions_keep_the_pdf_a_claims(
     for widget in widgets:  # printable, no size
         assert int(widget["/F"]) & 4
         assert [float(v) for v in widget["/Rect"]] == [0, 0, 0, 0]
+
+
+def test_the_deploy_check_warns_about_a_seal_certificate_without_revocation_pointers(
+    ca: SealCA, settings: Any, demo_seal_dir: Path
+) -> None:
+    from rathaus.documents.checks import seal_can_be_validated_long_term
+
+    settings.PRODUCTION = True
+    assert seal_can_be_validated_long_term() == []  # its certificate names a CRL
+    demo = demo_seal_dir / "documents" / "seal"
+    settings.DOCUMENTS_SEAL_PKCS12 = str(demo / "seal.p12")  # the demo CA names none
+    settings.DOCUMENTS_SEAL_TRUST_ROOTS = str(demo / "ca.pem")
+    assert [w.id for w in seal_can_be_validated_long_term()] == ["documents.W004"]
+    settings.DOCUMENTS_SEAL_LTV = False
+    assert seal_can_be_validated_long_term() == []

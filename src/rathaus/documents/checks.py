@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import Error, Tags, register
+from django.core.checks import Warning as CheckWarning
 from django.core.exceptions import ImproperlyConfigured
 
 
@@ -57,3 +58,28 @@ def timestamps_can_be_checked(app_configs: Any = None, **kwargs: Any) -> list[Er
             )
         ]
     return []
+
+
+@register(Tags.security, deploy=True)
+def seal_can_be_validated_long_term(app_configs: Any = None, **kwargs: Any) -> list[CheckWarning]:
+    """With ``DOCUMENTS_SEAL_LTV`` the seal embeds the revocation data its certificate points
+    to; a certificate that points to none (no CRL distribution point, no OCSP responder) leaves
+    a validator in years to come nothing to show it was not revoked."""
+    if not settings.PRODUCTION or not getattr(settings, "DOCUMENTS_SEAL_LTV", False):
+        return []
+    from rathaus.documents.seal import seal_signer
+
+    try:
+        cert = seal_signer().signing_cert
+    except ImproperlyConfigured:
+        return []  # documents.E001 says why
+    if cert is None or cert.crl_distribution_points or cert.ocsp_urls:
+        return []
+    return [
+        CheckWarning(
+            "The seal certificate names no CRL distribution point and no OCSP responder, so the "
+            "seals carry no revocation data for long-term validation (DOCUMENTS_SEAL_LTV). A "
+            "qualified seal certificate names them; check DOCUMENTS_SEAL_PKCS12.",
+            id="documents.W004",
+        )
+    ]
