@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -101,6 +102,30 @@ def test_a_sealed_document_shows_its_seal_and_an_unsealed_one_says_it_has_none(
 
     content = _upload(client, issued.pdf).content.decode()  # a document type without a seal
     assert "Keines: Dokumente dieser Art tragen kein elektronisches Siegel" in content
+
+    # the API says the same
+    seal = client.post(
+        "/api/v1/verify/",
+        {"document": SimpleUploadedFile("b.pdf", notice.pdf, content_type="application/pdf")},
+    ).json()["seal"]
+    assert seal["sealed"] and seal["valid"] and seal["long_term"]
+    assert seal["signer"].startswith("Elektronisches Siegel") and seal["signed_at"]
+    assert seal["level"] == "B-B" and seal["timestamp"] is None  # no TSA in this test
+    by_hash = client.post(
+        "/api/v1/verify/",
+        json.dumps({"sha256": hashlib.sha256(notice.pdf).hexdigest()}),
+        content_type="application/json",
+    ).json()
+    assert by_hash["status"] == "valid" and "seal" not in by_hash  # a hash has no seal
+    unknown = client.post(
+        "/api/v1/verify/",
+        {
+            "document": SimpleUploadedFile(
+                "x.pdf", notice.pdf + b"\n", content_type="application/pdf"
+            )
+        },
+    ).json()
+    assert unknown["status"] == "unknown" and "seal" not in unknown  # never parsed
 
 
 def test_changed_byte_is_not_verified(client: Client, issued: Any) -> None:

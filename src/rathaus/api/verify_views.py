@@ -26,6 +26,7 @@ from rest_framework.views import APIView
 from rathaus.api.parsers import JSONParser
 from rathaus.api.problems import PayloadTooLarge
 from rathaus.core.uploads import UploadSizeLimit
+from rathaus.documents.seal import seal_of_issued
 from rathaus.ledger import verification_limits
 from rathaus.ledger.leaves import normalize_code
 from rathaus.ledger.selectors import verify_code, verify_document
@@ -70,7 +71,9 @@ def _throttle(request: Request, kind: str) -> None:
 
 _RESULT = OpenApiResponse(
     description="status valid | revoked | pending | unknown | failed, the issuing authority, "
-    "document type, date, revocation, the signed checkpoint and the inclusion proof."
+    "document type, date, revocation, the signed checkpoint and the inclusion proof; for an "
+    "uploaded document the log knows also its electronic seal (signer, time, time stamp, "
+    "long-term validation data, PAdES level)."
 )
 
 
@@ -108,7 +111,14 @@ class VerifyDocumentView(APIView):
                 result = verify_document(document_sha256=body.validated_data["sha256"])
         except LedgerError as exc:
             raise ValidationError({"sha256": [str(exc)]}) from exc
-        return Response(result.as_json())
+        answer = result.as_json()
+        if "document" in body.validated_data and result.entry is not None:
+            # the very file this portal issued: its seal too (a hash alone has none to check)
+            upload = data["document"]
+            upload.seek(0)
+            seal = seal_of_issued(upload.read())
+            answer["seal"] = seal.as_json() if seal is not None else None
+        return Response(answer)
 
 
 class VerifyCodeView(APIView):

@@ -241,6 +241,24 @@ class SealStatus:
             return "B-LT"
         return "B-T" if self.timestamp is not None else "B-B"
 
+    def as_json(self) -> dict[str, Any]:
+        """For the verification API."""
+
+        def when(value: datetime | None) -> str | None:
+            return value.isoformat() if value is not None else None
+
+        return {
+            "sealed": self.sealed,
+            "valid": self.valid,
+            "signer": self.signer,
+            "signed_at": when(self.signing_time),
+            "timestamp": when(self.timestamp),
+            "long_term": self.long_term,
+            "archive_timestamp": when(self.archive_timestamp),
+            "level": self.level,
+            "problem": self.problem,
+        }
+
     @classmethod
     def unsealed(cls, problem: str) -> SealStatus:
         return cls(
@@ -592,6 +610,18 @@ def _context(
         "revocation_mode": "soft-fail",
     }
     return dss.as_validation_context(kwargs) if dss is not None else ValidationContext(**kwargs)
+
+
+def seal_of_issued(pdf: bytes) -> SealStatus | None:
+    """The seal of a document this installation issued, checked against its own seal roots;
+    None where it has none configured (``check --deploy`` reports that, documents.E001).
+
+    Callers pass only files the GovChain log knows, so no stranger's PDF reaches the parser."""
+    try:
+        roots = seal_trust_roots()
+    except ImproperlyConfigured:
+        return None
+    return validate_seal(pdf, trust_roots=roots)
 
 
 def _timestamp(status: Any) -> tuple[datetime | None, str]:
