@@ -83,6 +83,7 @@ def test_genuine_changed_and_revoked_document(
     assert "Bürgerbüro Wuppertal, Wuppertal" in text
     assert "Wohnungsgeberbestätigung" in text
     assert "Gilt: Eintrag 0 ist im Log mit 1 Einträgen enthalten" in text
+    assert "Keines: Dokumente dieser Art tragen kein elektronisches Siegel" in text  # landlord's
     axe_check(page)
 
     changed = bytearray(pdf)
