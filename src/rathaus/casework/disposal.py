@@ -210,24 +210,16 @@ def purge_case(*, case: Case, actor: Any = None) -> PurgeResult:
             locked.purged_on = locked.purged_on or timezone.localdate()
             locked.save(update_fields=["applicant_name", "particulars", "applicant", "purged_on"])
             result.case = 1
+        purged_notice = {
+            "title": PURGED_NOTICE_TITLE,
+            "body": "",
+            "legal_basis": "",
+            "remedy": "",
+            "revocation_reason": "",
+            "revocation_legal_basis": "",
+        }
         result.notices = (
-            Notice.objects.filter(case=locked)
-            .exclude(
-                title=PURGED_NOTICE_TITLE,
-                body="",
-                legal_basis="",
-                remedy="",
-                revocation_reason="",
-                revocation_legal_basis="",
-            )
-            .update(
-                title=PURGED_NOTICE_TITLE,
-                body="",
-                legal_basis="",
-                remedy="",
-                revocation_reason="",
-                revocation_legal_basis="",
-            )
+            Notice.objects.filter(case=locked).exclude(**purged_notice).update(**purged_notice)
         )
         result.requests = (
             DocumentRequest.objects.filter(case=locked)
