@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 from pypdf import PdfReader
@@ -55,3 +56,26 @@ def small_pdf() -> bytes:
         xref,
     )
     return bytes(out)
+
+
+def assert_sealed_pdf_a(sealed: bytes, rendered: bytes) -> list[Any]:
+    """The PDF/A claims a seal (and its long-term revisions) must keep; returns the signature
+    widgets."""
+    # the rendered PDF/A revision is kept byte for byte (incremental update)
+    assert sealed.startswith(rendered)
+    metadata = xmp(sealed)
+    assert 'pdfaid:part="3"' in metadata and 'pdfaid:conformance="U"' in metadata
+    document = reader(sealed)
+    root: Any = document.trailer["/Root"]
+    # pyHanko declares PDF 2.0 for EC keys (ISO/TS 32002); PDF/A-3 must stay PDF 1.7
+    assert root.get("/Version") in (None, "/1.7")
+    # PDF/A: the information dictionary and XMP name the same producer
+    producer = document.metadata.producer if document.metadata else None
+    match = re.search(r'pdf:Producer="([^"]*)"', metadata)
+    assert match and producer == match.group(1)
+    # PDF/A: the (invisible) signature widgets are printable and have no size
+    widgets = [field.get_object() for field in root["/AcroForm"]["/Fields"]]
+    for widget in widgets:
+        assert int(widget["/F"]) & 4
+        assert [float(v) for v in widget["/Rect"]] == [0, 0, 0, 0]
+    return widgets
