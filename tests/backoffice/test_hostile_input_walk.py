@@ -1,0 +1,204 @@
+"""Hostile input everywhere: every form of every page, filled with values nobody should send.
+
+The permission walk (``test_permissions_walk``) proves that nobody reaches someone else's data.
+This walk proves the other half of "a 500 is a bug": each person opens every page they may see
+(citizen, applicant, clerk, team lead, administrator, planner), reads every form on it from the
+HTML the way a browser would (fields, hidden values, options, the form's action and method), and
+sends it back with each field replaced in turn by hostile values: a NUL character, text far over
+any limit, numbers out of every range, an impossible date, markup, a list where one value belongs,
+a missing field. Query strings of the pages' GET forms and of the list pages get the same.
+Every answer must be a page or a refusal, never a server error; each finding names the role, the
+form and the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from tests.backoffice import test_permissions_walk as walk
+from tests.backoffice.test_permissions_walk import NO_POST, World, _client, _routes, _urls
+
+# The permission walk's people, cases and fast rendering, shared as fixtures.
+world = walk.world
+_plain_template_rendering = walk._plain_template_rendering
+
+pytestmark = pytest.mark.django_db
+
+#: One field at a time gets each of these; the rest of the form keeps what the page offered.
+HOSTILE: list[Any] = [
+    "\x00",
+    "a" * 20_000,
+    "-1",
+    "99999999999999999999999",
+    "NaN",
+    "2026-02-30",
+    "<script>alert(1)</script>",
+    ["1", "2"],
+]
+#: Forms whose submission ends the walker's session or account, or the language it reads.
+SKIP_ACTIONS = (*NO_POST, "konto/login/", "konto/passwort/")
+
+
+@dataclass
+class Form:
+    action: str
+    method: str
+    fields: dict[str, list[str]] = field(default_factory=dict)
+
+
+class _Forms(HTMLParser):
+    """The forms of a page as a browser would submit them untouched (checked boxes and radios,
+    the selected option or else the first, text and hidden values)."""
+
+    def __init__(self, page_url: str) -> None:
+        super().__init__()
+        self.page_url = page_url
+        self.forms: list[Form] = []
+        self._form: Form | None = None
+        self._select: str | None = None
+        self._select_first: str | None = None
+        self._select_chosen = False
+        self._textarea: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            action = urljoin(self.page_url, a.get("action") or self.page_url)
+            self._form = Form(action=action, method=(a.get("method") or "get").lower())
+            self.forms.append(self._form)
+            return
+        form = self._form
+        if form is None or "name" not in a or "disabled" in a:
+            return
+        name = a["name"]
+        if tag == "input":
+            kind = a.get("type", "text").lower()
+            if kind in ("submit", "button", "image", "reset"):
+                form.fields.setdefault(name, [])
+                if a.get("value") and not form.fields[name]:
+                    form.fields[name] = [a["value"]]
+            elif kind in ("checkbox", "radio"):
+                if "checked" in a:
+                    form.fields.setdefault(name, []).append(a.get("value") or "on")
+                else:
+                    form.fields.setdefault(name, [])
+            elif kind == "file":
+                form.fields.setdefault(name, [])
+            else:
+                form.fields.setdefault(name, []).append(a.get("value", ""))
+        elif tag == "select":
+            self._select, self._select_first, self._select_chosen = name, None, False
+            form.fields.setdefault(name, [])
+        elif tag == "option" and self._select is not None:
+            value = a.get("value", "")
+            if self._select_first is None:
+                self._select_first = value
+            if "selected" in a:
+                form.fields[self._select].append(value)
+                self._select_chosen = True
+        elif tag == "textarea":
+            self._textarea = name
+            form.fields.setdefault(name, []).append("")
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea is not None and self._form is not None:
+            self._form.fields[self._textarea][-1] += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._form = None
+        elif tag == "select" and self._form is not None and self._select is not None:
+            if not self._select_chosen and self._select_first is not None:
+                self._form.fields[self._select].append(self._select_first)
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+
+def _forms(page_url: str, html: str) -> list[Form]:
+    parser = _Forms(page_url)
+    parser.feed(html)
+    return parser.forms
+
+
+def _variants(form: Form) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(what was changed, data) for each field x each hostile value, and each field left out."""
+    base = {k: v for k, v in form.fields.items() if v}
+    for name in form.fields:
+        if name in ("csrfmiddlewaretoken",):
+            continue
+        rest = {k: v for k, v in base.items() if k != name}
+        yield f"{name} missing", rest
+        for value in HOSTILE:
+            yield f"{name}={value!r:.30}", {**rest, name: value}
+
+
+def _pages(world: World, role: str) -> Iterator[str]:
+    """Every page ``role`` may open: the plain ones, and the object pages of its own secret."""
+    own = world.allowed.get(role) or ("own" if role == "applicant" else None)
+    for name, route, params in _routes():
+        if route.startswith(NO_POST):
+            continue
+        if not params:
+            yield reverse(name)
+    if own is not None:
+        for route, url, has_object in _urls(world.secrets[own]):
+            if has_object and not route.startswith(NO_POST):
+                yield url
+
+
+def _path(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def _send(client: Client, method: str, url: str, data: dict[str, Any]) -> int:
+    response = getattr(client, method)(_path(url), data)
+    if getattr(response, "streaming", False):
+        b"".join(response.streaming_content)
+    return int(response.status_code)
+
+
+ROLES = ["citizen", "applicant", "clerk", "team_lead", "administrator", "planner"]
+
+
+@pytest.mark.usefixtures("_plain_template_rendering")
+@pytest.mark.parametrize("role", ROLES)
+def test_no_form_answers_hostile_input_with_a_server_error(world: World, role: str) -> None:
+    client = _client(world.users[role])
+    client.raise_request_exception = False
+    failures: list[str] = []
+    forms_seen: set[tuple[str, str, tuple[str, ...]]] = set()
+    sent = 0
+    for page in _pages(world, role):
+        response = client.get(page)
+        if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
+            continue
+        for form in _forms(f"http://testserver{page}", response.content.decode()):
+            key = (form.method, urlsplit(form.action).path, tuple(sorted(form.fields)))
+            if key in forms_seen or form.method not in ("get", "post"):
+                continue
+            forms_seen.add(key)
+            if urlsplit(form.action).path.lstrip("/").startswith(SKIP_ACTIONS):
+                continue
+            for what, data in _variants(form):
+                status = _send(client, form.method, form.action, data)
+                sent += 1
+                if status >= 500:
+                    where = f"{form.method.upper()} {form.action} [{what}]"
+                    failures.append(f"{role} {where}: {status}")
+        for value in HOSTILE[:4]:
+            status = _send(client, "get", page, {"page": value, "q": value, "sort": value})
+            sent += 1
+            if status >= 500:
+                failures.append(f"{role} GET {page}?page/q/sort={value!r:.30}: {status}")
+    assert sent > 100, sent
+    assert not failures, "\n".join(sorted(set(failures))[:60])
