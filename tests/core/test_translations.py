@@ -95,3 +95,25 @@ def test_the_shipped_catalogue_is_compiled_from_its_po_file(module: str, tmp_pat
         fresh_texts = gettext.GNUTranslations(fresh)._catalog  # type: ignore[attr-defined]
     stale = sorted(str(k) for k in set(fresh_texts.items()) ^ set(shipped_texts.items()))
     assert not stale, f"{module}: django.mo is not compiled from django.po: {stale[:5]}"
+
+
+def test_every_name_in_the_admin_is_translatable() -> None:
+    """A model field without a ``gettext_lazy`` name shows its English attribute name in the
+    German admin ("provider", "region")."""
+    from django.contrib import admin
+    from django.utils.functional import Promise
+
+    untranslatable = []
+    for model in admin.site._registry:
+        if not model.__module__.startswith("rathaus."):
+            continue
+        names = {"Meta.verbose_name": model._meta.verbose_name}
+        names |= {
+            f.name: f.verbose_name
+            for f in model._meta.get_fields()
+            if getattr(f, "concrete", False) and not f.auto_created
+        }
+        untranslatable += [
+            f"{model._meta.label}.{n}" for n, v in names.items() if not isinstance(v, Promise)
+        ]
+    assert not untranslatable, untranslatable

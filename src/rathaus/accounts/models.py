@@ -183,7 +183,10 @@ class FederatedIdentity(models.Model):
         User, on_delete=models.CASCADE, related_name="federated_identities", verbose_name=_("user")
     )
     provider = models.ForeignKey(
-        IdentityProvider, on_delete=models.PROTECT, related_name="identities"
+        IdentityProvider,
+        on_delete=models.PROTECT,
+        related_name="identities",
+        verbose_name=_("identity provider"),
     )
     issuer = models.CharField(_("issuer"), max_length=500)
     subject = models.CharField(_("stable identifier"), max_length=500)

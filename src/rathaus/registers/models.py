@@ -150,7 +150,7 @@ class LandlordConfirmation(models.Model):
     log under ``code``. The tenant gives the code in the Wohnsitzanmeldung.
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
     code = models.CharField(_("verification code"), max_length=10, unique=True)
     authority = models.ForeignKey(
         Authority,

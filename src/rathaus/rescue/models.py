@@ -49,7 +49,9 @@ class Region(models.Model):
 
 
 class DailyCount(models.Model):
-    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="daily_counts")
+    region = models.ForeignKey(
+        Region, on_delete=models.CASCADE, related_name="daily_counts", verbose_name=_("region")
+    )
     date = models.DateField(_("date"))
     count = models.PositiveIntegerField(_("count"))
 
@@ -66,7 +68,9 @@ class DailyCount(models.Model):
 
 
 class Incident(models.Model):
-    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="incidents")
+    region = models.ForeignKey(
+        Region, on_delete=models.CASCADE, related_name="incidents", verbose_name=_("region")
+    )
     occurred_at = models.DateTimeField(_("time"))
     location = models.CharField(_("location"), max_length=200, blank=True)
     area = models.CharField(_("area type"), max_length=8, choices=Region.Area.choices)
@@ -87,7 +91,9 @@ class Incident(models.Model):
 class StoredForecast(models.Model):
     """A forecast as issued, kept unchanged so that plans can be traced to it."""
 
-    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="forecasts")
+    region = models.ForeignKey(
+        Region, on_delete=models.CASCADE, related_name="forecasts", verbose_name=_("region")
+    )
     model = models.CharField(_("model"), max_length=40)
     origin = models.DateField(_("first forecast day"))
     horizon = models.PositiveSmallIntegerField(_("horizon (days)"))
@@ -99,6 +105,7 @@ class StoredForecast(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        verbose_name=_("created by"),
     )
 
     class Meta:
