@@ -202,3 +202,56 @@ def test_no_form_answers_hostile_input_with_a_server_error(world: World, role: s
                 failures.append(f"{role} GET {page}?page/q/sort={value!r:.30}: {status}")
     assert sent > 100, sent
     assert not failures, "\n".join(sorted(set(failures))[:60])
+
+
+#: The admin's forms are long; these values cover lengths, number ranges, dates and lists.
+ADMIN_HOSTILE: list[Any] = [
+    "\x00",
+    "a" * 20_000,
+    "99999999999999999999999",
+    "2026-02-30",
+    ["1", "2"],
+]
+
+
+@pytest.mark.usefixtures("_plain_template_rendering")
+def test_the_admin_answers_hostile_input_without_a_server_error(
+    world: World, admin_client: Client
+) -> None:
+    """Every model in the admin: its list searched, sorted and paged with nonsense, its add
+    form and the change form of its first object sent back with every field made hostile."""
+    from django.contrib import admin
+
+    admin_client.raise_request_exception = False
+    failures: list[str] = []
+    sent = posted = 0
+    for model, model_admin in admin.site._registry.items():
+        meta = model._meta
+        changelist = f"/admin/{meta.app_label}/{meta.model_name}/"
+        for query in ({"q": "\x00"}, {"q": "a" * 5000}, {"o": "99.x"}, {"p": "-1"}, {"all": "x"}):
+            sent += 1
+            if (status := _send(admin_client, "get", changelist, query)) >= 500:
+                failures.append(f"GET {changelist} {query!r:.40}: {status}")
+        pages = [f"{changelist}add/"]
+        first = model_admin.get_queryset(None).order_by("pk").first()  # type: ignore[arg-type]
+        if first is not None:
+            pages.append(f"{changelist}{first.pk}/change/")
+        for page in pages:
+            response = admin_client.get(page)
+            if response.status_code >= 500:
+                failures.append(f"GET {page}: {response.status_code}")
+            if response.status_code != 200:
+                continue
+            for form in _forms(f"http://testserver{page}", response.content.decode()):
+                if form.method != "post" or urlsplit(form.action).path.endswith("/logout/"):
+                    continue
+                # Every field at once: one request per value (a failure names form and value).
+                for value in ADMIN_HOSTILE:
+                    data = {k: v for k, v in form.fields.items() if v}
+                    data |= {k: value for k in form.fields if k != "csrfmiddlewaretoken"}
+                    posted += 1
+                    if (status := _send(admin_client, "post", form.action, data)) >= 500:
+                        failures.append(f"POST {page} [every field={value!r:.30}]: {status}")
+    assert sent > 100, sent
+    assert posted > 100, posted  # the forms were reached, not a login or second-factor page
+    assert not failures, "\n".join(failures[:60])

@@ -18,10 +18,11 @@ from rathaus.casework.models import (
     StaffMembership,
 )
 from rathaus.core.admin_audit import AuditedAdmin
+from rathaus.core.admin_lists import SafeAutocomplete
 
 
 @admin.register(StaffMembership)
-class StaffMembershipAdmin(AuditedAdmin):
+class StaffMembershipAdmin(SafeAutocomplete, AuditedAdmin):
     list_display = ["user", "org_unit"]
     list_filter = ["org_unit__authority__municipality", "org_unit__authority"]
     search_fields = ["user__email", "org_unit__code", "org_unit__name"]
@@ -31,7 +32,7 @@ class StaffMembershipAdmin(AuditedAdmin):
 
 
 @admin.register(ServiceRouting)
-class ServiceRoutingAdmin(AuditedAdmin):
+class ServiceRoutingAdmin(SafeAutocomplete, AuditedAdmin):
     list_display = ["service", "authority", "org_unit"]
     list_filter = ["authority__municipality", "authority"]
     search_fields = ["service__name_de", "authority__name", "org_unit__code"]

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from rathaus.catalog.models import LifeSituation, Responsibility, Service
 from rathaus.core import audit
+from rathaus.core.admin_lists import SafeAutocomplete
 
 # Addresses typed without a scheme are taken as https:// (the Django 6 default).
 HTTPS_URLS: dict[type, dict[str, Any]] = {models.URLField: {"assume_scheme": "https"}}
@@ -30,7 +31,7 @@ def _responsibility_state(obj: Responsibility) -> dict[str, Any]:
     }
 
 
-class ResponsibilityInline(admin.TabularInline):
+class ResponsibilityInline(SafeAutocomplete, admin.TabularInline):
     model = Responsibility
     extra = 0
     fields = ["municipality", "authority", "local_fee", "local_fee_note_de", "local_fee_note_en"]
@@ -122,7 +123,7 @@ class ServiceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Responsibility)
-class ResponsibilityAdmin(admin.ModelAdmin):
+class ResponsibilityAdmin(SafeAutocomplete, admin.ModelAdmin):
     list_display = ["service", "municipality", "authority", "local_fee"]
     list_filter = ["municipality", "authority__municipality", "service__life_situations"]
     search_fields = ["service__name_de", "authority__name", "municipality__name"]

@@ -20,7 +20,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from rathaus.core import audit
-from rathaus.core.admin_lists import SafeDateHierarchy
+from rathaus.core.admin_lists import SafeAutocomplete, SafeDateHierarchy
 from rathaus.core.models import Authority
 from rathaus.records import file_plan, selectors
 from rathaus.records.disposal import place_hold, release_hold
@@ -151,7 +151,7 @@ class ImportForm(forms.Form):
 
 
 @admin.register(FilePlan)
-class FilePlanAdmin(admin.ModelAdmin):
+class FilePlanAdmin(SafeAutocomplete, admin.ModelAdmin):
     list_display = ["name", "authority", "entry_count"]
     list_filter = ["authority__municipality"]
     search_fields = ["name", "authority__name", "authority__municipality__name"]
@@ -378,7 +378,7 @@ class LegalHoldForm(forms.ModelForm):
 
 
 @admin.register(LegalHold)
-class LegalHoldAdmin(admin.ModelAdmin):
+class LegalHoldAdmin(SafeAutocomplete, admin.ModelAdmin):
     """Placing a hold is adding one here; releasing is the list action. Both go through
     :mod:`rathaus.records.disposal` and are audited there; a hold is never edited or deleted."""
 
