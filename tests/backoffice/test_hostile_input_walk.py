@@ -14,6 +14,7 @@ form and the field.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -23,7 +24,13 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
+from rathaus.applications.services import start_application
+from rathaus.catalog.form_schemas import form_schema, has_form
+from rathaus.catalog.models import Service
+from rathaus.core.models import Municipality
+from rathaus.registers.models import Election
 from tests.backoffice import test_permissions_walk as walk
 from tests.backoffice.test_permissions_walk import NO_POST, World, _client, _routes, _urls
 
@@ -147,16 +154,6 @@ def _variants(form: Form) -> Iterator[tuple[str, dict[str, Any]]]:
 @pytest.fixture
 def drafts(world: World) -> list[str]:
     """The citizen's drafts, one of every service with an online form: each step's page."""
-    import datetime
-
-    from django.utils import timezone
-
-    from rathaus.applications.services import start_application
-    from rathaus.catalog.form_schemas import form_schema, has_form
-    from rathaus.catalog.models import Service
-    from rathaus.core.models import Municipality
-    from rathaus.registers.models import Election
-
     wuppertal = Municipality.objects.get(ags="05124000")
     now = timezone.now()
     Election.objects.create(
