@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import pytest
+from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -267,8 +268,6 @@ def test_the_admin_answers_hostile_input_without_a_server_error(
 ) -> None:
     """Every model in the admin: its list searched, sorted and paged with nonsense, its add
     form and the change form of its first object sent back with every field made hostile."""
-    from django.contrib import admin
-
     admin_client.raise_request_exception = False
     failures: list[str] = []
     sent = posted = 0
