@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -117,3 +118,57 @@ def test_every_name_in_the_admin_is_translatable() -> None:
             f"{model._meta.label}.{n}" for n, v in names.items() if not isinstance(v, Promise)
         ]
     assert not untranslatable, untranslatable
+
+
+#: Texts two modules translate differently with the same meaning ("Suche"/"Suchen", "Anlage"/
+#: "Anhang"): harmless, whichever wins. A new entry needs the same care as below.
+SAME_MEANING = {
+    "slug",
+    "user",
+    "attachment",
+    "notice by retrieval from the mailbox",
+    "responsible authority",
+    "size in bytes",
+    "withdrawn",
+    "80 percent interval",
+    "95 percent interval",
+    "Ambulances per hour",
+    "Choose a clerk or an org unit.",
+    "Download staffing (CSV)",
+    "Emergency service planning",
+    "Positions incl. shrinkage",
+    "Search",
+    "Share of incidents reached within the response-time target",
+    "Show plan",
+    "Staffing for %(day)s, planned for: %(basis)s",
+    "from the citizen",
+    "actor",
+    "author",
+    "mailbox message",
+    "org unit",
+    "time",
+    "updated",
+    "Reply",
+    "created by",
+}
+
+
+def test_no_text_means_two_things_in_german() -> None:
+    """Django merges every module's catalogue into one, and the module listed first in
+    ``INSTALLED_APPS`` wins: were "opened" a message's "geöffnet" in one module and a file's
+    "angelegt" in another, one of them would show the other's word. Such texts need a context
+    (``pgettext``) or their own wording."""
+    german: dict[Any, dict[str, str]] = {}
+    for module in MODULES:
+        mo = SRC / "rathaus" / module / "locale" / "de" / "LC_MESSAGES" / "django.mo"
+        with mo.open("rb") as catalogue:
+            texts = gettext.GNUTranslations(catalogue)._catalog  # type: ignore[attr-defined]
+        for msgid, msgstr in texts.items():
+            if msgid:
+                german.setdefault(msgid, {})[module] = msgstr
+    clashes = {
+        msgid: found
+        for msgid, found in german.items()
+        if len(set(found.values())) > 1 and msgid not in SAME_MEANING
+    }
+    assert not clashes, clashes

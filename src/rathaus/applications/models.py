@@ -7,6 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from rathaus.catalog.models import Service
 from rathaus.core.models import Authority, Municipality
@@ -135,7 +136,9 @@ class Attachment(models.Model):
         verbose_name=_("application"),
     )
     field_id = models.CharField(_("form field"), max_length=64)
-    file = models.FileField(_("file"), upload_to=attachment_path, max_length=255)
+    file = models.FileField(
+        pgettext_lazy("upload", "file"), upload_to=attachment_path, max_length=255
+    )
     original_name = models.CharField(_("file name"), max_length=255)
     content_type = models.CharField(_("type"), max_length=100)
     size = models.PositiveIntegerField(_("size in bytes"))

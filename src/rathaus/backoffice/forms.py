@@ -110,7 +110,7 @@ class BulkAssignForm(AssignForm):
 
 class NoteForm(forms.Form):
     text = forms.CharField(
-        label=_("Note"),
+        label=_("Internal note"),
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Internal; the citizen never sees notes."),

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from rathaus.catalog.models import Service
 from rathaus.core.models import AppendOnlyModel, Authority, OrgUnit
@@ -95,7 +96,7 @@ class Case(models.Model):
         IN_REVIEW = "in_review", _("in review")
         WAITING_FOR_CITIZEN = "waiting_for_citizen", _("waiting for documents from the citizen")
         DECIDED = "decided", _("decided")
-        CLOSED = "closed", _("closed")
+        CLOSED = "closed", pgettext_lazy("case", "closed")
         WITHDRAWN = "withdrawn", _("withdrawn")
 
     class Outcome(models.TextChoices):
@@ -148,9 +149,9 @@ class Case(models.Model):
         db_index=False,  # case_assignee_unit_idx starts with it
     )
     due_on = models.DateField(_("due on"), null=True, blank=True)
-    opened_at = models.DateTimeField(_("opened"), default=timezone.now)
+    opened_at = models.DateTimeField(pgettext_lazy("case", "opened"), default=timezone.now)
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
-    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    closed_at = models.DateTimeField(pgettext_lazy("case", "closed"), null=True, blank=True)
     reminded_on = models.DateField(_("last overdue reminder"), null=True, blank=True)
     file = models.OneToOneField(
         "records.File",
@@ -329,7 +330,7 @@ class DocumentRequest(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("open")
         ANSWERED = "answered", _("answered")
-        CANCELLED = "cancelled", _("cancelled")
+        CANCELLED = "cancelled", pgettext_lazy("document request", "cancelled")
 
     public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
     case = models.ForeignKey(
@@ -377,8 +378,8 @@ class Notice(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("draft")
         AWAITING_APPROVAL = "awaiting_approval", _("awaiting approval")
-        ISSUED = "issued", _("issued")
-        REVOKED = "revoked", _("revoked")
+        ISSUED = "issued", pgettext_lazy("notice", "issued")
+        REVOKED = "revoked", pgettext_lazy("notice", "revoked")
         DISCARDED = "discarded", _("discarded")
 
     public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
@@ -426,7 +427,7 @@ class Notice(models.Model):
         related_name="+",
         verbose_name=_("issued by"),
     )
-    issued_at = models.DateTimeField(_("issued"), null=True, blank=True)
+    issued_at = models.DateTimeField(pgettext_lazy("notice", "issued"), null=True, blank=True)
     pdf = models.FileField(_("PDF"), upload_to=notice_pdf_path, blank=True, max_length=255)
     sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
     ledger_code = models.CharField(_("verification code"), max_length=64, blank=True)
@@ -455,7 +456,7 @@ class Notice(models.Model):
         related_name="+",
         verbose_name=_("revoked by"),
     )
-    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revoked_at = models.DateTimeField(pgettext_lazy("notice", "revoked"), null=True, blank=True)
     revocation_reason = models.TextField(_("reason for revocation"), blank=True)
     revocation_legal_basis = models.TextField(_("legal basis of the revocation"), blank=True)
     # The revocation is itself a notice (Aufhebungsbescheid): sealed, logged in GovChain, filed,

@@ -12,6 +12,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from rathaus.core.models import AppendOnlyModel, Authority
 
@@ -34,7 +35,7 @@ class Message(models.Model):
         NOTICE = "notice", _("Notice")
         REQUEST = "request", _("Request")
         INFORMATION = "information", _("Information")
-        RECEIPT = "receipt", _("Receipt")
+        RECEIPT = "receipt", pgettext_lazy("message kind", "Receipt")
         REPLY = "reply", _("Reply")
 
     #: The id in URLs: random, so that nobody reaches a message by counting.
@@ -43,7 +44,7 @@ class Message(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="mailbox_messages",
-        verbose_name=_("owner"),
+        verbose_name=pgettext_lazy("mailbox", "owner"),
     )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     subject = models.CharField(_("subject"), max_length=200)
@@ -139,7 +140,9 @@ class MessageAttachment(models.Model):
     )
     name = models.CharField(_("file name"), max_length=255)
     content_type = models.CharField(_("type"), max_length=100)
-    file = models.FileField(_("file"), upload_to=attachment_path, max_length=255)
+    file = models.FileField(
+        pgettext_lazy("upload", "file"), upload_to=attachment_path, max_length=255
+    )
     size = models.PositiveIntegerField(_("size in bytes"))
     sha256 = models.CharField(_("SHA-256"), max_length=64)
     created_at = models.DateTimeField(_("stored"), auto_now_add=True)
@@ -157,7 +160,7 @@ class RetrievalLog(AppendOnlyModel):
     """Every opening and download of a message by its owner: the authority's proof of retrieval."""
 
     class Action(models.TextChoices):
-        OPENED = "opened", _("opened")
+        OPENED = "opened", pgettext_lazy("message", "opened")
         DOWNLOADED = "downloaded", _("downloaded")
 
     message = models.ForeignKey(

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from rathaus.core.models import AppendOnlyModel, Municipality
 
@@ -83,7 +84,7 @@ class PaymentStatus(models.TextChoices):
 
     INITIAL = "INITIAL", _("open")
     PAYED = "PAYED", _("paid")
-    FAILED = "FAILED", _("failed")
+    FAILED = "FAILED", pgettext_lazy("payment", "failed")
     CANCELED = "CANCELED", _("cancelled")
 
 

@@ -223,7 +223,7 @@ class DisposalStepsAdmin(admin.ModelAdmin):
             title=gettext("Start a disposal run"),
             form=form,
             run=None,
-            submit=gettext("Start"),
+            submit=gettext("Start the disposal"),
             explanation=gettext(
                 "The run takes the authority's closed files whose retention period has run out "
                 "by today, except files on legal hold or in another open run."
