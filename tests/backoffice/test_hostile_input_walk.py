@@ -202,8 +202,7 @@ def _path(url: str) -> str:
 
 def _send(client: Client, method: str, url: str, data: dict[str, Any]) -> int:
     response = getattr(client, method)(_path(url), data)
-    if getattr(response, "streaming", False):
-        b"".join(response.streaming_content)
+    walk._body(response)  # a streamed answer fails only while it is read
     return int(response.status_code)
 
 
