@@ -1,5 +1,5 @@
-"""Disposal (Aussonderung): legal holds, runs, the xdomea messages 0501/0502/0503/0506, and the
-destruction that leaves a tombstone and a proof."""
+"""Disposal (Aussonderung): legal holds, runs, the xdomea messages 0501/0502/0503/0506, the
+receipts 0504/0505/0507, and the destruction that leaves a tombstone and a proof."""
 
 from __future__ import annotations
 
@@ -28,11 +28,13 @@ from rathaus.records.disposal import (
     cancel_run,
     carry_out_destruction,
     destroy,
+    import_archive_receipt,
     import_confirmation,
     import_evaluation,
     place_hold,
     release_hold,
     start_run,
+    write_evaluation_receipt,
     write_offer,
     write_transfer_package,
 )
@@ -758,6 +760,157 @@ def test_a_confirmation_before_the_hand_over_is_refused(
         import_confirmation(run=offered_run, data=data, actor=None)
 
 
+OFFER_RECEIPT = "Aussonderung.AnbietungEmpfangBestaetigen.0504"
+TRANSFER_RECEIPT = "Aussonderung.AussonderungEmpfangBestaetigen.0507"
+
+
+def receipt_xml(
+    run: DisposalRun,
+    root: str = OFFER_RECEIPT,
+    code: str = "0504",
+    *,
+    process: uuid.UUID | None = None,
+) -> bytes:
+    """An archive's receipt: the head only."""
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><x:{root} xmlns:x="{NS}">'
+        f"{_head(run, code, process)}</x:{root}>"
+    ).encode()
+
+
+def _receipt_events(run: DisposalRun) -> list[tuple[str, Any]]:
+    return list(
+        AuditEvent.objects.filter(
+            object_id=str(run.pk),
+            action__in=[
+                "records.disposal_offer_received",
+                "records.disposal_evaluation_receipt",
+                "records.disposal_transfer_received",
+            ],
+        )
+        .order_by("pk")
+        .values_list("action", "after")
+    )
+
+
+def test_the_receipts_of_a_run_are_recorded_and_written(
+    authority: Authority, evaluate_files: list[File], admin_user: Any
+) -> None:
+    run = start_run(authority=authority, actor=None)
+    offer = SafeET.fromstring(write_offer(run=run, actor=None))
+    # the offer asks the archive for its receipt
+    assert offer.findtext(f"{Q('Kopf')}/{Q('Empfangsbestaetigung')}") == "true"
+
+    # 0504: the archive received the offer; a repeated receipt changes nothing
+    assert import_archive_receipt(run=run, data=receipt_xml(run), actor=admin_user) == "0504"
+    run.refresh_from_db()
+    first = run.offer_receipt_at
+    assert first is not None and run.state == DisposalRun.State.OFFERED
+    assert import_archive_receipt(run=run, data=receipt_xml(run), actor=admin_user) == "0504"
+    run.refresh_from_db()
+    assert run.offer_receipt_at == first
+    [(action, after)] = _receipt_events(run)
+    assert action == "records.disposal_offer_received"
+    assert after == {"message": "0504", "written_by_archive": "2030-01-02T10:00:00+01:00"}
+
+    # a receipt of a package not sent yet is refused
+    with pytest.raises(DisposalError, match="has not written one yet"):
+        import_archive_receipt(run=run, data=receipt_xml(run, TRANSFER_RECEIPT, "0507"), actor=None)
+    with pytest.raises(DisposalError, match="needs an imported evaluation"):
+        write_evaluation_receipt(run=run, actor=None)
+    run.refresh_from_db()
+    assert run.transfer_receipt_at is None and run.evaluation_receipt_at is None
+
+    # 0502 asking for a receipt, then 0505 written for the archive
+    evaluation = evaluation_xml(run, {f.xdomea_id: "A" for f in evaluate_files}).replace(
+        b"</x:Kopf>", b"<x:Empfangsbestaetigung>true</x:Empfangsbestaetigung></x:Kopf>"
+    )
+    import_evaluation(run=run, data=evaluation, actor=None)
+    assert run.evaluation_receipt_requested
+    message = SafeET.fromstring(write_evaluation_receipt(run=run, actor=admin_user))
+    assert message.tag == Q("Aussonderung.BewertungEmpfangBestaetigen.0505")
+    head = message.find(Q("Kopf"))
+    assert head is not None
+    assert head.findtext(Q("ProzessID")) == str(run.process_id)
+    assert head.findtext(f"{Q('Nachrichtentyp')}/code") == "0505"
+    assert head.findtext(f"{Q('Absender')}/{Q('Institution')}/{Q('Name')}") == authority.name
+    assert head.findtext(Q("Empfangsbestaetigung")) == "false"  # no receipt for a receipt
+    assert list(message) == [head]
+    written = run.evaluation_receipt_at
+    assert written is not None and run.state == DisposalRun.State.EVALUATED
+    write_evaluation_receipt(run=run, actor=admin_user)  # may be written again
+    run.refresh_from_db()
+    assert run.evaluation_receipt_at == written
+
+    # 0503 asks for a receipt too; the archive's 0507 is recorded
+    package = io.BytesIO()
+    write_transfer_package(run=run, out=package, actor=None)
+    with zipfile.ZipFile(package) as archive:
+        [name] = [n for n in archive.namelist() if n.endswith(".xml")]
+        transfer = SafeET.fromstring(archive.read(name))
+    assert transfer.findtext(f"{Q('Kopf')}/{Q('Empfangsbestaetigung')}") == "true"
+    receipt = receipt_xml(run, TRANSFER_RECEIPT, "0507").replace(
+        b"2030-01-02T10:00:00+01:00", b"gestern"
+    )
+    assert import_archive_receipt(run=run, data=receipt, actor=None) == "0507"
+    run.refresh_from_db()
+    assert run.transfer_receipt_at is not None and run.state == DisposalRun.State.TRANSFERRED
+    assert _receipt_events(run)[1:] == [
+        ("records.disposal_evaluation_receipt", {"message": "0505", "first": True}),
+        ("records.disposal_evaluation_receipt", {"message": "0505", "first": False}),
+        ("records.disposal_transfer_received", {"message": "0507", "written_by_archive": None}),
+    ]
+
+
+def test_an_evaluation_without_the_request_asks_for_no_receipt(
+    offered_run: DisposalRun, evaluate_files: list[File]
+) -> None:
+    evaluation = evaluation_xml(offered_run, {f.xdomea_id: "V" for f in evaluate_files})
+    import_evaluation(run=offered_run, data=evaluation, actor=None)
+    offered_run.refresh_from_db()
+    assert offered_run.evaluation_receipt_requested is False
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("evaluation", "neither the archive's receipt of an offer"),
+        ("wrong_code", "message type in the head is “0507”"),
+        ("wrong_namespace", "uses the namespace"),
+        ("wrong_process", "belongs to the process"),
+        ("malformed", "not well-formed XML"),
+        ("entity_bomb", "DTD or entity"),
+        ("too_large", "larger than"),
+        ("cancelled_before_offer", "has not written one yet"),
+    ],
+)
+def test_a_bad_archive_receipt_is_refused_and_changes_nothing(
+    authority: Authority, evaluate_files: list[File], case: str, message: str
+) -> None:
+    run = start_run(authority=authority, actor=None)
+    if case != "cancelled_before_offer":
+        write_offer(run=run, actor=None)
+    else:
+        cancel_run(run=run, reason="Akten fehlen", actor=None)
+    data = {
+        "evaluation": evaluation_xml(run, {f.xdomea_id: "A" for f in evaluate_files}),
+        "wrong_code": receipt_xml(run, code="0507"),
+        "wrong_namespace": receipt_xml(run).replace(
+            NS.encode(), b"urn:xoev-de:xdomea:schema:2.4.0"
+        ),
+        "wrong_process": receipt_xml(run, process=uuid.uuid4()),
+        "malformed": receipt_xml(run)[:-20],
+        "entity_bomb": ENTITY_BOMB,
+        "too_large": b" " * (xdomea.MAX_MESSAGE_BYTES + 1),
+        "cancelled_before_offer": receipt_xml(run),
+    }[case]
+    with pytest.raises(DisposalError, match=message):
+        import_archive_receipt(run=run, data=data, actor=None)
+    run.refresh_from_db()
+    assert run.offer_receipt_at is None
+    assert _receipt_events(run) == []
+
+
 def test_a_changed_content_stops_the_hand_over(
     offered_run: DisposalRun, evaluate_files: list[File]
 ) -> None:
@@ -806,6 +959,19 @@ def test_the_commands_run_a_disposal_end_to_end(
         confirmation_xml(run, {f.xdomea_id: f"A-{f.pk}" for f in evaluate_files})
     )
     call_command("disposal_import_confirmation", str(run.pk), str(confirmation), stdout=out)
+    receipt = tmp_path / "0507.xml"
+    receipt.write_bytes(receipt_xml(run, TRANSFER_RECEIPT, "0507"))
+    call_command("disposal_import_receipt", str(run.pk), str(receipt), stdout=out)
+    assert "receipt 0507 of the Aussonderung.Aussonderung.0503 is recorded" in out.getvalue()
+    evaluation_receipt = tmp_path / "0505.xml"
+    call_command(
+        "disposal_evaluation_receipt", str(run.pk), "--output", str(evaluation_receipt), stdout=out
+    )
+    assert SafeET.parse(evaluation_receipt).getroot().tag == Q(
+        "Aussonderung.BewertungEmpfangBestaetigen.0505"
+    )
+    run.refresh_from_db()
+    assert run.transfer_receipt_at is not None and run.evaluation_receipt_at is not None
     with django_capture_on_commit_callbacks(execute=True):
         call_command("disposal_destroy", str(run.pk), "--approve-by", admin_user.email, stdout=out)
     run.refresh_from_db()
@@ -836,6 +1002,15 @@ def test_the_commands_refuse_bad_input_with_a_message(
     call_command("disposal_offer", str(run.pk), "--output", str(tmp_path / "0501.xml"))
     with pytest.raises(CommandError, match="not well-formed"):
         call_command("disposal_import_evaluation", str(run.pk), str(garbage))
+    with pytest.raises(CommandError, match="not well-formed"):
+        call_command("disposal_import_receipt", str(run.pk), str(garbage))
+    with pytest.raises(CommandError, match="no disposal run 999"):
+        call_command("disposal_import_receipt", "999", str(garbage))
+    with pytest.raises(CommandError, match="needs an imported evaluation"):
+        call_command(
+            "disposal_evaluation_receipt", str(run.pk), "--output", str(tmp_path / "0505.xml")
+        )
+    assert not (tmp_path / "0505.xml").exists()
     with pytest.raises(CommandError, match="There is no user"):
         call_command("disposal_destroy", str(run.pk), "--approve-by", "nobody@example.org")
     with pytest.raises(CommandError, match="not possible now"):
@@ -1062,6 +1237,65 @@ def test_the_admin_drives_a_run_through_every_step(
         assert "cancelling it is not possible" in refused.render().content.decode()
         page = runs.change_view(_request(admin_user), str(run.pk)).render().content.decode()
         assert "Cancel the run" not in page
+
+
+def test_the_admin_records_the_receipts_and_writes_the_0505(
+    authority: Authority, evaluate_files: list[File], admin_user: Any
+) -> None:
+    from django.contrib.admin.sites import site
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.records.test_admin import _request
+
+    runs = site._registry[DisposalRun]
+    run = start_run(authority=authority, actor=None)
+
+    def page() -> str:
+        return str(runs.change_view(_request(admin_user), str(run.pk)).render().content.decode())
+
+    def upload(data: bytes) -> Any:
+        message = SimpleUploadedFile("m.xml", data, content_type="application/xml")
+        return runs.archive_receipt_view(_request(admin_user, "post", message=message), run.pk)
+
+    with translation.override("en"):
+        assert "Import a receipt from the archive" not in page()
+        write_offer(run=run, actor=None)
+        assert "Import a receipt from the archive (0504, 0507)" in page()
+        assert "receipt of the evaluation (0505)" not in page()
+        form = runs.archive_receipt_view(_request(admin_user), run.pk).render().content.decode()
+        assert 'type="file"' in form
+        refused = upload(receipt_xml(run, process=uuid.uuid4()))
+        assert refused.status_code == 200
+        assert "belongs to the process" in refused.render().content.decode()
+        assert upload(receipt_xml(run)).status_code == 302
+        run.refresh_from_db()
+        assert run.offer_receipt_at is not None
+        assert "Import a receipt from the archive" not in page()  # nothing more to receive
+
+        import_evaluation(
+            run=run,
+            data=evaluation_xml(run, {f.xdomea_id: "A" for f in evaluate_files}),
+            actor=None,
+        )
+        assert "Write the receipt of the evaluation (0505)" in page()
+        assert runs.evaluation_receipt_view(_request(admin_user), run.pk).status_code == 405
+        receipt = runs.evaluation_receipt_view(_request(admin_user, "post"), run.pk)
+        assert receipt["Content-Type"] == "application/xml"
+        assert SafeET.fromstring(receipt.content).tag == Q(
+            "Aussonderung.BewertungEmpfangBestaetigen.0505"
+        )
+        write_transfer_package(run=run, out=io.BytesIO(), actor=None)
+        assert "Import a receipt from the archive (0504, 0507)" in page()
+        assert upload(receipt_xml(run, TRANSFER_RECEIPT, "0507")).status_code == 302
+        run.refresh_from_db()
+        assert run.transfer_receipt_at is not None
+        shown = page()
+        assert "Transfer package received by the archive (0507)" in shown
+
+        cancel_run(run=run, reason="Test", actor=None)
+        assert "receipt of the evaluation (0505)" not in page()
+        request = _request(admin_user, "post")
+        assert runs.evaluation_receipt_view(request, run.pk).status_code == 302
 
 
 def test_a_module_that_still_needs_the_documents_keeps_the_file(

@@ -3,7 +3,9 @@
 One run per authority (:class:`~rathaus.records.models.DisposalRun`) goes through the xdomea
 steps: the files to evaluate or archive are offered to the archive (0501), the archive decides
 per file (0502: A archive, V destroy), the files to archive are handed over (0503) and the
-archive confirms their import (0506). Then, after a person approved it, every file of the run
+archive confirms their import (0506). The receipts on the way (the archive's 0504 for the offer
+and 0507 for the package, the authority's 0505 for the evaluation) are recorded on the run; they
+acknowledge a message and change no step. Then, after a person approved it, every file of the run
 is disposed of: its documents and versions and their stored contents are deleted, the file row
 stays as a tombstone with a neutral title, and a :class:`DisposalRecord` proves what happened.
 Files whose plan entry says ``destroy`` skip the archive.
@@ -342,7 +344,8 @@ def import_evaluation(*, run: DisposalRun, data: bytes, actor: Any) -> DisposalR
     foreign ids, a missing decision, another process) changes nothing."""
     locked = _lock(run)
     _require(locked, State.OFFERED, doing=_("importing the evaluation"))
-    decisions = xdomea.read_evaluation(data, process_id=locked.process_id)
+    evaluation = xdomea.read_evaluation(data, process_id=locked.process_id)
+    decisions = evaluation.decisions
     _withdraw_ineligible(locked)
     offered = {
         i.file.xdomea_id: i for i in locked.items.filter(offered=True).select_related("file")
@@ -365,16 +368,98 @@ def import_evaluation(*, run: DisposalRun, data: bytes, actor: Any) -> DisposalR
         counts[decision] += 1
     locked.state = State.EVALUATED
     locked.evaluated_at = timezone.now()
-    locked.save(update_fields=["state", "evaluated_at"])
+    locked.evaluation_receipt_requested = evaluation.receipt_requested
+    locked.save(update_fields=["state", "evaluated_at", "evaluation_receipt_requested"])
     audit.record(
         actor=actor,
         action="records.disposal_evaluated",
         obj=locked,
-        after={"message": xdomea.EVALUATION, "archive": counts["A"], "destroy": counts["V"]},
+        after={
+            "message": xdomea.EVALUATION,
+            "archive": counts["A"],
+            "destroy": counts["V"],
+            "receipt_requested": evaluation.receipt_requested,
+        },
         municipality=locked.authority.municipality,
     )
     _refresh(run, locked)
     return locked
+
+
+def write_evaluation_receipt(*, run: DisposalRun, actor: Any) -> bytes:
+    """The 0505 receipt of the archive's evaluation, for the archive; may be written again (the
+    first time is kept). Possible once the evaluation is imported, whatever came after."""
+    with transaction.atomic():
+        locked = _lock(run)
+        if locked.evaluated_at is None or locked.state == State.CANCELLED:
+            raise DisposalError(
+                _(
+                    "Disposal run %(run)s is “%(state)s”; a receipt of the evaluation needs an "
+                    "imported evaluation (0502)."
+                )
+                % {"run": locked.pk, "state": locked.get_state_display()}
+            )
+        message = xdomea.evaluation_receipt_message(
+            process_id=locked.process_id, authority=locked.authority
+        )
+        first = locked.evaluation_receipt_at is None
+        if first:
+            locked.evaluation_receipt_at = timezone.now()
+            locked.save(update_fields=["evaluation_receipt_at"])
+        audit.record(
+            actor=actor,
+            action="records.disposal_evaluation_receipt",
+            obj=locked,
+            after={"message": xdomea.EVALUATION_RECEIPT, "first": first},
+            municipality=locked.authority.municipality,
+        )
+        _refresh(run, locked)
+    return message
+
+
+#: For each receipt an archive sends: the run's field that records it, the field of the message
+#: it acknowledges, and the audit action.
+_RECEIPTS = {
+    xdomea.OFFER_RECEIPT: ("offer_receipt_at", "offered_at", "records.disposal_offer_received"),
+    xdomea.TRANSFER_RECEIPT: (
+        "transfer_receipt_at",
+        "transferred_at",
+        "records.disposal_transfer_received",
+    ),
+}
+
+
+@transaction.atomic
+def import_archive_receipt(*, run: DisposalRun, data: bytes, actor: Any) -> str:
+    """Record the archive's receipt of the offer (0504) or of the transfer package (0507);
+    returns which one it was. A receipt for a message this run has not sent is refused; a
+    repeated receipt changes nothing (the first time is kept)."""
+    locked = _lock(run)
+    code, written = xdomea.read_receipt(data, process_id=locked.process_id)
+    field_name, sent_field, action = _RECEIPTS[code]
+    if getattr(locked, sent_field) is None:
+        raise DisposalError(
+            _(
+                "The archive acknowledges the message %(message)s, but disposal run %(run)s "
+                "has not written one yet."
+            )
+            % {"message": xdomea.ARCHIVE_RECEIPTS[code], "run": locked.pk}
+        )
+    if getattr(locked, field_name) is None:
+        setattr(locked, field_name, timezone.now())
+        locked.save(update_fields=[field_name])
+        audit.record(
+            actor=actor,
+            action=action,
+            obj=locked,
+            after={
+                "message": code,
+                "written_by_archive": written.isoformat() if written is not None else None,
+            },
+            municipality=locked.authority.municipality,
+        )
+    _refresh(run, locked)
+    return code
 
 
 def _to_hand_over(run: DisposalRun) -> list[DisposalItem]:

@@ -2,8 +2,9 @@
 
 The same service functions as the ``disposal_*`` commands (:mod:`rathaus.records.disposal`),
 each behind a button or a small form on the run's page: start a run for an authority, write the
-offer (0501), import the archive's evaluation (0502), write the transfer package (0503), import
-the archive's confirmation (0506), approve the destruction, cancel the run. A refusal from the
+offer (0501), import the archive's evaluation (0502), write the receipt of the evaluation (0505),
+write the transfer package (0503), import the archive's confirmation (0506), import the archive's
+receipts (0504, 0507), approve the destruction, cancel the run. A refusal from the
 services is shown as a message (or beside the upload field) and changes nothing.
 
 The approval is recorded in the request; the files are disposed of by a background job
@@ -38,9 +39,11 @@ from rathaus.records import xdomea
 from rathaus.records.disposal import (
     approve_destruction,
     cancel_run,
+    import_archive_receipt,
     import_confirmation,
     import_evaluation,
     start_run,
+    write_evaluation_receipt,
     write_offer,
     write_transfer_package,
 )
@@ -98,7 +101,17 @@ class DisposalStepsAdmin(admin.ModelAdmin):
                 name="records_disposalrun_evaluation",
             ),
             path(
+                "<int:pk>/evaluation-receipt/",
+                view(self.evaluation_receipt_view),
+                name="records_disposalrun_evaluation_receipt",
+            ),
+            path(
                 "<int:pk>/transfer/", view(self.transfer_view), name="records_disposalrun_transfer"
+            ),
+            path(
+                "<int:pk>/archive-receipt/",
+                view(self.archive_receipt_view),
+                name="records_disposalrun_archive_receipt",
             ),
             path(
                 "<int:pk>/confirmation/",
@@ -186,6 +199,25 @@ class DisposalStepsAdmin(admin.ModelAdmin):
             steps.append(step(gettext("Write the transfer package (0503)"), "transfer", "post"))
         if run.state == State.TRANSFERRED:
             steps.append(step(gettext("Import the confirmation (0506)"), "confirmation", "get"))
+        if run.state != State.CANCELLED:
+            if run.evaluated_at is not None:
+                steps.append(
+                    step(
+                        gettext("Write the receipt of the evaluation (0505)"),
+                        "evaluation_receipt",
+                        "post",
+                    )
+                )
+            if (run.offered_at and not run.offer_receipt_at) or (
+                run.transferred_at and not run.transfer_receipt_at
+            ):
+                steps.append(
+                    step(
+                        gettext("Import a receipt from the archive (0504, 0507)"),
+                        "archive_receipt",
+                        "get",
+                    )
+                )
         if run.state in (State.EVALUATED, State.CONFIRMED, State.DESTROYING) and (
             self.can_approve(request)
         ):
@@ -261,6 +293,29 @@ class DisposalStepsAdmin(admin.ModelAdmin):
             title=gettext("Import the archive's confirmation (0506)"),
             done=gettext("The confirmation of disposal run %s was imported."),
         )
+
+    def archive_receipt_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self._import(
+            request,
+            pk,
+            service=import_archive_receipt,
+            title=gettext("Import a receipt from the archive (0504, 0507)"),
+            done=gettext("The archive's receipt for disposal run %s was recorded."),
+        )
+
+    def evaluation_receipt_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return require_POST(self._evaluation_receipt)(request, pk)
+
+    def _evaluation_receipt(self, request: HttpRequest, pk: int) -> HttpResponse:
+        run = self._run(request, pk)
+        try:
+            message = write_evaluation_receipt(run=run, actor=request.user)
+        except RecordsError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return self._back(run)
+        response = HttpResponse(message, content_type="application/xml")
+        response["Content-Disposition"] = f'attachment; filename="0505-run-{run.pk}.xml"'
+        return response
 
     def _import(
         self, request: HttpRequest, pk: int, *, service: Any, title: str, done: str

@@ -418,8 +418,20 @@ class DisposalRun(models.Model):
         verbose_name=_("started by"),
     )
     offered_at = models.DateTimeField(_("offered"), null=True, blank=True)
+    offer_receipt_at = models.DateTimeField(
+        _("offer received by the archive (0504)"), null=True, blank=True
+    )
     evaluated_at = models.DateTimeField(_("evaluated"), null=True, blank=True)
+    evaluation_receipt_requested = models.BooleanField(
+        _("archive asks for a receipt of its evaluation"), default=False
+    )
+    evaluation_receipt_at = models.DateTimeField(
+        _("receipt of the evaluation written (0505)"), null=True, blank=True
+    )
     transferred_at = models.DateTimeField(_("handed over"), null=True, blank=True)
+    transfer_receipt_at = models.DateTimeField(
+        _("transfer package received by the archive (0507)"), null=True, blank=True
+    )
     confirmed_at = models.DateTimeField(_("import confirmed"), null=True, blank=True)
     approved_at = models.DateTimeField(_("destruction approved"), null=True, blank=True)
     approved_by = models.ForeignKey(

@@ -1,4 +1,9 @@
-"""xdomea messages of the Aussonderung: writing 0501 and 0503, reading 0502 and 0506.
+"""xdomea messages of the Aussonderung: writing 0501, 0503 and 0505, reading 0502, 0504, 0506
+and 0507.
+
+The receipts (Empfangsbestätigungen) carry only the head: the archive's 0504 acknowledges the
+offer, its 0507 the transfer package, and the authority's 0505 acknowledges the evaluation. The
+messages 0501 and 0503 ask the archive for its receipt (``Kopf/Empfangsbestaetigung``).
 
 Namespace ``urn:xoev-de:xdomea:schema:3.1.0`` (xdomea 3.1.0). The structure follows the public
 xdomea 3.x schemas as far as known without them at hand: the messages are *not* validated
@@ -34,14 +39,22 @@ MAX_MESSAGE_BYTES = 20 * 1024 * 1024
 OFFER = "0501"
 EVALUATION = "0502"
 TRANSFER = "0503"
+OFFER_RECEIPT = "0504"
+EVALUATION_RECEIPT = "0505"
 IMPORT_CONFIRMATION = "0506"
+TRANSFER_RECEIPT = "0507"
 
 ROOTS = {
     OFFER: "Aussonderung.Anbieteverzeichnis.0501",
     EVALUATION: "Aussonderung.Bewertungsverzeichnis.0502",
     TRANSFER: "Aussonderung.Aussonderung.0503",
+    OFFER_RECEIPT: "Aussonderung.AnbietungEmpfangBestaetigen.0504",
+    EVALUATION_RECEIPT: "Aussonderung.BewertungEmpfangBestaetigen.0505",
     IMPORT_CONFIRMATION: "Aussonderung.AussonderungImportBestaetigen.0506",
+    TRANSFER_RECEIPT: "Aussonderung.AussonderungEmpfangBestaetigen.0507",
 }
+#: The receipts an archive sends: the message each one acknowledges.
+ARCHIVE_RECEIPTS = {OFFER_RECEIPT: OFFER, TRANSFER_RECEIPT: TRANSFER}
 
 # Code lists (XÖV code types with an unqualified <code> child). List URIs as published with
 # xdomea; their versions are unverified here and kept in one place.
@@ -139,7 +152,14 @@ def _contact(parent: ET.Element, name: str, *, label: str, prefix: str, key: str
     _sub(institution, "Name", label)
 
 
-def _head(root: ET.Element, *, process_id: uuid.UUID, code: str, authority: Authority) -> None:
+def _head(
+    root: ET.Element,
+    *,
+    process_id: uuid.UUID,
+    code: str,
+    authority: Authority,
+    receipt_requested: bool = True,
+) -> None:
     head = _sub(root, "Kopf")
     _sub(head, "ProzessID", str(process_id))
     _code(head, "Nachrichtentyp", code, MESSAGE_TYPE_LIST)
@@ -159,7 +179,7 @@ def _head(root: ET.Element, *, process_id: uuid.UUID, code: str, authority: Auth
     system = _sub(head, "SendendesSystem")
     _sub(system, "InstanzID", "rathaus")
     _sub(system, "Produktname", "Rathaus")
-    _sub(head, "Empfangsbestaetigung", "true")
+    _sub(head, "Empfangsbestaetigung", "true" if receipt_requested else "false")
 
 
 def _file_element(parent: ET.Element, entry: FileEntry, *, with_documents: bool) -> None:
@@ -259,6 +279,20 @@ def transfer_message(
     return _serialise(root)
 
 
+def evaluation_receipt_message(*, process_id: uuid.UUID, authority: Authority) -> bytes:
+    """Aussonderung.BewertungEmpfangBestaetigen.0505: the authority received the evaluation.
+    A receipt asks for no receipt in turn."""
+    root = ET.Element(q(ROOTS[EVALUATION_RECEIPT]))
+    _head(
+        root,
+        process_id=process_id,
+        code=EVALUATION_RECEIPT,
+        authority=authority,
+        receipt_requested=False,
+    )
+    return _serialise(root)
+
+
 # --- reading ----------------------------------------------------------------------------------
 
 
@@ -277,16 +311,14 @@ def _code_of(element: ET.Element | None) -> str:
     return _text(element)
 
 
-def parse(data: bytes, *, expected: str, process_id: uuid.UUID) -> ET.Element:
-    """The root of an archive message of type ``expected`` for the process ``process_id``.
-
-    :class:`DisposalError` for anything else: too large, not well-formed, a DTD or entities
-    (refused outright: entity bombs and external entities), another message type or process.
-    """
+def _root(data: bytes) -> ET.Element:
+    """The root element of an archive message, parsed safely (see :func:`parse`)."""
     if len(data) > MAX_MESSAGE_BYTES:
         raise DisposalError(_("The message is larger than %d MB.") % (MAX_MESSAGE_BYTES >> 20))
     try:
-        root = SafeET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        root: ET.Element = SafeET.fromstring(
+            data, forbid_dtd=True, forbid_entities=True, forbid_external=True
+        )
     except DefusedXmlException as exc:
         raise DisposalError(
             _("The message contains a DTD or entity declarations, which are not accepted (%s).")
@@ -294,6 +326,20 @@ def parse(data: bytes, *, expected: str, process_id: uuid.UUID) -> ET.Element:
         ) from exc
     except (ET.ParseError, ValueError) as exc:
         raise DisposalError(_("The message is not well-formed XML: %s") % exc) from exc
+    return root
+
+
+def parse(
+    data: bytes, *, expected: str, process_id: uuid.UUID, root: ET.Element | None = None
+) -> ET.Element:
+    """The root of an archive message of type ``expected`` for the process ``process_id``.
+
+    :class:`DisposalError` for anything else: too large, not well-formed, a DTD or entities
+    (refused outright: entity bombs and external entities), another message type or process.
+    ``root``: the message already parsed by :func:`_root`.
+    """
+    if root is None:
+        root = _root(data)
     wanted = ROOTS[expected]
     if root.tag != q(wanted):
         found = root.tag.split("}", 1)[-1]
@@ -333,8 +379,24 @@ def _uuid(value: str, *, where: str) -> uuid.UUID:
         ) from exc
 
 
-def read_evaluation(data: bytes, *, process_id: uuid.UUID) -> dict[uuid.UUID, str]:
-    """The archive's decision per file of a 0502: ``{file id: "A" | "V"}``."""
+def receipt_requested(root: ET.Element) -> bool:
+    """Whether the sender asks for a receipt (``Kopf/Empfangsbestaetigung``, xs:boolean)."""
+    head = root.find(q("Kopf"))
+    flag = _text(head.find(q("Empfangsbestaetigung")) if head is not None else None)
+    return flag.lower() in ("true", "1")
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A 0502: the archive's decision per file (``{file id: "A" | "V"}``), and whether it asks
+    for the authority's receipt (0505)."""
+
+    decisions: dict[uuid.UUID, str]
+    receipt_requested: bool
+
+
+def read_evaluation(data: bytes, *, process_id: uuid.UUID) -> Evaluation:
+    """The archive's evaluation of the offered files (0502)."""
     root = parse(data, expected=EVALUATION, process_id=process_id)
     decisions: dict[uuid.UUID, str] = {}
     for index, element in enumerate(root.findall(q("BewertetesObjekt")), start=1):
@@ -351,7 +413,34 @@ def read_evaluation(data: bytes, *, process_id: uuid.UUID) -> dict[uuid.UUID, st
         if file_id in decisions:
             raise DisposalError(_("The file %s is evaluated twice.") % file_id)
         decisions[file_id] = decision
-    return decisions
+    return Evaluation(decisions=decisions, receipt_requested=receipt_requested(root))
+
+
+def read_receipt(data: bytes, *, process_id: uuid.UUID) -> tuple[str, datetime.datetime | None]:
+    """An archive's receipt for the process: which one (0504 for the offer, 0507 for the
+    transfer package) and when the archive wrote it (``Erstellungszeitpunkt``; ``None`` where
+    that is missing or unreadable, as the time of import is what counts)."""
+    root = _root(data)
+    name = root.tag.split("}", 1)[-1]
+    code = next((c for c in ARCHIVE_RECEIPTS if ROOTS[c] == name), None)
+    if code is None:
+        raise DisposalError(
+            _(
+                "The message is a “%(found)s”, neither the archive's receipt of an offer "
+                "(%(offer)s) nor of a transfer package (%(transfer)s)."
+            )
+            % {"found": name, "offer": ROOTS[OFFER_RECEIPT], "transfer": ROOTS[TRANSFER_RECEIPT]}
+        )
+    parse(data, expected=code, process_id=process_id, root=root)
+    head = root.find(q("Kopf"))
+    written = _text(head.find(q("Erstellungszeitpunkt")) if head is not None else None)
+    try:
+        moment = datetime.datetime.fromisoformat(written) if written else None
+    except ValueError:
+        moment = None
+    if moment is not None and timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return code, moment
 
 
 @dataclass(frozen=True)
