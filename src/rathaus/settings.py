@@ -204,7 +204,11 @@ PERIODIC_JOBS = [
     # Aussonderung: what a disposal left to do after its commit (docs/modules/records.md)
     ("rathaus.records.tasks.purge_pending_contents_job", 3600),
     ("rathaus.applications.tasks.purge_disposed_job", 3600),
+    # E-Akte: renew the archive time stamps of sealed documents in time (records/preservation.py)
+    ("rathaus.records.tasks.renew_archive_timestamps_job", 86400),
 ]
+# Renew an archive time stamp (PAdES B-LTA) this many days before its TSA certificate expires.
+RECORDS_ARCHIVE_TIMESTAMP_RENEW_DAYS = env.int("RECORDS_ARCHIVE_TIMESTAMP_RENEW_DAYS", default=365)
 # Casework: due date when a service's casework.toml names none; overdue reminders at most
 # every so many days per case.
 CASEWORK_DEFAULT_PROCESSING_DAYS = env.int("CASEWORK_DEFAULT_PROCESSING_DAYS", default=14)

@@ -26,7 +26,16 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import DocumentSecurityStore
 
-from rathaus.documents.seal import SealError, seal_pdf, seal_signer, seal_trust_roots, validate_seal
+from rathaus.documents.seal import (
+    SealError,
+    TimestampUnavailable,
+    archive_timestamp_expiry,
+    renew_archive_timestamp,
+    seal_pdf,
+    seal_signer,
+    seal_trust_roots,
+    validate_seal,
+)
 from tests.documents.pdf_inspection import assert_sealed_pdf_a
 from tests.fixtures.tsa import LocalTSA, local_tsa  # noqa: F401
 
@@ -303,3 +312,70 @@ def test_the_deploy_check_warns_about_a_seal_certificate_without_revocation_poin
     assert [w.id for w in seal_can_be_validated_long_term()] == ["documents.W004"]
     settings.DOCUMENTS_SEAL_LTV = False
     assert seal_can_be_validated_long_term() == []
+
+
+# --- renewing the archive time stamp ----------------------------------------------------------
+
+
+def test_the_archive_time_stamp_is_renewed_by_an_appended_revision(
+    ca: SealCA, tsa: LocalTSA, receipt_pdf: bytes
+) -> None:
+    sealed = seal_pdf(receipt_pdf, signer=seal_signer(), location="Wuppertal")
+    expires = archive_timestamp_expiry(sealed)
+    # the test TSA's certificate runs ten years from yesterday
+    assert expires is not None
+    assert timedelta(days=3640) < expires - datetime.now(UTC) < timedelta(days=3650)
+    first = validate_seal(sealed, trust_roots=seal_trust_roots()).archive_timestamp
+    asked = len(tsa.requests)
+
+    renewed = renew_archive_timestamp(sealed)
+
+    assert renewed.startswith(sealed)  # the issued file stays the first revisions, byte for byte
+    assert len(tsa.requests) > asked
+    reader = PdfFileReader(io.BytesIO(renewed), strict=False)
+    assert [s.sig_object_type for s in reader.embedded_signatures] == [
+        "/Sig",
+        "/DocTimeStamp",
+        "/DocTimeStamp",
+    ]
+    status = validate_seal(renewed, trust_roots=seal_trust_roots())
+    assert status.valid, status.problem
+    assert status.level == "B-LTA"
+    assert first is not None and status.archive_timestamp is not None
+    assert status.archive_timestamp >= first
+    # the first stamp's TSA certificates went into the DSS before the new stamp covered them
+    dss = _dss(renewed)
+    before = _dss(sealed)
+    assert dss is not None and before is not None and len(dss.certs) >= len(before.certs)
+    assert archive_timestamp_expiry(renewed) == expires  # the same TSA, the same certificate
+    again = renew_archive_timestamp(renewed)  # and again, years later
+    assert validate_seal(again, trust_roots=seal_trust_roots()).valid
+    widgets = assert_sealed_pdf_a(again, receipt_pdf)
+    assert len(widgets) == 4  # the seal and three document time stamps
+
+
+def test_a_renewal_without_a_stamp_or_a_tsa_is_refused(
+    ca: SealCA, tsa: LocalTSA, receipt_pdf: bytes, settings: Any
+) -> None:
+    settings.DOCUMENTS_TSA_URL = ""
+    without_stamp = seal_pdf(receipt_pdf, signer=seal_signer(), location="Wuppertal")
+    assert archive_timestamp_expiry(without_stamp) is None
+    assert archive_timestamp_expiry(receipt_pdf) is None
+    with pytest.raises(SealError, match="No time-stamping authority is configured"):
+        renew_archive_timestamp(without_stamp)
+    settings.DOCUMENTS_TSA_URL = tsa.url
+    with pytest.raises(SealError, match="carries no archive time stamp"):
+        renew_archive_timestamp(without_stamp)
+    with pytest.raises(SealError, match="cannot be read"):
+        renew_archive_timestamp(b"%PDF-1.7 kaputt")
+    with pytest.raises(SealError, match="cannot be read"):
+        archive_timestamp_expiry(b"kein PDF")
+
+
+def test_a_tsa_that_gives_no_stamp_renews_nothing(
+    ca: SealCA, tsa: LocalTSA, receipt_pdf: bytes
+) -> None:
+    sealed = seal_pdf(receipt_pdf, signer=seal_signer(), location="Wuppertal")
+    tsa.answer = "refuse"
+    with pytest.raises(TimestampUnavailable, match="not renewed"):
+        renew_archive_timestamp(sealed)

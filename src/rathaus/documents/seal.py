@@ -93,7 +93,10 @@ DEMO_CA_FILE = "ca.pem"
 # Rathaus seals an issued document once; more signatures leave room for a document timestamp
 # or a countersignature. Each is checked in full, so a file naming thousands (fields may share
 # one signature) would otherwise cost minutes of CPU.
-MAX_SIGNATURES = 4
+#: An issued document carries one seal (a few at most), and one document time stamp more each
+#: time its archive time stamp is renewed (every few years, for decades of retention).
+MAX_SEALS = 4
+MAX_ARCHIVE_TIMESTAMPS = 12
 
 _COVERS_REVISION = (SignatureCoverageLevel.ENTIRE_REVISION, SignatureCoverageLevel.ENTIRE_FILE)
 
@@ -470,6 +473,67 @@ def _sign(
     return bytes(output.getvalue())
 
 
+def _archive_timestamps(reader: PdfFileReader) -> list[Any]:
+    return [s for s in reader.embedded_signatures if s.sig_object_type == "/DocTimeStamp"]
+
+
+def archive_timestamp_expiry(pdf: bytes) -> datetime | None:
+    """When the certificate of the time-stamping authority behind the newest document time stamp
+    (PAdES B-LTA) expires: the archive time stamp must be renewed before that. None when the PDF
+    carries no document time stamp (a seal without one, or no seal); :class:`SealError` when
+    the PDF or its time stamp cannot be read."""
+    try:
+        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        stamps = _archive_timestamps(reader)
+        if not stamps:
+            return None
+        certificate = stamps[-1].signer_cert
+        expires: datetime = certificate["tbs_certificate"]["validity"]["not_after"].native
+    except Exception as exc:  # pyHanko raises many kinds of exception for damaged files
+        raise SealError(f"The document time stamp cannot be read: {exc}") from exc
+    return expires
+
+
+def renew_archive_timestamp(pdf: bytes) -> bytes:
+    """``pdf`` with its archive time stamp renewed (PAdES B-LTA, ETSI EN 319 142-1 § 5.5): the
+    validation data of the newest document time stamp (its TSA's certificates and revocation
+    data) go into the Document Security Store, and a new document time stamp from the configured
+    TSA covers everything, as an incremental update. The bytes before it stay as they are, so
+    the issued file remains the first revision. :class:`TimestampUnavailable` when the TSA gives
+    no stamp, :class:`SealError` for anything else (no TSA configured, no document time stamp
+    to renew, a certificate that cannot be validated)."""
+    stamper = configured_timestamper()
+    if stamper is None:
+        raise SealError("No time-stamping authority is configured (DOCUMENTS_TSA_URL).")
+    try:
+        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        has_stamp = bool(_archive_timestamps(reader))
+    except Exception as exc:
+        raise SealError(f"The document cannot be read: {exc}") from exc
+    if not has_stamp:
+        raise SealError("The document carries no archive time stamp to renew (not B-LTA).")
+    output = io.BytesIO()
+    try:
+        _outside_event_loop(
+            signers.PdfTimeStamper(stamper).update_archival_timestamp_chain,
+            reader,
+            _revocation_context(),
+            in_place=False,
+            output=output,
+        )
+    except TimestampRequestError as exc:
+        raise TimestampUnavailable(
+            f"The time-stamping authority gave no time stamp ({exc}); the archive time stamp "
+            "was not renewed."
+        ) from exc
+    except (SigningError, PathValidationError, PdfError, ValueError) as exc:
+        raise SealError(f"The archive time stamp could not be renewed: {exc}") from exc
+    renewed = output.getvalue()
+    if not renewed.startswith(pdf):  # pragma: no cover - pyHanko writes incremental updates
+        raise SealError("The renewal rewrote the document instead of appending to it.")
+    return renewed
+
+
 def _not_valid(
     problem: str, exc: Exception | None = None, *, sealed: bool = False, **seal: str
 ) -> SealStatus:
@@ -508,16 +572,22 @@ def validate_seal(
         return _not_valid("The seal is damaged and cannot be read.", exc)
     if not signatures:
         return SealStatus.unsealed("The PDF carries no seal.")
-    if len(signatures) > MAX_SIGNATURES:
-        return _not_valid(
-            f"The PDF carries {len(signatures)} signatures; "
-            f"an issued document carries at most {MAX_SIGNATURES}.",
-            sealed=True,
-        )
     if timestamp_roots is None:
         timestamp_roots = _tsa_roots_or_none()
     regular = [sig for sig in signatures if sig.sig_object_type != "/DocTimeStamp"]
     stamps = [sig for sig in signatures if sig.sig_object_type == "/DocTimeStamp"]
+    if len(regular) > MAX_SEALS:
+        return _not_valid(
+            f"The PDF carries {len(regular)} signatures; "
+            f"an issued document carries at most {MAX_SEALS}.",
+            sealed=True,
+        )
+    if len(stamps) > MAX_ARCHIVE_TIMESTAMPS:
+        return _not_valid(
+            f"The PDF carries {len(stamps)} document time stamps; "
+            f"an issued document carries at most {MAX_ARCHIVE_TIMESTAMPS}.",
+            sealed=True,
+        )
     if not regular:
         return _not_valid("The PDF carries a time stamp but no seal.", sealed=False)
     reason = location = ""

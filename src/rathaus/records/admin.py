@@ -27,6 +27,7 @@ from rathaus.records.disposal import place_hold, release_hold
 from rathaus.records.disposal_admin import DisposalStepsAdmin
 from rathaus.records.errors import PlanImportError, RecordsError
 from rathaus.records.models import (
+    ArchiveTimestamp,
     DisposalItem,
     DisposalRecord,
     DisposalRun,
@@ -504,6 +505,17 @@ class PendingContentDeletionAdmin(ReadOnlyAdmin):
     """Contents of disposed files whose deletion from the storage is still to be retried."""
 
     list_display = ["storage_name", "item", "attempts", "last_error"]
+
+
+@admin.register(ArchiveTimestamp)
+class ArchiveTimestampAdmin(ReadOnlyAdmin):
+    """The archive time stamps of sealed PDF versions and their renewal (records/preservation.py);
+    a failing renewal shows its problem here (filter by the failed attempt)."""
+
+    list_display = ["version", "expires_at", "renewed_by", "problem_at", "problem"]
+    list_filter = ["problem_at", "expires_at"]
+    list_select_related = ["version__document__file", "renewed_by__document__file"]
+    search_fields = ["version__document__file__reference"]
 
 
 class DocumentVersionInline(admin.TabularInline):

@@ -326,6 +326,44 @@ class DocumentVersion(AppendOnlyModel):
         return f"{self.document} v{self.number}"
 
 
+class ArchiveTimestamp(models.Model):
+    """The archive time stamp (PAdES B-LTA document time stamp) of a PDF version, as the
+    preservation job found it: when the certificate of its time-stamping authority expires, and
+    which later version renewed it. Versions are written once, so this lives beside them."""
+
+    version = models.OneToOneField(
+        DocumentVersion,
+        on_delete=models.CASCADE,
+        related_name="archive_timestamp",
+        verbose_name=_("version"),
+    )
+    expires_at = models.DateTimeField(
+        _("time stamp certificate expires"),
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text=_("Empty: the version carries no archive time stamp."),
+    )
+    checked_at = models.DateTimeField(_("checked"), auto_now_add=True)
+    renewed_by = models.OneToOneField(
+        DocumentVersion,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="renews",
+        verbose_name=_("renewed by version"),
+    )
+    problem = models.CharField(_("last renewal problem"), max_length=500, blank=True)
+    problem_at = models.DateTimeField(_("last renewal attempt failed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("archive time stamp")
+        verbose_name_plural = _("archive time stamps")
+
+    def __str__(self) -> str:
+        return f"{self.version}: {self.expires_at or '-'}"
+
+
 # --- disposal (Aussonderung) ------------------------------------------------------------------
 
 

@@ -603,6 +603,28 @@ def add_version(
     )
 
 
+def add_preservation_copy(
+    *, document: RecordDocument, content: bytes, original_name: str, content_type: str
+) -> DocumentVersion:
+    """File ``content`` as the next version of ``document`` when it only preserves the latest
+    version (a renewed archive time stamp, :mod:`rathaus.records.preservation`): allowed in a
+    closed file, as it changes nothing in the content, never in a disposed one. Call it inside
+    the transaction that holds the file's row lock."""
+    if document.file.is_disposed:
+        raise RecordsError(
+            _("The file %s has been disposed of; it takes no documents.") % document.file.reference
+        )
+    last = document.versions.aggregate(last=Max("number"))["last"] or 0
+    return _store_version(
+        document=document,
+        number=last + 1,
+        content=content,
+        original_name=original_name,
+        content_type=content_type,
+        actor=None,
+    )
+
+
 def read_version(version: DocumentVersion) -> bytes:
     """The content of ``version``, after checking it against its recorded SHA-256.
 

@@ -9,6 +9,7 @@ from django_tasks import task
 
 from rathaus.records.disposal import carry_out_destruction, purge_pending_contents
 from rathaus.records.models import DisposalRun
+from rathaus.records.preservation import renew_archive_timestamps
 
 
 @task(queue_name="default")
@@ -33,3 +34,11 @@ def carry_out_disposal_job(run_id: int, actor_id: int | None) -> dict[str, Any]:
         "kept": [f"{reference}: {reason}" for reference, reason in result.kept],
         "contents_pending": result.contents_pending,
     }
+
+
+@task(queue_name="default")
+def renew_archive_timestamps_job() -> dict[str, Any]:
+    """Daily: record the archive time stamps of new PDF versions and renew those whose TSA
+    certificate expires soon (:mod:`rathaus.records.preservation`)."""
+    result = renew_archive_timestamps()
+    return {"checked": result.checked, "renewed": result.renewed, "failed": result.failed}

@@ -1,0 +1,170 @@
+"""Preservation: the archive time stamps (PAdES B-LTA) of sealed PDFs in the E-Akte are recorded
+once and renewed, as the document's next version, before their TSA certificate expires."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.utils import timezone
+from pyhanko.pdf_utils.reader import PdfFileReader
+from weasyprint import HTML
+
+from rathaus.core.models import AuditEvent, Authority
+from rathaus.documents.seal import seal_pdf, seal_signer, seal_trust_roots, validate_seal
+from rathaus.records.models import ArchiveTimestamp, DocumentVersion, File, FilePlan
+from rathaus.records.preservation import RETRY_AFTER, renew_archive_timestamps
+from rathaus.records.services import add_document, close_file, open_file, read_version
+from rathaus.records.tasks import renew_archive_timestamps_job
+from tests.documents.conftest import demo_seal_dir  # noqa: F401
+from tests.fixtures.tsa import LocalTSA, local_tsa  # noqa: F401
+
+PDF = "application/pdf"
+TEN_YEARS = datetime.timedelta(days=3650)
+
+
+@pytest.fixture
+def tsa(
+    local_tsa: LocalTSA,  # noqa: F811
+    settings: Any,
+    demo_seal_dir: Path,  # noqa: F811
+) -> Iterator[LocalTSA]:
+    settings.VAR_DIR = demo_seal_dir
+    settings.DOCUMENTS_SEAL_PKCS12 = ""
+    settings.DOCUMENTS_SEAL_TRUST_ROOTS = ""
+    settings.DOCUMENTS_SEAL_LTV = True
+    settings.DOCUMENTS_TSA_URL = local_tsa.url
+    settings.DOCUMENTS_TSA_REQUIRED = True
+    settings.DOCUMENTS_TSA_TRUST_ROOTS = str(local_tsa.ca_pem)
+    settings.DOCUMENTS_TSA_TIMEOUT = 5
+    local_tsa.answer = "ok"
+    original = local_tsa.stamper
+    yield local_tsa
+    local_tsa.stamper = original  # the session's TSA for the other tests
+
+
+def _notice() -> bytes:
+    pdf = HTML(string="<h1>Bescheid</h1><p>Die Erlaubnis wird erteilt.</p>").write_pdf()
+    assert isinstance(pdf, bytes)
+    return seal_pdf(pdf, signer=seal_signer(), location="Wuppertal")
+
+
+@pytest.fixture
+def closed_file(authority: Authority, plan: FilePlan, tsa: LocalTSA) -> File:
+    """A closed file with a sealed notice (B-LTA), an unsealed PDF and a picture."""
+    file = open_file(authority=authority, plan_key="11.30.01", title="Anmeldung", actor=None)
+    for title, content, content_type in [
+        ("Bescheid", _notice(), PDF),
+        ("Antrag", HTML(string="<p>Antrag</p>").write_pdf(), PDF),
+        ("Foto", b"\xff\xd8\xff\xe0 kein echtes JPEG", "image/jpeg"),
+    ]:
+        assert isinstance(content, bytes)
+        add_document(
+            file=file,
+            title=title,
+            kind="notice" if title == "Bescheid" else "application",
+            content=content,
+            original_name=f"{title}.pdf",
+            content_type=content_type,
+            actor=None,
+        )
+    return close_file(file=file, actor=None)
+
+
+def _versions(file: File, title: str) -> list[DocumentVersion]:
+    return list(DocumentVersion.objects.filter(document__file=file, document__title=title))
+
+
+def test_stamps_are_recorded_once_and_renewed_before_they_expire(
+    closed_file: File, tsa: LocalTSA, settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # 1. recorded, not yet due (the TSA certificate runs ten years, renewal starts a year before)
+    result = renew_archive_timestamps()
+    assert result.checked == 2 and result.renewed == [] and result.failed == []
+    [notice] = _versions(closed_file, "Bescheid")
+    [application] = _versions(closed_file, "Antrag")
+    stamp = ArchiveTimestamp.objects.get(version=notice)
+    assert stamp.expires_at is not None
+    assert TEN_YEARS - datetime.timedelta(days=2) < stamp.expires_at - timezone.now() < TEN_YEARS
+    assert ArchiveTimestamp.objects.get(version=application).expires_at is None
+    assert not ArchiveTimestamp.objects.filter(version__content_type="image/jpeg").exists()
+    assert renew_archive_timestamps().checked == 0  # no PDF is read twice
+
+    # 2. due, but the TSA still signs with the same certificate: nothing filed, retried later
+    settings.RECORDS_ARCHIVE_TIMESTAMP_RENEW_DAYS = 3660
+    asked = len(tsa.requests)
+    with caplog.at_level(logging.ERROR, logger="rathaus.records.preservation"):
+        refused = renew_archive_timestamps()
+    assert refused.renewed == [] and len(refused.failed) == 1
+    assert "needs a TSA certificate that outlives it" in refused.failed[0]
+    assert "not renewed" in caplog.text
+    assert len(_versions(closed_file, "Bescheid")) == 1
+    stamp.refresh_from_db()
+    assert stamp.problem_at is not None and "outlives" in stamp.problem
+    asked_once = len(tsa.requests)
+    assert asked_once > asked
+    assert renew_archive_timestamps().failed == []  # not asked again the next day
+    assert len(tsa.requests) == asked_once
+
+    # 3. the TSA has a new certificate; a week later the renewal goes through
+    tsa.rotate(valid_days=7300)
+    later = timezone.now() + RETRY_AFTER + datetime.timedelta(hours=1)
+    done = renew_archive_timestamps(now=later)
+    assert len(done.renewed) == 1 and done.failed == []
+    first, second = _versions(closed_file, "Bescheid")
+    assert second.number == 2 and second.original_name == first.original_name
+    renewed = read_version(second)
+    assert renewed.startswith(read_version(first))  # the issued bytes, then the new revision
+    status = validate_seal(renewed, trust_roots=seal_trust_roots())
+    assert status.valid, status.problem
+    assert status.level == "B-LTA"
+    reader = PdfFileReader(__import__("io").BytesIO(renewed), strict=False)
+    assert len(reader.embedded_signatures) == 3  # the seal and two document time stamps
+    stamp.refresh_from_db()
+    assert stamp.renewed_by == second and stamp.problem == "" and stamp.problem_at is None
+    new_stamp = ArchiveTimestamp.objects.get(version=second)
+    assert new_stamp.expires_at is not None and stamp.expires_at is not None
+    assert new_stamp.expires_at > stamp.expires_at + datetime.timedelta(days=3000)
+    event = AuditEvent.objects.get(action="records.archive_timestamp_renewed")
+    assert event.after["version"] == 2 and event.before["version"] == 1
+    closed_file.refresh_from_db()
+    assert closed_file.is_closed  # preserving a document does not reopen its file
+    assert len(_versions(closed_file, "Antrag")) == 1
+
+    # 4. the renewed copy is not due: nothing more to do
+    again = renew_archive_timestamps(now=later)
+    assert again.checked == 0 and again.renewed == [] and again.failed == []
+
+
+def test_a_refusing_tsa_leaves_the_file_as_it_was(
+    closed_file: File, tsa: LocalTSA, settings: Any
+) -> None:
+    renew_archive_timestamps()
+    settings.RECORDS_ARCHIVE_TIMESTAMP_RENEW_DAYS = 3660
+    tsa.answer = "refuse"
+    result = renew_archive_timestamps()
+    assert len(result.failed) == 1 and "no time stamp" in result.failed[0]
+    assert len(_versions(closed_file, "Bescheid")) == 1
+    assert not AuditEvent.objects.filter(action="records.archive_timestamp_renewed").exists()
+
+
+def test_a_changed_stored_content_is_reported_not_stamped(
+    closed_file: File, tsa: LocalTSA, settings: Any
+) -> None:
+    [notice] = _versions(closed_file, "Bescheid")
+    with notice.content.open("wb") as f:  # changed outside the application
+        f.write(b"%PDF-1.7 manipuliert")
+    result = renew_archive_timestamps()
+    assert result.checked == 2
+    stamp = ArchiveTimestamp.objects.get(version=notice)
+    assert stamp.expires_at is None and "SHA-256" in stamp.problem and stamp.problem_at is not None
+
+
+def test_the_daily_job_is_scheduled_and_reports(closed_file: File, settings: Any) -> None:
+    assert ("rathaus.records.tasks.renew_archive_timestamps_job", 86400) in settings.PERIODIC_JOBS
+    report = renew_archive_timestamps_job.call()
+    assert report == {"checked": 2, "renewed": [], "failed": []}
