@@ -6,11 +6,13 @@ import datetime
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from rathaus.accounts.models import User
 from rathaus.applications.errors import ApplicationError
 from rathaus.applications.models import Application
+from rathaus.applications.service_rules import LANDLORD_CODE_FAILURES, _failure_key
 from rathaus.applications.services import save_step, start_application, submit_application
 from rathaus.catalog.form_schemas import form_schema
 from rathaus.catalog.models import Service
@@ -59,7 +61,13 @@ def _answer(application: Application, step: str, data: dict[str, Any]) -> str | 
     return save_step(application=application, result=result)
 
 
-def _registration(citizen: User, wuppertal: Municipality, code: str, day: datetime.date) -> Any:
+def _registration(
+    citizen: User,
+    wuppertal: Municipality,
+    code: str,
+    day: datetime.date,
+    person: tuple[str, str] = ("Erika", "Mustermann"),
+) -> Any:
     service = Service.objects.get(slug="wohnsitz-anmelden")
     application = start_application(
         applicant=citizen, service=service, municipality=wuppertal, trust_level="high"
@@ -84,8 +92,8 @@ def _registration(citizen: User, wuppertal: Municipality, code: str, day: dateti
         "people",
         {
             "persons__rows": "1",
-            "persons__1__name__given_names": "Erika",
-            "persons__1__name__family_name": "Mustermann",
+            "persons__1__name__given_names": person[0],
+            "persons__1__name__family_name": person[1],
             "persons__1__birth_date__day": "27",
             "persons__1__birth_date__month": "3",
             "persons__1__birth_date__year": "1985",
@@ -109,6 +117,15 @@ def test_registration_with_a_matching_code_is_submitted_and_the_clerk_finds_it(
     assert submitted.status == Application.Status.SUBMITTED
     code = submitted.submitted_data["landlord_code"]
     assert landlord_confirmation_for_code(code) == confirmation
+    # the clerk's case page checks the same, persons included, and may see the details
+    from rathaus.backoffice.case_page import landlord_check
+
+    check = landlord_check(submitted)
+    assert check is not None and check.ok, check and check.problems
+    submitted.submitted_data["persons"][0]["name"]["given_names"] = "Max"
+    check = landlord_check(submitted)
+    assert check is not None and not check.ok
+    assert "nennt nicht: Max Mustermann" in " ".join(check.problems)
 
 
 def test_code_for_another_move_in_date_is_refused_with_the_reason(
@@ -123,6 +140,56 @@ def test_code_for_another_move_in_date_is_refused_with_the_reason(
         )
     application.refresh_from_db()
     assert application.status == Application.Status.DRAFT
+
+
+def test_a_code_from_the_public_log_does_not_register_strangers_or_reveal_the_address(
+    citizen: User, wuppertal: Municipality, confirmation: LandlordConfirmation
+) -> None:
+    cache.clear()
+    # A stranger took the code from the GovChain log and guesses: told only that it does not fit
+    guess = _registration(
+        citizen, wuppertal, confirmation.code, MOVED_IN - datetime.timedelta(days=9)
+    )
+    with pytest.raises(ApplicationError) as refused:
+        submit_application(application=guess, idempotency_key="g1", confirmed=True, actor=citizen)
+    assert MOVED_IN.strftime("%d.%m.%Y") not in str(refused.value)
+    # right address and day, but other people: refused, naming only the applicant's own people
+    stranger = _registration(
+        citizen, wuppertal, confirmation.code, MOVED_IN, person=("Mallory", "Angreifer")
+    )
+    with pytest.raises(ApplicationError, match="nennt nicht: Mallory Angreifer"):
+        submit_application(
+            application=stranger, idempotency_key="g2", confirmed=True, actor=citizen
+        )
+    stranger.refresh_from_db()
+    assert stranger.status == Application.Status.DRAFT
+
+
+def test_failed_code_checks_are_limited_per_account(
+    citizen: User, wuppertal: Municipality, confirmation: LandlordConfirmation
+) -> None:
+    cache.clear()
+    allowed, _seconds = LANDLORD_CODE_FAILURES
+    guess = _registration(
+        citizen, wuppertal, confirmation.code, MOVED_IN - datetime.timedelta(days=9)
+    )
+    for attempt in range(allowed):
+        with pytest.raises(ApplicationError, match="passt nicht"):
+            submit_application(
+                application=guess, idempotency_key=f"f{attempt}", confirmed=True, actor=citizen
+            )
+    right = _registration(citizen, wuppertal, confirmation.code, MOVED_IN)
+    with pytest.raises(ApplicationError, match="zu oft"):
+        submit_application(application=right, idempotency_key="r1", confirmed=True, actor=citizen)
+    other = UserFactory()  # another account is not affected
+    assert _failure_key(right) != _failure_key(
+        Application(applicant=other, service=right.service, municipality=wuppertal)
+    )
+    cache.clear()  # the next window
+    submitted = submit_application(
+        application=right, idempotency_key="r2", confirmed=True, actor=citizen
+    )
+    assert submitted.status == Application.Status.SUBMITTED
 
 
 def test_withdrawn_or_unknown_code_is_refused(

@@ -125,6 +125,55 @@ def test_check_refuses_another_address_or_date(
     assert message in " ".join(check.problems)
 
 
+def test_a_citizen_is_never_told_what_the_landlord_confirmed(
+    landlord: User, registration_office: Authority, move_in: MoveIn
+) -> None:
+    # The code is public in the GovChain log: a stranger who types it must not learn the
+    # confirmed address or day; the clerk (disclose) sees them.
+    confirmation = confirm_move_in(
+        landlord=landlord, authority=registration_office, move_in=move_in
+    )
+    wrong = {
+        "code": confirmation.code,
+        "address": {**ADDRESS, "street": "Irgendwo", "house_number": "1"},
+        "move_in_date": move_in.move_in_date - datetime.timedelta(days=30),
+    }
+    citizen = " ".join(check_landlord_confirmation(**wrong).problems)
+    clerk = " ".join(check_landlord_confirmation(**wrong, disclose=True).problems)
+    day = move_in.move_in_date.strftime("%d.%m.%Y")
+    for secret in ("Friedrich-Engels-Allee", "42283", day):
+        assert secret not in citizen
+        assert secret in clerk
+    assert "nicht die von Ihnen angegebene Anschrift" in citizen
+    assert "nicht an dem von Ihnen angegebenen Tag" in citizen
+
+
+def test_every_person_registered_must_be_named_on_the_confirmation(
+    landlord: User, registration_office: Authority, move_in: MoveIn
+) -> None:
+    confirmation = confirm_move_in(
+        landlord=landlord, authority=registration_office, move_in=move_in
+    )
+
+    def check(*names: tuple[str, str]) -> list[str]:
+        persons = [{"name": {"given_names": g, "family_name": f}} for g, f in names]
+        return check_landlord_confirmation(
+            code=confirmation.code,
+            address=ADDRESS,
+            move_in_date=move_in.move_in_date,
+            persons=persons,
+        ).problems
+
+    assert check(("erika maria", "MUSTERMANN")) == []  # spelling and further given names
+    assert check(("Erika", "Mustermann"), ("Max", "Mustermann")) == []
+    [problem] = check(("Erika", "Mustermann"), ("Mallory", "Angreifer"))
+    assert "nennt nicht: Mallory Angreifer" in problem and "Max" not in problem
+    assert check() != []  # nobody registered: nothing the confirmation could support
+    assert check_landlord_confirmation(
+        code=confirmation.code, address=ADDRESS, move_in_date=move_in.move_in_date, persons="x"
+    ).problems
+
+
 def test_unknown_code_is_refused(db: None) -> None:
     check = check_landlord_confirmation(
         code="7KQ4M-2XH9P", address=ADDRESS, move_in_date="2026-01-01"

@@ -6,8 +6,10 @@ submission's transaction; they raise ``ApplicationError`` with a message for the
 
 from __future__ import annotations
 
+import time
 from typing import Protocol
 
+from django.core.cache import cache
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -54,9 +56,20 @@ class PostalVoteRules:
             )
 
 
+#: Failed landlord-code checks one account may have per window: the codes are public in the
+#: GovChain log, so guessing the details that fit one must stay slow.
+LANDLORD_CODE_FAILURES = (5, 3600)
+
+
+def _failure_key(application: Application) -> str:
+    window = int(time.time() // LANDLORD_CODE_FAILURES[1])
+    return f"rathaus:landlord-code-failures:{application.applicant_id}:{window}"
+
+
 class ResidenceRegistrationRules:
     """Wohnsitz anmelden: a landlord confirmation given by code (§ 19 BMG) must exist, not be
-    withdrawn, and confirm the same address and move-in date."""
+    withdrawn, and confirm the same address, move-in date and persons. An account whose checks
+    failed :data:`LANDLORD_CODE_FAILURES` times in the window is stopped until the next one."""
 
     def on_start(self, *, application: Application) -> None:
         return None
@@ -65,12 +78,28 @@ class ResidenceRegistrationRules:
         answers = application.answers
         if answers.get("landlord_way") != "code":
             return
+        allowed, seconds = LANDLORD_CODE_FAILURES
+        key = _failure_key(application)
+        if int(cache.get(key, 0)) >= allowed:
+            raise ApplicationError(
+                _(
+                    "The landlord code could not be matched too often. Please try again in an "
+                    "hour, or choose another way to prove your move-in (upload the confirmation "
+                    "or name your landlord)."
+                )
+            )
         check = check_landlord_confirmation(
             code=str(answers.get("landlord_code", "")),
             address=answers.get("new_address") or {},
             move_in_date=str(answers.get("move_in_date", "")),
+            persons=answers.get("persons") or [],
         )
         if not check.ok:
+            if not cache.add(key, 1, timeout=seconds + 5):
+                try:
+                    cache.incr(key)
+                except ValueError:  # expired between add and incr
+                    cache.add(key, 1, timeout=seconds + 5)
             raise ApplicationError(
                 _("The landlord confirmation with the code you entered does not fit: %(problems)s")
                 % {"problems": " ".join(check.problems)}

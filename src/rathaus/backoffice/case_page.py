@@ -604,6 +604,8 @@ def landlord_check(application: Any) -> ConfirmationCheck | None:
         code=str(code),
         address=data.get("new_address") or {},
         move_in_date=str(data.get("move_in_date") or ""),
+        persons=data.get("persons") or [],
+        disclose=True,  # the clerk checks the registration against what the landlord confirmed
     )
 
 

@@ -56,11 +56,40 @@ class ConfirmationCheck:
         return self.confirmation is not None and not self.problems
 
 
+def _name_key(person: Any) -> tuple[str, str] | None:
+    """Family name and first given name, compared without case, spacing or "ß"/"ss"; a person
+    of the form (``{"name": {...}}``) or of a confirmation (``{"given_names", "family_name"}``)."""
+    if not isinstance(person, dict):
+        return None
+    name = person.get("name", person)
+    if not isinstance(name, dict):
+        return None
+
+    def plain(value: Any) -> str:
+        return " ".join(str(value or "").casefold().replace("ß", "ss").split())
+
+    family, given = plain(name.get("family_name")), plain(name.get("given_names"))
+    if not family:
+        return None
+    return family, given.split(" ")[0] if given else ""
+
+
 def check_landlord_confirmation(
-    *, code: str, address: dict[str, Any], move_in_date: datetime.date | str
+    *,
+    code: str,
+    address: dict[str, Any],
+    move_in_date: datetime.date | str,
+    persons: Any = None,
+    disclose: bool = False,
 ) -> ConfirmationCheck:
     """The code exists, is not revoked (in the register and in the GovChain log), and the
-    confirmed address and move-in date are those of the registration."""
+    confirmed address and move-in date are those of the registration, and every person of the
+    registration (``persons``, as the form stores them) is named on the confirmation.
+
+    The codes are printed on the confirmation and logged publicly in GovChain, so a code alone
+    proves nothing: the problems tell a citizen only *that* a detail differs, never what the
+    landlord confirmed (someone else's address and move-in day). ``disclose`` (the clerk's case
+    page) names the confirmed details."""
     confirmation = landlord_confirmation_for_code(code)
     if confirmation is None:
         return ConfirmationCheck(
@@ -90,6 +119,8 @@ def check_landlord_confirmation(
         result.problems.append(
             _("The landlord confirmed the move-in on %(date)s, not on the date you gave.")
             % {"date": confirmation.move_in_date.strftime("%d.%m.%Y")}
+            if disclose
+            else _("The landlord confirmation does not confirm the move-in date you gave.")
         )
     same_address = (
         _plain(str(address.get("postal_code", ""))) == _plain(confirmation.postal_code)
@@ -101,5 +132,21 @@ def check_landlord_confirmation(
         result.problems.append(
             _("The landlord confirmed the move-in to %(address)s, not to the address you gave.")
             % {"address": confirmation.address_line}
+            if disclose
+            else _("The landlord confirmation does not confirm the address you gave.")
         )
+    if persons is not None:
+        confirmed = {_name_key(p) for p in confirmation.persons} - {None}
+        missing = [
+            " ".join(
+                str(p.get("name", p).get(part, "")) for part in ("given_names", "family_name")
+            ).strip()
+            for p in (persons if isinstance(persons, list) else [])
+            if _name_key(p) is not None and _name_key(p) not in confirmed
+        ]
+        if missing or not isinstance(persons, list) or not persons:
+            result.problems.append(
+                _("The landlord confirmation does not name: %(names)s.")
+                % {"names": ", ".join(missing) or "—"}
+            )
     return result
