@@ -45,6 +45,21 @@ def test_clerks_see_the_cases_of_their_units_only(
     assert not can_assign(clerk, case)
 
 
+def test_a_unit_moved_to_another_authority_does_not_take_the_old_authoritys_cases_along(
+    case: Case, make_staff: Callable[..., User], meldewesen: OrgUnit, clerk: User
+) -> None:
+    # An administrator moves a unit that still holds Wuppertal's cases to Solingen (the admin
+    # now refuses that: tests/core/test_admin_lists.py); its Solingen clerk must not see them.
+    solingen = Authority.objects.get(municipality__ags="05122000")
+    OrgUnit.objects.filter(pk=meldewesen.pk).update(authority=solingen, code="99.9")
+    solingen_clerk = make_staff(meldewesen, role=CLERK)
+    assert case.authority_id != solingen.pk and case.org_unit_id == meldewesen.pk
+    assert list(cases_visible_to(solingen_clerk)) == []
+    assert not can_view_case(solingen_clerk, case)
+    forget_scope(clerk)  # the old member's unit is Solingen's now too: neither sees it
+    assert list(cases_visible_to(clerk)) == [] and not can_view_case(clerk, case)
+
+
 def test_a_case_assigned_to_a_clerk_is_visible_to_them_in_another_unit(
     case: Case, make_staff: Callable[..., User], buergeramt: Authority, team_lead: User
 ) -> None:

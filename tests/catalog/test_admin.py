@@ -16,6 +16,7 @@ from django.db.models import Model
 from django.test import RequestFactory
 
 from rathaus.catalog.models import LifeSituation, Responsibility, Service
+from rathaus.core.admin_audit import AuditedAdmin
 from rathaus.core.models import AuditEvent, Authority, Municipality, OrgUnit
 
 
@@ -103,3 +104,45 @@ def test_fees_edited_in_the_admin_follow_the_rules_of_the_definition_files(
     with pytest.raises(ValidationError) as error:
         service.full_clean()
     assert problem in error.value.message_dict["fees"][0]
+
+
+def test_deleting_responsibilities_from_the_list_is_audited(superuser: Any) -> None:
+    # "Delete selected" calls delete_queryset, not delete_model
+    chosen = Responsibility.objects.filter(service__slug="einbuergerung")
+    count = chosen.count()
+    assert count >= 2
+    site._registry[Responsibility].delete_queryset(_request(superuser), chosen)
+    assert not Responsibility.objects.filter(service__slug="einbuergerung").exists()
+    events = AuditEvent.objects.filter(action="catalog.responsibility_deleted")
+    assert events.count() == count
+    assert all(e.before and e.before["service"] == "einbuergerung" for e in events)
+
+
+def test_changing_a_service_in_the_admin_is_audited(superuser: Any) -> None:
+    service = Service.objects.get(slug="meldebescheinigung")
+    admin = site._registry[Service]
+    assert isinstance(admin, AuditedAdmin) and isinstance(
+        site._registry[LifeSituation], AuditedAdmin
+    )
+    request = _request(superuser)
+    form_class = admin.get_form(request, service, change=True)
+    form = form_class(instance=service)
+    data = {
+        name: field.prepare_value(form.initial.get(name))
+        for name, field in form.fields.items()
+        if form.initial.get(name) is not None
+    }
+    stored = service.trust_level
+    data["trust_level"] = "low" if stored != "low" else "substantial"
+    data["life_situations"] = [ls.pk for ls in service.life_situations.all()]
+    bound = form_class(data, instance=service)
+    assert bound.is_valid(), bound.errors
+    obj = bound.save(commit=False)
+    admin.save_model(request, obj, bound, True)
+    admin.save_related(request, bound, [], True)  # as the change view does: records the event
+    event = AuditEvent.objects.get(action="admin.catalog.service.changed")
+    assert event.object_id == str(service.pk)
+    assert event.before is not None and event.after is not None
+    assert event.before["trust_level"] == stored
+    assert event.after["trust_level"] == data["trust_level"]
+    assert set(event.after) <= {"trust_level", "updated_at"}  # only what changed

@@ -156,3 +156,21 @@ def test_org_units_added_under_an_authority_are_audited(
     assert added.object_id == str(OrgUnit.objects.get(code="33.3").pk)
     assert added.municipality == authority.municipality
     assert not AuditEvent.objects.filter(action="admin.core.orgunit.changed").exists()
+
+
+def test_a_units_authority_is_fixed_once_something_refers_to_the_unit(
+    admin_client: Client, unit: OrgUnit
+) -> None:
+    other = Authority.objects.create(
+        municipality=unit.authority.municipality, kind="ordnungsamt", name="Ordnungsamt"
+    )
+    form = {"authority": other.pk, "code": unit.code, "name": "Meldewesen"}
+    page = admin_client.get(f"/admin/core/orgunit/{unit.pk}/change/").content.decode()
+    assert 'name="authority"' in page  # nothing refers to it yet: it may still move
+    StaffMembership.objects.create(user=UserFactory(), org_unit=unit)
+    page = admin_client.get(f"/admin/core/orgunit/{unit.pk}/change/").content.decode()
+    assert 'name="authority"' not in page
+    response = admin_client.post(f"/admin/core/orgunit/{unit.pk}/change/", form)
+    assert response.status_code == 302
+    unit.refresh_from_db()
+    assert unit.authority != other and unit.name == "Meldewesen"

@@ -194,3 +194,16 @@ def test_the_import_page_names_the_malformed_rows(superuser: Any, authority: Aut
     assert "Zeile 12: Die Gruppe 11.60 über 11.60.01 fehlt in der Datei." in html
     assert 'value="Mein Plan"' in html
     assert not FilePlan.objects.exists()
+
+
+def test_deleting_plans_from_the_list_is_audited(
+    superuser: Any, other_authority: Authority
+) -> None:
+    # "Delete selected" calls delete_queryset, not delete_model (a plan with entries is protected)
+    plan = FilePlan.objects.create(authority=other_authority, name="Leerer Plan")
+    site._registry[FilePlan].delete_queryset(
+        _request(superuser), FilePlan.objects.filter(pk=plan.pk)
+    )
+    assert not FilePlan.objects.filter(pk=plan.pk).exists()
+    event = AuditEvent.objects.get(action="records.file_plan_deleted")
+    assert event.object_id == str(plan.pk) and event.actor == superuser

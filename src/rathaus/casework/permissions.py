@@ -39,6 +39,10 @@ class StaffScope:
     #: Some case assigned to them lies outside their org units (e.g. a team lead gave them one
     #: of another unit of the authority); only then is the assignee branch read.
     assigned_outside_units: bool = False
+    #: (org unit, the unit's authority) of each membership: a unit's cases are seen only as
+    #: cases of that authority, so a unit moved to another authority does not take the cases
+    #: it holds of the old one to its new members.
+    unit_authorities: frozenset[tuple[int, int]] = frozenset()
 
     @property
     def is_clerk(self) -> bool:
@@ -73,6 +77,7 @@ def staff_scope(user: Any) -> StaffScope:
         roles=roles,
         unit_ids=unit_ids,
         authority_ids=frozenset(a for _u, a in units),
+        unit_authorities=frozenset(units),
         assigned_outside_units=bool(roles & {CLERK, TEAM_LEAD} and unit_ids)
         and _assigned_outside_units(user, sorted(unit_ids)),
     )
@@ -161,7 +166,8 @@ def visibility_branches(user: Any) -> list[Q]:
         # As bigint: a plain integer parameter is compared with int8 = int4, an operator the
         # GIN index over unit and name (btree_gin, casework 0005) cannot use.
         branches += [
-            Q(org_unit_id=Cast(Value(unit), BigIntegerField())) for unit in sorted(scope.unit_ids)
+            Q(org_unit_id=Cast(Value(unit), BigIntegerField()), authority_id=authority)
+            for unit, authority in sorted(scope.unit_authorities)
         ]
         if scope.assigned_outside_units:
             branches.append(
@@ -188,7 +194,9 @@ def can_view_case(user: Any, case: Case) -> bool:
         return True
     if not (scope.is_clerk or scope.is_team_lead):
         return False
-    if case.org_unit_id in scope.unit_ids or case.assigned_to_id == user.pk:
+    if (case.org_unit_id, case.authority_id) in scope.unit_authorities:
+        return True
+    if case.assigned_to_id == user.pk:
         return True
     return scope.is_team_lead and case.org_unit_id is None
 

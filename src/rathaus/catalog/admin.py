@@ -8,14 +8,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.db import models
-from django.db.models import Model
+from django.db import models, transaction
+from django.db.models import Model, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from rathaus.catalog.models import LifeSituation, Responsibility, Service
 from rathaus.core import audit
+from rathaus.core.admin_audit import AuditedAdmin
 from rathaus.core.admin_lists import SafeAutocomplete
 
 # Addresses typed without a scheme are taken as https:// (the Django 6 default).
@@ -39,13 +40,16 @@ class ResponsibilityInline(SafeAutocomplete, admin.TabularInline):
 
 
 @admin.register(LifeSituation)
-class LifeSituationAdmin(admin.ModelAdmin):
+class LifeSituationAdmin(AuditedAdmin):
     list_display = ["name_de", "name_en", "slug", "position"]
     readonly_fields = ["slug"]
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(AuditedAdmin):
+    """Every change to a service (trust level, online, fees …) goes into the audit trail
+    (``AuditedAdmin``); its responsibilities are recorded by ``save_formset`` below."""
+
     formfield_overrides = HTTPS_URLS
     list_display = ["name_de", "slug", "leika_key", "trust_level", "online", "is_active"]
     list_filter = ["online", "trust_level", "fee_kind", "life_situations", "is_active"]
@@ -156,3 +160,9 @@ class ResponsibilityAdmin(SafeAutocomplete, admin.ModelAdmin):
             municipality=obj.municipality,
         )
         super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Responsibility]) -> None:
+        """ "Delete selected" in the list: audited like a single deletion."""
+        with transaction.atomic():
+            for responsibility in queryset.select_related("service", "municipality"):
+                self.delete_model(request, responsibility)

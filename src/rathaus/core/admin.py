@@ -49,10 +49,33 @@ class AuthorityAdmin(AuditedAdmin):
 
 @admin.register(OrgUnit)
 class OrgUnitAdmin(AuditedAdmin):
+    """A unit's authority is fixed once anything refers to the unit (its cases, files, staff
+    memberships, routings): moved, it would take the old authority's work with it."""
+
     list_display = ["code", "name", "authority"]
     list_filter = ["authority__municipality"]
     search_fields = ["code", "name", "authority__name"]
     list_select_related = ["authority__municipality"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.pk is not None and _referred_to(obj):
+            fields.append("authority")
+        return fields
+
+
+def _referred_to(obj: models.Model) -> bool:
+    """Whether any row of any module points to ``obj`` (found through the model registry, so
+    the kernel needs to know none of the modules above it)."""
+    for relation in obj._meta.related_objects:
+        if relation.many_to_many:
+            continue
+        model = relation.related_model
+        if isinstance(model, str):  # pragma: no cover - resolved once the apps are loaded
+            continue
+        if model._default_manager.filter(**{relation.field.name: obj}).exists():
+            return True
+    return False
 
 
 @admin.register(AuditEvent)

@@ -11,6 +11,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Count, Model, Q, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -277,6 +278,12 @@ class FilePlanAdmin(SafeAutocomplete, admin.ModelAdmin):
             municipality=obj.authority.municipality,
         )
         super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[FilePlan]) -> None:
+        """ "Delete selected" in the list: audited like a single deletion."""
+        with transaction.atomic():
+            for plan in queryset.select_related("authority__municipality"):
+                self.delete_model(request, plan)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

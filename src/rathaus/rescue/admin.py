@@ -76,3 +76,6 @@ class StoredForecastAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: Any, obj: Any = None) -> bool:
         return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False  # a staffing plan must stay traceable to the forecast it was made from
