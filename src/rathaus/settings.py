@@ -216,6 +216,8 @@ CASEWORK_REMINDER_INTERVAL_DAYS = env.int("CASEWORK_REMINDER_INTERVAL_DAYS", def
 APPLICATION_DRAFT_DAYS = env.int("APPLICATION_DRAFT_DAYS", default=30)
 # All files of one application together (each file also has its field's max_size_mb).
 APPLICATION_UPLOAD_LIMIT_MB = env.int("APPLICATION_UPLOAD_LIMIT_MB", default=50)
+# The ClamAV daemon every upload is scanned by (core.scanning): tcp://host:port or unix:///path.
+CLAMD_ADDRESS = env.str("CLAMD_ADDRESS", default="tcp://127.0.0.1:3310")
 AUTH_USER_MODEL = "accounts.User"
 
 CACHES = {

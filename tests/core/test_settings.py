@@ -79,3 +79,18 @@ def test_unknown_environment_name_is_refused() -> None:
     result = _load_settings({**PRODUCTION_ENV, "RATHAUS_ENV": "staging"})
     assert result.returncode != 0
     assert "RATHAUS_ENV must be production, demo or test" in result.stderr
+
+
+def test_the_virus_scanner_address_comes_from_the_environment() -> None:
+    probe = "import rathaus.settings as s; print(s.CLAMD_ADDRESS)"
+    env = {**PRODUCTION_ENV, "CLAMD_ADDRESS": "tcp://clamav.intern:3310"}
+    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV and k != "DEBUG"}
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={**clean, "PYTHONPATH": str(ROOT / "src"), **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "tcp://clamav.intern:3310"
