@@ -48,6 +48,7 @@ def test_worker_renders_a_receipt_with_the_whole_declaration(
     client.force_login(citizen)
     response = client.get(f"/antraege/{application.public_id}/eingangsbestaetigung.pdf")
     assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
     assert b"".join(response.streaming_content).startswith(b"%PDF")  # type: ignore[attr-defined]
 
     other = Client()

@@ -587,6 +587,23 @@ def test_a_case_is_not_closed_before_its_revocation_letter_has_been_posted(
     assert case.status == S.CLOSED
 
 
+def test_a_notice_that_cannot_be_logged_is_not_issued(
+    case: Case, clerk: User, citizen: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rathaus.ledger import services as ledger_services
+
+    def taken(**kwargs: Any) -> None:
+        raise ledger_services.CodeTakenError("taken")
+
+    monkeypatch.setattr(ledger_services, "append", taken)  # every fresh code collides
+    draft = services.draft_notice(case=case, template_key="granted", actor=clerk)
+    with pytest.raises(CaseworkError, match="nicht protokolliert"):
+        services.issue_notice(notice=draft, actor=clerk)
+    draft.refresh_from_db()
+    assert draft.status == Notice.Status.DRAFT
+    assert not Message.objects.filter(owner=citizen).exists()
+
+
 def test_a_notice_that_cannot_be_sealed_is_not_issued(
     case: Case,
     clerk: User,

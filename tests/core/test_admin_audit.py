@@ -174,3 +174,34 @@ def test_a_units_authority_is_fixed_once_something_refers_to_the_unit(
     assert response.status_code == 302
     unit.refresh_from_db()
     assert unit.authority != other and unit.name == "Meldewesen"
+
+
+def test_a_password_set_in_the_admin_is_audited_without_the_password(
+    admin_client: Client,
+) -> None:
+    person = UserFactory(email="sb@stadt.example.org")
+    old_hash = User.objects.get(pk=person.pk).password
+    page = f"/admin/accounts/user/{person.pk}/password/"
+    mismatch = admin_client.post(
+        page,
+        {
+            "password1": "Neues-Passwort-2026",
+            "password2": "anders-2026-x",
+            "usable_password": "true",
+        },
+    )
+    assert mismatch.status_code == 200  # refused: nothing changed, nothing recorded
+    assert not AuditEvent.objects.filter(action="admin.accounts.user.password_set").exists()
+    response = admin_client.post(
+        page,
+        {
+            "password1": "Neues-Passwort-2026",
+            "password2": "Neues-Passwort-2026",
+            "usable_password": "true",
+        },
+    )
+    assert response.status_code == 302
+    assert User.objects.get(pk=person.pk).password != old_hash
+    event = AuditEvent.objects.get(action="admin.accounts.user.password_set")
+    assert event.object_id == str(person.pk) and event.after == {"usable": True}
+    assert "Neues-Passwort" not in json.dumps(event.after) and event.actor is not None

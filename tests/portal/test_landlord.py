@@ -86,6 +86,7 @@ def test_landlord_gets_a_confirmation_with_code_for_the_registration_office(
     pdf = landlord_client.get(
         f"/wohnungsgeberbestaetigung/{confirmation.public_id}/bestaetigung.pdf"
     )
+    assert "no-store" in pdf["Cache-Control"] and "private" in pdf["Cache-Control"]
     assert b"".join(pdf.streaming_content).startswith(b"%PDF")  # type: ignore[attr-defined]
     # only the landlord sees it
     stranger = Client()

@@ -9,13 +9,15 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from rathaus.accounts import trust
 from rathaus.accounts.models import FederatedIdentity, IdentityProvider, Profile, User
+from rathaus.core import audit
 from rathaus.core.admin_audit import AuditedAdmin
 
 
@@ -58,6 +60,25 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
+        """Django's page for setting a user's password, audited: who set whose password when
+        (never the password or its hash)."""
+        user = self.get_object(request, unquote(id))
+        before = user.password if user is not None else None
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and user is not None:
+            user.refresh_from_db(fields=["password"])
+            if user.password != before:
+                audit.record(
+                    actor=request.user,
+                    action="admin.accounts.user.password_set",
+                    obj=user,
+                    after={"usable": user.has_usable_password()},
+                )
+        return response
 
 
 class IdentityProviderForm(forms.ModelForm[IdentityProvider]):

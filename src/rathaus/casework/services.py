@@ -56,6 +56,7 @@ from rathaus.core import audit
 from rathaus.core.models import Authority, OrgUnit
 from rathaus.core.sequences import next_value
 from rathaus.documents.seal import SealError, TimestampUnavailable
+from rathaus.ledger.services import LedgerError
 from rathaus.mailbox import services as mailbox
 from rathaus.mailbox.models import Message
 from rathaus.records import services as records
@@ -1047,6 +1048,9 @@ def _sealing() -> Iterator[None]:
                 "and has not been issued. Please try again in a few minutes."
             )
         ) from exc
+    except LedgerError as exc:  # e.g. no fresh verification code after several tries
+        logger.exception("notice not logged in GovChain")
+        raise CaseworkError(str(exc)) from exc
     except SealError as exc:
         logger.exception("notice not sealed")
         raise CaseworkError(

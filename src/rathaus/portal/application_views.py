@@ -13,6 +13,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -345,6 +346,7 @@ def delete_draft(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 
 
 @login_required
+@never_cache  # personal data: no copy in a shared or browser cache
 def receipt(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBase:
     application = selectors.application_for_citizen(user=_user(request), public_id=public_id)
     if application.purged_on is not None:

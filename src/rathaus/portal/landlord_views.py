@@ -17,6 +17,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from rathaus.accounts.models import User
@@ -136,6 +137,7 @@ def confirmation_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpRespo
 
 
 @login_required
+@never_cache  # personal data: no copy in a shared or browser cache
 @require_GET
 def confirmation_pdf(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBase:
     confirmation = _own(request, public_id)
