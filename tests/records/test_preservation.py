@@ -4,6 +4,7 @@ once and renewed, as the document's next version, before their TSA certificate e
 from __future__ import annotations
 
 import datetime
+import hashlib
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -168,3 +169,73 @@ def test_the_daily_job_is_scheduled_and_reports(closed_file: File, settings: Any
     assert ("rathaus.records.tasks.renew_archive_timestamps_job", 86400) in settings.PERIODIC_JOBS
     report = renew_archive_timestamps_job.call()
     assert report == {"checked": 2, "renewed": [], "failed": []}
+
+
+# --- the renewed copy still verifies as the issued document ----------------------------------
+
+
+def _append_revision(pdf: bytes, change: Any) -> bytes:
+    import io
+
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    change(writer)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_a_renewed_copy_verifies_as_the_issued_document(
+    authority: Authority, tsa: LocalTSA, client: Any, settings: Any
+) -> None:
+    from pyhanko.pdf_utils import generic
+
+    from rathaus.documents.seal import earlier_revisions, renew_archive_timestamp
+    from rathaus.ledger import services as ledger_services
+    from rathaus.ledger.selectors import Status, verify_document, verify_renewed_copy
+    from rathaus.ledger.sequencer import sequence
+
+    ledger_services._authorities.clear()
+    issued = _notice()
+    ledger_services.append(document=issued, document_type="notice", authority=authority)
+    sequence()
+    tsa.rotate(valid_days=7300)
+    renewed = renew_archive_timestamp(issued)
+    assert hashlib.sha256(issued).hexdigest() in earlier_revisions(renewed)
+
+    assert verify_document(document=renewed).status == Status.UNKNOWN  # not byte for byte
+    result = verify_renewed_copy(renewed)
+    assert result is not None and result.renewed_copy and result.status == Status.VALID
+    assert result.as_json()["renewed_copy"] is True
+    assert verify_renewed_copy(issued) is None  # the issued file itself: no earlier revision
+    assert verify_renewed_copy(issued + b"\n") is None  # bytes after the end are no revision
+
+    # anything else appended after the seal (here: a new title) is not the issued document
+    def retitle(writer: Any) -> None:
+        info = writer.trailer["/Info"]
+        info[generic.NameObject("/Title")] = generic.TextStringObject("Gefälscht")
+        writer.update_container(info)
+
+    assert verify_renewed_copy(_append_revision(renewed, retitle)) is None
+    # an unsealed issued document with something appended is not accepted either
+    plain = HTML(string="<p>Eingangsbestätigung</p>").write_pdf()
+    assert isinstance(plain, bytes)
+    ledger_services.append(document=plain, document_type="receipt", authority=authority)
+    assert verify_renewed_copy(_append_revision(plain, retitle)) is None
+
+    # the public page and the API say so
+    settings.LEDGER_VERIFY_RATE_LIMITS = {"upload": (0, 60), "code": (0, 60)}
+    page = client.post("/pruefen/", {"document": _upload(renewed)})
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "enthält das ausgestellte Dokument unverändert" in text
+    api = client.post("/api/v1/verify/", {"document": _upload(renewed)})
+    assert api.status_code == 200 and api.json()["renewed_copy"] is True
+    assert api.json()["status"] == "valid" and api.json()["seal"]["valid"] is True
+
+
+def _upload(content: bytes) -> Any:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("bescheid.pdf", content, content_type="application/pdf")

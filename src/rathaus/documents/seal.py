@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import io
 import logging
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -492,6 +494,24 @@ def archive_timestamp_expiry(pdf: bytes) -> datetime | None:
     except Exception as exc:  # pyHanko raises many kinds of exception for damaged files
         raise SealError(f"The document time stamp cannot be read: {exc}") from exc
     return expires
+
+
+_END_OF_REVISION = re.compile(rb"%%EOF(?:\r\n|\r|\n)?")
+
+
+def earlier_revisions(pdf: bytes) -> list[str]:
+    """The SHA-256 (hex) of each earlier revision of ``pdf``, newest first: the bytes up to an
+    ``%%EOF`` marker that another revision follows (cut with or without the marker's line end,
+    as writers differ). A renewed archive time stamp appends a revision, so the issued file is
+    one of these; whether the revisions after it only added validation data is for
+    :func:`validate_seal` to say. Bytes after the last marker are no revision."""
+    markers = list(_END_OF_REVISION.finditer(pdf))
+    hashes: list[str] = []
+    for match in reversed(markers[:-1]):  # the last marker ends the newest revision
+        for end in (match.end(), match.start() + 5):
+            if len(hashes) < 2 * (MAX_SEALS + MAX_ARCHIVE_TIMESTAMPS + 2):
+                hashes.append(hashlib.sha256(pdf[:end]).hexdigest())
+    return list(dict.fromkeys(hashes))
 
 
 def renew_archive_timestamp(pdf: bytes) -> bytes:

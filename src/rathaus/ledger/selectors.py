@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 
+from rathaus.documents.seal import earlier_revisions, seal_of_issued
 from rathaus.ledger import merkle, note, tiles
 from rathaus.ledger.keys import log_signers
 from rathaus.ledger.leaves import EntryFormatError, LogEntry, format_code, normalize_code
@@ -81,6 +82,9 @@ class Verification:
     signed_checkpoint: note.Checkpoint | None = None
     revocation_proof: list[bytes] | None = None
     error: str = ""
+    #: The checked file is not the issued file itself but the issued file with later revisions
+    #: that only add validation data and archive time stamps (a renewed PAdES B-LTA copy).
+    renewed_copy: bool = False
 
     @property
     def proof_size(self) -> int:
@@ -131,6 +135,7 @@ class Verification:
             ),
             "proof_verified": self.proven,
             "error": self.error or None,
+            "renewed_copy": self.renewed_copy,
         }
         if self.signed_checkpoint is not None and self.checkpoint is not None:
             data["checkpoint"] = {
@@ -230,6 +235,24 @@ def verify_document(
     if issue is None:
         return Verification(Status.UNKNOWN, sha256)
     return _verify(issue, revocation)
+
+
+def verify_renewed_copy(document: bytes) -> Verification | None:
+    """What the log says about ``document`` when it is an issued, sealed document whose archive
+    time stamp was renewed later: the log knows one of its earlier revisions, and its seal shows
+    that everything after the seal only added validation data and document time stamps. None
+    otherwise (an unsealed document with anything appended is *not* the issued one)."""
+    for sha256 in earlier_revisions(document):
+        issue, revocation = _entries_for(sha256)
+        if issue is None:
+            continue
+        seal = seal_of_issued(document)
+        if seal is None or not seal.valid:
+            return None
+        result = _verify(issue, revocation)
+        result.renewed_copy = True
+        return result
+    return None
 
 
 def verify_code(code: str) -> Verification | None:

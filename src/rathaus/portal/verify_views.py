@@ -26,7 +26,13 @@ from rathaus.documents.seal import SealStatus, seal_of_issued
 from rathaus.ledger import verification_limits
 from rathaus.ledger.keys import verifier_keys
 from rathaus.ledger.leaves import format_code, normalize_code
-from rathaus.ledger.selectors import Verification, verify_code, verify_document
+from rathaus.ledger.selectors import (
+    Status,
+    Verification,
+    verify_code,
+    verify_document,
+    verify_renewed_copy,
+)
 from rathaus.portal.verify_forms import CodeForm, DocumentForm, max_upload_bytes
 
 TEMPLATE = "portal/verify/index.html"
@@ -84,6 +90,11 @@ def _upload(request: HttpRequest, limit: UploadSizeLimit) -> HttpResponse:
     if not form.is_valid():
         return _page(request, status=400, document_form=form)
     result = verify_document(document_sha256=form.sha256)
+    if result.status == Status.UNKNOWN:
+        # perhaps the issued file with renewed archive time stamps (an E-Akte copy)
+        upload = form.cleaned_data["document"]
+        upload.seek(0)
+        result = verify_renewed_copy(upload.read()) or result
     return _page(
         request,
         result=result,
