@@ -592,6 +592,13 @@ def add_version(
     document = RecordDocument.objects.select_related("file__authority__municipality").get(
         pk=document.pk
     )
+    return _store_next_version(document, content, original_name, content_type, actor)
+
+
+def _store_next_version(
+    document: RecordDocument, content: bytes, original_name: str, content_type: str, actor: Any
+) -> DocumentVersion:
+    """Store ``content`` as the version after the document's last; the caller holds the lock."""
     last = document.versions.aggregate(last=Max("number"))["last"] or 0
     return _store_version(
         document=document,
@@ -614,15 +621,7 @@ def add_preservation_copy(
         raise RecordsError(
             _("The file %s has been disposed of; it takes no documents.") % document.file.reference
         )
-    last = document.versions.aggregate(last=Max("number"))["last"] or 0
-    return _store_version(
-        document=document,
-        number=last + 1,
-        content=content,
-        original_name=original_name,
-        content_type=content_type,
-        actor=None,
-    )
+    return _store_next_version(document, content, original_name, content_type, None)
 
 
 def read_version(version: DocumentVersion) -> bytes:
