@@ -720,11 +720,13 @@ EXPAND_SQL = (
         "files",
         "INSERT INTO records_file (id, authority_id, plan_entry_id, org_unit_id, serial, year, "
         "reference, title, opened_at, opened_by_id, closed_at, closed_on, retention_years, "
-        "retention_trigger, disposal_action, retention_starts_on, disposal_due_on) "
+        "retention_trigger, disposal_action, retention_starts_on, disposal_due_on, "
+        "xdomea_id, disposal_outcome) "
         "SELECT s.case_id, s.authority_id, s.plan_entry_id, s.unit_id, s.serial, s.year, "
         "s.reference, left(v.name_de || ': ' || p.given_names || ' ' || p.family_name, 300), "
         "s.opened_at, s.citizen_id, s.closed_at, s.closed_on, s.retention_years, "
-        "s.retention_trigger, s.disposal_action, s.retention_starts_on, s.disposal_due_on "
+        "s.retention_trigger, s.disposal_action, s.retention_starts_on, s.disposal_due_on, "
+        "gen_random_uuid(), '' "
         "FROM bench_skeleton s JOIN accounts_profile p ON p.user_id = s.citizen_id "
         "JOIN catalog_service v ON v.id = s.service_id",
     ),
