@@ -6,7 +6,8 @@ a new document time stamp has to cover the old one together with the old stamp's
 (ETSI EN 319 142-1, B-LTA; BSI TR-ESOR speaks of "Übersignatur"). The daily job
 :func:`renew_archive_timestamps` does that for the E-Akte:
 
-1. it reads the PDF versions it has not seen yet (a batch per run) and records the expiry of
+1. it reads the notices' PDF versions it has not seen yet (a batch per run; notices are what
+   the authority seals, uploaded files are never parsed) and records the expiry of
    their newest document time stamp (:class:`~rathaus.records.models.ArchiveTimestamp`), so that
    no PDF is read twice;
 2. every latest version whose stamp's certificate expires within
@@ -35,7 +36,7 @@ from django.utils import timezone
 from rathaus.core import audit
 from rathaus.documents.seal import SealError, archive_timestamp_expiry, renew_archive_timestamp
 from rathaus.records.errors import IntegrityError, RecordsError
-from rathaus.records.models import ArchiveTimestamp, DocumentVersion, File
+from rathaus.records.models import ArchiveTimestamp, DocumentKind, DocumentVersion, File
 from rathaus.records.services import add_preservation_copy, read_version
 
 logger = logging.getLogger(__name__)
@@ -57,10 +58,12 @@ class PreservationResult:
 
 
 def record_archive_timestamps(*, limit: int = 500) -> int:
-    """Record the archive time stamp of PDF versions not looked at yet (in files not disposed
-    of); returns how many were read."""
+    """Record the archive time stamp of the notices' PDF versions not looked at yet (in files not
+    disposed of); returns how many were read. Only notices: they are what the authority seals;
+    the files citizens uploaded are never parsed here."""
     versions = (
         DocumentVersion.objects.filter(
+            document__kind=DocumentKind.NOTICE,
             content_type=PDF,
             archive_timestamp__isnull=True,
             document__file__disposed_on__isnull=True,
