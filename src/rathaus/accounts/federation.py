@@ -26,6 +26,7 @@ from django.db import IntegrityError, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 
 from rathaus.accounts import oidc, trust
 from rathaus.accounts.external_identity import ExternalIdentity, FederationError
@@ -36,6 +37,7 @@ from rathaus.accounts.models import (
     Profile,
     User,
 )
+from rathaus.accounts.roles import is_staff_member
 from rathaus.core import audit
 
 logger = logging.getLogger(__name__)
@@ -62,6 +64,21 @@ PROFILE_FIELDS = (
 
 class FinishRefused(Exception):
     """The answer was fine but this browser or account may not use it; the text is for people."""
+
+
+class StaffAccountRefused(FinishRefused):
+    """A staff account never logs in (or links) with a citizen account: that would skip the
+    second factor the admin and the back office demand (DESIGN.md)."""
+
+
+def _refuse_staff(user: User) -> None:
+    if is_staff_member(user):
+        raise StaffAccountRefused(
+            _(
+                "Staff accounts sign in with their password and second factor, not with a "
+                "citizen account. Please use a separate account for your own applications."
+            )
+        )
 
 
 def _browser_hash(request: HttpRequest) -> str:
@@ -360,6 +377,7 @@ def link_current_user(request: HttpRequest, attempt: LoginAttempt) -> User:
     """The logged-in citizen confirmed: link the citizen account to this account and log in."""
     user = request.user
     assert isinstance(user, User)
+    _refuse_staff(user)
     identity = ExternalIdentity.from_json(attempt.result)
     try:
         with transaction.atomic():
@@ -467,6 +485,7 @@ def _link(
 def log_in(
     request: HttpRequest, *, attempt: LoginAttempt, user: User, link: FederatedIdentity
 ) -> None:
+    _refuse_staff(user)
     identity = ExternalIdentity.from_json(attempt.result)
     with transaction.atomic():
         locked = LoginAttempt.objects.select_for_update().get(pk=attempt.pk)
@@ -493,6 +512,9 @@ def log_in(
             municipality=attempt.provider.municipality,
         )
     login(request, user, backend=BACKEND)
+    # A new session key for the new trust level too: login() keeps the key when the same user
+    # was logged in already (a step-up), and a key known before the step-up must not carry it.
+    request.session.cycle_key()
     # Like allauth's own logins: a fresh login counts as a recent authentication (data export,
     # account deletion, adding a passkey), and the record names how it was made.
     record_authentication(

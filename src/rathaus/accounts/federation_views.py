@@ -21,7 +21,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from rathaus.accounts import federation, trust
 from rathaus.accounts.external_identity import FederationError
+from rathaus.accounts.middleware import has_second_factor
 from rathaus.accounts.models import FederatedIdentity, IdentityProvider, User
+from rathaus.accounts.roles import is_staff_member
 
 
 def _provider(slug: str, protocol: str | None = None) -> IdentityProvider:
@@ -140,6 +142,9 @@ def finish(request: HttpRequest, attempt_id: uuid.UUID) -> HttpResponse:
             if not email_error:
                 federation.create_account(request, attempt=attempt, email=email)
                 return _logged_in(request, attempt.next_url, attempt.result["level"])
+    except federation.StaffAccountRefused as exc:
+        messages.error(request, str(exc))
+        return _failed(request, provider, status=403)
     except federation.FinishRefused:
         return _failed(request, provider)
     if outcome.kind == "logged_in":
@@ -204,6 +209,11 @@ def reauthenticate(request: HttpRequest) -> HttpResponse:
     """
     user = request.user
     assert isinstance(user, User)
+    if user.has_usable_password() or has_second_factor(user) or is_staff_member(user):
+        # Only for accounts that have nothing else to confirm with (allauth sends them here);
+        # the others confirm with their password or second factor.
+        query = urlencode({"next": federation.safe_next(request, request.GET.get("next", ""))})
+        return HttpResponseRedirect(f"{reverse('account_reauthenticate')}?{query}")
     link = (
         FederatedIdentity.objects.filter(user=user, provider__enabled=True)
         .select_related("provider")

@@ -14,10 +14,19 @@ from allauth.account.authentication import get_authentication_records
 from allauth.core.exceptions import ReauthenticationRequired
 from django.http import HttpRequest, HttpResponse
 
+from rathaus.accounts.federation import CITIZEN_ACCOUNT_METHOD
+from rathaus.accounts.middleware import has_second_factor
+
 
 def authenticated_recently(request: HttpRequest) -> bool:
-    """True if this session's last login step (any method) lies within the timeout."""
+    """True if this session's last login step lies within the timeout.
+
+    Any method counts, except a citizen-account login for an account that has a second factor:
+    such an account confirms with its password or second factor (a citizen-account login skips
+    the second factor, so it must not unlock managing it)."""
     records = get_authentication_records(request, request.user)
+    if records and has_second_factor(request.user):
+        records = [r for r in records if r.get("method") != CITIZEN_ACCOUNT_METHOD]
     if not records:
         return False
     last = max(float(record.get("at", 0)) for record in records)

@@ -1,0 +1,123 @@
+"""What a citizen-account login may not do: log in or link a staff account (that would skip the
+second factor the admin and back office demand), unlock the management of a second factor, or
+keep the session key of a lower trust level."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+import pytest
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.test import Client
+
+from rathaus.accounts import federation, trust
+from rathaus.accounts.external_identity import ExternalIdentity
+from rathaus.accounts.models import FederatedIdentity, IdentityProvider, LoginAttempt, User
+from rathaus.core.models import Municipality
+from tests.accounts.conftest import log_in
+from tests.accounts.factories import StaffFactory, UserFactory
+from tests.accounts.test_mfa import totp_code
+
+pytestmark = pytest.mark.django_db
+
+ISSUER = "https://id.example.org"
+
+
+@pytest.fixture
+def provider() -> IdentityProvider:
+    municipality = Municipality.objects.create(
+        ags="05124000", slug="wuppertal", name="Wuppertal", state="NW"
+    )
+    return IdentityProvider.objects.create(
+        municipality=municipality,
+        slug="stadtkonto",
+        name="Stadtkonto",
+        protocol=IdentityProvider.Protocol.OIDC,
+        allowed_levels=["low", "substantial", "high"],
+        issuer=ISSUER,
+        client_id="rathaus",
+    )
+
+
+def _link(user: User, provider: IdentityProvider, subject: str = "sub-1") -> None:
+    FederatedIdentity.objects.create(
+        user=user, provider=provider, issuer=ISSUER, subject=subject, trust_level="low"
+    )
+
+
+def _answered(client: Client, provider: IdentityProvider, level: str = "low") -> str:
+    """An answered login of this browser for the citizen account ``sub-1``, as the callback
+    leaves it; returns the address that finishes it."""
+    session = client.session
+    key = session.get(federation.BROWSER_SESSION_KEY) or "browser-key"
+    session[federation.BROWSER_SESSION_KEY] = key
+    session.save()
+    attempt = LoginAttempt.objects.create(
+        id=uuid.uuid4(),
+        provider=provider,
+        status=LoginAttempt.Status.ANSWERED,
+        required_level=level,
+        browser_key=hashlib.sha256(key.encode()).hexdigest(),
+        request_id=uuid.uuid4().hex,
+        result=ExternalIdentity(issuer=ISSUER, subject="sub-1", level=level).as_json(),
+    )
+    return f"/konto/extern/abschluss/{attempt.pk}/"
+
+
+def test_a_staff_account_never_logs_in_with_a_citizen_account(
+    client: Client, provider: IdentityProvider
+) -> None:
+    staff = StaffFactory()
+    TOTP.activate(staff, generate_totp_secret())
+    _link(staff, provider)
+    response = client.get(_answered(client, provider))
+    assert response.status_code == 403
+    assert "Beschäftigtenkonten melden sich mit Passwort und zweitem Faktor an" in (
+        response.content.decode()
+    )
+    assert "_auth_user_id" not in client.session
+    assert client.get("/admin/").status_code == 302  # to the login, not in
+
+
+def test_a_staff_account_cannot_link_a_citizen_account(
+    client: Client, provider: IdentityProvider
+) -> None:
+    staff = StaffFactory()
+    secret = generate_totp_secret()
+    TOTP.activate(staff, secret)
+    log_in(client, staff)
+    client.post("/konto/2fa/authenticate/", {"code": totp_code(secret)})
+    assert client.get("/backoffice/").status_code != 302  # password and second factor: in
+    finish = _answered(client, provider)
+    assert client.get(finish).status_code == 200  # asks whether to link
+    response = client.post(finish, {"action": "link"})
+    assert response.status_code == 403
+    assert not FederatedIdentity.objects.filter(user=staff).exists()
+
+
+def test_a_citizen_account_login_does_not_unlock_the_second_factor_settings(
+    client: Client, provider: IdentityProvider
+) -> None:
+    citizen = UserFactory()
+    TOTP.activate(citizen, generate_totp_secret())
+    _link(citizen, provider)
+    assert client.get(_answered(client, provider)).status_code == 302  # logged in
+    assert client.session["_auth_user_id"] == str(citizen.pk)
+    response = client.post("/konto/2fa/recovery-codes/generate/")
+    # allauth asks to confirm with the password or the authenticator app first
+    assert response.status_code == 302 and "/reauthenticate/" in response["Location"]
+    assert not citizen.authenticator_set.filter(type="recovery_codes").exists()
+    # and the citizen-account confirmation page sends such an account to allauth's instead
+    confirm = client.get("/konto/extern/bestaetigen/?next=/konto/")
+    assert confirm.status_code == 302 and "/konto/reauthenticate/" in confirm["Location"]
+
+
+def test_a_step_up_gets_a_new_session_key(client: Client, provider: IdentityProvider) -> None:
+    citizen = UserFactory()
+    _link(citizen, provider)
+    log_in(client, citizen)
+    before = client.session.session_key
+    assert client.get(_answered(client, provider, level="high")).status_code == 302
+    assert client.session[trust.SESSION_KEY] == "high"
+    assert client.session.session_key != before
