@@ -200,6 +200,7 @@ PERIODIC_JOBS = [
     ("rathaus.applications.tasks.delete_expired_drafts_job", 3600),
     ("rathaus.mailbox.tasks.queue_stranded_notifications", 600),
     ("rathaus.applications.receipts.queue_missing_receipts", 600),
+    ("rathaus.applications.tasks.hand_over_paid_job", 600),
     ("rathaus.casework.tasks.remind_overdue_job", 3600),
     # Aussonderung: what a disposal left to do after its commit (docs/modules/records.md)
     ("rathaus.records.tasks.purge_pending_contents_job", 3600),

@@ -178,3 +178,78 @@ def test_the_fee_paid_is_the_one_quoted_when_the_citizen_sent_it(
     client.force_login(citizen)
     response = client.post(f"/antraege/{waiting.public_id}/bezahlen/")
     assert response.status_code == 302
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_paid_application_the_case_could_not_be_opened_for_is_handed_over_later(
+    waiting: Application,
+    provider: ProviderConfig,
+    sandbox: Sandbox,
+    citizen: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The hand-over fails at the moment of payment (here: no case can be opened); the payment
+    # stays recorded, the citizen's return is no 500, and the periodic job catches up.
+    from rathaus.applications import services as application_services
+    from rathaus.applications.errors import ApplicationError
+    from rathaus.applications.tasks import hand_over_paid_job
+    from rathaus.payments.models import PaymentStatus
+
+    honest = application_services._hand_over
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise ApplicationError("Kein Aktenplaneintrag für diese Leistung.")
+
+    monkeypatch.setattr(application_services, "_hand_over", broken)
+    start = start_fee_payment(application=waiting, actor=citizen)
+    sandbox.choose(start.redirect_url, "pay")
+    outcome = handle_return(request_id=str(start.transaction.request_id))
+    assert outcome.transaction.status == PaymentStatus.PAYED
+    waiting.refresh_from_db()
+    assert waiting.status == Application.Status.AWAITING_PAYMENT
+    assert hand_over_paid_job.call() == 0  # still failing: logged, kept, tried again
+
+    monkeypatch.setattr(application_services, "_hand_over", honest)
+    assert hand_over_paid_job.call() == 1
+    waiting.refresh_from_db()
+    assert waiting.status == Application.Status.SUBMITTED
+    assert hand_over_paid_job.call() == 0  # once only
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_failing_payment_does_not_stop_the_reconciliation_of_the_others(
+    waiting: Application,
+    provider: ProviderConfig,
+    sandbox: Sandbox,
+    citizen: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from rathaus.payments import services as payment_services
+    from rathaus.payments.models import PaymentStatus
+
+    broken = PaymentTransaction.objects.create(  # checked first: the oldest open attempt
+        municipality=provider.municipality,
+        payable_type="test",
+        payable_id="2",
+        amount_cents=100,
+        purpose="Test",
+        request_id="00000000-0000-4000-8000-000000000002",
+        provider="xbezahldienste",
+        provider_transaction_id="gibt-es-nicht",
+    )
+    start = start_fee_payment(application=waiting, actor=citizen)
+    sandbox.choose(start.redirect_url, "pay")
+    honest = payment_services.refresh_status
+
+    def refresh(*, transaction: PaymentTransaction, source: str) -> PaymentTransaction:
+        if transaction.pk == broken.pk:
+            raise RuntimeError("database hiccup")
+        return honest(transaction=transaction, source=source)
+
+    monkeypatch.setattr(payment_services, "refresh_status", refresh)
+    result = reconcile_open_transactions()
+    assert result.failed == 1 and result.errors == [f"{broken.request_id}: RuntimeError"]
+    start.transaction.refresh_from_db()
+    assert start.transaction.status == PaymentStatus.PAYED  # the next one was still checked
+    waiting.refresh_from_db()
+    assert waiting.status == Application.Status.SUBMITTED

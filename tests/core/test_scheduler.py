@@ -20,4 +20,5 @@ def test_scheduler_once_enqueues_each_periodic_job() -> None:
         "rathaus.records.tasks.purge_pending_contents_job",
         "rathaus.applications.tasks.purge_disposed_job",
         "rathaus.records.tasks.renew_archive_timestamps_job",
+        "rathaus.applications.tasks.hand_over_paid_job",
     }

@@ -231,6 +231,21 @@ class TestCrossFieldChecks:
         )
         assert result.issues == []
 
+    def test_at_least_one_over_hidden_fields_does_not_apply(self):
+        # "has_contact = no" hides e-mail and phone: the check cannot demand either of them
+        contact = {"field": "has_contact", "equals": True}
+        schema = one_step(
+            field("has_contact", "yes_no"),
+            field("email", "email", required=False, show_if=contact),
+            field("phone", "phone", required=False, show_if=contact),
+            checks=[{"rule": "at_least_one", "fields": ["email", "phone"]}],
+        )
+        hidden = validate_step(schema, "s", {"has_contact": "no", "email": "a@b.de"}, today=TODAY)
+        assert hidden.is_valid and hidden.issues == [] and "email" not in hidden.cleaned
+        assert validate_all(schema, hidden.cleaned).is_valid
+        shown = validate_step(schema, "s", {"has_contact": "yes"}, today=TODAY)
+        assert not shown.is_valid and shown.errors[0].field == "email"
+
 
 class TestConditions:
     def test_steps_follow_earlier_answers(self, example):

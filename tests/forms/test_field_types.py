@@ -108,11 +108,18 @@ class TestEmailPhoneIban:
             ("hello", "zum Beispiel"),
             # check digits that fit, but a German account number has no letters
             ("DE05 3704 0044 0532 0130 0A", "zum Beispiel"),
+            # mod 97 holds for 98 and 01 alike; ISO 13616 allows only 02 to 98
+            ("DE01 3704 0044 1000 0000 08", "nicht korrekt"),
+            ("DE00 3704 0044 1000 0000 08", "nicht korrekt"),
+            ("DE99 3704 0044 1000 0000 08", "nicht korrekt"),
         ],
     )
     def test_wrong_iban_says_why(self, iban, fragment):
         result = check(one_step(field("i", "iban")), {"i": iban})
         assert fragment in messages(result)[0]
+
+    def test_iban_with_check_digits_98_is_valid(self):
+        assert check(one_step(field("i", "iban")), {"i": "DE98370400441000000008"}).is_valid
 
     def test_iban_country_restriction(self):
         schema = one_step(field("i", "iban", countries=["DE"]))

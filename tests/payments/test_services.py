@@ -558,3 +558,40 @@ def test_a_failing_provider_plugin_on_return_asks_not_to_pay_again(
     assert "NOT_CONFIGURED: UnicodeEncodeError" in result.errors[0]
     second.transaction.refresh_from_db()
     assert second.transaction.last_checked_at is not None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("answer", ["other currency", "no amount", "no payment request"])
+def test_paid_without_amount_or_in_another_currency_is_not_accepted(
+    provider_config: ProviderConfig,
+    sandbox: Sandbox,
+    signals: dict,
+    monkeypatch: pytest.MonkeyPatch,
+    answer: str,
+) -> None:
+    from rathaus.payments import xbezahldienste
+
+    start = pay(provider_config.municipality)
+    sandbox.choose(start.redirect_url, "pay")
+    honest = xbezahldienste.XBezahldiensteClient._call
+
+    def altered(self: Any, method: str, url: str, **kwargs: Any) -> Any:
+        body = honest(self, method, url, **kwargs)
+        if method == "GET" and isinstance(body, dict):
+            request = dict(body.get("paymentRequest") or {})
+            if answer == "other currency":
+                body["paymentRequest"] = {**request, "currency": "USD"}
+            elif answer == "no amount":
+                request.pop("grosAmount", None)
+                body["paymentRequest"] = request
+            else:
+                body.pop("paymentRequest", None)
+        return body
+
+    monkeypatch.setattr(xbezahldienste.XBezahldiensteClient, "_call", altered)
+    outcome = back(request_id=start.transaction.request_id)
+    assert outcome.transaction.status == PaymentStatus.INITIAL
+    assert signals["confirmed"] == []
+    monkeypatch.undo()
+    reconcile()  # the next honest answer confirms it
+    assert len(signals["confirmed"]) == 1

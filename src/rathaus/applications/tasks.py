@@ -5,7 +5,7 @@ from __future__ import annotations
 from django_tasks import task
 
 from rathaus.applications.disposal import purge_disposed_applications
-from rathaus.applications.services import delete_expired_drafts
+from rathaus.applications.services import delete_expired_drafts, hand_over_paid
 from rathaus.casework.disposal import purge_disposed_cases
 
 
@@ -21,3 +21,10 @@ def purge_disposed_job() -> int:
     purge did not run or left a stored file behind (``file_disposed`` is sent only once);
     returns how many cases and applications changed."""
     return purge_disposed_cases() + purge_disposed_applications()
+
+
+@task(queue_name="default")
+def hand_over_paid_job() -> int:
+    """Every ten minutes: hand over the applications whose payment is confirmed but which are
+    still waiting for it (:func:`rathaus.applications.services.hand_over_paid`)."""
+    return hand_over_paid()

@@ -7,7 +7,7 @@ person go on (e.g. a move reported more than two weeks late, § 17 Abs. 1 BMG).
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -142,12 +142,23 @@ def _compare(left: Any, op: str, right: Any, kind: str) -> bool:
 
 
 def run_step_checks(
-    schema: FormSchema, step: Step, answers: Mapping[str, Any], *, failed: set[str]
+    schema: FormSchema,
+    step: Step,
+    answers: Mapping[str, Any],
+    *,
+    failed: set[str],
+    hidden: Collection[str] = (),
 ) -> list[Issue]:
-    """Cross-field checks of ``step`` on the merged ``answers``, skipping ``failed`` fields."""
+    """Cross-field checks of ``step`` on the merged ``answers``, skipping ``failed`` fields.
+
+    A check whose field is hidden by a condition does not apply, and ``at_least_one`` counts
+    only the fields the citizen can see (all hidden: it does not apply): a question that is not
+    asked cannot be demanded."""
     issues = []
     for check in step.checks:
         assert check.field is not None
+        if check.field in hidden:
+            continue
         target = schema.field(check.field)
         anchor = first_input_name(target, target.id)
         message: str | None = None
@@ -166,10 +177,11 @@ def run_step_checks(
                 other = schema.field(check.other)
                 message = _compare_message(check.op, target.kind) % {"other": other.label}
         elif check.rule == "at_least_one":
-            if any(name in failed for name in check.fields):
+            shown = [name for name in check.fields if name not in hidden]
+            if not shown or any(name in failed for name in shown):
                 continue
-            if not any(is_answered(answers.get(name)) for name in check.fields):
-                labels = ", ".join(str(schema.field(name).label) for name in check.fields)
+            if not any(is_answered(answers.get(name)) for name in shown):
+                labels = ", ".join(str(schema.field(name).label) for name in shown)
                 message = _("Fill in at least one of these fields: %(fields)s.") % {
                     "fields": labels
                 }

@@ -176,7 +176,7 @@ def validate_step(
             result.cleaned[item.id] = value
             context[item.id] = value
     result.issues = parser.issues
-    result.issues += run_step_checks(schema, step, context, failed=failed)
+    result.issues += run_step_checks(schema, step, context, failed=failed, hidden=result.hidden)
     return result
 
 

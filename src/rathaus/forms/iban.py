@@ -53,6 +53,8 @@ def check_iban(value: str) -> str:
         raise InvalidIban("length")
     if iban[:2] in NUMERIC_BBAN and not iban[4:].isdigit():
         raise InvalidIban("format")
+    if not ("02" <= iban[2:4] <= "98"):  # ISO 13616: mod 97 cannot tell 01 from 98, 00 from 97
+        raise InvalidIban("checksum")
     rearranged = iban[4:] + iban[:4]
     digits = "".join(str(int(char, 36)) for char in rearranged)
     if int(digits) % 97 != 1:

@@ -141,6 +141,7 @@ class ProviderTransaction:
     payment_method: str = ""
     request_id: str = ""
     amount_cents: int | None = None
+    currency: str = ""
     raw: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
 

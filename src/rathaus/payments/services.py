@@ -38,6 +38,7 @@ from rathaus.payments.providers import (
     PaymentOrder,
     PaymentProvider,
     ProviderError,
+    ProviderStatus,
     ProviderTransaction,
     provider_for,
 )
@@ -439,6 +440,19 @@ def _apply(pk: int, observed: ProviderTransaction, source: str) -> PaymentTransa
                 ErrorCode.INVALID_RESPONSE,
                 f"status for {observed.transaction_id} applied to {tx.provider_transaction_id}",
             )
+        if observed.status == ProviderStatus.PAYED and (
+            observed.amount_cents is None or observed.currency != "EUR"
+        ):
+            # "Paid" counts only with the amount and currency it was paid in
+            tx.save(update_fields=["last_checked_at", "check_count"])
+            logger.error(
+                "provider reports a payment without amount or currency; status not applied",
+                extra=_log_extra(tx, currency=observed.currency, status=str(observed.status)),
+            )
+            raise ProviderError(
+                ErrorCode.INVALID_RESPONSE,
+                "provider reports the payment as paid without its amount and currency (EUR)",
+            )
         if observed.amount_cents is not None and observed.amount_cents != tx.amount_cents:
             tx.save(update_fields=["last_checked_at", "check_count"])
             logger.error(
@@ -488,15 +502,27 @@ def _apply(pk: int, observed: ProviderTransaction, source: str) -> PaymentTransa
             logger.info("payment not completed", extra=_log_extra(tx, status=new, source=source))
         if signal_to_send is not None:
             signal, sent_tx = signal_to_send
-            transaction.on_commit(
-                lambda: signal.send(
-                    sender=PaymentTransaction,
-                    transaction=sent_tx,
-                    payable_type=sent_tx.payable_type,
-                    payable_id=sent_tx.payable_id,
-                )
-            )
+            transaction.on_commit(lambda: _announce(signal, sent_tx))
     return tx
+
+
+def _announce(signal: Any, tx: PaymentTransaction) -> None:
+    """Tell the modules that own the payable, after the status is committed. A receiver that
+    fails does not undo the payment nor stop the citizen's return or the reconciliation: it is
+    logged, and the receiving module catches up by itself (applications hands a paid
+    application over in its periodic job ``hand_over_paid_job``)."""
+    for receiver, answer in signal.send_robust(
+        sender=PaymentTransaction,
+        transaction=tx,
+        payable_type=tx.payable_type,
+        payable_id=tx.payable_id,
+    ):
+        if isinstance(answer, Exception):
+            logger.error(
+                "payment signal receiver failed",
+                exc_info=answer,
+                extra=_log_extra(tx, receiver=getattr(receiver, "__qualname__", str(receiver))),
+            )
 
 
 def handle_return(*, request_id: str) -> ReturnOutcome:
@@ -563,6 +589,11 @@ def reconcile_open_transactions(*, now: dt.datetime | None = None) -> Reconcilia
         except ProviderError as error:
             result.failed += 1
             result.errors.append(f"{tx.request_id}: {error.code}: {error.reason}")
+            continue
+        except Exception as error:  # one broken attempt must not stop the others' checks
+            logger.exception("reconciliation of one payment failed", extra=_log_extra(tx))
+            result.failed += 1
+            result.errors.append(f"{tx.request_id}: {type(error).__name__}")
             continue
         if after.status != before:
             result.changed += 1

@@ -174,13 +174,19 @@ def parse_transaction(body: Any, *, need_page: bool) -> ProviderTransaction:
     if page and urlsplit(page).scheme not in {"http", "https"}:
         raise ProviderError(ErrorCode.INVALID_RESPONSE, f"{where}.transactionUrl is not a URL")
     request = body.get("paymentRequest")
-    request_id, amount = "", None
+    request_id, amount, currency = "", None, ""
     if request is not None:
         if not isinstance(request, dict):
             raise ProviderError(ErrorCode.INVALID_RESPONSE, "paymentRequest is not an object")
         request_id = _text(request, "requestId", "paymentRequest", required=False, limit=36)
         if "grosAmount" in request:
             amount = cents_from(request["grosAmount"], "paymentRequest.grosAmount")
+        currency = _text(request, "currency", "paymentRequest", required=False, limit=3)
+        if currency and currency != "EUR":
+            # XBezahldienste pays in euros only; any other currency is not this payment
+            raise ProviderError(
+                ErrorCode.INVALID_RESPONSE, f"paymentRequest.currency {currency!r} is not EUR"
+            )
     return ProviderTransaction(
         transaction_id=transaction_id,
         status=status,
@@ -190,6 +196,7 @@ def parse_transaction(body: Any, *, need_page: bool) -> ProviderTransaction:
         payment_method=_text(info, "paymentMethod", where, required=False, limit=32),
         request_id=request_id,
         amount_cents=amount,
+        currency=currency,
         raw=body,
     )
 
