@@ -93,6 +93,20 @@ def test_download_returns_the_pdf_and_is_logged(
 
 
 @pytest.mark.django_db
+def test_a_file_missing_from_storage_is_no_500_and_no_proof_of_retrieval(
+    citizen: User, deliver_notice: Any
+) -> None:
+    message = deliver_notice()
+    attachment = message.attachments.get()
+    attachment.file.storage.delete(attachment.file.name)  # lost from the storage
+    response = _client(citizen).get(_urls(message)["download"])
+    assert response.status_code == 404
+    assert not RetrievalLog.objects.filter(message=message).exists()
+    message.refresh_from_db()
+    assert message.first_retrieved_at is None
+
+
+@pytest.mark.django_db
 def test_another_citizen_gets_404_for_everything_and_leaves_no_trace(
     citizen: User, other_citizen: User, deliver_notice: Any
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterator
@@ -595,3 +596,28 @@ def test_paid_without_amount_or_in_another_currency_is_not_accepted(
     monkeypatch.undo()
     reconcile()  # the next honest answer confirms it
     assert len(signals["confirmed"]) == 1
+
+
+@pytest.mark.django_db
+def test_a_transaction_id_the_provider_gave_twice_fails_the_attempt_instead_of_a_500(
+    provider_config: ProviderConfig, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rathaus.payments import xbezahldienste
+
+    first = pay(provider_config.municipality, payable_id="41")
+    honest = xbezahldienste.XBezahldiensteClient.create_transaction
+
+    def reused(self: Any, order: Any) -> Any:
+        created = honest(self, order)
+        return dataclasses.replace(
+            created, transaction_id=first.transaction.provider_transaction_id
+        )
+
+    monkeypatch.setattr(xbezahldienste.XBezahldiensteClient, "create_transaction", reused)
+    with translation.override("en"), pytest.raises(PaymentError):
+        pay(provider_config.municipality, payable_id="42")
+    second = PaymentTransaction.objects.get(payable_id="42")
+    assert second.status == PaymentStatus.FAILED
+    assert "already used by another payment" in second.status_detail
+    monkeypatch.undo()
+    assert pay(provider_config.municipality, payable_id="42").redirect_url  # a retry works

@@ -330,20 +330,39 @@ def start_payment(
         )
         raise PaymentError(error.citizen_message, code=str(error.code)) from exc
 
-    with transaction.atomic():
-        locked = PaymentTransaction.objects.select_for_update().get(pk=tx.pk)
-        before = locked.snapshot()
-        locked.provider_transaction_id = created.transaction_id
-        locked.payment_page_url = created.payment_page_url
-        locked.save(update_fields=["provider_transaction_id", "payment_page_url", "updated_at"])
-        audit.record(
-            actor=actor,
-            action="payment.registered",
-            obj=locked,
-            before=before,
-            after=locked.snapshot(),
-            municipality=municipality,
+    try:
+        with transaction.atomic():
+            locked = PaymentTransaction.objects.select_for_update().get(pk=tx.pk)
+            before = locked.snapshot()
+            locked.provider_transaction_id = created.transaction_id
+            locked.payment_page_url = created.payment_page_url
+            locked.save(update_fields=["provider_transaction_id", "payment_page_url", "updated_at"])
+            audit.record(
+                actor=actor,
+                action="payment.registered",
+                obj=locked,
+                before=before,
+                after=locked.snapshot(),
+                municipality=municipality,
+            )
+    except IntegrityError as exc:
+        # The provider named a transaction another attempt already has: this answer cannot be
+        # trusted, and the attempt must not stay open (it would block later payments).
+        error = ProviderError(
+            ErrorCode.INVALID_RESPONSE,
+            f"transaction id {created.transaction_id!r} is already used by another payment",
         )
+        logger.error("payment provider reused a transaction id", extra=_log_extra(tx))
+        with transaction.atomic():
+            locked = PaymentTransaction.objects.select_for_update().get(pk=tx.pk)
+            _change_status(
+                locked,
+                PaymentStatus.FAILED,
+                source=Source.CREATION,
+                detail=f"creation failed: {error.code}: {error.reason}"[:250],
+                actor=actor,
+            )
+        raise PaymentError(error.citizen_message, code=str(error.code)) from exc
     if locked.status != PaymentStatus.INITIAL:
         # Given up as lost meanwhile (see UNREGISTERED_ATTEMPT_AFTER); reconciliation still
         # follows it, but the citizen is not sent to pay an attempt a newer one may replace.

@@ -7,6 +7,7 @@ download are logged as retrievals (the authority's proof, § 9 OZG).
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 from django import forms
@@ -14,7 +15,7 @@ from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -26,6 +27,8 @@ from rathaus.mailbox import selectors, services
 from rathaus.mailbox.errors import MailboxError, ReplyRefused
 from rathaus.mailbox.models import Message
 from rathaus.portal.forms import MultipleFileField, refuse_large_files
+
+logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 25
 
@@ -117,11 +120,21 @@ def download(request: HttpRequest, public_id: uuid.UUID, attachment_id: uuid.UUI
     attachment = selectors.attachment_for_owner(
         owner=request.user, message_id=public_id, attachment_id=attachment_id
     )
+    # Opened first: the retrieval log is the authority's proof of delivery, so it must never
+    # record a download of a file that could not be handed out.
+    try:
+        content = attachment.file.open("rb")
+    except (OSError, ValueError) as exc:
+        logger.error(
+            "mailbox attachment missing from storage",
+            extra={"attachment": str(attachment.public_id), "error": str(exc)[:300]},
+        )
+        raise Http404(_("This file is not available at the moment.")) from exc
     services.record_retrieval(
         message=attachment.message, user=request.user, request=request, attachment=attachment
     )
     response = FileResponse(
-        attachment.file.open("rb"),
+        content,
         as_attachment=True,
         filename=attachment.name,
         content_type=attachment.content_type,
