@@ -182,6 +182,21 @@ def _lost_before_registration(tx: PaymentTransaction) -> bool:
     return tx.created_at < timezone.now() - wait
 
 
+def _creation_failed(tx: PaymentTransaction, error: ProviderError, *, actor: Any) -> PaymentError:
+    """Close an attempt whose registration at the provider failed (left open, it would block
+    every later payment of its payable); returns the error for the citizen."""
+    with transaction.atomic():
+        locked = PaymentTransaction.objects.select_for_update().get(pk=tx.pk)
+        _change_status(
+            locked,
+            PaymentStatus.FAILED,
+            source=Source.CREATION,
+            detail=f"creation failed: {error.code}: {error.reason}"[:250],
+            actor=actor,
+        )
+    return PaymentError(error.citizen_message, code=str(error.code))
+
+
 def start_payment(
     *,
     municipality: Municipality,
@@ -315,20 +330,11 @@ def start_payment(
         else:
             logger.exception("payment provider plugin failed", extra=_log_extra(tx))
             error = ProviderError(ErrorCode.NOT_CONFIGURED, f"{type(exc).__name__}: {exc}")
-        with transaction.atomic():
-            locked = PaymentTransaction.objects.select_for_update().get(pk=tx.pk)
-            _change_status(
-                locked,
-                PaymentStatus.FAILED,
-                source=Source.CREATION,
-                detail=f"creation failed: {error.code}: {error.reason}",
-                actor=actor,
-            )
         logger.warning(
             "payment could not be created",
             extra=_log_extra(tx, error_code=str(error.code), reason=error.reason),
         )
-        raise PaymentError(error.citizen_message, code=str(error.code)) from exc
+        raise _creation_failed(tx, error, actor=actor) from exc
 
     try:
         with transaction.atomic():
@@ -353,16 +359,7 @@ def start_payment(
             f"transaction id {created.transaction_id!r} is already used by another payment",
         )
         logger.error("payment provider reused a transaction id", extra=_log_extra(tx))
-        with transaction.atomic():
-            locked = PaymentTransaction.objects.select_for_update().get(pk=tx.pk)
-            _change_status(
-                locked,
-                PaymentStatus.FAILED,
-                source=Source.CREATION,
-                detail=f"creation failed: {error.code}: {error.reason}"[:250],
-                actor=actor,
-            )
-        raise PaymentError(error.citizen_message, code=str(error.code)) from exc
+        raise _creation_failed(tx, error, actor=actor) from exc
     if locked.status != PaymentStatus.INITIAL:
         # Given up as lost meanwhile (see UNREGISTERED_ATTEMPT_AFTER); reconciliation still
         # follows it, but the citizen is not sent to pay an attempt a newer one may replace.
