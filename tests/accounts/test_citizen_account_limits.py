@@ -121,3 +121,25 @@ def test_a_step_up_gets_a_new_session_key(client: Client, provider: IdentityProv
     assert client.get(_answered(client, provider, level="high")).status_code == 302
     assert client.session[trust.SESSION_KEY] == "high"
     assert client.session.session_key != before
+
+
+def test_addresses_that_have_an_account_cannot_be_probed_without_limit(
+    client: Client, provider: IdentityProvider
+) -> None:
+    from rathaus.accounts.federation_views import TAKEN_EMAILS_PER_ATTEMPT
+
+    taken = [UserFactory().email for _ in range(TAKEN_EMAILS_PER_ATTEMPT + 1)]
+    finish = _answered(client, provider)  # the citizen account sent no e-mail address
+    assert "E-Mail" in client.get(finish).content.decode()
+    for email in taken[:TAKEN_EMAILS_PER_ATTEMPT]:
+        response = client.post(finish, {"email": email})
+        assert response.status_code == 400 and "Konto mit dieser E-Mail-Adresse" in (
+            response.content.decode()
+        )
+    response = client.post(finish, {"email": taken[-1]})
+    assert response.status_code == 429
+    assert "Zu viele" in response.content.decode()
+    attempt = LoginAttempt.objects.get()
+    assert attempt.status == LoginAttempt.Status.FAILED and attempt.result == {}
+    assert client.post(finish, {"email": "frei@example.org"}).status_code == 400  # ended
+    assert not User.objects.filter(email="frei@example.org").exists()

@@ -323,6 +323,13 @@ def receive_oidc(
     return locked
 
 
+def close_attempt(attempt: LoginAttempt) -> None:
+    """End an answered attempt unused (its answer is dropped); the citizen logs in again."""
+    LoginAttempt.objects.filter(pk=attempt.pk, status=LoginAttempt.Status.ANSWERED).update(
+        status=LoginAttempt.Status.FAILED, result={}
+    )
+
+
 def answered_attempt(request: HttpRequest, attempt_id: uuid.UUID) -> LoginAttempt:
     """The answered attempt this browser started; FinishRefused otherwise."""
     attempt = (

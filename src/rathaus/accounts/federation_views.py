@@ -9,6 +9,7 @@ from allauth.account.internal.flows.reauthentication import (
 )
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -22,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from rathaus.accounts import federation, trust
 from rathaus.accounts.external_identity import FederationError
 from rathaus.accounts.middleware import has_second_factor
-from rathaus.accounts.models import FederatedIdentity, IdentityProvider, User
+from rathaus.accounts.models import FederatedIdentity, IdentityProvider, LoginAttempt, User
 from rathaus.accounts.roles import is_staff_member
 
 
@@ -139,6 +140,18 @@ def finish(request: HttpRequest, attempt_id: uuid.UUID) -> HttpResponse:
             return HttpResponseRedirect("/konto/")
         if request.method == "POST" and outcome.kind == "need_email":
             email_error = _email_problem(email)
+            if email_error and federation.email_taken(email) and _too_many_taken(attempt):
+                # Saying "this address has an account" lets one probe addresses: a few tries
+                # per citizen-account login, then the login has to be made again.
+                federation.close_attempt(attempt)
+                messages.error(
+                    request,
+                    _(
+                        "Too many of the addresses you entered already belong to an account. "
+                        "Please log in to your account, or start again with your citizen account."
+                    ),
+                )
+                return _failed(request, provider, status=429)
             if not email_error:
                 federation.create_account(request, attempt=attempt, email=email)
                 return _logged_in(request, attempt.next_url, attempt.result["level"])
@@ -169,6 +182,23 @@ def finish(request: HttpRequest, attempt_id: uuid.UUID) -> HttpResponse:
             status=400 if email_error else 200,
         )
     return render(request, "accounts/federation/confirm_link.html", context)
+
+
+#: Addresses that already have an account one citizen-account login may name before it ends.
+TAKEN_EMAILS_PER_ATTEMPT = 3
+
+
+def _too_many_taken(attempt: LoginAttempt) -> bool:
+    """Count one more taken address for ``attempt``; True once there were too many."""
+    key = f"rathaus:federation-taken-email:{attempt.pk}"
+    lifetime = int(federation.ATTEMPT_LIFETIME.total_seconds())
+    if cache.add(key, 1, timeout=lifetime):
+        return False
+    try:
+        return int(cache.incr(key)) > TAKEN_EMAILS_PER_ATTEMPT
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=lifetime)
+        return False
 
 
 def _email_problem(email: str) -> str:
