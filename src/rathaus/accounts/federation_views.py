@@ -9,7 +9,6 @@ from allauth.account.internal.flows.reauthentication import (
 )
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -25,6 +24,7 @@ from rathaus.accounts.external_identity import FederationError
 from rathaus.accounts.middleware import has_second_factor
 from rathaus.accounts.models import FederatedIdentity, IdentityProvider, LoginAttempt, User
 from rathaus.accounts.roles import is_staff_member
+from rathaus.core import counters
 
 
 def _provider(slug: str, protocol: str | None = None) -> IdentityProvider:
@@ -190,15 +190,9 @@ TAKEN_EMAILS_PER_ATTEMPT = 3
 
 def _too_many_taken(attempt: LoginAttempt) -> bool:
     """Count one more taken address for ``attempt``; True once there were too many."""
-    key = f"rathaus:federation-taken-email:{attempt.pk}"
     lifetime = int(federation.ATTEMPT_LIFETIME.total_seconds())
-    if cache.add(key, 1, timeout=lifetime):
-        return False
-    try:
-        return int(cache.incr(key)) > TAKEN_EMAILS_PER_ATTEMPT
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=lifetime)
-        return False
+    taken = counters.hit(f"rathaus:federation-taken-email:{attempt.pk}", timeout=lifetime)
+    return taken > TAKEN_EMAILS_PER_ATTEMPT
 
 
 def _email_problem(email: str) -> str:

@@ -118,9 +118,11 @@ class VerifyDocumentView(APIView):
         answer = result.as_json()
         if "document" in body.validated_data and result.entry is not None:
             # the very file this portal issued: its seal too (a hash alone has none to check)
-            upload = data["document"]
-            upload.seek(0)
-            seal = seal_of_issued(upload.read())
+            seal = result.seal
+            if seal is None:
+                upload = data["document"]
+                upload.seek(0)
+                seal = seal_of_issued(upload.read())
             answer["seal"] = seal.as_json() if seal is not None else None
         return Response(answer)
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 import time
 from typing import Protocol
 
-from django.core.cache import cache
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from rathaus.applications.errors import ApplicationError
 from rathaus.applications.models import Application
+from rathaus.core import counters
 from rathaus.registers.models import Election, open_elections
 from rathaus.registers.selectors import check_landlord_confirmation
 
@@ -80,7 +80,7 @@ class ResidenceRegistrationRules:
             return
         allowed, seconds = LANDLORD_CODE_FAILURES
         key = _failure_key(application)
-        if int(cache.get(key, 0)) >= allowed:
+        if counters.hits(key) >= allowed:
             raise ApplicationError(
                 _(
                     "The landlord code could not be matched too often. Please try again in an "
@@ -95,11 +95,7 @@ class ResidenceRegistrationRules:
             persons=answers.get("persons") or [],
         )
         if not check.ok:
-            if not cache.add(key, 1, timeout=seconds + 5):
-                try:
-                    cache.incr(key)
-                except ValueError:  # expired between add and incr
-                    cache.add(key, 1, timeout=seconds + 5)
+            counters.hit(key, timeout=seconds + 5)
             raise ApplicationError(
                 _("The landlord confirmation with the code you entered does not fit: %(problems)s")
                 % {"problems": " ".join(check.problems)}

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 
-from rathaus.documents.seal import earlier_revisions, seal_of_issued
+from rathaus.documents.seal import SealStatus, earlier_revisions, seal_of_issued
 from rathaus.ledger import merkle, note, tiles
 from rathaus.ledger.keys import log_signers
 from rathaus.ledger.leaves import EntryFormatError, LogEntry, format_code, normalize_code
@@ -85,6 +85,8 @@ class Verification:
     #: The checked file is not the issued file itself but the issued file with later revisions
     #: that only add validation data and archive time stamps (a renewed PAdES B-LTA copy).
     renewed_copy: bool = False
+    #: The seal of a renewed copy as checked to accept it (so it is not checked twice).
+    seal: SealStatus | None = None
 
     @property
     def proof_size(self) -> int:
@@ -250,7 +252,7 @@ def verify_renewed_copy(document: bytes) -> Verification | None:
         if seal is None or not seal.valid:
             return None
         result = _verify(issue, revocation)
-        result.renewed_copy = True
+        result.renewed_copy, result.seal = True, seal
         return result
     return None
 

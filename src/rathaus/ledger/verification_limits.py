@@ -11,7 +11,8 @@ import hashlib
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+
+from rathaus.core import counters
 
 DEFAULT_LIMITS: dict[str, tuple[int, int]] = {
     "upload": (20, 600),  # 20 PDFs per 10 minutes
@@ -32,15 +33,7 @@ def consume(*, kind: str, client: str) -> bool:
         return True
     window = int(time.time() // seconds)
     digest = hashlib.sha256(f"{kind}|{client}|{window}".encode()).hexdigest()[:32]
-    key = KEY_PREFIX + digest
-    if cache.add(key, 1, timeout=seconds + 5):
-        return True
-    try:
-        used = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=seconds + 5)
-        return True
-    return used <= count
+    return counters.hit(KEY_PREFIX + digest, timeout=seconds + 5) <= count
 
 
 def retry_after(kind: str) -> int:

@@ -101,7 +101,7 @@ def _upload(request: HttpRequest, limit: UploadSizeLimit) -> HttpResponse:
         checked="document",
         document_form=DocumentForm(),
         uploaded_name=form.cleaned_data["document"].name,
-        seal=_seal(form) if result.entry is not None else None,
+        seal=(result.seal or _seal(form)) if result.entry is not None else None,
     )
 
 

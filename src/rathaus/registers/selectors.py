@@ -56,22 +56,24 @@ class ConfirmationCheck:
         return self.confirmation is not None and not self.problems
 
 
-def _name_key(person: Any) -> tuple[str, str] | None:
-    """Family name and first given name, compared without case, spacing or "ß"/"ss"; a person
-    of the form (``{"name": {...}}``) or of a confirmation (``{"given_names", "family_name"}``)."""
-    if not isinstance(person, dict):
-        return None
-    name = person.get("name", person)
-    if not isinstance(name, dict):
-        return None
+def _names(persons: Any) -> dict[tuple[str, str], str]:
+    """The persons' names by their key — family name and first given name, compared without
+    case, spacing or "ß"/"ss" — to the name as written; for persons of the form
+    (``{"name": {...}}``) or of a confirmation (``{"given_names", "family_name"}``). Anything
+    without a family name is left out."""
 
     def plain(value: Any) -> str:
         return " ".join(str(value or "").casefold().replace("ß", "ss").split())
 
-    family, given = plain(name.get("family_name")), plain(name.get("given_names"))
-    if not family:
-        return None
-    return family, given.split(" ")[0] if given else ""
+    names: dict[tuple[str, str], str] = {}
+    for person in persons if isinstance(persons, list) else []:
+        name = person.get("name", person) if isinstance(person, dict) else None
+        if not isinstance(name, dict) or not plain(name.get("family_name")):
+            continue
+        given = plain(name.get("given_names"))
+        key = (plain(name.get("family_name")), given.split(" ")[0] if given else "")
+        names[key] = f"{name.get('given_names', '')} {name.get('family_name', '')}".strip()
+    return names
 
 
 def check_landlord_confirmation(
@@ -136,15 +138,9 @@ def check_landlord_confirmation(
             else _("The landlord confirmation does not confirm the address you gave.")
         )
     if persons is not None:
-        confirmed = {_name_key(p) for p in confirmation.persons} - {None}
-        missing = [
-            " ".join(
-                str(p.get("name", p).get(part, "")) for part in ("given_names", "family_name")
-            ).strip()
-            for p in (persons if isinstance(persons, list) else [])
-            if _name_key(p) is not None and _name_key(p) not in confirmed
-        ]
-        if missing or not isinstance(persons, list) or not persons:
+        registered, confirmed = _names(persons), _names(confirmation.persons)
+        missing = [name for key, name in registered.items() if key not in confirmed]
+        if missing or not registered:
             result.problems.append(
                 _("The landlord confirmation does not name: %(names)s.")
                 % {"names": ", ".join(missing) or "—"}

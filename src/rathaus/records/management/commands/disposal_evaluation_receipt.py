@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -25,11 +25,7 @@ class Command(BaseCommand):
             message = write_evaluation_receipt(run=run, actor=None)
         except RecordsError as exc:
             raise CommandError(str(exc)) from exc
-
-        def write(out: BinaryIO) -> None:
-            out.write(message)
-
-        write_atomically(options["output"], write)
+        write_atomically(options["output"], lambda out: out.write(message))
         self.stdout.write(
             f"Receipt of the evaluation of disposal run {run.pk} written to {options['output']}."
         )
