@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 import urllib.parse
 from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from rathaus.accounts import oidc
 from rathaus.accounts.models import FederatedIdentity, IdentityProvider, LoginAttempt, User
@@ -59,6 +61,7 @@ def test_authorization_request_uses_pkce_state_nonce_and_acr(
     assert query["state"] == attempt.request_id and len(query["state"]) >= 43
     assert query["nonce"] == attempt.nonce and query["nonce"] != query["state"]
     assert query["acr_values"] == "STORK-QAA-Level-4"
+    assert (query["prompt"], query["max_age"]) == ("login", "0")
 
 
 def test_profile_is_prefilled_from_the_claims(
@@ -118,6 +121,34 @@ def test_id_token_signed_with_other_keys_is_refused(
     monkeypatch.setattr(oidc, "_key_set", lambda metadata: others)
 
     refused(client, client.get(callback), caplog, "signature")
+
+
+def test_id_token_for_a_login_before_the_start_is_refused(
+    client: Client, oidc_provider: IdentityProvider, caplog: Any
+) -> None:
+    """A fresh login was asked for (prompt=login, max_age=0): an ID token whose auth_time lies
+    before our request (a provider's older single sign-on) is no step-up."""
+    callback = oidc_authorize(authorize(client, oidc_provider, "high"), "oidc-eid-0003")
+    # the provider's real login, seen as if our request had been sent ten minutes later
+    LoginAttempt.objects.update(created_at=timezone.now() + datetime.timedelta(minutes=10))
+
+    refused(client, client.get(callback), caplog, "auth_time")
+
+
+def test_id_token_without_auth_time_is_refused(
+    client: Client, oidc_provider: IdentityProvider, caplog: Any, monkeypatch: Any
+) -> None:
+    callback = oidc_authorize(authorize(client, oidc_provider), "oidc-eid-0003")
+    real_decode = oidc.jwt.decode
+
+    def without_auth_time(*args: Any, **kwargs: Any) -> Any:
+        token = real_decode(*args, **kwargs)
+        token.claims.pop("auth_time", None)
+        return token
+
+    monkeypatch.setattr(oidc.jwt, "decode", without_auth_time)
+
+    refused(client, client.get(callback), caplog, "auth_time")
 
 
 def test_replayed_callback_is_refused(

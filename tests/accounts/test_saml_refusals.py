@@ -117,6 +117,17 @@ def test_expired_assertion_is_refused(
     assert_refused(client, answer, caplog, "pysaml2")
 
 
+def test_assertion_for_a_login_before_the_request_is_refused(
+    client: Client, saml_idp: SamlIdp, saml_provider: IdentityProvider, caplog: Any
+) -> None:
+    """We ask for a fresh login (ForceAuthn); an IdP that answers with its earlier single
+    sign-on (AuthnInstant before our request, beyond the clock skew) does not count."""
+    before = datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=10)
+    stale = before.strftime("%Y-%m-%dT%H:%M:%SZ")
+    answer = client.post(ACS, crafted(client, saml_idp, saml_provider, authn_instant=stale))
+    assert_refused(client, answer, caplog, "AuthnInstant")
+
+
 def test_replayed_response_is_refused(
     client: Client, saml_idp: SamlIdp, saml_provider: IdentityProvider, caplog: Any
 ) -> None:

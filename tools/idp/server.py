@@ -247,11 +247,12 @@ def build_response(
     sign: bool = True,
     audience: str | None = None,
     destination: str | None = None,
+    authn_instant: str | None = None,
 ) -> str:
     """The base64 SAMLResponse for ``citizen``: a signed assertion in the BundID manner.
 
-    ``signer``, ``sign``, ``audience`` and ``destination`` exist so that tests can build the
-    broken responses a portal must refuse.
+    ``signer``, ``sign``, ``audience``, ``destination`` and ``authn_instant`` (the login's time,
+    default now) exist so that tests can build the broken responses a portal must refuse.
     """
     names = {oid: name for name, oid in OID.items()}
     wanted = set(request.requested) or set(OID.values())
@@ -275,6 +276,9 @@ def build_response(
     if audience is not None:
         for element in assertion.iter(f"{{{SAML_NS}}}Audience"):
             element.text = audience
+    if authn_instant is not None:
+        for element in assertion.iter(f"{{{SAML_NS}}}AuthnStatement"):
+            element.set("AuthnInstant", authn_instant)
     for attribute in assertion.iter(f"{{{SAML_NS}}}Attribute"):
         oid = attribute.get("Name", "")
         attribute.set("NameFormat", NAME_FORMAT_URI)

@@ -273,7 +273,10 @@ def receive_saml(
             from rathaus.accounts import saml
 
             identity, assertion_id = saml.read_response(
-                provider, saml_response=saml_response, request_id=locked.request_id
+                provider,
+                saml_response=saml_response,
+                request_id=locked.request_id,
+                started_at=locked.created_at,
             )
             _accept(locked, identity, assertion_id=_replay_key(identity.issuer, assertion_id))
     except IntegrityError as exc:
@@ -314,7 +317,11 @@ def receive_oidc(
         with transaction.atomic():
             locked = _open_attempt(attempt, provider)
             identity = oidc.exchange_code(
-                provider, code=code, code_verifier=locked.code_verifier, nonce=locked.nonce
+                provider,
+                code=code,
+                code_verifier=locked.code_verifier,
+                nonce=locked.nonce,
+                started_at=locked.created_at,
             )
             _accept(locked, identity, assertion_id=None)
     except FederationError as exc:

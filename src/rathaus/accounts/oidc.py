@@ -9,6 +9,7 @@ configurable per provider (default: the STORK-QAA names BundID uses).
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import secrets
 import time
@@ -131,6 +132,8 @@ def authorization_url(
         "code_challenge_method": "S256",
         "acr_values": " ".join(wanted),
         "prompt": "login",
+        # A fresh login, and the ID token must then say when it was (auth_time, OIDC Core 3.1.2.1).
+        "max_age": "0",
     }
     endpoint = str(metadata["authorization_endpoint"])
     joiner = "&" if "?" in endpoint else "?"
@@ -138,7 +141,12 @@ def authorization_url(
 
 
 def exchange_code(
-    provider: IdentityProvider, *, code: str, code_verifier: str, nonce: str
+    provider: IdentityProvider,
+    *,
+    code: str,
+    code_verifier: str,
+    nonce: str,
+    started_at: datetime.datetime,
 ) -> ExternalIdentity:
     """Redeem the code at the token endpoint and check the ID token."""
     metadata = discover(provider)
@@ -161,13 +169,28 @@ def exchange_code(
     if response.status_code != 200 or not isinstance(body, dict) or "id_token" not in body:
         raise FederationError(f"token endpoint answered {response.status_code}: {body!r}"[:500])
     return validate_id_token(
-        provider, id_token=str(body["id_token"]), nonce=nonce, metadata=metadata
+        provider,
+        id_token=str(body["id_token"]),
+        nonce=nonce,
+        metadata=metadata,
+        started_at=started_at,
     )
 
 
 def validate_id_token(
-    provider: IdentityProvider, *, id_token: str, nonce: str, metadata: dict[str, Any]
+    provider: IdentityProvider,
+    *,
+    id_token: str,
+    nonce: str,
+    metadata: dict[str, Any],
+    started_at: datetime.datetime,
 ) -> ExternalIdentity:
+    """The identity in ``id_token``, answering a login started at ``started_at``.
+
+    We ask for a fresh login (``prompt=login``, ``max_age=0``); a provider that answers with an
+    earlier session's login (``auth_time`` before the start) is refused, or a stale single
+    sign-on at the provider would pass as a fresh step-up.
+    """
     supported = metadata.get("id_token_signing_alg_values_supported") or ["RS256"]
     algorithms = [a for a in supported if a in ALLOWED_ALGORITHMS]
     try:
@@ -193,6 +216,12 @@ def validate_id_token(
         raise FederationError("ID token expired")
     if issued > now + CLOCK_SKEW_SECONDS:
         raise FederationError("ID token issued in the future")
+    try:
+        authenticated = float(claims["auth_time"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise FederationError("ID token without auth_time (max_age was requested)") from exc
+    if authenticated < started_at.timestamp() - CLOCK_SKEW_SECONDS:
+        raise FederationError("ID token for an earlier login (auth_time before the start)")
     # compared as bytes: compare_digest refuses str with non-ASCII characters (a TypeError)
     sent = str(claims.get("nonce", "")).encode("utf-8", "surrogatepass")
     if not nonce or not secrets.compare_digest(sent, nonce.encode("utf-8", "surrogatepass")):

@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 AKDB_NS = "https://www.akdb.de/request/2018/09"
 METADATA_CACHE_SECONDS = 3600
+#: Clock difference tolerated between the IdP and us (assertion times, AuthnInstant).
+CLOCK_SKEW_SECONDS = 60
 
 # Attribute OIDs of the BundID profile (REFERENCE.md).
 BPK2 = "urn:oid:1.3.6.1.4.1.25484.494450.3"
@@ -151,7 +153,7 @@ def _config(provider: IdentityProvider, *, with_idp: bool = True) -> SPConfig:
         "cert_file": cert_file,
         "encryption_keypairs": [{"key_file": key_file, "cert_file": cert_file}],
         "xmlsec_binary": getattr(settings, "SAML_XMLSEC_BINARY", "/usr/bin/xmlsec1"),
-        "accepted_time_diff": 60,
+        "accepted_time_diff": CLOCK_SKEW_SECONDS,
         "allow_unknown_attributes": True,
         "service": {
             "sp": {
@@ -243,9 +245,15 @@ def sp_metadata(provider: IdentityProvider) -> str:
 
 
 def read_response(
-    provider: IdentityProvider, *, saml_response: str, request_id: str
+    provider: IdentityProvider,
+    *,
+    saml_response: str,
+    request_id: str,
+    started_at: datetime.datetime,
 ) -> tuple[ExternalIdentity, str]:
-    """Check the IdP's answer to ``request_id``: (the identity, the assertion's ID)."""
+    """Check the IdP's answer to ``request_id``, sent at ``started_at``: (the identity, the
+    assertion's ID). We ask for a fresh login (``ForceAuthn``): an assertion whose
+    ``AuthnInstant`` lies before the request is an earlier session's login and is refused."""
     client = Saml2Client(config=_config(provider))
     try:
         response = client.parse_authn_request_response(
@@ -289,6 +297,7 @@ def read_response(
     ]
     if not reached:
         raise FederationError("assertion without a known STORK-QAA level")
+    _check_fresh(assertion, started_at)
     if values.get(QAA_LEVEL):
         qaa = trust.from_stork(values[QAA_LEVEL])
         if qaa is None:
@@ -314,6 +323,22 @@ def read_response(
         attribute_levels=attribute_levels,
     )
     return identity, str(assertion.id)
+
+
+def _check_fresh(assertion: Any, started_at: datetime.datetime) -> None:
+    """Every AuthnStatement's instant lies after the request was sent (less the clock skew)."""
+    earliest = started_at - datetime.timedelta(seconds=CLOCK_SKEW_SECONDS)
+    if not assertion.authn_statement:
+        raise FederationError("assertion without an AuthnStatement")
+    for statement in assertion.authn_statement:
+        try:
+            instant = datetime.datetime.fromisoformat(str(statement.authn_instant or ""))
+        except ValueError as exc:
+            raise FederationError(f"AuthnInstant {statement.authn_instant!r} unreadable") from exc
+        if instant.tzinfo is None:  # xs:dateTime in SAML is UTC
+            instant = instant.replace(tzinfo=datetime.UTC)
+        if instant < earliest:
+            raise FederationError("assertion for an earlier login (AuthnInstant too early)")
 
 
 def _authn_context_refs(assertion: Any) -> list[str]:
