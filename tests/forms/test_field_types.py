@@ -144,6 +144,24 @@ class TestNumber:
         assert check(schema, {"n": "12.25"}).cleaned == {"n": "12.25"}
         assert not check(schema, {"n": "1,234"}).is_valid
 
+    @pytest.mark.parametrize(("decimals", "expected"), [(0, 1500), (2, "1500.00")])
+    def test_a_dot_before_three_digits_is_a_thousands_separator(self, decimals, expected):
+        """German "1.500" is fifteen hundred; read as 1.5 it would not even fit the field."""
+        schema = one_step(field("n", "number", decimals=decimals, max=2_000_000))
+        assert check(schema, {"n": "1.500"}).cleaned == {"n": expected}
+        assert check(schema, {"n": "-1.234.567"}).cleaned == {
+            "n": -1234567 if decimals == 0 else "-1234567.00"
+        }
+
+    def test_a_dot_before_three_digits_is_refused_where_three_decimals_are_allowed(self):
+        """1500 or 1.5? Neither reading is taken silently."""
+        schema = one_step(field("n", "number", decimals=3))
+        assert messages(check(schema, {"n": "1.500"})) == [
+            "Schreiben Sie die Zahl ohne Tausenderpunkt und mit Dezimalkomma, wie 1500 oder 1,5."
+        ]
+        assert check(schema, {"n": "1,500"}).cleaned == {"n": "1.500"}
+        assert check(schema, {"n": "1.5"}).cleaned == {"n": "1.500"}
+
 
 class TestDate:
     def test_three_fields_make_an_iso_date(self):

@@ -114,6 +114,8 @@ _HOUSE_NUMBER = re.compile(r"[0-9]{1,5} ?[A-Za-z]?(?: ?[-/] ?[0-9]{1,5} ?[A-Za-z
 _NAME_PUNCTUATION = set(" '-.,`\u2019\u2010")  # with typographic apostrophe and hyphen
 _PHONE_CHARS = re.compile(r"\+?[0-9 ()/.-]+")
 _NUMBER = re.compile(r"[+-]?[0-9]{1,15}(?:\.[0-9]+)?")
+#: "1.500" or "12.345.678": German thousands separators (or an English decimal point).
+_GROUPED = re.compile(r"[+-]?[0-9]{1,3}(?:\.[0-9]{3})+")
 _DIGITS = re.compile(r"[0-9]{1,4}")
 
 
@@ -334,6 +336,19 @@ class FieldParser:
         compact = "".join(text.split())
         if "," in compact:  # German notation: 1.234,5
             compact = compact.replace(".", "").replace(",", ".")
+        elif _GROUPED.fullmatch(compact):
+            # "1.500" is 1500 in German and 1.5 in English notation. With at most two decimal
+            # places only the German reading is a valid answer; with more it is ambiguous.
+            if field.decimals >= 3:
+                self.error(
+                    name,
+                    _(
+                        "Write the number without a thousands separator and with a decimal "
+                        "comma, like 1500 or 1,5."
+                    ),
+                )
+                return None
+            compact = compact.replace(".", "")
         if not compact.isascii() or not _NUMBER.fullmatch(compact):
             self.error(name, _("Enter a number, like 12 or 12,5."))
             return None
