@@ -75,6 +75,34 @@ def test_surcharge_and_included_units_cost_nothing_when_not_chosen() -> None:
     assert [line.id for line in quote.lines] == ["permit"]
 
 
+def test_a_yes_no_condition_counts_an_unanswered_field_as_no() -> None:
+    """Documented (docs/modules/payments.md): an optional or hidden yes/no field left empty is
+    "no", so a fee for "no" applies and one for "yes" does not."""
+    schedule = parse_fee_schedule(
+        {
+            "items": [
+                {
+                    "id": "standard",
+                    "kind": "fixed",
+                    "label": "Normalbearbeitung",
+                    "amount_cents": 1000,
+                    "applies_if": {"field": "express", "equals": False},
+                },
+                {
+                    "id": "express",
+                    "kind": "fixed",
+                    "label": "Eilbearbeitung",
+                    "amount_cents": 2500,
+                    "applies_if": {"field": "express", "equals": True},
+                },
+            ]
+        }
+    )
+    for unanswered in ({}, {"express": None}, {"express": ""}):
+        assert [line.id for line in calculate_fee(schedule, unanswered).lines] == ["standard"]
+    assert [line.id for line in calculate_fee(schedule, {"express": True}).lines] == ["express"]
+
+
 def test_labels_follow_the_active_language() -> None:
     schedule = schedule_from(PARKING)
     with translation.override("en"):
