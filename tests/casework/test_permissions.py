@@ -159,3 +159,29 @@ def test_inactive_staff_lose_access(case: Case, clerk: User) -> None:
     forget_scope(clerk)
     assert not can_view_case(clerk, case)
     assert ADMINISTRATOR and TEAM_LEAD  # roles exist
+
+
+@pytest.mark.parametrize("role", [CLERK, TEAM_LEAD])
+def test_an_administrator_who_also_works_one_unit_decides_only_that_units_cases(
+    make_staff: Callable[..., User],
+    make_case: Callable[..., Case],
+    buergeramt: Authority,
+    meldewesen: OrgUnit,
+    role: str,
+) -> None:
+    """The administrator role adds reading the whole authority, never working on it."""
+    from django.contrib.auth.models import Group
+
+    other_unit = OrgUnit.objects.get(authority=buergeramt, code="33.2")
+    other_units_case = make_case(org_unit=other_unit)
+    own_case = make_case(org_unit=meldewesen)
+    user = make_staff(meldewesen, role=role)
+    user.groups.add(Group.objects.get_or_create(name=ADMINISTRATOR)[0])
+    forget_scope(user)
+
+    assert can_view_case(user, other_units_case)
+    assert not can_decide(user, other_units_case)
+    assert not can_assign(user, other_units_case)
+    assert not user.has_perm("casework.case_decide", other_units_case)
+    assert can_decide(user, own_case)
+    assert can_assign(user, own_case) is (role == TEAM_LEAD)

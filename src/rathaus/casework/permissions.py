@@ -187,12 +187,19 @@ def cases_visible_to(user: Any) -> QuerySet[Case]:
 
 
 def can_view_case(user: Any, case: Case) -> bool:
+    """Read the case: an administrator every case of their authorities, clerks and team leads
+    the cases they work on (:func:`_works_on`)."""
     scope = staff_scope(user)
     if not scope.roles or not scope.unit_ids or case.authority_id not in scope.authority_ids:
         return False
-    if scope.is_administrator:
-        return True
-    if not (scope.is_clerk or scope.is_team_lead):
+    return scope.is_administrator or _works_on(user, scope, case)
+
+
+def _works_on(user: Any, scope: StaffScope, case: Case) -> bool:
+    """A clerk's or team lead's own case: in one of their units, assigned to them, or (team
+    lead) not routed to any unit. The administrator role adds reading, never working: a person
+    who is administrator and clerk decides only their own units' cases."""
+    if not scope.works_on_cases or case.authority_id not in scope.authority_ids:
         return False
     if (case.org_unit_id, case.authority_id) in scope.unit_authorities:
         return True
@@ -203,13 +210,12 @@ def can_view_case(user: Any, case: Case) -> bool:
 
 def can_decide(user: Any, case: Case) -> bool:
     """Work on the case: notes, requests for documents, notices (clerks and team leads)."""
-    scope = staff_scope(user)
-    return scope.works_on_cases and can_view_case(user, case)
+    return _works_on(user, staff_scope(user), case)
 
 
 def can_assign(user: Any, case: Case) -> bool:
     scope = staff_scope(user)
-    return scope.is_team_lead and can_view_case(user, case)
+    return scope.is_team_lead and _works_on(user, scope, case)
 
 
 def wrote_notice(notice: Notice, user_id: int | None) -> bool:
