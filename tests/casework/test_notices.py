@@ -409,6 +409,96 @@ def test_turning_a_grant_into_a_refusal_brings_the_four_eyes_rule_of_refusals(
     assert services.issue_notice(notice=notice, actor=clerk).outcome == Case.Outcome.REFUSED
 
 
+def test_a_partial_grant_brings_the_four_eyes_rule_of_refusals(case: Case, clerk: User) -> None:
+    """A partial grant refuses part of what was asked for: it needs a second clerk wherever a
+    refusal does (the service has no template of its own for partial grants)."""
+    notice = services.draft_notice(case=case, template_key="granted", actor=clerk)
+    notice = services.update_notice(
+        notice=notice, actor=clerk, outcome=Case.Outcome.PARTLY_GRANTED, remedy="Klage beim VG."
+    )
+    assert notice.four_eyes
+    with pytest.raises(CaseworkError, match="zweite"):
+        services.issue_notice(notice=notice, actor=clerk)
+
+
+@pytest.mark.parametrize("outcome", [Case.Outcome.REFUSED, Case.Outcome.PARTLY_GRANTED])
+def test_a_certificate_turned_into_a_refusal_is_not_logged_as_a_certificate(
+    case: Case, clerk: User, second_clerk: User, outcome: str
+) -> None:
+    """GovChain and /pruefen/ show the logged type: a refusal is no Meldebescheinigung."""
+    notice = services.draft_notice(case=case, template_key="granted", actor=clerk)
+    notice = services.update_notice(
+        notice=notice,
+        actor=clerk,
+        outcome=outcome,
+        title="Ablehnung",
+        body="Ihr Antrag wird abgelehnt.",
+        remedy="Klage beim VG.",
+    )
+    services.submit_for_approval(notice=notice, actor=clerk)
+    services.approve_notice(notice=notice, actor=second_clerk)
+    issued = services.issue_notice(notice=notice, actor=clerk)
+    assert Entry.objects.get(code=issued.ledger_code).document_type == "notice"
+
+
+def test_a_refusal_turned_back_into_a_grant_is_a_certificate_again(case: Case, clerk: User) -> None:
+    notice = services.draft_notice(case=case, template_key="granted", actor=clerk)
+    notice = services.update_notice(
+        notice=notice, actor=clerk, outcome=Case.Outcome.REFUSED, remedy="Klage beim VG."
+    )
+    assert notice.document_type == "notice"
+    notice = services.update_notice(notice=notice, actor=clerk, outcome=Case.Outcome.GRANTED)
+    assert notice.document_type == "residence-certificate"
+
+
+def test_changing_the_legal_basis_or_the_remedy_of_a_draft_is_in_the_audit_trail(
+    case: Case, clerk: User
+) -> None:
+    notice = services.draft_notice(case=case, template_key="refused", actor=clerk)
+    old_remedy, old_basis = notice.remedy, notice.legal_basis
+    services.update_notice(
+        notice=notice, actor=clerk, remedy="Kein Rechtsbehelf.", legal_basis="§ 1 Nichts"
+    )
+    event = AuditEvent.objects.filter(action="case.notice_updated").latest("id")
+    assert (event.before["remedy"], event.before["legal_basis"]) == (old_remedy, old_basis)
+    assert (event.after["remedy"], event.after["legal_basis"]) == (
+        "Kein Rechtsbehelf.",
+        "§ 1 Nichts",
+    )
+
+
+def test_a_notice_is_announced_by_the_rule_its_service_names(
+    case: Case, clerk: User, tmp_path: Path
+) -> None:
+    """casework.toml's ``announcement`` picks the days of MAILBOX_ANNOUNCEMENT_DAYS."""
+    source = notice_templates.services_dir() / "meldebescheinigung" / "notices" / "granted.toml"
+    folder = tmp_path / "meldebescheinigung"
+    (folder / "notices").mkdir(parents=True)
+    (folder / "notices" / "granted.toml").write_text(source.read_text())
+    (folder / "casework.toml").write_text('announcement = "vwvfg_41"\nprocessing_days = 3\n')
+    with override_settings(
+        CASEWORK_SERVICES_DIR=str(tmp_path),
+        MAILBOX_ANNOUNCEMENT_DAYS={"default": 3, "vwvfg_41": 4},
+    ):
+        notice_templates.clear_caches()
+        notice = services.draft_notice(case=case, template_key="granted", actor=clerk)
+        issued = services.issue_notice(notice=notice, actor=clerk)
+    message = Message.objects.get(pk=issued.mailbox_message_id)
+    assert message.legal_basis == "vwvfg_41"
+    provided = timezone.localtime(message.provided_at).date()
+    assert message.announced_on == provided + datetime.timedelta(days=4)
+
+
+def test_an_announcement_rule_that_is_not_configured_is_reported(tmp_path: Path) -> None:
+    folder = tmp_path / "meldebescheinigung"
+    folder.mkdir()
+    (folder / "casework.toml").write_text('announcement = "gibt_es_nicht"\n')
+    with override_settings(CASEWORK_SERVICES_DIR=str(tmp_path)):
+        notice_templates.clear_caches()
+        with pytest.raises(NoticeTemplateError, match="gibt_es_nicht"):
+            notice_templates.workflow_for("meldebescheinigung")
+
+
 def _posted_notice(make_case: Callable[..., Case], clerk: User) -> tuple[Case, Notice]:
     """A notice issued to a citizen who opted out of electronic delivery, and posted."""
     case = make_case(electronic_delivery=False)

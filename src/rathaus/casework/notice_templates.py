@@ -66,7 +66,9 @@ _TEMPLATE_KEYS = {
     "remedy",
     "four_eyes",
 }
-_WORKFLOW_KEYS = {"processing_days", "four_eyes", "unit"}
+_WORKFLOW_KEYS = {"processing_days", "four_eyes", "unit", "announcement"}
+#: What ``mailbox.Message.legal_basis`` holds.
+ANNOUNCEMENT_KEY_LENGTH = 40
 
 
 class _Missing(str):
@@ -130,6 +132,9 @@ class WorkflowSettings:
     processing_days: int
     four_eyes: bool
     unit_code: str
+    #: Key of the rule by which a notice counts as announced (``MAILBOX_ANNOUNCEMENT_DAYS``):
+    #: empty for § 9 OZG, the "default" days.
+    announcement: str = ""
 
 
 def _fail(service_slug: str, name: str, message: str) -> NoticeTemplateError:
@@ -192,6 +197,15 @@ def needs_remedy(*, document_type: str, outcome: str) -> bool:
     """Whether the notice must carry a Rechtsbehelfsbelehrung (§ 37 Abs. 6 VwVfG, § 58 VwGO):
     every Verwaltungsakt does; only a certificate that grants what was asked for has none."""
     return document_type not in CERTIFICATE_TYPES or outcome != "granted"
+
+
+def document_type_for(template_type: str, outcome: str) -> str:
+    """What a notice drafted from a template of ``template_type`` is once its outcome is
+    ``outcome``: a refusal is a plain notice, never a permit or a certificate, and a partial
+    grant certifies nothing. GovChain and /pruefen/ show this type."""
+    if outcome == "refused" or (outcome != "granted" and template_type in CERTIFICATE_TYPES):
+        return "notice"
+    return template_type
 
 
 def leftover_placeholder(text: str) -> str | None:
@@ -315,7 +329,27 @@ def _workflow(directory: str, service_slug: str) -> WorkflowSettings:
     unit = data.get("unit", "")
     if not isinstance(unit, str):
         raise _fail(service_slug, WORKFLOW_FILE, "'unit' must be an org unit code as text")
-    return WorkflowSettings(processing_days=days, four_eyes=four_eyes, unit_code=unit.strip())
+    announcement = data.get("announcement", "")
+    if not isinstance(announcement, str) or len(announcement.strip()) > ANNOUNCEMENT_KEY_LENGTH:
+        raise _fail(
+            service_slug,
+            WORKFLOW_FILE,
+            f"'announcement' must be a key of MAILBOX_ANNOUNCEMENT_DAYS "
+            f"(text, at most {ANNOUNCEMENT_KEY_LENGTH} characters)",
+        )
+    announcement = announcement.strip()
+    if announcement and announcement not in settings.MAILBOX_ANNOUNCEMENT_DAYS:
+        raise _fail(
+            service_slug,
+            WORKFLOW_FILE,
+            f"'announcement' = {announcement!r} is not a key of MAILBOX_ANNOUNCEMENT_DAYS",
+        )
+    return WorkflowSettings(
+        processing_days=days,
+        four_eyes=four_eyes,
+        unit_code=unit.strip(),
+        announcement=announcement,
+    )
 
 
 def workflow_for(service_slug: str) -> WorkflowSettings:
@@ -324,9 +358,11 @@ def workflow_for(service_slug: str) -> WorkflowSettings:
 
 def four_eyes_for_outcome(service_slug: str, outcome: str) -> bool:
     """Whether a notice of the service with ``outcome`` needs a second clerk: the service says
-    so for every notice, or one of its templates with that outcome does."""
+    so for every notice, or one of its templates with that outcome does. A partial grant is a
+    partial refusal: it needs a second clerk wherever a refusal does."""
+    outcomes = {outcome, "refused"} if outcome == "partly_granted" else {outcome}
     return workflow_for(service_slug).four_eyes or any(
-        t.four_eyes for t in templates_for(service_slug).values() if t.outcome == outcome
+        t.four_eyes for t in templates_for(service_slug).values() if t.outcome in outcomes
     )
 
 

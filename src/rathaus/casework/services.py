@@ -835,7 +835,9 @@ def draft_notice(*, case: Case, template_key: str, actor: Any) -> Notice:
         notice = Notice.objects.create(
             case=locked,
             template_key=template.key,
-            document_type=template.document_type,
+            document_type=notice_templates.document_type_for(
+                template.document_type, template.outcome
+            ),
             title=filled["title"][:200],
             body=filled["body"],
             outcome=template.outcome,
@@ -901,12 +903,7 @@ def update_notice(
         _decidable(case)
         if locked.status != Notice.Status.DRAFT:
             raise CaseworkError(_("Only a draft can be edited."))
-        before = {
-            "title": locked.title,
-            "outcome": locked.outcome,
-            "body": locked.body,
-            "four_eyes": locked.four_eyes,
-        }
+        before = _notice_text(locked)
         for field, value in (
             ("title", title),
             ("body", body),
@@ -924,6 +921,13 @@ def update_notice(
                     case.service.slug, outcome
                 )
             locked.outcome = outcome
+            try:
+                drafted_as = notice_templates.template(case.service.slug, locked.template_key)
+            except NoticeTemplateError:  # the template was removed since: keep what it gave
+                drafted_type = locked.document_type
+            else:
+                drafted_type = drafted_as.document_type
+            locked.document_type = notice_templates.document_type_for(drafted_type, outcome)
         _check_text(locked, final=False)
         locked.save()
         editor = _user(actor)
@@ -934,15 +938,22 @@ def update_notice(
             action="case.notice_updated",
             actor=actor,
             before={"notice": locked.pk, **before},
-            after={
-                "notice": locked.pk,
-                "title": locked.title,
-                "outcome": locked.outcome,
-                "body": locked.body,
-                "four_eyes": locked.four_eyes,
-            },
+            after={"notice": locked.pk, **_notice_text(locked)},
         )
     return locked
+
+
+def _notice_text(notice: Notice) -> dict[str, Any]:
+    """What an edit of a draft can change, as the audit trail keeps it."""
+    return {
+        "title": notice.title,
+        "outcome": notice.outcome,
+        "document_type": notice.document_type,
+        "body": notice.body,
+        "legal_basis": notice.legal_basis,
+        "remedy": notice.remedy,
+        "four_eyes": notice.four_eyes,
+    }
 
 
 def submit_for_approval(*, notice: Notice, actor: Any) -> Notice:
@@ -1131,6 +1142,7 @@ def issue_notice(*, notice: Notice, actor: Any) -> Notice:
                 actor=actor,
                 attachments=[(filename, "application/pdf", pdf)],
                 provided_at=now,
+                legal_basis=notice_templates.workflow_for(case.service.slug).announcement,
             )
         else:
             locked.delivered_by_post = True
@@ -1435,6 +1447,7 @@ def _issue_revocation(case: Case, notice: Notice, *, actor: Any, by_post: bool) 
             actor=actor,
             attachments=[(filename, "application/pdf", pdf)],
             provided_at=revoked_at,
+            legal_basis=notice_templates.workflow_for(case.service.slug).announcement,
         )
     notice.save(
         update_fields=[
