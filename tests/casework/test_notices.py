@@ -246,6 +246,21 @@ def test_casework_toml_can_require_four_eyes_for_every_notice(
     assert notice.four_eyes
 
 
+def test_a_template_cannot_lift_the_four_eyes_rule_of_its_service(
+    case: Case, clerk: User, tmp_path: Path
+) -> None:
+    source = notice_templates.services_dir() / "meldebescheinigung" / "notices" / "granted.toml"
+    folder = tmp_path / "meldebescheinigung"
+    (folder / "notices").mkdir(parents=True)
+    text = source.read_text().replace("four_eyes = true\n", "")
+    (folder / "notices" / "granted.toml").write_text(text + "\nfour_eyes = false\n")
+    (folder / "casework.toml").write_text("four_eyes = true\nprocessing_days = 3\n")
+    with override_settings(CASEWORK_SERVICES_DIR=str(tmp_path)):
+        notice_templates.clear_caches()
+        notice = services.draft_notice(case=case, template_key="granted", actor=clerk)
+    assert notice.four_eyes
+
+
 def test_a_revoked_notice_reopens_the_case_and_is_logged(case: Case, clerk: User) -> None:
     notice = services.issue_notice(
         notice=services.draft_notice(case=case, template_key="granted", actor=clerk), actor=clerk

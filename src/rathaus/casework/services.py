@@ -843,7 +843,7 @@ def draft_notice(*, case: Case, template_key: str, actor: Any) -> Notice:
             outcome=template.outcome,
             legal_basis=filled["legal_basis"],
             remedy=filled["remedy"],
-            four_eyes=template.four_eyes if template.four_eyes is not None else workflow.four_eyes,
+            four_eyes=workflow.four_eyes or bool(template.four_eyes),  # a template only adds to it
             drafted_by=_user(actor),
         )
         _event(
