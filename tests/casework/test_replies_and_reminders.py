@@ -164,6 +164,42 @@ def test_a_team_lead_without_an_e_mail_address_is_not_counted_as_reminded(
     assert not unassigned.events.filter(kind=CaseEvent.Kind.REMINDER_SENT).exists()
 
 
+def test_a_case_whose_assignee_left_the_unit_is_reminded_to_its_team_leads(
+    make_case: Callable[..., Case],
+    clerk: User,
+    team_lead: User,
+    django_capture_on_commit_callbacks: Callable,
+) -> None:
+    """The former member could not open the case from the reminder's link (404)."""
+    from rathaus.casework.models import StaffMembership
+
+    overdue = make_case()
+    services.assign(cases=[overdue], user=clerk, actor=team_lead)
+    StaffMembership.objects.filter(user=clerk).delete()
+    Case.objects.filter(pk=overdue.pk).update(
+        due_on=timezone.localdate() - datetime.timedelta(days=1)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.remind_overdue() == 1
+    assert [m.to for m in mail.outbox] == [[team_lead.email]]
+
+
+def test_an_unrouted_overdue_case_is_reminded_to_the_authoritys_team_leads(
+    make_case: Callable[..., Case],
+    team_lead: User,
+    django_capture_on_commit_callbacks: Callable,
+) -> None:
+    """Team leads see the cases routed to no unit; nobody else would be told."""
+    unrouted = make_case()
+    Case.objects.filter(pk=unrouted.pk).update(
+        org_unit=None, due_on=timezone.localdate() - datetime.timedelta(days=1)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.remind_overdue() == 1
+    assert [m.to for m in mail.outbox] == [[team_lead.email]]
+    assert unrouted.number in mail.outbox[0].body
+
+
 def test_the_reminder_links_to_the_case_page_of_the_back_office(
     make_case: Callable[..., Case],
     clerk: User,

@@ -46,6 +46,7 @@ from rathaus.casework.models import (
     snapshot,
 )
 from rathaus.casework.permissions import (
+    can_view_case,
     forget_scope,
     is_assignable_to,
     staff_scope,
@@ -1571,7 +1572,8 @@ def _backoffice_url(case: Case) -> str:
 
 def remind_overdue(*, today: datetime.date | None = None) -> int:
     """E-mail each clerk the open cases past their due date (at most every
-    ``CASEWORK_REMINDER_INTERVAL_DAYS``); unassigned cases go to the unit's team leads.
+    ``CASEWORK_REMINDER_INTERVAL_DAYS``); unassigned cases, and cases whose assignee can no
+    longer see them, go to the unit's team leads (of an unrouted case: the authority's).
     Returns the number of cases reminded about."""
     from rathaus.accounts.roles import TEAM_LEAD
     from rathaus.casework.models import StaffMembership
@@ -1585,19 +1587,32 @@ def remind_overdue(*, today: datetime.date | None = None) -> int:
         .order_by("due_on", "pk")
     )
     by_recipient: dict[str, list[Case]] = defaultdict(list)
+    assignees: dict[int, Any] = {}  # one instance per user: its staff scope is read once
     for case in overdue:
         recipients: list[str] = []
-        if case.assigned_to is not None and case.assigned_to.is_active and case.assigned_to.email:
-            recipients = [case.assigned_to.email]
-        elif case.org_unit_id is not None:
+        assignee = case.assigned_to
+        if assignee is not None:
+            assignee = assignees.setdefault(assignee.pk, assignee)
+        if (
+            assignee is not None
+            and assignee.is_active
+            and assignee.email
+            and can_view_case(assignee, case)  # not one who left the unit since
+        ):
+            recipients = [assignee.email]
+        else:
+            # the team leads who see the case: of its unit, or of its authority when unrouted
+            leads = StaffMembership.objects.filter(
+                user__is_active=True, user__groups__name=TEAM_LEAD
+            )
+            if case.org_unit_id is not None:
+                leads = leads.filter(org_unit_id=case.org_unit_id)
+            else:
+                leads = leads.filter(org_unit__authority_id=case.authority_id)
             recipients = list(
-                StaffMembership.objects.filter(
-                    org_unit_id=case.org_unit_id,
-                    user__is_active=True,
-                    user__groups__name=TEAM_LEAD,
-                )
-                .exclude(user__email="")  # a reminder nobody receives is no reminder
+                leads.exclude(user__email="")  # a reminder nobody receives is no reminder
                 .values_list("user__email", flat=True)
+                .distinct()
             )
         for email in recipients:
             by_recipient[email].append(case)
