@@ -478,3 +478,43 @@ def test_offline_verifier_without_a_key_verifies_nothing(
     assert report.status == "failed"
     assert report.message == "Verification failed: no verifier key was given"
     assert report.entry is None and report.checkpoint_size == 0
+
+
+def test_the_sequencer_keeps_running_when_the_object_store_fails(
+    authority: Authority, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A storage error (object store away) is logged and retried with a growing pause; before,
+    anything but a database error ended the process."""
+    import os
+    import signal
+
+    from django.core.management import call_command
+
+    from rathaus.ledger.management.commands import run_sequencer
+
+    services.append(document=pdf(1), document_type="receipt", authority=authority)
+    calls: list[int] = []
+    pauses: list[float] = []
+    real = run_sequencer.sequence
+
+    def flaky() -> object:
+        calls.append(1)
+        if len(calls) <= 2:
+            raise OSError("object store unreachable")
+        checkpoint = real()
+        os.kill(os.getpid(), signal.SIGTERM)  # stop after the first batch that worked
+        return checkpoint
+
+    monkeypatch.setattr(run_sequencer, "sequence", flaky)
+    monkeypatch.setattr(run_sequencer.time, "sleep", pauses.append)
+    previous = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    try:
+        call_command("run_sequencer", "--interval", "0.5")
+    finally:
+        signal.signal(signal.SIGTERM, previous[0])
+        signal.signal(signal.SIGINT, previous[1])
+
+    assert len(calls) == 3
+    assert [r.getMessage() for r in caplog.records].count("sequencing failed; retrying") == 2
+    assert pauses[0] < pauses[1] <= run_sequencer.MAX_BACKOFF  # backs off while it fails
+    assert Entry.objects.filter(index__isnull=False).count() == 1

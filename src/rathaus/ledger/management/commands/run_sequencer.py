@@ -9,11 +9,13 @@ from types import FrameType
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import DatabaseError, close_old_connections
+from django.db import close_old_connections
 
 from rathaus.ledger.sequencer import sequence
 
 logger = logging.getLogger("rathaus.ledger")
+#: Longest pause between attempts while sequencing keeps failing (seconds).
+MAX_BACKOFF = 30.0
 
 
 class Command(BaseCommand):
@@ -43,6 +45,7 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
+        failures = 0
         while not stopping:
             started = time.monotonic()
             try:
@@ -56,6 +59,9 @@ class Command(BaseCommand):
                             "ms": round((time.monotonic() - started) * 1000),
                         },
                     )
-            except DatabaseError:
-                logger.exception("sequencing failed; retrying")
-            time.sleep(max(0.0, interval - (time.monotonic() - started)))
+                failures = 0
+            except Exception:  # the database or the object store away for a while: keep going
+                failures += 1
+                logger.exception("sequencing failed; retrying", extra={"failures": failures})
+            pause = interval if not failures else min(MAX_BACKOFF, interval * 2**failures)
+            time.sleep(max(0.0, pause - (time.monotonic() - started)))
