@@ -153,6 +153,29 @@ def test_an_entry_without_its_group_is_refused_next_to_the_key(
     assert not plan.entries.filter(key="11.40.01").exists()
 
 
+def test_a_retention_period_beyond_the_maximum_is_refused_next_to_the_field(
+    superuser: Any, plan: FilePlan
+) -> None:
+    """As the CSV import: closing a file under 9000 years would have no due date to set."""
+    data = _inline_data(plan, [_new("11.30.03", "Meldedaten", "9000")])
+    response = site._registry[FilePlan].change_view(
+        _request(superuser, "post", **data), str(plan.pk)
+    )
+    html = response.render().content.decode()
+    assert response.status_code == 200
+    assert "kleiner oder gleich 200" in html
+    [formset] = response.context_data["inline_admin_formsets"]
+    assert "kleiner oder gleich 200" in str(formset.formset.forms[-1].errors["retention_years"])
+    assert 'value="9000"' in html  # what was typed is kept
+    assert not plan.entries.filter(key="11.30.03").exists()
+    data = _inline_data(plan, [_new("11.30.03", "Meldedaten", "200")])
+    response = site._registry[FilePlan].change_view(
+        _request(superuser, "post", **data), str(plan.pk)
+    )
+    assert response.status_code == 302
+    assert plan.entries.get(key="11.30.03").retention_years == 200
+
+
 def test_an_entry_with_files_cannot_be_deleted(superuser: Any, file: File) -> None:
     plan = file.plan_entry.plan
     data = _inline_data(plan, [])

@@ -48,6 +48,7 @@ from rathaus.records.models import (
     File,
     FilePlan,
     PendingContentDeletion,
+    PlanEntry,
     RecordDocument,
 )
 from rathaus.records.selectors import files_due_for_disposal, files_ready_for_disposal
@@ -1353,3 +1354,176 @@ def test_the_disposal_job_carries_out_an_approved_run_and_can_be_run_again(
     assert event.actor == admin_user
     again = carry_out_disposal_job.call(run.pk, admin_user.pk)  # a second job finds nothing
     assert again["disposed"] == 0 and again["state"] == DisposalRun.State.COMPLETED
+
+
+# --- characters XML does not allow ------------------------------------------------------------
+
+
+def test_offer_stays_well_formed_with_a_control_character_in_the_file_title(
+    authority: Authority, plan: FilePlan
+) -> None:
+    file = open_file(
+        authority=authority,
+        plan_key="11.30.01",
+        title="Anmeldung Erika\x0bMustermann",
+        actor=None,
+        opened_at=OPENED,
+    )
+    close_file(file=file, actor=None, closed_on=CLOSED)
+    run = start_run(authority=authority, actor=None)
+    offer = SafeET.fromstring(write_offer(run=run, actor=None))
+    subject = offer.find(f"{Q('Schriftgutobjekt')}/{Q('Akte')}/{Q('AllgemeineMetadaten')}")
+    assert subject is not None
+    assert subject.findtext(Q("Betreff")) == "Anmeldung Erika Mustermann"
+
+
+def _package_message(out: io.BytesIO) -> bytes:
+    with zipfile.ZipFile(out) as package:
+        name = next(n for n in package.namelist() if n.endswith(".xml"))
+        return package.read(name)
+
+
+def test_transfer_package_stays_well_formed_with_a_control_character_in_a_title(
+    authority: Authority, plan: FilePlan
+) -> None:
+    file = open_file(
+        authority=authority, plan_key="11.30.01", title="Anmeldung", actor=None, opened_at=OPENED
+    )
+    add_document(
+        file=file,
+        title="Vermerk\x0cSeite 2",
+        kind="internal",
+        content=b"x",
+        original_name="v.txt",
+        content_type="text/plain",
+        actor=None,
+    )
+    close_file(file=file, actor=None, closed_on=CLOSED)
+    run = start_run(authority=authority, actor=None)
+    _evaluated(run, [file], "A")
+    out = io.BytesIO()
+    write_transfer_package(run=run, out=out, actor=None)
+    message = SafeET.fromstring(_package_message(out))
+    titles = [e.text for e in message.iter(Q("Betreff"))]
+    assert titles == ["Anmeldung", "Vermerk Seite 2"]
+
+
+def test_the_xdomea_writer_leaves_out_characters_xml_does_not_allow(
+    authority: Authority, evaluate_files: list[File]
+) -> None:
+    """Titles already stored with control characters (before open_file cleaned them), in the
+    plan, the authority's name or a file name: the writer replaces them itself."""
+    stored = "\x01\x08\x0b\x0c\x0e\x1b\x1f\ufffe\uffff"  # a database takes these
+    file = evaluate_files[0]
+    File.objects.filter(pk=file.pk).update(title=f"Anmeldung{stored}Erika")
+    PlanEntry.objects.filter(pk=file.plan_entry_id).update(title=f"An- und{stored}Abmeldungen")
+    Authority.objects.filter(pk=authority.pk).update(name="Bürgerbüro\x1bWuppertal")
+    run = start_run(authority=authority, actor=None)
+    offer = SafeET.fromstring(write_offer(run=run, actor=None))
+    assert f"Anmeldung{' ' * len(stored)}Erika" in [e.text for e in offer.iter(Q("Betreff"))]
+
+    _evaluated(run, evaluate_files, "A")
+    out = io.BytesIO()
+    write_transfer_package(run=run, out=out, actor=None)
+    message = SafeET.fromstring(_package_message(out))
+    assert "Bürgerbüro Wuppertal" in [e.text for e in message.iter(Q("Name"))]
+
+    bad = stored + "\x00\ud800"  # and what only a string in memory can hold
+
+    entry = xdomea.FileEntry(
+        id=uuid.uuid4(),
+        reference=f"11.30.01{bad}-0001/2015",
+        title="Akte",
+        plan_key="11.30.01",
+        plan_title="Meldewesen",
+        opened_on=CLOSED,
+        closed_on=CLOSED,
+        retention_years=5,
+        disposal_due_on=None,
+        disposal_type="B",
+        documents=[
+            xdomea.DocumentEntry(
+                id=uuid.uuid4(),
+                position=1,
+                title=f"Vermerk{bad}",
+                kind="internal",
+                created_at=OPENED,
+                versions=[
+                    xdomea.VersionEntry(
+                        number=1,
+                        package_name="a_1.txt",
+                        original_name=f"v{bad}.txt",
+                        content_type=f"text/plain{bad}",
+                        sha256="0" * 64,
+                        created_at=OPENED,
+                    )
+                ],
+            )
+        ],
+    )
+    written = xdomea.transfer_message(process_id=uuid.uuid4(), authority=authority, files=[entry])
+    parsed = SafeET.fromstring(written)
+    assert parsed.findtext(f".//{Q('DateinameOriginal')}") == f"v{' ' * len(bad)}.txt"
+
+
+# --- archive messages in an encoding Python cannot decode --------------------------------------
+
+UNKNOWN_ENCODING = b'<?xml version="1.0" encoding="x-unknown"?><a/>'
+NOT_A_TEXT_ENCODING = b'<?xml version="1.0" encoding="rot13"?><a/>'
+UNDECODABLE = b'<?xml version="1.0" encoding="punycode"?><a>\xff\xfe</a>'
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (UNKNOWN_ENCODING, "encoding that is not supported"),
+        (NOT_A_TEXT_ENCODING, "encoding that is not supported"),
+        (UNDECODABLE, "not well-formed"),
+    ],
+)
+def test_a_message_in_an_unknown_encoding_is_refused_with_a_message(
+    offered_run: DisposalRun, data: bytes, message: str
+) -> None:
+    with pytest.raises(DisposalError, match=message):
+        import_evaluation(run=offered_run, data=data, actor=None)
+    _unchanged(offered_run, DisposalRun.State.OFFERED)
+    with pytest.raises(DisposalError, match=message):
+        import_archive_receipt(run=offered_run, data=data, actor=None)
+    offered_run.refresh_from_db()
+    assert offered_run.offer_receipt_at is None
+
+
+def test_an_import_confirmation_in_an_unknown_encoding_is_refused(
+    transferred_run: DisposalRun,
+) -> None:
+    with pytest.raises(DisposalError, match="encoding that is not supported"):
+        import_confirmation(run=transferred_run, data=UNKNOWN_ENCODING, actor=None)
+    transferred_run.refresh_from_db()
+    assert transferred_run.state == DisposalRun.State.TRANSFERRED
+
+
+def test_the_commands_refuse_a_message_in_an_unknown_encoding(
+    offered_run: DisposalRun, tmp_path: Path
+) -> None:
+    message = tmp_path / "0502.xml"
+    message.write_bytes(UNKNOWN_ENCODING)
+    for command in ("disposal_import_evaluation", "disposal_import_receipt"):
+        with pytest.raises(CommandError, match="encoding that is not supported"):
+            call_command(command, str(offered_run.pk), str(message))
+
+
+def test_the_admin_refuses_an_upload_in_an_unknown_encoding_beside_the_field(
+    offered_run: DisposalRun, admin_user: Any
+) -> None:
+    from django.contrib.admin.sites import site
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.records.test_admin import _request
+
+    runs = site._registry[DisposalRun]
+    for view in (runs.evaluation_view, runs.archive_receipt_view):
+        upload = SimpleUploadedFile("m.xml", UNKNOWN_ENCODING, content_type="application/xml")
+        response = view(_request(admin_user, "post", message=upload), offered_run.pk)
+        assert response.status_code == 200
+        assert "encoding that is not supported" in response.render().content.decode()
+    _unchanged(offered_run, DisposalRun.State.OFFERED)

@@ -139,6 +139,13 @@ def test_invalid_documents_are_refused(file: File, kwargs: dict[str, object], me
     assert not RecordDocument.objects.exists()
 
 
+def test_control_characters_in_a_document_title_become_spaces(file: File) -> None:
+    version = _add(file, title="Vermerk\x0cSeite 2\x00\n")
+    assert RecordDocument.objects.get(pk=version.document_id).title == "Vermerk Seite 2"
+    with pytest.raises(RecordsError, match="Ein Dokument braucht einen Titel"):
+        _add(file, title="\x0c\x1f")
+
+
 def test_a_closed_file_takes_no_documents_until_it_is_reopened(file: File) -> None:
     version = _add(file)
     close_file(file=file, actor=None)

@@ -185,6 +185,22 @@ def test_a_file_needs_a_title(authority: Authority, plan: FilePlan) -> None:
         open_file(authority=authority, plan_key="11.30.01", title="  ", actor=None)
 
 
+def test_control_characters_in_a_file_title_become_spaces(
+    authority: Authority, plan: FilePlan
+) -> None:
+    """Titles are built by code (service and applicant name) and go into the xdomea messages."""
+    file = open_file(
+        authority=authority,
+        plan_key="11.30.01",
+        title=" Anmeldung\tErika\x0b\x0b Mustermann\r\n\x1b[0m",
+        actor=None,
+    )
+    file.refresh_from_db()
+    assert file.title == "Anmeldung Erika Mustermann [0m"
+    with pytest.raises(RecordsError, match="braucht einen Titel"):
+        open_file(authority=authority, plan_key="11.30.01", title="\x0b\x0c\x1b", actor=None)
+
+
 def test_opening_takes_retention_from_the_plan_and_is_audited(
     authority: Authority, plan: FilePlan
 ) -> None:

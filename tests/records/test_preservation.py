@@ -240,3 +240,88 @@ def _upload(content: bytes) -> Any:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile("bescheid.pdf", content, content_type="application/pdf")
+
+
+# --- one stamp's failure does not stop the others ---------------------------------------------
+
+
+@pytest.fixture
+def two_due_notices(
+    authority: Authority, plan: FilePlan, monkeypatch: pytest.MonkeyPatch
+) -> list[File]:
+    """Two closed files whose notices' stamps are due, and a TSA stand-in that always renews."""
+    from rathaus.records import preservation
+
+    now = timezone.now()
+    files = []
+    for days, name in ((30, "Erika"), (40, "Max")):
+        file = open_file(
+            authority=authority, plan_key="11.30.01", title=f"Anmeldung {name}", actor=None
+        )
+        version = add_document(
+            file=file,
+            title="Bescheid",
+            kind="notice",
+            content=f"%PDF-1.7 Bescheid {name}".encode(),
+            original_name="bescheid.pdf",
+            content_type=PDF,
+            actor=None,
+        )
+        ArchiveTimestamp.objects.create(
+            version=version, expires_at=now + datetime.timedelta(days=days)
+        )
+        files.append(close_file(file=file, actor=None))
+    monkeypatch.setattr(preservation, "renew_archive_timestamp", lambda pdf: pdf + b"%renewed")
+    monkeypatch.setattr(preservation, "archive_timestamp_expiry", lambda pdf: now + TEN_YEARS)
+    return files
+
+
+def test_a_file_disposed_of_before_its_renewal_does_not_stop_the_others(
+    two_due_notices: list[File], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import transaction
+
+    from rathaus.records import preservation
+    from rathaus.records.disposal import _delete_documents
+
+    disposed, kept = two_due_notices
+    selected = preservation.due_for_renewal
+
+    def then_disposed(**kwargs: Any) -> list[ArchiveTimestamp]:
+        due = selected(**kwargs)
+        with transaction.atomic():  # the disposal job, between the selection and the renewal
+            _delete_documents(disposed)
+            File.objects.filter(pk=disposed.pk).update(disposed_on=timezone.localdate())
+        return due
+
+    monkeypatch.setattr(preservation, "due_for_renewal", then_disposed)
+    result = renew_archive_timestamps_job.call()
+    assert len(result["failed"]) == 1
+    assert result["failed"][0].startswith(disposed.reference)
+    assert "disposed of meanwhile" in result["failed"][0]
+    assert result["renewed"] == [f"{kept.reference} Bescheid v1 -> v2"]
+    assert [v.number for v in _versions(kept, "Bescheid")] == [1, 2]
+    assert not DocumentVersion.objects.filter(document__file=disposed).exists()
+
+
+def test_an_unexpected_error_renewing_one_stamp_does_not_stop_the_others(
+    two_due_notices: list[File], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from rathaus.records import preservation
+
+    first, second = two_due_notices
+    renewing = preservation.renew_archive_timestamp
+
+    def breaks_on_the_first(pdf: bytes) -> bytes:
+        if b"Erika" in pdf:
+            raise RuntimeError("connection reset by the TSA")
+        return renewing(pdf)
+
+    monkeypatch.setattr(preservation, "renew_archive_timestamp", breaks_on_the_first)
+    with caplog.at_level(logging.ERROR, logger="rathaus.records.preservation"):
+        result = renew_archive_timestamps()
+    assert result.failed == [f"{first.reference} Bescheid v1: connection reset by the TSA"]
+    assert result.renewed == [f"{second.reference} Bescheid v1 -> v2"]
+    stamp = ArchiveTimestamp.objects.get(version__document__file=first)
+    assert stamp.problem == "connection reset by the TSA" and stamp.problem_at is not None
+    assert "RuntimeError" in caplog.text  # logged with its traceback

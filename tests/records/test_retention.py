@@ -11,7 +11,7 @@ from freezegun import freeze_time
 
 from rathaus.core.models import AuditEvent, Authority
 from rathaus.records.errors import RecordsError
-from rathaus.records.models import FilePlan
+from rathaus.records.models import File, FilePlan
 from rathaus.records.selectors import files_due_for_disposal
 from rathaus.records.services import (
     close_file,
@@ -88,6 +88,23 @@ def test_the_period_is_the_one_of_the_plan_when_the_file_was_opened(
         csv_text=PLAN_CSV.replace("11.30.01;An-, Um- und Abmeldungen;5", "11.30.01;Meldungen;8"),
     )
     assert close_file(file=file, actor=None).disposal_due_on == D(2032, 1, 1)
+
+
+def test_a_period_ending_after_the_year_9999_is_refused_not_a_crash() -> None:
+    with pytest.raises(RecordsError, match="9999"):
+        retention_dates(closed_on=D(2026, 5, 3), trigger="closed_year_end", years=9000)
+
+
+@freeze_time("2026-05-03 10:00")
+def test_closing_a_file_whose_entry_has_a_huge_period_is_refused_with_a_message(
+    authority: Authority, plan: FilePlan
+) -> None:
+    plan.entries.filter(key="11.30.01").update(retention_years=9000)  # past the admin's check
+    file = open_file(authority=authority, plan_key="11.30.01", title="Anmeldung", actor=None)
+    with pytest.raises(RecordsError, match="9999"):
+        close_file(file=file, actor=None)
+    assert not File.objects.get(pk=file.pk).is_closed
+    assert not AuditEvent.objects.filter(action="records.file_closed").exists()
 
 
 @freeze_time("2026-05-03 10:00")

@@ -19,6 +19,8 @@ _KEY = re.compile(r"[0-9]+(?:\.[0-9]+)*")  # ASCII only: \d also matches "٣"
 DEFAULT_REFERENCE_FORMAT = "{plan}-{serial:04d}/{year}"
 DEFAULT_UNIT_REFERENCE_FORMAT = "{unit}-{plan}-{serial:04d}/{year}"
 REFERENCE_MAX_LENGTH = 80
+#: The longest retention period of a plan entry, in years (CSV import and admin alike).
+MAX_RETENTION_YEARS = 200
 _PLACEHOLDERS = {"plan", "unit", "serial", "year"}
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import Storage, storages
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -110,6 +111,8 @@ class PlanEntry(models.Model):
         _("retention period (years)"),
         null=True,
         blank=True,
+        # as the CSV import: a longer period would end after the year 9999 (no date for it)
+        validators=[MaxValueValidator(file_plan.MAX_RETENTION_YEARS)],
         help_text=_("Empty: the period of the parent group applies."),
     )
     retention_permanent = models.BooleanField(

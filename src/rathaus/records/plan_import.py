@@ -23,7 +23,7 @@ from rathaus.records.models import DisposalAction, RetentionTrigger
 REQUIRED_COLUMNS = ("key", "title")
 OPTIONAL_COLUMNS = ("retention_years", "retention_trigger", "disposal", "description")
 PERMANENT = {"dauernd", "permanent"}
-MAX_RETENTION_YEARS = 200
+MAX_RETENTION_YEARS = file_plan.MAX_RETENTION_YEARS
 MAX_ROWS = 20_000
 _TRIGGERS = frozenset(RetentionTrigger.values)
 _DISPOSALS = frozenset(DisposalAction.values)

@@ -133,7 +133,10 @@ def renew(stamp: ArchiveTimestamp) -> DocumentVersion:
             .select_related("authority__municipality")
             .get(pk=stamp.version.document.file_id)
         )
-        current = ArchiveTimestamp.objects.select_for_update().get(pk=stamp.pk)
+        # Disposed of since due_for_renewal: the versions and their stamps are gone.
+        current = ArchiveTimestamp.objects.select_for_update().filter(pk=stamp.pk).first()
+        if current is None or file.is_disposed:
+            raise RecordsError(f"The file {file.reference} was disposed of meanwhile.")
         if current.renewed_by_id is not None:
             raise RecordsError("The version was renewed meanwhile.")
         document = current.version.document
@@ -183,7 +186,9 @@ def renew_archive_timestamps(
         label = f"{version.document.file.reference} {version.document.title} v{version.number}"
         try:
             renewed = renew(stamp)
-        except (SealError, RecordsError) as exc:
+        except Exception as exc:  # one stamp's failure must not stop the others
+            if not isinstance(exc, SealError | RecordsError):
+                logger.exception("records: renewing the archive time stamp of %s failed", label)
             ArchiveTimestamp.objects.filter(pk=stamp.pk).update(
                 problem=str(exc)[:500], problem_at=now or timezone.now()
             )

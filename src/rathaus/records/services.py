@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import logging
+import unicodedata
 import uuid
 from pathlib import PurePath
 from typing import Any
@@ -295,6 +296,17 @@ def _reference_too_long(reference: str, authority: Authority) -> RecordsError:
     )
 
 
+def _clean_title(title: str) -> str:
+    """``title`` on one line: control characters (line breaks, tabs, form feeds, escapes …) and
+    characters XML does not allow become spaces, runs of spaces one. Titles are often built by
+    code (service and applicant name) and go into the xdomea messages to the archive."""
+    cleaned = "".join(
+        " " if unicodedata.category(ch) in ("Cc", "Cs") or ch in "\ufffe\uffff" else ch
+        for ch in title
+    )
+    return " ".join(cleaned.split())
+
+
 def open_file(
     *,
     authority: Authority,
@@ -314,7 +326,7 @@ def open_file(
         entry = entry_for_new_file(authority=authority, plan_key=plan_key, org_unit=org_unit)
     plan = entry.plan
     years, permanent = entry.retention()
-    title = title.strip()
+    title = _clean_title(title)
     if not title:
         raise RecordsError(_("A file needs a title."))
     opened_at = opened_at or timezone.now()
@@ -369,6 +381,14 @@ def open_file(
 
 
 def _add_years(day: datetime.date, years: int) -> datetime.date:
+    if day.year + years > datetime.MAXYEAR:  # only a plan entry's period set past the limit
+        raise RecordsError(
+            _(
+                "A retention period of %(years)d years from %(day)s ends after the year %(max)d; "
+                "please correct the period in the file plan."
+            )
+            % {"years": years, "day": day.isoformat(), "max": datetime.MAXYEAR}
+        )
     try:
         return day.replace(year=day.year + years)
     except ValueError:  # 29 February in a year without one: the period ends a day later
@@ -551,7 +571,7 @@ def add_document(
     """File a new document in ``file``; returns its first version."""
     if kind not in DocumentKind.values:
         raise RecordsError(_("“%s” is not a kind of document.") % kind)
-    title = title.strip()
+    title = _clean_title(title)
     if not title:
         raise RecordsError(_("A document needs a title."))
     current = _open_file_for_writing(file)

@@ -17,6 +17,7 @@ Archive messages come from outside: they are parsed with ``defusedxml`` with DTD
 from __future__ import annotations
 
 import datetime
+import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -71,18 +72,31 @@ def q(name: str) -> str:
     return f"{{{NS}}}{name}"
 
 
+# Characters XML 1.0 does not allow (§ 2.2 "Char"): the C0 controls except tab, line feed and
+# carriage return, surrogates, U+FFFE and U+FFFF. ElementTree writes them unchanged, which makes
+# the message not well-formed.
+_NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_safe(value: str) -> str:
+    """``value`` with every character XML 1.0 does not allow replaced by a space."""
+    return _NOT_XML_CHAR.sub(" ", value)
+
+
 def _sub(parent: ET.Element, name: str, text: str | None = None) -> ET.Element:
     element = ET.SubElement(parent, q(name))
     if text is not None:
-        element.text = text
+        element.text = _xml_safe(text)
     return element
 
 
 def _code(parent: ET.Element, name: str, code: str, code_list: tuple[str, str]) -> ET.Element:
     element = ET.SubElement(
-        parent, q(name), {"listURI": code_list[0], "listVersionID": code_list[1]}
+        parent,
+        q(name),
+        {"listURI": _xml_safe(code_list[0]), "listVersionID": _xml_safe(code_list[1])},
     )
-    ET.SubElement(element, "code").text = code
+    ET.SubElement(element, "code").text = _xml_safe(code)
     return element
 
 
@@ -324,7 +338,11 @@ def _root(data: bytes) -> ET.Element:
             _("The message contains a DTD or entity declarations, which are not accepted (%s).")
             % type(exc).__name__
         ) from exc
-    except (ET.ParseError, ValueError) as exc:
+    except LookupError as exc:  # an encoding Python does not know, or not a text encoding
+        raise DisposalError(
+            _("The message declares an encoding that is not supported: %s") % exc
+        ) from exc
+    except (ET.ParseError, ValueError) as exc:  # ValueError includes UnicodeDecodeError
         raise DisposalError(_("The message is not well-formed XML: %s") % exc) from exc
     return root
 
