@@ -275,3 +275,43 @@ def test_a_planner_without_regions_is_told_who_assigns_them(client, planner, reg
     html = client.get(URL).content.decode()
     assert "Aachen" not in html
     assert "Administration" in html
+
+
+def test_the_kpi_judges_the_incidents_by_the_planners_own_target(client, region, planner):
+    """Empty target: each incident by the legal target of its area (8 urban / 12 rural
+    minutes); a target the planner enters judges every incident, as the staffing does."""
+    from rathaus.rescue.incidents import read_incidents
+    from rathaus.rescue.services import import_incidents
+
+    import_incidents(
+        records=read_incidents(
+            [
+                "time,region,location,area,response_minutes\n",
+                "2024-01-01T10:00:00,Aachen,Markt 1,urban,7.5\n",
+                "2024-01-01T11:00:00,Aachen,Markt 2,urban,8.5\n",
+                "2024-01-01T12:00:00,Aachen,Dorf 3,rural,11.0\n",
+                "2024-01-01T13:00:00,Aachen,Dorf 4,rural,12.5\n",
+            ]
+        ),
+        actor=None,
+    )
+    login_with_second_factor(client, planner)
+    params = {
+        "region": region.pk,
+        "horizon": 14,
+        "model": "seasonal_naive",
+        "plan_for": "upper80",
+        "target_share": 0.9,
+        "job_minutes": 60,
+        "drive_minutes": 5,
+        "shrinkage": 0,
+    }
+
+    def kpi_section(**extra):
+        html = client.get(URL, {**params, **extra}).content.decode()
+        return html[html.index('id="kpi-heading"') :]
+
+    legal = kpi_section()
+    assert "<p>0,500</p>" in legal and "8 Minuten innerorts, 12 Minuten außerorts" in legal
+    own = kpi_section(target_minutes=12)
+    assert "<p>0,750</p>" in own and "Ihrem Ziel von 12 Minuten" in own

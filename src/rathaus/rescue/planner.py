@@ -130,6 +130,9 @@ class PlannerForm(forms.Form):
         region: Region | None = data.get("region")
         drive = data.get("drive_minutes")
         target = data.get("target_minutes")
+        # The planner's own target also judges the recorded incidents; without one, each
+        # incident is judged by the legal target of its area (8 urban / 12 rural minutes).
+        data["target_given"] = target is not None
         if region is not None and target is None:
             target = 12.0 if region.area == Region.Area.RURAL else 8.0
             data["target_minutes"] = target
@@ -149,6 +152,8 @@ class Plan:
     svg: str
     kpi: float | None
     basis_label: str
+    #: The minutes the KPI judged every incident by; None: the legal target of its area.
+    kpi_minutes: float | None = None
 
 
 class PlanError(ValueError):
@@ -217,7 +222,12 @@ def build_plan(data: dict[str, Any], *, simulate: bool = True) -> Plan:
         },
     )
     records = incident_records(region=region)
-    kpi = share_in_time(records) if records else None
+    kpi_minutes = data["target_minutes"] if data.get("target_given") else None
+    if kpi_minutes is not None:
+        own = ResponseTarget(minutes=kpi_minutes, share=data["target_share"])
+        kpi = share_in_time(records, urban=own, rural=own) if records else None
+    else:
+        kpi = share_in_time(records) if records else None
     return Plan(
         region=region,
         forecast=forecast,
@@ -226,6 +236,7 @@ def build_plan(data: dict[str, Any], *, simulate: bool = True) -> Plan:
         svg=svg,
         kpi=kpi,
         basis_label=str(dict(PLAN_BASIS)[data["plan_for"]]),
+        kpi_minutes=kpi_minutes,
     )
 
 
