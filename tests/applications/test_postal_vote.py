@@ -104,3 +104,50 @@ def test_submission_after_the_deadline_is_refused(
         )
     application.refresh_from_db()
     assert application.is_draft
+
+
+def test_a_voter_applies_for_a_polling_card_once_per_election(
+    citizen: User, briefwahl: Service, wuppertal: Municipality, election: Election
+) -> None:
+    """A second application is refused at the start and, for a draft begun before the first
+    was sent (another tab), at submission; a lost card is replaced at the electoral office."""
+    with freeze_time("2029-09-01 10:00:00"):
+        first = start_application(
+            applicant=citizen, service=briefwahl, municipality=wuppertal, trust_level="low"
+        )
+        second = start_application(
+            applicant=citizen, service=briefwahl, municipality=wuppertal, trust_level="low"
+        )
+        _fill(briefwahl, first)
+        _fill(briefwahl, second)
+        sent = submit_application(
+            application=first, idempotency_key="pv-a", confirmed=True, actor=citizen
+        )
+        with pytest.raises(ApplicationError, match=f"bereits.*{sent.reference}"):
+            submit_application(
+                application=second, idempotency_key="pv-b", confirmed=True, actor=citizen
+            )
+        with pytest.raises(ApplicationError, match="Wahlamt"):
+            start_application(
+                applicant=citizen, service=briefwahl, municipality=wuppertal, trust_level="low"
+            )
+    second.refresh_from_db()
+    assert second.is_draft
+
+
+def test_after_a_withdrawal_the_voter_can_apply_again(
+    citizen: User, briefwahl: Service, wuppertal: Municipality, election: Election
+) -> None:
+    from rathaus.applications.models import Application
+
+    with freeze_time("2029-09-01 10:00:00"):
+        first = start_application(
+            applicant=citizen, service=briefwahl, municipality=wuppertal, trust_level="low"
+        )
+        _fill(briefwahl, first)
+        submit_application(application=first, idempotency_key="pv-c", confirmed=True, actor=citizen)
+        Application.objects.filter(pk=first.pk).update(status=Application.Status.WITHDRAWN)
+        again = start_application(
+            applicant=citizen, service=briefwahl, municipality=wuppertal, trust_level="low"
+        )
+    assert again.is_draft

@@ -119,3 +119,61 @@ def test_a_lost_receipt_job_is_queued_again_but_a_waiting_one_is_not_doubled(
     application.refresh_from_db()
     assert application.receipt and application.receipt_sha256
     assert queue_missing_receipts.call() == 0  # nothing missing any more
+
+
+def _receipt_files() -> set[str]:
+    from django.core.files.storage import default_storage
+    from django.utils import timezone
+
+    folder = f"receipts/{timezone.localdate().year}"
+    if not default_storage.exists(folder):
+        return set()
+    return set(default_storage.listdir(folder)[1])
+
+
+def test_a_failed_receipt_attempt_leaves_no_file_behind(
+    citizen: User,
+    meldebescheinigung: Service,
+    wuppertal: Municipality,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The receipt holds the whole declaration: an attempt that rolls back deletes its PDF,
+    so retries do not pile up files nothing refers to."""
+    from rathaus.applications import receipts
+
+    def unreachable(application: Application, pdf: bytes) -> None:
+        raise RuntimeError("Postfach unreachable")
+
+    application = _submitted(citizen, meldebescheinigung, wuppertal)
+    monkeypatch.setattr(receipts, "_deliver_to_mailbox", unreachable)
+    before = _receipt_files()
+    assert receipts.render_receipt.call(application.pk) is None  # failed, retry queued
+    application.refresh_from_db()
+    assert not application.receipt
+    assert _receipt_files() == before
+
+
+def test_the_receipt_reaches_the_citizen_when_the_case_file_was_closed_first(
+    citizen: User,
+    meldebescheinigung: Service,
+    wuppertal: Municipality,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A backlog of receipt jobs (postal-vote rush): the clerk closed the case's file before
+    its receipt was rendered. The closed E-Akte takes no document, but the citizen still gets
+    the receipt and the Postfach copy (§ 9a Abs. 3 OZG), and the job does not fail for ever."""
+    from rathaus.applications.receipts import render_receipt
+    from rathaus.mailbox.models import Message
+    from rathaus.records.services import close_file
+
+    application = _submitted(citizen, meldebescheinigung, wuppertal)
+    assert application.case is not None and application.case.file is not None
+    file = application.case.file
+    close_file(file=file, actor=None)
+    documents = file.documents.count()
+    assert render_receipt.call(application.pk) == "stored"
+    application.refresh_from_db()
+    assert application.receipt and application.receipt_sha256
+    assert Message.objects.filter(owner=citizen, kind="receipt").exists()
+    assert file.documents.count() == documents
+    assert "case file closed" in caplog.text

@@ -206,3 +206,54 @@ def test_deleting_a_draft_removes_its_files_once_the_deletion_commits(
     for callback in callbacks:
         callback()
     assert not storage.exists(name)
+
+
+def test_a_step_saved_in_another_tab_meanwhile_is_kept(
+    citizen: User, meldebescheinigung: Service, wuppertal: Municipality
+) -> None:
+    """Tab B read the draft before tab A saved a step (a slow upload, say): B's step is applied
+    to the answers as stored under the lock, not to what B read."""
+    app = _start(citizen, meldebescheinigung, wuppertal)
+    schema, _digest = form_schema(meldebescheinigung)
+    tab_b = Application.objects.get(pk=app.pk)
+    a = validate_step(schema, "certificate", {"kind": "simple", "copies": "2"}, answers=app.answers)
+    save_step(application=app, result=a)
+    b = validate_step(
+        schema,
+        "person",
+        {
+            "name__given_names": "Erika",
+            "name__family_name": "Mustermann",
+            "birth_date__day": "27",
+            "birth_date__month": "3",
+            "birth_date__year": "1985",
+            "address__street": "Hofaue",
+            "address__house_number": "5",
+            "address__postal_code": "42103",
+            "address__place": "Wuppertal",
+        },
+        answers=tab_b.answers,
+    )
+    assert b.is_valid, b.errors
+    save_step(application=tab_b, result=b)
+    stored = Application.objects.get(pk=app.pk).answers
+    assert stored.get("kind") == "simple"
+    assert stored["address"]["street"] == "Hofaue"
+
+
+def test_a_submission_of_a_form_without_files_reads_no_attachments(
+    citizen: User, meldebescheinigung: Service, wuppertal: Municipality
+) -> None:
+    """Submission is a hot path (the postal-vote rush): a form that asks for no file costs no
+    query for attachments, neither to drop unused ones nor to file them in the case."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    application = _start(citizen, meldebescheinigung, wuppertal)
+    answer_all(application)
+    with CaptureQueriesContext(connection) as queries:
+        sent = submit_application(
+            application=application, idempotency_key="k", confirmed=True, actor=citizen
+        )
+    assert sent.status == Application.Status.SUBMITTED
+    assert not [q["sql"] for q in queries.captured_queries if "applications_attachment" in q["sql"]]

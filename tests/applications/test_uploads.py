@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import io
 import re
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from pypdf import PdfReader
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from rathaus.accounts.models import User
 from rathaus.applications.models import Application, Attachment
 from rathaus.applications.services import (
     ApplicationError,
+    complete_submission,
+    keep_uploads,
     save_step,
     start_application,
     submit_application,
@@ -22,6 +26,7 @@ from rathaus.catalog.form_schemas import form_schema
 from rathaus.catalog.models import Service
 from rathaus.core.models import Municipality
 from rathaus.forms.engine import StepResult, validate_step
+from tests.applications.test_payment_flow import fill_parking_permit
 from tests.fixtures.clamd import EICAR
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -330,5 +335,149 @@ def test_a_step_still_checks_csrf_with_the_size_cap_in_place(
         },
     )
     assert honest.status_code == 302  # past the CSRF check, the step saved
+    application.refresh_from_db()
+    assert application.answers["plate"] == "W-AB 1234"
+
+
+def test_file_of_a_hidden_field_kept_on_an_error_step_does_not_reach_the_case(
+    citizen: User, demo: None, wuppertal: Municipality
+) -> None:
+    """Back on the vehicle step with "self" saved, the citizen picks "company", uploads a proof
+    of use and mistypes the plate: the proof is kept for the step, but it is no answer of the
+    declaration sent from the review page, so it reaches neither the E-Akte nor the receipt."""
+    service = Service.objects.get(slug="bewohnerparkausweis")
+    app = start_application(
+        applicant=citizen, service=service, municipality=wuppertal, trust_level="high"
+    )
+    fill_parking_permit(app)
+    schema, _ = form_schema(service)
+    result = validate_step(
+        schema,
+        "vehicle",
+        {"plate": "kein Kennzeichen", "holder": "company"},
+        {"usage_proof": SimpleUploadedFile("arbeitgeber.pdf", PDF)},
+        answers=app.answers,
+    )
+    assert not result.is_valid
+    keep_uploads(application=app, result=result)
+    sent = submit_application(application=app, idempotency_key="k", confirmed=True, actor=citizen)
+    assert "usage_proof" not in (sent.submitted_data or {})
+    assert list(sent.attachments.values_list("original_name", flat=True)) == ["zb1.pdf"]
+    sent = complete_submission(application_id=sent.pk)
+    assert sent.case is not None and sent.case.file is not None
+    docs = list(sent.case.file.documents.filter(kind="upload").values_list("title", flat=True))
+    assert docs == ["zb1.pdf"]
+
+
+def test_a_file_no_answer_of_the_declaration_names_is_neither_filed_nor_on_the_receipt(
+    citizen: User, demo: None, wuppertal: Municipality
+) -> None:
+    """An application sent before unused files were dropped at submission still holds one:
+    the case's file and the receipt take only the files the frozen declaration refers to."""
+    from django.core.files.base import ContentFile
+
+    from rathaus.applications.receipts import build_receipt
+
+    service = Service.objects.get(slug="bewohnerparkausweis")
+    app = start_application(
+        applicant=citizen, service=service, municipality=wuppertal, trust_level="high"
+    )
+    fill_parking_permit(app)
+    sent = submit_application(application=app, idempotency_key="k", confirmed=True, actor=citizen)
+    stray = Attachment(
+        application=sent, field_id="usage_proof", original_name="arbeitgeber.pdf", size=len(PDF)
+    )
+    stray.file.save("stray", ContentFile(PDF), save=True)
+    sent = complete_submission(application_id=sent.pk)
+    assert sent.case is not None and sent.case.file is not None
+    docs = list(sent.case.file.documents.filter(kind="upload").values_list("title", flat=True))
+    assert docs == ["zb1.pdf"]
+    pdf = build_receipt(sent)
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "zb1.pdf" in text
+    assert "arbeitgeber.pdf" not in text
+
+
+def test_a_step_whose_files_do_not_fit_together_stores_none_of_them(
+    citizen: User, demo: None, wuppertal: Municipality, settings: SettingsWrapper
+) -> None:
+    """The room is checked for all the step's files before any is written: a refused step
+    leaves no file in storage that no row refers to."""
+    from django.core.files.storage import default_storage
+
+    settings.APPLICATION_UPLOAD_LIMIT_MB = 1
+    service = Service.objects.get(slug="bewohnerparkausweis")
+    app = start_application(
+        applicant=citizen, service=service, municipality=wuppertal, trust_level="high"
+    )
+    schema, _digest = form_schema(service)
+    first = validate_step(
+        schema,
+        "vehicle",
+        {"plate": "W-AB 1234", "holder": "self"},
+        {"registration_document": SimpleUploadedFile("a.pdf", PDF + b"0" * (600 * 1024))},
+        answers=app.answers,
+    )
+    save_step(application=app, result=first)
+    second = validate_step(
+        schema,
+        "vehicle",
+        {"plate": "W-AB 1234", "holder": "company"},
+        {
+            "registration_document": SimpleUploadedFile("b.pdf", PDF + b"0" * (100 * 1024)),
+            "usage_proof": SimpleUploadedFile("c.pdf", PDF + b"0" * (600 * 1024)),
+        },
+        answers=app.answers,
+    )
+    assert second.is_valid, second.errors
+    with pytest.raises(ApplicationError, match="1 MB"):
+        save_step(application=app, result=second)
+    _dirs, files = default_storage.listdir(f"applications/{app.public_id}")
+    assert len(files) == 1
+    assert Attachment.objects.count() == 1
+
+
+def test_files_refused_under_the_lock_show_the_step_again_with_everything_typed(
+    vehicle_step: tuple[Client, Application, str],
+    settings: SettingsWrapper,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Another tab stored files after this page checked the room: the step is shown again with
+    the reason beside the file field and the typed registration number, not left for another
+    page."""
+    from rathaus.portal import application_views
+
+    client, application, url = vehicle_step
+    settings.APPLICATION_UPLOAD_LIMIT_MB = 1
+    # the check before the lock still saw the room the other tab's file has taken since
+    monkeypatch.setattr(application_views, "upload_room", lambda application: 10 * 1024 * 1024)
+    half = PDF + b"0" * (600 * 1024)
+    other_tab = validate_step(
+        form_schema(application.service)[0],
+        "vehicle",
+        {"plate": "W-AB 1234", "holder": "self"},
+        {"registration_document": SimpleUploadedFile("vorne.pdf", half)},
+        answers=application.answers,
+    )
+    save_step(application=application, result=other_tab)
+    for language, expected in [("de", "höchstens 1 MB"), ("en", "at most 1 MB")]:
+        response = client.post(
+            url,
+            {
+                "plate": "W-XY 987",
+                "holder": "self",
+                "registration_document": SimpleUploadedFile("hinten.pdf", half),
+            },
+            HTTP_ACCEPT_LANGUAGE=language,
+        )
+        body = response.content.decode()
+        assert response.status_code == 400, response
+        assert 'value="W-XY 987"' in body
+        assert expected in body
+        beside = re.search(
+            r'class="kern-error" id="([^"]*registration_document[^"]*)">(.*?)</div>', body, re.S
+        )
+        assert beside is not None and expected in beside[2], body
+    assert list(Attachment.objects.values_list("original_name", flat=True)) == ["vorne.pdf"]
     application.refresh_from_db()
     assert application.answers["plate"] == "W-AB 1234"

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
-from rathaus.applications.case_files import file_in_case
+from rathaus.applications.case_files import file_in_case, submitted_attachments
 from rathaus.applications.models import Application
 from rathaus.catalog.form_schemas import form_schema_for_version
 from rathaus.core.jobs import queue_again, retrying_task
@@ -84,7 +84,7 @@ def build_receipt(application: Application, *, verification: Verification | None
                 application.declaration_confirmed_at or application.submitted_at
             ),
             "sections": describe_answers(schema, application.submitted_data or {}),
-            "attachments": list(application.attachments.all()),
+            "attachments": submitted_attachments(application, schema=schema),
             "verification": verification,
         },
         language=language or "de",
@@ -97,7 +97,21 @@ def build_receipt(application: Application, *, verification: Verification | None
 
 @retrying_task(queue_name="documents", max_attempts=6, base_delay=timedelta(seconds=10))
 def render_receipt(application_id: int) -> str:
-    """Job: render and store the receipt once; a second run finds it and does nothing."""
+    """Job: render and store the receipt once; a second run finds it and does nothing.
+
+    The stored PDF (the whole declaration) is deleted again if the transaction fails, so a
+    failing attempt leaves no file behind that nothing refers to.
+    """
+    written: list[str] = []
+    try:
+        return _render_receipt(application_id, written)
+    except BaseException:
+        for name in written:
+            _delete_receipt_file(name)
+        raise
+
+
+def _render_receipt(application_id: int, written: list[str]) -> str:
     with transaction.atomic():
         # Read once, locked, with everything the receipt, the E-Akte and the Postfach need. The
         # PDF is rendered under the lock: the log entry exists if and only if the stored receipt
@@ -124,8 +138,11 @@ def render_receipt(application_id: int) -> str:
         )
         pdf = issued.pdf
         application.receipt.save(f"{application.reference}.pdf", ContentFile(pdf), save=False)
+        written.append(application.receipt.name)
         application.receipt_sha256 = hashlib.sha256(pdf).hexdigest()
         application.save(update_fields=["receipt", "receipt_sha256", "updated_at"])
+        # A case file closed before this job ran (a backlog) takes no documents: the citizen
+        # still gets the receipt and the Postfach copy (§ 9a Abs. 3 OZG); logged by file_in_case.
         file_in_case(
             application,
             title="Eingangsbestätigung",
@@ -140,6 +157,14 @@ def render_receipt(application_id: int) -> str:
         extra={"application": application_id, "bytes": len(pdf), "code": issued.code},
     )
     return "stored"
+
+
+def _delete_receipt_file(name: str) -> None:
+    """Delete a receipt file whose transaction rolled back (the row does not name it)."""
+    try:
+        Application._meta.get_field("receipt").storage.delete(name)
+    except OSError:
+        logger.exception("receipt file of a failed attempt not deleted", extra={"file": name})
 
 
 def _deliver_to_mailbox(application: Application, pdf: bytes) -> None:

@@ -26,7 +26,9 @@ class ServiceRules(Protocol):
 
 
 class PostalVoteRules:
-    """Wahlschein und Briefwahl: only for an open election, before its deadline (§ 27 BWahlO)."""
+    """Wahlschein und Briefwahl: only for an open election, before its deadline (§ 27 BWahlO),
+    and once per voter and election: a lost polling card is replaced only at the electoral
+    office, on the voter's declaration (§ 28 Abs. 10 BWahlO)."""
 
     def on_start(self, *, application: Application) -> None:
         elections = open_elections(application.municipality)
@@ -36,6 +38,38 @@ class PostalVoteRules:
                 % {"place": application.municipality.name}
             )
         application.context["election_id"] = elections[0].pk
+        self._not_applied_before(application, elections[0])
+
+    @staticmethod
+    def _not_applied_before(application: Application, election: Election) -> None:
+        earlier = (
+            Application.objects.filter(
+                applicant_id=application.applicant_id,
+                service_id=application.service_id,
+                status__in=(Application.Status.SUBMITTED, Application.Status.AWAITING_PAYMENT),
+                context__election_id=election.pk,
+            )
+            .exclude(pk=application.pk)
+            .values_list("reference", "submitted_at")
+            .first()
+        )
+        if earlier is None:
+            return
+        reference, submitted_at = earlier
+        raise ApplicationError(
+            _(
+                "You have already applied for a polling card for the %(election)s "
+                "(reference %(reference)s, %(date)s). If it has not arrived or was lost, "
+                "please contact the electoral office."
+            )
+            % {
+                "election": election.name,
+                "reference": reference,
+                "date": formats.date_format(timezone.localtime(submitted_at), "DATE_FORMAT")
+                if submitted_at
+                else "",
+            }
+        )
 
     def before_submit(self, *, application: Application) -> None:
         election = Election.objects.filter(pk=application.context.get("election_id")).first()
@@ -54,6 +88,7 @@ class PostalVoteRules:
                 )
                 % {"deadline": deadline}
             )
+        self._not_applied_before(application, election)
 
 
 #: Failed landlord-code checks one account may have per window: the codes are public in the

@@ -21,7 +21,12 @@ from rathaus.applications.case_files import file_attachments
 from rathaus.applications.errors import ApplicationError
 from rathaus.applications.models import Application, Attachment
 from rathaus.applications.service_rules import rules_for
-from rathaus.applications.uploads import store_uploads
+from rathaus.applications.uploads import (
+    delete_written,
+    referenced_attachment_ids,
+    schema_has_files,
+    store_uploads,
+)
 from rathaus.casework.errors import CaseworkError
 from rathaus.casework.services import open_case
 from rathaus.catalog.form_schemas import current_form, form_schema, has_form, store_form_version
@@ -138,16 +143,25 @@ def start_application(
 
 
 def save_step(*, application: Application, result: StepResult) -> str | None:
-    """Keep a valid step's answers in the draft; returns the next step's id (None: review)."""
+    """Keep a valid step's answers in the draft; returns the next step's id (None: review).
+
+    The step is applied to the answers as stored when the row lock is taken, not as this request
+    read them: a step saved in another tab meanwhile is kept, and so are its files.
+    """
     schema, _digest = form_schema(application.service)
-    with _still_a_draft(application, refusal=_frozen()):
-        _store_uploads(application, result)
-        application.answers = apply_step(schema, application.answers, result)
-        _drop_unused_attachments(application, schema)
-        following = next_step(schema, result.step.id, application.answers)
-        application.current_step = following.id if following else ""
-        application.expires_at = timezone.now() + draft_lifetime()
-        application.save(update_fields=["answers", "current_step", "expires_at", "updated_at"])
+    written: list[Attachment] = []
+    try:
+        with _still_a_draft(application, refusal=_frozen()):
+            _store_uploads(application, result, written)
+            application.answers = apply_step(schema, application.answers, result)
+            _drop_unused_attachments(application, schema)
+            following = next_step(schema, result.step.id, application.answers)
+            application.current_step = following.id if following else ""
+            application.expires_at = timezone.now() + draft_lifetime()
+            application.save(update_fields=["answers", "current_step", "expires_at", "updated_at"])
+    except BaseException:
+        delete_written(written)  # rolled back: no row refers to them
+        raise
     return following.id if following else None
 
 
@@ -160,39 +174,35 @@ def keep_uploads(*, application: Application, result: StepResult) -> None:
     if not any(result.uploads.values()):
         return
     schema, _digest = form_schema(application.service)
-    with _still_a_draft(application, refusal=_frozen()):
-        fields = [field_id for field_id, uploads in result.uploads.items() if uploads]
-        _store_uploads(application, result)
-        application.answers = {
-            **application.answers,
-            **{field_id: result.cleaned[field_id] for field_id in fields},
-        }
-        _drop_unused_attachments(application, schema)
-        application.expires_at = timezone.now() + draft_lifetime()
-        application.save(update_fields=["answers", "expires_at", "updated_at"])
+    written: list[Attachment] = []
+    try:
+        with _still_a_draft(application, refusal=_frozen()):
+            fields = [field_id for field_id, uploads in result.uploads.items() if uploads]
+            _store_uploads(application, result, written)
+            application.answers = {
+                **application.answers,
+                **{field_id: result.cleaned[field_id] for field_id in fields},
+            }
+            _drop_unused_attachments(application, schema)
+            application.expires_at = timezone.now() + draft_lifetime()
+            application.save(update_fields=["answers", "expires_at", "updated_at"])
+    except BaseException:
+        delete_written(written)
+        raise
 
 
-def _store_uploads(application: Application, result: StepResult) -> None:
+def _store_uploads(application: Application, result: StepResult, written: list[Attachment]) -> None:
     """Store the step's new files; their descriptors join the kept ones in ``result.cleaned``."""
-    for field_id, uploads in result.uploads.items():
-        kept = list(result.cleaned.get(field_id) or [])
-        stored = store_uploads(application=application, field_id=field_id, uploads=uploads)
-        if kept or stored:
-            result.cleaned[field_id] = kept + stored
+    stored = store_uploads(application=application, uploads=result.uploads, written=written)
+    for field_id, descriptors in stored.items():
+        result.cleaned[field_id] = list(result.cleaned.get(field_id) or []) + descriptors
 
 
 def _drop_unused_attachments(application: Application, schema: FormSchema) -> None:
     """Delete the files no answer refers to any more: removed by the citizen, or of a field or
     step that no longer applies after an earlier answer changed (they must not reach the
     authority). The stored files go once the deletion commits."""
-    answers = application.answers
-    used = {
-        str(descriptor.get("id"))
-        for item in schema.all_fields()
-        if item.type == "file" and isinstance(answers.get(item.id), list)
-        for descriptor in answers[item.id]
-        if isinstance(descriptor, dict)
-    }
+    used = referenced_attachment_ids(schema, application.answers)
     unused = [a for a in application.attachments.all() if str(a.pk) not in used]
     if unused:
         _delete_files_after_commit(unused)
@@ -281,6 +291,10 @@ def submit_application(
                 % {"municipality": locked.municipality.name}
             )
         locked.answers = checked.cleaned
+        if schema_has_files(schema):
+            # a file kept on a step shown again for errors may belong to a field that does not
+            # apply (any more): it must not reach the authority's file or the receipt
+            _drop_unused_attachments(locked, schema)
         # § 9a OZG: the declaration is shown later with the form version it was checked against.
         store_form_version(service=locked.service, form=form)
         locked.schema_hash = form.digest
@@ -312,13 +326,16 @@ def submit_application(
                 municipality=locked.municipality,
             )
         else:
-            _hand_over(locked, actor=actor, before=Application.Status.DRAFT)
+            _hand_over(locked, actor=actor, before=Application.Status.DRAFT, schema=schema)
     return locked
 
 
-def _hand_over(application: Application, *, actor: Any, before: str) -> None:
+def _hand_over(
+    application: Application, *, actor: Any, before: str, schema: FormSchema | None = None
+) -> None:
     """The application reaches the authority: submitted, timestamped, case opened (with its
-    file), receipt queued — all in the caller's transaction."""
+    file), receipt queued — all in the caller's transaction. ``schema``: the form the
+    declaration was checked against, if the caller has it at hand."""
     application.status = Application.Status.SUBMITTED
     application.submitted_at = timezone.now()
     assert application.authority is not None  # set from the Responsibility at submission
@@ -336,7 +353,7 @@ def _hand_over(application: Application, *, actor: Any, before: str) -> None:
     except CaseworkError as exc:
         raise ApplicationError(str(exc)) from exc
     application.save()
-    file_attachments(application)
+    file_attachments(application, schema=schema)
     audit.record(
         actor=actor,
         action="application.submitted",
@@ -378,12 +395,21 @@ def _frozen() -> str:
 def _still_a_draft(application: Application, *, refusal: str) -> Iterator[None]:
     """A transaction in which ``application`` is row-locked and still a draft; otherwise raise
     :class:`ApplicationError` with ``refusal``. Checked again under the lock: a submission in
-    another tab (which takes the same lock) may have frozen it since this request read it."""
+    another tab (which takes the same lock) may have frozen it since this request read it.
+    Its answers and current step are read again under the lock, as another tab may have saved a
+    step since this request read them (before a slow upload was received and scanned)."""
     if not application.is_draft:
         raise ApplicationError(refusal)
     with transaction.atomic():
-        if not _lock_draft(application.pk):
+        fresh = (
+            Application.objects.select_for_update()
+            .filter(pk=application.pk, status=Application.Status.DRAFT)
+            .values_list("answers", "current_step")
+            .first()
+        )
+        if fresh is None:
             raise ApplicationError(refusal)
+        application.answers, application.current_step = fresh
         yield
 
 

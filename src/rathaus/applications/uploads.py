@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import logging
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -14,7 +16,9 @@ from django.utils.translation import gettext as _
 from rathaus.applications.errors import ApplicationError
 from rathaus.applications.models import Application, Attachment
 from rathaus.core.uploads import UploadPolicy, check_upload, sniff_type
-from rathaus.forms.schema import Field
+from rathaus.forms.schema import Field, FormSchema
+
+logger = logging.getLogger(__name__)
 
 
 def _read(upload: UploadedFile) -> bytes:
@@ -64,37 +68,88 @@ class ScanningInspector:
         return None
 
 
-def store_uploads(
-    *, application: Application, field_id: str, uploads: list[UploadedFile]
-) -> list[dict[str, Any]]:
-    """Store checked uploads as attachments; returns their descriptors for the answers.
+class UploadRoomExceeded(ApplicationError):
+    """The files of a step do not fit into the room the application has left (checked again
+    under the draft's row lock); ``field_ids`` are the fields whose new files were refused."""
 
-    Call it with the draft's row locked: the total is checked again here, as two tabs may have
-    uploaded at once, each checked against the files stored before either.
+    def __init__(self, *, field_ids: list[str]) -> None:
+        self.field_ids = field_ids
+        super().__init__(_too_much())
+
+
+def schema_has_files(schema: FormSchema) -> bool:
+    """True if the form asks for files at all (most do not: no attachment query for them)."""
+    return any(item.type == "file" for item in schema.all_fields())
+
+
+def referenced_attachment_ids(schema: FormSchema, answers: Mapping[str, Any]) -> set[str]:
+    """The ids of the attachments that the file answers in ``answers`` refer to."""
+    return {
+        str(descriptor.get("id"))
+        for item in schema.all_fields()
+        if item.type == "file" and isinstance(answers.get(item.id), list)
+        for descriptor in answers[item.id]
+        if isinstance(descriptor, dict)
+    }
+
+
+def store_uploads(
+    *,
+    application: Application,
+    uploads: Mapping[str, list[UploadedFile]],
+    written: list[Attachment],
+) -> dict[str, list[dict[str, Any]]]:
+    """Store a step's checked uploads (by field) as attachments; returns their descriptors for
+    the answers, by field.
+
+    Call it with the draft's row locked: the total of all the step's files is checked again here,
+    before any is written, as two tabs may have uploaded at once, each checked against the files
+    stored before either. Every attachment whose file was written is appended to ``written``, so
+    that the caller can delete the files if its transaction fails.
     """
-    if sum(upload.size or 0 for upload in uploads) > upload_room(application):
-        raise ApplicationError(_too_much())
-    descriptors = []
-    for upload in uploads:
-        data = _read(upload)
-        digest = hashlib.sha256(data).hexdigest()
-        attachment = Attachment(
-            application=application,
-            field_id=field_id,
-            original_name=(upload.name or "upload")[:255],
-            # by content (checked by ScanningInspector), not the browser's claim
-            content_type=sniff_type(data) or "application/octet-stream",
-            size=len(data),
-            sha256=digest,
-        )
-        attachment.file.save(digest, ContentFile(data), save=False)
-        attachment.save()
-        descriptors.append(
-            {
-                "id": str(attachment.pk),
-                "name": attachment.original_name,
-                "size": attachment.size,
-                "sha256": digest,
-            }
-        )
-    return descriptors
+    new = {field_id: files for field_id, files in uploads.items() if files}
+    if not new:
+        return {}
+    total = sum(upload.size or 0 for files in new.values() for upload in files)
+    if total > upload_room(application):
+        raise UploadRoomExceeded(field_ids=list(new))
+    stored: dict[str, list[dict[str, Any]]] = {}
+    for field_id, files in new.items():
+        stored[field_id] = [_store(application, field_id, upload, written) for upload in files]
+    return stored
+
+
+def _store(
+    application: Application, field_id: str, upload: UploadedFile, written: list[Attachment]
+) -> dict[str, Any]:
+    data = _read(upload)
+    digest = hashlib.sha256(data).hexdigest()
+    attachment = Attachment(
+        application=application,
+        field_id=field_id,
+        original_name=(upload.name or "upload")[:255],
+        # by content (checked by ScanningInspector), not the browser's claim
+        content_type=sniff_type(data) or "application/octet-stream",
+        size=len(data),
+        sha256=digest,
+    )
+    attachment.file.save(digest, ContentFile(data), save=False)
+    written.append(attachment)
+    attachment.save()
+    return {
+        "id": str(attachment.pk),
+        "name": attachment.original_name,
+        "size": attachment.size,
+        "sha256": digest,
+    }
+
+
+def delete_written(attachments: list[Attachment]) -> None:
+    """Delete the files written for ``attachments`` whose transaction did not commit."""
+    for attachment in attachments:
+        try:
+            attachment.file.delete(save=False)
+        except OSError:
+            logger.exception(
+                "file of a rolled-back upload not deleted", extra={"file": attachment.file.name}
+            )

@@ -23,13 +23,20 @@ from rathaus.accounts.models import User
 from rathaus.applications import selectors, services
 from rathaus.applications.document_requests import citizen_case_context
 from rathaus.applications.models import Application
-from rathaus.applications.uploads import ScanningInspector, upload_room
+from rathaus.applications.uploads import ScanningInspector, UploadRoomExceeded, upload_room
 from rathaus.catalog.form_schemas import form_schema, form_schema_for_version
 from rathaus.catalog.models import Service
 from rathaus.core.models import Municipality
 from rathaus.core.uploads import FileSizeCap
 from rathaus.forms.display import AnswerSection, describe_answers
-from rathaus.forms.engine import row_action, validate_all, validate_step, visible_steps
+from rathaus.forms.engine import (
+    StepResult,
+    row_action,
+    validate_all,
+    validate_step,
+    visible_steps,
+)
+from rathaus.forms.field_types import Issue
 from rathaus.forms.rendering import largest_file_on_step, render_step, step_has_files
 from rathaus.forms.schema import FormSchema, Step
 from rathaus.payments.selectors import payable_state, payment_origins
@@ -177,19 +184,25 @@ def _step(
             if result.is_valid:
                 try:
                     following = services.save_step(application=application, result=result)
-                except services.ApplicationError as exc:  # sent, or files stored, in another tab
+                except UploadRoomExceeded as exc:  # files stored in another tab came first
+                    _refuse_files(schema, result, exc)
+                except services.ApplicationError as exc:  # sent in another tab
                     messages.error(request, str(exc))
                     return redirect("applications:detail", public_id=public_id)
-                if "save_and_leave" in request.POST:
-                    messages.success(request, _("Your draft has been saved."))
-                    return redirect("applications:list")
-                if following:
-                    return redirect("applications:step", public_id=public_id, step_id=following)
-                return redirect("applications:review", public_id=public_id)
-            try:
-                services.keep_uploads(application=application, result=result)
-            except services.ApplicationError as exc:  # the files of another tab came first
-                messages.error(request, str(exc))
+                else:
+                    if "save_and_leave" in request.POST:
+                        messages.success(request, _("Your draft has been saved."))
+                        return redirect("applications:list")
+                    if following:
+                        return redirect("applications:step", public_id=public_id, step_id=following)
+                    return redirect("applications:review", public_id=public_id)
+            else:
+                try:
+                    services.keep_uploads(application=application, result=result)
+                except UploadRoomExceeded as exc:  # files stored in another tab came first
+                    _refuse_files(schema, result, exc)
+                except services.ApplicationError as exc:  # sent in another tab
+                    messages.error(request, str(exc))
             data = request.POST
     position = [s.id for s in steps].index(step_id)
     has_errors = bool(result and result.errors)
@@ -211,6 +224,14 @@ def _step(
         },
         status=400 if has_errors else 200,
     )
+
+
+def _refuse_files(schema: FormSchema, result: StepResult, refusal: UploadRoomExceeded) -> None:
+    """The step's new files did not fit under the row lock: none was stored. The step is shown
+    again with everything typed and the reason beside each field whose files were refused."""
+    for field_id in refusal.field_ids:
+        item = schema.field(field_id)
+        result.issues.append(Issue(field_id, field_id, str(item.label), str(refusal)))
 
 
 @login_required
