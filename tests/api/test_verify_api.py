@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.files.uploadhandler import MemoryFileUploadHandler, TemporaryFileUploadHandler
 from django.test import Client
+
+from tests.documents.conftest import demo_seal_dir  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 MB = 1024 * 1024
@@ -48,3 +51,51 @@ def test_upload_at_the_limit_is_checked(client: Client, settings: Any) -> None:
     )
     assert response.status_code == 200
     assert response.json()["status"] == "unknown"
+
+
+def test_a_sealed_notice_with_a_new_title_appended_to_its_metadata_is_not_valid(
+    client: Client,
+    settings: Any,
+    demo_seal_dir: Path,  # noqa: F811
+) -> None:
+    """The log knows the issued revision, but the XMP title changed after the seal: the file is
+    not a renewed copy of the notice, so the answer is not "valid"."""
+    from weasyprint import HTML
+
+    from rathaus.core.models import Authority, Municipality
+    from rathaus.documents.seal import seal_pdf, seal_signer
+    from rathaus.ledger import services
+    from rathaus.ledger.issuing import issue_document
+    from rathaus.ledger.sequencer import sequence
+    from tests.documents.pdf_forgery import append_revision, retitle_in_new_xmp
+
+    settings.VAR_DIR = demo_seal_dir
+    settings.DOCUMENTS_SEAL_PKCS12 = settings.DOCUMENTS_SEAL_TRUST_ROOTS = ""
+    services._authorities.clear()
+    town = Municipality.objects.create(
+        name="Wuppertal", slug="wuppertal", ags="05124000", state=Municipality.State.NW
+    )
+    authority = Authority.objects.create(
+        municipality=town, kind=Authority.Kind.CITIZENS_OFFICE, name="Bürgeramt Wuppertal"
+    )
+    rendered = HTML(string="<title>Ablehnung</title><p>Abgelehnt.</p>").write_pdf(
+        pdf_variant="pdf/a-3u"
+    )
+    assert isinstance(rendered, bytes)
+    notice = issue_document(
+        render=lambda v: seal_pdf(rendered, signer=seal_signer(), location="Wuppertal"),
+        document_type="notice",
+        authority=authority,
+    )
+    sequence()
+    forged = append_revision(notice.pdf, retitle_in_new_xmp)
+
+    response = client.post(
+        "/api/v1/verify/",
+        {"document": SimpleUploadedFile("bescheid.pdf", forged, content_type="application/pdf")},
+    )
+
+    assert response.status_code == 200
+    answer = response.json()
+    assert answer["status"] == "unknown", answer
+    assert answer["renewed_copy"] is False and answer["code"] is None

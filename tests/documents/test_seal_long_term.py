@@ -36,6 +36,7 @@ from rathaus.documents.seal import (
     seal_trust_roots,
     validate_seal,
 )
+from tests.documents.pdf_forgery import append_revision, redate_in_new_xmp, retitle_in_new_xmp
 from tests.documents.pdf_inspection import assert_sealed_pdf_a
 from tests.fixtures.tsa import LocalTSA, local_tsa  # noqa: F401
 
@@ -379,3 +380,29 @@ def test_a_tsa_that_gives_no_stamp_renews_nothing(
     tsa.answer = "refuse"
     with pytest.raises(TimestampUnavailable, match="not renewed"):
         renew_archive_timestamp(sealed)
+
+
+def test_a_new_metadata_stream_with_another_title_after_the_seal_is_refused(
+    ca: SealCA, tsa: LocalTSA, receipt_pdf: bytes
+) -> None:
+    sealed = seal_pdf(receipt_pdf, signer=seal_signer(), location="Wuppertal")
+
+    changed = append_revision(sealed, retitle_in_new_xmp)
+
+    status = validate_seal(changed, trust_roots=seal_trust_roots())
+    reader = PdfFileReader(io.BytesIO(changed), strict=False)
+    assert b">Genehmigt<" in reader.root["/Metadata"].data  # what a reader shows as the title
+    assert status.intact and not status.valid
+    assert status.problem == "The document was modified after it was sealed."
+
+
+def test_a_new_metadata_stream_with_only_new_dates_after_the_seal_is_accepted(
+    ca: SealCA, tsa: LocalTSA, receipt_pdf: bytes
+) -> None:
+    sealed = seal_pdf(receipt_pdf, signer=seal_signer(), location="Wuppertal")
+
+    status = validate_seal(
+        append_revision(sealed, redate_in_new_xmp), trust_roots=seal_trust_roots()
+    )
+
+    assert status.valid, status.problem

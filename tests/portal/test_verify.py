@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from rathaus.ledger.issuing import issue_document
 from rathaus.ledger.leaves import format_code
 from rathaus.ledger.models import Checkpoint
 from rathaus.ledger.sequencer import sequence
+from tests.documents.conftest import demo_seal_dir  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -302,3 +304,86 @@ def test_api_errors_are_problem_documents(client: Client) -> None:
     )
     assert response.status_code == 400
     assert response.json()["errors"]["document"]
+
+
+def test_a_client_cycling_through_its_ipv6_64_is_rate_limited(issued: Any, settings: Any) -> None:
+    """An IPv6 client owns a /64 and may take a new address for every request: the budget is
+    the network's, not the address's."""
+    settings.LEDGER_VERIFY_RATE_LIMITS = {"code": (3, 600)}
+    statuses = [
+        Client(REMOTE_ADDR=f"2001:db8:1:2::{n:x}")
+        .get(f"/pruefen/{issued.display_code}")
+        .status_code
+        for n in range(1, 11)
+    ]
+    assert statuses[:3] == [200] * 3
+    assert 429 in statuses
+    api = Client(REMOTE_ADDR="2001:db8:1:2::ff").get(f"/api/v1/verify/{issued.display_code}/")
+    assert api.status_code == 429  # the API shares the budget
+    other = Client(REMOTE_ADDR="2001:db8:1:3::1").get(f"/pruefen/{issued.display_code}")
+    assert other.status_code == 200  # another /64 is another client
+
+
+def test_the_page_shows_the_authority_name_as_logged_after_a_rename(
+    client: Client, issued: Any, authority: Authority
+) -> None:
+    Authority.objects.filter(pk=authority.pk).update(name="Amt für Fälschungen")
+
+    content = client.get(f"/pruefen/{issued.display_code}").content.decode()
+
+    assert "Bürgeramt Wuppertal, Wuppertal" in content
+    assert "Fälschungen" not in content
+
+
+def test_a_changed_row_makes_the_page_say_the_check_failed(client: Client, issued: Any) -> None:
+    from rathaus.ledger.models import Entry
+
+    Entry.objects.filter(code=issued.code).update(document_type="residence-certificate")
+
+    content = client.get(f"/pruefen/{issued.display_code}").content.decode()
+
+    assert "Die Prüfung konnte nicht abgeschlossen werden" in content
+    assert "Meldebescheinigung" not in content  # the row's new type is not shown as logged
+
+
+def test_a_renewed_copy_shows_the_hash_of_the_uploaded_file_and_of_the_issued_document(
+    client: Client,
+    authority: Authority,
+    settings: Any,
+    demo_seal_dir: Path,  # noqa: F811
+) -> None:
+    from weasyprint import HTML
+
+    from rathaus.documents.seal import seal_pdf, seal_signer
+    from tests.documents.pdf_forgery import append_revision, redate_in_new_xmp
+
+    settings.VAR_DIR = demo_seal_dir
+    settings.DOCUMENTS_SEAL_PKCS12 = settings.DOCUMENTS_SEAL_TRUST_ROOTS = ""
+    rendered = HTML(string="<title>Erlaubnis</title><p>Erteilt.</p>").write_pdf(
+        pdf_variant="pdf/a-3u"
+    )
+    assert isinstance(rendered, bytes)
+    notice = issue_document(
+        render=lambda v: seal_pdf(rendered, signer=seal_signer(), location="Wuppertal"),
+        document_type="permit",
+        authority=authority,
+    )
+    sequence()
+    # a later revision that only writes new dates into the metadata, as a renewal does
+    copy = append_revision(notice.pdf, redate_in_new_xmp)
+    issued_hash = hashlib.sha256(notice.pdf).hexdigest()
+    copy_hash = hashlib.sha256(copy).hexdigest()
+
+    answer = client.post(
+        "/api/v1/verify/",
+        {"document": SimpleUploadedFile("b.pdf", copy, content_type="application/pdf")},
+    ).json()
+    content = _upload(client, copy).content.decode()
+
+    assert answer["status"] == "valid" and answer["renewed_copy"] is True
+    assert answer["document_sha256"] == copy_hash
+    assert answer["issued_sha256"] == issued_hash
+    assert "enthält das ausgestellte Dokument unverändert" in content
+    mine, issued_line = content.split("SHA-256 Ihrer Datei", 1)[1].split("SHA-256 des", 1)
+    assert copy_hash[:16] in mine.replace("<wbr>", "")
+    assert issued_hash[:16] in issued_line.replace("<wbr>", "")

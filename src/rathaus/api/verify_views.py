@@ -3,7 +3,8 @@
 
 The machine-readable twin of ``/pruefen/``: the same server-side check of the signed checkpoint
 and the inclusion proof, the proof itself in the answer so a client can re-check it, and RFC 9457
-problem documents for bad input. Public, no authentication, rate-limited per client address.
+problem documents for bad input. Public, no authentication, rate-limited per client address
+(an IPv6 client per /64 network, ``verification_limits.client_key``).
 """
 
 from __future__ import annotations
@@ -71,8 +72,10 @@ def _throttle(request: Request, kind: str) -> None:
 
 _RESULT = OpenApiResponse(
     description="status valid | revoked | pending | unknown | failed, the issuing authority, "
-    "document type, date, revocation, the signed checkpoint and the inclusion proof; for an "
-    "uploaded document the log knows also its electronic seal (signer, time, time stamp, "
+    "document type, date, revocation (as logged), the signed checkpoint and the inclusion proof; "
+    "document_sha256 is the SHA-256 of the checked file (or the hash sent), issued_sha256 that "
+    "of the document as issued and logged (they differ for a renewed copy, renewed_copy true); "
+    "for an uploaded document the log knows also its electronic seal (signer, time, time stamp, "
     "long-term validation data, PAdES level)."
 )
 

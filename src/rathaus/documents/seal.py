@@ -23,6 +23,7 @@ certificate once, under ``VAR_DIR/documents/seal/``.
 from __future__ import annotations
 
 import asyncio
+import copy
 import dataclasses
 import hashlib
 import io
@@ -52,7 +53,9 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from lxml import etree
 from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.decode_limits import DecodePurpose
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.metadata.model import VENDOR
 from pyhanko.pdf_utils.misc import PdfError
@@ -129,9 +132,105 @@ def _info(revision: HistoricalResolver) -> generic.PdfObject | None:
     return None if ref is None else revision.get_object(ref)
 
 
+_RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
+_RDF_RDF, _RDF_DESCRIPTION, _RDF_ABOUT = f"{_RDF}RDF", f"{_RDF}Description", f"{_RDF}about"
+
+
+class _XmpDatesRule(MetadataUpdateRule):
+    """The XMP metadata may be written again after a seal, but only with a new
+    ``xmp:ModifyDate``, ``xmp:MetadataDate`` or ``pdf:Producer`` (and the packet's toolkit name,
+    ``x:xmptk``): pyHanko rewrites them with every update, a renewed archive time stamp too. Its
+    title, creator, PDF/A claims and everything else stay as sealed. pyHanko's own rule only
+    checks that the new XMP is well-formed, so a new metadata stream with another ``dc:title``
+    passed."""
+
+    _UPDATED = frozenset(
+        {
+            "{http://ns.adobe.com/xap/1.0/}ModifyDate",
+            "{http://ns.adobe.com/xap/1.0/}MetadataDate",
+            "{http://ns.adobe.com/pdf/1.3/}Producer",
+        }
+    )
+
+    def apply(self, old: HistoricalResolver, new: HistoricalResolver) -> Iterator[ReferenceUpdate]:
+        old_facts, new_facts = (_xmp_facts(revision, self._UPDATED) for revision in (old, new))
+        if old_facts is None or old_facts != new_facts:
+            return  # not explained: the revision counts as a modification of the document
+        yield from super().apply(old, new)
+
+
+_NO_XMP: tuple[Any, ...] = ()
+
+
+def _xmp_facts(revision: HistoricalResolver, updated: frozenset[str]) -> tuple[Any, ...] | None:
+    """What the XMP metadata of ``revision`` says, whatever the serialisation: each property of
+    each ``rdf:Description`` (attribute or element form, in any order or grouping) with its
+    value, and the rest of the packet as canonical XML; ``updated`` properties left out.
+    ``_NO_XMP`` without metadata, None when it cannot be read (which explains nothing)."""
+    try:
+        ref = revision.root.raw_get("/Metadata")
+    except KeyError:
+        return _NO_XMP
+    try:
+        stream = ref.get_object() if isinstance(ref, generic.IndirectObject) else ref
+        if not isinstance(stream, generic.StreamObject):
+            return None
+        parser = etree.XMLParser(
+            resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
+        )
+        root = etree.fromstring(stream.read_data(DecodePurpose.XMP_METADATA), parser=parser)
+    except Exception:  # a damaged stream or XML: pyHanko raises many kinds of exception
+        return None
+    if root.getroottree().docinfo.doctype or any(True for _ in root.iter(etree.Entity)):
+        return None
+    properties: list[tuple[str, str, str, bytes]] = []
+    skeleton = _stripped(root)
+    skeleton.attrib.pop("{adobe:ns:meta/}xmptk", None)  # the toolkit that wrote the packet
+    for description in skeleton.iter(_RDF_DESCRIPTION):
+        parent = description.getparent()
+        if parent is None or parent.tag != _RDF_RDF:
+            continue  # a structured value, compared as a whole with its property below
+        about = description.get(_RDF_ABOUT, "")
+        for name, value in description.attrib.items():
+            if name != _RDF_ABOUT and name not in updated:
+                properties.append((about, str(name), str(value), b""))
+        for child in description:
+            name = child.tag if isinstance(child.tag, str) else ""  # "": a comment
+            if name in updated:
+                continue
+            if name and len(child) == 0 and not child.attrib:  # a simple value, as an attribute
+                properties.append((about, name, child.text or "", b""))
+            else:
+                properties.append((about, name, "", _canonical(child)))
+    for description in list(skeleton.iter(_RDF_DESCRIPTION)):
+        parent = description.getparent()
+        if parent is not None and parent.tag == _RDF_RDF:
+            parent.remove(description)
+    return (_canonical(skeleton), tuple(sorted(properties)))
+
+
+def _stripped(element: Any) -> Any:
+    """A copy of ``element`` without whitespace-only text (indentation)."""
+    stripped = copy.deepcopy(element)
+    for node in stripped.iter():
+        if node.text is not None and not node.text.strip():
+            node.text = None
+        if node.tail is not None and not node.tail.strip():
+            node.tail = None
+    return stripped
+
+
+def _canonical(element: Any) -> bytes:
+    """Exclusive canonical XML of ``element`` (only the namespaces it uses), comments included."""
+    stripped = _stripped(element)
+    stripped.tail = None
+    return bytes(etree.tostring(stripped, method="c14n", exclusive=True, with_comments=True))
+
+
 #: What may follow a seal: long-term validation data (the Document Security Store) and document
 #: time stamps, with the catalog, form, XMP and date updates they bring; pyHanko's default policy
-#: also lets the document information (title, author …) change, which an issued document must not.
+#: also lets the document information and the XMP metadata (title, author …) change, which an
+#: issued document must not (:class:`_InfoDatesRule`, :class:`_XmpDatesRule`).
 _LONG_TERM_UPDATES_ONLY = StandardDiffPolicy(
     global_rules=[
         CatalogModificationRule(),
@@ -139,7 +238,7 @@ _LONG_TERM_UPDATES_ONLY = StandardDiffPolicy(
         XrefStreamRule().as_qualified(ModificationLevel.LTA_UPDATES),
         ObjectStreamRule().as_qualified(ModificationLevel.LTA_UPDATES),
         DSSCompareRule().as_qualified(ModificationLevel.LTA_UPDATES),
-        MetadataUpdateRule().as_qualified(ModificationLevel.LTA_UPDATES),
+        _XmpDatesRule().as_qualified(ModificationLevel.LTA_UPDATES),
     ],
     form_rule=FormUpdatingRule(field_rules=[SigFieldCreationRule(), SigFieldModificationRule()]),
 )

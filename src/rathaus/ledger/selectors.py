@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import enum
+import hashlib
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -14,7 +16,7 @@ from rathaus.documents.seal import SealStatus, earlier_revisions, seal_of_issued
 from rathaus.ledger import merkle, note, tiles
 from rathaus.ledger.keys import log_signers
 from rathaus.ledger.leaves import EntryFormatError, LogEntry, format_code, normalize_code
-from rathaus.ledger.models import Checkpoint, Entry, Tile
+from rathaus.ledger.models import Checkpoint, DocumentType, Entry, RevocationReason, Tile
 from rathaus.ledger.services import document_hash
 
 logger = logging.getLogger(__name__)
@@ -71,6 +73,12 @@ class Verification:
     ``signed_checkpoint`` is the checkpoint as opened with the log's public key(s); ``proof``
     proves the issue entry's inclusion in it (and ``revocation_proof`` the revocation's, once
     the revocation is sequenced). ``error`` says what failed when ``status`` is FAILED.
+    ``document_sha256`` is the SHA-256 of the checked file (or the hash asked about);
+    ``issued_sha256`` the one the log holds, which differs for a renewed copy.
+
+    The facts to show (document type, authority, dates, revocation reason) come from the
+    entries' logged bytes (``logged``, ``logged_revocation``), which the inclusion proof covers,
+    never from the database row, which an administrator could edit.
     """
 
     status: Status
@@ -87,6 +95,50 @@ class Verification:
     renewed_copy: bool = False
     #: The seal of a renewed copy as checked to accept it (so it is not checked twice).
     seal: SealStatus | None = None
+    #: The issue entry's and the revocation's stored bytes, decoded (None if unreadable).
+    logged: LogEntry | None = None
+    logged_revocation: LogEntry | None = None
+
+    @property
+    def issued_sha256(self) -> str | None:
+        """The SHA-256 of the document as issued and logged."""
+        return self.logged.document_sha256 if self.logged else _row(self.entry, "document_sha256")
+
+    @property
+    def document_type(self) -> str | None:
+        return self.logged.document_type if self.logged else _row(self.entry, "document_type")
+
+    @property
+    def document_type_label(self) -> str | None:
+        return _label(DocumentType, self.document_type)
+
+    @property
+    def authority_name(self) -> str | None:
+        """The issuing authority's name as logged when the document was issued (a later change
+        of the name does not rewrite what was issued)."""
+        if self.logged:
+            return self.logged.authority_name
+        return self.entry.authority.name if self.entry else None
+
+    @property
+    def issued_at(self) -> datetime | None:
+        return self.logged.logged_at if self.logged else _row(self.entry, "logged_at")
+
+    @property
+    def revoked_at(self) -> datetime | None:
+        if self.logged_revocation:
+            return self.logged_revocation.logged_at
+        return _row(self.revocation, "logged_at")
+
+    @property
+    def revocation_reason(self) -> str | None:
+        if self.logged_revocation:
+            return self.logged_revocation.reason
+        return _row(self.revocation, "reason")
+
+    @property
+    def revocation_reason_label(self) -> str | None:
+        return _label(RevocationReason, self.revocation_reason)
 
     @property
     def proof_size(self) -> int:
@@ -104,15 +156,18 @@ class Verification:
     def as_json(self, *, include_hash: bool = True) -> dict[str, Any]:
         """The public facts, as the verification API returns them (no personal data)."""
         entry, revocation = self.entry, self.revocation
+        issued_at, revoked_at = self.issued_at, self.revoked_at
         data: dict[str, Any] = {
             "status": str(self.status),
             "document_sha256": self.document_sha256 if include_hash else None,
+            "issued_sha256": self.issued_sha256 if include_hash else None,
             "code": format_code(entry.code) if entry else None,
-            "document_type": entry.document_type if entry else None,
-            "document_type_label": str(entry.get_document_type_display()) if entry else None,
+            "document_type": self.document_type,
+            "document_type_label": self.document_type_label,
             "authority": (
                 {
-                    "name": entry.authority.name,
+                    "name": self.authority_name,
+                    # not in the log entry (which names the authority by AGS and kind)
                     "municipality": entry.authority.municipality.name,
                     "ags": entry.authority.municipality.ags,
                     "kind": entry.authority.kind,
@@ -120,15 +175,15 @@ class Verification:
                 if entry
                 else None
             ),
-            "issued_at": entry.logged_at.isoformat() if entry else None,
+            "issued_at": issued_at.isoformat() if issued_at else None,
             "log_index": entry.index if entry else None,
             "revoked": revocation is not None,
             "revocation": (
                 {
                     "code": format_code(revocation.code),
-                    "reason": revocation.reason,
-                    "reason_label": str(revocation.get_reason_display()),
-                    "revoked_at": revocation.logged_at.isoformat(),
+                    "reason": self.revocation_reason,
+                    "reason_label": self.revocation_reason_label,
+                    "revoked_at": revoked_at.isoformat() if revoked_at else None,
                     "log_index": revocation.index,
                     "proof_verified": self.revocation_proven,
                 }
@@ -153,19 +208,55 @@ class Verification:
         return data
 
 
+def _row(entry: Entry | None, name: str) -> Any:
+    return getattr(entry, name) if entry is not None else None
+
+
+def _label(choices: type[DocumentType] | type[RevocationReason], value: str | None) -> str | None:
+    """The translated label of a logged value (the value itself if it has none)."""
+    if value is None:
+        return None
+    return str(choices(value).label) if value in choices.values else value
+
+
 def _verifiers() -> list[note.Verifier]:
     return [signer.verifier() for signer in log_signers()]
 
 
+def _decoded(entry: Entry) -> LogEntry | None:
+    try:
+        return LogEntry.decode(bytes(entry.leaf))
+    except EntryFormatError:
+        return None
+
+
+def _check_row(entry: Entry, logged: LogEntry | None) -> None:
+    """Check that the stored entry bytes say what the row says, every field of them: a row
+    changed in the database (SQLite has no trigger to stop it) must not be shown as logged."""
+    if logged is None:
+        raise merkle.ProofError(f"the stored bytes of entry {entry.code} are not a log entry")
+    authority = entry.authority
+    differing = [
+        name
+        for name, in_bytes, in_row in [
+            ("kind", logged.kind, entry.kind),
+            ("code", logged.code, entry.code),
+            ("document-sha256", logged.document_sha256, entry.document_sha256),
+            ("document-type", logged.document_type, entry.document_type),
+            ("authority", logged.authority, f"{authority.municipality.ags}/{authority.kind}"),
+            ("logged-at", logged.logged_at, entry.logged_at),
+            ("reason", logged.reason, entry.reason),
+        ]
+        if in_bytes != in_row
+    ]
+    if differing:
+        raise merkle.ProofError(
+            f"entry {entry.code} does not match its stored bytes: {', '.join(differing)}"
+        )
+
+
 def _prove(entry: Entry, signed: note.Checkpoint) -> list[bytes]:
-    """Check that the stored entry bytes say what the row says, and prove their inclusion."""
-    parsed = LogEntry.decode(bytes(entry.leaf))
-    if (parsed.code, parsed.document_sha256, parsed.kind) != (
-        entry.code,
-        entry.document_sha256,
-        entry.kind,
-    ):
-        raise merkle.ProofError(f"entry {entry.index} does not match its stored bytes")
+    """Prove the inclusion of the entry's stored bytes in the signed checkpoint."""
     assert entry.index is not None
     proof = merkle.inclusion_proof(entry.index, signed.size, DatabaseTiles(signed.size))
     merkle.verify_inclusion(
@@ -183,14 +274,26 @@ def _sequenced(entry: Entry | None, checkpoint: Checkpoint | None) -> bool:
     )
 
 
-def _verify(issue: Entry, revocation: Entry | None) -> Verification:
-    sha256 = issue.document_sha256
+def _verify(issue: Entry, revocation: Entry | None, *, document_sha256: str) -> Verification:
     checkpoint = latest_checkpoint()
-    if not _sequenced(issue, checkpoint):
-        status = Status.REVOKED if revocation else Status.PENDING
-        return Verification(status, sha256, issue, revocation, checkpoint)
-    assert checkpoint is not None
+    logged = _decoded(issue)
+    logged_revocation = _decoded(revocation) if revocation is not None else None
     try:
+        _check_row(issue, logged)
+        if revocation is not None:
+            _check_row(revocation, logged_revocation)
+        if not _sequenced(issue, checkpoint):
+            status = Status.REVOKED if revocation else Status.PENDING
+            return Verification(
+                status,
+                document_sha256,
+                issue,
+                revocation,
+                checkpoint,
+                logged=logged,
+                logged_revocation=logged_revocation,
+            )
+        assert checkpoint is not None
         # the signature is checked here too: a row changed in the database is caught
         signed = note.open_checkpoint(checkpoint.note, _verifiers(), origin=settings.LEDGER_ORIGIN)
         if signed.size != checkpoint.size or signed.root_hash != bytes(checkpoint.root_hash):
@@ -203,17 +306,28 @@ def _verify(issue: Entry, revocation: Entry | None) -> Verification:
         )
     except (merkle.ProofError, note.NoteError, EntryFormatError) as exc:
         logger.error("GovChain verification failed", extra={"code": issue.code, "error": str(exc)})
-        return Verification(Status.FAILED, sha256, issue, revocation, checkpoint, error=str(exc))
+        return Verification(
+            Status.FAILED,
+            document_sha256,
+            issue,
+            revocation,
+            checkpoint,
+            error=str(exc),
+            logged=logged,
+            logged_revocation=logged_revocation,
+        )
     status = Status.REVOKED if revocation else Status.VALID
     return Verification(
         status,
-        sha256,
+        document_sha256,
         issue,
         revocation,
         checkpoint,
         proof,
         signed_checkpoint=signed,
         revocation_proof=revocation_proof,
+        logged=logged,
+        logged_revocation=logged_revocation,
     )
 
 
@@ -236,7 +350,7 @@ def verify_document(
     issue, revocation = _entries_for(sha256)
     if issue is None:
         return Verification(Status.UNKNOWN, sha256)
-    return _verify(issue, revocation)
+    return _verify(issue, revocation, document_sha256=sha256)
 
 
 def verify_renewed_copy(document: bytes) -> Verification | None:
@@ -251,7 +365,8 @@ def verify_renewed_copy(document: bytes) -> Verification | None:
         seal = seal_of_issued(document)
         if seal is None or not seal.valid:
             return None
-        result = _verify(issue, revocation)
+        # the answer is about the issued revision, the hash is the file's (issued_sha256: the log's)
+        result = _verify(issue, revocation, document_sha256=hashlib.sha256(document).hexdigest())
         result.renewed_copy, result.seal = True, seal
         return result
     return None
@@ -267,4 +382,4 @@ def verify_code(code: str) -> Verification | None:
     issue, revocation = _entries_for(entry.document_sha256)
     if issue is None:  # pragma: no cover - a revocation always follows its issue
         return None
-    return _verify(issue, revocation)
+    return _verify(issue, revocation, document_sha256=issue.document_sha256)
