@@ -215,6 +215,8 @@ RECORDS_ARCHIVE_TIMESTAMP_RENEW_DAYS = env.int("RECORDS_ARCHIVE_TIMESTAMP_RENEW_
 CASEWORK_DEFAULT_PROCESSING_DAYS = env.int("CASEWORK_DEFAULT_PROCESSING_DAYS", default=14)
 CASEWORK_REMINDER_INTERVAL_DAYS = env.int("CASEWORK_REMINDER_INTERVAL_DAYS", default=7)
 APPLICATION_DRAFT_DAYS = env.int("APPLICATION_DRAFT_DAYS", default=30)
+# A sent application whose fee is not paid within this many days is deleted unsent.
+APPLICATION_UNPAID_DAYS = env.int("APPLICATION_UNPAID_DAYS", default=30)
 # All files of one application together (each file also has its field's max_size_mb).
 APPLICATION_UPLOAD_LIMIT_MB = env.int("APPLICATION_UPLOAD_LIMIT_MB", default=50)
 # The ClamAV daemon every upload is scanned by (core.scanning): tcp://host:port or unix:///path.

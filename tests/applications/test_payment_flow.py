@@ -253,3 +253,81 @@ def test_one_failing_payment_does_not_stop_the_reconciliation_of_the_others(
     assert start.transaction.status == PaymentStatus.PAYED  # the next one was still checked
     waiting.refresh_from_db()
     assert waiting.status == Application.Status.SUBMITTED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_unpaid_application_can_be_withdrawn_and_goes_with_its_files(
+    waiting: Application, citizen: User
+) -> None:
+    """It never reached the authority: withdrawing it deletes it (audited); nothing blocks the
+    deletion of the account any more."""
+    from rathaus.accounts.personal_data import ErasureBlocked  # noqa: F401
+    from rathaus.applications.models import Attachment
+    from rathaus.applications.services import discard_unpaid, erase_for_account_deletion
+
+    stored = Attachment.objects.get(application=waiting)
+    storage, name = stored.file.storage, stored.file.name
+    assert waiting.expires_at is not None  # waits for its fee for a while only
+    discard_unpaid(application=waiting, actor=citizen)
+
+    assert not Application.objects.filter(pk=waiting.pk).exists()
+    assert not storage.exists(name)
+    assert AuditEvent.objects.filter(action="application.unpaid_withdrawn").count() == 1
+    erase_for_account_deletion(citizen)  # no ErasureBlocked
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_unpaid_application_is_not_withdrawn_while_a_payment_is_open_or_once_paid(
+    waiting: Application,
+    provider: ProviderConfig,
+    sandbox: Sandbox,
+    citizen: User,
+) -> None:
+    from rathaus.applications.errors import ApplicationError
+    from rathaus.applications.services import discard_unpaid
+
+    start = start_fee_payment(application=waiting, actor=citizen)
+    with pytest.raises(ApplicationError, match="noch offen"):
+        discard_unpaid(application=waiting, actor=citizen)  # the citizen may still pay
+    sandbox.choose(start.redirect_url, "pay")  # paid, but the browser never came back
+    with pytest.raises(ApplicationError, match="bezahlt"):
+        discard_unpaid(application=waiting, actor=citizen)
+    waiting.refresh_from_db()
+    assert waiting.status == Application.Status.SUBMITTED  # handed over instead
+    assert waiting.expires_at is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_application_unpaid_past_its_time_is_deleted_by_the_expiry_job(
+    waiting: Application, citizen: User, settings: Any
+) -> None:
+    from rathaus.applications.services import delete_expired_unpaid
+
+    settings.APPLICATION_UNPAID_DAYS = 30
+    assert delete_expired_unpaid() == 0  # not yet
+    later = timezone.now() + datetime.timedelta(days=31)
+    assert delete_expired_unpaid(now=later) == 1
+    assert not Application.objects.filter(pk=waiting.pk).exists()
+    assert AuditEvent.objects.filter(action="application.unpaid_expired").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_citizen_withdraws_an_unpaid_application_on_its_page(
+    waiting: Application, citizen: User
+) -> None:
+    client = Client()
+    client.force_login(citizen)
+    url = f"/antraege/{waiting.public_id}/zurueckziehen/"
+    page = client.get(f"/antraege/{waiting.public_id}/").content.decode()
+    assert f'action="{url}"' in page
+    assert waiting.expires_at is not None
+    assert timezone.localtime(waiting.expires_at).strftime("%d.%m.%Y") in page
+
+    other = Client()
+    other.force_login(User.objects.create_user(email="fremd@example.org"))
+    assert other.post(url, {"confirm": "yes"}).status_code == 404
+    unconfirmed = client.post(url)
+    assert unconfirmed.status_code == 302 and Application.objects.filter(pk=waiting.pk).exists()
+    response = client.post(url, {"confirm": "yes"})
+    assert response.status_code == 302 and response["Location"] == "/antraege/"
+    assert not Application.objects.filter(pk=waiting.pk).exists()

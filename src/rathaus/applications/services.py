@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
 from collections.abc import Iterable, Iterator
@@ -43,7 +44,7 @@ from rathaus.payments.fees import (
     schedule_from_catalog,
 )
 from rathaus.payments.selectors import payable_state
-from rathaus.payments.services import PaymentStart, start_payment_for_quote
+from rathaus.payments.services import PaymentStart, current_state, start_payment_for_quote
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +73,11 @@ class SubmissionIncomplete(ApplicationError):
 
 def draft_lifetime() -> datetime.timedelta:
     return datetime.timedelta(days=getattr(settings, "APPLICATION_DRAFT_DAYS", 30))
+
+
+def unpaid_lifetime() -> datetime.timedelta:
+    """How long a sent application waits for its fee before it is deleted unsent."""
+    return datetime.timedelta(days=getattr(settings, "APPLICATION_UNPAID_DAYS", 30))
 
 
 def trust_level_suffices(*, required: str, reached: str) -> bool:
@@ -307,7 +313,8 @@ def submit_application(
         locked.submitted_data = checked.cleaned
         locked.idempotency_key = idempotency_key
         locked.fee_quote = quote.to_data()
-        locked.expires_at = None
+        # Waiting for the fee it never reached the authority: unpaid, it goes after a while.
+        locked.expires_at = now + unpaid_lifetime() if quote.payable_online else None
         year = timezone.localdate(now).year
         locked.reference = f"A-{year}-{next_value(f'application-reference-{year}'):06d}"
         if quote.payable_online:
@@ -338,6 +345,7 @@ def _hand_over(
     declaration was checked against, if the caller has it at hand."""
     application.status = Application.Status.SUBMITTED
     application.submitted_at = timezone.now()
+    application.expires_at = None  # the authority's record now, kept under its retention
     assert application.authority is not None  # set from the Responsibility at submission
     try:
         application.case = open_case(
@@ -457,6 +465,68 @@ def delete_expired_drafts(*, now: datetime.datetime | None = None) -> int:
     return count
 
 
+def discard_unpaid(*, application: Application, actor: Any, expired: bool = False) -> None:
+    """Delete an application that waits for its fee: it never reached the authority. The
+    citizen does so (withdrawing it), or the expiry job ``unpaid_lifetime()`` after it was
+    sent (``expired``). Its files go with it; its reference number is never given again.
+
+    Refused while a payment is open at the provider (the citizen may still pay) and once the
+    fee is paid (then it is handed over instead).
+    """
+    state = current_state(payable_type=PAYABLE_TYPE, payable_id=str(application.pk))
+    if state.paid:
+        complete_submission(application_id=application.pk, actor=actor)
+        raise ApplicationError(_("Your fee has been paid; the application has been sent."))
+    if state.open_transaction is not None:
+        raise ApplicationError(
+            _(
+                "A payment for this application is still open at the payment provider. "
+                "Finish or cancel it there; then you can withdraw the application."
+            )
+        )
+    with transaction.atomic():
+        locked = (
+            Application.objects.select_for_update()
+            .filter(pk=application.pk, status=Application.Status.AWAITING_PAYMENT)
+            .first()
+        )
+        if locked is None:
+            raise ApplicationError(_("This application is no longer waiting for payment."))
+        # again under the lock: a confirmation in the meantime hands it over (same lock)
+        if payable_state(payable_type=PAYABLE_TYPE, payable_id=str(locked.pk)).paid:
+            raise ApplicationError(_("Your fee has been paid; the application has been sent."))
+        _delete_files_after_commit(locked.attachments.all())
+        audit.record(
+            actor=actor,
+            action="application.unpaid_expired" if expired else "application.unpaid_withdrawn",
+            obj=locked,
+            before={"status": locked.status, "reference": locked.reference},
+            municipality=locked.municipality,
+        )
+        locked.delete()
+
+
+def delete_expired_unpaid(*, now: datetime.datetime | None = None) -> int:
+    """Delete applications whose fee was not paid in time (see :func:`discard_unpaid`);
+    returns how many. One with a payment still open waits for the next run."""
+    now = now or timezone.now()
+    count = 0
+    expired = Application.objects.filter(
+        status=Application.Status.AWAITING_PAYMENT, expires_at__lt=now
+    )
+    for application in expired.order_by("pk"):
+        try:
+            discard_unpaid(application=application, actor=None, expired=True)
+        except ApplicationError as exc:
+            logger.info(
+                "unpaid application kept",
+                extra={"application": application.pk, "reason": str(exc)[:200]},
+            )
+            continue
+        count += 1
+    return count
+
+
 def delete_draft(*, application: Application, actor: User) -> None:
     """The citizen discards a draft; its files go with it."""
     with _still_a_draft(application, refusal=_("A submitted application cannot be deleted.")):
@@ -545,6 +615,13 @@ def erase_for_account_deletion(user: User) -> None:
     their file has been disposed of and they are purged (``applications.disposal``): then they
     hold no personal data and no stored file and go with the account (the purged case stays,
     and so do the payments booked on them, which are not linked to the row)."""
+    for unpaid in Application.objects.filter(
+        applicant=user, status=Application.Status.AWAITING_PAYMENT
+    ):
+        # never reached the authority; refused (kept, and blocking below) while a payment is
+        # open at the provider or once it is paid
+        with contextlib.suppress(ApplicationError):
+            discard_unpaid(application=unpaid, actor=user)
     kept = (
         Application.objects.filter(applicant=user)
         .exclude(status=Application.Status.DRAFT)

@@ -5,14 +5,19 @@ from __future__ import annotations
 from django_tasks import task
 
 from rathaus.applications.disposal import purge_disposed_applications
-from rathaus.applications.services import delete_expired_drafts, hand_over_paid
+from rathaus.applications.services import (
+    delete_expired_drafts,
+    delete_expired_unpaid,
+    hand_over_paid,
+)
 from rathaus.casework.disposal import purge_disposed_cases
 
 
 @task(queue_name="default")
 def delete_expired_drafts_job() -> int:
-    """Daily: delete drafts past their expiry (default 30 days after the last save), with files."""
-    return delete_expired_drafts()
+    """Hourly: delete drafts past their expiry (default 30 days after the last save) and sent
+    applications whose fee was not paid in time (``APPLICATION_UNPAID_DAYS``), with files."""
+    return delete_expired_drafts() + delete_expired_unpaid()
 
 
 @task(queue_name="default")

@@ -42,7 +42,7 @@ from rathaus.payments.providers import (
     ProviderTransaction,
     provider_for,
 )
-from rathaus.payments.selectors import transactions_to_reconcile
+from rathaus.payments.selectors import PayableState, payable_state, transactions_to_reconcile
 from rathaus.payments.signals import payment_confirmed, payment_duplicate, payment_failed
 
 logger = logging.getLogger("rathaus.payments")
@@ -227,12 +227,8 @@ def start_payment(
     description = description[:250]
 
     # Bring older attempts up to date first: a late PAYED must win before we offer a new one.
-    for previous in PaymentTransaction.objects.filter(
-        payable_type=payable_type, payable_id=payable_id, status=PaymentStatus.INITIAL
-    ).exclude(provider_transaction_id=""):
-        # A failure is logged by the client; the open attempt is then reused below.
-        with contextlib.suppress(ProviderError):
-            refresh_status(transaction=previous, source=Source.RECONCILIATION)
+    # A failure is logged by the client; the open attempt is then reused below.
+    current_state(payable_type=payable_type, payable_id=str(payable_id))
 
     try:
         with transaction.atomic():
@@ -586,6 +582,17 @@ def handle_return(*, request_id: str) -> ReturnOutcome:
         level="error",
         message=_("The payment failed. Nothing was charged. You can try again."),
     )
+
+
+def current_state(*, payable_type: str, payable_id: str) -> PayableState:
+    """The payable's payments after asking the provider about every attempt still open (a late
+    PAYED must count); an attempt the provider cannot tell about now stays open."""
+    for previous in PaymentTransaction.objects.filter(
+        payable_type=payable_type, payable_id=payable_id, status=PaymentStatus.INITIAL
+    ).exclude(provider_transaction_id=""):
+        with contextlib.suppress(ProviderError):  # logged by the client
+            refresh_status(transaction=previous, source=Source.RECONCILIATION)
+    return payable_state(payable_type=payable_type, payable_id=payable_id)
 
 
 def reconcile_open_transactions(*, now: dt.datetime | None = None) -> ReconciliationResult:

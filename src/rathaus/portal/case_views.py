@@ -27,6 +27,8 @@ from rathaus.applications.document_requests import (
     withdraw_application,
 )
 from rathaus.applications.errors import ApplicationError
+from rathaus.applications.models import Application
+from rathaus.applications.services import discard_unpaid
 from rathaus.casework.models import DocumentRequest
 from rathaus.core.uploads import DEFAULT_MAX_FILE_BYTES, file_size_cap
 from rathaus.portal.forms import MultipleFileField, refuse_large_files
@@ -115,6 +117,22 @@ def withdraw(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     if request.POST.get("confirm") != "yes":
         messages.error(request, _("Please confirm that you want to withdraw the application."))
         return redirect("applications:detail", public_id=public_id)
+    if application.status == Application.Status.AWAITING_PAYMENT:
+        # never reached the authority: withdrawing it deletes it
+        try:
+            discard_unpaid(application=application, actor=_user(request))
+        except ApplicationError as exc:
+            messages.error(request, str(exc))
+            return redirect("applications:detail", public_id=public_id)
+        messages.success(
+            request,
+            _(
+                "Your application %(reference)s has been withdrawn and deleted; it had not "
+                "reached the authority."
+            )
+            % {"reference": application.reference},
+        )
+        return redirect("applications:list")
     try:
         withdraw_application(application=application, actor=_user(request))
     except ApplicationError as exc:
