@@ -169,3 +169,43 @@ def test_a_draft_sent_meanwhile_in_another_tab_is_neither_changed_nor_deleted(
     assert message in response.content.decode()
     application.refresh_from_db()
     assert application.status == Application.Status.SUBMITTED
+
+
+def test_a_declaration_changed_in_another_tab_after_the_review_is_not_sent_unseen(
+    logged_in: Client, meldebescheinigung: Service, wuppertal: Municipality
+) -> None:
+    """§ 9a OZG: what is sent is what the citizen reviewed. A step saved in another tab after
+    the review page was shown sends the citizen back to the review, which shows the change."""
+    import re
+
+    application = _start(logged_in)
+    answer_all(application)
+    review_url = f"/antraege/{application.public_id}/pruefen/"
+    page = logged_in.get(review_url).content.decode()
+    reviewed = re.search(r'name="reviewed" value="([0-9a-f]+)"', page)
+    assert reviewed is not None
+    # the other tab: an extended certificate instead of the simple one reviewed
+    logged_in.post(
+        f"/antraege/{application.public_id}/schritt/certificate/",
+        {"kind": "extended", "copies": "1", "purpose": "Vorlage beim Arbeitgeber"},
+    )
+
+    stale = logged_in.post(
+        review_url, {"submission_key": "k1", "confirm": "yes", "reviewed": reviewed.group(1)}
+    )
+    body = stale.content.decode()
+    assert stale.status_code == 400
+    assert "nach Ihrer Prüfung geändert" in body
+    assert "Erweiterte Meldebescheinigung" in body  # the changed declaration is shown now
+    application.refresh_from_db()
+    assert application.is_draft
+
+    fresh = re.search(r'name="reviewed" value="([0-9a-f]+)"', body)
+    assert fresh is not None and fresh.group(1) != reviewed.group(1)
+    sent = logged_in.post(
+        review_url, {"submission_key": "k2", "confirm": "yes", "reviewed": fresh.group(1)}
+    )
+    assert sent.status_code == 302
+    application.refresh_from_db()
+    assert application.status == Application.Status.SUBMITTED
+    assert application.submitted_data["kind"] == "extended"

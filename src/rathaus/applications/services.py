@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import hashlib
+import hmac
+import json
 import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -63,12 +66,27 @@ class TrustLevelTooLow(ApplicationError):
         )
 
 
+class DeclarationChanged(ApplicationError):
+    def __str__(self) -> str:
+        return _(
+            "Your application was changed after you reviewed it (for example in another "
+            "window). Please check the declaration below again before you send it."
+        )
+
+
 @dataclass(frozen=True)
 class SubmissionIncomplete(ApplicationError):
     step_id: str
 
     def __str__(self) -> str:
         return _("Some answers are missing or no longer valid. Please check this step.")
+
+
+def declaration_digest(answers: dict[str, Any]) -> str:
+    """A fingerprint of the answers as the review page shows them (§ 9a OZG): the submission
+    must be of exactly the declaration the citizen reviewed."""
+    canonical = json.dumps(answers, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def draft_lifetime() -> datetime.timedelta:
@@ -261,6 +279,7 @@ def submit_application(
     confirmed: bool,
     actor: User,
     electronic_delivery: bool | None = None,
+    reviewed: str | None = None,
 ) -> Application:
     """Freeze the declaration and hand it to the responsible authority, exactly once.
 
@@ -270,6 +289,8 @@ def submit_application(
     mailbox (§ 9 Abs. 1 OZG); the notice then goes by post.
     Where the fee is paid online before submission, the frozen application waits for the payment
     (``AWAITING_PAYMENT``); :func:`complete_submission` hands it over once the payment is confirmed.
+    ``reviewed``: the :func:`declaration_digest` of the answers the review page showed; answers
+    changed since (another tab saved a step) are refused with :class:`DeclarationChanged`.
     """
     if not confirmed:
         raise ApplicationError(
@@ -281,6 +302,11 @@ def submit_application(
             return locked
         if locked.status != Application.Status.DRAFT:
             raise ApplicationError(_("This application can no longer be submitted."))
+        if reviewed is not None and not hmac.compare_digest(
+            reviewed.encode("ascii", "replace"),
+            declaration_digest(locked.answers).encode("ascii"),
+        ):
+            raise DeclarationChanged()
         form = current_form(locked.service)
         schema = form.schema
         checked = validate_all(schema, locked.answers)

@@ -254,6 +254,8 @@ def review(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
                 confirmed=request.POST.get("confirm") == "yes",
                 actor=_user(request),
                 electronic_delivery=not by_post,
+                # the review page always sends it; a client of its own may leave it out
+                reviewed=request.POST["reviewed"][:64] if "reviewed" in request.POST else None,
             )
         except services.SubmissionIncomplete as exc:
             messages.error(request, str(exc))
@@ -280,6 +282,7 @@ def review(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             "sections": _declaration(schema, application.answers),
             "incomplete": checked.first_invalid_step,
             "submission_key": uuid.uuid4().hex,
+            "reviewed": services.declaration_digest(application.answers),
             "error": error,
             "quote": quote,
             "by_post": by_post,
