@@ -232,15 +232,22 @@ def test_a_clerk_who_edited_the_draft_cannot_approve_it(
     assert notice.edited_by.get() == second_clerk  # the drafter's own edits are not listed
 
 
-def test_casework_toml_can_require_four_eyes_for_every_notice(
-    case: Case, clerk: User, tmp_path: Path
-) -> None:
+def _meldebescheinigung_with(tmp_path: Path, casework_toml: str, granted_extra: str = "") -> str:
+    """A services folder with the Meldebescheinigung's grant template (plus ``granted_extra``)
+    and the given ``casework.toml``; for CASEWORK_SERVICES_DIR."""
     source = notice_templates.services_dir() / "meldebescheinigung" / "notices" / "granted.toml"
     folder = tmp_path / "meldebescheinigung"
     (folder / "notices").mkdir(parents=True)
-    (folder / "notices" / "granted.toml").write_text(source.read_text())
-    (folder / "casework.toml").write_text("four_eyes = true\nprocessing_days = 3\n")
-    with override_settings(CASEWORK_SERVICES_DIR=str(tmp_path)):
+    (folder / "notices" / "granted.toml").write_text(source.read_text() + granted_extra)
+    (folder / "casework.toml").write_text(casework_toml)
+    return str(tmp_path)
+
+
+def test_casework_toml_can_require_four_eyes_for_every_notice(
+    case: Case, clerk: User, tmp_path: Path
+) -> None:
+    folder = _meldebescheinigung_with(tmp_path, "four_eyes = true\nprocessing_days = 3\n")
+    with override_settings(CASEWORK_SERVICES_DIR=folder):
         notice_templates.clear_caches()
         notice = services.draft_notice(case=case, template_key="granted", actor=clerk)
     assert notice.four_eyes
@@ -249,13 +256,10 @@ def test_casework_toml_can_require_four_eyes_for_every_notice(
 def test_a_template_cannot_lift_the_four_eyes_rule_of_its_service(
     case: Case, clerk: User, tmp_path: Path
 ) -> None:
-    source = notice_templates.services_dir() / "meldebescheinigung" / "notices" / "granted.toml"
-    folder = tmp_path / "meldebescheinigung"
-    (folder / "notices").mkdir(parents=True)
-    text = source.read_text().replace("four_eyes = true\n", "")
-    (folder / "notices" / "granted.toml").write_text(text + "\nfour_eyes = false\n")
-    (folder / "casework.toml").write_text("four_eyes = true\nprocessing_days = 3\n")
-    with override_settings(CASEWORK_SERVICES_DIR=str(tmp_path)):
+    folder = _meldebescheinigung_with(
+        tmp_path, "four_eyes = true\nprocessing_days = 3\n", granted_extra="\nfour_eyes = false\n"
+    )
+    with override_settings(CASEWORK_SERVICES_DIR=folder):
         notice_templates.clear_caches()
         notice = services.draft_notice(case=case, template_key="granted", actor=clerk)
     assert notice.four_eyes
@@ -486,13 +490,9 @@ def test_a_notice_is_announced_by_the_rule_its_service_names(
     case: Case, clerk: User, tmp_path: Path
 ) -> None:
     """casework.toml's ``announcement`` picks the days of MAILBOX_ANNOUNCEMENT_DAYS."""
-    source = notice_templates.services_dir() / "meldebescheinigung" / "notices" / "granted.toml"
-    folder = tmp_path / "meldebescheinigung"
-    (folder / "notices").mkdir(parents=True)
-    (folder / "notices" / "granted.toml").write_text(source.read_text())
-    (folder / "casework.toml").write_text('announcement = "vwvfg_41"\nprocessing_days = 3\n')
+    folder = _meldebescheinigung_with(tmp_path, 'announcement = "vwvfg_41"\nprocessing_days = 3\n')
     with override_settings(
-        CASEWORK_SERVICES_DIR=str(tmp_path),
+        CASEWORK_SERVICES_DIR=folder,
         MAILBOX_ANNOUNCEMENT_DAYS={"default": 3, "vwvfg_41": 4},
     ):
         notice_templates.clear_caches()
