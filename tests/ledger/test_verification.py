@@ -14,6 +14,7 @@ from rathaus.ledger import services, verification_limits
 from rathaus.ledger.models import Entry
 from rathaus.ledger.selectors import Status, verify_code
 from rathaus.ledger.sequencer import sequence
+from tests.ledger.tampering import change_entries
 
 
 def pdf(n: int) -> bytes:
@@ -32,7 +33,7 @@ def test_a_changed_document_type_in_the_row_makes_the_check_fail(issued: Entry) 
     before = verify_code(issued.code)
     assert before is not None and before.status == Status.VALID
 
-    Entry.objects.filter(code=issued.code).update(document_type="residence-certificate")
+    change_entries({"code": issued.code}, document_type="residence-certificate")
 
     result = verify_code(issued.code)
     assert result is not None and result.status == Status.FAILED
@@ -51,7 +52,7 @@ def test_a_changed_document_type_in_the_row_makes_the_check_fail(issued: Entry) 
 def test_any_changed_fact_in_the_row_makes_the_check_fail(
     issued: Entry, other_authority: Authority, field: str, change: Any
 ) -> None:
-    Entry.objects.filter(code=issued.code).update(**change(issued, other_authority))
+    change_entries({"code": issued.code}, **change(issued, other_authority))
 
     result = verify_code(issued.code)
 
@@ -67,7 +68,7 @@ def test_a_changed_revocation_reason_in_the_row_makes_the_check_fail(
     before = verify_code(issued.code)
     assert before is not None and before.status == Status.REVOKED
 
-    Entry.objects.filter(pk=revocation.pk).update(reason="issued-in-error")
+    change_entries({"pk": revocation.pk}, reason="issued-in-error")
 
     result = verify_code(issued.code)
     assert result is not None and result.status == Status.FAILED
@@ -79,7 +80,7 @@ def test_a_pending_entry_whose_row_was_changed_is_not_shown_as_pending(
     authority: Authority,
 ) -> None:
     entry = services.append(document=pdf(3), document_type="receipt", authority=authority)
-    Entry.objects.filter(pk=entry.pk).update(document_type="certificate")
+    change_entries({"pk": entry.pk}, document_type="certificate")
 
     result = verify_code(entry.code)
 

@@ -19,6 +19,7 @@ from rathaus.ledger.leaves import format_code
 from rathaus.ledger.models import Checkpoint
 from rathaus.ledger.sequencer import sequence
 from tests.documents.conftest import demo_seal_dir  # noqa: F401
+from tests.ledger.tampering import change_entries
 
 pytestmark = pytest.mark.django_db
 
@@ -336,9 +337,8 @@ def test_the_page_shows_the_authority_name_as_logged_after_a_rename(
 
 
 def test_a_changed_row_makes_the_page_say_the_check_failed(client: Client, issued: Any) -> None:
-    from rathaus.ledger.models import Entry
 
-    Entry.objects.filter(code=issued.code).update(document_type="residence-certificate")
+    change_entries({"code": issued.code}, document_type="residence-certificate")
 
     content = client.get(f"/pruefen/{issued.display_code}").content.decode()
 

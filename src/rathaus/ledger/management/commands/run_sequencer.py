@@ -63,5 +63,5 @@ class Command(BaseCommand):
             except Exception:  # the database or the object store away for a while: keep going
                 failures += 1
                 logger.exception("sequencing failed; retrying", extra={"failures": failures})
-            pause = interval if not failures else min(MAX_BACKOFF, interval * 2**failures)
+            pause = min(MAX_BACKOFF, interval * 2 ** min(failures, 16))
             time.sleep(max(0.0, pause - (time.monotonic() - started)))
