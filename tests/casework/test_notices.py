@@ -735,3 +735,28 @@ def test_a_notice_that_cannot_be_sealed_is_not_issued(
     assert issued.record_version is not None
     status = validate_seal(read_version(issued.record_version), trust_roots=seal_trust_roots())
     assert status.valid and status.timestamp is not None  # PAdES B-T
+
+
+def test_a_notice_counts_as_provided_when_it_reaches_the_mailbox_not_when_rendering_began(
+    case: Case, clerk: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rendering and sealing take a moment: a notice issued just before midnight is made
+    available after it, and its Bekanntgabe counts from that day."""
+    from freezegun import freeze_time
+
+    from rathaus.casework import notice_pdf
+
+    real = notice_pdf.render_notice_pdf
+    with freeze_time("2026-11-23 22:59:59") as frozen:  # 23:59:59 in Berlin
+
+        def slow(**kwargs: Any) -> bytes:
+            pdf = real(**kwargs)
+            frozen.tick(datetime.timedelta(seconds=2))  # past midnight in Berlin
+            return pdf
+
+        monkeypatch.setattr(notice_pdf, "render_notice_pdf", slow)
+        notice = services.draft_notice(case=case, template_key="granted", actor=clerk)
+        issued = services.issue_notice(notice=notice, actor=clerk)
+    message = Message.objects.get(pk=issued.mailbox_message_id)
+    assert timezone.localtime(message.provided_at).date() == datetime.date(2026, 11, 24)
+    assert message.announced_on == datetime.date(2026, 11, 27)

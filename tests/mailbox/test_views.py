@@ -107,6 +107,21 @@ def test_a_file_missing_from_storage_is_no_500_and_no_proof_of_retrieval(
 
 
 @pytest.mark.django_db
+def test_a_file_changed_in_storage_is_not_handed_out_as_the_delivered_notice(
+    citizen: User, deliver_notice: Any
+) -> None:
+    """The retrieval log proves that the citizen received the delivered document (its
+    SHA-256): other bytes in its place are neither served nor logged."""
+    message = deliver_notice()
+    attachment = message.attachments.get()
+    with attachment.file.storage.open(attachment.file.name, "wb") as stored:
+        stored.write(b"%PDF-1.7 something else")
+    response = _client(citizen).get(_urls(message)["download"])
+    assert response.status_code == 404
+    assert not RetrievalLog.objects.filter(message=message).exists()
+
+
+@pytest.mark.django_db
 def test_another_citizen_gets_404_for_everything_and_leaves_no_trace(
     citizen: User, other_citizen: User, deliver_notice: Any
 ) -> None:

@@ -621,3 +621,59 @@ def test_a_transaction_id_the_provider_gave_twice_fails_the_attempt_instead_of_a
     assert "already used by another payment" in second.status_detail
     monkeypatch.undo()
     assert pay(provider_config.municipality, payable_id="42").redirect_url  # a retry works
+
+
+@pytest.mark.django_db
+def test_a_failed_attempt_confirmed_late_is_found_before_a_new_payment_starts(
+    provider_config: ProviderConfig, sandbox: Sandbox, signals: dict[str, list[dict[str, Any]]]
+) -> None:
+    """A provider may still capture a payment it reported as failed (REFERENCE.md): the
+    citizen who pays again before the next reconciliation run must not be charged twice."""
+    first = pay(provider_config.municipality)
+    sandbox.choose(first.redirect_url, "fail")
+    assert back(request_id=first.transaction.request_id).transaction.status == PaymentStatus.FAILED
+    sandbox.control(action="set_status", transactionId=provider_id(first), status="PAYED")
+
+    again = pay(provider_config.municipality)
+
+    assert again.already_paid
+    assert PaymentTransaction.objects.count() == 1
+    assert PaymentTransaction.objects.get().status == PaymentStatus.PAYED
+
+
+@pytest.mark.django_db
+def test_a_creation_answered_paid_without_its_amount_is_a_message_not_a_crash(
+    municipality: Municipality,
+) -> None:
+    from rathaus.payments import providers
+    from rathaus.payments.providers import ProviderStatus, ProviderTransaction
+    from rathaus.payments.services import PaymentError
+
+    class PaidAtOnce:
+        key = "paid-at-once"
+
+        def create_transaction(self, order: Any) -> ProviderTransaction:
+            return ProviderTransaction(
+                transaction_id="T-1",
+                status=ProviderStatus.PAYED,
+                payment_page_url="https://pay.example/T-1",
+            )
+
+        def get_transaction(self, transaction_id: str) -> ProviderTransaction:
+            raise AssertionError("not asked")
+
+    providers.register_provider("paid-at-once", lambda config: PaidAtOnce())
+    try:
+        ProviderConfig.objects.create(
+            municipality=municipality,
+            provider="paid-at-once",
+            base_url="https://pay.example",
+            originator_id="o",
+            auth_scheme=ProviderConfig.AuthScheme.NONE,
+        )
+        with pytest.raises(PaymentError):
+            pay(municipality)
+    finally:
+        providers._REGISTRY.pop("paid-at-once", None)
+    tx = PaymentTransaction.objects.get()
+    assert tx.status == PaymentStatus.INITIAL  # reconciliation asks the provider again

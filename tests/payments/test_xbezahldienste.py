@@ -254,3 +254,13 @@ def test_amounts_in_answers_are_read_exactly_or_refused(amount: str) -> None:
 )
 def test_amounts_in_answers_become_whole_cents(amount: str, cents: int) -> None:
     assert cents_from(json.loads(amount, parse_float=Decimal), "grosAmount") == cents
+
+
+@pytest.mark.parametrize("amount", [float("nan"), float("inf"), float("-inf")])
+def test_the_sandbox_refuses_an_amount_that_is_not_a_number(amount: float) -> None:
+    """json.loads accepts NaN and Infinity: a validation error, not a crash of the sandbox."""
+    from rathaus.payments.sandbox.server import ApiError, _amount
+
+    with pytest.raises(ApiError) as refused:
+        _amount(amount, "grosAmount")
+    assert (refused.value.status, refused.value.code) == (400, "VALIDATION_ERROR")

@@ -123,3 +123,29 @@ def test_bad_input_gets_a_message_next_to_the_field_and_keeps_the_input(
     assert message in content
     assert 'value="Friedrich-Engels-Allee"' in content
     assert not LandlordConfirmation.objects.exists()
+
+
+def test_pages_with_the_tenants_data_are_kept_in_no_cache(
+    landlord_client: Client, wuppertal: Municipality
+) -> None:
+    landlord_client.post("/wohnungsgeberbestaetigung/neu/", _form(wuppertal))
+    confirmation = LandlordConfirmation.objects.get()
+    for url in (
+        "/wohnungsgeberbestaetigung/",
+        "/wohnungsgeberbestaetigung/neu/",
+        f"/wohnungsgeberbestaetigung/{confirmation.public_id}/",
+    ):
+        assert "no-store" in landlord_client.get(url).get("Cache-Control", ""), url
+
+
+def test_a_confirmation_pdf_missing_from_storage_is_a_404_not_a_500(
+    landlord_client: Client, wuppertal: Municipality
+) -> None:
+    landlord_client.post("/wohnungsgeberbestaetigung/neu/", _form(wuppertal))
+    confirmation = LandlordConfirmation.objects.get()
+    confirmation.pdf.storage.delete(confirmation.pdf.name)
+    landlord_client.raise_request_exception = False
+    response = landlord_client.get(
+        f"/wohnungsgeberbestaetigung/{confirmation.public_id}/bestaetigung.pdf"
+    )
+    assert response.status_code == 404

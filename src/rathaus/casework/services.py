@@ -1142,7 +1142,7 @@ def issue_notice(*, notice: Notice, actor: Any) -> Notice:
                 body=body,
                 actor=actor,
                 attachments=[(filename, "application/pdf", pdf)],
-                provided_at=now,
+                provided_at=timezone.now(),  # available from now on, after rendering and sealing
                 legal_basis=notice_templates.workflow_for(case.service.slug).announcement,
             )
         else:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import logging
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import PurePosixPath, PureWindowsPath
@@ -28,6 +29,8 @@ from rathaus.mailbox.announcement import announcement_on, deemed_announcement
 from rathaus.mailbox.errors import MailboxError, ReplyRefused
 from rathaus.mailbox.models import Message, MessageAttachment, RetrievalLog
 from rathaus.mailbox.signals import reply_received
+
+logger = logging.getLogger(__name__)
 
 #: (file name, content type, bytes): how attachments travel into the mailbox.
 AttachmentData = tuple[str, str, bytes]
@@ -223,6 +226,31 @@ def _client_ip(request: HttpRequest | None) -> str | None:
         return str(ipaddress.ip_address(address))
     except ValueError:
         return None
+
+
+def attachment_content(attachment: MessageAttachment) -> bytes:
+    """The stored bytes of ``attachment``, checked against the SHA-256 kept at delivery.
+
+    Raises :class:`MailboxError` when they are gone or differ: the retrieval log is the
+    authority's proof that the citizen received *this* document, so a changed file is never
+    handed out (nor logged) as if it were the delivered one.
+    """
+    try:
+        with attachment.file.open("rb") as stored:
+            content = stored.read()
+    except (OSError, ValueError) as exc:
+        logger.error(
+            "mailbox attachment missing from storage",
+            extra={"attachment": str(attachment.public_id), "error": str(exc)[:300]},
+        )
+        raise MailboxError(_("This file is not available at the moment.")) from exc
+    if attachment.sha256 and hashlib.sha256(content).hexdigest() != attachment.sha256:
+        logger.error(
+            "mailbox attachment does not match its SHA-256",
+            extra={"attachment": str(attachment.public_id)},
+        )
+        raise MailboxError(_("This file is not available at the moment."))
+    return content
 
 
 def record_retrieval(

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -365,10 +366,22 @@ def start_payment(
         )
     logger.info("payment created", extra=_log_extra(locked, amount_cents=amount_cents))
     if created.status != PaymentStatus.INITIAL:
-        apply_provider_status(transaction=locked, observed=created, source=Source.CREATION)
+        try:
+            apply_provider_status(transaction=locked, observed=created, source=Source.CREATION)
+        except ProviderError as error:  # e.g. "paid" without its amount: reconciliation asks
+            logger.error(
+                "payment creation answered an unusable status",
+                extra=_log_extra(locked, error_code=str(error.code), reason=error.reason[:200]),
+            )
+            raise PaymentError(error.citizen_message, code=str(error.code)) from error
         locked.refresh_from_db()
         if locked.status == PaymentStatus.PAYED:
             return PaymentStart(transaction=locked, already_paid=True)
+        if locked.status != PaymentStatus.INITIAL:  # failed or cancelled at once
+            raise PaymentError(
+                _("The payment failed. Nothing was charged. You can try again."),
+                code=str(locked.status),
+            )
     return PaymentStart(transaction=locked, redirect_url=created.payment_page_url)
 
 
@@ -585,10 +598,19 @@ def handle_return(*, request_id: str) -> ReturnOutcome:
 
 
 def current_state(*, payable_type: str, payable_id: str) -> PayableState:
-    """The payable's payments after asking the provider about every attempt still open (a late
-    PAYED must count); an attempt the provider cannot tell about now stays open."""
+    """The payable's payments after asking the provider about every attempt it may still
+    confirm (a late PAYED must count): the open ones, and the failed or cancelled ones of the
+    last ``PAYMENTS_RECHECK_FINAL_HOURS`` (as reconciliation does). An attempt the provider
+    cannot tell about now keeps its status."""
+    recheck_since = timezone.now() - dt.timedelta(hours=settings.PAYMENTS_RECHECK_FINAL_HOURS)
     for previous in PaymentTransaction.objects.filter(
-        payable_type=payable_type, payable_id=payable_id, status=PaymentStatus.INITIAL
+        Q(status=PaymentStatus.INITIAL)
+        | Q(
+            status__in=[PaymentStatus.FAILED, PaymentStatus.CANCELED],
+            status_changed_at__gte=recheck_since,
+        ),
+        payable_type=payable_type,
+        payable_id=payable_id,
     ).exclude(provider_transaction_id=""):
         with contextlib.suppress(ProviderError):  # logged by the client
             refresh_status(transaction=previous, source=Source.RECONCILIATION)

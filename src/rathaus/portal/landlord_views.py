@@ -8,12 +8,13 @@ handles the Wohnsitzanmeldung in that municipality).
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Exists, OuterRef
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -29,6 +30,8 @@ from rathaus.ledger.services import LedgerError
 from rathaus.portal.landlord_forms import LandlordConfirmationForm
 from rathaus.registers import landlord_confirmations, selectors
 from rathaus.registers.models import LandlordConfirmation
+
+logger = logging.getLogger(__name__)
 
 # The registration office is the authority that handles this service in the municipality.
 REGISTRATION_SERVICE = "wohnsitz-anmelden"
@@ -66,6 +69,7 @@ def _own(request: HttpRequest, public_id: uuid.UUID) -> LandlordConfirmation:
 
 
 @login_required
+@never_cache  # tenants' names and addresses: no copy in any cache
 @require_GET
 def confirmation_list(request: HttpRequest) -> HttpResponse:
     return render(
@@ -76,6 +80,7 @@ def confirmation_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@never_cache  # tenants' names and addresses: no copy in any cache
 @require_http_methods(["GET", "POST"])
 def confirmation_new(request: HttpRequest) -> HttpResponse:
     municipalities = _municipalities()
@@ -122,6 +127,7 @@ def confirmation_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@never_cache  # tenants' names and addresses: no copy in any cache
 @require_GET
 def confirmation_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     confirmation = _own(request, public_id)
@@ -141,8 +147,16 @@ def confirmation_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpRespo
 @require_GET
 def confirmation_pdf(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBase:
     confirmation = _own(request, public_id)
+    try:
+        content = confirmation.pdf.open("rb")
+    except (OSError, ValueError) as exc:
+        logger.error(
+            "landlord confirmation PDF missing from storage",
+            extra={"confirmation": str(confirmation.public_id), "error": str(exc)[:300]},
+        )
+        raise Http404(_("This file is not available at the moment.")) from exc
     return FileResponse(
-        confirmation.pdf.open("rb"),
+        content,
         as_attachment=True,
         filename=f"Wohnungsgeberbestaetigung-{format_code(confirmation.code)}.pdf",
         content_type="application/pdf",

@@ -7,6 +7,7 @@ download are logged as retrievals (the authority's proof, § 9 OZG).
 
 from __future__ import annotations
 
+import io
 import logging
 import uuid
 
@@ -120,21 +121,17 @@ def download(request: HttpRequest, public_id: uuid.UUID, attachment_id: uuid.UUI
     attachment = selectors.attachment_for_owner(
         owner=request.user, message_id=public_id, attachment_id=attachment_id
     )
-    # Opened first: the retrieval log is the authority's proof of delivery, so it must never
-    # record a download of a file that could not be handed out.
+    # Read and checked first: the retrieval log is the authority's proof of delivery, so it
+    # must never record a download of a file that could not be handed out, or was changed.
     try:
-        content = attachment.file.open("rb")
-    except (OSError, ValueError) as exc:
-        logger.error(
-            "mailbox attachment missing from storage",
-            extra={"attachment": str(attachment.public_id), "error": str(exc)[:300]},
-        )
-        raise Http404(_("This file is not available at the moment.")) from exc
+        content = services.attachment_content(attachment)
+    except MailboxError as exc:
+        raise Http404(str(exc)) from exc
     services.record_retrieval(
         message=attachment.message, user=request.user, request=request, attachment=attachment
     )
     response = FileResponse(
-        content,
+        io.BytesIO(content),
         as_attachment=True,
         filename=attachment.name,
         content_type=attachment.content_type,

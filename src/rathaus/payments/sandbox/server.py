@@ -112,6 +112,8 @@ def _amount(value: Any, where: str) -> Decimal:
         amount = Decimal(str(value))
     except InvalidOperation:
         raise ApiError(400, "VALIDATION_ERROR", f"{where} must be a number") from None
+    if not amount.is_finite():  # json.loads accepts NaN and Infinity
+        raise ApiError(400, "VALIDATION_ERROR", f"{where} must be a number")
     if amount < 0 or amount != amount.quantize(Decimal("0.01")):
         raise ApiError(400, "VALIDATION_ERROR", f"{where} must be an amount with two decimals")
     return amount
