@@ -5,8 +5,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
-from drf_spectacular.views import SpectacularAPIView
 
+from rathaus.api.schema_views import SchemaView
 from rathaus.api.unknown_paths import UnknownPathView
 from rathaus.core.language import set_language
 
@@ -15,11 +15,12 @@ admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-a
 
 urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/schema/", SchemaView.as_view(), name="api-schema"),
     path("api/v1/", include("rathaus.api.urls")),
     # Any other address under /api/ (an unknown path, a version that does not exist): a 404
     # problem document. Only paths ending in "/": without it, APPEND_SLASH still redirects.
-    re_path(r"^api/(?:.*/)?$", UnknownPathView.as_view()),
+    # [\s\S], not ".": a path may contain a newline (%0A).
+    re_path(r"^api/(?:[\s\S]*/)?$", UnknownPathView.as_view()),
     path("admin/", admin.site.urls),
     path("konto/", include("rathaus.portal.account_urls")),
     path("konto/", include("rathaus.accounts.federation_urls")),
@@ -34,6 +35,12 @@ urlpatterns = [
     path("backoffice/", include("rathaus.backoffice.urls")),
     path("", include("rathaus.portal.urls")),
 ]
+
+# Django's error pages; under /api/ problem documents (what Django refuses before a view runs).
+handler400 = "rathaus.api.error_views.bad_request"
+handler403 = "rathaus.api.error_views.permission_denied"
+handler404 = "rathaus.api.error_views.page_not_found"
+handler500 = "rathaus.api.error_views.server_error"
 
 # The GovChain log's static files (tiles, entry bundles, checkpoint) when they are kept on the
 # local file system; with object storage a CDN or the web server serves them (operations.md).

@@ -114,3 +114,67 @@ def test_broken_multipart_body_is_a_400(client: Client) -> None:
         content_type="multipart/form-data; boundary=",
     )
     _problem(response, 400)
+
+
+@pytest.mark.parametrize(
+    "method, path, accept",
+    [
+        ("get", "/api/v1/services/?municipality=nope", "text/html"),
+        ("get", "/api/v1/verify/ABCDEFGHJK/", "text/html"),
+        ("delete", "/api/v1/verify/?format=api", "*/*"),
+        ("delete", "/api/schema/", "*/*"),
+        ("get", "/api/schema/?format=xml", "*/*"),
+        ("get", "/api/v1/unbekannt/", "text/html"),
+    ],
+)
+def test_errors_are_problem_documents_whatever_the_client_accepts(
+    client: Client, method: str, path: str, accept: str
+) -> None:
+    response = getattr(client, method)(path, HTTP_ACCEPT=accept)
+    assert response.status_code >= 400
+    assert response["Content-Type"] == "application/problem+json"
+    body = json.loads(response.content)
+    assert body["status"] == response.status_code
+    assert body["type"] == "about:blank" and body["title"]
+
+
+def test_urlencoded_body_over_the_data_limit_is_a_problem_document(
+    client: Client, settings: Any
+) -> None:
+    """The NUL check of every form body (core.null_characters) leaves the refusal of an
+    oversized body to the view, which answers with a problem document, not Django's HTML 400."""
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    response = client.post(
+        VERIFY, data="sha256=" + "a" * 5000, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code in (413, 415)
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["status"] == response.status_code
+
+
+def test_a_request_for_an_unknown_host_is_a_problem_document(client: Client) -> None:
+    body = _problem(client.get("/api/v1/services/", HTTP_HOST="evil.example"), 400)
+    assert "evil.example" not in body["detail"]  # nor Django's advice on ALLOWED_HOSTS
+    assert body["instance"] == "/api/v1/services/"
+
+
+def test_a_page_for_an_unknown_host_is_still_the_html_page(client: Client) -> None:
+    response = client.get("/leistungen/", HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
+    assert "Fehlercode: 400" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/foo%0A/", "/api/v1/services/%0A/", "/api/%0A/", "/api/v1/x%0A"]
+)
+def test_unknown_path_with_a_newline_is_a_404_problem_document(client: Client, path: str) -> None:
+    """A path without its final slash is redirected first (APPEND_SLASH), as any other."""
+    _problem(client.get(path, follow=True), 404)
+    _problem(client.post(path + ("" if path.endswith("/") else "/")), 404)
+
+
+def test_an_unknown_page_outside_the_api_is_still_the_html_page(client: Client) -> None:
+    response = client.get("/gibt-es-nicht%0A/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")

@@ -130,3 +130,35 @@ def test_the_default_rate_is_a_limit() -> None:
     requests, seconds = CatalogThrottle().parse_rate(CatalogThrottle.THROTTLE_RATES["catalog"])
     assert requests is not None and seconds is not None
     assert 0 < requests <= 1000
+
+
+def test_clients_of_one_ipv6_network_share_the_catalog_limit(
+    db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An IPv6 client may take a new address of its /64 for every request (as for the
+    verification limits, core.clients.client_key)."""
+    monkeypatch.setattr(CatalogThrottle, "THROTTLE_RATES", {"catalog": "2/min"})
+    answers = [
+        Client(REMOTE_ADDR=f"2001:db8:0:1::{n}").get("/api/v1/services/").status_code
+        for n in range(1, 5)
+    ]
+    assert answers == [200, 200, 429, 429]
+    assert Client(REMOTE_ADDR="2001:db8:0:2::1").get("/api/v1/services/").status_code == 200
+
+
+def test_the_schema_shares_the_catalog_limit(
+    client: Client, db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Building the schema costs time on every request: it is counted like the catalog."""
+    monkeypatch.setattr(CatalogThrottle, "THROTTLE_RATES", {"catalog": "1/min"})
+    assert client.get("/api/schema/").status_code == 200
+    response = client.get("/api/schema/")
+    assert response.status_code == 429
+    assert response["Content-Type"] == "application/problem+json"
+
+
+def test_the_schema_varies_with_the_accepted_format(client: Client, db: None) -> None:
+    yaml = client.get("/api/schema/")
+    json = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert yaml["Content-Type"] != json["Content-Type"]
+    assert "Accept" in {v.strip() for v in yaml["Vary"].split(",")}

@@ -6,10 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.files.uploadhandler import MemoryFileUploadHandler, TemporaryFileUploadHandler
 from django.test import Client
 
+from tests.accounts.factories import StaffFactory
 from tests.documents.conftest import demo_seal_dir  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -99,3 +101,16 @@ def test_a_sealed_notice_with_a_new_title_appended_to_its_metadata_is_not_valid(
     answer = response.json()
     assert answer["status"] == "unknown", answer
     assert answer["renewed_copy"] is False and answer["code"] is None
+
+
+def test_staff_without_a_second_factor_can_verify_without_being_redirected(
+    client: Client,
+) -> None:
+    """The API gives no staff powers: the second-factor redirect (accounts.middleware) is for
+    pages, and would turn every answer of the public API into a 302 to /konto/2fa/."""
+    client.force_login(StaffFactory())
+    response = client.post("/api/v1/verify/", {"sha256": "a" * 64}, content_type="application/json")
+    assert response.status_code == 200
+    assert response.json()["status"] == "unknown"
+    assert not list(get_messages(response.wsgi_request))
+    assert client.get("/backoffice/")["Location"] == "/konto/2fa/"  # pages still ask for it

@@ -24,6 +24,9 @@ from rathaus.core.raw_sql import fetch_value, table
 
 #: Paths that need a session authenticated with a second factor.
 SECOND_FACTOR_SESSION_PATHS: tuple[str, ...] = ("/admin/", "/backoffice/")
+#: The REST API gives no staff powers (public catalog, public verification, the schema:
+#: docs/modules/api.md); a redirect to the MFA pages would only break its clients.
+API_PATH = "/api/"
 #: Factors that count: TOTP and WebAuthn (recovery codes only as a fallback to log in).
 SETUP_TYPES = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
 
@@ -50,13 +53,15 @@ class StaffSecondFactorMiddleware:
 
     @cached_property
     def exempt_prefixes(self) -> tuple[str, ...]:
-        """Pages a staff member needs while setting up a factor: MFA pages, logout, assets."""
+        """Pages a staff member needs while setting up a factor: MFA pages, logout, assets; and
+        the API, which is no page (``API_PATH``)."""
         return (
             reverse("mfa_index"),
             reverse("account_logout"),
             reverse("account_reauthenticate"),
             reverse("set_language"),
             settings.STATIC_URL or "/static/",
+            API_PATH,
         )
 
     def __call__(self, request: HttpRequest) -> HttpResponse:

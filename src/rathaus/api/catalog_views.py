@@ -10,9 +10,11 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import generics, serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from rathaus.api.catalog_serializers import ServiceDetailSerializer, ServiceListSerializer
+from rathaus.api.openapi import problem_responses
 from rathaus.api.throttles import CatalogThrottle
 from rathaus.catalog import selectors
 from rathaus.catalog.models import LifeSituation, Responsibility, Service
@@ -55,10 +57,12 @@ _FILTERS = [
         "`limit` is at most 100. Invalid filter values give a 400 problem document, too many "
         "requests a 429.",
         parameters=_FILTERS,
+        responses={200: ServiceListSerializer, **problem_responses(400, 406, 429)},
     )
 )
 class ServiceListView(generics.ListAPIView[Service]):
     serializer_class = ServiceListSerializer
+    renderer_classes = [JSONRenderer]
     permission_classes = [AllowAny]
     throttle_classes = [CatalogThrottle]
 
@@ -86,10 +90,12 @@ class ServiceListView(generics.ListAPIView[Service]):
         summary="Service details",
         description="Everything a citizen needs, with the responsible authority per "
         "municipality. An unknown slug gives a 404 problem document, too many requests a 429.",
+        responses={200: ServiceDetailSerializer, **problem_responses(404, 406, 429)},
     )
 )
 class ServiceDetailView(generics.RetrieveAPIView[Service]):
     serializer_class = ServiceDetailSerializer
+    renderer_classes = [JSONRenderer]
     permission_classes = [AllowAny]
     throttle_classes = [CatalogThrottle]
     lookup_field = "slug"

@@ -6,8 +6,11 @@ from typing import Any
 
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.views import APIView
+
+NO_ENDPOINT = "There is no API endpoint at this address."
 
 
 class UnknownPathView(APIView):
@@ -15,8 +18,9 @@ class UnknownPathView(APIView):
 
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
+    renderer_classes = [JSONRenderer]
     schema = None
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
-        raise NotFound("There is no API endpoint at this address.")
+        raise NotFound(NO_ENDPOINT)

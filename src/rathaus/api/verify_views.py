@@ -4,7 +4,7 @@
 The machine-readable twin of ``/pruefen/``: the same server-side check of the signed checkpoint
 and the inclusion proof, the proof itself in the answer so a client can re-check it, and RFC 9457
 problem documents for bad input. Public, no authentication, rate-limited per client address
-(an IPv6 client per /64 network, ``verification_limits.client_key``).
+(an IPv6 client per /64 network, ``core.clients.client_key``).
 """
 
 from __future__ import annotations
@@ -20,10 +20,16 @@ from rest_framework import serializers
 from rest_framework.exceptions import NotFound, Throttled, ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from rathaus.api.openapi import (
+    DocumentVerificationSerializer,
+    VerificationResultSerializer,
+    problem_responses,
+)
 from rathaus.api.parsers import JSONParser
 from rathaus.api.problems import PayloadTooLarge
 from rathaus.core.uploads import UploadSizeLimit
@@ -70,20 +76,11 @@ def _throttle(request: Request, kind: str) -> None:
         raise Throttled(wait=verification_limits.retry_after(kind))
 
 
-_RESULT = OpenApiResponse(
-    description="status valid | revoked | pending | unknown | failed, the issuing authority, "
-    "document type, date, revocation (as logged), the signed checkpoint and the inclusion proof; "
-    "document_sha256 is the SHA-256 of the checked file (or the hash sent), issued_sha256 that "
-    "of the document as issued and logged (they differ for a renewed copy, renewed_copy true); "
-    "for an uploaded document the log knows also its electronic seal (signer, time, time stamp, "
-    "long-term validation data, PAdES level)."
-)
-
-
 class VerifyDocumentView(APIView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
     parser_classes = [MultiPartParser, JSONParser]
+    renderer_classes = [JSONRenderer]
 
     def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
         # Before anything reads the body: an oversized upload is stopped while it arrives,
@@ -95,7 +92,14 @@ class VerifyDocumentView(APIView):
     @extend_schema(
         summary="Verify a document",
         request=VerifyRequestSerializer,
-        responses={200: _RESULT},
+        responses={
+            200: OpenApiResponse(
+                DocumentVerificationSerializer,
+                description="What the log says about the document (see the fields); `seal` "
+                "only for an uploaded file the log knows.",
+            ),
+            **problem_responses(400, 406, 413, 415, 429),
+        },
         description="Checks a PDF (or its SHA-256) against the GovChain log. Bad input gives a "
         "400 problem document, a file over the size limit a 413, too many requests a 429.",
     )
@@ -133,10 +137,17 @@ class VerifyDocumentView(APIView):
 class VerifyCodeView(APIView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
+    renderer_classes = [JSONRenderer]
 
     @extend_schema(
         summary="Look up a verification code",
-        responses={200: _RESULT},
+        responses={
+            200: OpenApiResponse(
+                VerificationResultSerializer,
+                description="What the log says about the document (see the fields).",
+            ),
+            **problem_responses(404, 406, 429),
+        },
         description="What the log says about the document printed with this code. An unknown "
         "code gives a 404 problem document.",
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.core.exceptions import BadRequest
+from django.core.exceptions import BadRequest, RequestDataTooBig
 from django.db import DataError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.defaults import bad_request
@@ -26,7 +26,12 @@ def has_null_character(request: HttpRequest) -> bool:
     if "%00" in request.META.get("QUERY_STRING", ""):
         return True
     if request.method == "POST" and request.content_type == "application/x-www-form-urlencoded":
-        body = request.body  # bounded by DATA_UPLOAD_MAX_MEMORY_SIZE
+        try:
+            body = request.body  # bounded by DATA_UPLOAD_MAX_MEMORY_SIZE
+        except RequestDataTooBig:
+            # Nothing was read: whatever reads the body next is refused the same way, and
+            # answers in its own terms (a page: the 400 page; the API: a problem document).
+            return False
         return b"%00" in body or b"\x00" in body
     return False
 
@@ -50,7 +55,13 @@ class RejectNullCharactersMiddleware:
     def refuse(self, request: HttpRequest) -> HttpResponse:
         if request.path.startswith("/api/"):
             return JsonResponse(
-                {"type": "about:blank", "title": "Bad Request", "status": 400, "detail": DETAIL},
+                {
+                    "type": "about:blank",
+                    "title": "Bad Request",
+                    "status": 400,
+                    "detail": DETAIL,
+                    "instance": request.get_full_path(),
+                },
                 status=400,
                 content_type="application/problem+json",
             )

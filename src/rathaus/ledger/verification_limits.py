@@ -3,18 +3,18 @@
 Uploads cost the server hashing time, code look-ups could be used to probe for codes: both are
 counted per client in the cache, in fixed windows. Limits come from settings
 ``LEDGER_VERIFY_RATE_LIMITS`` (``{"upload": (count, seconds), "code": (count, seconds)}``).
-A client is an IPv4 address or an IPv6 /64 network (see :func:`client_key`).
+A client is an IPv4 address or an IPv6 /64 network (``core.clients.client_key``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import time
 
 from django.conf import settings
 
 from rathaus.core import counters
+from rathaus.core.clients import client_key
 
 DEFAULT_LIMITS: dict[str, tuple[int, int]] = {
     "upload": (20, 600),  # 20 PDFs per 10 minutes
@@ -26,24 +26,6 @@ KEY_PREFIX = "rathaus:verify-limit:"
 def limit_for(kind: str) -> tuple[int, int]:
     limits = {**DEFAULT_LIMITS, **getattr(settings, "LEDGER_VERIFY_RATE_LIMITS", {})}
     return limits[kind]
-
-
-def client_key(address: str) -> str:
-    """Who is counted for a request from ``address`` (``REMOTE_ADDR``).
-
-    An IPv6 client is normally given a whole /64 (RFC 6177, RFC 7421: SLAAC), and may take a
-    new address from it for every request: it is counted as its /64 network. A zone suffix
-    (``%eth0``) is dropped, an IPv4-mapped IPv6 address (``::ffff:192.0.2.7``, from a
-    dual-stack socket) counts as the IPv4 address. Anything unparsable is counted as it is."""
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0].strip())
-    except ValueError:
-        return address
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return str(ip.ipv4_mapped)
-        return str(ipaddress.IPv6Network(f"{ip}/64", strict=False))
-    return str(ip)
 
 
 def consume(*, kind: str, client: str) -> bool:

@@ -1,0 +1,49 @@
+"""Django's error views (``handler400`` … ``handler500`` in ``rathaus.urls``): a problem
+document under ``/api/``, the portal's HTML pages everywhere else.
+
+Django answers with them where no API view does: a request refused before any view runs (a Host
+header not in ``ALLOWED_HOSTS``, a body a middleware could not read), an address no pattern
+matches, an error a view did not handle.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import SuspiciousOperation
+from django.http import HttpRequest, HttpResponse
+from django.views import defaults
+from rest_framework import exceptions
+
+from rathaus.api.problems import problem_response, refusal
+from rathaus.api.unknown_paths import NO_ENDPOINT
+
+API_PREFIX = "/api/"
+
+
+def _api(request: HttpRequest) -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if not _api(request):
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, SuspiciousOperation):  # Django has logged it already
+        return problem_response(request, refusal(exception))
+    return problem_response(request, exceptions.ParseError("The request could not be read."))
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if not _api(request):
+        return defaults.permission_denied(request, exception)
+    return problem_response(request, exceptions.PermissionDenied())
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if not _api(request):
+        return defaults.page_not_found(request, exception)
+    return problem_response(request, exceptions.NotFound(NO_ENDPOINT))
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if not _api(request):
+        return defaults.server_error(request)
+    return problem_response(request, exceptions.APIException())
