@@ -177,3 +177,23 @@ def test_the_receipt_reaches_the_citizen_when_the_case_file_was_closed_first(
     assert Message.objects.filter(owner=citizen, kind="receipt").exists()
     assert file.documents.count() == documents
     assert "case file closed" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_application_withdrawn_before_its_receipt_was_made_still_gets_it(
+    citizen: User, meldebescheinigung: Service, wuppertal: Municipality
+) -> None:
+    """It reached the authority: the citizen's copy of the declaration is due all the same."""
+    from rathaus.applications.document_requests import withdraw_application
+    from rathaus.applications.receipts import render_receipt
+    from rathaus.mailbox.models import Message
+
+    application = _submitted(citizen, meldebescheinigung, wuppertal)
+    withdraw_application(application=application, actor=citizen)
+    application.refresh_from_db()
+    assert application.status == Application.Status.WITHDRAWN
+
+    assert render_receipt.call(application.pk) == "stored"
+    application.refresh_from_db()
+    assert application.receipt
+    assert Message.objects.filter(owner=citizen, kind="receipt").exists()

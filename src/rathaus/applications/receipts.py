@@ -95,6 +95,10 @@ def build_receipt(application: Application, *, verification: Verification | None
     )
 
 
+#: Applications that reached the authority, so the citizen gets their receipt (§ 9a Abs. 3 OZG).
+RECEIPT_DUE = (Application.Status.SUBMITTED, Application.Status.WITHDRAWN)
+
+
 @retrying_task(queue_name="documents", max_attempts=6, base_delay=timedelta(seconds=10))
 def render_receipt(application_id: int) -> str:
     """Job: render and store the receipt once; a second run finds it and does nothing.
@@ -121,7 +125,8 @@ def _render_receipt(application_id: int, written: list[str]) -> str:
             .select_related(
                 "service", "authority__municipality", "applicant__profile", "case__file"
             )
-            .filter(pk=application_id, status=Application.Status.SUBMITTED)
+            # withdrawn at once (before this job ran): it was sent, its receipt is still due
+            .filter(pk=application_id, status__in=RECEIPT_DUE)
             # a purged application's receipt was deleted with the declaration it listed
             .filter(purged_on__isnull=True)
             .first()
@@ -196,7 +201,7 @@ def queue_missing_receipts() -> int:
     returns how many. Safe to repeat: :func:`render_receipt` finds a stored receipt and stops."""
     now = timezone.now()
     missing = Application.objects.filter(
-        status=Application.Status.SUBMITTED,
+        status__in=RECEIPT_DUE,
         purged_on__isnull=True,
         receipt="",
         submitted_at__lte=now - RECEIPT_MISSING_AFTER,
