@@ -178,10 +178,8 @@ def test_fee_quote_is_rendered_with_lines_and_total() -> None:
 
 
 @pytest.mark.django_db
-def test_staff_records_a_refund_in_the_admin_within_the_amount_paid(
-    provider_config: ProviderConfig, sandbox: Sandbox, admin_user: Any, client: Client
-) -> None:
-    # Staff reach the admin only with a second factor (accounts middleware).
+def _in_the_admin(client: Client, admin_user: Any) -> Client:
+    """Staff reach the admin only with a second factor (accounts middleware)."""
     Authenticator.objects.create(
         user=admin_user, type=Authenticator.Type.TOTP, data={"secret": "x"}
     )
@@ -192,7 +190,42 @@ def test_staff_records_a_refund_in_the_admin_within_the_amount_paid(
     ]
     session["account_authentication_methods_user"] = str(admin_user.pk)
     session.save()
-    admin_client = client
+    return client
+
+
+def test_a_refund_recorded_meanwhile_by_someone_else_is_a_refusal_not_a_500(
+    provider_config: ProviderConfig,
+    sandbox: Sandbox,
+    admin_user: Any,
+    client: Client,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from rathaus.payments import admin as payments_admin
+    from rathaus.payments.services import record_refund
+
+    admin_client = _in_the_admin(client, admin_user)
+    start = pay(provider_config)
+    sandbox.choose(start.redirect_url, "pay")
+    call_command("reconcile_payments", stdout=io.StringIO())
+    tx = PaymentTransaction.objects.get()
+
+    def another_clerk_first(**kwargs: Any) -> Any:
+        record_refund(transaction=tx, amount_cents=3060, reason="doppelt", actor=None)
+        return record_refund(**kwargs)
+
+    monkeypatch.setattr(payments_admin, "record_refund", another_clerk_first)
+    admin_client.raise_request_exception = False
+    response = admin_client.post(
+        "/admin/payments/refund/add/",
+        {"transaction": tx.pk, "amount_cents": 3060, "reason": "Antrag zurückgenommen"},
+    )
+    assert response.status_code == 403  # the reason shown; before, a 500
+
+
+def test_staff_records_a_refund_in_the_admin_within_the_amount_paid(
+    provider_config: ProviderConfig, sandbox: Sandbox, admin_user: Any, client: Client
+) -> None:
+    admin_client = _in_the_admin(client, admin_user)
     start = pay(provider_config)
     sandbox.choose(start.redirect_url, "pay")
     call_command("reconcile_payments", stdout=io.StringIO())

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -175,12 +176,15 @@ class RefundAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         if change:
             return
-        refund = record_refund(
-            transaction=obj.transaction,
-            amount_cents=obj.amount_cents,
-            reason=obj.reason,
-            reference=obj.reference,
-            actor=request.user,
-        )
+        try:
+            refund = record_refund(
+                transaction=obj.transaction,
+                amount_cents=obj.amount_cents,
+                reason=obj.reason,
+                reference=obj.reference,
+                actor=request.user,
+            )
+        except ValueError as exc:  # another refund recorded since the form was checked
+            raise PermissionDenied(str(exc)) from exc
         obj.pk = refund.pk
         obj.refunded_at = refund.refunded_at
