@@ -18,7 +18,7 @@ import pytest
 from defusedxml import ElementTree as SafeET
 from django.core.management import CommandError, call_command
 from django.db import connection, connections, transaction
-from django.utils import translation
+from django.utils import timezone, translation
 
 from rathaus.core.models import AuditEvent, Authority
 from rathaus.records import xdomea
@@ -753,6 +753,38 @@ def test_a_file_the_archive_could_not_import_is_kept(
     assert run.state == DisposalRun.State.COMPLETED
 
 
+def test_a_legal_hold_placed_while_the_confirmation_is_imported_stays(
+    transferred_run: DisposalRun,
+    evaluate_files: list[File],
+    admin_user: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The hold locks the file, not the run: the import must not write back the item's
+    "active" from its earlier read."""
+    from rathaus.records import disposal
+
+    good, held = evaluate_files
+    run = transferred_run
+    real_now = disposal.timezone.now
+    placed: list[bool] = []
+
+    def now_after_a_hold() -> datetime.datetime:  # the import's items are read by now
+        if not placed:
+            placed.append(True)
+            place_hold(file=held, reason="lawsuit", note="VG 1 K 2/30", actor=admin_user)
+        return real_now()
+
+    monkeypatch.setattr(disposal.timezone, "now", now_after_a_hold)
+    import_confirmation(
+        run=run,
+        data=confirmation_xml(run, {good.xdomea_id: "A-1", held.xdomea_id: "A-2"}),
+        actor=None,
+    )
+    monkeypatch.setattr(disposal.timezone, "now", real_now)
+    item = DisposalItem.objects.get(run=run, file=held)
+    assert not item.active  # withdrawn by the hold, and stays so
+
+
 def test_a_confirmation_before_the_hand_over_is_refused(
     offered_run: DisposalRun, evaluate_files: list[File]
 ) -> None:
@@ -1085,6 +1117,41 @@ def test_a_hold_placed_while_the_file_is_destroyed_waits_instead_of_deadlocking(
     assert result.disposed == []  # the hold came first: the file left the run
     destroy_file.refresh_from_db()
     assert not destroy_file.is_disposed and destroy_file.documents.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_file_disposed_of_while_its_run_is_cancelled_is_not_released(
+    authority: Authority, destroy_file: File
+) -> None:
+    """The background job disposes of an item while a clerk cancels the run: the cancellation
+    waits for it and lists only the files that really leave the run."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs a database with real row locks and concurrent connections (PostgreSQL)")
+    run = start_run(authority=authority, actor=None)
+    item_locked = threading.Event()
+    errors: list[BaseException] = []
+
+    def dispose() -> None:
+        try:
+            with transaction.atomic():
+                item = DisposalItem.objects.select_for_update().get(run=run, file=destroy_file)
+                DisposalItem.objects.filter(pk=item.pk).update(disposed_at=timezone.now())
+                item_locked.set()
+                time.sleep(1)  # meanwhile cancel_run() below reads the run's items
+        except BaseException as exc:  # fails the test below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=dispose)
+    thread.start()
+    assert item_locked.wait(timeout=30)
+    released = cancel_run(run=run, reason="Archiv antwortet nicht", actor=None)
+    thread.join(timeout=60)
+    assert errors == []
+    assert released == []
+    item = DisposalItem.objects.get(run=run, file=destroy_file)
+    assert item.active and item.disposed_at is not None
 
 
 # --- admin ------------------------------------------------------------------------------------

@@ -594,14 +594,17 @@ def import_confirmation(*, run: DisposalRun, data: bytes, actor: Any) -> Disposa
         item = handed_over[result.file_id]
         if not item.active:
             continue
+        # Only the fields changed here are written: a legal hold placed meanwhile (it locks the
+        # file, not the run) withdrew the item, and must not be undone by this earlier read.
         if result.success:
             item.archive_signature = result.signature
             item.confirmed_at = now
+            item.save(update_fields=["archive_signature", "confirmed_at"])
         else:
             item.active = False
             item.note = (_("The archive could not import the file: %s") % result.error)[:500]
             failed.append(item.file.reference)
-        item.save(update_fields=["archive_signature", "confirmed_at", "active", "note"])
+            item.save(update_fields=["active", "note"])
     locked.state = State.CONFIRMED
     locked.confirmed_at = now
     locked.save(update_fields=["state", "confirmed_at"])
@@ -766,8 +769,11 @@ def cancel_run(*, run: DisposalRun, reason: str, actor: Any) -> list[str]:
         State.DESTROYING,
         doing=_("cancelling it"),
     )
+    # Locked, and so read again after a disposal of the same item that is committing right
+    # now (the background job): a file disposed of meanwhile does not "leave" the run.
     leaving = list(
-        locked.items.filter(active=True, disposed_at__isnull=True)
+        locked.items.select_for_update(of=("self",))
+        .filter(active=True, disposed_at__isnull=True)
         .select_related("file")
         .order_by("id")
     )
