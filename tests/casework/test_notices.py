@@ -760,3 +760,33 @@ def test_a_notice_counts_as_provided_when_it_reaches_the_mailbox_not_when_render
     message = Message.objects.get(pk=issued.mailbox_message_id)
     assert timezone.localtime(message.provided_at).date() == datetime.date(2026, 11, 24)
     assert message.announced_on == datetime.date(2026, 11, 27)
+
+
+def test_a_revocation_counts_as_provided_when_it_reaches_the_mailbox(
+    case: Case, clerk: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As for the notice: the Aufhebungsbescheid rendered across midnight is provided after."""
+    from freezegun import freeze_time
+
+    from rathaus.casework import notice_pdf
+
+    real = notice_pdf.render_revocation_pdf
+    with freeze_time("2026-11-23 22:59:59") as frozen:  # 23:59:59 in Berlin
+        issued = services.issue_notice(
+            notice=services.draft_notice(case=case, template_key="granted", actor=clerk),
+            actor=clerk,
+        )
+
+        def slow(**kwargs: Any) -> bytes:
+            pdf = real(**kwargs)
+            frozen.tick(datetime.timedelta(seconds=2))  # past midnight in Berlin
+            return pdf
+
+        monkeypatch.setattr(notice_pdf, "render_revocation_pdf", slow)
+        services.revoke_notice(
+            notice=issued, reason="Irrtum", legal_basis="§ 49 Abs. 2 VwVfG NRW", actor=clerk
+        )
+    issued.refresh_from_db()
+    message = issued.revocation_message
+    assert message is not None
+    assert timezone.localtime(message.provided_at).date() == datetime.date(2026, 11, 24)

@@ -1447,7 +1447,7 @@ def _issue_revocation(case: Case, notice: Notice, *, actor: Any, by_post: bool) 
             body=body,
             actor=actor,
             attachments=[(filename, "application/pdf", pdf)],
-            provided_at=revoked_at,
+            provided_at=timezone.now(),  # available from now on, after rendering and sealing
             legal_basis=notice_templates.workflow_for(case.service.slug).announcement,
         )
     notice.save(
