@@ -677,3 +677,32 @@ def test_a_creation_answered_paid_without_its_amount_is_a_message_not_a_crash(
         providers._REGISTRY.pop("paid-at-once", None)
     tx = PaymentTransaction.objects.get()
     assert tx.status == PaymentStatus.INITIAL  # reconciliation asks the provider again
+
+
+@pytest.mark.django_db
+def test_a_cash_reference_the_provider_sends_after_the_confirmation_is_audited(
+    provider_config: ProviderConfig, sandbox: Sandbox
+) -> None:
+    """The treasury books by the Kassenzeichen: when it arrives later than "paid", the change
+    of the paid transaction is in the audit trail."""
+    from rathaus.payments.providers import ProviderStatus, ProviderTransaction
+    from rathaus.payments.services import apply_provider_status
+
+    start = pay(provider_config.municipality)
+    tx = start.transaction
+    paid = ProviderTransaction(
+        transaction_id=tx.provider_transaction_id,
+        status=ProviderStatus.PAYED,
+        amount_cents=tx.amount_cents,
+        currency="EUR",
+    )
+    committed(apply_provider_status, transaction=tx, observed=paid, source="reconciliation")
+    tx.refresh_from_db()
+    assert tx.status == PaymentStatus.PAYED and tx.cash_reference == ""
+
+    later = dataclasses.replace(paid, reference="KZ-2026-0042")
+    committed(apply_provider_status, transaction=tx, observed=later, source="reconciliation")
+    tx.refresh_from_db()
+    assert tx.cash_reference == "KZ-2026-0042"
+    event = AuditEvent.objects.get(action="payment.cash_reference_received")
+    assert event.after["cash_reference"] == "KZ-2026-0042"

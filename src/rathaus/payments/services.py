@@ -504,7 +504,15 @@ def _apply(pk: int, observed: ProviderTransaction, source: str) -> PaymentTransa
                     extra=_log_extra(tx, current=old, reported=new, source=source),
                 )
             if old == PaymentStatus.PAYED and not tx.cash_reference and observed.reference:
+                # the Kassenzeichen came after the confirmation: the treasury books by it
                 tx.cash_reference = observed.reference
+                audit.record(
+                    actor=None,
+                    action="payment.cash_reference_received",
+                    obj=tx,
+                    after={"cash_reference": tx.cash_reference, "source": source},
+                    municipality=tx.municipality,
+                )
             tx.save()
             return tx
         if new == PaymentStatus.PAYED:
