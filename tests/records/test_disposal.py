@@ -10,7 +10,8 @@ import threading
 import time
 import uuid
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -1084,6 +1085,37 @@ def test_two_runs_started_at_once_do_not_share_a_file(authority: Authority, plan
     assert sorted(items) == sorted(f.pk for f in files)
 
 
+@contextmanager
+def _another_transaction(
+    lock: Callable[[], Any], then: Callable[[], Any] = lambda: None
+) -> Iterator[None]:
+    """In another connection's transaction: ``lock`` (take its row locks), a second's pause while
+    the ``with`` block runs into them, then ``then`` and the commit. The block starts once the
+    locks are held; leaving it waits for the commit and fails on any error over there."""
+    locked = threading.Event()
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            with transaction.atomic():
+                lock()
+                locked.set()
+                time.sleep(1)
+                then()
+        except BaseException as exc:  # fails the test below
+            errors.append(exc)
+        finally:
+            locked.set()
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    assert locked.wait(timeout=30)
+    yield
+    thread.join(timeout=60)
+    assert errors == []
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_hold_placed_while_the_file_is_destroyed_waits_instead_of_deadlocking(
     authority: Authority, destroy_file: File, admin_user: Any
@@ -1093,27 +1125,11 @@ def test_a_hold_placed_while_the_file_is_destroyed_waits_instead_of_deadlocking(
     if connection.vendor != "postgresql":
         pytest.skip("needs a database with real row locks and concurrent connections (PostgreSQL)")
     run = start_run(authority=authority, actor=None)
-    file_locked = threading.Event()
-    errors: list[BaseException] = []
-
-    def hold() -> None:
-        try:
-            with transaction.atomic():
-                File.objects.select_for_update().get(pk=destroy_file.pk)  # place_hold's order
-                file_locked.set()
-                time.sleep(1)  # meanwhile destroy() below reaches the file
-                place_hold(file=destroy_file, reason="objection", actor=admin_user)
-        except BaseException as exc:  # fails the test below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=hold)
-    thread.start()
-    assert file_locked.wait(timeout=30)
-    result = destroy(run=run, approver=admin_user)
-    thread.join(timeout=60)
-    assert errors == []
+    with _another_transaction(
+        lambda: File.objects.select_for_update().get(pk=destroy_file.pk),  # place_hold's order
+        then=lambda: place_hold(file=destroy_file, reason="objection", actor=admin_user),
+    ):
+        result = destroy(run=run, approver=admin_user)  # reaches the file meanwhile
     assert result.disposed == []  # the hold came first: the file left the run
     destroy_file.refresh_from_db()
     assert not destroy_file.is_disposed and destroy_file.documents.exists()
@@ -1128,27 +1144,13 @@ def test_a_file_disposed_of_while_its_run_is_cancelled_is_not_released(
     if connection.vendor != "postgresql":
         pytest.skip("needs a database with real row locks and concurrent connections (PostgreSQL)")
     run = start_run(authority=authority, actor=None)
-    item_locked = threading.Event()
-    errors: list[BaseException] = []
 
     def dispose() -> None:
-        try:
-            with transaction.atomic():
-                item = DisposalItem.objects.select_for_update().get(run=run, file=destroy_file)
-                DisposalItem.objects.filter(pk=item.pk).update(disposed_at=timezone.now())
-                item_locked.set()
-                time.sleep(1)  # meanwhile cancel_run() below reads the run's items
-        except BaseException as exc:  # fails the test below
-            errors.append(exc)
-        finally:
-            connections.close_all()
+        item = DisposalItem.objects.select_for_update().get(run=run, file=destroy_file)
+        DisposalItem.objects.filter(pk=item.pk).update(disposed_at=timezone.now())
 
-    thread = threading.Thread(target=dispose)
-    thread.start()
-    assert item_locked.wait(timeout=30)
-    released = cancel_run(run=run, reason="Archiv antwortet nicht", actor=None)
-    thread.join(timeout=60)
-    assert errors == []
+    with _another_transaction(dispose):
+        released = cancel_run(run=run, reason="Archiv antwortet nicht", actor=None)
     assert released == []
     item = DisposalItem.objects.get(run=run, file=destroy_file)
     assert item.active and item.disposed_at is not None

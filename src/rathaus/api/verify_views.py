@@ -36,7 +36,7 @@ from rathaus.core.uploads import UploadSizeLimit
 from rathaus.documents.seal import seal_of_issued
 from rathaus.ledger import verification_limits
 from rathaus.ledger.leaves import normalize_code
-from rathaus.ledger.selectors import Status, verify_code, verify_document, verify_renewed_copy
+from rathaus.ledger.selectors import verify_code, verify_document, verify_upload
 from rathaus.ledger.services import LedgerError
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
@@ -113,11 +113,9 @@ class VerifyDocumentView(APIView):
         body.is_valid(raise_exception=True)
         try:
             if "document" in body.validated_data:
-                result = verify_document(document_sha256=body.validated_data["document"])
-                if result.status == Status.UNKNOWN:  # perhaps with renewed archive time stamps
-                    upload = data["document"]
-                    upload.seek(0)
-                    result = verify_renewed_copy(upload.read()) or result
+                result = verify_upload(
+                    data["document"], document_sha256=body.validated_data["document"]
+                )
             else:
                 result = verify_document(document_sha256=body.validated_data["sha256"])
         except LedgerError as exc:

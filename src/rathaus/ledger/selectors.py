@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import base64
 import enum
+import functools
 import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import IO, Any
 
 from django.conf import settings
 
@@ -278,21 +279,21 @@ def _verify(issue: Entry, revocation: Entry | None, *, document_sha256: str) -> 
     checkpoint = latest_checkpoint()
     logged = _decoded(issue)
     logged_revocation = _decoded(revocation) if revocation is not None else None
+    answer = functools.partial(
+        Verification,
+        document_sha256=document_sha256,
+        entry=issue,
+        revocation=revocation,
+        checkpoint=checkpoint,
+        logged=logged,
+        logged_revocation=logged_revocation,
+    )
     try:
         _check_row(issue, logged)
         if revocation is not None:
             _check_row(revocation, logged_revocation)
         if not _sequenced(issue, checkpoint):
-            status = Status.REVOKED if revocation else Status.PENDING
-            return Verification(
-                status,
-                document_sha256,
-                issue,
-                revocation,
-                checkpoint,
-                logged=logged,
-                logged_revocation=logged_revocation,
-            )
+            return answer(Status.REVOKED if revocation else Status.PENDING)
         assert checkpoint is not None
         # the signature is checked here too: a row changed in the database is caught
         signed = note.open_checkpoint(checkpoint.note, _verifiers(), origin=settings.LEDGER_ORIGIN)
@@ -306,28 +307,12 @@ def _verify(issue: Entry, revocation: Entry | None, *, document_sha256: str) -> 
         )
     except (merkle.ProofError, note.NoteError, EntryFormatError) as exc:
         logger.error("GovChain verification failed", extra={"code": issue.code, "error": str(exc)})
-        return Verification(
-            Status.FAILED,
-            document_sha256,
-            issue,
-            revocation,
-            checkpoint,
-            error=str(exc),
-            logged=logged,
-            logged_revocation=logged_revocation,
-        )
-    status = Status.REVOKED if revocation else Status.VALID
-    return Verification(
-        status,
-        document_sha256,
-        issue,
-        revocation,
-        checkpoint,
-        proof,
+        return answer(Status.FAILED, error=str(exc))
+    return answer(
+        Status.REVOKED if revocation else Status.VALID,
+        proof=proof,
         signed_checkpoint=signed,
         revocation_proof=revocation_proof,
-        logged=logged,
-        logged_revocation=logged_revocation,
     )
 
 
@@ -353,11 +338,25 @@ def verify_document(
     return _verify(issue, revocation, document_sha256=sha256)
 
 
-def verify_renewed_copy(document: bytes) -> Verification | None:
+def verify_upload(upload: IO[bytes], *, document_sha256: str) -> Verification:
+    """What the log says about an uploaded file whose SHA-256 is ``document_sha256``: the
+    issued document itself, or else perhaps a copy of it with renewed archive time stamps (an
+    E-Akte copy). The file is read only for the second question."""
+    result = verify_document(document_sha256=document_sha256)
+    if result.status != Status.UNKNOWN:
+        return result
+    upload.seek(0)
+    return verify_renewed_copy(upload.read(), document_sha256=document_sha256) or result
+
+
+def verify_renewed_copy(
+    document: bytes, *, document_sha256: str | None = None
+) -> Verification | None:
     """What the log says about ``document`` when it is an issued, sealed document whose archive
     time stamp was renewed later: the log knows one of its earlier revisions, and its seal shows
     that everything after the seal only added validation data and document time stamps. None
-    otherwise (an unsealed document with anything appended is *not* the issued one)."""
+    otherwise (an unsealed document with anything appended is *not* the issued one).
+    ``document_sha256``: the document's hash, if the caller has it already."""
     for sha256 in earlier_revisions(document):
         issue, revocation = _entries_for(sha256)
         if issue is None:
@@ -366,7 +365,11 @@ def verify_renewed_copy(document: bytes) -> Verification | None:
         if seal is None or not seal.valid:
             return None
         # the answer is about the issued revision, the hash is the file's (issued_sha256: the log's)
-        result = _verify(issue, revocation, document_sha256=hashlib.sha256(document).hexdigest())
+        result = _verify(
+            issue,
+            revocation,
+            document_sha256=document_sha256 or hashlib.sha256(document).hexdigest(),
+        )
         result.renewed_copy, result.seal = True, seal
         return result
     return None

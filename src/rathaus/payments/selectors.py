@@ -45,17 +45,22 @@ def payable_state(*, payable_type: str, payable_id: str) -> PayableState:
     )
 
 
-def transactions_to_reconcile(*, recheck_final_since: dt.datetime) -> QuerySet[PaymentTransaction]:
-    """Attempts whose status the provider may still change, oldest check first."""
-    return (
-        PaymentTransaction.objects.exclude(provider_transaction_id="")
-        .filter(
-            Q(status=PaymentStatus.INITIAL)
-            | Q(
-                status__in=[PaymentStatus.FAILED, PaymentStatus.CANCELED],
-                status_changed_at__gte=recheck_final_since,
-            )
+def changeable_attempts(*, recheck_final_since: dt.datetime) -> QuerySet[PaymentTransaction]:
+    """Attempts whose status the provider may still change: the open ones, and the failed or
+    cancelled ones since ``recheck_final_since`` (a provider may still confirm them)."""
+    return PaymentTransaction.objects.exclude(provider_transaction_id="").filter(
+        Q(status=PaymentStatus.INITIAL)
+        | Q(
+            status__in=[PaymentStatus.FAILED, PaymentStatus.CANCELED],
+            status_changed_at__gte=recheck_final_since,
         )
+    )
+
+
+def transactions_to_reconcile(*, recheck_final_since: dt.datetime) -> QuerySet[PaymentTransaction]:
+    """:func:`changeable_attempts`, oldest check first."""
+    return (
+        changeable_attempts(recheck_final_since=recheck_final_since)
         .select_related("municipality")
         .order_by(F("last_checked_at").asc(nulls_first=True), "pk")
     )

@@ -18,7 +18,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -43,7 +42,12 @@ from rathaus.payments.providers import (
     ProviderTransaction,
     provider_for,
 )
-from rathaus.payments.selectors import PayableState, payable_state, transactions_to_reconcile
+from rathaus.payments.selectors import (
+    PayableState,
+    changeable_attempts,
+    payable_state,
+    transactions_to_reconcile,
+)
 from rathaus.payments.signals import payment_confirmed, payment_duplicate, payment_failed
 
 logger = logging.getLogger("rathaus.payments")
@@ -605,21 +609,19 @@ def handle_return(*, request_id: str) -> ReturnOutcome:
     )
 
 
+def _recheck_since(now: dt.datetime) -> dt.datetime:
+    """Failed or cancelled attempts since then may still be confirmed by the provider."""
+    return now - dt.timedelta(hours=settings.PAYMENTS_RECHECK_FINAL_HOURS)
+
+
 def current_state(*, payable_type: str, payable_id: str) -> PayableState:
     """The payable's payments after asking the provider about every attempt it may still
     confirm (a late PAYED must count): the open ones, and the failed or cancelled ones of the
     last ``PAYMENTS_RECHECK_FINAL_HOURS`` (as reconciliation does). An attempt the provider
     cannot tell about now keeps its status."""
-    recheck_since = timezone.now() - dt.timedelta(hours=settings.PAYMENTS_RECHECK_FINAL_HOURS)
-    for previous in PaymentTransaction.objects.filter(
-        Q(status=PaymentStatus.INITIAL)
-        | Q(
-            status__in=[PaymentStatus.FAILED, PaymentStatus.CANCELED],
-            status_changed_at__gte=recheck_since,
-        ),
-        payable_type=payable_type,
-        payable_id=payable_id,
-    ).exclude(provider_transaction_id=""):
+    for previous in changeable_attempts(recheck_final_since=_recheck_since(timezone.now())).filter(
+        payable_type=payable_type, payable_id=payable_id
+    ):
         with contextlib.suppress(ProviderError):  # logged by the client
             refresh_status(transaction=previous, source=Source.RECONCILIATION)
     return payable_state(payable_type=payable_type, payable_id=payable_id)
@@ -631,9 +633,8 @@ def reconcile_open_transactions(*, now: dt.datetime | None = None) -> Reconcilia
     Open means INITIAL at the provider, plus FAILED or CANCELED attempts whose status changed
     within ``PAYMENTS_RECHECK_FINAL_HOURS`` (default 72): a provider may still confirm them.
     """
-    now = now or timezone.now()
-    recheck_since = now - dt.timedelta(hours=settings.PAYMENTS_RECHECK_FINAL_HOURS)
     result = ReconciliationResult()
+    recheck_since = _recheck_since(now or timezone.now())
     for tx in transactions_to_reconcile(recheck_final_since=recheck_since):
         result.checked += 1
         before = tx.status

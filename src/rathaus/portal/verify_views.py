@@ -27,11 +27,9 @@ from rathaus.ledger import verification_limits
 from rathaus.ledger.keys import verifier_keys
 from rathaus.ledger.leaves import format_code, normalize_code
 from rathaus.ledger.selectors import (
-    Status,
     Verification,
     verify_code,
-    verify_document,
-    verify_renewed_copy,
+    verify_upload,
 )
 from rathaus.portal.verify_forms import CodeForm, DocumentForm, max_upload_bytes
 
@@ -89,12 +87,7 @@ def _upload(request: HttpRequest, limit: UploadSizeLimit) -> HttpResponse:
         return _page(request, status=400, document_form=form)
     if not form.is_valid():
         return _page(request, status=400, document_form=form)
-    result = verify_document(document_sha256=form.sha256)
-    if result.status == Status.UNKNOWN:
-        # perhaps the issued file with renewed archive time stamps (an E-Akte copy)
-        upload = form.cleaned_data["document"]
-        upload.seek(0)
-        result = verify_renewed_copy(upload.read()) or result
+    result = verify_upload(form.cleaned_data["document"], document_sha256=form.sha256)
     return _page(
         request,
         result=result,
