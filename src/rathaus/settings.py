@@ -210,6 +210,12 @@ PERIODIC_JOBS = [
 ]
 # Renew an archive time stamp (PAdES B-LTA) this many days before its TSA certificate expires.
 RECORDS_ARCHIVE_TIMESTAMP_RENEW_DAYS = env.int("RECORDS_ARCHIVE_TIMESTAMP_RENEW_DAYS", default=365)
+# Hashes no longer trusted (BSI TR-02102): archive time stamps using one are renewed with
+# RECORDS_ARCHIVE_TIMESTAMP_HASH (records/preservation.py).
+RECORDS_WEAK_HASH_ALGORITHMS = env.list(
+    "RECORDS_WEAK_HASH_ALGORITHMS", default=["md2", "md5", "sha1"]
+)
+RECORDS_ARCHIVE_TIMESTAMP_HASH = env.str("RECORDS_ARCHIVE_TIMESTAMP_HASH", default="sha512")
 # Casework: due date when a service's casework.toml names none; overdue reminders at most
 # every so many days per case.
 CASEWORK_DEFAULT_PROCESSING_DAYS = env.int("CASEWORK_DEFAULT_PROCESSING_DAYS", default=14)

@@ -268,11 +268,21 @@ def two_due_notices(
             actor=None,
         )
         ArchiveTimestamp.objects.create(
-            version=version, expires_at=now + datetime.timedelta(days=days)
+            version=version,
+            expires_at=now + datetime.timedelta(days=days),
+            imprint_algorithm="sha256",
+            signature_algorithm="sha256",
         )
         files.append(close_file(file=file, actor=None))
-    monkeypatch.setattr(preservation, "renew_archive_timestamp", lambda pdf: pdf + b"%renewed")
+    monkeypatch.setattr(
+        preservation, "renew_archive_timestamp", lambda pdf, **kwargs: pdf + b"%renewed"
+    )
     monkeypatch.setattr(preservation, "archive_timestamp_expiry", lambda pdf: now + TEN_YEARS)
+    monkeypatch.setattr(
+        preservation,
+        "archive_timestamp_algorithms",
+        lambda pdf: preservation.StampAlgorithms(imprint="sha512", signature="sha512"),
+    )
     return files
 
 
@@ -312,10 +322,10 @@ def test_an_unexpected_error_renewing_one_stamp_does_not_stop_the_others(
     first, second = two_due_notices
     renewing = preservation.renew_archive_timestamp
 
-    def breaks_on_the_first(pdf: bytes) -> bytes:
+    def breaks_on_the_first(pdf: bytes, **kwargs: Any) -> bytes:
         if b"Erika" in pdf:
             raise RuntimeError("connection reset by the TSA")
-        return renewing(pdf)
+        return renewing(pdf, **kwargs)
 
     monkeypatch.setattr(preservation, "renew_archive_timestamp", breaks_on_the_first)
     with caplog.at_level(logging.ERROR, logger="rathaus.records.preservation"):

@@ -513,16 +513,18 @@ def _sign_long_term(
         return _sign(pdf, signer=signer, location=location, timestamper=timestamper)
 
 
-def _revocation_context() -> ValidationContext:
+def _revocation_context(*, weak_hash_algos: frozenset[str] | None = None) -> ValidationContext:
     """What the seal's and the time stamp's certificates are checked with while sealing: their
     roots, revocation data fetched from the certificates' own CRL and OCSP addresses (a
-    certificate without any has none to embed), a revoked or unverifiable one refused."""
+    certificate without any has none to embed), a revoked or unverifiable one refused.
+    ``weak_hash_algos`` replaces pyHanko's list of refused hash algorithms (md2, md5, sha1)."""
     timeout = float(getattr(settings, "DOCUMENTS_TSA_TIMEOUT", 10))
     return ValidationContext(
         trust_roots=[*seal_trust_roots(), *_tsa_roots_or_none()],
         allow_fetching=True,
         revocation_mode="hard-fail",
         fetcher_backend=RequestsFetcherBackend(per_request_timeout=timeout),
+        weak_hash_algos=weak_hash_algos,
     )
 
 
@@ -613,14 +615,45 @@ def earlier_revisions(pdf: bytes) -> list[str]:
     return list(dict.fromkeys(hashes))
 
 
-def renew_archive_timestamp(pdf: bytes) -> bytes:
+class _ArchiveTimestampRenewal(signers.PdfTimeStamper):
+    """pyHanko's renewal (``update_archival_timestamp_chain``), except that the new stamp hashes
+    with ``digest_algorithm`` and its TSA is checked with ``context``. pyHanko would take the
+    hash of the stamp it renews (the weak one, when a hash algorithm weakens) and check the new
+    TSA with the context that read the old stamp."""
+
+    def __init__(
+        self, timestamper: TimeStamper, *, digest_algorithm: str | None, context: ValidationContext
+    ) -> None:
+        super().__init__(timestamper)
+        self._digest_algorithm = digest_algorithm
+        self._context = context
+
+    async def async_timestamp_pdf(
+        self,
+        pdf_out: Any,
+        md_algorithm: str,
+        validation_context: Any = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        return await super().async_timestamp_pdf(
+            pdf_out, self._digest_algorithm or md_algorithm, self._context, *args, **kwargs
+        )
+
+
+def renew_archive_timestamp(pdf: bytes, *, digest_algorithm: str | None = None) -> bytes:
     """``pdf`` with its archive time stamp renewed (PAdES B-LTA, ETSI EN 319 142-1 § 5.5): the
     validation data of the newest document time stamp (its TSA's certificates and revocation
     data) go into the Document Security Store, and a new document time stamp from the configured
     TSA covers everything, as an incremental update. The bytes before it stay as they are, so
     the issued file remains the first revision. :class:`TimestampUnavailable` when the TSA gives
     no stamp, :class:`SealError` for anything else (no TSA configured, no document time stamp
-    to renew, a certificate that cannot be validated)."""
+    to renew, a certificate that cannot be validated).
+
+    ``digest_algorithm`` (e.g. ``"sha512"``) is the hash of the new stamp, the one its message
+    imprint names (RFC 3161 § 2.4.1); without it, that of the stamp renewed. The stamp renewed
+    is read whatever hash it uses: renewing it while that hash still holds is the point
+    (RFC 4998 § 5.2); the new stamp's TSA is checked as when sealing."""
     stamper = configured_timestamper()
     if stamper is None:
         raise SealError("No time-stamping authority is configured (DOCUMENTS_TSA_URL).")
@@ -633,10 +666,13 @@ def renew_archive_timestamp(pdf: bytes) -> bytes:
         raise SealError("The document carries no archive time stamp to renew (not B-LTA).")
     output = io.BytesIO()
     try:
+        renewal = _ArchiveTimestampRenewal(
+            stamper, digest_algorithm=digest_algorithm, context=_revocation_context()
+        )
         _outside_event_loop(
-            signers.PdfTimeStamper(stamper).update_archival_timestamp_chain,
+            renewal.update_archival_timestamp_chain,
             reader,
-            _revocation_context(),
+            _revocation_context(weak_hash_algos=frozenset()),
             in_place=False,
             output=output,
         )

@@ -10,20 +10,21 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Model, Q, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from rathaus.core import audit
 from rathaus.core.admin_lists import SafeAutocomplete, SafeDateHierarchy
 from rathaus.core.models import Authority
-from rathaus.records import file_plan, selectors
+from rathaus.records import file_plan, preservation, selectors
 from rathaus.records.disposal import place_hold, release_hold
 from rathaus.records.disposal_admin import DisposalStepsAdmin
 from rathaus.records.errors import PlanImportError, RecordsError
@@ -519,10 +520,37 @@ class ArchiveTimestampAdmin(ReadOnlyAdmin):
     """The archive time stamps of sealed PDF versions and their renewal (records/preservation.py);
     a failing renewal shows its problem here (filter by the failed attempt)."""
 
-    list_display = ["version", "expires_at", "renewed_by", "problem_at", "problem"]
-    list_filter = ["problem_at", "expires_at"]
+    list_display = [
+        "version",
+        "expires_at",
+        "imprint_algorithm",
+        "signature_algorithm",
+        "due_because",
+        "renewed_by",
+        "problem_at",
+        "problem",
+    ]
+    list_filter = ["problem_at", "expires_at", "imprint_algorithm", "signature_algorithm"]
     list_select_related = ["version__document__file", "renewed_by__document__file"]
     search_fields = ["version__document__file__reference"]
+
+    @admin.display(description=_("renewal due because"))
+    def due_because(self, obj: ArchiveTimestamp) -> str:
+        """Why the daily job renews the stamp (or tried to): its TSA certificate expires soon,
+        a hash it uses is listed weak. Empty when neither, or when it was renewed."""
+        if obj.renewed_by_id is not None or obj.expires_at is None:
+            return ""
+        reasons = []
+        if obj.expires_at <= timezone.now() + preservation.renew_within():
+            reasons.append(gettext("certificate expires soon"))
+        try:
+            weak = preservation.weak_algorithms_of(obj, preservation.weak_hash_algorithms())
+        except ImproperlyConfigured:
+            reasons.append(gettext("hash settings invalid (manage.py check --deploy)"))
+        else:
+            if weak:
+                reasons.append(gettext("weak hash: %(names)s") % {"names": ", ".join(weak)})
+        return "; ".join(reasons)
 
 
 class DocumentVersionInline(admin.TabularInline):

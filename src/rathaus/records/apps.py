@@ -7,3 +7,6 @@ class RecordsConfig(AppConfig):
     label = "records"
     verbose_name = _("Electronic files (E-Akte)")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from rathaus.records import checks  # noqa: F401  (registers the deploy check)

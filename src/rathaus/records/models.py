@@ -347,6 +347,21 @@ class ArchiveTimestamp(models.Model):
         db_index=True,
         help_text=_("Empty: the version carries no archive time stamp."),
     )
+    # The hash algorithms of the newest document time stamp, read from its token: a stamp whose
+    # hash weakens is renewed whatever its expiry (records/preservation.py). Empty beside an
+    # expiry: not read yet (a stamp recorded before these fields), filled in by the daily job.
+    imprint_algorithm = models.CharField(
+        _("message-imprint hash"),
+        max_length=32,
+        blank=True,
+        help_text=_("The hash algorithm of the time stamp's message imprint."),
+    )
+    signature_algorithm = models.CharField(
+        _("time-stamp signature hash"),
+        max_length=32,
+        blank=True,
+        help_text=_("The hash algorithm the time-stamping authority signed the time stamp with."),
+    )
     checked_at = models.DateTimeField(_("checked"), auto_now_add=True)
     renewed_by = models.OneToOneField(
         DocumentVersion,

@@ -39,6 +39,14 @@ def carry_out_disposal_job(run_id: int, actor_id: int | None) -> dict[str, Any]:
 @task(queue_name="default")
 def renew_archive_timestamps_job() -> dict[str, Any]:
     """Daily: record the archive time stamps of new PDF versions and renew those whose TSA
-    certificate expires soon (:mod:`rathaus.records.preservation`)."""
+    certificate expires soon or whose hash algorithm is listed weak
+    (:mod:`rathaus.records.preservation`)."""
     result = renew_archive_timestamps()
-    return {"checked": result.checked, "renewed": result.renewed, "failed": result.failed}
+    report: dict[str, Any] = {
+        "checked": result.checked,
+        "renewed": result.renewed,
+        "failed": result.failed,
+    }
+    if result.problem:  # nothing renewed: the configuration must be corrected
+        report["problem"] = result.problem
+    return report
