@@ -382,6 +382,8 @@ ACCESSIBILITY_ENFORCEMENT_BODY = {
 # (default SITE_URL); FAILED/CANCELED attempts are re-checked this long for a late PAYED.
 PAYMENTS_RETURN_BASE_URL = env.str("PAYMENTS_RETURN_BASE_URL", default="")
 PAYMENTS_RECHECK_FINAL_HOURS = env.int("PAYMENTS_RECHECK_FINAL_HOURS", default=72)
+# An attempt the provider still reports open after this long is given up (docs/modules/payments.md).
+PAYMENTS_ATTEMPT_ABANDON_HOURS = env.int("PAYMENTS_ATTEMPT_ABANDON_HOURS", default=48)
 
 # Django forms render KERN UX markup (labels, hints, errors next to the field).
 FORM_RENDERER = "rathaus.core.forms_rendering.KernFormRenderer"

@@ -47,7 +47,14 @@ from rathaus.payments.fees import (
     schedule_from_catalog,
 )
 from rathaus.payments.selectors import payable_state
-from rathaus.payments.services import PaymentStart, current_state, start_payment_for_quote
+from rathaus.payments.services import (
+    PayableHasPayment,
+    PaymentStart,
+    close_payable,
+    current_state,
+    record_missing_payable,
+    start_payment_for_quote,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -491,25 +498,36 @@ def delete_expired_drafts(*, now: datetime.datetime | None = None) -> int:
     return count
 
 
-def discard_unpaid(*, application: Application, actor: Any, expired: bool = False) -> None:
+def _payment_open() -> str:
+    return _(
+        "A payment for this application is still open at the payment provider. "
+        "Finish or cancel it there; then you can withdraw the application."
+    )
+
+
+def discard_unpaid(
+    *,
+    application: Application,
+    actor: Any,
+    expired: bool = False,
+    now: datetime.datetime | None = None,
+) -> None:
     """Delete an application that waits for its fee: it never reached the authority. The
     citizen does so (withdrawing it), or the expiry job ``unpaid_lifetime()`` after it was
     sent (``expired``). Its files go with it; its reference number is never given again.
 
     Refused while a payment is open at the provider (the citizen may still pay) and once the
-    fee is paid (then it is handed over instead).
+    fee is paid (then it is handed over instead). An attempt the provider still reports open
+    ``PAYMENTS_ATTEMPT_ABANDON_HOURS`` after it was started is given up by ``current_state``
+    and no longer counts as open; a capture the provider reports after the deletion is kept by
+    ``payments`` for a refund (``close_payable``).
     """
-    state = current_state(payable_type=PAYABLE_TYPE, payable_id=str(application.pk))
+    state = current_state(payable_type=PAYABLE_TYPE, payable_id=str(application.pk), now=now)
     if state.paid:
         complete_submission(application_id=application.pk, actor=actor)
         raise ApplicationError(_("Your fee has been paid; the application has been sent."))
     if state.open_transaction is not None:
-        raise ApplicationError(
-            _(
-                "A payment for this application is still open at the payment provider. "
-                "Finish or cancel it there; then you can withdraw the application."
-            )
-        )
+        raise ApplicationError(_payment_open())
     with transaction.atomic():
         locked = (
             Application.objects.select_for_update()
@@ -518,9 +536,17 @@ def discard_unpaid(*, application: Application, actor: Any, expired: bool = Fals
         )
         if locked is None:
             raise ApplicationError(_("This application is no longer waiting for payment."))
-        # again under the lock: a confirmation in the meantime hands it over (same lock)
-        if payable_state(payable_type=PAYABLE_TYPE, payable_id=str(locked.pk)).paid:
-            raise ApplicationError(_("Your fee has been paid; the application has been sent."))
+        # again under the lock, and under the payments' lock: a confirmation in the meantime
+        # hands it over (the signal's receiver waits for this lock), a payment started in
+        # another tab keeps it
+        try:
+            close_payable(payable_type=PAYABLE_TYPE, payable_id=str(locked.pk), actor=actor)
+        except PayableHasPayment as exc:
+            if exc.paid:
+                raise ApplicationError(
+                    _("Your fee has been paid; the application has been sent.")
+                ) from exc
+            raise ApplicationError(_payment_open()) from exc
         _delete_files_after_commit(locked.attachments.all())
         audit.record(
             actor=actor,
@@ -542,7 +568,7 @@ def delete_expired_unpaid(*, now: datetime.datetime | None = None) -> int:
     )
     for application in expired.order_by("pk"):
         try:
-            discard_unpaid(application=application, actor=None, expired=True)
+            discard_unpaid(application=application, actor=None, expired=True, now=now)
         except ApplicationError as exc:
             logger.info(
                 "unpaid application kept",
@@ -600,14 +626,17 @@ def start_fee_payment(*, application: Application, actor: User) -> PaymentStart:
 def on_payment_confirmed(*, payable_type: str, payable_id: str, **_: Any) -> None:
     """Receiver of ``payments.signals.payment_confirmed``: the paid application goes out.
 
-    A payment for an application that no longer exists is logged for the treasury (a refund is
-    due); it never undoes the recorded payment.
+    A payment for an application that no longer exists never undoes the recorded payment: it
+    is kept for a refund (audited, listed in the payments admin under "refund due"). One
+    deleted unpaid by :func:`discard_unpaid` is marked so by ``payments`` itself and never
+    reaches this receiver; this catches one deleted otherwise.
     """
     if payable_type != PAYABLE_TYPE:
         return
     known = payable_id.isascii() and payable_id.isdigit() and len(payable_id) <= 18
     if not known or not Application.objects.filter(pk=int(payable_id)).exists():
         logger.error("payment confirmed for an unknown application", extra={"payable": payable_id})
+        record_missing_payable(payable_type=payable_type, payable_id=payable_id)
         return
     complete_submission(application_id=int(payable_id))
 

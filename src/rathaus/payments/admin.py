@@ -8,11 +8,14 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
+from django.db.models import Sum
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from rathaus.core import audit
 from rathaus.payments.models import PaymentStatusChange, PaymentTransaction, ProviderConfig, Refund
+from rathaus.payments.selectors import refunds_due
 from rathaus.payments.services import record_refund
 
 
@@ -116,6 +119,22 @@ class RefundInline(admin.TabularInline):
         return False
 
 
+class RefundDueFilter(admin.SimpleListFilter):
+    """Payments no matter takes (paid twice, or paid for a matter deleted unpaid) whose refunds
+    do not yet add up to the amount: the operator's to-do list."""
+
+    title = _("refund outstanding")
+    parameter_name = "refund_outstanding"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("yes", _("yes"))]
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        if self.value() == "yes":
+            return queryset.filter(pk__in=refunds_due().values("pk"))
+        return queryset
+
+
 @admin.register(PaymentTransaction)
 class PaymentTransactionAdmin(admin.ModelAdmin):
     list_display = [
@@ -126,15 +145,28 @@ class PaymentTransactionAdmin(admin.ModelAdmin):
         "status",
         "cash_reference",
         "duplicate",
+        "refund_outstanding",
         "created_at",
     ]
-    list_filter = ["status", "duplicate", "municipality"]
+    list_filter = [RefundDueFilter, "status", "duplicate", "municipality"]
     search_fields = ["request_id", "provider_transaction_id", "cash_reference", "case_reference"]
     inlines = [StatusChangeInline, RefundInline]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [f.name for f in PaymentTransaction._meta.fields]
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(refunded_total=Coalesce(Sum("refunds__amount_cents"), 0))
+        )
+
+    @admin.display(boolean=True, description=_("refund outstanding"))
+    def refund_outstanding(self, obj: PaymentTransaction) -> bool:
+        """Paid for no matter (twice, or for one deleted unpaid) and not yet fully refunded."""
+        return obj.refund_due and getattr(obj, "refunded_total", 0) < obj.amount_cents
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -80,12 +80,15 @@ class ProviderConfig(models.Model):
 
 
 class PaymentStatus(models.TextChoices):
-    """The four states of XBezahldienste."""
+    """The four states of XBezahldienste, and ABANDONED: an attempt the provider still reported
+    open ``PAYMENTS_ATTEMPT_ABANDON_HOURS`` after it was started, given up by the portal (the
+    standard has no call to cancel it; a later PAYED from the provider still wins)."""
 
     INITIAL = "INITIAL", _("open")
     PAYED = "PAYED", _("paid")
     FAILED = "FAILED", pgettext_lazy("payment", "failed")
     CANCELED = "CANCELED", _("cancelled")
+    ABANDONED = "ABANDONED", pgettext_lazy("payment", "expired")
 
 
 def new_request_id() -> str:
@@ -143,6 +146,15 @@ class PaymentTransaction(models.Model):
         default=False,
         help_text=_("Paid although another payment for the same matter was already paid: refund."),
     )
+    payable_deleted_at = models.DateTimeField(
+        _("matter deleted"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The matter paid for was deleted unpaid (e.g. an application withdrawn or expired); "
+            "a payment confirmed after that is to be refunded."
+        ),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -192,6 +204,14 @@ class PaymentTransaction(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status != PaymentStatus.INITIAL
+
+    @property
+    def refund_due(self) -> bool:
+        """Paid, but no matter takes the payment (a second payment of a paid matter, or one of a
+        matter deleted unpaid): it is to be refunded, whatever was refunded already."""
+        return self.status == PaymentStatus.PAYED and (
+            self.duplicate or self.payable_deleted_at is not None
+        )
 
     @property
     def refunded_cents(self) -> int:

@@ -6,7 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 
 from rathaus.core.models import Municipality
 from rathaus.payments.models import PaymentStatus, PaymentTransaction, ProviderConfig
@@ -45,15 +46,17 @@ def payable_state(*, payable_type: str, payable_id: str) -> PayableState:
     )
 
 
+#: Final states of an unpaid attempt that a provider may still turn into PAYED (a late capture).
+RECHECKED_FINAL_STATES = (PaymentStatus.FAILED, PaymentStatus.CANCELED, PaymentStatus.ABANDONED)
+
+
 def changeable_attempts(*, recheck_final_since: dt.datetime) -> QuerySet[PaymentTransaction]:
-    """Attempts whose status the provider may still change: the open ones, and the failed or
-    cancelled ones since ``recheck_final_since`` (a provider may still confirm them)."""
+    """Attempts whose status the provider may still change: the open ones, and the failed,
+    cancelled or abandoned ones since ``recheck_final_since`` (a provider may still confirm
+    them)."""
     return PaymentTransaction.objects.exclude(provider_transaction_id="").filter(
         Q(status=PaymentStatus.INITIAL)
-        | Q(
-            status__in=[PaymentStatus.FAILED, PaymentStatus.CANCELED],
-            status_changed_at__gte=recheck_final_since,
-        )
+        | Q(status__in=RECHECKED_FINAL_STATES, status_changed_at__gte=recheck_final_since)
     )
 
 
@@ -69,6 +72,17 @@ def transactions_to_reconcile(*, recheck_final_since: dt.datetime) -> QuerySet[P
 def duplicate_payments() -> QuerySet[PaymentTransaction]:
     """Confirmed payments for an already paid matter whose refund is not yet complete."""
     return PaymentTransaction.objects.filter(duplicate=True, status=PaymentStatus.PAYED)
+
+
+def refunds_due() -> QuerySet[PaymentTransaction]:
+    """Confirmed payments that no matter takes (a second payment of a paid matter, or one of a
+    matter deleted unpaid) and whose refunds do not yet add up to the amount paid."""
+    return (
+        PaymentTransaction.objects.filter(status=PaymentStatus.PAYED)
+        .filter(Q(duplicate=True) | Q(payable_deleted_at__isnull=False))
+        .annotate(refunded=Coalesce(Sum("refunds__amount_cents"), 0))
+        .filter(refunded__lt=F("amount_cents"))
+    )
 
 
 def payment_origins(*, municipality: Municipality) -> list[str]:

@@ -46,6 +46,7 @@ from rathaus.payments.selectors import (
     PayableState,
     changeable_attempts,
     payable_state,
+    transactions_for_payable,
     transactions_to_reconcile,
 )
 from rathaus.payments.signals import payment_confirmed, payment_duplicate, payment_failed
@@ -58,6 +59,21 @@ Source = PaymentStatusChange.Source
 #: so that the citizen can pay. At least four times the provider timeout (connect, write,
 #: read, pool), so that a call still running is never overtaken.
 UNREGISTERED_ATTEMPT_AFTER = dt.timedelta(minutes=15)
+_NEVER_REGISTERED = "creation abandoned: never registered at the provider"
+
+#: Default of ``PAYMENTS_ATTEMPT_ABANDON_HOURS``: an attempt the provider still reports open
+#: this long after it was started is given up (ABANDONED). A payment page session lasts minutes
+#: (a 3-D Secure challenge, a bank's login), at most a few hours (a PayPal checkout: 3 hours);
+#: two days also cover a provider that settles the previous day's payments in a nightly batch,
+#: even after an outage of a day. docs/modules/payments.md explains the choice.
+ABANDON_AFTER_HOURS = 48
+
+
+def abandon_after() -> dt.timedelta:
+    """How long an attempt may stay open at the provider before it is given up."""
+    return dt.timedelta(
+        hours=getattr(settings, "PAYMENTS_ATTEMPT_ABANDON_HOURS", ABANDON_AFTER_HOURS)
+    )
 
 
 class PaymentError(Exception):
@@ -67,6 +83,15 @@ class PaymentError(Exception):
         super().__init__(citizen_message)
         self.citizen_message = citizen_message
         self.code = code
+
+
+class PayableHasPayment(Exception):
+    """A payable cannot be deleted unpaid: one of its payments is confirmed (``paid``) or still
+    open at the provider."""
+
+    def __init__(self, *, paid: bool) -> None:
+        super().__init__("payable is paid" if paid else "a payment of the payable is open")
+        self.paid = paid
 
 
 @dataclass(frozen=True)
@@ -90,8 +115,9 @@ class ReturnOutcome:
 @dataclass
 class ReconciliationResult:
     checked: int = 0
-    changed: int = 0
+    changed: int = 0  # abandoned ones included
     failed: int = 0
+    abandoned: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -251,7 +277,7 @@ def start_payment(
                     open_tx,
                     PaymentStatus.FAILED,
                     source=Source.CREATION,
-                    detail="creation abandoned: never registered at the provider",
+                    detail=_NEVER_REGISTERED,
                     actor=None,
                 )
                 open_tx = None
@@ -450,17 +476,27 @@ def apply_provider_status(
     return _apply(transaction.pk, observed, source)
 
 
+def _lock_siblings(*, payable_type: str, payable_id: str) -> list[PaymentTransaction]:
+    """Lock all attempts of one payable (ordered by pk, so two lockers never deadlock); call
+    inside a transaction."""
+    return list(
+        PaymentTransaction.objects.select_for_update()
+        .filter(payable_type=payable_type, payable_id=payable_id)
+        .select_related("municipality")
+        .order_by("pk")
+    )
+
+
+def _lock_with_siblings(pk: int) -> tuple[PaymentTransaction, list[PaymentTransaction]]:
+    head = PaymentTransaction.objects.only("payable_type", "payable_id").get(pk=pk)
+    siblings = _lock_siblings(payable_type=head.payable_type, payable_id=head.payable_id)
+    return next(t for t in siblings if t.pk == pk), siblings
+
+
 def _apply(pk: int, observed: ProviderTransaction, source: str) -> PaymentTransaction:
     signal_to_send: tuple[Any, PaymentTransaction] | None = None
     with transaction.atomic():
-        head = PaymentTransaction.objects.only("payable_type", "payable_id").get(pk=pk)
-        siblings = list(
-            PaymentTransaction.objects.select_for_update()
-            .filter(payable_type=head.payable_type, payable_id=head.payable_id)
-            .select_related("municipality")
-            .order_by("pk")
-        )
-        tx = next(t for t in siblings if t.pk == pk)
+        tx, siblings = _lock_with_siblings(pk)
         tx.last_checked_at = timezone.now()
         tx.check_count += 1
         if observed.transaction_id != tx.provider_transaction_id:
@@ -503,7 +539,9 @@ def _apply(pk: int, observed: ProviderTransaction, source: str) -> PaymentTransa
             or (old != PaymentStatus.INITIAL and new != PaymentStatus.PAYED)
         ):
             if new != old:
-                logger.warning(
+                # an abandoned attempt is still open (or unpaid) at the provider: expected
+                logger.log(
+                    logging.DEBUG if old == PaymentStatus.ABANDONED else logging.WARNING,
                     "late or out-of-order payment status ignored",
                     extra=_log_extra(tx, current=old, reported=new, source=source),
                 )
@@ -527,12 +565,19 @@ def _apply(pk: int, observed: ProviderTransaction, source: str) -> PaymentTransa
             if old != PaymentStatus.INITIAL:
                 detail = f"provider confirmed payment after {old}. {detail}".strip()
             _change_status(tx, new, source=source, detail=detail, actor=None)
-            signal_to_send = (payment_duplicate if tx.duplicate else payment_confirmed, tx)
-            logger.log(
-                logging.WARNING if tx.duplicate else logging.INFO,
-                "duplicate payment confirmed: refund due" if tx.duplicate else "payment confirmed",
-                extra=_log_extra(tx, previous=old, source=source),
-            )
+            if tx.payable_deleted_at is not None and not tx.duplicate:
+                # Captured after its matter was deleted unpaid: nothing to hand over, the money
+                # is kept for a refund (admin: "refund outstanding"; treasury export: Hinweis).
+                _record_refund_due(tx, reason="payable_deleted", source=source)
+            else:
+                signal_to_send = (payment_duplicate if tx.duplicate else payment_confirmed, tx)
+                logger.log(
+                    logging.WARNING if tx.duplicate else logging.INFO,
+                    "duplicate payment confirmed: refund due"
+                    if tx.duplicate
+                    else "payment confirmed",
+                    extra=_log_extra(tx, previous=old, source=source),
+                )
         else:
             _change_status(tx, new, source=source, detail=observed.status_detail, actor=None)
             signal_to_send = (payment_failed, tx)
@@ -541,6 +586,83 @@ def _apply(pk: int, observed: ProviderTransaction, source: str) -> PaymentTransa
             signal, sent_tx = signal_to_send
             transaction.on_commit(lambda: _announce(signal, sent_tx))
     return tx
+
+
+def _record_refund_due(tx: PaymentTransaction, *, reason: str, source: str) -> None:
+    """A confirmed payment that no matter takes: audited and logged for the treasury."""
+    audit.record(
+        actor=None,
+        action="payment.refund_due",
+        obj=tx,
+        after={
+            "reason": reason,
+            "amount_cents": tx.amount_cents,
+            "cash_reference": tx.cash_reference,
+            "payable_deleted_at": tx.payable_deleted_at.isoformat()
+            if tx.payable_deleted_at
+            else None,
+            "source": source,
+        },
+        municipality=tx.municipality,
+    )
+    logger.error(
+        "payment confirmed for a deleted matter: refund due",
+        extra=_log_extra(tx, reason=reason, source=source),
+    )
+
+
+def _abandon(pk: int) -> PaymentTransaction:
+    """Give up an attempt the provider has just reported still open past
+    :func:`abandon_after`. XBezahldienste has no call to cancel a transaction, so it stays open
+    at the provider: it is re-checked like a failed one (``PAYMENTS_RECHECK_FINAL_HOURS``) and a
+    capture reported meanwhile still wins."""
+    with transaction.atomic():
+        tx, _siblings = _lock_with_siblings(pk)
+        if tx.status != PaymentStatus.INITIAL:
+            return tx  # confirmed or closed meanwhile (the citizen's return)
+        hours = round(abandon_after().total_seconds() / 3600, 1)
+        _change_status(
+            tx,
+            PaymentStatus.ABANDONED,
+            source=Source.RECONCILIATION,
+            detail=f"still open at the provider {hours:g} hours after it was started; given up",
+            actor=None,
+        )
+        transaction.on_commit(lambda: _announce(payment_failed, tx))
+    logger.warning("open payment attempt abandoned", extra=_log_extra(tx))
+    return tx
+
+
+def _check(tx: PaymentTransaction, *, now: dt.datetime) -> PaymentTransaction:
+    """Pull the status; an attempt the provider still reports open :func:`abandon_after` after
+    it was started is given up, this answer being the final one asked for. An attempt the
+    provider cannot tell about now (:class:`ProviderError`) stays as it is."""
+    after = refresh_status(transaction=tx, source=Source.RECONCILIATION)
+    if after.status == PaymentStatus.INITIAL and after.created_at <= now - abandon_after():
+        return _abandon(after.pk)
+    return after
+
+
+def _close_lost_attempts(*, payable_type: str, payable_id: str) -> None:
+    """Close the payable's attempts that never got their payment page (see
+    ``UNREGISTERED_ATTEMPT_AFTER``): no provider knows them, no reconciliation asks about
+    them, and open they would keep the payable waiting."""
+    unregistered = transactions_for_payable(
+        payable_type=payable_type, payable_id=payable_id
+    ).filter(status=PaymentStatus.INITIAL, provider_transaction_id="", payment_page_url="")
+    for lost in unregistered:
+        if not _lost_before_registration(lost):
+            continue
+        with transaction.atomic():
+            tx, _siblings = _lock_with_siblings(lost.pk)
+            if tx.status == PaymentStatus.INITIAL and _lost_before_registration(tx):
+                _change_status(
+                    tx,
+                    PaymentStatus.FAILED,
+                    source=Source.CREATION,
+                    detail=_NEVER_REGISTERED,
+                    actor=None,
+                )
 
 
 def _announce(signal: Any, tx: PaymentTransaction) -> None:
@@ -596,6 +718,15 @@ def handle_return(*, request_id: str) -> ReturnOutcome:
                 "confirmed automatically; otherwise you can continue the payment."
             ),
         )
+    if tx.status == PaymentStatus.ABANDONED:
+        return ReturnOutcome(
+            transaction=tx,
+            level="warning",
+            message=_(
+                "This payment was not completed in time. If you have paid, it will be "
+                "confirmed automatically; otherwise you can pay again."
+            ),
+        )
     if tx.status == PaymentStatus.CANCELED:
         return ReturnOutcome(
             transaction=tx,
@@ -614,32 +745,41 @@ def _recheck_since(now: dt.datetime) -> dt.datetime:
     return now - dt.timedelta(hours=settings.PAYMENTS_RECHECK_FINAL_HOURS)
 
 
-def current_state(*, payable_type: str, payable_id: str) -> PayableState:
+def current_state(
+    *, payable_type: str, payable_id: str, now: dt.datetime | None = None
+) -> PayableState:
     """The payable's payments after asking the provider about every attempt it may still
-    confirm (a late PAYED must count): the open ones, and the failed or cancelled ones of the
-    last ``PAYMENTS_RECHECK_FINAL_HOURS`` (as reconciliation does). An attempt the provider
-    cannot tell about now keeps its status."""
-    for previous in changeable_attempts(recheck_final_since=_recheck_since(timezone.now())).filter(
+    confirm (a late PAYED must count): the open ones, and the failed, cancelled or abandoned
+    ones of the last ``PAYMENTS_RECHECK_FINAL_HOURS`` (as reconciliation does). An attempt still
+    open past :func:`abandon_after` is given up, and one that never reached the provider is
+    closed after ``UNREGISTERED_ATTEMPT_AFTER``, so neither keeps the payable waiting for ever.
+    An attempt the provider cannot tell about now keeps its status."""
+    now = now or timezone.now()
+    _close_lost_attempts(payable_type=payable_type, payable_id=str(payable_id))
+    for previous in changeable_attempts(recheck_final_since=_recheck_since(now)).filter(
         payable_type=payable_type, payable_id=payable_id
     ):
         with contextlib.suppress(ProviderError):  # logged by the client
-            refresh_status(transaction=previous, source=Source.RECONCILIATION)
+            _check(previous, now=now)
     return payable_state(payable_type=payable_type, payable_id=payable_id)
 
 
 def reconcile_open_transactions(*, now: dt.datetime | None = None) -> ReconciliationResult:
     """Pull the status of every open attempt until it is final.
 
-    Open means INITIAL at the provider, plus FAILED or CANCELED attempts whose status changed
-    within ``PAYMENTS_RECHECK_FINAL_HOURS`` (default 72): a provider may still confirm them.
+    Open means INITIAL at the provider, plus FAILED, CANCELED or ABANDONED attempts whose status
+    changed within ``PAYMENTS_RECHECK_FINAL_HOURS`` (default 72): a provider may still confirm
+    them. An attempt still INITIAL ``PAYMENTS_ATTEMPT_ABANDON_HOURS`` (default 48) after it was
+    started is given up after this final answer (ABANDONED).
     """
     result = ReconciliationResult()
-    recheck_since = _recheck_since(now or timezone.now())
+    now = now or timezone.now()
+    recheck_since = _recheck_since(now)
     for tx in transactions_to_reconcile(recheck_final_since=recheck_since):
         result.checked += 1
         before = tx.status
         try:
-            after = refresh_status(transaction=tx, source=Source.RECONCILIATION)
+            after = _check(tx, now=now)
         except ProviderError as error:
             result.failed += 1
             result.errors.append(f"{tx.request_id}: {error.code}: {error.reason}")
@@ -651,11 +791,69 @@ def reconcile_open_transactions(*, now: dt.datetime | None = None) -> Reconcilia
             continue
         if after.status != before:
             result.changed += 1
+            result.abandoned += after.status == PaymentStatus.ABANDONED
     logger.info(
         "payment reconciliation finished",
-        extra={"checked": result.checked, "changed": result.changed, "failed": result.failed},
+        extra={
+            "checked": result.checked,
+            "changed": result.changed,
+            "failed": result.failed,
+            "abandoned": result.abandoned,
+        },
     )
     return result
+
+
+def close_payable(*, payable_type: str, payable_id: str, actor: Any) -> None:
+    """The module that owns a payable deletes it unpaid (an application withdrawn or expired):
+    call inside the transaction that deletes it, after the last :func:`current_state`.
+
+    Raises :class:`PayableHasPayment` if, under the payable's lock, one of its payments is
+    confirmed or open (a confirmation may have come in since ``current_state``). Otherwise its
+    attempts are marked ``payable_deleted_at`` (audited ``payment.payable_deleted``): a capture
+    the provider reports later is then kept for a refund instead of being announced as paid.
+    """
+    payable_id = str(payable_id)
+    siblings = _lock_siblings(payable_type=payable_type, payable_id=payable_id)
+    if any(t.status == PaymentStatus.PAYED and not t.duplicate for t in siblings):
+        raise PayableHasPayment(paid=True)
+    if any(t.status == PaymentStatus.INITIAL for t in siblings):
+        raise PayableHasPayment(paid=False)
+    _mark_payable_deleted(siblings, actor=actor)
+
+
+def record_missing_payable(*, payable_type: str, payable_id: str) -> None:
+    """The module that owns a confirmed payment's payable cannot find it (deleted without
+    :func:`close_payable`, e.g. before it existed): its paid attempts are kept for a refund,
+    audited (``payment.payable_deleted``, ``payment.refund_due``) and listed in the admin."""
+    with transaction.atomic():
+        siblings = _lock_siblings(payable_type=payable_type, payable_id=str(payable_id))
+        for tx in _mark_payable_deleted(siblings, actor=None):
+            if tx.status == PaymentStatus.PAYED:
+                _record_refund_due(tx, reason="payable_missing", source="payable_owner")
+
+
+def _mark_payable_deleted(
+    siblings: Sequence[PaymentTransaction], *, actor: Any
+) -> list[PaymentTransaction]:
+    """Mark locked attempts as belonging to a deleted matter; returns the newly marked ones."""
+    now = timezone.now()
+    marked = []
+    for tx in siblings:
+        if tx.payable_deleted_at is not None:
+            continue
+        tx.payable_deleted_at = now
+        tx.save(update_fields=["payable_deleted_at", "updated_at"])
+        audit.record(
+            actor=actor,
+            action="payment.payable_deleted",
+            obj=tx,
+            before={"payable_deleted_at": None},
+            after={"payable_deleted_at": now.isoformat(), "status": tx.status},
+            municipality=tx.municipality,
+        )
+        marked.append(tx)
+    return marked
 
 
 def record_refund(

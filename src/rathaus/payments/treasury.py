@@ -41,6 +41,15 @@ def _text(value: str) -> str:
     return f"'{value}" if value[:1] in {"=", "+", "-", "@", "\t", "\r"} else value
 
 
+def _note(tx: PaymentTransaction) -> str:
+    """Why the treasury must pay the money back, if it must."""
+    if tx.duplicate:
+        return "Doppelzahlung: Erstattung faellig"
+    if tx.payable_deleted_at is not None:
+        return "Vorgang geloescht: Erstattung faellig"
+    return ""
+
+
 class DayOutOfRange(ValueError):
     """The day's bounds (local midnight to midnight, in UTC for the database) are not
     representable: the first and last days of the calendar (year 1, year 9999)."""
@@ -64,7 +73,8 @@ def export_reconciliation_csv(day: dt.date, *, municipality: Municipality | None
     """Payments confirmed and refunds recorded on ``day`` (local time), one row each.
 
     Semicolon-separated, amounts with a decimal comma; refunds are negative. A confirmed payment
-    for an already paid matter carries the note that a refund is due. Raises
+    for an already paid matter, or for a matter deleted unpaid before the payment was confirmed,
+    carries the note that a refund is due. Raises
     :class:`DayOutOfRange` for the first and last days of the calendar.
     """
     start, end = _day_bounds(day)
@@ -97,7 +107,7 @@ def export_reconciliation_csv(day: dt.date, *, municipality: Municipality | None
                 _text(tx.provider_transaction_id),
                 tx.request_id,
                 tx.municipality.ags,
-                "Doppelzahlung: Erstattung faellig" if tx.duplicate else "",
+                _note(tx),
             ]
         )
     for refund in refunds.order_by("refunded_at", "pk"):

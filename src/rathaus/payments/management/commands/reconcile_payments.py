@@ -13,7 +13,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         result = reconcile_open_transactions()
         self.stdout.write(
-            f"checked {result.checked}, changed {result.changed}, failed {result.failed}"
+            f"checked {result.checked}, changed {result.changed}, failed {result.failed}, "
+            f"abandoned {result.abandoned}"
         )
         for error in result.errors:
             self.stderr.write(error)
