@@ -69,11 +69,6 @@ def transactions_to_reconcile(*, recheck_final_since: dt.datetime) -> QuerySet[P
     )
 
 
-def duplicate_payments() -> QuerySet[PaymentTransaction]:
-    """Confirmed payments for an already paid matter whose refund is not yet complete."""
-    return PaymentTransaction.objects.filter(duplicate=True, status=PaymentStatus.PAYED)
-
-
 def refunds_due() -> QuerySet[PaymentTransaction]:
     """Confirmed payments that no matter takes (a second payment of a paid matter, or one of a
     matter deleted unpaid) and whose refunds do not yet add up to the amount paid."""
