@@ -25,14 +25,15 @@ def _problem(response: Any, status: int) -> dict[str, Any]:
 
 
 def test_title_is_the_status_phrase_and_the_detail_names_the_method(client: Client) -> None:
-    body = _problem(client.delete(VERIFY), 405)
+    body = _problem(client.delete(VERIFY, HTTP_ACCEPT_LANGUAGE="en"), 405)
     assert body["title"] == "Method Not Allowed"
     assert "DELETE" in body["detail"]
     assert "{" not in body["title"] + body["detail"]
 
 
 def test_title_of_an_unsupported_media_type_has_no_placeholder(client: Client) -> None:
-    body = _problem(client.post(VERIFY, data="x", content_type="text/plain"), 415)
+    response = client.post(VERIFY, data="x", content_type="text/plain", HTTP_ACCEPT_LANGUAGE="en")
+    body = _problem(response, 415)
     assert body["title"] == "Unsupported Media Type"
     assert "text/plain" in body["detail"]
     assert "{" not in body["title"] + body["detail"]
@@ -40,7 +41,10 @@ def test_title_of_an_unsupported_media_type_has_no_placeholder(client: Client) -
 
 def test_validation_errors_keep_the_field_errors(client: Client) -> None:
     response = client.post(
-        VERIFY, json.dumps({"sha256": "x" * 65}), content_type="application/json"
+        VERIFY,
+        json.dumps({"sha256": "x" * 65}),
+        content_type="application/json",
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     body = _problem(response, 400)
     assert body["title"] == "Bad Request"
@@ -81,7 +85,9 @@ def test_unknown_path_is_not_in_the_schema(client: Client) -> None:
 
 
 def test_deeply_nested_json_is_a_400_not_a_recursion_error(client: Client) -> None:
-    response = client.post(VERIFY, data="[" * 100_000, content_type="application/json")
+    response = client.post(
+        VERIFY, data="[" * 100_000, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en"
+    )
     body = _problem(response, 400)
     assert "nested too deeply" in body["detail"]
 
@@ -89,20 +95,24 @@ def test_deeply_nested_json_is_a_400_not_a_recursion_error(client: Client) -> No
 def test_json_body_over_the_data_limit_is_a_413(client: Client, settings: Any) -> None:
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
     body = json.dumps({"sha256": "a" * 64, "pad": "x" * 2048})
-    response = client.post(VERIFY, data=body, content_type="application/json")
+    response = client.post(
+        VERIFY, data=body, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert "1024 bytes" in _problem(response, 413)["detail"]
 
 
 def test_too_many_form_fields_are_a_400(client: Client, settings: Any) -> None:
     settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 5
-    response = client.post(VERIFY, data={f"f{i}": "x" for i in range(10)})
+    response = client.post(
+        VERIFY, data={f"f{i}": "x" for i in range(10)}, HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert "more than 5 fields" in _problem(response, 400)["detail"]
 
 
 def test_too_many_files_are_a_400(client: Client, settings: Any) -> None:
     settings.DATA_UPLOAD_MAX_NUMBER_FILES = 1
     files = {f"f{i}": SimpleUploadedFile(f"{i}.pdf", b"%PDF-1.7\n") for i in range(3)}
-    response = client.post(VERIFY, data=files)
+    response = client.post(VERIFY, data=files, HTTP_ACCEPT_LANGUAGE="en")
     assert "more than 1 files" in _problem(response, 400)["detail"]
 
 

@@ -110,7 +110,7 @@ def test_anonymous_clients_are_throttled_with_a_429_problem_document(
     for _ in range(3):
         assert client.get("/api/v1/services/").status_code == 200
     for path in ("/api/v1/services/", "/api/v1/services/wohngeld/"):
-        response = client.get(path, HTTP_X_FORWARDED_FOR="203.0.113.9")
+        response = client.get(path, HTTP_X_FORWARDED_FOR="203.0.113.9", HTTP_ACCEPT_LANGUAGE="en")
         assert response.status_code == 429
         assert response["Content-Type"] == "application/problem+json"
         assert 0 < int(response["Retry-After"]) <= 60

@@ -35,6 +35,7 @@ def test_oversized_upload_is_stopped_at_the_limit_and_refused_with_413(
     response = client.post(
         "/api/v1/verify/",
         {"document": SimpleUploadedFile("big.pdf", pdf, content_type="application/pdf")},
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     assert response.status_code == 413
     assert response["Content-Type"] == "application/problem+json"

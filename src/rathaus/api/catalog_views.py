@@ -5,14 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, serializers
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from rathaus.api.authentication import SessionAuthentication
 from rathaus.api.catalog_serializers import ServiceDetailSerializer, ServiceListSerializer
 from rathaus.api.openapi import problem_responses
 from rathaus.api.throttles import CatalogThrottle
@@ -22,12 +26,24 @@ from rathaus.core.models import Municipality
 
 
 class ServiceFilterSerializer(serializers.Serializer[Any]):
-    q = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    # DRF's German for these is informal ("Stelle sicher, …") or technical ("Objekt mit slug=…")
+    q = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        error_messages={"max_length": _("Enter at most {max_length} characters.")},
+    )
     life_situation = serializers.SlugRelatedField(
-        slug_field="slug", queryset=LifeSituation.objects.all(), required=False
+        slug_field="slug",
+        queryset=LifeSituation.objects.all(),
+        required=False,
+        error_messages={"does_not_exist": _("There is no life situation with the slug “{value}”.")},
     )
     municipality = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Municipality.objects.all(), required=False
+        slug_field="slug",
+        queryset=Municipality.objects.all(),
+        required=False,
+        error_messages={"does_not_exist": _("There is no municipality with the slug “{value}”.")},
     )
 
 
@@ -62,6 +78,7 @@ _FILTERS = [
 )
 class ServiceListView(generics.ListAPIView[Service]):
     serializer_class = ServiceListSerializer
+    authentication_classes = [SessionAuthentication]
     renderer_classes = [JSONRenderer]
     permission_classes = [AllowAny]
     throttle_classes = [CatalogThrottle]
@@ -95,6 +112,7 @@ class ServiceListView(generics.ListAPIView[Service]):
 )
 class ServiceDetailView(generics.RetrieveAPIView[Service]):
     serializer_class = ServiceDetailSerializer
+    authentication_classes = [SessionAuthentication]
     renderer_classes = [JSONRenderer]
     permission_classes = [AllowAny]
     throttle_classes = [CatalogThrottle]
@@ -110,3 +128,10 @@ class ServiceDetailView(generics.RetrieveAPIView[Service]):
                 ).order_by("municipality__name"),
             ),
         )
+
+    def get_object(self) -> Service:
+        try:
+            return super().get_object()
+        except Http404:
+            # Django's message names the model in English: "No Service matches the given query."
+            raise NotFound(gettext("There is no service with this slug.")) from None

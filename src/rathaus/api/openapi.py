@@ -17,10 +17,19 @@ from rathaus.ledger.selectors import Status
 
 
 class ProblemSerializer(serializers.Serializer[Any]):
+    """`title`, `detail` and the messages under `errors` are in the request's language
+    (`Accept-Language` or the language cookie, German by default; `Content-Language` names
+    it); the other members are the same in every language."""
+
     type = serializers.CharField(help_text='Always "about:blank" (RFC 9457 § 4.2.1).')
-    title = serializers.CharField(help_text="The HTTP status phrase, e.g. “Bad Request”.")
+    title = serializers.CharField(
+        help_text="The HTTP status phrase in the request's language (`Accept-Language`, German "
+        "by default), e.g. “Bad Request” or “Fehlerhafte Anfrage”."
+    )
     status = serializers.IntegerField(help_text="The HTTP status code.")
-    detail = serializers.CharField(help_text="What was wrong with this request.")
+    detail = serializers.CharField(
+        help_text="What was wrong with this request, in the request's language."
+    )
     instance = serializers.CharField(help_text="The address asked for, with its query string.")
 
 
@@ -29,8 +38,8 @@ class ValidationProblemSerializer(ProblemSerializer):
     errors = serializers.DictField(  # type: ignore[assignment]
         child=serializers.JSONField(),
         required=False,
-        help_text="The messages per field name (a list of texts, nested for nested fields); "
-        "`non_field_errors` for the request as a whole.",
+        help_text="The messages per field name (a list of texts in the request's language, "
+        "nested for nested fields); `non_field_errors` for the request as a whole.",
     )
 
 

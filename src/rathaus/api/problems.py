@@ -1,8 +1,14 @@
-"""RFC 9457 problem documents for every API error."""
+"""RFC 9457 problem documents for every API error, in the request's language.
+
+``title``, ``detail`` and the field messages under ``errors`` are in the language Django chose
+for the request (Accept-Language, the language cookie; German by default); ``type``, ``status``
+and field names are the same in every language.
+"""
 
 from __future__ import annotations
 
 import logging
+import math
 from http import HTTPStatus
 from typing import Any
 
@@ -15,6 +21,10 @@ from django.core.exceptions import (
     TooManyFilesSent,
 )
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext, ngettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -22,11 +32,48 @@ from rest_framework.views import exception_handler
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
+#: The status phrases as titles: RFC 9457 § 4.2.1 lets ``about:blank`` problems localise them.
+#: Every status an API error can have (DRF's exceptions and ours); English: Python's phrase.
+_TITLES = {
+    400: pgettext_lazy("HTTP status", "Bad Request"),
+    401: pgettext_lazy("HTTP status", "Unauthorized"),
+    403: pgettext_lazy("HTTP status", "Forbidden"),
+    404: pgettext_lazy("HTTP status", "Not Found"),
+    405: pgettext_lazy("HTTP status", "Method Not Allowed"),
+    406: pgettext_lazy("HTTP status", "Not Acceptable"),
+    413: pgettext_lazy("HTTP status", "Request Entity Too Large"),
+    415: pgettext_lazy("HTTP status", "Unsupported Media Type"),
+    429: pgettext_lazy("HTTP status", "Too Many Requests"),
+    500: pgettext_lazy("HTTP status", "Internal Server Error"),
+}
+
+
+def problem_title(status_code: int) -> str:
+    """The title of a problem with this status, in the active language."""
+    return str(_TITLES.get(status_code, HTTPStatus(status_code).phrase))
+
 
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The request body is too large."
+    default_detail = _("The request body is too large.")
     default_code = "payload_too_large"
+
+
+class Throttled(exceptions.Throttled):
+    """429 in the portal's words (DRF's German: "Erwarte Verfügbarkeit in 5 Sekunden.")."""
+
+    def __init__(self, wait: float | None = None) -> None:
+        if wait is None:
+            detail = gettext("Too many requests. Please try again later.")
+        else:
+            wait = math.ceil(wait)
+            detail = ngettext(
+                "Too many requests. Please try again in %(wait)d second.",
+                "Too many requests. Please try again in %(wait)d seconds.",
+                wait,
+            ) % {"wait": wait}
+        super().__init__(detail=detail)
+        self.wait = wait  # Retry-After
 
 
 def refusal(exc: SuspiciousOperation) -> exceptions.APIException:
@@ -34,17 +81,23 @@ def refusal(exc: SuspiciousOperation) -> exceptions.APIException:
     header) as the API error to answer with: Django itself answers with its HTML 400 page."""
     if isinstance(exc, RequestDataTooBig):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        return PayloadTooLarge(f"The request data is larger than {limit} bytes.")
+        return PayloadTooLarge(
+            gettext("The request data is larger than %(limit)d bytes.") % {"limit": limit}
+        )
     if isinstance(exc, TooManyFieldsSent):
         count = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
-        return exceptions.ParseError(f"The request has more than {count} fields.")
+        return exceptions.ParseError(
+            gettext("The request has more than %(count)d fields.") % {"count": count}
+        )
     if isinstance(exc, TooManyFilesSent):
         count = settings.DATA_UPLOAD_MAX_NUMBER_FILES
-        return exceptions.ParseError(f"The request has more than {count} files.")
+        return exceptions.ParseError(
+            gettext("The request has more than %(count)d files.") % {"count": count}
+        )
     if isinstance(exc, DisallowedHost):
         # not Django's message: it names the header's value and advises on ALLOWED_HOSTS
-        return exceptions.ParseError("The Host header names no site of this server.")
-    return exceptions.ParseError("The request could not be read.")
+        return exceptions.ParseError(gettext("The Host header names no site of this server."))
+    return exceptions.ParseError(gettext("The request could not be read."))
 
 
 def _as_api_exception(exc: Exception, request: Any) -> Exception:
@@ -58,11 +111,27 @@ def _as_api_exception(exc: Exception, request: Any) -> Exception:
     return refusal(exc)
 
 
+def _reworded(exc: Exception) -> Exception:
+    """DRF's errors whose German is clumsy, in the portal's words."""
+    if isinstance(exc, exceptions.Throttled) and not isinstance(exc, Throttled):
+        return Throttled(getattr(exc, "wait", None))
+    if isinstance(exc, exceptions.NotAcceptable) and exc.available_renderers:
+        formats = ", ".join(renderer.media_type for renderer in exc.available_renderers)
+        message = gettext(
+            "The Accept header of the request allows none of the formats this address "
+            "answers in: %(formats)s."
+        )
+        return exceptions.NotAcceptable(
+            message % {"formats": formats}, available_renderers=exc.available_renderers
+        )
+    return exc
+
+
 def problem_document(exc: exceptions.APIException, *, instance: str) -> dict[str, Any]:
     """The problem document of an API error with a plain message (no field errors)."""
     return {
         "type": "about:blank",
-        "title": HTTPStatus(exc.status_code).phrase,
+        "title": problem_title(exc.status_code),
         "status": exc.status_code,
         "detail": str(exc.detail),
         "instance": instance,
@@ -70,12 +139,16 @@ def problem_document(exc: exceptions.APIException, *, instance: str) -> dict[str
 
 
 def problem_response(request: HttpRequest, exc: exceptions.APIException) -> HttpResponse:
-    """A problem document answered outside DRF (Django's error views, ``error_views``)."""
-    return JsonResponse(
+    """A problem document answered outside DRF (Django's error views, ``error_views``), in the
+    active language; it may answer before LocaleMiddleware, so it names the language itself."""
+    response = JsonResponse(
         problem_document(exc, instance=request.get_full_path()),
         status=exc.status_code,
         content_type=PROBLEM_CONTENT_TYPE,
     )
+    response["Content-Language"] = translation.get_language()
+    patch_vary_headers(response, ("Accept-Language",))
+    return response
 
 
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -85,11 +158,11 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     precise message of this occurrence.
     """
     request = context.get("request")
-    exc = _as_api_exception(exc, request)
+    exc = _reworded(_as_api_exception(exc, request))
     response = exception_handler(exc, context)
     if response is None:
         return None
-    title = HTTPStatus(response.status_code).phrase
+    title = problem_title(response.status_code)
     body: dict[str, Any] = {
         "type": "about:blank",
         "title": title,

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-NO_ENDPOINT = "There is no API endpoint at this address."
+NO_ENDPOINT = _("There is no API endpoint at this address.")
 
 
 class UnknownPathView(APIView):

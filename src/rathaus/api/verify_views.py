@@ -15,10 +15,11 @@ from typing import Any
 import filetype
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound, Throttled, ValidationError
-from rest_framework.parsers import MultiPartParser
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -30,8 +31,8 @@ from rathaus.api.openapi import (
     VerificationResultSerializer,
     problem_responses,
 )
-from rathaus.api.parsers import JSONParser
-from rathaus.api.problems import PayloadTooLarge
+from rathaus.api.parsers import JSONParser, MultiPartParser
+from rathaus.api.problems import PayloadTooLarge, Throttled
 from rathaus.core.uploads import UploadSizeLimit
 from rathaus.documents.seal import seal_of_issued
 from rathaus.ledger import verification_limits
@@ -47,18 +48,32 @@ def max_upload_bytes() -> int:
 
 
 class VerifyRequestSerializer(serializers.Serializer[Any]):
+    # DRF's German for these is informal ("Prüfe den Kodierungstyp …") or technical
+    default_error_messages = {
+        "invalid": _("Invalid data: expected a JSON object, got {datatype}."),
+    }
     document = serializers.FileField(
-        required=False, help_text="The PDF as issued (multipart/form-data); it is not stored."
+        required=False,
+        help_text="The PDF as issued (multipart/form-data); it is not stored.",
+        error_messages={
+            "invalid": _("The value is not a file: send the PDF as multipart/form-data.")
+        },
     )
     sha256 = serializers.CharField(
-        required=False, max_length=64, help_text="Or the document's SHA-256 in hex (JSON)."
+        required=False,
+        max_length=64,
+        help_text="Or the document's SHA-256 in hex (JSON).",
+        error_messages={
+            "invalid": _("Send the SHA-256 hash as a string."),
+            "max_length": _("A SHA-256 hash has 64 hexadecimal digits."),
+        },
     )
 
     def validate_document(self, upload: Any) -> str:
         upload.seek(0)
         kind = filetype.guess(upload.read(1024))
         if kind is None or kind.mime != "application/pdf":
-            raise ValidationError("The file is not a PDF document.")
+            raise ValidationError(gettext("The file is not a PDF document."))
         digest = hashlib.sha256()
         for chunk in upload.chunks():
             digest.update(chunk)
@@ -66,7 +81,9 @@ class VerifyRequestSerializer(serializers.Serializer[Any]):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if ("document" in attrs) == ("sha256" in attrs):
-            raise ValidationError("Send either a document or its sha256, not both or neither.")
+            raise ValidationError(
+                gettext("Send either a document or its sha256, not both or neither.")
+            )
         return attrs
 
 
@@ -107,8 +124,10 @@ class VerifyDocumentView(APIView):
         _throttle(request, "upload")
         data = request.data
         if self.upload_limit.exceeded:
-            limit = self.upload_limit.limit
-            raise PayloadTooLarge(f"The file is larger than {limit // (1024 * 1024)} MB.")
+            megabytes = self.upload_limit.limit // (1024 * 1024)
+            raise PayloadTooLarge(
+                gettext("The file is larger than %(megabytes)d MB.") % {"megabytes": megabytes}
+            )
         body = VerifyRequestSerializer(data=data)
         body.is_valid(raise_exception=True)
         try:
@@ -154,5 +173,5 @@ class VerifyCodeView(APIView):
         normalized = normalize_code(code)
         result = verify_code(normalized) if normalized else None
         if result is None:
-            raise NotFound("No document was issued with this code.")
+            raise NotFound(gettext("No document was issued with this code."))
         return Response(result.as_json())
