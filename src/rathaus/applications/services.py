@@ -173,11 +173,12 @@ def start_application(
     return application
 
 
-def save_step(*, application: Application, result: StepResult) -> str | None:
+def save_step(*, application: Application, result: StepResult, actor: Any = None) -> str | None:
     """Keep a valid step's answers in the draft; returns the next step's id (None: review).
 
     The step is applied to the answers as stored when the row lock is taken, not as this request
     read them: a step saved in another tab meanwhile is kept, and so are its files.
+    ``actor``: who saved it (by default the applicant, the only one who may).
     """
     schema, _digest = form_schema(application.service)
     written: list[Attachment] = []
@@ -185,18 +186,21 @@ def save_step(*, application: Application, result: StepResult) -> str | None:
         with _still_a_draft(application, refusal=_frozen()):
             _store_uploads(application, result, written)
             application.answers = apply_step(schema, application.answers, result)
-            _drop_unused_attachments(application, schema)
+            removed = _drop_unused_attachments(application, schema)
             following = next_step(schema, result.step.id, application.answers)
             application.current_step = following.id if following else ""
             application.expires_at = timezone.now() + draft_lifetime()
             application.save(update_fields=["answers", "current_step", "expires_at", "updated_at"])
+            _audit_draft_change(
+                application, "application.step_saved", result, written, removed, actor=actor
+            )
     except BaseException:
         delete_written(written)  # rolled back: no row refers to them
         raise
     return following.id if following else None
 
 
-def keep_uploads(*, application: Application, result: StepResult) -> None:
+def keep_uploads(*, application: Application, result: StepResult, actor: Any = None) -> None:
     """Store the files accepted on a step that is shown again for errors in other answers.
 
     The browser does not send a file twice, so the citizen would have to choose it again; the
@@ -214,9 +218,12 @@ def keep_uploads(*, application: Application, result: StepResult) -> None:
                 **application.answers,
                 **{field_id: result.cleaned[field_id] for field_id in fields},
             }
-            _drop_unused_attachments(application, schema)
+            removed = _drop_unused_attachments(application, schema)
             application.expires_at = timezone.now() + draft_lifetime()
             application.save(update_fields=["answers", "expires_at", "updated_at"])
+            _audit_draft_change(
+                application, "application.files_kept", result, written, removed, actor=actor
+            )
     except BaseException:
         delete_written(written)
         raise
@@ -229,15 +236,40 @@ def _store_uploads(application: Application, result: StepResult, written: list[A
         result.cleaned[field_id] = list(result.cleaned.get(field_id) or []) + descriptors
 
 
-def _drop_unused_attachments(application: Application, schema: FormSchema) -> None:
+def _drop_unused_attachments(application: Application, schema: FormSchema) -> list[str]:
     """Delete the files no answer refers to any more: removed by the citizen, or of a field or
     step that no longer applies after an earlier answer changed (they must not reach the
-    authority). The stored files go once the deletion commits."""
+    authority). The stored files go once the deletion commits. Returns their SHA-256."""
     used = referenced_attachment_ids(schema, application.answers)
     unused = [a for a in application.attachments.all() if str(a.pk) not in used]
     if unused:
         _delete_files_after_commit(unused)
         Attachment.objects.filter(pk__in=[a.pk for a in unused]).delete()
+    return [a.sha256 for a in unused]
+
+
+def _audit_draft_change(
+    application: Application,
+    action: str,
+    result: StepResult,
+    written: list[Attachment],
+    removed: list[str],
+    *,
+    actor: Any,
+) -> None:
+    """The audit event of a saved step: which step, which files came and went (their SHA-256);
+    not the answers, which stay in the draft (and go with it)."""
+    audit.record(
+        actor=actor if actor is not None else application.applicant,
+        action=action,
+        obj=application,
+        after={
+            "step": result.step.id,
+            "files_added": [a.sha256 for a in written],
+            "files_removed": removed,
+        },
+        municipality=application.municipality,
+    )
 
 
 def responsible_authority(application: Application) -> Responsibility | None:
