@@ -476,12 +476,13 @@ LOGOUT_REDIRECT_URL = "/"
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # DRF's classes with their English-only messages translated (rathaus.api)
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rathaus.api.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_PARSER_CLASSES": [
         "rathaus.api.parsers.JSONParser",  # too deeply nested JSON is a 400, not a 500
         "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "rathaus.api.parsers.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "rathaus.api.pagination.CappedLimitOffsetPagination",
     "PAGE_SIZE": 50,
@@ -495,7 +496,10 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Rathaus API",
-    "DESCRIPTION": "REST API of the Rathaus digital citizen office.",
+    "DESCRIPTION": (
+        "REST API of the Rathaus digital citizen office. Error texts follow the request's "
+        "Accept-Language (German by default, English)."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
 }

@@ -16,7 +16,6 @@ from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from rathaus.api.authentication import SessionAuthentication
 from rathaus.api.catalog_serializers import ServiceDetailSerializer, ServiceListSerializer
 from rathaus.api.openapi import problem_responses
 from rathaus.api.throttles import CatalogThrottle
@@ -78,7 +77,6 @@ _FILTERS = [
 )
 class ServiceListView(generics.ListAPIView[Service]):
     serializer_class = ServiceListSerializer
-    authentication_classes = [SessionAuthentication]
     renderer_classes = [JSONRenderer]
     permission_classes = [AllowAny]
     throttle_classes = [CatalogThrottle]
@@ -112,7 +110,6 @@ class ServiceListView(generics.ListAPIView[Service]):
 )
 class ServiceDetailView(generics.RetrieveAPIView[Service]):
     serializer_class = ServiceDetailSerializer
-    authentication_classes = [SessionAuthentication]
     renderer_classes = [JSONRenderer]
     permission_classes = [AllowAny]
     throttle_classes = [CatalogThrottle]

@@ -3,9 +3,9 @@ document under ``/api/``, the portal's HTML pages everywhere else.
 
 Django answers with them where no API view does: a request refused before any view runs (a Host
 header not in ``ALLOWED_HOSTS``, a body a middleware could not read), an address no pattern
-matches, an error a view did not handle. The problem document is in the request's own language:
-a refusal by a middleware before LocaleMiddleware finds no language activated for the request
-(or the one another request left in this thread).
+matches, an error a view did not handle. The problem document and the page are in the request's
+own language: a refusal by a middleware before LocaleMiddleware finds no language activated for
+the request (or the one another request left in this thread).
 """
 
 from __future__ import annotations
@@ -34,9 +34,9 @@ def _language_of(request: HttpRequest) -> translation.override:
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if not _api(request):
-        return defaults.bad_request(request, exception)
     with _language_of(request):
+        if not _api(request):
+            return defaults.bad_request(request, exception)
         if isinstance(exception, SuspiciousOperation):  # Django has logged it already
             return problem_response(request, refusal(exception))
         detail = gettext("The request could not be read.")
@@ -44,21 +44,21 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if not _api(request):
-        return defaults.permission_denied(request, exception)
     with _language_of(request):
+        if not _api(request):
+            return defaults.permission_denied(request, exception)
         return problem_response(request, exceptions.PermissionDenied())
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if not _api(request):
-        return defaults.page_not_found(request, exception)
     with _language_of(request):
+        if not _api(request):
+            return defaults.page_not_found(request, exception)
         return problem_response(request, exceptions.NotFound(NO_ENDPOINT))
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    if not _api(request):
-        return defaults.server_error(request)
     with _language_of(request):
+        if not _api(request):
+            return defaults.server_error(request)
         return problem_response(request, exceptions.APIException())

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from drf_spectacular.views import SpectacularAPIView
 
-from rathaus.api.authentication import SessionAuthentication
 from rathaus.api.throttles import CatalogThrottle
 
 
 class SchemaView(SpectacularAPIView):
     """Counted like the catalog: the schema is built afresh for every request."""
 
-    authentication_classes = [SessionAuthentication]
     throttle_classes = [CatalogThrottle]

@@ -15,9 +15,11 @@ from collections.abc import Callable
 from django.core.exceptions import BadRequest, RequestDataTooBig
 from django.db import DataError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import get_language, pgettext
+from django.utils.translation import gettext_lazy as _
 from django.views.defaults import bad_request
 
-DETAIL = "The request contains a NUL character (%00), which no field accepts."
+DETAIL = _("The request contains a NUL character (%00), which no field accepts.")
 
 
 def has_null_character(request: HttpRequest) -> bool:
@@ -57,12 +59,14 @@ class RejectNullCharactersMiddleware:
             return JsonResponse(
                 {
                     "type": "about:blank",
-                    "title": "Bad Request",
+                    # in the request's language, as the API's problem documents are
+                    "title": pgettext("HTTP status", "Bad Request"),
                     "status": 400,
-                    "detail": DETAIL,
+                    "detail": str(DETAIL),
                     "instance": request.get_full_path(),
                 },
                 status=400,
                 content_type="application/problem+json",
+                headers={"Content-Language": get_language()},
             )
-        return bad_request(request, BadRequest(DETAIL))
+        return bad_request(request, BadRequest(str(DETAIL)))
