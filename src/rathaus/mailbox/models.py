@@ -98,6 +98,10 @@ class Message(models.Model):
     #: Bekanntgabe, kept in step with provision and first retrieval (mailbox.announcement).
     announced_on = models.DateField(_("announced on"), null=True, blank=True)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    #: A reply's key from the form that sent it, unique per owner: a second post of the same
+    #: form (a double click) is answered with the first reply (services.send_reply). Empty for
+    #: messages from the authority and for replies sent from a page without a key.
+    idempotency_key = models.CharField(_("reply key"), max_length=64, blank=True, default="")
     archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
 
     class Meta:
@@ -116,6 +120,11 @@ class Message(models.Model):
             models.CheckConstraint(
                 condition=models.Q(legal_effect=False) | models.Q(announced_on__isnull=False),
                 name="mailbox_legal_effect_has_announcement",
+            ),
+            models.UniqueConstraint(
+                fields=["owner", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="mailbox_reply_key_unique_per_owner",
             ),
         ]
 

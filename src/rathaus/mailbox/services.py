@@ -10,13 +10,14 @@ import hashlib
 import ipaddress
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,9 +25,10 @@ from django.utils.translation import gettext as _
 from rathaus.core import audit
 from rathaus.core.models import Authority
 from rathaus.core.scanning import VirusScanner
+from rathaus.core.stored_files import StoredFileUnavailable, read_verified
 from rathaus.core.uploads import UploadPolicy, check_upload
 from rathaus.mailbox.announcement import announcement_on, deemed_announcement
-from rathaus.mailbox.errors import MailboxError, ReplyRefused
+from rathaus.mailbox.errors import MailboxError, ReplyKeyUsed, ReplyRefused
 from rathaus.mailbox.models import Message, MessageAttachment, RetrievalLog
 from rathaus.mailbox.signals import reply_received
 
@@ -140,6 +142,15 @@ def _queue_notification(message_id: int) -> None:
     send_notification.enqueue(message_id)
 
 
+@dataclass(frozen=True)
+class SentReply:
+    """What :func:`send_reply` did: ``message`` is the reply; ``repeated`` is True when it had
+    been sent before with the same form key (a double click), so nothing new was stored."""
+
+    message: Message
+    repeated: bool
+
+
 def reply(
     *,
     message: Message,
@@ -147,17 +158,48 @@ def reply(
     body: str,
     attachments: Sequence[AttachmentData] = (),
     scanner: VirusScanner | None = None,
+    idempotency_key: str = "",
 ) -> Message:
+    """Store the owner's reply to a message from the authority and tell casework about it;
+    returns the reply (see :func:`send_reply`, which also says whether it was a repeat)."""
+    return send_reply(
+        message=message,
+        owner=owner,
+        body=body,
+        attachments=attachments,
+        scanner=scanner,
+        idempotency_key=idempotency_key,
+    ).message
+
+
+def send_reply(
+    *,
+    message: Message,
+    owner: Any,
+    body: str,
+    attachments: Sequence[AttachmentData] = (),
+    scanner: VirusScanner | None = None,
+    idempotency_key: str = "",
+) -> SentReply:
     """Store the owner's reply to a message from the authority and tell casework about it.
 
     Files go through the same checks as uploads in applications (type by content, virus scan).
     Raises :class:`ReplyRefused` with messages per field when the reply cannot be accepted.
+
+    ``idempotency_key`` is the key of the reply form (unique per owner): the same form posted
+    again (a double click, a resent request) gets the reply stored the first time back, and no
+    second reply reaches the append-only E-Akte. The same key with another text, other files or
+    for another message raises :class:`ReplyKeyUsed` rather than dropping what was written.
+    Without a key (a page from before keys) every post is a new reply.
     """
     if owner is None or message.owner_id != owner.pk:
         raise PermissionDenied
     if message.from_citizen:
         raise MailboxError(_("You can only reply to messages from the authority."))
     body = (body or "").strip()
+    idempotency_key = (idempotency_key or "").strip()[:64]
+    if idempotency_key and (earlier := _earlier_reply(owner, idempotency_key)) is not None:
+        return _repeated(earlier, message=message, body=body, attachments=attachments)
     errors: dict[str, list[str]] = {}
     if not body and not attachments:
         errors.setdefault("body", []).append(_("Please write a text or attach a file."))
@@ -184,35 +226,76 @@ def reply(
         raise ReplyRefused(errors)
     now = timezone.now()
     subject = message.subject if message.subject.startswith("Re: ") else f"Re: {message.subject}"
-    with transaction.atomic():
-        answer = Message.objects.create(
-            owner=message.owner,
-            kind=Message.Kind.REPLY,
-            subject=subject[:200],
-            body=body,
-            authority=message.authority,
-            application_id=message.application_id,
-            case_number=message.case_number,
-            legal_basis="",
-            parent=message,
-            from_citizen=True,
-            created_by=owner,
-            provided_at=now,
-            read_at=now,
+    try:
+        with transaction.atomic():
+            answer = Message.objects.create(
+                owner=message.owner,
+                kind=Message.Kind.REPLY,
+                subject=subject[:200],
+                body=body,
+                authority=message.authority,
+                application_id=message.application_id,
+                case_number=message.case_number,
+                legal_basis="",
+                parent=message,
+                from_citizen=True,
+                created_by=owner,
+                provided_at=now,
+                read_at=now,
+                idempotency_key=idempotency_key,
+            )
+            _store_attachments(answer, checked)
+            audit.record(
+                actor=owner,
+                action="mailbox.reply_received",
+                obj=answer,
+                after={
+                    "parent": message.pk,
+                    "case_number": answer.case_number,
+                    "attachments": [a.sha256 for a in answer.attachments.all()],
+                },
+            )
+            reply_received.send(sender=Message, message=answer, original=message)
+    except IntegrityError:
+        # The same form posted twice at once: the other request stored the reply first (the
+        # unique key waited for its commit), so this one is the repeat.
+        earlier = _earlier_reply(owner, idempotency_key) if idempotency_key else None
+        if earlier is None:
+            raise
+        return _repeated(earlier, message=message, body=body, attachments=attachments)
+    return SentReply(message=answer, repeated=False)
+
+
+def _earlier_reply(owner: Any, idempotency_key: str) -> Message | None:
+    return (
+        Message.objects.filter(owner=owner, idempotency_key=idempotency_key)
+        .prefetch_related("attachments")
+        .first()
+    )
+
+
+def _repeated(
+    earlier: Message, *, message: Message, body: str, attachments: Sequence[AttachmentData]
+) -> SentReply:
+    """The reply ``earlier`` stored with this form's key, if this post is the same reply again."""
+    same = (
+        earlier.parent_id == message.pk
+        and earlier.body == body
+        and sorted(a.sha256 for a in earlier.attachments.all())
+        == sorted(hashlib.sha256(data).hexdigest() for _name, _type, data in attachments)
+    )
+    if not same:
+        raise ReplyKeyUsed(
+            _(
+                "This form has already been used to send another reply. Your text is kept "
+                "below: please check it and send it again."
+            )
         )
-        _store_attachments(answer, checked)
-        audit.record(
-            actor=owner,
-            action="mailbox.reply_received",
-            obj=answer,
-            after={
-                "parent": message.pk,
-                "case_number": answer.case_number,
-                "attachments": [a.sha256 for a in answer.attachments.all()],
-            },
-        )
-        reply_received.send(sender=Message, message=answer, original=message)
-    return answer
+    logger.info(
+        "mailbox reply sent again with the same form key",
+        extra={"reply": str(earlier.public_id)},
+    )
+    return SentReply(message=earlier, repeated=True)
 
 
 def _client_ip(request: HttpRequest | None) -> str | None:
@@ -236,21 +319,14 @@ def attachment_content(attachment: MessageAttachment) -> bytes:
     handed out (nor logged) as if it were the delivered one.
     """
     try:
-        with attachment.file.open("rb") as stored:
-            content = stored.read()
-    except (OSError, ValueError) as exc:
-        logger.error(
-            "mailbox attachment missing from storage",
-            extra={"attachment": str(attachment.public_id), "error": str(exc)[:300]},
+        return read_verified(
+            attachment.file,
+            sha256=attachment.sha256,
+            what="mailbox attachment",
+            attachment=str(attachment.public_id),
         )
+    except StoredFileUnavailable as exc:
         raise MailboxError(_("This file is not available at the moment.")) from exc
-    if attachment.sha256 and hashlib.sha256(content).hexdigest() != attachment.sha256:
-        logger.error(
-            "mailbox attachment does not match its SHA-256",
-            extra={"attachment": str(attachment.public_id)},
-        )
-        raise MailboxError(_("This file is not available at the moment."))
-    return content
 
 
 def record_retrieval(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -27,6 +28,7 @@ from rathaus.applications.uploads import ScanningInspector, UploadRoomExceeded, 
 from rathaus.catalog.form_schemas import form_schema, form_schema_for_version
 from rathaus.catalog.models import Service
 from rathaus.core.models import Municipality
+from rathaus.core.stored_files import StoredFileUnavailable, read_verified
 from rathaus.core.uploads import FileSizeCap
 from rathaus.forms.display import AnswerSection, describe_answers
 from rathaus.forms.engine import (
@@ -385,8 +387,24 @@ def receipt(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBase:
     if not application.receipt:
         messages.info(request, _("Your receipt is being prepared. Please try again in a moment."))
         return redirect("applications:detail", public_id=public_id)
+    try:
+        content = read_verified(
+            application.receipt,
+            sha256=application.receipt_sha256,
+            what="application receipt",
+            application=str(application.public_id),
+        )
+    except StoredFileUnavailable:  # gone from the storage or changed there: logged for the operator
+        messages.error(
+            request,
+            _(
+                "Your receipt cannot be downloaded at the moment. The problem has been recorded "
+                "for the technical staff; please try again later."
+            ),
+        )
+        return redirect("applications:detail", public_id=public_id)
     return FileResponse(
-        application.receipt.open("rb"),
+        io.BytesIO(content),
         as_attachment=True,
         filename=f"Eingangsbestaetigung-{application.reference}.pdf",
         content_type="application/pdf",

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from rathaus.core.uploads import DEFAULT_MAX_FILE_BYTES, file_size_cap
 from rathaus.mailbox import selectors, services
-from rathaus.mailbox.errors import MailboxError, ReplyRefused
+from rathaus.mailbox.errors import MailboxError, ReplyKeyUsed, ReplyRefused
 from rathaus.mailbox.models import Message
 from rathaus.portal.forms import MultipleFileField, refuse_large_files
 
@@ -46,6 +46,14 @@ class ReplyForm(forms.Form):
         help_text=gettext_lazy("PDF, JPEG or PNG, at most 10 MB each."),
         required=False,
     )
+    #: A fresh key each time the form is shown: the same form posted twice (a double click)
+    #: sends one reply (services.send_reply). Pages from before keys post none, and still work.
+    idempotency_key = forms.CharField(
+        widget=forms.HiddenInput, required=False, initial=lambda: uuid.uuid4().hex
+    )
+
+    def clean_idempotency_key(self) -> str:
+        return str(self.cleaned_data["idempotency_key"])[:64]
 
 
 class SearchForm(forms.Form):
@@ -164,20 +172,31 @@ def reply(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         upload.seek(0)
         attachments.append((upload.name or "", upload.content_type or "", upload.read()))
     try:
-        services.reply(
+        sent = services.send_reply(
             message=message,
             owner=request.user,
             body=form.cleaned_data["body"],
             attachments=attachments,
+            idempotency_key=form.cleaned_data["idempotency_key"],
         )
     except ReplyRefused as refused:
         for field, errors in refused.field_errors.items():
             for error in errors:
                 form.add_error(field if field in form.fields else None, error)
         return _render_detail(request, message, form, status=400)
+    except ReplyKeyUsed as exc:
+        # Shown again with the text and a fresh key, so that sending it again is a new reply.
+        data = request.POST.copy()
+        data["idempotency_key"] = uuid.uuid4().hex
+        form = ReplyForm(data)
+        form.add_error(None, str(exc))
+        return _render_detail(request, message, form, status=409)
     except MailboxError as exc:
         form.add_error(None, str(exc))
         return _render_detail(request, message, form, status=400)
+    if sent.repeated:  # the same form again (a double click): answered with the reply it sent
+        flash.info(request, _("Your reply had already been sent; it is shown here."))
+        return redirect("mailbox:detail", public_id=sent.message.public_id)
     flash.success(request, _("Your reply has been sent. It is now with the authority."))
     return redirect("mailbox:detail", public_id=message.public_id)
 
