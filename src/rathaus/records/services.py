@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from rathaus.core import audit, sequences
 from rathaus.core.models import Authority, OrgUnit
+from rathaus.core.stored_files import StoredFileUnavailable, read_verified
 from rathaus.records import file_plan, plan_import
 from rathaus.records.errors import IntegrityError, RecordsError
 from rathaus.records.models import (
@@ -651,21 +652,17 @@ def read_version(version: DocumentVersion) -> bytes:
     gone): a changed document is never handed out as if it were the filed one.
     """
     try:
-        with version.content.open("rb") as f:
-            content = f.read()
-    except (OSError, ValueError) as exc:
-        logger.error("records: version %s is missing from storage: %s", version.pk, exc)
-        raise IntegrityError(
-            _("The stored content of %(document)s, version %(number)d, is missing.")
-            % {"document": version.document.title, "number": version.number}
-        ) from exc
-    if hashlib.sha256(content).hexdigest() != version.sha256:
-        logger.error("records: version %s does not match its SHA-256", version.pk)
-        raise IntegrityError(
-            _(
+        return read_verified(
+            version.content, sha256=version.sha256, what="records version", version=version.pk
+        )
+    except StoredFileUnavailable as exc:
+        if exc.reason == "missing":
+            message = _("The stored content of %(document)s, version %(number)d, is missing.")
+        else:
+            message = _(
                 "The stored content of %(document)s, version %(number)d, does not match its "
                 "SHA-256 hash; it has been changed outside the application."
             )
-            % {"document": version.document.title, "number": version.number}
-        )
-    return content
+        raise IntegrityError(
+            message % {"document": version.document.title, "number": version.number}
+        ) from exc
