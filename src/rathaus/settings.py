@@ -466,8 +466,21 @@ MFA_TOTP_ISSUER = "Rathaus"
 MFA_TOTP_TOLERANCE = 1
 ACCOUNT_ADAPTER = "rathaus.accounts.adapters.AccountAdapter"
 MFA_ADAPTER = "rathaus.accounts.adapters.MFAAdapter"
-MFA_FORMS = {"add_webauthn": "rathaus.accounts.forms.AddPasskeyForm"}
+MFA_FORMS = {
+    "add_webauthn": "rathaus.accounts.forms.AddPasskeyForm",
+    # TOTP codes: the last accepted time step is kept, no code at or before it (RFC 6238 § 5.2)
+    "authenticate": "rathaus.accounts.forms.AuthenticateForm",
+    "reauthenticate": "rathaus.accounts.forms.ReauthenticateForm",
+}
+# An address another account only claims (unconfirmed) does not block the sign-up.
+ACCOUNT_FORMS = {"signup": "rathaus.accounts.forms.SignupForm"}
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+# Adding, removing or making primary an e-mail address needs a recent login (the adapter counts
+# a login within the timeout), and the owner is told of every change (formal-German mails in
+# accounts/templates/account/email/ and mfa/email/).
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+ACCOUNT_MAX_EMAIL_ADDRESSES = 3
 ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 3
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 LOGIN_URL = "account_login"

@@ -8,7 +8,8 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from rathaus.accounts.models import User
+from rathaus.accounts.models import IdentityProvider, User
+from rathaus.core.models import Municipality
 from tests.accounts.factories import PASSWORD, StaffFactory, UserFactory
 
 
@@ -34,6 +35,27 @@ def log_in(client: Client, user: User, password: str = PASSWORD) -> None:
     """Log in through allauth's form, so the session records how the user authenticated."""
     response = client.post("/konto/login/", {"login": user.email, "password": password})
     assert response.status_code == 302, response.content.decode()[:2000]
+
+
+#: The issuer of the citizen-account provider of :func:`provider` (answers are made up in tests).
+ISSUER = "https://id.example.org"
+
+
+@pytest.fixture
+def provider(db: None) -> IdentityProvider:
+    """An OIDC citizen-account provider whose answers the tests write themselves."""
+    municipality = Municipality.objects.create(
+        ags="05124000", slug="wuppertal", name="Wuppertal", state="NW"
+    )
+    return IdentityProvider.objects.create(
+        municipality=municipality,
+        slug="stadtkonto",
+        name="Stadtkonto",
+        protocol=IdentityProvider.Protocol.OIDC,
+        allowed_levels=["low", "substantial", "high"],
+        issuer=ISSUER,
+        client_id="rathaus",
+    )
 
 
 @pytest.fixture

@@ -14,30 +14,11 @@ from django.test import Client
 from rathaus.accounts import federation, trust
 from rathaus.accounts.external_identity import ExternalIdentity
 from rathaus.accounts.models import FederatedIdentity, IdentityProvider, LoginAttempt, User
-from rathaus.core.models import Municipality
-from tests.accounts.conftest import log_in
+from tests.accounts.conftest import ISSUER, log_in
 from tests.accounts.factories import StaffFactory, UserFactory
 from tests.accounts.test_mfa import totp_code
 
 pytestmark = pytest.mark.django_db
-
-ISSUER = "https://id.example.org"
-
-
-@pytest.fixture
-def provider() -> IdentityProvider:
-    municipality = Municipality.objects.create(
-        ags="05124000", slug="wuppertal", name="Wuppertal", state="NW"
-    )
-    return IdentityProvider.objects.create(
-        municipality=municipality,
-        slug="stadtkonto",
-        name="Stadtkonto",
-        protocol=IdentityProvider.Protocol.OIDC,
-        allowed_levels=["low", "substantial", "high"],
-        issuer=ISSUER,
-        client_id="rathaus",
-    )
 
 
 def _link(user: User, provider: IdentityProvider, subject: str = "sub-1") -> None:
@@ -102,7 +83,8 @@ def test_a_citizen_account_login_does_not_unlock_the_second_factor_settings(
     citizen = UserFactory()
     TOTP.activate(citizen, generate_totp_secret())
     _link(citizen, provider)
-    assert client.get(_answered(client, provider)).status_code == 302  # logged in
+    # only a two-factor citizen-account login (ID card, ELSTER) enters such an account
+    assert client.get(_answered(client, provider, level="high")).status_code == 302
     assert client.session["_auth_user_id"] == str(citizen.pk)
     response = client.post("/konto/2fa/recovery-codes/generate/")
     # allauth asks to confirm with the password or the authenticator app first

@@ -34,7 +34,8 @@ def test_profile_is_saved_and_audited(citizen_client: Client, citizen: User) -> 
     assert profile.has_address
     event = AuditEvent.objects.get(action="accounts.profile.updated")
     assert event.actor == citizen
-    assert event.after["postal_code"] == "42103"
+    # the names of the changed fields only: the trail outlives the account, its values not
+    assert "postal_code" in event.after["fields"] and "42103" not in str(event.after)
     overview = citizen_client.get("/konto/").content.decode()
     assert "Erika Maria Mustermann" in overview
 

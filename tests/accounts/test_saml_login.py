@@ -10,6 +10,7 @@ from django.test import Client
 from lxml import etree
 
 from rathaus.accounts.models import FederatedIdentity, IdentityProvider, LoginAttempt, User
+from tests.accounts.conftest import log_in
 from tests.accounts.factories import ProfileFactory
 from tests.accounts.identity_providers import (
     SamlIdp,
@@ -121,7 +122,7 @@ def test_logged_in_citizen_links_the_citizen_account_only_after_confirming(
     client: Client, saml_provider: IdentityProvider, saml_idp: SamlIdp
 ) -> None:
     profile = ProfileFactory(given_names="Erika", family_name="Musterfrau")
-    client.force_login(profile.user)
+    log_in(client, profile.user)  # linking needs a recent login of the account's own
 
     page = saml_login(client, saml_provider, saml_idp, "eid", "high")
 
@@ -154,7 +155,7 @@ def test_a_link_made_meanwhile_in_another_tab_is_no_500(
     from rathaus.accounts import federation
 
     profile = ProfileFactory(given_names="Erika", family_name="Musterfrau")
-    client.force_login(profile.user)
+    log_in(client, profile.user)  # linking needs a recent login of the account's own
     page = saml_login(client, saml_provider, saml_idp, "eid", "high")
     owner = profile.user if winner == "same account" else ProfileFactory().user
     checked = federation.finish
@@ -225,7 +226,7 @@ def test_account_page_offers_linking_and_shows_the_link(
     import re
 
     profile = ProfileFactory()
-    client.force_login(profile.user)
+    log_in(client, profile.user)  # linking needs a recent login of the account's own
     overview = client.get("/konto/").content.decode()
     assert "Bürgerkonto (BundID)" in overview
     href = html.unescape(

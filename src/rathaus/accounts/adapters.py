@@ -6,6 +6,8 @@ import logging
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.internal.flows.reauthentication import get_reauthentication_flows
+from allauth.core.exceptions import ReauthenticationRequired
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
 from django.conf import settings
@@ -18,6 +20,7 @@ from django.utils.translation import gettext as _
 from rathaus.accounts.models import FederatedIdentity, Profile
 from rathaus.accounts.recent_login import authenticated_recently
 from rathaus.accounts.roles import is_staff_member
+from rathaus.core.clients import client_key
 
 logger = logging.getLogger(__name__)
 
@@ -30,11 +33,12 @@ def _confirmed(user: Any, email: str) -> bool:
 
 class AccountAdapter(DefaultAccountAdapter):
     def send_password_reset_mail(self, user: Any, email: str, context: dict[str, Any]) -> None:
-        """No reset link to an unconfirmed address of an account that logs in with a citizen
-        account: that address was typed after the login and never confirmed, so a typo's owner
-        could set a password and read the ID card's data. The citizen logs in with the citizen
-        account (and may confirm the address first, then reset)."""
-        if FederatedIdentity.objects.filter(user=user).exists() and not _confirmed(user, email):
+        """No reset link to an address the account has not confirmed.
+
+        An unconfirmed further address may be a stranger's (typed, or mistyped, into the
+        account): a reset link there would hand the account over. The page the requester sees
+        stays the same, so nobody learns whether the address belongs to an account."""
+        if not _confirmed(user, email):
             logger.info("password reset withheld: unconfirmed address", extra={"user": user.pk})
             return
         super().send_password_reset_mail(user, email, context)
@@ -58,14 +62,26 @@ class AccountAdapter(DefaultAccountAdapter):
         return bool(super().confirm_email(request, email_address))
 
     def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
-        """A login within ``ACCOUNT_REAUTHENTICATION_TIMEOUT`` counts as a recent authentication.
+        """Our own rule (``recent_login.authenticated_recently``) for allauth's account and MFA
+        pages: a login step within ``ACCOUNT_REAUTHENTICATION_TIMEOUT`` counts, whatever the
+        account uses, and nothing else does.
 
-        allauth by default asks again for the password even right after login (for instance
-        before a newcomer adds a passkey); a fresh login proves the same.
+        allauth asks again for the password even right after login (before a newcomer adds a
+        passkey), and it treats an account without password and second factor as always
+        re-authenticated. For such an account this method raises ``ReauthenticationRequired``
+        itself (allauth would let it through), which sends it to the citizen-account
+        confirmation (``get_reauthentication_methods``).
         """
-        if self.request is not None and authenticated_recently(self.request):
+        if not super().is_reauthentication_required(app=app, **kwargs):
+            return False  # the app's setting (``ACCOUNT_REAUTHENTICATION_REQUIRED``) is off
+        if self.request is None:
+            return True
+        if authenticated_recently(self.request):
             return False
-        return bool(super().is_reauthentication_required(app=app, **kwargs))
+        user = self.request.user
+        if user.is_authenticated and not get_reauthentication_flows(user):
+            raise ReauthenticationRequired()
+        return True
 
     def get_reauthentication_methods(self, user: Any) -> list[dict[str, Any]]:
         """An account without password and second factor confirms with its citizen account.
@@ -106,6 +122,19 @@ class AccountAdapter(DefaultAccountAdapter):
                 secure=settings.SESSION_COOKIE_SECURE,
             )
         return response
+
+    def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:
+        """The per-account login limit counts the login alone, normalised (stripped, lower
+        case). allauth prefixes the site's domain, which without ``django.contrib.sites`` is
+        the request's Host header: a port or other case would open a fresh bucket."""
+        login = credentials.get("email", credentials.get("username", ""))
+        return f"login:{str(login).strip().lower()}"
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        """The client as the rate limits count it (``core.clients.client_key``): an
+        IPv4-mapped address from a dual-stack socket is its IPv4 address (allauth would count
+        every such client as the one IPv6 /64 ``::ffff:0:0/64``)."""
+        return client_key(super().get_client_ip(request))
 
 
 class MFAAdapter(DefaultMFAAdapter):

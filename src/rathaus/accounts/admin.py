@@ -107,8 +107,16 @@ class IdentityProviderForm(forms.ModelForm[IdentityProvider]):
             "client_secret",
             "acr_values",
         ]
-        widgets = {"client_secret": forms.PasswordInput(render_value=True)}
+        # The secret is never sent back into the page; left empty, the stored one stays.
+        widgets = {"client_secret": forms.PasswordInput(render_value=False)}
         field_classes = {"metadata_url": forms.CharField, "issuer": forms.CharField}
+
+    def clean_client_secret(self) -> str:
+        """Left empty when editing: the stored secret stays (it is never rendered back)."""
+        value = str(self.cleaned_data.get("client_secret") or "")
+        if not value and self.instance.pk:
+            return str(self.instance.client_secret)
+        return value
 
     def clean_metadata_url(self) -> str:
         return self._url("metadata_url")

@@ -7,11 +7,17 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from allauth.mfa import signals as mfa_signals
         from django.contrib.auth.signals import user_logged_in
 
+        from rathaus.accounts import security_trail, totp_steps
         from rathaus.accounts.roles import on_user_logged_in
         from rathaus.accounts.services import register_own_export_sections
 
         user_logged_in.connect(on_user_logged_in, dispatch_uid="rathaus-staff-membership")
 
         register_own_export_sections()
+        security_trail.connect()
+        mfa_signals.authenticator_added.connect(
+            totp_steps.on_authenticator_added, dispatch_uid="rathaus-totp-activation-code-used"
+        )

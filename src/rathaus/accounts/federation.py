@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from rathaus.accounts import oidc, trust
 from rathaus.accounts.external_identity import ExternalIdentity, FederationError
+from rathaus.accounts.middleware import has_second_factor
 from rathaus.accounts.models import (
     FederatedIdentity,
     IdentityProvider,
@@ -66,9 +67,27 @@ class FinishRefused(Exception):
     """The answer was fine but this browser or account may not use it; the text is for people."""
 
 
-class StaffAccountRefused(FinishRefused):
+class AccountRefused(FinishRefused):
+    """This account may not be entered (or linked) this way; the text is shown (403)."""
+
+
+class StaffAccountRefused(AccountRefused):
     """A staff account never logs in (or links) with a citizen account: that would skip the
     second factor the admin and the back office demand (DESIGN.md)."""
+
+
+class SecondFactorRequired(AccountRefused):
+    """A citizen-account login at level "low" (user name and password at the provider) is one
+    factor: it does not enter an account that protects itself with a second factor."""
+
+
+class RecentAuthenticationRequired(FinishRefused):
+    """Linking needs a recent authentication with the account's own means."""
+
+
+#: The lowest level of a citizen-account login that enters an account with a second factor:
+#: ELSTER certificate and online ID card are two factors themselves (possession and PIN).
+TWO_FACTOR_LEVEL = trust.Level.SUBSTANTIAL
 
 
 def _refuse_staff(user: User) -> None:
@@ -122,12 +141,16 @@ def _storable_email(email: str) -> bool:
 
 
 def email_taken(email: str) -> bool:
-    """Whether any account uses ``email``, as its login or as a further (allauth) address."""
+    """Whether an account uses ``email`` as its login or as a confirmed further address.
+
+    An unconfirmed further address does not count: anyone can type any address into their own
+    account, and that must not keep the address's owner out (their login confirms it, which
+    drops the other claims: ``services.drop_unconfirmed_claims``)."""
     from allauth.account.models import EmailAddress
 
     return (
         User.objects.filter(email__iexact=email).exists()
-        or EmailAddress.objects.filter(email__iexact=email).exists()
+        or EmailAddress.objects.filter(email__iexact=email, verified=True).exists()
     )
 
 
@@ -372,6 +395,8 @@ def finish(request: HttpRequest, attempt: LoginAttempt) -> Outcome:
             return Outcome("other_user", identity)
         if not link.user.is_active:
             raise FinishRefused("the linked account is deactivated")
+        _refuse_staff(link.user)
+        _refuse_one_factor(attempt, link.user, identity)
         log_in(request, attempt=attempt, user=link.user, link=link)
         return Outcome("logged_in", identity, link.user)
     if isinstance(current, User):
@@ -387,19 +412,65 @@ def finish(request: HttpRequest, attempt: LoginAttempt) -> Outcome:
     return Outcome("logged_in", identity, user)
 
 
+def _refuse_one_factor(attempt: LoginAttempt, user: User, identity: ExternalIdentity) -> None:
+    """An account with a second factor is entered only by a two-factor citizen-account login
+    (ELSTER, online ID card); otherwise the answer is dropped and the citizen told why."""
+    if trust.rank(identity.level) >= trust.rank(TWO_FACTOR_LEVEL) or not has_second_factor(user):
+        return
+    close_attempt(attempt)
+    logger.info("federated login refused: account has a second factor", extra={"user": user.pk})
+    raise SecondFactorRequired(
+        _(
+            "Your account is protected with a second factor. Please log in with your password "
+            "and second factor, or with your citizen account using ELSTER or the online ID "
+            "card."
+        )
+    )
+
+
 def link_current_user(request: HttpRequest, attempt: LoginAttempt) -> User:
-    """The logged-in citizen confirmed: link the citizen account to this account and log in."""
+    """The logged-in citizen confirmed: link the citizen account to this account.
+
+    The confirmation needs a recent authentication with the account's own means (password,
+    second factor, or an already linked citizen account), or whoever sits at a logged-in
+    browser could attach their own citizen account and log in with it later. This login does
+    not count as a recent authentication itself, and the owner is told by e-mail.
+    """
+    from rathaus.accounts.recent_login import authenticated_recently
+
     user = request.user
     assert isinstance(user, User)
     _refuse_staff(user)
+    if not authenticated_recently(request):
+        raise RecentAuthenticationRequired("no recent authentication of the account")
     identity = ExternalIdentity.from_json(attempt.result)
+    _refuse_one_factor(attempt, user, identity)
     try:
         with transaction.atomic():
             link = _link(user, attempt, identity, action="accounts.citizen_account_linked")
     except IntegrityError:
         link = _linked_meanwhile(identity, user=user)
-    log_in(request, attempt=attempt, user=user, link=link)
+    else:
+        transaction.on_commit(lambda: _tell_owner_about_link(request, user))
+    log_in(request, attempt=attempt, user=user, link=link, recent=False)
     return user
+
+
+def _tell_owner_about_link(request: HttpRequest, user: User) -> None:
+    """E-mail the account's confirmed address that a citizen account was linked: the fact and
+    the time, nothing about the citizen account."""
+    from allauth.account.adapter import get_adapter
+    from allauth.core.context import request_context
+
+    from rathaus.accounts.selectors import notification_address
+
+    address = notification_address(user=user)
+    if not address:
+        return
+    with request_context(request):
+        get_adapter(request).send_mail(
+            "accounts/email/citizen_account_linked", address, {"timestamp": timezone.now()}
+        )
 
 
 def _linked_meanwhile(identity: ExternalIdentity, *, user: User | None = None) -> FederatedIdentity:
@@ -472,6 +543,10 @@ def _new_account(
             verified=identity.email_verified and email == identity.attributes.get("email"),
         )
         link = _link(user, attempt, identity, action="accounts.created_by_citizen_account")
+        if identity.email_verified and email == identity.attributes.get("email"):
+            from rathaus.accounts.services import drop_unconfirmed_claims
+
+            drop_unconfirmed_claims(email=email, owner=user)
     return user, link
 
 
@@ -497,8 +572,15 @@ def _link(
 
 
 def log_in(
-    request: HttpRequest, *, attempt: LoginAttempt, user: User, link: FederatedIdentity
+    request: HttpRequest,
+    *,
+    attempt: LoginAttempt,
+    user: User,
+    link: FederatedIdentity,
+    recent: bool = True,
 ) -> None:
+    """Log ``user`` in with the answered ``attempt``; with ``recent`` the login counts as a
+    recent authentication (not for the login that creates a link)."""
     _refuse_staff(user)
     identity = ExternalIdentity.from_json(attempt.result)
     with transaction.atomic():
@@ -530,10 +612,12 @@ def log_in(
     # was logged in already (a step-up), and a key known before the step-up must not carry it.
     request.session.cycle_key()
     # Like allauth's own logins: a fresh login counts as a recent authentication (data export,
-    # account deletion, adding a passkey), and the record names how it was made.
-    record_authentication(
-        request, user, method=CITIZEN_ACCOUNT_METHOD, provider=attempt.provider.slug
-    )
+    # account deletion, adding a passkey), and the record names how it was made. The login that
+    # creates a link is no proof of the account's own means, so it is not recorded.
+    if recent:
+        record_authentication(
+            request, user, method=CITIZEN_ACCOUNT_METHOD, provider=attempt.provider.slug
+        )
     request.session[trust.SESSION_KEY] = identity.level
     request.session[PROVIDER_SESSION_KEY] = attempt.provider.slug
     logger.info(

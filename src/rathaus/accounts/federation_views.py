@@ -23,6 +23,7 @@ from rathaus.accounts import federation, trust
 from rathaus.accounts.external_identity import FederationError
 from rathaus.accounts.middleware import has_second_factor
 from rathaus.accounts.models import FederatedIdentity, IdentityProvider, LoginAttempt, User
+from rathaus.accounts.recent_login import reauthentication_url
 from rathaus.accounts.roles import is_staff_member
 from rathaus.core import counters
 
@@ -135,8 +136,18 @@ def finish(request: HttpRequest, attempt_id: uuid.UUID) -> HttpResponse:
         email, email_error = request.POST.get("email", "").strip(), ""
         if request.method == "POST" and outcome.kind == "confirm_link":
             if request.POST.get("action") == "link":
-                federation.link_current_user(request, attempt)
+                try:
+                    federation.link_current_user(request, attempt)
+                except federation.RecentAuthenticationRequired:
+                    # confirm with the account's own means, then back to this page: the
+                    # answer waits (until the attempt expires)
+                    messages.info(
+                        request,
+                        _("Please confirm that it is you before you link your citizen account."),
+                    )
+                    return HttpResponseRedirect(reauthentication_url(request, request.path))
                 return _logged_in(request, attempt.next_url, attempt.result["level"])
+            federation.close_attempt(attempt)  # cancelled: the answer's attributes go
             return HttpResponseRedirect("/konto/")
         if request.method == "POST" and outcome.kind == "need_email":
             email_error = _email_problem(email)
@@ -155,7 +166,7 @@ def finish(request: HttpRequest, attempt_id: uuid.UUID) -> HttpResponse:
             if not email_error:
                 federation.create_account(request, attempt=attempt, email=email)
                 return _logged_in(request, attempt.next_url, attempt.result["level"])
-    except federation.StaffAccountRefused as exc:
+    except federation.AccountRefused as exc:
         messages.error(request, str(exc))
         return _failed(request, provider, status=403)
     except federation.FinishRefused:

@@ -45,4 +45,9 @@ ALLAUTH_MESSAGES = (
     ),
     gettext_noop("Passwordless"),
     gettext_noop("Incorrect code."),
+    gettext_noop("Please select only one."),
+    gettext_noop("You cannot add more than %d email addresses."),
+    gettext_noop("Your account has no password set up."),
+    gettext_noop("Your account has no verified email address."),
+    gettext_noop("You cannot remove your primary email address (%(email)s)."),
 )

@@ -1,16 +1,22 @@
-"""Forms of the account pages: profile and account deletion."""
+"""Forms of the account pages (profile, account deletion) and Rathaus' variants of allauth's
+forms (sign-up, second-factor codes, adding a passkey)."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
+from allauth.account.forms import SignupForm as AllauthSignupForm
+from allauth.mfa.base import forms as mfa_forms
+from allauth.mfa.base.internal.flows import check_rate_limit
+from allauth.mfa.models import Authenticator
 from allauth.mfa.webauthn.forms import AddWebAuthnForm
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from rathaus.accounts.models import Profile
+from rathaus.accounts import totp_steps
+from rathaus.accounts.models import Profile, User
 
 #: Oldest birth year we accept as plausible (nobody alive was born earlier).
 EARLIEST_BIRTH_YEAR = 1900
@@ -75,10 +81,12 @@ class ProfileForm(forms.ModelForm[Profile]):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        given = [name for name in ADDRESS_FIELDS if cleaned.get(name) or self.data.get(name)]
+        # The cleaned values (stripped): a part of spaces only is no part. A part that failed
+        # its own validation counts as given (its error is shown already).
+        given = [name for name in ADDRESS_FIELDS if cleaned.get(name) or name in self.errors]
         if given:
             for name in ADDRESS_FIELDS:
-                if not self.data.get(name) and name not in self.errors:
+                if not cleaned.get(name) and name not in self.errors:
                     self.add_error(
                         name,
                         forms.ValidationError(
@@ -128,3 +136,60 @@ class AddPasskeyForm(AddWebAuthnForm):
             )
             self.fields["passwordless"].help_text = ""
             self.fields["passwordless"].initial = True
+
+
+class SignupForm(AllauthSignupForm):
+    """allauth's sign-up, except that an address another account only claims (typed in, never
+    confirmed) does not count as taken: its owner signs up, and confirming it drops the claim
+    (``services.drop_unconfirmed_claims``)."""
+
+    def validate_unique_email(self, value: str) -> str:
+        from allauth.account.models import EmailAddress
+
+        if (
+            not User.objects.filter(email__iexact=value).exists()
+            and not EmailAddress.objects.filter(email__iexact=value, verified=True).exists()
+        ):
+            self.account_already_exists = False
+            return value
+        return str(super().validate_unique_email(value))
+
+
+class _StepCheckedCodeMixin:
+    """allauth's code check, with TOTP codes checked by ``totp_steps.accept_code`` (a used
+    code, or an earlier one, is refused; RFC 6238 § 5.2). Recovery codes as allauth checks them.
+    """
+
+    user: Any
+    cleaned_data: dict[str, Any]
+    authenticator: Authenticator
+
+    def clean_code(self) -> str:
+        clear_rate_limit = check_rate_limit(self.user)
+        code: str = self.cleaned_data["code"]
+        main: Authenticator | None = None
+        for authenticator in Authenticator.objects.filter(user=self.user).exclude(
+            type=Authenticator.Type.WEBAUTHN  # cannot check typed codes
+        ):
+            if main is None or authenticator.type == Authenticator.Type.TOTP:
+                main = authenticator
+            if authenticator.type == Authenticator.Type.TOTP:
+                accepted = totp_steps.accept_code(authenticator, code)
+            else:
+                accepted = authenticator.wrap().validate_code(code)
+            if accepted:
+                authenticator.user = self.user
+                self.authenticator = authenticator
+                clear_rate_limit()
+                return code
+        if main is not None:
+            self._emit_authentication_failed(main)  # type: ignore[attr-defined]
+        raise mfa_forms.get_adapter().validation_error("incorrect_code")
+
+
+class AuthenticateForm(_StepCheckedCodeMixin, mfa_forms.AuthenticateForm):
+    """The second step of the login."""
+
+
+class ReauthenticateForm(_StepCheckedCodeMixin, mfa_forms.ReauthenticateForm):
+    """Confirming a sensitive step (and, for staff, the admin) with the second factor."""

@@ -1,5 +1,6 @@
-"""Sensitive pages (data export, account deletion) need a login or re-authentication within the
-last few minutes (``ACCOUNT_REAUTHENTICATION_TIMEOUT``); otherwise allauth asks to confirm.
+"""Sensitive pages (data export, account deletion, setting a password, linking a citizen
+account) need a login or re-authentication within the last few minutes
+(``ACCOUNT_REAUTHENTICATION_TIMEOUT``); otherwise the account confirms first.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ from typing import Any
 from allauth.account import app_settings as allauth_account_settings
 from allauth.account.authentication import get_authentication_records
 from allauth.core.exceptions import ReauthenticationRequired
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.http import urlencode
 
 from rathaus.accounts.federation import CITIZEN_ACCOUNT_METHOD
 from rathaus.accounts.middleware import has_second_factor
@@ -33,14 +37,40 @@ def authenticated_recently(request: HttpRequest) -> bool:
     return time.time() - last < allauth_account_settings.REAUTHENTICATION_TIMEOUT
 
 
+#: Form fields whose values are secrets: a request that carries one is never kept in the session
+#: to be replayed after the re-authentication (allauth's ``suspend_request`` would store it in
+#: plain text).
+SECRET_FIELDS = ("password", "password1", "password2", "oldpassword")
+
+
+def carries_secret(request: HttpRequest) -> bool:
+    return request.method == "POST" and any(request.POST.get(name) for name in SECRET_FIELDS)
+
+
+def reauthentication_url(request: HttpRequest, next_url: str) -> str:
+    """Where this account confirms a sensitive step (password, second factor or citizen
+    account: the adapter's first method), returning to ``next_url``."""
+    from allauth.account.adapter import get_adapter
+
+    methods = get_adapter(request).get_reauthentication_methods(request.user)
+    base = methods[0]["url"] if methods else reverse("account_login")
+    return f"{base}?{urlencode({REDIRECT_FIELD_NAME: next_url})}"
+
+
 def recent_authentication_required(
     view: Callable[..., HttpResponse],
 ) -> Callable[..., HttpResponse]:
-    """Let allauth ask for the password (or a passkey/TOTP) and then replay the request."""
+    """Show and accept the page only after a recent login or re-authentication.
+
+    A POST without secrets is replayed after the confirmation (allauth keeps it in the session);
+    one that carries a password is not stored: the citizen confirms and comes back to the page.
+    """
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.method == "POST" and not authenticated_recently(request):
+        if request.user.is_authenticated and not authenticated_recently(request):
+            if carries_secret(request):
+                return HttpResponseRedirect(reauthentication_url(request, request.path))
             raise ReauthenticationRequired()
         return view(request, *args, **kwargs)
 

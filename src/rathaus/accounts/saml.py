@@ -15,13 +15,19 @@ import datetime
 import logging
 from pathlib import Path
 from typing import Any
+from xml.etree.ElementTree import ParseError
 from xml.sax.saxutils import quoteattr
 
 import httpx
 from django.conf import settings
 from django.core.cache import cache
 from django.urls import reverse
-from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, extension_element_from_string
+from saml2 import (
+    BINDING_HTTP_POST,
+    BINDING_HTTP_REDIRECT,
+    SAMLError,
+    extension_element_from_string,
+)
 from saml2.client import Saml2Client
 from saml2.config import SPConfig
 from saml2.metadata import create_metadata_string
@@ -132,7 +138,7 @@ def idp_metadata(provider: IdentityProvider) -> str:
         if not provider.metadata_xml.strip():
             raise FederationError("no IdP metadata configured")
         return provider.metadata_xml
-    key = f"accounts:saml-metadata:{provider.pk}:{provider.metadata_url}"
+    key = _metadata_cache_key(provider)
     cached = cache.get(key)
     if cached:
         return str(cached)
@@ -145,7 +151,17 @@ def idp_metadata(provider: IdentityProvider) -> str:
     return response.text
 
 
+def _metadata_cache_key(provider: IdentityProvider) -> str:
+    return f"accounts:saml-metadata:{provider.pk}:{provider.metadata_url}"
+
+
+#: What pysaml2 raises for metadata it cannot use (not XML, no entity, broken certificate).
+METADATA_ERRORS = (SAMLError, ParseError, ValueError, KeyError, TypeError, AttributeError)
+
+
 def _config(provider: IdentityProvider, *, with_idp: bool = True) -> SPConfig:
+    """pysaml2's configuration; unusable IdP metadata is a FederationError (the 503 page), and
+    fetched metadata that cannot be read is not kept in the cache."""
     key_file, cert_file = sp_key_pair()
     conf: dict[str, Any] = {
         "entityid": entity_id(provider),
@@ -174,7 +190,11 @@ def _config(provider: IdentityProvider, *, with_idp: bool = True) -> SPConfig:
     if with_idp:
         conf["metadata"] = {"inline": [idp_metadata(provider)]}
     config = SPConfig()
-    config.load(conf)
+    try:
+        config.load(conf)
+    except METADATA_ERRORS as exc:
+        cache.delete(_metadata_cache_key(provider))
+        raise FederationError(f"IdP metadata unusable: {type(exc).__name__}: {exc}") from exc
     return config
 
 
@@ -214,7 +234,17 @@ def akdb_extension(*, level: str, attributes: list[str]) -> str:
 
 def authn_request(provider: IdentityProvider, *, level: str, relay_state: str) -> tuple[str, str]:
     """A signed AuthnRequest for at least ``level``: (request ID, URL to send the browser to)."""
-    client = Saml2Client(config=_config(provider))
+    config = _config(provider)
+    try:
+        return _authn_request(config, provider, level=level, relay_state=relay_state)
+    except METADATA_ERRORS as exc:
+        raise FederationError(f"IdP metadata unusable: {type(exc).__name__}: {exc}") from exc
+
+
+def _authn_request(
+    config: SPConfig, provider: IdentityProvider, *, level: str, relay_state: str
+) -> tuple[str, str]:
+    client = Saml2Client(config=config)
     extension = extension_element_from_string(
         akdb_extension(level=level, attributes=requested_attributes(provider))
     )

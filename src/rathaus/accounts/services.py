@@ -47,22 +47,50 @@ def _profile_values(profile: Profile) -> dict[str, Any]:
 
 @transaction.atomic
 def update_profile(*, user: User, data: dict[str, Any]) -> Profile:
-    """Save the validated profile ``data`` (keys from :data:`PROFILE_FIELDS`) and audit it."""
+    """Save the validated profile ``data`` (keys from :data:`PROFILE_FIELDS`) and audit it.
+
+    The audit event names the changed fields only: the trail outlives the account (Art. 17 (3)
+    b GDPR), the profile's values must not.
+    """
     profile = Profile.objects.select_for_update().filter(user=user).first() or Profile(user=user)
-    before = _profile_values(profile) if profile.pk else None
+    before = _profile_values(profile) if profile.pk else dict.fromkeys(PROFILE_FIELDS)
     for name in PROFILE_FIELDS:
         if name in data:
             setattr(profile, name, data[name] if data[name] is not None else _empty(name))
     profile.full_clean()
     profile.save()
+    after = _profile_values(profile)
+    changed = [name for name in PROFILE_FIELDS if (before[name] or "") != (after[name] or "")]
     audit.record(
         actor=user,
         action="accounts.profile.updated",
         obj=profile,
-        before=before,
-        after=_profile_values(profile),
+        after={"fields": changed},
     )
     return profile
+
+
+@transaction.atomic
+def drop_unconfirmed_claims(*, email: str, owner: User) -> int:
+    """``owner`` confirmed ``email`` (link or provider): other accounts' unconfirmed claims on
+    the address go, so they neither block it nor receive anything for it. Each is audited by
+    account number, without the address. Returns how many were dropped."""
+    claims = (
+        EmailAddress.objects.filter(email__iexact=email, verified=False)
+        .exclude(user_id=owner.pk)
+        .exclude(user__email__iexact=email)  # another account's login address stays
+    )
+    dropped = 0
+    for claim in claims.select_related("user"):
+        audit.record(
+            actor=None,
+            action="accounts.email.unconfirmed_claim_dropped",
+            obj=claim.user,
+            after={"reason": "confirmed by another account"},
+        )
+        claim.delete()
+        dropped += 1
+    return dropped
 
 
 def _empty(name: str) -> Any:

@@ -7,4 +7,8 @@ class PortalConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from rathaus.accounts.personal_data import register_export_section
         from rathaus.portal import checks  # noqa: F401  (registers the deploy checks)
+        from rathaus.portal.personal_data import personal_data_export
+
+        register_export_section("accessibility_feedback", personal_data_export)
