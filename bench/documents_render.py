@@ -158,7 +158,7 @@ class Timing:
 
 
 def _minimal_page(i: int) -> bytes:
-    """WeasyPrint's floor: one heading and ten short paragraphs, same fonts, PDF/A-3u."""
+    """WeasyPrint's floor: one heading and ten short paragraphs, same fonts, tagged PDF/A-3a."""
     toolkit = _toolkit_for_thread()
     html = (
         f"<html lang='de'><head><title>Minimal {i}</title></head><body><h1>Eingang</h1>"
@@ -258,8 +258,8 @@ def main() -> None:
     body = (
         "One process, warm caches (fonts and the letter stylesheet are parsed once per thread); "
         f"the first receipt of a process took {cold_ms:.0f} ms (font loading, once per process). "
-        "WeasyPrint PDF/A-3u with harfbuzz subsetting (Debian libharfbuzz-subset0), Liberation "
-        f"Sans/Mono embedded. Load average during the run: {load} on {cores} cores"
+        "WeasyPrint tagged PDF/A-3a with harfbuzz subsetting (Debian libharfbuzz-subset0), "
+        f"Liberation Sans/Mono embedded. Load average during the run: {load} on {cores} cores"
         + (
             " — the machine was shared with other jobs, so wall-clock times and the parallel "
             "figure are inflated; CPU times are the better guide, and also inflated by contention"

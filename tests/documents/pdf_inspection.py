@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import io
 import re
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
-from pypdf import PdfReader
-from pypdf.generic import DictionaryObject
+from pypdf import PageObject, PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject
 
 
 def reader(pdf: bytes) -> PdfReader:
@@ -34,6 +37,112 @@ def fonts(pdf: bytes) -> dict[str, DictionaryObject]:
             target = descendants[0].get_object() if descendants else font
             found[str(font["/BaseFont"])] = target["/FontDescriptor"].get_object()
     return found
+
+
+@dataclass
+class MarkedContent:
+    """The text of one page by marked-content ID, and the text of its artifacts."""
+
+    by_mcid: dict[int, str]
+    artifacts: list[str]
+
+
+def marked_content(page: PageObject) -> MarkedContent:
+    stack: list[tuple[str, int]] = []
+    by_mcid: dict[int, str] = defaultdict(str)
+    artifacts: list[str] = []
+
+    def before(operator: bytes, operands: Any, *_: Any) -> None:
+        if operator == b"BDC" and "/MCID" in operands[1]:
+            stack.append(("mcid", int(operands[1]["/MCID"])))
+        elif operator in (b"BDC", b"BMC"):
+            if operands[0] == "/Artifact":
+                artifacts.append("")
+            stack.append(
+                ("artifact" if operands[0] == "/Artifact" else "other", len(artifacts) - 1)
+            )
+        elif operator == b"EMC":
+            stack.pop()
+
+    def on_text(text: str, *_: Any) -> None:
+        if stack and stack[-1][0] == "mcid":
+            by_mcid[stack[-1][1]] += text
+        elif stack and stack[-1][0] == "artifact":
+            artifacts[stack[-1][1]] += text
+
+    page.extract_text(visitor_operand_before=before, visitor_text=on_text)
+    return MarkedContent(dict(by_mcid), [" ".join(text.split()) for text in artifacts])
+
+
+@dataclass
+class StructElement:
+    """An element of a tagged PDF's structure tree, with the text of its content."""
+
+    role: str
+    text: str
+    alt: str | None
+    attributes: Any
+    id: str | None
+    children: list[StructElement] = field(default_factory=list)
+
+    def walk(self) -> Iterator[StructElement]:
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+    def find_all(self, role: str) -> list[StructElement]:
+        return [element for element in self.walk() if element.role == role]
+
+    def outline(self, depth: int = 0) -> str:
+        """One line per element (for assertion messages and reports)."""
+        own = f"{'  ' * depth}{self.role}"
+        if self.alt is not None:
+            own += f" Alt={self.alt!r}"
+        if all(child.role == "Span" for child in self.children):  # text lines: shown inline
+            return own + (f" {self.text[:60]!r}" if self.text else "")
+        return "\n".join([own, *(child.outline(depth + 1) for child in self.children)])
+
+
+def structure(pdf: bytes) -> StructElement:
+    """The structure tree below the StructTreeRoot, its text read through the marked content."""
+    document = reader(pdf)
+    pages = {
+        page.indirect_reference.idnum: marked_content(page).by_mcid
+        for page in document.pages
+        if page.indirect_reference is not None
+    }
+    tree: Any = document.trailer["/Root"]["/StructTreeRoot"].get_object()
+    kids = tree["/K"]
+    top = kids[0] if isinstance(kids, ArrayObject) else kids
+    return _struct_element(top.get_object(), pages, None)
+
+
+def _struct_element(node: Any, pages: dict[int, dict[int, str]], page: int | None) -> StructElement:
+    if "/Pg" in node:
+        page = node.raw_get("/Pg").idnum
+    kids = node.get("/K", [])
+    kids = kids if isinstance(kids, ArrayObject) else [kids]
+    parts: list[str] = []
+    children: list[StructElement] = []
+    for kid in kids:
+        if isinstance(kid, int):
+            parts.append(pages[page].get(kid, "") if page is not None else "")
+            continue
+        child = kid.get_object()
+        if child.get("/Type") == "/MCR":
+            parts.append(pages[child.raw_get("/Pg").idnum].get(int(child["/MCID"]), ""))
+        elif "/S" in child:
+            element = _struct_element(child, pages, page)
+            children.append(element)
+            parts.append(element.text)
+    return StructElement(
+        role=str(node["/S"])[1:],
+        text=" ".join(" ".join(parts).split()),
+        alt=str(node["/Alt"]) if "/Alt" in node else None,
+        attributes=node.get("/A"),
+        id=str(node["/ID"]) if "/ID" in node else None,
+        children=children,
+    )
 
 
 def small_pdf() -> bytes:
@@ -64,9 +173,12 @@ def assert_sealed_pdf_a(sealed: bytes, rendered: bytes) -> list[Any]:
     # the rendered PDF/A revision is kept byte for byte (incremental update)
     assert sealed.startswith(rendered)
     metadata = xmp(sealed)
-    assert 'pdfaid:part="3"' in metadata and 'pdfaid:conformance="U"' in metadata
+    assert 'pdfaid:part="3"' in metadata and 'pdfaid:conformance="A"' in metadata
     document = reader(sealed)
     root: Any = document.trailer["/Root"]
+    # PDF/A level A: the tagged structure survives the seal's revisions
+    assert root["/MarkInfo"].get_object()["/Marked"].value is True
+    assert "/StructTreeRoot" in root
     # pyHanko declares PDF 2.0 for EC keys (ISO/TS 32002); PDF/A-3 must stay PDF 1.7
     assert root.get("/Version") in (None, "/1.7")
     # PDF/A: the information dictionary and XMP name the same producer

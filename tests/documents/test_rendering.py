@@ -1,4 +1,4 @@
-"""Rendering templates to PDF/A-3u: content, conformance claims, fonts, QR code, safety."""
+"""Rendering templates to PDF/A-3a: content, conformance claims, fonts, QR code, safety."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ def test_letter_is_rendered_in_the_requested_language(receipt_context: dict[str,
     assert "Aktenzeichen" not in content
 
 
-def test_pdf_declares_pdf_a_3u_with_the_documents_metadata(
+def test_pdf_declares_pdf_a_3a_with_the_documents_metadata(
     receipt_context: dict[str, Any],
 ) -> None:
     created = datetime(2026, 11, 22, 10, 30, tzinfo=ZoneInfo("Europe/Berlin"))
@@ -71,7 +71,7 @@ def test_pdf_declares_pdf_a_3u_with_the_documents_metadata(
     assert pdf.startswith(b"%PDF-1.7\n")
     metadata = xmp(pdf)
     assert re.search(r'pdfaid:part="3"|<pdfaid:part>3</pdfaid:part>', metadata)
-    assert re.search(r'pdfaid:conformance="U"|<pdfaid:conformance>U</pdfaid:conformance>', metadata)
+    assert re.search(r'pdfaid:conformance="A"|<pdfaid:conformance>A</pdfaid:conformance>', metadata)
     assert "Eingangsbestätigung" in metadata
     assert "Stadt Wuppertal, Bürgeramt" in metadata
     assert "2026-11-22T10:30:00+01:00" in metadata

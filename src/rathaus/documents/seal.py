@@ -2,7 +2,7 @@
 
 § 9a Abs. 6 OZG: a notice delivered through the portal carries the authority's electronic seal.
 The seal is a PAdES baseline certification signature in an invisible field, added as an
-incremental update so that the PDF/A-3u revision underneath stays byte for byte as rendered.
+incremental update so that the PDF/A-3a revision underneath stays byte for byte as rendered.
 With a time-stamping authority configured (``DOCUMENTS_TSA_URL``, RFC 3161) the signature
 carries its time stamp (PAdES B-T): proof of when it was made that does not rest on the
 authority's own clock and outlives the seal certificate. Without one it is B-B.
