@@ -78,8 +78,6 @@ INSTALLED_APPS = [
     "django.forms",  # widget templates for the KERN form renderer (FORM_RENDERER)
     "django.contrib.postgres",
     "rules.apps.AutodiscoverRulesConfig",
-    "rest_framework",
-    "drf_spectacular",
     "django_tasks",
     "django_tasks_db",
     # Rathaus modules, bottom layer first (DESIGN.md)
@@ -99,7 +97,10 @@ INSTALLED_APPS = [
     "rathaus.api",
     "rathaus.backoffice",
     "rathaus.portal",
-    # After the Rathaus apps, so that accounts/templates override allauth's templates.
+    # After the Rathaus apps, so that their templates and translations win over these apps'
+    # (accounts/templates over allauth's; core/formal_german.py over DRF's familiar German).
+    "rest_framework",
+    "drf_spectacular",
     "allauth",
     "allauth.account",
     "allauth.mfa",
