@@ -53,6 +53,14 @@ def _decided(case: Case, worker: User) -> tuple[Notice, DocumentVersion]:
     return notice, version
 
 
+def _shown(case: Case) -> dict[str, int]:
+    """The assignment the case page's form shows (its hidden fields; 0 for none)."""
+    return {
+        "assign-shown_assignee": case.assigned_to_id or 0,
+        "assign-shown_unit": case.org_unit_id or 0,
+    }
+
+
 def _state(case: Case) -> tuple[Any, ...]:
     case.refresh_from_db()
     return (
@@ -136,7 +144,7 @@ def test_team_lead_cannot_give_an_own_case_to_staff_or_a_unit_of_another_municip
         {"assign-org_unit": _foreign_unit(foreign_office).pk},
         {"assign-assignee": stranger.pk, "assign-org_unit": _foreign_unit(foreign_office).pk},
     ):
-        response = lead.post(f"/backoffice/vorgaenge/{case.pk}/zuweisen/", data)
+        response = lead.post(f"/backoffice/vorgaenge/{case.pk}/zuweisen/", {**data, **_shown(case)})
         assert response.status_code == 400, data
         bulk = {f"bulk-{k.removeprefix('assign-')}": v for k, v in data.items()}
         response = lead.post("/backoffice/zuweisen/", {**bulk, "bulk-cases": [case.pk]})
@@ -158,7 +166,9 @@ def test_team_lead_of_two_municipalities_cannot_move_a_case_from_one_to_the_othe
     before = _state(case)
     client = staff_client(lead)
     for data in ({"assign-assignee": stranger.pk}, {"assign-org_unit": elsewhere.pk}):
-        response = client.post(f"/backoffice/vorgaenge/{case.pk}/zuweisen/", data)
+        response = client.post(
+            f"/backoffice/vorgaenge/{case.pk}/zuweisen/", {**data, **_shown(case)}
+        )
         assert response.status_code == 409, data
     assert _state(case) == before
 

@@ -17,6 +17,7 @@ from rathaus.casework.models import Case, CaseEvent, DocumentRequest
 from rathaus.core.models import AuditEvent, Authority, OrgUnit
 from tests.accounts.factories import PASSWORD, UserFactory
 from tests.backoffice.conftest import future
+from tests.backoffice.page_forms import hidden_value, shown_assignment
 from tests.fixtures.clamd import EICAR, clamd_address  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -458,6 +459,7 @@ def test_clerk_grants_and_issues_the_notice(
         client.post(f"{base}/bescheid-entwerfen/", {"draft-template_key": key}).status_code == 302
     )
     notice = case.notices.get()
+    page = html(client.get(f"{base}/"))
     response = client.post(
         f"{base}/bescheid-speichern/{notice.pk}/",
         {
@@ -466,6 +468,7 @@ def test_clerk_grants_and_issues_the_notice(
             f"notice{notice.pk}-body": notice.body + "\nErgänzt.",
             f"notice{notice.pk}-legal_basis": notice.legal_basis,
             f"notice{notice.pk}-remedy": notice.remedy,
+            f"notice{notice.pk}-version": hidden_value(page, f"notice{notice.pk}-version"),
         },
     )
     assert response.status_code == 302
@@ -473,7 +476,9 @@ def test_clerk_grants_and_issues_the_notice(
     assert notice.body.endswith("Ergänzt.")
     if notice.four_eyes:
         pytest.skip("the demo configures four eyes for this service; see the four-eyes test")
-    response = client.post(f"{base}/erlassen/{notice.pk}/")
+    issue = f"erlassen{notice.pk}-version"
+    page = html(client.get(f"{base}/"))
+    response = client.post(f"{base}/erlassen/{notice.pk}/", {issue: hidden_value(page, issue)})
     assert response.status_code == 302, html(response)
     case.refresh_from_db()
     notice.refresh_from_db()
@@ -483,7 +488,7 @@ def test_clerk_grants_and_issues_the_notice(
     assert pdf.status_code == 200
     assert b"".join(pdf.streaming_content).startswith(b"%PDF")  # type: ignore[attr-defined]
     # The second clerk on a stale page: the case is decided already; a message, no 500.
-    again = client.post(f"{base}/erlassen/{notice.pk}/")
+    again = client.post(f"{base}/erlassen/{notice.pk}/", {issue: hidden_value(page, issue)})
     assert again.status_code == 409
     # Then the case is closed.
     assert client.post(f"{base}/abschliessen/").status_code == 302
@@ -511,6 +516,7 @@ def test_notice_with_an_unfilled_placeholder_is_refused_with_its_name(
             f"notice{notice.pk}-body": "Sehr geehrte {{ unbekannt }}",
             f"notice{notice.pk}-legal_basis": notice.legal_basis,
             f"notice{notice.pk}-remedy": notice.remedy,
+            f"notice{notice.pk}-version": str(notice.version),
         },
     )
     assert response.status_code == 409
@@ -567,7 +573,7 @@ def test_team_lead_moving_a_case_with_nobody_as_clerk_leaves_it_unassigned(
     assert re.search(rf'<option value="{clerk.pk}" selected>', page)
     response = lead.post(
         f"/backoffice/vorgaenge/{case.pk}/zuweisen/",
-        {"assign-assignee": "", "assign-org_unit": other_unit.pk},
+        {"assign-assignee": "", "assign-org_unit": other_unit.pk, **shown_assignment(page)},
     )
     assert response.status_code == 302
     case.refresh_from_db()
@@ -587,9 +593,11 @@ def test_team_lead_moving_a_case_with_its_clerk_keeps_the_clerk(
 ) -> None:
     case = open_case(unit.authority, unit=unit)
     casework.assign(cases=[case], user=clerk, actor=clerk)
-    response = staff_client(team_lead).post(
+    lead = staff_client(team_lead)
+    page = html(lead.get(f"/backoffice/vorgaenge/{case.pk}/"))
+    response = lead.post(
         f"/backoffice/vorgaenge/{case.pk}/zuweisen/",
-        {"assign-assignee": clerk.pk, "assign-org_unit": other_unit.pk},
+        {"assign-assignee": clerk.pk, "assign-org_unit": other_unit.pk, **shown_assignment(page)},
     )
     assert response.status_code == 302
     case.refresh_from_db()
@@ -668,7 +676,10 @@ def test_four_eyes_a_second_clerk_approves_before_the_notice_is_issued(
     page = html(drafter.get(f"{base}/"))
     assert "Zur Freigabe vorlegen" in page and "Erlassen, siegeln und zustellen" not in page
     # The template's "[Bitte … ergänzen]" must be replaced by the reasons first.
-    refused = drafter.post(f"{base}/zur-freigabe/{notice.pk}/")
+    submit = f"zur-freigabe{notice.pk}-version"
+    refused = drafter.post(
+        f"{base}/zur-freigabe/{notice.pk}/", {submit: hidden_value(page, submit)}
+    )
     assert refused.status_code == 409
     assert "[Bitte" in html(refused)
     prefix = f"notice{notice.pk}"
@@ -681,18 +692,35 @@ def test_four_eyes_a_second_clerk_approves_before_the_notice_is_issued(
             f"{prefix}-body": re.sub(r"\[Bitte[^\]]*\]", reasons, notice.body),
             f"{prefix}-legal_basis": notice.legal_basis,
             f"{prefix}-remedy": notice.remedy,
+            f"{prefix}-version": hidden_value(page, f"{prefix}-version"),
         },
     )
     assert response.status_code == 302, html(response)
-    assert drafter.post(f"{base}/zur-freigabe/{notice.pk}/").status_code == 302
+    page = html(drafter.get(f"{base}/"))
+    submitted = drafter.post(
+        f"{base}/zur-freigabe/{notice.pk}/", {submit: hidden_value(page, submit)}
+    )
+    assert submitted.status_code == 302
     # The drafter may not approve their own notice: no button, and a forged POST is refused.
+    approve = f"freigeben{notice.pk}-version"
+    notice.refresh_from_db()
     assert "Bescheid freigeben" not in html(drafter.get(f"{base}/"))
-    assert drafter.post(f"{base}/freigeben/{notice.pk}/").status_code == 403
-    assert "Bescheid freigeben" in html(second.get(f"{base}/"))
-    assert second.post(f"{base}/freigeben/{notice.pk}/").status_code == 302
+    forged = drafter.post(f"{base}/freigeben/{notice.pk}/", {approve: str(notice.version)})
+    assert forged.status_code == 403
+    page = html(second.get(f"{base}/"))
+    assert "Bescheid freigeben" in page
+    approved = second.post(f"{base}/freigeben/{notice.pk}/", {approve: hidden_value(page, approve)})
+    assert approved.status_code == 302
     notice.refresh_from_db()
     assert notice.approved_by == second_clerk
-    assert drafter.post(f"{base}/erlassen/{notice.pk}/").status_code == 302
+    issue = f"erlassen{notice.pk}-version"
+    page = html(drafter.get(f"{base}/"))
+    assert (
+        drafter.post(
+            f"{base}/erlassen/{notice.pk}/", {issue: hidden_value(page, issue)}
+        ).status_code
+        == 302
+    )
     notice.refresh_from_db()
     case.refresh_from_db()
     assert notice.status == Notice.Status.ISSUED

@@ -11,7 +11,7 @@ from django.db import connection, connections
 
 from rathaus.accounts.models import User
 from rathaus.casework import services
-from rathaus.casework.errors import TransitionError
+from rathaus.casework.errors import CaseworkError, TransitionError
 from rathaus.casework.models import Case, CaseEvent, Notice
 from rathaus.core.models import AuditEvent
 from rathaus.ledger.models import Entry
@@ -55,14 +55,14 @@ def test_two_clerks_deciding_the_same_case_at_once_only_one_wins(
 ) -> None:
     _needs_postgresql()
     granted = services.draft_notice(case=case, template_key="granted", actor=clerk)
-    also_granted = services.draft_notice(case=case, template_key="granted", actor=second_clerk)
 
-    def issue(notice: Notice, actor: User) -> Notice:
-        return services.issue_notice(notice=Notice.objects.get(pk=notice.pk), actor=actor)
+    def issue(actor: User) -> Notice:
+        # both read the page with the same version of the one draft
+        return services.issue_notice(
+            notice=Notice.objects.get(pk=granted.pk), actor=actor, version=granted.version
+        )
 
-    results, errors = _run_together(
-        lambda: issue(granted, clerk), lambda: issue(also_granted, second_clerk)
-    )
+    results, errors = _run_together(lambda: issue(clerk), lambda: issue(second_clerk))
     assert len(results) == 1, errors
     assert len(errors) == 1 and isinstance(errors[0], TransitionError)
     assert case.number in str(errors[0])
@@ -74,6 +74,21 @@ def test_two_clerks_deciding_the_same_case_at_once_only_one_wins(
     assert AuditEvent.objects.filter(action="case.notice_issued").count() == 1
     # the loser's rolled-back transaction left nothing in the transparency log
     assert Entry.objects.filter(kind=Entry.Kind.ISSUE).count() == 1
+
+
+def test_two_clicks_on_draft_at_once_make_one_draft(case: Case, clerk: User) -> None:
+    _needs_postgresql()
+
+    def draft() -> Notice:
+        return services.draft_notice(
+            case=Case.objects.get(pk=case.pk), template_key="granted", actor=clerk
+        )
+
+    results, errors = _run_together(draft, draft)
+    assert len(results) == 1, errors
+    assert len(errors) == 1 and isinstance(errors[0], CaseworkError)
+    assert "Bescheidentwurf" in str(errors[0])
+    assert case.notices.count() == 1
 
 
 def test_case_numbers_are_unique_when_many_cases_open_at_once(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -98,12 +99,12 @@ def test_opting_out_of_electronic_delivery_creates_a_postal_task(
 def test_decisions_on_closed_cases_are_refused(
     case: Case, clerk: User, citizen: User, final_status: str
 ) -> None:
-    draft = services.draft_notice(case=case, template_key="refused", actor=clerk)
     if final_status == S.CLOSED:
-        granted = services.draft_notice(case=case, template_key="granted", actor=clerk)
-        services.issue_notice(notice=granted, actor=clerk)
+        draft = services.draft_notice(case=case, template_key="granted", actor=clerk)
+        services.issue_notice(notice=draft, actor=clerk)
         services.transition(case=case, to_status=S.CLOSED, actor=clerk)
     else:
+        draft = services.draft_notice(case=case, template_key="refused", actor=clerk)
         services.withdraw_case(case=case, actor=citizen)
     with pytest.raises(TransitionError, match=case.number):
         services.draft_notice(case=case, template_key="granted", actor=clerk)
@@ -116,9 +117,20 @@ def test_decisions_on_closed_cases_are_refused(
     )
 
 
+def _left_over_draft(notice: Notice) -> Notice:
+    """A second draft beside ``notice``, as a double click left one before ``draft_notice``
+    refused a second draft (such rows may still exist)."""
+    twin = Notice.objects.get(pk=notice.pk)
+    twin.pk = None
+    twin.public_id = uuid.uuid4()
+    twin._state.adding = True
+    twin.save()
+    return twin
+
+
 def test_a_second_decision_on_a_decided_case_is_refused(case: Case, clerk: User) -> None:
     first = services.draft_notice(case=case, template_key="granted", actor=clerk)
-    second = services.draft_notice(case=case, template_key="granted", actor=clerk)
+    second = _left_over_draft(first)
     services.issue_notice(notice=first, actor=clerk)
     with pytest.raises(TransitionError, match=case.number):
         services.issue_notice(notice=second, actor=clerk)
@@ -320,10 +332,9 @@ def test_drafts_discarded_by_a_withdrawal_are_in_the_internal_history(
 def test_a_draft_left_over_when_another_notice_is_issued_is_in_the_internal_history(
     case: Case, clerk: User
 ) -> None:
-    left_over = services.draft_notice(case=case, template_key="refused", actor=clerk)
-    issued = services.issue_notice(
-        notice=services.draft_notice(case=case, template_key="granted", actor=clerk), actor=clerk
-    )
+    granted = services.draft_notice(case=case, template_key="granted", actor=clerk)
+    left_over = _left_over_draft(granted)
+    issued = services.issue_notice(notice=granted, actor=clerk)
     event = case.events.get(kind=CaseEvent.Kind.NOTICE_DISCARDED)
     assert event.data == {
         "notice": str(left_over.public_id),

@@ -393,7 +393,9 @@ def test_setting_the_same_due_date_again_adds_no_history(
     assert case.events.count() == events
 
 
-def test_the_due_date_of_a_finished_case_cannot_change(case: Case, citizen: User) -> None:
+def test_the_due_date_of_a_finished_case_cannot_change(
+    case: Case, citizen: User, clerk: User
+) -> None:
     services.withdraw_case(case=case, actor=citizen)
     with pytest.raises(TransitionError, match="Fälligkeit"):
-        services.set_due_date(case=case, due_on=timezone.localdate(), actor=citizen)
+        services.set_due_date(case=case, due_on=timezone.localdate(), actor=clerk)

@@ -2,7 +2,10 @@
 
 Each action parses its form and calls exactly one casework service. Whether the action is
 allowed is the service's decision (it raises ``CaseworkError`` with a message for the clerk);
-the offer here only hides buttons that the status or the role make pointless.
+the offer here only hides buttons that the status or the role make pointless. The forms that
+act on a notice or an assignment carry what the page showed (the notice's version, the clerk
+and unit): the service refuses them once a colleague changed that (``ChangedMeanwhileError``),
+and the page comes back with the current state and whatever the clerk typed.
 """
 
 from __future__ import annotations
@@ -21,21 +24,22 @@ from rathaus.accounts.models import User
 from rathaus.accounts.roles import CLERK, TEAM_LEAD
 from rathaus.backoffice import access
 from rathaus.backoffice.forms import (
-    AssignForm,
     BulkAssignForm,
+    CaseAssignForm,
     DocumentRequestForm,
     DraftNoticeForm,
     DueDateForm,
     InternalDocumentForm,
     NoteForm,
     NoticeForm,
+    NoticeStepForm,
     PostalSentForm,
     RevokeForm,
     TransitionForm,
 )
 from rathaus.casework import permissions
 from rathaus.casework import services as casework
-from rathaus.casework.errors import CaseworkError, DueDateError
+from rathaus.casework.errors import CaseworkError, ChangedMeanwhileError, FieldError
 from rathaus.casework.models import Case, Notice, PostalDeliveryTask
 from rathaus.casework.notice_templates import templates_for
 from rathaus.casework.permissions import staff_scope
@@ -118,43 +122,63 @@ def _notice(case: Case, target: int | None) -> Notice:
 
 
 def _run(form: forms.BaseForm | None, call: Callable[[], Any], success: object) -> Outcome:
+    """Call the service; a refusal is said beside the form (409), a value the service refuses
+    (``FieldError``) beside its field (400), the typed input kept either way."""
     try:
         call()
+    except FieldError as exc:
+        if form is not None and exc.field in form.fields:
+            form.add_error(exc.field, str(exc))
+            return _invalid(form)
+        return _refused(form, str(exc))
     except (CaseworkError, RecordsError) as exc:
         return _refused(form, str(exc))
     return Outcome(True, str(success))
 
 
-def _assign_form(case: Case, user: User, data: Any = None) -> AssignForm:
+def _with_current(data: Any, prefix: str, current: dict[str, int]) -> Any:
+    """``data`` with the hidden "what the page showed" values replaced by the current ones:
+    after a refusal the page shows the current state, and the clerk's input with it."""
+    fresh = data.copy()
+    for name, value in current.items():
+        fresh[f"{prefix}-{name}"] = str(value)
+    return fresh
+
+
+def _assign_form(case: Case, user: User, data: Any = None) -> CaseAssignForm:
     if access.is_team_lead(user):
-        staff, units = colleagues_of(user), units_of(user)
+        # § 20 Abs. 1 Nr. 1 VwVfG: the applicant is nobody to give the case to.
+        staff, units = colleagues_of(user).exclude(pk=case.applicant_id or 0), units_of(user)
     else:
         staff, units = User.objects.filter(pk=user.pk), OrgUnit.objects.none()
     # The form shows the current clerk: leaving it is "no change", "Nobody" removes them.
-    return AssignForm(
-        data,
-        prefix="assign",
-        staff=staff,
-        units=units,
-        initial={"assignee": case.assigned_to_id},
-    )
+    return CaseAssignForm(data, prefix="assign", staff=staff, units=units, case=case)
 
 
 def assign(*, case: Case, user: User, data: Any, **_kw: Any) -> Outcome:
     form = _assign_form(case, user, data)
     if not form.is_valid():
         return _invalid(form)
-    return _run(
-        form,
-        lambda: casework.assign(
+    seen = casework.Assignment(
+        assigned_to_id=form.cleaned_data["shown_assignee"] or None,
+        org_unit_id=form.cleaned_data["shown_unit"] or None,
+    )
+    try:
+        casework.assign(
             cases=[case],
             user=form.cleaned_data["assignee"],
             org_unit=form.cleaned_data["org_unit"],
             unassign=form.cleaned_data["unassign"],
             actor=user,
-        ),
-        _("The case has been assigned."),
-    )
+            seen={case.pk: seen},
+        )
+    except ChangedMeanwhileError as exc:
+        case.refresh_from_db()
+        current = {"shown_assignee": case.assigned_to_id or 0, "shown_unit": case.org_unit_id or 0}
+        return _refused(_assign_form(case, user, _with_current(data, "assign", current)), str(exc))
+    except CaseworkError as exc:
+        return _refused(form, str(exc))
+    return Outcome(True, _("The case has been assigned."))
 
 
 def take_over(*, case: Case, user: User, **_kw: Any) -> Outcome:
@@ -201,14 +225,11 @@ def set_due_date(*, case: Case, user: User, data: Any, **_kw: Any) -> Outcome:
     form = DueDateForm(data, prefix="due")
     if not form.is_valid():
         return _invalid(form)
-    try:
-        casework.set_due_date(case=case, due_on=form.cleaned_data["due_on"], actor=user)
-    except DueDateError as exc:  # the day typed is wrong: said beside the field
-        form.add_error("due_on", str(exc))
-        return _invalid(form)
-    except CaseworkError as exc:
-        return _refused(form, str(exc))
-    return Outcome(True, _("The due date has been changed."))
+    return _run(  # a day the service refuses (DueDateError) is said beside the field
+        form,
+        lambda: casework.set_due_date(case=case, due_on=form.cleaned_data["due_on"], actor=user),
+        _("The due date has been changed."),
+    )
 
 
 def add_note(*, case: Case, user: User, data: Any, **_kw: Any) -> Outcome:
@@ -266,21 +287,43 @@ def update_notice(*, case: Case, user: User, data: Any, target: int | None, **_k
         notice = _notice(case, target)
     except CaseworkError as exc:
         return _refused(None, str(exc))
-    form = NoticeForm(data, prefix=f"notice{notice.pk}", instance=Notice(case=case))
+    prefix = f"notice{notice.pk}"
+    form = NoticeForm(data, prefix=prefix, instance=Notice(case=case))
     if not form.is_valid():
         return _invalid(form)
-    return _run(
-        form,
-        lambda: casework.update_notice(notice=notice, actor=user, **form.cleaned_data),
-        _("The notice draft has been saved."),
-    )
+    try:
+        casework.update_notice(notice=notice, actor=user, **form.cleaned_data)
+    except ChangedMeanwhileError as exc:
+        # The colleague's text is shown above the form, the clerk's own stays in it; saving
+        # again (now knowing both) overwrites deliberately.
+        notice.refresh_from_db()
+        fresh = _with_current(data, prefix, {"version": notice.version})
+        return _refused(NoticeForm(fresh, prefix=prefix, instance=Notice(case=case)), str(exc))
+    except CaseworkError as exc:
+        return _refused(form, str(exc))
+    return Outcome(True, _("The notice draft has been saved."))
 
 
-def _notice_step(service: Callable[..., Any], success: object) -> Handler:
-    def handler(*, case: Case, user: User, target: int | None, **_kw: Any) -> Outcome:
-        return _run(None, lambda: service(notice=_notice(case, target), actor=user), str(success))
+def _notice_step(key: str, service: Callable[..., Any], success: object) -> Handler:
+    """A button on a notice (``key``): its form carries the version the page showed."""
+
+    def handler(*, case: Case, user: User, data: Any, target: int | None, **_kw: Any) -> Outcome:
+        try:
+            notice = _notice(case, target)
+        except CaseworkError as exc:
+            return _refused(None, str(exc))
+        form = NoticeStepForm(data, prefix=f"{key}{notice.pk}")
+        if not form.is_valid():
+            return _invalid(form)
+        version = form.cleaned_data["version"]
+        # Refused: the page shows the notice as it is now, with a form of its current version.
+        return _run(None, lambda: service(notice=notice, actor=user, version=version), str(success))
 
     return handler
+
+
+def _step_form(key: str, notice: Notice) -> NoticeStepForm:
+    return NoticeStepForm(prefix=f"{key}{notice.pk}", initial={"version": notice.version})
 
 
 def revoke_notice(*, case: Case, user: User, data: Any, target: int | None, **_kw: Any) -> Outcome:
@@ -329,14 +372,20 @@ ACTIONS: dict[str, Handler] = {
     "bescheid-entwerfen": draft_notice,
     "bescheid-speichern": update_notice,
     "zur-freigabe": _notice_step(
+        "zur-freigabe",
         casework.submit_for_approval,
         gettext_lazy("The notice has been submitted for approval by a second clerk."),
     ),
-    "freigeben": _notice_step(casework.approve_notice, gettext_lazy("The notice is approved.")),
+    "freigeben": _notice_step(
+        "freigeben", casework.approve_notice, gettext_lazy("The notice is approved.")
+    ),
     "zurueckgeben": _notice_step(
-        casework.return_notice, gettext_lazy("The notice has been returned to its drafter.")
+        "zurueckgeben",
+        casework.return_notice,
+        gettext_lazy("The notice has been returned to its drafter."),
     ),
     "erlassen": _notice_step(
+        "erlassen",
         casework.issue_notice,
         gettext_lazy("The notice has been issued, sealed and delivered."),
     ),
@@ -491,6 +540,8 @@ def _offers(
                     NoticeForm(prefix=f"notice{notice.pk}", instance=notice),
                     target=notice.pk,
                     notice=notice,
+                    # a refused save: the text as saved now, beside the clerk's own
+                    extra={"saved_text": f"bescheid-speichern:{notice.pk}" in bound},
                 )
             )
             if notice.four_eyes:
@@ -499,6 +550,7 @@ def _offers(
                         "zur-freigabe",
                         _("Four-eyes approval"),
                         _("Submit for approval"),
+                        _step_form("zur-freigabe", notice),
                         target=notice.pk,
                         notice=notice,
                         hint=_("A second clerk must approve this notice before it is issued."),
@@ -513,6 +565,7 @@ def _offers(
                         "freigeben",
                         _("Four-eyes approval"),
                         _("Approve the notice"),
+                        _step_form("freigeben", notice),
                         target=notice.pk,
                         notice=notice,
                     )
@@ -522,6 +575,7 @@ def _offers(
                         "zurueckgeben",
                         _("Return for changes"),
                         _("Return to the drafter"),
+                        _step_form("zurueckgeben", notice),
                         target=notice.pk,
                         notice=notice,
                     )
@@ -579,6 +633,7 @@ def _issue_offer(offer: Callable[..., ActionOffer], notice: Notice) -> ActionOff
         "erlassen",
         _("Issue the notice"),
         _("Issue, seal and deliver"),
+        _step_form("erlassen", notice),
         target=notice.pk,
         notice=notice,
         hint=_("The notice is sealed, entered in the verification log and delivered."),
@@ -650,11 +705,23 @@ def context(
         "other_errors": other_errors,
         "notice_actions": notice_actions,
         "can_decide": permissions.can_decide(user, case),
+        "party_notice": _party_notice(case, user),
         "note_form": (bound or {}).get("notiz") or NoteForm(prefix="note"),
         "note_error": errors.get("notiz", ""),
         "document_form": (bound or {}).get("dokument") or InternalDocumentForm(prefix="document"),
         "document_error": errors.get("dokument", ""),
     }
+
+
+def _party_notice(case: Case, user: User) -> str:
+    """Why the applicant, reading their own case, finds nothing to do on it."""
+    if not permissions.is_party(user, case):
+        return ""
+    return _(
+        "You are the applicant of this case. A party may not act for the authority in its own "
+        "procedure (§ 20 Abs. 1 Nr. 1 VwVfG): you can read the case, but not work on it, "
+        "decide it or assign it. Your team lead assigns it to a colleague."
+    )
 
 
 def version_of_case(*, case: Case, version_pk: int) -> DocumentVersion | None:

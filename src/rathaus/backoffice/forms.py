@@ -33,6 +33,27 @@ class StaffChoiceField(forms.ModelChoiceField):
         return _user_label(obj)
 
 
+#: Said when a hidden value of the page is missing or damaged (a person never types one).
+_DAMAGED_FORM = _("This form is incomplete or damaged. Please reload the page and try again.")
+
+
+class ShownField(forms.IntegerField):
+    """A hidden number from the page the person read (a notice's version, the id of the clerk
+    or unit shown; 0 for none). The casework service compares it with the current value, so
+    that an old page cannot act on what changed since."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        kwargs.setdefault(
+            "error_messages",
+            dict.fromkeys(("required", "invalid", "min_value", "max_value"), _DAMAGED_FORM),
+        )
+        super().__init__(**kwargs)
+
+
 class AssignForm(forms.Form):
     """Assign a case to a clerk and/or an org unit; clerks may only take a case themselves.
 
@@ -71,6 +92,23 @@ class AssignForm(forms.Form):
             raise forms.ValidationError(_("Choose a clerk or an org unit."))
         data["unassign"] = not data.get("assignee") and bool(data.get("org_unit"))
         return data
+
+
+class CaseAssignForm(AssignForm):
+    """The case page's assignment: also the clerk and unit the page showed (0: none), so that
+    a form read before a colleague assigned the case cannot undo that assignment."""
+
+    shown_assignee = ShownField()
+    shown_unit = ShownField()
+
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        kwargs["initial"] = {
+            "assignee": case.assigned_to_id,
+            "shown_assignee": case.assigned_to_id or 0,
+            "shown_unit": case.org_unit_id or 0,
+            **kwargs.get("initial", {}),
+        }
+        super().__init__(*args, **kwargs)
 
 
 #: The range of a database id (bigint); larger numbers cannot be one and overflow the driver.
@@ -174,12 +212,20 @@ class DraftNoticeForm(forms.Form):
         self.fields["template_key"].choices = templates  # type: ignore[attr-defined]
 
 
+class NoticeStepForm(forms.Form):
+    """A step of a notice (submit, approve, return, issue): the version the page showed."""
+
+    version = ShownField(max_value=2**31 - 1)
+
+
 class NoticeForm(forms.ModelForm):
-    """The editable parts of a notice draft."""
+    """The editable parts of a notice draft, and the version the page showed."""
+
+    version = ShownField(max_value=2**31 - 1)
 
     class Meta:
         model = Notice
-        fields = ["title", "outcome", "body", "legal_basis", "remedy"]
+        fields = ["title", "outcome", "body", "legal_basis", "remedy", "version"]
         widgets = {
             "body": forms.Textarea(attrs={"rows": 12}),
             "legal_basis": forms.Textarea(attrs={"rows": 3}),

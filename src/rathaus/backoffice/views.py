@@ -29,9 +29,10 @@ from rathaus.backoffice.forms import BulkAssignForm
 from rathaus.backoffice.queue import QueueFilterForm, queue_page
 from rathaus.casework import permissions
 from rathaus.casework import services as casework
-from rathaus.casework.errors import CaseworkError
+from rathaus.casework.errors import CaseworkError, StoredNoticeError
 from rathaus.casework.models import Case
 from rathaus.casework.selectors import cases_visible_to
+from rathaus.casework.selectors import notice_pdf as read_notice_pdf
 from rathaus.core.models import AuditEvent
 from rathaus.core.uploads import DEFAULT_MAX_FILE_BYTES, file_size_cap
 from rathaus.records import services as records
@@ -199,8 +200,13 @@ def notice_pdf(request: HttpRequest, pk: int, notice_pk: int) -> HttpResponseBas
     notice = get_object_or_404(case.notices.all(), pk=notice_pk)
     if not notice.pdf:
         raise Http404
+    try:
+        content = read_notice_pdf(notice)  # checked against the SHA-256 it was sealed with
+    except StoredNoticeError as exc:
+        messages.error(request, str(exc))
+        return redirect("backoffice:case", pk=case.pk)
     return FileResponse(
-        notice.pdf.open("rb"),
+        io.BytesIO(content),
         as_attachment=True,
         filename=f"Bescheid-{case.number}.pdf",
         content_type="application/pdf",

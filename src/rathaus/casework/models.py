@@ -419,6 +419,15 @@ class Notice(models.Model):
         verbose_name=_("approved by"),
     )
     approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
+    # The SHA-256 of the text the second clerk approved (casework.services.notice_text_digest):
+    # an approval covers exactly this text, and issuing checks it.
+    approved_text_sha256 = models.CharField(
+        _("SHA-256 of the approved text"), max_length=64, blank=True
+    )
+    # Raised by every change of the text or the state (casework.services): a form carries the
+    # version its page showed, and an action on an older one is refused instead of acting on a
+    # text the clerk never saw.
+    version = models.PositiveIntegerField(_("version"), default=1)
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

@@ -188,7 +188,8 @@ def cases_visible_to(user: Any) -> QuerySet[Case]:
 
 def can_view_case(user: Any, case: Case) -> bool:
     """Read the case: an administrator every case of their authorities, clerks and team leads
-    the cases they work on (:func:`_works_on`)."""
+    the cases they work on (:func:`_works_on`). Reading is not acting: a clerk who is the
+    applicant still reads their case as the role allows (but see :func:`can_decide`)."""
     scope = staff_scope(user)
     if not scope.roles or not scope.unit_ids or case.authority_id not in scope.authority_ids:
         return False
@@ -208,14 +209,24 @@ def _works_on(user: Any, scope: StaffScope, case: Case) -> bool:
     return scope.is_team_lead and case.org_unit_id is None
 
 
+def is_party(user: Any, case: Case) -> bool:
+    """Whether ``user`` is the applicant of ``case``. § 20 Abs. 1 Nr. 1 VwVfG: a party may not
+    act for the authority in its own procedure, so a clerk who applied may read their case as
+    their role allows, but neither works on it, nor decides it, nor is given it."""
+    pk = getattr(user, "pk", None)
+    return pk is not None and case.applicant_id == pk
+
+
 def can_decide(user: Any, case: Case) -> bool:
-    """Work on the case: notes, requests for documents, notices (clerks and team leads)."""
-    return _works_on(user, staff_scope(user), case)
+    """Work on the case: notes, requests for documents, notices (clerks and team leads; never
+    the applicant, :func:`is_party`)."""
+    return _works_on(user, staff_scope(user), case) and not is_party(user, case)
 
 
 def can_assign(user: Any, case: Case) -> bool:
+    """Give the case to a clerk or unit: a team lead who works on it and did not apply."""
     scope = staff_scope(user)
-    return scope.is_team_lead and _works_on(user, scope, case)
+    return scope.is_team_lead and _works_on(user, scope, case) and not is_party(user, case)
 
 
 def wrote_notice(notice: Notice, user_id: int | None) -> bool:
@@ -225,7 +236,7 @@ def wrote_notice(notice: Notice, user_id: int | None) -> bool:
 
 def can_approve_notice(user: Any, notice: Notice) -> bool:
     """Four-eyes rule: a second clerk, neither the one who drafted the notice nor one who
-    edited it."""
+    edited it (nor the applicant: :func:`can_decide`)."""
     return can_decide(user, notice.case) and not wrote_notice(notice, user.pk)
 
 
@@ -235,6 +246,11 @@ def can_see_own_case(user: Any, case: Case) -> bool:
 
 
 def is_assignable_to(user: Any, case: Case) -> bool:
-    """Whether ``user`` can be given ``case``: a clerk or team lead of the case's authority."""
+    """Whether ``user`` can be given ``case``: a clerk or team lead of the case's authority
+    who is not its applicant (:func:`is_party`)."""
     scope = staff_scope(user)
-    return scope.works_on_cases and case.authority_id in scope.authority_ids
+    return (
+        scope.works_on_cases
+        and case.authority_id in scope.authority_ids
+        and not is_party(user, case)
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,9 +12,11 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from rathaus.casework import notice_templates
+from rathaus.casework.errors import StoredNoticeError
 from rathaus.casework.models import (
     CITIZEN_STATUS_LABELS,
     Case,
@@ -23,6 +26,9 @@ from rathaus.casework.models import (
     PostalDeliveryTask,
 )
 from rathaus.casework.permissions import cases_visible_to as _cases_visible_to
+from rathaus.core.stored_files import StoredFileUnavailable, read_verified
+
+logger = logging.getLogger(__name__)
 
 
 def cases_visible_to(user: Any) -> QuerySet[Case]:
@@ -110,6 +116,36 @@ def open_request(case: Case) -> DocumentRequest | None:
 
 def issued_notice(case: Case) -> Notice | None:
     return case.notices.filter(status=Notice.Status.ISSUED).first()
+
+
+def notice_pdf(notice: Notice) -> bytes:
+    """The issued PDF of ``notice``, after checking it against the SHA-256 it was sealed with.
+
+    Raises :class:`StoredNoticeError` (and logs an error for the operator) when the storage
+    cannot read it or its bytes differ: a changed file is never handed out as the notice.
+    """
+    try:
+        return read_verified(
+            notice.pdf,
+            sha256=notice.sha256,
+            what="notice PDF",
+            notice=notice.pk,
+            case=notice.case_id,
+        )
+    except StoredFileUnavailable as exc:
+        if exc.reason == "missing":
+            message = gettext(
+                "The PDF of the notice “%(title)s” cannot be read from the storage. The error "
+                "has been logged for the administrators; the copy filed in the E-Akte may "
+                "still be downloadable."
+            )
+        else:
+            message = gettext(
+                "The stored PDF of the notice “%(title)s” does not match the sealed one "
+                "(SHA-256); it was changed outside the application and is not handed out. The "
+                "error has been logged for the administrators."
+            )
+        raise StoredNoticeError(message % {"title": notice.title}) from exc
 
 
 def revocations(case: Case) -> QuerySet[Notice]:

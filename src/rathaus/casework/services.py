@@ -4,7 +4,10 @@ Every change runs in one transaction that locks the case row (``select_for_updat
 status it found there, appends a :class:`CaseEvent` and writes the audit trail. Two clerks acting
 on one case at once are thus serialised: the second sees the first one's result and gets a
 :class:`TransitionError` with a message instead of overwriting it.
-Views check the permissions (``casework.permissions``); these functions check the workflow.
+Views check the permissions (``casework.permissions``); these functions check the workflow, and
+refuse what must never happen whoever calls them: the applicant acting on their own case
+(§ 20 Abs. 1 Nr. 1 VwVfG), and an action on a notice or assignment that changed after the
+clerk's page was read (``version``, ``seen``: :class:`ChangedMeanwhileError`).
 """
 
 from __future__ import annotations
@@ -12,10 +15,12 @@ from __future__ import annotations
 import datetime
 import functools
 import hashlib
+import json
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -26,13 +31,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import override
+from django.utils.translation import gettext_lazy, override
 
 from rathaus.casework import notice_templates
 from rathaus.casework.errors import (
     CaseworkError,
+    ChangedMeanwhileError,
     DueDateError,
+    FieldError,
     NoticeTemplateError,
+    PartyToCaseError,
     TransitionError,
 )
 from rathaus.casework.models import (
@@ -46,9 +54,10 @@ from rathaus.casework.models import (
     snapshot,
 )
 from rathaus.casework.permissions import (
-    can_view_case,
+    can_decide,
     forget_scope,
     is_assignable_to,
+    is_party,
     staff_scope,
     wrote_notice,
 )
@@ -178,6 +187,21 @@ def _lock(case: Case) -> Case:
         .select_related("authority__municipality", "service", "file")
         .get(pk=case.pk)
     )
+
+
+def _not_a_party(case: Case, actor: Any) -> None:
+    """Refuse a staff action of the case's applicant: § 20 Abs. 1 Nr. 1 VwVfG, a party may not
+    act for the authority in its own procedure. The citizen's own steps (answering a request,
+    replying, withdrawing) do not pass here."""
+    user = _user(actor)
+    if user is not None and is_party(user, case):
+        raise PartyToCaseError(
+            _(
+                "You applied for case %(number)s yourself, so you may not work on it for the "
+                "authority (§ 20 Abs. 1 Nr. 1 VwVfG). Your team lead assigns it to a colleague."
+            )
+            % {"number": case.number}
+        )
 
 
 def _refuse_transition(case: Case, to_status: str) -> TransitionError:
@@ -379,6 +403,7 @@ def transition(*, case: Case, to_status: str, actor: Any, note: str = "") -> Cas
         return withdraw_case(case=case, actor=actor, note=note)
     with transaction.atomic():
         locked = _lock(case)
+        _not_a_party(locked, actor)
         if to_status == S.IN_REVIEW and locked.status == S.DECIDED:
             raise TransitionError(
                 _("A decided case goes back to review only by revoking its notice.")
@@ -448,7 +473,8 @@ def _discard_drafts(case: Case, *, actor: Any, keep: Notice | None = None) -> No
     for notice in pending:
         before = notice.status
         notice.status = Notice.Status.DISCARDED
-        notice.save(update_fields=["status"])
+        notice.version += 1
+        notice.save(update_fields=["status", "version"])
         superseded: dict[str, Any] = {"superseded_by": str(keep.public_id)} if keep else {}
         _notice_event(
             case,
@@ -481,6 +507,24 @@ def withdraw_case(*, case: Case, actor: Any, note: str = "") -> Case:
     return locked
 
 
+@dataclass(frozen=True)
+class Assignment:
+    """Who had a case and in which org unit (ids; None for nobody or no unit)."""
+
+    assigned_to_id: int | None
+    org_unit_id: int | None
+
+    @classmethod
+    def of(cls, case: Case) -> Assignment:
+        return cls(assigned_to_id=case.assigned_to_id, org_unit_id=case.org_unit_id)
+
+
+def _assignment_label(case: Case) -> str:
+    who = str(case.assigned_to) if case.assigned_to is not None else _("nobody")
+    unit = str(case.org_unit) if case.org_unit is not None else _("no org unit")
+    return f"{who}, {unit}"
+
+
 def assign(
     *,
     cases: Iterable[Case],
@@ -488,11 +532,16 @@ def assign(
     org_unit: OrgUnit | None = None,
     unassign: bool = False,
     actor: Any,
+    seen: Mapping[int, Assignment] | None = None,
 ) -> list[Case]:
     """Give cases to a clerk and/or an org unit (bulk). All or none are changed.
 
     ``user=None`` keeps each case's clerk; ``unassign=True`` removes it instead (a team lead
-    moving cases to another unit with "nobody" as the clerk)."""
+    moving cases to another unit with "nobody" as the clerk). ``seen`` is the assignment each
+    case (by id) had on the page the actor read: a case assigned differently since is refused
+    with :class:`ChangedMeanwhileError`, so that an old form cannot undo a colleague's
+    assignment. Nobody is given a case they applied for (§ 20 Abs. 1 Nr. 1 VwVfG), and the
+    applicant does not assign it either."""
     if unassign and user is not None:
         raise CaseworkError(_("Choose a clerk or nobody, not both."))
     if user is None and org_unit is None and not unassign:
@@ -501,15 +550,34 @@ def assign(
     with transaction.atomic():
         for case in sorted(cases, key=lambda c: c.pk):
             locked = _lock(case)
+            _not_a_party(locked, actor)
             if locked.status not in Case.OPEN_STATUSES:
                 raise TransitionError(
                     _("Case %(number)s is %(status)s and can no longer be assigned.")
                     % {"number": locked.number, "status": _status_label(locked.status)}
                 )
+            expected = (seen or {}).get(locked.pk)
+            if expected is not None and expected != Assignment.of(locked):
+                raise ChangedMeanwhileError(
+                    _(
+                        "Case %(number)s was assigned anew after you opened the page (now: "
+                        "%(current)s). Your assignment was not saved: check the current one and "
+                        "assign again if it should still change."
+                    )
+                    % {"number": locked.number, "current": _assignment_label(locked)}
+                )
             if org_unit is not None and org_unit.authority_id != locked.authority_id:
                 raise CaseworkError(
                     _("%(unit)s does not belong to the authority of case %(number)s.")
                     % {"unit": org_unit, "number": locked.number}
+                )
+            if user is not None and is_party(user, locked):
+                raise PartyToCaseError(
+                    _(
+                        "%(user)s applied for case %(number)s and may not work on it "
+                        "(§ 20 Abs. 1 Nr. 1 VwVfG); assign it to someone else."
+                    )
+                    % {"user": user, "number": locked.number}
                 )
             if user is not None and not is_assignable_to(user, locked):
                 raise CaseworkError(
@@ -570,6 +638,7 @@ def set_due_date(*, case: Case, due_on: datetime.date, actor: Any) -> Case:
         )
     with transaction.atomic():
         locked = _lock(case)
+        _not_a_party(locked, actor)
         if locked.status not in Case.OPEN_STATUSES:
             raise TransitionError(
                 _("Case %(number)s is %(status)s; its due date can no longer change.")
@@ -609,6 +678,7 @@ def add_note(*, case: Case, text: str, actor: Any) -> CaseNote:
         raise CaseworkError(_("The note is empty."))
     with transaction.atomic():
         locked = _lock(case)
+        _not_a_party(locked, actor)
         note = CaseNote.objects.create(case=locked, text=text, author=_user(actor))
         if locked.file is not None:
             _file_document(
@@ -633,6 +703,7 @@ def add_internal_document(*, case: Case, title: str, file: FileData, actor: Any)
     name, content_type, data = file
     with transaction.atomic():
         locked = _lock(case)
+        _not_a_party(locked, actor)
         if locked.file is None:
             raise CaseworkError(_("This case has no file."))
         version = _file_document(
@@ -664,21 +735,25 @@ def request_documents(
     """Ask the citizen for evidence by ``due_on``; the case waits for the citizen.
 
     The request appears in the citizen's "Meine Anträge" and as a message in the mailbox.
+    A missing description or a deadline in the past or beyond :data:`DUE_DATE_HORIZON` raises
+    :class:`FieldError` naming the argument (``description``, ``due_on``).
     """
 
     description = (description or "").strip()
     if not description:
-        raise CaseworkError(_("Describe which documents are needed."))
+        raise FieldError(_("Describe which documents are needed."), field="description")
     if due_on < timezone.localdate():
-        raise CaseworkError(_("The deadline must not be in the past."))
+        raise FieldError(_("The deadline must not be in the past."), field="due_on")
     latest = timezone.localdate() + DUE_DATE_HORIZON
     if due_on > latest:
-        raise CaseworkError(
+        raise FieldError(
             _("The deadline can lie at most two years ahead, until %(date)s.")
-            % {"date": date_format(latest, "SHORT_DATE_FORMAT")}
+            % {"date": date_format(latest, "SHORT_DATE_FORMAT")},
+            field="due_on",
         )
     with transaction.atomic():
         locked = _lock(case)
+        _not_a_party(locked, actor)
         if locked.status not in (S.RECEIVED, S.IN_REVIEW):
             raise _refuse_transition(locked, S.WAITING_FOR_CITIZEN)
         request = DocumentRequest.objects.create(
@@ -822,12 +897,33 @@ def _decidable(case: Case) -> None:
 def draft_notice(*, case: Case, template_key: str, actor: Any) -> Notice:
     """A notice from the service's template ``template_key``, filled in, to be edited.
 
-    Refused on decided, closed or withdrawn cases and when a placeholder has no value.
-    A received case moves into review.
+    Refused on decided, closed or withdrawn cases, when a placeholder has no value, to the
+    applicant (§ 20 VwVfG), and while the case has a draft or a notice awaiting approval (a
+    second click on "draft" must not make a second draft). A received case moves into review.
     """
     with transaction.atomic():
         locked = _lock(case)
+        _not_a_party(locked, actor)
         _decidable(locked)
+        pending = (
+            Notice.objects.filter(
+                case=locked, status__in=(Notice.Status.DRAFT, Notice.Status.AWAITING_APPROVAL)
+            )
+            .order_by("-drafted_at", "-pk")
+            .first()
+        )
+        if pending is not None:
+            raise CaseworkError(
+                _(
+                    "Case %(number)s already has the notice draft “%(title)s” (%(status)s); "
+                    "no second one was drafted. Edit that one; its outcome can be changed."
+                )
+                % {
+                    "number": locked.number,
+                    "title": pending.title,
+                    "status": pending.get_status_display(),
+                }
+            )
         template = notice_templates.template(locked.service.slug, template_key)
         filled = template.fill(notice_values(locked))
         workflow = notice_templates.workflow_for(locked.service.slug)
@@ -888,6 +984,50 @@ def _lock_notice(notice: Notice) -> tuple[Case, Notice]:
     return case, Notice.objects.select_for_update().get(pk=notice.pk)
 
 
+def notice_text_digest(notice: Notice) -> str:
+    """The SHA-256 of what ``notice`` says (title, outcome, type, text, legal basis, remedy).
+
+    An approval records it (``Notice.approved_text_sha256``) and covers exactly that text:
+    issuing compares it again. Casework migration 0015 keeps a copy of this function.
+    """
+    said = {key: value for key, value in _notice_text(notice).items() if key != "four_eyes"}
+    canonical = json.dumps(said, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+#: What a clerk is told when the notice changed after their page was read (by the action).
+_CHANGED_MEANWHILE = {
+    "save": gettext_lazy(
+        "Your changes were not saved: the notice “%(title)s” was changed by someone else after "
+        "you opened the page. The saved text is shown above yours; take over what is still "
+        "needed and save again."
+    ),
+    "submit": gettext_lazy(
+        "The notice “%(title)s” was changed after you opened the page and has not been "
+        "submitted for approval. Read the current text first."
+    ),
+    "approve": gettext_lazy(
+        "The notice “%(title)s” was changed after you opened the page; your approval was not "
+        "recorded. Read the current text and approve it if it is right."
+    ),
+    "return": gettext_lazy(
+        "The notice “%(title)s” was changed after you opened the page; it has not been "
+        "returned. Read its current state first."
+    ),
+    "issue": gettext_lazy(
+        "The notice “%(title)s” was changed after you opened the page; it has not been issued. "
+        "Read the current text and issue it if it is right."
+    ),
+}
+
+
+def _check_version(notice: Notice, version: int | None, *, action: str) -> None:
+    """Refuse acting on the locked ``notice`` when the page the clerk read showed another
+    ``version`` of it (None: the caller holds no page, e.g. a job)."""
+    if version is not None and version != notice.version:
+        raise ChangedMeanwhileError(_CHANGED_MEANWHILE[action] % {"title": notice.title})
+
+
 def update_notice(
     *,
     notice: Notice,
@@ -897,11 +1037,16 @@ def update_notice(
     legal_basis: str | None = None,
     remedy: str | None = None,
     outcome: str | None = None,
+    version: int | None = None,
 ) -> Notice:
-    """The clerk edits a draft; a text with a left-over placeholder is refused."""
+    """The clerk edits a draft; a text with a left-over placeholder is refused. ``version`` is
+    the one the clerk's page showed: a draft changed since is not overwritten
+    (:class:`ChangedMeanwhileError`)."""
     with transaction.atomic():
         case, locked = _lock_notice(notice)
+        _not_a_party(case, actor)
         _decidable(case)
+        _check_version(locked, version, action="save")
         if locked.status != Notice.Status.DRAFT:
             raise CaseworkError(_("Only a draft can be edited."))
         before = _notice_text(locked)
@@ -930,6 +1075,8 @@ def update_notice(
                 drafted_type = drafted_as.document_type
             locked.document_type = notice_templates.document_type_for(drafted_type, outcome)
         _check_text(locked, final=False)
+        if _notice_text(locked) != before:
+            locked.version += 1
         locked.save()
         editor = _user(actor)
         if editor is not None and editor.pk != locked.drafted_by_id:
@@ -939,7 +1086,7 @@ def update_notice(
             action="case.notice_updated",
             actor=actor,
             before={"notice": locked.pk, **before},
-            after={"notice": locked.pk, **_notice_text(locked)},
+            after={"notice": locked.pk, "version": locked.version, **_notice_text(locked)},
         )
     return locked
 
@@ -957,11 +1104,14 @@ def _notice_text(notice: Notice) -> dict[str, Any]:
     }
 
 
-def submit_for_approval(*, notice: Notice, actor: Any) -> Notice:
-    """Four-eyes rule: the draft goes to a second clerk."""
+def submit_for_approval(*, notice: Notice, actor: Any, version: int | None = None) -> Notice:
+    """Four-eyes rule: the draft goes to a second clerk (``version`` as for
+    :func:`update_notice`)."""
     with transaction.atomic():
         case, locked = _lock_notice(notice)
+        _not_a_party(case, actor)
         _decidable(case)
+        _check_version(locked, version, action="submit")
         if locked.status != Notice.Status.DRAFT:
             raise CaseworkError(_("Only a draft can be submitted for approval."))
         _check_text(locked)
@@ -969,6 +1119,8 @@ def submit_for_approval(*, notice: Notice, actor: Any) -> Notice:
         locked.submitted_at = timezone.now()
         locked.approved_by = None
         locked.approved_at = None
+        locked.approved_text_sha256 = ""
+        locked.version += 1
         locked.save()
         _notice_event(
             case,
@@ -982,16 +1134,23 @@ def submit_for_approval(*, notice: Notice, actor: Any) -> Notice:
             action="case.notice_submitted",
             actor=actor,
             before={"notice": locked.pk, "status": Notice.Status.DRAFT},
-            after={"notice": locked.pk, "status": locked.status},
+            after={"notice": locked.pk, "status": locked.status, "version": locked.version},
         )
     return locked
 
 
-def approve_notice(*, notice: Notice, actor: Any) -> Notice:
-    """The second clerk approves; it must be someone other than the drafter."""
+def approve_notice(*, notice: Notice, actor: Any, version: int | None = None) -> Notice:
+    """The second clerk approves; it must be someone other than the drafter.
+
+    ``version`` is the one the approver's page showed: an approval counts for the text the
+    approver read and for no other (a notice returned, rewritten and submitted again since is
+    refused with :class:`ChangedMeanwhileError`). The digest of the approved text is kept.
+    """
     with transaction.atomic():
         case, locked = _lock_notice(notice)
+        _not_a_party(case, actor)
         _decidable(case)
+        _check_version(locked, version, action="approve")
         if locked.status != Notice.Status.AWAITING_APPROVAL:
             raise CaseworkError(_("This notice is not awaiting approval."))
         if locked.approved_by_id is not None:
@@ -1002,7 +1161,9 @@ def approve_notice(*, notice: Notice, actor: Any) -> Notice:
             )
         locked.approved_by = actor
         locked.approved_at = timezone.now()
-        locked.save(update_fields=["approved_by", "approved_at"])
+        locked.approved_text_sha256 = notice_text_digest(locked)
+        locked.version += 1
+        locked.save(update_fields=["approved_by", "approved_at", "approved_text_sha256", "version"])
         _notice_event(
             case,
             locked,
@@ -1014,21 +1175,41 @@ def approve_notice(*, notice: Notice, actor: Any) -> Notice:
             case,
             action="case.notice_approved",
             actor=actor,
-            after={"notice": locked.pk, "approved_by": actor.pk},
+            after={
+                "notice": locked.pk,
+                "approved_by": actor.pk,
+                "approved_text_sha256": locked.approved_text_sha256,
+                "version": locked.version,
+            },
         )
     return locked
 
 
-def return_notice(*, notice: Notice, actor: Any, reason: str = "") -> Notice:
-    """The second clerk sends the draft back for changes."""
+def return_notice(
+    *, notice: Notice, actor: Any, reason: str = "", version: int | None = None
+) -> Notice:
+    """The second clerk sends the draft back for changes (``version`` as for
+    :func:`approve_notice`)."""
     with transaction.atomic():
         case, locked = _lock_notice(notice)
+        _not_a_party(case, actor)
+        _check_version(locked, version, action="return")
         if locked.status != Notice.Status.AWAITING_APPROVAL:
             raise CaseworkError(_("This notice is not awaiting approval."))
         locked.status = Notice.Status.DRAFT
         locked.approved_by = None
         locked.approved_at = None
-        locked.save(update_fields=["status", "approved_by", "approved_at"])
+        locked.approved_text_sha256 = ""
+        locked.version += 1
+        locked.save(
+            update_fields=[
+                "status",
+                "approved_by",
+                "approved_at",
+                "approved_text_sha256",
+                "version",
+            ]
+        )
         _notice_event(
             case,
             locked,
@@ -1041,7 +1222,7 @@ def return_notice(*, notice: Notice, actor: Any, reason: str = "") -> Notice:
             action="case.notice_returned",
             actor=actor,
             before={"notice": locked.pk, "status": Notice.Status.AWAITING_APPROVAL},
-            after={"notice": locked.pk, "status": locked.status},
+            after={"notice": locked.pk, "status": locked.status, "version": locked.version},
         )
     return locked
 
@@ -1073,23 +1254,27 @@ def _sealing() -> Iterator[None]:
         ) from exc
 
 
-def issue_notice(*, notice: Notice, actor: Any) -> Notice:
+def issue_notice(*, notice: Notice, actor: Any, version: int | None = None) -> Notice:
     """Decide the case: render the notice to PDF/A, seal it, log it, file it, deliver it.
 
     Exactly one notice per case is issued: the case row is locked, and a clerk whose colleague
     decided a moment earlier gets a :class:`TransitionError` saying so. Under the four-eyes rule
     the notice needs the approval of a clerk other than its drafter. Delivery goes to the
     mailbox, or, where the citizen opted out of electronic delivery (§ 9 OZG), to a postal
-    delivery task for the clerks.
+    delivery task for the clerks. ``version`` is the one the clerk's page showed: a text changed
+    since is not issued unseen (:class:`ChangedMeanwhileError`); an approval covers only the
+    text it was given for (``approved_text_sha256``). The applicant never issues (§ 20 VwVfG).
     """
     from rathaus.casework.notice_pdf import render_notice_pdf
     from rathaus.ledger.issuing import issue_document
 
     with transaction.atomic():
         case, locked = _lock_notice(notice)
+        _not_a_party(case, actor)
         _decidable(case)
         if locked.status == Notice.Status.ISSUED:
             raise TransitionError(_("This notice has already been issued."))
+        _check_version(locked, version, action="issue")
         if locked.status not in (Notice.Status.DRAFT, Notice.Status.AWAITING_APPROVAL):
             raise CaseworkError(_("This notice can no longer be issued."))
         if locked.four_eyes:
@@ -1100,6 +1285,14 @@ def issue_notice(*, notice: Notice, actor: Any) -> Notice:
             if wrote_notice(locked, locked.approved_by_id):
                 raise CaseworkError(
                     _("A second clerk must approve this notice, not one who drafted or edited it.")
+                )
+            if locked.approved_text_sha256 != notice_text_digest(locked):
+                raise CaseworkError(
+                    _(
+                        "The approval of the notice “%(title)s” was given for another text; it "
+                        "has not been issued. Return it and have the current text approved."
+                    )
+                    % {"title": locked.title}
                 )
         _check_text(locked)
         now = timezone.now()
@@ -1119,6 +1312,7 @@ def issue_notice(*, notice: Notice, actor: Any) -> Notice:
         locked.status = Notice.Status.ISSUED
         locked.issued_by = _user(actor)
         locked.issued_at = now
+        locked.version += 1
         if case.file is not None:
             locked.record_version = _file_document(
                 file=case.file,
@@ -1179,6 +1373,7 @@ def issue_notice(*, notice: Notice, actor: Any) -> Notice:
                 "sha256": locked.sha256,
                 "ledger_code": locked.ledger_code,
                 "approved_by": locked.approved_by_id,
+                "approved_text_sha256": locked.approved_text_sha256,
                 "delivered_by_post": locked.delivered_by_post,
             },
         )
@@ -1191,6 +1386,7 @@ def mark_posted(
     """A clerk has put the printed notice (or revocation letter) in the post."""
     with transaction.atomic():
         case = _lock(task.case)
+        _not_a_party(case, actor)
         locked = (
             PostalDeliveryTask.objects.select_for_update(of=("self",))
             .select_related("notice")
@@ -1215,9 +1411,8 @@ def mark_posted(
                 )
             else:
                 message = _("The posting date cannot lie before the notice was issued (%(date)s).")
-            raise CaseworkError(
-                message % {"date": date_format(timezone.localdate(written_at), "SHORT_DATE_FORMAT")}
-            )
+            written_on = date_format(timezone.localdate(written_at), "SHORT_DATE_FORMAT")
+            raise FieldError(message % {"date": written_on}, field="sent_on")
         locked.status = PostalDeliveryTask.Status.SENT
         locked.sent_on = sent_on
         locked.sent_by = _user(actor)
@@ -1270,6 +1465,7 @@ def revoke_notice(
         raise CaseworkError(_("Please give the reason for the revocation."))
     with transaction.atomic():
         case, locked = _lock_notice(notice)
+        _not_a_party(case, actor)
         if locked.status != Notice.Status.ISSUED:
             raise CaseworkError(_("Only an issued notice can be revoked."))
         if case.status != S.DECIDED:
@@ -1293,6 +1489,7 @@ def revoke_notice(
         locked.revoked_at = timezone.now()
         locked.revocation_reason = reason
         locked.revocation_legal_basis = (legal_basis or "").strip()
+        locked.version += 1
         locked.save(
             update_fields=[
                 "status",
@@ -1300,6 +1497,7 @@ def revoke_notice(
                 "revoked_at",
                 "revocation_reason",
                 "revocation_legal_basis",
+                "version",
             ]
         )
         # A revoked notice that has not been posted yet must not go out any more.
@@ -1573,7 +1771,8 @@ def _backoffice_url(case: Case) -> str:
 def remind_overdue(*, today: datetime.date | None = None) -> int:
     """E-mail each clerk the open cases past their due date (at most every
     ``CASEWORK_REMINDER_INTERVAL_DAYS``); unassigned cases, and cases whose assignee can no
-    longer see them, go to the unit's team leads (of an unrouted case: the authority's).
+    longer work on them (left the unit, or applied for it), go to the unit's team leads (of an
+    unrouted case: the authority's), never to the applicant.
     Returns the number of cases reminded about."""
     from rathaus.accounts.roles import TEAM_LEAD
     from rathaus.casework.models import StaffMembership
@@ -1597,7 +1796,7 @@ def remind_overdue(*, today: datetime.date | None = None) -> int:
             assignee is not None
             and assignee.is_active
             and assignee.email
-            and can_view_case(assignee, case)  # not one who left the unit since
+            and can_decide(assignee, case)  # not one who left the unit since, nor the applicant
         ):
             recipients = [assignee.email]
         else:
@@ -1609,6 +1808,8 @@ def remind_overdue(*, today: datetime.date | None = None) -> int:
                 leads = leads.filter(org_unit_id=case.org_unit_id)
             else:
                 leads = leads.filter(org_unit__authority_id=case.authority_id)
+            if case.applicant_id is not None:
+                leads = leads.exclude(user_id=case.applicant_id)
             recipients = list(
                 leads.exclude(user__email="")  # a reminder nobody receives is no reminder
                 .values_list("user__email", flat=True)
