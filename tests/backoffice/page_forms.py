@@ -22,3 +22,11 @@ def shown_assignment(page: str) -> dict[str, str]:
     return {
         name: hidden_value(page, name) for name in ("assign-shown_assignee", "assign-shown_unit")
     }
+
+
+def shown_for_take_over(page: str) -> dict[str, str]:
+    """The "take over" form's record of the clerk and unit the page showed."""
+    return {
+        name: hidden_value(page, name)
+        for name in ("uebernehmen-shown_assignee", "uebernehmen-shown_unit")
+    }

@@ -23,7 +23,7 @@ from rathaus.casework.errors import CaseworkError
 from rathaus.casework.models import Case, DocumentRequest, Notice, PostalDeliveryTask
 from rathaus.casework.notice_templates import templates_for
 from rathaus.core.models import AuditEvent, OrgUnit
-from tests.backoffice.page_forms import hidden_value, html, shown_assignment
+from tests.backoffice.page_forms import hidden_value, html, shown_assignment, shown_for_take_over
 
 pytestmark = pytest.mark.django_db
 
@@ -390,3 +390,25 @@ def test_a_posting_date_before_the_notice_was_issued_is_said_beside_the_field(
     assert "vor dem Erlass des Bescheids" in page
     task.refresh_from_db()
     assert task.status == PostalDeliveryTask.Status.OPEN
+
+
+def test_a_stale_take_over_does_not_take_the_case_from_a_colleague(
+    staff_client: StaffClient, clerk: User, second_clerk: User, open_case: OpenCase, unit: OrgUnit
+) -> None:
+    """Anna and Bert both read the unassigned case; Bert takes it first. Anna's click must not
+    take it from him without a word."""
+    case = open_case(unit.authority, unit=unit, family_name="Uebernahme")
+    base = f"/backoffice/vorgaenge/{case.pk}"
+    anna, bert = staff_client(clerk), staff_client(second_clerk)
+    anna_saw = shown_for_take_over(html(anna.get(f"{base}/")))
+    bert_saw = shown_for_take_over(html(bert.get(f"{base}/")))
+    assert bert.post(f"{base}/uebernehmen/", bert_saw).status_code == 302
+    refused = anna.post(f"{base}/uebernehmen/", anna_saw)
+    case.refresh_from_db()
+    assert case.assigned_to == second_clerk
+    assert refused.status_code == 409
+    assert "neu zugewiesen" in html(refused)
+    # the page she gets back shows the current state: taking it over now is a conscious choice
+    assert anna.post(f"{base}/uebernehmen/", shown_for_take_over(html(refused))).status_code == 302
+    case.refresh_from_db()
+    assert case.assigned_to == clerk

@@ -17,7 +17,7 @@ from rathaus.casework.models import Case, CaseEvent, DocumentRequest
 from rathaus.core.models import AuditEvent, Authority, OrgUnit
 from tests.accounts.factories import PASSWORD, UserFactory
 from tests.backoffice.conftest import future
-from tests.backoffice.page_forms import hidden_value, shown_assignment
+from tests.backoffice.page_forms import hidden_value, shown_assignment, shown_for_take_over
 from tests.fixtures.clamd import EICAR, clamd_address  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -251,7 +251,8 @@ def test_clerk_takes_over_starts_review_and_requests_documents(
     case = open_case(unit.authority, unit=unit)
     client = staff_client(clerk)
     base = f"/backoffice/vorgaenge/{case.pk}"
-    assert client.post(f"{base}/uebernehmen/").status_code == 302
+    shown = shown_for_take_over(html(client.get(f"{base}/")))
+    assert client.post(f"{base}/uebernehmen/", shown).status_code == 302
     assert client.post(f"{base}/pruefung-beginnen/", {"in_review-note": "los"}).status_code == 302
     response = client.post(
         f"{base}/unterlagen-anfordern/",

@@ -35,6 +35,7 @@ from rathaus.backoffice.forms import (
     NoticeStepForm,
     PostalSentForm,
     RevokeForm,
+    TakeOverForm,
     TransitionForm,
 )
 from rathaus.casework import permissions
@@ -181,12 +182,22 @@ def assign(*, case: Case, user: User, data: Any, **_kw: Any) -> Outcome:
     return Outcome(True, _("The case has been assigned."))
 
 
-def take_over(*, case: Case, user: User, **_kw: Any) -> Outcome:
-    return _run(
-        None,
-        lambda: casework.assign(cases=[case], user=user, actor=user),
-        _("You are now working on this case."),
+def take_over(*, case: Case, user: User, data: Any, **_kw: Any) -> Outcome:
+    form = TakeOverForm(data, prefix="uebernehmen", case=case)
+    if not form.is_valid():
+        return _invalid(form)
+    seen = casework.Assignment(
+        assigned_to_id=form.cleaned_data["shown_assignee"] or None,
+        org_unit_id=form.cleaned_data["shown_unit"] or None,
     )
+    try:
+        casework.assign(cases=[case], user=user, actor=user, seen={case.pk: seen})
+    except ChangedMeanwhileError as exc:
+        case.refresh_from_db()
+        return _refused(TakeOverForm(prefix="uebernehmen", case=case), str(exc))
+    except CaseworkError as exc:
+        return _refused(form, str(exc))
+    return Outcome(True, _("You are now working on this case."))
 
 
 def _transition(to_status: str, success: object) -> Handler:
@@ -470,7 +481,12 @@ def _offers(
     if case.status in Case.OPEN_STATUSES:
         if decide and case.assigned_to_id != user.pk:
             case_actions.append(
-                offer("uebernehmen", _("Work on this case"), _("Take over the case"))
+                offer(
+                    "uebernehmen",
+                    _("Work on this case"),
+                    _("Take over the case"),
+                    TakeOverForm(prefix="uebernehmen", case=case),
+                )
             )
         if permissions.can_assign(user, case):
             case_actions.append(
@@ -660,6 +676,8 @@ def landlord_check(application: Any) -> ConfirmationCheck | None:
         address=data.get("new_address") or {},
         move_in_date=str(data.get("move_in_date") or ""),
         persons=data.get("persons") or [],
+        # given to this registration office (§ 19 Abs. 4 BMG), not another municipality's
+        authority=getattr(application, "authority", None),
         disclose=True,  # the clerk checks the registration against what the landlord confirmed
     )
 

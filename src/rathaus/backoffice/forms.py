@@ -111,6 +111,21 @@ class CaseAssignForm(AssignForm):
         super().__init__(*args, **kwargs)
 
 
+class TakeOverForm(forms.Form):
+    """ "Take over the case": only the clerk and unit the page showed (0: none), so that a page
+    read before a colleague took the case (or was given it) cannot take it from them."""
+
+    shown_assignee = ShownField()
+    shown_unit = ShownField()
+
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        kwargs["initial"] = {
+            "shown_assignee": case.assigned_to_id or 0,
+            "shown_unit": case.org_unit_id or 0,
+        }
+        super().__init__(*args, **kwargs)
+
+
 #: The range of a database id (bigint); larger numbers cannot be one and overflow the driver.
 _ID_RANGE = range(-(2**63), 2**63)
 
