@@ -30,6 +30,7 @@ from rathaus.core.models import Municipality  # noqa: E402
 from rathaus.registers.models import Election  # noqa: E402
 
 ANSWERS = {
+    "applies_for": "self",
     "name": {"given_names": "Erika", "family_name": "Mustermann"},
     "birth_date": "1985-03-27",
     "address": {
@@ -40,6 +41,13 @@ ANSWERS = {
     },
     "delivery_to": "home",
 }
+
+
+def _answers(number: int) -> dict[str, object]:
+    """One voter per citizen: a polling card is counted per voter (§ 28 Abs. 10 BWahlO), so the
+    drafts differ in the birth date."""
+    born = datetime.date(1940, 1, 1) + datetime.timedelta(days=number)
+    return {**ANSWERS, "birth_date": born.isoformat()}
 
 
 def main(count: int, out: str) -> None:
@@ -69,13 +77,13 @@ def main(count: int, out: str) -> None:
                     applicant=user,
                     service=service,
                     municipality=wuppertal,
-                    answers=ANSWERS,
+                    answers=_answers(number),
                     context={"election_id": election.pk},
                     current_step="",
                     schema_hash=digest,
                     expires_at=expires,
                 )
-                for user in users
+                for number, user in enumerate(users)
             ],
             batch_size=2000,
         )

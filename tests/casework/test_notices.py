@@ -801,3 +801,20 @@ def test_a_revocation_counts_as_provided_when_it_reaches_the_mailbox(
     message = issued.revocation_message
     assert message is not None
     assert timezone.localtime(message.provided_at).date() == datetime.date(2026, 11, 24)
+
+
+def test_the_polling_card_notice_names_whom_it_is_for() -> None:
+    """Applied for another voter (§ 27 Abs. 3 BWahlO), the notice reaches the authorised
+    person's mailbox and must not address them as the voter."""
+    granted = notice_templates.templates_for("briefwahl")["granted"]
+    values = {
+        "opened_on": "01.09.2029",
+        "case_number": "2029-000001",
+        "applicant_name": "Max Mustermann",
+        "authority_name": "Wahlamt",
+    }
+    for_self = granted.fill({**values, "particulars": {"applies_for": "self"}})["body"]
+    for_other = granted.fill({**values, "particulars": {"applies_for": "other"}})["body"]
+    assert "wird Ihnen, Max Mustermann, ein Wahlschein erteilt" in for_self
+    assert "der wahlberechtigten Person Max Mustermann, für die Sie" in for_other
+    assert "Ihnen, Max Mustermann" not in for_other

@@ -31,6 +31,8 @@ def test_changing_and_deleting_an_election_in_the_admin_is_audited(
             "postal_vote_from_1": "",
             "postal_vote_deadline_0": "2030-09-12",
             "postal_vote_deadline_1": "18:00:00",
+            "vote_key": "",
+            "minimum_age": "18",
         },
     )
     assert answer.status_code == 302, answer.content.decode()[:2000]

@@ -11,8 +11,16 @@ class ElectionAdmin(SafeDateHierarchy, AuditedAdmin):
     """Elections and their postal vote deadlines decide whose applications are accepted:
     every change is audited."""
 
-    list_display = ["name", "municipality", "election_day", "postal_vote_deadline"]
-    list_filter = ["municipality"]
+    list_display = [
+        "name",
+        "municipality",
+        "election_day",
+        "vote_key",
+        "minimum_age",
+        "postal_vote_deadline",
+    ]
+    list_filter = ["municipality", "minimum_age"]
+    search_fields = ["name", "vote_key"]
     date_hierarchy = "election_day"
 
 

@@ -23,6 +23,10 @@ EARLIEST_ELECTION_DAY = datetime.date(1957, 1, 1)
 ELECTION_YEARS_AHEAD = 10
 #: Applications are accepted in the year before the election at most.
 POSTAL_VOTE_WINDOW = datetime.timedelta(days=366)
+#: Voting age: 18 (Art. 38 Abs. 2 GG, § 7 LWahlG NRW); 16 for local elections in NRW (§ 7 KWahlG)
+#: and the European election (§ 6 EuWG since 2024). No German election has another.
+DEFAULT_MINIMUM_AGE = 18
+MINIMUM_AGES = (16, 18)
 
 
 def default_postal_vote_deadline(election_day: datetime.date) -> datetime.datetime:
@@ -58,6 +62,25 @@ class Election(models.Model):
         _("application deadline"),
         blank=True,
         help_text=_("Default: 18:00 on the second day before the election (§ 27 Abs. 4 BWahlO)."),
+    )
+    vote_key = models.SlugField(
+        _("nationwide vote"),
+        max_length=60,
+        blank=True,
+        help_text=_(
+            "The same key for every municipality's row of one federal, European or state vote "
+            "(e.g. btw-2029): a voter gets one polling card for it wherever they apply "
+            "(§ 28 Abs. 10 BWahlO). Empty for a purely local vote."
+        ),
+    )
+    minimum_age = models.PositiveSmallIntegerField(
+        _("minimum age"),
+        default=DEFAULT_MINIMUM_AGE,
+        choices=[(age, str(age)) for age in MINIMUM_AGES],
+        help_text=_(
+            "Age a voter must have reached on the election day: 18, or 16 for local elections "
+            "in NRW and the European election."
+        ),
     )
 
     class Meta:
@@ -130,6 +153,20 @@ class Election(models.Model):
         opened = self.postal_vote_from is None or at >= self.postal_vote_from
         return opened and at <= self.postal_vote_deadline
 
+    @property
+    def polling_card_scope(self) -> str:
+        """What "one polling card per voter" counts against: the nationwide vote, or this row."""
+        return f"vote:{self.vote_key}" if self.vote_key else f"election:{self.pk}"
+
+    def voter_is_old_enough(self, birth_date: datetime.date) -> bool:
+        """True if a voter born on ``birth_date`` has reached :attr:`minimum_age` on the
+        election day (a birthday on 29 February counts as 1 March in other years, § 188 BGB)."""
+        day = self.election_day
+        years = (
+            day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+        )
+        return years >= self.minimum_age
+
 
 def open_elections(
     municipality: Municipality, at: datetime.datetime | None = None
@@ -139,6 +176,31 @@ def open_elections(
         municipality=municipality, postal_vote_deadline__gte=at
     ).order_by("election_day")
     return [e for e in candidates if e.accepts_postal_vote_applications(at)]
+
+
+class PollingCardApplication(models.Model):
+    """The Wahlscheinverzeichnis's index of applications (§ 28 BWahlO): one row per voter and
+    vote, naming the application that holds it. ``voter`` is a SHA-256 of the voter's normalised
+    family name, given names and birth date, so the index holds no readable personal data;
+    the unique constraint keeps two simultaneous submissions for one voter from both passing."""
+
+    election = models.ForeignKey(
+        Election, on_delete=models.PROTECT, related_name="+", verbose_name=_("election")
+    )
+    scope = models.CharField(_("vote"), max_length=80)
+    voter = models.CharField(_("voter"), max_length=64)
+    #: the ``applications.Application`` (a layer above registers, so no foreign key)
+    application_id = models.BigIntegerField(_("application"))
+
+    class Meta:
+        verbose_name = _("polling card application")
+        verbose_name_plural = _("polling card applications")
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "voter"], name="polling_card_once_per_voter")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope}: {self.voter[:12]}"
 
 
 class LandlordConfirmation(models.Model):

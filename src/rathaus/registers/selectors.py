@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from rathaus.core.models import Authority
 from rathaus.ledger.leaves import normalize_code
 from rathaus.ledger.selectors import Status, verify_document
 from rathaus.registers.models import LandlordConfirmation
@@ -82,6 +83,7 @@ def check_landlord_confirmation(
     address: dict[str, Any],
     move_in_date: datetime.date | str,
     persons: Any = None,
+    authority: Authority | None = None,
     disclose: bool = False,
 ) -> ConfirmationCheck:
     """The code exists, is not revoked (in the register and in the GovChain log), and the
@@ -91,7 +93,11 @@ def check_landlord_confirmation(
     The codes are printed on the confirmation and logged publicly in GovChain, so a code alone
     proves nothing: the problems tell a citizen only *that* a detail differs, never what the
     landlord confirmed (someone else's address and move-in day). ``disclose`` (the clerk's case
-    page) names the confirmed details."""
+    page) names the confirmed details.
+
+    ``authority``: the registration office responsible for the registration. The landlord's
+    declaration is made to the competent Meldebehörde (§ 19 Abs. 4 BMG), so a confirmation
+    given to another office does not count (the office it went to is in the public log)."""
     confirmation = landlord_confirmation_for_code(code)
     if confirmation is None:
         return ConfirmationCheck(
@@ -112,6 +118,20 @@ def check_landlord_confirmation(
         )
     elif result.status in (Status.UNKNOWN, Status.FAILED):
         result.problems.append(_("This landlord confirmation could not be verified."))
+    if authority is not None and confirmation.authority_id != authority.pk:
+        result.problems.append(
+            _(
+                "This landlord confirmation was given to the registration office of "
+                "%(municipality)s (%(office)s), which is not responsible for your registration "
+                "(%(responsible)s). Please ask your landlord to confirm your move-in again "
+                "online for the municipality of your new home; then enter the new code."
+            )
+            % {
+                "municipality": confirmation.authority.municipality.name,
+                "office": confirmation.authority.name,
+                "responsible": authority.name,
+            }
+        )
     if isinstance(move_in_date, str):
         try:
             move_in_date = datetime.date.fromisoformat(move_in_date)
