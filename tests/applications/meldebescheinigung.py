@@ -20,7 +20,7 @@ PERSON = {
     "address__postal_code": "42103",
     "address__place": "Wuppertal",
 }
-SIMPLE_CERTIFICATE = {"kind": "simple", "copies": "1"}
+SIMPLE_CERTIFICATE = {"kind": "simple"}
 
 
 def answer_all(application: Application, certificate: dict[str, Any] | None = None) -> None:

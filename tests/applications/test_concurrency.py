@@ -40,7 +40,7 @@ def test_two_simultaneous_submits_give_one_application(
                 "address__place": "Wuppertal",
             },
         ),
-        ("certificate", {"kind": "simple", "copies": "1"}),
+        ("certificate", {"kind": "simple"}),
     ):
         result = validate_step(schema, step_id, data, answers=application.answers)
         assert result.is_valid, result.errors

@@ -23,15 +23,15 @@ from rathaus.catalog.models import FormVersion, Service
 from rathaus.core.models import Municipality
 from tests.applications.meldebescheinigung import answer_all
 
-OLD_LABEL = "Anzahl der Ausfertigungen"
-NEW_LABEL = "Wie viele Exemplare brauchen Sie?"
+OLD_LABEL = "Welche Meldebescheinigung brauchen Sie?"
+NEW_LABEL = "Welche Art von Bescheinigung brauchen Sie?"
 
 
 def _submitted(citizen: User, service: Service, municipality: Municipality) -> Application:
     application = start_application(
         applicant=citizen, service=service, municipality=municipality, trust_level="high"
     )
-    answer_all(application, {"kind": "extended", "purpose": "Heirat", "copies": "2"})
+    answer_all(application, {"kind": "extended", "purpose": "Heirat"})
     return submit_application(
         application=application,
         idempotency_key=application.public_id.hex,

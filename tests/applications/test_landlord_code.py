@@ -15,8 +15,8 @@ from rathaus.applications.models import Application
 from rathaus.applications.service_rules import LANDLORD_CODE_FAILURES, _failure_key
 from rathaus.applications.services import save_step, start_application, submit_application
 from rathaus.catalog.form_schemas import form_schema
-from rathaus.catalog.models import Service
-from rathaus.core.models import Authority, Municipality
+from rathaus.catalog.models import Responsibility, Service
+from rathaus.core.models import Municipality
 from rathaus.forms.engine import validate_step
 from rathaus.ledger import services as ledger_services
 from rathaus.ledger.leaves import format_code
@@ -36,7 +36,11 @@ MOVED_IN = timezone.localdate() - datetime.timedelta(days=2)
 @pytest.fixture
 def confirmation(wuppertal: Municipality) -> LandlordConfirmation:
     ledger_services._authorities.clear()
-    office = Authority.objects.get(municipality=wuppertal, kind=Authority.Kind.CITIZENS_OFFICE)
+    # the registration office that handles Wuppertal's registrations (Remscheid's, in the demo):
+    # the landlord portal gives the confirmation to it (§ 19 Abs. 4 BMG)
+    office = Responsibility.objects.get(
+        service__slug="wohnsitz-anmelden", municipality=wuppertal
+    ).authority
     return confirm_move_in(
         landlord=UserFactory(),
         authority=office,

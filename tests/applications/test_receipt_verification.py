@@ -29,7 +29,7 @@ def test_receipt_shows_qr_code_and_short_code_and_is_logged_as_receipt(
     application = start_application(
         applicant=citizen, service=meldebescheinigung, municipality=wuppertal, trust_level="high"
     )
-    answer_all(application, {"kind": "simple", "purpose": "Arbeitgeber", "copies": "1"})
+    answer_all(application, {"kind": "simple", "purpose": "Arbeitgeber"})
     submit_application(application=application, idempotency_key="v1", confirmed=True, actor=citizen)
     call_command("db_worker", batch=True, no_startup_delay=True, queue_name="*", verbosity=0)
     application.refresh_from_db()

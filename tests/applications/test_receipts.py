@@ -21,7 +21,7 @@ def _submitted(citizen: User, service: Service, municipality: Municipality) -> A
     application = start_application(
         applicant=citizen, service=service, municipality=municipality, trust_level="high"
     )
-    answer_all(application, {"kind": "extended", "purpose": "Heirat", "copies": "2"})
+    answer_all(application, {"kind": "extended", "purpose": "Heirat"})
     return submit_application(
         application=application, idempotency_key="r1", confirmed=True, actor=citizen
     )

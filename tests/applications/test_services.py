@@ -175,7 +175,7 @@ def test_a_draft_submitted_meanwhile_keeps_its_frozen_answers(
     stale = _read_then_submitted(citizen, meldebescheinigung, wuppertal)
     schema, _digest = form_schema(meldebescheinigung)
     result = validate_step(
-        schema, "certificate", {"kind": "simple", "copies": "3"}, answers=stale.answers
+        schema, "certificate", {"kind": "extended", "purpose": "Heirat"}, answers=stale.answers
     )
     assert result.is_valid, result.errors
     with pytest.raises(ApplicationError, match="kann nicht mehr geändert werden"):
@@ -216,7 +216,7 @@ def test_a_step_saved_in_another_tab_meanwhile_is_kept(
     app = _start(citizen, meldebescheinigung, wuppertal)
     schema, _digest = form_schema(meldebescheinigung)
     tab_b = Application.objects.get(pk=app.pk)
-    a = validate_step(schema, "certificate", {"kind": "simple", "copies": "2"}, answers=app.answers)
+    a = validate_step(schema, "certificate", {"kind": "simple"}, answers=app.answers)
     save_step(application=app, result=a)
     b = validate_step(
         schema,

@@ -49,7 +49,7 @@ def test_whole_flow_with_a_corrected_error(
     good = logged_in.post(url, PERSON)
     assert good.status_code == 302
     assert good["Location"].endswith("/schritt/certificate/")
-    done = logged_in.post(good["Location"], {"kind": "simple", "copies": "2"})
+    done = logged_in.post(good["Location"], {"kind": "simple"})
     assert done["Location"].endswith("/pruefen/")
 
     review = logged_in.get(done["Location"])
@@ -187,7 +187,7 @@ def test_a_declaration_changed_in_another_tab_after_the_review_is_not_sent_unsee
     # the other tab: an extended certificate instead of the simple one reviewed
     logged_in.post(
         f"/antraege/{application.public_id}/schritt/certificate/",
-        {"kind": "extended", "copies": "1", "purpose": "Vorlage beim Arbeitgeber"},
+        {"kind": "extended", "purpose": "Vorlage beim Arbeitgeber"},
     )
 
     stale = logged_in.post(

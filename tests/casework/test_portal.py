@@ -286,7 +286,10 @@ def test_my_applications_lists_drafts_and_submitted_with_the_citizens_status(
     assert case is not None
     clerk = make_staff(case.org_unit)
     casework.transition(case=case, to_status=Case.Status.IN_REVIEW, actor=clerk)
-    other = django_user_model.objects.create_user(email="someone@example.org", password="x" * 12)
+    # another citizen of the same name and birth date (the certificate is about the applicant)
+    other = ProfileFactory(
+        given_names="Erika", family_name="Mustermann", birth_date=datetime.date(1985, 3, 27)
+    ).user
     stranger = _submitted(other, service, home, key="k2")
 
     page = logged_in.get("/antraege/").content.decode()

@@ -6,16 +6,22 @@ submission's transaction; they raise ``ApplicationError`` with a message for the
 
 from __future__ import annotations
 
+import datetime
+import hashlib
 import time
-from typing import Protocol
+import unicodedata
+from typing import Any, Protocol
 
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from rathaus.accounts.models import Profile
 from rathaus.applications.errors import ApplicationError
 from rathaus.applications.models import Application
+from rathaus.catalog.models import Responsibility
 from rathaus.core import counters
-from rathaus.registers.models import Election, open_elections
+from rathaus.core.models import AuditEvent
+from rathaus.registers.models import Election, PollingCardApplication, open_elections
 from rathaus.registers.selectors import check_landlord_confirmation
 
 
@@ -27,8 +33,14 @@ class ServiceRules(Protocol):
 
 class PostalVoteRules:
     """Wahlschein und Briefwahl: only for an open election, before its deadline (§ 27 BWahlO),
-    and once per voter and election: a lost polling card is replaced only at the electoral
-    office, on the voter's declaration (§ 28 Abs. 10 BWahlO)."""
+    for a voter of the election's age on its day, and once per voter and vote, whichever account
+    or municipality applies: a lost polling card is replaced only at the electoral office, on the
+    voter's declaration (§ 28 Abs. 10 BWahlO). Anyone may apply for another voter with a written
+    authorisation (§ 27 Abs. 3 BWahlO), uploaded with the form.
+
+    With several elections open at once (Europawahl and Kommunalwahl on one day) each application
+    is for one of them: the first open one the voter has not applied for yet and is old enough
+    for, decided at submission, when the voter is known."""
 
     def on_start(self, *, application: Application) -> None:
         elections = open_elections(application.municipality)
@@ -38,42 +50,11 @@ class PostalVoteRules:
                 % {"place": application.municipality.name}
             )
         application.context["election_id"] = elections[0].pk
-        self._not_applied_before(application, elections[0])
-
-    @staticmethod
-    def _not_applied_before(application: Application, election: Election) -> None:
-        earlier = (
-            Application.objects.filter(
-                applicant_id=application.applicant_id,
-                service_id=application.service_id,
-                status__in=(Application.Status.SUBMITTED, Application.Status.AWAITING_PAYMENT),
-                context__election_id=election.pk,
-            )
-            .exclude(pk=application.pk)
-            .values_list("reference", "submitted_at")
-            .first()
-        )
-        if earlier is None:
-            return
-        reference, submitted_at = earlier
-        raise ApplicationError(
-            _(
-                "You have already applied for a polling card for the %(election)s "
-                "(reference %(reference)s, %(date)s). If it has not arrived or was lost, "
-                "please contact the electoral office."
-            )
-            % {
-                "election": election.name,
-                "reference": reference,
-                "date": formats.date_format(timezone.localtime(submitted_at), "DATE_FORMAT")
-                if submitted_at
-                else "",
-            }
-        )
 
     def before_submit(self, *, application: Application) -> None:
+        now = timezone.now()
         election = Election.objects.filter(pk=application.context.get("election_id")).first()
-        if election is None or not election.accepts_postal_vote_applications(timezone.now()):
+        if election is None or not election.accepts_postal_vote_applications(now):
             deadline = (
                 formats.date_format(
                     timezone.localtime(election.postal_vote_deadline), "DATETIME_FORMAT"
@@ -88,7 +69,107 @@ class PostalVoteRules:
                 )
                 % {"deadline": deadline}
             )
-        self._not_applied_before(application, election)
+        voter, birth_date = _voter_key(application.answers)
+        refusal = _register(application, election, voter, birth_date)
+        if refusal is None:
+            return
+        # this election is taken or the voter too young for it: another one open today?
+        others = [e for e in open_elections(application.municipality, now) if e.pk != election.pk]
+        refusals = [refusal]
+        for other in others:
+            refusal = _register(application, other, voter, birth_date)
+            if refusal is None:
+                application.context["election_id"] = other.pk
+                return
+            refusals.append(refusal)
+        raise next((r for r in refusals if r.kind == "duplicate"), refusals[0]).error
+
+
+class _Refusal:
+    def __init__(self, kind: str, error: ApplicationError) -> None:
+        self.kind, self.error = kind, error
+
+
+def _normalised(text: object) -> str:
+    """Names as the electoral roll compares them: case, accents' composition, spacing and
+    hyphen spacing do not matter."""
+    folded = unicodedata.normalize("NFKC", str(text or "")).casefold()
+    return " ".join(folded.replace("\u2010", "-").replace(" - ", "-").split())
+
+
+def _voter_key(answers: dict[str, Any]) -> tuple[str, datetime.date | None]:
+    """SHA-256 of the voter's normalised family name, given names and birth date."""
+    name = answers.get("name") or {}
+    birth = str(answers.get("birth_date") or "")
+    try:
+        birth_date: datetime.date | None = datetime.date.fromisoformat(birth)
+    except ValueError:
+        birth_date = None
+    plain = "|".join(
+        (_normalised(name.get("family_name")), _normalised(name.get("given_names")), birth)
+    )
+    return hashlib.sha256(plain.encode()).hexdigest(), birth_date
+
+
+def _register(
+    application: Application, election: Election, voter: str, birth_date: datetime.date | None
+) -> _Refusal | None:
+    """Enter the application in the Wahlscheinverzeichnis's index for ``election``; a refusal
+    if the voter is too young for it or holds a polling card for the vote already. One indexed
+    lookup (unique on scope and voter), an insert when new; a row of a withdrawn or refused
+    application is taken over."""
+    if birth_date is not None and not election.voter_is_old_enough(birth_date):
+        return _Refusal(
+            "age",
+            ApplicationError(
+                _(
+                    "For the %(election)s on %(day)s you must be at least %(age)d years old on "
+                    "election day. Please check the date of birth."
+                )
+                % {
+                    "election": election.name,
+                    "day": formats.date_format(election.election_day, "DATE_FORMAT"),
+                    "age": election.minimum_age,
+                }
+            ),
+        )
+    entry, created = PollingCardApplication.objects.select_for_update().get_or_create(
+        scope=election.polling_card_scope,
+        voter=voter,
+        defaults={"election": election, "application_id": application.pk},
+    )
+    if created or entry.application_id == application.pk:
+        return None
+    earlier = (
+        Application.objects.filter(
+            pk=entry.application_id,
+            status__in=(Application.Status.SUBMITTED, Application.Status.AWAITING_PAYMENT),
+        )
+        .values_list("reference", "submitted_at")
+        .first()
+    )
+    if earlier is None:
+        entry.election, entry.application_id = election, application.pk
+        entry.save(update_fields=["election", "application_id"])
+        return None
+    reference, submitted_at = earlier
+    return _Refusal(
+        "duplicate",
+        ApplicationError(
+            _(
+                "A polling card for the %(election)s has already been applied for for this "
+                "voter (reference %(reference)s, %(date)s). If it has not arrived or was lost, "
+                "please contact the electoral office."
+            )
+            % {
+                "election": election.name,
+                "reference": reference,
+                "date": formats.date_format(timezone.localtime(submitted_at), "DATE_FORMAT")
+                if submitted_at
+                else "",
+            }
+        ),
+    )
 
 
 #: Failed landlord-code checks one account may have per window: the codes are public in the
@@ -102,8 +183,10 @@ def _failure_key(application: Application) -> str:
 
 
 class ResidenceRegistrationRules:
-    """Wohnsitz anmelden: a landlord confirmation given by code (§ 19 BMG) must exist, not be
-    withdrawn, and confirm the same address, move-in date and persons. An account whose checks
+    """Wohnsitz anmelden: the new home is not the only one when the previous one is kept
+    (§ 21 BMG). A landlord confirmation given by code (§ 19 BMG) must exist, not be withdrawn,
+    have been given to the responsible registration office (§ 19 Abs. 4 BMG), and confirm the
+    same address, move-in date and persons. An account whose checks
     failed :data:`LANDLORD_CODE_FAILURES` times in the window is stopped until the next one."""
 
     def on_start(self, *, application: Application) -> None:
@@ -111,6 +194,16 @@ class ResidenceRegistrationRules:
 
     def before_submit(self, *, application: Application) -> None:
         answers = application.answers
+        if answers.get("residence_kind") == "main" and answers.get("previous_kept") is True:
+            # § 21 BMG: whoever keeps another home has more than one; the new one is then the
+            # main or a secondary home, never the only one.
+            raise ApplicationError(
+                _(
+                    "You said the new home is your only home, but also that you keep your "
+                    'previous home. Please correct this in the step "Your new home" (main '
+                    'home with other homes, or secondary home) or in the step "Previous home".'
+                )
+            )
         if answers.get("landlord_way") != "code":
             return
         allowed, seconds = LANDLORD_CODE_FAILURES
@@ -123,11 +216,17 @@ class ResidenceRegistrationRules:
                     "or name your landlord)."
                 )
             )
+        responsibility = (
+            Responsibility.objects.select_related("authority__municipality")
+            .filter(service_id=application.service_id, municipality_id=application.municipality_id)
+            .first()
+        )
         check = check_landlord_confirmation(
             code=str(answers.get("landlord_code", "")),
             address=answers.get("new_address") or {},
             move_in_date=str(answers.get("move_in_date", "")),
             persons=answers.get("persons") or [],
+            authority=responsibility.authority if responsibility else None,
         )
         if not check.ok:
             counters.hit(key, timeout=seconds + 5)
@@ -137,9 +236,101 @@ class ResidenceRegistrationRules:
             )
 
 
+#: The identity fields of the Meldebescheinigung that must be the applicant's own (§ 18 BMG).
+IDENTITY_FIELDS = ("given_names", "family_name", "birth_date")
+
+
+def _same_text(a: Any, b: Any) -> bool:
+    """Equal up to case, spacing and Unicode composition (NFC): "Müller" typed with a combining
+    diaeresis is the "Müller" of the ID card."""
+
+    def plain(value: Any) -> str:
+        return " ".join(unicodedata.normalize("NFC", str(value or "")).casefold().split())
+
+    return plain(a) == plain(b)
+
+
+def verified_identity(user: Any) -> Profile | None:
+    """The applicant's profile if its name and date of birth are those the last citizen-account
+    login (eID) wrote into it, or None.
+
+    The login overwrites these profile fields with the values asserted at "substantial" or
+    "high" (``accounts.federation.update_profile``), but the citizen may edit the profile
+    afterwards (``accounts.services.update_profile``); both are audited. The profile counts
+    only while no edit of these fields is newer than the last citizen-account login.
+    """
+    if getattr(user, "pk", None) is None:
+        return None
+    profile = Profile.objects.filter(user_id=user.pk).first()
+    if profile is None or not (profile.family_name and profile.given_names):
+        return None
+    last_login = (
+        AuditEvent.objects.filter(actor_id=user.pk, action="accounts.federated_login")
+        .order_by("-at", "-id")
+        .values_list("at", flat=True)
+        .first()
+    )
+    edits = AuditEvent.objects.filter(
+        action="accounts.profile.updated",
+        object_type=Profile._meta.label,
+        object_id=str(profile.pk),
+    )
+    if last_login is not None:
+        edits = edits.filter(at__gt=last_login)
+    for changed in edits.values_list("after", flat=True):
+        fields = (changed or {}).get("fields") or [] if isinstance(changed, dict) else []
+        if any(name in fields for name in IDENTITY_FIELDS):
+            return None
+    return profile
+
+
+class ResidenceCertificateRules:
+    """Meldebescheinigung: issued only about the applicant (§ 18 Abs. 1 BMG). The name and
+    date of birth of the form must be those the online ID (eID) confirmed for the account;
+    the address is compared with the population register by the clerk."""
+
+    def on_start(self, *, application: Application) -> None:
+        return None
+
+    def before_submit(self, *, application: Application) -> None:
+        profile = verified_identity(application.applicant)
+        if profile is None:
+            raise ApplicationError(
+                _(
+                    "A certificate of registration is issued only about yourself. Your name and "
+                    "date of birth could not be confirmed with your online ID, because they are "
+                    "missing or were changed in your profile afterwards. Please log in again with "
+                    "your online ID (eID) and send the application then."
+                )
+            )
+        answers = application.answers
+        name = answers.get("name") if isinstance(answers.get("name"), dict) else {}
+        born = str(answers.get("birth_date") or "")
+        same = (
+            _same_text(name.get("family_name"), profile.family_name)
+            and _same_text(name.get("given_names"), profile.given_names)
+            and (profile.birth_date is None or born == profile.birth_date.isoformat())
+        )
+        if not same:
+            raise ApplicationError(
+                _(
+                    "A certificate of registration is issued only about yourself (section 18 "
+                    'BMG). Name and date of birth in the step "About you" must be those of '
+                    "your online ID: %(name)s, born on %(birth_date)s. Please correct them."
+                )
+                % {
+                    "name": profile.full_name,
+                    "birth_date": formats.date_format(profile.birth_date, "DATE_FORMAT")
+                    if isinstance(profile.birth_date, datetime.date)
+                    else "—",
+                }
+            )
+
+
 RULES: dict[str, ServiceRules] = {
     "briefwahl": PostalVoteRules(),
     "wohnsitz-anmelden": ResidenceRegistrationRules(),
+    "meldebescheinigung": ResidenceCertificateRules(),
 }
 
 
