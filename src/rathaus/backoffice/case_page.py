@@ -156,14 +156,19 @@ def _assign_form(case: Case, user: User, data: Any = None) -> CaseAssignForm:
     return CaseAssignForm(data, prefix="assign", staff=staff, units=units, case=case)
 
 
+def _shown_assignment(form: CaseAssignForm | TakeOverForm) -> casework.Assignment:
+    """The clerk and unit the page showed (its hidden fields; 0 for none)."""
+    return casework.Assignment(
+        assigned_to_id=form.cleaned_data["shown_assignee"] or None,
+        org_unit_id=form.cleaned_data["shown_unit"] or None,
+    )
+
+
 def assign(*, case: Case, user: User, data: Any, **_kw: Any) -> Outcome:
     form = _assign_form(case, user, data)
     if not form.is_valid():
         return _invalid(form)
-    seen = casework.Assignment(
-        assigned_to_id=form.cleaned_data["shown_assignee"] or None,
-        org_unit_id=form.cleaned_data["shown_unit"] or None,
-    )
+    seen = _shown_assignment(form)
     try:
         casework.assign(
             cases=[case],
@@ -186,10 +191,7 @@ def take_over(*, case: Case, user: User, data: Any, **_kw: Any) -> Outcome:
     form = TakeOverForm(data, prefix="uebernehmen", case=case)
     if not form.is_valid():
         return _invalid(form)
-    seen = casework.Assignment(
-        assigned_to_id=form.cleaned_data["shown_assignee"] or None,
-        org_unit_id=form.cleaned_data["shown_unit"] or None,
-    )
+    seen = _shown_assignment(form)
     try:
         casework.assign(cases=[case], user=user, actor=user, seen={case.pk: seen})
     except ChangedMeanwhileError as exc:
