@@ -43,6 +43,25 @@ def finish_structure(document: Document, pdf: pydyf.PDF) -> None:
     tree.finish_figures(document)
     tree.drop_empty(tree.document_element)
     tree.add_id_tree()
+    _outside_the_object_stream(pdf)
+
+
+class _DirectDictionary(pydyf.Dictionary):
+    """A dictionary written as an object of its own, not into pydyf's one object stream."""
+
+    @property
+    def compressible(self) -> bool:
+        return False
+
+
+def _outside_the_object_stream(pdf: pydyf.PDF) -> None:
+    """The structure elements as objects of their own. pydyf packs every dictionary into one
+    object stream, and pyHanko reads an object from such a stream by parsing its header from
+    the start: with the hundreds of structure elements of a tagged letter, checking a seal took
+    seven times as long (each of its revisions is compared object by object)."""
+    for element in pdf.objects:
+        if type(element) is pydyf.Dictionary and element.get("Type") == "/StructElem":
+            element.__class__ = _DirectDictionary
 
 
 def _number(reference: Any) -> int | None:
