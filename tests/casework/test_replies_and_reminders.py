@@ -29,7 +29,7 @@ def test_a_reply_in_the_mailbox_is_filed_on_the_case(
     )
     request_message = Message.objects.get(owner=citizen, kind="request")
     assert request_message.case_number == case.number
-    mailbox.reply(
+    mailbox.send_reply(
         message=request_message,
         owner=citizen,
         body="Den Ausweis reiche ich nächste Woche nach.",
@@ -56,9 +56,9 @@ def test_a_reply_after_the_case_was_withdrawn_is_kept_and_noted_on_the_case(
     assert case.file.is_closed
     filed_before = case.file.documents.count()
 
-    answer = mailbox.reply(
+    answer = mailbox.send_reply(
         message=request_message, owner=citizen, body="Ich möchte doch weitermachen.", attachments=[]
-    )
+    ).message
 
     assert Message.objects.filter(pk=answer.pk, from_citizen=True).exists()  # not lost
     assert case.file.documents.count() == filed_before  # a closed file takes nothing
@@ -74,7 +74,7 @@ def test_a_reply_to_a_message_without_a_case_changes_no_case(case: Case, citizen
     message = mailbox.deliver(
         owner=citizen, kind="information", subject="Allgemeine Information", body="Hallo"
     )
-    mailbox.reply(message=message, owner=citizen, body="Danke", attachments=[])
+    mailbox.send_reply(message=message, owner=citizen, body="Danke", attachments=[])
     assert not CaseEvent.objects.filter(kind=CaseEvent.Kind.REPLY_RECEIVED).exists()
 
 

@@ -135,12 +135,12 @@ def test_notification_that_never_gets_through_ends_failed_for_the_administrator(
 def test_replies_from_the_citizen_send_no_notification(
     citizen: User, deliver_notice: Any, smtp_server: SMTPServer, settings: Any
 ) -> None:
-    from rathaus.mailbox.services import reply
+    from rathaus.mailbox.services import send_reply
 
     smtp_server.configure(settings)
     message = deliver_notice()
     _work()
-    reply(message=message, owner=citizen, body="Danke, erhalten.")
+    send_reply(message=message, owner=citizen, body="Danke, erhalten.")
     _work()
     assert len(smtp_server.messages) == 1
 

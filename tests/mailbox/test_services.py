@@ -1,4 +1,4 @@
-"""deliver(), reply() and the retrieval log: what the authority can later prove."""
+"""deliver(), send_reply() and the retrieval log: what the authority can later prove."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from rathaus.core.scanning import ClamdScanner
 from rathaus.mailbox.errors import MailboxError, ReplyRefused
 from rathaus.mailbox.models import Message, RetrievalLog
 from rathaus.mailbox.selectors import case_deliveries, mailbox_messages, unread_count
-from rathaus.mailbox.services import archive, deliver, record_retrieval, reply, unarchive
+from rathaus.mailbox.services import archive, deliver, record_retrieval, send_reply, unarchive
 from rathaus.mailbox.signals import reply_received
 from tests.fixtures.clamd import EICAR
 
@@ -75,12 +75,12 @@ def test_reply_lands_with_its_files_and_tells_casework(
 
     reply_received.connect(receiver)
     try:
-        answer = reply(
+        answer = send_reply(
             message=original,
             owner=citizen,
             body="Anbei das Foto.",
             attachments=[("C:\\Fotos\\foto.png", "image/png", PNG)],
-        )
+        ).message
     finally:
         reply_received.disconnect(receiver)
     assert received == [(answer, original)]
@@ -100,7 +100,7 @@ def test_reply_with_malware_or_a_disallowed_type_is_refused_with_a_reason(
     original = deliver_notice(kind="request")
     scanner = ClamdScanner(clamd_address)
     with pytest.raises(ReplyRefused) as refused:
-        reply(
+        send_reply(
             message=original,
             owner=citizen,
             body="",
@@ -119,7 +119,7 @@ def test_reply_with_malware_or_a_disallowed_type_is_refused_with_a_reason(
 @pytest.mark.django_db
 def test_reply_needs_text_or_a_file(citizen: User, deliver_notice: Any) -> None:
     with pytest.raises(ReplyRefused) as refused:
-        reply(message=deliver_notice(), owner=citizen, body="   ")
+        send_reply(message=deliver_notice(), owner=citizen, body="   ")
     assert refused.value.field_errors == {
         "body": ["Bitte schreiben Sie einen Text oder hängen Sie eine Datei an."]
     }
@@ -131,7 +131,7 @@ def test_nobody_but_the_owner_can_reply_or_retrieve(
 ) -> None:
     message = deliver_notice()
     with pytest.raises(PermissionDenied):
-        reply(message=message, owner=other_citizen, body="Ich bin es nicht.")
+        send_reply(message=message, owner=other_citizen, body="Ich bin es nicht.")
     with pytest.raises(PermissionDenied):
         record_retrieval(message=message, user=other_citizen, request=None)
     with pytest.raises(PermissionDenied):
@@ -224,7 +224,7 @@ def test_case_deliveries_show_the_clerk_retrieval_and_announcement(
         message = deliver_notice()
     with freeze_time("2026-11-21 07:30:00"):
         record_retrieval(message=message, user=citizen, request=None)
-        reply(message=message, owner=citizen, body="Danke.")
+        send_reply(message=message, owner=citizen, body="Danke.")
         [notice, answer] = case_deliveries(authority=None, case_number="2026-000123")
     assert notice.message == message
     assert notice.first_retrieved_at is not None

@@ -15,12 +15,11 @@ from typing import Any, Protocol
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from rathaus.accounts.models import Profile
+from rathaus.accounts.selectors import verified_identity
 from rathaus.applications.errors import ApplicationError
 from rathaus.applications.models import Application
 from rathaus.catalog.models import Responsibility
 from rathaus.core import counters
-from rathaus.core.models import AuditEvent
 from rathaus.registers.models import Election, PollingCardApplication, open_elections
 from rathaus.registers.selectors import check_landlord_confirmation
 
@@ -236,10 +235,6 @@ class ResidenceRegistrationRules:
             )
 
 
-#: The identity fields of the Meldebescheinigung that must be the applicant's own (§ 18 BMG).
-IDENTITY_FIELDS = ("given_names", "family_name", "birth_date")
-
-
 def _same_text(a: Any, b: Any) -> bool:
     """Equal up to case, spacing and Unicode composition (NFC): "Müller" typed with a combining
     diaeresis is the "Müller" of the ID card."""
@@ -248,40 +243,6 @@ def _same_text(a: Any, b: Any) -> bool:
         return " ".join(unicodedata.normalize("NFC", str(value or "")).casefold().split())
 
     return plain(a) == plain(b)
-
-
-def verified_identity(user: Any) -> Profile | None:
-    """The applicant's profile if its name and date of birth are those the last citizen-account
-    login (eID) wrote into it, or None.
-
-    The login overwrites these profile fields with the values asserted at "substantial" or
-    "high" (``accounts.federation.update_profile``), but the citizen may edit the profile
-    afterwards (``accounts.services.update_profile``); both are audited. The profile counts
-    only while no edit of these fields is newer than the last citizen-account login.
-    """
-    if getattr(user, "pk", None) is None:
-        return None
-    profile = Profile.objects.filter(user_id=user.pk).first()
-    if profile is None or not (profile.family_name and profile.given_names):
-        return None
-    last_login = (
-        AuditEvent.objects.filter(actor_id=user.pk, action="accounts.federated_login")
-        .order_by("-at", "-id")
-        .values_list("at", flat=True)
-        .first()
-    )
-    edits = AuditEvent.objects.filter(
-        action="accounts.profile.updated",
-        object_type=Profile._meta.label,
-        object_id=str(profile.pk),
-    )
-    if last_login is not None:
-        edits = edits.filter(at__gt=last_login)
-    for changed in edits.values_list("after", flat=True):
-        fields = (changed or {}).get("fields") or [] if isinstance(changed, dict) else []
-        if any(name in fields for name in IDENTITY_FIELDS):
-            return None
-    return profile
 
 
 class ResidenceCertificateRules:

@@ -151,27 +151,6 @@ class SentReply:
     repeated: bool
 
 
-def reply(
-    *,
-    message: Message,
-    owner: Any,
-    body: str,
-    attachments: Sequence[AttachmentData] = (),
-    scanner: VirusScanner | None = None,
-    idempotency_key: str = "",
-) -> Message:
-    """Store the owner's reply to a message from the authority and tell casework about it;
-    returns the reply (see :func:`send_reply`, which also says whether it was a repeat)."""
-    return send_reply(
-        message=message,
-        owner=owner,
-        body=body,
-        attachments=attachments,
-        scanner=scanner,
-        idempotency_key=idempotency_key,
-    ).message
-
-
 def send_reply(
     *,
     message: Message,
