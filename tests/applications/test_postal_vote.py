@@ -86,7 +86,7 @@ def test_application_before_the_deadline_is_submitted_for_that_election(
         application = start_application(
             applicant=citizen, service=briefwahl, municipality=wuppertal, trust_level="low"
         )
-        assert application.context == {"election_id": election.pk}
+        assert application.context["election_id"] == election.pk  # the only one: no question
         _fill(briefwahl, application)
         submitted = submit_application(
             application=application, idempotency_key="pv1", confirmed=True, actor=citizen

@@ -78,9 +78,14 @@ def _apply(
     key: str,
     *,
     for_other: bool = False,
+    election: Election | None = None,
 ) -> Application:
     application = start_application(
-        applicant=user, service=service, municipality=town, trust_level="low"
+        applicant=user,
+        service=service,
+        municipality=town,
+        trust_level="low",
+        choice=str(election.pk) if election else None,
     )
     _fill(service, application, voter, for_other=for_other)
     return submit_application(
@@ -216,6 +221,7 @@ def test_a_refused_duplicate_leaves_the_draft_and_a_withdrawal_frees_the_voter(
 def test_two_elections_on_the_same_day_each_get_a_polling_card(
     citizen: User, briefwahl: Service, wuppertal: Municipality
 ) -> None:
+    """One application per election, each for the election the citizen chose."""
     day = datetime.date(2029, 6, 10)
     europe = Election.objects.create(
         municipality=wuppertal, name="Europawahl", election_day=day, minimum_age=16
@@ -224,11 +230,12 @@ def test_two_elections_on_the_same_day_each_get_a_polling_card(
         municipality=wuppertal, name="Kommunalwahl", election_day=day, minimum_age=16
     )
     with freeze_time("2029-05-20 10:00:00"):
-        first = _apply(citizen, briefwahl, wuppertal, VOTER_ERIKA, "a")
-        second = _apply(citizen, briefwahl, wuppertal, VOTER_ERIKA, "b")
-        with pytest.raises(ApplicationError, match="bereits"):
-            _apply(citizen, briefwahl, wuppertal, VOTER_ERIKA, "c")
-    assert {first.context["election_id"], second.context["election_id"]} == {europe.pk, local.pk}
+        first = _apply(citizen, briefwahl, wuppertal, VOTER_ERIKA, "a", election=local)
+        second = _apply(citizen, briefwahl, wuppertal, VOTER_ERIKA, "b", election=europe)
+        with pytest.raises(ApplicationError, match="bereits") as refused:
+            _apply(citizen, briefwahl, wuppertal, VOTER_ERIKA, "c", election=europe)
+    assert (first.context["election_id"], second.context["election_id"]) == (local.pk, europe.pk)
+    assert "neuen Antrag" not in str(refused.value)  # no other election left to apply for
 
 
 # --- voting age on election day ---------------------------------------------------------------
@@ -268,15 +275,22 @@ def test_a_voter_under_the_elections_minimum_age_on_election_day_is_refused(
         _apply(citizen, briefwahl, wuppertal, YOUNG, "young")
 
 
-def test_a_young_voter_gets_the_election_open_to_them(
+def test_a_young_voter_is_refused_for_the_chosen_election_and_told_of_the_one_open_to_them(
     citizen: User, briefwahl: Service, wuppertal: Municipality
 ) -> None:
-    """Bundestagswahl (18) and Kommunalwahl (16) together: a 16-year-old gets the latter."""
+    """Bundestagswahl (18) and Kommunalwahl (16) together: a 16-year-old who chose the former
+    is refused for it, not moved to the latter, and told they can apply for the latter."""
     day = datetime.date(2030, 9, 15)
-    Election.objects.create(municipality=wuppertal, name="Bundestagswahl", election_day=day)
+    federal = Election.objects.create(
+        municipality=wuppertal, name="Bundestagswahl", election_day=day
+    )
     local = Election.objects.create(
         municipality=wuppertal, name="Kommunalwahl", election_day=day, minimum_age=16
     )
     with freeze_time("2030-08-25 10:00:00"):
-        sent = _apply(citizen, briefwahl, wuppertal, YOUNG, "young")
+        with pytest.raises(ApplicationError, match="mindestens 18 Jahre") as refused:
+            _apply(citizen, briefwahl, wuppertal, YOUNG, "young", election=federal)
+        assert "Kommunalwahl am 15. September 2030" in str(refused.value)
+        assert not Application.objects.filter(status=Application.Status.SUBMITTED).exists()
+        sent = _apply(citizen, briefwahl, wuppertal, YOUNG, "young-2", election=local)
     assert sent.context["election_id"] == local.pk

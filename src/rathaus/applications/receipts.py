@@ -15,11 +15,12 @@ from datetime import timedelta
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_tasks import task
 
 from rathaus.applications.case_files import file_in_case, submitted_attachments
 from rathaus.applications.models import Application
+from rathaus.applications.selectors import applied_for
 from rathaus.catalog.form_schemas import form_schema_for_version
 from rathaus.core.jobs import queue_again, retrying_task
 from rathaus.documents.letter import Recipient, Sender
@@ -66,6 +67,10 @@ def build_receipt(application: Application, *, verification: Verification | None
     schema = form_schema_for_version(application.service, application.schema_hash)
     language = getattr(getattr(application.applicant, "profile", None), "preferred_language", "de")
     sender = Sender.from_authority(application.authority)
+    with translation.override(language or "de"):
+        applied_for_lines = applied_for(
+            service_slug=application.service.slug, context=application.context
+        )
     return render_pdf(
         template="applications/receipt.html",
         context={
@@ -83,6 +88,7 @@ def build_receipt(application: Application, *, verification: Verification | None
             "confirmed_at": timezone.localtime(
                 application.declaration_confirmed_at or application.submitted_at
             ),
+            "applied_for": applied_for_lines,
             "sections": describe_answers(schema, application.submitted_data or {}),
             "attachments": submitted_attachments(application, schema=schema),
             "verification": verification,

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
 
 from rathaus.accounts.models import User
 from rathaus.applications.models import Application
+from rathaus.applications.service_context import ContextLine, ContextRules
+from rathaus.applications.service_rules import rules_for
 
 
 def applications_of(*, user: User) -> QuerySet[Application]:
@@ -34,6 +38,8 @@ def application_list_of(*, user: User) -> QuerySet[Application]:
             "submitted_at",
             "reference",
             "applicant_id",
+            "context",
+            "service__slug",
             "service__name_de",
             "service__name_en",
             "case__status",
@@ -46,6 +52,15 @@ def application_list_of(*, user: User) -> QuerySet[Application]:
         .select_related("service", "case")
         .order_by("-updated_at")
     )
+
+
+def applied_for(*, service_slug: str, context: Mapping[str, Any] | None) -> list[ContextLine]:
+    """What the application is for beyond its service, as lines to show ("Wahl: Europawahl am
+    9. Juni 2029"): the choice the service's rules kept in ``Application.context``."""
+    rules = rules_for(service_slug)
+    if not context or not isinstance(rules, ContextRules):
+        return []
+    return rules.describe(context=context)
 
 
 def application_for_citizen(*, user: User, public_id: str | uuid.UUID) -> Application:

@@ -10,16 +10,25 @@ import datetime
 import hashlib
 import time
 import unicodedata
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from django.utils import formats, timezone
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 
 from rathaus.accounts.selectors import verified_identity
 from rathaus.applications.errors import ApplicationError
 from rathaus.applications.models import Application
+from rathaus.applications.service_context import (
+    ChoiceOption,
+    ChoiceRequired,
+    ContextLine,
+    StartChoice,
+)
 from rathaus.catalog.models import Responsibility
 from rathaus.core import counters
+from rathaus.core.models import Municipality
 from rathaus.registers.models import Election, PollingCardApplication, open_elections
 from rathaus.registers.selectors import check_landlord_confirmation
 
@@ -37,9 +46,10 @@ class PostalVoteRules:
     voter's declaration (§ 28 Abs. 10 BWahlO). Anyone may apply for another voter with a written
     authorisation (§ 27 Abs. 3 BWahlO), uploaded with the form.
 
-    With several elections open at once (Europawahl and Kommunalwahl on one day) each application
-    is for one of them: the first open one the voter has not applied for yet and is old enough
-    for, decided at submission, when the voter is known."""
+    A voter applies per election: with several elections open at once (Europawahl and
+    Kommunalwahl on one day) the citizen chooses one on the start page; with only one open, it
+    is that one. The election is never changed afterwards: refused for it, the citizen is told
+    which other open election they can still apply for with a new application."""
 
     def on_start(self, *, application: Application) -> None:
         elections = open_elections(application.municipality)
@@ -48,45 +58,173 @@ class PostalVoteRules:
                 _("No election is currently open for postal vote applications in %(place)s.")
                 % {"place": application.municipality.name}
             )
-        application.context["election_id"] = elections[0].pk
+        if len(elections) == 1:
+            _keep_election(application, elections[0])
+
+    def choose(self, *, application: Application, value: str | None) -> None:
+        elections = open_elections(application.municipality)
+        if value is None and len(elections) <= 1:
+            return  # the only one, kept by on_start
+        choice = _election_choice(application.municipality, elections)
+        if value is None:
+            raise ChoiceRequired(choice)
+        chosen = next((e for e in elections if str(e.pk) == value), None)
+        if chosen is not None:
+            _keep_election(application, chosen)
+            return
+        closed = (
+            Election.objects.filter(pk=value, municipality=application.municipality).first()
+            if value.isascii() and value.isdigit() and len(value) <= 18
+            else None
+        )
+        if closed is not None:
+            raise ChoiceRequired(choice, refusal=_deadline_passed(closed))
+        raise ChoiceRequired(
+            choice,
+            refusal=_("Please choose one of the elections listed.")
+            if value
+            else _("Please choose the election you are applying for."),
+        )
+
+    def describe(self, *, context: Mapping[str, Any]) -> list[ContextLine]:
+        kept = _kept_election(context)
+        if kept is None:
+            return []
+        name, day = kept
+        return [ContextLine(label=_("Election"), text=_election_text(name, day))]
+
+    def case_particulars(self, *, context: Mapping[str, Any]) -> dict[str, Any]:
+        kept = _kept_election(context)
+        if kept is None:
+            return {}
+        name, day = kept
+        return {"election": {"name": name, "election_day": day.isoformat()}}
 
     def before_submit(self, *, application: Application) -> None:
         now = timezone.now()
-        election = Election.objects.filter(pk=application.context.get("election_id")).first()
-        if election is None or not election.accepts_postal_vote_applications(now):
-            deadline = (
-                formats.date_format(
-                    timezone.localtime(election.postal_vote_deadline), "DATETIME_FORMAT"
-                )
-                if election
-                else ""
-            )
+        election_id = application.context.get("election_id")
+        election = (
+            Election.objects.filter(pk=election_id, municipality=application.municipality).first()
+            if isinstance(election_id, int)
+            else None
+        )
+        if election is None:
             raise ApplicationError(
                 _(
-                    "The deadline for postal vote applications (%(deadline)s) has passed. "
-                    "You can still vote in person at your polling station."
+                    "This application is not for an election held in %(place)s. Please start "
+                    "a new application and choose the election."
                 )
-                % {"deadline": deadline}
+                % {"place": application.municipality.name}
             )
+        if not election.accepts_postal_vote_applications(now):
+            raise ApplicationError(_deadline_passed(election))
+        _keep_election(application, election)  # as it is named when the application is sent
         voter, birth_date = _voter_key(application.answers)
         refusal = _register(application, election, voter, birth_date)
         if refusal is None:
             return
-        # this election is taken or the voter too young for it: another one open today?
-        others = [e for e in open_elections(application.municipality, now) if e.pk != election.pk]
-        refusals = [refusal]
-        for other in others:
-            refusal = _register(application, other, voter, birth_date)
-            if refusal is None:
-                application.context["election_id"] = other.pk
-                return
-            refusals.append(refusal)
-        raise next((r for r in refusals if r.kind == "duplicate"), refusals[0]).error
+        still_open = [
+            other
+            for other in open_elections(application.municipality, now)
+            if other.pk != election.pk
+            and (birth_date is None or other.voter_is_old_enough(birth_date))
+            and not _holds_polling_card(other, voter)
+        ]
+        if not still_open:
+            raise refusal
+        hint = _(
+            "You can still apply for a polling card for: %(elections)s. To do so, please start "
+            "a new application."
+        ) % {
+            "elections": get_text_list(
+                [_election_text(e.name, e.election_day) for e in still_open], _("and")
+            )
+        }
+        raise ApplicationError(f"{refusal} {hint}")
 
 
-class _Refusal:
-    def __init__(self, kind: str, error: ApplicationError) -> None:
-        self.kind, self.error = kind, error
+def _election_text(name: str, day: datetime.date) -> str:
+    return _("%(election)s on %(day)s") % {
+        "election": name,
+        "day": formats.date_format(day, "DATE_FORMAT"),
+    }
+
+
+def _deadline_passed(election: Election) -> str:
+    return _(
+        "The deadline for postal vote applications (%(deadline)s) has passed. "
+        "You can still vote in person at your polling station."
+    ) % {
+        "deadline": formats.date_format(
+            timezone.localtime(election.postal_vote_deadline), "DATETIME_FORMAT"
+        )
+    }
+
+
+def _election_choice(municipality: Municipality, elections: list[Election]) -> StartChoice:
+    return StartChoice(
+        legend=_("For which election are you applying for a polling card?"),
+        hint=_(
+            "Several elections are open in %(place)s. Each application is for one election; "
+            "for another one, please send a further application."
+        )
+        % {"place": municipality.name},
+        options=tuple(
+            ChoiceOption(
+                value=str(election.pk),
+                label=_("%(election)s (applications until %(deadline)s)")
+                % {
+                    "election": _election_text(election.name, election.election_day),
+                    "deadline": formats.date_format(
+                        timezone.localtime(election.postal_vote_deadline), "DATETIME_FORMAT"
+                    ),
+                },
+            )
+            for election in elections
+        ),
+    )
+
+
+def _keep_election(application: Application, election: Election) -> None:
+    """The election in the application's context, with its name and day as the citizen saw
+    them (the pages and the receipt name it without reading the register again)."""
+    application.context = {
+        **application.context,
+        "election_id": election.pk,
+        "election": {"name": election.name, "election_day": election.election_day.isoformat()},
+    }
+
+
+def _kept_election(context: Mapping[str, Any]) -> tuple[str, datetime.date] | None:
+    """Name and day of the election in ``context``; read from the register for applications
+    that kept only its id (started before the name was kept)."""
+    kept = context.get("election")
+    if isinstance(kept, dict) and kept.get("name"):
+        try:
+            return str(kept["name"]), datetime.date.fromisoformat(str(kept.get("election_day")))
+        except ValueError:
+            pass
+    election_id = context.get("election_id")
+    if not isinstance(election_id, int):
+        return None
+    row = Election.objects.filter(pk=election_id).values_list("name", "election_day").first()
+    return (row[0], row[1]) if row else None
+
+
+def _holds_polling_card(election: Election, voter: str) -> bool:
+    """True if ``voter`` has a sent application for ``election``'s vote (read only)."""
+    holder = (
+        PollingCardApplication.objects.filter(scope=election.polling_card_scope, voter=voter)
+        .values_list("application_id", flat=True)
+        .first()
+    )
+    return (
+        holder is not None
+        and Application.objects.filter(
+            pk=holder,
+            status__in=(Application.Status.SUBMITTED, Application.Status.AWAITING_PAYMENT),
+        ).exists()
+    )
 
 
 def _normalised(text: object) -> str:
@@ -112,25 +250,22 @@ def _voter_key(answers: dict[str, Any]) -> tuple[str, datetime.date | None]:
 
 def _register(
     application: Application, election: Election, voter: str, birth_date: datetime.date | None
-) -> _Refusal | None:
+) -> ApplicationError | None:
     """Enter the application in the Wahlscheinverzeichnis's index for ``election``; a refusal
     if the voter is too young for it or holds a polling card for the vote already. One indexed
     lookup (unique on scope and voter), an insert when new; a row of a withdrawn or refused
     application is taken over."""
     if birth_date is not None and not election.voter_is_old_enough(birth_date):
-        return _Refusal(
-            "age",
-            ApplicationError(
-                _(
-                    "For the %(election)s on %(day)s you must be at least %(age)d years old on "
-                    "election day. Please check the date of birth."
-                )
-                % {
-                    "election": election.name,
-                    "day": formats.date_format(election.election_day, "DATE_FORMAT"),
-                    "age": election.minimum_age,
-                }
-            ),
+        return ApplicationError(
+            _(
+                "For the %(election)s on %(day)s you must be at least %(age)d years old on "
+                "election day. Please check the date of birth."
+            )
+            % {
+                "election": election.name,
+                "day": formats.date_format(election.election_day, "DATE_FORMAT"),
+                "age": election.minimum_age,
+            }
         )
     entry, created = PollingCardApplication.objects.select_for_update().get_or_create(
         scope=election.polling_card_scope,
@@ -152,22 +287,19 @@ def _register(
         entry.save(update_fields=["election", "application_id"])
         return None
     reference, submitted_at = earlier
-    return _Refusal(
-        "duplicate",
-        ApplicationError(
-            _(
-                "A polling card for the %(election)s has already been applied for for this "
-                "voter (reference %(reference)s, %(date)s). If it has not arrived or was lost, "
-                "please contact the electoral office."
-            )
-            % {
-                "election": election.name,
-                "reference": reference,
-                "date": formats.date_format(timezone.localtime(submitted_at), "DATE_FORMAT")
-                if submitted_at
-                else "",
-            }
-        ),
+    return ApplicationError(
+        _(
+            "A polling card for the %(election)s has already been applied for for this "
+            "voter (reference %(reference)s, %(date)s). If it has not arrived or was lost, "
+            "please contact the electoral office."
+        )
+        % {
+            "election": election.name,
+            "reference": reference,
+            "date": formats.date_format(timezone.localtime(submitted_at), "DATE_FORMAT")
+            if submitted_at
+            else "",
+        }
     )
 
 

@@ -24,6 +24,7 @@ from rathaus.accounts.personal_data import ErasureBlocked
 from rathaus.applications.case_files import file_attachments
 from rathaus.applications.errors import ApplicationError
 from rathaus.applications.models import Application, Attachment
+from rathaus.applications.service_context import ContextRules
 from rathaus.applications.service_rules import rules_for
 from rathaus.applications.uploads import (
     delete_written,
@@ -141,9 +142,19 @@ def prefill_answers(schema: FormSchema, user: User) -> dict[str, Any]:
 
 
 def start_application(
-    *, applicant: User, service: Service, municipality: Municipality, trust_level: str
+    *,
+    applicant: User,
+    service: Service,
+    municipality: Municipality,
+    trust_level: str,
+    choice: str | None = None,
 ) -> Application:
-    """Open a draft for ``service``, prefilled from the applicant's profile."""
+    """Open a draft for ``service``, prefilled from the applicant's profile.
+
+    ``choice``: the citizen's answer to the service's start question (which election a postal
+    vote is for), None if not asked yet; raises ``ChoiceRequired`` while one is needed or the
+    one given is not accepted (``service_context``).
+    """
     if not service.online or not has_form(service):
         raise ApplicationError(_("This service cannot be applied for online here."))
     if not trust_level_suffices(required=service.trust_level, reached=trust_level):
@@ -161,13 +172,19 @@ def start_application(
     rules = rules_for(service.slug)
     if rules is not None:
         rules.on_start(application=application)
+    if isinstance(rules, ContextRules):
+        rules.choose(application=application, value=choice)
     with transaction.atomic():
         application.save()
         audit.record(
             actor=applicant,
             action="application.started",
             obj=application,
-            after={"service": service.slug, "municipality": municipality.slug},
+            after={
+                "service": service.slug,
+                "municipality": municipality.slug,
+                **({"context": application.context} if application.context else {}),
+            },
             municipality=municipality,
         )
     return application
@@ -420,7 +437,7 @@ def _hand_over(
             title=application.service.name_de,
             actor=actor,
             opened_at=application.submitted_at,
-            particulars=application.submitted_data or {},
+            particulars={**(application.submitted_data or {}), **_case_particulars(application)},
             electronic_delivery=application.electronic_delivery,
         )
     except CaseworkError as exc:
@@ -443,6 +460,14 @@ def _hand_over(
     )
     application_id = application.pk
     transaction.on_commit(lambda: _queue_receipt(application_id))
+
+
+def _case_particulars(application: Application) -> dict[str, Any]:
+    """What the service's rules add to the case beside the answers (the chosen election)."""
+    rules = rules_for(application.service.slug)
+    if not application.context or not isinstance(rules, ContextRules):
+        return {}
+    return rules.case_particulars(context=application.context)
 
 
 def complete_submission(*, application_id: int, actor: Any = None) -> Application:

@@ -2,7 +2,8 @@
 
 The citizen's applications come from ``applications.selectors.application_list_of`` (only their
 own); the status is the one the citizen reads (``casework.models.CITIZEN_STATUS_LABELS``) once a
-case exists. Drafts link to the step where the citizen left off.
+case exists. Drafts link to the step where the citizen left off. What an application is for
+beyond its service (the election of a postal vote) is named beside it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from django.utils import timezone, translation
 
 from rathaus.accounts.models import User
 from rathaus.applications.models import Application
-from rathaus.applications.selectors import application_list_of
+from rathaus.applications.selectors import application_list_of, applied_for
 from rathaus.casework.models import CITIZEN_STATUS_LABELS, Case
 from rathaus.core.url_patterns import UUID_SAMPLE, url_pattern
 
@@ -24,6 +25,7 @@ from rathaus.core.url_patterns import UUID_SAMPLE, url_pattern
 class Draft:
     public_id: str
     service: str
+    applied_for: str
     saved: str
     expires: str
     continue_url: str
@@ -35,6 +37,7 @@ class Submitted:
     url: str
     reference: str
     service: str
+    applied_for: str
     submitted: str
     status: str
 
@@ -54,6 +57,7 @@ def application_list(user: User) -> ApplicationList:
     rows = application_list_of(user=user).values(
         *("public_id", "status", "current_step", "expires_at", "updated_at", "submitted_at"),
         *("reference", "service__name_de", "service__name_en", "case__status"),
+        *("service__slug", "context"),
     )
     english = (translation.get_language() or "de").startswith("en")
     application_statuses = dict(Application.Status.choices)
@@ -64,12 +68,17 @@ def application_list(user: User) -> ApplicationList:
     for row in rows:
         service = (row["service__name_en"] if english else "") or row["service__name_de"]
         public_id = str(row["public_id"])
+        what = "; ".join(
+            f"{line.label}: {line.text}"
+            for line in applied_for(service_slug=row["service__slug"], context=row["context"])
+        )
         if row["status"] == Application.Status.DRAFT:
             step = row["current_step"]
             drafts.append(
                 Draft(
                     public_id=public_id,
                     service=service,
+                    applied_for=what,
                     saved=_local(row["updated_at"], "%d.%m.%Y %H:%M"),
                     expires=_local(row["expires_at"], "%d.%m.%Y"),
                     continue_url=reverse("applications:step", args=[public_id, step])
@@ -89,6 +98,7 @@ def application_list(user: User) -> ApplicationList:
                 url=detail.format(public_id),
                 reference=row["reference"] or "",
                 service=service,
+                applied_for=what,
                 submitted=_local(row["submitted_at"], "%d.%m.%Y %H:%M"),
                 status=str(label),
             )

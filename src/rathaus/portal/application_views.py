@@ -24,6 +24,7 @@ from rathaus.accounts.models import User
 from rathaus.applications import selectors, services
 from rathaus.applications.document_requests import citizen_case_context
 from rathaus.applications.models import Application
+from rathaus.applications.service_context import ChoiceRequired, StartChoice
 from rathaus.applications.uploads import ScanningInspector, UploadRoomExceeded, upload_room
 from rathaus.catalog.form_schemas import form_schema, form_schema_for_version
 from rathaus.catalog.models import Service
@@ -90,19 +91,28 @@ def start(request: HttpRequest, service_slug: str) -> HttpResponse:
     service = get_object_or_404(Service, slug=service_slug, is_active=True)
     municipalities = Municipality.objects.order_by("name")
     error = ""
+    start_choice: StartChoice | None = None
+    choice_error = ""
     chosen = request.POST.get("gemeinde", "") or request.GET.get("gemeinde", "")
     if request.method == "POST":
         municipality = municipalities.filter(slug=chosen).first()
         if municipality is None:
             error = _("Please choose the municipality you live in.")
         else:
+            # the start question (which election): None until the page has asked it
+            answer = request.POST.get("auswahl")
+            if answer is None and "auswahl_gefragt" in request.POST:
+                answer = ""
             try:
                 application = services.start_application(
                     applicant=_user(request),
                     service=service,
                     municipality=municipality,
                     trust_level=session_trust_level(request),
+                    choice=answer[:40] if answer is not None else None,
                 )
+            except ChoiceRequired as exc:
+                start_choice, choice_error = exc.choice, exc.refusal
             except services.ApplicationError as exc:
                 error = str(exc)
             else:
@@ -119,6 +129,8 @@ def start(request: HttpRequest, service_slug: str) -> HttpResponse:
             "municipalities": municipalities,
             "chosen": chosen,
             "error": error,
+            "start_choice": start_choice,
+            "choice_error": choice_error,
             "trust_level": session_trust_level(request),
             "step_up_url": ""
             if trust.suffices(required=service.trust_level, reached=session_trust_level(request))
@@ -128,7 +140,7 @@ def start(request: HttpRequest, service_slug: str) -> HttpResponse:
                 municipality_slug=chosen,
             ),
         },
-        status=400 if error else 200,
+        status=400 if error or choice_error else 200,
     )
 
 
@@ -281,6 +293,9 @@ def review(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         {
             "application": application,
             "service": application.service,
+            "applied_for": selectors.applied_for(
+                service_slug=application.service.slug, context=application.context
+            ),
             "sections": _declaration(schema, application.answers),
             "incomplete": checked.first_invalid_step,
             "submission_key": uuid.uuid4().hex,
@@ -315,6 +330,9 @@ def detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         {
             "application": application,
             "service": application.service,
+            "applied_for": selectors.applied_for(
+                service_slug=application.service.slug, context=application.context
+            ),
             "sections": _declaration(schema, application.submitted_data or {}),
             "quote": services.fee_quote(application) if awaiting else None,
             "payment": payable_state(
