@@ -1,0 +1,51 @@
+"""With two elections open, a citizen chooses the election for a postal vote in Chromium: the
+question on the start page, its error beside the choice, then the first step. axe checks both
+pages.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from rathaus.accounts.models import User
+from rathaus.applications.models import Application
+from rathaus.core.models import Municipality
+from rathaus.registers.models import Election
+from tests.applications.test_browser_wohnsitz import log_in
+
+
+@pytest.mark.browser
+def test_citizen_chooses_the_election_on_the_start_page(
+    page: Any, axe_check: Any, citizen: User, demo: None
+) -> None:
+    wuppertal = Municipality.objects.get(slug="wuppertal")
+    day = timezone.localdate() + datetime.timedelta(days=40)
+    Election.objects.create(municipality=wuppertal, name="Europawahl", election_day=day)
+    local = Election.objects.create(municipality=wuppertal, name="Kommunalwahl", election_day=day)
+    log_in(page, citizen)
+
+    page.goto("/antraege/neu/briefwahl/")
+    page.select_option('[name="gemeinde"]', "wuppertal")
+    page.get_by_role("button", name="Antrag starten").click()
+    question = page.get_by_role("group", name="Für welche Wahl beantragen Sie den Wahlschein?")
+    assert question.is_visible()
+    assert not Application.objects.exists()
+    axe_check(page)
+
+    # Without a choice: the message at the top and beside the question, the municipality kept.
+    page.get_by_role("button", name="Antrag starten").click()
+    assert page.title().startswith("Fehler")
+    assert "Bitte geben Sie an, für welche Wahl" in page.locator("#error-summary").inner_text()
+    assert "Bitte geben Sie an, für welche Wahl" in page.locator("#auswahl-error").inner_text()
+    assert page.input_value('[name="gemeinde"]') == "wuppertal"
+    axe_check(page)
+
+    page.get_by_label("Kommunalwahl am", exact=False).check()
+    page.get_by_role("button", name="Antrag starten").click()
+    page.wait_for_url("**/schritt/applicant/")
+    application = Application.objects.get()
+    assert application.context["election_id"] == local.pk
