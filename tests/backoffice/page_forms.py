@@ -30,3 +30,11 @@ def shown_for_take_over(page: str) -> dict[str, str]:
         name: hidden_value(page, name)
         for name in ("uebernehmen-shown_assignee", "uebernehmen-shown_unit")
     }
+
+
+def queue_shown(page: str) -> dict[str, str]:
+    """The queue's record, per selectable case, of the clerk and unit each row showed (the bulk
+    assignment sends all of them back, as a browser does)."""
+    found = dict(re.findall(r'<input type="hidden" name="(bulk-shown-\d+)" value="([^"]*)"', page))
+    assert found, "no selectable case on the page"
+    return found

@@ -15,7 +15,7 @@ from rathaus.casework import services as casework
 from rathaus.casework.models import Case, Notice
 from rathaus.casework.notice_templates import templates_for
 from rathaus.core.models import OrgUnit
-from tests.backoffice.page_forms import html, shown_assignment
+from tests.backoffice.page_forms import html, queue_shown, shown_assignment
 
 pytestmark = pytest.mark.django_db
 
@@ -97,9 +97,16 @@ def test_the_bulk_assignment_does_not_give_a_clerk_their_own_application(
 ) -> None:
     other = open_case(unit.authority, unit=unit, family_name="Andere")
     own = open_case(unit.authority, unit=unit, applicant=clerk)
-    response = staff_client(team_lead).post(
+    lead = staff_client(team_lead)
+    page = html(lead.get("/backoffice/"))
+    response = lead.post(
         "/backoffice/zuweisen/",
-        {"bulk-cases": [other.pk, own.pk], "bulk-assignee": clerk.pk, "next": "/backoffice/"},
+        {
+            "bulk-cases": [other.pk, own.pk],
+            "bulk-assignee": clerk.pk,
+            "next": "/backoffice/",
+            **queue_shown(page),
+        },
     )
     assert response.status_code == 400
     assert own.number in html(response) and "§ 20" in html(response)

@@ -17,7 +17,12 @@ from rathaus.casework.models import Case, CaseEvent, DocumentRequest
 from rathaus.core.models import AuditEvent, Authority, OrgUnit
 from tests.accounts.factories import PASSWORD, UserFactory
 from tests.backoffice.conftest import future
-from tests.backoffice.page_forms import hidden_value, shown_assignment, shown_for_take_over
+from tests.backoffice.page_forms import (
+    hidden_value,
+    queue_shown,
+    shown_assignment,
+    shown_for_take_over,
+)
 from tests.fixtures.clamd import EICAR, clamd_address  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -542,7 +547,12 @@ def test_team_lead_assigns_several_cases_and_a_clerk_may_not(
     assert "Ausgewählte Vorgänge zuweisen" in page
     response = lead.post(
         "/backoffice/zuweisen/",
-        {"bulk-cases": [first.pk, second.pk], "bulk-assignee": clerk.pk, "next": "/backoffice/"},
+        {
+            "bulk-cases": [first.pk, second.pk],
+            "bulk-assignee": clerk.pk,
+            "next": "/backoffice/",
+            **queue_shown(page),
+        },
     )
     assert response.status_code == 302
     assert set(Case.objects.filter(assigned_to=clerk)) == {first, second}

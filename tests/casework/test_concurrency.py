@@ -11,7 +11,7 @@ from django.db import connection, connections
 
 from rathaus.accounts.models import User
 from rathaus.casework import services
-from rathaus.casework.errors import CaseworkError, TransitionError
+from rathaus.casework.errors import CaseworkError, ChangedMeanwhileError, TransitionError
 from rathaus.casework.models import Case, CaseEvent, Notice
 from rathaus.core.models import AuditEvent
 from rathaus.ledger.models import Entry
@@ -100,3 +100,27 @@ def test_case_numbers_are_unique_when_many_cases_open_at_once(
     numbers = sorted(c.number for c in results)
     year = numbers[0][:4]
     assert numbers == [f"{year}-{n:06d}" for n in range(1, 7)]
+
+
+def test_two_bulk_assignments_of_the_same_cases_at_once_do_not_overwrite_each_other(
+    make_case: Callable[..., Case], team_lead: User, clerk: User, second_clerk: User
+) -> None:
+    """Both read the queue with the cases unassigned and select them in another order: one
+    assignment wins whole, the other is refused whole (the rows are locked in one order, so
+    neither waits for the other in a deadlock)."""
+    _needs_postgresql()
+    first, second = make_case(), make_case()
+    seen = {case.pk: services.Assignment.of(case) for case in (first, second)}
+
+    def give(to: User, order: list[Case]) -> list[Case]:
+        cases = [Case.objects.get(pk=case.pk) for case in order]
+        return services.assign(cases=cases, user=to, actor=team_lead, seen=seen)
+
+    results, errors = _run_together(
+        lambda: give(clerk, [first, second]), lambda: give(second_clerk, [second, first])
+    )
+    assert len(results) == 1, errors
+    assert len(errors) == 1 and isinstance(errors[0], ChangedMeanwhileError), errors
+    winner = results[0][0].assigned_to
+    assert {c.assigned_to for c in Case.objects.filter(pk__in=[first.pk, second.pk])} == {winner}
+    assert AuditEvent.objects.filter(action="case.assigned").count() == 2

@@ -40,7 +40,12 @@ from rathaus.backoffice.forms import (
 )
 from rathaus.casework import permissions
 from rathaus.casework import services as casework
-from rathaus.casework.errors import CaseworkError, ChangedMeanwhileError, FieldError
+from rathaus.casework.errors import (
+    CaseworkError,
+    ChangedMeanwhileError,
+    FieldError,
+    TransitionError,
+)
 from rathaus.casework.models import Case, Notice, PostalDeliveryTask
 from rathaus.casework.notice_templates import templates_for
 from rathaus.casework.permissions import staff_scope
@@ -82,12 +87,14 @@ def colleagues_of(user: User) -> QuerySet[User]:
 
 
 def bulk_assign_form(*, user: User, data: Any = None) -> BulkAssignForm:
+    # Any case the user sees: one closed since the queue was read is refused by the service,
+    # by its number, rather than as an unknown id.
     return BulkAssignForm(
         data,
         prefix="bulk",
         staff=colleagues_of(user),
         units=units_of(user),
-        visible=cases_visible_to(user).filter(status__in=Case.OPEN_STATUSES),
+        visible=cases_visible_to(user),
     )
 
 
@@ -156,12 +163,14 @@ def _assign_form(case: Case, user: User, data: Any = None) -> CaseAssignForm:
     return CaseAssignForm(data, prefix="assign", staff=staff, units=units, case=case)
 
 
+def _assignment(assignee: int, unit: int) -> casework.Assignment:
+    """The clerk and unit a page showed, from its hidden values (0 for none)."""
+    return casework.Assignment(assigned_to_id=assignee or None, org_unit_id=unit or None)
+
+
 def _shown_assignment(form: CaseAssignForm | TakeOverForm) -> casework.Assignment:
     """The clerk and unit the page showed (its hidden fields; 0 for none)."""
-    return casework.Assignment(
-        assigned_to_id=form.cleaned_data["shown_assignee"] or None,
-        org_unit_id=form.cleaned_data["shown_unit"] or None,
-    )
+    return _assignment(form.cleaned_data["shown_assignee"], form.cleaned_data["shown_unit"])
 
 
 def assign(*, case: Case, user: User, data: Any, **_kw: Any) -> Outcome:
@@ -200,6 +209,33 @@ def take_over(*, case: Case, user: User, data: Any, **_kw: Any) -> Outcome:
     except CaseworkError as exc:
         return _refused(form, str(exc))
     return Outcome(True, _("You are now working on this case."))
+
+
+def bulk_assign(*, form: BulkAssignForm, user: User) -> Outcome:
+    """Assign the cases selected in the queue (a valid ``form``): all of them or none.
+
+    When a colleague assigned one of them after the queue was read, or closed it, nothing is
+    changed (409) and the message names those cases; the form keeps the clerk's choice and
+    selection, and the queue shown again carries the current assignments, so that assigning
+    again is a conscious choice. Other refusals (say, the chosen clerk applied for one of the
+    cases) are said the same way, as invalid input (400)."""
+    seen = {pk: _assignment(*shown) for pk, shown in form.cleaned_data["shown"].items()}
+    try:
+        changed = casework.assign(
+            cases=list(form.cleaned_data["cases"]),
+            user=form.cleaned_data["assignee"],
+            org_unit=form.cleaned_data["org_unit"],
+            unassign=form.cleaned_data["unassign"],
+            actor=user,
+            seen=seen,
+        )
+    except (ChangedMeanwhileError, TransitionError) as exc:
+        form.add_error(None, str(exc))
+        return _refused(form, str(exc))
+    except CaseworkError as exc:
+        form.add_error(None, str(exc))
+        return _invalid(form)
+    return Outcome(True, _("%(count)d case(s) assigned.") % {"count": len(changed)})
 
 
 def _transition(to_status: str, success: object) -> Handler:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from rathaus.accounts.models import User
 from rathaus.casework.models import Case, Notice
+from rathaus.casework.services import MAX_CASES_PER_ASSIGNMENT
 from rathaus.core.models import OrgUnit
 from rathaus.core.uploads import UploadPolicy, check_upload
 
@@ -131,11 +132,27 @@ _ID_RANGE = range(-(2**63), 2**63)
 
 
 class CaseChoiceField(forms.ModelMultipleChoiceField):
-    """Cases by id. An id outside the database's range is an invalid choice like any other
-    unknown id, not a query the database driver refuses with an overflow."""
+    """Cases by id, each once, at most ``limit`` of them. An id outside the database's range is
+    an invalid choice like any other unknown id, not a query the database driver refuses with
+    an overflow; an id sent twice counts once."""
+
+    def __init__(self, *args: Any, limit: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.limit = limit
 
     def clean(self, value: Any) -> QuerySet[Any]:
-        for pk in value if isinstance(value, list | tuple) else ():
+        if isinstance(value, list | tuple):
+            value = list(dict.fromkeys(value))
+            if len(value) > self.limit:
+                raise forms.ValidationError(
+                    _(
+                        "At most %(limit)d cases can be assigned at once; you selected "
+                        "%(count)d. Assign them in several steps."
+                    ),
+                    code="too_many",
+                    params={"limit": self.limit, "count": len(value)},
+                )
+        for pk in value if isinstance(value, list) else ():
             try:
                 number = int(pk)
             except (TypeError, ValueError):
@@ -149,16 +166,46 @@ class CaseChoiceField(forms.ModelMultipleChoiceField):
         return super().clean(value)
 
 
+def shown_in_queue(assigned_to_id: int | None, org_unit_id: int | None) -> str:
+    """The value of a queue row's ``bulk-shown-<id>``: the clerk and unit it showed (0: none)."""
+    return f"{assigned_to_id or 0},{org_unit_id or 0}"
+
+
 class BulkAssignForm(AssignForm):
+    """Assign the cases selected in the queue. Each row of the queue also carries the clerk and
+    unit it showed (``bulk-shown-<id>``, :func:`shown_in_queue`): ``cleaned_data["shown"]``
+    maps each selected case's id to them, so that the casework service can refuse to undo an
+    assignment a colleague made after the queue was read."""
+
     cases = CaseChoiceField(
         label=_("Cases"),
         queryset=Case.objects.none(),
+        limit=MAX_CASES_PER_ASSIGNMENT,
         error_messages={"required": _("Select at least one case in the list.")},
     )
 
     def __init__(self, *args: Any, visible: QuerySet[Case], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["cases"].queryset = visible  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        cases = data.get("cases")
+        if cases is not None:
+            data["shown"] = {case.pk: self._shown(case.pk) for case in cases}
+        return data
+
+    def _shown(self, pk: int) -> tuple[int, int]:
+        """(clerk id, unit id) the row of case ``pk`` showed; a missing, damaged or ambiguous
+        value is a damaged form (a browser sends back exactly what the page held)."""
+        name = self.add_prefix(f"shown-{pk}")
+        getlist = getattr(self.data, "getlist", None)
+        values = set(getlist(name) if getlist else [self.data.get(name)])
+        if len(values) != 1:
+            raise forms.ValidationError(_DAMAGED_FORM, code="damaged")
+        assignee, _comma, unit = str(values.pop()).partition(",")
+        number = ShownField()
+        return number.clean(assignee), number.clean(unit)
 
 
 class NoteForm(forms.Form):

@@ -20,9 +20,11 @@ from django.db.models.expressions import OrderBy
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from rathaus.backoffice.forms import shown_in_queue
 from rathaus.casework.models import Case
 from rathaus.casework.permissions import visibility_branches, visibility_filter
-from rathaus.casework.selectors import name_vector
+from rathaus.casework.selectors import cases_visible_to, name_vector
+from rathaus.casework.services import MAX_CASES_PER_ASSIGNMENT
 from rathaus.catalog.selectors import service_labels
 from rathaus.core.url_patterns import INT_SAMPLE, url_pattern
 
@@ -133,6 +135,10 @@ class QueueRow:
     opened: str
     due: str
     assignee: str
+    #: Open, so it can be assigned (selected for the bulk assignment).
+    assignable: bool = False
+    #: The clerk and unit shown (``forms.shown_in_queue``): the bulk assignment sends it back.
+    shown: str = ""
 
 
 @dataclass(frozen=True)
@@ -208,8 +214,8 @@ _ROW_FIELDS = (
     # The service by id, its name from a dict: a join to the services lets PostgreSQL plan a
     # name search as one index scan per service (seen at a million cases, 300 ms).
     "service_id",
-    *("assigned_to__first_name", "assigned_to__last_name", "assigned_to__email"),
-    *("org_unit__code", "org_unit__name"),
+    *("assigned_to_id", "assigned_to__first_name", "assigned_to__last_name"),
+    *("assigned_to__email", "org_unit_id", "org_unit__code", "org_unit__name"),
 )
 #: What an empty cell shows.
 NOTHING = "\N{EN DASH}"
@@ -253,13 +259,46 @@ def queue_page(
     number = filters.get("page") or 1
     start = (number - 1) * PAGE_SIZE
     values = _page_values(user=user, filters=filters, start=start, stop=start + PAGE_SIZE + 1)
+    return QueuePage(
+        cases=_rows(values[:PAGE_SIZE], service_names),
+        number=number,
+        has_previous=number > 1,
+        has_next=len(values) > PAGE_SIZE,
+    )
+
+
+def selected_elsewhere(
+    *, user: Any, selected: list[str], page: QueuePage, service_names: dict[int, str] | None
+) -> list[QueueRow]:
+    """The open cases among ``selected`` (ids as posted) that ``user`` may see but ``page``
+    does not list, as they are now, in order of their numbers: after a refused bulk assignment
+    a case assigned meanwhile may have left the filtered list, and stays selected here."""
+    listed = {row.pk for row in page.cases}
+    ids = {int(pk) for pk in selected[:MAX_CASES_PER_ASSIGNMENT] if _is_id(pk)} - listed
+    if not ids:
+        return []
+    values = (
+        cases_visible_to(user)
+        .filter(pk__in=ids, status__in=Case.OPEN_STATUSES)
+        .order_by("number", "id")
+        .values(*_ROW_FIELDS)
+    )
+    return _rows(list(values), service_names)
+
+
+def _is_id(value: str) -> bool:
+    return len(value) <= 19 and value.isascii() and value.isdigit() and int(value) < 2**63
+
+
+def _rows(values: list[dict[str, Any]], service_names: dict[int, str] | None) -> list[QueueRow]:
+    """Queue rows, ready to print, from case values (``_ROW_FIELDS``)."""
     statuses = {value: str(label) for value, label in Case.Status.choices}
     open_statuses = set(Case.OPEN_STATUSES)
     today = timezone.localdate()
     url = url_pattern("backoffice:case", INT_SAMPLE)
     services = service_names if service_names is not None else _service_names(service_labels())
     rows = []
-    for value in values[:PAGE_SIZE]:
+    for value in values:
         assignee = " ".join(
             part
             for part in (value["assigned_to__first_name"], value["assigned_to__last_name"])
@@ -268,6 +307,7 @@ def queue_page(
         if not assignee and value["org_unit__code"] is not None:
             assignee = f"{value['org_unit__code']} {value['org_unit__name']}"
         due_on = value["due_on"]
+        is_open = value["status"] in open_statuses
         rows.append(
             QueueRow(
                 pk=value["id"],
@@ -276,15 +316,12 @@ def queue_page(
                 service=services.get(value["service_id"], ""),
                 applicant=value["applicant_name"] or NOTHING,
                 status=statuses.get(value["status"], value["status"]),
-                overdue=bool(value["status"] in open_statuses and due_on and due_on < today),
+                overdue=bool(is_open and due_on and due_on < today),
                 opened=f"{timezone.localtime(value['opened_at']):%d.%m.%Y}",
                 due=f"{due_on:%d.%m.%Y}" if due_on else NOTHING,
                 assignee=assignee or NOTHING,
+                assignable=is_open,
+                shown=shown_in_queue(value["assigned_to_id"], value["org_unit_id"]),
             )
         )
-    return QueuePage(
-        cases=rows,
-        number=number,
-        has_previous=number > 1,
-        has_next=len(values) > PAGE_SIZE,
-    )
+    return rows

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import io
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -18,18 +19,17 @@ from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from rathaus.backoffice import access, case_page
 from rathaus.backoffice.access import casework_staff_required, staff_user, team_lead_required
 from rathaus.backoffice.forms import BulkAssignForm
-from rathaus.backoffice.queue import QueueFilterForm, queue_page
+from rathaus.backoffice.queue import QueueFilterForm, queue_page, selected_elsewhere
 from rathaus.casework import permissions
-from rathaus.casework import services as casework
-from rathaus.casework.errors import CaseworkError, StoredNoticeError
+from rathaus.casework.errors import StoredNoticeError
 from rathaus.casework.models import Case
 from rathaus.casework.selectors import cases_visible_to
 from rathaus.casework.selectors import notice_pdf as read_notice_pdf
@@ -57,7 +57,10 @@ def _queue_response(
     *,
     assign_form: BulkAssignForm | None = None,
     status: int = 200,
+    back_to: str = "",
 ) -> HttpResponse:
+    """The queue filtered by ``params``; ``back_to`` is where an assignment from it returns
+    (the queue's own address, also when it is shown again after a refused assignment)."""
     user = staff_user(request)
     defaults = {"status": "open", "sort": "due"}
     filter_form = QueueFilterForm(params or None, initial=defaults)
@@ -72,6 +75,13 @@ def _queue_response(
     page = queue_page(user=user, filters=filters, service_names=filter_form.service_names)
     if assign_form is None and access.assigns_cases(user):
         assign_form = case_page.bulk_assign_form(user=user)
+    selected = request.POST.getlist("bulk-cases") if request.method == "POST" else []
+    elsewhere = []
+    if assign_form is not None and selected:
+        # The clerk's selection is kept, also of cases this page no longer lists.
+        elsewhere = selected_elsewhere(
+            user=user, selected=selected, page=page, service_names=filter_form.service_names
+        )
     query = urlencode(
         [
             (k, v)
@@ -91,7 +101,9 @@ def _queue_response(
             "page": page,
             "query": query,
             "can_bulk_assign": assign_form is not None,
-            "selected": request.POST.getlist("bulk-cases") if request.method == "POST" else [],
+            "selected": selected,
+            "selected_elsewhere": elsewhere,
+            "back_to": back_to or request.get_full_path(),
         },
         status=status,
     )
@@ -104,9 +116,15 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 
 def _safe_next(request: HttpRequest, fallback: str) -> str:
+    """The ``next`` the queue sent if it is an address of this site other than the assignment's
+    own (which answers a GET with 405), else ``fallback``."""
     target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    if (
+        target
+        and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+        and urlsplit(target).path != reverse("backoffice:bulk_assign")
     ):
         return target
     return fallback
@@ -115,36 +133,27 @@ def _safe_next(request: HttpRequest, fallback: str) -> str:
 @require_POST
 @casework_staff_required
 def bulk_assign(request: HttpRequest) -> HttpResponse:
+    """The queue's bulk assignment; refused or invalid, the queue the clerk came from comes back
+    with the message, their choice and their selection (``case_page.bulk_assign``)."""
     user = staff_user(request)
     if not access.assigns_cases(user):
         raise PermissionDenied
     form = case_page.bulk_assign_form(user=user, data=request.POST)
-    if form.is_valid() and not all(
-        permissions.can_assign(user, case) for case in form.cleaned_data["cases"]
-    ):
+    valid = form.is_valid()
+    # Whenever the selection itself is readable, even beside other errors: every case in it
+    # must be one this team lead may assign.
+    if not all(permissions.can_assign(user, case) for case in form.cleaned_data.get("cases", ())):
         raise PermissionDenied
-    if form.is_valid():
-        try:
-            casework.assign(
-                cases=list(form.cleaned_data["cases"]),
-                user=form.cleaned_data["assignee"],
-                org_unit=form.cleaned_data["org_unit"],
-                unassign=form.cleaned_data["unassign"],
-                actor=user,
-            )
-        except CaseworkError as exc:
-            form.add_error(None, str(exc))
-        else:
-            count = len(form.cleaned_data["cases"])
-            messages.success(
-                request,
-                _("%(count)d case(s) assigned.") % {"count": count},
-            )
+    status = 400
+    if valid:
+        outcome = case_page.bulk_assign(form=form, user=user)
+        if outcome.done:
+            messages.success(request, outcome.message)
             return redirect(_safe_next(request, "backoffice:queue"))
-    # Show the queue the clerk came from, with the error beside the assignment form.
-    next_url = _safe_next(request, "")
+        status = outcome.status
+    next_url = _safe_next(request, "") or reverse("backoffice:queue")
     params = QueryDict(next_url.split("?", 1)[1] if "?" in next_url else "")
-    return _queue_response(request, params, assign_form=form, status=400)
+    return _queue_response(request, params, assign_form=form, status=status, back_to=next_url)
 
 
 # -- case page ----------------------------------------------------------------------------------

@@ -507,6 +507,11 @@ def withdraw_case(*, case: Case, actor: Any, note: str = "") -> Case:
     return locked
 
 
+#: The most cases one assignment changes (the queue shows 25 a page). More are refused before
+#: anything is locked: one request does not hold hundreds of row locks in one transaction.
+MAX_CASES_PER_ASSIGNMENT = 100
+
+
 @dataclass(frozen=True)
 class Assignment:
     """Who had a case and in which org unit (ids; None for nobody or no unit)."""
@@ -525,6 +530,49 @@ def _assignment_label(case: Case) -> str:
     return f"{who}, {unit}"
 
 
+def _lock_for_assignment(cases: Iterable[Case]) -> list[Case]:
+    """The rows of ``cases``, locked in the order of their ids, with their current values and
+    assignment. One fixed order: two assignments over overlapping cases wait for each other
+    instead of deadlocking (PostgreSQL locks the rows in the order the query returns them)."""
+    ids = sorted({case.pk for case in cases})
+    locked = list(
+        Case.objects.select_for_update(of=("self",))
+        .select_related("authority__municipality", "service", "file", "assigned_to", "org_unit")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    )
+    if len(locked) != len(ids):
+        raise CaseworkError(_("One of the selected cases no longer exists."))
+    return locked
+
+
+def _assigned_meanwhile(stale: list[Case], *, selected: int) -> ChangedMeanwhileError:
+    """The refusal naming each case assigned anew since the page was read, as it is now."""
+    if selected == 1:
+        (case,) = stale
+        return ChangedMeanwhileError(
+            _(
+                "Case %(number)s was assigned anew after you opened the page (now: "
+                "%(current)s). Your assignment was not saved: check the current one and "
+                "assign again if it should still change."
+            )
+            % {"number": case.number, "current": _assignment_label(case)}
+        )
+    named = "; ".join(
+        _("%(number)s (now: %(current)s)")
+        % {"number": case.number, "current": _assignment_label(case)}
+        for case in stale
+    )
+    return ChangedMeanwhileError(
+        _(
+            "Assigned anew after you opened the page: %(cases)s. None of the selected cases "
+            "has been assigned: check the current assignments and assign again if they should "
+            "still change."
+        )
+        % {"cases": named}
+    )
+
+
 def assign(
     *,
     cases: Iterable[Case],
@@ -538,34 +586,39 @@ def assign(
 
     ``user=None`` keeps each case's clerk; ``unassign=True`` removes it instead (a team lead
     moving cases to another unit with "nobody" as the clerk). ``seen`` is the assignment each
-    case (by id) had on the page the actor read: a case assigned differently since is refused
-    with :class:`ChangedMeanwhileError`, so that an old form cannot undo a colleague's
-    assignment. Nobody is given a case they applied for (§ 20 Abs. 1 Nr. 1 VwVfG), and the
-    applicant does not assign it either."""
+    case (by id) had on the page the actor read: when any case was assigned differently since,
+    none is changed and :class:`ChangedMeanwhileError` names every such case with its current
+    assignment, so that an old form cannot undo a colleague's assignment. Nobody is given a
+    case they applied for (§ 20 Abs. 1 Nr. 1 VwVfG), and the applicant does not assign it
+    either. At most :data:`MAX_CASES_PER_ASSIGNMENT` cases at once; each case counts once."""
     if unassign and user is not None:
         raise CaseworkError(_("Choose a clerk or nobody, not both."))
     if user is None and org_unit is None and not unassign:
         raise CaseworkError(_("Choose a clerk or an org unit."))
+    cases = list(cases)
+    if len({case.pk for case in cases}) > MAX_CASES_PER_ASSIGNMENT:
+        raise CaseworkError(
+            _("At most %(limit)d cases can be assigned at once.")
+            % {"limit": MAX_CASES_PER_ASSIGNMENT}
+        )
     changed = []
     with transaction.atomic():
-        for case in sorted(cases, key=lambda c: c.pk):
-            locked = _lock(case)
+        locked_cases = _lock_for_assignment(cases)
+        for locked in locked_cases:
             _not_a_party(locked, actor)
             if locked.status not in Case.OPEN_STATUSES:
                 raise TransitionError(
                     _("Case %(number)s is %(status)s and can no longer be assigned.")
                     % {"number": locked.number, "status": _status_label(locked.status)}
                 )
-            expected = (seen or {}).get(locked.pk)
-            if expected is not None and expected != Assignment.of(locked):
-                raise ChangedMeanwhileError(
-                    _(
-                        "Case %(number)s was assigned anew after you opened the page (now: "
-                        "%(current)s). Your assignment was not saved: check the current one and "
-                        "assign again if it should still change."
-                    )
-                    % {"number": locked.number, "current": _assignment_label(locked)}
-                )
+        stale = [
+            locked
+            for locked in locked_cases
+            if (seen or {}).get(locked.pk, Assignment.of(locked)) != Assignment.of(locked)
+        ]
+        if stale:
+            raise _assigned_meanwhile(stale, selected=len(locked_cases))
+        for locked in locked_cases:
             if org_unit is not None and org_unit.authority_id != locked.authority_id:
                 raise CaseworkError(
                     _("%(unit)s does not belong to the authority of case %(number)s.")
