@@ -164,6 +164,9 @@ def test_the_queue_shown_again_links_to_the_queue_not_to_the_assignment(
     assert _next(page) == later
     assert 'href="/backoffice/?&amp;page=1"' in page
     assert _ticked(page, case)  # listed below the (empty) second page, still ticked
+    # Switching the language on this page returns to the queue, not to the POST-only address.
+    switcher = page.split('class="rathaus-language"', 1)[1].split("</form>", 1)[0]
+    assert f'name="next" value="{later}"' in switcher.replace("&amp;", "&")
     # A form that names the assignment itself as where to return goes back to the queue.
     done = lead.post(
         "/backoffice/zuweisen/",

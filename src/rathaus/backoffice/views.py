@@ -104,6 +104,9 @@ def _queue_response(
             "selected": selected,
             "selected_elsewhere": elsewhere,
             "back_to": back_to or request.get_full_path(),
+            # a refused assignment is shown at the POST-only address: switching the language
+            # there returns to the queue it came from
+            "language_next": back_to,
         },
         status=status,
     )
