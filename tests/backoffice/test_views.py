@@ -377,7 +377,11 @@ def test_note_is_added_and_an_empty_one_refused(
     url = f"/backoffice/vorgaenge/{case.pk}/notiz/"
     assert client.post(url, {"note-text": "Rückruf vereinbart"}).status_code == 302
     assert "Rückruf vereinbart" in html(client.get(f"/backoffice/vorgaenge/{case.pk}/"))
-    assert client.post(url, {"note-text": ""}).status_code == 400
+    refused = client.post(url, {"note-text": ""})
+    assert refused.status_code == 400
+    # shown at the action's POST-only address: the language switch returns to the case page
+    switcher = html(refused).split('class="rathaus-language"', 1)[1].split("</form>", 1)[0]
+    assert f'name="next" value="/backoffice/vorgaenge/{case.pk}/"' in switcher
 
 
 def test_clerk_files_an_internal_document_and_a_bad_one_is_refused_with_its_reason(

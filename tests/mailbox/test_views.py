@@ -194,6 +194,9 @@ def test_reply_with_a_refused_file_keeps_the_text_and_names_the_problem(
     assert "Hier mein Nachweis." in content
     assert "nachweis.pdf" in content and "Schadsoftware" in content
     assert not Message.objects.filter(from_citizen=True).exists()
+    # shown at the reply's POST-only address: the language switch returns to the message
+    switcher = content.split('class="rathaus-language"', 1)[1].split("</form>", 1)[0]
+    assert f'name="next" value="/postfach/{message.public_id}/"' in switcher
 
 
 @pytest.mark.django_db

@@ -202,6 +202,8 @@ def case_action(request: HttpRequest, pk: int, action: str, target: int | None =
     context = case_page.context(
         case=case, user=user, bound={key: outcome.form}, errors={key: outcome.message}
     )
+    # shown at the action's POST-only address: a language switch returns to the case page
+    context["language_next"] = reverse("backoffice:case", args=[case.pk])
     return _render(request, "backoffice/case.html", context, status=outcome.status)
 
 

@@ -18,6 +18,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -107,6 +108,8 @@ def _render_detail(
             "delivery": selectors.delivery(message),
             "form": form or ReplyForm(),
             "can_reply": not message.from_citizen,
+            # also shown at the reply's POST-only address: a language switch returns here
+            "language_next": reverse("mailbox:detail", args=[message.public_id]),
         },
         status=status,
     )
