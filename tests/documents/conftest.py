@@ -75,7 +75,7 @@ def receipt_pdf(receipt_context: dict[str, Any]) -> bytes:
 def demo_seal_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A demo CA and seal, generated once per test session (RSA key generation is slow)."""
     var_dir = tmp_path_factory.mktemp("var")
-    create_demo_seal(var_dir / "documents" / "seal", organization="Stadt Wuppertal", key_size=2048)
+    create_demo_seal(var_dir / "documents" / "seal", organization="Stadt Wuppertal")
     return var_dir
 
 

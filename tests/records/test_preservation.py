@@ -22,6 +22,7 @@ from rathaus.records.preservation import RETRY_AFTER, renew_archive_timestamps
 from rathaus.records.services import add_document, close_file, open_file, read_version
 from rathaus.records.tasks import renew_archive_timestamps_job
 from tests.documents.conftest import demo_seal_dir  # noqa: F401
+from tests.documents.tsa_variants import TSAVariants, tsa_variants  # noqa: F401
 from tests.fixtures.tsa import LocalTSA, local_tsa  # noqa: F401
 
 PDF = "application/pdf"
@@ -31,21 +32,27 @@ TEN_YEARS = datetime.timedelta(days=3650)
 @pytest.fixture
 def tsa(
     local_tsa: LocalTSA,  # noqa: F811
+    tsa_variants: TSAVariants,  # noqa: F811
     settings: Any,
     demo_seal_dir: Path,  # noqa: F811
 ) -> Iterator[LocalTSA]:
+    """The local TSA, signing with an RSA-3072 key as RECORDS_MIN_RSA_KEY_BITS asks (BSI
+    TR-02102-1), also after :meth:`LocalTSA.rotate`."""
     settings.VAR_DIR = demo_seal_dir
     settings.DOCUMENTS_SEAL_PKCS12 = ""
     settings.DOCUMENTS_SEAL_TRUST_ROOTS = ""
     settings.DOCUMENTS_SEAL_LTV = True
     settings.DOCUMENTS_TSA_URL = local_tsa.url
     settings.DOCUMENTS_TSA_REQUIRED = True
-    settings.DOCUMENTS_TSA_TRUST_ROOTS = str(local_tsa.ca_pem)
+    settings.DOCUMENTS_TSA_TRUST_ROOTS = str(tsa_variants.roots_pem)
     settings.DOCUMENTS_TSA_TIMEOUT = 5
     local_tsa.answer = "ok"
-    original = local_tsa.stamper
+    original, new_stamper = local_tsa.stamper, local_tsa.new_stamper
+    local_tsa.stamper = tsa_variants.stamper()
+    local_tsa.new_stamper = lambda valid_days: tsa_variants.stamper(valid_days=valid_days)
     yield local_tsa
-    local_tsa.stamper = original  # the session's TSA for the other tests
+    # the session's TSA for the other tests
+    local_tsa.stamper, local_tsa.new_stamper = original, new_stamper
 
 
 def _notice() -> bytes:

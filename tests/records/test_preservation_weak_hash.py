@@ -34,6 +34,7 @@ from rathaus.records.preservation import renew_archive_timestamps
 from rathaus.records.services import add_document, close_file, open_file, read_version
 from rathaus.records.tasks import renew_archive_timestamps_job
 from tests.documents.conftest import demo_seal_dir  # noqa: F401
+from tests.documents.tsa_variants import tsa_variants  # noqa: F401
 from tests.fixtures.tsa import LocalTSA, local_tsa  # noqa: F401
 from tests.records.test_admin import _request
 from tests.records.test_preservation import _notice, tsa  # noqa: F401

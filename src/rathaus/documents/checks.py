@@ -83,3 +83,21 @@ def seal_can_be_validated_long_term(app_configs: Any = None, **kwargs: Any) -> l
             id="documents.W004",
         )
     ]
+
+
+@register(Tags.security, deploy=True)
+def algorithm_sunsets_are_readable(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    """``DOCUMENTS_ALGORITHM_SUNSETS`` must name known algorithms and dates; otherwise seals
+    are checked (and archive time stamps renewed) by the built-in dates only."""
+    from rathaus.documents.algorithms import AlgorithmSunsets
+
+    try:
+        AlgorithmSunsets.configured()
+    except ImproperlyConfigured as exc:
+        return [
+            Error(
+                f"{exc} Until corrected, seals are checked with the built-in sunset dates.",
+                id="documents.E004",
+            )
+        ]
+    return []

@@ -34,7 +34,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
@@ -53,6 +53,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from django.utils import timezone
 from lxml import etree
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.decode_limits import DecodePurpose
@@ -75,7 +76,11 @@ from pyhanko.sign.diff_analysis import (
     StandardDiffPolicy,
     XrefStreamRule,
 )
-from pyhanko.sign.general import SigningError
+from pyhanko.sign.general import (
+    NonexistentAttributeError,
+    SigningError,
+    find_unique_cms_attribute,
+)
 from pyhanko.sign.timestamps import TimeStamper, TimestampRequestError
 from pyhanko.sign.validation import (
     DocumentSecurityStore,
@@ -87,8 +92,19 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.errors import PathValidationError, RevokedError
 from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
+from pyhanko_certvalidator.policy_decl import AcceptAllAlgorithms, AlgorithmUsagePolicy
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
+
+from rathaus.documents.algorithms import (
+    AlgorithmSunsets,
+    SunsetPolicy,
+    TokenAlgorithms,
+    configured_sunsets,
+    signature_algorithms,
+    timestamp_algorithms,
+    timestamp_time,
+)
 
 SEAL_FIELD = "Siegel"
 SEAL_REASON = "Elektronisches Siegel der Behörde"
@@ -307,13 +323,50 @@ class SealSigner(signers.SimpleSigner):
         return super().sign_raw(data, digest_algorithm)
 
 
+#: The kinds of links in a seal's chain of evidence, in the order they are made.
+SEAL, SIGNATURE_TIMESTAMP, ARCHIVE_TIMESTAMP = "seal", "signature_timestamp", "archive_timestamp"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One link of a seal's chain of evidence: the seal, its time stamp (PAdES B-T) or a
+    document time stamp (B-LTA), and whether its algorithms were still secure when the next
+    time stamp covered it (the newest link: whether they are secure today). See
+    :mod:`rathaus.documents.algorithms`."""
+
+    kind: str  #: :data:`SEAL`, :data:`SIGNATURE_TIMESTAMP` or :data:`ARCHIVE_TIMESTAMP`
+    #: a time stamp's time (its TSA's); a seal's signing time (its signer's own, unproven)
+    time: datetime | None
+    algorithms: tuple[str, ...]  #: e.g. ("SHA-256", "RSA-3072")
+    #: which of them are no longer secure today, and since when the first of them is not
+    weak_today: tuple[str, ...] = ()
+    weak_since: date | None = None
+    #: the time of the time stamp that covered the link first (for a seal: its own); None:
+    #: nothing covers it, it is judged by today's algorithms
+    covered_at: datetime | None = None
+    #: the algorithms that were no longer secure when it was covered (or, uncovered, are not
+    #: today): the chain is broken at this link
+    failing: tuple[str, ...] = ()
+
+    @property
+    def holds(self) -> bool:
+        return not self.failing
+
+    @property
+    def renewed_in_time(self) -> bool:
+        """Weak today, but covered by a later time stamp while its algorithms were secure."""
+        return bool(self.weak_today) and self.holds
+
+
 @dataclass(frozen=True)
 class SealStatus:
     """The result of checking a PDF's seal.
 
     ``valid`` is the bottom line: a seal is present, nothing was appended after the last seal,
     the signature is intact and mathematically correct,
-    and the certificate chains up to one of the trust roots.
+    and the certificate chains up to one of the trust roots; and every link of its chain of
+    evidence (:attr:`evidence`) rests on algorithms that were secure when a later time stamp
+    covered it, the newest on algorithms secure today.
     """
 
     sealed: bool
@@ -333,6 +386,31 @@ class SealStatus:
     long_term: bool = False
     #: the time of the last document time stamp over seal and validation data (PAdES B-LTA)
     archive_timestamp: datetime | None = None
+    #: the seal, its time stamp and the document time stamps, oldest first
+    evidence: tuple[Evidence, ...] = ()
+
+    @property
+    def weakened(self) -> bool:
+        """A link of the chain rests on an algorithm that is no longer secure today."""
+        return any(link.weak_today for link in self.evidence)
+
+    @property
+    def renewed(self) -> bool:
+        """Valid thanks to renewal: a link is weak today, but a later time stamp covered it
+        while it was still secure."""
+        return self.valid and self.weakened
+
+    @property
+    def evidence_broken(self) -> bool:
+        """Not valid because a link's algorithms were weak before a later stamp covered it."""
+        return any(not link.holds for link in self.evidence)
+
+    @property
+    def outcome(self) -> str:
+        """``valid``, ``valid_by_renewal`` or ``not_valid``."""
+        if not self.valid:
+            return "not_valid"
+        return "valid_by_renewal" if self.renewed else "valid"
 
     @property
     def level(self) -> str:
@@ -513,18 +591,21 @@ def _sign_long_term(
         return _sign(pdf, signer=signer, location=location, timestamper=timestamper)
 
 
-def _revocation_context(*, weak_hash_algos: frozenset[str] | None = None) -> ValidationContext:
+def _revocation_context(
+    *, algorithm_policy: AlgorithmUsagePolicy | None = None
+) -> ValidationContext:
     """What the seal's and the time stamp's certificates are checked with while sealing: their
     roots, revocation data fetched from the certificates' own CRL and OCSP addresses (a
     certificate without any has none to embed), a revoked or unverifiable one refused.
-    ``weak_hash_algos`` replaces pyHanko's list of refused hash algorithms (md2, md5, sha1)."""
+    ``algorithm_policy`` replaces pyHanko's (which refuses md2, md5, sha1 and RSA keys shorter
+    than 2048 bits)."""
     timeout = float(getattr(settings, "DOCUMENTS_TSA_TIMEOUT", 10))
     return ValidationContext(
         trust_roots=[*seal_trust_roots(), *_tsa_roots_or_none()],
         allow_fetching=True,
         revocation_mode="hard-fail",
         fetcher_backend=RequestsFetcherBackend(per_request_timeout=timeout),
-        weak_hash_algos=weak_hash_algos,
+        algorithm_usage_policy=algorithm_policy,
     )
 
 
@@ -597,6 +678,22 @@ def archive_timestamp_expiry(pdf: bytes) -> datetime | None:
     return expires
 
 
+def archive_timestamp_algorithms(
+    pdf: bytes, *, sunsets: AlgorithmSunsets | None = None
+) -> TokenAlgorithms | None:
+    """What the newest document time stamp in ``pdf`` rests on, read from its token: the hash
+    of its message imprint, the hash, scheme and key of its TSA's signature. None without a
+    document time stamp, :class:`SealError` when it cannot be read."""
+    try:
+        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        stamps = _archive_timestamps(reader)
+        if not stamps:
+            return None
+        return timestamp_algorithms(stamps[-1].signed_data, sunsets=sunsets)
+    except Exception as exc:  # pyHanko and asn1crypto raise many kinds for damaged files
+        raise SealError(f"The document time stamp cannot be read: {exc}") from exc
+
+
 _END_OF_REVISION = re.compile(rb"%%EOF(?:\r\n|\r|\n)?")
 
 
@@ -652,8 +749,8 @@ def renew_archive_timestamp(pdf: bytes, *, digest_algorithm: str | None = None) 
 
     ``digest_algorithm`` (e.g. ``"sha512"``) is the hash of the new stamp, the one its message
     imprint names (RFC 3161 § 2.4.1); without it, that of the stamp renewed. The stamp renewed
-    is read whatever hash it uses: renewing it while that hash still holds is the point
-    (RFC 4998 § 5.2); the new stamp's TSA is checked as when sealing."""
+    is read whatever hash, signature algorithm or key length it uses: renewing it while they
+    still hold is the point (RFC 4998 § 5.2); the new stamp's TSA is checked as when sealing."""
     stamper = configured_timestamper()
     if stamper is None:
         raise SealError("No time-stamping authority is configured (DOCUMENTS_TSA_URL).")
@@ -672,7 +769,8 @@ def renew_archive_timestamp(pdf: bytes, *, digest_algorithm: str | None = None) 
         _outside_event_loop(
             renewal.update_archival_timestamp_chain,
             reader,
-            _revocation_context(weak_hash_algos=frozenset()),
+            # the stamp renewed is read whatever its algorithms: renewing it is the point
+            _revocation_context(algorithm_policy=AcceptAllAlgorithms()),
             in_place=False,
             output=output,
         )
@@ -715,6 +813,12 @@ def validate_seal(
     Revocation is checked where the PDF carries revocation data; the seal certificates of the
     demo CA carry no revocation pointers, so a missing OCSP/CRL answer does not fail the seal.
     A damaged or hostile file gives a status that is not valid and says why; it never raises.
+
+    Algorithms are judged as a chain of evidence (:mod:`rathaus.documents.algorithms`): each
+    signature and time stamp at the time of the first time stamp that covers it (a seal at
+    its own time stamp's), the newest today, against the sunsets of
+    ``DOCUMENTS_ALGORITHM_SUNSETS``. A SHA-1 stamp renewed by a strong one before SHA-1's
+    sunset holds (:attr:`SealStatus.renewed`); renewed after it, or not at all, it does not.
     """
     # pyHanko raises many kinds of exception for damaged files, hence the broad excepts.
     try:
@@ -746,6 +850,8 @@ def validate_seal(
     if not regular:
         return _not_valid("The PDF carries a time stamp but no seal.", sealed=False)
     reason = location = ""
+    sunsets = configured_sunsets()
+    policy = SunsetPolicy(sunsets)
     try:
         sig_dict = regular[0].sig_object
         reason = str(sig_dict.get("/Reason", ""))
@@ -754,24 +860,43 @@ def validate_seal(
             dss: DocumentSecurityStore | None = DocumentSecurityStore.read_dss(reader)
         except NoDSSFoundError:
             dss = None
-        context = _context(dss, trust_roots)
-        # A time stamp is checked against the TSA's own roots, never the seal's: a seal CA must
-        # not be able to vouch for the time.
-        ts_context = _context(dss, timestamp_roots)
-        statuses = [
-            _outside_event_loop(
-                validate_pdf_signature,
-                sig,
-                context,
-                ts_context,
-                diff_policy=_LONG_TERM_UPDATES_ONLY,
+        covering = _covering_times(signatures)
+        contexts: dict[tuple[bool, datetime | None], ValidationContext] = {}
+
+        def context(*, timestamp: bool, at: datetime | None) -> ValidationContext:
+            """Algorithms judged at ``at`` (None: now). A time stamp is checked against the
+            TSA's own roots, never the seal's: a seal CA must not vouch for the time."""
+            if (timestamp, at) not in contexts:
+                roots = timestamp_roots if timestamp else trust_roots
+                contexts[timestamp, at] = _context(dss, roots or [], policy=policy, at=at)
+            return contexts[timestamp, at]
+
+        statuses, stamp_statuses = [], []
+        for sig, covered_at in zip(signatures, covering, strict=True):
+            if sig.sig_object_type == "/DocTimeStamp":
+                stamp_statuses.append(
+                    _outside_event_loop(
+                        validate_pdf_timestamp,
+                        sig,
+                        validation_context=context(timestamp=True, at=covered_at),
+                    )
+                )
+                continue
+            token = _signature_timestamp(sig)
+            statuses.append(
+                _outside_event_loop(
+                    validate_pdf_signature,
+                    sig,
+                    # the seal at its own time stamp's time, that stamp at the next one's
+                    context(
+                        timestamp=False,
+                        at=timestamp_time(token) if token is not None else covered_at,
+                    ),
+                    context(timestamp=True, at=covered_at),
+                    diff_policy=_LONG_TERM_UPDATES_ONLY,
+                )
             )
-            for sig in regular
-        ]
-        stamp_statuses = [
-            _outside_event_loop(validate_pdf_timestamp, sig, validation_context=ts_context)
-            for sig in stamps
-        ]
+        evidence = _evidence(signatures, covering, sunsets)
         signer = _subject_label(statuses[0].signing_cert)
     except Exception as exc:  # a damaged signature container or byte range
         return _not_valid(
@@ -791,7 +916,21 @@ def validate_seal(
         s.modification_level == ModificationLevel.LTA_UPDATES for s in statuses
     )
     stamps_hold = all(s.intact and s.valid and s.trusted for s in stamp_statuses)
-    valid = unchanged and stamps_hold and all(s.bottom_line for s in statuses)
+    # a time stamp cannot have covered what did not exist yet (the seal's own time is the
+    # signer's word, not compared)
+    in_order = all(
+        link.covered_at is None or link.time is None or link.time <= link.covered_at
+        for link in evidence
+        if link.kind != SEAL
+    )
+    broken = next((link for link in evidence if not link.holds), None)
+    valid = (
+        unchanged
+        and stamps_hold
+        and in_order
+        and broken is None
+        and all(s.bottom_line for s in statuses)
+    )
     timestamp, timestamp_problem = _timestamp(status)
     problem = ""
     if not all(s.coverage in _COVERS_REVISION for s in statuses):
@@ -800,6 +939,10 @@ def validate_seal(
         problem = "The document was changed after it was sealed."
     elif not all(s.valid for s in statuses):
         problem = "The seal's signature is not valid."
+    elif broken is not None:
+        problem = _weak_link_problem(broken)
+    elif not in_order:
+        problem = "The time stamps are not in chronological order."
     elif not all(s.trusted for s in statuses):
         problem = "The seal's certificate is not trusted."
     elif timestamp_problem:
@@ -822,19 +965,112 @@ def validate_seal(
         timestamp_problem=timestamp_problem,
         long_term=dss is not None,
         archive_timestamp=stamp_statuses[-1].timestamp if stamp_statuses and stamps_hold else None,
+        evidence=evidence,
     )
 
 
 def _context(
-    dss: DocumentSecurityStore | None, trust_roots: list[asn1_x509.Certificate]
+    dss: DocumentSecurityStore | None,
+    trust_roots: list[asn1_x509.Certificate],
+    *,
+    policy: AlgorithmUsagePolicy | None = None,
+    at: datetime | None = None,
 ) -> ValidationContext:
-    """Offline: the given roots, and the certificates and revocation data the PDF carries."""
+    """Offline: the given roots, and the certificates and revocation data the PDF carries;
+    algorithms judged by ``policy`` at ``at`` (default: now), certificates' validity now."""
     kwargs: dict[str, Any] = {
         "trust_roots": trust_roots,
         "allow_fetching": False,
         "revocation_mode": "soft-fail",
     }
+    if policy is not None:
+        kwargs["algorithm_usage_policy"] = policy
+    if at is not None:
+        kwargs["best_signature_time"] = at
     return dss.as_validation_context(kwargs) if dss is not None else ValidationContext(**kwargs)
+
+
+def _signature_timestamp(sig: Any) -> Any | None:
+    """The time-stamp token of a seal (PAdES B-T: its signer's unsigned attribute), or None."""
+    try:
+        token = find_unique_cms_attribute(
+            sig.signer_info["unsigned_attrs"], "signature_time_stamp_token"
+        )
+    except NonexistentAttributeError:
+        return None
+    return token["content"]
+
+
+def _covering_times(signatures: list[Any]) -> list[datetime | None]:
+    """For each signature (in the order of the file's revisions): the time of the first
+    document time stamp after it, which covers it; None for the newest."""
+    times: list[datetime | None] = []
+    following: datetime | None = None
+    for sig in reversed(signatures):
+        times.append(following)
+        if sig.sig_object_type == "/DocTimeStamp":
+            following = timestamp_time(sig.signed_data)
+    return times[::-1]
+
+
+def _evidence(
+    signatures: list[Any], covering: list[datetime | None], sunsets: AlgorithmSunsets
+) -> tuple[Evidence, ...]:
+    """The chain of evidence of ``signatures``: each link judged at the time of the time stamp
+    that covers it first (a seal at its own time stamp's), the newest today."""
+    now = timezone.now()
+    links: list[Evidence] = []
+
+    def link(
+        kind: str, at: datetime | None, algorithms: TokenAlgorithms, covered_at: datetime | None
+    ) -> Evidence:
+        weak_today = sunsets.weak_at(algorithms, now)
+        return Evidence(
+            kind=kind,
+            time=at,
+            algorithms=algorithms.labels(),
+            weak_today=tuple(label for label, _ in weak_today),
+            weak_since=min((day for _, day in weak_today), default=None),
+            covered_at=covered_at,
+            failing=tuple(label for label, _ in sunsets.weak_at(algorithms, covered_at or now)),
+        )
+
+    for sig, covered_at in zip(signatures, covering, strict=True):
+        if sig.sig_object_type == "/DocTimeStamp":
+            token = sig.signed_data
+            algorithms = timestamp_algorithms(token, signer_cert=sig.signer_cert, sunsets=sunsets)
+            links.append(link(ARCHIVE_TIMESTAMP, timestamp_time(token), algorithms, covered_at))
+            continue
+        token = _signature_timestamp(sig)
+        seal = signature_algorithms(sig.signer_info, sig.signer_cert.public_key, sunsets=sunsets)
+        seal_covered = timestamp_time(token) if token is not None else covered_at
+        links.append(link(SEAL, sig.self_reported_timestamp, seal, seal_covered))
+        if token is not None:
+            algorithms = timestamp_algorithms(token, sunsets=sunsets)
+            links.append(link(SIGNATURE_TIMESTAMP, timestamp_time(token), algorithms, covered_at))
+    return tuple(links)
+
+
+_LINK_NAMES = {
+    SEAL: "The seal",
+    SIGNATURE_TIMESTAMP: "The seal's time stamp",
+    ARCHIVE_TIMESTAMP: "The document time stamp",
+}
+
+
+def _weak_link_problem(link: Evidence) -> str:
+    """Why a broken link of the chain does not hold, e.g. a SHA-1 stamp renewed too late."""
+    name = _LINK_NAMES[link.kind]
+    if link.kind != SEAL and link.time is not None:
+        name += f" of {link.time.date().isoformat()}"
+    since = f", no longer secure since {link.weak_since.isoformat()}" if link.weak_since else ""
+    weak = ", ".join(link.failing)
+    if link.covered_at is None:
+        return f"{name} rests on {weak}{since}, and no later time stamp covers it."
+    return (
+        f"{name} rests on {weak}{since}; the time stamp that covers it was made on "
+        f"{link.covered_at.date().isoformat()}, after that."
+    )
 
 
 def seal_of_issued(pdf: bytes) -> SealStatus | None:

@@ -525,31 +525,47 @@ class ArchiveTimestampAdmin(ReadOnlyAdmin):
         "expires_at",
         "imprint_algorithm",
         "signature_algorithm",
+        "signature_key",
         "due_because",
         "renewed_by",
         "problem_at",
         "problem",
     ]
-    list_filter = ["problem_at", "expires_at", "imprint_algorithm", "signature_algorithm"]
+    list_filter = [
+        "problem_at",
+        "expires_at",
+        "imprint_algorithm",
+        "signature_algorithm",
+        "signature_mechanism",
+        "key_algorithm",
+    ]
     list_select_related = ["version__document__file", "renewed_by__document__file"]
     search_fields = ["version__document__file__reference"]
+
+    @admin.display(description=_("time-stamp signature"))
+    def signature_key(self, obj: ArchiveTimestamp) -> str:
+        """The TSA's scheme with its key length, e.g. RSA-3072."""
+        return preservation.algorithms_of(obj).key_label()
 
     @admin.display(description=_("renewal due because"))
     def due_because(self, obj: ArchiveTimestamp) -> str:
         """Why the daily job renews the stamp (or tried to): its TSA certificate expires soon,
-        a hash it uses is listed weak. Empty when neither, or when it was renewed."""
+        a hash it uses, its TSA's signature scheme or key length is weak. Empty when none, or
+        when it was renewed."""
         if obj.renewed_by_id is not None or obj.expires_at is None:
             return ""
         reasons = []
         if obj.expires_at <= timezone.now() + preservation.renew_within():
             reasons.append(gettext("certificate expires soon"))
         try:
-            weak = preservation.weak_algorithms_of(obj, preservation.weak_hash_algorithms())
+            weakness = preservation.renewal_weakness()
         except ImproperlyConfigured:
-            reasons.append(gettext("hash settings invalid (manage.py check --deploy)"))
+            reasons.append(gettext("algorithm settings invalid (manage.py check --deploy)"))
         else:
-            if weak:
+            if weak := preservation.weak_algorithms_of(obj, weakness):
                 reasons.append(gettext("weak hash: %(names)s") % {"names": ", ".join(weak)})
+            if weak := preservation.weak_signature_of(obj, weakness):
+                reasons.append(gettext("weak signature: %(names)s") % {"names": ", ".join(weak)})
         return "; ".join(reasons)
 
 

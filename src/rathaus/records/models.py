@@ -362,6 +362,29 @@ class ArchiveTimestamp(models.Model):
         blank=True,
         help_text=_("The hash algorithm the time-stamping authority signed the time stamp with."),
     )
+    # The TSA's signature scheme and key, read from the token likewise: a stamp whose scheme or
+    # key length weakens is renewed too. Empty beside the hashes: recorded before these fields
+    # (migration 0009), read by the daily job.
+    signature_mechanism = models.CharField(
+        _("time-stamp signature scheme"),
+        max_length=32,
+        blank=True,
+        help_text=_(
+            "The time-stamping authority's signature scheme, e.g. rsassa_pkcs1v15 (RSA) or ecdsa."
+        ),
+    )
+    key_algorithm = models.CharField(
+        _("time-stamp key type"),
+        max_length=16,
+        blank=True,
+        help_text=_("The type of the time-stamping authority's key: rsa, dsa, ec, ed25519."),
+    )
+    key_bits = models.PositiveIntegerField(
+        _("time-stamp key length"),
+        null=True,
+        blank=True,
+        help_text=_("In bits: the RSA modulus, the DSA prime, the order of the EC curve."),
+    )
     checked_at = models.DateTimeField(_("checked"), auto_now_add=True)
     renewed_by = models.OneToOneField(
         DocumentVersion,

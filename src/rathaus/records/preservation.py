@@ -11,43 +11,60 @@ a new document time stamp has to cover the old one together with the old stamp's
    their newest document time stamp (:class:`~rathaus.records.models.ArchiveTimestamp`), so that
    no PDF is read twice;
 2. every latest version whose stamp's certificate expires within
-   ``RECORDS_ARCHIVE_TIMESTAMP_RENEW_DAYS`` (default 365), or whose stamp uses a hash algorithm
-   listed in ``RECORDS_WEAK_HASH_ALGORITHMS`` (its message imprint's or its signature's, read
-   from the token), gets a renewed copy from
+   ``RECORDS_ARCHIVE_TIMESTAMP_RENEW_DAYS`` (default 365), or whose stamp rests on a weak
+   algorithm (read from the token), gets a renewed copy from
    :func:`rathaus.documents.seal.renew_archive_timestamp`, stamped with
    ``RECORDS_ARCHIVE_TIMESTAMP_HASH``, filed as the document's next version (also in closed
    files: it preserves the content and changes nothing in it), audited with the reason.
+   Weak (:func:`renewal_weakness`): a hash of its message imprint or signature listed in
+   ``RECORDS_WEAK_HASH_ALGORITHMS``, its TSA's signature scheme listed in
+   ``RECORDS_WEAK_SIGNATURE_ALGORITHMS``, its TSA's key shorter than
+   ``RECORDS_MIN_RSA_KEY_BITS`` (RSA, DSA) or ``RECORDS_MIN_EC_KEY_BITS`` (EC), or anything
+   whose sunset (``DOCUMENTS_ALGORITHM_SUNSETS``) falls within the renewal window.
 
-A hash algorithm has to be replaced before it becomes breakable (BSI TR-ESOR, RFC 4998 § 5.2,
+An algorithm has to be replaced before it becomes breakable (BSI TR-ESOR, RFC 4998 § 5.2,
 ETSI EN 319 102-1): a document time stamp hashes the whole file, earlier stamps included, so a
-new stamp with a strong hash renews the hash as well as the time stamp.
+new stamp with a strong hash and a strong key renews them as well as the time stamp; the
+validation accepts the old stamp as long as the new one was made before its algorithms'
+sunset (:mod:`rathaus.documents.algorithms`).
 
 The renewed file is the issued file with an appended revision: its first bytes are exactly the
 issued document, whose SHA-256 GovChain logged. A renewal the TSA refuses is recorded on the
 stamp, logged as an error and tried again a week later (:data:`RETRY_AFTER`); so is a renewal
 whose new stamp would expire no later than the old one (the TSA has not replaced its
-certificate yet), or that the TSA signed with a weak hash.
+certificate yet). A renewal that the TSA signed weakly after all (a weak hash, scheme or key)
+stops the run: every other renewal would be as weak, and a TSA that bills per stamp would be
+asked in vain; the job reports it as a problem to correct.
 """
 
 from __future__ import annotations
 
-import io
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import NamedTuple
 
-from asn1crypto import algos
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
-from pyhanko.pdf_utils.reader import PdfFileReader
 
 from rathaus.core import audit
-from rathaus.documents.seal import SealError, archive_timestamp_expiry, renew_archive_timestamp
+from rathaus.documents.algorithms import (
+    KNOWN_HASHES,
+    KNOWN_MECHANISMS,
+    TokenAlgorithms,
+    Weakness,
+    configured_sunsets,
+    hash_name,
+)
+from rathaus.documents.seal import (
+    SealError,
+    archive_timestamp_algorithms,
+    archive_timestamp_expiry,
+    renew_archive_timestamp,
+)
 from rathaus.records.errors import IntegrityError, RecordsError
 from rathaus.records.models import ArchiveTimestamp, DocumentKind, DocumentVersion, File
 from rathaus.records.services import add_preservation_copy, read_version
@@ -71,25 +88,20 @@ DEFAULT_WEAK_HASH_ALGORITHMS = ("md2", "md5", "sha1")
 DEFAULT_RENEWAL_HASH = "sha512"
 #: What a renewal may stamp with: hashes of 256 bits and more that TSAs offer for RFC 3161.
 RENEWAL_HASHES = frozenset({"sha256", "sha384", "sha512", "sha3_256", "sha3_384", "sha3_512"})
-#: The hash algorithms asn1crypto knows by name (the names the settings use).
-KNOWN_HASHES = frozenset(algos.DigestAlgorithmId._map.values())
 
 
-def hash_name(name: str) -> str:
-    """asn1crypto's name of a hash algorithm as an operator may write it: ``SHA-256`` is
-    ``sha256``, ``SHA3-512`` is ``sha3_512``, ``SHA-512/256`` is ``sha512_256``."""
-    return name.strip().lower().replace("sha-", "sha").replace("-", "_").replace("/", "_")
+def _names(value: str | Iterable[str]) -> list[str]:
+    """A list setting, or a comma-separated string (from the environment)."""
+    if isinstance(value, str):
+        value = value.split(",")
+    return [name for name in value if name.strip()]
 
 
 def weak_hash_algorithms() -> frozenset[str]:
     """``RECORDS_WEAK_HASH_ALGORITHMS`` (a list, or a comma-separated string); a name nobody
     knows is refused, lest a typo leave a weak hash unrenewed."""
-    names: str | Iterable[str] = getattr(
-        settings, "RECORDS_WEAK_HASH_ALGORITHMS", DEFAULT_WEAK_HASH_ALGORITHMS
-    )
-    if isinstance(names, str):
-        names = names.split(",")
-    weak = frozenset(hash_name(name) for name in names if name.strip())
+    names = getattr(settings, "RECORDS_WEAK_HASH_ALGORITHMS", DEFAULT_WEAK_HASH_ALGORITHMS)
+    weak = frozenset(hash_name(name) for name in _names(names))
     if unknown := sorted(weak - KNOWN_HASHES):
         raise ImproperlyConfigured(
             f"RECORDS_WEAK_HASH_ALGORITHMS names unknown hash algorithms: {', '.join(unknown)} "
@@ -119,36 +131,117 @@ def renewal_hash() -> str:
     return name
 
 
-class StampAlgorithms(NamedTuple):
-    """The hash algorithms a document time stamp rests on."""
+# -- signature schemes and key lengths -----------------------------------------------------
 
-    imprint: str  #: of its message imprint: the hash of the document (RFC 3161 § 2.4.2)
-    signature: str  #: of the TSA's signature over the token (its signer's digest algorithm)
+#: DSA is no longer approved for making signatures (FIPS 186-5, 2023) and hardly any TSA uses
+#: it; a stamp resting on it is renewed whatever its key length.
+DEFAULT_WEAK_SIGNATURE_ALGORITHMS = ("dsa",)
+#: BSI TR-02102-1 (from 2024 on): RSA (and DSA) keys of at least 3000 bits; 2000 bits were
+#: accepted until the end of 2023. EC curves of at least 250 bits.
+DEFAULT_MIN_RSA_KEY_BITS = 3000
+DEFAULT_MIN_EC_KEY_BITS = 250
+#: What a key-length setting may say: more than this is no setting but a typo.
+MAX_KEY_BITS = 16384
 
 
-def archive_timestamp_algorithms(pdf: bytes) -> StampAlgorithms | None:
-    """The hash algorithms of the newest document time stamp in ``pdf``, read from the token
-    itself; None without one, :class:`SealError` when it cannot be read. RFC 8933 requires a
-    signature algorithm that names a hash of its own (sha256WithRSAEncryption) to name the
-    signer's digest algorithm, and pyHanko refuses a token where they differ, so the digest
-    algorithm is the signature's hash."""
+def weak_signature_algorithms() -> frozenset[str]:
+    """``RECORDS_WEAK_SIGNATURE_ALGORITHMS``: signature schemes no longer trusted, as asn1crypto
+    names them (rsassa_pkcs1v15, rsassa_pss, dsa, ecdsa, ed25519, ed448); a list or a
+    comma-separated string. A name nobody knows is refused, lest a typo leave a weak stamp
+    unrenewed; a combined name such as sha1WithRSAEncryption too: its hash belongs in
+    ``RECORDS_WEAK_HASH_ALGORITHMS``, which covers the signature's hash."""
+    names = getattr(
+        settings, "RECORDS_WEAK_SIGNATURE_ALGORITHMS", DEFAULT_WEAK_SIGNATURE_ALGORITHMS
+    )
+    weak = frozenset(name.strip().lower() for name in _names(names))
+    if unknown := sorted(weak - KNOWN_MECHANISMS):
+        raise ImproperlyConfigured(
+            f"RECORDS_WEAK_SIGNATURE_ALGORITHMS names unknown signature schemes: "
+            f"{', '.join(unknown)} (known: {', '.join(sorted(KNOWN_MECHANISMS))}; a weak hash "
+            "such as the SHA-1 of sha1WithRSAEncryption goes into RECORDS_WEAK_HASH_ALGORITHMS)."
+        )
+    return weak
+
+
+def _key_bits(name: str, default: int) -> int:
+    value = getattr(settings, name, default)
     try:
-        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
-        stamps = [s for s in reader.embedded_signatures if s.sig_object_type == "/DocTimeStamp"]
-        if not stamps:
-            return None
-        token = stamps[-1].signed_data
-        info = token["encap_content_info"]["content"].parsed
-        imprint = info["message_imprint"]["hash_algorithm"]["algorithm"].native
-        signature = token["signer_infos"][0]["digest_algorithm"]["algorithm"].native
-    except Exception as exc:  # pyHanko and asn1crypto raise many kinds for damaged files
-        raise SealError(f"The document time stamp cannot be read: {exc}") from exc
-    return StampAlgorithms(imprint=str(imprint), signature=str(signature))
+        bits = int(value)
+    except (TypeError, ValueError):
+        bits = -1
+    if isinstance(value, bool) or not 0 <= bits <= MAX_KEY_BITS:
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is no key length; give the number of bits (0 to {MAX_KEY_BITS}, "
+            "0: no minimum)."
+        )
+    return bits
 
 
-def weak_algorithms_of(stamp: ArchiveTimestamp, weak: frozenset[str]) -> list[str]:
-    """Which of the recorded hash algorithms of ``stamp`` are in ``weak``."""
-    return sorted(weak & {stamp.imprint_algorithm, stamp.signature_algorithm})
+def min_key_bits() -> dict[str, int]:
+    """``RECORDS_MIN_RSA_KEY_BITS`` (for RSA and DSA keys: BSI TR-02102-1 asks the same length
+    of both) and ``RECORDS_MIN_EC_KEY_BITS``: a TSA key shorter than these is weak."""
+    rsa_bits = _key_bits("RECORDS_MIN_RSA_KEY_BITS", DEFAULT_MIN_RSA_KEY_BITS)
+    ec_bits = _key_bits("RECORDS_MIN_EC_KEY_BITS", DEFAULT_MIN_EC_KEY_BITS)
+    return {"rsa": rsa_bits, "dsa": rsa_bits, "ec": ec_bits}
+
+
+def renewal_weakness(*, now: datetime | None = None) -> Weakness:
+    """What makes a stamp due for renewal: the hashes, schemes and key lengths of the settings,
+    and whatever reaches its sunset (``DOCUMENTS_ALGORITHM_SUNSETS``) within
+    :func:`renew_within`, so that every stamp is renewed before the validation stops trusting
+    it. :class:`ImproperlyConfigured` for a setting that cannot be read."""
+    now = now or timezone.now()
+    configured = Weakness(
+        hashes=weak_hash_algorithms(),
+        mechanisms=weak_signature_algorithms(),
+        min_key_bits=min_key_bits(),
+    )
+    return configured | configured_sunsets().weakness_at(now + renew_within())
+
+
+#: The algorithms of a document time stamp, as the job reads and records them.
+StampAlgorithms = TokenAlgorithms
+
+
+def algorithms_of(stamp: ArchiveTimestamp) -> TokenAlgorithms:
+    """The algorithms recorded for ``stamp``."""
+    return TokenAlgorithms(
+        imprint=stamp.imprint_algorithm,
+        signature=stamp.signature_algorithm,
+        mechanism=stamp.signature_mechanism,
+        key_algorithm=stamp.key_algorithm,
+        key_bits=stamp.key_bits,
+    )
+
+
+def weak_algorithms_of(stamp: ArchiveTimestamp, weak: Weakness) -> list[str]:
+    """Which of the recorded hash algorithms of ``stamp`` are weak."""
+    return weak.weak_hashes(algorithms_of(stamp))
+
+
+def weak_signature_of(stamp: ArchiveTimestamp, weak: Weakness) -> list[str]:
+    """What of the recorded signature of ``stamp`` is weak: its scheme (``dsa``), its key
+    (``rsa-1024``)."""
+    return weak.weak_signature(algorithms_of(stamp))
+
+
+def _algorithm_fields(algorithms: TokenAlgorithms | None) -> dict[str, object]:
+    """The ``ArchiveTimestamp`` fields for ``algorithms`` (all empty for None)."""
+    if algorithms is None:
+        return {
+            "imprint_algorithm": "",
+            "signature_algorithm": "",
+            "signature_mechanism": "",
+            "key_algorithm": "",
+            "key_bits": None,
+        }
+    return {
+        "imprint_algorithm": algorithms.imprint[:32],
+        "signature_algorithm": algorithms.signature[:32],
+        "signature_mechanism": algorithms.mechanism[:32],
+        "key_algorithm": algorithms.key_algorithm[:16],
+        "key_bits": algorithms.key_bits,
+    }
 
 
 @dataclass
@@ -163,7 +256,7 @@ class PreservationResult:
 
 
 def record_archive_timestamps(*, limit: int = 500) -> int:
-    """Record the archive time stamp (expiry and hash algorithms) of the notices' PDF versions
+    """Record the archive time stamp (expiry and algorithms) of the notices' PDF versions
     not looked at yet (in files not disposed of), then :func:`read_missing_algorithms`; returns
     how many were read. Only notices: they are what the authority seals; the files citizens
     uploaded are never parsed here."""
@@ -196,8 +289,7 @@ def record_archive_timestamps(*, limit: int = 500) -> int:
             version=version,
             defaults={
                 "expires_at": expires,
-                "imprint_algorithm": algorithms.imprint if algorithms else "",
-                "signature_algorithm": algorithms.signature if algorithms else "",
+                **_algorithm_fields(algorithms),
                 "problem": problem,
                 "problem_at": timezone.now() if problem else None,
             },
@@ -207,16 +299,17 @@ def record_archive_timestamps(*, limit: int = 500) -> int:
 
 
 def read_missing_algorithms(*, limit: int = 500, now: datetime | None = None) -> int:
-    """Read the hash algorithms of stamps recorded before they were kept (an expiry but no
-    algorithms), in files not disposed of and not renewed yet: a batch per run, like new
+    """Read the algorithms of stamps recorded before they were kept (an expiry but no hashes,
+    or no signature scheme and key: before migration 0009), in files not disposed of and not
+    renewed yet: a batch per run, like new
     versions, rather than all at once in a migration (which would read every PDF of a large
     archive in one transaction during the deployment). A stamp that cannot be read gets the
     problem and is tried again after :data:`RETRY_AFTER`; returns how many were read."""
     now = now or timezone.now()
     stamps = (
         ArchiveTimestamp.objects.filter(
+            Q(imprint_algorithm="") | Q(signature_mechanism=""),
             expires_at__isnull=False,
-            imprint_algorithm="",
             renewed_by__isnull=True,
             version__document__file__disposed_on__isnull=True,
         )
@@ -238,9 +331,7 @@ def read_missing_algorithms(*, limit: int = 500, now: datetime | None = None) ->
                 problem=str(exc)[:500], problem_at=now
             )
         else:
-            ArchiveTimestamp.objects.filter(pk=stamp.pk).update(
-                imprint_algorithm=algorithms.imprint, signature_algorithm=algorithms.signature
-            )
+            ArchiveTimestamp.objects.filter(pk=stamp.pk).update(**_algorithm_fields(algorithms))
         count += 1
     return count
 
@@ -254,19 +345,25 @@ def due_for_renewal(
     *, now: datetime | None = None, limit: int | None = None
 ) -> list[ArchiveTimestamp]:
     """Stamps of latest versions, in files not disposed of, whose TSA certificate expires within
-    :func:`renew_within` or that use a hash of :func:`weak_hash_algorithms`, that no later
-    version renewed and whose last failed renewal (if any) is :data:`RETRY_AFTER` ago; soonest
-    expiry first, at most ``limit``."""
+    :func:`renew_within` or that rest on an algorithm of :func:`renewal_weakness`, that no
+    later version renewed and whose last failed renewal (if any) is :data:`RETRY_AFTER` ago;
+    soonest expiry first, at most ``limit``."""
     now = now or timezone.now()
-    weak = weak_hash_algorithms()
+    weak = renewal_weakness(now=now)
     newer = DocumentVersion.objects.filter(
         document=OuterRef("version__document"), number__gt=OuterRef("version__number")
     )
+    due = (
+        Q(expires_at__lte=now + renew_within())
+        | Q(imprint_algorithm__in=weak.hashes)
+        | Q(signature_algorithm__in=weak.hashes)
+        | Q(signature_mechanism__in=weak.mechanisms)
+    )
+    for kind, bits in weak.min_key_bits.items():
+        due |= Q(key_algorithm=kind, key_bits__lt=bits)
     stamps = (
         ArchiveTimestamp.objects.filter(
-            Q(expires_at__lte=now + renew_within())
-            | Q(imprint_algorithm__in=weak)
-            | Q(signature_algorithm__in=weak),
+            due,
             expires_at__isnull=False,
             renewed_by__isnull=True,
             version__document__file__disposed_on__isnull=True,
@@ -279,16 +376,20 @@ def due_for_renewal(
     return list(stamps if limit is None else stamps[:limit])
 
 
+class WeakTimestampAuthority(SealError):
+    """The TSA signed the renewal with a weak hash, scheme or key: so it would sign them all."""
+
+
 def renew(stamp: ArchiveTimestamp, *, now: datetime | None = None) -> DocumentVersion:
     """File a copy of ``stamp``'s version with a renewed archive time stamp, hashed with
     :func:`renewal_hash`, as the document's next version. :class:`SealError` when it cannot be
-    renewed (the TSA answers with a weak hash, too), :class:`RecordsError` when the
-    file was disposed of or the version renewed meanwhile (:class:`IntegrityError` for a stored
-    content that no longer matches its hash), :class:`ImproperlyConfigured` for a renewal hash
-    listed weak: nothing is filed then."""
+    renewed (:class:`WeakTimestampAuthority` when the TSA signs weakly), :class:`RecordsError`
+    when the file was disposed of or the version renewed meanwhile (:class:`IntegrityError` for
+    a stored content that no longer matches its hash), :class:`ImproperlyConfigured` for a
+    renewal hash listed weak or a setting that cannot be read: nothing is filed then."""
     now = now or timezone.now()
     algorithm = renewal_hash()
-    weak = weak_hash_algorithms()
+    weak = renewal_weakness(now=now)
     with transaction.atomic():
         # the file row is the lock of its documents' version numbers (records.services)
         file = (
@@ -305,6 +406,7 @@ def renew(stamp: ArchiveTimestamp, *, now: datetime | None = None) -> DocumentVe
         document = current.version.document
         document.file = file
         weakened = weak_algorithms_of(current, weak)
+        weak_signature = weak_signature_of(current, weak)
         expiring = current.expires_at is not None and current.expires_at <= now + renew_within()
         renewed = renew_archive_timestamp(read_version(current.version), digest_algorithm=algorithm)
         expires = archive_timestamp_expiry(renewed)
@@ -322,13 +424,20 @@ def renew(stamp: ArchiveTimestamp, *, now: datetime | None = None) -> DocumentVe
         algorithms = archive_timestamp_algorithms(renewed)
         if algorithms is None:  # pragma: no cover - the renewal appends a document time stamp
             raise SealError("The renewed copy carries no document time stamp.")
-        if still_weak := sorted(weak & set(algorithms)):
+        if still_weak := weak.weak_hashes(algorithms):
             # asked for a strong hash, a TSA may still sign with a weak one
-            raise SealError(
+            raise WeakTimestampAuthority(
                 f"The time-stamping authority stamped with {algorithms.imprint} (message "
                 f"imprint) and {algorithms.signature} (signature), asked for {algorithm}; "
-                f"{', '.join(still_weak)} is listed in RECORDS_WEAK_HASH_ALGORITHMS. The renewal "
-                "needs a TSA that signs with a strong hash."
+                f"{', '.join(still_weak)} is listed in RECORDS_WEAK_HASH_ALGORITHMS (or reaches "
+                "its sunset soon). The renewal needs a TSA that signs with a strong hash."
+            )
+        if still_weak := weak.weak_signature(algorithms):
+            raise WeakTimestampAuthority(
+                f"The time-stamping authority signs with {algorithms.key_label()}, which is weak "
+                f"({', '.join(still_weak)}: RECORDS_WEAK_SIGNATURE_ALGORITHMS, "
+                "RECORDS_MIN_RSA_KEY_BITS, RECORDS_MIN_EC_KEY_BITS or a sunset within the "
+                "renewal window). The renewal needs a TSA with a strong signature scheme and key."
             )
         version = add_preservation_copy(
             document=document,
@@ -337,10 +446,7 @@ def renew(stamp: ArchiveTimestamp, *, now: datetime | None = None) -> DocumentVe
             content_type=PDF,
         )
         ArchiveTimestamp.objects.create(
-            version=version,
-            expires_at=expires,
-            imprint_algorithm=algorithms.imprint,
-            signature_algorithm=algorithms.signature,
+            version=version, expires_at=expires, **_algorithm_fields(algorithms)
         )
         current.renewed_by = version
         current.problem, current.problem_at = "", None
@@ -354,6 +460,7 @@ def renew(stamp: ArchiveTimestamp, *, now: datetime | None = None) -> DocumentVe
                 "expires": _iso(current.expires_at),
                 "imprint_algorithm": current.imprint_algorithm,
                 "signature_algorithm": current.signature_algorithm,
+                "signature_key": algorithms_of(current).key_label(),
             },
             after={
                 "version": version.number,
@@ -361,10 +468,14 @@ def renew(stamp: ArchiveTimestamp, *, now: datetime | None = None) -> DocumentVe
                 "file": file.reference,
                 "imprint_algorithm": algorithms.imprint,
                 "signature_algorithm": algorithms.signature,
-                # why: the TSA certificate expires soon and/or a hash it used is weak now
+                "signature_key": algorithms.key_label(),
+                # why: the TSA certificate expires soon, a hash, the TSA's signature scheme
+                # or its key length is weak now
                 "reasons": (["certificate_expires"] if expiring else [])
-                + (["weak_hash"] if weakened else []),
+                + (["weak_hash"] if weakened else [])
+                + (["weak_signature"] if weak_signature else []),
                 "weak_algorithms": weakened,
+                "weak_signature": weak_signature,
             },
             municipality=file.authority.municipality,
         )
@@ -379,12 +490,13 @@ def renew_archive_timestamps(
     *, now: datetime | None = None, limit: int = 500
 ) -> PreservationResult:
     """The daily job: record new versions' stamps, then renew those due (see the module). With
-    a renewal hash that is itself listed weak (or an unknown name in either setting) nothing is
-    renewed: the job says why in ``problem`` and logs it as an error."""
+    a renewal hash that is itself listed weak (or a setting that cannot be read) nothing is
+    renewed, and a TSA that signs a renewal weakly stops the run: the job says why in
+    ``problem`` and logs it as an error."""
     result = PreservationResult(checked=record_archive_timestamps(limit=limit))
     try:
         renewal_hash()
-        weak = weak_hash_algorithms()
+        weak = renewal_weakness(now=now)
     except ImproperlyConfigured as exc:
         logger.error("records: no archive time stamp renewed: %s", exc)
         result.problem = str(exc)
@@ -394,6 +506,8 @@ def renew_archive_timestamps(
         label = f"{version.document.file.reference} {version.document.title} v{version.number}"
         if weakened := weak_algorithms_of(stamp, weak):
             label += f" (weak hash: {', '.join(weakened)})"
+        if weak_signature := weak_signature_of(stamp, weak):
+            label += f" (weak signature: {', '.join(weak_signature)})"
         try:
             renewed = renew(stamp, now=now)
         except Exception as exc:  # one stamp's failure must not stop the others
@@ -404,6 +518,11 @@ def renew_archive_timestamps(
             )
             logger.error("records: archive time stamp of %s not renewed: %s", label, exc)
             result.failed.append(f"{label}: {exc}")
+            if isinstance(exc, WeakTimestampAuthority):
+                # the TSA would sign every other renewal as weakly (and may bill each one)
+                result.problem = f"No more archive time stamps renewed in this run: {exc}"
+                logger.error("records: %s", result.problem)
+                break
         else:
             result.renewed.append(f"{label} -> v{renewed.number}")
     return result

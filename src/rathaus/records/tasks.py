@@ -39,7 +39,7 @@ def carry_out_disposal_job(run_id: int, actor_id: int | None) -> dict[str, Any]:
 @task(queue_name="default")
 def renew_archive_timestamps_job() -> dict[str, Any]:
     """Daily: record the archive time stamps of new PDF versions and renew those whose TSA
-    certificate expires soon or whose hash algorithm is listed weak
+    certificate expires soon or that rest on a weak hash, signature scheme or key length
     (:mod:`rathaus.records.preservation`)."""
     result = renew_archive_timestamps()
     report: dict[str, Any] = {

@@ -1,7 +1,8 @@
 """``manage.py renew_archive_timestamps [--limit N]``: the daily preservation job, by hand.
 
 For a larger batch than the daily job's, e.g. after a hash algorithm was added to
-``RECORDS_WEAK_HASH_ALGORITHMS`` and many stamps became due at once (docs/modules/records.md).
+``RECORDS_WEAK_HASH_ALGORITHMS`` (or a scheme to ``RECORDS_WEAK_SIGNATURE_ALGORITHMS``, or a
+minimum key length raised) and many stamps became due at once (docs/modules/records.md).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from rathaus.records.preservation import renew_archive_timestamps
 class Command(BaseCommand):
     help = (
         "Record the archive time stamps of new sealed PDF versions and renew those whose TSA "
-        "certificate expires soon or whose hash algorithm is listed weak."
+        "certificate expires soon or that rest on a weak hash, signature scheme or key length."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -1,0 +1,270 @@
+"""Preservation: an archive time stamp whose TSA signed with a weak signature scheme or too short
+a key is renewed like one with a weak hash (BSI TR-02102-1: RSA keys of 3000 bits, EC curves of
+250 bits); scheme and key are read from the token, and a TSA that would sign the renewal weakly
+renews nothing and stops the run."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import io
+from typing import Any
+
+import pytest
+from asn1crypto import tsp
+from django.contrib.admin.sites import site
+from django.core.checks import run_checks
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone, translation
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import signers
+from pyhanko.sign.timestamps import TimeStamper
+
+from rathaus.core.models import AuditEvent, Authority
+from rathaus.records.models import ArchiveTimestamp, DocumentVersion, File, FilePlan
+from rathaus.records.preservation import due_for_renewal, renew_archive_timestamps
+from rathaus.records.services import add_document, close_file, open_file, read_version
+from tests.documents.conftest import demo_seal_dir  # noqa: F401
+from tests.documents.tsa_variants import TSAVariants, tsa_variants  # noqa: F401
+from tests.fixtures.tsa import LocalTSA, local_tsa  # noqa: F401
+from tests.records.test_admin import _request
+from tests.records.test_preservation import _notice, tsa  # noqa: F401
+
+PDF = "application/pdf"
+
+
+def _restamped(pdf: bytes, stamper: TimeStamper, md_algorithm: str = "sha256") -> bytes:
+    """``pdf`` with a document time stamp of ``stamper`` appended, as an older system left it."""
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    return bytes(signers.PdfTimeStamper(stamper).timestamp_pdf(writer, md_algorithm).getvalue())
+
+
+def _stamps_asked(server: LocalTSA, since: int) -> int:
+    """How many documents the TSA was asked to stamp since its ``since``-th request (pyHanko
+    asks once more per client for a stamp of the empty string, to size the signature)."""
+    count = 0
+    for body in server.requests[since:]:
+        imprint = tsp.TimeStampReq.load(body)["message_imprint"]
+        empty = hashlib.new(imprint["hash_algorithm"]["algorithm"].native, b"").digest()
+        count += imprint["hashed_message"].native != empty
+    return count
+
+
+def _file_with_notice(authority: Authority, content: bytes, title: str = "Anmeldung") -> File:
+    file = open_file(authority=authority, plan_key="11.30.01", title=title, actor=None)
+    add_document(
+        file=file,
+        title="Bescheid",
+        kind="notice",
+        content=content,
+        original_name="bescheid.pdf",
+        content_type=PDF,
+        actor=None,
+    )
+    return close_file(file=file, actor=None)
+
+
+def _versions(file: File) -> list[DocumentVersion]:
+    return list(DocumentVersion.objects.filter(document__file=file).order_by("number"))
+
+
+def _recorded(stamp: ArchiveTimestamp) -> tuple[str, str, str, str, int | None]:
+    return (
+        stamp.imprint_algorithm,
+        stamp.signature_algorithm,
+        stamp.signature_mechanism,
+        stamp.key_algorithm,
+        stamp.key_bits,
+    )
+
+
+def test_a_stamp_of_a_tsa_with_an_rsa_1024_key_is_renewed_long_before_it_expires(
+    authority: Authority,
+    plan: FilePlan,
+    tsa: LocalTSA,  # noqa: F811
+    tsa_variants: TSAVariants,  # noqa: F811
+) -> None:
+    file = _file_with_notice(authority, _restamped(_notice(), tsa_variants.stamper(bits=1024)))
+    asked = len(tsa.requests)
+
+    result = renew_archive_timestamps()
+
+    assert result.renewed == [f"{file.reference} Bescheid v1 (weak signature: rsa-1024) -> v2"]
+    assert result.failed == [] and result.problem == ""
+    first, second = _versions(file)
+    stamp = ArchiveTimestamp.objects.get(version=first)
+    # read from the token; SHA-256 throughout, its certificate runs ten years
+    assert _recorded(stamp) == ("sha256", "sha256", "rsassa_pkcs1v15", "rsa", 1024)
+    assert stamp.expires_at is not None
+    assert stamp.expires_at > timezone.now() + datetime.timedelta(days=3000)
+    assert stamp.renewed_by == second and stamp.problem == ""
+    assert _stamps_asked(tsa, asked) == 1
+    assert read_version(second).startswith(read_version(first))
+    new_stamp = ArchiveTimestamp.objects.get(version=second)
+    assert _recorded(new_stamp) == ("sha512", "sha512", "rsassa_pkcs1v15", "rsa", 3072)
+    event = AuditEvent.objects.get(action="records.archive_timestamp_renewed")
+    assert event.after["reasons"] == ["weak_signature"]
+    assert event.after["weak_signature"] == ["rsa-1024"] and event.after["weak_algorithms"] == []
+    assert event.before["signature_key"] == "RSA-1024"
+    assert event.after["signature_key"] == "RSA-3072"
+
+    again = renew_archive_timestamps()  # the renewed copy rests on RSA-3072: nothing is due
+    assert again.renewed == [] and again.failed == [] and len(_versions(file)) == 2
+
+
+def test_a_stamp_signed_sha1_with_rsa_is_renewed_and_a_strong_one_is_not(
+    authority: Authority,
+    plan: FilePlan,
+    tsa: LocalTSA,  # noqa: F811
+    tsa_variants: TSAVariants,  # noqa: F811
+) -> None:
+    # the imprint SHA-256, the TSA's signature sha1WithRSAEncryption
+    sha1_rsa = tsa_variants.stamper(md="sha1", signature_algorithm="sha1_rsa")
+    weak = _file_with_notice(authority, _restamped(_notice(), sha1_rsa), title="Anmeldung Erika")
+    strong = _file_with_notice(authority, _notice(), title="Anmeldung Max")
+
+    result = renew_archive_timestamps()
+
+    assert result.renewed == [f"{weak.reference} Bescheid v1 (weak hash: sha1) -> v2"]
+    old = ArchiveTimestamp.objects.get(version=_versions(weak)[0])
+    assert _recorded(old) == ("sha256", "sha1", "rsassa_pkcs1v15", "rsa", 3072)
+    [version] = _versions(strong)
+    kept = ArchiveTimestamp.objects.get(version=version)
+    assert _recorded(kept) == ("sha256", "sha256", "rsassa_pkcs1v15", "rsa", 3072)
+    assert kept.renewed_by is None
+    with translation.override("en"):
+        assert site._registry[ArchiveTimestamp].due_because(kept) == ""
+        assert site._registry[ArchiveTimestamp].signature_key(kept) == "RSA-3072"
+
+
+def test_key_lengths_and_schemes_are_settings(
+    authority: Authority,
+    plan: FilePlan,
+    tsa: LocalTSA,  # noqa: F811
+    tsa_variants: TSAVariants,  # noqa: F811
+    settings: Any,
+    django_user_model: Any,
+) -> None:
+    # a stamp of a TSA on an RSA-2048 key: weak by BSI TR-02102-1 since 2024 (3000 bits)
+    file = _file_with_notice(authority, _restamped(_notice(), tsa_variants.stamper(bits=2048)))
+    renew_archive_timestamps()  # recorded, and renewed at once
+    first, second = _versions(file)
+    assert ArchiveTimestamp.objects.get(version=first).renewed_by == second
+
+    settings.RECORDS_MIN_RSA_KEY_BITS = 2048  # an operator who accepts 2048 bits
+    other = _file_with_notice(
+        authority, _restamped(_notice(), tsa_variants.stamper(bits=2048)), title="Anmeldung Max"
+    )
+    assert renew_archive_timestamps().renewed == []
+    [version] = _versions(other)
+    stamp = ArchiveTimestamp.objects.get(version=version)
+    assert stamp.key_bits == 2048 and stamp.renewed_by is None
+    assert {e.id for e in run_checks(include_deployment_checks=True)} >= {"records.W001"}
+
+    # listing the TSA's scheme makes its stamps due, and the admin says why
+    settings.RECORDS_WEAK_SIGNATURE_ALGORITHMS = "dsa, rsassa_pkcs1v15"
+    assert stamp in due_for_renewal()
+    superuser = django_user_model.objects.create_superuser(
+        email="admin@example.org", password="x" * 12
+    )
+    admin = site._registry[ArchiveTimestamp]
+    with translation.override("en"):
+        assert admin.due_because(stamp) == "weak signature: rsassa_pkcs1v15"
+    with translation.override("de"):
+        page = admin.changelist_view(_request(superuser)).render().content.decode()
+    assert "schwache Signatur: rsassa_pkcs1v15" in page
+
+    # the sunset of an algorithm within the renewal window makes its stamps due too
+    settings.RECORDS_WEAK_SIGNATURE_ALGORITHMS = ["dsa"]
+    assert stamp not in due_for_renewal()
+    soon = timezone.localdate() + datetime.timedelta(days=100)
+    settings.DOCUMENTS_ALGORITHM_SUNSETS = {"rsa<3000": soon.isoformat()}
+    assert stamp in due_for_renewal()
+    with translation.override("en"):
+        assert admin.due_because(stamp) == "weak signature: rsa-2048"
+
+
+def test_unreadable_signature_settings_renew_nothing_and_are_reported(
+    authority: Authority,
+    plan: FilePlan,
+    tsa: LocalTSA,  # noqa: F811
+    tsa_variants: TSAVariants,  # noqa: F811
+    settings: Any,
+) -> None:
+    file = _file_with_notice(authority, _restamped(_notice(), tsa_variants.stamper(bits=1024)))
+    asked = len(tsa.requests)
+
+    for name, value, message in [
+        ("RECORDS_WEAK_SIGNATURE_ALGORITHMS", "dsa,sha1WithRSAEncryption", "unknown signature"),
+        ("RECORDS_MIN_RSA_KEY_BITS", "viel", "is no key length"),
+        ("RECORDS_MIN_EC_KEY_BITS", -1, "is no key length"),
+    ]:
+        setattr(settings, name, value)
+        result = renew_archive_timestamps()
+        assert message in result.problem and result.renewed == [] and result.failed == []
+        assert "records.E002" in {e.id for e in run_checks(include_deployment_checks=True)}
+        with pytest.raises(CommandError, match=message):
+            call_command("renew_archive_timestamps", stdout=io.StringIO())
+        with translation.override("en"):
+            [version] = _versions(file)
+            stamp = ArchiveTimestamp.objects.get(version=version)
+            assert "algorithm settings invalid" in site._registry[ArchiveTimestamp].due_because(
+                stamp
+            )
+        delattr(settings, name)
+    assert len(tsa.requests) == asked and len(_versions(file)) == 1
+
+    checks = {e.id for e in run_checks(include_deployment_checks=True)}
+    assert "records.E002" not in checks and "records.W001" not in checks
+    assert len(renew_archive_timestamps().renewed) == 1  # corrected: renewed at once
+
+
+def test_a_tsa_with_a_short_key_renews_nothing_and_stops_the_run(
+    authority: Authority,
+    plan: FilePlan,
+    tsa: LocalTSA,  # noqa: F811
+    tsa_variants: TSAVariants,  # noqa: F811
+) -> None:
+    weak = tsa_variants.stamper(bits=1024)
+    files = [
+        _file_with_notice(authority, _restamped(_notice(), weak), title=f"Anmeldung {name}")
+        for name in ("Erika", "Max")
+    ]
+    tsa.stamper = tsa_variants.stamper(bits=2048)  # the TSA still signs with RSA-2048
+    asked = len(tsa.requests)
+
+    result = renew_archive_timestamps()
+
+    assert result.renewed == [] and len(result.failed) == 1
+    assert result.failed[0].startswith(f"{files[0].reference} Bescheid v1 (weak signature")
+    assert "signs with RSA-2048, which is weak (rsa-2048" in result.failed[0]
+    assert result.problem.startswith("No more archive time stamps renewed in this run")
+    assert _stamps_asked(tsa, asked) == 1  # asked once, not once per due stamp
+    first, second = (ArchiveTimestamp.objects.get(version=_versions(f)[0]) for f in files)
+    assert "RECORDS_MIN_RSA_KEY_BITS" in first.problem and first.problem_at is not None
+    assert second.problem == "" and second.renewed_by is None
+    assert [len(_versions(f)) for f in files] == [1, 1]
+
+
+def test_stamps_recorded_before_their_signature_was_kept_are_read_by_the_job(
+    authority: Authority,
+    plan: FilePlan,
+    tsa: LocalTSA,  # noqa: F811
+    tsa_variants: TSAVariants,  # noqa: F811
+) -> None:
+    file = _file_with_notice(authority, _restamped(_notice(), tsa_variants.stamper(bits=1024)))
+    [version] = _versions(file)
+    far = timezone.now() + datetime.timedelta(days=3000)
+    # as migration 0009 left a stamp recorded with its hashes only
+    ArchiveTimestamp.objects.create(
+        version=version, expires_at=far, imprint_algorithm="sha256", signature_algorithm="sha256"
+    )
+
+    result = renew_archive_timestamps()
+
+    assert result.checked == 1
+    assert result.renewed == [f"{file.reference} Bescheid v1 (weak signature: rsa-1024) -> v2"]
+    stamp = ArchiveTimestamp.objects.get(version=version)
+    assert _recorded(stamp) == ("sha256", "sha256", "rsassa_pkcs1v15", "rsa", 1024)
+    assert renew_archive_timestamps().checked == 0  # not read again the next day
