@@ -109,6 +109,10 @@ def test_a_sha1_stamp_renewed_before_the_sunset_is_valid_thanks_to_the_renewal(
     assert status.valid, status.problem
     assert status.problem == "" and status.level == "B-LTA"
     assert status.renewed and status.outcome == "valid_by_renewal"
+    answer = status.as_json()  # the verification API says the same
+    assert answer["outcome"] == "valid_by_renewal"
+    assert answer["evidence"][0]["kind"] == "seal"
+    assert any(link["weak_today"] and link["holds"] for link in answer["evidence"])
     assert status.archive_timestamp == RENEWED_IN_TIME
     kinds = [link.kind for link in status.evidence]
     assert kinds == [

@@ -114,6 +114,8 @@ def test_a_sealed_document_shows_its_seal_and_an_unsealed_one_says_it_has_none(
     assert seal["sealed"] and seal["valid"] and seal["long_term"]
     assert seal["signer"].startswith("Elektronisches Siegel") and seal["signed_at"]
     assert seal["level"] == "B-B" and seal["timestamp"] is None  # no TSA in this test
+    assert seal["outcome"] == "valid"
+    assert [(link["kind"], link["holds"]) for link in seal["evidence"]] == [("seal", True)]
     by_hash = client.post(
         "/api/v1/verify/",
         json.dumps({"sha256": hashlib.sha256(notice.pdf).hexdigest()}),

@@ -89,6 +89,32 @@ class CheckpointSerializer(serializers.Serializer[Any]):
     signed_note = serializers.CharField(help_text="The checkpoint as signed (C2SP signed note).")
 
 
+class EvidenceSerializer(serializers.Serializer[Any]):
+    kind = serializers.ChoiceField(
+        choices=["seal", "signature_timestamp", "archive_timestamp"],
+        help_text="The seal, its time stamp, or a document time stamp (oldest first).",
+    )
+    time = serializers.DateTimeField(
+        allow_null=True, help_text="A time stamp's time; a seal's signing time (unproven)."
+    )
+    algorithms = serializers.ListField(
+        child=serializers.CharField(), help_text='e.g. ["SHA-256", "RSA-3072"]'
+    )
+    weak_today = serializers.ListField(
+        child=serializers.CharField(), help_text="Those of them no longer secure today."
+    )
+    weak_since = serializers.DateField(
+        allow_null=True, help_text="Since when the first of them is not (its sunset)."
+    )
+    covered_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="Time of the first later time stamp covering it; null: judged by today.",
+    )
+    holds = serializers.BooleanField(
+        help_text="Its algorithms were secure when it was covered (uncovered: are secure today)."
+    )
+
+
 class SealSerializer(serializers.Serializer[Any]):
     sealed = serializers.BooleanField()
     valid = serializers.BooleanField(
@@ -101,6 +127,12 @@ class SealSerializer(serializers.Serializer[Any]):
     long_term = serializers.BooleanField()
     archive_timestamp = serializers.DateTimeField(allow_null=True)
     level = serializers.CharField(help_text='PAdES level: B-B, B-T, B-LT, B-LTA ("" unsealed).')
+    outcome = serializers.ChoiceField(
+        choices=["valid", "valid_by_renewal", "not_valid"],
+        help_text="valid_by_renewal: an algorithm of the chain is weak today, but a later time "
+        "stamp covered it while it was still secure (RFC 4998, ETSI TS 119 312 sunsets).",
+    )
+    evidence = EvidenceSerializer(many=True)
     problem = serializers.CharField()
 
 

@@ -438,6 +438,19 @@ class SealStatus:
             "long_term": self.long_term,
             "archive_timestamp": when(self.archive_timestamp),
             "level": self.level,
+            "outcome": self.outcome,
+            "evidence": [
+                {
+                    "kind": link.kind,
+                    "time": when(link.time),
+                    "algorithms": list(link.algorithms),
+                    "weak_today": list(link.weak_today),
+                    "weak_since": link.weak_since.isoformat() if link.weak_since else None,
+                    "covered_at": when(link.covered_at),
+                    "holds": link.holds,
+                }
+                for link in self.evidence
+            ],
             "problem": self.problem,
         }
 
