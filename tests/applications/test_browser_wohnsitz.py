@@ -20,6 +20,7 @@ from pypdf import PdfReader
 from rathaus.accounts.models import User
 from rathaus.applications.models import Application
 from tests.accounts.factories import PASSWORD
+from tests.applications.wohnsitz import ADULT, CHILD
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -39,6 +40,18 @@ def _raise_trust_level(page: Any, level: str) -> None:
     store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=cookie["value"])
     store["rathaus_trust_level"] = level
     store.save()
+
+
+def fill_person(page: Any, number: int, person: dict[str, str]) -> None:
+    """Type a person's answers into row ``number``, as posted data names them."""
+    for key, value in person.items():
+        name = f"persons__{number}__{key}"
+        if key in {"sex", "religion", "marital_status", "document_type"}:
+            page.select_option(f'[name="{name}"]', value)
+        elif key == "has_document":
+            page.check(f'input[name="{name}"][value="{value}"]')
+        else:
+            page.fill(f'[name="{name}"]', value)
 
 
 @pytest.mark.browser
@@ -84,15 +97,22 @@ def test_citizen_registers_a_move_end_to_end(
     page.check('input[name="previous_kept"][value="no"]')
     page.get_by_role("button", name="Speichern und weiter").click()
 
-    # Step 3: people. Then leave and come back later.
+    # Step 3: people, with the Meldeschein's data (§ 3 Abs. 1 BMG): an adult with an ID card
+    # whose serial number is mistyped, corrected after the message; then a child without an ID
+    # of its own. Then leave and come back later.
     page.wait_for_url("**/schritt/people/")
-    page.fill('[name="persons__1__name__given_names"]', "Erika")
-    page.fill('[name="persons__1__name__family_name"]', "Mustermann")
-    page.fill('[name="persons__1__birth_date__day"]', "27")
-    page.fill('[name="persons__1__birth_date__month"]', "3")
-    page.fill('[name="persons__1__birth_date__year"]', "1985")
-    page.select_option('[name="persons__1__sex"]', "female")
-    page.fill('[name="persons__1__nationality"]', "deutsch")
+    fill_person(page, 1, ADULT)
+    page.fill('[name="persons__1__document_number"]', "LO1X00T47")  # letter O, not zero
+    page.get_by_role("button", name="Speichern und weiter").click()
+    assert page.title().startswith("Fehler")
+    serial = page.locator("#field-persons-1-document_number")
+    assert serial.get_attribute("aria-invalid") == "true"
+    assert "Ein „O“ ist immer die Ziffer 0" in page.locator("#error-summary").inner_text()
+    assert page.input_value('[name="persons__1__birth_place"]') == "Wuppertal"  # input kept
+    axe_check(page)
+    serial.fill("L01X00T47")
+    page.get_by_role("button", name="Weitere Angabe hinzufügen: Person").click()
+    fill_person(page, 2, CHILD)
     axe_check(page)
     page.get_by_role("button", name="Speichern und später fortsetzen").click()
     page.wait_for_url("**/antraege/")
@@ -116,6 +136,7 @@ def test_citizen_registers_a_move_end_to_end(
     axe_check(page)
     body = page.locator("main").inner_text()
     assert "Friedrich-Engels-Allee 12" in body
+    assert "L01X00T47" in body and "Paul Mustermann" in body and "Krakau" in body
     assert "wohnungsgeberbestaetigung.pdf" in body
     page.check("#confirm")
     page.get_by_role("button", name="Antrag verbindlich absenden").click()
@@ -134,4 +155,5 @@ def test_citizen_registers_a_move_end_to_end(
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
     assert application.reference in text
     assert "Friedrich-Engels-Allee" in text
+    assert "L01X00T47" in text and "Krakau" in text  # the Meldeschein's data, as submitted
     assert "wohnungsgeberbestaetigung.pdf" in text

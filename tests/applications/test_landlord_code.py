@@ -29,6 +29,7 @@ from rathaus.registers.landlord_confirmations import (
 from rathaus.registers.models import LandlordConfirmation
 from rathaus.registers.selectors import landlord_confirmation_for_code
 from tests.accounts.factories import UserFactory
+from tests.applications.wohnsitz import ADULT, people
 
 MOVED_IN = timezone.localdate() - datetime.timedelta(days=2)
 
@@ -94,16 +95,7 @@ def _registration(
     _answer(
         application,
         "people",
-        {
-            "persons__rows": "1",
-            "persons__1__name__given_names": person[0],
-            "persons__1__name__family_name": person[1],
-            "persons__1__birth_date__day": "27",
-            "persons__1__birth_date__month": "3",
-            "persons__1__birth_date__year": "1985",
-            "persons__1__sex": "female",
-            "persons__1__nationality": "deutsch",
-        },
+        people({**ADULT, "name__given_names": person[0], "name__family_name": person[1]}),
     )
     assert _answer(application, "landlord", {"landlord_way": "code"}) == "landlord_code_step"
     _answer(application, "landlord_code_step", {"landlord_code": code})

@@ -19,9 +19,12 @@ from rathaus.applications.models import Application
 from rathaus.applications.receipts import build_receipt
 from rathaus.applications.service_context import ChoiceRequired
 from rathaus.applications.services import start_application, submit_application
+from rathaus.backoffice import case_page
+from rathaus.casework import services as casework
 from rathaus.catalog.models import Service
 from rathaus.core.models import Municipality
 from rathaus.registers.models import BERLIN, Election, PollingCardApplication
+from tests.accounts.factories import StaffFactory
 from tests.applications.test_postal_vote_rules import VOTER_ERIKA, _fill
 
 MAY = "2029-05-20 10:00:00"
@@ -113,6 +116,14 @@ def test_the_chosen_election_is_kept_and_applied_for_at_submission(
         "name": "Kommunalwahl",
         "election_day": "2029-06-10",
     }
+    with freeze_time(MAY):
+        notice = casework.draft_notice(case=sent.case, template_key="granted", actor=StaffFactory())
+    assert "ein Wahlschein für die Wahl „Kommunalwahl“ am 10.06.2029 erteilt" in notice.body
+    # and the clerk's case page names it above the answers
+    page = case_page.context(case=sent.case, user=StaffFactory())
+    assert [(line.label, line.text) for line in page["applied_for"]] == [
+        ("Wahl", "Kommunalwahl am 10. Juni 2029")
+    ]
 
 
 def test_a_duplicate_for_the_chosen_election_is_refused_with_a_hint_about_the_other(

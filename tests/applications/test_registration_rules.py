@@ -34,6 +34,7 @@ from rathaus.registers.landlord_confirmations import MoveIn, Person, confirm_mov
 from tests.accounts.factories import UserFactory
 from tests.applications.meldebescheinigung import PERSON, answer_all
 from tests.applications.test_landlord_code import _answer, _registration
+from tests.applications.wohnsitz import ADULT, people
 
 MOVED_IN = timezone.localdate() - datetime.timedelta(days=2)
 
@@ -237,23 +238,9 @@ def test_a_late_move_in_is_still_accepted_with_a_warning() -> None:
 @freeze_time("2026-11-20 10:00:00")
 def test_birth_dates_more_than_130_years_ago_are_refused() -> None:
     birth = {"birth_date__day": "1", "birth_date__month": "1", "birth_date__year": "1890"}
-    people = validate_step(
-        _anmeldung(),
-        "people",
-        {
-            "persons__rows": "1",
-            "persons__1__name__given_names": "Erika",
-            "persons__1__name__family_name": "Mustermann",
-            "persons__1__birth_date__day": "1",
-            "persons__1__birth_date__month": "1",
-            "persons__1__birth_date__year": "1890",
-            "persons__1__sex": "female",
-            "persons__1__nationality": "deutsch",
-        },
-        answers={},
-    )
-    assert not people.is_valid
-    assert "130 Jahre" in str(people.errors)
+    persons = validate_step(_anmeldung(), "people", people({**ADULT, **birth}), answers={})
+    assert not persons.is_valid
+    assert "130 Jahre" in str(persons.errors)
     certificate = load_schema_file(schema_path("meldebescheinigung"), source="meldebescheinigung")
     person = validate_step(certificate, "person", {**PERSON, **birth}, answers={})
     assert not person.is_valid
@@ -293,16 +280,7 @@ def _own_home(citizen: User, wuppertal: Municipality, kind: str, kept: str) -> A
     _answer(
         application,
         "people",
-        {
-            "persons__rows": "1",
-            "persons__1__name__given_names": "Erika",
-            "persons__1__name__family_name": "Mustermann",
-            "persons__1__birth_date__day": "27",
-            "persons__1__birth_date__month": "3",
-            "persons__1__birth_date__year": "1985",
-            "persons__1__sex": "female",
-            "persons__1__nationality": "deutsch",
-        },
+        people(ADULT),
     )
     _answer(application, "landlord", {"landlord_way": "own_property"})
     return application

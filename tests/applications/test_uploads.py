@@ -27,6 +27,7 @@ from rathaus.catalog.models import Service
 from rathaus.core.models import Municipality
 from rathaus.forms.engine import StepResult, validate_step
 from tests.applications.test_payment_flow import fill_parking_permit
+from tests.applications.wohnsitz import ADULT, people
 from tests.fixtures.clamd import EICAR
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -41,16 +42,7 @@ MOVE = {
     "new_address__place": "Wuppertal",
     "residence_kind": "main",
 }
-PEOPLE = {
-    "persons__rows": "1",
-    "persons__1__name__given_names": "Erika",
-    "persons__1__name__family_name": "Mustermann",
-    "persons__1__birth_date__day": "27",
-    "persons__1__birth_date__month": "3",
-    "persons__1__birth_date__year": "1985",
-    "persons__1__sex": "female",
-    "persons__1__nationality": "deutsch",
-}
+PEOPLE = people(ADULT)
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
 
 

@@ -148,8 +148,17 @@ def wohnsitz_particulars(family_name: str) -> dict[str, Any]:
             {
                 "name": {"given_names": "Erika", "family_name": family_name},
                 "birth_date": "1985-03-27",
+                "birth_place": "Wuppertal",
                 "sex": "female",
                 "nationality": "deutsch",
+                "religion": "none",
+                "marital_status": "single",
+                "has_document": True,
+                "document_type": "id_card",
+                "document_number": "L01X00T47",
+                "document_authority": "Stadt Wuppertal",
+                "document_issued_on": "2021-05-02",
+                "document_valid_until": "2031-05-01",
             }
         ],
         "landlord_way": "own_property",

@@ -28,6 +28,7 @@ from rathaus.forms.engine import validate_step
 from rathaus.mailbox.selectors import delivery
 from tests.accounts.factories import PASSWORD, ProfileFactory
 from tests.applications.test_browser_wohnsitz import PDF, log_in
+from tests.applications.wohnsitz import ADULT, people
 from tests.backoffice.conftest import WUPPERTAL, totp_code
 from tests.fixtures.clamd import clamd_address  # noqa: F401
 
@@ -69,16 +70,7 @@ def _submitted_registration(citizen: User) -> Application:
     _answer(
         application,
         "people",
-        {
-            "persons__rows": "1",
-            "persons__1__name__given_names": "Erika",
-            "persons__1__name__family_name": "Mustermann",
-            "persons__1__birth_date__day": "27",
-            "persons__1__birth_date__month": "3",
-            "persons__1__birth_date__year": "1985",
-            "persons__1__sex": "female",
-            "persons__1__nationality": "deutsch",
-        },
+        people(ADULT),
     )
     _answer(application, "landlord", {"landlord_way": "landlord_data"})
     _answer(

@@ -40,6 +40,8 @@ WITH_ERRORS = {
         "move_in_date__year": "2026",
         "new_address__postal_code": "123",
         "main_residence": "no",
+        "previous_address_abroad__place": "Wien",  # messages beside two parts
+        "previous_address_abroad__postal_code": "10_10",
     },
     "people": {"persons__rows": "2", "persons__2__name__given_names": "Ben"},
     "landlord": {},

@@ -21,6 +21,14 @@ ANSWERS = {
         "postal_code": "50667",
         "place": "Köln",
     },
+    "previous_address_abroad": {
+        "address_line1": "Rua Augusta 10",
+        "address_line2": "3.º Esq.",
+        "address_line3": "",
+        "postal_code": "1100-053",
+        "place": "Lisboa",
+        "country": "PT",
+    },
     "persons": [
         {
             "name": {"given_names": "Anna", "family_name": "Muster"},
@@ -47,6 +55,7 @@ def test_answers_read_as_german_text(example):
         "new_address": "Neumarkt 10a, 42103 Wuppertal",
         "main_residence": "Nein",
         "other_residence": "Hauptstraße, c/o Muster, 50667 Köln",
+        "previous_address_abroad": "Rua Augusta 10, 3.º Esq., 1100-053 Lisboa, Portugal",
     }
     person = sections["people"].rows[0].children[0]
     assert [(row.label, row.text) for row in person] == [
@@ -67,3 +76,35 @@ def test_hidden_steps_and_fields_are_left_out(example):
     sections = {section.step_id: section for section in describe_answers(example, answers)}
     assert "fees" not in sections
     assert "other_residence" not in [row.field_id for row in sections["move"].rows]
+
+
+def test_an_address_abroad_names_its_state_in_the_active_language(example):
+    from django.utils import translation
+
+    answers = {
+        **ANSWERS,
+        "previous_address_abroad": {
+            "address_line1": "Ul. Marszałkowska 1",
+            "address_line2": "",
+            "address_line3": "",
+            "postal_code": "00-624",
+            "place": "Warszawa",
+            "country": "PL",
+        },
+    }
+    with translation.override("en"):
+        [move, *_rest] = describe_answers(example, answers)
+    row = next(row for row in move.rows if row.field_id == "previous_address_abroad")
+    assert row.text == "Ul. Marszałkowska 1, 00-624 Warszawa, Poland"
+    [move, *_rest] = describe_answers(example, answers)
+    row = next(row for row in move.rows if row.field_id == "previous_address_abroad")
+    assert row.text == "Ul. Marszałkowska 1, 00-624 Warszawa, Polen"
+
+
+def test_an_address_abroad_saved_under_an_older_list_of_states_shows_its_code(example):
+    """A code no longer in the list (or anything stored under an older schema) is shown as it
+    is, never an error: the review page and the case view must always open."""
+    stale = {"address_line1": "Main Street 1", "place": "Springfield", "country": "YU"}
+    [move, *_rest] = describe_answers(example, {**ANSWERS, "previous_address_abroad": stale})
+    row = next(row for row in move.rows if row.field_id == "previous_address_abroad")
+    assert row.text == "Main Street 1, Springfield, YU"

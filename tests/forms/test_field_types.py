@@ -261,6 +261,165 @@ class TestPersonNameAndAddress:
         assert not check(schema, {**data, "a__house_number": "zehn"}).is_valid
 
 
+class TestAddressAbroad:
+    """FIM "Anschrift Ausland": free address lines, any postal code, the place and the state."""
+
+    LISBON = {
+        "a__address_line1": "  Rua Augusta 10 ",
+        "a__address_line2": "3.º Esq.",
+        "a__postal_code": " 1100-053 ",
+        "a__place": "Lisboa",
+        "a__country": "PT",
+    }
+
+    def schema(self, **extra: Any):
+        return one_step(field("a", "address_abroad", **extra))
+
+    def issues(self, data: dict[str, Any], **extra: Any) -> list[tuple[str, str]]:
+        return [(issue.anchor, issue.message) for issue in check(self.schema(**extra), data).errors]
+
+    def test_an_address_abroad_is_stored_with_its_iso_country_code(self):
+        assert check(self.schema(), self.LISBON).cleaned == {
+            "a": {
+                "address_line1": "Rua Augusta 10",
+                "address_line2": "3.º Esq.",
+                "address_line3": "",
+                "postal_code": "1100-053",
+                "place": "Lisboa",
+                "country": "PT",
+            }
+        }
+
+    @pytest.mark.parametrize(
+        ("posted", "stored"),
+        [("sw1a  1aa", "SW1A 1AA"), ("", ""), ("1000", "1000"), ("02-495", "02-495")],
+    )
+    def test_foreign_postal_codes_of_any_format_are_kept_in_capitals(self, posted, stored):
+        result = check(self.schema(), {**self.LISBON, "a__postal_code": posted})
+        assert result.cleaned["a"]["postal_code"] == stored
+
+    @pytest.mark.parametrize("posted", ["1100_053", "ß-1", "--", "12 -", "١٢٣٤", "ﬁ1", "1100/053"])
+    def test_postal_codes_with_other_characters_are_refused(self, posted):
+        assert self.issues({**self.LISBON, "a__postal_code": posted}) == [
+            (
+                "field-a-postal_code",
+                "Geben Sie die Postleitzahl nur mit Buchstaben, Ziffern, Leerzeichen und "
+                "Bindestrichen ein.",
+            )
+        ]
+
+    def test_unknown_country_codes_are_refused_at_the_country(self):
+        offered = ("field-a-country", "Wählen Sie einen der angebotenen Staaten aus.")
+        for code in ("XX", "pt", "PRT", "<b>"):
+            assert self.issues({**self.LISBON, "a__country": code}) == [offered], code
+
+    def test_germany_is_not_an_address_abroad(self):
+        assert self.issues({**self.LISBON, "a__country": "DE"}) == [
+            (
+                "field-a-country",
+                "Deutschland ist hier nicht wählbar: Hier geben Sie eine Anschrift im Ausland an.",
+            )
+        ]
+
+    def test_a_schema_may_offer_only_some_states(self):
+        assert check(self.schema(countries=["AT", "PT"]), self.LISBON).is_valid
+        assert self.issues({**self.LISBON, "a__country": "FR"}, countries=["AT", "PT"]) == [
+            ("field-a-country", "Wählen Sie einen der angebotenen Staaten aus.")
+        ]
+        assert check(self.schema(), {**self.LISBON, "a__country": "FR"}).is_valid
+
+    def test_too_long_parts_are_named_at_their_inputs(self):
+        data = {
+            **self.LISBON,
+            "a__address_line1": "R" * 56,
+            "a__address_line3": "x" * 56,
+            "a__postal_code": "1" * 11,
+            "a__place": "L" * 51,
+        }
+        assert self.issues(data) == [
+            (
+                "field-a-address_line1",
+                "„Straße und Hausnummer oder Postfach“ darf höchstens 55 Zeichen haben.",
+            ),
+            ("field-a-address_line3", "„Adresszeile 3“ darf höchstens 55 Zeichen haben."),
+            ("field-a-postal_code", "„Postleitzahl“ darf höchstens 10 Zeichen haben."),
+            ("field-a-place", "„Ort“ darf höchstens 50 Zeichen haben."),
+        ]
+        limits = {**data, "a__address_line1": "R" * 55, "a__address_line3": "x" * 55}
+        limits.update({"a__postal_code": "1" * 10, "a__place": "L" * 50})
+        assert check(self.schema(), limits).is_valid
+
+    def test_missing_parts_are_named_in_the_order_of_the_inputs(self):
+        assert self.issues({"a__address_line2": "Hotel Miramar"}) == [
+            ("field-a-address_line1", "Füllen Sie „Straße und Hausnummer oder Postfach“ aus."),
+            ("field-a-place", "Füllen Sie „Ort“ aus."),
+            ("field-a-country", "Wählen Sie den Staat aus."),
+        ]
+
+    def test_a_country_alone_asks_for_the_rest_of_the_address(self):
+        assert [anchor for anchor, _message in self.issues({"a__country": "AT"})] == [
+            "field-a-address_line1",
+            "field-a-place",
+        ]
+
+    def test_whitespace_only_counts_as_not_filled_in(self):
+        assert self.issues({**self.LISBON, "a__place": " \u3000 "}) == [
+            ("field-a-place", "Füllen Sie „Ort“ aus.")
+        ]
+        blank = dict.fromkeys(self.LISBON, "  ")
+        assert self.issues(blank) == [("field-a-address_line1", "Geben Sie die Anschrift ein.")]
+        assert check(self.schema(required=False), blank).cleaned == {}
+
+    def test_nul_and_control_characters_are_refused_where_they_were_typed(self):
+        for key in ("a__address_line1", "a__place", "a__postal_code"):
+            data = {**self.LISBON, key: "Lis\x00boa"}
+            assert self.issues(data) == [
+                (
+                    f"field-{key.replace('__', '-')}",
+                    "Der Text enthält Zeichen, die nicht erlaubt sind.",
+                )
+            ], key
+        assert self.issues({**self.LISBON, "a__country": "P\x00T"}) == [
+            ("field-a-country", "Wählen Sie einen der angebotenen Staaten aus.")
+        ]
+
+    def test_an_empty_required_address_links_to_its_first_line(self):
+        assert self.issues({}) == [("field-a-address_line1", "Geben Sie die Anschrift ein.")]
+        assert check(self.schema(required=False), {}).cleaned == {}
+
+    def test_a_saved_address_abroad_comes_back_as_its_inputs(self):
+        schema = self.schema()
+        saved = check(schema, self.LISBON).cleaned
+        again = check(schema, initial_data(schema, "s", saved))
+        assert again.is_valid and again.cleaned == saved
+
+    def test_in_a_person_list_the_row_is_named(self):
+        schema = one_step(
+            field(
+                "stays",
+                "person_list",
+                item_label={"de": "Aufenthalt", "en": "Stay"},
+                fields=[field("where", "address_abroad")],
+            )
+        )
+        data = {
+            "stays__rows": "1",
+            "stays__1__where__place": "Wien",
+            "stays__1__where__country": "AT",
+        }
+        [issue] = check(schema, data).errors
+        assert issue.label == "Aufenthalt 1: where (de)"
+        assert issue.anchor == "field-stays-1-where-address_line1"
+        data["stays__1__where__address_line1"] = "Stephansplatz 1"
+        assert check(schema, data).cleaned["stays"][0]["where"]["country"] == "AT"
+
+    def test_messages_are_english_in_english(self):
+        with translation.override("en"):
+            assert self.issues({**self.LISBON, "a__country": ""}) == [
+                ("field-a-country", "Select the country.")
+            ]
+
+
 class TestPersonList:
     def schema(self):
         return one_step(

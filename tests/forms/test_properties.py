@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import tomllib
 from typing import Any
 
@@ -20,9 +21,10 @@ from django.utils.datastructures import MultiValueDict
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from rathaus.forms.countries import COUNTRIES
 from rathaus.forms.display import describe_answers
 from rathaus.forms.engine import initial_data, row_action, validate_all, validate_step
-from rathaus.forms.field_types import ADDRESS_PARTS, DATE_PARTS, NAME_PARTS
+from rathaus.forms.field_types import ADDRESS_ABROAD_PARTS, ADDRESS_PARTS, DATE_PARTS, NAME_PARTS
 from rathaus.forms.rendering import render_step
 from rathaus.forms.schema import FIELD_KINDS, FormSchema, SchemaError, load_schema
 
@@ -67,6 +69,10 @@ NASTY = st.sampled_from(
         "😀",
         "ß",
         "\n\r\t",
+        "AT",
+        "DE",
+        "SW1A 1AA",
+        "1100-053",
     ]
 )
 POSTED_TEXT = st.one_of(
@@ -87,6 +93,7 @@ EXTRA: dict[str, dict[str, Any]] = {
             field("name", "person_name"),
             field("born", "date", checks=[{"rule": "not_in_future"}]),
             field("role", "select", options=OPTIONS, required=False),
+            field("abroad", "address_abroad", required=False),
         ],
         "max_items": 3,
     },
@@ -112,12 +119,15 @@ def input_names(field_type: str, name: str) -> list[str]:
         return [f"{name}__{key}" for key, *_rest in NAME_PARTS]
     if field_type == "address":
         return [f"{name}__{key}" for key, *_rest in ADDRESS_PARTS]
+    if field_type == "address_abroad":
+        return [f"{name}__{key}" for key, *_rest in ADDRESS_ABROAD_PARTS]
     if field_type == "person_list":
         names = [f"{name}__rows"]
         for row in (1, 2, 3):
             names += input_names("person_name", f"{name}__{row}__name")
             names += input_names("date", f"{name}__{row}__born")
             names.append(f"{name}__{row}__role")
+            names += input_names("address_abroad", f"{name}__{row}__abroad")
         return names
     if field_type == "file":
         return [f"{name}__remove"]
@@ -182,6 +192,49 @@ for _field_type in FIELD_KINDS:
     globals()[f"test_arbitrary_input_to_{_field_type}_gives_values_or_messages"] = property_test(
         _field_type
     )
+
+
+FRIENDLY = "Rua Augusta 10-ºéß"
+LINE = st.one_of(st.text(alphabet=FRIENDLY, min_size=1, max_size=60), POSTED_TEXT)
+
+
+@PROPERTY_SETTINGS
+@given(
+    lines=st.tuples(LINE, LINE, LINE, LINE),
+    postal_code=st.one_of(st.text(alphabet="AZaz09 -", max_size=11), POSTED_TEXT),
+    country=st.one_of(
+        st.sampled_from(list(COUNTRIES)), st.sampled_from(["DE", "", "de", "XX"]), POSTED_TEXT
+    ),
+)
+@example(lines=("Rua Augusta 10", "", "3.º Esq.", "Lisboa"), postal_code=" 1100-053", country="PT")
+@example(lines=("10 Downing St", "", "", "London"), postal_code="sw1a  2aa", country="GB")
+def test_what_an_address_abroad_accepts_keeps_to_its_limits(lines, postal_code, country):
+    """Near-valid input, so that many examples pass: what is accepted has a known state, no
+    part longer than its limit and a postal code of ASCII letters, digits, spaces and hyphens;
+    everything else is a message at the part it is about."""
+    line1, line2, line3, place = lines
+    data = {
+        "f__address_line1": line1,
+        "f__address_line2": line2,
+        "f__address_line3": line3,
+        "f__postal_code": postal_code,
+        "f__place": place,
+        "f__country": country,
+    }
+    schema = SCHEMAS["address_abroad"]
+    check_everything(schema, data)
+    result = validate_step(schema, "s", data, today=TODAY)
+    for issue in result.errors:
+        assert issue.name in data or issue.name == "f"
+    if result.is_valid:
+        value = result.cleaned["f"]
+        assert value["country"] in COUNTRIES
+        assert value["address_line1"] and value["place"]
+        for key, _label, max_length, _required in ADDRESS_ABROAD_PARTS:
+            assert len(value[key]) <= max_length
+        assert value["postal_code"] == "" or re.fullmatch(
+            r"[A-Z0-9]([A-Z0-9 -]*[A-Z0-9])?", value["postal_code"]
+        )
 
 
 # Names as Django's upload handler passes them on (it strips the paths browsers may send).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from html.parser import HTMLParser
 
 from django.template import Context, Template
@@ -10,7 +11,7 @@ from django.utils import translation
 from rathaus.forms.engine import ROW_ACTION, row_action, validate_step
 from rathaus.forms.rendering import render_step, step_has_files
 
-from .conftest import TODAY
+from .conftest import TODAY, field, one_step
 
 
 class Elements(HTMLParser):
@@ -239,3 +240,115 @@ def test_template_tag(example):
     assert (
         'value="a@example.de"' in html and 'type="email"' in html and 'autocomplete="email"' in html
     )
+
+
+ABROAD = {
+    "previous_address_abroad__address_line1": "Rua Augusta 10",
+    "previous_address_abroad__postal_code": "1100_053",
+    "previous_address_abroad__country": "PT",
+}
+
+
+def test_an_address_abroad_is_a_fieldset_of_labelled_inputs_and_a_select_of_states(example):
+    page = Elements(render_step(example, "move"))
+    assert_accessible(page)
+    group = page.all("fieldset", id="field-previous_address_abroad-group")[0]
+    assert group["aria-describedby"] == "field-previous_address_abroad-hint"
+    tokens = {
+        a["id"].removeprefix("field-previous_address_abroad-"): a.get("autocomplete")
+        for tag in ("input", "select")
+        for a in page.all(tag)
+        if a["id"].startswith("field-previous_address_abroad-")
+    }
+    assert tokens == {
+        "address_line1": "address-line1",
+        "address_line2": "address-line2",
+        "address_line3": "address-line3",
+        "postal_code": "postal-code",
+        "place": "address-level2",
+        "country": "country",
+    }
+    labels = [
+        page.text_of("label", **{"for": f"field-previous_address_abroad-{key}"}) for key in tokens
+    ]
+    assert labels == [
+        "Straße und Hausnummer oder Postfach",
+        "Adresszeile 2 (optional)",
+        "Adresszeile 3 (optional)",
+        "Postleitzahl (optional)",
+        "Ort",
+        "Staat",
+    ]
+    postal = page.all("input", id="field-previous_address_abroad-postal_code")[0]
+    assert "inputmode" not in postal  # letters too: SW1A 1AA
+    values = [a["value"] for a in page.all("option")]
+    assert values[0] == "" and "DE" not in values and {"AT", "PT", "XK"} <= set(values)
+
+
+def test_states_are_sorted_as_a_dictionary_sorts_in_the_active_language(example):
+    def names() -> list[str]:
+        page = Elements(render_step(example, "move"))
+        return [
+            page.texts[index]
+            for index, (tag, attrs) in enumerate(page.elements)
+            if tag == "option" and attrs.get("value") in {"AT", "EG", "EE", "NL", "GB"}
+        ]
+
+    assert names() == ["Ägypten", "Estland", "Niederlande", "Österreich", "Vereinigtes Königreich"]
+    with translation.override("en"):
+        assert names() == ["Austria", "Egypt", "Estonia", "Netherlands", "United Kingdom"]
+
+
+def test_errors_of_an_address_abroad_stand_beside_their_inputs(example):
+    result = validate_step(example, "move", ABROAD, today=TODAY)
+    html = render_step(example, "move", data=ABROAD, result=result)
+    page = Elements(html)
+    assert_accessible(page)
+    abroad = [a["href"] for a in page.all("a") if "previous_address_abroad" in a["href"]]
+    assert abroad == [
+        "#field-previous_address_abroad-postal_code",
+        "#field-previous_address_abroad-place",
+    ]
+    for key in ("postal_code", "place"):
+        single = page.all("input", id=f"field-previous_address_abroad-{key}")[0]
+        assert single["aria-invalid"] == "true"
+        assert single["aria-describedby"] == f"field-previous_address_abroad-{key}-error"
+        # the message stands between the part's label and its input
+        label = html.index(f'for="field-previous_address_abroad-{key}"')
+        message = html.index(f'id="field-previous_address_abroad-{key}-error"')
+        assert label < message < html.index(f'id="field-previous_address_abroad-{key}"')
+    line1 = page.all("input", id="field-previous_address_abroad-address_line1")[0]
+    assert line1["value"] == "Rua Augusta 10" and "aria-invalid" not in line1
+    assert page.all("input", id="field-previous_address_abroad-postal_code")[0]["value"] == (
+        "1100_053"
+    )
+    assert [a["value"] for a in page.all("option", selected="")] == ["PT"]  # kept as chosen
+    group = page.all("fieldset", id="field-previous_address_abroad-group")[0]
+    assert "kern-fieldset--error" in group["class"]
+    assert group["aria-describedby"] == "field-previous_address_abroad-hint"  # no part's message
+
+
+def test_a_missing_address_abroad_is_reported_at_its_fieldset(example):
+    schema_field = example.field("previous_address_abroad")
+    required = dataclasses.replace(schema_field, required=True)
+    step = dataclasses.replace(example.step("move"), fields=(required,))
+    schema = dataclasses.replace(example, steps=(step,))
+    result = validate_step(schema, "move", {}, today=TODAY)
+    page = Elements(render_step(schema, "move", data={}, result=result))
+    assert_accessible(page)
+    assert [a["href"] for a in page.all("a")] == ["#field-previous_address_abroad-address_line1"]
+    group = page.all("fieldset", id="field-previous_address_abroad-group")[0]
+    assert group["aria-describedby"] == (
+        "field-previous_address_abroad-hint field-previous_address_abroad-error"
+    )
+    country = page.all("select", id="field-previous_address_abroad-country")[0]
+    assert country["aria-invalid"] == "true"
+    line2 = page.all("input", id="field-previous_address_abroad-address_line2")[0]
+    assert "aria-invalid" not in line2  # optional parts are not wrong when nothing was entered
+
+
+def test_a_schema_that_offers_some_states_lists_only_those():
+    schema = one_step(field("a", "address_abroad", countries=["CH", "XK", "AT"]))
+    page = Elements(render_step(schema, "s"))
+    assert_accessible(page)
+    assert [a["value"] for a in page.all("option")] == ["", "XK", "AT", "CH"]  # Kosovo, Österreich

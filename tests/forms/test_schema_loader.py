@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from rathaus.forms.schema import SchemaError, load_schema, load_schema_file
+from rathaus.forms.schema import FIELD_KINDS, SchemaError, load_schema, load_schema_file
 
 from .conftest import EXAMPLE, field, text
 
@@ -24,6 +24,14 @@ def test_documented_example_loads_with_all_steps_and_fields(example):
     assert [sub.id for sub in persons.fields] == ["name", "birth_date", "sex"]
     assert example.step_of("iban").id == "fees"
     assert example.field("move_in_date").checks[1].severity == "warning"
+
+
+def test_the_example_uses_every_field_type(example):
+    """The property tests on stale answers and the browser test with axe go through the
+    example: a new field type must appear in it to be checked there."""
+    used = {item.type for item in example.all_fields()}
+    used |= {sub.type for item in example.all_fields() for sub in item.fields}
+    assert used == set(FIELD_KINDS)
 
 
 def test_example_in_the_docs_is_the_tested_example():
@@ -136,6 +144,25 @@ def broken(path: list[Any], value: Any, *, delete: bool = False) -> dict[str, An
             "new_address",
             "unknown key 'colour'",
         ),
+        *[
+            (
+                broken(["steps", 0, "fields", 4, key], value),
+                "move",
+                "previous_address_abroad",
+                fragment,
+            )
+            for key, value, fragment in [
+                ("countries", ["AT", "XX"], "'XX' is not an ISO 3166-1 alpha-2 country code"),
+                ("countries", ["at"], "'at' is not an ISO 3166-1"),
+                ("countries", [None], "None is not an ISO 3166-1"),
+                ("countries", ["DE"], "an address in Germany is a field of type 'address'"),
+                ("countries", ["AT", "CH", "AT"], "'AT' is listed twice"),
+                ("countries", [], "needs at least one country"),
+                ("countries", "AT", "countries must be a list"),
+                ("max_length", 80, "unknown key 'max_length' in a address_abroad field"),
+                ("checks", [{"rule": "pattern", "pattern": "x"}], "does not apply"),
+            ]
+        ],
     ],
 )
 def test_broken_schema_is_a_schema_error_naming_service_step_and_field(
@@ -282,3 +309,15 @@ def test_compare_op_that_is_a_list_is_a_schema_error():
     ]
     with pytest.raises(SchemaError, match="op must be one of"):
         load_schema(data, source="x")
+
+
+def test_an_address_abroad_may_offer_some_states_and_cannot_be_compared():
+    data = example_data()
+    data["steps"][0]["fields"][4]["countries"] = ["AT", "CH", "XK"]
+    loaded = load_schema(data, source="x")
+    assert loaded.field("previous_address_abroad").countries == ("AT", "CH", "XK")
+    data["steps"][1]["show_if"] = {"field": "previous_address_abroad", "equals": "AT"}
+    with pytest.raises(SchemaError, match=r"step 'people'.*cannot test a address_abroad field"):
+        load_schema(data, source="x")
+    data["steps"][1]["show_if"] = {"field": "previous_address_abroad", "answered": True}
+    assert load_schema(data, source="x").step("people").show_if is not None

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from rathaus.accounts.models import User
 from rathaus.accounts.roles import CLERK, TEAM_LEAD
+from rathaus.applications.selectors import applied_for
 from rathaus.backoffice import access
 from rathaus.backoffice.forms import (
     BulkAssignForm,
@@ -748,6 +749,12 @@ def context(
         "section": "queue",
         "case": case,
         "application": application,
+        # what the application is for beyond its service (the election of a postal vote)
+        "applied_for": applied_for(
+            service_slug=application.service.slug, context=application.context
+        )
+        if application is not None
+        else [],
         "sections": sections,
         "file": file,
         "documents": list(documents_of(file)) if file is not None else [],

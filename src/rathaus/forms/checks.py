@@ -141,6 +141,23 @@ def _compare(left: Any, op: str, right: Any, kind: str) -> bool:
     }[op]
 
 
+def run_row_checks(field: Field, row: Mapping[str, Any]) -> Iterator[tuple[Check, Field, str]]:
+    """Each compare check of the person list ``field`` that one ``row`` (its clean values)
+    breaks, with the field of the row it is about and the message. Like a step's checks, a
+    check is skipped while one of its fields is empty or not asked in the row."""
+    subfields = {sub.id: sub for sub in field.fields}
+    for check in field.checks:
+        if check.rule != "compare" or check.field is None or check.other is None:
+            continue
+        target, other = subfields[check.field], subfields[check.other]
+        left, right = row.get(check.field), row.get(check.other)
+        if check.op is None or not is_answered(left) or not is_answered(right):
+            continue
+        if not _compare(left, check.op, right, target.kind):  # clean values of this row
+            message = _compare_message(check.op, target.kind) % {"other": other.label}
+            yield check, target, str(check.message) if check.message else message
+
+
 def run_step_checks(
     schema: FormSchema,
     step: Step,

@@ -11,6 +11,7 @@ from typing import Any
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from rathaus.forms.countries import country_name
 from rathaus.forms.engine import prune_answers, visible_steps
 from rathaus.forms.field_types import format_number
 from rathaus.forms.iban import format_iban
@@ -65,6 +66,11 @@ def _text(item: Field, value: Any) -> str:
         street = _join(" ", value.get("street"), value.get("house_number"))
         town = _join(" ", value.get("postal_code"), value.get("place"))
         return _join(", ", street, value.get("address_supplement"), town)
+    if kind == "address_abroad" and isinstance(value, Mapping):
+        # line by line as on the envelope, the state last
+        town = _join(" ", value.get("postal_code"), value.get("place"))
+        lines = (value.get(key) for key in ("address_line1", "address_line2", "address_line3"))
+        return _join(", ", *lines, town, country_name(value.get("country")))
     if kind == "file":
         files = value if isinstance(value, list) else []
         return ", ".join(str(f.get("name", "")) for f in files if isinstance(f, Mapping))
@@ -80,7 +86,11 @@ def _row(item: Field, value: Any) -> AnswerRow:
     if item.type == "person_list":
         items = value if isinstance(value, list) else []
         children = [
-            [_row(sub, entry.get(sub.id)) for sub in item.fields]
+            [
+                _row(sub, entry.get(sub.id))
+                for sub in item.fields
+                if sub.show_if is None or sub.show_if.evaluate(entry)  # asked in this row
+            ]
             for entry in items
             if isinstance(entry, Mapping)
         ]

@@ -25,6 +25,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from rathaus.forms.countries import HOME_COUNTRY, is_country
 from rathaus.forms.iban import IBAN_LENGTHS, InvalidIban, check_iban
 from rathaus.forms.schema import MAX_TEXT_INPUT, Field, Severity, is_answered
 from rathaus.forms.vehicle_plate import normalize_vehicle_plate
@@ -106,10 +107,35 @@ ADDRESS_PARTS: tuple[tuple[str, str, int, bool], ...] = (
     ("postal_code", "Postal code", 5, True),
     ("place", "Place", 50, True),
 )
+#: FIM "Anschrift Ausland": street, house number or PO box as free lines (foreign addresses
+#: put them in their own order), a postal code of any format, the place and the state.
+ADDRESS_ABROAD_PARTS: tuple[tuple[str, str, int, bool], ...] = (
+    ("address_line1", "Street and house number or PO box", 55, True),
+    ("address_line2", "Address line 2", 55, False),
+    ("address_line3", "Address line 3", 55, False),
+    ("postal_code", "Postal code", 10, False),
+    ("place", "Place", 50, True),
+    ("country", "Country", 2, True),  # a select of ISO 3166-1 codes (``forms.countries``)
+)
 DATE_PARTS = ("day", "month", "year")
+#: The parts of each compound field type.
+COMPOUND_PARTS = {
+    "person_name": NAME_PARTS,
+    "address": ADDRESS_PARTS,
+    "address_abroad": ADDRESS_ABROAD_PARTS,
+}
+#: The part of a compound field that an error summary link focuses for the whole field.
+FIRST_PART = {
+    "date": "day",
+    "person_name": "given_names",
+    "address": "street",
+    "address_abroad": "address_line1",
+}
 
 # Five digits; German postal codes run from 01001 to 99998, none begins with 00.
 _POSTAL_CODE = re.compile(r"(?!00)[0-9]{5}")
+#: Foreign postal codes: letters and digits, inner spaces and hyphens (SW1A 1AA, 1250-096).
+_FOREIGN_POSTAL_CODE = re.compile(r"[A-Z0-9](?:[A-Z0-9 -]*[A-Z0-9])?")
 _HOUSE_NUMBER = re.compile(r"[0-9]{1,5} ?[A-Za-z]?(?: ?[-/] ?[0-9]{1,5} ?[A-Za-z]?)?")
 _NAME_PUNCTUATION = set(" '-.,`\u2019\u2010")  # with typographic apostrophe and hyphen
 _PHONE_CHARS = re.compile(r"\+?[0-9 ()/.-]+")
@@ -128,6 +154,10 @@ def part_label(key: str) -> str:
         "address_supplement": _("Address supplement"),
         "postal_code": _("Postal code"),
         "place": _("Place"),
+        "address_line1": _("Street and house number or PO box"),
+        "address_line2": _("Address line 2"),
+        "address_line3": _("Address line 3"),
+        "country": _("Country"),
         "day": _("Day"),
         "month": _("Month"),
         "year": _("Year"),
@@ -152,8 +182,8 @@ class FieldParser:
         parser: Callable[[Field, str], Any] = getattr(self, f"_parse_{field.type}")
         before = len(self.issues)
         value = parser(field, name)
-        if len(self.issues) > before:
-            return None
+        if any(issue.severity == "error" for issue in self.issues[before:]):
+            return None  # (a person list's rows may bring warnings: the rows are kept then)
         if not is_answered(value):
             if field.required:
                 self.error(name, self._missing_message(field), first_input_name(field, name))
@@ -196,7 +226,7 @@ class FieldParser:
             return _("Upload a file.")
         if field.kind == "list":
             return _("Enter at least one entry.")
-        if field.type == "address":
+        if field.type in {"address", "address_abroad"}:
             return _("Enter the address.")
         if field.type == "person_name":
             return _("Enter the name.")
@@ -484,14 +514,27 @@ class FieldParser:
     def _parse_parts(
         self, field: Field, name: str, parts: tuple[tuple[str, str, int, bool], ...]
     ) -> dict[str, str] | None:
+        values = self._read_parts(name, parts)
+        if values is None or not any(values.values()):
+            return None
+        return values if self._check_parts(name, values, parts) else None
+
+    def _read_parts(
+        self, name: str, parts: tuple[tuple[str, str, int, bool], ...]
+    ) -> dict[str, str] | None:
+        """The parts' posted texts, stripped; ``None`` (with a message) if one cannot be stored."""
         values: dict[str, str] = {}
         for key, *_rest in parts:
             text = self.clean_text(f"{name}__{key}")
             if text is None:
                 return None
             values[key] = text
-        if not any(values.values()):
-            return None
+        return values
+
+    def _check_parts(
+        self, name: str, values: Mapping[str, str], parts: tuple[tuple[str, str, int, bool], ...]
+    ) -> bool:
+        """Required parts filled in, none too long; a message at each part that is not."""
         ok = True
         for key, _label, max_length, required in parts:
             value, part_name = values[key], f"{name}__{key}"
@@ -509,7 +552,7 @@ class FieldParser:
                     % {"part": part_label(key), "count": max_length},
                 )
                 ok = False
-        return values if ok else None
+        return ok
 
     def _parse_person_name(self, field: Field, name: str) -> dict[str, str] | None:
         values = self._parse_parts(field, name, NAME_PARTS)
@@ -538,6 +581,43 @@ class FieldParser:
             return None
         return values
 
+    def _parse_address_abroad(self, field: Field, name: str) -> dict[str, str] | None:
+        lines = ADDRESS_ABROAD_PARTS[:-1]  # the country is a choice, checked on its own
+        values = self._read_parts(name, lines)
+        if values is None:
+            return None
+        country = self.raw.get(f"{name}__country").strip()
+        if not any(values.values()) and not country:
+            return None
+        ok = True
+        for part in lines:  # part by part: the messages in the order of the inputs
+            if not self._check_parts(name, values, (part,)):
+                ok = False
+            elif part[0] == "postal_code" and values["postal_code"]:
+                postal_code = " ".join(values["postal_code"].split()).upper()
+                if not values["postal_code"].isascii() or not _FOREIGN_POSTAL_CODE.fullmatch(
+                    postal_code
+                ):
+                    self.error(
+                        f"{name}__postal_code",
+                        _("Enter the postal code with letters, digits, spaces and hyphens only."),
+                    )
+                    ok = False
+                values["postal_code"] = postal_code
+        country_input = f"{name}__country"
+        if not country:
+            self.error(country_input, _("Select the country."))
+            ok = False
+        elif country == HOME_COUNTRY:
+            self.error(
+                country_input, _("Germany cannot be chosen here: this is for addresses abroad.")
+            )
+            ok = False
+        elif not is_country(country) or (field.countries and country not in field.countries):
+            self.error(country_input, _("Select one of the countries offered."))
+            ok = False
+        return {**values, "country": country} if ok else None
+
     # person list
 
     def _parse_person_list(self, field: Field, name: str) -> list[dict[str, Any]] | None:
@@ -555,9 +635,12 @@ class FieldParser:
             )
             row: dict[str, Any] = {}
             for sub in field.fields:
+                if sub.show_if is not None and not sub.show_if.evaluate(row):
+                    continue  # not asked in this row: a condition on an earlier field of it
                 value = row_parser.parse(sub, prefix + sub.id, top=field.id)
                 if value is not None:
                     row[sub.id] = value
+            row_parser.issues += row_issues(field, row, prefix, row_parser.label_prefix)
             self._field, self._top = field, field.id
             self._label = self.label_prefix + str(field.label)
             if row_parser.issues:
@@ -597,6 +680,20 @@ class FieldParser:
         raise TypeError("file fields are validated by rathaus.forms.engine")  # pragma: no cover
 
 
+def row_issues(field: Field, row: Mapping[str, Any], prefix: str, label: str) -> list[Issue]:
+    """The compare checks of a person list that one row's clean values break."""
+    from rathaus.forms.checks import run_row_checks  # avoids a cycle: checks uses Issue
+
+    issues = []
+    for check, sub, message in run_row_checks(field, row):
+        name = prefix + sub.id
+        target = first_input_name(sub, name)
+        issues.append(
+            Issue(field.id, name, label + str(sub.label), message, check.severity, target)
+        )
+    return issues
+
+
 def posted_rows(field: Field, raw: RawData, name: str) -> range:
     """Row numbers (1-based) of a person list as posted: its ``__rows`` count, within limits."""
     text = raw.get(f"{name}__rows")
@@ -615,10 +712,8 @@ def input_names(field: Field, prefix: str) -> list[str]:
         base = prefix + sub.id
         if sub.type == "date":
             names += [f"{base}__{part}" for part in DATE_PARTS]
-        elif sub.type == "person_name":
-            names += [f"{base}__{key}" for key, *_rest in NAME_PARTS]
-        elif sub.type == "address":
-            names += [f"{base}__{key}" for key, *_rest in ADDRESS_PARTS]
+        elif sub.type in COMPOUND_PARTS:
+            names += [f"{base}__{key}" for key, *_rest in COMPOUND_PARTS[sub.type]]
         else:
             names.append(base)
     return names
@@ -626,18 +721,10 @@ def input_names(field: Field, prefix: str) -> list[str]:
 
 def first_input_name(field: Field, name: str) -> str:
     """The input an error summary link should focus for the whole field."""
-    if field.type == "date":
-        return f"{name}__day"
-    if field.type == "person_name":
-        return f"{name}__given_names"
-    if field.type == "address":
-        return f"{name}__street"
+    if field.type in FIRST_PART:
+        return f"{name}__{FIRST_PART[field.type]}"
     if field.type == "person_list":
-        return f"{name}__1__{field.fields[0].id}" + (
-            {"date": "__day", "person_name": "__given_names", "address": "__street"}.get(
-                field.fields[0].type, ""
-            )
-        )
+        return first_input_name(field.fields[0], f"{name}__1__{field.fields[0].id}")
     return name
 
 
@@ -685,8 +772,8 @@ def _to_raw(field: Field, value: Any, name: str) -> dict[str, list[str]]:
         return {name: ["yes" if value else "no"]}
     if field.type == "checkbox":
         return {name: [str(item) for item in value]}
-    if field.type in {"person_name", "address"}:
-        parts = NAME_PARTS if field.type == "person_name" else ADDRESS_PARTS
+    if field.type in COMPOUND_PARTS:
+        parts = COMPOUND_PARTS[field.type]
         return {f"{name}__{key}": [str(value.get(key, ""))] for key, *_rest in parts}
     if field.type == "person_list":
         raw: dict[str, list[str]] = {f"{name}__rows": [str(len(value))]}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,8 +18,10 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from rathaus.forms.countries import country_choices
 from rathaus.forms.engine import ROW_ACTION, StepResult, initial_data, prune_answers
 from rathaus.forms.field_types import (
+    ADDRESS_ABROAD_PARTS,
     ADDRESS_PARTS,
     DATE_PARTS,
     NAME_PARTS,
@@ -40,13 +42,28 @@ _PART_AUTOCOMPLETE = {
     "address_supplement": "address-line2",
     "postal_code": "postal-code",
     "place": "address-level2",
+    "address_line1": "address-line1",
+    "address_line2": "address-line2",
+    "address_line3": "address-line3",
+    "country": "country",
 }
 _TYPE_AUTOCOMPLETE = {"email": "email", "phone": "tel", "iban": "off"}
 
 
 @dataclass
+class BoundOption:
+    value: str
+    label: str
+    id: str
+    checked: bool
+    hint: str = ""
+    hint_id: str = ""
+
+
+@dataclass
 class BoundInput:
-    """One ``<input>``, ``<select>`` or ``<textarea>``."""
+    """One ``<input>``, ``<select>`` or ``<textarea>``; a part of a field that shows its messages
+    beside each part (``address_abroad``) has its own ``errors``."""
 
     name: str
     id: str
@@ -60,16 +77,12 @@ class BoundInput:
     width: str = ""  # KERN width modifier: "2" or "4" characters wide
     spellcheck: bool = True
     required: bool = False
+    errors: list[str] = dataclasses.field(default_factory=list)
+    options: list[BoundOption] = dataclasses.field(default_factory=list)  # of a ``select``
 
-
-@dataclass
-class BoundOption:
-    value: str
-    label: str
-    id: str
-    checked: bool
-    hint: str = ""
-    hint_id: str = ""
+    @property
+    def error_id(self) -> str:
+        return f"{self.id}-error" if self.errors else ""
 
 
 @dataclass
@@ -118,6 +131,11 @@ class BoundField:
     @property
     def error_id(self) -> str:
         return f"{self.id}-error" if self.errors else ""
+
+    @property
+    def has_errors(self) -> bool:
+        """An error about the whole field or, where parts show their own, about one part."""
+        return bool(self.errors) or any(single.errors for single in self.inputs)
 
     @property
     def warning_id(self) -> str:
@@ -200,6 +218,8 @@ class _Binder:
                 )
                 single.required = item.required and part_required
                 bound.inputs.append(single)
+        elif item.type == "address_abroad":
+            self._bind_abroad(bound, item, name, messages, make_input)
         elif item.type in {"select", "radio", "checkbox", "yes_no"}:
             chosen = set(self.data.getlist(name))
             options = (
@@ -259,6 +279,43 @@ class _Binder:
             bound.inputs[0].autocomplete = item.autocomplete
         return bound
 
+    def _bind_abroad(
+        self,
+        bound: BoundField,
+        item: Field,
+        name: str,
+        messages: Sequence[Issue],
+        make_input: Callable[..., BoundInput],
+    ) -> None:
+        """An address abroad: each part's message beside it (six inputs are too many to find
+        the one meant from a message above them all); the fieldset keeps those about the whole
+        field ("Enter the address.")."""
+        bound.errors = [i.message for i in messages if i.name == name and i.severity == "error"]
+        bound.warnings = [i.message for i in messages if i.name == name and i.severity == "warning"]
+        for key, _english, _length, part_required in ADDRESS_ABROAD_PARTS:
+            part_name = f"{name}__{key}"
+            single = make_input(
+                part_name,
+                part_label(key)
+                if part_required
+                else _("%(part)s (optional)") % {"part": part_label(key)},
+                input_type="select" if key == "country" else "text",
+                autocomplete=_PART_AUTOCOMPLETE[key],
+                spellcheck=key not in {"postal_code", "country"},
+                optional=not part_required,
+            )
+            single.required = item.required and part_required
+            single.errors = [
+                i.message for i in messages if i.name == part_name and i.severity == "error"
+            ]
+            single.describedby = single.error_id
+            if key == "country":
+                single.options = [
+                    BoundOption(code, country, "", code == single.value)
+                    for code, country in country_choices(item.countries)
+                ]
+            bound.inputs.append(single)
+
     def _bind_rows(self, bound: BoundField, item: Field, name: str) -> None:
         count = max(len(posted_rows(item, self.data, name)), item.initial_items)
         if not self.data.get(f"{name}__rows"):
@@ -287,6 +344,8 @@ def _template_for(item: Field) -> str:
         return "radio"
     if item.type in {"person_name", "address", "date"}:
         return "group"
+    if item.type == "address_abroad":
+        return "address_abroad"
     if item.type in {"email", "phone", "iban", "number"}:
         return "text"
     if item.type == "text" and item.multiline:

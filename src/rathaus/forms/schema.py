@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from django.utils.translation import get_language
 
+from rathaus.forms.countries import COUNTRIES, HOME_COUNTRY
 from rathaus.forms.iban import IBAN_LENGTHS
 
 Severity = Literal["error", "warning"]
@@ -38,6 +39,7 @@ FIELD_KINDS: dict[str, str] = {
     "yes_no": "bool",
     "person_name": "compound",
     "address": "compound",
+    "address_abroad": "compound",
     "person_list": "list",
     "file": "files",
 }
@@ -56,6 +58,7 @@ _TYPE_KEYS: dict[str, set[str]] = {
     "yes_no": set(),
     "person_name": set(),
     "address": set(),
+    "address_abroad": {"countries"},
     "person_list": {"fields", "min_items", "max_items", "initial_items", "item_label"},
     "file": {"max_files", "max_size_mb", "accept"},
 }
@@ -229,7 +232,7 @@ class Field:
     pattern_message: Text | None = None
     multiline: bool = False
     format: str | None = None
-    # iban
+    # iban, address_abroad (ISO 3166-1 alpha-2 codes; none: all)
     countries: tuple[str, ...] = ()
     # number
     minimum: Decimal | None = None
@@ -489,7 +492,9 @@ class _Loader:
             self.placed[loaded.id] = (step, loaded)
         return step
 
-    def load_field(self, raw: Any, *, parent: str | None = None) -> Field:
+    def load_field(
+        self, raw: Any, *, parent: str | None = None, siblings: Mapping[str, Field] | None = None
+    ) -> Field:
         data = self.mapping(raw, "a field")
         field_id = self.identifier(data.get("id"), "the field id")
         self.field = f"{parent}.{field_id}" if parent else field_id
@@ -517,13 +522,16 @@ class _Loader:
                 raise self.fail("autocomplete must be an HTML autocomplete token like 'bday'")
             attrs["autocomplete"] = value
         if "show_if" in data:
-            if parent:
-                raise self.fail("fields inside a person_list cannot have show_if")
-            attrs["show_if"] = self.condition(data["show_if"], self.known, 0)
+            # in a person list a condition names an earlier field of the same row (``siblings``)
+            known = self.known if siblings is None else siblings
+            attrs["show_if"] = self.condition(data["show_if"], known, 0)
         attrs.update(getattr(self, f"_type_{kind}")(data, field_type))
         checks = []
         for item in self.sequence(data.get("checks", []), "checks", limit=MAX_CHECKS):
-            checks.append(self.field_check(item, kind))
+            if kind == "list":
+                checks.append(self.row_check(item, attrs["fields"]))
+            else:
+                checks.append(self.field_check(item, kind))
         attrs["checks"] = tuple(checks)
         return Field(**attrs)
 
@@ -573,7 +581,26 @@ class _Loader:
         return {}
 
     def _type_compound(self, data: Mapping[str, Any], field_type: str) -> dict[str, Any]:
-        return {}
+        if field_type != "address_abroad" or "countries" not in data:
+            return {}
+        # The states offered, e.g. only those of the EU; without the key all of them.
+        countries = self.sequence(data["countries"], "countries", limit=len(COUNTRIES))
+        if not countries:
+            raise self.fail("countries needs at least one country; leave it out to offer all")
+        for index, country in enumerate(countries):
+            if country == HOME_COUNTRY:
+                raise self.fail(
+                    f"countries: {HOME_COUNTRY!r} cannot be offered here; an address in Germany "
+                    f"is a field of type 'address'"
+                )
+            if not isinstance(country, str) or country not in COUNTRIES:
+                raise self.fail(
+                    f"countries: {_short(country)} is not an ISO 3166-1 alpha-2 country code "
+                    f"like 'AT'"
+                )
+            if country in countries[:index]:
+                raise self.fail(f"countries: {country!r} is listed twice")
+        return {"countries": tuple(countries)}
 
     def _type_choice(self, data: Mapping[str, Any], field_type: str) -> dict[str, Any]:
         if "options" not in data:
@@ -625,7 +652,8 @@ class _Loader:
         subfields: list[Field] = []
         for index, raw in enumerate(raw_fields):
             self.field = f"{list_id}.#{index + 1}"
-            sub = self.load_field(raw, parent=list_id)
+            siblings = {loaded.id: loaded for loaded in subfields}
+            sub = self.load_field(raw, parent=list_id, siblings=siblings)
             if any(other.id == sub.id for other in subfields):
                 raise self.fail(f"the field id {sub.id!r} is used twice in this list")
             subfields.append(sub)
@@ -743,6 +771,35 @@ class _Loader:
                 f"a step check must show its message at a field of this step, "
                 f"not {attrs['field']!r}"
             )
+        return Check(**attrs)
+
+    def row_check(self, raw: Any, subfields: tuple[Field, ...]) -> Check:
+        """A compare check between two fields of one person-list row, e.g. a marriage date on
+        or after the birth date; the message shows at ``field`` of the row."""
+        data = self.mapping(raw, "a check")
+        if data.get("rule") != "compare":
+            raise self.fail(
+                f"a person_list takes only 'compare' checks of its own fields, "
+                f"not {_short(data.get('rule'))}"
+            )
+        self.keys(data, {"rule", "severity", "message", "field", "op", "other"}, "a compare check")
+        attrs = self._check_common(data)
+        row = {sub.id: sub for sub in subfields}
+        compared = []
+        for what in ("field", "other"):
+            name = data.get(what)
+            if not isinstance(name, str) or name not in row:
+                raise self.fail(f"{what}: {_short(name)} is not a field of this person_list")
+            compared.append(row[name])
+        left, right = compared
+        if not isinstance(data.get("op"), str) or data["op"] not in COMPARE_OPS:
+            raise self.fail(f"op must be one of {' '.join(sorted(COMPARE_OPS))}")
+        if left.kind != right.kind or left.kind not in {"date", "number"}:
+            raise self.fail(
+                f"compare in a person_list needs two dates or two numbers; {left.id!r} and "
+                f"{right.id!r} are {left.type} and {right.type}"
+            )
+        attrs.update(field=left.id, op=data["op"], other=right.id)
         return Check(**attrs)
 
     def _current_step_fields(self) -> list[Field]:
