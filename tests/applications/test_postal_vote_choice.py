@@ -200,8 +200,12 @@ def test_a_chosen_election_whose_deadline_passed_is_refused_at_start_and_submiss
         draft = _start(citizen, briefwahl, wuppertal, str(local.pk))
         _fill(briefwahl, draft, VOTER_ERIKA)
     with freeze_time("2029-06-08 08:00:00"):  # the Kommunalwahl's deadline has passed
-        with pytest.raises(ApplicationError, match=r"Frist für Briefwahlanträge \(7\. Juni 2029"):
+        with pytest.raises(
+            ApplicationError, match=r"Frist für Briefwahlanträge \(7\. Juni 2029"
+        ) as late:
             _send(citizen, draft, "late")
+        # the Europawahl is still open for this voter: the refusal says so
+        assert "noch beantragen für: Europawahl am 10. Juni 2029" in str(late.value)
         with pytest.raises(ChoiceRequired) as refused:
             _start(citizen, briefwahl, wuppertal, str(local.pk))
     assert "Frist für Briefwahlanträge (7. Juni 2029 18:00)" in refused.value.refusal

@@ -116,31 +116,48 @@ class PostalVoteRules:
                 )
                 % {"place": application.municipality.name}
             )
-        if not election.accepts_postal_vote_applications(now):
-            raise ApplicationError(_deadline_passed(election))
-        _keep_election(application, election)  # as it is named when the application is sent
         voter, birth_date = _voter_key(application.answers)
-        refusal = _register(application, election, voter, birth_date)
-        if refusal is None:
-            return
-        still_open = [
-            other
-            for other in open_elections(application.municipality, now)
-            if other.pk != election.pk
-            and (birth_date is None or other.voter_is_old_enough(birth_date))
-            and not _holds_polling_card(other, voter)
-        ]
-        if not still_open:
-            raise refusal
-        hint = _(
-            "You can still apply for a polling card for: %(elections)s. To do so, please start "
-            "a new application."
-        ) % {
-            "elections": get_text_list(
-                [_election_text(e.name, e.election_day) for e in still_open], _("and")
+        if not election.accepts_postal_vote_applications(now):
+            raise _with_hint(
+                ApplicationError(_deadline_passed(election)),
+                application,
+                election,
+                voter,
+                birth_date,
             )
-        }
-        raise ApplicationError(f"{refusal} {hint}")
+        _keep_election(application, election)  # as it is named when the application is sent
+        refusal = _register(application, election, voter, birth_date)
+        if refusal is not None:
+            raise _with_hint(refusal, application, election, voter, birth_date)
+
+
+def _with_hint(
+    refusal: ApplicationError,
+    application: Application,
+    election: Election,
+    voter: str,
+    birth_date: datetime.date | None,
+) -> ApplicationError:
+    """``refusal``, naming the other elections open now that the voter is old enough for and
+    has not applied for yet (a new application can still be made for them)."""
+    still_open = [
+        other
+        for other in open_elections(application.municipality, timezone.now())
+        if other.pk != election.pk
+        and (birth_date is None or other.voter_is_old_enough(birth_date))
+        and not _holds_polling_card(other, voter)
+    ]
+    if not still_open:
+        return refusal
+    hint = _(
+        "You can still apply for a polling card for: %(elections)s. To do so, please start "
+        "a new application."
+    ) % {
+        "elections": get_text_list(
+            [_election_text(e.name, e.election_day) for e in still_open], _("and")
+        )
+    }
+    return ApplicationError(f"{refusal} {hint}")
 
 
 def _election_text(name: str, day: datetime.date) -> str:
