@@ -115,10 +115,22 @@ def test_a_complete_adult_is_accepted_as_typed() -> None:
 
 
 @freeze_time(TODAY)
-@pytest.mark.parametrize("serial", ["L01X00T47", "l01x00t47", "C4J9KRTZF", " T22000129 "])
-def test_german_serial_numbers_of_nine_allowed_characters_are_accepted(serial: str) -> None:
+@pytest.mark.parametrize(
+    ("serial", "stored"),
+    [
+        ("L01X00T47", "L01X00T47"),
+        ("l01x00t47", "L01X00T47"),  # stored as printed on the card: in capitals
+        ("C4J9KRTZF", "C4J9KRTZF"),
+        (" T22000129 ", "T22000129"),
+        ("L01X 00T47", "L01X00T47"),  # typed in groups
+    ],
+)
+def test_german_serial_numbers_of_nine_allowed_characters_are_accepted(
+    serial: str, stored: str
+) -> None:
     result = check({**ADULT, "document_number": serial})
     assert result.is_valid, result.errors
+    assert result.cleaned["persons"][0]["document_number"] == stored
 
 
 @freeze_time(TODAY)

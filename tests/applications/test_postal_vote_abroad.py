@@ -9,6 +9,7 @@ import io
 
 import pytest
 from django.test import Client
+from django.utils import translation
 from freezegun import freeze_time
 from pypdf import PdfReader
 
@@ -114,6 +115,23 @@ def test_the_receipt_lists_the_address_abroad_readably(
         "Anschrift im Ausland: Rua Augusta 10, Hotel Miramar, quarto 12, 1100-053 Lisboa, Portugal"
         in text
     )
+
+
+def test_an_english_speaking_citizen_gets_the_answers_in_english_on_the_receipt(
+    citizen: User, briefwahl: Service, wuppertal: Municipality, election: Election
+) -> None:
+    citizen.profile.preferred_language = "en"
+    citizen.profile.save()
+    with freeze_time(SEPTEMBER):
+        sent = _sent_abroad(citizen, briefwahl, wuppertal)
+    with translation.override("de"):  # the receipt job runs in German
+        pdf = build_receipt(sent)
+    text = " ".join(
+        " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split()
+    )
+    assert "Election: Bundestagswahl" in text
+    assert "Address abroad: Rua Augusta 10" in text and "Portugal" in text
+    assert "Anschrift im Ausland" not in text
 
 
 def test_the_address_abroad_is_asked_only_of_those_who_chose_it(

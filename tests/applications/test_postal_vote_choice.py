@@ -17,6 +17,7 @@ from rathaus.accounts.models import User
 from rathaus.applications.errors import ApplicationError
 from rathaus.applications.models import Application
 from rathaus.applications.receipts import build_receipt
+from rathaus.applications.selectors import applied_for
 from rathaus.applications.service_context import ChoiceRequired
 from rathaus.applications.services import start_application, submit_application
 from rathaus.backoffice import case_page
@@ -317,3 +318,10 @@ def test_a_postal_vote_for_the_second_election_from_start_to_receipt_list(
     assert "Kommunalwahl am 10. Juni 2029" in detail
     assert "Wahl: Kommunalwahl am 10. Juni 2029" in listing
     assert "Wahl: Europawahl am 10. Juni 2029" in listing  # the draft's election
+
+
+@pytest.mark.parametrize("context", [[], ["x"], "garbage", 5, None])
+def test_a_context_that_is_not_an_object_names_nothing_and_raises_nothing(
+    db: None, context: Any
+) -> None:
+    assert applied_for(service_slug="briefwahl", context=context) == []

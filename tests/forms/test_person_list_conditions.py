@@ -295,3 +295,15 @@ def test_arbitrary_input_to_conditional_rows_gives_values_or_messages(
     data = {**posted, "persons__rows": rows, "persons__1__status": status}
     data["persons__1__id_card"] = id_card
     check_everything(schema(), data)
+
+
+def test_a_row_check_cannot_compare_a_field_with_itself() -> None:
+    with pytest.raises(SchemaError, match="two different fields"):
+        one_step(
+            field(
+                "persons",
+                "person_list",
+                fields=[field("born", "date")],
+                checks=[{"rule": "compare", "field": "born", "op": ">", "other": "born"}],
+            )
+        )

@@ -247,8 +247,11 @@ def test_step_check_must_point_at_a_field_of_its_own_step():
     with pytest.raises(SchemaError):
         load_schema(data, source="x")
     data = example_data()
+    data["steps"][0]["fields"].append(
+        {"id": "moved_out", "type": "date", "label": {"de": "Auszug", "en": "Moving out"}}
+    )
     data["steps"][4]["checks"] = [
-        {"rule": "compare", "field": "move_in_date", "op": "<=", "other": "move_in_date"}
+        {"rule": "compare", "field": "move_in_date", "op": "<=", "other": "moved_out"}
     ]
     with pytest.raises(SchemaError, match="at a field of this step"):
         load_schema(data, source="x")
@@ -305,7 +308,7 @@ def test_wrong_value_types_are_schema_errors(path, value):
 def test_compare_op_that_is_a_list_is_a_schema_error():
     data = example_data()
     data["steps"][4]["checks"] = [
-        {"rule": "compare", "field": "rooms", "op": ["<"], "other": "rooms"}
+        {"rule": "compare", "field": "rooms", "op": ["<"], "other": "floor_area"}
     ]
     with pytest.raises(SchemaError, match="op must be one of"):
         load_schema(data, source="x")
@@ -321,3 +324,13 @@ def test_an_address_abroad_may_offer_some_states_and_cannot_be_compared():
         load_schema(data, source="x")
     data["steps"][1]["show_if"] = {"field": "previous_address_abroad", "answered": True}
     assert load_schema(data, source="x").step("people").show_if is not None
+
+
+def test_compare_of_a_field_with_itself_is_a_schema_error():
+    """ "rooms > rooms" would refuse every answer, "rooms == rooms" never: a typing error."""
+    data = example_data()
+    data["steps"][4]["checks"] = [
+        {"rule": "compare", "field": "rooms", "op": ">", "other": "rooms"}
+    ]
+    with pytest.raises(SchemaError, match="two different fields"):
+        load_schema(data, source="x")

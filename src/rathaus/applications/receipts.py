@@ -67,10 +67,12 @@ def build_receipt(application: Application, *, verification: Verification | None
     schema = form_schema_for_version(application.service, application.schema_hash)
     language = getattr(getattr(application.applicant, "profile", None), "preferred_language", "de")
     sender = Sender.from_authority(application.authority)
-    with translation.override(language or "de"):
+    with translation.override(language or "de"):  # the answers as the citizen reads them
         applied_for_lines = applied_for(
             service_slug=application.service.slug, context=application.context
         )
+        sections = describe_answers(schema, application.submitted_data or {})
+        attachments = submitted_attachments(application, schema=schema)
     return render_pdf(
         template="applications/receipt.html",
         context={
@@ -89,8 +91,8 @@ def build_receipt(application: Application, *, verification: Verification | None
                 application.declaration_confirmed_at or application.submitted_at
             ),
             "applied_for": applied_for_lines,
-            "sections": describe_answers(schema, application.submitted_data or {}),
-            "attachments": submitted_attachments(application, schema=schema),
+            "sections": sections,
+            "attachments": attachments,
             "verification": verification,
         },
         language=language or "de",

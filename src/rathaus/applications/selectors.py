@@ -58,7 +58,7 @@ def applied_for(*, service_slug: str, context: Mapping[str, Any] | None) -> list
     """What the application is for beyond its service, as lines to show ("Wahl: Europawahl am
     9. Juni 2029"): the choice the service's rules kept in ``Application.context``."""
     rules = rules_for(service_slug)
-    if not context or not isinstance(rules, ContextRules):
+    if not isinstance(context, Mapping) or not context or not isinstance(rules, ContextRules):
         return []
     return rules.describe(context=context)
 

@@ -102,7 +102,8 @@ class PostalVoteRules:
 
     def before_submit(self, *, application: Application) -> None:
         now = timezone.now()
-        election_id = application.context.get("election_id")
+        context = application.context if isinstance(application.context, dict) else {}
+        election_id = context.get("election_id")
         election = (
             Election.objects.filter(pk=election_id, municipality=application.municipality).first()
             if isinstance(election_id, int)
@@ -206,7 +207,7 @@ def _keep_election(application: Application, election: Election) -> None:
     """The election in the application's context, with its name and day as the citizen saw
     them (the pages and the receipt name it without reading the register again)."""
     application.context = {
-        **application.context,
+        **(application.context if isinstance(application.context, dict) else {}),
         "election_id": election.pk,
         "election": {"name": election.name, "election_day": election.election_day.isoformat()},
     }

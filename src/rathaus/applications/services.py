@@ -465,9 +465,10 @@ def _hand_over(
 def _case_particulars(application: Application) -> dict[str, Any]:
     """What the service's rules add to the case beside the answers (the chosen election)."""
     rules = rules_for(application.service.slug)
-    if not application.context or not isinstance(rules, ContextRules):
+    context = application.context
+    if not isinstance(context, dict) or not context or not isinstance(rules, ContextRules):
         return {}
-    return rules.case_particulars(context=application.context)
+    return rules.case_particulars(context=context)
 
 
 def complete_submission(*, application_id: int, actor: Any = None) -> Application:

@@ -289,6 +289,8 @@ class FieldParser:
                 self.error(name, _("Enter a German registration number like B-AB 1234."))
                 return None
             value = plate
+        elif field.format == "code":
+            value = "".join(value.split()).upper()
         if field.pattern is not None and not field.pattern.fullmatch(value):
             message = field.pattern_message
             self.error(

@@ -80,7 +80,9 @@ FIELD_RULES: dict[str, set[str]] = {
 #: Step-level (cross-field) check rules.
 STEP_RULES = {"compare", "at_least_one"}
 COMPARE_OPS = {"==", "!=", "<", "<=", ">", ">="}
-TEXT_FORMATS = {"vehicle_plate"}
+#: vehicle_plate: a German registration number, stored as ``W-AB 123``; code: a code such as a
+#: document serial, stored without spaces and in capitals (checked by ``pattern`` after that).
+TEXT_FORMATS = {"vehicle_plate", "code"}
 
 #: Input names the engine or Django use themselves; no field may take them.
 RESERVED_IDS = {"csrfmiddlewaretoken"}
@@ -748,6 +750,10 @@ class _Loader:
             attrs = self._check_common(data)
             left = self.known_field(data.get("field"), "field")
             right = self.known_field(data.get("other"), "other")
+            if left is right:
+                raise self.fail(
+                    f"compare needs two different fields, not {data.get('field')} with itself"
+                )
             if not isinstance(data.get("op"), str) or data["op"] not in COMPARE_OPS:
                 raise self.fail(f"op must be one of {' '.join(sorted(COMPARE_OPS))}")
             if left.kind != right.kind or left.kind not in {"date", "number", "text", "choice"}:
@@ -792,6 +798,8 @@ class _Loader:
                 raise self.fail(f"{what}: {_short(name)} is not a field of this person_list")
             compared.append(row[name])
         left, right = compared
+        if left.id == right.id:
+            raise self.fail(f"compare needs two different fields, not {left.id} with itself")
         if not isinstance(data.get("op"), str) or data["op"] not in COMPARE_OPS:
             raise self.fail(f"op must be one of {' '.join(sorted(COMPARE_OPS))}")
         if left.kind != right.kind or left.kind not in {"date", "number"}:
