@@ -49,6 +49,8 @@ def test_every_person_is_asked_the_meldescheins_data() -> None:
     assert {
         "name",
         "birth_name",
+        "former_names",
+        "religious_or_stage_name",
         "doctoral_degree",
         "birth_date",
         "birth_place",
@@ -68,9 +70,12 @@ def test_every_person_is_asked_the_meldescheins_data() -> None:
         "document_issued_on",
         "document_valid_until",
     } <= set(asked)
-    # optional on the Meldeschein: a different birth name, a doctoral degree, a foreign country
+    # optional on the Meldeschein: a different birth name, former names, a religious or stage
+    # name, a doctoral degree, a foreign country
     assert {key for key, sub in asked.items() if not sub.required} == {
         "birth_name",
+        "former_names",
+        "religious_or_stage_name",
         "doctoral_degree",
         "birth_country",
     }

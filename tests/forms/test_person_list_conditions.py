@@ -307,3 +307,13 @@ def test_a_row_check_cannot_compare_a_field_with_itself() -> None:
                 checks=[{"rule": "compare", "field": "born", "op": ">", "other": "born"}],
             )
         )
+
+
+def test_a_person_list_holds_at_most_thirty_questions() -> None:
+    assert one_step(
+        field("persons", "person_list", fields=[field(f"q{n}", "text") for n in range(30)])
+    ).field("persons")
+    with pytest.raises(SchemaError, match="more than 30 entries"):
+        one_step(
+            field("persons", "person_list", fields=[field(f"q{n}", "text") for n in range(31)])
+        )

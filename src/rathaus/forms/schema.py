@@ -102,6 +102,8 @@ MAX_CONDITION_DEPTH = 8
 MAX_TEXT_INPUT = 10_000
 MAX_LIST_ITEMS = 50
 MAX_FILES = 20
+#: Questions per row of a person list (the Meldeschein asks about 25 per person).
+MAX_ROW_FIELDS = 30
 MAX_FILE_SIZE_MB = 100
 
 
@@ -648,7 +650,7 @@ class _Loader:
         list_id = self.field
         if "fields" not in data:
             raise self.fail("a person_list field needs a list 'fields'")
-        raw_fields = self.sequence(data["fields"], "fields", limit=20)
+        raw_fields = self.sequence(data["fields"], "fields", limit=MAX_ROW_FIELDS)
         if not raw_fields:
             raise self.fail("a person_list field needs at least one field")
         subfields: list[Field] = []
