@@ -218,13 +218,15 @@ RECORDS_WEAK_HASH_ALGORITHMS = env.list(
 )
 RECORDS_ARCHIVE_TIMESTAMP_HASH = env.str("RECORDS_ARCHIVE_TIMESTAMP_HASH", default="sha512")
 # The TSA's signature schemes and key lengths no longer trusted (BSI TR-02102-1: RSA and DSA
-# from 3000 bits, EC from 250): archive time stamps resting on them are renewed too.
+# from 3000 bits, EC from 250): archive time stamps resting on them are renewed too. The key
+# lengths and the sunsets below are read as text and checked where they are used (records.E002,
+# documents.E004 in check --deploy; the defaults apply meanwhile): a typo must not stop the start.
 RECORDS_WEAK_SIGNATURE_ALGORITHMS = env.list("RECORDS_WEAK_SIGNATURE_ALGORITHMS", default=["dsa"])
-RECORDS_MIN_RSA_KEY_BITS = env.int("RECORDS_MIN_RSA_KEY_BITS", default=3000)
-RECORDS_MIN_EC_KEY_BITS = env.int("RECORDS_MIN_EC_KEY_BITS", default=250)
+RECORDS_MIN_RSA_KEY_BITS = env.str("RECORDS_MIN_RSA_KEY_BITS", default="3000")
+RECORDS_MIN_EC_KEY_BITS = env.str("RECORDS_MIN_EC_KEY_BITS", default="250")
 # Changes to the sunset dates of algorithms (documents/algorithms.py; ETSI TS 119 312 by
 # default), e.g. "sha224=2028-01-01,rsa<3000=2028-01-01"; an empty date removes one.
-DOCUMENTS_ALGORITHM_SUNSETS = env.dict("DOCUMENTS_ALGORITHM_SUNSETS", default={})
+DOCUMENTS_ALGORITHM_SUNSETS = env.str("DOCUMENTS_ALGORITHM_SUNSETS", default="")
 # Casework: due date when a service's casework.toml names none; overdue reminders at most
 # every so many days per case.
 CASEWORK_DEFAULT_PROCESSING_DAYS = env.int("CASEWORK_DEFAULT_PROCESSING_DAYS", default=14)

@@ -94,3 +94,40 @@ def test_the_virus_scanner_address_comes_from_the_environment() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "tcp://clamav.intern:3310"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "check"),
+    [
+        ("DOCUMENTS_ALGORITHM_SUNSETS", "sha224", "documents.E004"),  # no =date
+        ("RECORDS_MIN_RSA_KEY_BITS", "3k", "records.E002"),
+        ("RECORDS_MIN_EC_KEY_BITS", "256 bits", "records.E002"),
+    ],
+)
+def test_a_malformed_algorithm_setting_is_a_check_error_not_a_failed_start(
+    name: str, value: str, check: str, tmp_path: Path
+) -> None:
+    # the settings load; check --deploy names the setting (documents/algorithms.py,
+    # records/preservation.py read and validate it where it is used)
+    probe = (
+        "import django; django.setup(); from django.core.checks import run_checks; "
+        "print('\\n'.join(f'{e.id} {e.msg}' for e in run_checks(include_deployment_checks=True)"
+        f" if e.id == {check!r}))"
+    )
+    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV and k != "DEBUG"}
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={
+            **clean,
+            "PYTHONPATH": str(ROOT / "src"),
+            "DJANGO_SETTINGS_MODULE": "rathaus.settings",
+            "RATHAUS_ENV": "test",
+            "RATHAUS_VAR_DIR": str(tmp_path),
+            name: value,
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-1000:]
+    assert result.stdout.startswith(f"{check} {name}"), result.stdout

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -73,9 +73,16 @@ def receipt_pdf(receipt_context: dict[str, Any]) -> bytes:
 
 @pytest.fixture(scope="session")
 def demo_seal_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A demo CA and seal, generated once per test session (RSA key generation is slow)."""
+    """A demo CA and seal, generated once per test session (RSA key generation is slow). Valid
+    since 2010: the tests of the chain of evidence date seals back to 2011, and a seal's
+    certificate is checked at the time of its time stamp (tests/documents/test_seal_evidence.py).
+    """
     var_dir = tmp_path_factory.mktemp("var")
-    create_demo_seal(var_dir / "documents" / "seal", organization="Stadt Wuppertal")
+    create_demo_seal(
+        var_dir / "documents" / "seal",
+        organization="Stadt Wuppertal",
+        valid_from=datetime(2010, 1, 1, tzinfo=UTC),
+    )
     return var_dir
 
 

@@ -5,20 +5,27 @@ it before the algorithm's sunset; covered afterwards, or not at all, it does not
 The stamps are dated by the TSA stand-ins of ``tests/documents/tsa_variants.py`` (real RSA
 keys and signatures; only the time in the token is chosen), against the built-in sunsets:
 SHA-1 ends on 2012-08-01, RSA keys shorter than 1900 bits on 2019-10-01 (ETSI TS 119 312).
+Certificates are checked at the same time as the algorithms: the time of the covering stamp.
+Only a stamp over its whole revision covers anything; a stamp without a time zone holds nothing.
 """
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import io
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from asn1crypto import core, tsp
 from django.core.checks import run_checks
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
 from pyhanko.sign.timestamps import TimeStamper
+from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from weasyprint import HTML
 
 from rathaus.documents.algorithms import AlgorithmSunsets
@@ -33,7 +40,11 @@ from rathaus.documents.seal import (
     seal_trust_roots,
     validate_seal,
 )
-from tests.documents.tsa_variants import TSAVariants, tsa_variants  # noqa: F401
+from tests.documents.tsa_variants import (  # noqa: F401
+    TSAVariants,
+    outside_event_loop,
+    tsa_variants,
+)
 from tests.fixtures.tsa import LocalTSA, local_tsa  # noqa: F401
 
 SEALED = datetime(2011, 1, 3, 9, 0, tzinfo=UTC)
@@ -74,7 +85,8 @@ def _sealed(stamper: TimeStamper) -> bytes:
 def _stamped(pdf: bytes, stamper: TimeStamper, md_algorithm: str) -> bytes:
     """``pdf`` with a document time stamp of ``stamper`` appended, as another system did."""
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
-    return bytes(signers.PdfTimeStamper(stamper).timestamp_pdf(writer, md_algorithm).getvalue())
+    timestamper = signers.PdfTimeStamper(stamper)
+    return bytes(outside_event_loop(timestamper.timestamp_pdf, writer, md_algorithm).getvalue())
 
 
 def _renewed(pdf: bytes, tsa: LocalTSA, variants: TSAVariants, at: datetime) -> bytes:
@@ -273,6 +285,196 @@ def test_the_built_in_sunsets_follow_etsi_ts_119_312() -> None:
     assert sunsets.key_sunset("ec", 256) is None
 
 
+def test_a_sunset_key_length_in_superscript_digits_is_a_check_error_not_a_crash(
+    tsa: LocalTSA,
+    tsa_variants: TSAVariants,  # noqa: F811
+    settings: Any,
+) -> None:
+    pdf = _sealed(tsa_variants.stamper(at=SEALED))
+    # "³⁰⁰⁰" passes str.isdigit(), but int() cannot read it
+    settings.DOCUMENTS_ALGORITHM_SUNSETS = {"rsa<³⁰⁰⁰": "2030-01-01"}
+
+    status = _check(pdf)  # checked with the built-in dates meanwhile
+
+    assert status.sealed and status.outcome == "valid", status.problem
+    errors = [e for e in run_checks(include_deployment_checks=True) if e.id == "documents.E004"]
+    assert len(errors) == 1 and "'rsa<³⁰⁰⁰'" in errors[0].msg
+
+
+# --- a time stamp covers only what it hashes ----------------------------------------------
+
+
+def _stamp_over_prefix(pdf: bytes, prefix_len: int, variants: TSAVariants) -> bytes:
+    """``pdf`` with one more document time stamp (dated in time for the SHA-1 stamp before
+    it), whose /ByteRange and token hash only the first ``prefix_len`` bytes of the file: a
+    stamp added in a later revision that never hashed what that revision holds before it."""
+    stamped = _stamped(pdf, variants.stamper(), "sha256")
+    last = list(re.finditer(rb"/ByteRange\s*\[([^\]]*)\]", stamped))[-1]
+    _, len1, start2, _ = (int(x) for x in last.group(1).split())
+    gap = start2 - len1
+    stamper = variants.stamper(at=RENEWED_IN_TIME)
+    token = outside_event_loop(
+        asyncio.run,
+        stamper.async_timestamp(hashlib.sha256(stamped[:prefix_len]).digest(), "sha256"),
+    )
+    contents = token.dump().hex().encode()
+    out = bytearray(stamped)
+    out[len1:start2] = b"<" + contents + b"0" * (gap - 2 - len(contents)) + b">"
+    byte_range = f"/ByteRange [0 {prefix_len} {prefix_len + gap} 0]".encode()
+    out[last.start() : last.end()] = byte_range + b" " * (len(last.group(0)) - len(byte_range))
+    return bytes(out)
+
+
+def test_a_stamp_that_hashes_only_an_earlier_revision_does_not_rescue_a_weak_stamp(
+    tsa: LocalTSA,
+    tsa_variants: TSAVariants,  # noqa: F811
+) -> None:
+    sealed = _sealed(tsa_variants.stamper(at=SEALED))
+    sha1 = _stamped(sealed, tsa_variants.stamper(at=SHA1_STAMPED), "sha1")
+    assert _check(sha1).outcome == "not_valid"  # nothing covers the SHA-1 stamp
+
+    # a stamp dated before SHA-1's sunset, but over the bytes before the SHA-1 stamp only
+    status = _check(_stamp_over_prefix(sha1, len(sealed), tsa_variants))
+
+    assert status.outcome == "not_valid"
+    assert status.problem == "A document time stamp does not cover the whole document."
+    sha1_link = status.evidence[-2]
+    assert sha1_link.time == SHA1_STAMPED and sha1_link.covered_at is None
+    assert not sha1_link.holds and status.archive_timestamp is None
+
+
+# --- a time stamp without a time zone -----------------------------------------------------
+
+
+class NaiveTimeStamper(DummyTimeStamper):
+    """A TSA whose tokens, properly signed, give their time without a time zone: a
+    GeneralizedTime without "Z", which RFC 3161 § 2.4.2 does not allow."""
+
+    def _build_tst_info(self, *args: Any, **kwargs: Any) -> tsp.TSTInfo:
+        info = super()._build_tst_info(*args, **kwargs)
+        local = info["gen_time"].native.strftime("%Y%m%d%H%M%S").encode()
+        info["gen_time"] = core.GeneralizedTime.load(b"\x18\x0e" + local)
+        return info
+
+
+def _naive(variants: TSAVariants, at: datetime) -> NaiveTimeStamper:
+    strong = variants.stamper(at=at)
+    return NaiveTimeStamper(
+        tsa_cert=strong.tsa_cert,
+        tsa_key=strong.tsa_key,
+        certs_to_embed=strong.certs_to_embed,
+        fixed_dt=at,
+    )
+
+
+NAIVE_PROBLEM = (
+    "A time stamp gives its time without a time zone (RFC 3161 requires UTC); "
+    "it proves no point in time."
+)
+
+
+def test_a_stamp_whose_time_has_no_time_zone_is_not_valid_and_does_not_raise(
+    tsa: LocalTSA,
+    tsa_variants: TSAVariants,  # noqa: F811
+) -> None:
+    plain = HTML(string="<p>Bescheid</p>").write_pdf()
+    assert isinstance(plain, bytes)
+    # a naive stamp, then the seal, then a strong stamp over both
+    naive_first = _stamped(plain, _naive(tsa_variants, SEALED), "sha256")
+    writer = IncrementalPdfFileWriter(io.BytesIO(naive_first), strict=False)
+    meta = signers.PdfSignatureMetadata(field_name="Siegel")
+    signer = signers.PdfSigner(meta, signer=seal_signer())
+    sealed = outside_event_loop(signer.sign_pdf, writer).getvalue()
+    pdf = _stamped(sealed, tsa_variants.stamper(at=RENEWED_IN_TIME), "sha256")
+    # and a naive stamp renewing a sealed notice
+    renewed = _stamped(
+        _sealed(tsa_variants.stamper(at=SEALED)), _naive(tsa_variants, SHA1_STAMPED), "sha256"
+    )
+
+    for status in (_check(pdf), _check(renewed)):
+        assert status.sealed and not status.valid and status.outcome == "not_valid"
+        assert status.problem == NAIVE_PROBLEM
+
+
+# --- certificates checked at the time the next stamp covered them ------------------------
+
+
+def test_a_stamp_whose_tsa_certificate_expired_after_its_renewal_still_holds(
+    tsa: LocalTSA,
+    tsa_variants: TSAVariants,  # noqa: F811
+) -> None:
+    sealed = _sealed(tsa_variants.stamper(at=SEALED))
+    # a TSA certificate that expired a month ago, long after the stamp was renewed
+    old = _stamped(sealed, tsa_variants.stamper(at=SHA1_STAMPED, valid_days=-30), "sha256")
+    assert not _check(old).valid  # not renewed: nothing proves it was made while valid
+
+    status = _check(_renewed(old, tsa, tsa_variants, RENEWED_IN_TIME))
+
+    assert status.valid and status.outcome == "valid", status.problem
+    assert status.evidence[-2].covered_at == RENEWED_IN_TIME
+
+
+@pytest.mark.parametrize(
+    "validity",
+    [
+        # expired before the renewal covered the stamp
+        {"valid_until": datetime(2011, 12, 31, tzinfo=UTC)},
+        # not yet valid when the renewal covered the stamp (valid today)
+        {"valid_since": datetime(2012, 6, 1, tzinfo=UTC)},
+    ],
+    ids=["expired", "not-yet-valid"],
+)
+def test_a_stamp_whose_tsa_certificate_was_not_valid_when_covered_does_not_hold(
+    tsa: LocalTSA,
+    tsa_variants: TSAVariants,  # noqa: F811
+    validity: dict[str, datetime],
+) -> None:
+    sealed = _sealed(tsa_variants.stamper(at=SEALED))
+    old = _stamped(sealed, tsa_variants.stamper(at=SHA1_STAMPED, **validity), "sha256")
+
+    status = _check(_renewed(old, tsa, tsa_variants, RENEWED_IN_TIME))
+
+    assert not status.valid and status.outcome == "not_valid"
+    assert status.problem == (
+        "The document time stamp is damaged or its time-stamping authority not trusted."
+    )
+
+
+def _sealed_by(signer: Any, stamper: TimeStamper) -> bytes:
+    """A notice sealed by ``signer`` with a time stamp of ``stamper`` (PAdES B-T)."""
+    pdf = HTML(string="<h1>Bescheid</h1>").write_pdf()
+    assert isinstance(pdf, bytes)
+    return seal_pdf(pdf, signer=signer, location="Wuppertal", timestamper=stamper, long_term=False)
+
+
+def test_a_seal_whose_certificate_expired_after_its_time_stamp_still_holds(
+    tsa: LocalTSA,
+    tsa_variants: TSAVariants,  # noqa: F811
+) -> None:
+    signer = tsa_variants.seal_signer(valid_until=datetime(2013, 1, 1, tzinfo=UTC))
+    sealed = _sealed_by(signer, tsa_variants.stamper(at=SEALED))
+    pdf = _stamped(sealed, tsa_variants.stamper(at=SHA1_STAMPED), "sha256")
+
+    status = validate_seal(pdf, trust_roots=[tsa_variants.ca])
+
+    assert status.valid and status.trusted and status.outcome == "valid", status.problem
+    assert status.timestamp == SEALED
+
+
+def test_a_seal_whose_certificate_expired_before_its_time_stamp_does_not_hold(
+    tsa: LocalTSA,
+    tsa_variants: TSAVariants,  # noqa: F811
+) -> None:
+    signer = tsa_variants.seal_signer(valid_until=datetime(2010, 12, 31, tzinfo=UTC))
+    sealed = _sealed_by(signer, tsa_variants.stamper(at=SEALED))
+    pdf = _stamped(sealed, tsa_variants.stamper(at=SHA1_STAMPED), "sha256")
+
+    status = validate_seal(pdf, trust_roots=[tsa_variants.ca])
+
+    assert not status.valid and not status.trusted
+    assert status.problem == "The seal's certificate is not trusted."
+
+
 # --- the verification page explains the chain ---------------------------------------------
 
 
@@ -363,3 +565,33 @@ def test_the_verification_page_says_why_a_seal_with_a_stamp_not_renewed_is_not_v
         "1. Oktober 2019 nicht mehr als sicher, und kein späterer Zeitstempel sichert ihn."
     ) in german
     assert "Gültig:" not in german
+
+
+def test_a_renewed_copy_with_a_stamp_without_time_zone_is_answered_not_a_server_error(
+    tsa: LocalTSA,
+    tsa_variants: TSAVariants,  # noqa: F811
+    issuing: Any,
+    client: Any,
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    plain = HTML(string="<p>Bescheid</p>").write_pdf()
+    assert isinstance(plain, bytes)
+    naive_first = _stamped(plain, _naive(tsa_variants, SEALED), "sha256")
+    writer = IncrementalPdfFileWriter(io.BytesIO(naive_first), strict=False)
+    meta = signers.PdfSignatureMetadata(field_name="Siegel")
+    signer = signers.PdfSigner(meta, signer=seal_signer())
+    issued = bytes(outside_event_loop(signer.sign_pdf, writer).getvalue())
+    issuing(issued)
+    # a copy renewed by a strong stamp: checked as the issued document's renewed copy
+    renewed = _stamped(issued, tsa_variants.stamper(at=RENEWED_IN_TIME), "sha256")
+
+    german = _page(client, renewed, "de")
+    upload = SimpleUploadedFile("bescheid.pdf", renewed, content_type="application/pdf")
+    api = client.post("/api/v1/verify/", {"document": upload})
+
+    # the seal does not hold, so the copy is not recognised as the issued document; the
+    # seal itself says why (tests above)
+    assert "Nicht bestätigt: Diese Datei wurde so nicht ausgestellt" in german
+    assert api.status_code == 200 and api.json()["status"] == "unknown"
+    assert not _check(renewed).valid and _check(renewed).problem == NAIVE_PROBLEM

@@ -9,10 +9,13 @@ of these. RSA keys are made once per length and session (a 3072-bit key takes a 
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from asn1crypto import algos, cms
@@ -23,10 +26,26 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from pyhanko.sign import signers
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 from tests.fixtures.tsa import LocalTSA
+
+T = TypeVar("T")
+
+
+def outside_event_loop(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Call pyHanko's synchronous API (it runs ``asyncio.run``) in a thread of its own while an
+    event loop is running in this one, as after the browser tests (Playwright's sync API)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return function(*args, **kwargs)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(function, *args, **kwargs).result()
+
 
 #: The CA and its TSA certificates are valid from here on, so that stamps dated 2011 are made
 #: while their certificate was valid.
@@ -100,19 +119,23 @@ class TSAVariants:
         md: str | None = None,
         signature_algorithm: str | None = None,
         valid_days: int = 3650,
+        valid_since: datetime = SINCE,
+        valid_until: datetime | None = None,
     ) -> DummyTimeStamper:
-        """A TSA on an RSA key of ``bits``, whose certificate runs from 2010 until
-        ``valid_days`` from now; its tokens carry the time ``at`` (default: the clock's) and
-        are signed with ``md`` (default: the request's hash) as ``signature_algorithm``."""
+        """A TSA on an RSA key of ``bits``, whose certificate runs from ``valid_since`` (2010)
+        until ``valid_until`` (default: ``valid_days`` from now); its tokens carry the time
+        ``at`` (default: the clock's) and are signed with ``md`` (default: the request's hash)
+        as ``signature_algorithm``."""
         key = self.key(bits)
+        until = valid_until or datetime.now(UTC) + timedelta(days=valid_days)
         cert = (
             x509.CertificateBuilder()
             .subject_name(_name(f"Zeitstempel RSA-{bits}"))
             .issuer_name(self.ca_cert.subject)
             .public_key(key.public_key())
             .serial_number(x509.random_serial_number())
-            .not_valid_before(SINCE)
-            .not_valid_after(datetime.now(UTC) + timedelta(days=valid_days))
+            .not_valid_before(valid_since)
+            .not_valid_after(until)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(
                 x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True
@@ -134,6 +157,52 @@ class TSAVariants:
         if signature_algorithm is not None:
             return SignedAsTimeStamper(**arguments, signature_algorithm=signature_algorithm)
         return DummyTimeStamper(**arguments)
+
+    def seal_signer(self, *, valid_until: datetime) -> signers.SimpleSigner:
+        """A seal (RSA-3072) whose certificate, from this CA, runs from 2010 until
+        ``valid_until``: a seal certificate that has expired since. Its trust root is
+        :attr:`ca_cert`."""
+        key = self.key(3072)
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(_name("Elektronisches Siegel (abgelaufen)"))
+            .issuer_name(self.ca_cert.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(SINCE)
+            .not_valid_after(valid_until)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True,
+                    content_commitment=True,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=False,
+                    crl_sign=False,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
+            .sign(self.ca_key, hashes.SHA256())
+        )
+        key_der = key.private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        return signers.SimpleSigner(
+            signing_cert=_asn1(cert),
+            signing_key=asn1_keys.PrivateKeyInfo.load(key_der),
+            cert_registry=SimpleCertificateStore.from_certs([_asn1(self.ca_cert)]),
+        )
+
+    @property
+    def ca(self) -> asn1_x509.Certificate:
+        """The CA certificate, as a trust root for :func:`validate_seal`."""
+        return _asn1(self.ca_cert)
 
 
 @pytest.fixture(scope="session")

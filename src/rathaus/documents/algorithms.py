@@ -263,9 +263,15 @@ class AlgorithmSunsets:
         entries: dict[str, date | None] = {}
         for key, day in DEFAULT_SUNSETS.items():
             entries[_normalized_key(key)] = day
-        for key, value in _setting_items(getattr(settings, "DOCUMENTS_ALGORITHM_SUNSETS", {})):
-            entries[_normalized_key(key)] = _sunset_date(key, value)
-        return cls(entries)
+        value = getattr(settings, "DOCUMENTS_ALGORITHM_SUNSETS", "")
+        try:
+            for key, day in _setting_items(value):
+                entries[_normalized_key(key)] = _sunset_date(key, day)
+            return cls(entries)
+        except (ValueError, TypeError) as exc:  # whatever the parsing above did not foresee
+            raise ImproperlyConfigured(
+                f"DOCUMENTS_ALGORITHM_SUNSETS={value!r} cannot be read: {exc}"
+            ) from exc
 
     def hash_sunset(self, name: str) -> date | None:
         return self.hashes.get(name)
@@ -376,16 +382,24 @@ class SunsetPolicy(AlgorithmUsagePolicy):
 
 
 def _setting_items(value: Any) -> Iterable[tuple[str, Any]]:
+    """The entries of ``DOCUMENTS_ALGORITHM_SUNSETS``: from the environment a string of
+    ``name=YYYY-MM-DD`` pairs separated by commas (settings.py reads it as it is, so that a
+    malformed value is reported here and by ``check --deploy`` rather than stopping the
+    start), in a settings file also a mapping."""
     if isinstance(value, str):
         pairs = [part.split("=", 1) for part in value.split(",") if part.strip()]
-        if any(len(pair) != 2 for pair in pairs):
+        if lacking := [pair[0].strip() for pair in pairs if len(pair) != 2]:
             raise ImproperlyConfigured(
-                "DOCUMENTS_ALGORITHM_SUNSETS must be name=YYYY-MM-DD pairs separated by commas."
+                "DOCUMENTS_ALGORITHM_SUNSETS must be name=YYYY-MM-DD pairs separated by commas; "
+                f"{', '.join(repr(name) for name in lacking)} has no date."
             )
         return [(name, day) for name, day in pairs]
     if isinstance(value, Mapping):
         return [(str(name), day) for name, day in value.items()]
-    raise ImproperlyConfigured("DOCUMENTS_ALGORITHM_SUNSETS must be a mapping of names to dates.")
+    raise ImproperlyConfigured(
+        "DOCUMENTS_ALGORITHM_SUNSETS must be name=YYYY-MM-DD pairs separated by commas (or, in "
+        "a settings file, a mapping of names to dates)."
+    )
 
 
 def _sunset_key(key: str) -> tuple[str, int | None]:
@@ -402,7 +416,8 @@ def _normalized_key(key: str) -> str:
     name = key.strip().lower().replace(" ", "")
     if "<" in name:
         kind, _, bits = name.partition("<")
-        if kind in SIZED_KEYS and bits.isdigit() and 0 < int(bits) <= 65536:
+        # ASCII digits only: "³⁰⁰⁰" passes str.isdigit(), and int() cannot read it
+        if kind in SIZED_KEYS and bits.isascii() and bits.isdigit() and 0 < int(bits) <= 65536:
             return f"{kind}<{int(bits)}"
     elif name in KNOWN_MECHANISMS:
         return name

@@ -832,6 +832,9 @@ def validate_seal(
     its own time stamp's), the newest today, against the sunsets of
     ``DOCUMENTS_ALGORITHM_SUNSETS``. A SHA-1 stamp renewed by a strong one before SHA-1's
     sunset holds (:attr:`SealStatus.renewed`); renewed after it, or not at all, it does not.
+    Its certificate path is validated at that same time, so a stamp renewed while its TSA
+    certificate was valid still holds once that certificate has expired. Only a document time
+    stamp over its whole revision covers anything, and a time stamp must give its time in UTC.
     """
     # pyHanko raises many kinds of exception for damaged files, hence the broad excepts.
     try:
@@ -869,6 +872,8 @@ def validate_seal(
         sig_dict = regular[0].sig_object
         reason = str(sig_dict.get("/Reason", ""))
         location = str(sig_dict.get("/Location", ""))
+        if _naive_time(signatures):
+            return _not_valid(NAIVE_TIME_PROBLEM, sealed=True, reason=reason, location=location)
         try:
             dss: DocumentSecurityStore | None = DocumentSecurityStore.read_dss(reader)
         except NoDSSFoundError:
@@ -877,8 +882,9 @@ def validate_seal(
         contexts: dict[tuple[bool, datetime | None], ValidationContext] = {}
 
         def context(*, timestamp: bool, at: datetime | None) -> ValidationContext:
-            """Algorithms judged at ``at`` (None: now). A time stamp is checked against the
-            TSA's own roots, never the seal's: a seal CA must not vouch for the time."""
+            """Certificates and algorithms judged at ``at`` (None: now). A time stamp is
+            checked against the TSA's own roots, never the seal's: a seal CA must not vouch
+            for the time."""
             if (timestamp, at) not in contexts:
                 roots = timestamp_roots if timestamp else trust_roots
                 contexts[timestamp, at] = _context(dss, roots or [], policy=policy, at=at)
@@ -911,6 +917,14 @@ def validate_seal(
             )
         evidence = _evidence(signatures, covering, sunsets)
         signer = _subject_label(statuses[0].signing_cert)
+        # a time stamp cannot have covered what did not exist yet (the seal's own time is
+        # the signer's word, not compared)
+        in_order = all(
+            link.covered_at is None or link.time is None or link.time <= link.covered_at
+            for link in evidence
+            if link.kind != SEAL
+        )
+        broken = next((link for link in evidence if not link.holds), None)
     except Exception as exc:  # a damaged signature container or byte range
         return _not_valid(
             "The seal cannot be checked: its signature or byte range is damaged.",
@@ -928,15 +942,10 @@ def validate_seal(
     unchanged = statuses[-1].coverage == SignatureCoverageLevel.ENTIRE_FILE or all(
         s.modification_level == ModificationLevel.LTA_UPDATES for s in statuses
     )
-    stamps_hold = all(s.intact and s.valid and s.trusted for s in stamp_statuses)
-    # a time stamp cannot have covered what did not exist yet (the seal's own time is the
-    # signer's word, not compared)
-    in_order = all(
-        link.covered_at is None or link.time is None or link.time <= link.covered_at
-        for link in evidence
-        if link.kind != SEAL
-    )
-    broken = next((link for link in evidence if not link.holds), None)
+    # a document time stamp proves the existence of what it hashes, its whole revision (and
+    # so everything before it) or nothing: a /ByteRange over part of the file covers nothing
+    stamps_cover = all(s.coverage in _COVERS_REVISION for s in stamp_statuses)
+    stamps_hold = stamps_cover and all(s.intact and s.valid and s.trusted for s in stamp_statuses)
     valid = (
         unchanged
         and stamps_hold
@@ -948,6 +957,8 @@ def validate_seal(
     problem = ""
     if not all(s.coverage in _COVERS_REVISION for s in statuses):
         problem = "The seal does not cover the whole document."  # a forged /ByteRange
+    elif not stamps_cover:
+        problem = "A document time stamp does not cover the whole document."
     elif not intact:
         problem = "The document was changed after it was sealed."
     elif not all(s.valid for s in statuses):
@@ -990,7 +1001,10 @@ def _context(
     at: datetime | None = None,
 ) -> ValidationContext:
     """Offline: the given roots, and the certificates and revocation data the PDF carries;
-    algorithms judged by ``policy`` at ``at`` (default: now), certificates' validity now."""
+    the certificate path validated, and the algorithms judged by ``policy``, at ``at``
+    (default: now). ``at`` is the time of the time stamp that covers what is checked: a
+    later stamp proves that it existed then, so a certificate that has expired since still
+    counts (past signature validation, ETSI EN 319 102-1 § 5.6.2.4; PAdES B-LTA)."""
     kwargs: dict[str, Any] = {
         "trust_roots": trust_roots,
         "allow_fetching": False,
@@ -999,7 +1013,7 @@ def _context(
     if policy is not None:
         kwargs["algorithm_usage_policy"] = policy
     if at is not None:
-        kwargs["best_signature_time"] = at
+        kwargs["moment"] = at
     return dss.as_validation_context(kwargs) if dss is not None else ValidationContext(**kwargs)
 
 
@@ -1016,14 +1030,38 @@ def _signature_timestamp(sig: Any) -> Any | None:
 
 def _covering_times(signatures: list[Any]) -> list[datetime | None]:
     """For each signature (in the order of the file's revisions): the time of the first
-    document time stamp after it, which covers it; None for the newest."""
+    document time stamp after it that hashes its whole revision, and so covers it; None for
+    the newest. A stamp whose /ByteRange leaves out part of its revision covers nothing."""
     times: list[datetime | None] = []
     following: datetime | None = None
     for sig in reversed(signatures):
         times.append(following)
-        if sig.sig_object_type == "/DocTimeStamp":
+        if (
+            sig.sig_object_type == "/DocTimeStamp"
+            and sig.evaluate_signature_coverage() in _COVERS_REVISION
+        ):
             following = timestamp_time(sig.signed_data)
     return times[::-1]
+
+
+NAIVE_TIME_PROBLEM = (
+    "A time stamp gives its time without a time zone (RFC 3161 requires UTC); "
+    "it proves no point in time."
+)
+
+
+def _naive_time(signatures: list[Any]) -> bool:
+    """Whether a time stamp among ``signatures`` (a document time stamp, a seal's time stamp)
+    gives its time without a time zone: a GeneralizedTime without "Z", which RFC 3161
+    § 2.4.2 does not allow. Such a time cannot be compared with any other."""
+    for sig in signatures:
+        if sig.sig_object_type == "/DocTimeStamp":
+            token = sig.signed_data
+        elif (token := _signature_timestamp(sig)) is None:
+            continue
+        if timestamp_time(token).utcoffset() is None:
+            return True
+    return False
 
 
 def _evidence(
@@ -1123,14 +1161,22 @@ def _name(common_name: str, organization: str) -> x509.Name:
     )
 
 
-def create_demo_seal(directory: Path, *, organization: str, key_size: int = 3072) -> None:
-    """Write a self-made CA (``ca.pem``) and a seal certificate with key (``seal.p12``).
+def create_demo_seal(
+    directory: Path,
+    *,
+    organization: str,
+    key_size: int = 3072,
+    valid_from: datetime | None = None,
+) -> None:
+    """Write a self-made CA (``ca.pem``) and a seal certificate with key (``seal.p12``), valid
+    from ``valid_from`` (default: yesterday; tests date seals back years).
 
     RSA keys: with an EC key pyHanko marks the file as PDF 2.0 (ISO/TS 32002), which a PDF/A-3
     file must not claim. The files are written to a temporary folder and renamed into place,
     so concurrent first starts never see half-written material.
     """
     now = datetime.now(UTC)
+    since = valid_from or now - timedelta(days=1)
     ca_key = rsa.generate_private_key(public_exponent=65537, key_size=key_size)
     ca_name = _name(f"{organization} Demo-Siegel-CA", organization)
     ca_cert = (
@@ -1139,7 +1185,7 @@ def create_demo_seal(directory: Path, *, organization: str, key_size: int = 3072
         .issuer_name(ca_name)
         .public_key(ca_key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
+        .not_valid_before(since)
         .not_valid_after(now + timedelta(days=20 * 365))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
@@ -1166,7 +1212,7 @@ def create_demo_seal(directory: Path, *, organization: str, key_size: int = 3072
         .issuer_name(ca_name)
         .public_key(seal_key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
+        .not_valid_before(since)
         .not_valid_after(now + timedelta(days=10 * 365))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(

@@ -26,9 +26,10 @@ def archive_timestamp_hash_is_strong(app_configs: Any = None, **kwargs: Any) -> 
 def weak_signature_settings_are_sound(
     app_configs: Any = None, **kwargs: Any
 ) -> list[Error | CheckWarning]:
-    """``RECORDS_WEAK_SIGNATURE_ALGORITHMS`` and the minimum key lengths must be readable, or
-    the daily job renews nothing (records.E002); lengths below the BSI's recommendation
-    (TR-02102-1) leave stamps on such keys unrenewed for their key (records.W001)."""
+    """``RECORDS_WEAK_SIGNATURE_ALGORITHMS`` must be readable, or the daily job renews nothing,
+    and so must the minimum key lengths, whose defaults apply meanwhile (records.E002);
+    lengths below the BSI's recommendation (TR-02102-1) leave stamps on such keys unrenewed for
+    their key (records.W001)."""
     from rathaus.records.preservation import (
         DEFAULT_MIN_EC_KEY_BITS,
         DEFAULT_MIN_RSA_KEY_BITS,
@@ -38,9 +39,20 @@ def weak_signature_settings_are_sound(
 
     try:
         weak_signature_algorithms()
+    except ImproperlyConfigured as exc:
+        return [
+            Error(f"{exc} No archive time stamp is renewed until corrected.", id="records.E002")
+        ]
+    try:
         bits = min_key_bits()
     except ImproperlyConfigured as exc:
-        return [Error(str(exc), id="records.E002")]
+        return [
+            Error(
+                f"{exc} Until corrected, the default applies ({DEFAULT_MIN_RSA_KEY_BITS} bits "
+                f"for RSA and DSA, {DEFAULT_MIN_EC_KEY_BITS} for EC).",
+                id="records.E002",
+            )
+        ]
     if bits["rsa"] >= DEFAULT_MIN_RSA_KEY_BITS and bits["ec"] >= DEFAULT_MIN_EC_KEY_BITS:
         return []
     return [
@@ -49,7 +61,8 @@ def weak_signature_settings_are_sound(
             f"are below what BSI TR-02102-1 recommends ({DEFAULT_MIN_RSA_KEY_BITS} bits for RSA "
             f"and DSA, {DEFAULT_MIN_EC_KEY_BITS} for EC): archive time stamps on shorter TSA "
             "keys are not renewed for their key until its sunset comes near "
-            "(DOCUMENTS_ALGORITHM_SUNSETS).",
+            "(DOCUMENTS_ALGORITHM_SUNSETS). A TSA on a shorter key does not call for it: the "
+            "daily job renews the stamps that would lapse with it all the same, and warns.",
             id="records.W001",
         )
     ]

@@ -40,13 +40,16 @@ def carry_out_disposal_job(run_id: int, actor_id: int | None) -> dict[str, Any]:
 def renew_archive_timestamps_job() -> dict[str, Any]:
     """Daily: record the archive time stamps of new PDF versions and renew those whose TSA
     certificate expires soon or that rest on a weak hash, signature scheme or key length
-    (:mod:`rathaus.records.preservation`)."""
+    (:mod:`rathaus.records.preservation`). Returns what it did, with ``problem`` when it had to
+    stop and ``warnings`` for what it did all the same but should be corrected."""
     result = renew_archive_timestamps()
     report: dict[str, Any] = {
         "checked": result.checked,
         "renewed": result.renewed,
         "failed": result.failed,
     }
-    if result.problem:  # nothing renewed: the configuration must be corrected
+    if result.problem:  # nothing (more) renewed: the configuration or the TSA must be corrected
         report["problem"] = result.problem
+    if result.warnings:  # renewed all the same, but to be corrected (e.g. a TSA below minimum)
+        report["warnings"] = result.warnings
     return report

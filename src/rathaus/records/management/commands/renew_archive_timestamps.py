@@ -39,5 +39,7 @@ class Command(BaseCommand):
             self.stdout.write(f"renewed: {line}")
         for line in result.failed:
             self.stdout.write(f"failed: {line}")
+        for line in result.warnings:
+            self.stderr.write(f"warning: {line}")
         if result.problem:
             raise CommandError(result.problem)
