@@ -129,7 +129,7 @@ def test_an_english_speaking_citizen_gets_the_answers_in_english_on_the_receipt(
     text = " ".join(
         " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split()
     )
-    assert "Election: Bundestagswahl" in text
+    assert "Election" in text and "Bundestagswahl on " in text  # the information block
     assert "Address abroad: Rua Augusta 10" in text and "Portugal" in text
     assert "Anschrift im Ausland" not in text
 
