@@ -42,11 +42,15 @@ def _raise_trust_level(page: Any, level: str) -> None:
     store.save()
 
 
+#: Selects of states (field type ``country``).
+COUNTRY_FIELDS = {"birth_country", "nationality", "nationality_2", "nationality_3"}
+
+
 def fill_person(page: Any, number: int, person: dict[str, str]) -> None:
     """Type a person's answers into row ``number``, as posted data names them."""
     for key, value in person.items():
         name = f"persons__{number}__{key}"
-        if key in {"sex", "religion", "marital_status", "document_type"}:
+        if key in {"sex", "religion", "marital_status", "document_type"} | COUNTRY_FIELDS:
             page.select_option(f'[name="{name}"]', value)
         elif key == "has_document":
             page.check(f'input[name="{name}"][value="{value}"]')

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 from freezegun import freeze_time
 
 from rathaus.accounts.models import User
@@ -57,6 +57,8 @@ def test_every_person_is_asked_the_meldescheins_data() -> None:
         "birth_country",
         "sex",
         "nationality",
+        "nationality_2",
+        "nationality_3",
         "religion",
         "religion_other",
         "marital_status",
@@ -71,16 +73,20 @@ def test_every_person_is_asked_the_meldescheins_data() -> None:
         "document_valid_until",
     } <= set(asked)
     # optional on the Meldeschein: a different birth name, former names, a religious or stage
-    # name, a doctoral degree, a foreign country
+    # name, a doctoral degree, the state of a birth in Germany, further nationalities
     assert {key for key, sub in asked.items() if not sub.required} == {
         "birth_name",
         "former_names",
         "religious_or_stage_name",
         "doctoral_degree",
         "birth_country",
+        "nationality_2",
+        "nationality_3",
     }
     # asked only when an earlier answer of the same person says so
     assert {key for key, sub in asked.items() if sub.show_if is not None} == {
+        "nationality_2",
+        "nationality_3",
         "religion_other",
         "marriage_date",
         "marriage_place",
@@ -268,6 +274,85 @@ def test_a_marriage_date_of_a_single_person_is_not_kept() -> None:
     assert "marriage_place" not in result.cleaned["persons"][0]
 
 
+# --- state of birth and nationalities ---------------------------------------------------------
+
+
+@freeze_time(TODAY)
+def test_state_of_birth_and_nationalities_are_iso_codes_from_the_list() -> None:
+    result = check({**ADULT, "birth_country": "PL", "nationality": "DE", "nationality_2": "PL"})
+    assert result.is_valid, result.errors
+    person = result.cleaned["persons"][0]
+    assert (person["birth_country"], person["nationality"], person["nationality_2"]) == (
+        "PL",
+        "DE",
+        "PL",
+    )
+    typed = check({**ADULT, "nationality": "deutsch", "birth_country": "Polen"})
+    assert errors(typed) == {
+        "persons__1__nationality": "Wählen Sie einen der angebotenen Staaten aus.",
+        "persons__1__birth_country": "Wählen Sie einen der angebotenen Staaten aus.",
+    }
+
+
+@freeze_time(TODAY)
+def test_a_nationality_is_not_given_twice() -> None:
+    twice = check({**ADULT, "nationality": "DE", "nationality_2": "DE"})
+    assert errors(twice) == {
+        "persons__1__nationality_2": "Diese Staatsangehörigkeit ist schon als erste angegeben."
+    }
+    third = check({**ADULT, "nationality_2": "IT", "nationality_3": "IT"})
+    assert errors(third) == {
+        "persons__1__nationality_3": "Diese Staatsangehörigkeit ist schon als weitere angegeben."
+    }
+    three = check({**ADULT, "nationality_2": "IT", "nationality_3": "BR"})
+    assert three.is_valid, three.errors
+    assert three.cleaned["persons"][0]["nationality_3"] == "BR"
+
+
+@freeze_time(TODAY)
+def test_a_stateless_person_has_no_further_nationality() -> None:
+    stateless = check({**ADULT, "nationality": "XXA", "nationality_2": "IT", "nationality_3": "BR"})
+    assert stateless.is_valid, stateless.errors
+    person = stateless.cleaned["persons"][0]
+    assert person["nationality"] == "XXA"
+    assert "nationality_2" not in person and "nationality_3" not in person
+    # the statuses are no state: only the first field offers them
+    assert errors(check({**ADULT, "nationality_2": "XXA"})) == {
+        "persons__1__nationality_2": "Wählen Sie einen der angebotenen Staaten aus."
+    }
+    # a third without a second is not asked
+    skipped = check({**ADULT, "nationality_3": "BR"})
+    assert skipped.is_valid and "nationality_3" not in skipped.cleaned["persons"][0]
+
+
+@freeze_time(TODAY)
+@pytest.mark.parametrize(
+    ("language", "labels", "names"),
+    [
+        (
+            "de",
+            ("Staatsangehörigkeit", "Weitere Staatsangehörigkeit", "Geburtsstaat"),
+            ("Deutschland", "Österreich", "Polen"),
+        ),
+        (
+            "en",
+            ("Nationality", "Further nationality", "Country of birth"),
+            ("Germany", "Austria", "Poland"),
+        ),
+    ],
+)
+def test_nationalities_are_shown_by_name_in_the_readers_language(
+    language: str, labels: tuple[str, ...], names: tuple[str, ...]
+) -> None:
+    result = check({**ADULT, "nationality": "DE", "nationality_2": "AT", "birth_country": "PL"})
+    assert result.is_valid, result.errors
+    with translation.override(language):
+        sections = describe_answers(anmeldung(), result.cleaned)
+    person = next(s for s in sections if s.step_id == "people").rows[0].children[0]
+    shown = {row.label: row.text for row in person}
+    assert tuple(shown[label] for label in labels) == names
+
+
 # --- religious society ------------------------------------------------------------------------
 
 
@@ -377,7 +462,8 @@ def test_a_parent_with_an_id_card_and_a_child_without_one_are_registered_togethe
     adult, child = application.submitted_data["persons"]
     assert adult["document_number"] == "L01X00T47"
     assert adult["document_authority"] == "Stadt Wuppertal"
-    assert child["has_document"] is False and child["birth_country"] == "Polen"
+    assert child["has_document"] is False and child["birth_country"] == "PL"
+    assert (child["nationality"], child["nationality_2"]) == ("DE", "PL")
     assert not {key for key in child if key.startswith("document_")}
     # as the receipt and the clerk's case page read them
     sections = describe_answers(anmeldung(), application.submitted_data)

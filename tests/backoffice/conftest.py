@@ -150,7 +150,7 @@ def wohnsitz_particulars(family_name: str) -> dict[str, Any]:
                 "birth_date": "1985-03-27",
                 "birth_place": "Wuppertal",
                 "sex": "female",
-                "nationality": "deutsch",
+                "nationality": "DE",
                 "religion": "none",
                 "marital_status": "single",
                 "has_document": True,

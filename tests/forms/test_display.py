@@ -34,6 +34,7 @@ ANSWERS = {
             "name": {"given_names": "Anna", "family_name": "Muster"},
             "birth_date": "1990-01-02",
             "sex": "female",
+            "nationality": "XXA",
         },
     ],
     "confirmation": [{"id": "1", "name": "bestaetigung.pdf", "size": 10}],
@@ -62,6 +63,7 @@ def test_answers_read_as_german_text(example):
         ("Name", "Anna Muster"),
         ("Geburtsdatum", "02.01.1990"),
         ("Geschlecht", "weiblich"),
+        ("Staatsangehörigkeit", "staatenlos"),
     ]
     fees = {row.field_id: row.text for row in sections["fees"].rows}
     assert fees["iban"] == "DE89 3704 0044 0532 0130 00"

@@ -133,7 +133,8 @@ def test_a_row_condition_cannot_name_a_field_outside_the_row() -> None:
         ({**MARRIAGE_BEFORE_BIRTH, "other": "nowhere"}, "not a field of this person_list"),
         ({**MARRIAGE_BEFORE_BIRTH, "field": ["born"]}, "not a field of this person_list"),
         ({**MARRIAGE_BEFORE_BIRTH, "op": "=>"}, "op must be one of"),
-        ({**MARRIAGE_BEFORE_BIRTH, "other": "name"}, "two dates or two numbers"),
+        ({**MARRIAGE_BEFORE_BIRTH, "other": "name"}, "two dates, two numbers or two texts"),
+        ({**MARRIAGE_BEFORE_BIRTH, "field": "name", "other": "nick"}, "only be compared with =="),
         ({**MARRIAGE_BEFORE_BIRTH, "colour": "red"}, "unknown key 'colour'"),
     ],
 )
@@ -141,6 +142,7 @@ def test_row_checks_are_checked_when_loading(check: dict[str, Any], expected: st
     with pytest.raises(SchemaError, match=expected):
         persons(
             field("name", "text"),
+            field("nick", "text"),
             field("born", "date"),
             field("married_on", "date"),
             checks=[check],

@@ -21,7 +21,7 @@ def example_data() -> dict[str, Any]:
 def test_documented_example_loads_with_all_steps_and_fields(example):
     assert [step.id for step in example.steps] == ["move", "people", "landlord", "contact", "fees"]
     persons = example.field("persons")
-    assert [sub.id for sub in persons.fields] == ["name", "birth_date", "sex"]
+    assert [sub.id for sub in persons.fields] == ["name", "birth_date", "sex", "nationality"]
     assert example.step_of("iban").id == "fees"
     assert example.field("move_in_date").checks[1].severity == "warning"
 

@@ -1,4 +1,4 @@
-"""States and territories for addresses abroad (the field type ``address_abroad``).
+"""States and territories: for addresses abroad (``address_abroad``) and for a state (``country``).
 
 ISO 3166-1 alpha-2 codes with their short names in German and English, as the FIM data field
 group "Anschrift Ausland" asks for the state ("Staat"). Germany (``DE``) is not among them:
@@ -8,6 +8,10 @@ the user-assigned code the EU and the German authorities use until ISO assigns o
 The names are the short forms people look for in a list ("Russland", "Südkorea", "Bolivia"),
 not the formal ones ("Russische Föderation", "Korea, Republik", "Bolivia, Plurinational State
 of"); ISO's formal names would sort a state where nobody looks for it.
+
+The field type ``country`` (a state of birth, a nationality) offers Germany too, first, and for a
+nationality the two statuses of ICAO Doc 9303 part 3 that are not states: ``XXA`` (stateless)
+and ``XXX`` (nationality not determined).
 """
 
 from __future__ import annotations
@@ -21,6 +25,16 @@ from django.utils.translation import get_language
 
 #: Addresses in this country use the field type ``address``.
 HOME_COUNTRY = "DE"
+
+#: The home state's names, for the field type ``country``.
+HOME_NAMES = ("Deutschland", "Germany")
+
+#: Nationalities that are no state (ICAO Doc 9303 part 3, the codes of machine-readable
+#: passports), offered by a ``country`` field with ``nationality = true``.
+NATIONALITY_STATUSES: dict[str, tuple[str, str]] = {
+    "XXA": ("staatenlos", "stateless"),
+    "XXX": ("ungeklärt", "not determined"),
+}
 
 #: Code → (German name, English name).
 COUNTRIES: dict[str, tuple[str, str]] = {
@@ -300,6 +314,32 @@ def country_choices(codes: Iterable[str] = ()) -> list[tuple[str, str]]:
     """``(code, name)`` of ``codes`` (all states when empty), sorted by name in the active
     language as a dictionary sorts (DIN 5007-1: "Ägypten" under A, "Österreich" under O)."""
     return list(_choices(tuple(codes), _english()))
+
+
+def state_names(*, nationality: bool = False) -> dict[str, tuple[str, str]]:
+    """Code → (German name, English name) of everything a ``country`` field can offer: Germany,
+    the states and, for a nationality, the statuses that are no state."""
+    names = {HOME_COUNTRY: HOME_NAMES, **COUNTRIES}
+    if nationality:
+        names.update(NATIONALITY_STATUSES)
+    return names
+
+
+def in_display_order(choices: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``(code, name)`` pairs as a ``country`` field lists them: Germany first (most answers),
+    then the states by name as a dictionary sorts, the statuses that are no state last."""
+
+    statuses = list(NATIONALITY_STATUSES)
+
+    def rank(item: tuple[str, str]) -> tuple[int, str]:
+        code, name = item
+        if code == HOME_COUNTRY:
+            return 0, ""
+        if code in NATIONALITY_STATUSES:
+            return 2, str(statuses.index(code))
+        return 1, _sort_key(name)
+
+    return sorted(choices, key=rank)
 
 
 @cache

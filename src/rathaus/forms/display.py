@@ -42,7 +42,7 @@ def _text(item: Field, value: Any) -> str:
             return date_format(datetime.date.fromisoformat(str(value)), "d.m.Y")
         except ValueError:
             return str(value)
-    if kind in ("select", "radio"):
+    if kind in ("select", "radio", "country"):
         option = item.option(str(value))
         return str(option.label) if option else str(value)
     if kind == "checkbox":

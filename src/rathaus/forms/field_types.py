@@ -471,6 +471,15 @@ class FieldParser:
 
     _parse_radio = _parse_select
 
+    def _parse_country(self, field: Field, name: str) -> str | None:
+        value = self.raw.get(name)
+        if not value:
+            return None
+        if field.option(value) is None:
+            self.error(name, _("Select one of the countries offered."))
+            return None
+        return value
+
     def _parse_checkbox(self, field: Field, name: str) -> list[str] | None:
         chosen = set(self.raw.getlist(name))
         if any(field.option(value) is None for value in chosen):

@@ -18,7 +18,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from rathaus.forms.countries import country_choices
+from rathaus.forms.countries import country_choices, in_display_order
 from rathaus.forms.engine import ROW_ACTION, StepResult, initial_data, prune_answers
 from rathaus.forms.field_types import (
     ADDRESS_ABROAD_PARTS,
@@ -220,13 +220,17 @@ class _Binder:
                 bound.inputs.append(single)
         elif item.type == "address_abroad":
             self._bind_abroad(bound, item, name, messages, make_input)
-        elif item.type in {"select", "radio", "checkbox", "yes_no"}:
+        elif item.type in {"select", "radio", "checkbox", "yes_no", "country"}:
             chosen = set(self.data.getlist(name))
-            options = (
-                [("yes", _("Yes"), ""), ("no", _("No"), "")]
-                if item.type == "yes_no"
-                else [(o.value, str(o.label), str(o.hint) if o.hint else "") for o in item.options]
-            )
+            if item.type == "yes_no":
+                options = [("yes", _("Yes"), ""), ("no", _("No"), "")]
+            elif item.type == "country":
+                named = [(o.value, str(o.label)) for o in item.options]
+                options = [(code, label, "") for code, label in in_display_order(named)]
+            else:
+                options = [
+                    (o.value, str(o.label), str(o.hint) if o.hint else "") for o in item.options
+                ]
             for index, (value, option_label, option_hint) in enumerate(options):
                 option_id = bound.id if index == 0 else f"{bound.id}-{index + 1}"
                 bound.options.append(
@@ -239,7 +243,7 @@ class _Binder:
                         hint_id=f"{option_id}-hint" if option_hint else "",
                     )
                 )
-            if item.type == "select":
+            if item.type in {"select", "country"}:
                 bound.inputs.append(make_input(name, label))
         elif item.type == "person_list":
             self._bind_rows(bound, item, name)
@@ -346,6 +350,8 @@ def _template_for(item: Field) -> str:
         return "group"
     if item.type == "address_abroad":
         return "address_abroad"
+    if item.type == "country":
+        return "select"
     if item.type in {"email", "phone", "iban", "number"}:
         return "text"
     if item.type == "text" and item.multiline:

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from django.utils.translation import get_language
 
-from rathaus.forms.countries import COUNTRIES, HOME_COUNTRY
+from rathaus.forms.countries import COUNTRIES, HOME_COUNTRY, state_names
 from rathaus.forms.iban import IBAN_LENGTHS
 
 Severity = Literal["error", "warning"]
@@ -35,6 +35,7 @@ FIELD_KINDS: dict[str, str] = {
     "date": "date",
     "select": "choice",
     "radio": "choice",
+    "country": "choice",
     "checkbox": "multi",
     "yes_no": "bool",
     "person_name": "compound",
@@ -54,6 +55,7 @@ _TYPE_KEYS: dict[str, set[str]] = {
     "date": set(),
     "select": {"options"},
     "radio": {"options"},
+    "country": {"countries", "nationality"},
     "checkbox": {"options", "min_selected", "max_selected"},
     "yes_no": set(),
     "person_name": set(),
@@ -236,8 +238,10 @@ class Field:
     pattern_message: Text | None = None
     multiline: bool = False
     format: str | None = None
-    # iban, address_abroad (ISO 3166-1 alpha-2 codes; none: all)
+    # iban, address_abroad, country (ISO 3166-1 alpha-2 codes; none: all)
     countries: tuple[str, ...] = ()
+    # country: also the nationalities that are no state (stateless, not determined)
+    nationality: bool = False
     # number
     minimum: Decimal | None = None
     maximum: Decimal | None = None
@@ -607,6 +611,8 @@ class _Loader:
         return {"countries": tuple(countries)}
 
     def _type_choice(self, data: Mapping[str, Any], field_type: str) -> dict[str, Any]:
+        if field_type == "country":
+            return self._country_options(data)
         if "options" not in data:
             raise self.fail(f"a {field_type} field needs a list 'options'")
         options = []
@@ -632,6 +638,28 @@ class _Loader:
         if not options:
             raise self.fail(f"a {field_type} field needs at least one option")
         return {"options": tuple(options)}
+
+    def _country_options(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """A state of birth or a nationality: the options are the states (Germany included),
+        all of them or those of ``countries``; ``nationality = true`` adds the statuses."""
+        nationality = self.boolean(data, "nationality", False)
+        names = state_names(nationality=nationality)
+        offered = list(names)
+        if "countries" in data:
+            offered = list(self.sequence(data["countries"], "countries", limit=len(names)))
+            if not offered:
+                raise self.fail("countries needs at least one country; leave it out to offer all")
+            for index, code in enumerate(offered):
+                if not isinstance(code, str) or code not in names:
+                    raise self.fail(
+                        f"countries: {_short(code)} is not an ISO 3166-1 alpha-2 country code "
+                        f"like 'AT'" + (" (or XXA, XXX)" if nationality else "")
+                    )
+                if code in offered[:index]:
+                    raise self.fail(f"countries: {code!r} is listed twice")
+        options = tuple(Option(code, Text(*names[code])) for code in offered)
+        restricted = tuple(offered) if "countries" in data else ()
+        return {"options": options, "countries": restricted, "nationality": nationality}
 
     def _type_multi(self, data: Mapping[str, Any], field_type: str) -> dict[str, Any]:
         attrs = self._type_choice(data, field_type)
@@ -804,11 +832,13 @@ class _Loader:
             raise self.fail(f"compare needs two different fields, not {left.id} with itself")
         if not isinstance(data.get("op"), str) or data["op"] not in COMPARE_OPS:
             raise self.fail(f"op must be one of {' '.join(sorted(COMPARE_OPS))}")
-        if left.kind != right.kind or left.kind not in {"date", "number"}:
+        if left.kind != right.kind or left.kind not in {"date", "number", "text", "choice"}:
             raise self.fail(
-                f"compare in a person_list needs two dates or two numbers; {left.id!r} and "
-                f"{right.id!r} are {left.type} and {right.type}"
+                f"compare in a person_list needs two dates, two numbers or two texts; "
+                f"{left.id!r} and {right.id!r} are {left.type} and {right.type}"
             )
+        if left.kind in {"text", "choice"} and data["op"] not in {"==", "!="}:
+            raise self.fail("texts can only be compared with == or !=")
         attrs.update(field=left.id, op=data["op"], other=right.id)
         return Check(**attrs)
 
