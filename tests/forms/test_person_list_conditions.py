@@ -4,19 +4,23 @@ other (a marriage not before the birth)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+from django.test import RequestFactory
 from hypothesis import given
 from hypothesis import strategies as st
 
 from rathaus.forms.display import describe_answers
 from rathaus.forms.engine import validate_step
+from rathaus.forms.field_types import input_names
 from rathaus.forms.rendering import render_step
 from rathaus.forms.schema import FormSchema, SchemaError
 
 from .conftest import TODAY, field, one_step, text
 from .test_properties import POSTED_VALUE, PROPERTY_SETTINGS, check_everything
+from .test_rendering import Elements
 
 STATUS = [
     {"value": "single", "label": text("ledig", "single")},
@@ -319,3 +323,56 @@ def test_a_person_list_holds_at_most_thirty_questions() -> None:
         one_step(
             field("persons", "person_list", fields=[field(f"q{n}", "text") for n in range(31)])
         )
+
+
+# --- rendering --------------------------------------------------------------------------------
+
+
+def test_each_rows_conditional_question_names_the_inputs_of_its_own_row() -> None:
+    """For rathaus.js: the condition of row 2 reads row 2's answers, by their input names."""
+    page = Elements(render_step(schema(), "s", data=row(2, status="married")))
+    conditions = [json.loads(a["data-show-if"]) for _tag, a in page.elements if "data-show-if" in a]
+    assert conditions == [
+        {"field": f"persons__{number}__{controlling}", "type": kind, "equals": value}
+        for number in (1, 2)
+        for controlling, kind, value in [
+            ("status", "select", "married"),
+            ("id_card", "yes_no", True),
+        ]
+    ]
+
+
+# --- size -------------------------------------------------------------------------------------
+
+
+def _dates(max_items: int) -> dict[str, Any]:
+    return field(
+        "persons",
+        "person_list",
+        max_items=max_items,
+        item_label=text("Person"),
+        fields=[field(f"q{number}", "date") for number in range(30)],
+    )
+
+
+def test_a_step_that_django_would_refuse_in_full_is_a_schema_error() -> None:
+    """30 dates are 90 inputs a row: eleven rows and the page's own fields exceed Django's 1000
+    (DATA_UPLOAD_MAX_NUMBER_FIELDS), which would answer 400 and lose everything typed."""
+    with pytest.raises(SchemaError, match=r"posts up to 1001 form fields .* = 1000"):
+        one_step(_dates(11))
+
+
+def test_a_step_the_loader_accepts_reaches_the_form_engine_in_full() -> None:
+    persons = one_step(_dates(10)).field("persons")
+    posted = {"csrfmiddlewaretoken": "x", "persons__rows": "10", "aktion": "weiter"}
+    for number in range(1, 11):
+        posted.update(dict.fromkeys(input_names(persons, f"persons__{number}__"), "1"))
+    request = RequestFactory().post("/antraege/x/schritt/people/", posted)
+    assert request.POST["persons__rows"] == "10"  # Django refused it with TooManyFieldsSent
+
+
+def test_the_limit_follows_the_setting(settings: Any) -> None:
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+    assert one_step(_dates(11)).field("persons").max_items == 11
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = None  # no limit in Django: none here
+    assert one_step(_dates(50)).field("persons").max_items == 50

@@ -127,7 +127,7 @@ def test_errors_are_summarised_at_the_top_and_linked_to_their_inputs(example):
 def test_field_depending_on_the_same_step_carries_its_condition(example):
     page = Elements(render_step(example, "move"))
     other = page.all("fieldset", id="field-other_residence-group")[0]
-    assert other["data-show-if"] == '{"field": "main_residence", "equals": false}'
+    assert other["data-show-if"] == '{"field": "main_residence", "type": "yes_no", "equals": false}'
 
 
 def test_warnings_are_shown_as_notes(example):

@@ -730,6 +730,24 @@ def input_names(field: Field, prefix: str) -> list[str]:
     return names
 
 
+def posted_parameters(field: Field) -> int:
+    """How many form parameters ``field`` posts at most, filled in completely: each part of a
+    date or an address, each ticked option, each row of a person list at its ``max_items``
+    (files themselves do not count, their removal boxes do). Django refuses a request with more
+    than ``DATA_UPLOAD_MAX_NUMBER_FIELDS``, before the form engine could keep what was typed."""
+    if field.type == "date":
+        return len(DATE_PARTS)
+    if field.type in COMPOUND_PARTS:
+        return len(COMPOUND_PARTS[field.type])
+    if field.type == "checkbox":
+        return len(field.options)
+    if field.type == "file":
+        return field.max_files
+    if field.type == "person_list":
+        return 1 + field.max_items * sum(posted_parameters(sub) for sub in field.fields)
+    return 1
+
+
 def first_input_name(field: Field, name: str) -> str:
     """The input an error summary link should focus for the whole field."""
     if field.type in FIRST_PART:

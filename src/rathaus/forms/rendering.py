@@ -326,13 +326,20 @@ class _Binder:
             count = item.initial_items
         item_label = str(item.item_label) if item.item_label else _("Entry")
         bound.row_count = count
+        siblings = {sub.id: sub for sub in item.fields}
         for number in range(1, count + 1):
             prefix = f"{name}__{number}__"
+            fields = []
+            for sub in item.fields:
+                bound_sub = self.bind(sub, prefix + sub.id, str(sub.label))
+                if sub.show_if is not None:  # a row's condition names fields of the same row
+                    bound_sub.show_if = _condition_json(sub.show_if, siblings, prefix)
+                fields.append(bound_sub)
             bound.rows.append(
                 BoundRow(
                     number=number,
                     legend=f"{item_label} {number}",
-                    fields=[self.bind(sub, prefix + sub.id, str(sub.label)) for sub in item.fields],
+                    fields=fields,
                     remove_value=f"remove:{name}:{number}"
                     if count > max(item.min_items, 1)
                     else "",
@@ -367,19 +374,21 @@ def _size(value: Any) -> str:
     return _("%(size)s MB") % {"size": round(value / 1024 / 1024, 1)}
 
 
-def _condition_json(condition: Condition) -> str:
+def _condition_json(condition: Condition, fields: Mapping[str, Field], prefix: str = "") -> str:
+    """The condition for ``data-show-if``: each field named by its input name (``prefix`` + id:
+    a person list's row names its own inputs) and with its type, so the script reads it right."""
+
     def encode(node: Condition) -> dict[str, Any]:
         if node.op in {"all", "any"}:
             return {node.op: [encode(child) for child in node.children]}
         if node.op == "not":
             return {"not": encode(node.children[0])}
+        assert node.field is not None
+        named = {"field": prefix + node.field, "type": fields[node.field].type}
         if node.op in {"answered", "not_answered"}:
-            return {"field": node.field, "answered": node.op == "answered"}
+            return {**named, "answered": node.op == "answered"}
         value = list(node.value) if isinstance(node.value, tuple) else node.value
-        return {
-            "field": node.field,
-            node.op: value if not hasattr(value, "is_finite") else str(value),
-        }
+        return {**named, node.op: value if not hasattr(value, "is_finite") else str(value)}
 
     return json.dumps(encode(condition), ensure_ascii=False)
 
@@ -406,7 +415,7 @@ def bind_step(
         show_if = ""
         if item.show_if is not None:
             if item.show_if.fields() & own:
-                show_if = _condition_json(item.show_if)
+                show_if = _condition_json(item.show_if, {f.id: f for f in step.fields})
             elif not item.show_if.evaluate(context):
                 continue
         bound = binder.bind(item, item.id, str(item.label), existing=answers.get(item.id))

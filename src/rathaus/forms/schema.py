@@ -18,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal
 
+from django.conf import settings
 from django.utils.translation import get_language
 
 from rathaus.forms.countries import COUNTRIES, HOME_COUNTRY, state_names
@@ -98,6 +99,9 @@ MAX_ID_LENGTH = 50
 MAX_TEXT_LENGTH = 2000
 MAX_STEPS = 50
 MAX_FIELDS_PER_STEP = 100
+#: Form parameters a step page posts besides its fields (the CSRF token, the button pressed),
+#: with room to spare.
+STEP_OVERHEAD_PARAMETERS = 10
 MAX_OPTIONS = 500
 MAX_CHECKS = 50
 MAX_CONDITION_DEPTH = 8
@@ -491,6 +495,7 @@ class _Loader:
             fields.append(loaded)
             self.known[loaded.id] = loaded
         self.field = None
+        self.check_posted_size(fields)
         checks = tuple(
             self.step_check(item)
             for item in self.sequence(data.get("checks", []), "checks", limit=MAX_CHECKS)
@@ -499,6 +504,21 @@ class _Loader:
         for loaded in fields:
             self.placed[loaded.id] = (step, loaded)
         return step
+
+    def check_posted_size(self, fields: Sequence[Field]) -> None:
+        """A step filled in completely must fit into one request that Django accepts."""
+        from rathaus.forms.field_types import posted_parameters  # field_types uses Field
+
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        if limit is None:
+            return
+        posted = STEP_OVERHEAD_PARAMETERS + sum(posted_parameters(item) for item in fields)
+        if posted > limit:
+            raise self.fail(
+                f"filled in completely, this step posts up to {posted} form fields (person lists "
+                f"at their max_items), more than DATA_UPLOAD_MAX_NUMBER_FIELDS = {limit}; lower "
+                f"max_items or split the step"
+            )
 
     def load_field(
         self, raw: Any, *, parent: str | None = None, siblings: Mapping[str, Field] | None = None
