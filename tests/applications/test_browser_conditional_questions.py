@@ -7,10 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.utils import timezone
 
 from rathaus.accounts.models import User
-from tests.applications.test_browser_wohnsitz import _raise_trust_level, log_in
+from tests.applications.test_browser_wohnsitz import _raise_trust_level, fill_move, log_in
 
 ROW = "#field-persons-1"
 
@@ -19,14 +18,7 @@ def _to_people_step(page: Any) -> None:
     page.goto("/antraege/neu/wohnsitz-anmelden/")
     page.select_option('[name="gemeinde"]', "wuppertal")
     page.get_by_role("button", name="Antrag starten").click()
-    today = timezone.localdate()
-    page.fill('[name="move_in_date__day"]', str(today.day))
-    page.fill('[name="move_in_date__month"]', str(today.month))
-    page.fill('[name="move_in_date__year"]', str(today.year))
-    page.fill('[name="new_address__street"]', "Friedrich-Engels-Allee")
-    page.fill('[name="new_address__postal_code"]', "42283")
-    page.fill('[name="new_address__place"]', "Wuppertal")
-    page.check('input[name="residence_kind"][value="main"]')
+    fill_move(page)
     page.get_by_role("button", name="Speichern und weiter").click()
     page.wait_for_url("**/schritt/previous/")
     page.check('input[name="previous_kept"][value="no"]')

@@ -42,6 +42,19 @@ def _raise_trust_level(page: Any, level: str) -> None:
     store.save()
 
 
+def fill_move(page: Any, *, postal_code: str = "42283") -> None:
+    """Answer the first step: moving in today, into a main residence in Wuppertal."""
+    today = timezone.localdate()
+    page.fill('[name="move_in_date__day"]', str(today.day))
+    page.fill('[name="move_in_date__month"]', str(today.month))
+    page.fill('[name="move_in_date__year"]', str(today.year))
+    page.fill('[name="new_address__street"]', "Friedrich-Engels-Allee")
+    page.fill('[name="new_address__house_number"]', "12")
+    page.fill('[name="new_address__postal_code"]', postal_code)
+    page.fill('[name="new_address__place"]', "Wuppertal")
+    page.check('input[name="residence_kind"][value="main"]')
+
+
 #: Selects of states (field type ``country``).
 COUNTRY_FIELDS = {"birth_country", "nationality", "nationality_2", "nationality_3"}
 
@@ -78,15 +91,7 @@ def test_citizen_registers_a_move_end_to_end(
     page.get_by_role("button", name="Antrag starten").click()
 
     # Step 1 with a wrong postal code: message at the top and at the field, input kept.
-    today = timezone.localdate()
-    page.fill('[name="move_in_date__day"]', str(today.day))
-    page.fill('[name="move_in_date__month"]', str(today.month))
-    page.fill('[name="move_in_date__year"]', str(today.year))
-    page.fill('[name="new_address__street"]', "Friedrich-Engels-Allee")
-    page.fill('[name="new_address__house_number"]', "12")
-    page.fill('[name="new_address__postal_code"]', "4228")
-    page.fill('[name="new_address__place"]', "Wuppertal")
-    page.check('input[name="residence_kind"][value="main"]')
+    fill_move(page, postal_code="4228")
     page.get_by_role("button", name="Speichern und weiter").click()
     assert page.title().startswith("Fehler")
     assert page.locator("#error-summary").is_visible()

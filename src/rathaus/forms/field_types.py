@@ -461,22 +461,19 @@ class FieldParser:
     # choices
 
     def _parse_select(self, field: Field, name: str) -> str | None:
-        value = self.raw.get(name)
-        if not value:
-            return None
-        if field.option(value) is None:
-            self.error(name, _("Select one of the options offered."))
-            return None
-        return value
+        return self._chosen(field, name, _("Select one of the options offered."))
 
     _parse_radio = _parse_select
 
     def _parse_country(self, field: Field, name: str) -> str | None:
+        return self._chosen(field, name, _("Select one of the countries offered."))
+
+    def _chosen(self, field: Field, name: str, refusal: str) -> str | None:
         value = self.raw.get(name)
         if not value:
             return None
         if field.option(value) is None:
-            self.error(name, _("Select one of the countries offered."))
+            self.error(name, refusal)
             return None
         return value
 
