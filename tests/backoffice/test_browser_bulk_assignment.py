@@ -78,3 +78,34 @@ def test_a_stale_bulk_assignment_keeps_the_selection_and_says_what_changed(
         page.get_by_role("button", name="Zuweisen").click()
     assert "2 Vorgang/Vorgänge zugewiesen" in page.inner_text("main")
     assert set(Case.objects.filter(assigned_to=clerk)) == {first, second}
+
+
+@pytest.mark.browser
+def test_the_error_summarys_link_to_the_cases_leads_to_the_list_which_says_the_error(
+    page: Any,
+    axe_check: Any,
+    open_case: Callable[..., Case],
+    unit: OrgUnit,
+    team_lead: User,
+    clerk: User,
+) -> None:
+    """WCAG 3.3.1: "Assign" with no case ticked; the summary's link to the cases moves the focus
+    to the list, whose error is said beside it (and read with it: aria-describedby)."""
+    case = open_case(unit.authority, unit=unit)
+    _log_in(page, team_lead)
+    page.goto("/backoffice/")
+    page.select_option('[name="bulk-assignee"]', str(clerk.pk))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Zuweisen").click()
+
+    link = page.locator("#error-summary a", has_text="Wählen Sie mindestens einen Vorgang")
+    link.click()
+    focused = page.evaluate("document.activeElement.id")
+    assert focused == "id_bulk-cases"
+    group = page.get_by_role("group", name="Vorgänge", exact=True)
+    assert group.get_attribute("aria-describedby") == "id_bulk-cases_error"
+    assert (
+        "Wählen Sie mindestens einen Vorgang" in page.locator("#id_bulk-cases_error").inner_text()
+    )
+    assert page.get_by_label(f"Vorgang {case.number} auswählen").is_visible()
+    axe_check(page)

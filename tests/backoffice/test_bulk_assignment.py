@@ -13,11 +13,14 @@ import re
 from collections.abc import Callable
 
 import pytest
+from django.contrib.auth.models import Group
 from django.test import Client
 from django.utils.html import escape
 
 from rathaus.accounts.models import User
-from rathaus.accounts.roles import TEAM_LEAD
+from rathaus.accounts.roles import ADMINISTRATOR, CLERK, TEAM_LEAD
+from rathaus.backoffice import queue
+from rathaus.casework import permissions
 from rathaus.casework import services as casework
 from rathaus.casework.models import Case, CaseEvent
 from rathaus.casework.services import MAX_CASES_PER_ASSIGNMENT
@@ -290,12 +293,216 @@ def test_forged_case_ids_are_refused_also_with_a_record_of_a_row(
         assert response.status_code == 400
         assert other.applicant_name and other.applicant_name not in html(response)
         assert _ticked(html(response), own)
-    # A case the team lead sees but may not assign: their own application (§ 20 VwVfG).
+    # A case the team lead sees but may not assign: their own application (§ 20 VwVfG). The
+    # queue offers no checkbox for it; sent all the same, it is refused by its number.
     applied = open_case(unit.authority, unit=unit, applicant=team_lead)
     page = html(lead.get("/backoffice/"))
+    assert applied.number in page and f'id="select-{applied.pk}"' not in page
     response = lead.post("/backoffice/zuweisen/", _bulk(page, own, applied, assignee=clerk.pk))
-    assert response.status_code == 403
+    assert response.status_code == 400
+    assert "nicht zuweisen (zum Beispiel weil sie inzwischen in einer anderen " in html(response)
+    assert f"selbst beantragt haben): {applied.number}." in _errors(html(response))
+    assert _ticked(html(response), own)
     # … also when the form is otherwise incomplete.
     response = lead.post("/backoffice/zuweisen/", {"bulk-cases": [applied.pk]})
-    assert response.status_code == 403
+    assert response.status_code == 400
+    assert f"selbst beantragt haben): {applied.number}." in _errors(html(response))
     assert not Case.objects.filter(assigned_to=clerk).exists()
+
+
+def test_the_queue_offers_no_checkbox_for_a_case_the_team_lead_may_not_assign(
+    staff_client: StaffClient,
+    make_staff: MakeStaff,
+    clerk: User,
+    open_case: OpenCase,
+    unit: OrgUnit,
+    other_unit: OrgUnit,
+) -> None:
+    """An administrator who is also a team lead reads every case of the authority, but assigns
+    only those of her units (and never her own application): the queue offers only those."""
+    lead = make_staff(TEAM_LEAD, unit, name="ada")
+    lead.groups.add(Group.objects.get_or_create(name=ADMINISTRATOR)[0])
+    own = open_case(unit.authority, unit=unit, family_name="Eigenfall")
+    neighbour = open_case(unit.authority, unit=other_unit, family_name="Nachbarfall")
+    applied = open_case(unit.authority, unit=unit, applicant=lead)
+    client = staff_client(lead)
+    page = html(client.get("/backoffice/"))
+    assert neighbour.number in page and applied.number in page  # she may read them ...
+    assert f'id="select-{own.pk}"' in page
+    assert f'id="select-{neighbour.pk}"' not in page  # ... but the queue does not offer them
+    assert f'id="select-{applied.pk}"' not in page
+    assert set(queue_shown(page)) == {f"bulk-shown-{own.pk}"}
+    # Sent all the same (a forged form): nothing is assigned, and the case is named.
+    response = client.post("/backoffice/zuweisen/", _bulk(page, own, neighbour, org_unit=unit.pk))
+    assert response.status_code == 400
+    assert neighbour.number in _errors(html(response))
+    assert not Case.objects.filter(org_unit=unit, pk=neighbour.pk).exists()
+    assert _assignments_by(lead) == 0
+
+
+def test_a_case_moved_to_a_unit_the_lead_still_reads_is_refused_by_its_number_beside_the_list(
+    staff_client: StaffClient,
+    make_staff: MakeStaff,
+    clerk: User,
+    open_case: OpenCase,
+    unit: OrgUnit,
+    other_unit: OrgUnit,
+) -> None:
+    """Selected while it was in her unit, moved to another unit of the authority before she
+    assigned it: an administrator still reads it, but may not assign it. Her selection of the
+    other cases is kept, the moved one is no longer offered, and assigning again applies."""
+    lead = make_staff(TEAM_LEAD, unit, name="ada")
+    lead.groups.add(Group.objects.get_or_create(name=ADMINISTRATOR)[0])
+    first = open_case(unit.authority, unit=unit, family_name="Erstfall")
+    second = open_case(unit.authority, unit=unit, family_name="Zweitfall")
+    client = staff_client(lead)
+    old_page = html(client.get("/backoffice/"))
+    otto = make_staff(TEAM_LEAD, unit, other_unit, name="otto")
+    casework.assign(cases=[first], org_unit=other_unit, actor=otto)
+
+    response = client.post(
+        "/backoffice/zuweisen/", _bulk(old_page, first, second, assignee=clerk.pk)
+    )
+
+    assert response.status_code == 400
+    assert not Case.objects.filter(assigned_to=clerk).exists()
+    page = html(response)
+    said = _errors(page)
+    assert "Vorgänge: Diese ausgewählten Vorgänge dürfen Sie nicht zuweisen" in said
+    assert f"): {first.number}. Sie sind nicht mehr ausgewählt" in said
+    assert second.number not in said
+    assert re.findall(r'href="#([^"]+)"', said) == ["id_bulk-cases"]
+    beside = page.split('id="id_bulk-cases_error"', 1)[1].split("</p>", 1)[0]
+    assert first.number in beside  # also beside the list
+    assert first.number in page and f'id="select-{first.pk}"' not in page
+    assert _ticked(page, second)
+    again = client.post("/backoffice/zuweisen/", _bulk(page, second, assignee=clerk.pk))
+    assert again.status_code == 302
+    assert set(Case.objects.filter(assigned_to=clerk)) == {second}
+
+
+def test_the_queue_offers_exactly_the_cases_the_rule_of_assignment_allows(
+    make_staff: MakeStaff,
+    open_case: OpenCase,
+    unit: OrgUnit,
+    other_unit: OrgUnit,
+    foreign_office: Authority,
+) -> None:
+    """The queue decides from its rows' values what ``permissions.can_assign`` decides from a
+    case (no query per row): both agree for every role and kind of case."""
+    otto = make_staff(TEAM_LEAD, unit, other_unit, name="otto")
+    people = {
+        "lead": make_staff(TEAM_LEAD, unit, name="tilda"),
+        "admin and lead": make_staff(TEAM_LEAD, unit, name="ada"),
+        "lead and clerk": make_staff(TEAM_LEAD, unit, name="lena"),
+        "clerk": make_staff(CLERK, unit, name="carl"),
+        "administrator": make_staff(ADMINISTRATOR, unit, name="anton"),
+    }
+    people["admin and lead"].groups.add(Group.objects.get_or_create(name=ADMINISTRATOR)[0])
+    people["lead and clerk"].groups.add(Group.objects.get_or_create(name=CLERK)[0])
+    authority = unit.authority
+    open_case(authority, unit=unit, family_name="Eigen")
+    open_case(authority, unit=other_unit, family_name="Nachbar")
+    open_case(authority, family_name="Unverteilt")
+    open_case(foreign_office, family_name="Fremd")
+    withdrawn = open_case(authority, unit=unit, family_name="Zurueck")
+    casework.withdraw_case(case=withdrawn, actor=withdrawn.applicant)
+    for name, person in people.items():
+        open_case(authority, unit=unit, applicant=person, family_name=f"Eigener Antrag {name}")
+        given = open_case(authority, unit=other_unit, family_name=f"Gegeben {name}")
+        if permissions.staff_scope(person).works_on_cases:
+            casework.assign(cases=[given], user=person, actor=otto)  # theirs, in another unit
+    offered: dict[str, set[str]] = {}
+    for name, person in people.items():
+        person = User.objects.get(pk=person.pk)  # a fresh scope: assigned cases elsewhere
+        page = queue.queue_page(user=person, filters={"status": "", "sort": "number"})
+        assert page.cases and not page.has_next
+        cases = Case.objects.in_bulk([row.pk for row in page.cases])
+        for row in page.cases:
+            case = cases[row.pk]
+            allowed = case.status in Case.OPEN_STATUSES and permissions.can_assign(person, case)
+            assert row.assignable == allowed, (name, case.applicant_name, case.org_unit_id)
+        offered[name] = {cases[row.pk].title for row in page.cases if row.assignable}
+    # Not the neighbour's, the foreign, the withdrawn case or their own application:
+    for name in ("lead", "admin and lead", "lead and clerk"):
+        colleagues = {f"Anmeldung Eigener Antrag {other}" for other in people if other != name}
+        assert offered[name] == {
+            "Anmeldung Eigen",
+            "Anmeldung Unverteilt",
+            f"Anmeldung Gegeben {name}",
+            *colleagues,
+        }
+    assert offered["clerk"] == offered["administrator"] == set()
+
+
+def test_a_case_moved_out_of_the_team_leads_units_meanwhile_is_not_named_by_its_database_id(
+    staff_client: StaffClient,
+    make_staff: MakeStaff,
+    team_lead: User,
+    clerk: User,
+    open_case: OpenCase,
+    unit: OrgUnit,
+    other_unit: OrgUnit,
+) -> None:
+    """She no longer sees it, so it is not named at all (its number would tell her of it),
+    least of all by its database id (Django's own message)."""
+    first = open_case(unit.authority, unit=unit, family_name="Erstfall")
+    second = open_case(unit.authority, unit=unit, family_name="Zweitfall")
+    theresa = staff_client(team_lead)
+    old_page = html(theresa.get("/backoffice/"))
+    otto = make_staff(TEAM_LEAD, unit, other_unit, name="otto")
+    casework.assign(cases=[first], org_unit=other_unit, actor=otto)
+
+    response = theresa.post(
+        "/backoffice/zuweisen/", _bulk(old_page, first, second, assignee=clerk.pk)
+    )
+
+    assert response.status_code == 400
+    assert Case.objects.filter(assigned_to=clerk).count() == 0
+    page = html(response)
+    said = _errors(page)
+    assert f" {first.pk} " not in said, said
+    assert first.number not in said and "Erstfall" not in page
+    assert (
+        "Mindestens einer der ausgewählten Vorgänge liegt nicht mehr in Ihren "
+        "Organisationseinheiten (vielleicht hat ihn jemand verschoben)." in said
+    )
+    assert "Keiner der ausgewählten Vorgänge wurde zugewiesen" in said
+    assert _ticked(page, second)  # the rest of the selection is kept, and applies now
+    again = theresa.post("/backoffice/zuweisen/", _bulk(page, second, assignee=clerk.pk))
+    assert again.status_code == 302
+    assert set(Case.objects.filter(assigned_to=clerk)) == {second}
+
+
+@pytest.mark.parametrize("listed", [True, False], ids=["cases-listed", "no-case-listed"])
+def test_the_error_summary_of_the_bulk_assignment_links_to_an_element_of_the_page(
+    staff_client: StaffClient,
+    make_staff: MakeStaff,
+    team_lead: User,
+    clerk: User,
+    open_case: OpenCase,
+    unit: OrgUnit,
+    other_unit: OrgUnit,
+    listed: bool,
+) -> None:
+    """WCAG 3.3.1: the summary's link to the cases leads to the list (the rows' checkboxes are
+    select-<id>, none of them the field's id), which says the error too."""
+    case = open_case(unit.authority, unit=unit)
+    lead = staff_client(team_lead)
+    data = _bulk(html(lead.get("/backoffice/")), case, assignee=clerk.pk)
+    if listed:
+        data["bulk-cases"] = []
+    else:  # moved away meanwhile: no case is left to list
+        otto = make_staff(TEAM_LEAD, unit, other_unit, name="otto")
+        casework.assign(cases=[case], org_unit=other_unit, actor=otto)
+    response = lead.post("/backoffice/zuweisen/", data)
+    assert response.status_code == 400
+    page = html(response)
+    assert re.findall(r'href="#([^"]+)"', _errors(page)) == ["id_bulk-cases"]
+    assert page.count('id="id_bulk-cases"') == 1
+    target = page.split('id="id_bulk-cases"', 1)[1]
+    message = "Wählen Sie mindestens einen Vorgang" if listed else "Mindestens einer der"
+    error = target.split('id="id_bulk-cases_error"', 1)[1].split("</p>", 1)[0]
+    assert message in error  # beside the list, not only in the summary
+    assert page.count('id="id_bulk-cases_error"') == 1
+    assert (case.number in page) == listed

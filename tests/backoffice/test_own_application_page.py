@@ -134,6 +134,7 @@ def test_a_team_lead_does_not_assign_their_own_application(
     bulk = client.post(
         "/backoffice/zuweisen/", {"bulk-cases": [case.pk], "bulk-assignee": clerk.pk}
     )
-    assert bulk.status_code == 403
+    assert bulk.status_code == 400  # refused by its number, beside the queue's list
+    assert f"selbst beantragt haben): {case.number}." in bulk.content.decode()
     case.refresh_from_db()
     assert case.assigned_to is None

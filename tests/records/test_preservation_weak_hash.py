@@ -322,3 +322,40 @@ def test_the_command_renews_a_batch_of_the_size_asked(
     assert [len(_versions(f)) for f in files] == [2, 2]
     with pytest.raises(CommandError, match="at least 1"):
         call_command("renew_archive_timestamps", "--limit", "0")
+
+
+@pytest.mark.parametrize("value", [None, 5, ["md5", 5]], ids=["none", "number", "list-with-one"])
+def test_a_weak_hash_setting_of_another_type_is_a_check_error_and_the_job_renews_nothing(
+    authority: Authority,
+    plan: FilePlan,
+    tsa: LocalTSA,  # noqa: F811
+    weak_notice: bytes,
+    settings: Any,
+    caplog: pytest.LogCaptureFixture,
+    value: object,
+) -> None:
+    """Not a list of names nor a comma-separated string: ``check --deploy`` reports it and the
+    daily job stops with the setting named, rather than both failing with a TypeError."""
+    file = _file_with_notice(authority, weak_notice)
+    asked = len(tsa.requests)
+    settings.RECORDS_WEAK_HASH_ALGORITHMS = value
+    said = f"RECORDS_WEAK_HASH_ALGORITHMS={value!r} is no list of names"
+
+    errors = [e for e in run_checks(include_deployment_checks=True) if e.id == "records.E001"]
+    assert len(errors) == 1 and errors[0].msg.startswith(said)
+    with caplog.at_level(logging.ERROR, logger="rathaus.records.preservation"):
+        result = renew_archive_timestamps()
+    assert result.problem.startswith(said) and result.renewed == [] and result.failed == []
+    assert f"no archive time stamp renewed: {said}" in caplog.text
+    assert renew_archive_timestamps_job.call()["problem"].startswith(said)
+    with pytest.raises(CommandError, match="is no list of names"):
+        call_command("renew_archive_timestamps", stdout=io.StringIO())
+    with translation.override("en"):
+        [version] = _versions(file)
+        stamp = ArchiveTimestamp.objects.get(version=version)
+        assert "algorithm settings invalid" in site._registry[ArchiveTimestamp].due_because(stamp)
+    assert len(tsa.requests) == asked and len(_versions(file)) == 1
+
+    settings.RECORDS_WEAK_HASH_ALGORITHMS = {"md5", "sha1"}  # a set is a list of names too
+    assert "records.E001" not in {e.id for e in run_checks(include_deployment_checks=True)}
+    assert len(renew_archive_timestamps().renewed) == 1  # corrected: renewed at once

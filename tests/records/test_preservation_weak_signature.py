@@ -451,3 +451,40 @@ def test_stamps_recorded_before_their_signature_was_kept_are_read_by_the_job(
     stamp = ArchiveTimestamp.objects.get(version=version)
     assert _recorded(stamp) == ("sha256", "sha256", "rsassa_pkcs1v15", "rsa", 1024)
     assert renew_archive_timestamps().checked == 0  # not read again the next day
+
+
+@pytest.mark.parametrize("value", [None, 5, ["dsa", 5]], ids=["none", "number", "list-with-one"])
+def test_a_scheme_setting_of_another_type_is_a_check_error_and_the_job_renews_nothing(
+    authority: Authority,
+    plan: FilePlan,
+    tsa: LocalTSA,  # noqa: F811
+    tsa_variants: TSAVariants,  # noqa: F811
+    settings: Any,
+    caplog: pytest.LogCaptureFixture,
+    value: object,
+) -> None:
+    """Not a list of names nor a comma-separated string: ``check --deploy`` reports it and the
+    daily job stops with the setting named, rather than both failing with a TypeError."""
+    file = _file_with_notice(authority, _restamped(_notice(), tsa_variants.stamper(bits=1024)))
+    asked = len(tsa.requests)
+    settings.RECORDS_WEAK_SIGNATURE_ALGORITHMS = value
+    said = f"RECORDS_WEAK_SIGNATURE_ALGORITHMS={value!r} is no list of names"
+
+    errors = [e for e in run_checks(include_deployment_checks=True) if e.id == "records.E002"]
+    assert len(errors) == 1 and errors[0].msg.startswith(said)
+    with caplog.at_level(logging.ERROR, logger="rathaus.records.preservation"):
+        result = renew_archive_timestamps()
+    assert result.problem.startswith(said) and result.renewed == [] and result.failed == []
+    assert f"no archive time stamp renewed: {said}" in caplog.text
+    assert renew_archive_timestamps_job.call()["problem"].startswith(said)
+    with pytest.raises(CommandError, match="is no list of names"):
+        call_command("renew_archive_timestamps", stdout=io.StringIO())
+    with translation.override("en"):
+        [version] = _versions(file)
+        stamp = ArchiveTimestamp.objects.get(version=version)
+        assert "algorithm settings invalid" in site._registry[ArchiveTimestamp].due_because(stamp)
+    assert len(tsa.requests) == asked and len(_versions(file)) == 1
+
+    settings.RECORDS_WEAK_SIGNATURE_ALGORITHMS = ("dsa",)  # a tuple is a list of names too
+    assert "records.E002" not in {e.id for e in run_checks(include_deployment_checks=True)}
+    assert len(renew_archive_timestamps().renewed) == 1  # corrected: renewed at once

@@ -181,7 +181,16 @@ class BulkAssignForm(AssignForm):
         label=_("Cases"),
         queryset=Case.objects.none(),
         limit=MAX_CASES_PER_ASSIGNMENT,
-        error_messages={"required": _("Select at least one case in the list.")},
+        error_messages={
+            "required": _("Select at least one case in the list."),
+            # Not Django's message, which names the case by its database id. A case the user
+            # cannot see is not named at all: its number would tell them of it.
+            "invalid_choice": _(
+                "At least one of the selected cases is no longer in your org units (a colleague "
+                "may have moved it). None of the selected cases has been assigned; the list "
+                "shows the cases as they are now."
+            ),
+        },
     )
 
     def __init__(self, *args: Any, visible: QuerySet[Case], **kwargs: Any) -> None:
@@ -194,6 +203,23 @@ class BulkAssignForm(AssignForm):
         if cases is not None:
             data["shown"] = {case.pk: self._shown(case.pk) for case in cases}
         return data
+
+    def refuse(self, cases: list[Case]) -> None:
+        """Refuse the selected ``cases`` the user may see but not assign (one moved to another
+        unit of the authority since the queue was read, or their own application), by their
+        numbers; the queue shown again no longer offers them."""
+        self.add_error(
+            "cases",
+            forms.ValidationError(
+                _(
+                    "You may not assign these selected cases (for example because they now lie "
+                    "in another org unit, or you applied for them yourself): %(cases)s. They are "
+                    "no longer selected; none of the selected cases has been assigned."
+                ),
+                code="not_assignable",
+                params={"cases": ", ".join(sorted(case.number for case in cases))},
+            ),
+        )
 
     def _shown(self, pk: int) -> tuple[int, int]:
         """(clerk id, unit id) the row of case ``pk`` showed; a missing, damaged or ambiguous

@@ -22,7 +22,12 @@ from django.utils.translation import gettext_lazy as _
 
 from rathaus.backoffice.forms import shown_in_queue
 from rathaus.casework.models import Case
-from rathaus.casework.permissions import visibility_branches, visibility_filter
+from rathaus.casework.permissions import (
+    StaffScope,
+    staff_scope,
+    visibility_branches,
+    visibility_filter,
+)
 from rathaus.casework.selectors import cases_visible_to, name_vector
 from rathaus.casework.services import MAX_CASES_PER_ASSIGNMENT
 from rathaus.catalog.selectors import service_labels
@@ -135,7 +140,8 @@ class QueueRow:
     opened: str
     due: str
     assignee: str
-    #: Open, so it can be assigned (selected for the bulk assignment).
+    #: Open, and the user may assign it (``permissions.can_assign``): it can be selected for the
+    #: bulk assignment.
     assignable: bool = False
     #: The clerk and unit shown (``forms.shown_in_queue``): the bulk assignment sends it back.
     shown: str = ""
@@ -216,6 +222,8 @@ _ROW_FIELDS = (
     "service_id",
     *("assigned_to_id", "assigned_to__first_name", "assigned_to__last_name"),
     *("assigned_to__email", "org_unit_id", "org_unit__code", "org_unit__name"),
+    # Whether the user may assign the case (``_may_assign``), without a query per row.
+    *("authority_id", "applicant_id"),
 )
 #: What an empty cell shows.
 NOTHING = "\N{EN DASH}"
@@ -260,7 +268,7 @@ def queue_page(
     start = (number - 1) * PAGE_SIZE
     values = _page_values(user=user, filters=filters, start=start, stop=start + PAGE_SIZE + 1)
     return QueuePage(
-        cases=_rows(values[:PAGE_SIZE], service_names),
+        cases=_rows(values[:PAGE_SIZE], service_names, user=user),
         number=number,
         has_previous=number > 1,
         has_next=len(values) > PAGE_SIZE,
@@ -270,9 +278,11 @@ def queue_page(
 def selected_elsewhere(
     *, user: Any, selected: list[str], page: QueuePage, service_names: dict[int, str] | None
 ) -> list[QueueRow]:
-    """The open cases among ``selected`` (ids as posted) that ``user`` may see but ``page``
-    does not list, as they are now, in order of their numbers: after a refused bulk assignment
-    a case assigned meanwhile may have left the filtered list, and stays selected here."""
+    """The open cases among ``selected`` (ids as posted) that ``user`` may see and assign but
+    ``page`` does not list, as they are now, in order of their numbers: after a refused bulk
+    assignment a case assigned meanwhile may have left the filtered list, and stays selected
+    here. One the user may no longer assign (moved to another unit meanwhile) is not: it could
+    not stay selected."""
     listed = {row.pk for row in page.cases}
     ids = {int(pk) for pk in selected[:MAX_CASES_PER_ASSIGNMENT] if _is_id(pk)} - listed
     if not ids:
@@ -283,15 +293,38 @@ def selected_elsewhere(
         .order_by("number", "id")
         .values(*_ROW_FIELDS)
     )
-    return _rows(list(values), service_names)
+    return [row for row in _rows(list(values), service_names, user=user) if row.assignable]
 
 
 def _is_id(value: str) -> bool:
     return len(value) <= 19 and value.isascii() and value.isdigit() and int(value) < 2**63
 
 
-def _rows(values: list[dict[str, Any]], service_names: dict[int, str] | None) -> list[QueueRow]:
-    """Queue rows, ready to print, from case values (``_ROW_FIELDS``)."""
+def _may_assign(value: dict[str, Any], *, user_pk: Any, scope: StaffScope) -> bool:
+    """``permissions.can_assign`` on a case's values (``_ROW_FIELDS``) rather than a case:
+    a team lead who works on it (it lies in one of their units, is assigned to them, or is not
+    routed to any unit, in one of their authorities) and did not apply for it (§ 20 Abs. 1
+    Nr. 1 VwVfG). The administrator role lets a team lead read the authority's other cases,
+    not assign them. tests/backoffice/test_bulk_assignment.py holds the two rules together."""
+    authority, unit = value["authority_id"], value["org_unit_id"]
+    return (
+        scope.is_team_lead
+        and scope.works_on_cases
+        and authority in scope.authority_ids
+        and value["applicant_id"] != user_pk
+        and (
+            (unit, authority) in scope.unit_authorities
+            or value["assigned_to_id"] == user_pk
+            or unit is None
+        )
+    )
+
+
+def _rows(
+    values: list[dict[str, Any]], service_names: dict[int, str] | None, *, user: Any
+) -> list[QueueRow]:
+    """Queue rows, ready to print, from case values (``_ROW_FIELDS``) as ``user`` sees them."""
+    scope = staff_scope(user)
     statuses = {value: str(label) for value, label in Case.Status.choices}
     open_statuses = set(Case.OPEN_STATUSES)
     today = timezone.localdate()
@@ -320,7 +353,7 @@ def _rows(values: list[dict[str, Any]], service_names: dict[int, str] | None) ->
                 opened=f"{timezone.localtime(value['opened_at']):%d.%m.%Y}",
                 due=f"{due_on:%d.%m.%Y}" if due_on else NOTHING,
                 assignee=assignee or NOTHING,
-                assignable=is_open,
+                assignable=is_open and _may_assign(value, user_pk=user.pk, scope=scope),
                 shown=shown_in_queue(value["assigned_to_id"], value["org_unit_id"]),
             )
         )

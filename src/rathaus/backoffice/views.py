@@ -137,7 +137,11 @@ def _safe_next(request: HttpRequest, fallback: str) -> str:
 @casework_staff_required
 def bulk_assign(request: HttpRequest) -> HttpResponse:
     """The queue's bulk assignment; refused or invalid, the queue the clerk came from comes back
-    with the message, their choice and their selection (``case_page.bulk_assign``)."""
+    with the message, their choice and their selection (``case_page.bulk_assign``).
+
+    The queue offers only cases the team lead may assign; one selected all the same (moved to
+    another unit since the queue was read, which an administrator still sees) is refused by
+    its number beside the list (400), and nothing is assigned."""
     user = staff_user(request)
     if not access.assigns_cases(user):
         raise PermissionDenied
@@ -145,8 +149,10 @@ def bulk_assign(request: HttpRequest) -> HttpResponse:
     valid = form.is_valid()
     # Whenever the selection itself is readable, even beside other errors: every case in it
     # must be one this team lead may assign.
-    if not all(permissions.can_assign(user, case) for case in form.cleaned_data.get("cases", ())):
-        raise PermissionDenied
+    cases = form.cleaned_data.get("cases", ())
+    if refused := [case for case in cases if not permissions.can_assign(user, case)]:
+        form.refuse(refused)
+        valid = False
     status = 400
     if valid:
         outcome = case_page.bulk_assign(form=form, user=user)

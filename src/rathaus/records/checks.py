@@ -11,7 +11,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 @register(deploy=True)
 def archive_timestamp_hash_is_strong(app_configs: Any = None, **kwargs: Any) -> list[Error]:
-    """The hash that renews archive time stamps must be known and not itself listed weak;
+    """The hash that renews archive time stamps must be known and not itself listed weak, and
+    ``RECORDS_WEAK_HASH_ALGORITHMS`` readable (names, as a list or a comma-separated string);
     otherwise the daily job renews nothing (records/preservation.py)."""
     from rathaus.records.preservation import renewal_hash
 
@@ -26,10 +27,11 @@ def archive_timestamp_hash_is_strong(app_configs: Any = None, **kwargs: Any) -> 
 def weak_signature_settings_are_sound(
     app_configs: Any = None, **kwargs: Any
 ) -> list[Error | CheckWarning]:
-    """``RECORDS_WEAK_SIGNATURE_ALGORITHMS`` must be readable, or the daily job renews nothing,
-    and so must the minimum key lengths, whose defaults apply meanwhile (records.E002);
-    lengths below the BSI's recommendation (TR-02102-1) leave stamps on such keys unrenewed for
-    their key (records.W001)."""
+    """``RECORDS_WEAK_SIGNATURE_ALGORITHMS`` must be readable (known names, as a list or a
+    comma-separated string), or the daily job renews nothing, and so must the minimum key
+    lengths, whose defaults apply meanwhile (records.E002); lengths below the BSI's
+    recommendation (TR-02102-1) leave stamps on such keys unrenewed for their key
+    (records.W001)."""
     from rathaus.records.preservation import (
         DEFAULT_MIN_EC_KEY_BITS,
         DEFAULT_MIN_RSA_KEY_BITS,

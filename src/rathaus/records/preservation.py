@@ -58,7 +58,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -109,10 +108,20 @@ DEFAULT_RENEWAL_HASH = "sha512"
 RENEWAL_HASHES = frozenset({"sha256", "sha384", "sha512", "sha3_256", "sha3_384", "sha3_512"})
 
 
-def _names(value: str | Iterable[str]) -> list[str]:
-    """A list setting, or a comma-separated string (from the environment)."""
+def _names(setting: str, value: object) -> list[str]:
+    """The names of list setting ``setting``: a list (tuple, set) of names, or a comma-separated
+    string (from the environment). :class:`ImproperlyConfigured` for anything else (``None``, a
+    number, a list holding one), which would otherwise stop ``check --deploy`` and the daily
+    job with a ``TypeError`` instead of saying which setting to correct."""
     if isinstance(value, str):
         value = value.split(",")
+    if not isinstance(value, list | tuple | set | frozenset) or not all(
+        isinstance(name, str) for name in value
+    ):
+        raise ImproperlyConfigured(
+            f"{setting}={value!r} is no list of names; give a list of strings or one "
+            "comma-separated string."
+        )
     return [name for name in value if name.strip()]
 
 
@@ -120,7 +129,7 @@ def weak_hash_algorithms() -> frozenset[str]:
     """``RECORDS_WEAK_HASH_ALGORITHMS`` (a list, or a comma-separated string); a name nobody
     knows is refused, lest a typo leave a weak hash unrenewed."""
     names = getattr(settings, "RECORDS_WEAK_HASH_ALGORITHMS", DEFAULT_WEAK_HASH_ALGORITHMS)
-    weak = frozenset(hash_name(name) for name in _names(names))
+    weak = frozenset(hash_name(name) for name in _names("RECORDS_WEAK_HASH_ALGORITHMS", names))
     if unknown := sorted(weak - KNOWN_HASHES):
         raise ImproperlyConfigured(
             f"RECORDS_WEAK_HASH_ALGORITHMS names unknown hash algorithms: {', '.join(unknown)} "
@@ -172,7 +181,9 @@ def weak_signature_algorithms() -> frozenset[str]:
     names = getattr(
         settings, "RECORDS_WEAK_SIGNATURE_ALGORITHMS", DEFAULT_WEAK_SIGNATURE_ALGORITHMS
     )
-    weak = frozenset(name.strip().lower() for name in _names(names))
+    weak = frozenset(
+        name.strip().lower() for name in _names("RECORDS_WEAK_SIGNATURE_ALGORITHMS", names)
+    )
     if unknown := sorted(weak - KNOWN_MECHANISMS):
         raise ImproperlyConfigured(
             f"RECORDS_WEAK_SIGNATURE_ALGORITHMS names unknown signature schemes: "
