@@ -1,6 +1,6 @@
 """With two elections open, a citizen chooses the election for a postal vote in Chromium: the
-question on the start page, its error beside the choice, then the first step. axe checks both
-pages.
+question on the start page, its error beside the choice, the language switch there and back
+(the municipality and the question kept), then the first step. axe checks the pages.
 """
 
 from __future__ import annotations
@@ -43,6 +43,16 @@ def test_citizen_chooses_the_election_on_the_start_page(
     assert "Bitte geben Sie an, für welche Wahl" in page.locator("#auswahl-error").inner_text()
     assert page.input_value('[name="gemeinde"]') == "wuppertal"
     axe_check(page)
+
+    # The language switch keeps the municipality and asks the question again, in English.
+    page.get_by_role("button", name="English").click()
+    english = "For which election are you applying for a polling card?"
+    page.get_by_role("group", name=english).wait_for()
+    assert page.input_value('[name="gemeinde"]') == "wuppertal"
+    axe_check(page)
+    page.get_by_role("button", name="Deutsch").click()
+    question.wait_for()
+    assert not Application.objects.exists()
 
     page.get_by_label("Kommunalwahl am", exact=False).check()
     page.get_by_role("button", name="Antrag starten").click()

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import datetime
 import io
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import translation
 from freezegun import freeze_time
 from pypdf import PdfReader
 
@@ -328,3 +330,120 @@ def test_a_context_that_is_not_an_object_names_nothing_and_raises_nothing(
     db: None, context: Any
 ) -> None:
     assert applied_for(service_slug="briefwahl", context=context) == []
+
+
+# --- review fixes ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def keeps_language() -> Iterator[None]:
+    """A request in English leaves English active in this thread: the tests after it read
+    German again."""
+    with translation.override(translation.get_language()):
+        yield
+
+
+def test_the_refusal_notice_names_the_chosen_election(
+    citizen: User, briefwahl: Service, wuppertal: Municipality, europe: Election, local: Election
+) -> None:
+    """§ 37 Abs. 1 VwVfG: the refusal is specific about which election it refuses."""
+    with freeze_time(MAY):
+        application = _start(citizen, briefwahl, wuppertal, str(local.pk))
+        _fill(briefwahl, application, VOTER_ERIKA)
+        sent = _send(citizen, application, "refused")
+        assert sent.case is not None
+        notice = casework.draft_notice(case=sent.case, template_key="refused", actor=StaffFactory())
+    assert "für die Wahl „Kommunalwahl“ am 10.06.2029" in notice.body
+
+
+@pytest.mark.parametrize("which", ["not_open_yet", "open_with_leading_zero"])
+def test_only_an_election_past_its_deadline_is_called_so(
+    citizen: User,
+    briefwahl: Service,
+    wuppertal: Municipality,
+    europe: Election,
+    local: Election,
+    which: str,
+) -> None:
+    later = Election.objects.create(
+        municipality=wuppertal,
+        name="Landtagswahl",
+        election_day=datetime.date(2029, 9, 23),
+        postal_vote_from=datetime.datetime(2029, 8, 1, 8, 0, tzinfo=BERLIN),
+    )
+    value = str(later.pk) if which == "not_open_yet" else f"0{local.pk}"
+    with freeze_time(MAY), pytest.raises(ChoiceRequired) as refused:
+        _start(citizen, briefwahl, wuppertal, value)
+    assert "abgelaufen" not in refused.value.refusal, refused.value.refusal
+    if which == "not_open_yet":  # it says from when
+        assert refused.value.refusal == (
+            "Briefwahlanträge für die Landtagswahl am 23. September 2029 sind ab 1. August 2029 "
+            "08:00 möglich. Bitte wählen Sie eine der aufgeführten Wahlen aus."
+        )
+    else:
+        assert refused.value.refusal == "Bitte wählen Sie eine der aufgeführten Wahlen aus."
+    assert [option.value for option in refused.value.choice.options] == [
+        str(europe.pk),
+        str(local.pk),
+    ]
+    assert not Application.objects.exists()
+
+
+def test_elections_of_one_day_are_offered_by_name_whatever_order_they_were_entered_in(
+    citizen: User, briefwahl: Service, wuppertal: Municipality
+) -> None:
+    entered_first = Election.objects.create(
+        municipality=wuppertal, name="Kommunalwahl", election_day=ELECTION_DAY
+    )
+    entered_second = Election.objects.create(
+        municipality=wuppertal, name="Europawahl", election_day=ELECTION_DAY
+    )
+    with freeze_time(MAY), pytest.raises(ChoiceRequired) as asked:
+        _start(citizen, briefwahl, wuppertal, None)
+    assert [option.value for option in asked.value.choice.options] == [
+        str(entered_second.pk),
+        str(entered_first.pk),
+    ]
+
+
+def test_the_language_switch_on_the_election_question_keeps_the_municipality(
+    citizen: User,
+    briefwahl: Service,
+    wuppertal: Municipality,
+    europe: Election,
+    local: Election,
+    keeps_language: None,
+) -> None:
+    with freeze_time(MAY):
+        client = _client(citizen)
+        page = client.post(START, {"gemeinde": "wuppertal"}).content.decode()
+        assert "Für welche Wahl beantragen Sie den Wahlschein?" in page
+        next_url = page.split('name="next" value="', 1)[1].split('"', 1)[0]
+        switched = client.post("/i18n/setlang/", {"language": "en", "next": next_url})
+        again = client.get(switched["Location"])
+    page = again.content.decode()
+    assert again.status_code == 200
+    assert 'value="wuppertal" selected' in page
+    assert "For which election are you applying for a polling card?" in page
+    assert f'name="auswahl" type="radio" value="{local.pk}"' in page
+    assert "<title>Error" not in page and "kern-fieldset--error" not in page
+    assert not Application.objects.exists()  # asking again opens no draft
+
+
+@pytest.mark.parametrize("gemeinde", ["atlantis", "wupper tal", "x" * 5000, "<b>", ""])
+def test_the_start_page_with_an_unknown_municipality_is_the_plain_start_page(
+    citizen: User,
+    briefwahl: Service,
+    wuppertal: Municipality,
+    europe: Election,
+    local: Election,
+    gemeinde: str,
+) -> None:
+    with freeze_time(MAY):
+        response = _client(citizen).get(START, {"gemeinde": gemeinde})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert " selected>" not in page
+    assert 'name="auswahl"' not in page and "<b>" not in page
+    assert 'name="next" value="/antraege/neu/briefwahl/"' in page
+    assert not Application.objects.exists()

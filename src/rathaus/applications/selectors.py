@@ -11,8 +11,9 @@ from django.http import Http404
 
 from rathaus.accounts.models import User
 from rathaus.applications.models import Application
-from rathaus.applications.service_context import ContextLine, ContextRules
+from rathaus.applications.service_context import ContextLine, ContextRules, StartChoice
 from rathaus.applications.service_rules import rules_for
+from rathaus.core.models import Municipality
 
 
 def applications_of(*, user: User) -> QuerySet[Application]:
@@ -61,6 +62,13 @@ def applied_for(*, service_slug: str, context: Mapping[str, Any] | None) -> list
     if not isinstance(context, Mapping) or not context or not isinstance(rules, ContextRules):
         return []
     return rules.describe(context=context)
+
+
+def start_question(*, service_slug: str, municipality: Municipality) -> StartChoice | None:
+    """The question the start page asks for ``service_slug`` in ``municipality`` before a draft
+    opens (which election), or None; starts nothing (a GET shows it again)."""
+    rules = rules_for(service_slug)
+    return rules.question(municipality=municipality) if isinstance(rules, ContextRules) else None
 
 
 def application_for_citizen(*, user: User, public_id: str | uuid.UUID) -> Application:

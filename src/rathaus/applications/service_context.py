@@ -15,6 +15,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from rathaus.applications.errors import ApplicationError
 from rathaus.applications.models import Application
+from rathaus.core.models import Municipality
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,11 @@ class ContextLine:
 @runtime_checkable
 class ContextRules(Protocol):
     """Rules of a service whose applications carry a choice in ``Application.context``."""
+
+    def question(self, *, municipality: Municipality) -> StartChoice | None:
+        """The start question for ``municipality`` as :meth:`choose` would ask it (None: nothing
+        to choose), without starting anything: the start page shows it again on a GET (after a
+        language switch)."""
 
     def choose(self, *, application: Application, value: str | None) -> None:
         """Keep the citizen's choice in the new draft's context. ``value`` None: not asked yet;

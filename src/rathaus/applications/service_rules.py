@@ -61,6 +61,11 @@ class PostalVoteRules:
         if len(elections) == 1:
             _keep_election(application, elections[0])
 
+    def question(self, *, municipality: Municipality) -> StartChoice | None:
+        """Which election, if several are open in ``municipality``; reads only."""
+        elections = open_elections(municipality)
+        return _election_choice(municipality, elections) if len(elections) > 1 else None
+
     def choose(self, *, application: Application, value: str | None) -> None:
         elections = open_elections(application.municipality)
         if value is None and len(elections) <= 1:
@@ -72,19 +77,7 @@ class PostalVoteRules:
         if chosen is not None:
             _keep_election(application, chosen)
             return
-        closed = (
-            Election.objects.filter(pk=value, municipality=application.municipality).first()
-            if value.isascii() and value.isdigit() and len(value) <= 18
-            else None
-        )
-        if closed is not None:
-            raise ChoiceRequired(choice, refusal=_deadline_passed(closed))
-        raise ChoiceRequired(
-            choice,
-            refusal=_("Please choose one of the elections listed.")
-            if value
-            else _("Please choose the election you are applying for."),
-        )
+        raise ChoiceRequired(choice, refusal=_not_offered(application.municipality, value))
 
     def describe(self, *, context: Mapping[str, Any]) -> list[ContextLine]:
         kept = _kept_election(context)
@@ -159,6 +152,35 @@ def _with_hint(
         )
     }
     return ApplicationError(f"{refusal} {hint}")
+
+
+def _not_offered(municipality: Municipality, value: str) -> str:
+    """Why ``value`` is not one of the elections offered: its deadline has passed or its
+    applications have not opened yet, if it is exactly the id of such an election of
+    ``municipality``; otherwise only that one of those listed must be chosen."""
+    if not value:
+        return _("Please choose the election you are applying for.")
+    # the id exactly as the options send it: "042" or "٤٢" names no election
+    canonical = value.isascii() and value.isdigit() and len(value) <= 18 and value[0] != "0"
+    election = (
+        Election.objects.filter(pk=int(value), municipality=municipality).first()
+        if canonical
+        else None
+    )
+    now = timezone.now()
+    if election is not None and now > election.postal_vote_deadline:
+        return _deadline_passed(election)
+    if election is not None and election.postal_vote_from and now < election.postal_vote_from:
+        return _(
+            "Postal vote applications for the %(election)s can be made from %(start)s. "
+            "Please choose one of the elections listed."
+        ) % {
+            "election": _election_text(election.name, election.election_day),
+            "start": formats.date_format(
+                timezone.localtime(election.postal_vote_from), "DATETIME_FORMAT"
+            ),
+        }
+    return _("Please choose one of the elections listed.")
 
 
 def _election_text(name: str, day: datetime.date) -> str:

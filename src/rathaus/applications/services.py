@@ -40,6 +40,7 @@ from rathaus.core import audit
 from rathaus.core.models import Municipality
 from rathaus.core.sequences import next_value
 from rathaus.forms.engine import StepResult, apply_step, next_step, validate_all
+from rathaus.forms.field_types import Issue
 from rathaus.forms.schema import FormSchema
 from rathaus.payments.fees import (
     FeeCalculationError,
@@ -215,6 +216,23 @@ def save_step(*, application: Application, result: StepResult, actor: Any = None
         delete_written(written)  # rolled back: no row refers to them
         raise
     return following.id if following else None
+
+
+def warning_key(*, step_id: str, issue: Issue) -> str:
+    """A short fingerprint of a warning on a step (which input, which message): the step page
+    sends back those it has shown, so that the same warning is not shown twice."""
+    plain = "\x1f".join((step_id, issue.name, issue.message))
+    return hashlib.sha256(plain.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def unseen_warnings(*, result: StepResult, seen: Iterable[str]) -> list[Issue]:
+    """The warnings of a step's answers the citizen has not been shown yet (``seen``: the keys
+    of :func:`warning_key` the step page showed). They do not block the step (its answers are
+    saved), but the step is shown once more with them before the citizen moves on, as
+    ``docs/modules/forms.md`` asks: a second submit of the same answers continues."""
+    known = set(seen)
+    step_id = result.step.id
+    return [w for w in result.warnings if warning_key(step_id=step_id, issue=w) not in known]
 
 
 def keep_uploads(*, application: Application, result: StepResult, actor: Any = None) -> None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import io
+import re
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.validators import slug_re
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -33,6 +36,7 @@ from rathaus.core.stored_files import StoredFileUnavailable, read_verified
 from rathaus.core.uploads import FileSizeCap
 from rathaus.forms.display import AnswerSection, describe_answers
 from rathaus.forms.engine import (
+    FormResult,
     StepResult,
     row_action,
     validate_all,
@@ -47,6 +51,12 @@ from rathaus.payments.services import PaymentError
 from rathaus.portal.application_list import application_list
 
 TRUST_SESSION_KEY = "rathaus_trust_level"
+
+#: Hidden inputs of a step page naming the warnings it has shown (``services.warning_key``);
+#: no field id starts with "_" (forms.schema), so none is mistaken for an answer.
+SEEN_WARNINGS = "_seen_warnings"
+MAX_SEEN_WARNINGS = 50
+_WARNING_KEY = re.compile(r"[0-9a-f]{16}")
 
 
 def _user(request: HttpRequest) -> User:
@@ -94,33 +104,42 @@ def start(request: HttpRequest, service_slug: str) -> HttpResponse:
     start_choice: StartChoice | None = None
     choice_error = ""
     chosen = request.POST.get("gemeinde", "") or request.GET.get("gemeinde", "")
-    if request.method == "POST":
-        municipality = municipalities.filter(slug=chosen).first()
-        if municipality is None:
-            error = _("Please choose the municipality you live in.")
+    # only a slug is looked up: anything else (a NUL byte PostgreSQL refuses) names none
+    municipality = municipalities.filter(slug=chosen).first() if slug_re.match(chosen) else None
+    if request.method == "GET":
+        # back from a language switch or a step-up: the municipality chosen, and the service's
+        # start question (which election) asked again, without opening a draft
+        chosen = municipality.slug if municipality else ""
+        if municipality is not None:
+            start_choice = selectors.start_question(
+                service_slug=service.slug, municipality=municipality
+            )
+    elif municipality is None:
+        error = _("Please choose the municipality you live in.")
+    else:
+        # the start question (which election): None until the page has asked it
+        answer = request.POST.get("auswahl")
+        if answer is None and "auswahl_gefragt" in request.POST:
+            answer = ""
+        try:
+            application = services.start_application(
+                applicant=_user(request),
+                service=service,
+                municipality=municipality,
+                trust_level=session_trust_level(request),
+                choice=answer[:40] if answer is not None else None,
+            )
+        except ChoiceRequired as exc:
+            start_choice, choice_error = exc.choice, exc.refusal
+        except services.ApplicationError as exc:
+            error = str(exc)
         else:
-            # the start question (which election): None until the page has asked it
-            answer = request.POST.get("auswahl")
-            if answer is None and "auswahl_gefragt" in request.POST:
-                answer = ""
-            try:
-                application = services.start_application(
-                    applicant=_user(request),
-                    service=service,
-                    municipality=municipality,
-                    trust_level=session_trust_level(request),
-                    choice=answer[:40] if answer is not None else None,
-                )
-            except ChoiceRequired as exc:
-                start_choice, choice_error = exc.choice, exc.refusal
-            except services.ApplicationError as exc:
-                error = str(exc)
-            else:
-                return redirect(
-                    "applications:step",
-                    public_id=application.public_id,
-                    step_id=application.current_step,
-                )
+            return redirect(
+                "applications:step",
+                public_id=application.public_id,
+                step_id=application.current_step,
+            )
+    here = request.path + (f"?{urlencode({'gemeinde': municipality.slug})}" if municipality else "")
     return render(
         request,
         "portal/applications/start.html",
@@ -132,12 +151,15 @@ def start(request: HttpRequest, service_slug: str) -> HttpResponse:
             "start_choice": start_choice,
             "choice_error": choice_error,
             "trust_level": session_trust_level(request),
+            # the language switch comes back here by GET, with the municipality (and so the
+            # start question) kept; not to the bare address, which forgets both
+            "language_next": here,
             "step_up_url": ""
             if trust.suffices(required=service.trust_level, reached=session_trust_level(request))
             else step_up_url(
                 level=service.trust_level,
-                next_url=request.path + (f"?{urlencode({'gemeinde': chosen})}" if chosen else ""),
-                municipality_slug=chosen,
+                next_url=here,
+                municipality_slug=municipality.slug if municipality else "",
             ),
         },
         status=400 if error or choice_error else 200,
@@ -181,6 +203,7 @@ def _step(
     public_id = application.public_id
     data: Mapping[str, Any] | None = None
     result = None
+    warned = False
     if request.method == "POST":
         changed_rows = row_action(schema, step_id, request.POST)
         if changed_rows is not None:
@@ -207,9 +230,15 @@ def _step(
                     if "save_and_leave" in request.POST:
                         messages.success(request, _("Your draft has been saved."))
                         return redirect("applications:list")
-                    if following:
+                    if services.unseen_warnings(result=result, seen=_seen(request)):
+                        # saved, but shown once more with its warnings before moving on; the
+                        # same answers sent again continue (the page names what it showed)
+                        steps = visible_steps(schema, application.answers)
+                        warned = True
+                    elif following:
                         return redirect("applications:step", public_id=public_id, step_id=following)
-                    return redirect("applications:review", public_id=public_id)
+                    else:
+                        return redirect("applications:review", public_id=public_id)
             else:
                 try:
                     services.keep_uploads(application=application, result=result)
@@ -235,9 +264,26 @@ def _step(
             ),
             "multipart": step_has_files(schema, step_id),
             "has_errors": has_errors,
+            "warned": warned,
+            # the warnings this page shows (and those shown before a row was added or removed)
+            "seen_warnings": sorted(
+                set(_seen(request))
+                | {
+                    services.warning_key(step_id=step_id, issue=issue)
+                    for issue in (result.warnings if result else [])
+                }
+            ),
+            "seen_warnings_name": SEEN_WARNINGS,
         },
         status=400 if has_errors else 200,
     )
+
+
+def _seen(request: HttpRequest) -> list[str]:
+    """The warning keys the step page sent back (``services.warning_key``): at most a few
+    dozen, each as the page wrote it; anything else is ignored."""
+    keys = request.POST.getlist(SEEN_WARNINGS) if request.method == "POST" else []
+    return [key for key in keys[:MAX_SEEN_WARNINGS] if _WARNING_KEY.fullmatch(key)]
 
 
 def _refuse_files(schema: FormSchema, result: StepResult, refusal: UploadRoomExceeded) -> None:
@@ -283,6 +329,7 @@ def review(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             messages.success(request, _("Your application has been sent."))
             return redirect("applications:detail", public_id=public_id)
     checked = validate_all(schema, application.answers)
+    sections = _declaration(schema, application.answers)
     try:
         quote = services.fee_quote(application)
     except services.ApplicationError as exc:
@@ -296,7 +343,9 @@ def review(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             "applied_for": selectors.applied_for(
                 service_slug=application.service.slug, context=application.context
             ),
-            "sections": _declaration(schema, application.answers),
+            "sections": sections,
+            # § 9a OZG: the declaration is confirmed knowing the warnings its answers bring
+            "notes": _notes(checked, sections),
             "incomplete": checked.first_invalid_step,
             "submission_key": uuid.uuid4().hex,
             "reviewed": services.declaration_digest(application.answers),
@@ -312,6 +361,33 @@ def review(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 def _declaration(schema: FormSchema, answers: dict[str, Any]) -> list[AnswerSection]:
     """The whole declaration, step by step, for the review page (§ 9a OZG)."""
     return describe_answers(schema, answers)
+
+
+@dataclass(frozen=True)
+class DeclarationNote:
+    """A warning that still applies to an answer, shown beside it on the review page (``row``:
+    beside the answer of field ``field_id``; otherwise under its step's answers)."""
+
+    step_id: str
+    field_id: str
+    label: str
+    message: str
+    row: bool
+
+
+def _notes(checked: FormResult, sections: list[AnswerSection]) -> list[DeclarationNote]:
+    shown = {(section.step_id, row.field_id) for section in sections for row in section.rows}
+    return [
+        DeclarationNote(
+            step_id=result.step.id,
+            field_id=issue.field,
+            label=issue.label,
+            message=issue.message,
+            row=(result.step.id, issue.field) in shown,
+        )
+        for result in checked.steps
+        for issue in result.warnings
+    ]
 
 
 @login_required

@@ -171,10 +171,12 @@ class Election(models.Model):
 def open_elections(
     municipality: Municipality, at: datetime.datetime | None = None
 ) -> list[Election]:
+    """The elections ``municipality`` accepts postal-vote applications for at ``at``: by day,
+    then name, then id (the same order on every database)."""
     at = at or timezone.now()
     candidates = Election.objects.filter(
         municipality=municipality, postal_vote_deadline__gte=at
-    ).order_by("election_day")
+    ).order_by("election_day", "name", "pk")
     return [e for e in candidates if e.accepts_postal_vote_applications(at)]
 
 
