@@ -147,6 +147,49 @@ def axe_check(_axe_source: str) -> Callable[..., list[dict[str, Any]]]:
     return check
 
 
+@pytest.fixture
+def call_wsgi() -> Callable[..., tuple[str, bytes]]:
+    """Send a GET straight to ``rathaus.wsgi.application`` (what granian calls), past the test
+    client, with the environ given; returns the status line and the body.
+
+    As in Django's test client, the request signals do not close the test's database
+    connection (it is inside the test's transaction, which ``close_old_connections`` would end).
+    """
+    import io
+
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    from rathaus.wsgi import application
+
+    def call(path: str, query: str = "", **environ: Any) -> tuple[str, bytes]:
+        statuses: list[str] = []
+        request: dict[str, Any] = {
+            "REQUEST_METHOD": "GET",
+            "PATH_INFO": path,
+            "QUERY_STRING": query,
+            "SERVER_NAME": "testserver",
+            "SERVER_PORT": "80",
+            "HTTP_HOST": "testserver",
+            "wsgi.input": io.BytesIO(b""),
+            "wsgi.url_scheme": "http",
+            "wsgi.errors": io.StringIO(),
+            **environ,
+        }
+        request_started.disconnect(close_old_connections)
+        request_finished.disconnect(close_old_connections)
+        try:
+            response = application(request, lambda status, headers, *_: statuses.append(status))
+            body = b"".join(response)
+            getattr(response, "close", lambda: None)()
+        finally:
+            request_started.connect(close_old_connections)
+            request_finished.connect(close_old_connections)
+        return statuses[0], body
+
+    return call
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Skip browser tests with a clear reason when Chromium is missing."""
     if CHROMIUM.exists():

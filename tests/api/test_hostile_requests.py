@@ -85,3 +85,17 @@ def test_bodies_sent_to_the_verification(client: Client) -> None:
 def test_codes_in_the_verification_address(client: Client) -> None:
     for code in ["x", "0" * 500, "ÄÖÜ", "%00", "..", "ABCD-EFGH-IJKL", "K7QF3MXA92PD", "a b"]:
         _acceptable(client.get(f"/api/v1/verify/{code}/"), f"GET /api/v1/verify/{code!r:.20}/")
+
+
+@pytest.mark.parametrize("charset", ["rot13", "base64", "undefined"])
+def test_an_api_query_declaring_a_non_text_charset_is_answered(
+    call_wsgi: Any, charset: str
+) -> None:
+    """Django decodes the query string before any middleware: the WSGI guard drops the charset."""
+    status, body = call_wsgi(
+        "/api/v1/services/",
+        "q=pass&municipality=%C3%A4",
+        CONTENT_TYPE=f"text/plain; charset={charset}",
+    )
+    assert status[:1] in "24", status
+    assert json.loads(body)

@@ -89,3 +89,13 @@ def test_error_answers_are_documented_as_problem_documents(
 def test_field_errors_are_documented_for_a_bad_request(schema: dict[str, Any]) -> None:
     response = schema["paths"]["/api/v1/verify/"]["post"]["responses"]["400"]
     assert "errors" in _properties(schema, response, PROBLEM)
+
+
+def test_the_schema_documents_the_verification_upload_as_a_file(schema: dict[str, Any]) -> None:
+    body = schema["paths"][VERIFY]["post"]["requestBody"]["content"]
+    upload = _resolve(schema, body["multipart/form-data"]["schema"])["properties"]
+    assert upload["document"].get("format") == "binary"
+    assert "sha256" in upload
+    as_json = _resolve(schema, body["application/json"]["schema"])
+    assert set(as_json["properties"]) == {"sha256"}
+    assert as_json["required"] == ["sha256"]

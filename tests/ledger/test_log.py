@@ -89,6 +89,22 @@ def test_a_changed_byte_in_the_pdf_is_not_found(authority: Authority) -> None:
     assert verify_document(document=bytes(changed)).status == Status.UNKNOWN
 
 
+def test_a_repeated_revocation_does_not_audit_a_reason_the_log_does_not_hold(
+    authority: Authority,
+) -> None:
+    services.append(document=pdf(1), document_type="permit", authority=authority)
+    first = services.revoke(document=pdf(1), reason="withdrawn", authority=authority)
+    again = services.revoke(document=pdf(1), reason="withdrawn", authority=authority)
+    assert again.pk == first.pk
+    with pytest.raises(services.LedgerError, match="bereits widerrufen \\(Grund: „Widerruf“\\)"):
+        services.revoke(document=pdf(1), reason="annulled", authority=authority)
+    assert list(Entry.objects.filter(kind=Entry.Kind.REVOKE).values_list("reason", flat=True)) == [
+        "withdrawn"
+    ]
+    events = AuditEvent.objects.filter(action="ledger.revoke")
+    assert [event.after["reason"] for event in events] == ["withdrawn"]
+
+
 def test_append_is_idempotent_and_guards_the_issuer(
     authority: Authority, other_authority: Authority
 ) -> None:

@@ -248,6 +248,24 @@ def test_broken_multipart_body_is_a_400_not_a_500(client: Client) -> None:
     assert response.status_code == 400
 
 
+@pytest.mark.parametrize("charset", ["rot13", "undefined"])
+def test_an_upload_declaring_a_non_text_charset_is_refused_beside_the_field(
+    client: Client, charset: str
+) -> None:
+    body = (
+        b'--xyz\r\nContent-Disposition: form-data; name="document"; filename="a.pdf"\r\n'
+        b"Content-Type: application/pdf\r\n\r\n%PDF-1.7\n%%EOF\n\r\n--xyz--\r\n"
+    )
+    response = client.generic(
+        "POST",
+        "/pruefen/",
+        body,
+        content_type=f"multipart/form-data; boundary=xyz; charset={charset}",
+    )
+    assert response.status_code == 400
+    assert "Die hochgeladene Datei konnte nicht gelesen werden" in response.content.decode()
+
+
 def test_upload_needs_the_csrf_token(issued: Any) -> None:
     client = Client(enforce_csrf_checks=True)
     response = _upload(client, issued.pdf)

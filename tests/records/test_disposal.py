@@ -1309,6 +1309,45 @@ def test_the_admin_drives_a_run_through_every_step(
         assert "Cancel the run" not in page
 
 
+def _run_page(run: DisposalRun, user: Any) -> str:
+    from django.contrib.admin.sites import site
+
+    from tests.records.test_admin import _request
+
+    with translation.override("en"):
+        response = site._registry[DisposalRun].change_view(_request(user), str(run.pk))
+        return str(response.render().content.decode())
+
+
+def test_the_admin_offers_no_import_or_hand_over_to_a_run_with_nothing_for_the_archive(
+    authority: Authority, destroy_file: File, admin_user: Any
+) -> None:
+    run = start_run(authority=authority, actor=None)
+    assert run.state == DisposalRun.State.EVALUATED  # nothing to offer: destroyed directly
+    page = _run_page(run, admin_user)
+    assert "Approve and carry out the disposal" in page
+    assert "Import the evaluation (0502)" not in page
+    assert "Write the transfer package (0503)" not in page
+
+
+def test_the_admin_offers_the_import_once_offered_and_the_hand_over_once_a_file_goes_to_archive(
+    authority: Authority, evaluate_files: list[File], admin_user: Any
+) -> None:
+    run = start_run(authority=authority, actor=None)
+    write_offer(run=run, actor=None)
+    page = _run_page(run, admin_user)
+    assert "Import the evaluation (0502)" in page
+    assert "Write the transfer package (0503)" not in page
+    kept, destroyed = evaluate_files
+    decisions = {kept.xdomea_id: "A", destroyed.xdomea_id: "V"}
+    run = import_evaluation(run=run, data=evaluation_xml(run, decisions), actor=None)
+    page = _run_page(run, admin_user)
+    assert "Import the evaluation (0502)" not in page
+    assert "Write the transfer package (0503)" in page
+    place_hold(file=kept, reason="audit", actor=None)  # the one file for the archive leaves
+    assert "Write the transfer package (0503)" not in _run_page(run, admin_user)
+
+
 def test_the_admin_records_the_receipts_and_writes_the_0505(
     authority: Authority, evaluate_files: list[File], admin_user: Any
 ) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime
+import importlib
 from io import StringIO
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.management import CommandError, call_command
 from freezegun import freeze_time
 
@@ -52,6 +54,49 @@ def test_the_period_runs_from_the_day_of_closing_where_the_plan_says_so() -> Non
         D(2028, 2, 29),
         D(2029, 3, 1),
     )
+
+
+def test_a_year_from_28_february_ends_on_28_february_of_a_leap_year() -> None:
+    # § 188 Abs. 2 BGB counts from the day of closing, not from the day after: a year from
+    # 28 February 2027 ends with 28 February 2028 (not 29 February), so it is due on 29 February.
+    assert retention_dates(closed_on=D(2027, 2, 28), trigger="closed", years=1) == (
+        D(2027, 3, 1),
+        D(2028, 2, 29),
+    )
+    assert retention_dates(closed_on=D(2023, 2, 28), trigger="closed", years=5)[1] == D(2028, 2, 29)
+    assert retention_dates(closed_on=D(2028, 2, 29), trigger="closed", years=4)[1] == D(2032, 3, 1)
+    assert retention_dates(closed_on=D(2027, 2, 28), trigger="closed_year_end", years=1) == (
+        D(2028, 1, 1),
+        D(2029, 1, 1),
+    )
+
+
+@freeze_time("2027-02-28 10:00")
+def test_a_file_closed_on_28_february_is_due_on_29_february_and_migration_0010_corrects_it(
+    authority: Authority, plan: FilePlan
+) -> None:
+    migration = importlib.import_module(
+        "rathaus.records.migrations.0010_retention_due_after_28_february"
+    )
+    closed, disposed = (
+        close_file(
+            file=open_file(authority=authority, plan_key="11.20.01", title=title, actor=None),
+            actor=None,
+        )
+        for title in ("Briefwahl 2027", "Briefwahl 2026")
+    )
+    assert closed.disposal_due_on == D(2028, 2, 29)  # Briefwahl: one year from closing
+    # as the old arithmetic left them: one not yet disposed of, one disposed of (its record stays)
+    File.objects.update(disposal_due_on=D(2028, 3, 1))
+    File.objects.filter(pk=disposed.pk).update(disposed_on=D(2028, 3, 1))
+    migration.due_on_29_february(django_apps, None)
+    assert File.objects.get(pk=closed.pk).disposal_due_on == D(2028, 2, 29)
+    assert File.objects.get(pk=disposed.pk).disposal_due_on == D(2028, 3, 1)
+
+
+def test_a_period_whose_due_date_would_be_after_the_year_9999_is_refused() -> None:
+    with pytest.raises(RecordsError, match="9999"):
+        retention_dates(closed_on=D(2026, 12, 31), trigger="closed", years=9999 - 2026)
 
 
 def test_a_permanent_file_is_never_due() -> None:

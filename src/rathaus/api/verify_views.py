@@ -17,7 +17,8 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import AllowAny
@@ -47,14 +48,23 @@ def max_upload_bytes() -> int:
     return int(getattr(settings, "LEDGER_VERIFY_MAX_BYTES", DEFAULT_MAX_BYTES))
 
 
+@extend_schema_field(OpenApiTypes.BINARY)
+class UploadField(serializers.FileField):
+    """A file sent as multipart/form-data: in the OpenAPI schema a binary string (what a
+    generated client sends as a file), not the URI drf-spectacular makes of a FileField."""
+
+
 class VerifyRequestSerializer(serializers.Serializer[Any]):
+    """The PDF as issued (`document`) or its SHA-256 (`sha256`), exactly one of the two, as
+    multipart/form-data."""
+
     # DRF's German for these is informal ("Prüfe den Kodierungstyp …") or technical
     default_error_messages = {
         "invalid": _("Invalid data: expected a JSON object, got {datatype}."),
     }
-    document = serializers.FileField(
+    document = UploadField(
         required=False,
-        help_text="The PDF as issued (multipart/form-data); it is not stored.",
+        help_text="The PDF as issued; it is not stored. Either this or `sha256`.",
         error_messages={
             "invalid": _("The value is not a file: send the PDF as multipart/form-data.")
         },
@@ -62,7 +72,7 @@ class VerifyRequestSerializer(serializers.Serializer[Any]):
     sha256 = serializers.CharField(
         required=False,
         max_length=64,
-        help_text="Or the document's SHA-256 in hex (JSON).",
+        help_text="Or the document's SHA-256 in hex.",
         error_messages={
             "invalid": _("Send the SHA-256 hash as a string."),
             "max_length": _("A SHA-256 hash has 64 hexadecimal digits."),
@@ -87,6 +97,14 @@ class VerifyRequestSerializer(serializers.Serializer[Any]):
         return attrs
 
 
+class VerifyHashRequestSerializer(serializers.Serializer[Any]):
+    """The document's SHA-256 as JSON; the PDF itself is sent as multipart/form-data."""
+
+    sha256 = serializers.CharField(
+        max_length=64, help_text="The document's SHA-256 in hex (64 hexadecimal digits)."
+    )
+
+
 def _throttle(request: Request, kind: str) -> None:
     client = str(request.META.get("REMOTE_ADDR") or "unknown")
     if not verification_limits.consume(kind=kind, client=client):
@@ -108,7 +126,10 @@ class VerifyDocumentView(APIView):
 
     @extend_schema(
         summary="Verify a document",
-        request=VerifyRequestSerializer,
+        request={
+            "multipart/form-data": VerifyRequestSerializer,
+            "application/json": VerifyHashRequestSerializer,
+        },
         responses={
             200: OpenApiResponse(
                 DocumentVerificationSerializer,

@@ -222,9 +222,11 @@ def revoke(
     authority: Authority | int | None = None,
     actor: Any = None,
 ) -> Entry:
-    """Log that an issued document is revoked (e.g. a parking permit withdrawn). Idempotent.
+    """Log that an issued document is revoked (e.g. a parking permit withdrawn).
 
-    When ``authority`` is given it must be the issuing authority.
+    When ``authority`` is given it must be the issuing authority. Idempotent: asked again with
+    the same reason it returns the revocation the log holds, and audits nothing new; with
+    another reason it refuses, since the log keeps one revocation per document.
     """
     sha256 = document_hash(document=document, document_sha256=document_sha256)
     if reason not in RevocationReason.values:
@@ -236,6 +238,16 @@ def revoke(
     if authority is not None and _authority(authority).pk != issuer.pk:
         raise LedgerError(_("Only the issuing authority can revoke a document."))
     with transaction.atomic():
+        # One revocation of a document at a time: the second sees the first one's entry.
+        Entry.objects.select_for_update().get(pk=issue.pk)
+        logged = Entry.objects.filter(kind=Entry.Kind.REVOKE, document_sha256=sha256).first()
+        if logged is not None:
+            if logged.reason != reason:
+                raise LedgerError(
+                    _("This document has already been revoked (reason: “%(reason)s”).")
+                    % {"reason": dict(RevocationReason.choices).get(logged.reason, logged.reason)}
+                )
+            return logged
         revocation = _create(
             kind=Entry.Kind.REVOKE,
             sha256=sha256,

@@ -70,7 +70,14 @@ def verify(request: HttpRequest) -> HttpResponse:
     try:
         request.POST  # noqa: B018 - parse the body here, where a broken one is caught
         request.FILES  # noqa: B018
-    except (MultiPartParserError, RequestDataTooBig, TooManyFilesSent, SuspiciousOperation):
+    except (
+        MultiPartParserError,
+        RequestDataTooBig,
+        TooManyFilesSent,
+        SuspiciousOperation,
+        LookupError,  # a declared charset that is no text encoding ("rot13")
+        UnicodeError,  # or one that cannot decode with errors="replace" ("undefined")
+    ):
         form = DocumentForm(data={}, files={})
         form.is_valid()
         form.errors.clear()

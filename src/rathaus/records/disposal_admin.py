@@ -48,7 +48,7 @@ from rathaus.records.disposal import (
     write_transfer_package,
 )
 from rathaus.records.errors import RecordsError
-from rathaus.records.models import DisposalRun
+from rathaus.records.models import Decision, DisposalRun
 from rathaus.records.tasks import carry_out_disposal_job
 
 State = DisposalRun.State
@@ -193,9 +193,11 @@ class DisposalStepsAdmin(admin.ModelAdmin):
         offered = run.items.filter(active=True, offered=True).exists()
         if run.state in (State.STARTED, State.OFFERED) and offered:
             steps.append(step(gettext("Write the offer (0501)"), "offer", "post"))
-        if run.state in (State.OFFERED, State.EVALUATED):
+        if run.state == State.OFFERED:
             steps.append(step(gettext("Import the evaluation (0502)"), "evaluation", "get"))
-        if run.state in (State.EVALUATED, State.TRANSFERRED):
+        if run.state in (State.EVALUATED, State.TRANSFERRED) and (
+            run.items.filter(active=True, decision=Decision.ARCHIVE).exists()
+        ):  # the archive takes at least one file (a run with none is destroyed directly)
             steps.append(step(gettext("Write the transfer package (0503)"), "transfer", "post"))
         if run.state == State.TRANSFERRED:
             steps.append(step(gettext("Import the confirmation (0506)"), "confirmation", "get"))

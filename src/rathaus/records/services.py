@@ -381,19 +381,25 @@ def open_file(
         return file
 
 
-def _add_years(day: datetime.date, years: int) -> datetime.date:
-    if day.year + years > datetime.MAXYEAR:  # only a plan entry's period set past the limit
-        raise RecordsError(
-            _(
-                "A retention period of %(years)d years from %(day)s ends after the year %(max)d; "
-                "please correct the period in the file plan."
-            )
-            % {"years": years, "day": day.isoformat(), "max": datetime.MAXYEAR}
+def _period_too_long(day: datetime.date, years: int) -> RecordsError:
+    return RecordsError(
+        _(
+            "A retention period of %(years)d years from %(day)s ends after the year %(max)d; "
+            "please correct the period in the file plan."
         )
+        % {"years": years, "day": day.isoformat(), "max": datetime.MAXYEAR}
+    )
+
+
+def _same_day_years_later(day: datetime.date, years: int) -> datetime.date:
+    """The day numbered like ``day`` ``years`` years later (§ 188 Abs. 2 BGB); 29 February in a
+    year without one is 28 February, the last day of that month (§ 188 Abs. 3 BGB)."""
+    if day.year + years > datetime.MAXYEAR:  # only a plan entry's period set past the limit
+        raise _period_too_long(day, years)
     try:
         return day.replace(year=day.year + years)
-    except ValueError:  # 29 February in a year without one: the period ends a day later
-        return day.replace(year=day.year + years, month=3, day=1)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
 
 
 def retention_dates(
@@ -403,15 +409,22 @@ def retention_dates(
 
     With ``closed_year_end`` the period starts on 1 January after the year of closing, so a file
     closed on 3 May 2026 with 10 years is due on 1 January 2037. With ``closed`` it starts the
-    day after closing (§ 187 Abs. 1 BGB: the day of the event is not counted), so one year from
-    3 May 2026 ends with 3 May 2027 and the file is due on 4 May 2027. ``years=None``
-    (permanent) has no due date.
+    day after closing (§ 187 Abs. 1 BGB: the day of the event is not counted) and ends with the
+    day of the last year numbered like the day of closing (§ 188 Abs. 2 BGB): one year from
+    3 May 2026 ends with 3 May 2027, so the file is due on 4 May 2027; one year from
+    28 February 2027 ends with 28 February 2028 and the file is due on 29 February 2028.
+    ``years=None`` (permanent) has no due date.
     """
     if trigger == RetentionTrigger.CLOSED_YEAR_END:
         starts = datetime.date(closed_on.year + 1, 1, 1)
-    else:
-        starts = closed_on + datetime.timedelta(days=1)
-    return starts, (_add_years(starts, years) if years is not None else None)
+        return starts, (_same_day_years_later(starts, years) if years is not None else None)
+    starts = closed_on + datetime.timedelta(days=1)
+    if years is None:
+        return starts, None
+    ends = _same_day_years_later(closed_on, years)
+    if ends == datetime.date.max:
+        raise _period_too_long(closed_on, years)
+    return starts, ends + datetime.timedelta(days=1)
 
 
 @transaction.atomic
