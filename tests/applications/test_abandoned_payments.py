@@ -214,3 +214,39 @@ def test_an_attempt_that_never_reached_the_provider_does_not_keep_the_applicatio
     lost.refresh_from_db()
     assert lost.status == PaymentStatus.FAILED
     assert not Application.objects.filter(pk=waiting.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_return_after_paying_for_an_expired_application_does_not_say_received(
+    waiting: Application,  # noqa: F811
+    provider: ProviderConfig,  # noqa: F811
+    sandbox: Sandbox,
+    citizen: User,
+) -> None:
+    from django.contrib.messages import get_messages
+
+    start = start_fee_payment(application=waiting, actor=citizen)
+    assert delete_expired_unpaid(now=after_expiry()) == 1
+    sandbox.choose(start.redirect_url, "pay")  # the page was still open at the provider
+    client = Client()
+    client.force_login(citizen)
+
+    response = client.get(
+        f"/zahlung/{start.transaction.request_id}/rueckkehr/",
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="de",
+    )
+
+    assert PaymentTransaction.objects.get(pk=start.transaction.pk).refund_due
+    shown = [str(m) for m in get_messages(response.wsgi_request)]
+    assert "Vielen Dank, Ihre Zahlung ist eingegangen." not in shown
+    assert shown == [
+        "Ihre Zahlung ist eingegangen, der Antrag, für den sie bestimmt war, besteht jedoch "
+        "nicht mehr (er wurde zurückgenommen oder ist abgelaufen). Der Betrag wird Ihnen "
+        "erstattet."
+    ]
+    assert response.status_code == 200  # not the application's address: it is a 404 now
+    assert response.redirect_chain == [(f"/zahlung/{start.transaction.request_id}/", 302)]
+    page = response.content.decode()
+    assert "Erstattung" in page and "30,70 €" in page
+    assert "nachdem der Antrag zurückgenommen worden oder abgelaufen war" in page

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.test import Client
+from django.utils import timezone
 from freezegun import freeze_time
 
 from rathaus.accounts.models import User
-from rathaus.mailbox.announcement import announcement_on
+from rathaus.mailbox.announcement import announcement_on, local_date
 from rathaus.mailbox.models import Message
 from rathaus.mailbox.selectors import delivery
 from rathaus.mailbox.services import announcement_date, record_retrieval
@@ -96,3 +98,59 @@ def test_receipts_have_no_announcement_date(citizen: User, deliver_notice: Any) 
     assert message.announced_on is None
     assert announcement_date(message) is None
     assert delivery(message).announced is False
+
+
+@pytest.mark.django_db
+def test_clerk_page_keeps_the_announcement_date_after_the_days_setting_changes(
+    citizen: User, deliver_notice: Any, settings: Any
+) -> None:
+    """The date is fixed when the notice is provided (§ 9 Abs. 1 OZG); a later change of
+    MAILBOX_ANNOUNCEMENT_DAYS applies to notices provided after it, not to this one."""
+    provided = timezone.now() - timedelta(days=4)
+    message = deliver_notice(provided_at=provided)
+    announced = local_date(provided) + timedelta(days=3)  # yesterday
+
+    settings.MAILBOX_ANNOUNCEMENT_DAYS = {"default": 4}
+
+    message = Message.objects.get(pk=message.pk)
+    assert delivery(message).announced_on == announced
+    assert delivery(message).announced is True  # the remedy deadline runs since yesterday
+    assert announcement_date(message) == announced
+
+
+@pytest.mark.django_db
+def test_opening_after_the_days_setting_changes_does_not_move_the_stored_announcement(
+    citizen: User, deliver_notice: Any, settings: Any
+) -> None:
+    provided = timezone.now() - timedelta(days=4)
+    message = deliver_notice(provided_at=provided)
+    announced = local_date(provided) + timedelta(days=3)
+    settings.MAILBOX_ANNOUNCEMENT_DAYS = {"default": 4}
+    client = Client()
+    client.force_login(citizen)
+
+    response = client.get(f"/postfach/{message.public_id}/", HTTP_ACCEPT_LANGUAGE="de")
+
+    assert response.status_code == 200
+    message.refresh_from_db()
+    assert message.first_retrieved_at is not None
+    assert message.announced_on == announced
+    assert f'id="announced-on">{announced:%d.%m.%Y}<' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_first_retrieval_makes_the_fixed_date_only_earlier_whatever_the_setting_says_now(
+    citizen: User, deliver_notice: Any, settings: Any, rf: Any
+) -> None:
+    settings.MAILBOX_ANNOUNCEMENT_DAYS = {"default": 4}
+    with freeze_time("2026-11-20 13:00:00"):  # Friday 14:00 in Berlin
+        message = deliver_notice()
+    assert message.announced_on == date(2026, 11, 24)  # fixed at provision: the fourth day
+    settings.MAILBOX_ANNOUNCEMENT_DAYS = {"default": 2}  # would be Sunday the 22nd now
+
+    with freeze_time("2026-11-23 08:00:00"):  # Monday: before the fixed date, after "2 days"
+        record_retrieval(message=message, user=citizen, request=rf.get("/"))
+
+    message = Message.objects.get(pk=message.pk)
+    assert message.announced_on == date(2026, 11, 23)  # the retrieval's day, not the 22nd
+    assert delivery(message, today=date(2026, 11, 23)).announced_on == date(2026, 11, 23)

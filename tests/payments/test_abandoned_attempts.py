@@ -8,6 +8,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.contrib.messages import get_messages
 from django.db import transaction
 from django.test import Client
 from django.utils import timezone
@@ -232,3 +233,79 @@ def test_a_matter_with_a_payment_open_or_paid_cannot_be_closed(
     assert refused.value.paid
     assert PaymentTransaction.objects.get().payable_deleted_at is None
     assert not AuditEvent.objects.filter(action="payment.payable_deleted").exists()
+
+
+@pytest.mark.django_db
+def test_a_citizen_returning_from_a_second_payment_is_told_of_the_refund(
+    provider_config: ProviderConfig, sandbox: Sandbox
+) -> None:
+    first = pay(provider_config.municipality)
+    started_ago(first, hours=49)
+    second = pay(provider_config.municipality)  # the first given up: a new page
+    sandbox.choose(second.redirect_url, "pay")
+    assert back(request_id=second.transaction.request_id).level == "success"
+    sandbox.choose(first.redirect_url, "pay")  # the old tab: paid again
+
+    outcome = back(request_id=first.transaction.request_id)
+
+    tx = PaymentTransaction.objects.get(pk=first.transaction.pk)
+    assert tx.status == PaymentStatus.PAYED and tx.duplicate
+    assert outcome.level == "warning"
+    assert outcome.message == (
+        "Ihre Zahlung ist eingegangen, dieser Antrag war jedoch bereits bezahlt. Diese zweite "
+        "Zahlung wird Ihnen erstattet."
+    )
+    assert not outcome.matter_deleted  # the application is still there: back to it
+
+
+@pytest.mark.django_db
+def test_the_status_page_of_a_second_payment_shows_its_refund(
+    provider_config: ProviderConfig, sandbox: Sandbox, client: Client
+) -> None:
+    first = pay(provider_config.municipality)
+    started_ago(first, hours=49)
+    second = pay(provider_config.municipality)
+    sandbox.choose(second.redirect_url, "pay")
+    back(request_id=second.transaction.request_id)
+    sandbox.choose(first.redirect_url, "pay")
+
+    response = client.get(f"/zahlung/{first.transaction.request_id}/rueckkehr/")
+
+    assert response["Location"] == "/antraege/17/"  # the application still exists
+    page = client.get(f"/zahlung/{first.transaction.request_id}/").content.decode()
+    assert "Als diese Zahlung einging, war der Antrag bereits bezahlt." in page
+    assert "Der Betrag von 30,60 € wird Ihnen erstattet." in page
+    paid = client.get(f"/zahlung/{second.transaction.request_id}/").content.decode()
+    assert "Erstattung" not in paid
+
+    tx = PaymentTransaction.objects.get(pk=first.transaction.pk)
+    record_refund(transaction=tx, amount_cents=1000, reason="Doppelzahlung", actor=None)
+    page = client.get(f"/zahlung/{first.transaction.request_id}/").content.decode()
+    assert "Bisher erstattet: 10,00 €" in page
+    record_refund(transaction=tx, amount_cents=2060, reason="Doppelzahlung", actor=None)
+    page = client.get(f"/zahlung/{first.transaction.request_id}/").content.decode()
+    assert "Der Betrag von 30,60 € wurde Ihnen erstattet." in page
+    assert "wird Ihnen erstattet" not in page
+
+
+@pytest.mark.django_db
+def test_a_citizen_returning_to_an_attempt_of_a_deleted_matter_is_not_asked_to_pay_again(
+    provider_config: ProviderConfig, sandbox: Sandbox, client: Client
+) -> None:
+    start = pay(provider_config.municipality)
+    started_ago(start, hours=49)
+    reconcile()  # given up
+    close()  # the application expired unpaid
+
+    response = client.get(f"/zahlung/{start.transaction.request_id}/rueckkehr/")
+
+    # not to the application's address (a 404 now) but to the payment's own page
+    assert response["Location"] == f"/zahlung/{start.transaction.request_id}/"
+    [message] = list(get_messages(response.wsgi_request))
+    assert message.level_tag == "warning"
+    assert "kann nicht mehr bezahlt werden" in str(message)
+    assert "wird Ihnen der Betrag erstattet" in str(message)
+    assert "erneut bezahlen" not in str(message)
+    page = client.get(response["Location"]).content.decode()
+    assert "Der Antrag, für den diese Zahlung bestimmt war, besteht nicht mehr." in page
+    assert "Weiter zur Bezahlung" not in page

@@ -16,11 +16,15 @@ from rathaus.payments.providers import PaymentItem
 from rathaus.payments.services import start_payment
 from tests.payments.conftest import Sandbox
 
+#: A payable no module owns: the payments pages alone (an "applications.application" that does
+#: not exist is found missing by the applications module, and its payment is to be refunded).
+MATTER = "tests.matter"
 
-def start(config: ProviderConfig) -> str:
+
+def start(config: ProviderConfig, payable_type: str = MATTER) -> str:
     return start_payment(
         municipality=config.municipality,
-        payable_type="applications.application",
+        payable_type=payable_type,
         payable_id="42",
         amount_cents=3060,
         items=[PaymentItem("permit", "Bewohnerparkausweis Zone A", 1, 3060)],
@@ -77,3 +81,21 @@ def test_failed_payment_can_be_retried_and_paid(page: Any, configured: ProviderC
         PaymentStatus.FAILED,
         PaymentStatus.PAYED,
     ]
+
+
+@pytest.mark.browser
+def test_a_payment_for_an_application_that_is_gone_shows_its_refund(
+    page: Any, axe_check: Any, configured: ProviderConfig
+) -> None:
+    page.goto(start(configured, payable_type="applications.application"))  # no application 42
+
+    page.get_by_role("button", name="Bezahlen").click()
+
+    page.wait_for_url("**/zahlung/*/")
+    main = page.locator("main").inner_text()
+    assert "Vielen Dank" not in main
+    assert "der Antrag, für den sie bestimmt war, besteht jedoch nicht mehr" in main
+    assert "Der Betrag von 30,60 € wird Ihnen erstattet." in main
+    assert page.get_by_role("heading", name="Erstattung").is_visible()
+    assert PaymentTransaction.objects.get().refund_due
+    axe_check(page)

@@ -283,6 +283,52 @@ def test_a_count_that_is_no_plain_number_is_a_calculation_error_not_a_crash(copi
         calculate_fee(schedule_from(PARKING), {"duration_years": 1, "copies": copies})
 
 
+@pytest.mark.parametrize("copies", ["--5", "-", "5-", "- 5", "-+5", "+5", "5\n5"])
+def test_a_malformed_count_is_an_error_on_the_field(copies: str) -> None:
+    """Only an optional minus and 1 to 18 ASCII digits are a count; "--5" passed the old check
+    (one minus stripped) and then crashed in int() with a bare ValueError."""
+    schedule = parse_fee_schedule(
+        {
+            "items": [
+                {
+                    "id": "copies",
+                    "kind": "per_unit",
+                    "label": "Zusätzliche Ausfertigung",
+                    "field": "copies",
+                    "unit_cents": 500,
+                    "max_units": 5,
+                }
+            ]
+        }
+    )
+    with pytest.raises(FeeCalculationError) as error:
+        calculate_fee(schedule, {"copies": copies})
+    assert error.value.field == "copies"
+    assert calculate_fee(schedule, {"copies": " 2 "}).total_cents == 1000  # still a count
+    with pytest.raises(FeeCalculationError, match="ganze Zahl ab 0"):
+        calculate_fee(schedule, {"copies": "-1"})  # a number, but below 0
+
+
+def test_a_malformed_number_matches_no_band_of_a_table() -> None:
+    schedule = parse_fee_schedule(
+        {
+            "items": [
+                {
+                    "id": "permit",
+                    "kind": "table",
+                    "label": "Ausweis",
+                    "field": "months",
+                    "bands": [{"min": -12, "max": 12, "amount_cents": 1000}],
+                }
+            ]
+        }
+    )
+    assert calculate_fee(schedule, {"months": "-1"}).total_cents == 1000
+    with pytest.raises(FeeCalculationError) as error:
+        calculate_fee(schedule, {"months": "--1"})
+    assert error.value.field == "months"
+
+
 def _per_unit(**item: object) -> dict:
     return {
         "items": [

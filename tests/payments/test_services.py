@@ -706,3 +706,167 @@ def test_a_cash_reference_the_provider_sends_after_the_confirmation_is_audited(
     assert tx.cash_reference == "KZ-2026-0042"
     event = AuditEvent.objects.get(action="payment.cash_reference_received")
     assert event.after["cash_reference"] == "KZ-2026-0042"
+
+
+@pytest.mark.django_db
+def test_a_kassenzeichen_sent_after_the_confirmation_reaches_the_treasury(
+    municipality: Municipality,
+) -> None:
+    """docs/modules/payments.md: a Kassenzeichen that arrives only after PAYED is stored then;
+    so reconciliation asks about a paid attempt still without one."""
+    from rathaus.payments import providers
+    from rathaus.payments.providers import ProviderStatus, ProviderTransaction
+
+    class ReferenceLater:
+        key, gets = "reference-later", 0
+
+        def create_transaction(self, order: Any) -> ProviderTransaction:
+            return ProviderTransaction(
+                transaction_id="T-1",
+                status=ProviderStatus.INITIAL,
+                payment_page_url="https://pay.example/T-1",
+            )
+
+        def get_transaction(self, transaction_id: str) -> ProviderTransaction:
+            self.gets += 1
+            return ProviderTransaction(
+                transaction_id="T-1",
+                status=ProviderStatus.PAYED,
+                amount_cents=3060,
+                currency="EUR",
+                reference="" if self.gets == 1 else "KZ-2026-0042",
+            )
+
+    plugin = ReferenceLater()
+    providers.register_provider("reference-later", lambda config: plugin)
+    try:
+        ProviderConfig.objects.create(
+            municipality=municipality,
+            provider="reference-later",
+            base_url="https://pay.example",
+            originator_id="o",
+            auth_scheme=ProviderConfig.AuthScheme.NONE,
+        )
+        pay(municipality)
+        reconcile()
+        tx = PaymentTransaction.objects.get()
+        assert tx.status == PaymentStatus.PAYED and tx.cash_reference == ""
+        for _ in range(3):
+            reconcile()
+    finally:
+        providers._REGISTRY.pop("reference-later", None)
+    tx.refresh_from_db()
+    assert tx.cash_reference == "KZ-2026-0042"
+    assert plugin.gets == 2  # once it is there, nobody asks again
+    assert "KZ-2026-0042" in export_reconciliation_csv(timezone.localdate())
+    event = AuditEvent.objects.get(action="payment.cash_reference_received")
+    assert event.after == {"cash_reference": "KZ-2026-0042", "source": "reconciliation"}
+
+
+class ScriptedProvider:
+    """A provider plugin that answers the status queries with ``answers`` in turn (the last one
+    again and again), counting them."""
+
+    key = "scripted"
+
+    def __init__(self) -> None:
+        self.answers: list[Any] = []
+        self.gets = 0
+
+    def create_transaction(self, order: Any) -> Any:
+        from rathaus.payments.providers import ProviderStatus, ProviderTransaction
+
+        return ProviderTransaction(
+            transaction_id="T-1",
+            status=ProviderStatus.INITIAL,
+            payment_page_url="https://pay.example/T-1",
+        )
+
+    def get_transaction(self, transaction_id: str) -> Any:
+        answer = self.answers[min(self.gets, len(self.answers) - 1)]
+        self.gets += 1
+        return answer
+
+
+@pytest.fixture
+def scripted(municipality: Municipality) -> Iterator[ScriptedProvider]:
+    from rathaus.payments import providers
+
+    plugin = ScriptedProvider()
+    providers.register_provider("scripted", lambda config: plugin)
+    ProviderConfig.objects.create(
+        municipality=municipality,
+        provider="scripted",
+        base_url="https://pay.example",
+        originator_id="o",
+        auth_scheme=ProviderConfig.AuthScheme.NONE,
+    )
+    yield plugin
+    providers._REGISTRY.pop("scripted", None)
+
+
+def _answer(status: str, *, amount_cents: int | None = 3060, reference: str = "") -> Any:
+    from rathaus.payments.providers import ProviderStatus, ProviderTransaction
+
+    return ProviderTransaction(
+        transaction_id="T-1",
+        status=ProviderStatus(status),
+        amount_cents=amount_cents,
+        currency="EUR" if amount_cents is not None else "",
+        reference=reference,
+    )
+
+
+@pytest.mark.django_db
+def test_a_paid_attempt_without_kassenzeichen_is_asked_about_only_within_the_recheck_window(
+    scripted: ScriptedProvider, municipality: Municipality, settings: Any
+) -> None:
+    """A platform that never sends a Kassenzeichen is not asked about a payment for ever:
+    ``PAYMENTS_RECHECK_FINAL_HOURS`` after it was paid, nobody asks again."""
+    settings.PAYMENTS_RECHECK_FINAL_HOURS = 72
+    scripted.answers = [_answer("PAYED")]
+    pay(municipality)
+    assert reconcile().changed == 1
+    paid_at = PaymentTransaction.objects.get().paid_at
+    assert paid_at is not None
+
+    assert reconcile(now=paid_at + dt.timedelta(hours=71)).checked == 1
+    assert reconcile(now=paid_at + dt.timedelta(hours=73)).checked == 0
+    assert scripted.gets == 2
+    tx = PaymentTransaction.objects.get()
+    assert (tx.status, tx.cash_reference, tx.check_count) == (PaymentStatus.PAYED, "", 2)
+
+
+@pytest.mark.django_db
+def test_asking_again_about_a_paid_attempt_never_undoes_or_changes_it(
+    scripted: ScriptedProvider,
+    municipality: Municipality,
+    signals: dict[str, list[dict[str, Any]]],
+) -> None:
+    scripted.answers = [
+        _answer("PAYED"),
+        _answer("FAILED"),
+        _answer("INITIAL"),
+        _answer("PAYED", amount_cents=1),
+        _answer("PAYED", amount_cents=None),
+        _answer("CANCELED"),
+        _answer("PAYED", reference="KZ-7"),
+    ]
+    pay(municipality)
+    assert reconcile().changed == 1
+    results = [reconcile() for _ in range(6)]
+
+    assert [(r.checked, r.changed, r.failed) for r in results] == [
+        (1, 0, 0),  # FAILED: ignored
+        (1, 0, 0),  # INITIAL: ignored
+        (1, 0, 1),  # another amount: refused
+        (1, 0, 1),  # paid without an amount: refused
+        (1, 0, 0),  # CANCELED: ignored
+        (1, 0, 0),  # paid, now with its Kassenzeichen: kept
+    ]
+    tx = PaymentTransaction.objects.get()
+    assert (tx.status, tx.amount_cents, tx.cash_reference) == (PaymentStatus.PAYED, 3060, "KZ-7")
+    assert list(tx.status_changes.values_list("to_status", flat=True)) == ["INITIAL", "PAYED"]
+    assert len(signals["confirmed"]) == 1
+    assert not signals["failed"] and not signals["duplicate"]
+    assert reconcile().checked == 0  # with its Kassenzeichen, it is not asked about again

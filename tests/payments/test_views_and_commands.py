@@ -298,3 +298,59 @@ def test_deleting_a_payment_provider_in_the_admin_is_audited(
     event = AuditEvent.objects.get(action="payment_provider.deleted")
     assert event.before["originator_id"] == "rathaus-wuppertal"
     assert event.municipality == provider_config.municipality
+
+
+def _provider_form(config: ProviderConfig, *, secret: str) -> dict[str, Any]:
+    return {
+        "municipality": config.municipality_id,
+        "provider": "xbezahldienste",
+        "enabled": "on",
+        "base_url": config.base_url,
+        "originator_id": "neu",
+        "endpoint_id": "",
+        "auth_scheme": "basic",
+        "username": "kasse",
+        "secret": secret,
+        "timeout_seconds": 5,
+    }
+
+
+@pytest.mark.django_db
+def test_saving_the_provider_without_a_new_secret_is_not_audited_as_a_secret_change(
+    provider_config: ProviderConfig, admin_user: Any, client: Client
+) -> None:
+    provider_config.secret = "geheim"
+    provider_config.save()
+    admin_client = _in_the_admin(client, admin_user)
+    address = f"/admin/payments/providerconfig/{provider_config.pk}/change/"
+
+    # the form never shows the stored secret: an empty field keeps it
+    admin_client.post(address, _provider_form(provider_config, secret=""))
+    provider_config.refresh_from_db()
+    assert (provider_config.originator_id, provider_config.secret) == ("neu", "geheim")
+    kept = AuditEvent.objects.get(action="payment_provider.changed")
+    assert kept.after["secret_changed"] is False
+
+    # the stored secret typed again is no change either
+    admin_client.post(address, _provider_form(provider_config, secret="geheim"))
+    again = AuditEvent.objects.filter(action="payment_provider.changed").latest("pk")
+    assert again.pk != kept.pk and again.after["secret_changed"] is False
+
+
+@pytest.mark.django_db
+def test_a_new_provider_secret_is_audited_as_a_secret_change_without_its_value(
+    provider_config: ProviderConfig, admin_user: Any, client: Client
+) -> None:
+    provider_config.secret = "geheim"
+    provider_config.save()
+
+    _in_the_admin(client, admin_user).post(
+        f"/admin/payments/providerconfig/{provider_config.pk}/change/",
+        _provider_form(provider_config, secret="neues-geheimnis"),
+    )
+
+    provider_config.refresh_from_db()
+    assert provider_config.secret == "neues-geheimnis"
+    event = AuditEvent.objects.get(action="payment_provider.changed")
+    assert event.after["secret_changed"] is True
+    assert "neues-geheimnis" not in str(event.after) and "geheim" not in str(event.before)

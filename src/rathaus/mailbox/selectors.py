@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from rathaus.core.models import Authority
 from rathaus.core.raw_sql import fetch_value, table
-from rathaus.mailbox.announcement import announcement_on, local_date
+from rathaus.mailbox.announcement import local_date, recorded_announcement
 from rathaus.mailbox.models import (
     NO_CONFIRMED_ADDRESS,
     NOTIFICATION_ATTEMPTS,
@@ -141,7 +141,8 @@ class Delivery:
 
 def delivery(message: Message, *, today: date | None = None) -> Delivery:
     announced_on = (
-        announcement_on(
+        recorded_announcement(  # as stored: a later change of the setting does not move it
+            announced_on=message.announced_on,
             provided_at=message.provided_at,
             first_retrieved_at=message.first_retrieved_at,
             legal_basis=message.legal_basis,

@@ -27,7 +27,11 @@ from rathaus.core.models import Authority
 from rathaus.core.scanning import VirusScanner
 from rathaus.core.stored_files import StoredFileUnavailable, read_verified
 from rathaus.core.uploads import UploadPolicy, check_upload
-from rathaus.mailbox.announcement import announcement_on, deemed_announcement
+from rathaus.mailbox.announcement import (
+    announcement_after_retrieval,
+    deemed_announcement,
+    recorded_announcement,
+)
 from rathaus.mailbox.errors import MailboxError, ReplyKeyUsed, ReplyRefused
 from rathaus.mailbox.models import Message, MessageAttachment, RetrievalLog
 from rathaus.mailbox.signals import reply_received
@@ -318,7 +322,8 @@ def record_retrieval(
     """Log one opening (or, with ``attachment``, one download) by the owner.
 
     The first retrieval of a message from the authority is the moment of announcement if it
-    comes before the third day (§ 9 Abs. 1 OZG); it is kept on the message and never moves.
+    comes before the day fixed at provision (§ 9 Abs. 1 OZG: the third day); it is kept on the
+    message and never moves.
     """
     if user is None or not getattr(user, "is_authenticated", False) or user.pk != message.owner_id:
         raise PermissionDenied
@@ -343,9 +348,12 @@ def record_retrieval(
                 locked.first_retrieved_at = now
                 changed.append("first_retrieved_at")
                 if locked.legal_effect:
-                    locked.announced_on = announcement_on(
+                    # only ever earlier than the date fixed at provision (never recomputed
+                    # from today's MAILBOX_ANNOUNCEMENT_DAYS)
+                    locked.announced_on = announcement_after_retrieval(
+                        announced_on=locked.announced_on,
                         provided_at=locked.provided_at,
-                        first_retrieved_at=now,
+                        retrieved_at=now,
                         legal_basis=locked.legal_basis,
                     )
                     changed.append("announced_on")
@@ -399,10 +407,12 @@ def unarchive(*, message: Message, user: Any) -> Message:
 
 
 def announcement_date(message: Message) -> date | None:
-    """The Bekanntgabe date of a notice (None for messages without legal effect)."""
+    """The Bekanntgabe date of a notice as stored on it (None for messages without legal
+    effect): fixed at provision, made earlier by the first retrieval."""
     if not message.legal_effect:
         return None
-    return announcement_on(
+    return recorded_announcement(
+        announced_on=message.announced_on,
         provided_at=message.provided_at,
         first_retrieved_at=message.first_retrieved_at,
         legal_basis=message.legal_basis,

@@ -49,6 +49,13 @@ class ProviderConfigForm(forms.ModelForm):
             return self.instance.secret
         return value
 
+    @property
+    def secret_changed(self) -> bool:
+        """Whether a new secret was entered: the field is always shown empty, so Django's
+        ``changed_data`` names it on every save (empty posted, stored value as initial)."""
+        entered = self.cleaned_data.get("secret", "")
+        return bool(entered) and entered != (self.initial.get("secret") or "")
+
 
 @admin.register(ProviderConfig)
 class ProviderConfigAdmin(admin.ModelAdmin):
@@ -66,7 +73,7 @@ class ProviderConfigAdmin(admin.ModelAdmin):
                 "originator_id": obj.originator_id,
                 "endpoint_id": obj.effective_endpoint_id,
                 "enabled": obj.enabled,
-                "secret_changed": "secret" in form.changed_data,
+                "secret_changed": form.secret_changed,
             },
             municipality=obj.municipality,
         )

@@ -8,6 +8,7 @@ Amounts are integer cents, never floats. The format is documented in docs/module
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -107,15 +108,19 @@ class Band:
         return not (self.maximum is not None and number > self.maximum)
 
 
+#: A whole number as a person types it: an optional minus and at most 18 ASCII digits ("²" is
+#: a digit to ``str.isdigit`` but not to ``int``; 18 digits stay far below ``int``'s limit).
+_WHOLE_NUMBER = re.compile(r"-?[0-9]{1,18}")
+
+
 def _as_int(value: Any) -> int | None:
+    """``value`` as an integer, or None if it is no plain whole number (never raises)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
-    digits = value.strip().lstrip("-") if isinstance(value, str) else ""
-    if digits.isascii() and digits.isdigit() and len(digits) <= 18:  # "²" is a digit, not ASCII
-        return int(value.strip())
-    return None
+    text = value.strip() if isinstance(value, str) else ""
+    return int(text) if _WHOLE_NUMBER.fullmatch(text) else None
 
 
 @dataclass(frozen=True)

@@ -50,20 +50,37 @@ def payable_state(*, payable_type: str, payable_id: str) -> PayableState:
 RECHECKED_FINAL_STATES = (PaymentStatus.FAILED, PaymentStatus.CANCELED, PaymentStatus.ABANDONED)
 
 
+def _changeable(*, recheck_final_since: dt.datetime) -> Q:
+    return Q(status=PaymentStatus.INITIAL) | Q(
+        status__in=RECHECKED_FINAL_STATES, status_changed_at__gte=recheck_final_since
+    )
+
+
+def _awaiting_cash_reference(*, paid_since: dt.datetime) -> Q:
+    """Paid since ``paid_since`` without a Kassenzeichen: XBezahldienste's
+    ``transactionReference`` is optional, and a platform may assign it after "paid"."""
+    return Q(status=PaymentStatus.PAYED, cash_reference="", paid_at__gte=paid_since)
+
+
 def changeable_attempts(*, recheck_final_since: dt.datetime) -> QuerySet[PaymentTransaction]:
     """Attempts whose status the provider may still change: the open ones, and the failed,
     cancelled or abandoned ones since ``recheck_final_since`` (a provider may still confirm
     them)."""
     return PaymentTransaction.objects.exclude(provider_transaction_id="").filter(
-        Q(status=PaymentStatus.INITIAL)
-        | Q(status__in=RECHECKED_FINAL_STATES, status_changed_at__gte=recheck_final_since)
+        _changeable(recheck_final_since=recheck_final_since)
     )
 
 
 def transactions_to_reconcile(*, recheck_final_since: dt.datetime) -> QuerySet[PaymentTransaction]:
-    """:func:`changeable_attempts`, oldest check first."""
+    """:func:`changeable_attempts`, and the attempts paid since ``recheck_final_since`` that
+    still have no Kassenzeichen (asked again until it comes, for that bounded time only; their
+    status and amount never change by it); oldest check first."""
     return (
-        changeable_attempts(recheck_final_since=recheck_final_since)
+        PaymentTransaction.objects.exclude(provider_transaction_id="")
+        .filter(
+            _changeable(recheck_final_since=recheck_final_since)
+            | _awaiting_cash_reference(paid_since=recheck_final_since)
+        )
         .select_related("municipality")
         .order_by(F("last_checked_at").asc(nulls_first=True), "pk")
     )

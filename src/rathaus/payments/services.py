@@ -111,6 +111,12 @@ class ReturnOutcome:
     message: str
     level: str  # "success", "info", "warning", "error"
 
+    @property
+    def matter_deleted(self) -> bool:
+        """The matter paid for was deleted (its page is gone): the citizen is shown the
+        payment's own status page instead of the ``return_url``."""
+        return self.transaction.payable_deleted_at is not None
+
 
 @dataclass
 class ReconciliationResult:
@@ -685,29 +691,65 @@ def _announce(signal: Any, tx: PaymentTransaction) -> None:
 
 
 def handle_return(*, request_id: str) -> ReturnOutcome:
-    """The citizen came back from the payment page: pull the status (the return carries none)."""
+    """The citizen came back from the payment page: pull the status (the return carries none).
+
+    A payment confirmed but taken by no matter (its matter deleted meanwhile, or paid already
+    by another attempt) is never announced as received: the citizen is told it will be refunded.
+    """
     tx = PaymentTransaction.objects.select_related("municipality").get(request_id=request_id)
+    unconfirmed = False
     try:
-        tx = refresh_status(transaction=tx, source=Source.RETURN)
+        refresh_status(transaction=tx, source=Source.RETURN)
     except ProviderError as error:
         logger.warning(
             "status could not be pulled on return",
             extra=_log_extra(tx, error_code=str(error.code), reason=error.reason),
         )
-        tx.refresh_from_db()
-        if tx.status != PaymentStatus.PAYED:
-            return ReturnOutcome(
-                transaction=tx,
-                level="warning",
-                message=_(
-                    "We could not yet confirm your payment with the payment provider. "
-                    "Please do not pay again: we check the payment automatically and "
-                    "will update your application."
-                ),
-            )
+        unconfirmed = True
+    # Read again after the confirmation's receivers ran: the owner of the payable may have
+    # found it gone (record_missing_payable) and marked the payment for a refund.
+    tx.refresh_from_db()
+    if unconfirmed and tx.status != PaymentStatus.PAYED and tx.payable_deleted_at is None:
+        return ReturnOutcome(
+            transaction=tx,
+            level="warning",
+            message=_(
+                "We could not yet confirm your payment with the payment provider. "
+                "Please do not pay again: we check the payment automatically and "
+                "will update your application."
+            ),
+        )
+    if tx.status == PaymentStatus.PAYED and tx.payable_deleted_at is not None:
+        return ReturnOutcome(
+            transaction=tx,
+            level="warning",
+            message=_(
+                "Your payment was received, but the application it was for no longer exists "
+                "(it was withdrawn or has expired). The amount will be refunded to you."
+            ),
+        )
+    if tx.status == PaymentStatus.PAYED and tx.duplicate:
+        return ReturnOutcome(
+            transaction=tx,
+            level="warning",
+            message=_(
+                "Your payment was received, but this application had already been paid. "
+                "This second payment will be refunded to you."
+            ),
+        )
     if tx.status == PaymentStatus.PAYED:
         return ReturnOutcome(
             transaction=tx, level="success", message=_("Thank you, your payment was received.")
+        )
+    if tx.payable_deleted_at is not None:
+        return ReturnOutcome(
+            transaction=tx,
+            level="warning",
+            message=_(
+                "The application this payment was for no longer exists (it was withdrawn or "
+                "has expired) and can no longer be paid. Should the payment provider still "
+                "confirm a payment, the amount will be refunded to you."
+            ),
         )
     if tx.status == PaymentStatus.INITIAL:
         return ReturnOutcome(
@@ -770,7 +812,9 @@ def reconcile_open_transactions(*, now: dt.datetime | None = None) -> Reconcilia
     Open means INITIAL at the provider, plus FAILED, CANCELED or ABANDONED attempts whose status
     changed within ``PAYMENTS_RECHECK_FINAL_HOURS`` (default 72): a provider may still confirm
     them. An attempt still INITIAL ``PAYMENTS_ATTEMPT_ABANDON_HOURS`` (default 48) after it was
-    started is given up after this final answer (ABANDONED).
+    started is given up after this final answer (ABANDONED). A PAYED attempt paid within the
+    same window that has no Kassenzeichen yet is read again too, so that one the provider
+    assigns later is stored (:func:`apply_provider_status` never changes its status or amount).
     """
     result = ReconciliationResult()
     now = now or timezone.now()

@@ -36,7 +36,8 @@ def _payment_for(request: HttpRequest, request_id: uuid.UUID) -> PaymentTransact
 @never_cache
 @require_GET
 def payment_return(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
-    """The provider redirects here without a status; pull it, then continue the citizen's flow."""
+    """The provider redirects here without a status; pull it, then continue the citizen's flow
+    (the payment's own page when the matter paid for was deleted: its address is gone)."""
     if _payment_for(request, request_id) is None:
         return redirect_to_login(request.get_full_path())
     outcome = handle_return(request_id=str(request_id))
@@ -47,7 +48,7 @@ def payment_return(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
         "error": messages.ERROR,
     }[outcome.level]
     messages.add_message(request, level, outcome.message)
-    target = outcome.transaction.return_url
+    target = "" if outcome.matter_deleted else outcome.transaction.return_url
     if target and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
@@ -61,4 +62,8 @@ def payment_status(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
     tx = _payment_for(request, request_id)
     if tx is None:
         return redirect_to_login(request.get_full_path())
-    return render(request, "portal/payments/status.html", {"payment": tx})
+    return render(
+        request,
+        "portal/payments/status.html",
+        {"payment": tx, "refunded_cents": tx.refunded_cents},
+    )
