@@ -33,3 +33,13 @@ def to_csv(series: DailySeries) -> str:
         if value == value:
             lines.append(f"{day.isoformat()},{series.region},{int(value)}")
     return "\n".join(lines) + "\n"
+
+
+def outage_series(region: str = "Aachen") -> DailySeries:
+    """400 days of Poisson(100) from 2020-01-06, a data outage of 500 days, then 60 days again:
+    every forecast origin of the year before the last day falls in the outage."""
+    rng = np.random.default_rng(1)
+    values = np.concatenate(
+        [rng.poisson(100, 400).astype(float), np.full(500, np.nan), rng.poisson(100, 60)]
+    )
+    return DailySeries(region, dt.date(2020, 1, 6), values.astype(float))

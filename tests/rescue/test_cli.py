@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from rathaus.rescue.__main__ import main
-from tests.rescue.synthetic import synthetic_series, to_csv
+from tests.rescue.synthetic import outage_series, synthetic_series, to_csv
 
 REAL_DATA = (
     Path(__file__).resolve().parents[3] / "shared/data/ems/swast_daily_responses_2013_2018.csv"
@@ -172,9 +172,9 @@ def test_import_then_forecast_and_staff_from_the_database(demand_csv, tmp_path, 
     assert report["region"] == "Aachen" and len(report["rows"]) == 7
     assert main(["staffing", "--region", "Aachen", "--plan-for", "mean"]) == 0
     rows = capsys.readouterr().out.strip().splitlines()
-    # the profile comes from the two incidents: calls only at 08:00 and 20:00
+    # two incidents are too few to shape the day: the calls are spread evenly
     calls = {int(r.split(",")[0]): float(r.split(",")[1]) for r in rows[1:]}
-    assert calls[3] == 0 and calls[8] > 0 and calls[20] > 0
+    assert calls[3] > 0 and calls[3] == calls[8] == calls[20]
 
 
 def test_evaluate_pools_the_regression_across_the_listed_regions(demand_csv, tmp_path):
@@ -254,7 +254,7 @@ def test_staffing_a_region_that_fell_silent_plans_no_expected_emergencies(tmp_pa
     path.write_text("date,region,responses\n" + "\n".join(rows) + "\n", encoding="utf-8")
     assert main(["staffing", "--data", str(path), "--region", "Monschau", "--horizon", "7"]) == 0
     hours = [r.split(",") for r in capsys.readouterr().out.strip().splitlines()[1:]]
-    assert len(hours) == 24
+    assert len(hours) == 25  # the first forecast day, 2023-10-29, is the end of summer time
     assert {(h[1], h[2]) for h in hours} == {("0.00", "1")}
 
 
@@ -273,3 +273,35 @@ def test_import_of_incidents_not_in_utf8_or_from_year_one_ends_with_an_error(tmp
     assert main(["import", "--incidents", str(early)]) == 2
     assert "line 2: time 0001-01-01 is outside" in capsys.readouterr().err
     assert not Incident.objects.exists()
+
+
+def test_a_region_with_a_long_data_outage_is_forecast_with_approximate_intervals(tmp_path, capsys):
+    path = tmp_path / "outage.csv"
+    path.write_text(to_csv(outage_series()), encoding="utf-8")
+    args = ["forecast", "--data", str(path), "--region", "Aachen", "--horizon", "14"]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    assert len(captured.out.strip().splitlines()) == 15
+    assert "note: the intervals are approximate" in captured.err
+    assert main([*args, "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["approximate_intervals"] is True
+    assert main(["staffing", "--data", str(path), "--region", "Aachen", "--horizon", "14"]) == 0
+
+
+def test_staffing_the_day_summer_time_ends_plans_25_hours(tmp_path, capsys):
+    path = tmp_path / "demand.csv"
+    path.write_text(to_csv(synthetic_series(start=dt.date(2024, 9, 8), days=400)))
+    args = ["staffing", "--data", str(path), "--region", "Aachen", "--horizon", "28"]
+    assert main([*args, "--day", "2025-10-26"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].endswith(",utc_offset")
+    rows = [line.split(",") for line in lines[1:]]
+    assert len(rows) == 25
+    assert [(r[0], r[-1]) for r in rows[2:4]] == [("2", "+02:00"), ("2", "+01:00")]
+    # the same day on a clock without summer time has 24 hours
+    assert main([*args, "--day", "2025-10-26", "--time-zone", "UTC"]) == 0
+    assert len(capsys.readouterr().out.strip().splitlines()) == 25
+    with pytest.raises(SystemExit) as refused:
+        main([*args, "--time-zone", "Mars/Olympus"])
+    assert refused.value.code == 2
+    assert "'Mars/Olympus' is not a time zone" in capsys.readouterr().err

@@ -1,5 +1,6 @@
 import datetime as dt
 import json
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
@@ -63,6 +64,54 @@ def test_hourly_csv_sums_to_days_and_yields_a_profile():
     profile = data.hourly_profiles["Aachen"]
     assert profile.sum() == pytest.approx(1.0)
     assert profile[13] == pytest.approx(2 / 36)
+
+
+def _hourly_day(day: str, *, extra: list[str]) -> str:
+    rows = ["date,hour,region,calls"]
+    rows += [f"{day},{hour},Aachen,{2 if hour >= 12 else 1}" for hour in range(24)]
+    return "\n".join(rows + extra) + "\n"
+
+
+def test_the_hour_that_occurs_twice_when_summer_time_ends_may_have_two_rows():
+    # local time, 2025-10-26: 02:00-03:00 runs first in summer time, then in standard time
+    data = parse_demand_text(_hourly_day("2025-10-26", extra=["2025-10-26,2,Aachen,4"]))
+    assert data.series("Aachen").values.tolist() == [36.0 + 4.0]
+    assert data.hourly_profiles["Aachen"][2] == pytest.approx((1 + 4) / 40)
+
+
+@pytest.mark.parametrize(
+    ("day", "extra", "line"),
+    [
+        # a third row for the repeated hour
+        ("2025-10-26", ["2025-10-26,2,Aachen,4", "2025-10-26,2,Aachen,5"], 27),
+        # another hour of that day
+        ("2025-10-26", ["2025-10-26,3,Aachen,4"], 26),
+        # hour 2 of an ordinary day, and of the day summer time begins (02:00 does not exist)
+        ("2025-10-27", ["2025-10-27,2,Aachen,4"], 26),
+        ("2025-03-30", ["2025-03-30,2,Aachen,4"], 26),
+    ],
+)
+def test_every_other_repeated_hour_stays_a_duplicate(day, extra, line):
+    with pytest.raises(DemandFileError) as info:
+        parse_demand_text(_hourly_day(day, extra=extra))
+    assert [e.line for e in info.value.errors] == [line]
+    assert "duplicate row for Aachen" in info.value.errors[0].reason
+
+
+def test_the_repeated_hour_depends_on_the_configured_time_zone():
+    text = _hourly_day("2025-10-26", extra=["2025-10-26,2,Aachen,4"])
+    with pytest.raises(DemandFileError, match="line 26: duplicate row"):
+        parse_demand_text(text, time_zone=ZoneInfo("UTC"))
+    # New York goes back at 02:00 on 2 November 2025: its repeated hour is 01:00
+    text = _hourly_day("2025-11-02", extra=["2025-11-02,1,Aachen,4"])
+    assert parse_demand_text(text, time_zone=ZoneInfo("America/New_York")).series(
+        "Aachen"
+    ).values.tolist() == [40.0]
+
+
+def test_a_daily_file_never_has_two_rows_for_a_day_even_when_the_clocks_change():
+    with pytest.raises(DemandFileError, match="line 3: duplicate row for Aachen on 2025-10-26"):
+        parse_demand_text("date,region,responses\n2025-10-26,Aachen,1\n2025-10-26,Aachen,1\n")
 
 
 def test_incidents_are_read_and_the_kpi_uses_the_urban_or_rural_target():

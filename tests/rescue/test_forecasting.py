@@ -6,7 +6,10 @@ import pytest
 from rathaus.rescue.demand import DailySeries
 from rathaus.rescue.evaluation import evaluate_region
 from rathaus.rescue.forecasting import (
+    APPROXIMATE_LOG_SPREAD,
     DEFAULT_MEMBERS,
+    Z80,
+    Z95,
     CalendarRegression,
     ForecastRangeError,
     InsufficientData,
@@ -15,7 +18,7 @@ from rathaus.rescue.forecasting import (
     first_forecast_day,
 )
 from rathaus.rescue.staffing import simulate_share_in_time
-from tests.rescue.synthetic import WEEKLY, synthetic_series
+from tests.rescue.synthetic import WEEKLY, outage_series, synthetic_series
 
 
 def _intervals_are_nested(fc):
@@ -76,6 +79,36 @@ def test_region_with_gaps_and_zeros_still_gets_a_forecast():
         assert np.isfinite(fc.mean).all()
         assert (fc.lower95 >= 0).all()
         _intervals_are_nested(fc)
+
+
+@pytest.mark.parametrize("horizon", [14, 200])
+def test_a_long_data_outage_over_the_year_before_gives_approximate_intervals(horizon):
+    """The weekly calibration origins of the year before lie in the outage: the first weeks
+    ahead have no past error to take quantiles of (the later ones reach the data after the
+    outage), so they get the normal intervals and the forecast is marked approximate."""
+    series = outage_series()
+    fc = CalendarRegression(calendar="DE-NW").forecast(
+        series, origin=first_forecast_day(series), horizon=horizon
+    )
+    assert fc.approximate_intervals
+    assert np.isfinite(fc.mean).all() and np.isfinite(fc.upper95).all()
+    _intervals_are_nested(fc)
+    weeks_ahead = np.arange(14) // 7 + 1
+    spread80 = np.log1p(fc.upper80[:14]) - np.log1p(fc.mean[:14])
+    assert spread80 == pytest.approx(Z80 * APPROXIMATE_LOG_SPREAD * np.sqrt(weeks_ahead))
+    spread95 = np.log1p(fc.mean[:14]) - np.log1p(fc.lower95[:14])
+    assert spread95 == pytest.approx(Z95 * APPROXIMATE_LOG_SPREAD * np.sqrt(weeks_ahead))
+
+
+def test_intervals_calibrated_on_past_errors_are_not_marked_approximate():
+    series = synthetic_series(days=3 * 365)
+    fc = CalendarRegression(calendar="DE-NW").forecast(
+        series, origin=first_forecast_day(series), horizon=28
+    )
+    assert not fc.approximate_intervals
+    # the empirical quantiles differ from the fixed normal spread
+    spread = np.log1p(fc.upper80) - np.log1p(fc.mean)
+    assert not np.allclose(spread[:7], Z80 * APPROXIMATE_LOG_SPREAD)
 
 
 def test_all_zero_region_forecasts_zero_and_scores_undefined_mase():

@@ -1,5 +1,6 @@
 import datetime as dt
 import time
+from html.parser import HTMLParser
 
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ from rathaus.core.models import AuditEvent
 from rathaus.rescue.demand import DailySeries, DemandData, parse_demand_text
 from rathaus.rescue.models import DailyCount, Region, StoredForecast
 from rathaus.rescue.services import compute_forecast, import_demand, store_forecast
-from tests.rescue.synthetic import synthetic_series, to_csv
+from tests.rescue.synthetic import outage_series, synthetic_series, to_csv
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.rescue.urls")]
 URL = "/backoffice/rettungsdienst/"
@@ -40,6 +41,32 @@ def login_with_second_factor(client, user):
     ]
     session["account_authentication_methods_user"] = str(user.pk)
     session.save()
+
+
+class _Elements(HTMLParser):
+    """The attributes of every element of a page, in order."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.elements: list[tuple[str, dict[str, str | None]]] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        self.elements.append((tag, dict(attrs)))
+
+    def by_name(self, name: str) -> dict[str, str | None]:
+        return next(attrs for _, attrs in self.elements if attrs.get("name") == name)
+
+
+PARAMS = {
+    "horizon": 14,
+    "model": "seasonal_naive",
+    "plan_for": "mean",
+    "target_share": 0.9,
+    "job_minutes": 60,
+    "drive_minutes": 5,
+    "shrinkage": 0,
+}
 
 
 @pytest.fixture
@@ -157,8 +184,19 @@ def test_day_outside_the_forecast_is_a_form_error_not_a_500(client, region, plan
             "shrinkage": "0",
             "day": "1999-01-01",
         },
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     assert response.status_code == 400
+    html = response.content.decode()
+    # the message stands at the day field, which is marked invalid, not above the form
+    assert 'id="id_day_error"' in html
+    first = synthetic_series(days=400).end + dt.timedelta(days=1)
+    last = first + dt.timedelta(days=6)
+    assert f"must lie within the forecast, {first} to {last}" in html
+    day = _Elements(html).by_name("day")
+    assert day["aria-invalid"] == "true"
+    assert "id_day_error" in (day["aria-describedby"] or "").split()
+    assert day["value"] == "1999-01-01"
 
 
 def test_page_is_german_by_default(client, region, planner):
@@ -315,3 +353,134 @@ def test_the_kpi_judges_the_incidents_by_the_planners_own_target(client, region,
     assert "<p>0,500</p>" in legal and "8 Minuten innerorts, 12 Minuten außerorts" in legal
     own = kpi_section(target_minutes=12)
     assert "<p>0,750</p>" in own and "Ihrem Ziel von 12 Minuten" in own
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},  # the first visit: the plan with the form's defaults
+        {"horizon": "abc", "day": "1999-01-01"},  # field errors beside help texts
+    ],
+)
+def test_every_aria_describedby_names_an_element_of_the_page(client, region, planner, query):
+    login_with_second_factor(client, planner)
+    params = {"region": region.pk, **PARAMS, **query} if query else {}
+    html = client.get(URL, params).content.decode()
+    elements = _Elements(html).elements
+    ids = {attrs["id"] for _, attrs in elements if attrs.get("id")}
+    described = [
+        (tag, attrs) for tag, attrs in elements if attrs.get("aria-describedby") is not None
+    ]
+    assert described  # the day field's help text at least
+    for tag, attrs in described:
+        for target in (attrs["aria-describedby"] or "").split():
+            assert target in ids, f"<{tag} name={attrs.get('name')}> points at missing #{target}"
+    assert len(ids) == len([1 for _, attrs in elements if attrs.get("id")])  # ids are unique
+
+
+def test_a_region_with_a_long_data_outage_gets_a_plan_with_approximate_intervals(client, planner):
+    import_demand(data=DemandData(daily={"Aachen": outage_series()}), actor=None)
+    login_with_second_factor(client, planner)
+    response = client.get(URL, HTTP_ACCEPT_LANGUAGE="en")  # defaults: regression, 84 days
+    assert response.status_code == 200
+    assert "The intervals are approximate" in response.content.decode()
+    german = client.get(URL, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Die Intervalle sind nur angenähert" in german
+
+
+def test_a_region_with_enough_history_has_no_approximate_intervals_note(client, region, planner):
+    login_with_second_factor(client, planner)
+    response = client.get(URL, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert "approximate" not in response.content.decode()
+
+
+@pytest.fixture
+def region_before_clock_changes(db):
+    """Demand until 2025-03-15, so that a 28-day forecast covers the spring change."""
+    series = synthetic_series("Aachen", start=dt.date(2024, 2, 10), days=400)
+    assert series.end == dt.date(2025, 3, 15)
+    import_demand(data=parse_demand_text(to_csv(series)), actor=None)
+    return Region.objects.get(name="Aachen")
+
+
+def _staffing_rows(client, region, day):
+    params = {"region": region.pk, **PARAMS, "horizon": 28, "day": day, "export": "staffing"}
+    lines = client.get(URL, params).content.decode().strip().splitlines()
+    header = lines[0].split(",")
+    return header, [dict(zip(header, line.split(","), strict=True)) for line in lines[1:]]
+
+
+def _forecast_mean(client, region, day):
+    params = {"region": region.pk, **PARAMS, "horizon": 28, "export": "forecast"}
+    lines = client.get(URL, params).content.decode().strip().splitlines()[1:]
+    return next(float(line.split(",")[3]) for line in lines if line.split(",")[2] == day)
+
+
+def test_the_day_summer_time_begins_is_staffed_in_23_hours(
+    client, region_before_clock_changes, planner
+):
+    region = region_before_clock_changes
+    login_with_second_factor(client, planner)
+    header, rows = _staffing_rows(client, region, "2025-03-30")
+    assert header[-1] == "utc_offset"  # the columns before it are those of every other day
+    assert [int(r["hour"]) for r in rows] == [0, 1, *range(3, 24)]
+    assert [r["utc_offset"] for r in rows[1:3]] == ["+01:00", "+02:00"]
+    total = sum(float(r["calls"]) for r in rows)
+    assert total == pytest.approx(_forecast_mean(client, region, "2025-03-30"), abs=0.15)
+    params = {"region": region.pk, **PARAMS, "horizon": 28, "day": "2025-03-30"}
+    html = client.get(URL, params, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    staffing = html[html.index('id="staffing-heading"') : html.index('id="kpi-heading"')]
+    assert '<th scope="row">02:00' not in staffing
+    assert "Am 2025-03-30 wird die Uhr umgestellt: Der Tag hat 23 Stunden." in staffing
+
+
+def test_the_day_summer_time_ends_has_0200_twice_labelled_with_the_time_zone(
+    client, region_before_clock_changes, planner
+):
+    region = region_before_clock_changes
+    region.planners.add(planner)
+    Region.objects.filter(pk=region.pk).update(hourly_profile=[1.0] * 12 + [3.0] * 12)
+    # demand until 2025-10-12: the autumn change lies in the forecast
+    later = synthetic_series("Aachen", start=dt.date(2024, 9, 8), days=400)
+    import_demand(data=parse_demand_text(to_csv(later)), actor=None)
+    login_with_second_factor(client, planner)
+    header, rows = _staffing_rows(client, region, "2025-10-26")
+    assert header[-2:] == ["simulated_share_in_time", "utc_offset"]
+    assert len(rows) == 25
+    assert [(r["hour"], r["utc_offset"]) for r in rows[2:4]] == [("2", "+02:00"), ("2", "+01:00")]
+    assert rows[2]["calls"] == rows[3]["calls"]
+    total = sum(float(r["calls"]) for r in rows)
+    assert total == pytest.approx(_forecast_mean(client, region, "2025-10-26"), abs=0.15)
+    params = {"region": region.pk, **PARAMS, "horizon": 28, "day": "2025-10-26"}
+    german = client.get(URL, params, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert '<th scope="row">02:00 (MESZ)</th>' in german
+    assert '<th scope="row">02:00 (MEZ)</th>' in german
+    assert "Der Tag hat 25 Stunden." in german
+    english = client.get(URL, params, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<th scope="row">02:00 (CEST)</th>' in english
+    assert '<th scope="row">02:00 (CET)</th>' in english
+    assert english.count('<th scope="row">') == 28 + 25  # forecast table and 25 hours
+
+
+def test_a_single_incident_does_not_make_the_hourly_profile(client, region, planner):
+    """One incident at 10:15 would put the whole day's calls at 10:00; with so few the
+    profile stays uniform."""
+    from rathaus.rescue.incidents import read_incidents
+    from rathaus.rescue.services import import_incidents
+
+    import_incidents(
+        records=read_incidents(
+            [
+                "time,region,location,area,response_minutes\n",
+                "2024-01-01T10:15:00,Aachen,Markt 1,urban,7.5\n",
+            ]
+        ),
+        actor=None,
+    )
+    login_with_second_factor(client, planner)
+    params = {"region": region.pk, **PARAMS, "export": "staffing"}
+    rows = client.get(URL, params).content.decode().strip().splitlines()[1:]
+    calls = {int(row.split(",")[2]): float(row.split(",")[3]) for row in rows}
+    assert calls[3] > 0
+    assert calls[3] == calls[10]

@@ -63,7 +63,7 @@ def planner(request: HttpRequest) -> HttpResponse:
         try:
             plan = build_plan(form.cleaned_data, simulate=export != "forecast")
         except PlanError as exc:
-            form.add_error(None, str(exc))
+            form.add_error(exc.field, str(exc))
             status = 400
     else:
         status = 400

@@ -23,8 +23,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from rathaus.rescue.demand import DailySeries, DemandFileError, read_demand_csv
+from rathaus.rescue.demand import DEFAULT_TIME_ZONE, DailySeries, DemandFileError, read_demand_csv
 from rathaus.rescue.evaluation import HORIZONS, evaluate_region, summarise
 from rathaus.rescue.forecasting import (
     CalendarRegression,
@@ -62,16 +63,29 @@ def _setup_django() -> None:
     django.setup()
 
 
-def _load_series(args: argparse.Namespace) -> tuple[DailySeries, Any, str | None]:
-    """The series, hourly profile and holiday calendar from --data or the database."""
+def _time_zone(text: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a time zone (e.g. Europe/Berlin)"
+        ) from None
+
+
+def _load_series(args: argparse.Namespace) -> tuple[DailySeries, Any, str | None, dt.tzinfo]:
+    """The series, hourly profile, holiday calendar and local time zone from --data or the
+    database (--time-zone, else the configured one)."""
     if args.data:
-        data = read_demand_csv(args.data)
+        time_zone = args.time_zone or DEFAULT_TIME_ZONE
+        data = read_demand_csv(args.data, time_zone=time_zone)
         try:
             series = data.series(args.region)
         except KeyError as exc:
             raise UsageError(exc.args[0]) from None
-        return series, data.hourly_profiles.get(args.region), args.holidays
+        return series, data.hourly_profiles.get(args.region), args.holidays, time_zone
     _setup_django()
+    from django.utils import timezone
+
     from rathaus.rescue import selectors
     from rathaus.rescue.models import Region
 
@@ -82,7 +96,8 @@ def _load_series(args: argparse.Namespace) -> tuple[DailySeries, Any, str | None
     if stored is None:
         raise UsageError(f"region {args.region!r} has no daily counts")
     profile = selectors.hourly_profile(region=region)
-    return stored, profile, args.holidays or region.holiday_calendar
+    time_zone = args.time_zone or timezone.get_default_timezone()
+    return stored, profile, args.holidays or region.holiday_calendar, time_zone
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -131,21 +146,34 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _forecast(args: argparse.Namespace) -> tuple[Forecast, Any]:
-    series, profile, calendar = _load_series(args)
+def _forecast(args: argparse.Namespace) -> tuple[Forecast, Any, dt.tzinfo]:
+    series, profile, calendar, time_zone = _load_series(args)
     model = _model(args.model, calendar)
     try:
         origin = args.origin or first_forecast_day(series)
-        return model.forecast(series, origin=origin, horizon=args.horizon), profile
+        forecast = model.forecast(series, origin=origin, horizon=args.horizon)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    if forecast.approximate_intervals:
+        print(
+            "note: the intervals are approximate: too few past forecast errors to calibrate "
+            "them (a short history, or a long gap in the data of the year before)",
+            file=sys.stderr,
+        )
+    return forecast, profile, time_zone
 
 
 def cmd_forecast(args: argparse.Namespace) -> int:
-    fc, _profile = _forecast(args)
+    fc, _profile, _time_zone = _forecast(args)
     buffer = io.StringIO()
     if args.format == "json":
-        json.dump({"region": fc.region, "model": fc.model, "rows": fc.rows()}, buffer, indent=2)
+        document = {
+            "region": fc.region,
+            "model": fc.model,
+            "approximate_intervals": fc.approximate_intervals,
+            "rows": fc.rows(),
+        }
+        json.dump(document, buffer, indent=2)
         buffer.write("\n")
     else:
         rows = fc.rows()
@@ -193,13 +221,15 @@ def _staffing_arguments(args: argparse.Namespace) -> tuple[ResponseTarget, Staff
 
 def cmd_staffing(args: argparse.Namespace) -> int:
     target, inputs = _staffing_arguments(args)
-    fc, profile = _forecast(args)
+    fc, profile, time_zone = _forecast(args)
     day_index = (args.day - fc.start).days if args.day else 0
     if not 0 <= day_index < len(fc.mean):
         raise UsageError("--day lies outside the forecast")
     daily = {"mean": fc.mean, "upper80": fc.upper80, "upper95": fc.upper95}[args.plan_for]
     try:
         plans = plan_day(
+            day=fc.dates()[day_index],
+            time_zone=time_zone,
             daily_calls=float(daily[day_index]),
             profile=profile,
             target=target,
@@ -210,22 +240,35 @@ def cmd_staffing(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     writer = csv.writer(sys.stdout)
-    writer.writerow(["hour", "calls", "ambulances", "positions", "share_in_time", "simulated"])
-    for p in plans:
+    writer.writerow(
+        ["hour", "calls", "ambulances", "positions", "share_in_time", "simulated", "utc_offset"]
+    )
+    for p in plans:  # one row per real hour: 23 or 25 on the days the clocks change
         sim = "" if p.simulated_share_in_time is None else f"{p.simulated_share_in_time:.4f}"
         writer.writerow(
-            [p.hour, f"{p.calls:.2f}", p.ambulances, p.positions, f"{p.share_in_time:.4f}", sim]
+            [
+                p.hour,
+                f"{p.calls:.2f}",
+                p.ambulances,
+                p.positions,
+                f"{p.share_in_time:.4f}",
+                sim,
+                p.utc_offset,
+            ]
         )
     return 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:
     _setup_django()
+    from django.utils import timezone
+
     from rathaus.rescue import services
     from rathaus.rescue.incidents import read_incidents_csv
 
     if args.demand:
-        result = services.import_demand(data=read_demand_csv(args.demand), actor=None)
+        data = read_demand_csv(args.demand, time_zone=timezone.get_default_timezone())
+        result = services.import_demand(data=data, actor=None)
         print(f"demand: {result.rows} days in {result.regions} region(s)")
     if args.incidents:
         records = read_incidents_csv(args.incidents)
@@ -274,6 +317,13 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--origin", type=_date, help="first forecast day (default: after the data)")
         p.add_argument("--model", choices=models, default="calendar_regression")
         p.add_argument("--holidays", type=_calendar, default=None)
+        p.add_argument(
+            "--time-zone",
+            type=_time_zone,
+            default=None,
+            help="local time of hourly data and of the staffed day's hours (default: "
+            "Europe/Berlin, or the configured TIME_ZONE without --data)",
+        )
         p.set_defaults(func=func)
         if name == "forecast":
             p.add_argument("--format", choices=["csv", "json"], default="csv")

@@ -2,7 +2,9 @@
 
 A daily CSV has the columns ``date``, ``region`` and a count column (``responses``, ``calls`` or
 ``count``). An hourly CSV has ``date``, ``hour`` (0-23), ``region`` and a count; it is summed to
-days for forecasting and kept as an hourly profile for staffing. Days without a row are gaps
+days for forecasting and kept as an hourly profile for staffing. Its hours are local clock hours
+in the configured time zone: on the day the clocks go back the hour that occurs twice (02:00 in
+Germany) may have two rows, which are added up. Days without a row are gaps
 (NaN), not zeros: a zero is a real observation. Files must be UTF-8 (a byte-order mark is allowed),
 dates lie between :data:`EARLIEST_DAY` and :data:`LATEST_DAY`.
 """
@@ -16,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +30,9 @@ MAX_REGION_NAME = 120  # Region.name.max_length
 # that date arithmetic (the day after the data, a forecast's horizon) never leaves Python's range.
 EARLIEST_DAY = dt.date(1900, 1, 1)
 LATEST_DAY = dt.date(2200, 12, 31)
+# The local time of hourly files where no other is given: the project's settings.TIME_ZONE (the
+# command line reads files without Django).
+DEFAULT_TIME_ZONE = ZoneInfo("Europe/Berlin")
 
 
 class DemandFileError(ValueError):
@@ -96,14 +102,18 @@ def _count_column(header: list[str]) -> str | None:
     return None
 
 
-def read_demand_csv(source: str | Path | Iterable[str]) -> DemandData:
-    """Read a daily or hourly demand CSV; raise :class:`DemandFileError` listing every bad row."""
+def read_demand_csv(
+    source: str | Path | Iterable[str], *, time_zone: dt.tzinfo = DEFAULT_TIME_ZONE
+) -> DemandData:
+    """Read a daily or hourly demand CSV; raise :class:`DemandFileError` listing every bad row.
+
+    ``time_zone``: the clock of an hourly file's hours (the day with an hour twice)."""
     if isinstance(source, str | Path):
         try:
-            return _read_demand(csv_file_lines(source))
+            return _read_demand(csv_file_lines(source), time_zone)
         except DemandFileError as exc:
             raise DemandFileError(exc.errors, source=source) from None
-    return _read_demand(source)
+    return _read_demand(source, time_zone)
 
 
 def csv_file_lines(path: str | Path) -> io.StringIO:
@@ -159,11 +169,19 @@ def region_problem(region: str) -> str | None:
     return None
 
 
-def parse_demand_text(text: str) -> DemandData:
-    return _read_demand(io.StringIO(text.lstrip("\ufeff")))
+def parse_demand_text(text: str, *, time_zone: dt.tzinfo = DEFAULT_TIME_ZONE) -> DemandData:
+    return _read_demand(io.StringIO(text.lstrip("\ufeff")), time_zone)
 
 
-def _read_demand(lines: Iterable[str]) -> DemandData:
+def hour_occurs_twice(day: dt.date, hour: int, time_zone: dt.tzinfo) -> bool:
+    """Whether the clock hour ``hour`` of ``day`` occurs twice in ``time_zone`` (the clocks go
+    back during it: its first run has the larger UTC offset, PEP 495's fold 0)."""
+    first = dt.datetime.combine(day, dt.time(hour), tzinfo=time_zone)
+    earlier, later = first.utcoffset(), first.replace(fold=1).utcoffset()
+    return earlier is not None and later is not None and earlier > later
+
+
+def _read_demand(lines: Iterable[str], time_zone: dt.tzinfo) -> DemandData:
     errors: list[RowError] = []
     rows = csv_rows(lines, errors)
     first = next(rows, None)
@@ -186,7 +204,7 @@ def _read_demand(lines: Iterable[str]) -> DemandData:
 
     counts: dict[str, dict[dt.date, float]] = defaultdict(dict)
     hours: dict[str, npt.NDArray[np.float64]] = defaultdict(lambda: np.zeros(24))
-    seen: set[tuple[str, dt.date, int]] = set()
+    seen: dict[tuple[str, dt.date, int], int] = {}  # rows per region, day and hour
     for line_no, row in rows:
         if not row or all(not c.strip() for c in row):
             continue
@@ -229,11 +247,15 @@ def _read_demand(lines: Iterable[str]) -> DemandData:
                 errors.append(RowError(line_no, f"hour {shown(row[i_hour])} is not 0-23"))
                 continue
         key = (region, day, hour)
-        if key in seen:
+        rows_before = seen.get(key, 0)
+        # an hour that occurs twice on the local clock has a row for each run, no more
+        allowed = 2 if hourly and hour_occurs_twice(day, hour, time_zone) else 1
+        if rows_before >= allowed:
             what = f"{day} hour {hour}" if hourly else str(day)
-            errors.append(RowError(line_no, f"duplicate row for {region} on {what}"))
+            twice = " (this hour occurs twice: at most two rows)" if allowed == 2 else ""
+            errors.append(RowError(line_no, f"duplicate row for {region} on {what}{twice}"))
             continue
-        seen.add(key)
+        seen[key] = rows_before + 1
         counts[region][day] = counts[region].get(day, 0.0) + value
         if hourly:
             hours[region][hour] += value

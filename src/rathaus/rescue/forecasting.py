@@ -15,8 +15,10 @@ Two models share one interface, ``model.forecast(series, origin=day, horizon=n) 
   regions, which steadies shapes learnt from few occurrences; alone, a region keeps its own.
   Its intervals are empirical (conformal): the quantiles of the ensemble's own log errors at
   the same horizons from the weekly forecast origins of the year before, so they are as wide as
-  the model has actually been wrong. Its settings were chosen by validating on 2016 and 2017
-  (docs/modules/rescue.md).
+  the model has actually been wrong; where a horizon band has fewer than 56 such errors (a
+  short history, or a long data gap over the year before), that band gets normal intervals of
+  an assumed size instead, and the forecast is marked ``approximate_intervals``. Its settings
+  were chosen by validating on 2016 and 2017 (docs/modules/rescue.md).
 
 Everything is deterministic numpy: the same data gives the same forecast, and ``seed`` only feeds
 the staffing simulation elsewhere.
@@ -39,6 +41,11 @@ from rathaus.rescue.holiday_calendar import calendar_for_region, holiday_names
 Z80 = 1.2815515655446004
 Z95 = 1.959963984540054
 SEASON = 7
+# The conformal intervals need at least this many observed past errors in a horizon band (eight
+# weekly origins' worth); with fewer, the band gets normal intervals of APPROXIMATE_LOG_SPREAD in
+# log space per whole week ahead, and the forecast says so (``approximate_intervals``).
+MIN_CALIBRATION_ERRORS = 8 * SEASON
+APPROXIMATE_LOG_SPREAD = 0.08
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -53,6 +60,9 @@ class Forecast:
     upper80: FloatArray
     lower95: FloatArray
     upper95: FloatArray
+    #: True when some of the intervals are not calibrated on the model's own past errors but
+    #: approximated (too short a history, or a long data gap over the year before the origin).
+    approximate_intervals: bool = False
 
     def dates(self) -> list[dt.date]:
         return [self.start + dt.timedelta(days=i) for i in range(len(self.mean))]
@@ -423,22 +433,19 @@ class CalendarRegression:
                 continue
             actual = np.log(np.maximum(series.values[t0 : t0 + calib_h], 0.0) + 1.0)
             errors.append(actual - pred)
-        if len(errors) < 8:
-            # too little history to calibrate: fall back to in-sample-sized normal intervals
-            spread = 0.08 * np.sqrt(np.arange(horizon) // SEASON + 1)
-            bounds = {
-                "lower80": -Z80 * spread,
-                "upper80": Z80 * spread,
-                "lower95": -Z95 * spread,
-                "upper95": Z95 * spread,
-            }
-        else:
-            err = np.array(errors)  # origins x calib_h
-            bounds = {k: np.empty(horizon) for k in ("lower80", "upper80", "lower95", "upper95")}
-            for band in range(0, horizon, SEASON):
-                b_hi = min(band + SEASON, calib_h)
-                pool = err[:, band:b_hi].ravel()
-                pool = pool[~np.isnan(pool)]
+        pools = np.array(errors) if errors else np.empty((0, calib_h))  # origins x calib_h
+        bounds = {k: np.empty(horizon) for k in ("lower80", "upper80", "lower95", "upper95")}
+        approximate = False
+        for band in range(0, horizon, SEASON):
+            pool = pools[:, band : band + SEASON].ravel()
+            pool = pool[~np.isnan(pool)]  # days of a data gap have no error
+            if pool.size < MIN_CALIBRATION_ERRORS:
+                # too few past errors at this horizon (a short history, or a long data gap
+                # over the origins of the year before): normal intervals of an assumed size
+                spread = APPROXIMATE_LOG_SPREAD * math.sqrt(band // SEASON + 1)
+                q = [-Z80 * spread, Z80 * spread, -Z95 * spread, Z95 * spread]
+                approximate = True
+            else:
                 q = np.quantile(
                     pool,
                     [
@@ -447,10 +454,10 @@ class CalendarRegression:
                         (1 - self.coverage95) / 2,
                         1 - (1 - self.coverage95) / 2,
                     ],
-                )
-                end = min(band + SEASON, horizon)
-                for name, value in zip(bounds, q, strict=True):
-                    bounds[name][band:end] = value
+                ).tolist()
+            end = min(band + SEASON, horizon)
+            for name, value in zip(bounds, q, strict=True):
+                bounds[name][band:end] = value
 
         def counts(log_values: FloatArray) -> FloatArray:
             # back from log(1 + count); a fit below log 1 = 0 (a region that fell silent) would
@@ -466,6 +473,7 @@ class CalendarRegression:
             upper80=counts(log_mean + bounds["upper80"]),
             lower95=counts(log_mean + bounds["lower95"]),
             upper95=counts(log_mean + bounds["upper95"]),
+            approximate_intervals=approximate,
         )
 
 

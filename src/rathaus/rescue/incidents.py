@@ -9,7 +9,7 @@ between :data:`~rathaus.rescue.demand.EARLIEST_DAY` and :data:`~rathaus.rescue.d
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +29,9 @@ from rathaus.rescue.demand import (
 from rathaus.rescue.staffing import ResponseTarget, share_within_target
 
 AREAS = ("urban", "rural")
+# The incidents' hours make an hourly profile only from this many on (20 an hour on average);
+# fewer would put a day's calls at the few hours that happened to have one.
+MIN_INCIDENTS_FOR_PROFILE = 480
 
 
 @dataclass(frozen=True)
@@ -129,9 +132,15 @@ def share_in_time(
     return share_within_target(times, targets)
 
 
-def hourly_profile(records: list[IncidentRecord]) -> np.ndarray | None:
-    """Shares of incidents per hour of the day, or None without records."""
-    if not records:
+def profile_from_hours(hours: Sequence[int]) -> np.ndarray | None:
+    """Shares of incidents per clock hour (0-23) of the day, or None (uniform) with fewer than
+    :data:`MIN_INCIDENTS_FOR_PROFILE` incidents."""
+    if len(hours) < MIN_INCIDENTS_FOR_PROFILE:
         return None
-    counts = np.bincount([r.time.hour for r in records], minlength=24).astype(float)
+    counts = np.bincount(hours, minlength=24).astype(float)
     return counts / counts.sum()
+
+
+def hourly_profile(records: list[IncidentRecord]) -> np.ndarray | None:
+    """Shares of incidents per hour of the day, by :func:`profile_from_hours`."""
+    return profile_from_hours([r.time.hour for r in records])

@@ -9,13 +9,15 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
 
 from rathaus.rescue.demand import EARLIEST_DAY, LATEST_DAY
 from rathaus.rescue.forecast_plot import forecast_svg
@@ -51,6 +53,12 @@ TEMPLATE_MSGIDS = (
     gettext_noop("No incidents recorded."),
     gettext_noop("No regions with demand data yet. Import them with: %(command)s"),
     gettext_noop("Staffing for %(day)s, planned for: %(basis)s"),
+)
+
+# Names of the time zone in the hour labels of a day whose clock hour 02:00 occurs twice.
+TIME_ZONE_NAMES = (
+    gettext_noop("CET"),
+    gettext_noop("CEST"),
 )
 
 PLAN_BASIS = [
@@ -155,9 +163,47 @@ class Plan:
     #: The minutes the KPI judged every incident by; None: the legal target of its area.
     kpi_minutes: float | None = None
 
+    @property
+    def hour_rows(self) -> list[tuple[str, HourPlan]]:
+        """Each hour of the day with its label, ``02:00``; a clock hour the day has twice (the
+        clocks go back) is labelled with its time zone, ``02:00 (MESZ)`` and ``02:00 (MEZ)``."""
+        repeated = {hour for hour, n in Counter(h.hour for h in self.hours).items() if n > 1}
+        rows = []
+        for h in self.hours:
+            label = f"{h.hour:02d}:00"
+            if h.hour in repeated:
+                label += f" ({gettext(h.start.tzname() or h.utc_offset)})"
+            rows.append((label, h))
+        return rows
+
+    @property
+    def clock_note(self) -> str | None:
+        """Says so when the clocks change on the planned day (23 or 25 hours)."""
+        if len(self.hours) == 24:
+            return None
+        return gettext("The clocks change on %(day)s: the day has %(hours)s hours.") % {
+            "day": self.day.isoformat(),
+            "hours": len(self.hours),
+        }
+
+    @property
+    def interval_note(self) -> str | None:
+        """Says so when the forecast's intervals are approximated, not calibrated."""
+        if not self.forecast.approximate_intervals:
+            return None
+        return gettext(
+            "The intervals are approximate: there are too few past forecast errors to "
+            "calibrate them (a short history, or a long gap in the data of the year before)."
+        )
+
 
 class PlanError(ValueError):
-    """The plan cannot be made from the stored data (a message for the form)."""
+    """The plan cannot be made from the stored data (a message for the form); ``field`` names
+    the form field at fault, None for the form as a whole."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def build_plan(data: dict[str, Any], *, simulate: bool = True) -> Plan:
@@ -183,10 +229,16 @@ def build_plan(data: dict[str, Any], *, simulate: bool = True) -> Plan:
     day = data.get("day") or forecast.start
     index = (day - forecast.start).days
     if not 0 <= index < len(forecast.mean):
-        raise PlanError(_("The day to staff must lie within the forecast."))
+        raise PlanError(
+            _("The day to staff must lie within the forecast, %(first)s to %(last)s.")
+            % {"first": forecast.start.isoformat(), "last": forecast.dates()[-1].isoformat()},
+            field="day",
+        )
     basis = {"mean": forecast.mean, "upper80": forecast.upper80, "upper95": forecast.upper95}
     try:
         hours = plan_day(
+            day=day,
+            time_zone=timezone.get_default_timezone(),
             daily_calls=float(basis[data["plan_for"]][index]),
             profile=hourly_profile(region=region),
             target=ResponseTarget(minutes=data["target_minutes"], share=data["target_share"]),
@@ -201,7 +253,8 @@ def build_plan(data: dict[str, Any], *, simulate: bool = True) -> Plan:
     except ValueError as exc:  # e.g. more ambulances than Erlang C searches
         raise PlanError(
             _("No staffing can be computed for %(day)s from this forecast.")
-            % {"day": day.isoformat()}
+            % {"day": day.isoformat()},
+            field="day",
         ) from exc
     series = daily_series(region=region)
     assert series is not None
@@ -256,6 +309,9 @@ def forecast_csv(forecast: Forecast) -> str:
 
 
 def staffing_csv(plan: Plan) -> str:
+    """One row per real hour of the planned day (24; 23 or 25 when the clocks change): ``hour``
+    is the local clock hour, ``utc_offset`` (the last column) tells the two rows of a clock
+    hour that occurs twice apart."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
@@ -268,6 +324,7 @@ def staffing_csv(plan: Plan) -> str:
             "positions",
             "share_in_time",
             "simulated_share_in_time",
+            "utc_offset",
         ]
     )
     for h in plan.hours:
@@ -282,6 +339,7 @@ def staffing_csv(plan: Plan) -> str:
                 h.positions,
                 f"{h.share_in_time:.4f}",
                 sim,
+                h.utc_offset,
             ]
         )
     return out.getvalue()

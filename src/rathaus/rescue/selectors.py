@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from rathaus.rescue.demand import DailySeries, series_from_counts
-from rathaus.rescue.incidents import IncidentRecord
+from rathaus.rescue.incidents import IncidentRecord, profile_from_hours
 from rathaus.rescue.models import Incident, Region
 from rathaus.rescue.staffing import profile_shares
 
@@ -35,7 +35,8 @@ def daily_series(*, region: Region) -> DailySeries | None:
 
 
 def hourly_profile(*, region: Region) -> np.ndarray | None:
-    """The region's stored profile, else the hours of its incidents, else None (uniform).
+    """The region's stored profile, else the hours of its incidents if there are enough
+    (:func:`~rathaus.rescue.incidents.profile_from_hours`: 480), else None (uniform).
 
     A stored profile that no plan can use (written before the admin checked it, e.g. 24 zeros)
     is skipped with a warning rather than failing the planner page.
@@ -48,10 +49,7 @@ def hourly_profile(*, region: Region) -> np.ndarray | None:
     hours = [
         timezone.localtime(t).hour for t in region.incidents.values_list("occurred_at", flat=True)
     ]
-    if not hours:
-        return None
-    counts = np.bincount(hours, minlength=24).astype(float)
-    return counts / counts.sum()
+    return profile_from_hours(hours)
 
 
 def incident_records(*, region: Region) -> list[IncidentRecord]:

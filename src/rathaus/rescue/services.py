@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,10 +32,12 @@ class ImportResult:
 
 @transaction.atomic
 def import_demand(*, data: DemandData, actor: Any) -> ImportResult:
-    """Store daily counts (replacing those of the same days) and hourly profiles."""
+    """Store daily counts (replacing those of the same days) and hourly profiles; the audit
+    event of each region has the profile before and after when the import changed it."""
     rows = 0
     for name, series in data.daily.items():
-        region, created = Region.objects.get_or_create(
+        # locked: the profile recorded as "before" is the one this import replaces
+        region, created = Region.objects.select_for_update().get_or_create(
             name=name, defaults={"holiday_calendar": calendar_for_region(name)}
         )
         days = series.dates()
@@ -43,22 +46,33 @@ def import_demand(*, data: DemandData, actor: Any) -> ImportResult:
         DailyCount.objects.bulk_create(
             [DailyCount(region=region, date=d, count=c) for d, c in present], batch_size=2000
         )
+        after: dict[str, Any] = {
+            "days": len(present),
+            "from": str(days[0]),
+            "to": str(days[-1]),
+            "created": created,
+        }
+        before: dict[str, Any] | None = None
         if name in data.hourly_profiles:
-            region.hourly_profile = [round(float(x), 6) for x in data.hourly_profiles[name]]
-            region.save(update_fields=["hourly_profile"])
+            profile = [round(float(x), 6) for x in data.hourly_profiles[name]]
+            if profile != region.hourly_profile:
+                before = {"hourly_profile": region.hourly_profile}
+                after["hourly_profile"] = profile
+                region.hourly_profile = profile
+                region.save(update_fields=["hourly_profile"])
         rows += len(present)
         audit.record(
-            actor=actor,
-            action="rescue.demand_imported",
-            obj=region,
-            after={
-                "days": len(present),
-                "from": str(days[0]),
-                "to": str(days[-1]),
-                "created": created,
-            },
+            actor=actor, action="rescue.demand_imported", obj=region, before=before, after=after
         )
     return ImportResult(regions=len(data.daily), rows=rows)
+
+
+def stored_seconds(response_minutes: float) -> int:
+    """A response time in whole seconds, rounded up: 480.4 s is stored as 481 s and stays over
+    an 8-minute target (rounding to 480 s would meet it). The value is first rounded to six
+    decimals so that the float noise of a minute conversion (480.00000000000006) adds no second.
+    """
+    return math.ceil(round(response_minutes * 60, 6))
 
 
 @transaction.atomic
@@ -79,7 +93,7 @@ def import_incidents(*, records: list[IncidentRecord], actor: Any) -> ImportResu
                 occurred_at=when,
                 location=rec.location[:200],
                 area=rec.area,
-                response_seconds=round(rec.response_minutes * 60),
+                response_seconds=stored_seconds(rec.response_minutes),
             )
         )
     Incident.objects.bulk_create(objs, batch_size=2000)
@@ -135,6 +149,7 @@ def store_forecast(*, region: Region, forecast: Forecast, actor: Any) -> StoredF
             "model": forecast.model,
             "origin": str(forecast.start),
             "horizon": len(forecast.mean),
+            "approximate_intervals": forecast.approximate_intervals,
         },
     )
     return stored

@@ -6,10 +6,15 @@ With a typical drive time d the tolerable wait is ``target - d``; Erlang C then 
 smallest number of ambulances per hour whose share of emergencies waiting at most that long
 reaches the required share. A seeded discrete-event simulation of the same hour (Poisson
 arrivals, exponential job times, first come first served) serves as a check on the formula.
+
+A day is planned hour by hour on the local clock, as it really runs: 24 hours, but 23 on the day
+the clocks go forward (02:00 does not exist in Germany) and 25 on the day they go back (02:00
+occurs twice, first in summer, then in standard time).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import heapq
 import math
 from dataclasses import dataclass
@@ -47,12 +52,21 @@ class StaffingInputs:
 
 @dataclass(frozen=True)
 class HourPlan:
-    hour: int
+    hour: int  # on the local clock, 0-23 (twice the same on the day the clocks go back)
     calls: float  # expected emergencies in this hour
     ambulances: int  # by Erlang C
     positions: int  # grossed up for shrinkage
     share_in_time: float  # by Erlang C
+    start: dt.datetime  # local, with its UTC offset: tells a repeated clock hour apart
     simulated_share_in_time: float | None = None
+
+    @property
+    def utc_offset(self) -> str:
+        """The UTC offset of the hour as ``+01:00`` (whole minutes)."""
+        offset = self.start.utcoffset() or dt.timedelta(0)
+        minutes = abs(offset) // dt.timedelta(minutes=1)
+        sign = "-" if offset < dt.timedelta(0) else "+"
+        return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def profile_shares(values: object) -> FloatArray | None:
@@ -76,8 +90,26 @@ def profile_shares(values: object) -> FloatArray | None:
     return result
 
 
-def hourly_calls(daily_calls: float, profile: FloatArray | None) -> FloatArray:
-    """Split a day's calls over 24 hours by the profile (shares); uniform without one."""
+def local_hours(day: dt.date, time_zone: dt.tzinfo) -> list[dt.datetime]:
+    """The starts of the hours ``day`` really has on the clocks of ``time_zone``, in order:
+    the hours between its local midnight and the next, 23, 24 or 25 of them."""
+    first = dt.datetime.combine(day, dt.time(), tzinfo=time_zone).astimezone(dt.UTC)
+    after = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=time_zone)
+    count = max(1, round((after.astimezone(dt.UTC) - first) / dt.timedelta(hours=1)))
+    return [(first + dt.timedelta(hours=i)).astimezone(time_zone) for i in range(count)]
+
+
+def hourly_calls(
+    daily_calls: float, profile: FloatArray | None, hours: list[dt.datetime]
+) -> FloatArray:
+    """Split a day's calls over its real ``hours`` (:func:`local_hours`) by the profile (shares
+    of the 24 clock hours); uniform without one.
+
+    Each real hour gets the share of its clock hour, renormalised over the hours the day has:
+    on a 23-hour day the missing hour's share goes to the others in proportion, on a 25-hour day
+    the repeated clock hour counts twice at its full rate (calls do not halve because the clock
+    shows 02:00 twice). The hours always add up to ``daily_calls``.
+    """
     if profile is None:
         shares = np.full(24, 1 / 24)
     else:
@@ -85,11 +117,18 @@ def hourly_calls(daily_calls: float, profile: FloatArray | None) -> FloatArray:
         if normalised is None:
             raise ValueError("an hourly profile has 24 non-negative shares with a finite sum")
         shares = normalised
-    return daily_calls * shares
+    weights = np.array([shares[start.hour] for start in hours], float)
+    total = float(weights.sum())
+    if total <= 0:  # the profile's calls all fall in the hour the clocks skip
+        weights, total = np.ones(len(hours)), float(len(hours))
+    result: FloatArray = daily_calls * weights / total
+    return result
 
 
 def plan_day(
     *,
+    day: dt.date,
+    time_zone: dt.tzinfo,
     daily_calls: float,
     profile: FloatArray | None,
     target: ResponseTarget,
@@ -97,7 +136,8 @@ def plan_day(
     simulate: bool = False,
     seed: int = 0,
 ) -> list[HourPlan]:
-    """Ambulances needed in each hour of one day.
+    """Ambulances needed in each real hour of ``day`` on the clocks of ``time_zone``
+    (:func:`local_hours`).
 
     An hour without expected emergencies keeps one ambulance (the least Erlang C answers);
     ``ValueError`` for inputs no plan can be made from (negative calls, drive beyond target).
@@ -109,7 +149,8 @@ def plan_day(
         raise ValueError("the drive time alone exceeds the response-time target")
     plans = []
     rng = np.random.default_rng(seed)
-    for hour, calls in enumerate(hourly_calls(daily_calls, profile)):
+    hours = local_hours(day, time_zone)
+    for start, calls in zip(hours, hourly_calls(daily_calls, profile, hours), strict=True):
         result = staff_for_service_level(
             arrivals=float(calls),
             period=3600.0,
@@ -129,11 +170,12 @@ def plan_day(
             )
         plans.append(
             HourPlan(
-                hour=hour,
+                hour=start.hour,
                 calls=float(calls),
                 ambulances=result.servers,
                 positions=result.positions,
                 share_in_time=result.service_level,
+                start=start,
                 simulated_share_in_time=simulated,
             )
         )
