@@ -125,3 +125,40 @@ def test_addresses_that_have_an_account_cannot_be_probed_without_limit(
     assert attempt.status == LoginAttempt.Status.FAILED and attempt.result == {}
     assert client.post(finish, {"email": "frei@example.org"}).status_code == 400  # ended
     assert not User.objects.filter(email="frei@example.org").exists()
+
+
+def test_a_refused_staff_login_does_not_call_the_answer_invalid(
+    client: Client, provider: IdentityProvider
+) -> None:
+    staff = StaffFactory()
+    TOTP.activate(staff, generate_totp_secret())
+    _link(staff, provider)
+    response = client.get(_answered(client, provider, level="high"))
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "Beschäftigtenkonten melden sich" in html
+    assert "ungültig oder wurde bereits verwendet" not in html
+    assert "Bitte starten Sie die Anmeldung erneut" not in html
+
+
+def test_too_many_taken_addresses_do_not_call_the_answer_invalid(
+    client: Client, provider: IdentityProvider
+) -> None:
+    from rathaus.accounts.federation_views import TAKEN_EMAILS_PER_ATTEMPT
+
+    finish = _answered(client, provider)
+    for _ in range(TAKEN_EMAILS_PER_ATTEMPT + 1):
+        response = client.post(finish, {"email": UserFactory().email})
+    assert response.status_code == 429
+    assert "ungültig oder wurde bereits verwendet" not in response.content.decode()
+
+
+def test_an_answer_used_twice_is_still_called_invalid(
+    client: Client, provider: IdentityProvider
+) -> None:
+    _link(UserFactory(), provider)
+    finish = _answered(client, provider)
+    assert client.get(finish).status_code == 302
+    response = client.get(finish)
+    assert response.status_code == 400
+    assert "ungültig oder wurde bereits verwendet" in response.content.decode()

@@ -10,12 +10,21 @@ from typing import Any
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.core import mail
+from django.db import IntegrityError, transaction
 from django.test import Client
 
-from rathaus.accounts.models import FederatedIdentity, IdentityProvider, LoginAttempt, User
+from rathaus.accounts.external_identity import ExternalIdentity
+from rathaus.accounts.models import (
+    FederatedIdentity,
+    IdentityProvider,
+    LoginAttempt,
+    Profile,
+    User,
+)
 from tests.accounts.conftest import log_in
 from tests.accounts.factories import UserFactory
 from tests.accounts.test_citizen_account_limits import _answered, _link
+from tests.accounts.test_verified_identity import _answered_as
 
 pytestmark = pytest.mark.django_db
 
@@ -136,3 +145,65 @@ def test_the_owner_is_told_when_a_citizen_account_is_linked(
     body = mail.outbox[0].body
     assert "Bürgerkonto" in body and "Sie" in body
     assert "sub-1" not in body
+
+
+def test_an_account_with_a_citizen_account_is_not_linked_with_another_persons(
+    client: Client, provider: IdentityProvider
+) -> None:
+    owner: User = UserFactory()
+    _link(owner, provider, subject="owner-bpk2")
+    log_in(client, owner)
+    finish = _answered_as(
+        client,
+        provider,
+        subject="other-person-bpk2",
+        level="high",
+        attributes={"given_names": "Max", "family_name": "Fremder"},
+    )
+    page = client.get(finish)
+    assert page.status_code == 403
+    assert "bereits mit einem anderen Bürgerkonto" in page.content.decode()
+    client.post(finish, {"action": "link"})
+
+    assert list(FederatedIdentity.objects.values_list("user", "subject")) == [
+        (owner.pk, "owner-bpk2")
+    ]
+    assert not Profile.objects.filter(family_name="Fremder").exists()
+    assert LoginAttempt.objects.get().result == {}  # the other person's answer is dropped
+    stranger = Client()
+    stranger.get(_answered_as(stranger, provider, subject="other-person-bpk2"))
+    assert stranger.session.get("_auth_user_id") != str(owner.pk)
+
+
+def test_linking_refuses_a_second_citizen_account_of_the_issuer_even_past_the_page(
+    client: Client, provider: IdentityProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The confirmation itself checks too: the other link may come from another tab after the
+    page was shown."""
+    from rathaus.accounts import federation
+
+    owner: User = UserFactory()
+    log_in(client, owner)
+    finish = _answered_as(client, provider, subject="other-person-bpk2", level="high")
+    assert client.get(finish).status_code == 200  # asks whether to link
+    _link(owner, provider, subject="owner-bpk2")  # the other tab
+    checked = federation.finish
+
+    def as_before_the_other_tab(request: Any, attempt: LoginAttempt) -> Any:
+        outcome = federation.Outcome("confirm_link", ExternalIdentity.from_json(attempt.result))
+        return outcome if attempt.result else checked(request, attempt)
+
+    monkeypatch.setattr(federation, "finish", as_before_the_other_tab)
+    response = client.post(finish, {"action": "link"})
+
+    assert response.status_code == 403
+    assert list(FederatedIdentity.objects.values_list("subject", flat=True)) == ["owner-bpk2"]
+
+
+def test_the_database_holds_one_citizen_account_per_issuer_and_account(
+    provider: IdentityProvider,
+) -> None:
+    owner: User = UserFactory()
+    _link(owner, provider, subject="owner-bpk2")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        _link(owner, provider, subject="other-person-bpk2")

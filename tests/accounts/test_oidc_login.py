@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime
+import shutil
+import subprocess
 import urllib.parse
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,9 +15,16 @@ from django.utils import timezone
 
 from rathaus.accounts import oidc
 from rathaus.accounts.models import FederatedIdentity, IdentityProvider, LoginAttempt, User
+from rathaus.core.models import Municipality
 from tests.accounts.identity_providers import (
+    OIDC_CLIENT_ID,
+    OIDC_DIR,
+    OIDC_SLUG,
+    free_port,
     oidc_authorize,
     start_url,
+    stop,
+    wait_until_up,
 )
 
 pytestmark = pytest.mark.django_db
@@ -331,3 +341,63 @@ def test_a_callback_in_another_browser_is_refused_and_its_code_kept(
 
     done = client.get(client.get(callback)["Location"])
     assert done.status_code == 302 and done["Location"] == "/antraege/"
+
+
+#: A client secret with the characters form-urlencoding changes (RFC 6749 § 2.3.1: the client
+#: encodes ID and secret before HTTP Basic, the provider decodes them).
+SECRET_WITH_SPECIAL_CHARACTERS = "Zm9v+YmFy/YmF6=="
+
+
+@pytest.fixture(scope="module")
+def oidc_op_with_special_secret() -> Iterator[str]:
+    """A second test provider whose client secret holds ``+``, ``/`` and ``=``."""
+    node = shutil.which("node")
+    assert node is not None, "The OIDC tests need Node 20 (make venv)."
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            node,
+            str(OIDC_DIR / "server.mjs"),
+            "--port",
+            str(port),
+            "--client-id",
+            OIDC_CLIENT_ID,
+            "--client-secret",
+            SECRET_WITH_SPECIAL_CHARACTERS,
+            "--redirect-uri",
+            f"http://testserver/konto/extern/{OIDC_SLUG}/oidc/callback/",
+        ],
+        cwd=OIDC_DIR,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    issuer = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(issuer + "/.well-known/openid-configuration", process)
+        yield issuer
+    finally:
+        stop(process)
+
+
+def test_a_client_secret_is_form_urlencoded_for_http_basic(
+    client: Client, oidc_op_with_special_secret: str, settings: Any
+) -> None:
+    settings.SITE_URL = "http://testserver"
+    municipality = Municipality.objects.create(
+        ags="05122000", slug="solingen", name="Solingen", state="NW"
+    )
+    provider = IdentityProvider.objects.create(
+        municipality=municipality,
+        slug=OIDC_SLUG,
+        name="Servicekonto (OIDC-Test)",
+        protocol=IdentityProvider.Protocol.OIDC,
+        issuer=oidc_op_with_special_secret,
+        client_id=OIDC_CLIENT_ID,
+        client_secret=SECRET_WITH_SPECIAL_CHARACTERS,
+        allowed_levels=["low", "substantial", "high"],
+    )
+    callback = oidc_authorize(authorize(client, provider), "oidc-basis-0001")
+    finish = client.get(callback)
+    assert finish.status_code == 302, finish.content.decode()[:500]
+    assert client.get(finish["Location"]).status_code == 302
+    assert FederatedIdentity.objects.get().subject == "oidc-basis-0001"

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from rathaus.accounts.models import Profile, User
 from rathaus.core.models import AuditEvent
+from tests.accounts.test_federation_errors import FULL_WIDTH_HOUSE_NUMBER, FULL_WIDTH_POSTAL_CODE
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +51,8 @@ def test_german_date_format_is_accepted(citizen_client: Client, citizen: User) -
     [
         ("postal_code", "4210", "genau fünf Ziffern"),
         ("postal_code", "ABCDE", "genau fünf Ziffern"),
+        ("postal_code", FULL_WIDTH_POSTAL_CODE, "genau fünf Ziffern"),
+        ("house_number", FULL_WIDTH_HOUSE_NUMBER, "Hausnummer"),
         ("street", "S" * 56, "höchstens 55 Zeichen"),
         ("house_number", "zehn", "Hausnummer"),
         ("phone", "call me", "Telefonnummer"),

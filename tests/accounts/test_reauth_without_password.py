@@ -132,3 +132,37 @@ def test_the_deletion_form_is_shown_only_after_a_recent_login(
     age_login(citizen_client)
     response = citizen_client.get("/konto/loeschen/")
     assert response.status_code == 302 and "/reauthenticate/" in response["Location"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/konto/loeschen/", "/konto/password/set/", "/konto/2fa/totp/activate/"]
+)
+def test_a_switched_off_citizen_account_login_explains_how_to_go_on_instead_of_a_loop(
+    client: Client, provider: IdentityProvider, path: str
+) -> None:
+    user = citizen_account_only_user(provider)
+    IdentityProvider.objects.filter(pk=provider.pk).update(enabled=False)
+    stale_citizen_account_session(client, user)
+    response = client.get(path)
+    for _ in range(6):
+        if response.status_code != 302:
+            break
+        response = client.get(response["Location"])
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Anmeldung mit Ihrem Bürgerkonto ist derzeit abgeschaltet" in html
+    assert user.email in html and 'href="/konto/password/reset/"' in html
+
+
+def test_without_a_confirmed_address_the_page_asks_to_confirm_it_first(
+    client: Client, provider: IdentityProvider
+) -> None:
+    user = citizen_account_only_user(provider)
+    EmailAddress.objects.filter(user=user).update(verified=False)
+    IdentityProvider.objects.filter(pk=provider.pk).update(enabled=False)
+    stale_citizen_account_session(client, user)
+    response = client.get("/konto/extern/bestaetigen/?next=/konto/loeschen/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "bestätigen Sie zuerst Ihre E-Mail-Adresse" in html
+    assert 'href="/konto/email/"' in html and "/konto/password/reset/" not in html

@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from rathaus.accounts import login_limits
 from rathaus.accounts.models import FederatedIdentity, Profile
 from rathaus.accounts.recent_login import authenticated_recently
 from rathaus.accounts.roles import is_staff_member
@@ -88,12 +89,12 @@ class AccountAdapter(DefaultAccountAdapter):
 
         Accounts created by a citizen-account login have neither; without this, allauth sends
         them to the login page, which sends a logged-in user straight back (no data export, no
-        account deletion, no passkey).
+        account deletion, no passkey). When its citizen-account login is switched off, the
+        same page explains how to set a password instead (``federation_views.reauthenticate``)
+        — never the login page, which would send it back in a loop.
         """
         methods: list[dict[str, Any]] = super().get_reauthentication_methods(user)
         if methods or not getattr(user, "is_authenticated", False):
-            return methods
-        if not FederatedIdentity.objects.filter(user_id=user.pk, provider__enabled=True).exists():
             return methods
         return [
             {
@@ -122,6 +123,21 @@ class AccountAdapter(DefaultAccountAdapter):
                 secure=settings.SESSION_COOKIE_SECURE,
             )
         return response
+
+    def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
+        """allauth's limits, then our own per-IP count of login attempts, which allauth's
+        clearing of a key's bucket cannot wipe (``accounts/login_limits.py``)."""
+        super().pre_authenticate(request, **credentials)
+        self._rathaus_ip_usage = login_limits.consume_ip_login_attempt(request)
+        if self._rathaus_ip_usage is None:
+            raise self.validation_error("too_many_login_attempts")
+
+    def _rollback_login_failed_rl_usage(self) -> None:
+        """A correct password: the attempt counts neither in allauth's buckets nor in ours."""
+        super()._rollback_login_failed_rl_usage()
+        usage = getattr(self, "_rathaus_ip_usage", None)
+        if usage is not None:
+            usage.rollback()
 
     def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:
         """The per-account login limit counts the login alone, normalised (stripped, lower

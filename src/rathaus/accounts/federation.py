@@ -39,6 +39,7 @@ from rathaus.accounts.models import (
     User,
 )
 from rathaus.accounts.roles import is_staff_member
+from rathaus.accounts.selectors import CONFIRMED_FIELDS_KEY, IDENTITY_FIELDS
 from rathaus.core import audit
 
 logger = logging.getLogger(__name__)
@@ -79,6 +80,12 @@ class StaffAccountRefused(AccountRefused):
 class SecondFactorRequired(AccountRefused):
     """A citizen-account login at level "low" (user name and password at the provider) is one
     factor: it does not enter an account that protects itself with a second factor."""
+
+
+class SecondCitizenAccountRefused(AccountRefused):
+    """The account is linked with another citizen account of the same provider (issuer): a
+    second person's pseudonym must not be added, or that person would log in to this account
+    and their login would overwrite its profile."""
 
 
 class RecentAuthenticationRequired(FinishRefused):
@@ -400,6 +407,7 @@ def finish(request: HttpRequest, attempt: LoginAttempt) -> Outcome:
         log_in(request, attempt=attempt, user=link.user, link=link)
         return Outcome("logged_in", identity, link.user)
     if isinstance(current, User):
+        _refuse_second_link(attempt, current, identity)
         return Outcome("confirm_link", identity, current)
     email = identity.attributes.get("email", "")
     if not _storable_email(email):
@@ -428,6 +436,30 @@ def _refuse_one_factor(attempt: LoginAttempt, user: User, identity: ExternalIden
     )
 
 
+def _refuse_second_link(attempt: LoginAttempt, user: User, identity: ExternalIdentity) -> None:
+    """One citizen account per issuer and account: an account linked with another pseudonym
+    (bPK2, ``sub``) of this issuer is not linked with a second one; the answer is dropped."""
+    other = (
+        FederatedIdentity.objects.filter(user=user, issuer=identity.issuer)
+        .exclude(subject=identity.subject)
+        .exists()
+    )
+    if not other:
+        return
+    close_attempt(attempt)
+    logger.warning(
+        "federated login refused: account linked with another citizen account of the issuer",
+        extra={"user": user.pk, "provider": attempt.provider.slug},
+    )
+    raise SecondCitizenAccountRefused(
+        _(
+            "Your account is already linked with another citizen account of this login "
+            "service, so this one cannot be linked as well. If you want to log in as another "
+            "person, please log out first."
+        )
+    )
+
+
 def link_current_user(request: HttpRequest, attempt: LoginAttempt) -> User:
     """The logged-in citizen confirmed: link the citizen account to this account.
 
@@ -445,6 +477,7 @@ def link_current_user(request: HttpRequest, attempt: LoginAttempt) -> User:
         raise RecentAuthenticationRequired("no recent authentication of the account")
     identity = ExternalIdentity.from_json(attempt.result)
     _refuse_one_factor(attempt, user, identity)
+    _refuse_second_link(attempt, user, identity)
     try:
         with transaction.atomic():
             link = _link(user, attempt, identity, action="accounts.citizen_account_linked")
@@ -595,7 +628,7 @@ def log_in(
         link.trust_level = identity.level
         link.last_login_at = timezone.now()
         link.save(update_fields=["trust_level", "last_login_at"])
-        changed = update_profile(user=user, identity=identity)
+        update = update_profile(user=user, identity=identity)
         audit.record(
             actor=user,
             action="accounts.federated_login",
@@ -603,7 +636,8 @@ def log_in(
             after={
                 "provider": attempt.provider.slug,
                 "level": identity.level,
-                "profile_fields": changed,
+                "profile_fields": update.changed,
+                CONFIRMED_FIELDS_KEY: update.confirmed,
             },
             municipality=attempt.provider.municipality,
         )
@@ -630,21 +664,38 @@ def log_in(
     )
 
 
-def update_profile(*, user: User, identity: ExternalIdentity) -> list[str]:
+@dataclass(frozen=True)
+class ProfileUpdate:
+    """What a citizen-account login did to the profile."""
+
+    #: The fields it changed.
+    changed: list[str]
+    #: The identity fields (``selectors.IDENTITY_FIELDS``) that now hold what a login at
+    #: "substantial" or "high" asserted at that level (written now, or equal already).
+    confirmed: list[str]
+
+
+def update_profile(*, user: User, identity: ExternalIdentity) -> ProfileUpdate:
     """Prefill the profile from the attributes.
 
     Values asserted at "substantial" or "high" (read from the ID card or the tax office)
-    replace what the citizen typed; weaker ones only fill empty fields. Values that do not pass
-    the profile's validation are skipped.
+    replace what the citizen typed; weaker ones only fill empty fields. A value that fails the
+    field's validation or the profile's constraints is skipped, the others are kept.
     """
     profile, _created = Profile.objects.get_or_create(user=user)
-    changed = []
+    strong_login = trust.rank(identity.level) >= trust.rank(trust.Level.SUBSTANTIAL)
+    changed: list[str] = []
+    confirmed: list[str] = []
     for name in PROFILE_FIELDS:
         value = identity.attributes.get(name)
         if not value:
             continue
         level = identity.attribute_levels.get(name)
-        verified = level is not None and trust.rank(level) >= trust.rank(trust.Level.SUBSTANTIAL)
+        verified = (
+            level is not None
+            and level in trust.ORDER
+            and trust.rank(level) >= trust.rank(trust.Level.SUBSTANTIAL)
+        )
         current = getattr(profile, name)
         if current and not verified:
             continue
@@ -656,7 +707,21 @@ def update_profile(*, user: User, identity: ExternalIdentity) -> list[str]:
             continue
         if cleaned != current:
             setattr(profile, name, cleaned)
+            if not _meets_constraints(profile):
+                setattr(profile, name, current)
+                continue
             changed.append(name)
+        if verified and strong_login and name in IDENTITY_FIELDS:
+            confirmed.append(name)
     if changed:
         profile.save()
-    return changed
+    return ProfileUpdate(changed=changed, confirmed=confirmed)
+
+
+def _meets_constraints(profile: Profile) -> bool:
+    """Whether ``profile`` passes its ``Meta.constraints`` (the database would refuse it)."""
+    try:
+        profile.validate_constraints()
+    except ValidationError:
+        return False
+    return True

@@ -25,6 +25,7 @@ from rathaus.accounts.middleware import has_second_factor
 from rathaus.accounts.models import FederatedIdentity, IdentityProvider, LoginAttempt, User
 from rathaus.accounts.recent_login import reauthentication_url
 from rathaus.accounts.roles import is_staff_member
+from rathaus.accounts.selectors import notification_address
 from rathaus.core import counters
 
 
@@ -40,10 +41,17 @@ def _provider(slug: str, protocol: str | None = None) -> IdentityProvider:
 def _failed(
     request: HttpRequest, provider: IdentityProvider | None, status: int = 400
 ) -> HttpResponse:
+    """The error page. Only a 400 says the answer was invalid or used: a refusal (403) and too
+    many tries (429) bring their own message, and 503 says the service is unreachable."""
     return render(
         request,
         "accounts/federation/failed.html",
-        {"provider": provider, "unavailable": status == 503},
+        {
+            "provider": provider,
+            "unavailable": status == 503,
+            "refused": status == 403,
+            "too_many": status == 429,
+        },
         status=status,
     )
 
@@ -240,7 +248,8 @@ def reauthenticate(request: HttpRequest) -> HttpResponse:
 
     allauth sends accounts without password and second factor here (``?next=`` the page that
     asked). A form sent by POST (data export, account deletion) cannot be followed by a GET, so
-    the citizen then returns to the page that held the form.
+    the citizen then returns to the page that held the form. When the account has no citizen
+    account whose login is switched on, the page explains how to set a password instead.
     """
     user = request.user
     assert isinstance(user, User)
@@ -255,16 +264,24 @@ def reauthenticate(request: HttpRequest) -> HttpResponse:
         .order_by("-linked_at")
         .first()
     )
-    if link is None:
-        return HttpResponseRedirect("/konto/")
+    level = (
+        next((lv for lv in trust.ORDER if federation.allows(link.provider, lv)), None)
+        if link is not None
+        else None
+    )
     next_url = federation.safe_next(request, request.GET.get("next", ""))
     suspended = request.session.get(REAUTHENTICATION_STATE_KEY)
     if isinstance(suspended, dict) and "request" in suspended:
         del request.session[REAUTHENTICATION_STATE_KEY]
         next_url = federation.safe_next(request, request.headers.get("referer", ""))
-    level = next((lv for lv in trust.ORDER if federation.allows(link.provider, lv)), None)
-    if level is None:
-        return HttpResponseRedirect("/konto/")
+    if link is None or level is None:
+        # Nothing to confirm with: a page that says how to set a password, not a redirect
+        # (the login page would send the logged-in account back here, in a loop).
+        return render(
+            request,
+            "accounts/federation/reauthentication_unavailable.html",
+            {"address": notification_address(user=user)},
+        )
     return HttpResponseRedirect(
         start_url(link.provider, level=level, next_url=next_url or "/konto/")
     )

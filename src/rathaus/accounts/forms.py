@@ -8,7 +8,6 @@ from typing import Any
 
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from allauth.mfa.base import forms as mfa_forms
-from allauth.mfa.base.internal.flows import check_rate_limit
 from allauth.mfa.models import Authenticator
 from allauth.mfa.webauthn.forms import AddWebAuthnForm
 from django import forms
@@ -16,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from rathaus.accounts import totp_steps
+from rathaus.accounts.login_limits import check_second_factor_limit
 from rathaus.accounts.models import Profile, User
 
 #: Oldest birth year we accept as plausible (nobody alive was born earlier).
@@ -165,7 +165,7 @@ class _StepCheckedCodeMixin:
     authenticator: Authenticator
 
     def clean_code(self) -> str:
-        clear_rate_limit = check_rate_limit(self.user)
+        clear_rate_limit = check_second_factor_limit(self.user)
         code: str = self.cleaned_data["code"]
         main: Authenticator | None = None
         for authenticator in Authenticator.objects.filter(user=self.user).exclude(

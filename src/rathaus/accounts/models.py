@@ -52,12 +52,13 @@ class User(AbstractUser):
 
 
 # FIM "Anschrift Inland" (Baukasten-Datenfeldgruppe): Straße ≤ 55 Zeichen, Hausnummer,
-# Postleitzahl (5 Ziffern), Ort.
+# Postleitzahl (5 Ziffern), Ort. Digits are ASCII [0-9]: ``\d`` would take any Unicode digit
+# (e.g. the full-width U+FF14), which the database's check constraint refuses.
 postal_code_validator = RegexValidator(
-    r"^\d{5}$", _("A German postal code has exactly five digits, e.g. 42103.")
+    r"^[0-9]{5}$", _("A German postal code has exactly five digits, e.g. 42103.")
 )
 house_number_validator = RegexValidator(
-    r"^\d{1,4}\s?[a-zA-Z]?(?:\s?[-/]\s?\d{1,4}\s?[a-zA-Z]?)?$",
+    r"^[0-9]{1,4}\s?[a-zA-Z]?(?:\s?[-/]\s?[0-9]{1,4}\s?[a-zA-Z]?)?$",
     _("Enter a house number such as 12, 12a or 12-14."),
 )
 phone_validator = RegexValidator(
@@ -198,7 +199,12 @@ class FederatedIdentity(models.Model):
         verbose_name = _("linked citizen account")
         verbose_name_plural = _("linked citizen accounts")
         constraints = [
-            models.UniqueConstraint(fields=["issuer", "subject"], name="federated_identity_unique")
+            models.UniqueConstraint(fields=["issuer", "subject"], name="federated_identity_unique"),
+            # one citizen account per issuer and account: another person's pseudonym linked
+            # into an account would log in to it (federation._refuse_second_link)
+            models.UniqueConstraint(
+                fields=["user", "issuer"], name="federated_identity_one_per_issuer"
+            ),
         ]
 
     def __str__(self) -> str:

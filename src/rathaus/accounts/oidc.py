@@ -159,7 +159,11 @@ def exchange_code(
                 "redirect_uri": redirect_uri(provider),
                 "code_verifier": code_verifier,
             },
-            auth=(provider.client_id, provider.client_secret),
+            # client_secret_basic: ID and secret form-urlencoded before Basic (RFC 6749 § 2.3.1)
+            auth=(
+                urllib.parse.quote_plus(provider.client_id),
+                urllib.parse.quote_plus(provider.client_secret),
+            ),
             timeout=10,
             follow_redirects=False,
         )

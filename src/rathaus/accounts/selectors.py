@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Q
+
+from rathaus.accounts import trust
 from rathaus.accounts.models import Profile, User
 from rathaus.core.models import AuditEvent
 
 #: The profile fields a citizen-account login (eID) confirms.
 IDENTITY_FIELDS = ("given_names", "family_name", "birth_date")
+#: The levels of a citizen-account login whose asserted identity counts (ELSTER, eID).
+CONFIRMING_LEVELS = (trust.Level.SUBSTANTIAL.value, trust.Level.HIGH.value)
+#: Key in the ``after`` of an ``accounts.federated_login`` event: the identity fields that login
+#: confirmed (empty for a "low" login).
+CONFIRMED_FIELDS_KEY = "confirmed_fields"
 
 
 def notification_address(*, user: User) -> str:
@@ -27,34 +35,66 @@ def notification_address(*, user: User) -> str:
 
 
 def verified_identity(user: Any) -> Profile | None:
-    """The applicant's profile if its name and date of birth are those the last citizen-account
-    login (eID) wrote into it, or None.
+    """The applicant's profile if its name (and date of birth, when given) are those a
+    citizen-account login at "substantial" or "high" (ELSTER, eID) confirmed, or None.
 
-    The login overwrites these profile fields with the values asserted at "substantial" or
-    "high" (``accounts.federation.update_profile``), but the citizen may edit the profile
-    afterwards (``accounts.services.update_profile``); both are audited. The profile counts
-    only while no edit of these fields is newer than the last citizen-account login.
+    Such a login overwrites these fields with the values asserted at that level
+    (``accounts.federation.update_profile``) and notes in its audit event which of them it
+    confirmed (:data:`CONFIRMED_FIELDS_KEY`). The newest such login decides: a field it did not
+    carry is not confirmed, and one changed afterwards — edited by the citizen
+    (``accounts.profile.updated``) or filled in by a "low" login — no longer is. A "low" login
+    (user name and password at the provider) confirms nothing: its attributes are
+    self-declared.
     """
     if getattr(user, "pk", None) is None:
         return None
     profile = Profile.objects.filter(user_id=user.pk).first()
     if profile is None or not (profile.family_name and profile.given_names):
         return None
-    last_login = (
-        AuditEvent.objects.filter(actor_id=user.pk, action="accounts.federated_login")
+    needed = {"given_names", "family_name"}
+    if profile.birth_date is not None:
+        needed.add("birth_date")
+    if needed <= _confirmed_identity_fields(user_id=user.pk, profile=profile):
+        return profile
+    return None
+
+
+def _confirmed_identity_fields(*, user_id: int, profile: Profile) -> set[str]:
+    """The identity fields of ``profile`` that hold what the newest confirming login asserted.
+
+    Audit events written before logins noted their confirmed fields (no
+    :data:`CONFIRMED_FIELDS_KEY`) keep the earlier rule: such a login confirms every identity
+    field, and a profile without any confirming login counts while none of its identity fields
+    was ever changed.
+    """
+    logins = AuditEvent.objects.filter(actor_id=user_id, action="accounts.federated_login")
+    newest = (
+        logins.filter(after__level__in=CONFIRMING_LEVELS)
         .order_by("-at", "-id")
-        .values_list("at", flat=True)
+        .values("id", "at", "after")
         .first()
     )
+    since = Q()
+    confirmed = set(IDENTITY_FIELDS)
+    if newest is not None:
+        since = Q(at__gt=newest["at"]) | Q(at=newest["at"], id__gt=newest["id"])
+        after = newest["after"] if isinstance(newest["after"], dict) else {}
+        if CONFIRMED_FIELDS_KEY in after:
+            confirmed &= _named_fields(after, CONFIRMED_FIELDS_KEY)
     edits = AuditEvent.objects.filter(
+        since,
         action="accounts.profile.updated",
         object_type=Profile._meta.label,
         object_id=str(profile.pk),
     )
-    if last_login is not None:
-        edits = edits.filter(at__gt=last_login)
-    for changed in edits.values_list("after", flat=True):
-        fields = (changed or {}).get("fields") or [] if isinstance(changed, dict) else []
-        if any(name in fields for name in IDENTITY_FIELDS):
-            return None
-    return profile
+    for after in edits.values_list("after", flat=True):
+        confirmed -= _named_fields(after, "fields")
+    # only "low" logins can follow the newest confirming one: the fields they filled in
+    for after in logins.filter(since).values_list("after", flat=True):
+        confirmed -= _named_fields(after, "profile_fields")
+    return confirmed
+
+
+def _named_fields(after: Any, key: str) -> set[str]:
+    names = after.get(key) if isinstance(after, dict) else None
+    return {str(name) for name in names} if isinstance(names, list) else set()
