@@ -155,6 +155,33 @@ def test_the_review_names_the_authorised_applicant(
     assert rows["name"] == "Max Mustermann"
 
 
+def test_the_receipt_is_addressed_to_the_authorised_applicant_not_the_voter(
+    citizen: User, briefwahl: Service, wuppertal: Municipality
+) -> None:
+    """The receipt goes to the person who applied. Found by the form's order of fields, not
+    the declaration's: PostgreSQL's jsonb orders keys by length ("name" before
+    "representative"), and the voter would get the applicant's receipt."""
+    from rathaus.applications import receipts
+
+    _bundestagswahl(wuppertal)
+    with freeze_time(SEPTEMBER):
+        sent = _apply(citizen, briefwahl, wuppertal, VOTER_MAX, "spouse", for_other=True)
+    sent = Application.objects.get(pk=sent.pk)  # the declaration as the database keeps it
+    assert receipts._recipient(sent).name_lines == ("Erika Muster",)
+
+
+def test_the_receipt_of_ones_own_application_is_addressed_to_the_voter(
+    citizen: User, briefwahl: Service, wuppertal: Municipality
+) -> None:
+    from rathaus.applications import receipts
+
+    _bundestagswahl(wuppertal)
+    with freeze_time(SEPTEMBER):
+        sent = _apply(citizen, briefwahl, wuppertal, VOTER_MAX, "self")
+    sent = Application.objects.get(pk=sent.pk)
+    assert receipts._recipient(sent).name_lines == ("Max Mustermann",)
+
+
 def test_the_same_voter_gets_only_one_polling_card_whatever_the_account(
     citizen: User, briefwahl: Service, wuppertal: Municipality
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -11,7 +12,11 @@ from pypdf import PdfReader
 
 from rathaus.accounts.models import User
 from rathaus.applications.models import Application
-from rathaus.applications.services import start_application, submit_application
+from rathaus.applications.services import (
+    complete_submission,
+    start_application,
+    submit_application,
+)
 from rathaus.catalog.models import Service
 from rathaus.core.models import Municipality
 from tests.applications.meldebescheinigung import answer_all
@@ -197,3 +202,122 @@ def test_an_application_withdrawn_before_its_receipt_was_made_still_gets_it(
     application.refresh_from_db()
     assert application.receipt
     assert Message.objects.filter(owner=citizen, kind="receipt").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_hook_failing_after_the_commit_keeps_the_stored_receipt(
+    citizen: User,
+    meldebescheinigung: Service,
+    wuppertal: Municipality,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The Postfach copy's e-mail is queued after the commit: if that fails, the receipt row,
+    its GovChain entry and the Postfach copy are committed, so its file must stay."""
+    from django.db import OperationalError
+
+    from rathaus.applications.receipts import render_receipt
+    from rathaus.mailbox import services as mailbox_services
+
+    application = _submitted(citizen, meldebescheinigung, wuppertal)
+
+    def queue_fails(message_id: int) -> None:
+        raise OperationalError("the task queue is not reachable")
+
+    monkeypatch.setattr(mailbox_services, "_queue_notification", queue_fails)
+    render_receipt.call(application.pk)  # the job's retry is queued; it would find "exists"
+    application.refresh_from_db()
+    assert application.receipt
+    assert application.receipt.storage.exists(application.receipt.name)
+    client = Client()
+    client.force_login(citizen)
+    response = client.get(f"/antraege/{application.public_id}/eingangsbestaetigung.pdf")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).startswith(b"%PDF")  # type: ignore[attr-defined]
+    assert render_receipt.call(application.pk) == "exists"
+
+
+def test_an_english_receipt_has_an_english_title_and_subject(
+    citizen: User, meldebescheinigung: Service, wuppertal: Municipality
+) -> None:
+    """The title is what a PDF viewer shows (DisplayDocTitle) and what a screen reader announces
+    first: in the receipt's language (its /Lang), as the text is."""
+    from rathaus.applications.receipts import build_receipt
+
+    citizen.profile.preferred_language = "en"
+    citizen.profile.save()
+    application = _submitted(citizen, meldebescheinigung, wuppertal)
+    application.refresh_from_db()
+    document = PdfReader(io.BytesIO(build_receipt(application)))
+    root: Any = document.trailer["/Root"]
+    assert root["/Lang"] == "en"
+    assert document.metadata is not None
+    assert document.metadata.title == f"Receipt {application.reference}"
+    assert document.metadata.subject == meldebescheinigung.name_en != meldebescheinigung.name_de
+
+
+def _laid_out_receipt(application: Application, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The receipt of ``application`` laid out by WeasyPrint as the job renders it (its HTML and
+    stylesheets), to measure where its text ends."""
+    from weasyprint import HTML
+
+    from rathaus.applications import receipts
+    from rathaus.documents.rendering import _toolkit_for_thread, render_html
+
+    document: dict[str, Any] = {}
+
+    def keep(**kwargs: Any) -> bytes:
+        document.update(kwargs)
+        return b"%PDF-1.7\n%%EOF\n"
+
+    monkeypatch.setattr(receipts, "render_pdf", keep)
+    receipts.build_receipt(application)
+    toolkit = _toolkit_for_thread()
+    return HTML(string=render_html(**document), url_fetcher=toolkit.fetcher).render(
+        stylesheets=toolkit.stylesheets, font_config=toolkit.font_config
+    )
+
+
+def _text_beyond_the_right_margin(document: Any) -> list[str]:
+    """The text boxes of ``document`` that end right of the page's content area."""
+    from weasyprint.formatting_structure.boxes import TextBox
+
+    def walk(box: Any) -> Any:
+        box = getattr(box, "_box", box)  # absolutely positioned boxes sit in a placeholder
+        yield box
+        for child in getattr(box, "children", ()):
+            yield from walk(child)
+
+    beyond = []
+    for page in document.pages:
+        page_box = page._page_box
+        right = page_box.content_box_x() + page_box.width
+        for box in walk(page_box):
+            if isinstance(box, TextBox) and box.position_x + box.width > right + 0.5:
+                beyond.append(box.text)
+    return beyond
+
+
+def test_a_long_file_name_and_a_long_answer_wrap_within_the_page(
+    citizen: User, demo: None, wuppertal: Municipality, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Names and answers without a space (a scanner's file name, an e-mail address) must wrap
+    rather than run off the page, where the printed receipt would lose them."""
+    from rathaus.applications.models import Attachment
+    from tests.applications.test_payment_flow import fill_parking_permit
+
+    service = Service.objects.get(slug="bewohnerparkausweis")
+    application = start_application(
+        applicant=citizen, service=service, municipality=wuppertal, trust_level="high"
+    )
+    fill_parking_permit(application)
+    submit_application(
+        application=application, idempotency_key="long", confirmed=True, actor=citizen
+    )
+    sent = complete_submission(application_id=application.pk)  # as if the fee was paid
+    long_name = "Scan_" + "_".join(["Zulassungsbescheinigung_Teil_I"] * 4) + "_Seite_1.pdf"
+    assert len(long_name) >= 130
+    Attachment.objects.filter(application=sent).update(original_name=long_name)
+    sent.submitted_data = {**(sent.submitted_data or {}), "zone": "Zone_" + "x" * 120}
+    sent.save(update_fields=["submitted_data"])
+    sent.refresh_from_db()
+    assert _text_beyond_the_right_margin(_laid_out_receipt(sent, monkeypatch)) == []

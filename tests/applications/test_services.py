@@ -145,6 +145,54 @@ def test_drafts_expire_after_thirty_days(
     assert Application.objects.filter(pk=recent.pk).exists()
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_file_the_storage_fails_to_delete_holds_up_no_other_expired_draft(
+    citizen: User,
+    meldebescheinigung: Service,
+    wuppertal: Municipality,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The files go after each draft's deletion commits: one the storage refuses is logged by its
+    name and kept for the next run, and the other drafts are deleted all the same."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import InMemoryStorage
+
+    from rathaus.applications.models import Attachment, PendingFileDeletion
+    from rathaus.applications.tasks import delete_expired_drafts_job
+
+    names = []
+    with freeze_time("2026-05-01 12:00"):
+        for _draft in range(2):
+            application = _start(citizen, meldebescheinigung, wuppertal)
+            attachment = Attachment(
+                application=application, field_id="x", original_name="a.pdf", size=4
+            )
+            attachment.file.save("a.pdf", ContentFile(b"%PDF"), save=True)
+            names.append(attachment.file.name)
+    storage = Attachment._meta.get_field("file").storage
+    original = InMemoryStorage.delete
+
+    def refuse_the_first(self: InMemoryStorage, name: str) -> None:
+        if name == names[0]:
+            raise OSError("permission denied")
+        original(self, name)
+
+    monkeypatch.setattr(InMemoryStorage, "delete", refuse_the_first)
+    now = datetime.datetime(2026, 6, 1, 12, tzinfo=datetime.UTC)
+    assert delete_expired_drafts(now=now) == 2
+    assert not Application.objects.exists()
+    assert storage.exists(names[0]) and not storage.exists(names[1])
+    assert [r.storage_name for r in PendingFileDeletion.objects.all()] == [names[0]]
+    [logged] = [r for r in caplog.records if r.getMessage().startswith("stored file of a")]
+    assert logged.levelname == "ERROR" and logged.file == names[0]  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(InMemoryStorage, "delete", original)
+    delete_expired_drafts_job.call()  # the next hourly run deletes it
+    assert not storage.exists(names[0])
+    assert not PendingFileDeletion.objects.exists()
+
+
 # A request that read the draft before a submission in another tab committed (the step POST or
 # the "delete draft" button in tab B, the submit in tab A) must find it frozen under the lock.
 

@@ -25,12 +25,21 @@ from rathaus.applications.services import (
 from rathaus.catalog.form_schemas import form_schema
 from rathaus.catalog.models import Service
 from rathaus.core.models import Municipality
+from rathaus.core.scanning import ScanResult
 from rathaus.forms.engine import StepResult, validate_step
 from tests.applications.test_payment_flow import fill_parking_permit
 from tests.applications.wohnsitz import ADULT, people
 from tests.fixtures.clamd import EICAR
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def pdf_of(padding: int) -> bytes:
+    """A complete PDF ``padding`` bytes larger than :data:`PDF` (a comment inside, so that it
+    still ends as a PDF must)."""
+    return PDF.replace(b"\n", b"\n%" + b"0" * (padding - 2) + b"\n", 1)
+
+
 ELF = b"\x7fELF\x02\x01\x01" + b"\0" * 64
 MOVE = {
     "move_in_date__day": "20",
@@ -73,7 +82,7 @@ def upload_step(
         ("rechnung.pdf", ELF, "kein erlaubter Dokumenttyp"),
         ("logo.svg", SVG, "hat keinen zugelassenen Dateityp"),
         ("leer.pdf", b"", "leer"),
-        ("gross.pdf", PDF + b"0" * (10 * 1024 * 1024), "größer als 10 MB"),
+        ("gross.pdf", pdf_of(10 * 1024 * 1024), "größer als 10 MB"),
     ],
 )
 def test_bad_upload_is_refused_with_its_reason(
@@ -177,7 +186,7 @@ def test_a_file_over_the_limit_is_not_read_beyond_it_and_nothing_typed_is_lost(
     response = client.post(
         url,
         {
-            "registration_document": SimpleUploadedFile("riesig.pdf", PDF + b"0" * (3 * limit)),
+            "registration_document": SimpleUploadedFile("riesig.pdf", pdf_of(3 * limit)),
             "plate": "W-AB 1234",
             "holder": "self",
         },
@@ -197,7 +206,7 @@ def test_the_files_of_one_application_are_limited_in_total(
 ) -> None:
     client, _application, url = vehicle_step
     settings.APPLICATION_UPLOAD_LIMIT_MB = 1
-    half = PDF + b"0" * (600 * 1024)
+    half = pdf_of(600 * 1024)
     both = client.post(
         url,
         {
@@ -227,6 +236,126 @@ def test_the_files_of_one_application_are_limited_in_total(
     assert Attachment.objects.count() == 1
 
 
+class CountingScanner:
+    """A clean verdict for every file, counting the scans (``settings.VIRUS_SCANNER``)."""
+
+    scanned: list[int] = []
+
+    def scan(self, data: bytes) -> ScanResult:
+        CountingScanner.scanned.append(len(data))
+        return ScanResult(clean=True)
+
+
+@pytest.fixture
+def counting_scanner(settings: SettingsWrapper) -> list[int]:
+    settings.VIRUS_SCANNER = f"{__name__}.CountingScanner"
+    CountingScanner.scanned = []
+    return CountingScanner.scanned
+
+
+def test_files_that_cannot_be_kept_are_refused_before_they_are_scanned(
+    vehicle_step: tuple[Client, Application, str],
+    settings: SettingsWrapper,
+    counting_scanner: list[int],
+) -> None:
+    """Twenty files for a field that takes two, with room for one: a scan each would let one
+    request keep the scanner busy for nothing."""
+    client, _application, url = vehicle_step
+    settings.APPLICATION_UPLOAD_LIMIT_MB = 1
+    half = pdf_of(600 * 1024)
+    many = client.post(
+        url,
+        {
+            "plate": "W-AB 1234",
+            "holder": "self",
+            "registration_document": [SimpleUploadedFile(f"seite{n}.pdf", half) for n in range(20)],
+        },
+        HTTP_ACCEPT_LANGUAGE="de",
+    )
+    body = many.content.decode()
+    assert many.status_code == 400
+    assert "Laden Sie höchstens 2 Dateien hoch." in body
+    assert 'value="W-AB 1234"' in body
+    assert counting_scanner == []
+
+    two = client.post(
+        url,
+        {
+            "plate": "W-AB 1234",
+            "holder": "self",
+            "registration_document": [
+                SimpleUploadedFile("vorne.pdf", half),
+                SimpleUploadedFile("hinten.pdf", half),
+            ],
+        },
+        HTTP_ACCEPT_LANGUAGE="de",
+    )
+    assert two.status_code == 400
+    assert "höchstens 1 MB" in two.content.decode()
+    assert len(counting_scanner) == 1  # the second file did not fit: not scanned
+    assert not Attachment.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_replaced_file_the_storage_fails_to_delete_keeps_the_new_one_and_is_retried(
+    citizen: User, demo: None, wuppertal: Municipality, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The old file's deletion runs after the commit: its failure must neither fail the saved
+    step nor take the new file (which the committed answers refer to) with it."""
+    from django.core.files.storage import InMemoryStorage
+
+    from rathaus.applications.models import PendingFileDeletion
+    from rathaus.applications.uploads import delete_pending_files
+
+    service = Service.objects.get(slug="bewohnerparkausweis")
+    application = start_application(
+        applicant=citizen, service=service, municipality=wuppertal, trust_level="high"
+    )
+    schema, _digest = form_schema(service)
+    vehicle = {"plate": "W-AB 1234", "holder": "self"}
+
+    def vehicle_step(data: dict[str, Any], name: str) -> StepResult:
+        result = validate_step(
+            schema,
+            "vehicle",
+            {**vehicle, **data},
+            {"registration_document": [SimpleUploadedFile(name, PDF)]},
+            answers=application.answers,
+        )
+        assert result.is_valid, result.errors
+        return result
+
+    save_step(application=application, result=vehicle_step({}, "alt.pdf"))
+    old = Attachment.objects.get()
+    storage, old_name = old.file.storage, old.file.name
+    original = InMemoryStorage.delete
+    failures: list[str] = []
+
+    def delete_fails_once(self: InMemoryStorage, name: str) -> None:
+        if name == old_name and not failures:
+            failures.append(name)
+            raise OSError("storage not reachable")
+        original(self, name)
+
+    monkeypatch.setattr(InMemoryStorage, "delete", delete_fails_once)
+    replaced = vehicle_step({"registration_document__remove": str(old.pk)}, "neu.pdf")
+    assert save_step(application=application, result=replaced) is not None  # no 500
+    assert failures == [old_name]
+    new = Attachment.objects.get()
+    assert new.original_name == "neu.pdf"
+    assert storage.exists(new.file.name)
+    application.refresh_from_db()
+    assert [f["name"] for f in application.answers["registration_document"]] == ["neu.pdf"]
+    pending = PendingFileDeletion.objects.get()
+    assert (pending.storage_name, pending.attempts) == (old_name, 1)
+    assert storage.exists(old_name)
+
+    assert delete_pending_files() == 0  # the hourly retry
+    assert not storage.exists(old_name)
+    assert not PendingFileDeletion.objects.exists()
+    assert storage.exists(new.file.name)
+
+
 def test_the_total_is_checked_again_when_the_files_are_stored(
     citizen: User, demo: None, wuppertal: Municipality, settings: SettingsWrapper
 ) -> None:
@@ -237,7 +366,7 @@ def test_the_total_is_checked_again_when_the_files_are_stored(
         applicant=citizen, service=service, municipality=wuppertal, trust_level="high"
     )
     schema, _digest = form_schema(service)
-    half = PDF + b"0" * (600 * 1024)
+    half = pdf_of(600 * 1024)
 
     def posted() -> StepResult:
         return validate_step(
@@ -407,7 +536,7 @@ def test_a_step_whose_files_do_not_fit_together_stores_none_of_them(
         schema,
         "vehicle",
         {"plate": "W-AB 1234", "holder": "self"},
-        {"registration_document": SimpleUploadedFile("a.pdf", PDF + b"0" * (600 * 1024))},
+        {"registration_document": SimpleUploadedFile("a.pdf", pdf_of(600 * 1024))},
         answers=app.answers,
     )
     save_step(application=app, result=first)
@@ -416,8 +545,8 @@ def test_a_step_whose_files_do_not_fit_together_stores_none_of_them(
         "vehicle",
         {"plate": "W-AB 1234", "holder": "company"},
         {
-            "registration_document": SimpleUploadedFile("b.pdf", PDF + b"0" * (100 * 1024)),
-            "usage_proof": SimpleUploadedFile("c.pdf", PDF + b"0" * (600 * 1024)),
+            "registration_document": SimpleUploadedFile("b.pdf", pdf_of(100 * 1024)),
+            "usage_proof": SimpleUploadedFile("c.pdf", pdf_of(600 * 1024)),
         },
         answers=app.answers,
     )
@@ -443,7 +572,7 @@ def test_files_refused_under_the_lock_show_the_step_again_with_everything_typed(
     settings.APPLICATION_UPLOAD_LIMIT_MB = 1
     # the check before the lock still saw the room the other tab's file has taken since
     monkeypatch.setattr(application_views, "upload_room", lambda application: 10 * 1024 * 1024)
-    half = PDF + b"0" * (600 * 1024)
+    half = pdf_of(600 * 1024)
     other_tab = validate_step(
         form_schema(application.service)[0],
         "vehicle",

@@ -118,6 +118,43 @@ def test_the_page_of_a_draft_with_every_step_answered_leads_to_the_review(
     assert response["Location"] == f"/antraege/{application.public_id}/pruefen/"
 
 
+def test_a_draft_whose_step_was_removed_from_the_form_resumes_at_a_step_that_exists(
+    logged_in: Client, meldebescheinigung: Service, wuppertal: Municipality
+) -> None:
+    """A form update removed the step the draft was left at: "Fortsetzen" leads to the first
+    step whose answers are missing (the person step is complete, prefilled from the profile),
+    not to a 404."""
+    application = _start(logged_in)
+    Application.objects.filter(pk=application.pk).update(current_step="fahrzeug_alt")
+    listing = logged_in.get("/antraege/").content.decode()
+    continue_url = f"/antraege/{application.public_id}/"
+    assert f'href="{continue_url}"' in listing
+    response = logged_in.get(continue_url, follow=True)
+    assert response.status_code == 200
+    assert response.redirect_chain == [
+        (f"/antraege/{application.public_id}/schritt/certificate/", 302)
+    ]
+
+
+def test_a_draft_whose_step_is_gone_but_whose_answers_are_complete_resumes_at_the_review(
+    logged_in: Client, meldebescheinigung: Service, wuppertal: Municipality
+) -> None:
+    application = _start(logged_in)
+    answer_all(application)
+    Application.objects.filter(pk=application.pk).update(current_step="fahrzeug_alt")
+    response = logged_in.get(f"/antraege/{application.public_id}/")
+    assert response["Location"] == f"/antraege/{application.public_id}/pruefen/"
+
+
+def test_a_draft_resumes_at_the_step_it_was_left_at(
+    logged_in: Client, meldebescheinigung: Service, wuppertal: Municipality
+) -> None:
+    application = _start(logged_in)
+    Application.objects.filter(pk=application.pk).update(current_step="certificate")
+    response = logged_in.get(f"/antraege/{application.public_id}/")
+    assert response["Location"] == f"/antraege/{application.public_id}/schritt/certificate/"
+
+
 def test_a_submission_key_posted_for_two_drafts_sends_both(
     logged_in: Client, meldebescheinigung: Service, wuppertal: Municipality
 ) -> None:

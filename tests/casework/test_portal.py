@@ -4,6 +4,7 @@ timeline; answering a request for documents with checked uploads; withdrawing.""
 from __future__ import annotations
 
 import datetime
+import re
 from typing import Any
 
 import pytest
@@ -215,6 +216,44 @@ def test_a_document_over_the_limit_is_refused_by_its_size_and_not_kept(
     assert sum(written) <= 10 * 1024 * 1024  # not the 25 MB sent
     request.refresh_from_db()
     assert request.status == DocumentRequest.Status.OPEN
+
+
+def test_a_pdf_named_as_a_program_is_refused_beside_the_field_and_not_filed(
+    logged_in: Client,
+    citizen: User,
+    service: Service,
+    home: Municipality,
+    make_staff: Any,
+    clamd_address: str,
+    settings: Any,
+) -> None:
+    """A batch file that starts like a PDF: filed as "Nachweis.bat", it would run as a program
+    when the clerk opens it from the E-Akte."""
+    settings.CLAMD_ADDRESS = clamd_address
+    application = _submitted(citizen, service, home)
+    case = application.case
+    assert case is not None and case.file is not None
+    clerk = make_staff(case.org_unit)
+    request = casework.request_documents(
+        case=case, description="Nachweis", due_on=timezone.localdate(), actor=clerk
+    )
+    filed = case.file.documents.count()
+    url = f"/antraege/{application.public_id}/unterlagen/{request.public_id}/"
+    polyglot = b"%PDF-1.4\r\n@echo off\r\nstart calc.exe\r\n"
+    refused = logged_in.post(
+        url,
+        {"note": "Anbei der Nachweis", "documents": [_upload("Nachweis.bat", polyglot)]},
+        HTTP_ACCEPT_LANGUAGE="de",
+    )
+    body = refused.content.decode()
+    assert refused.status_code == 400
+    message = "Nachweis.bat: Der Name dieser Datei muss auf „.pdf“ enden"
+    beside = re.search(r'id="id_documents_error".{0,600}', body, re.S)
+    assert beside is not None and message in beside.group(0), body
+    assert "Anbei der Nachweis" in body
+    request.refresh_from_db()
+    assert request.status == DocumentRequest.Status.OPEN
+    assert case.file.documents.count() == filed
 
 
 def test_another_citizen_cannot_reach_the_request(

@@ -33,7 +33,9 @@ def test_a_reply_in_the_mailbox_is_filed_on_the_case(
         message=request_message,
         owner=citizen,
         body="Den Ausweis reiche ich nächste Woche nach.",
-        attachments=[("ausweis.pdf", "application/pdf", b"%PDF-1.7\n%ausweis\n")],
+        attachments=[
+            ("ausweis.pdf", "application/pdf", b"%PDF-1.7\n%ausweis\ntrailer<<>>\n%%EOF\n")
+        ],
     )
     event = case.events.get(kind=CaseEvent.Kind.REPLY_RECEIVED)
     assert event.actor == citizen

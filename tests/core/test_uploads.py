@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.utils import translation
+from PIL import Image
 
 from rathaus.core.scanning import ClamdScanner, ScanResult
 from rathaus.core.uploads import UploadPolicy, check_upload
 from tests.fixtures.clamd import EICAR
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452") + b"\0" * 64
 ELF = b"\x7fELF\x02\x01\x01" + b"\0" * 64
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+
+
+def _image(kind: str) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4), "white").save(out, kind)
+    return out.getvalue()
+
+
+PNG = _image("PNG")
+JPEG = _image("JPEG")
 
 
 class CleanScanner:
@@ -27,7 +39,7 @@ def clamd(clamd_address: str) -> ClamdScanner:
 
 def test_pdf_and_png_are_accepted_by_content(clamd: ClamdScanner) -> None:
     assert check_upload(name="a.pdf", data=PDF, scanner=clamd).content_type == "application/pdf"
-    verdict = check_upload(name="photo.pdf", data=PNG, scanner=clamd)
+    verdict = check_upload(name="photo.png", data=PNG, scanner=clamd)
     assert verdict.accepted
     assert verdict.content_type == "image/png"
 
@@ -85,3 +97,111 @@ def test_empty_file_is_refused_with_a_german_message() -> None:
 def test_unreachable_scanner_never_lets_a_file_through(address: str) -> None:
     verdict = check_upload(name="a.pdf", data=PDF, scanner=ClamdScanner(address))
     assert (verdict.accepted, verdict.reason) == (False, "scan_unavailable")
+
+
+def test_a_pdf_named_as_a_program_is_refused_by_its_name() -> None:
+    """A polyglot: a batch file that starts like a PDF. Filed under its name, it would open as
+    a program on the clerk's computer."""
+    polyglot = b"%PDF-1.4\r\n@echo off\r\nstart calc.exe\r\n"
+    with translation.override("de"):
+        verdict = check_upload(name="Nachweis.bat", data=polyglot, scanner=CleanScanner())
+    assert (verdict.accepted, verdict.reason) == (False, "name_mismatch")
+    assert verdict.message == (
+        "Der Name dieser Datei muss auf „.pdf“ enden, da ihr Inhalt eine PDF-Datei ist. Bitte "
+        "benennen Sie die Datei um und laden Sie sie erneut hoch."
+    )
+    with translation.override("en"):
+        english = check_upload(name="Nachweis.bat", data=PDF, scanner=CleanScanner())
+    assert english.message.startswith("The name of this file must end in “.pdf”")
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("scan.PDF", PDF),
+        ("C:\\Users\\erika\\scan.pdf", PDF),
+        ("foto.jpg", JPEG),
+        ("foto.JPEG", JPEG),
+        ("bild.png", PNG),
+    ],
+    ids=["upper-case", "windows-path", "jpg", "jpeg-upper-case", "png"],
+)
+def test_a_name_that_fits_the_content_is_accepted(name: str, data: bytes) -> None:
+    assert check_upload(name=name, data=data, scanner=CleanScanner()).accepted
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("foto.png", JPEG),
+        ("bild.jpg", PNG),
+        ("scan.pdf.exe", PDF),
+        ("scan", PDF),
+        ("scan.pdf.", PDF),
+    ],
+    ids=["jpeg-as-png", "png-as-jpg", "pdf-as-exe", "no-ending", "trailing-dot"],
+)
+def test_a_name_that_does_not_fit_the_content_is_refused(name: str, data: bytes) -> None:
+    verdict = check_upload(name=name, data=data, scanner=CleanScanner())
+    assert (verdict.accepted, verdict.reason) == (False, "name_mismatch")
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("nachweis.pdf", b"%PDF"),  # the magic bytes only
+        ("nachweis.pdf", b"%PDF-1.4\r\n@echo off\r\nstart calc.exe\r\n"),
+        ("nachweis.pdf", PDF[: len(PDF) // 2]),  # cut off in transfer
+        ("bild.png", PNG[:-12]),  # no IEND
+        ("bild.png", PNG[:8] + PNG[33:]),  # no IHDR first
+        ("foto.jpg", JPEG[: len(JPEG) // 2]),
+        ("foto.jpg", JPEG + b"@echo off\r\nstart calc.exe\r\n"),
+    ],
+    ids=[
+        "magic-only",
+        "batch-polyglot",
+        "truncated-pdf",
+        "no-iend",
+        "no-ihdr",
+        "truncated-jpeg",
+        "jpeg-with-batch",
+    ],
+)
+def test_a_damaged_or_glued_file_is_refused(name: str, data: bytes) -> None:
+    with translation.override("de"):
+        verdict = check_upload(name=name, data=data, scanner=CleanScanner())
+    assert (verdict.accepted, verdict.reason) == (False, "damaged")
+    assert verdict.message.startswith("Diese Datei ist beschädigt oder unvollständig")
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("scan.jpg", JPEG + b"\0" * 300),  # scanners pad to a block
+        ("scan.jpg", JPEG + b"\r\n"),
+        ("scan.png", PNG + b"\0" * 16),
+        ("scan.pdf", PDF + b"\r\n\0\0"),
+        ("scan.pdf", PDF.replace(b"%%EOF\n", b"%%EOF")),
+        ("scan.pdf", b"%PDF-1.7\n1 0 obj<<>>endobj\nstartxref\n9\n%%EOF\r\n"),
+    ],
+    ids=[
+        "jpeg-nulls",
+        "jpeg-newline",
+        "png-nulls",
+        "pdf-padding",
+        "pdf-no-newline",
+        "pdf-startxref",
+    ],
+)
+def test_what_real_scanners_leave_after_the_end_is_accepted(name: str, data: bytes) -> None:
+    assert check_upload(name=name, data=data, scanner=CleanScanner()).accepted
+
+
+def test_a_rendered_pdf_is_accepted() -> None:
+    from pypdf import PdfWriter
+
+    out = io.BytesIO()
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.write(out)
+    assert check_upload(name="brief.pdf", data=out.getvalue(), scanner=CleanScanner()).accepted

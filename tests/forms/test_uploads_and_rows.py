@@ -89,6 +89,47 @@ class TestFiles:
         assert [issue.message for issue in result.errors] == ["Die Datei enthält Schadsoftware."]
         assert "doc" not in result.uploads
 
+    def test_too_many_files_are_refused_before_any_is_inspected(self):
+        """The inspector reads and virus-scans each file: twenty files for a field that takes
+        two must not cost twenty scans."""
+
+        class Counting:
+            def __init__(self) -> None:
+                self.seen: list[str] = []
+
+            def inspect(self, upload, *, field):
+                self.seen.append(upload.name)
+                return None
+
+        inspector = Counting()
+        stored = [{"id": "a1", "name": "alt.pdf", "size": 10}]
+        many = [pdf(f"seite{n}.pdf") for n in range(20)]
+        result = validate_step(
+            self.schema(max_files=2),
+            "s",
+            {},
+            files(doc=many),
+            answers={"doc": stored},
+            inspector=inspector,
+            today=TODAY,
+        )
+        assert inspector.seen == []
+        assert [issue.message for issue in result.errors] == ["Laden Sie höchstens 2 Dateien hoch."]
+        assert result.errors[0].anchor == "field-doc"
+        assert "doc" not in result.uploads
+        assert result.cleaned == {"doc": stored}  # the file uploaded before is kept
+        two_with_the_stored_one = [pdf("a.pdf"), pdf("b.pdf")]
+        result = validate_step(
+            self.schema(max_files=2),
+            "s",
+            {},
+            files(doc=two_with_the_stored_one),
+            answers={"doc": stored},
+            inspector=inspector,
+            today=TODAY,
+        )
+        assert inspector.seen == [] and not result.is_valid
+
     def test_file_name_in_messages_has_no_path(self):
         upload = SimpleUploadedFile("C:\\Users\\x\\geheim.exe", b"MZ")
         result = validate_step(self.schema(), "s", {}, files(doc=[upload]), today=TODAY)

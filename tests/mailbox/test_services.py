@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.test import RequestFactory
+from django.utils import timezone
 from freezegun import freeze_time
 
 from rathaus.accounts.models import User
@@ -19,7 +21,11 @@ from rathaus.mailbox.services import archive, deliver, record_retrieval, send_re
 from rathaus.mailbox.signals import reply_received
 from tests.fixtures.clamd import EICAR
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+#: A whole 1x1 PNG (signature, IHDR, IDAT, IEND): uploads are checked for being complete.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108000000003a7e9b55"
+    "0000000a49444154789c63f80f0001010100b138f6140000000049454e44ae426082"
+)
 
 
 @pytest.mark.django_db
@@ -44,6 +50,28 @@ def test_deliver_records_provision_attachments_and_queues_the_notification(
     assert len(attachment.sha256) == 64
     assert len(callbacks) == 1  # the e-mail job, after commit
     assert AuditEvent.objects.filter(action="mailbox.delivered", object_id=str(message.pk)).count()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_notification_queue_failing_after_the_commit_leaves_the_delivery_standing(
+    citizen: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import OperationalError, transaction
+
+    from rathaus.mailbox import services
+    from rathaus.mailbox.tasks import queue_stranded_notifications
+
+    def queue_fails(message_id: int) -> None:
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(services, "_queue_notification", queue_fails)
+    with transaction.atomic():  # the caller's transaction, e.g. issuing a notice
+        message = deliver(owner=citizen, kind="information", subject="Hinweis", body="Text")
+
+    assert Message.objects.filter(pk=message.pk, notified_at__isnull=True).exists()
+    monkeypatch.undo()
+    with freeze_time(timezone.now() + timedelta(hours=1)):
+        assert queue_stranded_notifications.call() >= 1  # the e-mail is queued later
 
 
 @pytest.mark.django_db

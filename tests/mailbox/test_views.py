@@ -211,7 +211,9 @@ def test_reply_is_stored_and_shown_under_the_message(
         {
             "body": "Hier mein Nachweis.",
             "attachments": [
-                SimpleUploadedFile("nachweis.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")
+                SimpleUploadedFile(
+                    "nachweis.pdf", b"%PDF-1.4\ntrailer<<>>\n%%EOF\n", "application/pdf"
+                )
             ],
         },
     )

@@ -1,7 +1,8 @@
 """The citizen's side of a case: answering a request for documents, withdrawing.
 
-Uploads pass the same checks as in the application form (type by content, size, virus scan,
-``core.uploads.check_upload``) before they go to the case (``casework.services``).
+Uploads pass the same checks as in the application form (type by content, size, virus scan, a
+name that fits the content and a whole file, ``core.uploads.check_upload``) before they go to
+the case (``casework.services``), which files them under the name the citizen gave.
 """
 
 from __future__ import annotations

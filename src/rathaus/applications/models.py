@@ -152,3 +152,25 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class PendingFileDeletion(models.Model):
+    """A stored file of a deleted attachment, still to be deleted from the storage.
+
+    Written in the transaction that deletes the attachment and removed once the storage confirms
+    the deletion (``uploads.delete_pending_files``): a storage failure, or a process that dies in
+    between, leaves a row that the hourly job retries, not a citizen's document in the storage
+    that nothing refers to."""
+
+    storage_name = models.CharField(_("storage name"), max_length=255)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("file still to be deleted")
+        verbose_name_plural = _("files still to be deleted")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.storage_name

@@ -27,6 +27,7 @@ from rathaus.documents.letter import Recipient, Sender
 from rathaus.documents.rendering import render_pdf
 from rathaus.documents.verification import Verification
 from rathaus.forms.display import describe_answers
+from rathaus.forms.schema import FormSchema
 from rathaus.ledger.issuing import issue_document
 from rathaus.ledger.models import DocumentType
 from rathaus.mailbox.services import deliver
@@ -42,14 +43,23 @@ RECEIPT_MISSING_AFTER = timedelta(minutes=15)
 RECEIPT_MISSING_UNTIL = timedelta(days=7)
 
 
-def _recipient(application: Application) -> Recipient:
+def _recipient(application: Application, *, schema: FormSchema | None = None) -> Recipient:
+    """Whom the receipt is addressed to: the person who applied, by the first name the form
+    asks as their own (a ``person_name`` field with ``autocomplete = "name"``, HTML spec) in the
+    form's order, so the authorised person rather than the voter they apply for; otherwise the
+    account's profile. Never by the answers' order, which PostgreSQL's ``jsonb`` does not keep.
+    ``schema``: the form the declaration was submitted with, if the caller has it at hand."""
     data = application.submitted_data or {}
+    if schema is None:
+        schema = form_schema_for_version(application.service, application.schema_hash)
     profile = getattr(application.applicant, "profile", None)
     name = ""
-    for value in data.values():
-        if isinstance(value, dict) and "family_name" in value:
-            name = f"{value.get('given_names', '')} {value['family_name']}".strip()
-            break
+    for item in schema.all_fields():
+        value = data.get(item.id)
+        if item.type == "person_name" and item.autocomplete == "name" and isinstance(value, dict):
+            name = f"{value.get('given_names') or ''} {value.get('family_name') or ''}".strip()
+            if name:
+                break
     if not name and profile is not None:
         name = f"{profile.given_names} {profile.family_name}".strip()
     lines: tuple[str, ...] = ()
@@ -66,6 +76,9 @@ def build_receipt(application: Application, *, verification: Verification | None
     assert application.authority is not None and application.submitted_at is not None
     schema = form_schema_for_version(application.service, application.schema_hash)
     language = getattr(getattr(application.applicant, "profile", None), "preferred_language", "de")
+    english = language == "en"
+    service = application.service
+    service_name = (service.name_en or service.name_de) if english else service.name_de
     sender = Sender.from_authority(application.authority)
     with translation.override(language or "de"):  # the answers as the citizen reads them
         applied_for_lines = applied_for(
@@ -77,15 +90,13 @@ def build_receipt(application: Application, *, verification: Verification | None
         template="applications/receipt.html",
         context={
             "sender": sender,
-            "recipient": _recipient(application),
+            "recipient": _recipient(application, schema=schema),
             "reference": application.reference,
             "date": timezone.localdate(application.submitted_at),
-            "subject": f"Eingangsbestätigung: {application.service.name_de}"
-            if language == "de"
-            else f"Receipt: {application.service.name_en}",
-            "service_name": application.service.name_de
-            if language == "de"
-            else application.service.name_en,
+            "subject": f"Receipt: {service_name}"
+            if english
+            else f"Eingangsbestätigung: {service_name}",
+            "service_name": service_name,
             "submitted_at": timezone.localtime(application.submitted_at),
             "confirmed_at": timezone.localtime(
                 application.declaration_confirmed_at or application.submitted_at
@@ -96,9 +107,12 @@ def build_receipt(application: Application, *, verification: Verification | None
             "verification": verification,
         },
         language=language or "de",
-        title=f"Eingangsbestätigung {application.reference}",
+        # the title a viewer shows (DisplayDocTitle) and the subject in the receipt's language
+        title=f"Receipt {application.reference}"
+        if english
+        else f"Eingangsbestätigung {application.reference}",
         author=sender.display_name,
-        subject=application.service.name_de,
+        subject=service_name,
         created=application.submitted_at,
     )
 
@@ -112,19 +126,24 @@ def render_receipt(application_id: int) -> str:
     """Job: render and store the receipt once; a second run finds it and does nothing.
 
     The stored PDF (the whole declaration) is deleted again if the transaction fails, so a
-    failing attempt leaves no file behind that nothing refers to.
+    failing attempt leaves no file behind that nothing refers to; once it has committed, the
+    file is the row's, whatever fails after (a hook of the Postfach delivery, say).
     """
     written: list[str] = []
+    committed: list[bool] = []
     try:
-        return _render_receipt(application_id, written)
+        return _render_receipt(application_id, written, committed)
     except BaseException:
-        for name in written:
-            _delete_receipt_file(name)
+        if not committed:
+            for name in written:
+                _delete_receipt_file(name)
         raise
 
 
-def _render_receipt(application_id: int, written: list[str]) -> str:
+def _render_receipt(application_id: int, written: list[str], committed: list[bool]) -> str:
     with transaction.atomic():
+        # first: the hooks run in order after the commit, this one before any that may fail
+        transaction.on_commit(lambda: committed.append(True))
         # Read once, locked, with everything the receipt, the E-Akte and the Postfach need. The
         # PDF is rendered under the lock: the log entry exists if and only if the stored receipt
         # does, and a second worker waits here and then finds the receipt.

@@ -27,6 +27,7 @@ from rathaus.applications.models import Application, Attachment
 from rathaus.applications.service_context import ContextRules
 from rathaus.applications.service_rules import rules_for
 from rathaus.applications.uploads import (
+    delete_files_after_commit,
     delete_written,
     referenced_attachment_ids,
     schema_has_files,
@@ -39,7 +40,7 @@ from rathaus.catalog.models import Responsibility, Service, TrustLevel
 from rathaus.core import audit
 from rathaus.core.models import Municipality
 from rathaus.core.sequences import next_value
-from rathaus.forms.engine import StepResult, apply_step, next_step, validate_all
+from rathaus.forms.engine import StepResult, apply_step, next_step, validate_all, visible_steps
 from rathaus.forms.field_types import Issue
 from rathaus.forms.schema import FormSchema
 from rathaus.payments.fees import (
@@ -200,8 +201,10 @@ def save_step(*, application: Application, result: StepResult, actor: Any = None
     """
     schema, _digest = form_schema(application.service)
     written: list[Attachment] = []
+    committed: list[bool] = []
     try:
         with _still_a_draft(application, refusal=_frozen()):
+            _note_commit(committed)
             _store_uploads(application, result, written)
             application.answers = apply_step(schema, application.answers, result)
             removed = _drop_unused_attachments(application, schema)
@@ -213,9 +216,24 @@ def save_step(*, application: Application, result: StepResult, actor: Any = None
                 application, "application.step_saved", result, written, removed, actor=actor
             )
     except BaseException:
-        delete_written(written)  # rolled back: no row refers to them
+        if not committed:
+            delete_written(written)  # rolled back: no row refers to them
         raise
     return following.id if following else None
+
+
+def resume_step(application: Application) -> str | None:
+    """The step a draft continues at (None: the review page). Where the citizen left off, if the
+    current form still shows that step; a form updated since may have removed or renamed it, or
+    an answer changed may hide it: then the first step whose answers are missing or no longer
+    valid, or the review page if there is none."""
+    if not application.current_step:  # every step answered
+        return None
+    schema, _digest = form_schema(application.service)
+    if application.current_step in {step.id for step in visible_steps(schema, application.answers)}:
+        return application.current_step
+    first_invalid = validate_all(schema, application.answers).first_invalid_step
+    return first_invalid.id if first_invalid else None
 
 
 def warning_key(*, step_id: str, issue: Issue) -> str:
@@ -245,8 +263,10 @@ def keep_uploads(*, application: Application, result: StepResult, actor: Any = N
         return
     schema, _digest = form_schema(application.service)
     written: list[Attachment] = []
+    committed: list[bool] = []
     try:
         with _still_a_draft(application, refusal=_frozen()):
+            _note_commit(committed)
             fields = [field_id for field_id, uploads in result.uploads.items() if uploads]
             _store_uploads(application, result, written)
             application.answers = {
@@ -260,8 +280,16 @@ def keep_uploads(*, application: Application, result: StepResult, actor: Any = N
                 application, "application.files_kept", result, written, removed, actor=actor
             )
     except BaseException:
-        delete_written(written)
+        if not committed:
+            delete_written(written)
         raise
+
+
+def _note_commit(committed: list[bool]) -> None:
+    """Call first in a transaction: ``committed`` gets an entry once it commits. The hooks run in
+    the order they were added, so it has one before any later hook runs, which may still fail
+    after the commit: the files written are then the committed rows' and must stay."""
+    transaction.on_commit(lambda: committed.append(True))
 
 
 def _store_uploads(application: Application, result: StepResult, written: list[Attachment]) -> None:
@@ -278,7 +306,7 @@ def _drop_unused_attachments(application: Application, schema: FormSchema) -> li
     used = referenced_attachment_ids(schema, application.answers)
     unused = [a for a in application.attachments.all() if str(a.pk) not in used]
     if unused:
-        _delete_files_after_commit(unused)
+        delete_files_after_commit(unused)
         Attachment.objects.filter(pk__in=[a.pk for a in unused]).delete()
     return [a.sha256 for a in unused]
 
@@ -541,20 +569,10 @@ def _lock_draft(application_id: int, *, expired_before: datetime.datetime | None
     return drafts.values_list("pk", flat=True).first() is not None
 
 
-def _delete_files_after_commit(attachments: Iterable[Attachment]) -> None:
-    """Remove the stored files of ``attachments`` once their deletion commits (a rolled-back
-    deletion keeps them)."""
-    files = [attachment.file for attachment in attachments]
-
-    def delete() -> None:
-        for file in files:
-            file.delete(save=False)
-
-    transaction.on_commit(delete)
-
-
 def delete_expired_drafts(*, now: datetime.datetime | None = None) -> int:
-    """Delete drafts past their expiry, with their files; returns how many were deleted."""
+    """Delete drafts past their expiry, with their files; returns how many were deleted. A file
+    the storage does not delete is left pending (``uploads.delete_pending_files``) and does not
+    hold up the other drafts."""
     now = now or timezone.now()
     count = 0
     expired = Application.objects.filter(status=Application.Status.DRAFT, expires_at__lt=now)
@@ -562,7 +580,7 @@ def delete_expired_drafts(*, now: datetime.datetime | None = None) -> int:
         with transaction.atomic():
             if not _lock_draft(application.pk, expired_before=now):
                 continue  # submitted or saved again meanwhile
-            _delete_files_after_commit(application.attachments.all())
+            delete_files_after_commit(application.attachments.all())
             audit.record(
                 actor=None,
                 action="application.draft_expired",
@@ -623,7 +641,7 @@ def discard_unpaid(
                     _("Your fee has been paid; the application has been sent.")
                 ) from exc
             raise ApplicationError(_payment_open()) from exc
-        _delete_files_after_commit(locked.attachments.all())
+        delete_files_after_commit(locked.attachments.all())
         audit.record(
             actor=actor,
             action="application.unpaid_expired" if expired else "application.unpaid_withdrawn",
@@ -658,7 +676,7 @@ def delete_expired_unpaid(*, now: datetime.datetime | None = None) -> int:
 def delete_draft(*, application: Application, actor: User) -> None:
     """The citizen discards a draft; its files go with it."""
     with _still_a_draft(application, refusal=_("A submitted application cannot be deleted.")):
-        _delete_files_after_commit(application.attachments.all())
+        delete_files_after_commit(application.attachments.all())
         audit.record(
             actor=actor,
             action="application.draft_deleted",

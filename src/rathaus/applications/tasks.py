@@ -10,13 +10,17 @@ from rathaus.applications.services import (
     delete_expired_unpaid,
     hand_over_paid,
 )
+from rathaus.applications.uploads import delete_pending_files
 from rathaus.casework.disposal import purge_disposed_cases
 
 
 @task(queue_name="default")
 def delete_expired_drafts_job() -> int:
     """Hourly: delete drafts past their expiry (default 30 days after the last save) and sent
-    applications whose fee was not paid in time (``APPLICATION_UNPAID_DAYS``), with files."""
+    applications whose fee was not paid in time (``APPLICATION_UNPAID_DAYS``), with files; and
+    try again the stored files whose deletion failed before (``uploads.delete_pending_files``).
+    Returns how many applications were deleted."""
+    delete_pending_files()
     return delete_expired_drafts() + delete_expired_unpaid()
 
 

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db.models import Sum
+from django.db import transaction
+from django.db.models import F, Sum
 from django.utils.translation import gettext as _
 
 from rathaus.applications.errors import ApplicationError
-from rathaus.applications.models import Application, Attachment
+from rathaus.applications.models import Application, Attachment, PendingFileDeletion
 from rathaus.core.uploads import UploadPolicy, check_upload, sniff_type
 from rathaus.forms.schema import Field, FormSchema
 
@@ -47,23 +49,25 @@ def _too_much() -> str:
 
 
 class ScanningInspector:
-    """The form engine's upload hook: type by content and a ClamAV scan (``core.uploads``), and
-    the files of the application within ``room`` bytes together (``None``: no limit)."""
+    """The form engine's upload hook: the files of the application within ``room`` bytes
+    together (``None``: no limit), checked first, so that a file that cannot be kept is not
+    scanned; then type by content and a ClamAV scan (``core.uploads``)."""
 
     def __init__(self, *, room: int | None = None) -> None:
         self.room = room
 
     def inspect(self, upload: UploadedFile, *, field: Field) -> str | None:
+        data = _read(upload)
+        if self.room is not None and len(data) > self.room:
+            return _too_much()
         verdict = check_upload(
             name=upload.name or "",
-            data=_read(upload),
+            data=data,
             policy=UploadPolicy(max_file_bytes=field.max_size_bytes),
         )
         if not verdict.accepted:
             return verdict.message
         if self.room is not None:
-            if verdict.size > self.room:
-                return _too_much()
             self.room -= verdict.size
         return None
 
@@ -153,3 +157,43 @@ def delete_written(attachments: list[Attachment]) -> None:
             logger.exception(
                 "file of a rolled-back upload not deleted", extra={"file": attachment.file.name}
             )
+
+
+def delete_files_after_commit(attachments: Iterable[Attachment]) -> None:
+    """Delete the stored files of ``attachments`` once their deletion commits (a rolled-back
+    deletion keeps them). Each is noted as pending in the caller's transaction, so that a file
+    the storage does not delete is retried by :func:`delete_pending_files`, not forgotten."""
+    names = [attachment.file.name for attachment in attachments if attachment.file.name]
+    if not names:
+        return
+    PendingFileDeletion.objects.bulk_create([PendingFileDeletion(storage_name=n) for n in names])
+    # robust: the deletion never fails the request or job whose transaction has committed, nor
+    # keeps the hooks after it (the receipt job) from running
+    transaction.on_commit(partial(delete_pending_files, names=names), robust=True)
+
+
+def delete_pending_files(*, names: Iterable[str] | None = None) -> int:
+    """Delete the stored files still pending deletion (all of them, or those ``names``), each
+    on its own: one the storage refuses is logged with its storage name, kept for the next run
+    (hourly, ``tasks.delete_expired_drafts_job``) and does not stop the others. Returns how many
+    are still pending."""
+    pending = PendingFileDeletion.objects.order_by("pk")
+    if names is not None:
+        pending = pending.filter(storage_name__in=list(names))
+    storage = Attachment._meta.get_field("file").storage
+    left = 0
+    for row in list(pending):
+        try:
+            storage.delete(row.storage_name)
+        except Exception as exc:  # any storage failure: keep the row, retry later
+            logger.error(
+                "stored file of a deleted attachment not deleted",
+                extra={"file": row.storage_name, "attempts": row.attempts + 1, "error": repr(exc)},
+            )
+            PendingFileDeletion.objects.filter(pk=row.pk).update(
+                attempts=F("attempts") + 1, last_error=repr(exc)[:500]
+            )
+            left += 1
+            continue
+        PendingFileDeletion.objects.filter(pk=row.pk).delete()
+    return left

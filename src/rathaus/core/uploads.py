@@ -2,7 +2,9 @@
 
 Applications, replies in the mailbox and documents requested by a clerk all go through
 :func:`check_upload`, so a file is judged the same way wherever it arrives. The type is sniffed
-from the bytes (``filetype``), never taken from the name or the browser's claim.
+from the bytes (``filetype``), never taken from the name or the browser's claim; the name must
+still fit that type, as it is kept and a clerk opens the file by it, and the file must be whole
+(a minimal structure check), not a few magic bytes in front of something else.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
+from pathlib import PurePosixPath
 from typing import Any
 
 import filetype
@@ -32,6 +35,25 @@ DEFAULT_ALLOWED_TYPES: dict[str, str] = {
     "image/png": "PNG",
 }
 DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024
+
+#: The endings a file's name may have for the type of its content, the first one named in the
+#: message. The name is kept (E-Akte, Postfach) and a clerk's computer opens the file by it: a
+#: PDF named "Nachweis.bat" whose first lines are a batch script would run as a program.
+NAME_ENDINGS: dict[str, tuple[str, ...]] = {
+    "application/pdf": (".pdf",),
+    "image/jpeg": (".jpg", ".jpeg", ".jpe", ".jfif"),
+    "image/png": (".png",),
+}
+
+#: What scanners and mail programs leave after a file's end: padding to a block, a line break.
+_PADDING = b" \t\r\n\x00"
+#: ISO 32000-1, 7.5.5: a PDF's last line is ``%%EOF``, after ``startxref`` (and, before PDF 1.5
+#: cross-reference streams, ``trailer``); readers look for it in the last 1024 bytes (PDF
+#: Reference 1.7, appendix H, the implementation note on section 3.4.4).
+_PDF_TAIL = 1024
+_PNG_IHDR = b"\x00\x00\x00\x0dIHDR"  # the first chunk (PNG, ISO/IEC 15948, 11.2.2)
+_PNG_IEND = b"\x00\x00\x00\x00IEND\xaeB`\x82"  # the last chunk, with its fixed CRC
+_JPEG_EOI = b"\xff\xd9"  # the marker a JPEG ends with (ITU-T T.81, B.2.1)
 
 
 @dataclass(frozen=True)
@@ -58,6 +80,28 @@ def sniff_type(data: bytes) -> str:
     return kind.mime if kind is not None else ""
 
 
+def _name_fits(name: str, content_type: str) -> bool:
+    """The name ends as files of ``content_type`` do (any case; a Windows path is allowed)."""
+    endings = NAME_ENDINGS.get(content_type)
+    if endings is None:
+        return True  # a type a policy allows beyond the usual three: no rule for its name
+    return PurePosixPath(name.replace("\\", "/")).name.lower().endswith(endings)
+
+
+def _complete(content_type: str, data: bytes) -> bool:
+    """A minimal check that the file is whole and ends where its type ends: a file cut off in
+    transfer, or a few magic bytes in front of something else, is no PDF or image."""
+    end = data.rstrip(_PADDING)
+    if content_type == "application/pdf":
+        tail = end[-_PDF_TAIL:]
+        return b"%%EOF" in tail and (b"startxref" in tail or b"trailer" in tail)
+    if content_type == "image/png":
+        return data[8:16] == _PNG_IHDR and end.endswith(_PNG_IEND)
+    if content_type == "image/jpeg":
+        return end.endswith(_JPEG_EOI)
+    return True
+
+
 def _format_mb(size: int) -> str:
     return f"{size / (1024 * 1024):.0f}"
 
@@ -69,7 +113,11 @@ def check_upload(
     policy: UploadPolicy | None = None,
     scanner: VirusScanner | None = None,
 ) -> UploadVerdict:
-    """Accept or refuse one file, with the reason in German or English (the active language)."""
+    """Accept or refuse one file, with the reason in German or English (the active language).
+
+    Size and type first; then the virus scan, so that malware is reported (and logged) as such
+    whatever else is wrong with the file; then whether the name fits the content and the file is
+    whole."""
     policy = policy or UploadPolicy()
     size = len(data)
     if size == 0:
@@ -122,6 +170,39 @@ def check_upload(
             str(
                 _("The file contains malware (%(signature)s) and was refused.")
                 % {"signature": result.signature}
+            ),
+            content_type=content_type,
+            size=size,
+        )
+    kind = policy.allowed_types.get(content_type) or content_type
+    if not _name_fits(name, content_type):
+        logger.info("upload refused by name", extra={"upload_name": name, "sniffed": content_type})
+        return UploadVerdict(
+            False,
+            "name_mismatch",
+            str(
+                _(
+                    "The name of this file must end in “%(ending)s”, as its content is a "
+                    "%(type)s file. Please rename the file and upload it again."
+                )
+                % {"ending": NAME_ENDINGS[content_type][0], "type": kind}
+            ),
+            content_type=content_type,
+            size=size,
+        )
+    if not _complete(content_type, data):
+        logger.info(
+            "upload refused as damaged", extra={"upload_name": name, "sniffed": content_type}
+        )
+        return UploadVerdict(
+            False,
+            "damaged",
+            str(
+                _(
+                    "This file is damaged or incomplete: it is not a complete %(type)s file. "
+                    "Please save or scan the document again and upload the new file."
+                )
+                % {"type": kind}
             ),
             content_type=content_type,
             size=size,

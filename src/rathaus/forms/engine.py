@@ -189,7 +189,10 @@ def _validate_files(
     result: StepResult,
     inspector: UploadInspector | None,
 ) -> list[Mapping[str, Any]] | None:
-    """Keep the stored files not marked for removal, check the new uploads (count, size, type)."""
+    """Keep the stored files not marked for removal, check the new uploads (count, size, type).
+
+    The count comes first: too many files are refused together before any is inspected (the
+    inspector may read and virus-scan each)."""
     removed = set(data.getlist(f"{item.id}__remove"))
     existing = [
         descriptor
@@ -199,6 +202,16 @@ def _validate_files(
         and str(descriptor.get("id")) not in removed
     ]
     uploads = [upload for upload in _uploads(files, item.id) if upload.name]
+    if len(existing) + len(uploads) > item.max_files:
+        parser.report(
+            item,
+            item.id,
+            ngettext(
+                "Upload at most %(count)d file.", "Upload at most %(count)d files.", item.max_files
+            )
+            % {"count": item.max_files},
+        )
+        return existing or None
     accepted = []
     ok = True
     for upload in uploads:
@@ -232,18 +245,7 @@ def _validate_files(
                 accepted.append(upload)
     if not ok:
         return existing or None
-    total = len(existing) + len(accepted)
-    if total > item.max_files:
-        parser.report(
-            item,
-            item.id,
-            ngettext(
-                "Upload at most %(count)d file.", "Upload at most %(count)d files.", item.max_files
-            )
-            % {"count": item.max_files},
-        )
-        return existing or None
-    if total == 0 and item.required:
+    if not existing and not accepted and item.required:
         parser.report(item, item.id, _("Upload a file."))
         return None
     result.uploads[item.id] = accepted

@@ -136,7 +136,9 @@ def deliver(
             },
             municipality=authority.municipality if authority is not None else None,
         )
-        transaction.on_commit(lambda: _queue_notification(message.pk))
+        # robust: the message is committed; a queue that fails now is logged, and
+        # tasks.queue_stranded_notifications queues the e-mail later
+        transaction.on_commit(lambda: _queue_notification(message.pk), robust=True)
     return message
 
 

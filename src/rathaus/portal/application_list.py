@@ -2,8 +2,10 @@
 
 The citizen's applications come from ``applications.selectors.application_list_of`` (only their
 own); the status is the one the citizen reads (``casework.models.CITIZEN_STATUS_LABELS``) once a
-case exists. Drafts link to the step where the citizen left off. What an application is for
-beyond its service (the election of a postal vote) is named beside it.
+case exists. Drafts link to their page, which sends the citizen on to the step where they left
+off (``applications.services.resume_step``: the form may have changed since), so the list reads no
+form. What an application is for beyond its service (the election of a postal vote) is named
+beside it.
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ def _local(moment: datetime | None, pattern: str) -> str:
 def application_list(user: User) -> ApplicationList:
     """Drafts and submitted applications of ``user``, newest change first."""
     rows = application_list_of(user=user).values(
-        *("public_id", "status", "current_step", "expires_at", "updated_at", "submitted_at"),
+        *("public_id", "status", "expires_at", "updated_at", "submitted_at"),
         *("reference", "service__name_de", "service__name_en", "case__status"),
         *("service__slug", "context"),
     )
@@ -73,7 +75,6 @@ def application_list(user: User) -> ApplicationList:
             for line in applied_for(service_slug=row["service__slug"], context=row["context"])
         )
         if row["status"] == Application.Status.DRAFT:
-            step = row["current_step"]
             drafts.append(
                 Draft(
                     public_id=public_id,
@@ -81,9 +82,7 @@ def application_list(user: User) -> ApplicationList:
                     applied_for=what,
                     saved=_local(row["updated_at"], "%d.%m.%Y %H:%M"),
                     expires=_local(row["expires_at"], "%d.%m.%Y"),
-                    continue_url=reverse("applications:step", args=[public_id, step])
-                    if step
-                    else reverse("applications:review", args=[public_id]),
+                    continue_url=detail.format(public_id),
                     delete_url=reverse("applications:delete", args=[public_id]),
                 )
             )

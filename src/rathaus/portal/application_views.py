@@ -394,9 +394,10 @@ def _notes(checked: FormResult, sections: list[AnswerSection]) -> list[Declarati
 def detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     application = selectors.application_for_citizen(user=_user(request), public_id=public_id)
     if application.is_draft:
-        if not application.current_step:  # every step answered: the review page is next
+        step_id = services.resume_step(application)
+        if step_id is None:  # nothing left to answer: the review page is next
             return redirect("applications:review", public_id=public_id)
-        return redirect("applications:step", public_id=public_id, step_id=application.current_step)
+        return redirect("applications:step", public_id=public_id, step_id=step_id)
     # § 9a OZG: the frozen declaration with the form it was submitted with, not today's.
     schema = form_schema_for_version(application.service, application.schema_hash)
     awaiting = application.status == Application.Status.AWAITING_PAYMENT
