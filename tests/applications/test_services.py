@@ -184,8 +184,9 @@ def test_a_file_the_storage_fails_to_delete_holds_up_no_other_expired_draft(
     assert not Application.objects.exists()
     assert storage.exists(names[0]) and not storage.exists(names[1])
     assert [r.storage_name for r in PendingFileDeletion.objects.all()] == [names[0]]
-    [logged] = [r for r in caplog.records if r.getMessage().startswith("stored file of a")]
-    assert logged.levelname == "ERROR" and logged.file == names[0]  # type: ignore[attr-defined]
+    [logged] = [r for r in caplog.records if r.getMessage().startswith("stored file not deleted")]
+    assert logged.levelname == "ERROR"
+    assert logged.storage_name == names[0]  # type: ignore[attr-defined]
 
     monkeypatch.setattr(InMemoryStorage, "delete", original)
     delete_expired_drafts_job.call()  # the next hourly run deletes it

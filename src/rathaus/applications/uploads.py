@@ -12,11 +12,12 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from rathaus.applications.errors import ApplicationError
 from rathaus.applications.models import Application, Attachment, PendingFileDeletion
+from rathaus.core.stored_files import delete_pending
 from rathaus.core.uploads import UploadPolicy, check_upload, sniff_type
 from rathaus.forms.schema import Field, FormSchema
 
@@ -177,23 +178,8 @@ def delete_pending_files(*, names: Iterable[str] | None = None) -> int:
     on its own: one the storage refuses is logged with its storage name, kept for the next run
     (hourly, ``tasks.delete_expired_drafts_job``) and does not stop the others. Returns how many
     are still pending."""
-    pending = PendingFileDeletion.objects.order_by("pk")
+    pending = PendingFileDeletion.objects.all()
     if names is not None:
         pending = pending.filter(storage_name__in=list(names))
     storage = Attachment._meta.get_field("file").storage
-    left = 0
-    for row in list(pending):
-        try:
-            storage.delete(row.storage_name)
-        except Exception as exc:  # any storage failure: keep the row, retry later
-            logger.error(
-                "stored file of a deleted attachment not deleted",
-                extra={"file": row.storage_name, "attempts": row.attempts + 1, "error": repr(exc)},
-            )
-            PendingFileDeletion.objects.filter(pk=row.pk).update(
-                attempts=F("attempts") + 1, last_error=repr(exc)[:500]
-            )
-            left += 1
-            continue
-        PendingFileDeletion.objects.filter(pk=row.pk).delete()
-    return left
+    return delete_pending(pending, storage=storage, what="file of a deleted attachment")

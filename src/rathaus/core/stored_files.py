@@ -1,9 +1,12 @@
-"""Reading a stored file back, checked against the SHA-256 recorded when it was stored.
+"""Stored files: read back checked against the SHA-256 recorded when stored, and deleted
+after the commit that let go of them.
 
 What the authority hands out as proof (a file in the Postfach, the receipt of an application)
 must be the very file it stored: one gone from the storage, unreadable there or changed there
 is refused and logged for the operator, never served as if it were the original. Callers turn
-:class:`StoredFileUnavailable` into their own message for the person asking.
+:class:`StoredFileUnavailable` into their own message for the person asking. A file is deleted
+from the storage only after the transaction that deleted its record has committed, through a
+row naming it (:func:`delete_pending`), so a failed deletion is retried, never forgotten.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ import hashlib
 import logging
 from typing import Any
 
+from django.core.files.storage import Storage
+from django.db.models import F, Model, QuerySet
 from django.db.models.fields.files import FieldFile
 
 logger = logging.getLogger(__name__)
@@ -40,3 +45,32 @@ def read_verified(file: FieldFile, *, sha256: str, what: str, **context: Any) ->
         logger.error("stored file does not match its SHA-256: %s", what, extra=extra)
         raise StoredFileUnavailable("changed")
     return content
+
+
+def delete_pending(pending: QuerySet[Model], *, storage: Storage, what: str) -> int:
+    """Delete the stored file each row of ``pending`` names (``storage_name``), row by row,
+    and the row with it; returns how many are still pending.
+
+    The rows (``storage_name``, ``attempts``, ``last_error``) were written in the transaction
+    that let go of the files, so a file is deleted only after that commit and never lost
+    track of: one the storage refuses is logged as an error naming ``what``, keeps its row
+    (attempts counted, error kept) for the next run, and does not stop the others.
+    """
+    left = 0
+    for row in list(pending.order_by("pk")):
+        name = row.storage_name  # type: ignore[attr-defined]
+        try:
+            storage.delete(name)
+        except Exception as exc:  # any storage failure: keep the row, retry later
+            logger.error(
+                "stored file not deleted: %s",
+                what,
+                extra={"stored_file": what, "storage_name": name, "error": repr(exc)[:300]},
+            )
+            pending.model._default_manager.filter(pk=row.pk).update(
+                attempts=F("attempts") + 1, last_error=repr(exc)[:500]
+            )
+            left += 1
+            continue
+        pending.model._default_manager.filter(pk=row.pk).delete()
+    return left

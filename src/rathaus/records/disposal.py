@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 
 from rathaus.core import audit
 from rathaus.core.models import Authority
+from rathaus.core.stored_files import delete_pending
 from rathaus.records import selectors, xdomea
 from rathaus.records.errors import DisposalError, IntegrityError, RecordsError
 from rathaus.records.models import (
@@ -973,16 +974,4 @@ def purge_pending_contents(
     # The field's own storage: the one the contents were written to (records_storage() would
     # build a fresh instance after a settings change, e.g. in tests).
     storage = DocumentVersion._meta.get_field("content").storage
-    left = 0
-    for row in list(pending):
-        try:
-            storage.delete(row.storage_name)
-        except Exception as exc:  # any storage failure: keep the row, retry later
-            logger.error("records: could not delete %s: %r", row.storage_name, exc)
-            PendingContentDeletion.objects.filter(pk=row.pk).update(
-                attempts=row.attempts + 1, last_error=repr(exc)[:500]
-            )
-            left += 1
-            continue
-        PendingContentDeletion.objects.filter(pk=row.pk).delete()
-    return left
+    return delete_pending(pending, storage=storage, what="content of a disposed file")
