@@ -17,6 +17,7 @@ import sys
 import time
 import urllib.parse
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -134,9 +135,10 @@ def saml_provider(
     return provider
 
 
-@pytest.fixture(scope="session")
-def oidc_op() -> Iterator[str]:
-    """npm oidc-provider on Node, with our test client; its issuer URL."""
+@contextmanager
+def running_oidc_op(*, client_secret: str = OIDC_CLIENT_SECRET) -> Iterator[str]:
+    """npm oidc-provider on Node with our test client (``client_secret``) on a free loopback
+    port, stopped afterwards; yields its issuer URL."""
     node = shutil.which("node")
     if node is None or not (OIDC_DIR / "node_modules" / "oidc-provider").exists():
         pytest.fail("The OIDC tests need Node 20 and `npm ci` in tools/oidc (make venv does it).")
@@ -150,7 +152,7 @@ def oidc_op() -> Iterator[str]:
             "--client-id",
             OIDC_CLIENT_ID,
             "--client-secret",
-            OIDC_CLIENT_SECRET,
+            client_secret,
             "--redirect-uri",
             f"http://testserver/konto/extern/{OIDC_SLUG}/oidc/callback/",
         ],
@@ -164,6 +166,13 @@ def oidc_op() -> Iterator[str]:
         yield issuer
     finally:
         stop(process)
+
+
+@pytest.fixture(scope="session")
+def oidc_op() -> Iterator[str]:
+    """npm oidc-provider on Node, with our test client; its issuer URL."""
+    with running_oidc_op() as issuer:
+        yield issuer
 
 
 @pytest.fixture

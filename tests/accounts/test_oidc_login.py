@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import shutil
-import subprocess
 import urllib.parse
 from collections.abc import Iterator
 from typing import Any
@@ -18,13 +16,10 @@ from rathaus.accounts.models import FederatedIdentity, IdentityProvider, LoginAt
 from rathaus.core.models import Municipality
 from tests.accounts.identity_providers import (
     OIDC_CLIENT_ID,
-    OIDC_DIR,
     OIDC_SLUG,
-    free_port,
     oidc_authorize,
+    running_oidc_op,
     start_url,
-    stop,
-    wait_until_up,
 )
 
 pytestmark = pytest.mark.django_db
@@ -351,32 +346,8 @@ SECRET_WITH_SPECIAL_CHARACTERS = "Zm9v+YmFy/YmF6=="
 @pytest.fixture(scope="module")
 def oidc_op_with_special_secret() -> Iterator[str]:
     """A second test provider whose client secret holds ``+``, ``/`` and ``=``."""
-    node = shutil.which("node")
-    assert node is not None, "The OIDC tests need Node 20 (make venv)."
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            node,
-            str(OIDC_DIR / "server.mjs"),
-            "--port",
-            str(port),
-            "--client-id",
-            OIDC_CLIENT_ID,
-            "--client-secret",
-            SECRET_WITH_SPECIAL_CHARACTERS,
-            "--redirect-uri",
-            f"http://testserver/konto/extern/{OIDC_SLUG}/oidc/callback/",
-        ],
-        cwd=OIDC_DIR,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    issuer = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(issuer + "/.well-known/openid-configuration", process)
+    with running_oidc_op(client_secret=SECRET_WITH_SPECIAL_CHARACTERS) as issuer:
         yield issuer
-    finally:
-        stop(process)
 
 
 def test_a_client_secret_is_form_urlencoded_for_http_basic(
