@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from PIL import Image
 from pypdf import PdfReader
 from pytest_django.fixtures import Settings as SettingsWrapper
 
@@ -116,6 +118,30 @@ def test_good_upload_is_stored_with_its_hash(upload_step: tuple[Client, Applicat
     stored = application.answers["landlord_confirmation"]
     assert stored[0]["name"] == "bestaetigung.pdf"
     assert len(stored[0]["sha256"]) == 64
+
+
+def test_a_motion_photo_with_the_wrong_ending_is_stored_as_the_photo_it_is(
+    upload_step: tuple[Client, Application, str],
+) -> None:
+    """A phone's motion photo, its name changed to ".png": the JPEG is stored without the video
+    behind it, named ".jpg", and its hash and size are those of what is stored."""
+    client, application, url = upload_step
+    out = io.BytesIO()
+    Image.frombytes("RGB", (64, 48), bytes(range(256)) * 36).save(out, "JPEG")
+    photo = out.getvalue()
+    video = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 64
+    upload = SimpleUploadedFile("Mietvertrag.png", photo + video, "image/png")
+    response = client.post(url, {"landlord_confirmation": upload})
+    assert response.status_code == 302
+    attachment = Attachment.objects.get()
+    assert (attachment.original_name, attachment.content_type) == ("Mietvertrag.jpg", "image/jpeg")
+    assert attachment.size == len(photo)
+    assert attachment.sha256 == hashlib.sha256(photo).hexdigest()
+    with attachment.file.open("rb") as stored:
+        assert stored.read() == photo
+    application.refresh_from_db()
+    [descriptor] = application.answers["landlord_confirmation"]
+    assert (descriptor["name"], descriptor["size"]) == ("Mietvertrag.jpg", len(photo))
 
 
 @pytest.fixture

@@ -218,7 +218,7 @@ def test_a_document_over_the_limit_is_refused_by_its_size_and_not_kept(
     assert request.status == DocumentRequest.Status.OPEN
 
 
-def test_a_pdf_named_as_a_program_is_refused_beside_the_field_and_not_filed(
+def test_a_batch_file_starting_like_a_pdf_is_refused_beside_the_field_and_not_filed(
     logged_in: Client,
     citizen: User,
     service: Service,
@@ -228,7 +228,7 @@ def test_a_pdf_named_as_a_program_is_refused_beside_the_field_and_not_filed(
     settings: Any,
 ) -> None:
     """A batch file that starts like a PDF: filed as "Nachweis.bat", it would run as a program
-    when the clerk opens it from the E-Akte."""
+    when the clerk opens it from the E-Akte. It is no whole PDF, so it is refused."""
     settings.CLAMD_ADDRESS = clamd_address
     application = _submitted(citizen, service, home)
     case = application.case
@@ -247,13 +247,41 @@ def test_a_pdf_named_as_a_program_is_refused_beside_the_field_and_not_filed(
     )
     body = refused.content.decode()
     assert refused.status_code == 400
-    message = "Nachweis.bat: Der Name dieser Datei muss auf „.pdf“ enden"
+    message = "Nachweis.bat: Diese Datei ist beschädigt oder unvollständig"
     beside = re.search(r'id="id_documents_error".{0,600}', body, re.S)
     assert beside is not None and message in beside.group(0), body
     assert "Anbei der Nachweis" in body
     request.refresh_from_db()
     assert request.status == DocumentRequest.Status.OPEN
     assert case.file.documents.count() == filed
+
+
+def test_a_pdf_named_as_a_program_is_filed_with_the_pdf_ending(
+    logged_in: Client,
+    citizen: User,
+    service: Service,
+    home: Municipality,
+    make_staff: Any,
+    clamd_address: str,
+    settings: Any,
+) -> None:
+    """A whole PDF the citizen named "Nachweis.bat" is filed as "Nachweis.bat.pdf": the clerk's
+    computer opens it as the PDF it is, and the name still says what the citizen called it."""
+    settings.CLAMD_ADDRESS = clamd_address
+    application = _submitted(citizen, service, home)
+    case = application.case
+    assert case is not None and case.file is not None
+    clerk = make_staff(case.org_unit)
+    request = casework.request_documents(
+        case=case, description="Nachweis", due_on=timezone.localdate(), actor=clerk
+    )
+    url = f"/antraege/{application.public_id}/unterlagen/{request.public_id}/"
+    answered = logged_in.post(url, {"documents": [_upload("Nachweis.bat", PDF)]})
+    assert answered.status_code == 302
+    request.refresh_from_db()
+    assert request.status == DocumentRequest.Status.ANSWERED
+    filed = case.file.documents.get(title="Unterlage der antragstellenden Person: Nachweis.bat.pdf")
+    assert filed.versions.get().original_name == "Nachweis.bat.pdf"
 
 
 def test_another_citizen_cannot_reach_the_request(

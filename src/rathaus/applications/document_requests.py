@@ -78,7 +78,7 @@ def answer_document_request(
         if not verdict.accepted:
             errors.setdefault("files", []).append(f"{name}: {verdict.message}")
         else:
-            checked.append((name, verdict.content_type, data))
+            checked.append((verdict.name, verdict.content_type, verdict.data))
     if errors:
         raise AnswerRefused(field_errors=errors)
     try:

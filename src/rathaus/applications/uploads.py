@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from rathaus.applications.errors import ApplicationError
 from rathaus.applications.models import Application, Attachment, PendingFileDeletion
 from rathaus.core.stored_files import delete_pending
-from rathaus.core.uploads import UploadPolicy, check_upload, sniff_type
+from rathaus.core.uploads import UploadPolicy, check_upload, kept_file, sniff_type
 from rathaus.forms.schema import Field, FormSchema
 
 logger = logging.getLogger(__name__)
@@ -127,12 +127,17 @@ def store_uploads(
 def _store(
     application: Application, field_id: str, upload: UploadedFile, written: list[Attachment]
 ) -> dict[str, Any]:
-    data = _read(upload)
+    kept = kept_file(name=upload.name or "", data=_read(upload))
+    if kept is None:  # checked whole by ScanningInspector; the upload is no longer the same
+        raise ApplicationError(
+            _("A file changed while it was being saved. Please upload it again.")
+        )
+    name, data = kept
     digest = hashlib.sha256(data).hexdigest()
     attachment = Attachment(
         application=application,
         field_id=field_id,
-        original_name=(upload.name or "upload")[:255],
+        original_name=name,
         # by content (checked by ScanningInspector), not the browser's claim
         content_type=sniff_type(data) or "application/octet-stream",
         size=len(data),

@@ -263,7 +263,7 @@ class InternalDocumentForm(forms.Form):
         verdict = check_upload(name=upload.name or "", data=data)
         if not verdict.accepted:
             raise forms.ValidationError(verdict.message)
-        return (upload.name or "document", verdict.content_type, data)
+        return (verdict.name, verdict.content_type, verdict.data)
 
 
 class TransitionForm(forms.Form):

@@ -2,9 +2,11 @@
 
 Applications, replies in the mailbox and documents requested by a clerk all go through
 :func:`check_upload`, so a file is judged the same way wherever it arrives. The type is sniffed
-from the bytes (``filetype``), never taken from the name or the browser's claim; the name must
-still fit that type, as it is kept and a clerk opens the file by it, and the file must be whole
-(a minimal structure check), not a few magic bytes in front of something else.
+from the bytes (``filetype``), never taken from the name or the browser's claim. The file must be
+whole (a minimal structure check), not a few magic bytes in front of something else. What is
+kept (``UploadVerdict.name`` and ``.data``) is the file as a clerk may safely open it: its name
+ends as its content's type does, and whatever was glued behind an image (a phone's "motion
+photo" video) is cut off.
 """
 
 from __future__ import annotations
@@ -36,9 +38,10 @@ DEFAULT_ALLOWED_TYPES: dict[str, str] = {
 }
 DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024
 
-#: The endings a file's name may have for the type of its content, the first one named in the
-#: message. The name is kept (E-Akte, Postfach) and a clerk's computer opens the file by it: a
-#: PDF named "Nachweis.bat" whose first lines are a batch script would run as a program.
+#: The endings a file's name may have for the type of its content, the first one given to a name
+#: that has none of them. The name is kept (E-Akte, Postfach) and a clerk's computer opens the
+#: file by it: a PDF named "Nachweis.bat" whose first lines are a batch script would run as a
+#: program, so it is kept as "Nachweis.bat.pdf".
 NAME_ENDINGS: dict[str, tuple[str, ...]] = {
     "application/pdf": (".pdf",),
     "image/jpeg": (".jpg", ".jpeg", ".jpe", ".jfif"),
@@ -52,8 +55,8 @@ _PADDING = b" \t\r\n\x00"
 #: Reference 1.7, appendix H, the implementation note on section 3.4.4).
 _PDF_TAIL = 1024
 _PNG_IHDR = b"\x00\x00\x00\x0dIHDR"  # the first chunk (PNG, ISO/IEC 15948, 11.2.2)
-_PNG_IEND = b"\x00\x00\x00\x00IEND\xaeB`\x82"  # the last chunk, with its fixed CRC
-_JPEG_EOI = b"\xff\xd9"  # the marker a JPEG ends with (ITU-T T.81, B.2.1)
+#: The longest name kept (the attachment's and the message's name columns).
+MAX_NAME_CHARS = 255
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,10 @@ class UploadVerdict:
     message: str = ""
     content_type: str = ""
     size: int = 0
+    #: An accepted file as it is to be kept: its name ending as its type does, and its bytes
+    #: without what was glued behind an image (see :func:`kept_file`).
+    name: str = ""
+    data: bytes = b""
 
 
 def sniff_type(data: bytes) -> str:
@@ -80,26 +87,135 @@ def sniff_type(data: bytes) -> str:
     return kind.mime if kind is not None else ""
 
 
-def _name_fits(name: str, content_type: str) -> bool:
-    """The name ends as files of ``content_type`` do (any case; a Windows path is allowed)."""
+def fitting_name(name: str, content_type: str) -> str:
+    """``name`` ending as files of ``content_type`` do (``NAME_ENDINGS``), at most
+    ``MAX_NAME_CHARS`` long: a fitting ending (any case) is kept; an ending of another allowed
+    type is replaced ("bild.jpg" with PNG content: "bild.png"); any other ending stays and the
+    type's is added ("Nachweis.bat": "Nachweis.bat.pdf"), so that the name still tells what the
+    citizen called the file but opens only as what it is. A Windows path is cut to its file name
+    (Django does this for uploads; a mailbox reply's name comes as sent)."""
+    base = PurePosixPath(name.replace("\\", "/")).name.rstrip(". ") or "Datei"
     endings = NAME_ENDINGS.get(content_type)
-    if endings is None:
-        return True  # a type a policy allows beyond the usual three: no rule for its name
-    return PurePosixPath(name.replace("\\", "/")).name.lower().endswith(endings)
+    if endings is None:  # a type a policy allows beyond the usual three: no rule for its name
+        return base[:MAX_NAME_CHARS]
+    stem, dot, ending = base.rpartition(".")
+    if base.lower().endswith(endings):
+        stem, ending = base[: -len(f".{ending}")], f".{ending}"
+    elif dot and stem and f".{ending.lower()}" in _KNOWN_ENDINGS:
+        ending = endings[0]
+    else:
+        stem, ending = base, endings[0]
+    return stem[: MAX_NAME_CHARS - len(ending)] + ending
 
 
-def _complete(content_type: str, data: bytes) -> bool:
-    """A minimal check that the file is whole and ends where its type ends: a file cut off in
-    transfer, or a few magic bytes in front of something else, is no PDF or image."""
-    end = data.rstrip(_PADDING)
-    if content_type == "application/pdf":
-        tail = end[-_PDF_TAIL:]
-        return b"%%EOF" in tail and (b"startxref" in tail or b"trailer" in tail)
-    if content_type == "image/png":
-        return data[8:16] == _PNG_IHDR and end.endswith(_PNG_IEND)
-    if content_type == "image/jpeg":
-        return end.endswith(_JPEG_EOI)
-    return True
+_KNOWN_ENDINGS = frozenset(ending for endings in NAME_ENDINGS.values() for ending in endings)
+
+
+def _pdf_end(data: bytes) -> int | None:
+    """Where a PDF ends: ISO 32000-1, 7.5.5, its last line is ``%%EOF`` after ``startxref`` (or,
+    before PDF 1.5 cross-reference streams, ``trailer``), in its last 1024 bytes. Anything but
+    padding after the tail stays part of the file: a PDF is never cut (incremental updates)."""
+    end = len(data.rstrip(_PADDING))
+    tail = data[max(0, end - _PDF_TAIL) : end]
+    if b"%%EOF" in tail and (b"startxref" in tail or b"trailer" in tail):
+        return len(data)
+    return None
+
+
+def _png_end(data: bytes) -> int | None:
+    """Where a PNG ends: after its IEND chunk, walking the chunks from IHDR (ISO/IEC 15948, 5.3:
+    length, type, data, CRC); ``None`` if the chunks do not lead there or hold no image data."""
+    if data[8:16] != _PNG_IHDR:
+        return None
+    at = 8
+    pixels = False
+    while at + 12 <= len(data):
+        length = int.from_bytes(data[at : at + 4], "big")
+        kind = data[at + 4 : at + 8]
+        at += 12 + length
+        pixels = pixels or kind == b"IDAT"
+        if kind == b"IEND":
+            return at if pixels and length == 0 and at <= len(data) else None
+    return None
+
+
+def _jpeg_end(data: bytes) -> int | None:
+    """Where a JPEG ends: after the EOI marker (``FF D9``) reached by walking its segments from
+    SOI, across the entropy-coded data after each SOS (ITU-T T.81, B.1.1.2 and F.1.2.3: there a
+    ``FF`` is followed by ``00`` or a restart marker). A thumbnail inside the EXIF data has its
+    own EOI; walking the segments skips it. ``None`` if the walk does not reach an EOI after image
+    data."""
+    if not data.startswith(b"\xff\xd8"):
+        return None
+    size = len(data)
+    at = 2
+    scanned = False
+    while at < size:
+        at = data.find(b"\xff", at)  # libjpeg too skips stray bytes before a marker
+        if at < 0:
+            return None
+        while at < size and data[at] == 0xFF:  # fill bytes (B.1.1.2)
+            at += 1
+        if at >= size:
+            return None
+        marker = data[at]
+        at += 1
+        if marker == 0xD9:
+            return at if scanned else None
+        if marker == 0x01 or 0xD0 <= marker <= 0xD7 or marker == 0x00:
+            continue  # markers without a length
+        if at + 2 > size:
+            return None
+        length = int.from_bytes(data[at : at + 2], "big")
+        if length < 2:
+            return None
+        at += length
+        if marker == 0xDA:  # entropy-coded data until the next marker
+            scanned = True
+            while True:
+                at = data.find(b"\xff", at)
+                if at < 0 or at + 1 >= size:
+                    return None
+                following = data[at + 1]
+                if following == 0x00 or 0xD0 <= following <= 0xD7:
+                    at += 2
+                    continue
+                break
+    return None
+
+
+_ENDS: dict[str, Callable[[bytes], int | None]] = {
+    "application/pdf": _pdf_end,
+    "image/png": _png_end,
+    "image/jpeg": _jpeg_end,
+}
+
+
+def _whole(content_type: str, data: bytes) -> bytes | None:
+    """The file as it is kept if it is whole, else ``None``: a file cut off in transfer, or a few
+    magic bytes in front of something else, is no PDF or image. Spaces, line breaks and NUL bytes
+    after the end, as scanners leave them, stay; anything else behind an image's end (the video
+    of a "motion photo", or something hidden there) is cut off."""
+    find_end = _ENDS.get(content_type)
+    if find_end is None:
+        return data
+    end = find_end(data)
+    if end is None:
+        return None
+    if not data[end:].strip(_PADDING):
+        return data
+    return data[:end]
+
+
+def kept_file(*, name: str, data: bytes) -> tuple[str, bytes] | None:
+    """The name and bytes to keep of a file :func:`check_upload` accepted (``None`` if it is not
+    whole): what a service stores, e.g. when it stores the upload itself rather than the
+    verdict's copy."""
+    content_type = sniff_type(data)
+    whole = _whole(content_type, data)
+    if whole is None:
+        return None
+    return fitting_name(name, content_type), whole
 
 
 def _format_mb(size: int) -> str:
@@ -115,9 +231,9 @@ def check_upload(
 ) -> UploadVerdict:
     """Accept or refuse one file, with the reason in German or English (the active language).
 
-    Size and type first; then the virus scan, so that malware is reported (and logged) as such
-    whatever else is wrong with the file; then whether the name fits the content and the file is
-    whole."""
+    Size and type first; then the virus scan (of the file as sent), so that malware is reported
+    (and logged) as such whatever else is wrong with the file; then whether the file is whole.
+    An accepted verdict carries the name and bytes to keep (:func:`kept_file`)."""
     policy = policy or UploadPolicy()
     size = len(data)
     if size == 0:
@@ -175,22 +291,8 @@ def check_upload(
             size=size,
         )
     kind = policy.allowed_types.get(content_type) or content_type
-    if not _name_fits(name, content_type):
-        logger.info("upload refused by name", extra={"upload_name": name, "sniffed": content_type})
-        return UploadVerdict(
-            False,
-            "name_mismatch",
-            str(
-                _(
-                    "The name of this file must end in “%(ending)s”, as its content is a "
-                    "%(type)s file. Please rename the file and upload it again."
-                )
-                % {"ending": NAME_ENDINGS[content_type][0], "type": kind}
-            ),
-            content_type=content_type,
-            size=size,
-        )
-    if not _complete(content_type, data):
+    whole = _whole(content_type, data)
+    if whole is None:
         logger.info(
             "upload refused as damaged", extra={"upload_name": name, "sniffed": content_type}
         )
@@ -207,7 +309,20 @@ def check_upload(
             content_type=content_type,
             size=size,
         )
-    return UploadVerdict(True, content_type=content_type, size=size)
+    kept_name = fitting_name(name, content_type)
+    if kept_name != PurePosixPath(name.replace("\\", "/")).name or len(whole) != size:
+        logger.info(
+            "upload kept changed",
+            extra={
+                "upload_name": name,
+                "kept_name": kept_name,
+                "sniffed": content_type,
+                "cut_bytes": size - len(whole),
+            },
+        )
+    return UploadVerdict(
+        True, content_type=content_type, size=len(whole), name=kept_name, data=whole
+    )
 
 
 class UploadSizeLimit(FileUploadHandler):

@@ -202,7 +202,7 @@ def send_reply(
         for name, _claimed_type, data in attachments:
             verdict = check_upload(name=name, data=data, policy=UploadPolicy(), scanner=scanner)
             if verdict.accepted:
-                checked.append((name, verdict.content_type, data))
+                checked.append((verdict.name, verdict.content_type, verdict.data))
             else:
                 errors.setdefault("attachments", []).append(
                     f"{_clean_name(name)}: {verdict.message}"
