@@ -208,6 +208,8 @@ PERIODIC_JOBS = [
     ("rathaus.applications.tasks.purge_disposed_job", 3600),
     # E-Akte: renew the archive time stamps of sealed documents in time (records/preservation.py)
     ("rathaus.records.tasks.renew_archive_timestamps_job", 86400),
+    # sessions that ended are deleted, as the privacy notice says (rathaus.core.sessions)
+    ("rathaus.core.sessions.delete_ended_sessions", 600),
 ]
 # Renew an archive time stamp (PAdES B-LTA) this many days before its TSA certificate expires.
 RECORDS_ARCHIVE_TIMESTAMP_RENEW_DAYS = env.int("RECORDS_ARCHIVE_TIMESTAMP_RENEW_DAYS", default=365)
@@ -421,9 +423,16 @@ DOCUMENTS_TEMPLATE_DIRS: list[str] = []
 _https = env.bool("RATHAUS_HTTPS", default=PRODUCTION)
 SESSION_COOKIE_SECURE = _https
 CSRF_COOKIE_SECURE = _https
+LANGUAGE_COOKIE_SECURE = _https
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
+# The language cookie is read by the server only (LocaleMiddleware), like the others.
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+# A session ends SESSION_COOKIE_AGE after the login at the latest, however busy, and after as
+# long without a request (rathaus.core.sessions; the privacy notice promises it).
+SESSION_ENGINE = "rathaus.core.sessions"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 8)
 SECURE_HSTS_SECONDS = 63072000 if _https else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = _https

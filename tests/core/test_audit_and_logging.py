@@ -148,3 +148,34 @@ def test_the_database_lets_only_the_redaction_through_during_a_purge_on_postgres
         cursor.execute("UPDATE core_auditevent SET actor_label = 'x' WHERE id = %s", [event.pk])
     event.refresh_from_db()
     assert event.after == {"redacted_on": "2030-01-01"} and event.actor_label == "x"
+
+
+@pytest.mark.django_db
+def test_database_refuses_to_reattribute_an_audit_event_on_postgresql(
+    municipality: Municipality, django_user_model: type[Any]
+) -> None:
+    from django.db import DatabaseError, connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the database trigger exists on PostgreSQL only")
+    clerk = django_user_model.objects.create_user(email="clerk@example.org", password="x" * 12)
+    other = django_user_model.objects.create_user(email="other@example.org", password="x" * 12)
+    event = record(actor=clerk, action="case.decided", obj=municipality)
+    nobody = record(actor=None, action="case.opened", obj=municipality)
+    reattribute = "UPDATE core_auditevent SET actor_id = %s WHERE id = %s"
+    for params in ([other.pk, event.pk], [other.pk, nobody.pk]):
+        with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(reattribute, params)
+        # not during the purge of a disposed file either
+        with (
+            pytest.raises(DatabaseError),
+            transaction.atomic(),
+            purging(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(reattribute, params)
+    # deleting the account still clears the reference (actor_label keeps who it was)
+    label = str(clerk)
+    clerk.delete()
+    event.refresh_from_db()
+    assert event.actor is None and event.actor_label == label

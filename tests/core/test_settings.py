@@ -25,7 +25,9 @@ PROBE = (
     "import json, rathaus.settings as s; print(json.dumps({"
     "'debug': s.DEBUG, 'session_secure': s.SESSION_COOKIE_SECURE, "
     "'csrf_secure': s.CSRF_COOKIE_SECURE, 'hsts': s.SECURE_HSTS_SECONDS, "
-    "'ssl_redirect': s.SECURE_SSL_REDIRECT, 'engine': s.DATABASES['default']['ENGINE']}))"
+    "'ssl_redirect': s.SECURE_SSL_REDIRECT, 'engine': s.DATABASES['default']['ENGINE'], "
+    "'language_cookie': [s.LANGUAGE_COOKIE_SECURE, s.LANGUAGE_COOKIE_HTTPONLY, "
+    "s.LANGUAGE_COOKIE_SAMESITE], 'sessions': s.SESSION_ENGINE}))"
 )
 
 
@@ -52,7 +54,19 @@ def test_production_defaults_are_safe() -> None:
         "hsts": 63072000,
         "ssl_redirect": True,
         "engine": "django.db.backends.postgresql",
+        # the language cookie as safe as the session and CSRF cookies
+        "language_cookie": [True, True, "Lax"],
+        # sessions end SESSION_COOKIE_AGE after the login at the latest
+        "sessions": "rathaus.core.sessions",
     }
+
+
+def test_the_demo_over_plain_http_sends_its_cookies_without_secure() -> None:
+    result = _load_settings({**PRODUCTION_ENV, "RATHAUS_HTTPS": "false"})
+    assert result.returncode == 0, result.stderr
+    values = json.loads(result.stdout)
+    assert values["session_secure"] is False
+    assert values["language_cookie"] == [False, True, "Lax"]
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,8 @@
 
 Each entry is ``(dotted path of a task, interval in seconds)``. Run exactly one scheduler per
 installation (``make run`` starts one); the jobs themselves run in the ``db_worker`` processes.
+A database error (PostgreSQL restarting or failing over, SQLite "database is locked") ends no
+more than one attempt: the job stays due and is enqueued on a later pass, over a new connection.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.db import DatabaseError, close_old_connections
 from django.utils.module_loading import import_string
 
 logger = logging.getLogger(__name__)
@@ -42,10 +45,16 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         due = {path: time.monotonic() for _job, path, _every in jobs}
         while running:
+            # a connection the database dropped (restart, failover) is replaced, not reused
+            close_old_connections()
             now = time.monotonic()
             for job, path, every in jobs:
                 if now >= due[path]:
-                    job.enqueue()
+                    try:
+                        job.enqueue()
+                    except DatabaseError:
+                        logger.exception("periodic job not enqueued", extra={"job": path})
+                        continue  # still due: tried again on the next pass
                     logger.info("periodic job enqueued", extra={"job": path})
                     due[path] = now + every
             time.sleep(1)
