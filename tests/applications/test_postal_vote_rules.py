@@ -321,3 +321,32 @@ def test_a_young_voter_is_refused_for_the_chosen_election_and_told_of_the_one_op
         assert not Application.objects.filter(status=Application.Status.SUBMITTED).exists()
         sent = _apply(citizen, briefwahl, wuppertal, YOUNG, "young-2", election=local)
     assert sent.context["election_id"] == local.pk
+
+
+# --- the case and its notice are about the voter ---------------------------------------------
+
+
+def test_a_polling_card_applied_for_another_voter_names_the_voter(
+    citizen: User, briefwahl: Service, wuppertal: Municipality
+) -> None:
+    from django.contrib.auth.models import Group
+
+    from rathaus.accounts.roles import CLERK
+    from rathaus.casework import notice_templates
+    from rathaus.casework import services as casework
+    from rathaus.casework.models import StaffMembership
+    from tests.accounts.factories import StaffFactory
+
+    notice_templates.clear_caches()
+    _bundestagswahl(wuppertal)
+    with freeze_time(SEPTEMBER):
+        application = _apply(citizen, briefwahl, wuppertal, VOTER_MAX, "spouse", for_other=True)
+        case = application.case
+        assert case is not None
+        clerk = StaffFactory()
+        clerk.groups.add(Group.objects.get_or_create(name=CLERK)[0])
+        StaffMembership.objects.create(user=clerk, org_unit=case.org_unit)
+        draft = casework.draft_notice(case=case, template_key="granted", actor=clerk)
+    assert case.applicant_name == "Max Mustermann"  # not the authorised Erika Muster
+    assert case.file is not None and case.file.title.endswith(": Max Mustermann")
+    assert "der wahlberechtigten Person Max Mustermann, für die Sie" in draft.body

@@ -109,6 +109,9 @@ def test_another_cases_notice_version_or_postal_task_under_an_own_case_is_refuse
             f"revoke{notice.pk}-reason": "Fremd",
             f"revoke{notice.pk}-kind": "withdrawn",
             f"revoke{notice.pk}-legal_basis": "Fremd",
+            f"revoke{notice.pk}-version": notice.version,
+            f"aufhebung-bestaetigen{notice.pk}-version": notice.version,
+            f"keep{notice.pk}-version": notice.version,
             f"postal{task.pk}-sent_on": timezone.localdate().isoformat(),
         }
         for action in (
@@ -118,6 +121,9 @@ def test_another_cases_notice_version_or_postal_task_under_an_own_case_is_refuse
             "zurueckgeben",
             "erlassen",
             "aufheben",
+            "aufhebung-beantragen",
+            "aufhebung-bestaetigen",
+            "aufhebung-ablehnen",
         ):
             response = client.post(f"{base}/{action}/{notice.pk}/", data)
             assert response.status_code in (403, 404, 409), (label, action, response.status_code)

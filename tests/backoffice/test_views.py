@@ -830,6 +830,7 @@ def test_queue_pages_merge_every_unit_and_the_assigned_cases_in_sort_order(
 def test_a_revocation_letter_for_a_posted_notice_is_listed_downloaded_and_marked_posted(
     staff_client: StaffClient,
     clerk: User,
+    second_clerk: User,
     make_staff: Callable[..., User],
     open_case: OpenCase,
     unit: OrgUnit,
@@ -850,13 +851,20 @@ def test_a_revocation_letter_for_a_posted_notice_is_listed_downloaded_and_marked
     casework.mark_posted(task=case.postal_tasks.get(), actor=clerk)
     client = staff_client(clerk)
     base = f"/backoffice/vorgaenge/{case.pk}"
-    revoked = client.post(
-        f"{base}/aufheben/{notice.pk}/",
+    requested = client.post(  # refusals need four eyes: so does taking back a grant
+        f"{base}/aufhebung-beantragen/{notice.pk}/",
         {
             f"revoke{notice.pk}-reason": "Irrtum",
             f"revoke{notice.pk}-kind": "annulled",
             f"revoke{notice.pk}-legal_basis": "§ 48 VwVfG NRW",
+            f"revoke{notice.pk}-version": notice.version,
         },
+    )
+    assert requested.status_code == 302, html(requested)
+    notice.refresh_from_db()
+    revoked = staff_client(second_clerk).post(
+        f"{base}/aufhebung-bestaetigen/{notice.pk}/",
+        {f"aufhebung-bestaetigen{notice.pk}-version": notice.version},
     )
     assert revoked.status_code == 302, html(revoked)
     task = case.postal_tasks.get(kind=PostalDeliveryTask.Kind.REVOCATION)
@@ -921,3 +929,110 @@ def test_the_case_page_says_whether_the_citizen_was_told_by_e_mail(
     Message.objects.filter(pk=message.pk).update(notified_at=sent, notification_error="")
     page = html(client.get(f"/backoffice/vorgaenge/{case.pk}/"))
     assert "20.11.2026 09:15" in page and "keine bestätigte" not in page
+
+
+def test_a_revocation_under_the_four_eyes_rule_is_requested_and_confirmed_on_the_case_page(
+    staff_client: StaffClient,
+    clerk: User,
+    second_clerk: User,
+    open_case: OpenCase,
+    unit: OrgUnit,
+) -> None:
+    from rathaus.casework.models import Notice
+    from rathaus.casework.notice_templates import templates_for
+
+    case = open_case(unit.authority, unit=unit, family_name="Zweiblick")
+    key = next(k for k, t in templates_for("wohnsitz-anmelden").items() if t.outcome == "granted")
+    notice = casework.issue_notice(
+        notice=casework.draft_notice(case=case, template_key=key, actor=clerk), actor=clerk
+    )
+    assert casework.revocation_needs_four_eyes(notice)  # its refusals need a second clerk
+    base = f"/backoffice/vorgaenge/{case.pk}"
+    client = staff_client(clerk)
+    page = html(client.get(f"{base}/"))
+    assert "Aufhebung beantragen" in page and f"{base}/aufheben/{notice.pk}/" not in page
+    # one clerk alone cannot revoke, not even by posting the old form
+    alone = client.post(
+        f"{base}/aufheben/{notice.pk}/",
+        {
+            f"revoke{notice.pk}-reason": "Irrtum",
+            f"revoke{notice.pk}-kind": "withdrawn",
+            f"revoke{notice.pk}-legal_basis": "§ 49 VwVfG NRW",
+        },
+    )
+    assert alone.status_code == 409 and "zweite" in html(alone)
+    # no reason: said beside the field, the legal basis typed is kept
+    empty = client.post(
+        f"{base}/aufhebung-beantragen/{notice.pk}/",
+        {
+            f"revoke{notice.pk}-reason": " ",
+            f"revoke{notice.pk}-kind": "withdrawn",
+            f"revoke{notice.pk}-legal_basis": "§ 49 Abs. 2 VwVfG NRW",
+            f"revoke{notice.pk}-version": notice.version,
+        },
+    )
+    assert empty.status_code == 400
+    assert f'id="id_revoke{notice.pk}-reason_error"' in html(empty)
+    assert "§ 49 Abs. 2 VwVfG NRW" in html(empty)
+    requested = client.post(
+        f"{base}/aufhebung-beantragen/{notice.pk}/",
+        {
+            f"revoke{notice.pk}-reason": "Falsche Wohnung",
+            f"revoke{notice.pk}-kind": "withdrawn",
+            f"revoke{notice.pk}-legal_basis": "§ 49 VwVfG NRW",
+            f"revoke{notice.pk}-version": notice.version,
+        },
+    )
+    assert requested.status_code == 302, html(requested)
+    notice.refresh_from_db()
+    assert notice.status == Notice.Status.ISSUED and notice.revocation_pending
+    # the requester sees the request and may withdraw it, but not confirm it
+    page = html(client.get(f"{base}/"))
+    assert "Antrag zurücknehmen" in page and "Bestätigen und aufheben" not in page
+    confirm = {f"aufhebung-bestaetigen{notice.pk}-version": notice.version}
+    assert client.post(f"{base}/aufhebung-bestaetigen/{notice.pk}/", confirm).status_code == 403
+    # the second clerk sees what was requested and confirms it
+    colleague = staff_client(second_clerk)
+    page = html(colleague.get(f"{base}/"))
+    assert "Bestätigen und aufheben" in page and "Falsche Wohnung" in page
+    confirmed = colleague.post(f"{base}/aufhebung-bestaetigen/{notice.pk}/", confirm)
+    assert confirmed.status_code == 302, html(confirmed)
+    notice.refresh_from_db()
+    assert notice.status == Notice.Status.REVOKED
+    assert (notice.revocation_requested_by, notice.revocation_confirmed_by) == (
+        clerk,
+        second_clerk,
+    )
+
+
+def test_a_requested_revocation_can_be_rejected_on_the_case_page(
+    staff_client: StaffClient,
+    clerk: User,
+    second_clerk: User,
+    open_case: OpenCase,
+    unit: OrgUnit,
+) -> None:
+    from rathaus.casework.models import Notice
+    from rathaus.casework.notice_templates import templates_for
+
+    case = open_case(unit.authority, unit=unit, family_name="Zweiblick")
+    key = next(k for k, t in templates_for("wohnsitz-anmelden").items() if t.outcome == "granted")
+    notice = casework.issue_notice(
+        notice=casework.draft_notice(case=case, template_key=key, actor=clerk), actor=clerk
+    )
+    casework.request_revocation(notice=notice, reason="Falsche Wohnung", actor=clerk)
+    notice.refresh_from_db()
+    base = f"/backoffice/vorgaenge/{case.pk}"
+    rejected = staff_client(second_clerk).post(
+        f"{base}/aufhebung-ablehnen/{notice.pk}/",
+        {
+            f"keep{notice.pk}-reason": "Die Wohnung stimmt.",
+            f"keep{notice.pk}-version": notice.version,
+        },
+    )
+    assert rejected.status_code == 302, html(rejected)
+    notice.refresh_from_db()
+    assert notice.status == Notice.Status.ISSUED and not notice.revocation_pending
+    case.refresh_from_db()
+    assert case.status == Case.Status.DECIDED
+    assert case.events.get(kind=CaseEvent.Kind.REVOCATION_REJECTED).actor == second_clerk

@@ -60,6 +60,7 @@ from rathaus.records.services import close_file
 from rathaus.records.signals import file_disposed
 from tests.applications.meldebescheinigung import answer_all
 from tests.backoffice.conftest import staff_login
+from tests.casework.revocations import revoke
 
 S = Case.Status
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -165,7 +166,7 @@ def test_disposing_of_a_decided_case_releases_its_notices_and_purges_case_and_ap
         note="Anbei mein Ausweis, Erika Mustermann",
     )
     revoked = _issue(case, clerk)
-    casework.revoke_notice(notice=revoked, reason="Falsche Anschrift Mustermann", actor=clerk)
+    revoke(notice=revoked, reason="Falsche Anschrift Mustermann", actor=clerk)
     revoked.refresh_from_db()
     assert revoked.revocation_letter is not None  # the Aufhebungsbescheid went to the mailbox
     issued = _issue(case, clerk)
@@ -335,7 +336,7 @@ def test_a_posted_and_revoked_notice_lets_go_of_its_revocation_letter(
     case = make_case(electronic_delivery=False)
     revoked = _issue(case, clerk)
     casework.mark_posted(task=PostalDeliveryTask.objects.get(notice=revoked), actor=clerk)
-    casework.revoke_notice(notice=revoked, reason="Irrtum", actor=clerk)
+    revoke(notice=revoked, reason="Irrtum", actor=clerk)
     letter = PostalDeliveryTask.objects.get(kind=PostalDeliveryTask.Kind.REVOCATION)
     assert letter.letter_id is not None
     casework.mark_posted(task=letter, actor=clerk)
@@ -394,7 +395,7 @@ def test_a_withdrawn_case_keeps_its_file_until_the_revocation_letter_is_posted(
     case = make_case(electronic_delivery=False)
     notice = _issue(case, clerk)
     casework.mark_posted(task=PostalDeliveryTask.objects.get(notice=notice), actor=clerk)
-    casework.revoke_notice(notice=notice, reason="Irrtum", actor=clerk)
+    revoke(notice=notice, reason="Irrtum", actor=clerk)
     casework.withdraw_case(case=case, actor=citizen)  # the revocation letter is not posted yet
     assert case.file is not None
 

@@ -15,7 +15,13 @@ from django.utils import timezone, translation
 
 from rathaus.accounts.models import User
 from rathaus.casework import notice_templates, permissions, services
-from rathaus.casework.errors import CaseworkError, NoticeTemplateError, TransitionError
+from rathaus.casework.errors import (
+    CaseworkError,
+    ChangedMeanwhileError,
+    NoticeTemplateError,
+    PartyToCaseError,
+    TransitionError,
+)
 from rathaus.casework.models import Case, CaseEvent, Notice, PostalDeliveryTask
 from rathaus.casework.selectors import citizen_timeline
 from rathaus.core.models import AuditEvent
@@ -23,6 +29,7 @@ from rathaus.documents.seal import seal_trust_roots, validate_seal
 from rathaus.ledger.leaves import format_code
 from rathaus.ledger.models import Entry
 from rathaus.mailbox.models import Message
+from tests.casework.revocations import revoke
 from tests.fixtures.tsa import LocalTSA, local_tsa  # noqa: F401
 
 S = Case.Status
@@ -172,12 +179,16 @@ def test_a_court_unknown_for_the_municipality_is_a_missing_placeholder(
 
 def test_edited_text_with_a_placeholder_is_refused(case: Case, clerk: User) -> None:
     notice = services.draft_notice(case=case, template_key="granted", actor=clerk)
+    drafted = notice.body
     with pytest.raises(NoticeTemplateError, match=r"\{\{ applicant_name \}\}"):
         services.update_notice(
             notice=notice, actor=clerk, body="Sehr geehrte(r) {{ applicant_name }}"
         )
     notice.refresh_from_db()
-    assert "{{" not in notice.body
+    assert notice.body == drafted
+    # the one placeholder a draft keeps is the date of the decision, filled in at issue
+    assert notice_templates.leftover_placeholder(drafted) is None
+    assert "{{ applicant_name }}" not in drafted
 
 
 def test_instructions_left_in_the_template_text_block_the_issue(
@@ -283,7 +294,7 @@ def test_a_revoked_notice_reopens_the_case_and_is_logged(case: Case, clerk: User
     )
     with pytest.raises(CaseworkError):
         services.revoke_notice(notice=notice, reason=" ", actor=clerk)
-    revoked = services.revoke_notice(notice=notice, reason="Falsche Anschrift", actor=clerk)
+    revoked = revoke(notice=notice, reason="Falsche Anschrift", actor=clerk)
     assert revoked.status == Notice.Status.REVOKED
     case.refresh_from_db()
     assert case.status == S.IN_REVIEW and case.outcome == ""
@@ -396,7 +407,7 @@ def test_a_revoked_notice_is_no_longer_posted(make_case: Callable[..., Case], cl
         notice=services.draft_notice(case=case, template_key="granted", actor=clerk), actor=clerk
     )
     task = PostalDeliveryTask.objects.get(notice=issued)
-    services.revoke_notice(notice=issued, reason="Falsche Anschrift", actor=clerk)
+    revoke(notice=issued, reason="Falsche Anschrift", actor=clerk)
     task.refresh_from_db()
     assert task.status == PostalDeliveryTask.Status.CANCELLED
     with pytest.raises(CaseworkError, match="aufgehoben"):
@@ -551,7 +562,7 @@ def test_revoking_a_posted_notice_files_a_revocation_letter_to_be_posted(
     from rathaus.records.services import read_version
 
     case, issued = _posted_notice(make_case, clerk)
-    services.revoke_notice(
+    revoke(
         notice=issued,
         reason="Falsche Anschrift angegeben",
         legal_basis="§ 48 Abs. 1 VwVfG NRW",
@@ -611,7 +622,7 @@ def test_a_revocation_letter_is_not_posted_before_it_was_written(
     make_case: Callable[..., Case], clerk: User
 ) -> None:
     _case, issued = _posted_notice(make_case, clerk)
-    services.revoke_notice(notice=issued, reason="Irrtum", actor=clerk)
+    revoke(notice=issued, reason="Irrtum", actor=clerk)
     task = PostalDeliveryTask.objects.get(kind=PostalDeliveryTask.Kind.REVOCATION)
     with pytest.raises(CaseworkError, match="Widerrufsschreiben"):
         services.mark_posted(
@@ -627,9 +638,7 @@ def test_an_electronic_delivery_case_gets_the_revocation_as_a_notice_in_the_mail
     issued = services.issue_notice(
         notice=services.draft_notice(case=case, template_key="granted", actor=clerk), actor=clerk
     )
-    services.revoke_notice(
-        notice=issued, reason="Irrtum", legal_basis="§ 49 Abs. 2 VwVfG NRW", actor=clerk
-    )
+    revoke(notice=issued, reason="Irrtum", legal_basis="§ 49 Abs. 2 VwVfG NRW", actor=clerk)
     issued.refresh_from_db()
     assert not PostalDeliveryTask.objects.exists()
     assert not case.events.filter(kind=CaseEvent.Kind.REVOCATION_POSTAL).exists()
@@ -673,7 +682,7 @@ def test_a_notice_revoked_before_posting_gets_no_revocation_letter(
     issued = services.issue_notice(
         notice=services.draft_notice(case=case, template_key="granted", actor=clerk), actor=clerk
     )
-    services.revoke_notice(notice=issued, reason="Irrtum", actor=clerk)
+    revoke(notice=issued, reason="Irrtum", actor=clerk)
     assert list(PostalDeliveryTask.objects.values_list("kind", "status")) == [
         (PostalDeliveryTask.Kind.NOTICE, PostalDeliveryTask.Status.CANCELLED)
     ]
@@ -687,7 +696,7 @@ def test_a_case_is_not_closed_before_its_revocation_letter_has_been_posted(
     make_case: Callable[..., Case], clerk: User
 ) -> None:
     case, issued = _posted_notice(make_case, clerk)
-    services.revoke_notice(notice=issued, reason="Irrtum", actor=clerk)
+    revoke(notice=issued, reason="Irrtum", actor=clerk)
     letter = PostalDeliveryTask.objects.get(kind=PostalDeliveryTask.Kind.REVOCATION)
     again = services.issue_notice(
         notice=services.draft_notice(case=case, template_key="granted", actor=clerk), actor=clerk
@@ -794,9 +803,7 @@ def test_a_revocation_counts_as_provided_when_it_reaches_the_mailbox(
             return pdf
 
         monkeypatch.setattr(notice_pdf, "render_revocation_pdf", slow)
-        services.revoke_notice(
-            notice=issued, reason="Irrtum", legal_basis="§ 49 Abs. 2 VwVfG NRW", actor=clerk
-        )
+        revoke(notice=issued, reason="Irrtum", legal_basis="§ 49 Abs. 2 VwVfG NRW", actor=clerk)
     issued.refresh_from_db()
     message = issued.revocation_message
     assert message is not None
@@ -818,3 +825,213 @@ def test_the_polling_card_notice_names_whom_it_is_for() -> None:
     assert "wird Ihnen, Max Mustermann, ein Wahlschein erteilt" in for_self
     assert "der wahlberechtigten Person Max Mustermann, für die Sie" in for_other
     assert "Ihnen, Max Mustermann" not in for_other
+
+
+def test_the_audit_trail_records_the_outcome_a_case_had_before_its_decision(
+    case: Case, clerk: User
+) -> None:
+    services.issue_notice(
+        notice=services.draft_notice(case=case, template_key="granted", actor=clerk), actor=clerk
+    )
+    decided = AuditEvent.objects.get(
+        action="case.status_changed", object_id=str(case.pk), after__status="decided"
+    )
+    assert decided.before["outcome"] == ""
+    assert decided.after["outcome"] == Case.Outcome.GRANTED
+
+
+def test_the_certificate_states_the_register_on_the_day_it_is_issued(
+    case: Case, clerk: User
+) -> None:
+    from freezegun import freeze_time
+
+    drafted_on = timezone.localdate()
+    draft = services.draft_notice(case=case, template_key="granted", actor=clerk)
+    assert "Stand des Melderegisters am {{ decided_on }} wieder" in draft.body
+    with freeze_time(timezone.now() + datetime.timedelta(days=3)):
+        issued = services.issue_notice(notice=draft, actor=clerk)
+    issued_on = timezone.localdate(issued.issued_at)
+    assert issued_on != drafted_on
+    assert f"Stand des Melderegisters am {issued_on:%d.%m.%Y}" in issued.body
+    assert f"am {issued_on:%d.%m.%Y}" in _pdf_text(issued.pdf.read())
+
+
+def test_an_approved_text_gets_the_date_of_its_issue_and_nothing_else_changes(
+    case: Case, clerk: User, second_clerk: User, tmp_path: Path
+) -> None:
+    from freezegun import freeze_time
+
+    folder = _meldebescheinigung_with(tmp_path, "four_eyes = true\nprocessing_days = 3\n")
+    with override_settings(CASEWORK_SERVICES_DIR=folder):
+        notice_templates.clear_caches()
+        draft = services.draft_notice(case=case, template_key="granted", actor=clerk)
+        services.submit_for_approval(notice=draft, actor=clerk)
+        approved = services.approve_notice(notice=draft, actor=second_clerk)
+        with freeze_time(timezone.now() + datetime.timedelta(days=3)):
+            issued = services.issue_notice(notice=draft, actor=clerk)
+    issued_on = f"{timezone.localdate(issued.issued_at):%d.%m.%Y}"
+    assert f"Stand des Melderegisters am {issued_on} wieder" in issued.body
+    assert issued.body == approved.body.replace("{{ decided_on }}", issued_on)
+    assert issued.approved_text_sha256 == approved.approved_text_sha256
+
+
+def test_a_draft_keeps_the_decision_date_as_a_placeholder_it_may_be_saved_with(
+    case: Case, clerk: User
+) -> None:
+    draft = services.draft_notice(case=case, template_key="granted", actor=clerk)
+    with pytest.raises(NoticeTemplateError, match="applicant_name"):
+        services.update_notice(notice=draft, body="{{ applicant_name }}", actor=clerk)
+    saved = services.update_notice(
+        notice=draft, body=draft.body + "\nAusgestellt am {{decided_on}}.", actor=clerk
+    )
+    services.submit_for_approval(notice=saved, actor=clerk)  # not a placeholder left over
+    issued = services.issue_notice(notice=saved, actor=clerk)
+    assert f"Ausgestellt am {timezone.localdate(issued.issued_at):%d.%m.%Y}." in issued.body
+
+
+# --- revocations under the four-eyes rule ------------------------------------------------------
+
+
+def _issued_grant(case: Case, clerk: User) -> Notice:
+    return services.issue_notice(
+        notice=services.draft_notice(case=case, template_key="granted", actor=clerk), actor=clerk
+    )
+
+
+def test_a_service_with_four_eyes_for_every_notice_needs_them_for_a_revocation_too(
+    case: Case, clerk: User, second_clerk: User, tmp_path: Path
+) -> None:
+    folder = _meldebescheinigung_with(tmp_path, "four_eyes = true\nprocessing_days = 3\n")
+    with override_settings(CASEWORK_SERVICES_DIR=folder):
+        notice_templates.clear_caches()
+        draft = services.draft_notice(case=case, template_key="granted", actor=clerk)
+        services.submit_for_approval(notice=draft, actor=clerk)
+        services.approve_notice(notice=draft, actor=second_clerk)
+        issued = services.issue_notice(notice=draft, actor=clerk)
+        with pytest.raises(CaseworkError, match="zweite"):
+            services.revoke_notice(
+                notice=issued, reason="Versehen", legal_basis="§ 49 VwVfG NRW", actor=clerk
+            )
+    issued.refresh_from_db()
+    assert issued.status == Notice.Status.ISSUED
+
+
+def test_revoking_a_grant_needs_four_eyes_where_a_refusal_does(
+    case: Case, clerk: User, tmp_path: Path
+) -> None:
+    """The shipped Meldebescheinigung: grants need one clerk, refusals two. Taking back a grant
+    burdens the citizen like a refusal."""
+    issued = _issued_grant(case, clerk)
+    assert not issued.four_eyes
+    assert notice_templates.four_eyes_for_outcome("meldebescheinigung", "refused")
+    assert services.revocation_needs_four_eyes(issued)
+    with pytest.raises(CaseworkError):
+        services.revoke_notice(notice=issued, reason="Versehen", actor=clerk)
+    # a service that needs no second clerk for anything: one clerk revokes
+    folder = _meldebescheinigung_with(tmp_path, "four_eyes = false\nprocessing_days = 3\n")
+    with override_settings(CASEWORK_SERVICES_DIR=folder):
+        notice_templates.clear_caches()
+        assert not services.revocation_needs_four_eyes(issued)
+        revoked = services.revoke_notice(notice=issued, reason="Versehen", actor=clerk)
+    assert revoked.status == Notice.Status.REVOKED and revoked.revoked_by == clerk
+
+
+def test_a_requested_revocation_is_carried_out_when_a_second_clerk_confirms_it(
+    case: Case, clerk: User, second_clerk: User, citizen: User
+) -> None:
+    issued = _issued_grant(case, clerk)
+    requested = services.request_revocation(
+        notice=issued,
+        reason="Falsche Anschrift",
+        legal_basis="§ 48 Abs. 1 VwVfG NRW",
+        ledger_reason="annulled",
+        actor=clerk,
+    )
+    assert requested.status == Notice.Status.ISSUED and requested.revocation_pending
+    case.refresh_from_db()
+    assert case.status == S.DECIDED  # nothing revoked yet
+    assert not Entry.objects.filter(kind=Entry.Kind.REVOKE).exists()
+    assert not Message.objects.filter(owner=citizen, subject__startswith="Aufhebung").exists()
+    with pytest.raises(CaseworkError, match="zweite"):
+        services.confirm_revocation(notice=issued, actor=clerk)  # not the one who asked
+    with pytest.raises(CaseworkError, match="Bestätigung"):
+        services.request_revocation(notice=issued, reason="Noch einmal", actor=second_clerk)
+    assert permissions.can_confirm_revocation(second_clerk, requested)
+    assert not permissions.can_confirm_revocation(clerk, requested)
+
+    revoked = services.confirm_revocation(
+        notice=issued, actor=second_clerk, version=requested.version
+    )
+    assert revoked.status == Notice.Status.REVOKED
+    assert revoked.revocation_requested_by == clerk
+    assert revoked.revocation_confirmed_by == second_clerk
+    assert revoked.revoked_by == second_clerk
+    assert revoked.revocation_reason == "Falsche Anschrift"
+    assert revoked.revocation_legal_basis == "§ 48 Abs. 1 VwVfG NRW"
+    entry = Entry.objects.get(kind=Entry.Kind.REVOKE, document_sha256=issued.sha256)
+    assert entry.reason == "annulled"
+    assert revoked.revocation_message is not None  # the Aufhebungsbescheid, as before
+    case.refresh_from_db()
+    assert case.status == S.IN_REVIEW and case.outcome == ""
+    audit = {
+        event.action: event
+        for event in AuditEvent.objects.filter(
+            action__in=("case.notice_revocation_requested", "case.notice_revoked")
+        )
+    }
+    assert audit["case.notice_revocation_requested"].actor == clerk
+    assert audit["case.notice_revoked"].actor == second_clerk
+    assert audit["case.notice_revoked"].after["requested_by"] == clerk.pk
+    assert audit["case.notice_revoked"].after["confirmed_by"] == second_clerk.pk
+    kinds = list(case.events.values_list("kind", flat=True))
+    assert kinds.index(CaseEvent.Kind.REVOCATION_REQUESTED) < kinds.index(
+        CaseEvent.Kind.NOTICE_REVOKED
+    )
+
+
+def test_a_rejected_revocation_leaves_the_notice_issued(
+    case: Case, clerk: User, second_clerk: User
+) -> None:
+    issued = _issued_grant(case, clerk)
+    services.request_revocation(notice=issued, reason="Versehen", actor=clerk)
+    with pytest.raises(TransitionError, match="Bestätigung"):
+        services.transition(case=case, to_status=S.CLOSED, actor=clerk)
+    rejected = services.reject_revocation(
+        notice=issued, actor=second_clerk, reason="Die Anschrift stimmt."
+    )
+    assert rejected.status == Notice.Status.ISSUED and not rejected.revocation_pending
+    assert rejected.revocation_reason == "" and rejected.revocation_requested_by is None
+    case.refresh_from_db()
+    assert case.status == S.DECIDED and case.outcome == Case.Outcome.GRANTED
+    assert not Entry.objects.filter(kind=Entry.Kind.REVOKE).exists()
+    with pytest.raises(CaseworkError):
+        services.confirm_revocation(notice=issued, actor=second_clerk)
+    event = case.events.get(kind=CaseEvent.Kind.REVOCATION_REJECTED)
+    assert event.actor == second_clerk and event.note == "Die Anschrift stimmt."
+    audit = AuditEvent.objects.get(action="case.notice_revocation_rejected")
+    assert audit.before["reason"] == "Versehen" and audit.before["requested_by"] == clerk.pk
+    services.transition(case=case, to_status=S.CLOSED, actor=clerk)  # nothing pending now
+
+
+def test_a_revocation_request_changed_since_the_page_was_read_is_not_confirmed(
+    case: Case, clerk: User, second_clerk: User, make_staff: Callable[..., User]
+) -> None:
+    issued = _issued_grant(case, clerk)
+    first = services.request_revocation(notice=issued, reason="Versehen", actor=clerk)
+    services.reject_revocation(notice=issued, actor=clerk)  # the requester withdraws it
+    services.request_revocation(notice=issued, reason="Ganz anderer Grund", actor=clerk)
+    with pytest.raises(ChangedMeanwhileError):
+        services.confirm_revocation(notice=issued, actor=second_clerk, version=first.version)
+    issued.refresh_from_db()
+    assert issued.status == Notice.Status.ISSUED
+
+
+def test_the_applicant_cannot_request_or_confirm_the_revocation_of_their_own_notice(
+    case: Case, clerk: User, citizen: User
+) -> None:
+    issued = _issued_grant(case, clerk)
+    with pytest.raises(PartyToCaseError):
+        services.request_revocation(notice=issued, reason="Versehen", actor=citizen)
+    services.request_revocation(notice=issued, reason="Versehen", actor=clerk)
+    with pytest.raises(PartyToCaseError):
+        services.confirm_revocation(notice=issued, actor=citizen)

@@ -21,6 +21,7 @@ from rathaus.core.models import AuditEvent, Municipality, OrgUnit
 from rathaus.portal.application_list import application_list
 from tests.accounts.factories import ProfileFactory
 from tests.applications.meldebescheinigung import answer_all
+from tests.casework.revocations import revoke
 
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
@@ -392,12 +393,72 @@ def test_the_citizen_finds_the_revocation_of_a_notice_on_the_application_page(
     url = f"/antraege/{application.public_id}/"
     page = logged_in.get(url).content.decode()
     assert "Aufhebungsbescheid" not in page
-    casework.revoke_notice(
-        notice=issued, reason="Irrtum", legal_basis="§ 49 VwVfG NRW", actor=clerk
-    )
+    revoke(notice=issued, reason="Irrtum", legal_basis="§ 49 VwVfG NRW", actor=clerk)
     revoked = Notice.objects.get(pk=issued.pk)
     assert revoked.revocation_message is not None
     page = logged_in.get(url).content.decode()
     assert f"/postfach/{revoked.revocation_message.public_id}/" in page
     assert f"Aufhebungsbescheid zum Bescheid „{issued.title}“ im Postfach lesen" in page
     assert logged_in.get(f"/postfach/{revoked.revocation_message.public_id}/").status_code == 200
+
+
+# --- a shared service ("Einer für Alle") acts for the resident's city ---------------------------
+
+
+def _shared_case(citizen: User) -> tuple[Case, User]:
+    """A Wuppertal resident's Meldebescheinigung, handled by Remscheid for Wuppertal (demo)."""
+    from django.contrib.auth.models import Group
+
+    from rathaus.accounts.roles import CLERK
+    from rathaus.casework.models import StaffMembership
+    from tests.accounts.factories import StaffFactory
+
+    service = Service.objects.get(slug="meldebescheinigung")
+    Responsibility.objects.filter(service=service).update(local_fee=None)
+    wuppertal = Municipality.objects.get(ags="05124000")
+    assert Responsibility.objects.get(service=service, municipality=wuppertal).is_shared
+    application = start_application(
+        applicant=citizen, service=service, municipality=wuppertal, trust_level="high"
+    )
+    answer_all(application)  # Neumarkt 10, 42103 Wuppertal
+    case = submit_application(
+        application=application, idempotency_key="k", confirmed=True, actor=citizen
+    ).case
+    assert case is not None and case.authority.municipality.ags == "05120000"  # Remscheid
+    clerk = StaffFactory()
+    clerk.groups.add(Group.objects.get_or_create(name=CLERK)[0])
+    StaffMembership.objects.create(user=clerk, org_unit=case.org_unit)
+    return case, clerk
+
+
+def test_a_shared_service_certifies_the_register_of_the_residents_city(
+    citizen: User, full_demo: None
+) -> None:
+    from rathaus.casework import notice_templates
+
+    notice_templates.clear_caches()
+    case, clerk = _shared_case(citizen)
+    draft = casework.draft_notice(case=case, template_key="granted", actor=clerk)
+    assert "Melderegisters der Stadt Wuppertal" in draft.body
+    assert "Remscheid" not in draft.body
+
+
+def test_a_shared_service_names_the_court_of_the_residents_district(
+    citizen: User, full_demo: None, tmp_path: Any
+) -> None:
+    from django.test import override_settings
+
+    from rathaus.casework import notice_templates
+
+    courts = tmp_path / "courts.toml"
+    courts.write_text(
+        '[[court]]\nname = "VG Remscheid-Bezirk"\nags = ["05120000"]\n'
+        '[[court]]\nname = "VG Wuppertal-Bezirk"\nags = ["05124000"]\n'
+    )
+    with override_settings(CASEWORK_COURTS_FILE=str(courts)):
+        notice_templates.clear_caches()
+        case, clerk = _shared_case(citizen)
+        draft = casework.draft_notice(case=case, template_key="refused", actor=clerk)
+    notice_templates.clear_caches()
+    assert "VG Wuppertal-Bezirk" in draft.remedy
+    assert "Remscheid" not in draft.remedy

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core import mail
 from django.urls import resolve
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from rathaus.accounts.models import User
 from rathaus.accounts.roles import TEAM_LEAD
@@ -228,3 +228,28 @@ def test_the_reminder_job_is_scheduled() -> None:
     assert any(
         path == "rathaus.casework.tasks.remind_overdue_job" for path, _ in settings.PERIODIC_JOBS
     )
+
+
+def test_a_reply_is_filed_under_german_titles_whatever_the_ui_language(
+    case: Case, clerk: User, citizen: User, clamd_address: str, settings: Any
+) -> None:
+    settings.CLAMD_ADDRESS = clamd_address
+    services.request_documents(
+        case=case, description="Ihr Ausweis", due_on=timezone.localdate(), actor=clerk
+    )
+    request_message = Message.objects.get(owner=citizen, kind="request")
+    with translation.override("en"):
+        mailbox.send_reply(
+            message=request_message,
+            owner=citizen,
+            body="Anbei mein Ausweis.",
+            attachments=[
+                ("ausweis.pdf", "application/pdf", b"%PDF-1.7\n%ausweis\ntrailer<<>>\n%%EOF\n")
+            ],
+        )
+    assert case.file is not None
+    titles = sorted(
+        case.file.documents.filter(kind="correspondence").values_list("title", flat=True)
+    )
+    assert titles[0] == "Anlage zur Antwort: ausweis.pdf"
+    assert titles[1].startswith("Antwort der antragstellenden Person: ")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
-from django.utils import timezone
+from django.utils import timezone, translation
 from freezegun import freeze_time
 
 from rathaus.accounts.models import User
@@ -399,3 +399,65 @@ def test_the_due_date_of_a_finished_case_cannot_change(
     services.withdraw_case(case=case, actor=citizen)
     with pytest.raises(TransitionError, match="Fälligkeit"):
         services.set_due_date(case=case, due_on=timezone.localdate(), actor=clerk)
+
+
+def test_efile_titles_are_german_whatever_the_ui_language(
+    case: Case, clerk: User, citizen: User
+) -> None:
+    from rathaus.records.models import RecordDocument
+
+    pdf = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+    request = services.request_documents(
+        case=case,
+        description="Mietvertrag",
+        due_on=timezone.localdate() + datetime.timedelta(days=7),
+        actor=clerk,
+    )
+    with translation.override("en"):
+        services.receive_documents(
+            request=request, files=[("mietvertrag.pdf", "application/pdf", pdf)], actor=citizen
+        )
+        services.add_note(case=case, text="Rückfrage beim Vermieter", actor=clerk)
+    assert (
+        RecordDocument.objects.get(file=case.file, kind="upload").title
+        == "Unterlage der antragstellenden Person: mietvertrag.pdf"
+    )
+    assert RecordDocument.objects.get(file=case.file, kind="note").title.startswith("Vermerk vom ")
+
+
+def test_postal_vote_cases_for_another_voter_are_renamed_after_the_voter(
+    make_case: Callable[..., Case],
+) -> None:
+    """Migration 0016: cases opened under the old rule named the authorised person."""
+    import importlib
+
+    from django.apps import apps
+
+    from rathaus.catalog.models import Service
+
+    migration = importlib.import_module(
+        "rathaus.casework.migrations.0016_briefwahl_case_names_the_voter"
+    )
+    answers = {
+        "applies_for": "other",
+        "representative": {"given_names": "Erika", "family_name": "Muster"},
+        "name": {"given_names": "Max", "family_name": "Mustermann"},
+    }
+    briefwahl = Service.objects.get(slug="briefwahl")
+    old = make_case()
+    renamed_by_hand = make_case()
+    own = make_case()
+    Case.objects.filter(pk__in=[old.pk, renamed_by_hand.pk]).update(
+        service=briefwahl, particulars=answers, applicant_name="Erika Muster"
+    )
+    Case.objects.filter(pk=renamed_by_hand.pk).update(applicant_name="Max M.")
+    Case.objects.filter(pk=own.pk).update(
+        service=briefwahl,
+        particulars={**answers, "applies_for": "self"},
+        applicant_name="Erika Muster",
+    )
+    migration.name_the_voter(apps, None)
+    names = dict(Case.objects.values_list("pk", "applicant_name"))
+    assert names[old.pk] == "Max Mustermann"
+    assert names[renamed_by_hand.pk] == "Max M."  # not what the old rule gave: left alone
+    assert names[own.pk] == "Erika Muster"  # applied for oneself: not touched

@@ -17,6 +17,8 @@ from typing import Any
 from django import forms
 from django.db.models import Q, QuerySet
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
@@ -35,6 +37,8 @@ from rathaus.backoffice.forms import (
     NoticeForm,
     NoticeStepForm,
     PostalSentForm,
+    RevocationRejectForm,
+    RevocationRequestForm,
     RevokeForm,
     TakeOverForm,
     TransitionForm,
@@ -393,6 +397,56 @@ def revoke_notice(*, case: Case, user: User, data: Any, target: int | None, **_k
     )
 
 
+def request_revocation(
+    *, case: Case, user: User, data: Any, target: int | None, **_kw: Any
+) -> Outcome:
+    """Four-eyes rule for revocations, first step: the clerk asks, a colleague confirms."""
+    try:
+        notice = _notice(case, target)
+    except CaseworkError as exc:
+        return _refused(None, str(exc))
+    form = RevocationRequestForm(data, prefix=f"revoke{notice.pk}")
+    if not form.is_valid():
+        return _invalid(form)
+    return _run(
+        form,
+        lambda: casework.request_revocation(
+            notice=notice,
+            reason=form.cleaned_data["reason"],
+            legal_basis=form.cleaned_data["legal_basis"],
+            ledger_reason=form.cleaned_data["kind"],
+            version=form.cleaned_data["version"],
+            actor=user,
+        ),
+        _("The revocation has been requested. A second clerk must confirm it."),
+    )
+
+
+def reject_revocation(
+    *, case: Case, user: User, data: Any, target: int | None, **_kw: Any
+) -> Outcome:
+    try:
+        notice = _notice(case, target)
+    except CaseworkError as exc:
+        return _refused(None, str(exc))
+    form = RevocationRejectForm(data, prefix=f"keep{notice.pk}")
+    if not form.is_valid():
+        return _invalid(form)
+    requester = notice.revocation_requested_by_id == user.pk
+    return _run(
+        form,
+        lambda: casework.reject_revocation(
+            notice=notice,
+            reason=form.cleaned_data["reason"],
+            version=form.cleaned_data["version"],
+            actor=user,
+        ),
+        _("Your request for the revocation has been withdrawn; the notice stays in force.")
+        if requester
+        else _("The revocation has been rejected; the notice stays in force."),
+    )
+
+
 def postal_sent(*, case: Case, user: User, data: Any, target: int | None, **_kw: Any) -> Outcome:
     form = PostalSentForm(data, prefix=f"postal{target}")
     if not form.is_valid():
@@ -440,6 +494,13 @@ ACTIONS: dict[str, Handler] = {
         gettext_lazy("The notice has been issued, sealed and delivered."),
     ),
     "aufheben": revoke_notice,
+    "aufhebung-beantragen": request_revocation,
+    "aufhebung-bestaetigen": _notice_step(
+        "aufhebung-bestaetigen",
+        casework.confirm_revocation,
+        gettext_lazy("The revocation is confirmed: the notice has been revoked."),
+    ),
+    "aufhebung-ablehnen": reject_revocation,
     "abschliessen": _transition(Case.Status.CLOSED, gettext_lazy("The case is closed.")),
     "postversand": postal_sent,
 }
@@ -448,6 +509,8 @@ ACTIONS: dict[str, Handler] = {
 #: ``can_decide`` (clerks and team leads of the case's units).
 _ASSIGNING = {"zuweisen"}
 _APPROVING = {"freigeben", "zurueckgeben"}
+#: The second clerk's confirmation of a revocation another clerk requested.
+_CONFIRMING = {"aufhebung-bestaetigen"}
 
 
 def may(*, action: str, user: User, case: Case, target: int | None) -> bool:
@@ -457,6 +520,9 @@ def may(*, action: str, user: User, case: Case, target: int | None) -> bool:
     if action in _APPROVING:
         notice = case.notices.filter(pk=target).first() if target is not None else None
         return notice is not None and permissions.can_approve_notice(user, notice)
+    if action in _CONFIRMING:
+        notice = case.notices.filter(pk=target).first() if target is not None else None
+        return notice is not None and permissions.can_confirm_revocation(user, notice)
     return permissions.can_decide(user, case)
 
 
@@ -638,17 +704,7 @@ def _offers(
             elif notice.approved_by_id is not None:
                 notice_actions.append(_issue_offer(offer, notice))
         elif notice.status == Notice.Status.ISSUED:
-            notice_actions.append(
-                offer(
-                    "aufheben",
-                    _("Revoke the notice"),
-                    _("Revoke"),
-                    RevokeForm(prefix=f"revoke{notice.pk}"),
-                    target=notice.pk,
-                    notice=notice,
-                    danger=True,
-                )
-            )
+            notice_actions += _revocation_offers(offer, user, notice)
     for task in case.postal_tasks.filter(status=PostalDeliveryTask.Status.OPEN).select_related(
         "notice", "letter__document"
     ):
@@ -681,6 +737,96 @@ def _offers(
             )
         )
     return case_actions, notice_actions
+
+
+def _needs_second_clerk(notice: Notice) -> bool:
+    try:
+        return casework.revocation_needs_four_eyes(notice)
+    except CaseworkError:  # the service's settings cannot be read: the stricter way
+        return True
+
+
+def _revocation_offers(
+    offer: Callable[..., ActionOffer], user: User, notice: Notice
+) -> list[ActionOffer]:
+    """Revoking the issued ``notice``: at once, or under the four-eyes rule requested by one
+    clerk and confirmed (or rejected) by another; the requester may withdraw the request."""
+    if not notice.revocation_pending:
+        if not _needs_second_clerk(notice):
+            return [
+                offer(
+                    "aufheben",
+                    _("Revoke the notice"),
+                    _("Revoke"),
+                    RevokeForm(prefix=f"revoke{notice.pk}"),
+                    target=notice.pk,
+                    notice=notice,
+                    danger=True,
+                )
+            ]
+        return [
+            offer(
+                "aufhebung-beantragen",
+                _("Revoke the notice"),
+                _("Request the revocation"),
+                RevocationRequestForm(
+                    prefix=f"revoke{notice.pk}", initial={"version": notice.version}
+                ),
+                target=notice.pk,
+                notice=notice,
+                danger=True,
+                hint=_(
+                    "The revocation is itself a notice: a second clerk must confirm it before "
+                    "it takes effect."
+                ),
+            )
+        ]
+    request = _(
+        "%(who)s requested the revocation on %(date)s. Reason: %(reason)s. Legal basis: %(basis)s."
+    ) % {
+        "who": notice.revocation_requested_by or _("a colleague"),
+        "date": date_format(
+            timezone.localtime(notice.revocation_requested_at or timezone.now()),
+            "SHORT_DATETIME_FORMAT",
+        ),
+        "reason": notice.revocation_reason,
+        "basis": notice.revocation_legal_basis or _("none given"),
+    }
+    reject = RevocationRejectForm(prefix=f"keep{notice.pk}", initial={"version": notice.version})
+    if notice.revocation_requested_by_id == user.pk:
+        return [
+            offer(
+                "aufhebung-ablehnen",
+                _("Revocation awaiting confirmation"),
+                _("Withdraw the request"),
+                reject,
+                target=notice.pk,
+                notice=notice,
+                hint=request + " " + _("A second clerk must confirm it."),
+            )
+        ]
+    if not permissions.can_confirm_revocation(user, notice):
+        return []
+    return [
+        offer(
+            "aufhebung-bestaetigen",
+            _("Confirm the revocation"),
+            _("Confirm and revoke"),
+            _step_form("aufhebung-bestaetigen", notice),
+            target=notice.pk,
+            notice=notice,
+            danger=True,
+            hint=request,
+        ),
+        offer(
+            "aufhebung-ablehnen",
+            _("Reject the revocation"),
+            _("Reject; the notice stays in force"),
+            reject,
+            target=notice.pk,
+            notice=notice,
+        ),
+    ]
 
 
 def _issue_offer(offer: Callable[..., ActionOffer], notice: Notice) -> ActionOffer:
@@ -728,7 +874,15 @@ def context(
     bound: dict[str, forms.BaseForm | None] | None = None,
     errors: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    notices = list(case.notices.select_related("drafted_by", "approved_by", "issued_by"))
+    notices = list(
+        case.notices.select_related(
+            "drafted_by",
+            "approved_by",
+            "issued_by",
+            "revocation_requested_by",
+            "revocation_confirmed_by",
+        )
+    )
     errors = errors or {}
     case_actions, notice_actions = _offers(case, user, bound or {}, errors, notices)
     shown = {o.url for o in case_actions + notice_actions}

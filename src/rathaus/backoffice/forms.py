@@ -353,6 +353,25 @@ class RevokeForm(forms.Form):
     )
 
 
+class RevocationRequestForm(RevokeForm):
+    """A revocation under the four-eyes rule: requested here, confirmed by a second clerk; the
+    version of the notice the page showed."""
+
+    version = ShownField(max_value=2**31 - 1)
+
+
+class RevocationRejectForm(forms.Form):
+    """A requested revocation is not carried out: why (optional), and the version shown."""
+
+    reason = forms.CharField(
+        label=_("Why not (optional)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    version = ShownField(max_value=2**31 - 1)
+
+
 class PostalSentForm(forms.Form):
     sent_on = forms.DateField(label=_("Posted on"), widget=DateInput())
 

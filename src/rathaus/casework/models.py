@@ -244,6 +244,8 @@ class CaseEvent(AppendOnlyModel):
         NOTICE_RETURNED = "notice_returned", _("notice returned to the drafter")
         NOTICE_ISSUED = "notice_issued", _("notice issued")
         NOTICE_REVOKED = "notice_revoked", _("notice revoked")
+        REVOCATION_REQUESTED = "revocation_requested", _("revocation of the notice requested")
+        REVOCATION_REJECTED = "revocation_rejected", _("revocation of the notice rejected")
         NOTICE_DISCARDED = "notice_discarded", _("notice draft discarded")
         POSTAL_DELIVERY = "postal_delivery", _("notice to be sent by post")
         POSTAL_SENT = "postal_sent", _("notice sent by post")
@@ -468,6 +470,27 @@ class Notice(models.Model):
     revoked_at = models.DateTimeField(pgettext_lazy("notice", "revoked"), null=True, blank=True)
     revocation_reason = models.TextField(_("reason for revocation"), blank=True)
     revocation_legal_basis = models.TextField(_("legal basis of the revocation"), blank=True)
+    # Widerruf (§ 49 VwVfG) or Rücknahme (§ 48 VwVfG): the reason GovChain logs.
+    revocation_kind = models.CharField(_("kind of revocation"), max_length=16, blank=True)
+    # Under the four-eyes rule a revocation is requested by one clerk (reason, legal basis and
+    # kind above; the notice stays issued) and confirmed by a second one, who revokes it.
+    revocation_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("revocation requested by"),
+    )
+    revocation_requested_at = models.DateTimeField(_("revocation requested"), null=True, blank=True)
+    revocation_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("revocation confirmed by"),
+    )
     # The revocation is itself a notice (Aufhebungsbescheid): sealed, logged in GovChain, filed,
     # and announced the way the revoked notice was (mailbox or post).
     revocation_letter = models.ForeignKey(
@@ -511,6 +534,11 @@ class Notice(models.Model):
     @property
     def is_editable(self) -> bool:
         return self.status == self.Status.DRAFT
+
+    @property
+    def revocation_pending(self) -> bool:
+        """Its revocation has been requested and awaits a second clerk's confirmation."""
+        return self.status == self.Status.ISSUED and self.revocation_requested_at is not None
 
 
 class PostalDeliveryTask(models.Model):

@@ -6,7 +6,8 @@ Both are data beside the service definition (``catalog/services/<slug>/``):
   placeholders such as ``{{ applicant_name }}``, Rechtsbehelfsbelehrung, optional ``four_eyes``
   and ``document_type``);
 - ``casework.toml`` (optional): ``processing_days`` (due date after receipt), ``four_eyes``
-  (a second clerk approves every notice) and ``unit`` (code of the org unit that handles it).
+  (a second clerk approves every notice), ``unit`` (code of the org unit that handles it) and
+  ``subject_field`` (the answer naming the person the case is about; default ``name``).
 
 Every file is validated completely when it is read; an error names the service and the template
 (``manage.py check`` reports them, see ``casework.checks``).
@@ -42,6 +43,10 @@ _KEY = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _PLACEHOLDER = re.compile(r"{{.*?}}|{%.*?%}|\[Bitte [^\]]*\]")
 COURTS_FILE = Path(__file__).resolve().parent / "courts.toml"
+#: Placeholders kept in a draft and filled when the notice is issued: the date of the decision
+#: is the day of issue, not the day of drafting (a certificate states the register on that day).
+ISSUE_PLACEHOLDERS = ("decided_on",)
+_ISSUE_PLACEHOLDER = re.compile(r"{{\s*decided_on\s*}}")
 
 #: The values every notice template may use; ``particulars`` holds the submitted answers.
 PLACEHOLDERS = (
@@ -52,6 +57,7 @@ PLACEHOLDERS = (
     "service_name",
     "authority_name",
     "municipality_name",
+    "residence_municipality_name",
     "opened_on",
     "court",
     "particulars",
@@ -66,7 +72,9 @@ _TEMPLATE_KEYS = {
     "remedy",
     "four_eyes",
 }
-_WORKFLOW_KEYS = {"processing_days", "four_eyes", "unit", "announcement"}
+_WORKFLOW_KEYS = {"processing_days", "four_eyes", "unit", "announcement", "subject_field"}
+#: The answer that names the person a case is about, unless ``casework.toml`` names another.
+DEFAULT_SUBJECT_FIELD = "name"
 #: What ``mailbox.Message.legal_basis`` holds.
 ANNOUNCEMENT_KEY_LENGTH = 40
 
@@ -135,6 +143,10 @@ class WorkflowSettings:
     #: Key of the rule by which a notice counts as announced (``MAILBOX_ANNOUNCEMENT_DAYS``):
     #: empty for § 9 OZG, the "default" days.
     announcement: str = ""
+    #: The answer (a person's name) naming whom the case is about: the case's applicant name,
+    #: ``{{ applicant_name }}``. Not necessarily who applied (a representative, an authorised
+    #: person); their name may come earlier in the form.
+    subject_field: str = DEFAULT_SUBJECT_FIELD
 
 
 def _fail(service_slug: str, name: str, message: str) -> NoticeTemplateError:
@@ -209,9 +221,23 @@ def document_type_for(template_type: str, outcome: str) -> str:
 
 
 def leftover_placeholder(text: str) -> str | None:
-    """The first ``{{ … }}``, ``{% … %}`` or ``[Bitte … ergänzen]`` left in a notice text."""
-    match = _PLACEHOLDER.search(text or "")
-    return match.group(0) if match else None
+    """The first ``{{ … }}``, ``{% … %}`` or ``[Bitte … ergänzen]`` left in a notice text;
+    the placeholders filled at issue (:data:`ISSUE_PLACEHOLDERS`) are not left over."""
+    for match in _PLACEHOLDER.finditer(text or ""):
+        if not _ISSUE_PLACEHOLDER.fullmatch(match.group(0)):
+            return match.group(0)
+    return None
+
+
+def keeping_issue_placeholders(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` for a draft: the placeholders filled at issue stay in its text as they are
+    (``{{ decided_on }}``), so that the text a second clerk approves is the text issued."""
+    return {**values, **{name: f"{{{{ {name} }}}}" for name in ISSUE_PLACEHOLDERS}}
+
+
+def fill_issue_placeholders(text: str, *, decided_on: date) -> str:
+    """``text`` with ``{{ decided_on }}`` replaced by the day of issue (the decision's date)."""
+    return _ISSUE_PLACEHOLDER.sub(decided_on.strftime("%d.%m.%Y"), text or "")
 
 
 def services_dir() -> Path:
@@ -337,6 +363,13 @@ def _workflow(directory: str, service_slug: str) -> WorkflowSettings:
             f"'announcement' must be a key of MAILBOX_ANNOUNCEMENT_DAYS "
             f"(text, at most {ANNOUNCEMENT_KEY_LENGTH} characters)",
         )
+    subject_field = data.get("subject_field", DEFAULT_SUBJECT_FIELD)
+    if not isinstance(subject_field, str) or not _KEY.match(subject_field):
+        raise _fail(
+            service_slug,
+            WORKFLOW_FILE,
+            "'subject_field' must be the id of a form field (lower-case letters, digits, '_')",
+        )
     announcement = announcement.strip()
     if announcement and announcement not in settings.MAILBOX_ANNOUNCEMENT_DAYS:
         raise _fail(
@@ -349,6 +382,7 @@ def _workflow(directory: str, service_slug: str) -> WorkflowSettings:
         four_eyes=four_eyes,
         unit_code=unit.strip(),
         announcement=announcement,
+        subject_field=subject_field,
     )
 
 
@@ -380,7 +414,8 @@ def _courts(path: str) -> dict[str, str]:
 
 
 def court_for(ags: str) -> str | None:
-    """The administrative court for notices of the municipality ``ags`` (None when unknown)."""
+    """The administrative court for notices to residents of the municipality ``ags`` (None when
+    unknown)."""
     path = getattr(settings, "CASEWORK_COURTS_FILE", None) or COURTS_FILE
     return _courts(str(path)).get(ags)
 

@@ -240,6 +240,16 @@ def can_approve_notice(user: Any, notice: Notice) -> bool:
     return can_decide(user, notice.case) and not wrote_notice(notice, user.pk)
 
 
+def can_confirm_revocation(user: Any, notice: Notice) -> bool:
+    """Four-eyes rule for a revocation: a clerk who works on the case confirms (or rejects) the
+    revocation requested by a colleague, never the one who requested it (nor the applicant)."""
+    return (
+        notice.revocation_pending
+        and can_decide(user, notice.case)
+        and getattr(user, "pk", None) != notice.revocation_requested_by_id
+    )
+
+
 def can_see_own_case(user: Any, case: Case) -> bool:
     """The citizen side: only the applicant sees their case (its citizen-facing timeline)."""
     return bool(getattr(user, "is_authenticated", False)) and case.applicant_id == user.pk

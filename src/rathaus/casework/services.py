@@ -63,7 +63,7 @@ from rathaus.casework.permissions import (
 )
 from rathaus.catalog.models import Service
 from rathaus.core import audit
-from rathaus.core.models import Authority, OrgUnit
+from rathaus.core.models import Authority, Municipality, OrgUnit
 from rathaus.core.sequences import next_value
 from rathaus.documents.seal import SealError, TimestampUnavailable
 from rathaus.ledger.services import LedgerError
@@ -227,8 +227,13 @@ def _move(
     actor: Any,
     note: str = "",
     data: dict[str, Any] | None = None,
+    outcome: str = "",
 ) -> None:
-    """Change the locked ``case``'s status (checked against :data:`TRANSITIONS`), with history."""
+    """Change the locked ``case``'s status (checked against :data:`TRANSITIONS`), with history.
+
+    ``outcome`` is the decision's, set with the move to decided: the audit trail's ``before``
+    is the case as it was, undecided.
+    """
     if to_status not in TRANSITIONS.get(case.status, frozenset()):
         raise _refuse_transition(case, to_status)
     before = snapshot(case)
@@ -237,6 +242,7 @@ def _move(
     now = timezone.now()
     if to_status == S.DECIDED:
         case.decided_at = now
+        case.outcome = outcome
     if to_status in (S.CLOSED, S.WITHDRAWN):
         case.closed_at = now
     if to_status == S.IN_REVIEW and from_status == S.DECIDED:
@@ -258,10 +264,24 @@ def _move(
 # --- opening ----------------------------------------------------------------------------------
 
 
-def _applicant_name(applicant: Any, particulars: dict[str, Any]) -> str:
+def _person_name(value: Any) -> str:
+    """``given_names family_name`` of a person-name answer; empty for anything else."""
+    if isinstance(value, dict) and value.get("family_name"):
+        return f"{value.get('given_names', '')} {value['family_name']}".strip()[:200]
+    return ""
+
+
+def _applicant_name(applicant: Any, particulars: dict[str, Any], *, subject_field: str) -> str:
+    """The name of the person the case is about: the answer ``subject_field`` (the service's
+    ``casework.toml``), else the first person's name among the answers, else the applicant's
+    profile or e-mail address. Not simply the first name in the answers: a form may ask for the
+    authorised person before the voter (Briefwahl, § 27 Abs. 3 BWahlO)."""
+    named = _person_name(particulars.get(subject_field))
+    if named:
+        return named
     for value in particulars.values():
-        if isinstance(value, dict) and value.get("family_name"):
-            return f"{value.get('given_names', '')} {value['family_name']}".strip()[:200]
+        if _person_name(value):
+            return _person_name(value)
     profile = getattr(applicant, "profile", None) if applicant is not None else None
     if profile is not None and (profile.given_names or profile.family_name):
         return f"{profile.given_names} {profile.family_name}".strip()[:200]
@@ -329,7 +349,7 @@ def open_case(
         entry = records.entry_for_new_file(authority=authority, plan_key=plan_key, org_unit=unit)
     except RecordsError as exc:
         raise CaseworkError(str(exc)) from exc
-    applicant_name = _applicant_name(applicant, particulars)
+    applicant_name = _applicant_name(applicant, particulars, subject_field=workflow.subject_field)
     # No savepoint of its own: it runs inside the submission, whose statements it saves.
     with transaction.atomic(savepoint=False):
         year = timezone.localdate(opened_at).year
@@ -415,6 +435,19 @@ def transition(*, case: Case, to_status: str, actor: Any, note: str = "") -> Cas
                 "kind", flat=True
             )
         )
+        if (
+            to_status == S.CLOSED
+            and locked.notices.filter(
+                status=Notice.Status.ISSUED, revocation_requested_at__isnull=False
+            ).exists()
+        ):
+            raise TransitionError(
+                _(
+                    "Case %(number)s cannot be closed while the revocation of its notice awaits "
+                    "a second clerk's confirmation."
+                )
+                % {"number": locked.number}
+            )
         if to_status == S.CLOSED and PostalDeliveryTask.Kind.NOTICE in unposted:
             # The notice has not gone out yet: closing would end the case before it is announced.
             raise TransitionError(
@@ -734,9 +767,11 @@ def add_note(*, case: Case, text: str, actor: Any) -> CaseNote:
         _not_a_party(locked, actor)
         note = CaseNote.objects.create(case=locked, text=text, author=_user(actor))
         if locked.file is not None:
+            with override(settings.LANGUAGE_CODE):  # the E-Akte is kept in German
+                title = _("Note of %(date)s") % {"date": timezone.localdate().strftime("%d.%m.%Y")}
             _file_document(
                 file=locked.file,
-                title=_("Note of %(date)s") % {"date": timezone.localdate().strftime("%d.%m.%Y")},
+                title=title,
                 kind="note",
                 content=text.encode("utf-8"),
                 original_name=f"vermerk-{note.pk}.txt",
@@ -864,9 +899,11 @@ def receive_documents(
         versions = []
         for name, content_type, data in files:
             if locked_case.file is not None:
+                with override(settings.LANGUAGE_CODE):  # the E-Akte is kept in German
+                    title = _("Document from the citizen: %(name)s") % {"name": name}
                 version = _file_document(
                     file=locked_case.file,
-                    title=_("Document from the citizen: %(name)s") % {"name": name},
+                    title=title,
                     kind="upload",
                     content=data,
                     original_name=name,
@@ -905,9 +942,25 @@ def receive_documents(
 # --- notices ----------------------------------------------------------------------------------
 
 
+def residence_of(case: Case) -> Municipality:
+    """The municipality the applicant applied in as a resident: the application's. For a
+    shared service ("Einer für Alle") it is not the municipality of the handling authority.
+    A case opened without an application (a test, an import) has the authority's."""
+    application = getattr(case, "application", None)  # the reverse one-to-one, if any
+    municipality = getattr(application, "municipality", None)
+    return municipality if municipality is not None else case.authority.municipality
+
+
 def notice_values(case: Case, *, on: datetime.date | None = None) -> dict[str, Any]:
-    """The placeholder values of a case for its notice templates."""
+    """The placeholder values of a case for its notice templates.
+
+    ``municipality_name`` is the city of the authority (its statutes, its offices);
+    ``residence_municipality_name`` the applicant's (its population register). The court is the
+    one of the applicant's residence: where an authority acts for several municipalities, the
+    court of the district where the citizen lives has jurisdiction (§ 52 Nr. 3 Satz 2 VwGO).
+    """
     day = on or timezone.localdate()
+    residence = residence_of(case)
     values = {
         "applicant_name": case.applicant_name or None,
         "case_number": case.number,
@@ -917,7 +970,8 @@ def notice_values(case: Case, *, on: datetime.date | None = None) -> dict[str, A
         "service_name": case.service.name_de,
         "authority_name": case.authority.name,
         "municipality_name": case.authority.municipality.name,
-        "court": notice_templates.court_for(case.authority.municipality.ags),
+        "residence_municipality_name": residence.name,
+        "court": notice_templates.court_for(residence.ags),
         "particulars": notice_templates.template_values(case.particulars or {}),
     }
     # A value that is not known is left out, so that a template using it is refused by name.
@@ -953,6 +1007,8 @@ def draft_notice(*, case: Case, template_key: str, actor: Any) -> Notice:
     Refused on decided, closed or withdrawn cases, when a placeholder has no value, to the
     applicant (§ 20 VwVfG), and while the case has a draft or a notice awaiting approval (a
     second click on "draft" must not make a second draft). A received case moves into review.
+    The date of the decision (``{{ decided_on }}``) stays a placeholder until the notice is
+    issued (:func:`issue_notice`).
     """
     with transaction.atomic():
         locked = _lock(case)
@@ -978,7 +1034,8 @@ def draft_notice(*, case: Case, template_key: str, actor: Any) -> Notice:
                 }
             )
         template = notice_templates.template(locked.service.slug, template_key)
-        filled = template.fill(notice_values(locked))
+        # {{ decided_on }} stays in the draft: it is the day of issue, filled in then.
+        filled = template.fill(notice_templates.keeping_issue_placeholders(notice_values(locked)))
         workflow = notice_templates.workflow_for(locked.service.slug)
         if locked.status == S.RECEIVED:
             _move(locked, to_status=S.IN_REVIEW, actor=actor)
@@ -1070,6 +1127,18 @@ _CHANGED_MEANWHILE = {
     "issue": gettext_lazy(
         "The notice “%(title)s” was changed after you opened the page; it has not been issued. "
         "Read the current text and issue it if it is right."
+    ),
+    "request_revocation": gettext_lazy(
+        "The notice “%(title)s” was changed after you opened the page; its revocation has not "
+        "been requested. Read its current state first."
+    ),
+    "confirm_revocation": gettext_lazy(
+        "The revocation of the notice “%(title)s” was changed after you opened the page; it "
+        "has not been confirmed. Read the current request and confirm it if it is right."
+    ),
+    "reject_revocation": gettext_lazy(
+        "The revocation of the notice “%(title)s” was changed after you opened the page; "
+        "nothing has been rejected. Read its current state first."
     ),
 }
 
@@ -1347,8 +1416,18 @@ def issue_notice(*, notice: Notice, actor: Any, version: int | None = None) -> N
                     )
                     % {"title": locked.title}
                 )
-        _check_text(locked)
         now = timezone.now()
+        # The decision's date is the day of issue: filled in only now, in the text approved
+        # with the placeholder (so the digest above was of the text the approver read).
+        for field in ("title", "body", "legal_basis", "remedy"):
+            setattr(
+                locked,
+                field,
+                notice_templates.fill_issue_placeholders(
+                    getattr(locked, field), decided_on=timezone.localdate(now)
+                ),
+            )
+        _check_text(locked)
         with _sealing():
             issued = issue_document(
                 render=lambda verification: render_notice_pdf(
@@ -1396,8 +1475,13 @@ def issue_notice(*, notice: Notice, actor: Any, version: int | None = None) -> N
             locked.delivered_by_post = True
         locked.save()
         _discard_drafts(case, actor=actor, keep=locked)
-        case.outcome = locked.outcome
-        _move(case, to_status=S.DECIDED, actor=actor, data={"notice": str(locked.public_id)})
+        _move(
+            case,
+            to_status=S.DECIDED,
+            actor=actor,
+            data={"notice": str(locked.public_id)},
+            outcome=locked.outcome,
+        )
         _notice_event(
             case,
             locked,
@@ -1493,6 +1577,44 @@ def mark_posted(
     return locked
 
 
+def revocation_needs_four_eyes(notice: Notice) -> bool:
+    """Whether revoking ``notice`` needs a second clerk's confirmation.
+
+    The revocation (Aufhebungsbescheid) is itself a notice, and taking back what was decided
+    burdens the citizen like a refusal: it needs a second clerk wherever the service's notices
+    all do or its refusals do (``casework.toml``, the refusal templates), and wherever the
+    revoked notice itself did.
+    """
+    return notice.four_eyes or notice_templates.four_eyes_for_outcome(
+        notice.case.service.slug, Case.Outcome.REFUSED
+    )
+
+
+def _revocation_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise FieldError(_("Please give the reason for the revocation."), field="reason")
+    return reason
+
+
+def _revocable(case: Case, notice: Notice) -> None:
+    """Refuse revoking the locked ``notice`` unless it is the issued notice of a decided case."""
+    if notice.status != Notice.Status.ISSUED:
+        raise CaseworkError(_("Only an issued notice can be revoked."))
+    if case.status != S.DECIDED:
+        raise _refuse_transition(case, S.IN_REVIEW)
+
+
+def _awaiting_confirmation(notice: Notice) -> CaseworkError:
+    return CaseworkError(
+        _(
+            "The revocation of the notice “%(title)s” has been requested by %(who)s and awaits "
+            "a second clerk's confirmation."
+        )
+        % {"title": notice.title, "who": notice.revocation_requested_by or _("a colleague")}
+    )
+
+
 def revoke_notice(
     *,
     notice: Notice,
@@ -1510,90 +1632,262 @@ def revoke_notice(
     through a postal task for the clerks. A notice not posted yet is simply not posted, and
     needs no revocation letter: it never reached the citizen. The decided case goes back to
     review so that a new notice can be issued. A closed case's notice cannot be revoked here.
-    """
-    from rathaus.ledger import services as ledger
 
-    reason = (reason or "").strip()
-    if not reason:
-        raise CaseworkError(_("Please give the reason for the revocation."))
+    Where the revocation needs a second clerk (:func:`revocation_needs_four_eyes`) one clerk
+    cannot revoke alone: :func:`request_revocation`, then :func:`confirm_revocation`.
+    """
+    reason = _revocation_reason(reason)
     with transaction.atomic():
         case, locked = _lock_notice(notice)
         _not_a_party(case, actor)
-        if locked.status != Notice.Status.ISSUED:
-            raise CaseworkError(_("Only an issued notice can be revoked."))
-        if case.status != S.DECIDED:
-            raise _refuse_transition(case, S.IN_REVIEW)
-        posted = PostalDeliveryTask.objects.filter(
-            notice=locked,
-            kind=PostalDeliveryTask.Kind.NOTICE,
-            status=PostalDeliveryTask.Status.SENT,
-        ).exists()
-        try:
-            ledger.revoke(
-                reason=ledger_reason,
-                document_sha256=locked.sha256,
-                authority=case.authority,
-                actor=actor,
+        _revocable(case, locked)
+        if locked.revocation_pending:
+            raise _awaiting_confirmation(locked)
+        if revocation_needs_four_eyes(locked):
+            raise CaseworkError(
+                _(
+                    "Revoking the notice “%(title)s” needs a second clerk: request the "
+                    "revocation, and a colleague confirms it."
+                )
+                % {"title": locked.title}
             )
-        except ledger.LedgerError as exc:
-            raise CaseworkError(str(exc)) from exc
-        locked.status = Notice.Status.REVOKED
-        locked.revoked_by = _user(actor)
-        locked.revoked_at = timezone.now()
         locked.revocation_reason = reason
         locked.revocation_legal_basis = (legal_basis or "").strip()
+        locked.revocation_kind = ledger_reason
+        _revoke(case, locked, actor=actor)
+    return locked
+
+
+def request_revocation(
+    *,
+    notice: Notice,
+    reason: str,
+    actor: Any,
+    ledger_reason: str = "withdrawn",
+    legal_basis: str = "",
+    version: int | None = None,
+) -> Notice:
+    """First step of a revocation under the four-eyes rule: a clerk asks for it, with the
+    reason, the ``legal_basis`` and the kind (``ledger_reason``) the revocation letter will
+    carry. The notice stays issued until a second clerk confirms (:func:`confirm_revocation`)
+    or rejects (:func:`reject_revocation`) exactly this request. ``version`` as for
+    :func:`update_notice`."""
+    from rathaus.ledger.models import RevocationReason
+
+    reason = _revocation_reason(reason)
+    if ledger_reason not in RevocationReason.values:
+        raise CaseworkError(_("Unknown kind of revocation."))
+    if _user(actor) is None:
+        raise CaseworkError(_("Only a clerk can request a revocation."))
+    with transaction.atomic():
+        case, locked = _lock_notice(notice)
+        _not_a_party(case, actor)
+        _revocable(case, locked)
+        _check_version(locked, version, action="request_revocation")
+        if locked.revocation_pending:
+            raise _awaiting_confirmation(locked)
+        locked.revocation_requested_by = actor
+        locked.revocation_requested_at = timezone.now()
+        locked.revocation_reason = reason
+        locked.revocation_legal_basis = (legal_basis or "").strip()
+        locked.revocation_kind = ledger_reason
         locked.version += 1
-        locked.save(
-            update_fields=[
-                "status",
-                "revoked_by",
-                "revoked_at",
-                "revocation_reason",
-                "revocation_legal_basis",
-                "version",
-            ]
-        )
-        # A revoked notice that has not been posted yet must not go out any more.
-        unposted = (
-            PostalDeliveryTask.objects.select_for_update()
-            .filter(
-                notice=locked,
-                kind=PostalDeliveryTask.Kind.NOTICE,
-                status=PostalDeliveryTask.Status.OPEN,
-            )
-            .first()
-        )
-        if unposted is not None:
-            unposted.status = PostalDeliveryTask.Status.CANCELLED
-            unposted.save(update_fields=["status"])
-            _audit(
-                case,
-                action="case.postal_delivery_cancelled",
-                actor=actor,
-                before={"postal_task": unposted.pk, "status": PostalDeliveryTask.Status.OPEN},
-                after={"postal_task": unposted.pk, "status": unposted.status},
-            )
+        locked.save(update_fields=[*_REVOCATION_REQUEST_FIELDS, "version"])
         _notice_event(
             case,
             locked,
-            kind=CaseEvent.Kind.NOTICE_REVOKED,
+            kind=CaseEvent.Kind.REVOCATION_REQUESTED,
             actor=actor,
             note=reason,
-            citizen_visible=True,
-            **({"postal_delivery_cancelled": True} if unposted is not None else {}),
+            legal_basis=locked.revocation_legal_basis,
+            revocation_kind=ledger_reason,
         )
-        _move(case, to_status=S.IN_REVIEW, actor=actor, note=reason)
-        reached_electronically = not locked.delivered_by_post and case.applicant is not None
-        if posted or reached_electronically:
-            _issue_revocation(case, locked, actor=actor, by_post=posted)
         _audit(
             case,
-            action="case.notice_revoked",
+            action="case.notice_revocation_requested",
             actor=actor,
-            before={"notice": locked.pk, "status": Notice.Status.ISSUED},
-            after={"notice": locked.pk, "status": locked.status, "reason": reason},
+            before={"notice": locked.pk, "status": locked.status},
+            after={"notice": locked.pk, "version": locked.version, **_revocation_request(locked)},
         )
     return locked
+
+
+#: What a request for a revocation consists of (reset when it is rejected).
+_REVOCATION_REQUEST_FIELDS = (
+    "revocation_requested_by",
+    "revocation_requested_at",
+    "revocation_reason",
+    "revocation_legal_basis",
+    "revocation_kind",
+)
+
+
+def _revocation_request(notice: Notice) -> dict[str, Any]:
+    """The request for the revocation of ``notice``, as the audit trail keeps it."""
+    return {
+        "requested_by": notice.revocation_requested_by_id,
+        "requested_at": notice.revocation_requested_at.isoformat()
+        if notice.revocation_requested_at
+        else None,
+        "reason": notice.revocation_reason,
+        "legal_basis": notice.revocation_legal_basis,
+        "kind": notice.revocation_kind,
+    }
+
+
+def confirm_revocation(*, notice: Notice, actor: Any, version: int | None = None) -> Notice:
+    """Second step: a clerk other than the one who requested it confirms the revocation, as
+    requested (``version`` is the one the confirming clerk's page showed), and revokes the
+    notice (:func:`revoke_notice` says what that does). Both are named in the audit trail."""
+    with transaction.atomic():
+        case, locked = _lock_notice(notice)
+        _not_a_party(case, actor)
+        _check_version(locked, version, action="confirm_revocation")
+        if not locked.revocation_pending:
+            raise CaseworkError(_("No revocation of this notice awaits confirmation."))
+        if _user(actor) is None or actor.pk == locked.revocation_requested_by_id:
+            raise CaseworkError(
+                _("A second clerk must confirm the revocation, not the one who requested it.")
+            )
+        _revocable(case, locked)
+        locked.revocation_confirmed_by = actor
+        _revoke(case, locked, actor=actor)
+    return locked
+
+
+def reject_revocation(
+    *, notice: Notice, actor: Any, reason: str = "", version: int | None = None
+) -> Notice:
+    """The requested revocation is not carried out: a second clerk rejects it, or the clerk
+    who requested it withdraws the request. The notice stays issued, as it was; the request
+    stays in the history and the audit trail."""
+    with transaction.atomic():
+        case, locked = _lock_notice(notice)
+        _not_a_party(case, actor)
+        _check_version(locked, version, action="reject_revocation")
+        if not locked.revocation_pending:
+            raise CaseworkError(_("No revocation of this notice awaits confirmation."))
+        request = _revocation_request(locked)
+        for name in _REVOCATION_REQUEST_FIELDS:
+            setattr(locked, name, None if name.endswith(("_by", "_at")) else "")
+        locked.version += 1
+        locked.save(update_fields=[*_REVOCATION_REQUEST_FIELDS, "version"])
+        withdrawn = _user(actor) is not None and actor.pk == request["requested_by"]
+        _notice_event(
+            case,
+            locked,
+            kind=CaseEvent.Kind.REVOCATION_REJECTED,
+            actor=actor,
+            note=(reason or "").strip(),
+            requested_by=request["requested_by"],
+            withdrawn_by_requester=withdrawn,
+        )
+        _audit(
+            case,
+            action="case.notice_revocation_rejected",
+            actor=actor,
+            before={"notice": locked.pk, **request},
+            after={
+                "notice": locked.pk,
+                "status": locked.status,
+                "version": locked.version,
+                "reason": (reason or "").strip(),
+                "withdrawn_by_requester": withdrawn,
+            },
+        )
+    return locked
+
+
+def _revoke(case: Case, locked: Notice, *, actor: Any) -> None:
+    """Revoke the locked, issued ``locked`` of the locked ``case`` with the reason, legal basis
+    and kind it holds: ledger, notice, postal tasks, history, the case back to review, the
+    revocation letter."""
+    from rathaus.ledger import services as ledger
+
+    reason = locked.revocation_reason
+    posted = PostalDeliveryTask.objects.filter(
+        notice=locked,
+        kind=PostalDeliveryTask.Kind.NOTICE,
+        status=PostalDeliveryTask.Status.SENT,
+    ).exists()
+    try:
+        ledger.revoke(
+            reason=locked.revocation_kind or "withdrawn",
+            document_sha256=locked.sha256,
+            authority=case.authority,
+            actor=actor,
+        )
+    except ledger.LedgerError as exc:
+        raise CaseworkError(str(exc)) from exc
+    locked.status = Notice.Status.REVOKED
+    locked.revoked_by = _user(actor)
+    locked.revoked_at = timezone.now()
+    locked.version += 1
+    locked.save(
+        update_fields=[
+            "status",
+            "revoked_by",
+            "revoked_at",
+            "revocation_reason",
+            "revocation_legal_basis",
+            "revocation_kind",
+            "revocation_confirmed_by",
+            "version",
+        ]
+    )
+    # A revoked notice that has not been posted yet must not go out any more.
+    unposted = (
+        PostalDeliveryTask.objects.select_for_update()
+        .filter(
+            notice=locked,
+            kind=PostalDeliveryTask.Kind.NOTICE,
+            status=PostalDeliveryTask.Status.OPEN,
+        )
+        .first()
+    )
+    if unposted is not None:
+        unposted.status = PostalDeliveryTask.Status.CANCELLED
+        unposted.save(update_fields=["status"])
+        _audit(
+            case,
+            action="case.postal_delivery_cancelled",
+            actor=actor,
+            before={"postal_task": unposted.pk, "status": PostalDeliveryTask.Status.OPEN},
+            after={"postal_task": unposted.pk, "status": unposted.status},
+        )
+    _notice_event(
+        case,
+        locked,
+        kind=CaseEvent.Kind.NOTICE_REVOKED,
+        actor=actor,
+        note=reason,
+        citizen_visible=True,
+        **({"postal_delivery_cancelled": True} if unposted is not None else {}),
+        **(
+            {"requested_by": locked.revocation_requested_by_id}
+            if locked.revocation_requested_by_id
+            else {}
+        ),
+    )
+    _move(case, to_status=S.IN_REVIEW, actor=actor, note=reason)
+    reached_electronically = not locked.delivered_by_post and case.applicant is not None
+    if posted or reached_electronically:
+        _issue_revocation(case, locked, actor=actor, by_post=posted)
+    _audit(
+        case,
+        action="case.notice_revoked",
+        actor=actor,
+        before={"notice": locked.pk, "status": Notice.Status.ISSUED},
+        after={
+            "notice": locked.pk,
+            "status": locked.status,
+            "reason": reason,
+            "legal_basis": locked.revocation_legal_basis,
+            "kind": locked.revocation_kind,
+            "requested_by": locked.revocation_requested_by_id,
+            "confirmed_by": locked.revocation_confirmed_by_id,
+        },
+    )
 
 
 def revocation_remedy(case: Case, notice: Notice) -> str:
@@ -1727,12 +2021,15 @@ def _issue_revocation(case: Case, notice: Notice, *, actor: Any, by_post: bool) 
 
 
 def _file_reply_documents(file: Any, message: Any) -> list[int]:
-    """File the reply's text and attachments in the case's file; returns the version ids."""
+    """File the reply's text and attachments in the case's file; returns the version ids.
+    Their titles are German whatever the language of the citizen's page (the E-Akte's)."""
     body = f"{message.subject}\n\n{message.body}".strip()
+    with override(settings.LANGUAGE_CODE):
+        title = _("Reply from the citizen: %(subject)s") % {"subject": message.subject}
     versions = [
         records.add_document(
             file=file,
-            title=_("Reply from the citizen: %(subject)s") % {"subject": message.subject},
+            title=title,
             kind="correspondence",
             content=body.encode("utf-8"),
             original_name=f"nachricht-{message.public_id}.txt",
@@ -1743,10 +2040,12 @@ def _file_reply_documents(file: Any, message: Any) -> list[int]:
     for attachment in message.attachments.all():
         with attachment.file.open("rb") as handle:
             data = handle.read()
+        with override(settings.LANGUAGE_CODE):
+            title = _("Attachment to the reply: %(name)s") % {"name": attachment.name}
         versions.append(
             records.add_document(
                 file=file,
-                title=_("Attachment to the reply: %(name)s") % {"name": attachment.name},
+                title=title,
                 kind="correspondence",
                 content=data,
                 original_name=attachment.name,
