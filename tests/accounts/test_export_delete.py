@@ -257,3 +257,56 @@ def test_deleting_a_citizen_account_user_removes_the_login_answers(
     assert not User.objects.filter(pk=user.pk).exists()
     assert not FederatedIdentity.objects.exists()
     assert not LoginAttempt.objects.exists()
+
+
+@pytest.mark.parametrize("answered", [True, False])
+def test_accessibility_feedback_is_anonymised_with_the_account(
+    citizen: User, answered: bool
+) -> None:
+    from django.utils import timezone
+
+    from rathaus.portal.models import AccessibilityFeedback
+    from rathaus.portal.services import submit_accessibility_feedback
+
+    submit_accessibility_feedback(
+        actor=citizen,
+        name="Kim Muster",
+        email="kim@example.de",
+        message="Ich bin blind",
+        page_url="/",
+        language="de",
+    )
+    if answered:
+        AccessibilityFeedback.objects.update(answered_at=timezone.now())
+    services.delete_account(user=citizen)
+    feedback = AccessibilityFeedback.objects.get()
+    assert (feedback.name, feedback.email, feedback.user_id) == ("", "", None)
+    assert feedback.message == "Ich bin blind"  # the barrier can still be removed
+    assert AuditEvent.objects.filter(
+        action="accessibility_feedback.anonymised", object_id=str(feedback.pk)
+    ).exists()
+
+
+def test_accessibility_feedback_of_others_is_kept_as_it_is(citizen: User) -> None:
+    from rathaus.portal.models import AccessibilityFeedback
+    from rathaus.portal.services import submit_accessibility_feedback
+
+    other = UserFactory()
+    submit_accessibility_feedback(
+        actor=other,
+        name="Ada Anders",
+        email="ada@example.de",
+        message="Kontrast zu schwach",
+        page_url="/",
+        language="de",
+    )
+    services.delete_account(user=citizen)
+    kept = AccessibilityFeedback.objects.get()
+    assert (kept.name, kept.email, kept.user_id) == ("Ada Anders", "ada@example.de", other.pk)
+
+
+def test_the_deletion_page_says_what_happens_to_accessibility_feedback(
+    citizen_client: Client,
+) -> None:
+    content = citizen_client.get("/konto/loeschen/").content.decode()
+    assert "ohne Ihren Namen und Ihre E-Mail-Adresse" in content

@@ -6,6 +6,7 @@ admins directly, as the admin site does after that check.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -146,3 +147,46 @@ def test_changing_a_service_in_the_admin_is_audited(superuser: Any) -> None:
     assert event.before["trust_level"] == stored
     assert event.after["trust_level"] == data["trust_level"]
     assert set(event.after) <= {"trust_level", "updated_at"}  # only what changed
+
+
+def _local_fee_form(superuser: Any, local_fee: str) -> Any:
+    row = Responsibility.objects.get(
+        service__slug="bewohnerparkausweis", municipality__slug="wuppertal"
+    )
+    form_class = site._registry[Responsibility].get_form(_request(superuser), row)
+    return form_class(
+        data={
+            "service": row.service_id,
+            "municipality": row.municipality_id,
+            "authority": row.authority_id,
+            "local_fee": local_fee,
+            "local_fee_note_de": "",
+            "local_fee_note_en": "",
+        },
+        instance=row,
+    )
+
+
+def test_admin_refuses_a_negative_municipal_fee(superuser: Any) -> None:
+    form = _local_fee_form(superuser, "-26.00")
+    assert not form.is_valid()
+    assert list(form.errors) == ["local_fee"]  # beside the field
+
+
+@pytest.mark.parametrize(("amount", "valid"), [("26.005", False), ("0", True), ("30.70", True)])
+def test_admin_takes_municipal_fees_with_at_most_two_decimals(
+    superuser: Any, amount: str, valid: bool
+) -> None:
+    form = _local_fee_form(superuser, amount)
+    assert form.is_valid() is valid, form.errors
+    if not valid:
+        assert list(form.errors) == ["local_fee"]
+
+
+def test_the_database_refuses_a_negative_municipal_fee(demo: None) -> None:
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Responsibility.objects.filter(service__slug="bewohnerparkausweis").update(
+            local_fee=Decimal("-26.00")
+        )

@@ -342,3 +342,44 @@ def test_reloading_keeps_a_responsibility_an_administrator_changed(demo: None) -
 
     registration.refresh_from_db()
     assert registration.authority == wuppertal_office
+
+
+def test_a_service_switched_off_in_the_admin_stays_off_after_migrate(db: None) -> None:
+    service = Service.objects.get(slug="strassenmusik")
+    service.is_active = False
+    service.save()
+    sync_catalog()
+    service.refresh_from_db()
+    assert service.is_active is False
+
+
+def test_a_service_switched_off_in_the_admin_stays_off_when_its_file_changes(
+    tmp_path: Path, db: None
+) -> None:
+    Service.objects.filter(slug="meldebescheinigung").update(is_active=False)
+    services = tmp_path / "services"
+    shutil.copytree(definitions.SERVICES_DIR, services)
+    path = services / "meldebescheinigung" / "service.toml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            'de = "Meldebescheinigung beantragen"', 'de = "Meldebescheinigung"'
+        ),
+        encoding="utf-8",
+    )
+    assert sync_catalog(services_dir=services).updated == 1
+    service = Service.objects.get(slug="meldebescheinigung")
+    assert service.name_de == "Meldebescheinigung"  # the file's text
+    assert service.is_active is False  # the administrator's decision
+
+
+def test_a_service_whose_folder_comes_back_is_active_again(tmp_path: Path, db: None) -> None:
+    services = tmp_path / "services"
+    shutil.copytree(definitions.SERVICES_DIR, services)
+    shutil.move(services / "ehrenamtskarte", tmp_path / "ehrenamtskarte")
+    sync_catalog(services_dir=services)
+    assert not Service.objects.get(slug="ehrenamtskarte").is_active
+
+    shutil.move(tmp_path / "ehrenamtskarte", services / "ehrenamtskarte")
+    sync_catalog(services_dir=services)
+    service = Service.objects.get(slug="ehrenamtskarte")
+    assert service.is_active and not service.deactivated_by_sync

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+import shutil
 from decimal import Decimal
+from pathlib import Path
 
 from django.core.management import call_command
 
 from rathaus.catalog.models import Responsibility, Service
-from rathaus.core.models import Authority, Municipality, OrgUnit
+from rathaus.core.models import AuditEvent, Authority, Municipality, OrgUnit
 
 CITIES = ["remscheid", "solingen", "wuppertal"]
 REMSCHEID_FOR_ALL = [
@@ -113,3 +115,82 @@ def test_load_demo_keeps_authority_details_an_administrator_edited(demo: None) -
 
 def test_demo_invents_no_phone_numbers(demo: None) -> None:
     assert not Authority.objects.exclude(phone="").exists()
+
+
+def test_a_missing_delegated_responsibility_is_recreated_for_the_delegate(demo: None) -> None:
+    Responsibility.objects.filter(
+        service__slug="wohnsitz-anmelden", municipality__slug="wuppertal"
+    ).delete()
+    call_command("load_demo", stdout=io.StringIO())
+    assert _handler("wohnsitz-anmelden", "wuppertal").authority.municipality.slug == "remscheid"
+
+
+def test_responsibilities_the_demo_creates_are_audited_and_shown_at_once(demo: None) -> None:
+    from rathaus.catalog import cache as catalog_cache
+
+    Responsibility.objects.filter(
+        service__slug="meldebescheinigung", municipality__slug="solingen"
+    ).delete()
+    version = catalog_cache.version()
+    call_command("load_demo", stdout=io.StringIO())
+    row = _handler("meldebescheinigung", "solingen")
+    assert row.local_fee == Decimal("10.00")  # the delegate's fee, set as the row is created
+    event = AuditEvent.objects.get(action="catalog.responsibility_created", object_id=str(row.pk))
+    assert event.after == {
+        "service": "meldebescheinigung",
+        "municipality": "solingen",
+        "authority": row.authority_id,
+        "local_fee": "10.00",
+    }
+    assert catalog_cache.version() != version  # cached catalog pages are not served stale
+
+
+def test_a_responsibility_deleted_in_the_admin_stays_deleted_after_migrate(demo: None) -> None:
+    from rathaus.catalog.sync import sync_catalog
+
+    Responsibility.objects.filter(
+        service__slug="wohnsitz-anmelden", municipality__slug="wuppertal"
+    ).delete()
+    result = sync_catalog()
+    assert result.responsibilities == 0
+    assert not Responsibility.objects.filter(
+        service__slug="wohnsitz-anmelden", municipality__slug="wuppertal"
+    ).exists()
+
+
+def test_a_new_municipality_gets_its_local_responsibilities_audited(demo: None) -> None:
+    from rathaus.catalog.sync import sync_catalog
+
+    town = Municipality.objects.create(
+        name="Haan", slug="haan", ags="05158012", state=Municipality.State.NW
+    )
+    office = Authority.objects.create(
+        municipality=town, kind="buergeramt", name="Bürgerbüro Haan", address="Kaiserstr. 85"
+    )
+    result = sync_catalog()
+    rows = Responsibility.objects.filter(municipality=town)
+    assert result.responsibilities == rows.count() > 0
+    assert set(rows.values_list("authority", flat=True)) == {office.pk}
+    assert (
+        AuditEvent.objects.filter(
+            action="catalog.responsibility_created", municipality=town
+        ).count()
+        == rows.count()
+    )
+
+
+def test_a_new_service_gets_a_responsibility_in_every_municipality(
+    demo: None, tmp_path: Path
+) -> None:
+    from rathaus.catalog import definitions
+    from rathaus.catalog.sync import sync_catalog
+
+    services = tmp_path / "services"
+    shutil.copytree(definitions.SERVICES_DIR, services)
+    shutil.copytree(services / "meldebescheinigung", services / "meldebescheinigung-neu")
+    result = sync_catalog(services_dir=services)
+    assert result.created == 1
+    rows = Responsibility.objects.filter(service__slug="meldebescheinigung-neu")
+    assert result.responsibilities == rows.count() == len(CITIES)
+    audited = AuditEvent.objects.filter(action="catalog.responsibility_created")
+    assert set(audited.values_list("object_id", flat=True)) >= {str(r.pk) for r in rows}

@@ -60,6 +60,16 @@ def test_a_search_without_results_says_so(client: Client, db: None) -> None:
     assert "Keine Leistung passt" in html or "No service matches" in html
 
 
+@pytest.mark.parametrize("query", ["паспорт", "!!!"])
+def test_a_search_without_a_searchable_word_says_nothing_was_found(
+    client: Client, db: None, query: str
+) -> None:
+    html = _get(client, "/leistungen/", q=query)
+    assert _titles(html) == []
+    assert "Keine Leistung passt" in html
+    assert f'value="{query}"' in html
+
+
 def test_municipality_filter_shows_the_responsible_authority(client: Client, demo: None) -> None:
     html = _get(client, "/leistungen/", gemeinde="wuppertal", lage="umzug")
     assert "Bürgerbüro Remscheid" in html  # registration is Remscheid's for everyone

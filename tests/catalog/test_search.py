@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 
-from rathaus.catalog.models import LifeSituation
+from rathaus.catalog.models import LifeSituation, Service
 from rathaus.catalog.search import index_text, normalize, query_terms
 from rathaus.catalog.selectors import search_services
 from rathaus.core.models import Municipality
@@ -96,6 +97,40 @@ def test_name_matches_rank_before_text_matches(db: None) -> None:
 def test_nonsense_finds_nothing_and_an_empty_query_finds_everything(db: None) -> None:
     assert _slugs("xylophonreparatur") == []
     assert len(_slugs("")) == len(_slugs("   ")) >= 20
+
+
+@pytest.mark.parametrize("query", ["паспорт", "جواز سفر", "护照", "!!!", "\u2013 \u2026 ?"])
+def test_a_query_with_no_searchable_word_finds_nothing(db: None, query: str) -> None:
+    assert _slugs(query) == []
+
+
+@pytest.mark.parametrize("query", ["паспорт", "!!!"])
+def test_the_api_answers_a_query_with_no_searchable_word_with_an_empty_list(
+    client: Client, db: None, query: str
+) -> None:
+    response = client.get("/api/v1/services/", {"q": query})
+    assert response.status_code == 200
+    assert response.json()["count"] == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Паспорт", "паспорт"),
+        ("جواز سفر", "جواز سفر"),
+        ("护照", "护照"),
+        ("여권", "여권"),
+        ("Mu\u0308llabfuhr", "muellabfuhr"),  # decomposed umlaut
+        ("snake_case", "snake case"),
+    ],
+)
+def test_letters_of_every_script_are_kept_as_words(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+
+
+def test_a_keyword_in_another_script_finds_its_service(db: None) -> None:
+    Service.objects.filter(slug="kindergeld").update(search_text=index_text("Kindergeld детские"))
+    assert _slugs("Детские") == ["kindergeld"]
 
 
 def test_life_situation_and_municipality_filters(demo: None) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
@@ -149,3 +151,137 @@ def test_a_confirmation_pdf_missing_from_storage_is_a_404_not_a_500(
         f"/wohnungsgeberbestaetigung/{confirmation.public_id}/bestaetigung.pdf"
     )
     assert response.status_code == 404
+
+
+def test_a_changed_confirmation_pdf_is_not_handed_out(
+    landlord_client: Client, wuppertal: Municipality
+) -> None:
+    landlord_client.post("/wohnungsgeberbestaetigung/neu/", _form(wuppertal))
+    confirmation = LandlordConfirmation.objects.get()
+    storage, name = confirmation.pdf.storage, confirmation.pdf.name
+    with storage.open(name) as stored:
+        original = stored.read()
+    storage.delete(name)
+    storage.save(name, ContentFile(original + b"\n% changed in the storage\n"))
+    landlord_client.raise_request_exception = False
+    response = landlord_client.get(
+        f"/wohnungsgeberbestaetigung/{confirmation.public_id}/bestaetigung.pdf"
+    )
+    assert response.status_code == 404
+
+
+def test_the_unchanged_confirmation_pdf_is_handed_out(
+    landlord_client: Client, wuppertal: Municipality
+) -> None:
+    landlord_client.post("/wohnungsgeberbestaetigung/neu/", _form(wuppertal))
+    confirmation = LandlordConfirmation.objects.get()
+    response = landlord_client.get(
+        f"/wohnungsgeberbestaetigung/{confirmation.public_id}/bestaetigung.pdf"
+    )
+    assert response.status_code == 200
+    assert hashlib.sha256(b"".join(response.streaming_content)).hexdigest() == (  # type: ignore[attr-defined]
+        confirmation.sha256
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "typed"),
+    [
+        ("street", "Friedrich-Engels-Allee\u200b"),  # zero-width space
+        ("place", "Wupper\u00adtal"),  # soft hyphen
+        ("person_1_family_name", "Muster\u202emann"),  # right-to-left override
+        ("person_1_given_names", "Erika\x1b"),  # ESC
+        ("landlord_name", "Hans\x7f Vermieter"),  # DEL
+        ("landlord_address", "Hofaue 5\uffff, 42103 Wuppertal"),  # not a character
+        ("owner_name", "Eva\ue000 Eigentümer"),  # private use
+    ],
+)
+def test_invisible_and_control_characters_are_refused_beside_the_field(
+    landlord_client: Client, wuppertal: Municipality, field: str, typed: str
+) -> None:
+    response = landlord_client.post(
+        "/wohnungsgeberbestaetigung/neu/",
+        _form(wuppertal, **{"is_owner": "no", "owner_name": "Eva Eigentümer", field: typed}),
+    )
+    assert response.status_code == 400
+    form = response.context["form"]
+    assert list(form.errors) == [field]
+    assert "unsichtbare" in str(form.errors[field])
+    content = response.content.decode()
+    beside = content.split(f'id="id_{field}_error"', 1)[1].split("</p>", 1)[0]
+    assert "unsichtbare Zeichen" in beside  # the message beside the field
+    assert form[field].value() == typed  # what was typed is kept
+    assert 'value="Friedrich-Engels-Allee' in content and 'value="Erika' in content
+    assert not LandlordConfirmation.objects.exists()
+
+
+def test_the_form_shows_a_few_rows_for_persons_first(
+    landlord_client: Client, wuppertal: Municipality
+) -> None:
+    content = landlord_client.get("/wohnungsgeberbestaetigung/neu/").content.decode()
+    assert 'name="person_3_family_name"' in content
+    assert 'name="person_4_family_name"' not in content
+    assert 'name="add_person"' in content
+
+
+def test_adding_a_person_shows_one_more_row_and_keeps_everything_typed(
+    landlord_client: Client, wuppertal: Municipality
+) -> None:
+    data = _form(
+        wuppertal,
+        person_2_given_names="Max",
+        person_2_family_name="Mustermann",
+        person_rows="3",
+        add_person="1",
+    )
+    response = landlord_client.post("/wohnungsgeberbestaetigung/neu/", data)
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert 'name="person_4_given_names"' in content
+    assert 'name="person_5_given_names"' not in content
+    assert 'name="person_rows" value="4"' in content
+    for value in ("Friedrich-Engels-Allee", "Max", "Hofaue 5, 42103 Wuppertal"):
+        assert f'value="{value}"' in content
+    assert "checked" in content  # the declaration and the owner question
+    assert not response.context["form"].errors  # nothing checked yet
+    assert not LandlordConfirmation.objects.exists()
+
+    # the fourth row is still there when the form is sent, even empty
+    sent = landlord_client.post(
+        "/wohnungsgeberbestaetigung/neu/", _form(wuppertal, person_rows="4", postal_code="1")
+    )
+    assert 'name="person_4_given_names"' in sent.content.decode()
+
+
+def test_no_more_rows_than_one_registration_takes(
+    landlord_client: Client, wuppertal: Municipality
+) -> None:
+    from rathaus.registers.landlord_confirmations import MAX_PERSONS
+
+    response = landlord_client.post(
+        "/wohnungsgeberbestaetigung/neu/",
+        _form(wuppertal, person_rows=str(MAX_PERSONS), add_person="1"),
+    )
+    content = response.content.decode()
+    assert f'name="person_{MAX_PERSONS}_given_names"' in content
+    assert f'name="person_{MAX_PERSONS + 1}_given_names"' not in content
+    assert 'name="add_person"' not in content
+
+
+def test_a_household_the_registration_accepts_fits_on_one_confirmation(
+    landlord_client: Client, wuppertal: Municipality
+) -> None:
+    from rathaus.catalog.form_schemas import form_schema
+    from rathaus.catalog.models import Service
+
+    schema, _ = form_schema(Service.objects.get(slug="wohnsitz-anmelden"))
+    household = next(f.max_items for s in schema.steps for f in s.fields if f.id == "persons")
+    names = {}
+    for i in range(1, household + 1):
+        names |= {
+            f"person_{i}_given_names": f"Kind{chr(64 + i)}",
+            f"person_{i}_family_name": "Mustermann",
+        }
+    response = landlord_client.post("/wohnungsgeberbestaetigung/neu/", _form(wuppertal, **names))
+    assert response.status_code == 302
+    assert len(LandlordConfirmation.objects.get().persons) == household

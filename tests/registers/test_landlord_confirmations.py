@@ -6,6 +6,8 @@ import dataclasses
 import datetime
 import hashlib
 import io
+import unicodedata
+from unittest import mock
 
 import pytest
 from pypdf import PdfReader
@@ -17,11 +19,14 @@ from rathaus.ledger.models import Entry
 from rathaus.ledger.selectors import Status, verify_document
 from rathaus.ledger.sequencer import sequence
 from rathaus.registers.landlord_confirmations import (
+    MAX_PERSONS,
     LandlordConfirmationError,
     MoveIn,
+    Person,
     confirm_move_in,
     revoke_confirmation,
 )
+from rathaus.registers.models import LandlordConfirmation
 from rathaus.registers.selectors import (
     check_landlord_confirmation,
     landlord_confirmation_for_code,
@@ -172,6 +177,144 @@ def test_every_person_registered_must_be_named_on_the_confirmation(
     assert check_landlord_confirmation(
         code=confirmation.code, address=ADDRESS, move_in_date=move_in.move_in_date, persons="x"
     ).problems
+
+
+@pytest.mark.parametrize(
+    ("stored_street", "typed_street", "stored_family", "typed_family"),
+    [
+        (
+            "Müllerstraße",
+            unicodedata.normalize("NFD", "Müllerstraße"),
+            "Müller",
+            unicodedata.normalize("NFD", "Müller"),
+        ),
+        (
+            "Friedrich-Engels-Allee\u200b",
+            "Friedrich-Engels-Allee",
+            "Mustermann\u00ad",
+            "Mustermann",
+        ),
+        (
+            "Friedrich-Engels-Allee",
+            "\uff26riedrich-Engels-Allee\u200e",
+            "Mustermann",
+            "\uff2dustermann",
+        ),
+    ],
+)
+def test_the_same_text_in_another_unicode_form_fits(
+    landlord: User,
+    registration_office: Authority,
+    move_in: MoveIn,
+    stored_street: str,
+    typed_street: str,
+    stored_family: str,
+    typed_family: str,
+) -> None:
+    confirmation = confirm_move_in(
+        landlord=landlord,
+        authority=registration_office,
+        move_in=dataclasses.replace(
+            move_in, street=stored_street, persons=(Person("Jürgen", stored_family),)
+        ),
+    )
+    check = check_landlord_confirmation(
+        code=confirmation.code,
+        address={**ADDRESS, "street": typed_street},
+        move_in_date=move_in.move_in_date,
+        persons=[
+            {
+                "name": {
+                    "given_names": unicodedata.normalize("NFD", "Jürgen"),
+                    "family_name": typed_family,
+                }
+            }
+        ],
+    )
+    assert check.ok, check.problems
+
+
+def test_invisible_characters_do_not_make_another_name_fit(
+    landlord: User, registration_office: Authority, move_in: MoveIn
+) -> None:
+    confirmation = confirm_move_in(
+        landlord=landlord, authority=registration_office, move_in=move_in
+    )
+    check = check_landlord_confirmation(
+        code=confirmation.code,
+        address=ADDRESS,
+        move_in_date=move_in.move_in_date,
+        persons=[{"name": {"given_names": "Erika", "family_name": "Muster\u200bfrau"}}],
+    )
+    assert not check.ok
+
+
+def _stored_confirmations() -> set[str]:
+    storage = LandlordConfirmation._meta.get_field("pdf").storage
+    if not storage.exists("landlord-confirmations"):
+        return set()
+    return {
+        f"{year}/{name}"
+        for year in storage.listdir("landlord-confirmations")[0]
+        for name in storage.listdir(f"landlord-confirmations/{year}")[1]
+    }
+
+
+def test_no_pdf_is_left_when_issuing_rolls_back(
+    landlord: User, registration_office: Authority, move_in: MoveIn
+) -> None:
+    before = _stored_confirmations()
+    with (
+        mock.patch(
+            "rathaus.registers.landlord_confirmations.audit.record",
+            side_effect=RuntimeError("audit trail unavailable"),
+        ),
+        pytest.raises(RuntimeError),
+    ):
+        confirm_move_in(landlord=landlord, authority=registration_office, move_in=move_in)
+    assert not LandlordConfirmation.objects.exists()
+    assert _stored_confirmations() == before
+
+
+def test_the_pdf_of_an_issued_confirmation_stays(
+    landlord: User, registration_office: Authority, move_in: MoveIn
+) -> None:
+    before = _stored_confirmations()
+    confirmation = confirm_move_in(
+        landlord=landlord, authority=registration_office, move_in=move_in
+    )
+    assert _stored_confirmations() - before == {confirmation.pdf.name.split("/", 1)[1]}
+
+
+def test_more_persons_than_one_registration_takes_are_refused(
+    landlord: User, registration_office: Authority, move_in: MoveIn
+) -> None:
+    crowd = tuple(Person(f"Kind{i}", "Mustermann") for i in range(MAX_PERSONS + 1))
+    with pytest.raises(LandlordConfirmationError):
+        confirm_move_in(
+            landlord=landlord,
+            authority=registration_office,
+            move_in=dataclasses.replace(move_in, persons=crowd),
+        )
+
+
+def test_a_confirmation_names_as_many_persons_as_one_registration_takes(
+    landlord: User, registration_office: Authority, move_in: MoveIn
+) -> None:
+    from rathaus.catalog.form_schemas import form_schema
+    from rathaus.catalog.models import Service
+
+    schema, _ = form_schema(Service.objects.get(slug="wohnsitz-anmelden"))
+    household = next(f.max_items for s in schema.steps for f in s.fields if f.id == "persons")
+    assert household == MAX_PERSONS
+    family = tuple(Person(f"Kind{chr(65 + i)}", "Mustermann") for i in range(household))
+    confirmation = confirm_move_in(
+        landlord=landlord,
+        authority=registration_office,
+        move_in=dataclasses.replace(move_in, persons=family),
+    )
+    text = _text(confirmation.pdf.read())
+    assert all(f"{p.given_names} Mustermann" in text for p in family)
 
 
 def test_unknown_code_is_refused(db: None) -> None:

@@ -46,6 +46,7 @@ from rathaus.forms.schema import FormSchema
 from rathaus.payments.fees import (
     FeeCalculationError,
     FeeQuote,
+    FeeRuleError,
     calculate_fee,
     schedule_from_catalog,
 )
@@ -351,16 +352,26 @@ def fee_quote(
     if application.fee_quote is not None:
         return FeeQuote.from_data(application.fee_quote)
     responsibility = responsibility or responsible_authority(application)
-    schedule = schedule_from_catalog(
-        fee_kind=application.service.fee_kind,
-        fees=application.service.fees,
-        local_fee=responsibility.local_fee if responsibility else None,
-    )
     try:
+        schedule = schedule_from_catalog(
+            fee_kind=application.service.fee_kind,
+            fees=application.service.fees,
+            local_fee=responsibility.local_fee if responsibility else None,
+        )
         return calculate_fee(schedule, application.answers, on=timezone.localdate())
     except FeeCalculationError as exc:
         raise ApplicationError(
             _("The fee for your answers could not be calculated: %(reason)s") % {"reason": exc}
+        ) from exc
+    except FeeRuleError as exc:
+        # The catalog's fee data cannot be used (an administrator's mistake): the citizen
+        # learns the fee is unavailable, the operators find the cause in the log.
+        logger.error("fees of %s cannot be quoted: %s", application.service.slug, exc)
+        raise ApplicationError(
+            _(
+                "The fee for this service cannot be calculated at the moment. Please try again "
+                "later or contact the responsible authority."
+            )
         ) from exc
 
 

@@ -30,7 +30,7 @@ _LEIKA = re.compile(r"[0-9]{14}")
 _FILE_PLAN_KEY = re.compile(r"[0-9]+(?:\.[0-9]+)*")
 TRUST_LEVELS = ("low", "substantial", "high")
 FEE_KINDS = ("free", "fixed", "criteria", "municipal", "notice")
-_MAX_AMOUNT = Decimal(MAX_AMOUNT_CENTS).scaleb(-2)  # 999999.99: what the payments can collect
+MAX_AMOUNT = Decimal(MAX_AMOUNT_CENTS).scaleb(-2)  # 999999.99: what the payments can collect
 
 _TOP_LEVEL = {
     "leika_key",
@@ -217,9 +217,9 @@ def _amount(entry: _Reader, key: str) -> str:
         raise entry.fail(key, f"'{raw}' is not an amount in euros") from exc
     if not value.is_finite() or value < 0 or value.as_tuple().exponent < -2:  # type: ignore[operator]
         raise entry.fail(key, f"'{raw}' must be a non-negative amount with at most two decimals")
-    if value > _MAX_AMOUNT:
+    if value > MAX_AMOUNT:
         raise entry.fail(
-            key, f"'{raw}' is more than the largest fee that can be collected ({_MAX_AMOUNT} EUR)"
+            key, f"'{raw}' is more than the largest fee that can be collected ({MAX_AMOUNT} EUR)"
         )
     return f"{value:.2f}"
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from django.db import transaction
 
-from rathaus.catalog.models import Responsibility, Service
-from rathaus.catalog.sync import assign_local_responsibilities
+from rathaus.catalog.models import Service
+from rathaus.catalog.sync import LocalFee, assign_local_responsibilities
 from rathaus.core.models import Municipality
 
 DEMO_RESPONSIBILITIES_FILE = Path(__file__).resolve().parent / "demo_responsibilities.toml"
@@ -17,7 +17,8 @@ DEMO_RESPONSIBILITIES_FILE = Path(__file__).resolve().parent / "demo_responsibil
 
 @transaction.atomic
 def load_responsibilities(path: Path = DEMO_RESPONSIBILITIES_FILE) -> int:
-    """Create the missing responsibilities (delegations first, then local) and their fees.
+    """Create the missing responsibilities (delegated ones to their delegate, the others to
+    the municipality's own authority) with their fees, each audited.
 
     Existing responsibilities, including their fees, are left as they are. Returns how many
     responsibilities were created.
@@ -35,16 +36,12 @@ def load_responsibilities(path: Path = DEMO_RESPONSIBILITIES_FILE) -> int:
             if slug not in known_services:
                 raise ValueError(f"{path}: unknown service {slug!r}")
             delegations[slug] = handler
-    before = set(Responsibility.objects.values_list("pk", flat=True))
-    created = assign_local_responsibilities(delegations=delegations)
-    new_rows = Responsibility.objects.exclude(pk__in=before).select_related("authority")
-    fees = {(f["service"], f["handled_by"]): f for f in data.get("fee", [])}
-    for row in new_rows.select_related("service", "authority__municipality"):
-        fee = fees.get((row.service.slug, row.authority.municipality.slug))
-        if fee is None:
-            continue
-        row.local_fee = Decimal(fee["amount"])
-        row.local_fee_note_de = fee.get("note_de", "")
-        row.local_fee_note_en = fee.get("note_en", "")
-        row.save(update_fields=["local_fee", "local_fee_note_de", "local_fee_note_en"])
-    return created
+    fees = {
+        (f["service"], f["handled_by"]): LocalFee(
+            amount=Decimal(f["amount"]),
+            note_de=f.get("note_de", ""),
+            note_en=f.get("note_en", ""),
+        )
+        for f in data.get("fee", [])
+    }
+    return assign_local_responsibilities(delegations=delegations, fees=fees)

@@ -10,12 +10,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from rathaus.catalog.definitions import fee_items_problem
+from rathaus.catalog.definitions import MAX_AMOUNT, fee_items_problem
 from rathaus.core.models import Authority, Municipality
 
 leika_validator = RegexValidator(
@@ -159,6 +159,11 @@ class Service(models.Model):
     source_file = models.CharField(_("definition file"), max_length=200, editable=False, blank=True)
     source_hash = models.CharField(_("definition hash"), max_length=64, editable=False, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # Inactive because its folder was removed (the loader reactivates it when the folder comes
+    # back); a service an administrator switched off has False here and stays off.
+    deactivated_by_sync = models.BooleanField(
+        _("deactivated because its definition folder was removed"), default=False, editable=False
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
@@ -264,6 +269,9 @@ class Responsibility(models.Model):
         decimal_places=2,
         null=True,
         blank=True,
+        # The rules of the fees in the definition files: an amount that cannot be quoted or
+        # collected would otherwise fail on a citizen's request.
+        validators=[MinValueValidator(Decimal("0.00")), MaxValueValidator(MAX_AMOUNT)],
         help_text=_("The amount of a municipal fee as set by the handling authority's statute."),
     )
     local_fee_note_de = models.CharField(_("note on the fee (German)"), max_length=300, blank=True)
@@ -276,6 +284,11 @@ class Responsibility(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["service", "municipality"], name="responsibility_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(local_fee__isnull=True)
+                | models.Q(local_fee__gte=0, local_fee__lte=MAX_AMOUNT),
+                name="responsibility_local_fee_collectable",
             ),
         ]
 

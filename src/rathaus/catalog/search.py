@@ -3,7 +3,8 @@
 Both the stored search text and the query go through :func:`normalize`, so that "Straße",
 "Strasse" and "STRASSE" match, and so do "Führerschein", "Fuehrerschein" and "Fuhrerschein".
 Matching is by substring on the normalised text, which works the same on SQLite and PostgreSQL
-and finds partial words ("parkaus" → Bewohnerparkausweis).
+and finds partial words ("parkaus" → Bewohnerparkausweis). Letters of every script are words
+("паспорт", "护照"); only punctuation, symbols and spaces separate them.
 """
 
 from __future__ import annotations
@@ -13,16 +14,17 @@ import unicodedata
 
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 _PLAIN = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss"})
-_NON_WORD = re.compile(r"[^a-z0-9]+")
+# Anything but a letter or digit of any script (``\\w`` is Unicode-aware for str patterns).
+_NON_WORD = re.compile(r"[\W_]+")
 MAX_QUERY_LENGTH = 100
 MAX_TERMS = 6
 
 
 def _fold(text: str, table: dict[int, str]) -> str:
-    text = unicodedata.normalize("NFC", text).casefold().translate(table)
-    # Remaining accents (é, ç, …) lose their marks.
+    text = unicodedata.normalize("NFKC", text).casefold().translate(table)
+    # Remaining accents (é, ç, …) lose their marks; what is left is composed again (Hangul).
     text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = unicodedata.normalize("NFC", "".join(c for c in text if not unicodedata.combining(c)))
     return " ".join(_NON_WORD.sub(" ", text).split())
 
 
@@ -44,7 +46,10 @@ def index_text(*parts: str) -> str:
 
 
 def query_terms(query: str) -> list[str]:
-    """The normalised words of a query, longest first, at most :data:`MAX_TERMS`."""
+    """The normalised words of a query, longest first, at most :data:`MAX_TERMS`.
+
+    Empty for a query of punctuation only: callers must not take that for "no query".
+    """
     terms = normalize(query[:MAX_QUERY_LENGTH]).split()
     unique = list(dict.fromkeys(terms))
     return sorted(unique, key=len, reverse=True)[:MAX_TERMS]

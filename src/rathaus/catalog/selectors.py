@@ -63,12 +63,16 @@ def search_services(
 ) -> list[Service]:
     """Active services matching every word of ``query`` (German-normalised, partial words).
 
+    An empty query lists every service; a query without a single letter or digit lists none.
+
     Services whose name matches come first. With a municipality, only services someone is
     responsible for there (or that an external provider handles) are listed, and each carries
     ``local_responsibilities`` (zero or one row).
     """
-    services = Service.objects.filter(is_active=True).prefetch_related("life_situations")
     terms = query_terms(query)
+    if query.strip() and not terms:
+        return []  # only punctuation or symbols typed: nothing matches, not everything
+    services = Service.objects.filter(is_active=True).prefetch_related("life_situations")
     for term in terms:
         services = services.filter(search_text__contains=term)
     if life_situation is not None:

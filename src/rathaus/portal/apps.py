@@ -7,8 +7,13 @@ class PortalConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from rathaus.accounts.personal_data import register_export_section
+        from rathaus.accounts.personal_data import (
+            register_erasure_handler,
+            register_export_section,
+        )
         from rathaus.portal import checks  # noqa: F401  (registers the deploy checks)
         from rathaus.portal.personal_data import personal_data_export
+        from rathaus.portal.services import erase_for_account_deletion
 
         register_export_section("accessibility_feedback", personal_data_export)
+        register_erasure_handler("accessibility_feedback", erase_for_account_deletion)

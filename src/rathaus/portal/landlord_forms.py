@@ -3,15 +3,34 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from rathaus.core.models import Municipality
-from rathaus.registers.landlord_confirmations import MoveIn, Person
+from rathaus.registers.landlord_confirmations import MAX_PERSONS, MoveIn, Person
 
-MAX_PERSONS = 6
+# Rows for persons shown at first; "Add a person" shows one more, up to MAX_PERSONS.
+FIRST_ROWS = 3
+# Control, invisible format (zero-width space, soft hyphen, direction overrides), surrogate,
+# private-use and unassigned characters: nothing a name or an address is written with, and
+# text that looks the same but is stored differently would not match at the registration.
+_REFUSED_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn"}
+
+
+def refuse_invisible_characters(value: str) -> None:
+    if any(unicodedata.category(c) in _REFUSED_CATEGORIES for c in value):
+        raise forms.ValidationError(
+            _(
+                "The text contains characters that are not allowed, such as invisible or "
+                "control characters. Please type it again without them."
+            ),
+            code="invisible_characters",
+        )
+
+
 _POSTAL_CODE = re.compile(r"[0-9]{5}")
 _HOUSE_NUMBER = re.compile(r"[0-9]{1,5} ?[A-Za-z]?(?: ?[-/] ?[0-9]{1,5} ?[A-Za-z]?)?")
 
@@ -136,6 +155,36 @@ class LandlordConfirmationForm(forms.Form):
             "declaration",
         ]
         self.order_fields(order)
+        for field in self.fields.values():
+            if isinstance(field, forms.CharField):
+                field.validators.append(refuse_invisible_characters)
+
+    def rows_shown(self, *, add: bool = False) -> int:
+        """How many rows for persons to show: at least :data:`FIRST_ROWS`, as many as the page
+        showed before (``person_rows``, sent with the page; not a field, as nothing a person
+        can correct), every row with something typed in it, and one more when ``add``."""
+        source = self.data if self.is_bound else self.initial
+        try:
+            shown = int(source.get("person_rows") or 0)
+        except (TypeError, ValueError):
+            shown = 0
+        filled = [
+            i
+            for i in range(1, MAX_PERSONS + 1)
+            if any(
+                str(source.get(f"person_{i}_{p}") or "").strip()
+                for p in ("given_names", "family_name")
+            )
+        ]
+        rows = max(FIRST_ROWS, min(shown, MAX_PERSONS), *filled)
+        return min(rows + 1 if add else rows, MAX_PERSONS)
+
+    def person_fields(self, rows: int) -> list[tuple[forms.BoundField, forms.BoundField]]:
+        """The given names and family name of the first ``rows`` persons, row by row."""
+        return [
+            (self[f"person_{i}_given_names"], self[f"person_{i}_family_name"])
+            for i in range(1, rows + 1)
+        ]
 
     def clean_postal_code(self) -> str:
         value: str = self.cleaned_data["postal_code"].replace(" ", "")
@@ -153,6 +202,8 @@ class LandlordConfirmationForm(forms.Form):
         data = super().clean() or {}
         persons = []
         for i in range(1, MAX_PERSONS + 1):
+            if f"person_{i}_given_names" in self.errors or f"person_{i}_family_name" in self.errors:
+                continue  # refused already (e.g. invisible characters): one message is enough
             given = (data.get(f"person_{i}_given_names") or "").strip()
             family = (data.get(f"person_{i}_family_name") or "").strip()
             if given and not family:

@@ -8,7 +8,7 @@ handles the Wohnsitzanmeldung in that municipality).
 
 from __future__ import annotations
 
-import logging
+import io
 import uuid
 
 from django.contrib import messages
@@ -24,14 +24,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from rathaus.accounts.models import User
 from rathaus.catalog.models import Responsibility
 from rathaus.core.models import Municipality
+from rathaus.core.stored_files import StoredFileUnavailable, read_verified
 from rathaus.ledger.issuing import verification_url
 from rathaus.ledger.leaves import format_code
 from rathaus.ledger.services import LedgerError
-from rathaus.portal.landlord_forms import LandlordConfirmationForm
+from rathaus.portal.landlord_forms import MAX_PERSONS, LandlordConfirmationForm
 from rathaus.registers import landlord_confirmations, selectors
 from rathaus.registers.models import LandlordConfirmation
-
-logger = logging.getLogger(__name__)
 
 # The registration office is the authority that handles this service in the municipality.
 REGISTRATION_SERVICE = "wohnsitz-anmelden"
@@ -84,10 +83,19 @@ def confirmation_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def confirmation_new(request: HttpRequest) -> HttpResponse:
     municipalities = _municipalities()
-    form = LandlordConfirmationForm(
-        request.POST or None, municipalities=municipalities, initial=_initial(_user(request))
-    )
-    if request.method == "POST" and form.is_valid():
+    initial = _initial(_user(request))
+    # "Add a person" (works without JavaScript): the page again with one more row for a person
+    # and everything typed so far, not checked yet and nothing issued.
+    adding = request.method == "POST" and "add_person" in request.POST
+    if adding:
+        form = LandlordConfirmationForm(
+            municipalities=municipalities, initial={**initial, **request.POST.dict()}
+        )
+    else:
+        form = LandlordConfirmationForm(
+            request.POST or None, municipalities=municipalities, initial=initial
+        )
+    if request.method == "POST" and not adding and form.is_valid():
         responsibility = (
             Responsibility.objects.filter(
                 service__slug=REGISTRATION_SERVICE,
@@ -118,10 +126,17 @@ def confirmation_new(request: HttpRequest) -> HttpResponse:
                     ),
                 )
                 return redirect("landlord:detail", public_id=confirmation.public_id)
+    rows = form.rows_shown(add=adding)
     return render(
         request,
         "portal/landlord/new.html",
-        {"form": form},
+        {
+            "form": form,
+            "person_rows": form.person_fields(rows),
+            "rows": rows,
+            "can_add_person": rows < MAX_PERSONS,
+            "max_persons": MAX_PERSONS,
+        },
         status=400 if form.is_bound and form.errors else 200,
     )
 
@@ -148,15 +163,16 @@ def confirmation_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpRespo
 def confirmation_pdf(request: HttpRequest, public_id: uuid.UUID) -> HttpResponseBase:
     confirmation = _own(request, public_id)
     try:
-        content = confirmation.pdf.open("rb")
-    except (OSError, ValueError) as exc:
-        logger.error(
-            "landlord confirmation PDF missing from storage",
-            extra={"confirmation": str(confirmation.public_id), "error": str(exc)[:300]},
+        content = read_verified(
+            confirmation.pdf,
+            sha256=confirmation.sha256,
+            what="landlord confirmation",
+            confirmation=str(confirmation.public_id),
         )
+    except StoredFileUnavailable as exc:  # gone from the storage or changed there: logged
         raise Http404(_("This file is not available at the moment.")) from exc
     return FileResponse(
-        content,
+        io.BytesIO(content),
         as_attachment=True,
         filename=f"Wohnungsgeberbestaetigung-{format_code(confirmation.code)}.pdf",
         content_type="application/pdf",

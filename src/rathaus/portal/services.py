@@ -41,6 +41,25 @@ def submit_accessibility_feedback(
     return feedback
 
 
+def erase_for_account_deletion(user: Any) -> None:
+    """Account deletion (Art. 17 GDPR): the feedback sent from the account keeps no name, no
+    e-mail address and no link to it. The message stays, answered or not: it describes a
+    barrier of the site, which the operator must still be able to remove (§ 7 BITV 2.0).
+
+    Audited without the person (the account's own deletion event names its number only)."""
+    for feedback in AccessibilityFeedback.objects.filter(user_id=user.pk).order_by("pk"):
+        feedback.name = ""
+        feedback.email = ""
+        feedback.user = None
+        feedback.save(update_fields=["name", "email", "user"])
+        record(
+            actor=None,
+            action="accessibility_feedback.anonymised",
+            obj=feedback,
+            after={"reason": "account deleted"},
+        )
+
+
 def _notify_operator(feedback: AccessibilityFeedback) -> None:
     recipient = settings.ACCESSIBILITY_FEEDBACK_EMAIL
     if not recipient:

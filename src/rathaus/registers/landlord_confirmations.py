@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import logging
 from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
@@ -28,10 +29,16 @@ from rathaus.ledger.leaves import format_code
 from rathaus.ledger.models import DocumentType, RevocationReason
 from rathaus.registers.models import LandlordConfirmation
 
+logger = logging.getLogger(__name__)
+
 # How far the move-in date may lie from the day of the confirmation. § 19 Abs. 1 BMG: the
 # landlord confirms within two weeks after the move-in; a confirmation ahead of it is allowed.
 MAX_DAYS_AHEAD = 90
 MAX_DAYS_AGO = 365
+# As many persons as one Wohnsitzanmeldung registers (the "persons" list of the form of
+# catalog/services/wohnsitz-anmelden; a test ties the two): every person registered must be
+# named on the one confirmation whose code the registration gives.
+MAX_PERSONS = 10
 
 
 class LandlordConfirmationError(ValueError):
@@ -63,6 +70,10 @@ class MoveIn:
 def _check(move_in: MoveIn, today: datetime.date) -> None:
     if not move_in.persons:
         raise LandlordConfirmationError(_("Name at least one person who moves in."))
+    if len(move_in.persons) > MAX_PERSONS:
+        raise LandlordConfirmationError(
+            _("One confirmation names at most %(count)s persons.") % {"count": MAX_PERSONS}
+        )
     if move_in.move_in_date > today + datetime.timedelta(days=MAX_DAYS_AHEAD):
         raise LandlordConfirmationError(
             _("The move-in date may be at most %(days)s days ahead.") % {"days": MAX_DAYS_AHEAD}
@@ -108,7 +119,11 @@ def render_confirmation(
 def confirm_move_in(
     *, landlord: User, authority: Authority, move_in: MoveIn
 ) -> LandlordConfirmation:
-    """Issue the confirmation: PDF with QR code, logged in GovChain, stored, audited."""
+    """Issue the confirmation: PDF with QR code, logged in GovChain, stored, audited.
+
+    The stored PDF (the tenants' names) is deleted again if the transaction fails, so a failed
+    attempt leaves no file behind that no row names.
+    """
     now = timezone.now()
     _check(move_in, timezone.localdate(now))
     confirmation = LandlordConfirmation(
@@ -134,28 +149,53 @@ def confirm_move_in(
         confirmation.code = verification.short_code.replace("-", "")
         return render_confirmation(confirmation, verification=verification)
 
-    with transaction.atomic():
-        issued = issue_document(
-            render=render,
-            document_type=DocumentType.LANDLORD_CONFIRMATION,
-            authority=authority,
-        )
-        confirmation.code = issued.code
-        confirmation.sha256 = hashlib.sha256(issued.pdf).hexdigest()
-        confirmation.pdf.save(
-            f"wohnungsgeberbestaetigung-{format_code(issued.code)}.pdf",
-            ContentFile(issued.pdf),
-            save=False,
-        )
-        confirmation.save(force_insert=True)
-        audit.record(
-            actor=landlord,
-            action="registers.landlord_confirmation.issue",
-            obj=confirmation,
-            after={"code": issued.code, "authority": authority.pk, "sha256": confirmation.sha256},
-            municipality=authority.municipality,
-        )
+    written: list[str] = []
+    committed: list[bool] = []
+    try:
+        with transaction.atomic():
+            # first: the hooks run in order after the commit, this one before any that may fail
+            transaction.on_commit(lambda: committed.append(True))
+            issued = issue_document(
+                render=render,
+                document_type=DocumentType.LANDLORD_CONFIRMATION,
+                authority=authority,
+            )
+            confirmation.code = issued.code
+            confirmation.sha256 = hashlib.sha256(issued.pdf).hexdigest()
+            confirmation.pdf.save(
+                f"wohnungsgeberbestaetigung-{format_code(issued.code)}.pdf",
+                ContentFile(issued.pdf),
+                save=False,
+            )
+            written.append(confirmation.pdf.name)
+            confirmation.save(force_insert=True)
+            audit.record(
+                actor=landlord,
+                action="registers.landlord_confirmation.issue",
+                obj=confirmation,
+                after={
+                    "code": issued.code,
+                    "authority": authority.pk,
+                    "sha256": confirmation.sha256,
+                },
+                municipality=authority.municipality,
+            )
+    except BaseException:
+        if not committed:
+            for name in written:
+                _delete_file(name)
+        raise
     return confirmation
+
+
+def _delete_file(name: str) -> None:
+    """Delete a confirmation PDF whose transaction rolled back (no row names it)."""
+    try:
+        LandlordConfirmation._meta.get_field("pdf").storage.delete(name)
+    except OSError:
+        logger.exception(
+            "landlord confirmation file of a failed attempt not deleted", extra={"file": name}
+        )
 
 
 def revoke_confirmation(

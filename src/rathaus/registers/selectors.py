@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,14 +34,23 @@ def landlord_confirmations_of(user: Any) -> QuerySet[LandlordConfirmation]:
     return LandlordConfirmation.objects.filter(landlord=user).select_related("authority")
 
 
+def _canon(value: str) -> str:
+    """``value`` as compared: the same text however it was stored — composed or decomposed
+    umlauts, compatibility forms (NFKC), invisible format characters (zero-width space, soft
+    hyphen, direction marks) — without case, "ß" as "ss"."""
+    text = unicodedata.normalize("NFKC", value)
+    text = "".join(c for c in text if unicodedata.category(c) != "Cf")
+    return unicodedata.normalize("NFKC", text.casefold())
+
+
 def _street_key(street: str) -> str:
-    text = street.casefold().replace("ß", "ss")
+    text = _canon(street)
     text = re.sub(r"str(asse|\.)?(?=\s|$|-)", "str", text)
     return re.sub(r"[\s.\-]", "", text)
 
 
 def _plain(value: str) -> str:
-    return re.sub(r"\s", "", value.casefold())
+    return re.sub(r"\s", "", _canon(value))
 
 
 @dataclass
@@ -58,13 +68,13 @@ class ConfirmationCheck:
 
 
 def _names(persons: Any) -> dict[tuple[str, str], str]:
-    """The persons' names by their key — family name and first given name, compared without
-    case, spacing or "ß"/"ss" — to the name as written; for persons of the form
+    """The persons' names by their key — family name and first given name, compared as
+    :func:`_canon` does and without spacing — to the name as written; for persons of the form
     (``{"name": {...}}``) or of a confirmation (``{"given_names", "family_name"}``). Anything
     without a family name is left out."""
 
     def plain(value: Any) -> str:
-        return " ".join(str(value or "").casefold().replace("ß", "ss").split())
+        return " ".join(_canon(str(value or "")).split())
 
     names: dict[tuple[str, str], str] = {}
     for person in persons if isinstance(persons, list) else []:

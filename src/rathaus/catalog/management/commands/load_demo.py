@@ -19,7 +19,9 @@ class Command(BaseCommand):
     help = "Load the demo municipalities, authorities and responsibilities (idempotent)."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        sync_catalog()
+        # The services first, without responsibilities: those come from the demo file, with
+        # its delegations ("Einer für Alle"), not as each municipality's own.
+        sync_catalog(assign_responsibilities=False)
         tenancy = load_tenancy()
         responsibilities = load_responsibilities()
         file_plans = load_demo_file_plans()
