@@ -75,3 +75,48 @@ def test_landlord_confirms_a_move_in_and_passes_on_the_code(
     with page.expect_download() as download:
         page.get_by_role("link", name="Bestätigung herunterladen (PDF)").click()
     assert download.value.suggested_filename.endswith(".pdf")
+
+
+def test_enter_in_a_field_checks_and_issues_instead_of_adding_a_row(
+    page: Any, live_server: Any, axe_check: Any
+) -> None:
+    get_resolver().url_patterns  # noqa: B018 - import every view now, not in the first page load
+    ledger_services._authorities.clear()
+    call_command("load_demo", verbosity=0)
+    landlord = ProfileFactory(given_names="Hans", family_name="Vermieter").user
+    _logged_in(page, live_server, landlord)
+    page.goto("/wohnungsgeberbestaetigung/neu/")
+    # the hidden default button is for Enter only: no second "issue" button for screen readers
+    assert page.get_by_role("button", name="Bestätigung ausstellen").count() == 1
+    axe_check(page)
+
+    moved_in = timezone.localdate() - datetime.timedelta(days=1)
+    page.select_option('[name="municipality"]', label="Wuppertal")
+    page.fill('[name="street"]', "Friedrich-Engels-Allee")
+    page.fill('[name="house_number"]', "12")
+    page.fill('[name="postal_code"]', "4228")  # one digit short
+    page.fill('[name="place"]', "Wuppertal")
+    page.fill('[name="move_in_date"]', moved_in.strftime("%d.%m.%Y"))
+    page.fill('[name="person_1_given_names"]', "Erika")
+    page.fill('[name="landlord_address"]', "Hofaue 5, 42103 Wuppertal")
+    page.check('input[name="is_owner"][value="yes"]')
+    page.check('input[name="declaration"]')
+    page.locator('[name="person_1_family_name"]').type("Mustermann")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    # the form was checked, as by "Bestätigung ausstellen": messages, and no fourth row
+    assert page.title().startswith("Fehler")
+    assert "fünfstellige Postleitzahl" in page.locator("#error-summary").inner_text()
+    assert page.locator('[name="person_4_given_names"]').count() == 0
+    assert page.input_value('[name="person_1_family_name"]') == "Mustermann"
+    assert not LandlordConfirmation.objects.exists()
+    axe_check(page)
+
+    page.fill('[name="postal_code"]', "")
+    page.locator('[name="postal_code"]').type("42283")
+    page.check('input[name="declaration"]')
+    page.locator('[name="postal_code"]').press("Enter")
+    page.wait_for_url("**/wohnungsgeberbestaetigung/*/")
+    confirmation = LandlordConfirmation.objects.get()
+    assert confirmation.person_names == ["Erika Mustermann"]
+    assert format_code(confirmation.code) in page.locator("main").inner_text()

@@ -215,6 +215,76 @@ def test_invisible_and_control_characters_are_refused_beside_the_field(
     assert not LandlordConfirmation.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("field", "typed"),
+    [
+        ("person_2_given_names", "Anna\u200c"),  # zero width non-joiner at the end
+        ("person_2_given_names", "\u200cAnna"),  # at the start
+        ("person_2_given_names", "A\u200b"),  # zero-width space, never allowed
+        ("person_2_given_names", "Mehr\u200c\u200casa"),  # doubled
+        ("person_2_given_names", "Mehr\u200d\u200casa"),  # joiner next to a non-joiner
+        ("person_2_given_names", "Anna \u200cMaria"),  # next to a space
+        ("person_2_family_name", "Muster\u200c-mann"),  # next to a hyphen
+        ("person_2_family_name", "Muster\u200d2"),  # next to a digit
+        ("street", "Hauptstr.\u200c"),  # next to a full stop
+        ("person_2_given_names", "An\u2067na"),  # other format characters stay refused
+        ("person_2_given_names", "An\ufeffna"),  # between letters too (isolate, BOM)
+    ],
+)
+def test_joiners_outside_a_word_are_refused_beside_the_field(
+    landlord_client: Client, wuppertal: Municipality, field: str, typed: str
+) -> None:
+    data = {"person_2_given_names": "Anna", "person_2_family_name": "Mustermann", field: typed}
+    response = landlord_client.post("/wohnungsgeberbestaetigung/neu/", _form(wuppertal, **data))
+    assert response.status_code == 400
+    form = response.context["form"]
+    assert list(form.errors) == [field]
+    content = response.content.decode()
+    beside = content.split(f'id="id_{field}_error"', 1)[1].split("</p>", 1)[0]
+    assert "unsichtbare Zeichen" in beside
+    assert form[field].value() == typed
+    assert not LandlordConfirmation.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("given", "family"),
+    [
+        ("\u0645\u0647\u0631\u200c\u0622\u0633\u0627", "Mustermann"),  # Persian Mehr-asa
+        ("Erika", "\u0646\u06cc\u06a9\u200c\u0646\u0627\u0645"),  # Persian Nik-nam
+        ("\u0915\u094d\u200d\u0937\u092e\u093e", "Mustermann"),  # Hindi: virama, ZWJ, letter
+    ],
+)
+def test_a_name_with_a_joiner_between_letters_is_accepted_and_matches_the_registration(
+    landlord_client: Client, wuppertal: Municipality, given: str, family: str
+) -> None:
+    from rathaus.registers.selectors import check_landlord_confirmation
+
+    response = landlord_client.post(
+        "/wohnungsgeberbestaetigung/neu/",
+        _form(wuppertal, person_1_given_names=given, person_1_family_name=family),
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    confirmation = LandlordConfirmation.objects.get()
+    assert confirmation.person_names == [f"{given} {family}"]  # stored as typed
+    # the tenant's registration matches, whether the name there is typed with or without them
+    for typed_given, typed_family in (
+        (given, family),
+        (given.replace("\u200c", "").replace("\u200d", ""), family.replace("\u200c", "")),
+    ):
+        check = check_landlord_confirmation(
+            code=confirmation.code,
+            address={
+                "street": "Friedrich-Engels-Allee",
+                "house_number": "12",
+                "postal_code": "42283",
+                "place": "Wuppertal",
+            },
+            move_in_date=MOVED_IN,
+            persons=[{"name": {"given_names": typed_given, "family_name": typed_family}}],
+        )
+        assert check.ok, check.problems
+
+
 def test_the_form_shows_a_few_rows_for_persons_first(
     landlord_client: Client, wuppertal: Municipality
 ) -> None:

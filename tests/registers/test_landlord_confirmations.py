@@ -200,6 +200,19 @@ def test_every_person_registered_must_be_named_on_the_confirmation(
             "Mustermann",
             "\uff2dustermann",
         ),
+        # a Persian name with and without its zero width non-joiner (Nik-nam), both ways
+        (
+            "Friedrich-Engels-Allee",
+            "Friedrich-Engels-Allee",
+            "\u0646\u06cc\u06a9\u200c\u0646\u0627\u0645",
+            "\u0646\u06cc\u06a9\u0646\u0627\u0645",
+        ),
+        (
+            "Friedrich-Engels-Allee",
+            "Friedrich-Engels-Allee",
+            "\u0646\u06cc\u06a9\u0646\u0627\u0645",
+            "\u0646\u06cc\u06a9\u200c\u0646\u0627\u0645",
+        ),
     ],
 )
 def test_the_same_text_in_another_unicode_form_fits(

@@ -18,10 +18,28 @@ FIRST_ROWS = 3
 # private-use and unassigned characters: nothing a name or an address is written with, and
 # text that looks the same but is stored differently would not match at the registration.
 _REFUSED_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn"}
+# Except ZERO WIDTH NON-JOINER and ZERO WIDTH JOINER, which Persian, Kurdish (Sorani) and
+# Indic names are spelt with (Unicode Standard, ch. 23.2): allowed only between two letters or
+# a letter and a combining mark (categories L* and M*), so never at the start or the end,
+# doubled or next to a space, digit or sign. The registration compares names without them
+# (registers.selectors._canon), so a tenant who types the name without them still matches.
+_JOINERS = {"\u200c", "\u200d"}
+
+
+def _joins_letters(value: str, at: int) -> bool:
+    """Whether the joiner at ``value[at]`` stands between two letters or a letter and a mark."""
+    if not 0 < at < len(value) - 1:
+        return False
+    kinds = unicodedata.category(value[at - 1])[0] + unicodedata.category(value[at + 1])[0]
+    return kinds in {"LL", "LM", "ML"}
 
 
 def refuse_invisible_characters(value: str) -> None:
-    if any(unicodedata.category(c) in _REFUSED_CATEGORIES for c in value):
+    if any(
+        unicodedata.category(c) in _REFUSED_CATEGORIES
+        and not (c in _JOINERS and _joins_letters(value, at))
+        for at, c in enumerate(value)
+    ):
         raise forms.ValidationError(
             _(
                 "The text contains characters that are not allowed, such as invisible or "
