@@ -475,11 +475,13 @@ class TestPersonList:
         assert messages(result) == ["Geben Sie mindestens einen Eintrag ein."]
         assert result.errors[0].anchor == "field-persons-1-name-given_names"
 
-    def test_row_count_is_capped(self):
+    def test_a_row_beyond_max_items_is_refused_not_ignored(self):
         result = check(
             self.schema(), {"persons__rows": "99999", "persons__7__name__given_names": "X"}
         )
-        assert not result.is_valid  # row 7 is beyond max_items: ignored, so the list is empty
+        assert [issue.message for issue in result.errors if issue.name == "persons"] == [
+            "Hier können höchstens 3 Einträge angegeben werden. Entfernen Sie die übrigen."
+        ]  # row 7 is checked too; more in tests/forms/test_person_list_limits.py
 
 
 def test_saved_answers_come_back_as_the_inputs_they_came_from(example):

@@ -322,7 +322,7 @@ def validate_all(
 
 def _row_number(text: str) -> bool:
     """A row number as the remove buttons send it: ASCII digits only (``"²".isdigit()`` is true,
-    but ``int("²")`` fails), at most three of them (lists hold far fewer rows)."""
+    but ``int("²")`` fails), at most three of them (``row_ceiling`` is far below 1000)."""
     return text.isascii() and text.isdigit() and len(text) <= 3
 
 
@@ -350,7 +350,7 @@ def row_action(
     count_key = f"{item.id}__rows"
     count = len(posted_rows(item, data, item.id))
     if parts[0] == "add" and len(parts) == 2:
-        posted[count_key] = [str(min(count + 1, item.max_items))]
+        posted[count_key] = [str(count + 1 if count < item.max_items else count)]
     elif parts[0] == "remove" and len(parts) == 3 and _row_number(parts[2]):
         removed = int(parts[2])
         if 1 <= removed <= count:

@@ -27,7 +27,7 @@ from django.utils.translation import ngettext
 
 from rathaus.forms.countries import HOME_COUNTRY, is_country
 from rathaus.forms.iban import IBAN_LENGTHS, InvalidIban, check_iban
-from rathaus.forms.schema import MAX_TEXT_INPUT, Field, Severity, is_answered
+from rathaus.forms.schema import MAX_LIST_ITEMS, MAX_TEXT_INPUT, Field, Severity, is_answered
 from rathaus.forms.vehicle_plate import normalize_vehicle_plate
 
 DEFAULT_MAX_LENGTH = 200
@@ -69,6 +69,14 @@ class RawData:
             return {key: [str(v) for v in values] for key, values in self._data.lists()}
         keys = self._data.keys() if isinstance(self._data, Mapping) else []
         return {str(key): self.getlist(key) for key in keys}
+
+    def names(self) -> list[str]:
+        """The posted names (a ``QueryDict`` is a mapping too)."""
+        return (
+            [key for key in self._data if isinstance(key, str)]
+            if isinstance(self._data, Mapping)
+            else []
+        )
 
 
 def html_id(name: str) -> str:
@@ -656,6 +664,22 @@ class FieldParser:
                 if any(issue.severity == "error" for issue in row_parser.issues):
                     failed = True
             rows.append(row)
+        if last_filled_row(field, self.raw, name) > field.max_items:
+            # more rows than the list allows (a crafted request, or a form that allowed more
+            # when the draft was saved): refused, never cut short; the rows are shown again
+            first = field.fields[0]
+            beyond = f"{name}__{field.max_items + 1}__{first.id}"
+            self.error(
+                name,
+                ngettext(
+                    "Only %(count)d entry can be given here. Remove the others.",
+                    "At most %(count)d entries can be given here. Remove the others.",
+                    field.max_items,
+                )
+                % {"count": field.max_items},
+                first_input_name(first, beyond),
+            )
+            return None
         if failed:
             return None
         if rows and len(rows) < field.min_items:
@@ -667,18 +691,6 @@ class FieldParser:
                     field.min_items,
                 )
                 % {"count": field.min_items},
-                first_input_name(field, name),
-            )
-            return None
-        if len(rows) > field.max_items:
-            self.error(
-                name,
-                ngettext(
-                    "Enter at most %(count)d entry.",
-                    "Enter at most %(count)d entries.",
-                    field.max_items,
-                )
-                % {"count": field.max_items},
                 first_input_name(field, name),
             )
             return None
@@ -702,11 +714,51 @@ def row_issues(field: Field, row: Mapping[str, Any], prefix: str, label: str) ->
     return issues
 
 
+#: A row number as the engine writes it: ASCII digits (``[0-9]`` is ASCII only), no leading zero.
+_ROW_NUMBER = re.compile(r"[1-9][0-9]*")
+
+
+def row_ceiling(field: Field) -> int:
+    """How many rows of a person list are read and shown at most, whatever a request claims:
+    room for every row a draft can hold (saved when the schema allowed up to ``MAX_LIST_ITEMS``)
+    and for the rows of a request beyond ``max_items``, which are refused with a message.
+    Rows numbered higher (only a crafted request has them) are not shown; the message stays."""
+    return field.max_items + MAX_LIST_ITEMS
+
+
 def posted_rows(field: Field, raw: RawData, name: str) -> range:
-    """Row numbers (1-based) of a person list as posted: its ``__rows`` count, within limits."""
+    """Row numbers (1-based) of a person list as posted, to read and to show again.
+
+    Up to the ``__rows`` count (a page posts it with its rows), at most ``max_items`` of them
+    (empty rows beyond hold nothing), and on to the last row anything was typed in, however it
+    got there, so that nothing typed is lost; never beyond :func:`row_ceiling`. A count that is
+    not a number counts as none; a huge one is ``max_items``."""
     text = raw.get(f"{name}__rows")
-    count = int(text) if text.isascii() and text.isdigit() and len(text) <= 3 else 0
-    return range(1, min(max(count, 0), field.max_items) + 1)
+    count = (int(text) if len(text) <= 3 else field.max_items) if _is_ascii_number(text) else 0
+    last = max(min(count, field.max_items), last_filled_row(field, raw, name))
+    return range(1, min(last, row_ceiling(field)) + 1)
+
+
+def last_filled_row(field: Field, raw: RawData, name: str) -> int:
+    """The highest row number of a person list with something typed in (0: none), read from the
+    posted names (``persons__12__name__given_names``), so its cost is that of the request's
+    names however high a number is; a number of more than nine digits counts as 10⁹."""
+    suffixes = set(input_names(field, ""))
+    last = 0
+    for key in raw.names():
+        if not key.startswith(f"{name}__"):
+            continue
+        number, separator, suffix = key[len(name) + 2 :].partition("__")
+        if not separator or suffix not in suffixes or not _ROW_NUMBER.fullmatch(number):
+            continue
+        row = int(number) if len(number) <= 9 else 10**9
+        if row > last and any(value.strip() for value in raw.getlist(key)):
+            last = row
+    return last
+
+
+def _is_ascii_number(text: str) -> bool:
+    return text.isascii() and text.isdigit()  # "²".isdigit() is true, but int("²") fails
 
 
 def _row_has_input(field: Field, raw: RawData, prefix: str) -> bool:

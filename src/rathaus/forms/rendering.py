@@ -321,9 +321,8 @@ class _Binder:
             bound.inputs.append(single)
 
     def _bind_rows(self, bound: BoundField, item: Field, name: str) -> None:
+        # every row posted is shown again, those beyond max_items too: they carry a message
         count = max(len(posted_rows(item, self.data, name)), item.initial_items)
-        if not self.data.get(f"{name}__rows"):
-            count = item.initial_items
         item_label = str(item.item_label) if item.item_label else _("Entry")
         bound.row_count = count
         siblings = {sub.id: sub for sub in item.fields}
