@@ -1,7 +1,8 @@
 """Admin for users (identified by e-mail) with their citizen profile.
 
 Changes to roles and rights, identity providers and linked identities are audited
-(``rathaus.core.admin_audit``)."""
+(``rathaus.core.admin_audit``); changes to a profile by the names of the changed fields, which
+ends the confirmation of a changed name or date of birth by a citizen-account login."""
 
 from __future__ import annotations
 
@@ -15,13 +16,16 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
-from rathaus.accounts import trust
+from rathaus.accounts import services, trust
 from rathaus.accounts.models import FederatedIdentity, IdentityProvider, Profile, User
 from rathaus.core import audit
 from rathaus.core.admin_audit import AuditedAdmin
 
 
 class ProfileInline(admin.StackedInline[Profile, User]):
+    """The profile on the user page, its only place in the admin: saved through
+    :meth:`UserAdmin.save_formset`, which audits it."""
+
     model = Profile
     can_delete = False
     extra = 0
@@ -60,6 +64,28 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+    def save_formset(
+        self, request: HttpRequest, form: forms.ModelForm[User], formset: Any, change: bool
+    ) -> None:
+        """The profile inline, audited by the names of the changed fields
+        (``services.record_profile_change_by_staff``): a name or date of birth typed here is no
+        longer one a citizen-account login confirmed."""
+        if formset.model is not Profile:
+            super().save_formset(request, form, formset, change)
+            return
+        ids = [f.instance.pk for f in formset.initial_forms if f.instance.pk is not None]
+        # From the database: validating the forms wrote the typed values into their instances.
+        stored = {p.pk: p for p in Profile.objects.select_for_update().filter(pk__in=ids)}
+        super().save_formset(request, form, formset, change)
+        for profile in formset.new_objects:
+            services.record_profile_change_by_staff(
+                actor=request.user, profile=profile, before=None
+            )
+        for profile in Profile.objects.filter(pk__in=stored):
+            services.record_profile_change_by_staff(
+                actor=request.user, profile=profile, before=stored[profile.pk]
+            )
 
     def user_change_password(
         self, request: HttpRequest, id: str, form_url: str = ""

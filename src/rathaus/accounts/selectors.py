@@ -17,6 +17,13 @@ CONFIRMING_LEVELS = (trust.Level.SUBSTANTIAL.value, trust.Level.HIGH.value)
 #: Key in the ``after`` of an ``accounts.federated_login`` event: the identity fields that login
 #: confirmed (empty for a "low" login).
 CONFIRMED_FIELDS_KEY = "confirmed_fields"
+#: Audit actions of a profile an administrator created or changed in the Django admin
+#: (``services.record_profile_change_by_staff``); like the citizen's own edits they name the
+#: changed fields (``{"fields": [...]}``).
+STAFF_PROFILE_CREATED = "admin.accounts.profile.created"
+STAFF_PROFILE_CHANGED = "admin.accounts.profile.changed"
+#: The audit actions whose changed identity fields no longer count as confirmed.
+PROFILE_CHANGE_ACTIONS = ("accounts.profile.updated", STAFF_PROFILE_CREATED, STAFF_PROFILE_CHANGED)
 
 
 def notification_address(*, user: User) -> str:
@@ -42,7 +49,8 @@ def verified_identity(user: Any) -> Profile | None:
     (``accounts.federation.update_profile``) and notes in its audit event which of them it
     confirmed (:data:`CONFIRMED_FIELDS_KEY`). The newest such login decides: a field it did not
     carry is not confirmed, and one changed afterwards — edited by the citizen
-    (``accounts.profile.updated``) or filled in by a "low" login — no longer is. A "low" login
+    (``accounts.profile.updated``) or by an administrator in the Django admin
+    (:data:`PROFILE_CHANGE_ACTIONS`), or filled in by a "low" login — no longer is. A "low" login
     (user name and password at the provider) confirms nothing: its attributes are
     self-declared.
     """
@@ -65,7 +73,7 @@ def _confirmed_identity_fields(*, user_id: int, profile: Profile) -> set[str]:
     Audit events written before logins noted their confirmed fields (no
     :data:`CONFIRMED_FIELDS_KEY`) keep the earlier rule: such a login confirms every identity
     field, and a profile without any confirming login counts while none of its identity fields
-    was ever changed.
+    was ever changed (by the citizen, an administrator or a login).
     """
     logins = AuditEvent.objects.filter(actor_id=user_id, action="accounts.federated_login")
     newest = (
@@ -83,7 +91,7 @@ def _confirmed_identity_fields(*, user_id: int, profile: Profile) -> set[str]:
             confirmed &= _named_fields(after, CONFIRMED_FIELDS_KEY)
     edits = AuditEvent.objects.filter(
         since,
-        action="accounts.profile.updated",
+        action__in=PROFILE_CHANGE_ACTIONS,
         object_type=Profile._meta.label,
         object_id=str(profile.pk),
     )

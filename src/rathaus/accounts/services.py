@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from rathaus.accounts import personal_data, roles
 from rathaus.accounts.models import FederatedIdentity, LoginAttempt, Profile, User
+from rathaus.accounts.selectors import STAFF_PROFILE_CHANGED, STAFF_PROFILE_CREATED
 from rathaus.core import audit
 
 #: Profile fields a citizen may change (the form and the export use the same list).
@@ -68,6 +69,31 @@ def update_profile(*, user: User, data: dict[str, Any]) -> Profile:
         after={"fields": changed},
     )
     return profile
+
+
+def record_profile_change_by_staff(
+    *, actor: AbstractBaseUser | AnonymousUser, profile: Profile, before: Profile | None
+) -> None:
+    """Audit what an administrator changed in ``profile`` in the Django admin (``before``: the
+    stored profile, None for a new one): the changed fields by name only, as
+    ``accounts.profile.updated`` does, and nothing if none changed. A changed name or date of
+    birth thereby stops counting as confirmed by a citizen-account login
+    (``selectors.verified_identity``) until the next login at "substantial" or "high".
+
+    Call it in the transaction that saved ``profile``.
+    """
+    # a new profile: the fields that differ from an empty one (the language has a default)
+    old = _profile_values(before if before is not None else Profile())
+    new = _profile_values(profile)
+    changed = [name for name in PROFILE_FIELDS if (old[name] or "") != (new[name] or "")]
+    if not changed:
+        return
+    audit.record(
+        actor=actor,
+        action=STAFF_PROFILE_CHANGED if before is not None else STAFF_PROFILE_CREATED,
+        obj=profile,
+        after={"fields": changed},
+    )
 
 
 @transaction.atomic
