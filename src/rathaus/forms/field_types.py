@@ -25,6 +25,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from rathaus.core.unicode_text import is_refused_invisible, joins_letters
 from rathaus.forms.countries import HOME_COUNTRY, is_country
 from rathaus.forms.iban import IBAN_LENGTHS, InvalidIban, check_iban
 from rathaus.forms.schema import MAX_LIST_ITEMS, MAX_TEXT_INPUT, Field, Severity, is_answered
@@ -575,7 +576,19 @@ class FieldParser:
         if values is None:
             return None
         for key, value in values.items():
-            if not all(_is_name_char(char) for char in value):
+            refused = [at for at in range(len(value)) if not _is_name_char(value, at)]
+            if any(is_refused_invisible(value, at) for at in refused):
+                self.error(
+                    f"{name}__{key}",
+                    _(
+                        "“%(part)s” contains an invisible character that cannot stand there, "
+                        "such as a zero-width space or a joiner that is not between two "
+                        "letters. Type it again without that character."
+                    )
+                    % {"part": part_label(key)},
+                )
+                return None
+            if refused:
                 self.error(
                     f"{name}__{key}",
                     _("“%(part)s” may only contain letters, spaces, hyphens and apostrophes.")
@@ -806,8 +819,15 @@ def first_input_name(field: Field, name: str) -> str:
     return name
 
 
-def _is_name_char(char: str) -> bool:
-    return unicodedata.category(char)[0] in {"L", "M"} or char in _NAME_PUNCTUATION
+def _is_name_char(value: str, at: int) -> bool:
+    """Whether ``value[at]`` may stand in a name: a letter, a combining mark, name punctuation,
+    or a zero width (non-)joiner between letters (Persian, Kurdish and Indic names)."""
+    char = value[at]
+    return (
+        unicodedata.category(char)[0] in {"L", "M"}
+        or char in _NAME_PUNCTUATION
+        or joins_letters(value, at)
+    )
 
 
 def format_number(value: Decimal) -> str:
