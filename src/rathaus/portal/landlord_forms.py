@@ -3,43 +3,24 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from rathaus.core.models import Municipality
+from rathaus.core.unicode_text import has_refused_invisible
 from rathaus.registers.landlord_confirmations import MAX_PERSONS, MoveIn, Person
 
 # Rows for persons shown at first; "Add a person" shows one more, up to MAX_PERSONS.
 FIRST_ROWS = 3
-# Control, invisible format (zero-width space, soft hyphen, direction overrides), surrogate,
-# private-use and unassigned characters: nothing a name or an address is written with, and
-# text that looks the same but is stored differently would not match at the registration.
-_REFUSED_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn"}
-# Except ZERO WIDTH NON-JOINER and ZERO WIDTH JOINER, which Persian, Kurdish (Sorani) and
-# Indic names are spelt with (Unicode Standard, ch. 23.2): allowed only between two letters or
-# a letter and a combining mark (categories L* and M*), so never at the start or the end,
-# doubled or next to a space, digit or sign. The registration compares names without them
-# (registers.selectors._canon), so a tenant who types the name without them still matches.
-_JOINERS = {"\u200c", "\u200d"}
-
-
-def _joins_letters(value: str, at: int) -> bool:
-    """Whether the joiner at ``value[at]`` stands between two letters or a letter and a mark."""
-    if not 0 < at < len(value) - 1:
-        return False
-    kinds = unicodedata.category(value[at - 1])[0] + unicodedata.category(value[at + 1])[0]
-    return kinds in {"LL", "LM", "ML"}
 
 
 def refuse_invisible_characters(value: str) -> None:
-    if any(
-        unicodedata.category(c) in _REFUSED_CATEGORIES
-        and not (c in _JOINERS and _joins_letters(value, at))
-        for at, c in enumerate(value)
-    ):
+    """Refuse control and invisible characters (``core.unicode_text``: a zero width
+    (non-)joiner only between letters, as Persian, Kurdish and Indic names are spelt); the
+    registration compares names without them (``registers.selectors._canon``)."""
+    if has_refused_invisible(value):
         raise forms.ValidationError(
             _(
                 "The text contains characters that are not allowed, such as invisible or "
