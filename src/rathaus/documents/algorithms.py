@@ -20,6 +20,7 @@ removes entries, e.g. when the BSI (TR-02102-1) or SOG-IS announce an earlier en
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -111,32 +112,79 @@ class TokenAlgorithms(NamedTuple):
         return tuple(label for label in dict.fromkeys([*hashes, self.key_label()]) if label)
 
     def key_label(self) -> str:
-        """``RSA-3072``, ``ECDSA-256``, ``Ed25519``: the scheme with its key length."""
+        """``RSA-3072``, ``ECDSA-256``, ``Ed25519``: the scheme with its key length
+        (``ECDSA-?`` where it cannot be read)."""
         mechanism = _MECHANISM_LABELS.get(self.mechanism, self.mechanism.upper())
-        if self.key_bits and self.key_algorithm in SIZED_KEYS:
-            return f"{mechanism}-{self.key_bits}"
+        if self.key_algorithm in SIZED_KEYS:
+            return f"{mechanism}-{key_length(self.key_bits)}"
         return mechanism
+
+    def key_name(self) -> str:
+        """The key as the settings and the E-Akte's reports name it: ``rsa-1024``, ``ec-?``."""
+        return f"{self.key_algorithm}-{key_length(self.key_bits)}"
+
+
+def key_length(bits: int | None) -> str:
+    """A key length for people: its bits, or ``?`` where it cannot be read."""
+    return "?" if bits is None else str(bits)
+
+
+#: Named prime curves carry the length of their field in their name: SEC 2 ("secp160r1"),
+#: ANSI X9.62 ("prime239v1") and RFC 5639 ("brainpoolP320r1", in asn1crypto's lower case).
+#: Their group order is as long, give or take two bits (secp160r1: 161, secp112r2: 110).
+_PRIME_CURVE_NAME = re.compile(r"(?:secp|prime|brainpoolp)([0-9]+)[krtv][0-9]+")
 
 
 def key_of(public_key: keys.PublicKeyInfo) -> tuple[str, int | None]:
     """The type of ``public_key`` (an RSA-PSS key is an RSA key) and its length in bits: the
-    modulus of RSA, the prime p of DSA, the curve order of EC; None where it has none."""
+    modulus of RSA, the prime p of DSA, the curve of EC (:func:`curve_bits`); None where it
+    has none (Ed25519) or where it cannot be read, which :class:`AlgorithmSunsets` and
+    :class:`Weakness` judge as shorter than every limit. Never raises: a key nobody here
+    can read is not suitable, and says so, rather than failing the check."""
     kind = str(public_key.algorithm)
     kind = "rsa" if kind == "rsassa_pss" else kind
     if kind not in SIZED_KEYS:
         return kind, None
+    if kind == "ec":
+        return kind, curve_bits(public_key)
     try:
         loaded = serialization.load_der_public_key(public_key.dump())
-    except (ValueError, TypeError):  # a curve or encoding cryptography does not know
-        try:
-            return kind, int(public_key.bit_size)
-        except Exception:  # asn1crypto raises several kinds for odd parameters
-            return kind, None
+    except Exception:  # an encoding cryptography refuses (ValueError, UnsupportedAlgorithm…)
+        loaded = None
     if isinstance(loaded, rsa.RSAPublicKey | dsa.DSAPublicKey):
         return kind, loaded.key_size
+    try:  # asn1crypto may still read the number (its bit_size would round up to whole bytes)
+        if kind == "rsa":
+            modulus = public_key["public_key"].parsed["modulus"].native
+        else:  # DSA: the prime p; None when the key inherits its parameters (RFC 3279 § 2.3.2)
+            modulus = public_key["algorithm"]["parameters"]["p"].native
+    except Exception:  # asn1crypto raises several kinds for odd encodings
+        return kind, None
+    return kind, modulus.bit_length() if isinstance(modulus, int) and modulus > 0 else None
+
+
+def curve_bits(public_key: keys.PublicKeyInfo) -> int | None:
+    """The length of an EC key's curve, as ETSI TS 119 312 and BSI TR-02102-1 count it: the
+    curve's own for one pyca/cryptography knows (P-256: 256, brainpoolP384r1: 384), else
+    the one a named prime curve's name gives (brainpoolP320r1: 320, secp160r1: 160). None
+    for a binary curve (sect…, c2…: none of ETSI TS 119 312's), a name nobody knows, and
+    explicit curve parameters, which RFC 5480 § 2.1.1 forbids in certificates."""
+    try:
+        parameters = public_key["algorithm"]["parameters"]
+        if parameters.name != "named":
+            return None
+        name = str(parameters.chosen.native)
+    except Exception:  # no parameters at all, or an encoding asn1crypto cannot read
+        return None
+    try:
+        loaded = serialization.load_der_public_key(public_key.dump())
+    except Exception:  # a curve cryptography does not know (UnsupportedAlgorithm), or no point
+        loaded = None
     if isinstance(loaded, ec.EllipticCurvePublicKey):
-        return kind, loaded.curve.key_size
-    return kind, None
+        return loaded.curve.key_size
+    if match := _PRIME_CURVE_NAME.fullmatch(name.lower()):
+        return int(match.group(1))
+    return None
 
 
 def signature_algorithms(
@@ -227,10 +275,17 @@ class Weakness:
     def weak_signature(self, algorithms: TokenAlgorithms) -> list[str]:
         """The weak parts of the signature: its scheme (``dsa``), its key (``rsa-1024``)."""
         weak = [algorithms.mechanism] if algorithms.mechanism in self.mechanisms else []
-        minimum = self.min_key_bits.get(algorithms.key_algorithm)
-        if minimum and algorithms.key_bits is not None and algorithms.key_bits < minimum:
-            weak.append(f"{algorithms.key_algorithm}-{algorithms.key_bits}")
+        if self.short_key(algorithms):
+            weak.append(algorithms.key_name())
         return weak
+
+    def short_key(self, algorithms: TokenAlgorithms) -> bool:
+        """The key is shorter than the minimum for its type; a key whose length cannot be read
+        (``ec-?``: a curve nobody here knows) counts as shorter than any."""
+        minimum = self.min_key_bits.get(algorithms.key_algorithm)
+        if not minimum or algorithms.key_algorithm not in SIZED_KEYS:
+            return False
+        return algorithms.key_bits is None or algorithms.key_bits < minimum
 
 
 class AlgorithmSunsets:
@@ -277,10 +332,16 @@ class AlgorithmSunsets:
         return self.hashes.get(name)
 
     def key_sunset(self, kind: str, bits: int | None) -> date | None:
-        """The earliest sunset of the limits a key of ``bits`` falls under."""
-        if bits is None:
+        """The earliest sunset of the limits a key of ``bits`` falls under. A key whose length
+        cannot be read (``bits`` None for an RSA, DSA or EC key) falls under all of them: what
+        nobody can judge is not suitable."""
+        if kind not in SIZED_KEYS:
             return None
-        days = [day for (k, limit), day in self.key_limits.items() if k == kind and bits < limit]
+        days = [
+            day
+            for (k, limit), day in self.key_limits.items()
+            if k == kind and (bits is None or bits < limit)
+        ]
         return min(days, default=None)
 
     def sunsets(self, algorithms: TokenAlgorithms) -> list[tuple[str, date]]:
@@ -367,7 +428,7 @@ class SunsetPolicy(AlgorithmUsagePolicy):
         if judged and public_key is not None:
             kind, bits = key_of(public_key)
             judged = self._judge(
-                f"{kind.upper()}-{bits}", self.sunsets.key_sunset(kind, bits), moment
+                f"{kind.upper()}-{key_length(bits)}", self.sunsets.key_sunset(kind, bits), moment
             )
         if judged:
             try:

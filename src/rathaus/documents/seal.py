@@ -797,7 +797,33 @@ def renew_archive_timestamp(pdf: bytes, *, digest_algorithm: str | None = None) 
     renewed = output.getvalue()
     if not renewed.startswith(pdf):  # pragma: no cover - pyHanko writes incremental updates
         raise SealError("The renewal rewrote the document instead of appending to it.")
+    _check_new_archive_timestamp(renewed)
     return renewed
+
+
+def _check_new_archive_timestamp(pdf: bytes) -> None:
+    """:class:`SealError` unless the newest document time stamp of ``pdf`` verifies: pyHanko
+    checks the TSA's certificate when it stamps, not the token's signature, so a broken TSA
+    (or anyone on the way) could hand over a token that proves nothing. Its algorithms are
+    the caller's to judge (``records.preservation``)."""
+    try:
+        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        try:
+            dss: DocumentSecurityStore | None = DocumentSecurityStore.read_dss(reader)
+        except NoDSSFoundError:
+            dss = None
+        context = _context(dss, _tsa_roots_or_none(), policy=AcceptAllAlgorithms())
+        status = _outside_event_loop(
+            validate_pdf_timestamp, _archive_timestamps(reader)[-1], validation_context=context
+        )
+        holds = status.intact and status.valid and status.trusted
+    except Exception as exc:  # pyHanko and cryptography raise many kinds for odd tokens
+        raise SealError(f"The new archive time stamp cannot be checked: {exc}") from exc
+    if not holds:
+        raise SealError(
+            "The time-stamping authority's new stamp does not verify (its signature is not "
+            "valid or its certificate not trusted); the archive time stamp was not renewed."
+        )
 
 
 def _not_valid(

@@ -19,8 +19,9 @@ a new document time stamp has to cover the old one together with the old stamp's
    Weak (:func:`renewal_weakness`): a hash of its message imprint or signature listed in
    ``RECORDS_WEAK_HASH_ALGORITHMS``, its TSA's signature scheme listed in
    ``RECORDS_WEAK_SIGNATURE_ALGORITHMS``, its TSA's key shorter than
-   ``RECORDS_MIN_RSA_KEY_BITS`` (RSA, DSA) or ``RECORDS_MIN_EC_KEY_BITS`` (EC), or anything
-   whose sunset (``DOCUMENTS_ALGORITHM_SUNSETS``) falls within the renewal window.
+   ``RECORDS_MIN_RSA_KEY_BITS`` (RSA, DSA) or ``RECORDS_MIN_EC_KEY_BITS`` (EC) or of a length
+   that cannot be read (a curve nobody here knows: ``ec-?``), or anything whose sunset
+   (``DOCUMENTS_ALGORITHM_SUNSETS``) falls within the renewal window.
 
 An algorithm has to be replaced before it becomes breakable (BSI TR-ESOR, RFC 4998 § 5.2,
 ETSI EN 319 102-1): a document time stamp hashes the whole file, earlier stamps included, so a
@@ -32,7 +33,8 @@ The renewed file is the issued file with an appended revision: its first bytes a
 issued document, whose SHA-256 GovChain logged. A renewal the TSA refuses is recorded on the
 stamp, logged as an error and tried again a week later (:data:`RETRY_AFTER`); so is a renewal
 whose new stamp would expire no later than the old one (the TSA has not replaced its
-certificate yet).
+certificate yet), and one whose new stamp does not verify (``renew_archive_timestamp`` checks
+its signature).
 
 What the TSA's new stamp rests on is judged before it is filed (:class:`RenewalPolicy`):
 
@@ -413,7 +415,10 @@ def _resting_on(weak: Weakness) -> Q:
         | Q(signature_mechanism__in=weak.mechanisms)
     )
     for kind, bits in weak.min_key_bits.items():
-        rests |= Q(key_algorithm=kind, key_bits__lt=bits)
+        if bits:  # a key whose length could not be read counts as shorter (Weakness.short_key)
+            rests |= Q(key_algorithm=kind, key_bits__lt=bits) | Q(
+                key_algorithm=kind, key_bits__isnull=True
+            )
     return rests
 
 
@@ -512,12 +517,11 @@ class RenewalPolicy:
             parts.append(f"{', '.join(hashes)} listed in RECORDS_WEAK_HASH_ALGORITHMS")
         if algorithms.mechanism in self.below.mechanisms:
             parts.append(f"{algorithms.mechanism} listed in RECORDS_WEAK_SIGNATURE_ALGORITHMS")
-        minimum = self.below.min_key_bits.get(algorithms.key_algorithm)
-        if minimum and algorithms.key_bits is not None and algorithms.key_bits < minimum:
+        if self.below.short_key(algorithms):
             ec = algorithms.key_algorithm == "ec"
             name = "RECORDS_MIN_EC_KEY_BITS" if ec else "RECORDS_MIN_RSA_KEY_BITS"
-            key = f"{algorithms.key_algorithm}-{algorithms.key_bits}"
-            parts.append(f"{key} below {name}={minimum}")
+            minimum = self.below.min_key_bits[algorithms.key_algorithm]
+            parts.append(f"{algorithms.key_name()} below {name}={minimum}")
         return "; ".join(parts) + " (below the recommended minimum, BSI TR-02102-1)"
 
 
