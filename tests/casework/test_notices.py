@@ -288,6 +288,38 @@ def test_a_template_cannot_lift_the_four_eyes_rule_of_its_service(
     assert notice.four_eyes
 
 
+def test_a_partial_grant_drafted_from_its_own_template_needs_the_refusals_four_eyes(
+    case: Case, clerk: User, tmp_path: Path
+) -> None:
+    """A partial grant is a partial refusal: drafted from a ``partly_granted`` template that
+    says nothing of four eyes, it still needs the second clerk the service's refusals need."""
+    source = notice_templates.services_dir() / "meldebescheinigung"
+    folder = tmp_path / "meldebescheinigung"
+    (folder / "notices").mkdir(parents=True)
+    (folder / "casework.toml").write_text((source / "casework.toml").read_text())
+    for name in ("granted.toml", "refused.toml"):
+        (folder / "notices" / name).write_text((source / "notices" / name).read_text())
+    refused = (source / "notices" / "refused.toml").read_text()
+    assert "four_eyes = true\n" in refused
+    partly = (
+        refused.replace('outcome = "refused"', 'outcome = "partly_granted"')
+        .replace("four_eyes = true\n", "")
+        .replace(" [Bitte die Gründe des Einzelfalls ergänzen.]", "")
+    )
+    (folder / "notices" / "partly.toml").write_text(partly)
+    with override_settings(CASEWORK_SERVICES_DIR=str(tmp_path)):
+        notice_templates.clear_caches()
+        try:
+            draft = services.draft_notice(case=case, template_key="partly", actor=clerk)
+            assert draft.four_eyes
+            with pytest.raises(CaseworkError):
+                services.issue_notice(notice=draft, actor=clerk)  # not by the drafter alone
+        finally:
+            notice_templates.clear_caches()
+    draft.refresh_from_db()
+    assert draft.status == Notice.Status.DRAFT
+
+
 def test_a_revoked_notice_reopens_the_case_and_is_logged(case: Case, clerk: User) -> None:
     notice = services.issue_notice(
         notice=services.draft_notice(case=case, template_key="granted", actor=clerk), actor=clerk

@@ -51,7 +51,7 @@ from rathaus.casework.errors import (
     FieldError,
     TransitionError,
 )
-from rathaus.casework.models import Case, Notice, PostalDeliveryTask
+from rathaus.casework.models import Case, DocumentRequest, Notice, PostalDeliveryTask
 from rathaus.casework.notice_templates import templates_for
 from rathaus.casework.permissions import staff_scope
 from rathaus.casework.selectors import cases_visible_to
@@ -243,7 +243,11 @@ def bulk_assign(*, form: BulkAssignForm, user: User) -> Outcome:
     return Outcome(True, _("%(count)d case(s) assigned.") % {"count": len(changed)})
 
 
-def _transition(to_status: str, success: object) -> Handler:
+def _transition(to_status: str, success: object, *, from_status: str | None = None) -> Handler:
+    """A button moving the case to ``to_status``; one offered only in ``from_status`` is
+    refused (409) once the case is in another status (a colleague acted since the page was
+    read), rather than doing what the page never showed."""
+
     def handler(*, case: Case, user: User, data: Any, **_kw: Any) -> Outcome:
         form = TransitionForm(data, prefix=to_status)
         if not form.is_valid():
@@ -251,12 +255,34 @@ def _transition(to_status: str, success: object) -> Handler:
         return _run(
             form,
             lambda: casework.transition(
-                case=case, to_status=to_status, actor=user, note=form.cleaned_data["note"]
+                case=case,
+                to_status=to_status,
+                actor=user,
+                note=form.cleaned_data["note"],
+                seen_status=from_status,
             ),
             success,
         )
 
     return handler
+
+
+def resume_review(*, case: Case, user: User, data: Any, target: int | None, **_kw: Any) -> Outcome:
+    """Back to review without the documents: withdraws the request the page showed
+    (``target``); refused (409) once it was answered or withdrawn meanwhile."""
+    request = case.document_requests.filter(pk=target).first() if target is not None else None
+    if request is None:
+        return _refused(None, _("This request for documents does not belong to the case."))
+    form = TransitionForm(data, prefix=f"resume{request.pk}")
+    if not form.is_valid():
+        return _invalid(form)
+    return _run(
+        form,
+        lambda: casework.resume_review(
+            case=case, request=request, actor=user, note=form.cleaned_data["note"]
+        ),
+        _("The request for documents has been withdrawn; the review continues."),
+    )
 
 
 def request_documents(*, case: Case, user: User, data: Any, **_kw: Any) -> Outcome:
@@ -467,8 +493,11 @@ ACTIONS: dict[str, Handler] = {
     "zuweisen": assign,
     "uebernehmen": take_over,
     "pruefung-beginnen": _transition(
-        Case.Status.IN_REVIEW, gettext_lazy("The review has started.")
+        Case.Status.IN_REVIEW,
+        gettext_lazy("The review has started."),
+        from_status=Case.Status.RECEIVED,
     ),
+    "pruefung-fortsetzen": resume_review,
     "unterlagen-anfordern": request_documents,
     "faelligkeit": set_due_date,
     "notiz": add_note,
@@ -608,6 +637,27 @@ def _offers(
                 TransitionForm(prefix=Case.Status.IN_REVIEW),
             )
         )
+    if case.status == Case.Status.WAITING_FOR_CITIZEN:
+        waiting_for = case.document_requests.filter(status=DocumentRequest.Status.OPEN).first()
+        if waiting_for is not None:
+            case_actions.append(
+                offer(
+                    "pruefung-fortsetzen",
+                    _("Resume the review (withdraw the request)"),
+                    _("Resume the review"),
+                    TransitionForm(prefix=f"resume{waiting_for.pk}"),
+                    target=waiting_for.pk,
+                    hint=_(
+                        "The citizen has been asked for documents by %(due)s: “%(description)s”. "
+                        "To review or decide the case without them, withdraw the request; the "
+                        "citizen sees that it was withdrawn."
+                    )
+                    % {
+                        "due": date_format(waiting_for.due_on, "SHORT_DATE_FORMAT"),
+                        "description": waiting_for.description,
+                    },
+                )
+            )
     if case.status in (Case.Status.RECEIVED, Case.Status.IN_REVIEW):
         case_actions.append(
             offer(

@@ -153,6 +153,9 @@ class QueuePage:
     number: int
     has_previous: bool
     has_next: bool
+    #: Of a page beyond the last one (a bookmark, cases closed since): the last page with cases
+    #: (1 when no case matches), so that the page can lead back to it.
+    last_page: int | None = None
 
 
 def search_cases(queryset: QuerySet[Case], text: str) -> QuerySet[Case]:
@@ -272,7 +275,21 @@ def queue_page(
         number=number,
         has_previous=number > 1,
         has_next=len(values) > PAGE_SIZE,
+        last_page=_last_page(user=user, filters=filters, before=start)
+        if not values and number > 1
+        else None,
     )
+
+
+def _last_page(*, user: Any, filters: dict[str, Any], before: int) -> int:
+    """The last page of the user's queue that has cases, counting at most the ``before`` rows
+    that precede the empty page asked for (the pages are counted only when one is empty)."""
+    visible = visibility_filter(user)
+    if visible is None:
+        return 1
+    matching = _narrowed(Case.objects.filter(visible), user=user, filters=filters)
+    count = matching.values("id")[:before].count()
+    return max(1, -(-count // PAGE_SIZE))
 
 
 def selected_elsewhere(

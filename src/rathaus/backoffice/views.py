@@ -202,6 +202,11 @@ def case_action(request: HttpRequest, pk: int, action: str, target: int | None =
     outcome = handler(case=case, user=user, data=request.POST, files=request.FILES, target=target)
     if outcome.done:
         messages.success(request, outcome.message)
+        # The action may have taken the case out of the user's sight (a team lead moved it to
+        # another unit with nobody assigned): its page would be a 404, the queue is not.
+        permissions.forget_scope(user)
+        if not cases_visible_to(user).filter(pk=case.pk).exists():
+            return redirect("backoffice:queue")
         return redirect("backoffice:case", pk=case.pk)
     case.refresh_from_db()
     key = action if target is None else f"{action}:{target}"

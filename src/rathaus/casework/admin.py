@@ -7,8 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.forms import ModelForm
 from django.http import HttpRequest
 
+from rathaus.casework import memberships
 from rathaus.casework.models import (
     Case,
     CaseEvent,
@@ -29,6 +32,20 @@ class StaffMembershipAdmin(SafeAutocomplete, AuditedAdmin):
     list_select_related = ["user", "org_unit__authority"]
     autocomplete_fields = ["org_unit"]
     raw_id_fields = ["user"]
+
+    # A membership that ends unassigns the cases that rested on it (casework.memberships),
+    # audited with the administrator who ended it.
+    def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:
+        with memberships.changed_by(request.user):
+            super().save_model(request, obj, form, change)
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        with memberships.changed_by(request.user):
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        with memberships.changed_by(request.user):
+            super().delete_queryset(request, queryset)
 
 
 @admin.register(ServiceRouting)

@@ -27,6 +27,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -51,6 +52,7 @@ from rathaus.casework.models import (
     Notice,
     PostalDeliveryTask,
     ServiceRouting,
+    StaffMembership,
     snapshot,
 )
 from rathaus.casework.permissions import (
@@ -406,12 +408,17 @@ def open_case(
 # --- workflow ---------------------------------------------------------------------------------
 
 
-def transition(*, case: Case, to_status: str, actor: Any, note: str = "") -> Case:
+def transition(
+    *, case: Case, to_status: str, actor: Any, note: str = "", seen_status: str | None = None
+) -> Case:
     """Move ``case`` to ``to_status``; raises :class:`TransitionError` when it is not allowed.
 
     Deciding needs a notice (:func:`issue_notice`), waiting for the citizen a request
-    (:func:`request_documents`). Going back from waiting to review cancels the open request;
-    closing a decided case closes its file.
+    (:func:`request_documents`). Going back from waiting to review cancels the open request
+    (the back office does that with :func:`resume_review`, naming the request); closing a
+    decided case closes its file. ``seen_status`` is the status the actor's page showed: a case
+    in another status by now is not moved (:class:`ChangedMeanwhileError`), so that an old
+    "start the review" button cannot withdraw the request a colleague sent meanwhile.
     """
     if to_status not in S.values:
         raise TransitionError(_("Unknown status."))
@@ -424,6 +431,8 @@ def transition(*, case: Case, to_status: str, actor: Any, note: str = "") -> Cas
     with transaction.atomic():
         locked = _lock(case)
         _not_a_party(locked, actor)
+        if seen_status is not None and locked.status != seen_status:
+            raise _status_changed_meanwhile(locked, seen_status=seen_status)
         if to_status == S.IN_REVIEW and locked.status == S.DECIDED:
             raise TransitionError(
                 _("A decided case goes back to review only by revoking its notice.")
@@ -468,6 +477,65 @@ def transition(*, case: Case, to_status: str, actor: Any, note: str = "") -> Cas
     return locked
 
 
+def _status_changed_meanwhile(case: Case, *, seen_status: str) -> ChangedMeanwhileError:
+    """The refusal of an action taken on a page that showed ``case`` in ``seen_status``."""
+    if case.status == S.WAITING_FOR_CITIZEN:
+        return ChangedMeanwhileError(
+            _(
+                "Case %(number)s is now waiting for documents from the citizen: they were "
+                "requested after you opened the page. Nothing was changed and the request stays "
+                "open. To review the case without the documents, withdraw the request "
+                "(“Resume the review”)."
+            )
+            % {"number": case.number}
+        )
+    return ChangedMeanwhileError(
+        _(
+            "Case %(number)s is now “%(status)s”, no longer “%(seen)s” as on your page. Nothing "
+            "was changed: check its current state first."
+        )
+        % {
+            "number": case.number,
+            "status": _status_label(case.status),
+            "seen": _status_label(seen_status),
+        }
+    )
+
+
+def resume_review(
+    *, case: Case, request: DocumentRequest, actor: Any, note: str = ""
+) -> DocumentRequest:
+    """Take the case that waits for the citizen back into review without the documents:
+    ``request`` (the one the clerk's page showed) is withdrawn, the citizen's timeline says so.
+
+    Refused (:class:`ChangedMeanwhileError`) when ``request`` is no longer open, answered by
+    the citizen or withdrawn since the page was read, and when it is not the case's.
+    """
+    with transaction.atomic():
+        locked = _lock(case)
+        _not_a_party(locked, actor)
+        if request.case_id != locked.pk:
+            raise CaseworkError(_("This request for documents does not belong to the case."))
+        pending = DocumentRequest.objects.select_for_update().get(pk=request.pk)
+        if pending.status != DocumentRequest.Status.OPEN:
+            raise ChangedMeanwhileError(
+                _(
+                    "The request for documents of case %(number)s has been %(status)s since "
+                    "you opened the page; nothing was withdrawn. The case is now “%(case)s”."
+                )
+                % {
+                    "number": locked.number,
+                    "status": pending.get_status_display(),
+                    "case": _status_label(locked.status),
+                }
+            )
+        if locked.status != S.WAITING_FOR_CITIZEN:
+            raise _refuse_transition(locked, S.IN_REVIEW)
+        _cancel_request(locked, pending, actor=actor)
+        _move(locked, to_status=S.IN_REVIEW, actor=actor, note=note)
+    return pending
+
+
 def _close_file(case: Case, *, actor: Any) -> None:
     if case.file is not None and not case.file.is_closed:
         records.close_file(file=case.file, actor=actor, closed_on=timezone.localdate())
@@ -477,22 +545,27 @@ def _cancel_open_requests(case: Case, *, actor: Any) -> None:
     for request in DocumentRequest.objects.select_for_update().filter(
         case=case, status=DocumentRequest.Status.OPEN
     ):
-        request.status = DocumentRequest.Status.CANCELLED
-        request.save(update_fields=["status"])
-        _event(
-            case,
-            kind=CaseEvent.Kind.REQUEST_CANCELLED,
-            actor=actor,
-            citizen_visible=True,
-            data={"request": str(request.public_id)},
-        )
-        _audit(
-            case,
-            action="case.request_cancelled",
-            actor=actor,
-            before={"request": request.pk, "status": DocumentRequest.Status.OPEN},
-            after={"request": request.pk, "status": request.status},
-        )
+        _cancel_request(case, request, actor=actor)
+
+
+def _cancel_request(case: Case, request: DocumentRequest, *, actor: Any) -> None:
+    """Withdraw the open (locked) ``request``: the citizen's timeline shows it withdrawn."""
+    request.status = DocumentRequest.Status.CANCELLED
+    request.save(update_fields=["status"])
+    _event(
+        case,
+        kind=CaseEvent.Kind.REQUEST_CANCELLED,
+        actor=actor,
+        citizen_visible=True,
+        data={"request": str(request.public_id)},
+    )
+    _audit(
+        case,
+        action="case.request_cancelled",
+        actor=actor,
+        before={"request": request.pk, "status": DocumentRequest.Status.OPEN},
+        after={"request": request.pk, "status": request.status},
+    )
 
 
 def _discard_drafts(case: Case, *, actor: Any, keep: Notice | None = None) -> None:
@@ -700,6 +773,66 @@ def assign(
     if user is not None:
         forget_scope(user)  # their scope may now reach beyond their units (assigned_outside_units)
     return changed
+
+
+def end_membership(*, user_id: int, org_unit_id: int, actor: Any = None) -> list[Case]:
+    """The staff user ``user_id`` no longer works in the org unit ``org_unit_id`` (their
+    membership was deleted or moved to another unit): the open cases assigned to them that
+    rested on it are unassigned, so that their team lead finds them under "nobody" in the queue
+    instead of the clerk still seeing and deciding them.
+
+    Rested on it: the cases of that unit, and, when the user keeps no membership in another
+    unit of the unit's authority, that authority's cases a team lead gave them across units.
+    A case of another unit given to them while they keep a membership of its authority stays
+    theirs. Each case gets an assignment entry in its history naming why, and an audit event
+    (``case.assignee_left_unit``) with ``actor`` (the person who removed the membership; None
+    when unknown). Runs in the caller's transaction when there is one (the deletion's)."""
+    unit = OrgUnit.objects.filter(pk=org_unit_id).first()
+    rested = Q(org_unit_id=org_unit_id)
+    if (
+        unit is not None
+        and not StaffMembership.objects.filter(
+            user_id=user_id, org_unit__authority_id=unit.authority_id
+        ).exists()
+    ):
+        rested |= Q(authority_id=unit.authority_id)
+    with transaction.atomic():
+        cases = list(
+            Case.objects.select_for_update(of=("self",))
+            .select_related("authority__municipality", "assigned_to", "org_unit")
+            .filter(rested, assigned_to_id=user_id, status__in=Case.OPEN_STATUSES)
+            .order_by("pk")  # one fixed order, as in :func:`assign`
+        )
+        for locked in cases:
+            before = snapshot(locked)
+            clerk = str(locked.assigned_to)
+            locked.assigned_to = None
+            locked.save(update_fields=["assigned_to", "updated_at"])
+            with override(settings.LANGUAGE_CODE):  # the history is kept in German
+                note = _(
+                    "%(clerk)s no longer works in %(unit)s; the case is no longer assigned to "
+                    "them. Assign it again."
+                ) % {"clerk": clerk, "unit": str(unit) if unit is not None else org_unit_id}
+            _event(
+                locked,
+                kind=CaseEvent.Kind.ASSIGNED,
+                actor=actor,
+                note=note,
+                data={
+                    "user": None,
+                    "org_unit": None,
+                    "unassigned": user_id,
+                    "membership_ended": org_unit_id,
+                },
+            )
+            _audit(
+                locked,
+                action="case.assignee_left_unit",
+                actor=actor,
+                before=before,
+                after={**snapshot(locked), "membership_ended": org_unit_id},
+            )
+    return cases
 
 
 #: How far ahead a due date may lie. A date years away is almost always a typo in the year
@@ -994,8 +1127,8 @@ def _decidable(case: Case) -> None:
     if case.status == S.WAITING_FOR_CITIZEN:
         raise TransitionError(
             _(
-                "Case %(number)s is waiting for documents from the citizen; resume the review "
-                "before deciding."
+                "Case %(number)s is waiting for documents from the citizen. To decide without "
+                "them, first withdraw the request with “Resume the review”."
             )
             % {"number": case.number}
         )
@@ -1050,7 +1183,11 @@ def draft_notice(*, case: Case, template_key: str, actor: Any) -> Notice:
             outcome=template.outcome,
             legal_basis=filled["legal_basis"],
             remedy=filled["remedy"],
-            four_eyes=workflow.four_eyes or bool(template.four_eyes),  # a template only adds to it
+            # A template only adds to the service's rule, and to its outcome's: a partial
+            # grant needs a second clerk wherever a refusal does.
+            four_eyes=workflow.four_eyes
+            or bool(template.four_eyes)
+            or notice_templates.four_eyes_for_outcome(locked.service.slug, template.outcome),
             drafted_by=_user(actor),
         )
         _event(
@@ -2127,7 +2264,6 @@ def remind_overdue(*, today: datetime.date | None = None) -> int:
     unrouted case: the authority's), never to the applicant.
     Returns the number of cases reminded about."""
     from rathaus.accounts.roles import TEAM_LEAD
-    from rathaus.casework.models import StaffMembership
 
     today = today or timezone.localdate()
     interval = datetime.timedelta(days=int(getattr(settings, "CASEWORK_REMINDER_INTERVAL_DAYS", 7)))
