@@ -155,6 +155,12 @@ def test_field_errors_of_the_catalog_filters_are_in_the_request_language(client:
             "Ungültige Daten: Erwartet wird ein JSON-Objekt, erhalten wurde list.",
             "Invalid data: expected a JSON object, got list.",
         ),
+        (  # DRF's "No data provided" has no translation
+            None,
+            "non_field_errors",
+            "Die Anfrage enthält keine Daten (null): Senden Sie ein Objekt mit den Feldern.",
+            "The request sent no data (null): send an object with the fields.",
+        ),
     ],
 )
 def test_refusals_of_a_verification_are_in_the_request_language(

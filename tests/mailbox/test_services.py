@@ -48,7 +48,8 @@ def test_deliver_records_provision_attachments_and_queues_the_notification(
     assert attachment.name == "Bescheid.pdf"
     assert attachment.file.read() == notice_pdf
     assert len(attachment.sha256) == 64
-    assert len(callbacks) == 1  # the e-mail job, after commit
+    # after the commit: the e-mail job is queued, and the files are kept (a rollback deletes them)
+    assert len(callbacks) == 2
     assert AuditEvent.objects.filter(action="mailbox.delivered", object_id=str(message.pk)).count()
 
 

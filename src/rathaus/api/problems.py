@@ -111,10 +111,32 @@ def _as_api_exception(exc: Exception, request: Any) -> Exception:
     return refusal(exc)
 
 
+def _no_data(detail: Any) -> Any:
+    """``detail`` with DRF's "No data provided" (a JSON ``null`` body; DRF never translates it)
+    in the portal's words, everything else as it is."""
+    if isinstance(detail, dict):
+        return {key: _no_data(value) for key, value in detail.items()}
+    if isinstance(detail, list):
+        return [_no_data(item) for item in detail]
+    if (
+        isinstance(detail, exceptions.ErrorDetail)
+        and detail.code == "null"
+        and str(detail) == "No data provided"
+    ):
+        return exceptions.ErrorDetail(
+            gettext("The request sent no data (null): send an object with the fields."),
+            code="null",
+        )
+    return detail
+
+
 def _reworded(exc: Exception) -> Exception:
-    """DRF's errors whose German is clumsy, in the portal's words."""
+    """DRF's errors whose German is clumsy or missing, in the portal's words."""
     if isinstance(exc, exceptions.Throttled) and not isinstance(exc, Throttled):
         return Throttled(getattr(exc, "wait", None))
+    if isinstance(exc, exceptions.ValidationError):
+        exc.detail = _no_data(exc.detail)
+        return exc
     if isinstance(exc, exceptions.NotAcceptable) and exc.available_renderers:
         formats = ", ".join(renderer.media_type for renderer in exc.available_renderers)
         message = gettext(

@@ -1,19 +1,26 @@
-"""The Bekanntgabe clock of § 9 Abs. 1 OZG for notices retrieved from the Postfach.
+"""The Bekanntgabe clock for notices retrieved from the Postfach, by the notice's legal basis.
 
-A notice provided for retrieval is deemed announced on the third day after it was made available;
-if the owner retrieves it earlier, the first retrieval counts. Days are counted on the calendar of
+§ 9 Abs. 1 OZG (the default): a notice provided for retrieval is deemed announced on the third
+day after it was made available; if the owner retrieves it earlier, the first retrieval counts.
+§ 41 Abs. 2 VwVfG (legal basis ``"vwvfg_41"``): deemed announced on the fourth day after it was
+sent; an earlier receipt does not bring the day forward. Days are counted on the calendar of
 Europe/Berlin, whatever the server's time zone, so a notice provided at 00:30 local time on a
 Sunday counts from that Sunday even though it is still Saturday in UTC. The number of days is a
 setting per legal basis (``MAILBOX_ANNOUNCEMENT_DAYS``): the 2025 Postrechtsmodernisierungsgesetz
 changed the period to four days in § 41 Abs. 2 VwVfG, and a legal basis may follow suit.
 
-The date is fixed when the notice is provided (``Message.announced_on``) and only a first
-retrieval before it moves it, earlier: a later change of the setting applies to notices provided
-after it, never to one already delivered (its remedy deadline may be running).
+The date is fixed when the notice is provided (``Message.announced_on``) and, under § 9 OZG only,
+a first retrieval before it moves it, earlier: a later change of the setting applies to notices
+provided after it, never to one already delivered (its remedy deadline may be running).
+
+Not supported: § 41 Abs. 2a VwVfG (retrieval outside an OZG account: announced the day after the
+retrieval, none at all if not retrieved within ten days of the notification), which fixes no
+date at provision; docs/modules/mailbox.md says why.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -27,6 +34,36 @@ class Announceable(Protocol):
     provided_at: datetime
     first_retrieved_at: datetime | None
     legal_basis: str
+
+
+@dataclass(frozen=True)
+class AnnouncementRule:
+    """How a notice provided in the Postfach counts as announced, under one legal basis."""
+
+    #: The provision, as the notice page and the e-mail cite it (the same in every language).
+    citation: str
+    #: Whether a first retrieval before the deemed day is the announcement (§ 9 Abs. 1 OZG).
+    earlier_retrieval_counts: bool
+    #: The days after provision the law names, where ``MAILBOX_ANNOUNCEMENT_DAYS`` has none for
+    #: the key (None: the setting's "default", for § 9 OZG).
+    days: int | None = None
+
+
+#: § 9 Abs. 1 Satz 4 OZG: "am dritten Tag nach der Bereitstellung zum Abruf", or the first
+#: retrieval if earlier.
+OZG_9 = AnnouncementRule(citation="§ 9 Abs. 1 OZG", earlier_retrieval_counts=True)
+#: § 41 Abs. 2 Satz 2 VwVfG: an electronically sent administrative act is deemed announced on
+#: the fourth day after it was sent; an earlier receipt does not bring that day forward.
+VWVFG_41_2 = AnnouncementRule(citation="§ 41 Abs. 2 VwVfG", earlier_retrieval_counts=False, days=4)
+
+#: Legal-basis keys (``Message.legal_basis``, keys of ``MAILBOX_ANNOUNCEMENT_DAYS``) with a rule
+#: of their own; every other key, and none, is announced under § 9 OZG.
+RULES = {"vwvfg_41": VWVFG_41_2}
+
+
+def announcement_rule(legal_basis: str = "") -> AnnouncementRule:
+    """The rule by which a notice with this legal basis counts as announced."""
+    return RULES.get(legal_basis, OZG_9)
 
 
 def legal_time_zone() -> ZoneInfo:
@@ -43,6 +80,8 @@ def announcement_days(legal_basis: str = "") -> int:
     table: dict[str, int] = getattr(settings, "MAILBOX_ANNOUNCEMENT_DAYS", {})
     days = table.get(legal_basis) if legal_basis else None
     if days is None:
+        days = announcement_rule(legal_basis).days
+    if days is None:
         days = table.get("default", DEFAULT_ANNOUNCEMENT_DAYS)
     return int(days)
 
@@ -55,9 +94,9 @@ def deemed_announcement(*, provided_at: datetime, legal_basis: str = "") -> date
 def announcement_on(
     *, provided_at: datetime, first_retrieved_at: datetime | None, legal_basis: str = ""
 ) -> date:
-    """§ 9 Abs. 1 OZG: the third day after provision, or the first retrieval if earlier."""
+    """The deemed day after provision; under § 9 Abs. 1 OZG the first retrieval if earlier."""
     deemed = deemed_announcement(provided_at=provided_at, legal_basis=legal_basis)
-    if first_retrieved_at is None:
+    if first_retrieved_at is None or not announcement_rule(legal_basis).earlier_retrieval_counts:
         return deemed
     return min(deemed, local_date(first_retrieved_at))
 
@@ -70,8 +109,11 @@ def announcement_after_retrieval(
     legal_basis: str = "",
 ) -> date:
     """The announcement of a notice first retrieved at ``retrieved_at``: the day fixed at
-    provision (``announced_on``), or the retrieval's day if that is earlier (§ 9 Abs. 1 OZG)."""
+    provision (``announced_on``), or under § 9 Abs. 1 OZG the retrieval's day if that is
+    earlier (never under § 41 Abs. 2 VwVfG)."""
     fixed = announced_on or deemed_announcement(provided_at=provided_at, legal_basis=legal_basis)
+    if not announcement_rule(legal_basis).earlier_retrieval_counts:
+        return fixed
     return min(fixed, local_date(retrieved_at))
 
 

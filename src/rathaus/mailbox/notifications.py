@@ -1,8 +1,10 @@
 """The e-mail that tells a citizen a message is waiting in the Postfach.
 
 § 9 Abs. 1 OZG requires the notification at the latest on the day of provision. The e-mail never
-carries the message's content, subject or attachments: only that something is waiting and where.
-It is written in the citizen's language (Profile.preferred_language), as HTML and plain text.
+carries the message's content, subject or attachments: only that something is waiting and where,
+and for a notice the day it counts as announced (the date stored at provision, never one computed
+from today's setting) and the provision that says so. It is written in the citizen's language
+(Profile.preferred_language), as HTML and plain text.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from rathaus.mailbox.announcement import announcement_days
+from rathaus.mailbox.announcement import announcement_rule
 from rathaus.mailbox.models import Message
+from rathaus.mailbox.services import announcement_date
 
 FALLBACK_LANGUAGE = "de"
 
@@ -34,11 +37,17 @@ def build_notification(message: Message, *, to: str) -> EmailMultiAlternatives:
     """The notification e-mail for ``message`` to the owner's confirmed address ``to`` (not
     sent)."""
     language = recipient_language(message)
+    rule = announcement_rule(message.legal_basis)
     with translation.override(language):
         context = {
             "portal_name": settings.RATHAUS_PORTAL_NAME,
             "mailbox_url": mailbox_url(),
-            "announcement_days": announcement_days(message.legal_basis),
+            # the day fixed when it was made available (or by an earlier first retrieval)
+            "announced_on": announcement_date(message),
+            "announcement_law": rule.citation,
+            # a first retrieval may still make it earlier (§ 9 Abs. 1 OZG)
+            "earlier_if_opened": rule.earlier_retrieval_counts
+            and message.first_retrieved_at is None,
             "language": language,
         }
         subject = _("New message in your %(portal)s mailbox") % {

@@ -14,10 +14,12 @@ from typing import Any
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 from rathaus.core.models import Authority
 from rathaus.core.raw_sql import fetch_value, table
-from rathaus.mailbox.announcement import local_date, recorded_announcement
+from rathaus.mailbox.announcement import announcement_rule, local_date, recorded_announcement
 from rathaus.mailbox.models import (
     NO_CONFIRMED_ADDRESS,
     NOTIFICATION_ATTEMPTS,
@@ -137,6 +139,18 @@ class Delivery:
     #: (refused at every attempt: given up), "pending" (queued), "lost" (its job never ran and
     #: is no longer re-queued), or "" for the citizen's own messages
     notification: str = ""
+    #: the provision the announcement follows ("§ 9 Abs. 1 OZG"), for notices only
+    announcement_law: str = ""
+
+    @property
+    def announcement_note(self) -> str:
+        """What the notice page says about the announcement, citing its legal basis."""
+        if self.announced_on is None:
+            return ""
+        return gettext(
+            "The notice counts as announced on %(date)s (%(law)s). Deadlines for legal "
+            "remedies start on that day; the instructions on remedies are in the notice."
+        ) % {"date": date_format(self.announced_on, "d.m.Y"), "law": self.announcement_law}
 
 
 def delivery(message: Message, *, today: date | None = None) -> Delivery:
@@ -160,6 +174,9 @@ def delivery(message: Message, *, today: date | None = None) -> Delivery:
         announced_on=announced_on,
         announced=announced_on is not None and announced_on <= today,
         notification=_notification_state(message),
+        announcement_law=(
+            announcement_rule(message.legal_basis).citation if message.legal_effect else ""
+        ),
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import logging
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -57,8 +58,43 @@ def _clean_name(name: str) -> str:
     return (bare or "Anhang")[:255]
 
 
-def _store_attachments(message: Message, attachments: Sequence[AttachmentData]) -> list[str]:
-    """Store the files of ``message``; returns their SHA-256 digests in order."""
+def _delete_unless_committed(written: list[str]) -> None:
+    """Delete the files named in ``written`` (filled afterwards) unless the transaction this is
+    called in commits: call it in that transaction before the first file is written.
+
+    ``deliver`` often runs inside the caller's transaction (casework issuing a notice,
+    applications storing a receipt), which may still roll back after it returned, leaving
+    files no row names. Django has no hook for a rollback, but it drops the commit hooks of a
+    transaction (or savepoint) that rolls back: a hook that never ran when it is dropped means
+    no commit, and its finalizer deletes the files. It is registered first within the delivery,
+    so that a later hook of the delivery failing cannot keep it from running after a commit; a
+    hook of the caller's registered before the delivery must not raise (Django then skips the
+    later ones: the files of a committed delivery would go), so register those ``robust``.
+    """
+    committed: list[bool] = []
+
+    def note_commit() -> None:
+        committed.append(True)
+
+    def delete_if_rolled_back(storage: Any) -> None:
+        if committed:
+            return
+        for name in written:
+            try:
+                storage.delete(name)
+            except Exception:  # a finalizer must not raise; the file is only left over
+                logger.exception("file of a rolled-back delivery not deleted", extra={"file": name})
+
+    storage = MessageAttachment._meta.get_field("file").storage
+    weakref.finalize(note_commit, delete_if_rolled_back, storage)
+    transaction.on_commit(note_commit, robust=True)
+
+
+def _store_attachments(
+    message: Message, attachments: Sequence[AttachmentData], written: list[str]
+) -> list[str]:
+    """Store the files of ``message``, naming each in ``written`` as soon as it is stored;
+    returns their SHA-256 digests in order."""
     digests = []
     for name, content_type, data in attachments:
         digest = hashlib.sha256(data).hexdigest()
@@ -70,6 +106,7 @@ def _store_attachments(message: Message, attachments: Sequence[AttachmentData]) 
             sha256=digest,
         )
         attachment.file.save(digest, ContentFile(data), save=False)
+        written.append(attachment.file.name)
         attachment.save()
         digests.append(digest)
     return digests
@@ -101,7 +138,9 @@ def deliver(
         raise MailboxError(_("A message needs a subject."))
     provided = provided_at or timezone.now()
     legal_effect = kind == Message.Kind.NOTICE
+    written: list[str] = []
     with transaction.atomic():
+        _delete_unless_committed(written)
         message = Message.objects.create(
             owner=owner,
             kind=kind,
@@ -120,7 +159,7 @@ def deliver(
                 else None
             ),
         )
-        digests = _store_attachments(message, attachments)
+        digests = _store_attachments(message, attachments, written)
         audit.record(
             actor=actor,
             action="mailbox.delivered",
@@ -211,8 +250,10 @@ def send_reply(
         raise ReplyRefused(errors)
     now = timezone.now()
     subject = message.subject if message.subject.startswith("Re: ") else f"Re: {message.subject}"
+    written: list[str] = []
     try:
         with transaction.atomic():
+            _delete_unless_committed(written)
             answer = Message.objects.create(
                 owner=message.owner,
                 kind=Message.Kind.REPLY,
@@ -229,7 +270,7 @@ def send_reply(
                 read_at=now,
                 idempotency_key=idempotency_key,
             )
-            _store_attachments(answer, checked)
+            _store_attachments(answer, checked, written)
             audit.record(
                 actor=owner,
                 action="mailbox.reply_received",
@@ -323,9 +364,10 @@ def record_retrieval(
 ) -> RetrievalLog:
     """Log one opening (or, with ``attachment``, one download) by the owner.
 
-    The first retrieval of a message from the authority is the moment of announcement if it
-    comes before the day fixed at provision (§ 9 Abs. 1 OZG: the third day); it is kept on the
-    message and never moves.
+    The first retrieval of a message from the authority is kept on the message and never
+    moves. Under § 9 Abs. 1 OZG it is the moment of announcement if it comes before the day
+    fixed at provision (the third day); under § 41 Abs. 2 VwVfG it changes nothing
+    (``announcement.announcement_rule``).
     """
     if user is None or not getattr(user, "is_authenticated", False) or user.pk != message.owner_id:
         raise PermissionDenied
@@ -350,15 +392,17 @@ def record_retrieval(
                 locked.first_retrieved_at = now
                 changed.append("first_retrieved_at")
                 if locked.legal_effect:
-                    # only ever earlier than the date fixed at provision (never recomputed
-                    # from today's MAILBOX_ANNOUNCEMENT_DAYS)
-                    locked.announced_on = announcement_after_retrieval(
+                    # only ever earlier than the date fixed at provision, and only where the
+                    # legal basis says so (never recomputed from today's setting)
+                    announced_on = announcement_after_retrieval(
                         announced_on=locked.announced_on,
                         provided_at=locked.provided_at,
                         retrieved_at=now,
                         legal_basis=locked.legal_basis,
                     )
-                    changed.append("announced_on")
+                    if announced_on != locked.announced_on:
+                        locked.announced_on = announced_on
+                        changed.append("announced_on")
             if locked.read_at is None:
                 locked.read_at = now
                 changed.append("read_at")

@@ -12,6 +12,7 @@ from django.db.models import Sum
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from rathaus.core import audit
 from rathaus.payments.models import PaymentStatusChange, PaymentTransaction, ProviderConfig, Refund
@@ -57,24 +58,59 @@ class ProviderConfigForm(forms.ModelForm):
         return bool(entered) and entered != (self.initial.get("secret") or "")
 
 
+#: What the audit trail records of a provider's settings: everything but the secret.
+AUDITED_PROVIDER_FIELDS = (
+    "provider",
+    "enabled",
+    "base_url",
+    "originator_id",
+    "endpoint_id",
+    "auth_scheme",
+    "username",
+    "timeout_seconds",
+)
+
+
+def _provider_settings(config: ProviderConfig) -> dict[str, Any]:
+    """The audited settings of ``config``: never its secret, only whether one is stored."""
+    return {
+        "municipality": config.municipality_id,
+        **{name: getattr(config, name) for name in AUDITED_PROVIDER_FIELDS},
+        "effective_endpoint_id": config.effective_endpoint_id,
+        "secret_set": bool(config.secret),
+    }
+
+
 @admin.register(ProviderConfig)
 class ProviderConfigAdmin(admin.ModelAdmin):
+    """The secret is write-only: the form shows it empty, and the page never shows its value,
+    to nobody, not even read-only: whoever may only view sees "set" or "not set"."""
+
     form = ProviderConfigForm
     list_display = ["municipality", "provider", "originator_id", "endpoint_id", "enabled"]
+    readonly_fields = ["secret_state"]
+
+    @admin.display(description=_("password or token stored"))
+    def secret_state(self, obj: ProviderConfig | None) -> str:
+        stored = obj is not None and bool(obj.secret)
+        return str(pgettext_lazy("secret", "set") if stored else pgettext_lazy("secret", "not set"))
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        fields = list(super().get_fields(request, obj))
+        if obj is not None and not self.has_change_permission(request, obj):
+            # read-only, Django would show every field's value as text: the secret's too
+            fields = [name for name in fields if name != "secret"]
+        return fields
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        stored = ProviderConfig.objects.filter(pk=obj.pk).first() if change else None
         super().save_model(request, obj, form, change)
         audit.record(
             actor=request.user,
             action="payment_provider.changed" if change else "payment_provider.created",
             obj=obj,
-            after={
-                "base_url": obj.base_url,
-                "originator_id": obj.originator_id,
-                "endpoint_id": obj.effective_endpoint_id,
-                "enabled": obj.enabled,
-                "secret_changed": form.secret_changed,
-            },
+            before=_provider_settings(stored) if stored is not None else None,
+            after={**_provider_settings(obj), "secret_changed": form.secret_changed},
             municipality=obj.municipality,
         )
 
@@ -96,12 +132,7 @@ class ProviderConfigAdmin(admin.ModelAdmin):
             actor=request.user,
             action="payment_provider.deleted",
             obj=obj,
-            before={
-                "base_url": obj.base_url,
-                "originator_id": obj.originator_id,
-                "endpoint_id": obj.effective_endpoint_id,
-                "enabled": obj.enabled,
-            },
+            before=_provider_settings(obj),
             municipality=obj.municipality,
         )
 

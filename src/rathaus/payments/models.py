@@ -218,11 +218,14 @@ class PaymentTransaction(models.Model):
         return sum(refund.amount_cents for refund in self.refunds.all())
 
     def snapshot(self) -> dict[str, Any]:
+        """What the audit trail records of a change (before and after)."""
         return {
             "status": self.status,
             "status_detail": self.status_detail,
             "provider_transaction_id": self.provider_transaction_id,
             "cash_reference": self.cash_reference,
+            "payment_method": self.payment_method,
+            "paid_at": self.paid_at.isoformat() if self.paid_at else None,
             "duplicate": self.duplicate,
         }
 

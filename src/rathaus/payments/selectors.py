@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -97,10 +98,38 @@ def refunds_due() -> QuerySet[PaymentTransaction]:
     )
 
 
+#: An origin as it may stand in a CSP source list: scheme, host name or [IPv6], port. Anything
+#: else (a space or ";" in a provider's answer would add a directive) is left out.
+_ORIGIN = re.compile(r"^https?://(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$")
+
+#: How many of the municipality's latest payment pages name the page origins (a platform serves
+#: its pages from one host or a few, often not the API's).
+PAGE_ORIGINS_FROM_LATEST = 20
+
+
+def _origin(url: str) -> str | None:
+    parts = urlsplit(url)
+    origin = f"{parts.scheme}://{parts.netloc}".lower()
+    return origin if _ORIGIN.match(origin) else None
+
+
 def payment_origins(*, municipality: Municipality) -> list[str]:
-    """Origins of the municipality's payment provider, for the portal's CSP ``form-action``."""
+    """Origins of the municipality's payment provider, for the portal's CSP ``form-action``
+    (the pay button's POST is answered with a redirect to the payment page): the API's base
+    URL and the payment pages (``transactionUrl``) of its latest attempts, which a platform may
+    serve from another host."""
     config = ProviderConfig.objects.filter(municipality=municipality).first()
     if config is None or not config.base_url:
         return []
-    parts = urlsplit(config.base_url)
-    return [f"{parts.scheme}://{parts.netloc}"] if parts.scheme and parts.netloc else []
+    pages = (
+        PaymentTransaction.objects.filter(municipality=municipality)
+        .exclude(payment_page_url="")
+        .order_by("-pk")
+        .values_list("payment_page_url", flat=True)[:PAGE_ORIGINS_FROM_LATEST]
+    )
+    origins: list[str] = []
+    for url in [config.base_url, *pages]:
+        origin = _origin(url)
+        if origin is not None and origin not in origins:
+            origins.append(origin)
+    return origins

@@ -181,10 +181,19 @@ def _log_extra(tx: PaymentTransaction, **more: Any) -> dict[str, Any]:
 
 
 def _change_status(
-    tx: PaymentTransaction, new: str, *, source: str, detail: str, actor: Any
+    tx: PaymentTransaction,
+    new: str,
+    *,
+    source: str,
+    detail: str,
+    actor: Any,
+    before: dict[str, Any] | None = None,
 ) -> None:
-    """Set a new status with its history row and audit event; call inside the transaction."""
-    before = tx.snapshot()
+    """Set a new status with its history row and audit event; call inside the transaction.
+
+    ``before``: the audit's state before, when the caller changed ``tx`` already (taken before
+    any change, so that it never shows the new values)."""
+    before = tx.snapshot() if before is None else before
     old = tx.status
     tx.status = new
     tx.status_detail = detail[:250]
@@ -564,13 +573,14 @@ def _apply(pk: int, observed: ProviderTransaction, source: str) -> PaymentTransa
             tx.save()
             return tx
         if new == PaymentStatus.PAYED:
+            before = tx.snapshot()  # before the confirmation's own fields change
             tx.cash_reference = observed.reference or tx.cash_reference
             tx.payment_method = observed.payment_method
             tx.duplicate = any(t.status == PaymentStatus.PAYED for t in siblings if t.pk != tx.pk)
             detail = observed.status_detail
             if old != PaymentStatus.INITIAL:
                 detail = f"provider confirmed payment after {old}. {detail}".strip()
-            _change_status(tx, new, source=source, detail=detail, actor=None)
+            _change_status(tx, new, source=source, detail=detail, actor=None, before=before)
             if tx.payable_deleted_at is not None and not tx.duplicate:
                 # Captured after its matter was deleted unpaid: nothing to hand over, the money
                 # is kept for a refund (admin: "refund outstanding"; treasury export: Hinweis).
@@ -617,11 +627,11 @@ def _record_refund_due(tx: PaymentTransaction, *, reason: str, source: str) -> N
     )
 
 
-def _abandon(pk: int) -> PaymentTransaction:
-    """Give up an attempt the provider has just reported still open past
-    :func:`abandon_after`. XBezahldienste has no call to cancel a transaction, so it stays open
-    at the provider: it is re-checked like a failed one (``PAYMENTS_RECHECK_FINAL_HOURS``) and a
-    capture reported meanwhile still wins."""
+def _abandon(pk: int, *, why: str = "still open at the provider") -> PaymentTransaction:
+    """Give up an attempt that is still open past :func:`abandon_after`: the provider has just
+    reported it open, or no longer knows it (``why``). XBezahldienste has no call to cancel a
+    transaction, so it may stay open at the provider: it is re-checked like a failed one
+    (``PAYMENTS_RECHECK_FINAL_HOURS``) and a capture reported meanwhile still wins."""
     with transaction.atomic():
         tx, _siblings = _lock_with_siblings(pk)
         if tx.status != PaymentStatus.INITIAL:
@@ -631,19 +641,53 @@ def _abandon(pk: int) -> PaymentTransaction:
             tx,
             PaymentStatus.ABANDONED,
             source=Source.RECONCILIATION,
-            detail=f"still open at the provider {hours:g} hours after it was started; given up",
+            detail=f"{why} {hours:g} hours after it was started; given up",
             actor=None,
         )
         transaction.on_commit(lambda: _announce(payment_failed, tx))
-    logger.warning("open payment attempt abandoned", extra=_log_extra(tx))
+    logger.warning("open payment attempt abandoned", extra=_log_extra(tx, reason=why))
     return tx
 
 
+def _gone_at_provider(tx: PaymentTransaction, error: ProviderError) -> str:
+    """Why ``error`` means that no provider will ever report on ``tx`` again ("" if it may):
+    the provider answered that it does not know the transaction (NOT_FOUND: the platform
+    purged unpaid transactions, or the sandbox restarted), or the municipality's provider was
+    deleted or disabled (NOT_CONFIGURED; a plugin's bug, reported with the same code, is not
+    this: its provider is still configured and enabled)."""
+    if error.code == ErrorCode.NOT_FOUND:
+        return "unknown at the provider (NOT_FOUND)"
+    if (
+        error.code == ErrorCode.NOT_CONFIGURED
+        and not ProviderConfig.objects.filter(
+            municipality_id=tx.municipality_id, enabled=True
+        ).exists()
+    ):
+        return "no payment provider configured or enabled"
+    return ""
+
+
 def _check(tx: PaymentTransaction, *, now: dt.datetime) -> PaymentTransaction:
-    """Pull the status; an attempt the provider still reports open :func:`abandon_after` after
-    it was started is given up, this answer being the final one asked for. An attempt the
-    provider cannot tell about now (:class:`ProviderError`) stays as it is."""
-    after = refresh_status(transaction=tx, source=Source.RECONCILIATION)
+    """Pull the status; an attempt still open :func:`abandon_after` after it was started is
+    given up, this answer being the final one asked for: if the provider still reports it
+    open, and as well if it no longer knows it or the municipality's provider was deleted or
+    disabled (:func:`_gone_at_provider`; a "not paid" for good: nothing can be paid there). A
+    younger attempt the provider does not know stays open (a platform may lag behind its own
+    answer to the creation). Otherwise an attempt the provider cannot tell about now
+    (:class:`ProviderError`) stays as it is; one given up or closed already that the provider
+    no longer knows is left as it is, without an error (nothing more can come of it)."""
+    try:
+        after = refresh_status(transaction=tx, source=Source.RECONCILIATION)
+    except ProviderError as error:
+        why = _gone_at_provider(tx, error)
+        if not why:
+            raise
+        current = PaymentTransaction.objects.get(pk=tx.pk)
+        if current.status != PaymentStatus.INITIAL:
+            return current
+        if current.created_at > now - abandon_after():
+            raise
+        return _abandon(current.pk, why=why)
     if after.status == PaymentStatus.INITIAL and after.created_at <= now - abandon_after():
         return _abandon(after.pk)
     return after
@@ -794,8 +838,9 @@ def current_state(
     confirm (a late PAYED must count): the open ones, and the failed, cancelled or abandoned
     ones of the last ``PAYMENTS_RECHECK_FINAL_HOURS`` (as reconciliation does). An attempt still
     open past :func:`abandon_after` is given up, and one that never reached the provider is
-    closed after ``UNREGISTERED_ATTEMPT_AFTER``, so neither keeps the payable waiting for ever.
-    An attempt the provider cannot tell about now keeps its status."""
+    closed after ``UNREGISTERED_ATTEMPT_AFTER``, so neither keeps the payable waiting for ever;
+    so is one past :func:`abandon_after` that the provider no longer knows, or whose provider
+    was deleted or disabled. An attempt the provider cannot tell about now keeps its status."""
     now = now or timezone.now()
     _close_lost_attempts(payable_type=payable_type, payable_id=str(payable_id))
     for previous in changeable_attempts(recheck_final_since=_recheck_since(now)).filter(
@@ -812,9 +857,11 @@ def reconcile_open_transactions(*, now: dt.datetime | None = None) -> Reconcilia
     Open means INITIAL at the provider, plus FAILED, CANCELED or ABANDONED attempts whose status
     changed within ``PAYMENTS_RECHECK_FINAL_HOURS`` (default 72): a provider may still confirm
     them. An attempt still INITIAL ``PAYMENTS_ATTEMPT_ABANDON_HOURS`` (default 48) after it was
-    started is given up after this final answer (ABANDONED). A PAYED attempt paid within the
-    same window that has no Kassenzeichen yet is read again too, so that one the provider
-    assigns later is stored (:func:`apply_provider_status` never changes its status or amount).
+    started is given up after this final answer (ABANDONED), and so is one the provider no
+    longer knows (NOT_FOUND) or whose provider is gone (see :func:`_check`). A PAYED attempt
+    paid within the same window that has no Kassenzeichen yet is read again too, so that one
+    the provider assigns later is stored (:func:`apply_provider_status` never changes its
+    status or amount).
     """
     result = ReconciliationResult()
     now = now or timezone.now()

@@ -26,6 +26,12 @@ STATES = ("INITIAL", "PAYED", "FAILED", "CANCELED")
 PURPOSE = re.compile(r"^[\w\d\s-]+$", re.ASCII)
 KERN_DIR = Path(__file__).resolve().parents[2] / "core" / "static" / "vendor" / "kern" / "2.7.2"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+#: The largest amount the sandbox takes (the portal's own limit is 999,999.99 €).
+MAX_AMOUNT = Decimal("999999999.99")
+#: The largest request body it reads.
+MAX_BODY_BYTES = 1024 * 1024
+FAULT_KINDS = ("timeout", "delay", "malformed", "http500", "error", "wrong_amount", "wrong_id")
+METHODS = ("POST", "GET")
 
 StartResponse = Callable[..., Any]
 
@@ -114,6 +120,8 @@ def _amount(value: Any, where: str) -> Decimal:
         raise ApiError(400, "VALIDATION_ERROR", f"{where} must be a number") from None
     if not amount.is_finite():  # json.loads accepts NaN and Infinity
         raise ApiError(400, "VALIDATION_ERROR", f"{where} must be a number")
+    if amount > MAX_AMOUNT:  # nor can quantize() hold every number: 1E+40 raises
+        raise ApiError(400, "VALIDATION_ERROR", f"{where} must be at most {MAX_AMOUNT}")
     if amount < 0 or amount != amount.quantize(Decimal("0.01")):
         raise ApiError(400, "VALIDATION_ERROR", f"{where} must be an amount with two decimals")
     return amount
@@ -216,12 +224,21 @@ class SandboxApp:
         raise ApiError(404, "NOT_FOUND", f"no resource {method} {path}")
 
     @staticmethod
-    def read_json(environ: dict[str, Any]) -> Any:
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        raw = environ["wsgi.input"].read(length) if length else b""
+    def read_body(environ: dict[str, Any]) -> bytes:
+        """The request body as its Content-Length announces it; a length that is no whole
+        number from 0 to ``MAX_BODY_BYTES`` is a 400 (a negative one would read to the end of
+        the connection)."""
+        text = str(environ.get("CONTENT_LENGTH") or "0").strip()
+        if not text.isascii() or not text.isdigit():
+            raise ApiError(400, "VALIDATION_ERROR", "Content-Length must be a whole number")
+        length = int(text)
+        if length > MAX_BODY_BYTES:
+            raise ApiError(400, "VALIDATION_ERROR", f"body: at most {MAX_BODY_BYTES} bytes")
+        return environ["wsgi.input"].read(length) if length else b""
+
+    @classmethod
+    def read_json(cls, environ: dict[str, Any]) -> Any:
+        raw = cls.read_body(environ)
         try:
             return json.loads(raw or b"null", parse_float=Decimal)
         except ValueError:
@@ -346,20 +363,16 @@ class SandboxApp:
         if action == "reset":
             state.reset()
         elif action == "set_originators":
+            originators = body.get("originators", [])
+            if not isinstance(originators, list) or not all(
+                isinstance(o, dict) and all(isinstance(v, str) for v in o.values())
+                for o in originators
+            ):
+                raise ApiError(400, "VALIDATION_ERROR", "originators: a list of objects of text")
             with state.lock:
-                state.originators = list(body.get("originators", []))
+                state.originators = list(originators)
         elif action == "fault":
-            methods = tuple(body.get("methods", ["POST", "GET"]))
-            state.faults.append(
-                Fault(
-                    kind=str(body.get("fault")),
-                    count=int(body.get("count", 1)),
-                    methods=methods,
-                    seconds=float(body.get("seconds", 5)),
-                    error_code=str(body.get("errorCode", "")),
-                    http_status=int(body.get("httpStatus", 400)),
-                )
-            )
+            state.faults.append(_fault(body))
         elif action in {"set_status", "script"}:
             with state.lock:
                 tx = state.transactions.get(str(body.get("transactionId")))
@@ -371,7 +384,9 @@ class SandboxApp:
                     state.set_status(tx, body["status"])
                 else:
                     statuses = body.get("statuses", [])
-                    if not all(s in STATES for s in statuses):
+                    if not isinstance(statuses, list) or not all(
+                        isinstance(s, str) and s in STATES for s in statuses
+                    ):
                         raise ApiError(400, "VALIDATION_ERROR", f"statuses from {STATES}")
                     tx.scripted = list(statuses)
         else:
@@ -452,8 +467,7 @@ class SandboxApp:
     def payment_choice(
         self, environ: dict[str, Any], transaction_id: str, start_response: StartResponse
     ) -> list[bytes]:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        form = parse_qs(environ["wsgi.input"].read(length).decode() if length else "")
+        form = parse_qs(self.read_body(environ).decode(errors="replace"))
         choice = (form.get("choice") or [""])[0]
         with self.state.lock:
             tx = self.find(transaction_id)
@@ -511,6 +525,42 @@ class SandboxApp:
         data = path.read_bytes()
         start_response("200 OK", [("Content-Type", "text/css"), ("Content-Length", str(len(data)))])
         return [data]
+
+
+def _whole(body: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
+    value = body.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ApiError(400, "VALIDATION_ERROR", f"{name}: a whole number from {low} to {high}")
+    return value
+
+
+def _fault(body: dict[str, Any]) -> Fault:
+    """The fault a control request injects; anything it cannot be is a 400."""
+    kind = body.get("fault")
+    if kind not in FAULT_KINDS:
+        raise ApiError(400, "VALIDATION_ERROR", f"fault must be one of {FAULT_KINDS}")
+    methods = body.get("methods", list(METHODS))
+    if not isinstance(methods, list) or not methods or not all(m in METHODS for m in methods):
+        raise ApiError(400, "VALIDATION_ERROR", f"methods: a list from {METHODS}")
+    seconds = body.get("seconds", 5)
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float | Decimal):
+        raise ApiError(400, "VALIDATION_ERROR", "seconds must be a number")
+    if not 0 <= seconds <= 60:  # NaN too
+        raise ApiError(400, "VALIDATION_ERROR", "seconds: from 0 to 60")
+    error_code = body.get("errorCode", "")
+    if not isinstance(error_code, str):
+        raise ApiError(400, "VALIDATION_ERROR", "errorCode must be text")
+    http_status = _whole(body, "httpStatus", 400, 400, 599)
+    if http_status not in {status.value for status in HTTPStatus}:
+        raise ApiError(400, "VALIDATION_ERROR", "httpStatus must be an HTTP status code")
+    return Fault(
+        kind=kind,
+        count=_whole(body, "count", 1, 1, 1000),
+        methods=tuple(methods),
+        seconds=float(seconds),
+        error_code=error_code,
+        http_status=http_status,
+    )
 
 
 def _euro(value: Any) -> str:
