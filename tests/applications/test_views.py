@@ -178,7 +178,7 @@ def test_a_submission_key_posted_for_two_drafts_sends_both(
     ("path", "data", "message"),
     [
         ("schritt/certificate/", SIMPLE_CERTIFICATE, "kann nicht mehr geändert werden"),
-        ("loeschen/", {}, "kann nicht gelöscht werden"),
+        ("loeschen/", {"confirm": "yes"}, "kann nicht gelöscht werden"),
     ],
     ids=["step", "delete"],
 )

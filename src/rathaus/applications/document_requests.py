@@ -8,6 +8,7 @@ the case (``casework.services``), which files them under the name the citizen ga
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,15 +52,26 @@ def open_request_for(
         return None
 
 
+def too_many_files(count: int) -> str | None:
+    """The message for ``count`` files where at most :data:`MAX_FILES` are taken (None: fine);
+    the page checks it before it reads a single file."""
+    if count > MAX_FILES:
+        return _("Please upload at most %(limit)s files.") % {"limit": MAX_FILES}
+    return None
+
+
 def answer_document_request(
     *,
     application: Application,
     request: DocumentRequest,
-    files: list[tuple[str, bytes]],
+    files: Sequence[tuple[str, Callable[[], bytes]]],
     note: str,
     actor: User,
 ) -> DocumentRequest:
-    """Check the uploaded files and hand them to the case; the case goes back to review."""
+    """Check the uploaded files and hand them to the case; the case goes back to review.
+
+    ``files``: each file's name and a function that reads it, called only once the number of
+    files is accepted and only as that file is checked: too many files are refused unread."""
     if request.case_id != application.case_id or application.applicant_id != actor.pk:
         raise ApplicationError(_("This request does not belong to your application."))
     errors: dict[str, list[str]] = {}
@@ -70,11 +82,11 @@ def answer_document_request(
         ]
     if not files:
         errors["files"] = [_("Please choose at least one file.")]
-    elif len(files) > MAX_FILES:
-        errors["files"] = [_("Please upload at most %(limit)s files.") % {"limit": MAX_FILES}]
+    elif refusal := too_many_files(len(files)):
+        errors["files"] = [refusal]
     checked: list[tuple[str, str, bytes]] = []
-    for name, data in files if "files" not in errors else []:
-        verdict = check_upload(name=name, data=data)
+    for name, read in files if "files" not in errors else []:
+        verdict = check_upload(name=name, data=read())
         if not verdict.accepted:
             errors.setdefault("files", []).append(f"{name}: {verdict.message}")
         else:

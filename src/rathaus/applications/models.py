@@ -76,6 +76,9 @@ class Application(models.Model):
     idempotency_key = models.CharField(  # noqa: DJ001 (NULL for drafts, as it was when unique)
         _("submission key"), max_length=64, null=True, blank=True
     )
+    # The one-time key of the start page that opened the draft: the same page sent twice (a
+    # double click) opens one draft (services.start_application).
+    start_key = models.CharField(_("start key"), max_length=32, blank=True, default="")
     # The fee as quoted on the review page when the citizen sent it (payments.FeeQuote.to_data):
     # what is paid online afterwards, even if the catalog's fees change meanwhile.
     fee_quote = models.JSONField(_("fee quoted at submission"), null=True, blank=True)
@@ -111,6 +114,11 @@ class Application(models.Model):
                 condition=~models.Q(status="submitted")
                 | (models.Q(reference__isnull=False) & models.Q(submitted_at__isnull=False)),
                 name="application_submitted_has_reference",
+            ),
+            models.UniqueConstraint(
+                fields=["applicant", "start_key"],
+                condition=~models.Q(start_key=""),
+                name="application_start_key_once",
             ),
         ]
 

@@ -8,13 +8,13 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -35,7 +35,13 @@ from rathaus.applications.uploads import (
 )
 from rathaus.casework.errors import CaseworkError
 from rathaus.casework.services import open_case
-from rathaus.catalog.form_schemas import current_form, form_schema, has_form, store_form_version
+from rathaus.catalog.form_schemas import (
+    FormUnavailable,
+    LoadedForm,
+    current_form,
+    has_form,
+    store_form_version,
+)
 from rathaus.catalog.models import Responsibility, Service, TrustLevel
 from rathaus.core import audit
 from rathaus.core.models import Municipality
@@ -48,6 +54,7 @@ from rathaus.payments.fees import (
     FeeQuote,
     FeeRuleError,
     calculate_fee,
+    format_cents,
     schedule_from_catalog,
 )
 from rathaus.payments.selectors import payable_state
@@ -85,6 +92,51 @@ class DeclarationChanged(ApplicationError):
         )
 
 
+class FeeChanged(DeclarationChanged):
+    """The fee quoted now is not the one the review page showed: the authority changed its
+    fee, or a fee that depends on the date changed at midnight. Nothing is charged unseen."""
+
+    def __init__(self, quote: FeeQuote) -> None:
+        super().__init__()
+        self.quote = quote
+
+    def __str__(self) -> str:
+        quote = self.quote
+        amount = format_cents(quote.total_cents)
+        if quote.payable_online:
+            now = _("It is now %(amount)s, to be paid online before your application is sent.")
+        elif quote.total_cents:
+            now = _("It is now %(amount)s, collected with the notice.")
+        elif quote.set_in_notice:
+            now = _("It is now set in the notice.")
+        else:
+            now = _("Your application is now free of charge.")
+        return _(
+            "The fee for your application changed after you reviewed it. %(now)s Please check "
+            "the fees below again before you send your application."
+        ) % {"now": now % {"amount": amount}}
+
+
+class ServiceNotOffered(ApplicationError):
+    """The service of a draft was switched off, or its form removed, after the draft began."""
+
+    def __str__(self) -> str:
+        return _(
+            "This service is no longer offered online, so your draft can no longer be "
+            "continued or sent. You can delete it under “My applications”."
+        )
+
+
+class DraftGone(ApplicationError):
+    """The draft no longer exists: deleted in another window, or by the expiry job."""
+
+    def __str__(self) -> str:
+        return _(
+            "This draft no longer exists: it was deleted, in another window or because it had "
+            "not been saved for a long time."
+        )
+
+
 @dataclass(frozen=True)
 class SubmissionIncomplete(ApplicationError):
     step_id: str
@@ -93,11 +145,72 @@ class SubmissionIncomplete(ApplicationError):
         return _("Some answers are missing or no longer valid. Please check this step.")
 
 
+def _digest(data: Any) -> str:
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
 def declaration_digest(answers: dict[str, Any]) -> str:
     """A fingerprint of the answers as the review page shows them (§ 9a OZG): the submission
     must be of exactly the declaration the citizen reviewed."""
-    canonical = json.dumps(answers, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return _digest(answers)
+
+
+def fee_digest(quote: FeeQuote) -> str:
+    """A fingerprint of what a fee quote charges and when: the amounts and items, whether paid
+    online before sending or with the notice. Not the items' labels, which follow the language."""
+    return _digest(
+        {
+            "lines": [(line.id, line.quantity, line.unit_cents) for line in quote.lines],
+            "collection": quote.collection.value,
+            "currency": quote.currency,
+            "set_in_notice": quote.set_in_notice,
+            "notice_lines": len(quote.notice_lines),
+            "payable_online": quote.payable_online,
+        }
+    )
+
+
+def review_fingerprint(answers: dict[str, Any], quote: FeeQuote | None) -> str:
+    """What the review page confirms (§ 9a OZG): the answers' fingerprint followed by the
+    fee's (none if the fee could not be quoted; the page then cannot send)."""
+    return declaration_digest(answers) + (fee_digest(quote) if quote is not None else "")
+
+
+def _same(posted: str, expected: str) -> bool:
+    return hmac.compare_digest(posted.encode("ascii", "replace"), expected.encode("ascii"))
+
+
+def offered_online(service: Service) -> bool:
+    """Whether drafts of ``service`` may be started, continued and sent: it is switched on, for
+    online applications, and its form is deployed."""
+    return service.is_active and service.online and has_form(service)
+
+
+def draft_form(service: Service) -> LoadedForm:
+    """The form a draft of ``service`` is filled in with, as deployed now; raises
+    :class:`ServiceNotOffered` once the service is switched off or its form removed."""
+    if not offered_online(service):
+        raise ServiceNotOffered()
+    try:
+        return current_form(service)
+    except FormUnavailable as exc:  # removed since has_form looked
+        raise ServiceNotOffered() from exc
+
+
+def draft_schema(service: Service) -> FormSchema:
+    """The schema of :func:`draft_form`."""
+    return draft_form(service).schema
+
+
+def expiry_cutoff(now: datetime.datetime) -> datetime.datetime:
+    """The start of ``now``'s day in the local time zone (``TIME_ZONE``, Europe/Berlin).
+
+    Drafts and unpaid applications are shown as kept until, or payable by, the local date of
+    their ``expires_at``; the citizen has that whole day, so they are deleted only once it has
+    ended: when ``expires_at`` is before the start of the current local day."""
+    local = timezone.localtime(now, timezone.get_default_timezone())
+    return datetime.datetime.combine(local.date(), datetime.time.min, tzinfo=local.tzinfo)
 
 
 def draft_lifetime() -> datetime.timedelta:
@@ -144,6 +257,13 @@ def prefill_answers(schema: FormSchema, user: User) -> dict[str, Any]:
     return answers
 
 
+def _no_authority(municipality: Municipality) -> ApplicationError:
+    return ApplicationError(
+        _("No authority is responsible for this service in %(municipality)s yet.")
+        % {"municipality": municipality.name}
+    )
+
+
 def start_application(
     *,
     applicant: User,
@@ -151,46 +271,70 @@ def start_application(
     municipality: Municipality,
     trust_level: str,
     choice: str | None = None,
+    start_key: str = "",
 ) -> Application:
     """Open a draft for ``service``, prefilled from the applicant's profile.
 
     ``choice``: the citizen's answer to the service's start question (which election a postal
     vote is for), None if not asked yet; raises ``ChoiceRequired`` while one is needed or the
     one given is not accepted (``service_context``).
+    ``start_key``: the one-time key of the start page that sent this; the same key again (a
+    double click, a reloaded POST) returns the application it opened instead of a second draft.
+    Refused where no authority of ``municipality`` handles the service: the citizen learns so
+    before filling in the form, not only when sending it.
     """
-    if not service.online or not has_form(service):
+    if start_key and (opened := _started_with(applicant, start_key)) is not None:
+        return opened
+    if not service.is_active or not service.online or not has_form(service):
         raise ApplicationError(_("This service cannot be applied for online here."))
     if not trust_level_suffices(required=service.trust_level, reached=trust_level):
         raise TrustLevelTooLow(required=service.trust_level, reached=trust_level)
-    schema, digest = form_schema(service)
+    if not Responsibility.objects.filter(service=service, municipality=municipality).exists():
+        raise _no_authority(municipality)
+    try:
+        form = current_form(service)
+    except FormUnavailable as exc:  # removed since has_form looked
+        raise ApplicationError(_("This service cannot be applied for online here.")) from exc
+    schema = form.schema
     application = Application(
         applicant=applicant,
         service=service,
         municipality=municipality,
         answers=prefill_answers(schema, applicant),
         current_step=schema.steps[0].id,
-        schema_hash=digest,
+        schema_hash=form.digest,
         expires_at=timezone.now() + draft_lifetime(),
+        start_key=start_key,
     )
     rules = rules_for(service.slug)
     if rules is not None:
         rules.on_start(application=application)
     if isinstance(rules, ContextRules):
         rules.choose(application=application, value=choice)
-    with transaction.atomic():
-        application.save()
-        audit.record(
-            actor=applicant,
-            action="application.started",
-            obj=application,
-            after={
-                "service": service.slug,
-                "municipality": municipality.slug,
-                **({"context": application.context} if application.context else {}),
-            },
-            municipality=municipality,
-        )
+    try:
+        with transaction.atomic():
+            application.save()
+            audit.record(
+                actor=applicant,
+                action="application.started",
+                obj=application,
+                after={
+                    "service": service.slug,
+                    "municipality": municipality.slug,
+                    **({"context": application.context} if application.context else {}),
+                },
+                municipality=municipality,
+            )
+    except IntegrityError:
+        # the same start key, sent twice at once: the other request's draft committed first
+        if start_key and (opened := _started_with(applicant, start_key)) is not None:
+            return opened
+        raise
     return application
+
+
+def _started_with(applicant: User, start_key: str) -> Application | None:
+    return Application.objects.filter(applicant=applicant, start_key=start_key).first()
 
 
 def save_step(*, application: Application, result: StepResult, actor: Any = None) -> str | None:
@@ -200,7 +344,7 @@ def save_step(*, application: Application, result: StepResult, actor: Any = None
     read them: a step saved in another tab meanwhile is kept, and so are its files.
     ``actor``: who saved it (by default the applicant, the only one who may).
     """
-    schema, _digest = form_schema(application.service)
+    schema = draft_schema(application.service)
     written: list[Attachment] = []
     committed: list[bool] = []
     try:
@@ -227,10 +371,11 @@ def resume_step(application: Application) -> str | None:
     """The step a draft continues at (None: the review page). Where the citizen left off, if the
     current form still shows that step; a form updated since may have removed or renamed it, or
     an answer changed may hide it: then the first step whose answers are missing or no longer
-    valid, or the review page if there is none."""
+    valid, or the review page if there is none. Raises :class:`ServiceNotOffered` once the
+    service is no longer offered online."""
+    schema = draft_schema(application.service)
     if not application.current_step:  # every step answered
         return None
-    schema, _digest = form_schema(application.service)
     if application.current_step in {step.id for step in visible_steps(schema, application.answers)}:
         return application.current_step
     first_invalid = validate_all(schema, application.answers).first_invalid_step
@@ -262,7 +407,7 @@ def keep_uploads(*, application: Application, result: StepResult, actor: Any = N
     """
     if not any(result.uploads.values()):
         return
-    schema, _digest = form_schema(application.service)
+    schema = draft_schema(application.service)
     written: list[Attachment] = []
     committed: list[bool] = []
     try:
@@ -345,9 +490,13 @@ def responsible_authority(application: Application) -> Responsibility | None:
 
 
 def fee_quote(
-    application: Application, *, responsibility: Responsibility | None = None
+    application: Application,
+    *,
+    responsibility: Responsibility | None = None,
+    answers: Mapping[str, Any] | None = None,
 ) -> FeeQuote:
-    """The fee for this application's answers, from the catalog and the handling authority; once
+    """The fee for this application's answers (or ``answers``: the checked ones, which the
+    submission charges for), from the catalog and the handling authority, as of today; once
     sent, the fee quoted at submission."""
     if application.fee_quote is not None:
         return FeeQuote.from_data(application.fee_quote)
@@ -358,7 +507,11 @@ def fee_quote(
             fees=application.service.fees,
             local_fee=responsibility.local_fee if responsibility else None,
         )
-        return calculate_fee(schedule, application.answers, on=timezone.localdate())
+        return calculate_fee(
+            schedule,
+            application.answers if answers is None else answers,
+            on=timezone.localdate(),
+        )
     except FeeCalculationError as exc:
         raise ApplicationError(
             _("The fee for your answers could not be calculated: %(reason)s") % {"reason": exc}
@@ -402,25 +555,28 @@ def submit_application(
     mailbox (§ 9 Abs. 1 OZG); the notice then goes by post.
     Where the fee is paid online before submission, the frozen application waits for the payment
     (``AWAITING_PAYMENT``); :func:`complete_submission` hands it over once the payment is confirmed.
-    ``reviewed``: the :func:`declaration_digest` of the answers the review page showed; answers
-    changed since (another tab saved a step) are refused with :class:`DeclarationChanged`.
+    ``reviewed``: the :func:`review_fingerprint` of the answers and the fee the review page
+    showed; answers changed since (another tab saved a step) are refused with
+    :class:`DeclarationChanged`, a fee quoted differently now (changed by the authority, or at
+    midnight) with :class:`FeeChanged`. A service switched off since the draft began is refused
+    with :class:`ServiceNotOffered`.
     """
     if not confirmed:
         raise ApplicationError(
             _("Please confirm that your information is correct and complete before sending.")
         )
     with transaction.atomic():
-        locked = _locked(application.pk)
+        try:
+            locked = _locked(application.pk)
+        except Application.DoesNotExist as exc:  # deleted in another tab, or expired
+            raise DraftGone() from exc
         if locked.status in (Application.Status.SUBMITTED, Application.Status.AWAITING_PAYMENT):
             return locked
         if locked.status != Application.Status.DRAFT:
             raise ApplicationError(_("This application can no longer be submitted."))
-        if reviewed is not None and not hmac.compare_digest(
-            reviewed.encode("ascii", "replace"),
-            declaration_digest(locked.answers).encode("ascii"),
-        ):
+        form = draft_form(locked.service)  # the service as it is now, read under the lock
+        if reviewed is not None and not _same(reviewed[:32], declaration_digest(locked.answers)):
             raise DeclarationChanged()
-        form = current_form(locked.service)
         schema = form.schema
         checked = validate_all(schema, locked.answers)
         if not checked.is_valid:
@@ -431,10 +587,10 @@ def submit_application(
             rules.before_submit(application=locked)
         responsibility = responsible_authority(locked)
         if responsibility is None:
-            raise ApplicationError(
-                _("No authority is responsible for this service in %(municipality)s yet.")
-                % {"municipality": locked.municipality.name}
-            )
+            raise _no_authority(locked.municipality)
+        quote = fee_quote(locked, responsibility=responsibility, answers=checked.cleaned)
+        if reviewed is not None and not _same(reviewed[32:], fee_digest(quote)):
+            raise FeeChanged(quote)
         locked.answers = checked.cleaned
         if schema_has_files(schema):
             # a file kept on a step shown again for errors may belong to a field that does not
@@ -445,7 +601,6 @@ def submit_application(
         locked.schema_hash = form.digest
         if electronic_delivery is not None:
             locked.electronic_delivery = electronic_delivery
-        quote = fee_quote(locked, responsibility=responsibility)
         now = timezone.now()
         locked.authority = responsibility.authority
         locked.declaration_confirmed_at = now
@@ -550,22 +705,26 @@ def _frozen() -> str:
 @contextmanager
 def _still_a_draft(application: Application, *, refusal: str) -> Iterator[None]:
     """A transaction in which ``application`` is row-locked and still a draft; otherwise raise
-    :class:`ApplicationError` with ``refusal``. Checked again under the lock: a submission in
-    another tab (which takes the same lock) may have frozen it since this request read it.
-    Its answers and current step are read again under the lock, as another tab may have saved a
-    step since this request read them (before a slow upload was received and scanned)."""
+    :class:`ApplicationError` with ``refusal``, or :class:`DraftGone` if it no longer exists.
+    Checked again under the lock: a submission in another tab (which takes the same lock) may
+    have frozen it since this request read it, or a deletion (another tab, the expiry job)
+    removed it. Its answers and current step are read again under the lock, as another tab may
+    have saved a step since this request read them (before a slow upload was received and
+    scanned)."""
     if not application.is_draft:
         raise ApplicationError(refusal)
     with transaction.atomic():
         fresh = (
             Application.objects.select_for_update()
-            .filter(pk=application.pk, status=Application.Status.DRAFT)
-            .values_list("answers", "current_step")
+            .filter(pk=application.pk)
+            .values_list("answers", "current_step", "status")
             .first()
         )
         if fresh is None:
+            raise DraftGone()
+        if fresh[2] != Application.Status.DRAFT:
             raise ApplicationError(refusal)
-        application.answers, application.current_step = fresh
+        application.answers, application.current_step = fresh[0], fresh[1]
         yield
 
 
@@ -581,15 +740,17 @@ def _lock_draft(application_id: int, *, expired_before: datetime.datetime | None
 
 
 def delete_expired_drafts(*, now: datetime.datetime | None = None) -> int:
-    """Delete drafts past their expiry, with their files; returns how many were deleted. A file
+    """Delete drafts past their expiry, with their files; returns how many were deleted. "Kept
+    until" names the local date of the expiry, and the draft is kept that whole day
+    (:func:`expiry_cutoff`). A file
     the storage does not delete is left pending (``uploads.delete_pending_files``) and does not
     hold up the other drafts."""
-    now = now or timezone.now()
+    cutoff = expiry_cutoff(now or timezone.now())
     count = 0
-    expired = Application.objects.filter(status=Application.Status.DRAFT, expires_at__lt=now)
+    expired = Application.objects.filter(status=Application.Status.DRAFT, expires_at__lt=cutoff)
     for application in expired.prefetch_related("attachments"):
         with transaction.atomic():
-            if not _lock_draft(application.pk, expired_before=now):
+            if not _lock_draft(application.pk, expired_before=cutoff):
                 continue  # submitted or saved again meanwhile
             delete_files_after_commit(application.attachments.all())
             audit.record(
@@ -664,12 +825,13 @@ def discard_unpaid(
 
 
 def delete_expired_unpaid(*, now: datetime.datetime | None = None) -> int:
-    """Delete applications whose fee was not paid in time (see :func:`discard_unpaid`);
-    returns how many. One with a payment still open waits for the next run."""
+    """Delete applications whose fee was not paid in time (see :func:`discard_unpaid`): by the
+    end of the local date the application's page names (:func:`expiry_cutoff`); returns how
+    many. One with a payment still open waits for the next run."""
     now = now or timezone.now()
     count = 0
     expired = Application.objects.filter(
-        status=Application.Status.AWAITING_PAYMENT, expires_at__lt=now
+        status=Application.Status.AWAITING_PAYMENT, expires_at__lt=expiry_cutoff(now)
     )
     for application in expired.order_by("pk"):
         try:
@@ -750,7 +912,8 @@ def hand_over_paid() -> int:
     """Periodic catch-up: applications still waiting for a payment that is confirmed go out now
     (the payment signal's receiver failed, say because no authority could open the case then);
     returns how many were handed over. Safe to repeat: :func:`complete_submission` is
-    idempotent."""
+    idempotent. An application that fails (for whatever reason) is logged and tried again on
+    the next run; the others still go out."""
     handed_over = 0
     waiting = Application.objects.filter(status=Application.Status.AWAITING_PAYMENT)
     for application_id in waiting.values_list("pk", flat=True).order_by("pk"):
@@ -763,6 +926,11 @@ def hand_over_paid() -> int:
             logger.error(
                 "paid application still not handed over",
                 extra={"application": application_id, "reason": str(exc)[:500]},
+            )
+            continue
+        except Exception:  # one application's fault never holds up the others' hand-over
+            logger.exception(
+                "paid application could not be handed over", extra={"application": application_id}
             )
             continue
         handed_over += done.status == Application.Status.SUBMITTED

@@ -6,7 +6,8 @@ a citizen. Loaded schemas are kept per process, keyed by the file's modification
 
 The SHA-256 of the file is the form's version. The version an application was submitted with is
 stored (``FormVersion``), so a submitted declaration is always shown with the form the citizen
-confirmed (§ 9a OZG), not with the one deployed today.
+confirmed (§ 9a OZG), not with the one deployed today, and still once the service's folder has
+been removed (the sync then switches the service off; its sent applications stay).
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ logger = logging.getLogger(__name__)
 FORM_FILE = "form.toml"
 
 
+class FormUnavailable(LookupError):
+    """The service has no form file (any more): its folder was removed, or it never had one."""
+
+
 @dataclass(frozen=True)
 class LoadedForm:
     """A form file as read once: its schema, its version (SHA-256) and its text."""
@@ -43,7 +48,12 @@ def schema_path(slug: str) -> Path:
 
 
 def has_form(service: Service) -> bool:
-    return schema_path(service.slug).is_file()
+    return has_form_file(service.slug)
+
+
+def has_form_file(slug: str) -> bool:
+    """Whether the service ``slug`` has a form deployed (for lists read as values)."""
+    return schema_path(slug).is_file()
 
 
 def _parse(text: str, *, source: str) -> FormSchema:
@@ -70,13 +80,17 @@ def _load(slug: str, mtime_ns: int) -> LoadedForm:
 
 
 def current_form(service: Service) -> LoadedForm:
-    """The service's form as deployed now."""
+    """The service's form as deployed now; raises :class:`FormUnavailable` if it has none."""
     path = schema_path(service.slug)
-    return _load(service.slug, path.stat().st_mtime_ns)
+    try:
+        return _load(service.slug, path.stat().st_mtime_ns)
+    except FileNotFoundError as error:  # removed, also between the stat and the read
+        raise FormUnavailable(f"service {service.slug} has no {FORM_FILE}") from error
 
 
 def form_schema(service: Service) -> tuple[FormSchema, str]:
-    """The service's form schema and the SHA-256 of its file (the form's version)."""
+    """The service's form schema and the SHA-256 of its file (the form's version); raises
+    :class:`FormUnavailable` if it has none."""
     loaded = current_form(service)
     return loaded.schema, loaded.digest
 
@@ -113,17 +127,23 @@ def _stored_schema(digest: str) -> FormSchema:
 def form_schema_for_version(service: Service, digest: str) -> FormSchema:
     """The schema of the form version ``digest`` of ``service``, to show submitted answers with.
 
-    The current schema when it is that version (no query); the current one too for applications
-    submitted before versions were stored.
+    The current schema when it is that version (no query); otherwise the stored version, which
+    is all there is once the service's folder has been removed. The current one for applications
+    submitted before versions were stored; :class:`FormUnavailable` if there is none either.
     """
-    current = current_form(service)
-    if digest == current.digest:
+    try:
+        current: LoadedForm | None = current_form(service)
+    except FormUnavailable:
+        current = None
+    if current is not None and digest == current.digest:
         return current.schema
     if digest:
         try:
             return _stored_schema(digest)
         except FormVersion.DoesNotExist:
             pass
+    if current is None:
+        raise FormUnavailable(f"service {service.slug}: form version {digest[:12]} not stored")
     logger.info(
         "form version not stored; showing the current form",
         extra={"service": service.slug, "digest": digest, "current": current.digest},

@@ -5,7 +5,11 @@ own); the status is the one the citizen reads (``casework.models.CITIZEN_STATUS_
 case exists. Drafts link to their page, which sends the citizen on to the step where they left
 off (``applications.services.resume_step``: the form may have changed since), so the list reads no
 form. What an application is for beyond its service (the election of a postal vote) is named
-beside it.
+beside it. A draft of a service no longer offered online (switched off, or its form removed) is
+marked so, without a way to continue it; it can still be deleted.
+
+"Kept until" names the local date of the draft's expiry: it is deleted only once that day has
+ended (``applications.services.expiry_cutoff``).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from rathaus.accounts.models import User
 from rathaus.applications.models import Application
 from rathaus.applications.selectors import application_list_of, applied_for
 from rathaus.casework.models import CITIZEN_STATUS_LABELS, Case
+from rathaus.catalog.form_schemas import has_form_file
 from rathaus.core.url_patterns import UUID_SAMPLE, url_pattern
 
 
@@ -32,6 +37,7 @@ class Draft:
     expires: str
     continue_url: str
     delete_url: str
+    offered: bool
 
 
 @dataclass(frozen=True)
@@ -59,7 +65,7 @@ def application_list(user: User) -> ApplicationList:
     rows = application_list_of(user=user).values(
         *("public_id", "status", "expires_at", "updated_at", "submitted_at"),
         *("reference", "service__name_de", "service__name_en", "case__status"),
-        *("service__slug", "context"),
+        *("service__slug", "context", "service__is_active", "service__online"),
     )
     english = (translation.get_language() or "de").startswith("en")
     application_statuses = dict(Application.Status.choices)
@@ -84,6 +90,10 @@ def application_list(user: User) -> ApplicationList:
                     expires=_local(row["expires_at"], "%d.%m.%Y"),
                     continue_url=detail.format(public_id),
                     delete_url=reverse("applications:delete", args=[public_id]),
+                    # as applications.services.offered_online, from the values read
+                    offered=row["service__is_active"]
+                    and row["service__online"]
+                    and has_form_file(row["service__slug"]),
                 )
             )
             continue

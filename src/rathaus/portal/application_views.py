@@ -29,7 +29,7 @@ from rathaus.applications.document_requests import citizen_case_context
 from rathaus.applications.models import Application
 from rathaus.applications.service_context import ChoiceRequired, StartChoice
 from rathaus.applications.uploads import ScanningInspector, UploadRoomExceeded, upload_room
-from rathaus.catalog.form_schemas import form_schema, form_schema_for_version
+from rathaus.catalog.form_schemas import FormUnavailable, form_schema_for_version
 from rathaus.catalog.models import Service
 from rathaus.core.models import Municipality
 from rathaus.core.stored_files import StoredFileUnavailable, read_verified
@@ -57,6 +57,8 @@ TRUST_SESSION_KEY = "rathaus_trust_level"
 SEEN_WARNINGS = "_seen_warnings"
 MAX_SEEN_WARNINGS = 50
 _WARNING_KEY = re.compile(r"[0-9a-f]{16}")
+#: The start page's one-time key (``services.start_application``), as the page writes it.
+_START_KEY = re.compile(r"[0-9a-f]{32}")
 
 
 def _user(request: HttpRequest) -> User:
@@ -68,6 +70,17 @@ def _user(request: HttpRequest) -> User:
 def session_trust_level(request: HttpRequest) -> str:
     """The trust level this login reached; a local account counts as "low"."""
     return str(request.session.get(TRUST_SESSION_KEY, "low"))
+
+
+def _to_my_applications(request: HttpRequest, refusal: services.ApplicationError) -> HttpResponse:
+    """A draft that cannot be worked on any more (deleted meanwhile, or its service no longer
+    offered): "Meine Anträge" says why, rather than a 404 or an error page."""
+    messages.error(request, str(refusal))
+    return redirect("applications:list")
+
+
+#: Refusals after which the draft's own pages no longer help: "Meine Anträge" says why.
+_DRAFT_UNUSABLE = (services.DraftGone, services.ServiceNotOffered)
 
 
 def _step_up(request: HttpRequest, application: Application) -> HttpResponse | None:
@@ -121,6 +134,7 @@ def start(request: HttpRequest, service_slug: str) -> HttpResponse:
         answer = request.POST.get("auswahl")
         if answer is None and "auswahl_gefragt" in request.POST:
             answer = ""
+        start_key = request.POST.get("start_key", "")
         try:
             application = services.start_application(
                 applicant=_user(request),
@@ -128,17 +142,22 @@ def start(request: HttpRequest, service_slug: str) -> HttpResponse:
                 municipality=municipality,
                 trust_level=session_trust_level(request),
                 choice=answer[:40] if answer is not None else None,
+                # the page's key, so that a double click opens one draft; anything else, none
+                start_key=start_key if _START_KEY.fullmatch(start_key) else "",
             )
         except ChoiceRequired as exc:
             start_choice, choice_error = exc.choice, exc.refusal
         except services.ApplicationError as exc:
             error = str(exc)
         else:
-            return redirect(
-                "applications:step",
-                public_id=application.public_id,
-                step_id=application.current_step,
-            )
+            if application.is_draft and application.current_step:
+                return redirect(
+                    "applications:step",
+                    public_id=application.public_id,
+                    step_id=application.current_step,
+                )
+            # opened by the same page before and answered (or sent) since
+            return redirect("applications:detail", public_id=application.public_id)
     here = request.path + (f"?{urlencode({'gemeinde': municipality.slug})}" if municipality else "")
     return render(
         request,
@@ -148,6 +167,7 @@ def start(request: HttpRequest, service_slug: str) -> HttpResponse:
             "municipalities": municipalities,
             "chosen": chosen,
             "error": error,
+            "start_key": uuid.uuid4().hex,
             "start_choice": start_choice,
             "choice_error": choice_error,
             "trust_level": session_trust_level(request),
@@ -180,7 +200,10 @@ def step(request: HttpRequest, public_id: uuid.UUID, step_id: str) -> HttpRespon
     application = _draft(request, public_id)
     if request.method == "GET" and (step_up := _step_up(request, application)):
         return step_up
-    schema, _digest = form_schema(application.service)
+    try:
+        schema = services.draft_schema(application.service)
+    except services.ServiceNotOffered as exc:
+        return _to_my_applications(request, exc)
     steps = visible_steps(schema, application.answers)
     if step_id not in [s.id for s in steps]:
         raise Http404
@@ -223,6 +246,8 @@ def _step(
                     following = services.save_step(application=application, result=result)
                 except UploadRoomExceeded as exc:  # files stored in another tab came first
                     _refuse_files(schema, result, exc)
+                except _DRAFT_UNUSABLE as exc:  # deleted in another tab or expired; switched off
+                    return _to_my_applications(request, exc)
                 except services.ApplicationError as exc:  # sent in another tab
                     messages.error(request, str(exc))
                     return redirect("applications:detail", public_id=public_id)
@@ -244,6 +269,8 @@ def _step(
                     services.keep_uploads(application=application, result=result)
                 except UploadRoomExceeded as exc:  # files stored in another tab came first
                     _refuse_files(schema, result, exc)
+                except _DRAFT_UNUSABLE as exc:
+                    return _to_my_applications(request, exc)
                 except services.ApplicationError as exc:  # sent in another tab
                     messages.error(request, str(exc))
             data = request.POST
@@ -302,7 +329,10 @@ def review(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         return redirect("applications:detail", public_id=public_id)
     if step_up := _step_up(request, application):
         return step_up
-    schema, _digest = form_schema(application.service)
+    try:
+        schema = services.draft_schema(application.service)
+    except services.ServiceNotOffered as exc:
+        return _to_my_applications(request, exc)
     error = ""
     # § 9 Abs. 1 OZG: notices are retrieved from the mailbox unless the citizen opts out.
     by_post = request.method == "POST" and request.POST.get("postal_delivery") == "yes"
@@ -320,7 +350,9 @@ def review(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         except services.SubmissionIncomplete as exc:
             messages.error(request, str(exc))
             return redirect("applications:step", public_id=public_id, step_id=exc.step_id)
-        except services.ApplicationError as exc:
+        except _DRAFT_UNUSABLE as exc:
+            return _to_my_applications(request, exc)
+        except services.ApplicationError as exc:  # e.g. answers or fee changed: shown as now
             error = str(exc)
         else:
             application = submitted  # as stored by the submission: no second read
@@ -331,7 +363,10 @@ def review(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     checked = validate_all(schema, application.answers)
     sections = _declaration(schema, application.answers)
     try:
-        quote = services.fee_quote(application)
+        # the fee as the submission will quote it: for the checked answers
+        quote = services.fee_quote(
+            application, answers=checked.cleaned if checked.is_valid else None
+        )
     except services.ApplicationError as exc:
         quote, error = None, error or str(exc)
     response = render(
@@ -348,7 +383,8 @@ def review(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             "notes": _notes(checked, sections),
             "incomplete": checked.first_invalid_step,
             "submission_key": uuid.uuid4().hex,
-            "reviewed": services.declaration_digest(application.answers),
+            # § 9a OZG: what is sent is the declaration and the fee shown here
+            "reviewed": services.review_fingerprint(application.answers, quote),
             "error": error,
             "quote": quote,
             "by_post": by_post,
@@ -394,12 +430,21 @@ def _notes(checked: FormResult, sections: list[AnswerSection]) -> list[Declarati
 def detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     application = selectors.application_for_citizen(user=_user(request), public_id=public_id)
     if application.is_draft:
-        step_id = services.resume_step(application)
+        try:
+            step_id = services.resume_step(application)
+        except services.ServiceNotOffered as exc:
+            return _to_my_applications(request, exc)
         if step_id is None:  # nothing left to answer: the review page is next
             return redirect("applications:review", public_id=public_id)
         return redirect("applications:step", public_id=public_id, step_id=step_id)
-    # § 9a OZG: the frozen declaration with the form it was submitted with, not today's.
-    schema = form_schema_for_version(application.service, application.schema_hash)
+    # § 9a OZG: the frozen declaration with the form it was submitted with, not today's, also
+    # once the service's form has been removed (the version is stored with the submission).
+    try:
+        schema: FormSchema | None = form_schema_for_version(
+            application.service, application.schema_hash
+        )
+    except FormUnavailable:  # sent before form versions were stored, and the form is gone
+        schema = None
     awaiting = application.status == Application.Status.AWAITING_PAYMENT
     response = render(
         request,
@@ -410,7 +455,10 @@ def detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             "applied_for": selectors.applied_for(
                 service_slug=application.service.slug, context=application.context
             ),
-            "sections": _declaration(schema, application.submitted_data or {}),
+            "sections": _declaration(schema, application.submitted_data or {})
+            if schema is not None
+            else None,
+            "declaration_unavailable": schema is None,
             "quote": services.fee_quote(application) if awaiting else None,
             "payment": payable_state(
                 payable_type=services.PAYABLE_TYPE, payable_id=str(application.pk)
@@ -422,12 +470,17 @@ def detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 
 
 def _allow_payment_form(response: HttpResponse, application: Application) -> HttpResponse:
-    """CSP form-action: the pay button's POST is answered with a redirect to the provider."""
-    responsibility = services.responsible_authority(application)
-    if responsibility is not None:
-        origins = payment_origins(municipality=responsibility.authority.municipality)
-        if origins:
-            response._csp_update = {"form-action": origins}  # type: ignore[attr-defined]
+    """CSP form-action: the pay button's POST is answered with a redirect to the provider of
+    the municipality the fee goes to: that of the authority the application was sent to, or,
+    for a draft, of the one responsible now (which the submission will record)."""
+    if application.authority is not None:
+        municipality = application.authority.municipality
+    elif (responsibility := services.responsible_authority(application)) is not None:
+        municipality = responsibility.authority.municipality
+    else:
+        return response
+    if origins := payment_origins(municipality=municipality):
+        response._csp_update = {"form-action": origins}  # type: ignore[attr-defined]
     return response
 
 
@@ -454,16 +507,37 @@ def pay(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def delete_draft(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Delete a draft once the citizen has confirmed it on this page (WCAG 3.3.4: the answers
+    and files cannot be brought back), as the withdrawal asks; without JavaScript."""
     application = _draft(request, public_id)
-    try:
-        services.delete_draft(application=application, actor=_user(request))
-    except services.ApplicationError as exc:  # sent in another tab since this page was read
-        messages.error(request, str(exc))
-        return redirect("applications:detail", public_id=public_id)
-    messages.success(request, _("The draft has been deleted."))
-    return redirect("applications:list")
+    error = ""
+    if request.method == "POST":
+        if request.POST.get("confirm") == "yes":
+            try:
+                services.delete_draft(application=application, actor=_user(request))
+            except services.DraftGone as exc:  # deleted in another tab, or expired
+                return _to_my_applications(request, exc)
+            except services.ApplicationError as exc:  # sent in another tab meanwhile
+                messages.error(request, str(exc))
+                return redirect("applications:detail", public_id=public_id)
+            messages.success(request, _("The draft has been deleted."))
+            return redirect("applications:list")
+        error = _("Please confirm that you want to delete the draft.")
+    return render(
+        request,
+        "portal/applications/delete.html",
+        {
+            "application": application,
+            "service": application.service,
+            "applied_for": selectors.applied_for(
+                service_slug=application.service.slug, context=application.context
+            ),
+            "error": error,
+        },
+        status=400 if error else 200,
+    )
 
 
 @login_required

@@ -7,10 +7,12 @@ goes through the citizen's own applications: another person's ids are a 404.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.files.uploadedfile import UploadedFile
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -24,6 +26,7 @@ from rathaus.applications.document_requests import (
     AnswerRefused,
     answer_document_request,
     open_request_for,
+    too_many_files,
     withdraw_application,
 )
 from rathaus.applications.errors import ApplicationError
@@ -53,6 +56,16 @@ def _user(request: HttpRequest) -> User:
     return request.user
 
 
+def _reader(upload: UploadedFile) -> Callable[[], bytes]:
+    """Reads ``upload`` when called: only as the file's turn to be checked comes."""
+
+    def read() -> bytes:
+        upload.seek(0)
+        return upload.read()
+
+    return read
+
+
 @login_required
 @file_size_cap(DEFAULT_MAX_FILE_BYTES)
 @require_http_methods(["GET", "POST"])
@@ -70,12 +83,17 @@ def answer_request(
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            refuse_large_files(form, "documents", form.cleaned_data["documents"])
+            # counted and measured before any file is read into memory
+            uploads = form.cleaned_data["documents"]
+            if refusal := too_many_files(len(uploads)):
+                form.add_error("documents", refusal)
+            else:
+                refuse_large_files(form, "documents", uploads)
         if form.is_valid():
-            files = []
-            for upload in form.cleaned_data["documents"]:
-                upload.seek(0)
-                files.append((upload.name or "Dokument", upload.read()))
+            files = [
+                (upload.name or "Dokument", _reader(upload))
+                for upload in form.cleaned_data["documents"]
+            ]
             try:
                 answer_document_request(
                     application=application,
