@@ -350,3 +350,18 @@ def test_a_polling_card_applied_for_another_voter_names_the_voter(
     assert case.applicant_name == "Max Mustermann"  # not the authorised Erika Muster
     assert case.file is not None and case.file.title.endswith(": Max Mustermann")
     assert "der wahlberechtigten Person Max Mustermann, für die Sie" in draft.body
+
+
+def test_a_name_typed_with_or_without_a_zero_width_non_joiner_is_the_same_voter(
+    citizen: User, briefwahl: Service, wuppertal: Municipality
+) -> None:
+    """Persian names are spelt with a ZERO WIDTH NON-JOINER between letters, which the form
+    accepts; typed once with it and once without, it is still one voter and one polling card."""
+    _bundestagswahl(wuppertal)
+    other = ProfileFactory(given_names="Jemand", family_name="Anders").user
+    joined = {**VOTER_ERIKA, "name__given_names": "Mehr\u200casa", "name__family_name": "Karimi"}
+    with freeze_time(SEPTEMBER):
+        first = _apply(citizen, briefwahl, wuppertal, joined, "one")
+        plain = {**joined, "name__given_names": "Mehrasa"}
+        with pytest.raises(ApplicationError, match=f"bereits.*{first.reference}"):
+            _apply(other, briefwahl, wuppertal, plain, "two", for_other=True)

@@ -267,10 +267,17 @@ def _holds_polling_card(election: Election, voter: str) -> bool:
     )
 
 
+def _without_format_characters(text: str) -> str:
+    """``text`` without invisible format characters (category Cf): a name may hold a zero width
+    (non-)joiner between letters (Persian, Kurdish, Indic names; ``core.unicode_text``), and
+    it is the same name typed with or without one."""
+    return "".join(char for char in text if unicodedata.category(char) != "Cf")
+
+
 def _normalised(text: object) -> str:
-    """Names as the electoral roll compares them: case, accents' composition, spacing and
-    hyphen spacing do not matter."""
-    folded = unicodedata.normalize("NFKC", str(text or "")).casefold()
+    """Names as the electoral roll compares them: case, accents' composition, spacing, hyphen
+    spacing and zero width (non-)joiners do not matter."""
+    folded = _without_format_characters(unicodedata.normalize("NFKC", str(text or ""))).casefold()
     return " ".join(folded.replace("\u2010", "-").replace(" - ", "-").split())
 
 
@@ -408,11 +415,12 @@ class ResidenceRegistrationRules:
 
 
 def _same_text(a: Any, b: Any) -> bool:
-    """Equal up to case, spacing and Unicode composition (NFC): "Müller" typed with a combining
-    diaeresis is the "Müller" of the ID card."""
+    """Equal up to case, spacing, Unicode composition (NFC) and zero width (non-)joiners:
+    "Müller" typed with a combining diaeresis is the "Müller" of the ID card."""
 
     def plain(value: Any) -> str:
-        return " ".join(unicodedata.normalize("NFC", str(value or "")).casefold().split())
+        text = _without_format_characters(unicodedata.normalize("NFC", str(value or "")))
+        return " ".join(text.casefold().split())
 
     return plain(a) == plain(b)
 
