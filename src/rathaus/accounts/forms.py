@@ -17,10 +17,14 @@ from django.utils.translation import gettext_lazy as _
 from rathaus.accounts import totp_steps
 from rathaus.accounts.login_limits import check_second_factor_limit
 from rathaus.accounts.models import Profile, User
+from rathaus.core.unicode_text import has_refused_invisible
 
 #: Oldest birth year we accept as plausible (nobody alive was born earlier).
 EARLIEST_BIRTH_YEAR = 1900
 ADDRESS_FIELDS = ("street", "house_number", "postal_code", "place")
+#: The profile's typed entries: names and address prefill the application forms, which refuse
+#: invisible characters, so the profile refuses them too.
+TYPED_FIELDS = ("given_names", "family_name", *ADDRESS_FIELDS, "phone")
 
 
 class ProfileForm(forms.ModelForm[Profile]):
@@ -81,6 +85,7 @@ class ProfileForm(forms.ModelForm[Profile]):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        self._refuse_invisible()
         # The cleaned values (stripped): a part of spaces only is no part. A part that failed
         # its own validation counts as given (its error is shown already).
         given = [name for name in ADDRESS_FIELDS if cleaned.get(name) or name in self.errors]
@@ -95,6 +100,30 @@ class ProfileForm(forms.ModelForm[Profile]):
                         ),
                     )
         return cleaned
+
+    def _refuse_invisible(self) -> None:
+        """A control or invisible format character (zero-width space, soft hyphen, direction
+        marks and overrides, byte order mark) is refused beside its field as the form engine
+        does (``core.unicode_text``): a clerk would not see it, and U+202E shows the text
+        reversed. A zero width (non-)joiner between letters (Persian, Kurdish and Indic names)
+        is allowed. The message replaces the field's others: a length or format message would
+        be about a character the person cannot see."""
+        for name in TYPED_FIELDS:
+            text = self.fields[name].to_python(self[name].data)
+            if not isinstance(text, str) or not has_refused_invisible(text):
+                continue
+            self.errors.pop(name, None)
+            self.add_error(
+                name,
+                forms.ValidationError(
+                    _(
+                        "This entry contains an invisible character that cannot stand there, "
+                        "such as a zero-width space, a soft hyphen or a text direction control. "
+                        "Type it again without that character."
+                    ),
+                    code="invisible_character",
+                ),
+            )
 
 
 class DeleteAccountForm(forms.Form):

@@ -243,8 +243,22 @@ class FieldParser:
 
     # text-like
 
-    def clean_text(self, name: str, *, multiline: bool = False, label: str = "") -> str | None:
-        """The posted text, stripped; ``None`` (with a message) if it cannot be stored."""
+    def clean_text(
+        self,
+        name: str,
+        *,
+        multiline: bool = False,
+        label: str = "",
+        part: str = "",
+        emoji: bool = False,
+    ) -> str | None:
+        """The posted text, stripped; ``None`` (with a message) if it cannot be stored.
+
+        Invisible format characters (zero-width space, soft hyphen, direction marks, overrides
+        and isolates, byte order mark) are refused as in names (``core.unicode_text``): a clerk
+        would not see them, and U+202E shows the text reversed. A zero width (non-)joiner may
+        stand between letters; with ``emoji`` (free text) a joiner in an emoji sequence too.
+        ``part`` names the part of a compound field the input is, for the message."""
         value = self.raw.get(name)
         if len(value) > MAX_TEXT_INPUT:
             self.issue(name, _("The text is too long."), label=label)
@@ -261,10 +275,18 @@ class FieldParser:
                     label=label,
                 )
                 return None
+        if any(
+            unicodedata.category(value[at]) == "Cf"  # controls and the rest: refused above
+            and is_refused_invisible(value, at)
+            and not (emoji and _joins_emoji(value, at))
+            for at in range(len(value))
+        ):
+            self.issue(name, _invisible_message(part), label=label)
+            return None
         return value.strip()
 
     def _parse_text(self, field: Field, name: str) -> str | None:
-        value = self.clean_text(name, multiline=field.multiline)
+        value = self.clean_text(name, multiline=field.multiline, emoji=True)
         if not value:
             return value
         max_length = field.max_length or (
@@ -539,14 +561,17 @@ class FieldParser:
     def _read_parts(
         self, name: str, parts: tuple[tuple[str, str, int, bool], ...]
     ) -> dict[str, str] | None:
-        """The parts' posted texts, stripped; ``None`` (with a message) if one cannot be stored."""
+        """The parts' posted texts, stripped; ``None`` if one cannot be stored (a message
+        at each such part)."""
         values: dict[str, str] = {}
-        for key, *_rest in parts:
-            text = self.clean_text(f"{name}__{key}")
+        ok = True
+        for key, *_rest in parts:  # every part: a message beside each one that cannot be stored
+            text = self.clean_text(f"{name}__{key}", part=key)
             if text is None:
-                return None
-            values[key] = text
-        return values
+                ok = False
+            else:
+                values[key] = text
+        return values if ok else None
 
     def _check_parts(
         self, name: str, values: Mapping[str, str], parts: tuple[tuple[str, str, int, bool], ...]
@@ -576,19 +601,8 @@ class FieldParser:
         if values is None:
             return None
         for key, value in values.items():
-            refused = [at for at in range(len(value)) if not _is_name_char(value, at)]
-            if any(is_refused_invisible(value, at) for at in refused):
-                self.error(
-                    f"{name}__{key}",
-                    _(
-                        "“%(part)s” contains an invisible character that cannot stand there, "
-                        "such as a zero-width space or a joiner that is not between two "
-                        "letters. Type it again without that character."
-                    )
-                    % {"part": part_label(key)},
-                )
-                return None
-            if refused:
+            # (invisible characters were refused by ``clean_text``, with their own message)
+            if not all(_is_name_char(value, at) for at in range(len(value))):
                 self.error(
                     f"{name}__{key}",
                     _("“%(part)s” may only contain letters, spaces, hyphens and apostrophes.")
@@ -817,6 +831,37 @@ def first_input_name(field: Field, name: str) -> str:
     if field.type == "person_list":
         return first_input_name(field.fields[0], f"{name}__1__{field.fields[0].id}")
     return name
+
+
+def _invisible_message(part: str) -> str:
+    """The message for an invisible character in an input (``part``: of a compound field)."""
+    if part:
+        return _(
+            "“%(part)s” contains an invisible character that cannot stand there, "
+            "such as a zero-width space or a joiner that is not between two "
+            "letters. Type it again without that character."
+        ) % {"part": part_label(part)}
+    return _(
+        "The text contains an invisible character that cannot stand there, such as a "
+        "zero-width space, a soft hyphen or a text direction control. Type it again without "
+        "that character."
+    )
+
+
+#: The symbols an emoji sequence joins (👩‍💻, 👩🏽‍💻, 🏳️‍🌈): other symbols, skin tone
+#: modifiers (Sk) and the emoji presentation selector before the joiner.
+_EMOJI_BEFORE_JOINER = frozenset({"So", "Sk"})
+
+
+def _joins_emoji(value: str, at: int) -> bool:
+    """Whether ``value[at]`` is a ZERO WIDTH JOINER inside an emoji ZWJ sequence (Unicode
+    Technical Standard #51), as a phone's keyboard types a family or a profession emoji."""
+    if value[at] != "\u200d" or not 0 < at < len(value) - 1:
+        return False
+    before, after = value[at - 1], value[at + 1]
+    return (
+        unicodedata.category(before) in _EMOJI_BEFORE_JOINER or before == "\ufe0f"
+    ) and unicodedata.category(after) == "So"
 
 
 def _is_name_char(value: str, at: int) -> bool:
