@@ -1,4 +1,5 @@
-"""Revisions an attacker appends to a sealed PDF, for the tests that must see them refused."""
+"""Revisions an attacker appends to a sealed PDF, and seals made by a system that checks less,
+for the tests that must see them refused."""
 
 from __future__ import annotations
 
@@ -8,6 +9,10 @@ from collections.abc import Callable
 
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import fields, signers
+from pyhanko.sign.timestamps import TimeStamper
+
+from tests.documents.tsa_variants import outside_event_loop
 
 
 def append_revision(pdf: bytes, change: Callable[[IncrementalPdfFileWriter], None]) -> bytes:
@@ -59,3 +64,21 @@ def redate_in_new_xmp(writer: IncrementalPdfFileWriter) -> None:
     xmp = xmp.replace(b"<rdf:Description ", b'<rdf:Description xmp:MetadataDate="2036-05-04" ')
     assert b"2036-05-04T10:00:00" in xmp
     point_metadata_to(writer, xmp)
+
+
+def sealed_elsewhere(pdf: bytes, *, signer: signers.Signer, timestamper: TimeStamper) -> bytes:
+    """``pdf`` sealed (PAdES B-T) with pyHanko alone, which embeds the TSA's token as it comes,
+    unchecked: a seal whose time stamp ``seal_pdf`` would have refused (a tampered signature, a
+    key nobody here can load), as another system or an older Rathaus made it."""
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    meta = signers.PdfSignatureMetadata(
+        field_name="Siegel",
+        certify=True,
+        docmdp_permissions=fields.MDPPerm.NO_CHANGES,
+        subfilter=fields.SigSeedSubFilter.PADES,
+        md_algorithm="sha256",
+    )
+    output = outside_event_loop(
+        signers.sign_pdf, writer, meta, signer=signer, timestamper=timestamper
+    )
+    return bytes(output.getvalue())

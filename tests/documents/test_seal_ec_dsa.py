@@ -31,6 +31,8 @@ from rathaus.documents.algorithms import (
     key_of,
 )
 from rathaus.documents.seal import (
+    ARCHIVE_TIMESTAMP,
+    UNSUPPORTED_KEY_PROBLEMS,
     SealStatus,
     archive_timestamp_algorithms,
     renew_archive_timestamp,
@@ -39,6 +41,7 @@ from rathaus.documents.seal import (
     seal_trust_roots,
     validate_seal,
 )
+from tests.documents.pdf_forgery import sealed_elsewhere
 from tests.documents.tsa_variants import (  # noqa: F401
     SINCE,
     TSAVariants,
@@ -119,11 +122,15 @@ def _foreign(variants: TSAVariants, curve: str) -> ForeignCurveStamper:
     )
 
 
-def _sealed(stamper: TimeStamper) -> bytes:
-    """A notice sealed with a time stamp and a document time stamp (B-LTA) of ``stamper``."""
+def _pdf() -> bytes:
     pdf = HTML(string="<h1>Bescheid</h1><p>Die Erlaubnis wird erteilt.</p>").write_pdf()
     assert isinstance(pdf, bytes)
-    return seal_pdf(pdf, signer=seal_signer(), location="Wuppertal", timestamper=stamper)
+    return pdf
+
+
+def _sealed(stamper: TimeStamper) -> bytes:
+    """A notice sealed with a time stamp and a document time stamp (B-LTA) of ``stamper``."""
+    return seal_pdf(_pdf(), signer=seal_signer(), location="Wuppertal", timestamper=stamper)
 
 
 def _stamped(pdf: bytes, stamper: TimeStamper, md_algorithm: str = "sha256") -> bytes:
@@ -336,9 +343,17 @@ def test_a_tampered_ecdsa_or_dsa_signature_is_refused(
     assert status.problem == (
         "The document time stamp is damaged or its time-stamping authority not trusted."
     )
-    # the seal's own time stamp too
-    tampered_seal_stamp = _check(_sealed(_stamper(tsa_variants, keys[key], tamper=True)))
+    # the seal's own time stamp too (seal_pdf refuses to embed it, test_seal_timestamp_check.py;
+    # a seal made elsewhere may carry one)
+    tampered_seal_stamp = _check(
+        sealed_elsewhere(
+            _pdf(), signer=seal_signer(), timestamper=_stamper(tsa_variants, keys[key], tamper=True)
+        )
+    )
     assert not tampered_seal_stamp.valid and tampered_seal_stamp.timestamp is None
+    assert tampered_seal_stamp.timestamp_problem == (
+        "The seal's time stamp is damaged or does not match the seal."
+    )
 
 
 # --- curves the cryptography library does not know ----------------------------------------
@@ -377,7 +392,9 @@ def test_a_stamp_on_a_curve_the_library_cannot_load_is_read_and_refused_without_
     )
     # its signature cannot be verified here, so the stamp does not hold, whatever its length
     assert status.sealed and not status.valid and status.outcome == "not_valid"
-    assert status.problem and status.archive_timestamp is None
+    assert status.archive_timestamp is None
+    assert status.problem == UNSUPPORTED_KEY_PROBLEMS[ARCHIVE_TIMESTAMP]
+    assert status.problem.startswith("A document time stamp cannot be checked: the key type")
 
 
 def _ec_key_info(parameters: asn1_keys.ECDomainParameters, point: bytes) -> asn1_keys.PublicKeyInfo:

@@ -39,8 +39,8 @@ def fonts_are_installed(app_configs: Any = None, **kwargs: Any) -> list[Error]:
 
 @register(Tags.security, deploy=True)
 def timestamps_can_be_checked(app_configs: Any = None, **kwargs: Any) -> list[Error]:
-    """A time-stamping authority needs its trust roots: seals with a stamp no root vouches for
-    are judged not valid (``validate_seal``)."""
+    """A time-stamping authority needs its trust roots: a stamp no root vouches for is refused
+    when sealing (``seal_pdf``: nothing is issued) and judged not valid (``validate_seal``)."""
     if not getattr(settings, "DOCUMENTS_TSA_URL", ""):
         return []
     from rathaus.documents.seal import tsa_trust_roots
@@ -53,7 +53,8 @@ def timestamps_can_be_checked(app_configs: Any = None, **kwargs: Any) -> list[Er
         return [
             Error(
                 "DOCUMENTS_TSA_URL is set but DOCUMENTS_TSA_TRUST_ROOTS names no PEM file with "
-                "the time-stamping authority's CA certificates.",
+                "the time-stamping authority's CA certificates: its stamps are refused, so no "
+                "document can be sealed.",
                 id="documents.E003",
             )
         ]
