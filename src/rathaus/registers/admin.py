@@ -1,16 +1,24 @@
-from django.contrib import admin
+from typing import Any
+
+from django.contrib import admin, messages
+from django.forms import ModelForm
 from django.http import HttpRequest
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 
 from rathaus.core.admin_audit import AuditedAdmin
 from rathaus.core.admin_lists import SafeDateHierarchy
+from rathaus.registers.forms import ElectionAdminForm
 from rathaus.registers.models import Election, LandlordConfirmation
 
 
 @admin.register(Election)
 class ElectionAdmin(SafeDateHierarchy, AuditedAdmin):
     """Elections and their postal vote deadlines decide whose applications are accepted:
-    every change is audited."""
+    every change is audited. Moving the election day moves a default deadline with it
+    (``ElectionAdminForm``)."""
 
+    form = ElectionAdminForm
     list_display = [
         "name",
         "municipality",
@@ -22,6 +30,21 @@ class ElectionAdmin(SafeDateHierarchy, AuditedAdmin):
     list_filter = ["municipality", "minimum_age"]
     search_fields = ["name", "vote_key"]
     date_hierarchy = "election_day"
+
+    def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        moved = getattr(form, "moved_deadline", None)
+        if moved is not None:
+            self.message_user(
+                request,
+                _("The application deadline moved with the election day to %(deadline)s.")
+                % {
+                    "deadline": formats.date_format(
+                        timezone.localtime(moved), "SHORT_DATETIME_FORMAT"
+                    )
+                },
+                messages.INFO,
+            )
 
 
 @admin.register(LandlordConfirmation)

@@ -159,13 +159,28 @@ class Election(models.Model):
         return f"vote:{self.vote_key}" if self.vote_key else f"election:{self.pk}"
 
     def voter_is_old_enough(self, birth_date: datetime.date) -> bool:
-        """True if a voter born on ``birth_date`` has reached :attr:`minimum_age` on the
-        election day (a birthday on 29 February counts as 1 March in other years, § 188 BGB)."""
-        day = self.election_day
-        years = (
-            day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
-        )
-        return years >= self.minimum_age
+        """True if a voter born on ``birth_date`` has completed :attr:`minimum_age` years of
+        life on the election day (§ 12 Abs. 1 Nr. 1 BWahlG: "am Wahltage das achtzehnte
+        Lebensjahr vollendet"). The birth day counts in full (§ 187 Abs. 2 Satz 2 BGB), so a
+        year of life ends with the day before the birthday (§ 188 Abs. 2 BGB): a voter whose
+        birthday is the day after the election may vote. Born on 29 February, the year ends
+        with 28 February in every year (§ 188 Abs. 3 BGB)."""
+        return completed_years_end(birth_date, self.minimum_age) <= self.election_day
+
+
+def completed_years_end(birth_date: datetime.date, years: int) -> datetime.date:
+    """The last day of the ``years``-th year of life of someone born on ``birth_date``
+    (§§ 187 Abs. 2 Satz 2, 188 Abs. 2 and 3 BGB): the day before the birthday, where a birthday
+    on 29 February falls on 1 March in a common year, so the year ends with 28 February.
+    ``date.max`` when the birthday lies beyond the calendar (an absurd birth date)."""
+    year = birth_date.year + years
+    if year > datetime.MAXYEAR:
+        return datetime.date.max
+    try:
+        birthday = birth_date.replace(year=year)
+    except ValueError:  # 29 February in a common year
+        birthday = datetime.date(year, 3, 1)
+    return birthday - datetime.timedelta(days=1) if birthday > datetime.date.min else birthday
 
 
 def open_elections(
