@@ -84,9 +84,16 @@ def test_an_import_that_leaves_the_profile_as_it_was_records_no_profile_change()
 
 def _incidents_at(region: Region, hour: int, count: int) -> None:
     when = timezone.make_aware(dt.datetime(2024, 1, 1, hour, 15))
-    Incident.objects.bulk_create(
-        Incident(region=region, occurred_at=when, area="urban", response_seconds=300)
-        for _ in range(count)
+    stored = Incident.objects.filter(region=region).count()
+    Incident.objects.bulk_create(  # distinct incidents: one location each
+        Incident(
+            region=region,
+            occurred_at=when,
+            location=f"Einsatzort {stored + i}",
+            area="urban",
+            response_seconds=300,
+        )
+        for i in range(count)
     )
 
 

@@ -67,7 +67,7 @@ class ServiceDetailSerializer(serializers.ModelSerializer[Service]):
     documents = serializers.ListField(child=serializers.CharField(), source="document_list")
     fees = FeeSerializer(many=True, source="fee_list")
     fee_note = serializers.CharField()
-    legal_basis = LegalBasisSerializer(many=True)
+    legal_basis = LegalBasisSerializer(many=True, source="legal_basis_list")
     life_situations: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
         slug_field="slug", many=True, read_only=True
     )

@@ -269,6 +269,39 @@ def fee_items_problem(fee_kind: str, fees: Any) -> str | None:
     return None
 
 
+def _legal_basis(data: _Reader, *, required: bool) -> list[dict[str, str]]:
+    """The ``[[legal_basis]]``: a title each, and an https:// address or none."""
+    legal_basis = []
+    for entry in data.tables("legal_basis", required=required):
+        entry.only({"title", "url"})
+        url = entry.text("url", required=False)
+        if url and not url.startswith("https://"):
+            raise entry.fail("url", "must be an https:// address")
+        legal_basis.append({"title": entry.text("title"), "url": url})
+    return legal_basis
+
+
+def _documents(data: _Reader) -> list[dict[str, str]]:
+    """The ``[[documents]]``: each named in German and English."""
+    documents = []
+    for entry in data.tables("documents", required=False):
+        entry.only({"de", "en"})
+        documents.append({"de": entry.text("de"), "en": entry.text("en")})
+    return documents
+
+
+def legal_basis_items(value: Any) -> list[dict[str, str]]:
+    """A legal basis edited outside a definition file (the admin), checked by the rules of the
+    loader and trimmed as it trims; :class:`DefinitionError` says what is wrong. May be empty."""
+    return _legal_basis(_Reader(Path("legal_basis"), {"legal_basis": value}), required=False)
+
+
+def document_items(value: Any) -> list[dict[str, str]]:
+    """Documents edited outside a definition file (the admin), checked by the rules of the
+    loader and trimmed as it trims; :class:`DefinitionError` says what is wrong."""
+    return _documents(_Reader(Path("documents"), {"documents": value}))
+
+
 def read_service(path: Path, *, life_situations: set[str]) -> ServiceDefinition:
     """Read and validate one ``service.toml``; the folder name is the slug."""
     slug = path.parent.name
@@ -317,18 +350,8 @@ def read_service(path: Path, *, life_situations: set[str]) -> ServiceDefinition:
     description_de, description_en = data.translated("description")
     processing_de, processing_en = data.translated("processing_time", max_length=200)
 
-    legal_basis = []
-    for entry in data.tables("legal_basis"):
-        entry.only({"title", "url"})
-        url = entry.text("url", required=False)
-        if url and not url.startswith("https://"):
-            raise entry.fail("url", "must be an https:// address")
-        legal_basis.append({"title": entry.text("title"), "url": url})
-
-    documents = []
-    for entry in data.tables("documents", required=False):
-        entry.only({"de", "en"})
-        documents.append({"de": entry.text("de"), "en": entry.text("en")})
+    legal_basis = _legal_basis(data, required=True)
+    documents = _documents(data)
 
     fee = data.table("fee")
     fee.only({"kind", "note_de", "note_en", "items"})

@@ -6,6 +6,7 @@ on every ``migrate``; responsibilities are data the municipalities' administrato
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 from typing import Any
 
@@ -15,8 +16,16 @@ from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from rathaus.catalog.definitions import MAX_AMOUNT, fee_items_problem
+from rathaus.catalog.definitions import (
+    MAX_AMOUNT,
+    DefinitionError,
+    document_items,
+    fee_items_problem,
+    legal_basis_items,
+)
 from rathaus.core.models import Authority, Municipality
+
+logger = logging.getLogger(__name__)
 
 leika_validator = RegexValidator(
     r"^\d{14}$", _("The FIM Leistungsschlüssel (LeiKa key) has exactly 14 digits.")
@@ -175,13 +184,30 @@ class Service(models.Model):
         return self.name_de
 
     def clean(self) -> None:
-        # Fees edited in the admin follow the rules of the definition files: an amount that
-        # cannot be quoted or collected would otherwise fail on a citizen's request.
+        # Fees, documents and the legal basis edited in the admin follow the rules of the
+        # definition files: an amount that cannot be quoted or collected, a document without
+        # its German name or a link that is not https:// would otherwise fail (or be linked) on
+        # a citizen's request.
+        errors: dict[str, Any] = {}
         problem = fee_items_problem(self.fee_kind, self.fees)
         if problem is not None:
-            raise ValidationError(
-                {"fees": _("These fees cannot be used: %(problem)s") % {"problem": problem}}
+            errors["fees"] = _("These fees cannot be used: %(problem)s") % {"problem": problem}
+        try:
+            self.documents = document_items([] if self.documents is None else self.documents)
+        except DefinitionError as exc:
+            errors["documents"] = _("These documents cannot be used: %(problem)s") % {
+                "problem": f"{exc.field_name}: {exc.message}"
+            }
+        try:
+            self.legal_basis = legal_basis_items(
+                [] if self.legal_basis is None else self.legal_basis
             )
+        except DefinitionError as exc:
+            errors["legal_basis"] = _("This legal basis cannot be used: %(problem)s") % {
+                "problem": f"{exc.field_name}: {exc.message}"
+            }
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def name(self) -> str:
@@ -211,10 +237,38 @@ class Service(models.Model):
     def is_external(self) -> bool:
         return not self.authority_kind
 
+    def _valid_items(self, field: str, check: Any) -> list[dict[str, str]]:
+        """The items of ``documents`` or ``legal_basis`` that follow the rules of the definition
+        files; one stored otherwise (typed in the admin before it checked them) is left out and
+        logged, so that it cannot break the page or the API."""
+        items = getattr(self, field)
+        if not isinstance(items, list):
+            items = [items]
+        valid = []
+        for position, item in enumerate(items):
+            try:
+                valid.extend(check([item]))
+            except DefinitionError as exc:
+                logger.warning(
+                    "catalog: service %s: %s[%d] left out: %s",
+                    self.slug,
+                    field,
+                    position,
+                    exc.message,
+                )
+        return valid
+
     @property
     def document_list(self) -> list[str]:
         english = (translation.get_language() or "de").startswith("en")
-        return [str(d.get("en") or d["de"]) if english else str(d["de"]) for d in self.documents]
+        return [
+            d["en"] if english else d["de"] for d in self._valid_items("documents", document_items)
+        ]
+
+    @property
+    def legal_basis_list(self) -> list[dict[str, str]]:
+        """``legal_basis`` as shown: each with a title, and an https:// address or none."""
+        return self._valid_items("legal_basis", legal_basis_items)
 
     @property
     def fee_list(self) -> list[dict[str, Any]]:

@@ -273,7 +273,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     if args.incidents:
         records = read_incidents_csv(args.incidents)
         result = services.import_incidents(records=records, actor=None)
-        print(f"incidents: {result.rows} in {result.regions} region(s)")
+        print(
+            f"incidents: {result.rows} in {result.regions} region(s), "
+            f"{result.skipped} skipped (stored already)"
+        )
     if not (args.demand or args.incidents):
         raise UsageError("give --demand CSV and/or --incidents CSV")
     return 0

@@ -138,7 +138,10 @@ def csv_file_lines(path: str | Path) -> io.StringIO:
 
 def csv_rows(lines: Iterable[str], errors: list[RowError]) -> Iterator[tuple[int, list[str]]]:
     """The rows of a CSV text with their line numbers; a row the csv module cannot parse (a
-    field longer than its limit, a NUL byte) is added to ``errors`` and skipped."""
+    field longer than its limit) or with a NUL character is added to ``errors`` and skipped.
+
+    Python's csv module reads NUL (``\\x00``) since 3.11, but no text column of PostgreSQL can
+    hold it: the import would fail with a database error instead of naming the line."""
     reader = csv.reader(lines)
     while True:
         try:
@@ -147,6 +150,9 @@ def csv_rows(lines: Iterable[str], errors: list[RowError]) -> Iterator[tuple[int
             return
         except csv.Error as exc:
             errors.append(RowError(reader.line_num, f"not readable as CSV: {exc}"))
+            continue
+        if any("\x00" in cell for cell in row):
+            errors.append(RowError(reader.line_num, "contains a NUL character (\\x00)"))
             continue
         yield reader.line_num, row
 

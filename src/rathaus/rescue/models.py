@@ -83,6 +83,14 @@ class Incident(models.Model):
         verbose_name_plural = _("incidents")
         ordering = ["occurred_at"]
         indexes = [models.Index(fields=["region", "occurred_at"])]
+        # One incident is one row: importing a file again (or an overlapping export) adds
+        # nothing twice (services.import_incidents skips what is stored).
+        constraints = [
+            models.UniqueConstraint(
+                fields=["region", "occurred_at", "location", "area", "response_seconds"],
+                name="rescue_incident_unique",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.region} {self.occurred_at:%Y-%m-%d %H:%M}"

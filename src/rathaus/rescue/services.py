@@ -28,6 +28,8 @@ from rathaus.rescue.selectors import daily_series
 class ImportResult:
     regions: int
     rows: int
+    # rows not stored because the same incident is stored already (an import of incidents)
+    skipped: int = 0
 
 
 @transaction.atomic
@@ -77,17 +79,21 @@ def stored_seconds(response_minutes: float) -> int:
 
 @transaction.atomic
 def import_incidents(*, records: list[IncidentRecord], actor: Any) -> ImportResult:
+    """Store incidents; one already stored (same region, time, location, area and response
+    time: the constraint ``rescue_incident_unique``) is skipped, so importing a file again or
+    an overlapping export adds nothing twice. Each region's audit event counts both."""
     regions: dict[str, Region] = {}
-    objs = []
+    objs: dict[str, list[Incident]] = {}
     for rec in records:
         region = regions.get(rec.region)
         if region is None:
-            region, _ = Region.objects.get_or_create(
+            # locked: the count before is the one this import adds to
+            region, _ = Region.objects.select_for_update().get_or_create(
                 name=rec.region, defaults={"holiday_calendar": calendar_for_region(rec.region)}
             )
             regions[rec.region] = region
         when = rec.time if timezone.is_aware(rec.time) else timezone.make_aware(rec.time)
-        objs.append(
+        objs.setdefault(rec.region, []).append(
             Incident(
                 region=region,
                 occurred_at=when,
@@ -96,15 +102,20 @@ def import_incidents(*, records: list[IncidentRecord], actor: Any) -> ImportResu
                 response_seconds=stored_seconds(rec.response_minutes),
             )
         )
-    Incident.objects.bulk_create(objs, batch_size=2000)
-    for region in regions.values():
+    stored = skipped = 0
+    for name, region in regions.items():
+        before = Incident.objects.filter(region=region).count()
+        Incident.objects.bulk_create(objs[name], batch_size=2000, ignore_conflicts=True)
+        added = Incident.objects.filter(region=region).count() - before
         audit.record(
             actor=actor,
             action="rescue.incidents_imported",
             obj=region,
-            after={"incidents": sum(1 for o in objs if o.region_id == region.pk)},
+            after={"incidents": added, "skipped": len(objs[name]) - added},
         )
-    return ImportResult(regions=len(regions), rows=len(objs))
+        stored += added
+        skipped += len(objs[name]) - added
+    return ImportResult(regions=len(regions), rows=stored, skipped=skipped)
 
 
 def compute_forecast(
