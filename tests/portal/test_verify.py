@@ -19,6 +19,8 @@ from rathaus.ledger.leaves import format_code
 from rathaus.ledger.models import Checkpoint
 from rathaus.ledger.sequencer import sequence
 from tests.documents.conftest import demo_seal_dir  # noqa: F401
+from tests.documents.tsa_variants import tsa_variants  # noqa: F401
+from tests.fixtures.tsa import local_tsa  # noqa: F401
 from tests.ledger.tampering import change_entries
 
 pytestmark = pytest.mark.django_db
@@ -56,9 +58,9 @@ def issued(authority: Authority) -> Any:
 
 
 def _upload(client: Client, data: bytes, name: str = "bescheid.pdf", **kw: Any) -> Any:
+    ct = kw.pop("ct", "application/pdf")
     return client.post(
-        "/pruefen/",
-        {"document": SimpleUploadedFile(name, data, content_type=kw.get("ct", "application/pdf"))},
+        "/pruefen/", {"document": SimpleUploadedFile(name, data, content_type=ct)}, **kw
     )
 
 
@@ -407,3 +409,81 @@ def test_a_renewed_copy_shows_the_hash_of_the_uploaded_file_and_of_the_issued_do
     mine, issued_line = content.split("SHA-256 Ihrer Datei", 1)[1].split("SHA-256 des", 1)
     assert copy_hash[:16] in mine.replace("<wbr>", "")
     assert issued_hash[:16] in issued_line.replace("<wbr>", "")
+
+
+def test_a_pdf_of_end_markers_is_hashed_once_whatever_its_revisions(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rathaus.documents import seal
+    from tests.documents.test_earlier_revisions import CountingSha256
+
+    counted = [0]
+
+    class CountingHashlib:
+        @staticmethod
+        def sha256(data: Any = b"") -> CountingSha256:
+            return CountingSha256(counted, data)
+
+    monkeypatch.setattr(seal, "hashlib", CountingHashlib)
+    # "signed", so that it is looked at as a renewed copy; millions of markers cost one pass
+    bomb = b"%PDF-1.7\n/ByteRange [0 0 0 0]\n" + b"%%EOF" * (2 * 1024 * 1024 // 5)
+    page = _upload(client, bomb)
+    api = client.post(
+        "/api/v1/verify/",
+        {"document": SimpleUploadedFile("b.pdf", bomb, content_type="application/pdf")},
+    )
+
+    assert page.status_code == 200 and "Nicht bestätigt" in page.content.decode()
+    assert api.status_code == 200 and api.json()["status"] == "unknown"
+    assert 0 < counted[0] <= 2 * len(bomb)  # each upload once; was 36 prefixes each
+
+
+def test_a_seal_whose_time_stamp_key_cannot_be_loaded_is_named_as_such(
+    client: Client,
+    authority: Authority,
+    settings: Any,
+    demo_seal_dir: Path,  # noqa: F811
+    tsa_variants: Any,  # noqa: F811
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from weasyprint import HTML
+
+    from rathaus.documents.seal import seal_signer
+    from tests.documents.pdf_forgery import sealed_elsewhere
+    from tests.documents.tsa_variants import SINCE
+    from tests.fixtures.tsa import ForeignCurveStamper
+
+    settings.VAR_DIR = demo_seal_dir
+    settings.DOCUMENTS_SEAL_PKCS12 = settings.DOCUMENTS_SEAL_TRUST_ROOTS = ""
+    settings.DOCUMENTS_TSA_TRUST_ROOTS = str(tsa_variants.roots_pem)
+    rendered = HTML(string="<title>Erlaubnis</title><p>Erteilt.</p>").write_pdf()
+    assert isinstance(rendered, bytes)
+    stamper = ForeignCurveStamper(
+        "brainpoolp320r1",
+        issuer_key=tsa_variants.ca_key,
+        issuer=tsa_variants.ca_cert,
+        valid_since=SINCE,
+        valid_until=datetime.now(UTC) + timedelta(days=3650),
+    )
+    notice = issue_document(
+        render=lambda v: sealed_elsewhere(rendered, signer=seal_signer(), timestamper=stamper),
+        document_type="permit",
+        authority=authority,
+    )
+    sequence()
+
+    german = _upload(client, notice.pdf).content.decode()
+    english = _upload(client, notice.pdf, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "Echt:" in german  # the log knows the file; only its seal cannot be checked here
+    assert (
+        "Der Zeitstempel des Siegels kann nicht geprüft werden: Der Schlüsseltyp oder die "
+        "Kurve seines Zeitstempeldienstes wird nicht unterstützt."
+    ) in german
+    assert (
+        "The seal&#x27;s time stamp cannot be checked: the key type or curve of its "
+        "time-stamping authority is not supported."
+    ) in english
+    for page in (german, english):
+        assert "Siegelzertifikaten" not in page and "seal certificates this portal" not in page

@@ -28,7 +28,6 @@ import dataclasses
 import hashlib
 import io
 import logging
-import re
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
@@ -857,22 +856,43 @@ def archive_timestamp_algorithms(
         raise SealError(f"The document time stamp cannot be read: {exc}") from exc
 
 
-_END_OF_REVISION = re.compile(rb"%%EOF(?:\r\n|\r|\n)?")
+_END_OF_REVISION = b"%%EOF"
+#: the line ends a writer may put after ``%%EOF``, longest first
+_LINE_ENDS = (b"\r\n", b"\r", b"\n")
+#: how many of the newest earlier revisions are hashed: as many as an issued document has seals
+#: and archive time stamps, and two to spare; an upload cannot make the check cost more
+_MAX_EARLIER_REVISIONS = MAX_SEALS + MAX_ARCHIVE_TIMESTAMPS + 2
 
 
 def earlier_revisions(pdf: bytes) -> list[str]:
     """The SHA-256 (hex) of each earlier revision of ``pdf``, newest first: the bytes up to an
     ``%%EOF`` marker that another revision follows (cut with or without the marker's line end,
-    as writers differ). A renewed archive time stamp appends a revision, so the issued file is
-    one of these; whether the revisions after it only added validation data is for
-    :func:`validate_seal` to say. Bytes after the last marker are no revision."""
-    markers = list(_END_OF_REVISION.finditer(pdf))
-    hashes: list[str] = []
-    for match in reversed(markers[:-1]):  # the last marker ends the newest revision
-        for end in (match.end(), match.start() + 5):
-            if len(hashes) < 2 * (MAX_SEALS + MAX_ARCHIVE_TIMESTAMPS + 2):
-                hashes.append(hashlib.sha256(pdf[:end]).hexdigest())
-    return list(dict.fromkeys(hashes))
+    as writers differ), for the newest :data:`_MAX_EARLIER_REVISIONS` such markers. A renewed
+    archive time stamp appends a revision, so the issued file is one of these; whether the
+    revisions after it only added validation data is for :func:`validate_seal` to say. Bytes
+    after the last marker are no revision.
+
+    The markers are sought from the end and the file is hashed once, front to back, with a
+    copy of the hash taken at each cut: an upload of millions of markers costs one pass."""
+    starts: list[int] = []
+    end = len(pdf)
+    while len(starts) <= _MAX_EARLIER_REVISIONS:  # the newest marker and as many before it
+        end = pdf.rfind(_END_OF_REVISION, 0, end)
+        if end < 0:
+            break
+        starts.append(end)
+    cuts: list[tuple[int, int]] = []  # (with the line end, without), newest first
+    for start in starts[1:]:  # the last marker ends the newest revision
+        marker_end = start + len(_END_OF_REVISION)
+        line_end = next((e for e in _LINE_ENDS if pdf.startswith(e, marker_end)), b"")
+        cuts.append((marker_end + len(line_end), marker_end))
+    digests: dict[int, str] = {}
+    sha256, hashed, view = hashlib.sha256(), 0, memoryview(pdf)
+    for cut in sorted({cut for pair in cuts for cut in pair}):
+        sha256.update(view[hashed:cut])
+        hashed = cut
+        digests[cut] = sha256.copy().hexdigest()
+    return list(dict.fromkeys(digests[cut] for pair in cuts for cut in pair))
 
 
 class _ArchiveTimestampRenewal(signers.PdfTimeStamper):

@@ -22,7 +22,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
 from rathaus.core.uploads import UploadSizeLimit
-from rathaus.documents.seal import SealStatus, seal_of_issued
+from rathaus.documents.seal import UNSUPPORTED_KEY_PROBLEMS, SealStatus, seal_of_issued
 from rathaus.ledger import verification_limits
 from rathaus.ledger.keys import verifier_keys
 from rathaus.ledger.leaves import format_code, normalize_code
@@ -47,6 +47,10 @@ def _page(request: HttpRequest, *, status: int = 200, **context: Any) -> HttpRes
     result = context.get("result")
     if result is not None and result.entry is not None:
         context["display_code"] = format_code(result.entry.code)
+    seal = context.get("seal")
+    if seal is not None and seal.problem in UNSUPPORTED_KEY_PROBLEMS.values():
+        # a key or curve this server cannot load: say so, not that the seal's trust failed
+        context["seal_problem"] = seal.translated_problem
     response = render(request, TEMPLATE, context, status=status)
     if status == 429:
         response["Retry-After"] = str(verification_limits.retry_after(context["limited"]))
