@@ -210,6 +210,8 @@ PERIODIC_JOBS = [
     ("rathaus.records.tasks.renew_archive_timestamps_job", 86400),
     # sessions that ended are deleted, as the privacy notice says (rathaus.core.sessions)
     ("rathaus.core.sessions.delete_ended_sessions", 600),
+    # sign-ups never confirmed free their address again (rathaus.accounts.services)
+    ("rathaus.accounts.tasks.delete_unconfirmed_signups_job", 3600),
 ]
 # Renew an archive time stamp (PAdES B-LTA) this many days before its TSA certificate expires.
 RECORDS_ARCHIVE_TIMESTAMP_RENEW_DAYS = env.int("RECORDS_ARCHIVE_TIMESTAMP_RENEW_DAYS", default=365)

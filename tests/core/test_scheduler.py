@@ -27,6 +27,7 @@ def test_scheduler_once_enqueues_each_periodic_job() -> None:
         "rathaus.records.tasks.renew_archive_timestamps_job",
         "rathaus.applications.tasks.hand_over_paid_job",
         "rathaus.core.sessions.delete_ended_sessions",
+        "rathaus.accounts.tasks.delete_unconfirmed_signups_job",
     }
 
 

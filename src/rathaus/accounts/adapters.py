@@ -10,7 +10,6 @@ from allauth.account.internal.flows.reauthentication import get_reauthentication
 from allauth.core.exceptions import ReauthenticationRequired
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse
@@ -18,9 +17,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from rathaus.accounts import login_limits
+from rathaus.accounts.language_cookie import set_language_cookie
 from rathaus.accounts.models import FederatedIdentity, Profile
 from rathaus.accounts.recent_login import authenticated_recently
 from rathaus.accounts.roles import is_staff_member
+from rathaus.accounts.selectors import unconfirmed_signups
+from rathaus.accounts.services import confirm_login_address_after_reset
 from rathaus.core.clients import client_key
 
 logger = logging.getLogger(__name__)
@@ -32,14 +34,34 @@ def _confirmed(user: Any, email: str) -> bool:
     return EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists()
 
 
+def _unconfirmed_signup_login(user: Any, email: str) -> bool:
+    return bool(
+        str(user.email).casefold() == email.casefold()
+        and unconfirmed_signups().filter(pk=user.pk).exists()
+    )
+
+
+def on_password_reset(sender: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
+    """allauth's ``password_reset`` signal: a reset an unconfirmed sign-up's login address
+    received confirms that address."""
+    user = kwargs.get("user")
+    if user is not None and user.pk is not None:
+        confirm_login_address_after_reset(request=request, user=user)
+
+
 class AccountAdapter(DefaultAccountAdapter):
     def send_password_reset_mail(self, user: Any, email: str, context: dict[str, Any]) -> None:
-        """No reset link to an address the account has not confirmed.
+        """No reset link to an address the account has not confirmed, except the login
+        address of an unconfirmed sign-up (``selectors.unconfirmed_signups``).
 
         An unconfirmed further address may be a stranger's (typed, or mistyped, into the
-        account): a reset link there would hand the account over. The page the requester sees
-        stays the same, so nobody learns whether the address belongs to an account."""
-        if not _confirmed(user, email):
+        account): a reset link there would hand the account over. A sign-up that never
+        confirmed its address and never logged in holds nothing but that address, perhaps
+        typed by someone else; without the link its owner could neither sign up nor get in.
+        Completing the reset confirms the address (``services.confirm_login_address_after_reset``).
+        The page the requester sees stays the same, so nobody learns whether the address
+        belongs to an account."""
+        if not _confirmed(user, email) and not _unconfirmed_signup_login(user, email):
             logger.info("password reset withheld: unconfirmed address", extra={"user": user.pk})
             return
         super().send_password_reset_mail(user, email, context)
@@ -115,13 +137,7 @@ class AccountAdapter(DefaultAccountAdapter):
             .first()
         )
         if language:
-            response.set_cookie(
-                settings.LANGUAGE_COOKIE_NAME,
-                language,
-                max_age=settings.LANGUAGE_COOKIE_AGE,
-                samesite="Lax",
-                secure=settings.SESSION_COOKIE_SECURE,
-            )
+            set_language_cookie(response, language)
         return response
 
     def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:

@@ -2,22 +2,31 @@
 
 Changes to roles and rights, identity providers and linked identities are audited
 (``rathaus.core.admin_audit``); changes to a profile by the names of the changed fields, which
-ends the confirmation of a changed name or date of birth by a citizen-account login."""
+ends the confirmation of a changed name or date of birth by a citizen-account login. Deleting a
+user follows the rules of the citizen's own deletion (``services.delete_account``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django import forms
-from django.contrib import admin
-from django.contrib.admin.utils import unquote
+from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected as django_delete_selected
+from django.contrib.admin.utils import model_ngettext, unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from rathaus.accounts import services, trust
 from rathaus.accounts.models import FederatedIdentity, IdentityProvider, Profile, User
+from rathaus.accounts.personal_data import ErasureBlocked
 from rathaus.core import audit
 from rathaus.core.admin_audit import AuditedAdmin
 
@@ -64,6 +73,89 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+    actions = ["delete_selected"]
+
+    # --- deletion: the erasure rules of services.delete_account, never a plain cascade -------
+
+    def get_deleted_objects(
+        self, objs: Any, request: HttpRequest
+    ) -> tuple[list[Any], dict[Any, Any], set[Any], list[Any]]:
+        """Whether an account may go is decided by :func:`services.delete_account`, not by the
+        admin's list of protected objects: drafts protect their applicant too, yet are deleted
+        with the account, while the applications the authority keeps refuse it
+        (:class:`ErasureBlocked`, shown as an error)."""
+        to_delete, model_count, perms_needed, _protected = super().get_deleted_objects(
+            objs, request
+        )
+        return to_delete, model_count, perms_needed, []
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        """One account, by the administrator (audited as such); raises :class:`ErasureBlocked`
+        with nothing deleted."""
+        with transaction.atomic():
+            self._record_deletion(request, obj)
+            services.delete_account(user=obj, actor=request.user)  # type: ignore[arg-type]
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        """Each account on its own: the refused ones stay and are named in an error message,
+        the others are deleted."""
+        refused = []
+        for user in queryset:
+            try:
+                self.delete_model(request, user)
+            except ErasureBlocked as blocked:
+                refused.append(f"{user}: {blocked}")
+        if refused:
+            self.message_user(
+                request,
+                gettext("Not deleted: %(accounts)s") % {"accounts": "; ".join(refused)},
+                messages.ERROR,
+            )
+
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ErasureBlocked as blocked:  # rolled back, the admin's log entry included
+            self.message_user(
+                request,
+                gettext("The account was not deleted: %(reason)s") % {"reason": blocked},
+                messages.ERROR,
+            )
+            change = reverse(f"{self.admin_site.name}:accounts_user_change", args=(object_id,))
+            return HttpResponseRedirect(change)
+
+    @admin.action(
+        permissions=["delete"],
+        description=django_delete_selected.short_description,  # type: ignore[attr-defined]
+    )
+    def delete_selected(
+        self, request: HttpRequest, queryset: QuerySet[User]
+    ) -> TemplateResponse | None:
+        """Django's action, except that after the confirmation only the accounts actually
+        deleted are logged and counted (:meth:`delete_queryset` names the refused ones)."""
+        if not request.POST.get("post"):
+            return django_delete_selected(self, request, queryset)
+        _objs, _count, perms_needed, _protected = self.get_deleted_objects(queryset, request)
+        if perms_needed:
+            raise PermissionDenied
+        users = list(queryset)
+        self.delete_queryset(request, queryset)
+        remaining = set(
+            User.objects.filter(pk__in=[u.pk for u in users]).values_list("pk", flat=True)
+        )
+        deleted: list[Model] = [u for u in users if u.pk not in remaining]
+        if deleted:
+            self.log_deletions(request, deleted)  # type: ignore[arg-type]
+            self.message_user(
+                request,
+                gettext("Successfully deleted %(count)d %(items)s.")
+                % {"count": len(deleted), "items": model_ngettext(self.opts, len(deleted))},
+                messages.SUCCESS,
+            )
+        return None
 
     def save_formset(
         self, request: HttpRequest, form: forms.ModelForm[User], formset: Any, change: bool

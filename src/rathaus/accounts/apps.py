@@ -7,10 +7,12 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from allauth.account import signals as account_signals
         from allauth.mfa import signals as mfa_signals
         from django.contrib.auth.signals import user_logged_in
 
         from rathaus.accounts import security_trail, totp_steps
+        from rathaus.accounts.adapters import on_password_reset
         from rathaus.accounts.roles import on_user_logged_in
         from rathaus.accounts.services import register_own_export_sections
 
@@ -20,4 +22,7 @@ class AccountsConfig(AppConfig):
         security_trail.connect()
         mfa_signals.authenticator_added.connect(
             totp_steps.on_authenticator_added, dispatch_uid="rathaus-totp-activation-code-used"
+        )
+        account_signals.password_reset.connect(
+            on_password_reset, dispatch_uid="rathaus-reset-confirms-unconfirmed-signup"
         )

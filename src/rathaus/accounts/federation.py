@@ -247,6 +247,13 @@ def _accept(attempt: LoginAttempt, identity: ExternalIdentity, *, assertion_id: 
     allowed = [str(v) for v in provider.allowed_levels or trust.ORDER]
     if identity.level not in allowed:
         raise FederationError(f"provider may not assert level {identity.level}")
+    # longer than the link's columns hold (PostgreSQL would refuse the row: a 500)
+    for name, value, limit in (
+        ("issuer", identity.issuer, FederatedIdentity._meta.get_field("issuer").max_length),
+        ("subject", identity.subject, FederatedIdentity._meta.get_field("subject").max_length),
+    ):
+        if limit is not None and len(value) > limit:
+            raise FederationError(f"{name} longer than {limit} characters")
     if assertion_id and LoginAttempt.objects.filter(assertion_id=assertion_id).exists():
         raise FederationError("replayed assertion")
     attempt.status = LoginAttempt.Status.ANSWERED

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import datetime
 import hashlib
+import math
 import secrets
 import time
 import urllib.parse
@@ -181,6 +182,15 @@ def exchange_code(
     )
 
 
+def _seconds(value: Any) -> float:
+    """A time claim (seconds since the epoch) as a finite number: an integer too large for a
+    float raises OverflowError, "nan" or "inf" (which no comparison would catch) ValueError."""
+    seconds = float(value)
+    if not math.isfinite(seconds):
+        raise ValueError(f"not a time: {value!r}")
+    return seconds
+
+
 def validate_id_token(
     provider: IdentityProvider,
     *,
@@ -213,16 +223,16 @@ def validate_id_token(
         raise FederationError("ID token with several audiences and a foreign azp")
     now = time.time()
     try:
-        expires, issued = float(claims["exp"]), float(claims["iat"])
-    except (KeyError, TypeError, ValueError) as exc:
+        expires, issued = _seconds(claims["exp"]), _seconds(claims["iat"])
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
         raise FederationError("ID token without exp/iat") from exc
     if expires < now - CLOCK_SKEW_SECONDS:
         raise FederationError("ID token expired")
     if issued > now + CLOCK_SKEW_SECONDS:
         raise FederationError("ID token issued in the future")
     try:
-        authenticated = float(claims["auth_time"])
-    except (KeyError, TypeError, ValueError) as exc:
+        authenticated = _seconds(claims["auth_time"])
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
         raise FederationError("ID token without auth_time (max_age was requested)") from exc
     if authenticated < started_at.timestamp() - CLOCK_SKEW_SECONDS:
         raise FederationError("ID token for an earlier login (auth_time before the start)")

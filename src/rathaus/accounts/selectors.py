@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from rathaus.accounts import trust
-from rathaus.accounts.models import Profile, User
+from rathaus.accounts.models import FederatedIdentity, Profile, User
 from rathaus.core.models import AuditEvent
 
 #: The profile fields a citizen-account login (eID) confirms.
@@ -24,6 +24,37 @@ STAFF_PROFILE_CREATED = "admin.accounts.profile.created"
 STAFF_PROFILE_CHANGED = "admin.accounts.profile.changed"
 #: The audit actions whose changed identity fields no longer count as confirmed.
 PROFILE_CHANGE_ACTIONS = ("accounts.profile.updated", STAFF_PROFILE_CREATED, STAFF_PROFILE_CHANGED)
+
+
+def unconfirmed_signups() -> QuerySet[User]:
+    """Accounts made by the sign-up form that never confirmed an address and never logged in.
+
+    Anyone can sign up with anyone's address. Such an account holds nothing but that address
+    and a password only its maker knows, so its login address receives a password reset link
+    (``adapters.AccountAdapter.send_password_reset_mail``; the link proves the mailbox as a
+    confirmation link would) and it is deleted once the confirmation expired
+    (``services.delete_unconfirmed_signups``). Accounts an administrator made (no address
+    record, or one allauth added), staff and accounts linked to a citizen account are never
+    among them."""
+    from allauth.account.models import EmailAddress
+
+    confirmed = EmailAddress.objects.filter(user_id=OuterRef("pk"), verified=True)
+    # the sign-up's primary address; allauth adds a secondary one to an account that had none
+    # when a reset is asked for it (an account an administrator made)
+    signed_up = EmailAddress.objects.filter(
+        user_id=OuterRef("pk"), email__iexact=OuterRef("email"), verified=False, primary=True
+    )
+    grouped = User.groups.through.objects.filter(user_id=OuterRef("pk"))
+    linked = FederatedIdentity.objects.filter(user_id=OuterRef("pk"))
+    return User.objects.filter(
+        Exists(signed_up),
+        ~Exists(confirmed),
+        ~Exists(grouped),
+        ~Exists(linked),
+        last_login__isnull=True,
+        is_staff=False,
+        is_superuser=False,
+    )
 
 
 def notification_address(*, user: User) -> str:

@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import date
+import logging
+from datetime import date, timedelta
 from typing import Any
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.db.models import ProtectedError, Q, RestrictedError
+from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rathaus.accounts import personal_data, roles
 from rathaus.accounts.models import FederatedIdentity, LoginAttempt, Profile, User
-from rathaus.accounts.selectors import STAFF_PROFILE_CHANGED, STAFF_PROFILE_CREATED
+from rathaus.accounts.selectors import (
+    STAFF_PROFILE_CHANGED,
+    STAFF_PROFILE_CREATED,
+    unconfirmed_signups,
+)
 from rathaus.core import audit
+
+logger = logging.getLogger(__name__)
 
 #: Profile fields a citizen may change (the form and the export use the same list).
 PROFILE_FIELDS: tuple[str, ...] = (
@@ -146,20 +156,31 @@ class _FormerUser(AnonymousUser):
 
 
 @transaction.atomic
-def delete_account(*, user: User) -> None:
+def delete_account(*, user: User, actor: User | None = None) -> None:
     """Erase the account and all personal data kept with it (Art. 17 GDPR).
 
-    Other modules' erasure handlers run first; one of them may refuse with
+    ``actor``: the administrator deleting the account in the Django admin; None when the
+    citizen deletes their own. The same rules hold for both: other modules' erasure handlers
+    run first; one of them may refuse with
     :class:`~rathaus.accounts.personal_data.ErasureBlocked`, which rolls everything back.
-    The audit event keeps only the account number, not the e-mail address.
+    Only an administrator closes a staff account. The audit event keeps only the account
+    number, not the e-mail address.
     """
     locked = User.objects.select_for_update().get(pk=user.pk)
     # Read from the locked row, not a cached answer: clerks and team leads are staff by their
     # groups alone, and their names stay on the cases and files they worked on.
-    if roles.is_staff_member(locked):
+    if actor is None and roles.is_staff_member(locked):
         raise personal_data.ErasureBlocked(
             _("Staff accounts are closed by an administrator, not by self-service.")
         )
+    _erase(
+        locked,
+        actor=actor if actor is not None else _FormerUser(locked.pk),
+        action="accounts.user.deleted",
+    )
+
+
+def _erase(locked: User, *, actor: Any, action: str) -> None:
     personal_data.run_erasure_handlers(locked)
     # Logins through a citizen account that were never finished keep the answer's attributes
     # (name, date of birth, address) without a user; they go with the linked identities.
@@ -167,10 +188,9 @@ def delete_account(*, user: User) -> None:
     LoginAttempt.objects.filter(
         Q(user=locked) | Q(user__isnull=True, result__subject__in=subjects)
     ).delete()
-    number = locked.pk
     audit.record(
-        actor=_FormerUser(number),
-        action="accounts.user.deleted",
+        actor=actor,
+        action=action,
         obj=locked,
         after={"sections": personal_data.export_sections()},
     )
@@ -184,6 +204,51 @@ def delete_account(*, user: User) -> None:
                 "submitted application. Please contact the authority to close your account."
             )
         ) from protected
+
+
+def delete_unconfirmed_signups() -> int:
+    """Delete the sign-ups (``selectors.unconfirmed_signups``) whose confirmation has expired
+    (``ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS`` after the sign-up): an address someone else
+    signed up with is free again for its owner. Each is audited by account number, without
+    the address, as ``accounts.user.unconfirmed_signup_deleted``. Returns how many went."""
+    cutoff = timezone.now() - timedelta(days=settings.ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS)
+    deleted = 0
+    for pk in unconfirmed_signups().filter(date_joined__lt=cutoff).values_list("pk", flat=True):
+        try:
+            with transaction.atomic():
+                # checked again under the lock: confirmed or logged in meanwhile, it stays
+                locked = (
+                    unconfirmed_signups()
+                    .select_for_update()
+                    .filter(pk=pk, date_joined__lt=cutoff)
+                    .first()
+                )
+                if locked is None:
+                    continue
+                _erase(locked, actor=None, action="accounts.user.unconfirmed_signup_deleted")
+        except personal_data.ErasureBlocked:
+            logger.warning("unconfirmed sign-up kept: erasure refused", extra={"user": pk})
+            continue
+        deleted += 1
+    return deleted
+
+
+@transaction.atomic
+def confirm_login_address_after_reset(*, request: HttpRequest | None, user: User) -> None:
+    """The password of an unconfirmed sign-up was reset: the link went to its login address
+    alone (``adapters.AccountAdapter.send_password_reset_mail``), so the address is confirmed,
+    as by a confirmation link (audited, and other accounts' claims on it dropped by
+    ``security_trail``)."""
+    from allauth.account import signals
+
+    if not unconfirmed_signups().filter(pk=user.pk).exists():
+        return
+    address = EmailAddress.objects.filter(user_id=user.pk, email__iexact=user.email).first()
+    if address is None:
+        return
+    address.verified = True
+    address.save(update_fields=["verified"])
+    signals.email_confirmed.send(sender=EmailAddress, request=request, email_address=address)
 
 
 # --- accounts' own sections of the export -------------------------------------------------

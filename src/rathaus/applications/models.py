@@ -25,7 +25,9 @@ class Application(models.Model):
     public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
     applicant = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
+        # never with the account: its deletion (accounts.services.delete_account) deletes drafts
+        # and purged applications first and is refused while the authority keeps the others
+        on_delete=models.PROTECT,
         related_name="applications",
         verbose_name=_("applicant"),
     )

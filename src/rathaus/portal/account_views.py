@@ -10,7 +10,6 @@ import json
 from allauth.account.models import EmailAddress
 from allauth.core import ratelimit
 from allauth.mfa.models import Authenticator
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
@@ -23,6 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from rathaus.accounts import services
 from rathaus.accounts.forms import DeleteAccountForm, ProfileForm
+from rathaus.accounts.language_cookie import set_language_cookie
 from rathaus.accounts.personal_data import ErasureBlocked
 from rathaus.accounts.recent_login import recent_authentication_required
 from rathaus.accounts.roles import is_staff_member
@@ -61,12 +61,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         )
         messages.success(request, _("Your profile has been saved."))
         response = redirect("account:overview")
-        response.set_cookie(
-            settings.LANGUAGE_COOKIE_NAME,
-            saved.preferred_language,
-            samesite="Lax",
-            secure=settings.SESSION_COOKIE_SECURE,
-        )
+        set_language_cookie(response, saved.preferred_language)
         return response
     return render(request, "portal/account/profile.html", {"form": form})
 
