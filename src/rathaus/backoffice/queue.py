@@ -3,12 +3,15 @@
 The queue starts from ``casework.selectors.cases_visible_to``, so no filter here can widen what a
 person sees. Search finds a case by its number or Aktenzeichen (exact, indexed) or by the
 applicant's name: full-text with the ``german`` configuration on PostgreSQL (prefix matching, so
-"Muster" finds "Mustermann"), a case-insensitive substring on SQLite.
+"Muster" finds "Mustermann"), a case-insensitive substring on SQLite. Format characters (a zero
+width non-joiner between two letters of a Persian name, …) count neither in what is typed nor
+in the name (``casework.selectors.NAME_FORMAT_CHARACTERS``): the name is found either way.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +31,12 @@ from rathaus.casework.permissions import (
     visibility_branches,
     visibility_filter,
 )
-from rathaus.casework.selectors import cases_visible_to, name_vector
+from rathaus.casework.selectors import (
+    NAME_FORMAT_CHARACTERS,
+    cases_visible_to,
+    name_vector,
+    without_format_characters,
+)
 from rathaus.casework.services import MAX_CASES_PER_ASSIGNMENT
 from rathaus.catalog.selectors import service_labels
 from rathaus.core.url_patterns import INT_SAMPLE, url_pattern
@@ -51,7 +59,7 @@ SORTS: dict[str, tuple[OrderBy, ...]] = {
     "-number": (F("number").desc(), F("id").desc()),
 }
 
-_WORD = re.compile(r"\w+", re.UNICODE)
+_WORD_CHARACTER = re.compile(r"\w")
 
 
 class QueueFilterForm(forms.Form):
@@ -165,7 +173,9 @@ def search_cases(queryset: QuerySet[Case], text: str) -> QuerySet[Case]:
     the result is that case. Otherwise the name is searched. Keeping the two apart (no OR)
     lets PostgreSQL combine the name index with the org unit's instead of reading all matches.
     """
-    text = text.strip()
+    # Format characters count nowhere (a number copied from a right-to-left text may carry
+    # direction marks); inside a word they do not split it (UAX #29), nor do they here.
+    text = without_format_characters(text).strip()
     if not text:
         return queryset
     if any(character.isdigit() for character in text):  # numbers and Aktenzeichen have digits
@@ -176,7 +186,7 @@ def search_cases(queryset: QuerySet[Case], text: str) -> QuerySet[Case]:
         exact += Case.objects.filter(file__reference__iexact=text).values_list("id", flat=True)
         if exact:
             return queryset.filter(pk__in=exact)
-    words = _WORD.findall(text)
+    words = _words(text)
     if not words:
         return queryset.none()
     if connection.vendor == "postgresql":
@@ -187,8 +197,31 @@ def search_cases(queryset: QuerySet[Case], text: str) -> QuerySet[Case]:
         return queryset.alias(name_search=name_vector()).filter(name_search=query)
     by_name = Q()
     for word in words:
-        by_name &= Q(applicant_name__icontains=word)
+        by_name &= Q(applicant_name__iregex=_spelt_with_format_characters(word))
     return queryset.filter(by_name)
+
+
+def _words(text: str) -> list[str]:
+    """The words of ``text``: runs of letters, digits and underscores (``\\w``) with the
+    combining marks among them, which ``\\w`` leaves out but PostgreSQL's parser keeps in the
+    word (the virama and vowel signs of an Indic name)."""
+    words: list[str] = []
+    word = ""
+    for character in text:
+        if _WORD_CHARACTER.match(character) or (
+            word and unicodedata.category(character).startswith("M")
+        ):
+            word += character
+        elif word:
+            words.append(word)
+            word = ""
+    return [*words, word] if word else words
+
+
+def _spelt_with_format_characters(word: str) -> str:
+    """A regular expression for ``word`` with any format characters between its letters, as
+    the stored name may hold them (SQLite, which has no stored name without them)."""
+    return f"{NAME_FORMAT_CHARACTERS}*".join(re.escape(character) for character in word)
 
 
 def _narrowed(cases: QuerySet[Case], *, user: Any, filters: dict[str, Any]) -> QuerySet[Case]:

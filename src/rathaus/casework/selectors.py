@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -36,11 +37,34 @@ def cases_visible_to(user: Any) -> QuerySet[Case]:
     return _cases_visible_to(user)
 
 
+#: The format characters (Unicode 14.0 category Cf: zero width (non-)joiner and space, soft
+#: hyphen, direction marks, byte order mark, …) as a character class that Python's ``re`` and
+#: PostgreSQL's regular expressions read alike. A name is searched without them, as typed and
+#: as stored: a word does not break at them (UAX #29, WB4), but PostgreSQL's parser and ``\w``
+#: would, and SQLite's ``LIKE`` would not find the name typed without them: a Persian name
+#: spelt with a zero width non-joiner between two letters is found typed without it, and the
+#: other way round. The stored ``name_vector`` (casework migration 0018) drops the same
+#: characters; tests/casework/test_name_search.py holds the two together.
+NAME_FORMAT_CHARACTERS = (
+    r"[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e\u200b-\u200f"
+    r"\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
+    r"\U00013430-\U00013438\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001"
+    r"\U000e0020-\U000e007f]"
+)
+_FORMAT_CHARACTER = re.compile(NAME_FORMAT_CHARACTERS)
+
+
+def without_format_characters(text: str) -> str:
+    """``text`` without :data:`NAME_FORMAT_CHARACTERS`, as a name is searched."""
+    return _FORMAT_CHARACTER.sub("", text)
+
+
 def name_vector() -> RawSQL:
     """The applicant's name as stored ``tsvector`` (``german``), for full-text filters.
 
-    PostgreSQL only: the column is added by casework migration 0007, filled by PostgreSQL and
-    unknown to the model; the name indexes (GIN, and the queue's ordered ones) are built on it.
+    PostgreSQL only: the column is added by casework migration 0007 (since 0018 of the name
+    without :data:`NAME_FORMAT_CHARACTERS`), filled by PostgreSQL and unknown to the model; the
+    name indexes (GIN, and the queue's ordered ones) are built on it.
     """
     column = f'{connection.ops.quote_name(Case._meta.db_table)}."name_vector"'
     return RawSQL(column, [], output_field=SearchVectorField())  # noqa: S611 (constant text)

@@ -4,7 +4,9 @@ Both the stored search text and the query go through :func:`normalize`, so that 
 "Strasse" and "STRASSE" match, and so do "Führerschein", "Fuehrerschein" and "Fuhrerschein".
 Matching is by substring on the normalised text, which works the same on SQLite and PostgreSQL
 and finds partial words ("parkaus" → Bewohnerparkausweis). Letters of every script are words
-("паспорт", "护照"); only punctuation, symbols and spaces separate them.
+("паспорт", "护照"); only punctuation, symbols and spaces separate them. Format characters
+(category Cf: a zero width (non-)joiner between two letters, a soft hyphen) are dropped, not
+taken for a space: a word is found typed with or without them.
 """
 
 from __future__ import annotations
@@ -22,14 +24,21 @@ MAX_TERMS = 6
 
 def _fold(text: str, table: dict[int, str]) -> str:
     text = unicodedata.normalize("NFKC", text).casefold().translate(table)
-    # Remaining accents (é, ç, …) lose their marks; what is left is composed again (Hangul).
+    # Remaining accents (é, ç, …) lose their marks, format characters go (a zero width joiner
+    # does not split a word); what is left is composed again (Hangul).
     text = unicodedata.normalize("NFKD", text)
-    text = unicodedata.normalize("NFC", "".join(c for c in text if not unicodedata.combining(c)))
+    text = unicodedata.normalize(
+        "NFC",
+        "".join(
+            c for c in text if not unicodedata.combining(c) and unicodedata.category(c) != "Cf"
+        ),
+    )
     return " ".join(_NON_WORD.sub(" ", text).split())
 
 
 def normalize(text: str) -> str:
-    """Case-folded, umlauts as ae/oe/ue, ß as ss, punctuation as single spaces."""
+    """Case-folded, umlauts as ae/oe/ue, ß as ss, punctuation as single spaces, format
+    characters dropped."""
     return _fold(text, _UMLAUTS)
 
 

@@ -29,7 +29,7 @@ from rathaus.core.models import Authority, Municipality
 logger = logging.getLogger(__name__)
 
 # Bump when the way search text is built changes, so every service is re-indexed on migrate.
-SEARCH_INDEX_VERSION = 2
+SEARCH_INDEX_VERSION = 3
 
 
 @dataclass(frozen=True)
