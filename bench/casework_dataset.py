@@ -605,6 +605,7 @@ def generate(*, cases: int, seed: int, today: datetime.date) -> dict[str, Any]:
                 "",
                 "",
                 True,
+                "",
             )
         )
     with (
@@ -613,7 +614,7 @@ def generate(*, cases: int, seed: int, today: datetime.date) -> dict[str, Any]:
             "COPY applications_application (id, public_id, applicant_id, service_id, "
             "municipality_id, "
             "status, answers, context, current_step, schema_hash, created_at, updated_at, "
-            "expires_at, receipt, receipt_sha256, electronic_delivery) FROM STDIN"
+            "expires_at, receipt, receipt_sha256, electronic_delivery, start_key) FROM STDIN"
         ) as copy,
     ):
         for row in draft_rows:
@@ -750,12 +751,12 @@ EXPAND_SQL = (
         "municipality_id, authority_id, status, answers, context, current_step, schema_hash, "
         "created_at, updated_at, expires_at, reference, submitted_at, submitted_data, "
         "declaration_confirmed_at, idempotency_key, receipt, receipt_sha256, case_id, "
-        "electronic_delivery) "
+        "electronic_delivery, start_key) "
         "SELECT s.case_id, s.app_uuid, s.citizen_id, s.service_id, s.muni_id, s.authority_id, "
         "CASE WHEN s.status = 'withdrawn' THEN 'withdrawn' ELSE 'submitted' END, "
         f"{_PERSON}, '{{}}', '', '', s.opened_at - s.draft_minutes * interval '1 minute', "
         "coalesce(s.closed_at, s.opened_at), NULL, s.app_reference, s.opened_at, "
-        f"{_PERSON}, s.opened_at, s.idem, '', '', s.case_id, s.electronic "
+        f"{_PERSON}, s.opened_at, s.idem, '', '', s.case_id, s.electronic, '' "
         "FROM bench_skeleton s JOIN accounts_profile p ON p.user_id = s.citizen_id",
     ),
     (

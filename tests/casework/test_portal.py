@@ -364,7 +364,7 @@ def test_my_applications_lists_drafts_and_submitted_with_the_citizens_status(
     assert f'href="/antraege/{application.public_id}/"' in page
     assert application.reference in page
     assert "In Bearbeitung" in page  # the citizen's label of "in review", not the clerks'
-    assert f'action="/antraege/{draft.public_id}/loeschen/"' in page
+    assert f'href="/antraege/{draft.public_id}/loeschen/"' in page  # asks to confirm first
     assert f"/antraege/{draft.public_id}/" in page
     submitted_at = timezone.localtime(application.submitted_at).strftime("%d.%m.%Y %H:%M")
     assert submitted_at in page
