@@ -22,6 +22,7 @@ from rathaus.applications.case_files import file_in_case, submitted_attachments
 from rathaus.applications.models import Application
 from rathaus.applications.selectors import applied_for
 from rathaus.catalog.form_schemas import form_schema_for_version
+from rathaus.core import stored_files
 from rathaus.core.jobs import queue_again, retrying_task
 from rathaus.documents.letter import Recipient, Sender
 from rathaus.documents.rendering import render_pdf
@@ -142,8 +143,7 @@ def render_receipt(application_id: int) -> str:
 
 def _render_receipt(application_id: int, written: list[str], committed: list[bool]) -> str:
     with transaction.atomic():
-        # first: the hooks run in order after the commit, this one before any that may fail
-        transaction.on_commit(lambda: committed.append(True))
+        stored_files.note_commit(committed)  # first, before any hook that may fail
         # Read once, locked, with everything the receipt, the E-Akte and the Postfach need. The
         # PDF is rendered under the lock: the log entry exists if and only if the stored receipt
         # does, and a second worker waits here and then finds the receipt.

@@ -43,7 +43,7 @@ from rathaus.catalog.form_schemas import (
     store_form_version,
 )
 from rathaus.catalog.models import Responsibility, Service, TrustLevel
-from rathaus.core import audit
+from rathaus.core import audit, stored_files
 from rathaus.core.models import Municipality
 from rathaus.core.sequences import next_value
 from rathaus.forms.engine import StepResult, apply_step, next_step, validate_all, visible_steps
@@ -349,7 +349,7 @@ def save_step(*, application: Application, result: StepResult, actor: Any = None
     committed: list[bool] = []
     try:
         with _still_a_draft(application, refusal=_frozen()):
-            _note_commit(committed)
+            stored_files.note_commit(committed)
             _store_uploads(application, result, written)
             application.answers = apply_step(schema, application.answers, result)
             removed = _drop_unused_attachments(application, schema)
@@ -412,7 +412,7 @@ def keep_uploads(*, application: Application, result: StepResult, actor: Any = N
     committed: list[bool] = []
     try:
         with _still_a_draft(application, refusal=_frozen()):
-            _note_commit(committed)
+            stored_files.note_commit(committed)
             fields = [field_id for field_id, uploads in result.uploads.items() if uploads]
             _store_uploads(application, result, written)
             application.answers = {
@@ -429,13 +429,6 @@ def keep_uploads(*, application: Application, result: StepResult, actor: Any = N
         if not committed:
             delete_written(written)
         raise
-
-
-def _note_commit(committed: list[bool]) -> None:
-    """Call first in a transaction: ``committed`` gets an entry once it commits. The hooks run in
-    the order they were added, so it has one before any later hook runs, which may still fail
-    after the commit: the files written are then the committed rows' and must stay."""
-    transaction.on_commit(lambda: committed.append(True))
 
 
 def _store_uploads(application: Application, result: StepResult, written: list[Attachment]) -> None:

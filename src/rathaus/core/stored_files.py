@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import weakref
 from typing import Any
 
 from django.core.files.storage import Storage
+from django.db import transaction
 from django.db.models import F, Model, QuerySet
 from django.db.models.fields.files import FieldFile
 
@@ -74,3 +76,41 @@ def delete_pending(pending: QuerySet[Model], *, storage: Storage, what: str) -> 
             continue
         pending.model._default_manager.filter(pk=row.pk).delete()
     return left
+
+
+def note_commit(committed: list[bool]) -> None:
+    """Call first in a transaction: ``committed`` gets an entry once it commits. The hooks run
+    in the order they were added, so it has one before any later hook runs, which may still fail
+    after the commit: the files written in it are then the committed rows' and must stay; while
+    it is empty, a failure means they belong to nothing and may be deleted."""
+    transaction.on_commit(lambda: committed.append(True))
+
+
+def delete_unless_committed(written: list[str], *, storage: Storage, what: str) -> None:
+    """Delete the files named in ``written`` (filled afterwards) from ``storage`` unless the
+    transaction this is called in commits: call it there before the first file is written.
+
+    For code that runs inside a caller's transaction, which may still roll back after it
+    returned. Django has no hook for a rollback, but it drops the commit hooks of a
+    transaction (or savepoint) that rolls back: a hook that never ran when it is dropped means
+    no commit, and its finalizer deletes the files. Registered first, a later hook failing
+    cannot keep it from running after a commit; a hook the caller registered before must not
+    raise (Django then skips the later ones: the files of a committed transaction would go), so
+    register those ``robust``.
+    """
+    committed: list[bool] = []
+
+    def noted() -> None:
+        committed.append(True)
+
+    def delete_if_rolled_back() -> None:
+        if committed:
+            return
+        for name in written:
+            try:
+                storage.delete(name)
+            except Exception:  # a finalizer must not raise; the file is only left over
+                logger.exception("file of a rolled-back %s not deleted", what, extra={"file": name})
+
+    weakref.finalize(noted, delete_if_rolled_back)
+    transaction.on_commit(noted, robust=True)

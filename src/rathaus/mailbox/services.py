@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import logging
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -26,7 +25,11 @@ from django.utils.translation import gettext as _
 from rathaus.core import audit
 from rathaus.core.models import Authority
 from rathaus.core.scanning import VirusScanner
-from rathaus.core.stored_files import StoredFileUnavailable, read_verified
+from rathaus.core.stored_files import (
+    StoredFileUnavailable,
+    delete_unless_committed,
+    read_verified,
+)
 from rathaus.core.uploads import UploadPolicy, check_upload
 from rathaus.mailbox.announcement import (
     announcement_after_retrieval,
@@ -56,38 +59,6 @@ def _clean_name(name: str) -> str:
     """The bare file name, without any folder a browser or caller put in front of it."""
     bare = PureWindowsPath(PurePosixPath(name or "").name).name.strip()
     return (bare or "Anhang")[:255]
-
-
-def _delete_unless_committed(written: list[str]) -> None:
-    """Delete the files named in ``written`` (filled afterwards) unless the transaction this is
-    called in commits: call it in that transaction before the first file is written.
-
-    ``deliver`` often runs inside the caller's transaction (casework issuing a notice,
-    applications storing a receipt), which may still roll back after it returned, leaving
-    files no row names. Django has no hook for a rollback, but it drops the commit hooks of a
-    transaction (or savepoint) that rolls back: a hook that never ran when it is dropped means
-    no commit, and its finalizer deletes the files. It is registered first within the delivery,
-    so that a later hook of the delivery failing cannot keep it from running after a commit; a
-    hook of the caller's registered before the delivery must not raise (Django then skips the
-    later ones: the files of a committed delivery would go), so register those ``robust``.
-    """
-    committed: list[bool] = []
-
-    def note_commit() -> None:
-        committed.append(True)
-
-    def delete_if_rolled_back(storage: Any) -> None:
-        if committed:
-            return
-        for name in written:
-            try:
-                storage.delete(name)
-            except Exception:  # a finalizer must not raise; the file is only left over
-                logger.exception("file of a rolled-back delivery not deleted", extra={"file": name})
-
-    storage = MessageAttachment._meta.get_field("file").storage
-    weakref.finalize(note_commit, delete_if_rolled_back, storage)
-    transaction.on_commit(note_commit, robust=True)
 
 
 def _store_attachments(
@@ -140,7 +111,9 @@ def deliver(
     legal_effect = kind == Message.Kind.NOTICE
     written: list[str] = []
     with transaction.atomic():
-        _delete_unless_committed(written)
+        delete_unless_committed(
+            written, storage=MessageAttachment._meta.get_field("file").storage, what="delivery"
+        )
         message = Message.objects.create(
             owner=owner,
             kind=kind,
@@ -253,7 +226,9 @@ def send_reply(
     written: list[str] = []
     try:
         with transaction.atomic():
-            _delete_unless_committed(written)
+            delete_unless_committed(
+                written, storage=MessageAttachment._meta.get_field("file").storage, what="reply"
+            )
             answer = Message.objects.create(
                 owner=message.owner,
                 kind=Message.Kind.REPLY,

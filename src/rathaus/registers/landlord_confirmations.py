@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rathaus.accounts.models import User
-from rathaus.core import audit
+from rathaus.core import audit, stored_files
 from rathaus.core.models import Authority
 from rathaus.documents.letter import Recipient, Sender
 from rathaus.documents.verification import Verification
@@ -153,8 +153,7 @@ def confirm_move_in(
     committed: list[bool] = []
     try:
         with transaction.atomic():
-            # first: the hooks run in order after the commit, this one before any that may fail
-            transaction.on_commit(lambda: committed.append(True))
+            stored_files.note_commit(committed)  # first, before any hook that may fail
             issued = issue_document(
                 render=render,
                 document_type=DocumentType.LANDLORD_CONFIRMATION,
