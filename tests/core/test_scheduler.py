@@ -1,12 +1,18 @@
-"""The scheduler enqueues every periodic job."""
+"""The scheduler enqueues every periodic job, and never a second copy of one beside a copy
+that has not finished."""
 
 from __future__ import annotations
 
+import io
+import threading
+from datetime import timedelta
 from unittest import mock
 
 import pytest
 from django.core.management import call_command
-from django.db import OperationalError
+from django.db import OperationalError, connection
+from django.utils import timezone
+from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from rathaus.core.management.commands import run_scheduler
@@ -76,3 +82,128 @@ def test_a_failed_enqueue_does_not_end_the_scheduler(settings, caplog) -> None: 
     assert "periodic job not enqueued" in caplog.text
     # every pass starts by dropping a connection the database closed
     assert close_old_connections.call_count == 3
+
+
+def _run_passes(settings, passes: int, *, every: int = 600, between=None) -> None:  # type: ignore[no-untyped-def]
+    """Run the scheduler's loop for ``passes`` passes, each ``every`` seconds after the last
+    (every pass finds the job due); ``between(n)`` runs after pass ``n``."""
+    settings.PERIODIC_JOBS = [("rathaus.core.sessions.delete_ended_sessions", every)]
+    done = []
+
+    def next_pass(_seconds: float) -> None:
+        done.append(1)
+        if between is not None:
+            between(len(done))
+        if len(done) >= passes:
+            raise _Stop
+
+    with (
+        mock.patch.object(run_scheduler.time, "sleep", next_pass),
+        mock.patch.object(
+            run_scheduler.time, "monotonic", mock.Mock(side_effect=range(0, 10**9, every))
+        ),
+        # the test's transaction is no connection to drop
+        mock.patch.object(run_scheduler, "close_old_connections", create=True),
+        pytest.raises(_Stop),
+    ):
+        call_command("run_scheduler")
+
+
+@pytest.mark.django_db
+def test_a_job_still_waiting_for_a_worker_is_not_queued_again(settings, caplog) -> None:  # type: ignore[no-untyped-def]
+    """No worker for a while (an outage, a deployment): the copy queued first waits; the
+    passes after it queue no more copies, which would all run at once when workers return."""
+    caplog.set_level("INFO", logger=run_scheduler.__name__)
+    _run_passes(settings, 6)
+    assert DBTaskResult.objects.filter(status=TaskResultStatus.READY).count() == 1
+    assert "periodic job not enqueued again" in caplog.text
+    call_command("run_scheduler", once=True)  # --once keeps to the same rule
+    assert DBTaskResult.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_job_is_queued_again_once_its_last_call_finished_or_was_lost(settings) -> None:  # type: ignore[no-untyped-def]
+    """A call still running (a long run) keeps the next from starting beside it; one that
+    finished does not, nor one whose worker died (still "running" long after the job's interval
+    and at least an hour)."""
+    started = timezone.now()
+
+    def worker(n: int) -> None:
+        last = DBTaskResult.objects.latest("enqueued_at")
+        if n == 1:  # a worker picks it up and runs it for a while
+            DBTaskResult.objects.filter(pk=last.pk).update(
+                status=TaskResultStatus.RUNNING, started_at=started
+            )
+        elif n == 2:  # it finishes
+            DBTaskResult.objects.filter(pk=last.pk).update(
+                status=TaskResultStatus.SUCCESSFUL, finished_at=timezone.now()
+            )
+        elif n == 3:  # the next call's worker is killed: "running" for ever
+            DBTaskResult.objects.filter(pk=last.pk).update(
+                status=TaskResultStatus.RUNNING, started_at=started - timedelta(hours=2)
+            )
+
+    _run_passes(settings, 4, between=worker)
+    statuses = list(DBTaskResult.objects.order_by("enqueued_at").values_list("status", flat=True))
+    # pass 1 queued, pass 2 found it running, pass 3 queued after it finished, pass 4 after
+    # the lost run
+    assert statuses == [
+        TaskResultStatus.SUCCESSFUL,
+        TaskResultStatus.RUNNING,
+        TaskResultStatus.READY,
+    ]
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="two processes racing: PostgreSQL only"
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_schedulers_at_the_same_moment_queue_one_call(settings) -> None:  # type: ignore[no-untyped-def]
+    """Two schedulers by mistake (or one restarting while the old one still runs): the second
+    waits for the first one's queueing to commit, finds its call waiting and queues none."""
+    settings.PERIODIC_JOBS = [("rathaus.core.sessions.delete_ended_sessions", 600)]
+    from rathaus.core.sessions import delete_ended_sessions as job
+
+    real_enqueue = type(job).enqueue
+    first_queued = threading.Event()
+    second_done = threading.Event()
+    errors: list[BaseException] = []
+
+    def second_waits_or_is_done() -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            return second_done.is_set() or cursor.fetchone()[0] > 0
+
+    def enqueue(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        result = real_enqueue(self, *args, **kwargs)
+        if threading.current_thread().name == "first":
+            first_queued.set()
+            # hold the first scheduler's transaction open until the second one is blocked
+            # behind it (or, without a lock, has finished beside it)
+            for _ in range(3000):
+                if second_waits_or_is_done():
+                    break
+                second_done.wait(0.01)
+        return result
+
+    def scheduler(done: threading.Event | None = None) -> None:
+        try:
+            call_command("run_scheduler", once=True, stdout=io.StringIO())
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+            if done is not None:
+                done.set()
+
+    with mock.patch.object(type(job), "enqueue", enqueue):
+        first = threading.Thread(target=scheduler, name="first")
+        first.start()
+        assert first_queued.wait(30)
+        second = threading.Thread(target=scheduler, args=(second_done,), name="second")
+        second.start()
+        first.join(60)
+        second.join(60)
+
+    assert not errors
+    assert DBTaskResult.objects.filter(task_path=job.module_path).count() == 1

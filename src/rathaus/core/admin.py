@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from rathaus.core.admin_audit import AuditedAdmin
 from rathaus.core.admin_lists import SafeDateHierarchy
@@ -37,8 +40,35 @@ class MunicipalityAdmin(AuditedAdmin):
     inlines = [AuthorityInline]
 
 
+class AuthorityForm(forms.ModelForm):
+    """An authority's municipality is fixed once anything refers to the authority (its org
+    units, cases, applications, files, responsibilities, messages): moved, it would take one
+    municipality's cases into another's back office and file plan. (The admin adds the model
+    and fields, with its URL field overrides.)"""
+
+    def clean_municipality(self) -> Municipality | None:
+        municipality: Municipality | None = self.cleaned_data.get("municipality")
+        authority = self.instance
+        if (
+            authority.pk is not None
+            and municipality is not None
+            and municipality.pk != authority.municipality_id
+            and _referred_to(authority)
+        ):
+            raise ValidationError(
+                _(
+                    "This authority cannot move to another municipality: cases, files or "
+                    "other records already refer to it. Create a new authority in the other "
+                    "municipality instead."
+                ),
+                code="authority_in_use",
+            )
+        return municipality
+
+
 @admin.register(Authority)
 class AuthorityAdmin(AuditedAdmin):
+    form = AuthorityForm
     formfield_overrides = HTTPS_URLS
     list_display = ["name", "kind", "municipality"]
     list_filter = ["municipality", "kind"]
@@ -66,14 +96,16 @@ class OrgUnitAdmin(AuditedAdmin):
 
 def _referred_to(obj: models.Model) -> bool:
     """Whether any row of any module points to ``obj`` (found through the model registry, so
-    the kernel needs to know none of the modules above it)."""
-    for relation in obj._meta.related_objects:
-        if relation.many_to_many:
+    the kernel needs to know none of the modules above it), also through a foreign key without
+    a reverse name (``related_name="+"``)."""
+    for relation in obj._meta.get_fields(include_hidden=True):
+        if not relation.auto_created or relation.concrete or relation.many_to_many:
             continue
         model = relation.related_model
-        if isinstance(model, str):  # pragma: no cover - resolved once the apps are loaded
+        if model is None or isinstance(model, str):  # pragma: no cover - resolved once loaded
             continue
-        if model._default_manager.filter(**{relation.field.name: obj}).exists():
+        field = relation.field  # type: ignore[union-attr]
+        if model._base_manager.filter(**{field.name: obj}).exists():
             return True
     return False
 

@@ -9,11 +9,13 @@ worker restart loses none of them.
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any, TypeVar
 
+from django.db import connections, router, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django_tasks import TaskResultStatus, task
@@ -93,6 +95,37 @@ def queue_again(job: Task[Any, Any], ids: Iterable[int], *, lost_after: timedelt
     if lost:
         logger.warning("lost jobs queued again", extra={"job": job.name, "count": len(lost)})
     return len(lost)
+
+
+def enqueue_unless_unfinished(job: Task[Any, Any], *, lost_after: timedelta) -> bool:
+    """Enqueue ``job()`` unless a call of it still waits in the queue or has run for less than
+    ``lost_after``; returns whether it enqueued one.
+
+    For the periodic jobs: while no worker takes them (an outage, a deployment) the scheduler's
+    passes must not pile up copies that all run at once when the workers return, nor start a
+    second run beside a long one. A call "running" for longer than ``lost_after`` is taken as
+    lost with its worker (a killed process leaves it so for ever). The check and the queueing are
+    one transaction, which on PostgreSQL first takes an advisory lock per task (on SQLite
+    writing transactions wait for one another anyway): a second scheduler doing the same at the
+    same moment waits for the first one's commit, then finds its call waiting.
+    """
+    from django_tasks_db.models import DBTaskResult
+
+    using = router.db_for_write(DBTaskResult)
+    with transaction.atomic(using=using):
+        if connections[using].vendor == "postgresql":
+            with connections[using].cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_key(job)])
+        if () in _unfinished_calls(job, lost_after=lost_after):
+            return False
+        job.enqueue()
+    return True
+
+
+def _lock_key(job: Task[Any, Any]) -> int:
+    """The advisory lock (a signed 64-bit number) that serialises queueing ``job``."""
+    digest = hashlib.sha256(f"rathaus.jobs.enqueue:{job.module_path}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def _unfinished_calls(job: Task[Any, Any], *, lost_after: timedelta) -> set[tuple[Any, ...]]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from django.core.files.storage import Storage
@@ -79,11 +80,12 @@ def delete_pending(pending: QuerySet[Model], *, storage: Storage, what: str) -> 
 
 
 def note_commit(committed: list[bool]) -> None:
-    """Call first in a transaction: ``committed`` gets an entry once it commits. The hooks run
-    in the order they were added, so it has one before any later hook runs, which may still fail
-    after the commit: the files written in it are then the committed rows' and must stay; while
-    it is empty, a failure means they belong to nothing and may be deleted."""
-    transaction.on_commit(lambda: committed.append(True))
+    """Call in a transaction: ``committed`` gets an entry once it commits, before any other
+    commit hook of that transaction that could stop the hooks after it (:func:`_on_commit_first`),
+    so a hook that fails after the commit cannot hide it: the files written in it are then the
+    committed rows' and must stay; while it is empty, a failure means they belong to nothing and
+    may be deleted."""
+    _on_commit_first(lambda: committed.append(True))
 
 
 def delete_unless_committed(written: list[str], *, storage: Storage, what: str) -> None:
@@ -93,10 +95,10 @@ def delete_unless_committed(written: list[str], *, storage: Storage, what: str) 
     For code that runs inside a caller's transaction, which may still roll back after it
     returned. Django has no hook for a rollback, but it drops the commit hooks of a
     transaction (or savepoint) that rolls back: a hook that never ran when it is dropped means
-    no commit, and its finalizer deletes the files. Registered first, a later hook failing
-    cannot keep it from running after a commit; a hook the caller registered before must not
-    raise (Django then skips the later ones: the files of a committed transaction would go), so
-    register those ``robust``.
+    no commit, and its finalizer deletes the files. The hook runs before every commit hook of
+    the transaction that is not robust (:func:`_on_commit_first`), also one the caller
+    registered earlier: such a hook raising at the commit, which makes Django skip the hooks
+    after it, cannot make the files of a committed transaction look rolled back.
     """
     committed: list[bool] = []
 
@@ -113,4 +115,24 @@ def delete_unless_committed(written: list[str], *, storage: Storage, what: str) 
                 logger.exception("file of a rolled-back %s not deleted", what, extra={"file": name})
 
     weakref.finalize(noted, delete_if_rolled_back)
-    transaction.on_commit(noted, robust=True)
+    _on_commit_first(noted)
+
+
+def _on_commit_first(hook: Callable[[], None]) -> None:
+    """Register ``hook`` (robust) so that it runs when the current transaction commits, before
+    any of its commit hooks that could keep it from running.
+
+    Django runs commit hooks in the order they were added and stops at the first that raises
+    unless it was registered ``robust``, dropping the rest. So ``hook`` goes before the first
+    hook that is not robust, also one registered earlier (it stays last when there is none).
+    Each entry keeps the savepoints it belongs to, so a rollback to a savepoint still drops it.
+    Outside a transaction Django runs it at once.
+    """
+    connection = transaction.get_connection()
+    transaction.on_commit(hook, robust=True)
+    if not connection.in_atomic_block:
+        return
+    hooks = connection.run_on_commit
+    ours = hooks.pop()
+    fragile = [index for index, (_ids, _hook, robust) in enumerate(hooks) if not robust]
+    hooks.insert(fragile[0] if fragile else len(hooks), ours)

@@ -2,6 +2,9 @@
 
 Each entry is ``(dotted path of a task, interval in seconds)``. Run exactly one scheduler per
 installation (``make run`` starts one); the jobs themselves run in the ``db_worker`` processes.
+A job whose last call still waits for a worker or is still running is not enqueued again
+(``core.jobs.enqueue_unless_unfinished``), so an outage of the workers leaves one call per job,
+not one per pass; a second scheduler started by mistake queues no second copy either.
 A database error (PostgreSQL restarting or failing over, SQLite "database is locked") ends no
 more than one attempt: the job stays due and is enqueued on a later pass, over a new connection.
 """
@@ -11,6 +14,7 @@ from __future__ import annotations
 import logging
 import signal
 import time
+from datetime import timedelta
 from types import FrameType
 from typing import Any
 
@@ -19,7 +23,23 @@ from django.core.management.base import BaseCommand
 from django.db import DatabaseError, close_old_connections
 from django.utils.module_loading import import_string
 
+from rathaus.core.jobs import enqueue_unless_unfinished
+
 logger = logging.getLogger(__name__)
+
+#: A call "running" for longer than its job's interval, and at least this long, counts as lost
+#: with its worker (a killed process leaves it running for ever): the job is enqueued again.
+LOST_AFTER_AT_LEAST = timedelta(hours=1)
+
+
+def _enqueue(job: Any, path: str, every: float) -> bool:
+    """Enqueue ``job`` unless its last call has not finished; logs either way."""
+    lost_after = max(timedelta(seconds=every), LOST_AFTER_AT_LEAST)
+    if enqueue_unless_unfinished(job, lost_after=lost_after):
+        logger.info("periodic job enqueued", extra={"job": path})
+        return True
+    logger.info("periodic job not enqueued again: its last call waits or runs", extra={"job": path})
+    return False
 
 
 class Command(BaseCommand):
@@ -31,9 +51,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         jobs = [(import_string(path), path, float(every)) for path, every in settings.PERIODIC_JOBS]
         if options["once"]:
-            for job, path, _every in jobs:
-                job.enqueue()
-                self.stdout.write(f"enqueued {path}")
+            for job, path, every in jobs:
+                if _enqueue(job, path, every):
+                    self.stdout.write(f"enqueued {path}")
+                else:
+                    self.stdout.write(f"not enqueued {path}: its last call waits or runs")
             return
         running = True
 
@@ -51,10 +73,9 @@ class Command(BaseCommand):
             for job, path, every in jobs:
                 if now >= due[path]:
                     try:
-                        job.enqueue()
+                        _enqueue(job, path, every)
                     except DatabaseError:
                         logger.exception("periodic job not enqueued", extra={"job": path})
                         continue  # still due: tried again on the next pass
-                    logger.info("periodic job enqueued", extra={"job": path})
                     due[path] = now + every
             time.sleep(1)
