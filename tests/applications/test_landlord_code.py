@@ -124,13 +124,14 @@ def test_registration_with_a_matching_code_is_submitted_and_the_clerk_finds_it(
     assert "nennt nicht: Max Mustermann" in " ".join(check.problems)
 
 
-def test_code_for_another_move_in_date_is_refused_with_the_reason(
+def test_code_for_another_move_in_date_is_refused(
     citizen: User, wuppertal: Municipality, confirmation: LandlordConfirmation
 ) -> None:
     application = _registration(
         citizen, wuppertal, confirmation.code, MOVED_IN - datetime.timedelta(days=1)
     )
-    with pytest.raises(ApplicationError, match="nicht an dem von Ihnen angegebenen Tag"):
+    # not which detail differs: tests/registers/test_landlord_code_oracle.py
+    with pytest.raises(ApplicationError, match="den Tag des Einzugs"):
         submit_application(
             application=application, idempotency_key="k2", confirmed=True, actor=citizen
         )
@@ -149,14 +150,15 @@ def test_a_code_from_the_public_log_does_not_register_strangers_or_reveal_the_ad
     with pytest.raises(ApplicationError) as refused:
         submit_application(application=guess, idempotency_key="g1", confirmed=True, actor=citizen)
     assert MOVED_IN.strftime("%d.%m.%Y") not in str(refused.value)
-    # right address and day, but other people: refused, naming only the applicant's own people
+    # right address and day, but other people: refused the same way, naming nobody
     stranger = _registration(
         citizen, wuppertal, confirmation.code, MOVED_IN, person=("Mallory", "Angreifer")
     )
-    with pytest.raises(ApplicationError, match="nennt nicht: Mallory Angreifer"):
+    with pytest.raises(ApplicationError) as other_people:
         submit_application(
             application=stranger, idempotency_key="g2", confirmed=True, actor=citizen
         )
+    assert str(other_people.value) == str(refused.value)
     stranger.refresh_from_db()
     assert stranger.status == Application.Status.DRAFT
 
@@ -192,7 +194,7 @@ def test_withdrawn_or_unknown_code_is_refused(
     citizen: User, wuppertal: Municipality, confirmation: LandlordConfirmation
 ) -> None:
     application = _registration(citizen, wuppertal, "7KQ4M-2XH9P", MOVED_IN)
-    with pytest.raises(ApplicationError, match="Keine Wohnungsgeberbestätigung"):
+    with pytest.raises(ApplicationError, match="Entweder hat keine Wohnungsgeberbestätigung"):
         submit_application(
             application=application, idempotency_key="k3", confirmed=True, actor=citizen
         )

@@ -7,6 +7,7 @@ import datetime
 
 import pytest
 from django.contrib.messages import get_messages
+from django.core.exceptions import ValidationError
 from django.test import Client
 
 from rathaus.core.models import AuditEvent, Authority
@@ -36,12 +37,12 @@ def _post(
 
 
 def _election(office: Authority, **more: object) -> Election:
-    return Election.objects.create(
-        municipality=office.municipality,
-        name="Kommunalwahl 2030",
-        election_day=datetime.date(2030, 9, 15),
+    fields: dict[str, object] = {
+        "name": "Kommunalwahl 2030",
+        "election_day": datetime.date(2030, 9, 15),
         **more,
-    )
+    }
+    return Election.objects.create(municipality=office.municipality, **fields)
 
 
 def test_moving_the_election_day_moves_the_default_deadline_and_the_audit_shows_it(
@@ -146,3 +147,100 @@ def test_a_custom_deadline_stays_when_the_day_is_not_moved(
     election.refresh_from_db()
     assert election.name == "Kommunalwahl 2030 (Stadtrat)"
     assert election.postal_vote_deadline == custom
+
+
+# --- outside the admin: a shell, a loader, a command, a queryset update ---------------------------
+
+
+def test_saving_a_moved_day_moves_the_default_deadline(registration_office: Authority) -> None:
+    election = _election(registration_office)
+    election.election_day = datetime.date(2030, 9, 22)
+    election.save()
+    election.refresh_from_db()
+    assert election.postal_vote_deadline == datetime.datetime(2030, 9, 20, 18, tzinfo=BERLIN)
+
+
+def test_a_queryset_update_of_the_day_moves_the_default_deadline(
+    registration_office: Authority,
+) -> None:
+    election = _election(registration_office)
+    other = _election(registration_office, name="Bürgermeisterwahl 2030")
+    changed = Election.objects.filter(pk=election.pk).update(election_day=datetime.date(2030, 9, 8))
+    assert changed == 1
+    election.refresh_from_db()
+    assert election.election_day == datetime.date(2030, 9, 8)
+    assert election.postal_vote_deadline == datetime.datetime(2030, 9, 6, 18, tzinfo=BERLIN)
+    other.refresh_from_db()  # not in the update: untouched
+    assert other.postal_vote_deadline == datetime.datetime(2030, 9, 13, 18, tzinfo=BERLIN)
+
+
+def test_an_update_by_expression_moves_each_default_deadline(
+    registration_office: Authority,
+) -> None:
+    from django.db.models import F
+
+    _election(registration_office)
+    _election(registration_office, name="Stichwahl", election_day=datetime.date(2030, 9, 29))
+    Election.objects.update(election_day=F("election_day") + datetime.timedelta(days=7))
+    assert sorted(Election.objects.values_list("election_day", "postal_vote_deadline")) == [
+        (datetime.date(2030, 9, 22), datetime.datetime(2030, 9, 20, 18, tzinfo=BERLIN)),
+        (datetime.date(2030, 10, 6), datetime.datetime(2030, 10, 4, 18, tzinfo=BERLIN)),
+    ]
+
+
+def test_a_deadline_set_by_hand_is_not_kept_silently_outside_the_admin(
+    registration_office: Authority,
+) -> None:
+    custom = datetime.datetime(2030, 9, 10, 12, tzinfo=BERLIN)
+    election = _election(registration_office, postal_vote_deadline=custom)
+    election.election_day = datetime.date(2030, 9, 22)
+    with pytest.raises(ValidationError) as refused:
+        election.save()
+    assert "postal_vote_deadline" in refused.value.message_dict
+    with pytest.raises(ValidationError):
+        Election.objects.filter(pk=election.pk).update(election_day=datetime.date(2030, 9, 22))
+    election.refresh_from_db()
+    assert (election.election_day, election.postal_vote_deadline) == (
+        datetime.date(2030, 9, 15),
+        custom,
+    )
+
+
+def test_a_day_moved_before_the_deadline_is_refused_outside_the_admin(
+    registration_office: Authority,
+) -> None:
+    # moved together with a deadline that now lies after the new election day
+    election = _election(registration_office)
+    election.election_day = datetime.date(2030, 9, 1)
+    election.postal_vote_deadline = datetime.datetime(2030, 9, 10, 12, tzinfo=BERLIN)
+    with pytest.raises(ValidationError) as refused:
+        election.save()
+    assert "postal_vote_deadline" in refused.value.message_dict
+    with pytest.raises(ValidationError):
+        Election.objects.filter(pk=election.pk).update(
+            election_day=datetime.date(2030, 9, 1),
+            postal_vote_deadline=datetime.datetime(2030, 9, 13, 18, tzinfo=BERLIN),
+        )
+    election.refresh_from_db()
+    assert election.election_day == datetime.date(2030, 9, 15)
+
+
+def test_day_and_deadline_changed_together_outside_the_admin_are_taken_as_given(
+    registration_office: Authority,
+) -> None:
+    election = _election(registration_office)
+    election.election_day = datetime.date(2030, 9, 22)
+    election.postal_vote_deadline = datetime.datetime(2030, 9, 19, 12, tzinfo=BERLIN)
+    election.save()
+    election.refresh_from_db()
+    assert election.postal_vote_deadline == datetime.datetime(2030, 9, 19, 12, tzinfo=BERLIN)
+
+
+def test_bulk_update_of_the_day_moves_the_default_deadline(
+    registration_office: Authority,
+) -> None:
+    election = _election(registration_office)
+    election.election_day = datetime.date(2030, 9, 22)
+    Election.objects.bulk_update([election], ["election_day"])
+    election.refresh_from_db()
+    assert election.postal_vote_deadline == datetime.datetime(2030, 9, 20, 18, tzinfo=BERLIN)

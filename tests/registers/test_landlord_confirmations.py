@@ -121,20 +121,24 @@ def test_check_refuses_another_address_or_date(
     confirmation = confirm_move_in(
         landlord=landlord, authority=registration_office, move_in=move_in
     )
-    check = check_landlord_confirmation(
-        code=confirmation.code,
-        address=address,
-        move_in_date=move_in.move_in_date + datetime.timedelta(days=days_off),
-    )
-    assert not check.ok
-    assert message in " ".join(check.problems)
+    wrong = {
+        "code": confirmation.code,
+        "address": address,
+        "move_in_date": move_in.move_in_date + datetime.timedelta(days=days_off),
+    }
+    citizen = check_landlord_confirmation(**wrong)
+    assert not citizen.ok
+    assert "Entweder hat keine Wohnungsgeberbestätigung diesen Code" in citizen.problems[0]
+    clerk = check_landlord_confirmation(**wrong, disclose=True)  # which detail differs
+    assert not clerk.ok
+    assert message in " ".join(clerk.problems)
 
 
 def test_a_citizen_is_never_told_what_the_landlord_confirmed(
     landlord: User, registration_office: Authority, move_in: MoveIn
 ) -> None:
     # The code is public in the GovChain log: a stranger who types it must not learn the
-    # confirmed address or day; the clerk (disclose) sees them.
+    # confirmed address or day, nor which of them differs; the clerk (disclose) sees them.
     confirmation = confirm_move_in(
         landlord=landlord, authority=registration_office, move_in=move_in
     )
@@ -149,8 +153,10 @@ def test_a_citizen_is_never_told_what_the_landlord_confirmed(
     for secret in ("Friedrich-Engels-Allee", "42283", day):
         assert secret not in citizen
         assert secret in clerk
-    assert "nicht die von Ihnen angegebene Anschrift" in citizen
-    assert "nicht an dem von Ihnen angegebenen Tag" in citizen
+    assert "nicht die von Ihnen angegebene Anschrift" not in citizen
+    assert "nicht an dem von Ihnen angegebenen Tag" not in citizen
+    assert "nicht die von Ihnen angegebene Anschrift" in clerk
+    assert "nicht an dem von Ihnen angegebenen Tag" in clerk
 
 
 def test_every_person_registered_must_be_named_on_the_confirmation(
@@ -167,6 +173,7 @@ def test_every_person_registered_must_be_named_on_the_confirmation(
             address=ADDRESS,
             move_in_date=move_in.move_in_date,
             persons=persons,
+            disclose=True,  # the clerk: the citizen is not told who is missing
         ).problems
 
     assert check(("erika maria", "MUSTERMANN")) == []  # spelling and further given names
@@ -335,7 +342,11 @@ def test_unknown_code_is_refused(db: None) -> None:
         code="7KQ4M-2XH9P", address=ADDRESS, move_in_date="2026-01-01"
     )
     assert not check.ok
-    assert "Keine Wohnungsgeberbestätigung hat den Code" in check.problems[0]
+    assert "Entweder hat keine Wohnungsgeberbestätigung diesen Code" in check.problems[0]
+    clerk = check_landlord_confirmation(
+        code="7KQ4M-2XH9P", address=ADDRESS, move_in_date="2026-01-01", disclose=True
+    )
+    assert "Keine Wohnungsgeberbestätigung hat den Code 7KQ4M-2XH9P" in clerk.problems[0]
 
 
 def test_withdrawn_confirmation_is_revoked_in_the_log_and_refused(

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -996,22 +996,3 @@ def version_of_case(*, case: Case, version_pk: int) -> DocumentVersion | None:
     if file is None:
         return None
     return DocumentVersion.objects.filter(pk=version_pk, document__file=file).first()
-
-
-def audit_filter(case: Case) -> Q:
-    """Audit events of the case and of the objects that belong to it."""
-    related: list[tuple[str, list[Any]]] = [
-        ("casework.Case", [case.pk]),
-        ("casework.Notice", list(case.notices.values_list("pk", flat=True))),
-        ("casework.DocumentRequest", list(case.document_requests.values_list("pk", flat=True))),
-        ("casework.CaseNote", list(case.notes.values_list("pk", flat=True))),
-        ("casework.PostalDeliveryTask", list(case.postal_tasks.values_list("pk", flat=True))),
-    ]
-    file = getattr(case, "file", None)
-    if file is not None:
-        related.append(("records.File", [file.pk]))
-    condition = Q(pk__in=[])
-    for label, ids in related:
-        if ids:
-            condition |= Q(object_type=label, object_id__in=[str(i) for i in ids])
-    return condition

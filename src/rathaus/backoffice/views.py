@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from rathaus.backoffice import access, case_page
 from rathaus.backoffice.access import casework_staff_required, staff_user, team_lead_required
+from rathaus.backoffice.audit_trail import case_audit_events
 from rathaus.backoffice.forms import BulkAssignForm
 from rathaus.backoffice.queue import QueueFilterForm, queue_page, selected_elsewhere
 from rathaus.casework import permissions
@@ -33,7 +34,6 @@ from rathaus.casework.errors import StoredNoticeError
 from rathaus.casework.models import Case
 from rathaus.casework.selectors import cases_visible_to
 from rathaus.casework.selectors import notice_pdf as read_notice_pdf
-from rathaus.core.models import AuditEvent
 from rathaus.core.uploads import DEFAULT_MAX_FILE_BYTES, file_size_cap
 from rathaus.records import services as records
 from rathaus.records.errors import RecordsError
@@ -262,11 +262,10 @@ def document_version(request: HttpRequest, pk: int, version_pk: int) -> HttpResp
 @casework_staff_required
 def audit_trail(request: HttpRequest, pk: int) -> HttpResponse:
     case = _visible_case(request, pk)
-    events = AuditEvent.objects.filter(case_page.audit_filter(case)).select_related("actor")
     return _render(
         request,
         "backoffice/audit_trail.html",
-        {"section": "queue", "case": case, "events": events.order_by("at", "id")},
+        {"section": "queue", "case": case, "events": case_audit_events(case)},
     )
 
 

@@ -1,4 +1,7 @@
-"""The admin's form for an election: moving the election day moves the default deadline."""
+"""The admin's form for an election: moving the election day moves the default deadline.
+
+The model applies the same rule on every other path (``Election.keep_deadline_in_step``); the
+form applies it first so that the admin is told beside the field and keeps what was typed."""
 
 from __future__ import annotations
 
@@ -6,10 +9,8 @@ import datetime
 from typing import Any
 
 from django import forms
-from django.utils import formats, timezone
-from django.utils.translation import gettext as _
 
-from rathaus.registers.models import Election, default_postal_vote_deadline
+from rathaus.registers.models import Election, default_postal_vote_deadline, moved_day_message
 
 
 class ElectionAdminForm(forms.ModelForm[Election]):
@@ -49,15 +50,7 @@ class ElectionAdminForm(forms.ModelForm[Election]):
             # None (a day the model refuses): its clean names the election day
             cleaned["postal_vote_deadline"] = self.moved_deadline = new_default
             return cleaned
-        self.add_error(
-            "postal_vote_deadline",
-            _(
-                "The election day was moved, but this deadline (%(deadline)s) was set by hand. "
-                "Please enter the deadline for the new election day as well; the usual one is "
-                "%(default)s (§ 27 Abs. 4 BWahlO)."
-            )
-            % {"deadline": _moment(stored), "default": _moment(new_default)},
-        )
+        self.add_error("postal_vote_deadline", moved_day_message(stored, new_default))
         return cleaned
 
 
@@ -66,9 +59,3 @@ def _default_for(day: datetime.date) -> datetime.datetime | None:
         return default_postal_vote_deadline(day)
     except OverflowError:  # the first days of year 1: the model's clean refuses the day
         return None
-
-
-def _moment(value: datetime.datetime | None) -> str:
-    if value is None:
-        return "-"
-    return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")

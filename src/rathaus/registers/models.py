@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Iterable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.utils import formats, timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from rathaus.core.models import Authority, Municipality
@@ -46,8 +49,79 @@ def latest_election_day() -> datetime.date:
     return datetime.date(timezone.localdate().year + ELECTION_YEARS_AHEAD, 12, 31)
 
 
+def moved_day_message(deadline: datetime.datetime | None, default: datetime.datetime | None) -> str:
+    """Why a deadline set by hand does not move with the election day (admin and model)."""
+
+    def moment(value: datetime.datetime | None) -> str:
+        if value is None:
+            return "-"
+        return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+
+    return gettext(
+        "The election day was moved, but this deadline (%(deadline)s) was set by hand. "
+        "Please enter the deadline for the new election day as well; the usual one is "
+        "%(default)s (§ 27 Abs. 4 BWahlO)."
+    ) % {"deadline": moment(deadline), "default": moment(default)}
+
+
+def _default_or_none(day: datetime.date | None) -> datetime.datetime | None:
+    try:
+        return default_postal_vote_deadline(day) if day is not None else None
+    except OverflowError:  # the first days of year 1: clean() refuses the day
+        return None
+
+
+class ElectionQuerySet(models.QuerySet["Election"]):
+    """Moving an election day in bulk keeps each deadline in step, as :meth:`Election.save`
+    does: an ``update`` or ``bulk_update`` of ``election_day`` goes through the same rule, row
+    by row, in one transaction (a refused row leaves every row as it was)."""
+
+    def update(self, **kwargs: Any) -> int:
+        if "election_day" not in kwargs:
+            return super().update(**kwargs)
+        given = "postal_vote_deadline" in kwargs
+        with transaction.atomic(using=self.db):
+            stored = {
+                pk: (day, deadline)
+                for pk, day, deadline in self.select_for_update().values_list(
+                    "pk", "election_day", "postal_vote_deadline"
+                )
+            }
+            count = super().update(**kwargs)
+            moved = Election.objects.using(self.db).filter(pk__in=list(stored)).order_by("pk")
+            for election in moved:
+                election._stored = stored[election.pk]
+                election.save(update_fields=["postal_vote_deadline"], deadline_given=given)
+        return count
+
+    def bulk_update(
+        self, objs: Iterable[Election], fields: Iterable[str], batch_size: int | None = None
+    ) -> int:
+        fields = list(fields)
+        objs = list(objs)
+        if "election_day" in fields:
+            given = "postal_vote_deadline" in fields
+            for election in objs:
+                election.keep_deadline_in_step(deadline_given=given)
+                election.check_deadlines()
+            if not given:
+                fields.append("postal_vote_deadline")
+        count = super().bulk_update(objs, fields, batch_size=batch_size)
+        for election in objs:
+            election._stored = (election.election_day, election.postal_vote_deadline)
+        return count
+
+
 class Election(models.Model):
-    """An election in a municipality for which postal votes can be applied for."""
+    """An election in a municipality for which postal votes can be applied for.
+
+    The application deadline stays in step with the election day on every path that saves it
+    (the admin, a shell, a loader, a command, ``QuerySet.update``/``bulk_update``; not a data
+    migration, whose historical model has neither): when the day moves, a deadline that was
+    the old day's default (§ 27 Abs. 4 Satz 1 BWahlO) moves to the new day's, a deadline set by
+    hand is refused unless it is changed in the same save, and a deadline outside the year
+    before the election or after 15:00 on the election day is refused
+    (:meth:`keep_deadline_in_step`, :meth:`check_deadlines`)."""
 
     municipality = models.ForeignKey(
         Municipality,
@@ -83,6 +157,12 @@ class Election(models.Model):
         ),
     )
 
+    objects = ElectionQuerySet.as_manager()
+
+    #: The election day and deadline as last read from or written to the database (None for
+    #: an election not saved yet): what :meth:`keep_deadline_in_step` compares with.
+    _stored: tuple[datetime.date | None, datetime.datetime | None] | None = None
+
     class Meta:
         verbose_name = _("election")
         verbose_name_plural = _("elections")
@@ -96,10 +176,48 @@ class Election(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.election_day:%d.%m.%Y})"
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, deadline_given: bool = False, **kwargs: Any) -> None:
+        self.keep_deadline_in_step(deadline_given=deadline_given)
+        self.check_deadlines()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "election_day" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "postal_vote_deadline"}
+        super().save(*args, **kwargs)
+        self._stored = (self.election_day, self.postal_vote_deadline)
+
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Any, values: Any) -> Election:
+        election = super().from_db(db, field_names, values)
+        election._stored = (
+            election.__dict__.get("election_day"),
+            election.__dict__.get("postal_vote_deadline"),
+        )
+        return election
+
+    def keep_deadline_in_step(self, *, deadline_given: bool = False) -> datetime.datetime | None:
+        """Move the deadline with a moved election day; returns the new deadline if it moved.
+
+        A missing deadline is the day's default. When the day differs from the stored one and
+        the deadline does not (and was not ``deadline_given`` explicitly): a deadline that was
+        the old day's default becomes the new day's; one set by hand raises ``ValidationError``
+        (it is not guessed at). A deadline changed together with the day is taken as given."""
         if self.postal_vote_deadline is None:
             self.postal_vote_deadline = default_postal_vote_deadline(self.election_day)
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+            return None
+        if self._stored is None:
+            return None
+        old_day, old_deadline = self._stored
+        if old_day is None or old_day == self.election_day:
+            return None
+        if deadline_given or self.postal_vote_deadline != old_deadline:
+            return None
+        new_default = _default_or_none(self.election_day)
+        if new_default is not None and old_deadline == _default_or_none(old_day):
+            self.postal_vote_deadline = new_default
+            return new_default
+        raise ValidationError(
+            {"postal_vote_deadline": moved_day_message(old_deadline, new_default)}
+        )
 
     def clean(self) -> None:
         """Refuse dates no election has (a typing error such as year 1 or 9999): every date
@@ -120,7 +238,17 @@ class Election(models.Model):
                     }
                 }
             )
-        opens = datetime.datetime.combine(day - POSTAL_VOTE_WINDOW, datetime.time.min, BERLIN)
+        self.check_deadlines()
+
+    def check_deadlines(self) -> None:
+        """The law's window (§ 27 Abs. 4 BWahlO): the deadline lies in the year before the
+        election and at 15:00 on the election day at the latest; applications open before it.
+        Raises ``ValidationError``; run by :meth:`clean` and on every save."""
+        day = self.election_day
+        try:
+            opens = datetime.datetime.combine(day - POSTAL_VOTE_WINDOW, datetime.time.min, BERLIN)
+        except OverflowError:  # a day of year 1: clean() refuses the day itself
+            return
         latest_deadline = latest_postal_vote_deadline(day)
         deadline = self.postal_vote_deadline or default_postal_vote_deadline(day)
         if not opens <= deadline <= latest_deadline:

@@ -87,6 +87,19 @@ def _names(persons: Any) -> dict[tuple[str, str], str]:
     return names
 
 
+#: A SHA-256 no document has: the log is asked about it when the code is unknown.
+_NO_DOCUMENT = "0" * 64
+
+
+def _does_not_fit() -> str:
+    """The citizen's one refusal for an unknown code and for every detail that differs."""
+    return _(
+        "Either no landlord confirmation has this code, or it does not confirm the address, "
+        "the move-in date or every person you register. Please compare them with the "
+        "confirmation your landlord gave you."
+    )
+
+
 def check_landlord_confirmation(
     *,
     code: str,
@@ -101,35 +114,54 @@ def check_landlord_confirmation(
     registration (``persons``, as the form stores them) is named on the confirmation.
 
     The codes are printed on the confirmation and logged publicly in GovChain, so a code alone
-    proves nothing: the problems tell a citizen only *that* a detail differs, never what the
-    landlord confirmed (someone else's address and move-in day). ``disclose`` (the clerk's case
-    page) names the confirmed details.
+    proves nothing, and the answer must not become an oracle for what the landlord confirmed:
+    a citizen is told neither the confirmed details nor *which* of them differs, nor whether
+    the code exists at all (one refusal, :func:`_does_not_fit`, for each of these; every
+    comparison runs whatever fails first, also for an unknown code), and a failing check
+    carries no confirmation. What the public log tells anyone about a code is said as such:
+    that the landlord withdrew it, or gave it to another registration office (then nothing
+    about the details). ``disclose`` (the clerk's case page) names every difference and the
+    confirmed details.
 
     ``authority``: the registration office responsible for the registration. The landlord's
     declaration is made to the competent Meldebehörde (§ 19 Abs. 4 BMG), so a confirmation
     given to another office does not count (the office it went to is in the public log)."""
     confirmation = landlord_confirmation_for_code(code)
-    if confirmation is None:
-        return ConfirmationCheck(
-            None,
-            problems=[
+    # An unknown code is compared as a confirmation of nothing: the same work, no early return.
+    compared = confirmation or LandlordConfirmation(move_in_date=datetime.date.min, persons=[])
+    status = verify_document(document_sha256=compared.sha256 or _NO_DOCUMENT).status
+    public = [] if confirmation is None else _public_problems(confirmation, status, authority)
+    details = _differences(compared, address, move_in_date, persons)
+    if disclose:
+        if confirmation is None:
+            details = [
                 _(
                     "No landlord confirmation has the code %(code)s. Please check the code your "
                     "landlord gave you."
                 )
                 % {"code": code}
-            ],
-        )
-    result = ConfirmationCheck(confirmation)
-    result.status = verify_document(document_sha256=confirmation.sha256).status
-    if confirmation.revoked_at is not None or result.status == Status.REVOKED:
-        result.problems.append(
+            ]
+        return ConfirmationCheck(confirmation, status if confirmation else None, public + details)
+    if public:
+        return ConfirmationCheck(None, None, public)
+    if confirmation is None or details:
+        return ConfirmationCheck(None, None, [_does_not_fit()])
+    return ConfirmationCheck(confirmation, status)
+
+
+def _public_problems(
+    confirmation: LandlordConfirmation, status: Status, authority: Authority | None
+) -> list[str]:
+    """What is wrong with the confirmation itself, as the public log tells anyone its code."""
+    problems = []
+    if confirmation.revoked_at is not None or status == Status.REVOKED:
+        problems.append(
             _("Your landlord has withdrawn this confirmation. Please ask them for a new one.")
         )
-    elif result.status in (Status.UNKNOWN, Status.FAILED):
-        result.problems.append(_("This landlord confirmation could not be verified."))
+    elif status in (Status.UNKNOWN, Status.FAILED):
+        problems.append(_("This landlord confirmation could not be verified."))
     if authority is not None and confirmation.authority_id != authority.pk:
-        result.problems.append(
+        problems.append(
             _(
                 "This landlord confirmation was given to the registration office of "
                 "%(municipality)s (%(office)s), which is not responsible for your registration "
@@ -142,37 +174,50 @@ def check_landlord_confirmation(
                 "responsible": authority.name,
             }
         )
+    return problems
+
+
+def _differences(
+    confirmation: LandlordConfirmation,
+    address: dict[str, Any],
+    move_in_date: datetime.date | str,
+    persons: Any,
+) -> list[str]:
+    """Every detail of the registration that the confirmation does not confirm, as the clerk
+    reads it (with what the landlord confirmed); all three are compared whichever differs. A
+    citizen is told :func:`_does_not_fit` instead."""
+    problems = []
     if isinstance(move_in_date, str):
         try:
             move_in_date = datetime.date.fromisoformat(move_in_date)
         except ValueError:
             move_in_date = datetime.date.min
-    if confirmation.move_in_date != move_in_date:
-        result.problems.append(
-            _("The landlord confirmed the move-in on %(date)s, not on the date you gave.")
-            % {"date": confirmation.move_in_date.strftime("%d.%m.%Y")}
-            if disclose
-            else _("The landlord confirmation does not confirm the move-in date you gave.")
-        )
+    same_day = confirmation.move_in_date == move_in_date
     same_address = (
         _plain(str(address.get("postal_code", ""))) == _plain(confirmation.postal_code)
         and _street_key(str(address.get("street", ""))) == _street_key(confirmation.street)
         and _plain(str(address.get("house_number", ""))) == _plain(confirmation.house_number)
         and _plain(str(address.get("place", ""))) == _plain(confirmation.place)
     )
-    if not same_address:
-        result.problems.append(
-            _("The landlord confirmed the move-in to %(address)s, not to the address you gave.")
-            % {"address": confirmation.address_line}
-            if disclose
-            else _("The landlord confirmation does not confirm the address you gave.")
-        )
+    missing: list[str] = []
+    everyone_named = True
     if persons is not None:
         registered, confirmed = _names(persons), _names(confirmation.persons)
         missing = [name for key, name in registered.items() if key not in confirmed]
-        if missing or not registered:
-            result.problems.append(
-                _("The landlord confirmation does not name: %(names)s.")
-                % {"names": ", ".join(missing) or "—"}
-            )
-    return result
+        everyone_named = bool(registered) and not missing
+    if not same_day:
+        problems.append(
+            _("The landlord confirmed the move-in on %(date)s, not on the date you gave.")
+            % {"date": confirmation.move_in_date.strftime("%d.%m.%Y")}
+        )
+    if not same_address:
+        problems.append(
+            _("The landlord confirmed the move-in to %(address)s, not to the address you gave.")
+            % {"address": confirmation.address_line}
+        )
+    if not everyone_named:
+        problems.append(
+            _("The landlord confirmation does not name: %(names)s.")
+            % {"names": ", ".join(missing) or "—"}
+        )
+    return problems
