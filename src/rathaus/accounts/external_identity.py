@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from rathaus.accounts.asserted_values import MAX_ASSERTED_LENGTH, clean_text
+
 
 class FederationError(Exception):
     """A login answer we refuse. ``reason`` goes to the log, never to the citizen."""
@@ -25,6 +27,9 @@ class ExternalIdentity:
     #: The trust level each attribute was asserted with (None: below "low", e.g. self-declared).
     attribute_levels: dict[str, str | None] = field(default_factory=dict)
     email_verified: bool = False
+    #: Attributes the provider sent that cannot be used (``asserted_values``): not in
+    #: ``attributes``, so they are not taken over, and the profile page says so.
+    unusable: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -34,6 +39,7 @@ class ExternalIdentity:
             "attributes": self.attributes,
             "attribute_levels": self.attribute_levels,
             "email_verified": self.email_verified,
+            "unusable": self.unusable,
         }
 
     @classmethod
@@ -45,6 +51,7 @@ class ExternalIdentity:
             attributes=dict(data.get("attributes") or {}),  # type: ignore[call-overload]
             attribute_levels=dict(data.get("attribute_levels") or {}),  # type: ignore[call-overload]
             email_verified=bool(data.get("email_verified")),
+            unusable=[str(name) for name in data.get("unusable") or []],  # type: ignore[attr-defined]
         )
 
 
@@ -54,8 +61,15 @@ _STREET_AND_NUMBER = re.compile(
 
 
 def split_street(value: str) -> tuple[str, str]:
-    """``Friedrich-Engels-Allee 12a`` → (``Friedrich-Engels-Allee``, ``12a``)."""
-    match = _STREET_AND_NUMBER.match(value.strip())
+    """``Friedrich-Engels-Allee 12a`` → (``Friedrich-Engels-Allee``, ``12a``).
+
+    Split after cleaning (``asserted_values``): a line break or a soft hyphen in the line
+    must not keep the house number in the street. A line that cannot be used comes back
+    whole as the street, to be refused there."""
+    cleaned = clean_text(value, max_length=MAX_ASSERTED_LENGTH)
+    if cleaned is None:
+        return value, ""
+    match = _STREET_AND_NUMBER.match(cleaned)
     if match is None:
-        return value.strip(), ""
+        return cleaned, ""
     return match["street"], match["number"].replace(" ", "")

@@ -10,6 +10,7 @@ never by the e-mail address alone.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import hashlib
 import logging
@@ -28,7 +29,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
-from rathaus.accounts import oidc, trust
+from rathaus.accounts import asserted_values, oidc, trust
 from rathaus.accounts.external_identity import ExternalIdentity, FederationError
 from rathaus.accounts.middleware import has_second_factor
 from rathaus.accounts.models import (
@@ -39,7 +40,7 @@ from rathaus.accounts.models import (
     User,
 )
 from rathaus.accounts.roles import is_staff_member
-from rathaus.accounts.selectors import CONFIRMED_FIELDS_KEY, IDENTITY_FIELDS
+from rathaus.accounts.selectors import CONFIRMED_FIELDS_KEY, IDENTITY_FIELDS, UNUSABLE_FIELDS_KEY
 from rathaus.core import audit
 
 logger = logging.getLogger(__name__)
@@ -247,19 +248,43 @@ def _accept(attempt: LoginAttempt, identity: ExternalIdentity, *, assertion_id: 
     allowed = [str(v) for v in provider.allowed_levels or trust.ORDER]
     if identity.level not in allowed:
         raise FederationError(f"provider may not assert level {identity.level}")
-    # longer than the link's columns hold (PostgreSQL would refuse the row: a 500)
+    # longer than the link's columns hold, or with a NUL or a lone surrogate (PostgreSQL
+    # would refuse the row and the attempt's JSON: a 500); an identifier is never cleaned
     for name, value, limit in (
         ("issuer", identity.issuer, FederatedIdentity._meta.get_field("issuer").max_length),
         ("subject", identity.subject, FederatedIdentity._meta.get_field("subject").max_length),
     ):
         if limit is not None and len(value) > limit:
             raise FederationError(f"{name} longer than {limit} characters")
+        if not asserted_values.storable_identifier(value):
+            raise FederationError(f"{name} with a control character or a lone surrogate")
     if assertion_id and LoginAttempt.objects.filter(assertion_id=assertion_id).exists():
         raise FederationError("replayed assertion")
+    identity = _cleaned(identity, provider)
     attempt.status = LoginAttempt.Status.ANSWERED
     attempt.assertion_id = assertion_id
     attempt.result = identity.as_json()
     attempt.save(update_fields=["status", "assertion_id", "result"])
+
+
+def _cleaned(identity: ExternalIdentity, provider: IdentityProvider) -> ExternalIdentity:
+    """``identity`` with its attributes cleaned (``asserted_values``); those that cannot be used
+    are dropped and named in ``unusable``, with a warning that names them (not their values).
+    The login itself goes on: who the citizen is rests on the subject alone."""
+    attributes: dict[str, str] = {}
+    unusable = list(identity.unusable)
+    for name, value in identity.attributes.items():
+        cleaned = asserted_values.clean_attribute(name, value)
+        if cleaned is None:
+            unusable.append(name)
+        else:
+            attributes[name] = cleaned
+    if len(unusable) > len(identity.unusable):
+        logger.warning(
+            "federated login: unusable attributes dropped",
+            extra={"provider": provider.slug, "fields": sorted(set(unusable))},
+        )
+    return dataclasses.replace(identity, attributes=attributes, unusable=sorted(set(unusable)))
 
 
 def _refused(
@@ -645,8 +670,14 @@ def log_in(
                 "level": identity.level,
                 "profile_fields": update.changed,
                 CONFIRMED_FIELDS_KEY: update.confirmed,
+                UNUSABLE_FIELDS_KEY: update.unusable,
             },
             municipality=attempt.provider.municipality,
+        )
+    if update.unusable:
+        logger.warning(
+            "federated login: values not taken over",
+            extra={"provider": attempt.provider.slug, "user": user.pk, "fields": update.unusable},
         )
     login(request, user, backend=BACKEND)
     # A new session key for the new trust level too: login() keeps the key when the same user
@@ -680,22 +711,29 @@ class ProfileUpdate:
     #: The identity fields (``selectors.IDENTITY_FIELDS``) that now hold what a login at
     #: "substantial" or "high" asserted at that level (written now, or equal already).
     confirmed: list[str]
+    #: The fields whose value would have been written but could not be used (cleaning,
+    #: validation, constraints); the field was left as it was.
+    unusable: list[str] = dataclasses.field(default_factory=list)
 
 
 def update_profile(*, user: User, identity: ExternalIdentity) -> ProfileUpdate:
     """Prefill the profile from the attributes.
 
     Values asserted at "substantial" or "high" (read from the ID card or the tax office)
-    replace what the citizen typed; weaker ones only fill empty fields. A value that fails the
-    field's validation or the profile's constraints is skipped, the others are kept.
+    replace what the citizen typed; weaker ones only fill empty fields. Each value is cleaned
+    (``asserted_values``); one that cannot be used, fails the field's validation or the
+    profile's constraints leaves its field as it was and is named in ``unusable``; the others
+    are kept.
     """
     profile, _created = Profile.objects.get_or_create(user=user)
     strong_login = trust.rank(identity.level) >= trust.rank(trust.Level.SUBSTANTIAL)
     changed: list[str] = []
     confirmed: list[str] = []
+    unusable: list[str] = []
     for name in PROFILE_FIELDS:
-        value = identity.attributes.get(name)
-        if not value:
+        raw = identity.attributes.get(name)
+        refused = name in identity.unusable
+        if not raw and not refused:
             continue
         level = identity.attribute_levels.get(name)
         verified = (
@@ -706,23 +744,29 @@ def update_profile(*, user: User, identity: ExternalIdentity) -> ProfileUpdate:
         current = getattr(profile, name)
         if current and not verified:
             continue
+        value = None if refused else asserted_values.clean_attribute(name, raw)
+        if value is None:
+            unusable.append(name)
+            continue
         field = Profile._meta.get_field(name)
         assert isinstance(field, models.Field)
         try:
             cleaned = field.clean(value, profile)
         except ValidationError:
+            unusable.append(name)
             continue
         if cleaned != current:
             setattr(profile, name, cleaned)
             if not _meets_constraints(profile):
                 setattr(profile, name, current)
+                unusable.append(name)
                 continue
             changed.append(name)
         if verified and strong_login and name in IDENTITY_FIELDS:
             confirmed.append(name)
     if changed:
         profile.save()
-    return ProfileUpdate(changed=changed, confirmed=confirmed)
+    return ProfileUpdate(changed=changed, confirmed=confirmed, unusable=unusable)
 
 
 def _meets_constraints(profile: Profile) -> bool:

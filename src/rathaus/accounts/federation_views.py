@@ -25,7 +25,7 @@ from rathaus.accounts.middleware import has_second_factor
 from rathaus.accounts.models import FederatedIdentity, IdentityProvider, LoginAttempt, User
 from rathaus.accounts.recent_login import reauthentication_url
 from rathaus.accounts.roles import is_staff_member
-from rathaus.accounts.selectors import notification_address
+from rathaus.accounts.selectors import fields_not_taken_over, notification_address
 from rathaus.core import counters
 
 
@@ -238,6 +238,15 @@ def _logged_in(request: HttpRequest, next_url: str, level: str) -> HttpResponse:
         _("You are logged in with your citizen account (trust level: %(level)s).")
         % {"level": trust.Level(level).label},
     )
+    if request.user.pk is not None and fields_not_taken_over(user_id=request.user.pk):
+        # the profile page names them beside the fields
+        messages.warning(
+            request,
+            _(
+                "Some details from your citizen account could not be taken over into your "
+                "profile. Please check your profile."
+            ),
+        )
     return HttpResponseRedirect(federation.safe_next(request, next_url) or "/konto/")
 
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from rathaus.accounts import totp_steps
 from rathaus.accounts.login_limits import check_second_factor_limit
 from rathaus.accounts.models import Profile, User
+from rathaus.accounts.selectors import fields_not_taken_over
 from rathaus.core.unicode_text import has_refused_invisible
 
 #: Oldest birth year we accept as plausible (nobody alive was born earlier).
@@ -66,6 +67,18 @@ class ProfileForm(forms.ModelForm[Profile]):
             "street": {"max_length": _("The street may have at most 55 characters.")},
             "postal_code": {"max_length": _("A German postal code has exactly five digits.")},
         }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.user_id is None:
+            return
+        for name in fields_not_taken_over(user_id=self.instance.user_id):
+            if name in self.fields:
+                # beside the field: the eID value is authoritative, so the citizen checks it
+                self.fields[name].help_text = _(
+                    "The value your citizen account sent for this entry could not be taken "
+                    "over. Please check the entry and fill it in yourself if needed."
+                )
 
     def clean_birth_date(self) -> date | None:
         value: date | None = self.cleaned_data.get("birth_date")

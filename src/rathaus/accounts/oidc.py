@@ -247,6 +247,8 @@ def validate_id_token(
     if level is None:
         raise FederationError(f"ID token with unknown acr {claims.get('acr')!r}")
     attributes: dict[str, str] = {}
+    # a claim that is there but no text (a number, a list) is named, not guessed at
+    unusable: list[str] = []
     mapping = {
         "given_name": "given_names",
         "family_name": "family_name",
@@ -256,22 +258,27 @@ def validate_id_token(
     for claim, name in mapping.items():
         if isinstance(claims.get(claim), str) and claims[claim]:
             attributes[name] = claims[claim]
+        elif claims.get(claim) not in (None, ""):
+            unusable.append(name)
     address = claims.get("address")
     if isinstance(address, dict):
-        if isinstance(address.get("street_address"), str):
-            attributes["street"], attributes["house_number"] = split_street(
-                address["street_address"]
-            )
-        if isinstance(address.get("postal_code"), str):
-            attributes["postal_code"] = address["postal_code"]
-        if isinstance(address.get("locality"), str):
-            attributes["place"] = address["locality"]
+        parts = {"street_address": "street", "postal_code": "postal_code", "locality": "place"}
+        for part, name in parts.items():
+            value = address.get(part)
+            if not isinstance(value, str):
+                if value not in (None, ""):
+                    unusable.append(name)
+            elif part == "street_address":
+                attributes["street"], attributes["house_number"] = split_street(value)
+            else:
+                attributes[name] = value
     return ExternalIdentity(
         issuer=issuer,
         subject=subject,
         level=level,
         attributes=attributes,
         # OIDC has no per-claim levels: the claims carry the level of the login.
-        attribute_levels=dict.fromkeys(attributes, level),
+        attribute_levels=dict.fromkeys([*attributes, *unusable], level),
         email_verified=claims.get("email_verified") is True,
+        unusable=unusable,
     )

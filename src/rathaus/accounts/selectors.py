@@ -17,6 +17,9 @@ CONFIRMING_LEVELS = (trust.Level.SUBSTANTIAL.value, trust.Level.HIGH.value)
 #: Key in the ``after`` of an ``accounts.federated_login`` event: the identity fields that login
 #: confirmed (empty for a "low" login).
 CONFIRMED_FIELDS_KEY = "confirmed_fields"
+#: Key in the ``after`` of an ``accounts.federated_login`` event: the profile fields whose value
+#: from the provider could not be used (``federation.update_profile``), by name only.
+UNUSABLE_FIELDS_KEY = "unusable_fields"
 #: Audit actions of a profile an administrator created or changed in the Django admin
 #: (``services.record_profile_change_by_staff``); like the citizen's own edits they name the
 #: changed fields (``{"fields": [...]}``).
@@ -137,3 +140,30 @@ def _confirmed_identity_fields(*, user_id: int, profile: Profile) -> set[str]:
 def _named_fields(after: Any, key: str) -> set[str]:
     names = after.get(key) if isinstance(after, dict) else None
     return {str(name) for name in names} if isinstance(names, list) else set()
+
+
+def fields_not_taken_over(*, user_id: int) -> list[str]:
+    """The profile fields whose value the newest citizen-account login sent but could not be
+    taken over (``federation.update_profile``), less those changed since by the citizen or an
+    administrator: the profile page notes them beside the field."""
+    newest = (
+        AuditEvent.objects.filter(actor_id=user_id, action="accounts.federated_login")
+        .order_by("-at", "-id")
+        .values("id", "at", "after")
+        .first()
+    )
+    if newest is None:
+        return []
+    names = _named_fields(newest["after"], UNUSABLE_FIELDS_KEY)
+    profile_id = Profile.objects.filter(user_id=user_id).values_list("pk", flat=True).first()
+    if not names or profile_id is None:
+        return []
+    edits = AuditEvent.objects.filter(
+        Q(at__gt=newest["at"]) | Q(at=newest["at"], id__gt=newest["id"]),
+        action__in=PROFILE_CHANGE_ACTIONS,
+        object_type=Profile._meta.label,
+        object_id=str(profile_id),
+    )
+    for after in edits.values_list("after", flat=True):
+        names -= _named_fields(after, "fields")
+    return sorted(names)
