@@ -5,10 +5,11 @@ The receipts (Empfangsbestätigungen) carry only the head: the archive's 0504 ac
 offer, its 0507 the transfer package, and the authority's 0505 acknowledges the evaluation. The
 messages 0501 and 0503 ask the archive for its receipt (``Kopf/Empfangsbestaetigung``).
 
-Namespace ``urn:xoev-de:xdomea:schema:3.1.0`` (xdomea 3.1.0). The structure follows the public
-xdomea 3.x schemas as far as known without them at hand: the messages are *not* validated
-against the official XSD (there is no copy in this repository); docs/records.md lists the
-elements written and read. Reading is strict about what it needs and ignores the rest.
+Namespace ``urn:xoev-de:xdomea:schema:3.1.0`` (xdomea 3.1.0). Every message written is checked
+against the official xdomea 3.1.0 schemas before it is handed out (:func:`conforming`); they are
+vendored in ``xsd/xdomea-3.1.0`` and compiled from those files only, never from the network.
+docs/modules/records.md lists the elements written and read. Reading is strict about what it
+needs and ignores the rest (archive messages are not checked against the schema).
 
 Archive messages come from outside: they are parsed with ``defusedxml`` with DTDs forbidden
 (no entity expansion, no external entities, no network) and a size limit.
@@ -17,11 +18,16 @@ Archive messages come from outside: they are parsed with ``defusedxml`` with DTD
 from __future__ import annotations
 
 import datetime
+import functools
+import logging
 import re
+import threading
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 from xml.etree import ElementTree as ET
 
 from defusedxml import DefusedXmlException
@@ -29,9 +35,12 @@ from defusedxml import ElementTree as SafeET
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from lxml import etree
 
 from rathaus.core.models import Authority
 from rathaus.records.errors import DisposalError
+
+logger = logging.getLogger(__name__)
 
 NS = "urn:xoev-de:xdomea:schema:3.1.0"
 VERSION = "3.1.0"
@@ -57,12 +66,32 @@ ROOTS = {
 #: The receipts an archive sends: the message each one acknowledges.
 ARCHIVE_RECEIPTS = {OFFER_RECEIPT: OFFER, TRANSFER_RECEIPT: TRANSFER}
 
-# Code lists (XÖV code types with an unqualified <code> child). List URIs as published with
-# xdomea; their versions are unverified here and kept in one place.
+# Code lists (XÖV code types with an unqualified <code> child). The schema fixes URI and version
+# of Nachrichtentyp (2.0) and Aussonderungsart (1.0); Dateiformat's version is left to the
+# sender and 2.0 is the list valid since 2021-10-01 (xdomea 3.x).
 MESSAGE_TYPE_LIST = ("urn:xoev-de:xdomea:codeliste:nachrichtentyp", "2.0")
 DISPOSAL_TYPE_LIST = ("urn:xoev-de:xdomea:codeliste:aussonderungsart", "1.0")
-FILE_FORMAT_LIST = ("urn:xoev-de:xdomea:codeliste:dateiformat", "1.0")
+FILE_FORMAT_LIST = ("urn:xoev-de:xdomea:codeliste:dateiformat", "2.0")
+# Dateiformat 2.0 by file extension (where an extension has several entries, the general one:
+# doc is Word for Windows, pdf is PDF rather than PDF/A, which Rathaus does not check).
+FILE_FORMATS = {
+    "bmp": "001", "csv": "002", "doc": "003", "eml": "006", "htm": "007", "html": "008",
+    "jpe": "009", "jpeg": "010", "jpg": "011", "msg": "012", "odp": "013", "ods": "014",
+    "odt": "015", "otp": "016", "ots": "017", "pdf": "018", "png": "019", "ppt": "020",
+    "ps": "021", "rtf": "022", "tif": "023", "tiff": "024", "wps": "025", "xlc": "026",
+    "xlm": "027", "xls": "028", "xlw": "029", "xml": "030", "xsd": "031", "dot": "032",
+    "pot": "033", "xlt": "034", "docx": "035", "xlsx": "036", "pptx": "037", "dotx": "038",
+    "xltx": "039", "potx": "040", "dtd": "041", "mpp": "042", "ott": "043", "txt": "045",
+    "p7b": "046", "p7c": "047", "p7m": "048", "p7s": "049", "asics": "050", "scs": "051",
+}  # fmt: skip
+OTHER_FORMAT = "100"  # "Sonstiges": the format is named in SonstigerName
 EXTENSION_ID = "urn:rathaus:records:xdomea:pruefsummen"
+
+# The official schemas (KoSIT), vendored; README.md there names their source.
+SCHEMA_DIR = Path(__file__).resolve().parent / "xsd" / "xdomea-3.1.0"
+SCHEMA_ENTRY = "xdomea-Nachrichten-AussonderungDurchfuehren.xsd"
+# The xdomea schemas import the XÖV code type by its published URL: the vendored copy stands in.
+SCHEMA_URLS = {"http://xoev.de/schemata/code/1_0/xoev-code.xsd": "xoev-code.xsd"}
 
 ET.register_namespace("xdomea", NS)
 
@@ -90,12 +119,17 @@ def _sub(parent: ET.Element, name: str, text: str | None = None) -> ET.Element:
     return element
 
 
-def _code(parent: ET.Element, name: str, code: str, code_list: tuple[str, str]) -> ET.Element:
-    element = ET.SubElement(
-        parent,
-        q(name),
-        {"listURI": _xml_safe(code_list[0]), "listVersionID": _xml_safe(code_list[1])},
+def _code(
+    parent: ET.Element, name: str, code: str, code_list: tuple[str, str] | None = None
+) -> ET.Element:
+    """An XÖV code element; ``code_list`` ``None`` where the schema names no list (the DVDV
+    authority key and its prefix: the list depends on the prefix)."""
+    attributes = (
+        {"listURI": _xml_safe(code_list[0]), "listVersionID": _xml_safe(code_list[1])}
+        if code_list is not None
+        else {}
     )
+    element = ET.SubElement(parent, q(name), attributes)
     ET.SubElement(element, "code").text = _xml_safe(code)
     return element
 
@@ -159,9 +193,9 @@ def _contact(parent: ET.Element, name: str, *, label: str, prefix: str, key: str
     contact = _sub(parent, name)
     if key:
         authority_id = _sub(contact, "Behoerdenkennung")
-        _sub(authority_id, "Behoerdenschluessel", key)
+        _code(authority_id, "Behoerdenschluessel", key)
         if prefix:
-            _sub(authority_id, "Praefix", prefix)
+            _code(authority_id, "Praefix", prefix)
     institution = _sub(contact, "Institution")
     _sub(institution, "Name", label)
 
@@ -172,8 +206,12 @@ def _head(
     process_id: uuid.UUID,
     code: str,
     authority: Authority,
-    receipt_requested: bool = True,
+    receipt_requested: bool | None = True,
+    import_confirmation: bool = False,
 ) -> None:
+    """``Kopf``: ``receipt_requested`` ``None`` for a head without ``Empfangsbestaetigung``
+    (NkBasisType, the receipts); ``import_confirmation`` for the 0503 (NkAussonderungType), which
+    asks for the archive's 0506 with the archive signatures."""
     head = _sub(root, "Kopf")
     _sub(head, "ProzessID", str(process_id))
     _code(head, "Nachrichtentyp", code, MESSAGE_TYPE_LIST)
@@ -193,7 +231,11 @@ def _head(
     system = _sub(head, "SendendesSystem")
     _sub(system, "InstanzID", "rathaus")
     _sub(system, "Produktname", "Rathaus")
-    _sub(head, "Empfangsbestaetigung", "true" if receipt_requested else "false")
+    if import_confirmation:
+        _sub(head, "Importbestaetigung", "1")  # fixed="1" in the schema
+        _sub(head, "RueckmeldungArchivkennung", "1")  # the 0506 must name the signatures
+    if receipt_requested is not None:
+        _sub(head, "Empfangsbestaetigung", "true" if receipt_requested else "false")
 
 
 def _file_element(parent: ET.Element, entry: FileEntry, *, with_documents: bool) -> None:
@@ -205,16 +247,18 @@ def _file_element(parent: ET.Element, entry: FileEntry, *, with_documents: bool)
     plan_unit = _sub(general, "Aktenplaneinheit")
     _sub(plan_unit, "Kennzeichen", entry.plan_key)
     _sub(plan_unit, "Inhaltsangabe", entry.plan_title)
-    archival = _sub(record, "ArchivspezifischeMetadaten")
-    disposal_type = _sub(archival, "Aussonderungsart")
-    _code(disposal_type, "Aussonderungsart", entry.disposal_type, DISPOSAL_TYPE_LIST)
+    archival = _sub(record, "ArchivspezifischeMetadaten")  # MetadatenAussonderungType
     retention = _sub(archival, "Aufbewahrungsdauer")
     if entry.retention_years is None:
-        _sub(retention, "Unbefristet", "true")
+        _sub(retention, "Unbefristet", "1")  # fixed="1" in the schema
     else:
         _sub(retention, "AnzahlJahre", str(entry.retention_years))
+    disposal_type = _sub(archival, "Aussonderungsart")
+    _code(disposal_type, "Aussonderungsart", entry.disposal_type, DISPOSAL_TYPE_LIST)
     if entry.disposal_due_on is not None:
-        _sub(archival, "Aussonderungsdatum", entry.disposal_due_on.isoformat())
+        # the last day of the retention period; the file is due the day after
+        last_day = entry.disposal_due_on - datetime.timedelta(days=1)
+        _sub(archival, "Aufbewahrungsende", last_day.isoformat())
     runtime = _sub(record, "Laufzeit")
     _sub(runtime, "Beginn", entry.opened_on.isoformat())
     _sub(runtime, "Ende", entry.closed_on.isoformat())
@@ -240,8 +284,10 @@ def _document_element(parent: ET.Element, document: DocumentEntry) -> None:
         suffix = (
             version.package_name.rsplit(".", 1)[-1].lower() if "." in version.package_name else ""
         )
-        _code(format_element, "Name", suffix or "bin", FILE_FORMAT_LIST)
-        _sub(format_element, "SonstigerName", version.content_type)
+        format_code = FILE_FORMATS.get(suffix, OTHER_FORMAT)
+        _code(format_element, "Name", format_code, FILE_FORMAT_LIST)
+        if format_code == OTHER_FORMAT:  # SonstigerName only with "Sonstiges"
+            _sub(format_element, "SonstigerName", version.content_type)
         _sub(format_element, "Version", "")
         primary = _sub(format_element, "Primaerdokument")
         _sub(primary, "Dateiname", version.package_name)
@@ -271,6 +317,87 @@ def _serialise(root: ET.Element) -> bytes:
     return bytes(ET.tostring(root, encoding="UTF-8", xml_declaration=True))
 
 
+# --- the official schema ----------------------------------------------------------------------
+
+
+class _VendoredSchemas(etree.Resolver):
+    """Resolves the schema files in one directory (and the XÖV code type's URL to its copy
+    there) and refuses everything else, so that compiling a schema never fetches anything."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__()
+        self.directory = directory.resolve()
+
+    def resolve(self, system_url: str, public_id: str, context: Any) -> Any:
+        name = SCHEMA_URLS.get(system_url)
+        path: Path | None
+        if name is not None:
+            path = self.directory / name
+        elif system_url.startswith("file:"):
+            path = Path(unquote(urlsplit(system_url).path)).resolve()
+        elif "://" in system_url:
+            path = None  # http, ftp, …: never fetched
+        else:
+            path = Path(system_url).resolve()
+        if path is None or path.parent != self.directory or not path.is_file():
+            raise etree.XMLSchemaParseError(
+                f"{system_url} is not one of the vendored schema files in {self.directory}"
+            )
+        return self.resolve_filename(str(path), context)
+
+
+def load_schema(entry: Path, *, directory: Path = SCHEMA_DIR) -> etree.XMLSchema:
+    """The schema ``entry`` with everything it includes or imports, from ``directory`` only."""
+    parser = etree.XMLParser(no_network=True, resolve_entities=False, load_dtd=False)
+    parser.resolvers.add(_VendoredSchemas(directory))
+    return etree.XMLSchema(etree.parse(str(entry), parser))
+
+
+@functools.cache
+def _schema() -> etree.XMLSchema:
+    return load_schema(SCHEMA_DIR / SCHEMA_ENTRY)
+
+
+# A compiled schema keeps the errors of its last validation: one validation at a time.
+_validating = threading.Lock()
+
+
+def schema_errors(message: bytes) -> list[str]:
+    """What the official xdomea 3.1.0 schema finds wrong with ``message``; empty if nothing."""
+    document = etree.fromstring(
+        message, etree.XMLParser(no_network=True, resolve_entities=False, load_dtd=False)
+    )
+    schema = _schema()
+    with _validating:
+        if schema.validate(document):
+            return []
+        # the element names without the namespace, which every one of them has
+        return [
+            f"line {error.line}: {error.message.replace(q(''), '')}" for error in schema.error_log
+        ]
+
+
+def conforming(message: bytes, *, code: str) -> bytes:
+    """``message`` if the official schema accepts it; else the error is logged and the message
+    withheld (:class:`DisposalError`): the archive gets no message it cannot read."""
+    errors = schema_errors(message)
+    if not errors:
+        return message
+    logger.error(
+        "xdomea %s message does not conform to the xdomea %s schema: %s",
+        code,
+        VERSION,
+        "; ".join(errors),
+    )
+    raise DisposalError(
+        _(
+            "The xdomea message %(message)s does not conform to the xdomea %(version)s schema "
+            "and was not written: %(errors)s"
+        )
+        % {"message": code, "version": VERSION, "errors": "; ".join(errors[:3])}
+    )
+
+
 def offer_message(
     *, process_id: uuid.UUID, authority: Authority, files: Iterable[FileEntry]
 ) -> bytes:
@@ -279,7 +406,7 @@ def offer_message(
     _head(root, process_id=process_id, code=OFFER, authority=authority)
     for entry in files:
         _file_element(root, entry, with_documents=False)
-    return _serialise(root)
+    return conforming(_serialise(root), code=OFFER)
 
 
 def transfer_message(
@@ -287,24 +414,24 @@ def transfer_message(
 ) -> bytes:
     """Aussonderung.Aussonderung.0503: the files handed over, with documents and versions."""
     root = ET.Element(q(ROOTS[TRANSFER]))
-    _head(root, process_id=process_id, code=TRANSFER, authority=authority)
+    _head(root, process_id=process_id, code=TRANSFER, authority=authority, import_confirmation=True)
     for entry in files:
         _file_element(root, entry, with_documents=True)
-    return _serialise(root)
+    return conforming(_serialise(root), code=TRANSFER)
 
 
 def evaluation_receipt_message(*, process_id: uuid.UUID, authority: Authority) -> bytes:
     """Aussonderung.BewertungEmpfangBestaetigen.0505: the authority received the evaluation.
-    A receipt asks for no receipt in turn."""
+    A receipt asks for no receipt in turn (its head, NkBasisType, has no such element)."""
     root = ET.Element(q(ROOTS[EVALUATION_RECEIPT]))
     _head(
         root,
         process_id=process_id,
         code=EVALUATION_RECEIPT,
         authority=authority,
-        receipt_requested=False,
+        receipt_requested=None,
     )
-    return _serialise(root)
+    return conforming(_serialise(root), code=EVALUATION_RECEIPT)
 
 
 # --- reading ----------------------------------------------------------------------------------
