@@ -11,6 +11,7 @@ from django.core.cache import cache
 
 from rathaus.core.models import Authority
 from rathaus.ledger import services, verification_limits
+from rathaus.ledger.leaves import LogEntry
 from rathaus.ledger.models import Entry
 from rathaus.ledger.selectors import Status, verify_code
 from rathaus.ledger.sequencer import sequence
@@ -100,6 +101,44 @@ def test_the_authority_name_shown_is_the_logged_one_after_a_rename(
     assert answer["document_type"] == "notice" and answer["document_type_label"]
     assert answer["issued_at"] == issued.logged_at.isoformat()
     assert result.authority_name == "Bürgeramt Wuppertal"
+
+
+def test_a_document_issued_after_a_rename_is_logged_with_the_new_name(
+    issued: Entry, authority: Authority
+) -> None:
+    """The log keeps what it is given for ever: an entry must not carry a name the authority
+    no longer has (read from a copy kept in the web worker, as it was for five minutes)."""
+    authority.name = "Bürgerbüro Wuppertal"
+    authority.save()
+
+    by_instance = services.append(document=pdf(3), document_type="notice", authority=authority)
+    by_id = services.append(document=pdf(4), document_type="permit", authority=authority.pk)
+    sequence()
+
+    for entry in (by_instance, by_id):
+        assert LogEntry.decode(bytes(entry.leaf)).authority_name == "Bürgerbüro Wuppertal"
+        result = verify_code(entry.code)
+        assert result is not None and result.status == Status.VALID
+        assert result.authority_name == "Bürgerbüro Wuppertal"
+
+
+def test_a_document_issued_after_the_authority_was_reassigned_is_logged_as_it_is_now(
+    issued: Entry, authority: Authority
+) -> None:
+    """An administrator corrects the authority's kind and its municipality's AGS: a document
+    issued afterwards is logged with them, and verifies (it failed while an old copy of the
+    authority was used, since the entry then disagreed with the authority's row)."""
+    authority.kind = Authority.Kind.PUBLIC_ORDER
+    authority.save()
+    authority.municipality.ags = "05124001"
+    authority.municipality.save()
+
+    entry = services.append(document=pdf(3), document_type="notice", authority=authority.pk)
+    sequence()
+
+    assert LogEntry.decode(bytes(entry.leaf)).authority == "05124001/ordnungsamt"
+    result = verify_code(entry.code)
+    assert result is not None and result.status == Status.VALID, result.error
 
 
 # --- rate limits per client -------------------------------------------------------------------

@@ -6,10 +6,11 @@ at least once a second. Only hashes and public facts about the issuing authority
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
-import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -17,13 +18,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from rathaus.core import audit
-from rathaus.core.models import Authority
+from rathaus.core.models import Authority, Municipality
 from rathaus.ledger.leaves import LogEntry, new_code, normalize_code
 from rathaus.ledger.models import DocumentType, Entry, RevocationReason
 
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
-_AUTHORITY_TTL = 300.0
-_authorities: dict[int, tuple[float, Authority]] = {}
+# Nothing is cached (an entry is read from the authority as it is now); tests of other modules
+# still clear the dict of the former cache. Remove it together with those calls.
+_authorities: dict[int, object] = {}
 
 
 class LedgerError(ValueError):
@@ -47,17 +49,52 @@ def document_hash(*, document: bytes | None = None, document_sha256: str | None 
     return value.lower()
 
 
-def _authority(authority: Authority | int) -> Authority:
-    authority_id = authority if isinstance(authority, int) else authority.pk
-    cached = _authorities.get(authority_id)
-    if cached and cached[0] > time.monotonic():
-        return cached[1]
-    try:
-        loaded = Authority.objects.select_related("municipality").get(pk=authority_id)
-    except Authority.DoesNotExist:
-        raise LedgerError(_("Unknown authority.")) from None
-    _authorities[authority_id] = (time.monotonic() + _AUTHORITY_TTL, loaded)
-    return loaded
+@dataclass(frozen=True)
+class _Issuer:
+    """What an entry says about the issuing authority, as the authority is now."""
+
+    pk: int
+    authority: str  # <AGS>/<kind>
+    name: str
+
+    @classmethod
+    def of(cls, authority: Authority) -> _Issuer:
+        return cls(
+            pk=authority.pk,
+            authority=f"{authority.municipality.ags}/{authority.kind}",
+            name=authority.name,
+        )
+
+
+@functools.cache
+def _issuer_query() -> str:
+    a, m = Authority._meta, Municipality._meta
+    q = connection.ops.quote_name
+    ags, kind, name = m.get_field("ags"), a.get_field("kind"), a.get_field("name")
+    municipality = a.get_field("municipality")
+    return (
+        f"SELECT m.{q(ags.column)}, a.{q(kind.column)}, a.{q(name.column)} "  # noqa: S608 - names
+        f"FROM {q(a.db_table)} a JOIN {q(m.db_table)} m "
+        f"ON m.{q(m.pk.column)} = a.{q(municipality.column)} WHERE a.{q(a.pk.column)} = %s"
+    )
+
+
+def _pk(authority: Authority | int) -> int:
+    return authority if isinstance(authority, int) else authority.pk
+
+
+def _issuer(authority: Authority | int) -> _Issuer:
+    """The authority as it is now, read for every entry: the log keeps what it is given for
+    ever, so it must not be a copy kept from before an administrator changed the authority
+    (its name, kind or municipality). One plain query, a fraction of the ORM's cost."""
+    authority_id = _pk(authority)
+    with connection.cursor() as cursor:
+        cursor.execute(_issuer_query(), [authority_id])
+        row = cursor.fetchone()
+    if row is None:
+        raise LedgerError(_("Unknown authority."))
+    ags, kind, name = row
+    return _Issuer(pk=authority_id, authority=f"{ags}/{kind}", name=name)
 
 
 def _save(entry: Entry) -> None:
@@ -74,7 +111,7 @@ def _create(
     kind: str,
     sha256: str,
     document_type: str,
-    authority: Authority,
+    issuer: _Issuer,
     reason: str,
     code: str | None = None,
 ) -> Entry:
@@ -87,8 +124,8 @@ def _create(
             code=code,
             document_sha256=sha256,
             document_type=document_type,
-            authority=f"{authority.municipality.ags}/{authority.kind}",
-            authority_name=" ".join(authority.name.split()),
+            authority=issuer.authority,
+            authority_name=" ".join(issuer.name.split()),
             logged_at=logged_at,
             reason=reason,
         ).encode()
@@ -97,7 +134,7 @@ def _create(
             code=code,
             document_sha256=sha256,
             document_type=document_type,
-            authority=authority,
+            authority_id=issuer.pk,
             reason=reason,
             logged_at=logged_at,
             leaf=leaf,
@@ -138,12 +175,12 @@ def append(
         raise LedgerError(_("Unknown document type."))
     if code is not None and normalize_code(code) != code:
         raise LedgerError(_("Invalid verification code."))
-    issuer = _authority(authority)
+    issuer = _issuer(authority)
     entry = _create(
         kind=Entry.Kind.ISSUE,
         sha256=sha256,
         document_type=document_type,
-        authority=issuer,
+        issuer=issuer,
         reason="",
         code=code,
     )
@@ -168,7 +205,7 @@ def append_many(
     hashes = [document_hash(document_sha256=h) for h in document_sha256s]
     if document_type not in DocumentType.values:
         raise LedgerError(_("Unknown document type."))
-    issuer = _authority(authority)
+    issuer = _issuer(authority)
     existing = {
         e.document_sha256: e
         for e in Entry.objects.filter(kind=Entry.Kind.ISSUE, document_sha256__in=set(hashes))
@@ -190,14 +227,14 @@ def append_many(
             code=code,
             document_sha256=sha256,
             document_type=document_type,
-            authority=issuer,
+            authority_id=issuer.pk,
             logged_at=logged_at,
             leaf=LogEntry(
                 kind=Entry.Kind.ISSUE,
                 code=code,
                 document_sha256=sha256,
                 document_type=document_type,
-                authority=f"{issuer.municipality.ags}/{issuer.kind}",
+                authority=issuer.authority,
                 authority_name=" ".join(issuer.name.split()),
                 logged_at=logged_at,
             ).encode(),
@@ -207,7 +244,8 @@ def append_many(
             Entry.objects.bulk_create(fresh.values())
     except IntegrityError:  # a concurrent append of the same document, or a code collision
         entries = [
-            append(document_sha256=h, document_type=document_type, authority=issuer) for h in hashes
+            append(document_sha256=h, document_type=document_type, authority=issuer.pk)
+            for h in hashes
         ]
     else:
         entries = [existing.get(h) or fresh[h] for h in hashes]
@@ -231,11 +269,14 @@ def revoke(
     sha256 = document_hash(document=document, document_sha256=document_sha256)
     if reason not in RevocationReason.values:
         raise LedgerError(_("Unknown revocation reason."))
-    issue = Entry.objects.filter(kind=Entry.Kind.ISSUE, document_sha256=sha256).first()
+    issue = (
+        Entry.objects.select_related("authority__municipality")
+        .filter(kind=Entry.Kind.ISSUE, document_sha256=sha256)
+        .first()
+    )
     if issue is None:
         raise LedgerError(_("This document is not in the log."))
-    issuer = _authority(issue.authority_id)
-    if authority is not None and _authority(authority).pk != issuer.pk:
+    if authority is not None and _pk(authority) != issue.authority_id:
         raise LedgerError(_("Only the issuing authority can revoke a document."))
     with transaction.atomic():
         # One revocation of a document at a time: the second sees the first one's entry.
@@ -252,7 +293,7 @@ def revoke(
             kind=Entry.Kind.REVOKE,
             sha256=sha256,
             document_type=issue.document_type,
-            authority=issuer,
+            issuer=_Issuer.of(issue.authority),
             reason=reason,
         )
         audit.record(
@@ -260,6 +301,6 @@ def revoke(
             action="ledger.revoke",
             obj=issue,
             after={"revocation": revocation.code, "reason": reason},
-            municipality=issuer.municipality,
+            municipality=issue.authority.municipality,
         )
     return revocation
