@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pypdf import PageObject, PdfReader
-from pypdf.generic import ArrayObject, DictionaryObject
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 
 def reader(pdf: bytes) -> PdfReader:
@@ -84,6 +84,8 @@ class StructElement:
     attributes: Any
     id: str | None
     children: list[StructElement] = field(default_factory=list)
+    #: the annotations the element refers to (``OBJR``), as (reference, dictionary)
+    objects: list[tuple[IndirectObject, DictionaryObject]] = field(default_factory=list)
 
     def walk(self) -> Iterator[StructElement]:
         yield self
@@ -101,6 +103,13 @@ class StructElement:
         if all(child.role == "Span" for child in self.children):  # text lines: shown inline
             return own + (f" {self.text[:60]!r}" if self.text else "")
         return "\n".join([own, *(child.outline(depth + 1) for child in self.children)])
+
+
+def parent_tree(pdf: bytes) -> dict[int, Any]:
+    """The structure tree's ParentTree (a flat number tree): key -> entry (an element's
+    reference, or the array of them for a page's marked content)."""
+    nums = reader(pdf).trailer["/Root"]["/StructTreeRoot"]["/ParentTree"]["/Nums"]
+    return {int(key): value for key, value in zip(nums[::2], nums[1::2], strict=True)}
 
 
 def structure(pdf: bytes) -> StructElement:
@@ -124,6 +133,7 @@ def _struct_element(node: Any, pages: dict[int, dict[int, str]], page: int | Non
     kids = kids if isinstance(kids, ArrayObject) else [kids]
     parts: list[str] = []
     children: list[StructElement] = []
+    objects: list[tuple[IndirectObject, DictionaryObject]] = []
     for kid in kids:
         if isinstance(kid, int):
             parts.append(pages[page].get(kid, "") if page is not None else "")
@@ -131,6 +141,8 @@ def _struct_element(node: Any, pages: dict[int, dict[int, str]], page: int | Non
         child = kid.get_object()
         if child.get("/Type") == "/MCR":
             parts.append(pages[child.raw_get("/Pg").idnum].get(int(child["/MCID"]), ""))
+        elif child.get("/Type") == "/OBJR":
+            objects.append((child.raw_get("/Obj"), child["/Obj"].get_object()))
         elif "/S" in child:
             element = _struct_element(child, pages, page)
             children.append(element)
@@ -142,6 +154,7 @@ def _struct_element(node: Any, pages: dict[int, dict[int, str]], page: int | Non
         attributes=node.get("/A"),
         id=str(node["/ID"]) if "/ID" in node else None,
         children=children,
+        objects=objects,
     )
 
 
@@ -190,4 +203,12 @@ def assert_sealed_pdf_a(sealed: bytes, rendered: bytes) -> list[Any]:
     for widget in widgets:
         assert int(widget["/F"]) & 4
         assert [float(v) for v in widget["/Rect"]] == [0, 0, 0, 0]
+    # PDF/UA-1 7.18.4: the seal's widget is in the structure tree, in a Form element (the
+    # document time stamps' widgets, added after the seal, are not: see docs/modules/documents.md)
+    [seal] = [
+        field for field in root["/AcroForm"]["/Fields"] if field.get_object()["/T"] == "Siegel"
+    ]
+    form = parent_tree(sealed)[int(seal.get_object()["/StructParent"])].get_object()
+    assert form["/S"] == "/Form" and form["/K"][0].get_object().raw_get("/Obj").idnum == seal.idnum
+    assert seal.get_object()["/TU"]
     return widgets

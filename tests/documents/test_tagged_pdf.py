@@ -18,7 +18,16 @@ from pypdf.generic import IndirectObject
 from rathaus.documents.rendering import render_pdf
 from rathaus.documents.seal import seal_pdf, seal_signer, seal_trust_roots, validate_seal
 
-from .pdf_inspection import marked_content, reader, structure, xmp
+from .conftest import VERIFICATION_URL
+from .pdf_inspection import (
+    StructElement,
+    assert_sealed_pdf_a,
+    marked_content,
+    parent_tree,
+    reader,
+    structure,
+    xmp,
+)
 
 MM = 72 / 25.4  # PDF points per millimetre
 
@@ -81,9 +90,12 @@ def test_receipt_structure_has_headings_paragraphs_and_the_qr_code_with_alt_text
     paragraphs = [element.text for element in tree.find_all("P")]
     assert "Familienname: Mustermann" in paragraphs
     assert "Frau Erika Mustermann" in paragraphs  # the address field
-    # the information block is a list: label and value in reading order
-    info = [item.text for item in tree.find_all("LI")]
-    assert info[:4] == ["Aktenzeichen", "33.1-2026-000123", "Datum", "22. November 2026"]
+    # the information block is a list of label/value pairs
+    [info] = tree.find_all("L")
+    assert _pairs(info) == [
+        ("Aktenzeichen", ["33.1-2026-000123"]),
+        ("Datum", ["22. November 2026"]),
+    ], tree.outline()
     [qr_code] = tree.find_all("Figure")
     assert qr_code.alt == "QR-Code zur Prüfseite"
     # reading order: letterhead, address field and information block, subject, body (the empty
@@ -99,6 +111,53 @@ def test_receipt_structure_has_headings_paragraphs_and_the_qr_code_with_alt_text
         "P",
         "P",
     ], tree.outline()
+
+
+def _pairs(element: StructElement) -> list[tuple[str | None, list[str]]]:
+    """A list's items as (label, bodies); every item must be made of Lbl and LBody only."""
+    pairs = []
+    for item in element.children:
+        assert item.role == "LI", element.outline()
+        roles = [child.role for child in item.children]
+        assert set(roles) <= {"Lbl", "LBody"} and roles.count("Lbl") <= 1, element.outline()
+        labels = [child.text for child in item.children if child.role == "Lbl"]
+        bodies = [child.text for child in item.children if child.role == "LBody"]
+        pairs.append((labels[0] if labels else None, bodies))
+    return pairs
+
+
+def test_description_lists_are_read_as_labels_with_their_values(
+    receipt_context: dict[str, Any],
+) -> None:
+    """PDF/UA-1 7.2 and ISO 32000-1 14.8.4.3.3: a term is the Lbl of its item, its descriptions
+    the LBody; WeasyPrint alone makes every dt and dd an item of its own."""
+    pdf = render_pdf(
+        template="documents_test/lists.html",
+        context={
+            **receipt_context,
+            "contact": {"name": "Herr Beispiel", "phone": "0202 563-1234", "email": ""},
+            "missing": ["Mietvertrag", "Personalausweis"],
+        },
+        language="de",
+        title="Nachforderung",
+        author="Stadt Wuppertal, Bürgeramt",
+    )
+
+    tree = structure(pdf)
+    info, bullets, fees = tree.find_all("L")
+    assert _pairs(info) == [
+        ("Aktenzeichen", ["33.1-2026-000123"]),
+        ("Datum", ["22. November 2026"]),
+        ("Ansprechperson", ["Herr Beispiel"]),
+        ("Telefon", ["0202 563-1234"]),
+        ("Vorgang", ["2026-000042", "zweite Angabe"]),  # a term with two descriptions
+    ], tree.outline()
+    assert _pairs(fees) == [("Gebühr", ["12,00 EUR"]), ("Frist", ["4 Wochen"])]
+    for description_list in (info, fees):
+        assert description_list.attributes == {"/O": "/List", "/ListNumbering": "/None"}
+    # a bulleted list stays as WeasyPrint tags it
+    assert _pairs(bullets) == [("•", ["Mietvertrag"]), ("•", ["Personalausweis"])]
+    assert bullets.attributes is None
 
 
 @pytest.mark.parametrize(
@@ -145,6 +204,14 @@ def test_notice_table_has_header_cells_that_the_data_cells_refer_to(
         for key, reference in zip(names[::2], names[1::2], strict=True)
     }
     assert {cell.id for cell in headers} == set(ids) and set(ids.values()) == {"/TH"}
+    # PDF/UA-1 7.5: the scope of each header cell, from the template's scope attribute
+    assert [cell.attributes["/Scope"] for cell in headers] == [
+        "/Column",
+        "/Column",
+        "/Row",
+        "/Row",
+    ]
+    assert all(cell.attributes["/O"] == "/Table" for cell in headers)
     by_id = {cell.id: cell.text for cell in headers}
     cells = table.find_all("TD")
     assert [cell.text for cell in cells] == ["12,00 EUR", "3,50 EUR"]
@@ -208,6 +275,43 @@ def test_qr_code_figure_is_placed_in_pdf_points(receipt_pdf: bytes) -> None:
 
 
 @pytest.mark.parametrize(
+    ("language", "description"),
+    [("de", "Prüfseite dieses Dokuments"), ("en", "Verification page of this document")],
+)
+def test_verification_address_is_a_link_in_the_structure(
+    receipt_context: dict[str, Any], language: str, description: str
+) -> None:
+    """PDF/UA-1 7.18.5: a Link element with the text and a reference to the link annotation,
+    which has an alternate description; PDF/A-3: the annotation is printed and only opens the
+    address (no JavaScript or other actions)."""
+    pdf = _receipt(receipt_context, language=language)
+
+    tree = structure(pdf)
+    [verification] = tree.find_all("Sect")
+    [link] = verification.find_all("Link")
+    assert link.text == VERIFICATION_URL
+    [(reference, annotation)] = link.objects
+    assert annotation["/Subtype"] == "/Link"
+    assert annotation["/A"]["/S"] == "/URI" and annotation["/A"]["/URI"] == VERIFICATION_URL
+    assert annotation["/Contents"] == description
+    assert int(annotation["/F"]) == 4  # Print only: not hidden, not invisible
+    assert "/AA" not in annotation
+    # the annotation's StructParent leads back to the Link element
+    element = parent_tree(pdf)[int(annotation["/StructParent"])]
+    assert element.get_object()["/S"] == "/Link"
+    assert [
+        (kid.get_object().get("/Type"), kid.get_object().raw_get("/Obj").idnum)
+        for kid in element.get_object()["/K"]
+        if isinstance(kid, IndirectObject)
+    ] == [("/OBJR", reference.idnum)]
+    # the only annotation of the letter, on a page whose tab order is the structure's
+    pages = reader(pdf).pages
+    annotations = [ref.idnum for page in pages for ref in page.get("/Annots", [])]
+    assert annotations == [reference.idnum]
+    assert all(page["/Tabs"] == "/S" for page in pages)
+
+
+@pytest.mark.parametrize(
     ("alt", "figures"),
     [
         ("Wappen der Stadt Wuppertal", ["Wappen der Stadt Wuppertal", "QR-Code zur Prüfseite"]),
@@ -240,12 +344,45 @@ def test_sealed_tagged_letter_keeps_its_structure_and_validates(
     sealed = seal_pdf(receipt_pdf, signer=seal_signer(), location="Wuppertal")
 
     status = validate_seal(sealed, trust_roots=seal_trust_roots())
-    assert status.valid, status.problem
+    assert status.valid and status.intact and status.trusted, status.problem
     assert 'pdfaid:conformance="A"' in xmp(sealed)
     root: Any = reader(sealed).trailer["/Root"]
     assert root["/MarkInfo"]["/Marked"].value is True
     assert root["/ViewerPreferences"]["/DisplayDocTitle"].value is True
-    assert structure(sealed).outline() == structure(receipt_pdf).outline()
+    # the letter's structure as rendered, then the seal's field (PDF/UA-1 7.18.4)
+    assert structure(sealed).outline() == structure(receipt_pdf).outline() + "\n  Form"
+    assert_sealed_pdf_a(sealed, receipt_pdf)
+
+
+@pytest.mark.parametrize(
+    ("language", "name"),
+    [("de", "Elektronisches Siegel der Behörde"), ("en", "Electronic seal of the authority")],
+)
+def test_the_seals_widget_is_a_form_element_of_the_structure(
+    demo_seal: Path, receipt_context: dict[str, Any], language: str, name: str
+) -> None:
+    """PDF/UA-1 7.18.4: the widget annotation of the seal's field is nested in a Form element
+    (one object reference, nothing else), with StructParent and a name for assistive
+    technology (/TU) in the letter's language; the seal covers it and stays valid."""
+    rendered = _receipt(receipt_context, language=language)
+    sealed = seal_pdf(rendered, signer=seal_signer(), location="Wuppertal")
+
+    [widget] = assert_sealed_pdf_a(sealed, rendered)
+    assert widget["/T"] == "Siegel" and widget["/TU"] == name
+    tree = structure(sealed)
+    form = tree.children[-1]
+    assert form.role == "Form" and form.children == [] and form.text == ""
+    [(reference, annotation)] = form.objects
+    assert annotation["/Subtype"] == "/Widget" and annotation["/T"] == "Siegel"
+    assert annotation["/StructParent"] == widget["/StructParent"]
+    element = parent_tree(sealed)[int(widget["/StructParent"])].get_object()
+    assert element["/S"] == "/Form" and len(element["/K"]) == 1
+    assert element["/K"][0].get_object().raw_get("/Obj").idnum == reference.idnum
+    # on a page whose tab order is the structure's (PDF/UA-1 7.18.3)
+    assert widget["/P"].get_object()["/Tabs"] == "/S"
+    status = validate_seal(sealed, trust_roots=seal_trust_roots())
+    assert status.valid and status.intact and status.trusted, status.problem
+    assert status.signer
 
 
 _PROJECT_LETTERS = {
@@ -322,6 +459,14 @@ def test_the_projects_letter_templates_give_a_sound_structure(
     for table in tree.find_all("Table"):
         assert table.find_all("TH"), tree.outline()
         assert all(cell.attributes.get("/Headers") for cell in table.find_all("TD"))
+        assert all(
+            cell.attributes["/Scope"] in ("/Row", "/Column") for cell in table.find_all("TH")
+        )
+    # the information block: every label with its value
+    info = tree.find_all("L")[0]
+    assert all(label and len(values) == 1 for label, values in _pairs(info)), tree.outline()
+    for link in tree.find_all("Link"):
+        assert [annotation["/Contents"] for _, annotation in link.objects], tree.outline()
     assert reader(pdf).trailer["/Root"]["/Lang"] == language
 
 

@@ -53,7 +53,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 from lxml import etree
 from pyhanko.pdf_utils import generic
@@ -800,6 +800,7 @@ def _sign(
     if isinstance(info_ref, generic.IndirectObject):
         info_ref.get_object()[generic.NameObject("/Producer")] = generic.TextStringObject(VENDOR)
         writer.mark_update(info_ref)
+    _seal_field_in_structure(writer)
     meta = signers.PdfSignatureMetadata(
         field_name=SEAL_FIELD,
         reason=SEAL_REASON,
@@ -817,6 +818,82 @@ def _sign(
         signers.sign_pdf, writer, meta, signer=signer, timestamper=timestamper
     )
     return bytes(output.getvalue())
+
+
+def _seal_field_in_structure(writer: IncrementalPdfFileWriter) -> None:
+    """Create the seal's field for a tagged PDF in the structure tree (PDF/UA-1 7.18.4): a
+    ``Form`` element at the end of the document with a reference to the widget, the widget's
+    ``/StructParent`` and its ``/TU`` ("Elektronisches Siegel der Behörde", in the letter's
+    language). ``sign_pdf`` then fills this field. Part of the seal's own revision, so the seal
+    covers it. A PDF whose tree is not as ``render_pdf`` writes it (no flat ``/Nums`` parent
+    tree, no ``Document`` element), or that has a seal field already, is left to pyHanko."""
+    root = writer.root
+    try:
+        tree = root["/StructTreeRoot"]
+        parent_tree = tree["/ParentTree"]
+        nums = parent_tree["/Nums"]
+        kids = tree["/K"]
+        if isinstance(kids, generic.ArrayObject):
+            document_ref = kids.raw_get(0)
+        else:
+            document_ref = tree.raw_get("/K")
+        document = document_ref.get_object()
+        elements = document["/K"]
+        keys = [int(key) for key in list(nums)[::2]]
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, PdfError):
+        return
+    if (
+        not isinstance(document_ref, generic.IndirectObject)
+        or document.get("/S") != "/Document"
+        or not isinstance(elements, generic.ArrayObject)
+        or "/Kids" in parent_tree
+        or next(fields.enumerate_sig_fields(writer, with_name=SEAL_FIELD), None) is not None
+    ):
+        return
+    fields.append_signature_field(
+        writer,
+        fields.SigFieldSpec(sig_field_name=SEAL_FIELD, readable_field_name=_seal_field_name(root)),
+    )
+    _name, _value, widget_ref = next(fields.enumerate_sig_fields(writer, with_name=SEAL_FIELD))
+    widget = widget_ref.get_object()
+    page_ref = widget.raw_get("/P")
+    reference = writer.add_object(
+        generic.DictionaryObject(
+            {
+                generic.NameObject("/Type"): generic.NameObject("/OBJR"),
+                generic.NameObject("/Obj"): widget_ref,
+                generic.NameObject("/Pg"): page_ref,
+            }
+        )
+    )
+    form_ref = writer.add_object(
+        generic.DictionaryObject(
+            {
+                generic.NameObject("/Type"): generic.NameObject("/StructElem"),
+                generic.NameObject("/S"): generic.NameObject("/Form"),
+                generic.NameObject("/P"): document_ref,
+                generic.NameObject("/Pg"): page_ref,
+                generic.NameObject("/K"): generic.ArrayObject([reference]),
+            }
+        )
+    )
+    key = max(keys, default=-1) + 1
+    widget[generic.NameObject("/StructParent")] = generic.NumberObject(key)
+    writer.update_container(widget)
+    elements.append(form_ref)
+    writer.mark_update(document_ref)
+    nums.extend([generic.NumberObject(key), form_ref])
+    writer.update_container(nums)
+
+
+def _seal_field_name(root: generic.DictionaryObject) -> str:
+    """The seal field's name for assistive technology, in the language of the document."""
+    try:
+        language = translation.get_supported_language_variant(str(root.get("/Lang", "")))
+    except LookupError:
+        language = settings.LANGUAGE_CODE
+    with translation.override(language):
+        return gettext("Electronic seal of the authority")
 
 
 def _archive_timestamps(reader: PdfFileReader) -> list[Any]:

@@ -15,6 +15,14 @@ is written (a WeasyPrint finisher: nothing is parsed a second time):
 - WeasyPrint builds the tree page by page, so the letter's body (``<main>``, one ``Part``)
   would be one ``Part`` per page; the pieces are joined.
 - Elements without content (an empty ``closing`` block) are dropped.
+- A description list (``<dl>``, the information block) is a list whose items are terms and
+  descriptions in turn; each term becomes the ``Lbl`` of an item whose ``LBody`` holds its
+  descriptions, so that a screen reader reads label/value pairs.
+- Header cells get the ``Scope`` attribute (``/Row`` or ``/Column``) from the template's
+  ``scope``, matching the ``Headers`` that WeasyPrint gives the data cells.
+- A link's annotation gets its ``/Contents`` (PDF/UA-1 7.18.5) from the ``title`` of the
+  ``<a>``, and every page the tab order of the structure (``/Tabs /S``, PDF/UA-1 7.18.3; the
+  seal's widget comes later on the first page).
 """
 
 from __future__ import annotations
@@ -38,11 +46,16 @@ def finish_structure(document: Document, pdf: pydyf.PDF) -> None:
         return
     tree = _Tree(pdf)
     for page_index, page in enumerate(document.pages):
-        tree.finish_margin_boxes(page_index, page._page_box)
+        page_box = page._page_box
+        tree.pair_description_lists(page_index, page_box)
+        tree.finish_margin_boxes(page_index, page_box)
+        _finish_cells_and_links(page_box)
     tree.merge_letter_body()
     tree.finish_figures(document)
     tree.drop_empty(tree.document_element)
     tree.add_id_tree()
+    for reference in pdf.page_references:
+        tree.get(reference)["Tabs"] = "/S"
     _outside_the_object_stream(pdf)
 
 
@@ -71,6 +84,29 @@ def _number(reference: Any) -> int | None:
     return None
 
 
+def _tagged_boxes(box: boxes.Box) -> Iterator[Any]:
+    """The boxes below ``box`` that WeasyPrint makes structure elements of, in the order it makes
+    them (depth first; line boxes are passed through, text boxes are marked content)."""
+    for child in getattr(box, "children", ()):
+        if not isinstance(child, boxes.LineBox | boxes.TextBox):
+            yield child
+        yield from _tagged_boxes(child)
+
+
+def _finish_cells_and_links(page_box: boxes.PageBox) -> None:
+    for box in _tagged_boxes(page_box):
+        cell = getattr(box, "mark", None)  # WeasyPrint keeps a table cell's element there
+        if box.element_tag == "th" and isinstance(cell, dict) and cell.get("S") == "/TH":
+            # WeasyPrint's Headers take a th as a row header for scope="row", else a column one
+            scope = "/Row" if box.element.get("scope") == "row" else "/Column"
+            cell.setdefault("A", pydyf.Dictionary({"O": "/Table"}))["Scope"] = scope
+        annotation = getattr(box, "link_annotation", None)
+        if not isinstance(annotation, dict) or box.element is None:
+            continue
+        if description := " ".join((box.element.get("title") or "").split()):
+            annotation["Contents"] = pydyf.String(description)
+
+
 def _text_boxes(box: boxes.Box) -> int:
     if isinstance(box, boxes.TextBox):
         return 1
@@ -91,6 +127,11 @@ class _Tree:
         }
         self.reachable = set(self._descendants(self.document_element))
         self._marks: dict[int, dict[int, int]] = {}
+        # page reference -> the page's list elements, in the order WeasyPrint made them
+        self.lists: dict[Any, list[Any]] = {}
+        for element in pdf.objects:
+            if isinstance(element, dict) and element.get("S") == "/L":
+                self.lists.setdefault(element.get("Pg"), []).append(element)
 
     def get(self, reference: Any) -> Any:
         number = _number(reference)
@@ -171,6 +212,55 @@ class _Tree:
                     self.pdf.objects[number].clear()
         while by_mcid and by_mcid[-1] == b"null":  # margin boxes are drawn last
             by_mcid.pop()
+
+    def pair_description_lists(self, page_index: int, page_box: boxes.PageBox) -> None:
+        """Make each ``dt`` the ``Lbl`` of a list item whose ``LBody`` holds its ``dd``.
+
+        WeasyPrint tags ``dt`` and ``dd`` alike as list items with a body, so a screen reader
+        hears "Aktenzeichen", then "33.1-2026-000123" as the next item. Lists are found by
+        position: the page's ``ul``, ``ol`` and ``dl`` boxes in the order WeasyPrint tagged them
+        against the page's ``L`` elements; if the two do not match, nothing is changed."""
+        list_boxes = [
+            box for box in _tagged_boxes(page_box) if box.element_tag in ("ul", "ol", "dl")
+        ]
+        elements = self.lists.get(self.pdf.page_references[page_index], [])
+        if len(list_boxes) != len(elements):
+            return
+        for box, element in zip(list_boxes, elements, strict=True):
+            if box.element_tag == "dl":
+                self._pair_terms(box, element)
+
+    def _pair_terms(self, box: boxes.Box, element: Any) -> None:
+        roles = [child.element_tag for child in box.children]
+        items = [self.get(kid) for kid in element.get("K", ())]
+        bodies = [
+            self.get(item["K"][0])
+            for item in items
+            if isinstance(item, dict) and item.get("S") == "/LI" and len(item.get("K", ())) == 1
+        ]
+        if (
+            len(roles) != len(items)
+            or len(bodies) != len(items)
+            or any(role not in ("dt", "dd") for role in roles)
+            or any(not isinstance(body, dict) or body.get("S") != "/LBody" for body in bodies)
+        ):
+            return
+        kept = pydyf.Array()
+        current: Any = None
+        for role, item, body in zip(roles, items, bodies, strict=True):
+            if role == "dt" or current is None:
+                if role == "dt":
+                    body["S"] = "/Lbl"
+                kept.append(item.reference)
+                current = item
+                continue
+            body["P"] = current.reference  # a description joins its term's item
+            current["K"].append(body.reference)
+            item.clear()
+            self.reachable.discard(item.number)
+        element["K"] = kept
+        # the labels are words, not numbers or bullets (ISO 32000-1, table 347)
+        element["A"] = pydyf.Dictionary({"O": "/List", "ListNumbering": "/None"})
 
     def merge_letter_body(self) -> None:
         """Join the ``Part`` elements that ``<main>`` leaves on consecutive pages."""
