@@ -180,7 +180,7 @@ def test_a_profile_typed_on_the_add_page_is_audited_and_not_confirmed(
             "profile-0-given_names": "Erika",
             "profile-0-family_name": "Mustermann",
             "profile-0-birth_date": "1964-08-12",
-            "profile-0-preferred_language": "de",
+            "profile-0-preferred_language": "",  # no language chosen (the default)
         },
     )
     assert response.status_code == 302, response.content.decode()[:3000]

@@ -153,3 +153,50 @@ def test_each_file_is_read_only_when_it_is_checked(
     ]
     request.refresh_from_db()
     assert request.status != DocumentRequest.Status.OPEN
+
+
+@pytest.mark.parametrize(
+    ("language", "label", "message"),
+    [
+        ("de", "Unterlagen", "Bitte wählen Sie mindestens eine Datei aus."),
+        ("en", "Documents", "Please choose at least one file."),
+    ],
+)
+def test_the_documents_are_required_and_say_so_beside_the_field(
+    client: Client,
+    citizen: User,  # noqa: F811
+    open_request: tuple[Application, DocumentRequest],
+    language: str,
+    label: str,
+    message: str,
+) -> None:
+    """The answer is refused without a file, so the field is not labelled optional; sent
+    without one, the message stands beside the field and the comment typed is kept."""
+    application, request = open_request
+    client.force_login(citizen)
+    client.cookies["django_language"] = language
+    url = f"/antraege/{application.public_id}/unterlagen/{request.public_id}/"
+    page = client.get(url).content.decode()
+    assert f'for="id_documents">{label}</label>' in page
+    response = client.post(url, {"note": "Mein Kommentar"})
+    body = response.content.decode()
+    assert response.status_code == 400
+    beside = body[body.index('id="id_documents_error"') :]
+    assert message in beside[: beside.index("</p>")]  # the field's own error
+    assert "Mein Kommentar" in body
+    request.refresh_from_db()
+    assert request.status == DocumentRequest.Status.OPEN
+
+
+def test_the_comment_label_says_optional_once(
+    client: Client,
+    citizen: User,  # noqa: F811
+    open_request: tuple[Application, DocumentRequest],
+) -> None:
+    application, request = open_request
+    client.force_login(citizen)
+    client.cookies["django_language"] = "en"
+    page = client.get(f"/antraege/{application.public_id}/unterlagen/{request.public_id}/")
+    html = page.content.decode()
+    assert 'for="id_note">Comment for the authority <span class="kern-label__optional">' in html
+    assert "(optional)" not in html

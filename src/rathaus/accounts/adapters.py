@@ -129,7 +129,8 @@ class AccountAdapter(DefaultAccountAdapter):
     def post_login(
         self, request: HttpRequest, user: AbstractBaseUser, **kwargs: Any
     ) -> HttpResponse:
-        """After login, show the pages in the language the citizen chose in the profile."""
+        """After login, show the pages in the language the citizen chose in the profile; without
+        a choice (empty) the pages stay in the language they were browsing in."""
         response = super().post_login(request, user, **kwargs)
         language = (
             Profile.objects.filter(user_id=user.pk)

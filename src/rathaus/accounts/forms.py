@@ -11,7 +11,8 @@ from allauth.mfa.base import forms as mfa_forms
 from allauth.mfa.models import Authenticator
 from allauth.mfa.webauthn.forms import AddWebAuthnForm
 from django import forms
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from rathaus.accounts import totp_steps
@@ -28,11 +29,17 @@ ADDRESS_FIELDS = ("street", "house_number", "postal_code", "place")
 TYPED_FIELDS = ("given_names", "family_name", *ADDRESS_FIELDS, "phone")
 
 
+def page_language() -> str:
+    """The language the page is shown in, as a :class:`Profile.Language` value."""
+    language = (translation.get_language() or "")[:2]
+    return language if language in Profile.Language.values else settings.LANGUAGE_CODE
+
+
 class ProfileForm(forms.ModelForm[Profile]):
     """Name, date of birth and address ("Anschrift Inland") for prefilling applications."""
 
     birth_date = forms.DateField(
-        label=_("date of birth"),
+        label=_("Date of birth"),
         required=False,
         input_formats=["%Y-%m-%d", "%d.%m.%Y"],
         widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
@@ -70,6 +77,7 @@ class ProfileForm(forms.ModelForm[Profile]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._offer_languages()
         if self.instance.user_id is None:
             return
         for name in fields_not_taken_over(user_id=self.instance.user_id):
@@ -79,6 +87,21 @@ class ProfileForm(forms.ModelForm[Profile]):
                     "The value your citizen account sent for this entry could not be taken "
                     "over. Please check the entry and fill it in yourself if needed."
                 )
+
+    def _offer_languages(self) -> None:
+        """German or English, preselected as stored; without a stored preference the language
+        the page is shown in, never German by default (the citizen sees what saving keeps)."""
+        field = self.fields["preferred_language"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = Profile.Language.choices  # no empty entry: saving chooses one
+        field.required = True
+        field.help_text = _(
+            "The pages are shown in this language after you log in, and receipts and e-mails "
+            "are written in it."
+        )
+        field.error_messages["required"] = _("Please choose a language.")
+        if not self.instance.preferred_language:
+            self.initial["preferred_language"] = page_language()
 
     def clean_birth_date(self) -> date | None:
         value: date | None = self.cleaned_data.get("birth_date")

@@ -88,11 +88,11 @@ class Profile(models.Model):
         _("postal code"), max_length=5, blank=True, validators=[postal_code_validator]
     )
     place = models.CharField(_("place"), max_length=50, blank=True)
-    phone = models.CharField(
-        _("phone (optional)"), max_length=30, blank=True, validators=[phone_validator]
-    )
+    phone = models.CharField(_("phone"), max_length=30, blank=True, validators=[phone_validator])
+    #: Empty: the citizen never chose one. Pages then stay in the language they browse in, and
+    #: what is written to them follows the language they applied in (receipts, e-mails).
     preferred_language = models.CharField(
-        _("preferred language"), max_length=2, choices=Language.choices, default=Language.GERMAN
+        _("preferred language"), max_length=2, choices=Language.choices, blank=True, default=""
     )
     updated_at = models.DateTimeField(_("last changed"), auto_now=True)
 

@@ -81,6 +81,11 @@ class Application(models.Model):
     # The one-time key of the start page that opened the draft: the same page sent twice (a
     # double click) opens one draft (services.start_application).
     start_key = models.CharField(_("start key"), max_length=32, blank=True, default="")
+    # The language of the pages the citizen sent it from: the receipt is written in it unless
+    # the profile names a preferred language (receipts.receipt_language).
+    language = models.CharField(
+        _("language of the application"), max_length=2, blank=True, default=""
+    )
     # The fee as quoted on the review page when the citizen sent it (payments.FeeQuote.to_data):
     # what is paid online afterwards, even if the catalog's fees change meanwhile.
     fee_quote = models.JSONField(_("fee quoted at submission"), null=True, blank=True)

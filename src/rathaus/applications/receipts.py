@@ -13,6 +13,7 @@ import hashlib
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone, translation
@@ -72,16 +73,26 @@ def _recipient(application: Application, *, schema: FormSchema | None = None) ->
     return Recipient(name_lines=(name or application.applicant.email,), address_lines=lines)
 
 
+def receipt_language(application: Application) -> str:
+    """The language the receipt is written in: the one the citizen chose in the profile, else
+    the one of the pages they sent the application from, else German (the default)."""
+    profile = getattr(application.applicant, "profile", None)
+    for language in (getattr(profile, "preferred_language", ""), application.language):
+        if language in dict(settings.LANGUAGES):
+            return str(language)
+    return str(settings.LANGUAGE_CODE)
+
+
 def build_receipt(application: Application, *, verification: Verification | None = None) -> bytes:
     """Render the receipt PDF of a submitted application (with the verification mark if given)."""
     assert application.authority is not None and application.submitted_at is not None
     schema = form_schema_for_version(application.service, application.schema_hash)
-    language = getattr(getattr(application.applicant, "profile", None), "preferred_language", "de")
+    language = receipt_language(application)
     english = language == "en"
     service = application.service
     service_name = (service.name_en or service.name_de) if english else service.name_de
     sender = Sender.from_authority(application.authority)
-    with translation.override(language or "de"):  # the answers as the citizen reads them
+    with translation.override(language):  # the answers as the citizen reads them
         applied_for_lines = applied_for(
             service_slug=application.service.slug, context=application.context
         )
@@ -107,7 +118,7 @@ def build_receipt(application: Application, *, verification: Verification | None
             "attachments": attachments,
             "verification": verification,
         },
-        language=language or "de",
+        language=language,
         # the title a viewer shows (DisplayDocTitle) and the subject in the receipt's language
         title=f"Receipt {application.reference}"
         if english
@@ -201,7 +212,7 @@ def _delete_receipt_file(name: str) -> None:
 
 def _deliver_to_mailbox(application: Application, pdf: bytes) -> None:
     """§ 9a Abs. 3 OZG: the copy goes to the citizen's Postfach too (no legal effect)."""
-    language = getattr(getattr(application.applicant, "profile", None), "preferred_language", "de")
+    language = receipt_language(application)
     english = language == "en"
     service_name = application.service.name_en if english else application.service.name_de
     deliver(
@@ -219,6 +230,7 @@ def _deliver_to_mailbox(application: Application, pdf: bytes) -> None:
         application_id=application.pk,
         case_number=getattr(getattr(application, "case", None), "number", "") or "",
         authority=application.authority,
+        language=language,
     )
 
 

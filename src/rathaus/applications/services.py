@@ -539,6 +539,7 @@ def submit_application(
     actor: User,
     electronic_delivery: bool | None = None,
     reviewed: str | None = None,
+    language: str = "",
 ) -> Application:
     """Freeze the declaration and hand it to the responsible authority, exactly once.
 
@@ -552,7 +553,8 @@ def submit_application(
     showed; answers changed since (another tab saved a step) are refused with
     :class:`DeclarationChanged`, a fee quoted differently now (changed by the authority, or at
     midnight) with :class:`FeeChanged`. A service switched off since the draft began is refused
-    with :class:`ServiceNotOffered`.
+    with :class:`ServiceNotOffered`. ``language``: the language of the pages the citizen sent it
+    from; the receipt is written in it unless the profile names a preferred language.
     """
     if not confirmed:
         raise ApplicationError(
@@ -594,6 +596,7 @@ def submit_application(
         locked.schema_hash = form.digest
         if electronic_delivery is not None:
             locked.electronic_delivery = electronic_delivery
+        locked.language = language[:2]
         now = timezone.now()
         locked.authority = responsibility.authority
         locked.declaration_confirmed_at = now

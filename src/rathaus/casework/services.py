@@ -167,6 +167,7 @@ def _to_applicant(
         case_number=case.number,
         authority=case.authority,
         actor=actor,
+        language="de",  # the callers write subject and body under override("de")
         **options,
     )
 

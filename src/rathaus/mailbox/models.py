@@ -49,6 +49,9 @@ class Message(models.Model):
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     subject = models.CharField(_("subject"), max_length=200)
     body = models.TextField(_("text"), blank=True)
+    #: The language subject and text are written in ("de", "en"); empty where it is not known
+    #: (a citizen's reply). Pages in another language mark them with it (WCAG 3.1.2).
+    language = models.CharField(_("language"), max_length=2, blank=True, default="")
     authority = models.ForeignKey(
         Authority,
         null=True,

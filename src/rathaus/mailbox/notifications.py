@@ -3,8 +3,10 @@
 § 9 Abs. 1 OZG requires the notification at the latest on the day of provision. The e-mail never
 carries the message's content, subject or attachments: only that something is waiting and where,
 and for a notice the day it counts as announced (the date stored at provision, never one computed
-from today's setting) and the provision that says so. It is written in the citizen's language
-(Profile.preferred_language), as HTML and plain text.
+from today's setting) and the provision that says so. It is written in the citizen's language, as
+HTML and plain text: the one chosen in the profile (Profile.preferred_language); without a choice
+the one the application was sent in, as its receipt tells (``selectors.receipt_language``), else
+the message's own, else German.
 """
 
 from __future__ import annotations
@@ -18,15 +20,21 @@ from django.utils.translation import gettext as _
 
 from rathaus.mailbox.announcement import announcement_rule
 from rathaus.mailbox.models import Message
+from rathaus.mailbox.selectors import receipt_language
 from rathaus.mailbox.services import announcement_date
 
 FALLBACK_LANGUAGE = "de"
 
 
 def recipient_language(message: Message) -> str:
-    profile = getattr(message.owner, "profile", None)
-    language = getattr(profile, "preferred_language", "") or FALLBACK_LANGUAGE
-    return language if language in dict(settings.LANGUAGES) else FALLBACK_LANGUAGE
+    languages = dict(settings.LANGUAGES)
+    chosen = getattr(getattr(message.owner, "profile", None), "preferred_language", "")
+    if chosen in languages:
+        return str(chosen)
+    for language in (receipt_language(message), message.language):
+        if language in languages:
+            return language
+    return FALLBACK_LANGUAGE
 
 
 def mailbox_url() -> str:

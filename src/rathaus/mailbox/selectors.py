@@ -214,6 +214,28 @@ def case_deliveries(*, authority: Authority | None, case_number: str) -> list[De
     return [delivery(message) for message in messages]
 
 
+def receipt_language(message: Message) -> str:
+    """The language of the receipt of ``message``'s application (by its case, else by the
+    application), which is the language the citizen applied in or chose; empty if there is
+    none or its language is not known."""
+    if message.case_number:
+        same = Q(case_number=message.case_number)
+        if message.authority_id is not None:
+            same &= Q(authority_id=message.authority_id)
+    elif message.application_id:
+        same = Q(application_id=message.application_id)
+    else:
+        return ""
+    language = (
+        Message.objects.filter(same, owner_id=message.owner_id, kind=Message.Kind.RECEIPT)
+        .exclude(language="")
+        .order_by("-provided_at", "-id")
+        .values_list("language", flat=True)
+        .first()
+    )
+    return language or ""
+
+
 def retrieval_log(message: Message) -> QuerySet[RetrievalLog]:
     """Every opening and download of ``message`` by its owner: the proof of retrieval."""
     return RetrievalLog.objects.filter(message=message).select_related("attachment", "user")

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -96,12 +97,17 @@ def deliver(
     actor: Any = None,
     authority: Authority | None = None,
     provided_at: datetime | None = None,
+    language: str = "",
 ) -> Message:
     """Make a message from the authority available in ``owner``'s Postfach.
 
     Records the moment of provision (§ 9 Abs. 1 OZG: the authority must prove it), computes the
     announcement date for notices and queues the e-mail notification for after the commit.
+    ``language``: the language ``subject`` and ``body`` are written in, empty if not known;
+    pages in another language mark them with it (WCAG 3.1.2).
     """
+    if language and language not in dict(settings.LANGUAGES):
+        raise ValueError(f"not a language of the site: {language!r}")
     if kind not in AUTHORITY_KINDS:
         raise MailboxError(_("Unknown kind of message: %(kind)s") % {"kind": kind})
     subject = (subject or "").strip()
@@ -119,6 +125,7 @@ def deliver(
             kind=kind,
             subject=subject[:200],
             body=body or "",
+            language=language,
             authority=authority,
             application_id="" if application_id is None else str(application_id),
             case_number=case_number or "",

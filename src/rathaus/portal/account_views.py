@@ -61,7 +61,8 @@ def profile(request: HttpRequest) -> HttpResponse:
         )
         messages.success(request, _("Your profile has been saved."))
         response = redirect("account:overview")
-        set_language_cookie(response, saved.preferred_language)
+        if saved.preferred_language:  # only a language the citizen chose switches the pages
+            set_language_cookie(response, saved.preferred_language)
         return response
     return render(request, "portal/account/profile.html", {"form": form})
 

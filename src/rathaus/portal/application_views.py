@@ -15,6 +15,7 @@ from django.core.validators import slug_re
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -346,6 +347,7 @@ def review(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
                 electronic_delivery=not by_post,
                 # the review page always sends it; a client of its own may leave it out
                 reviewed=request.POST["reviewed"][:64] if "reviewed" in request.POST else None,
+                language=translation.get_language() or "",
             )
         except services.SubmissionIncomplete as exc:
             messages.error(request, str(exc))

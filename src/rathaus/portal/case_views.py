@@ -38,13 +38,14 @@ from rathaus.portal.forms import MultipleFileField, refuse_large_files
 
 
 class AnswerForm(forms.Form):
+    # required: an answer without a file is refused (document_requests.answer_document_request)
     documents = MultipleFileField(
         label=gettext_lazy("Documents"),
         help_text=gettext_lazy("PDF, JPEG or PNG, at most 10 MB each; up to 10 files."),
-        required=False,
+        error_messages={"required": gettext_lazy("Please choose at least one file.")},
     )
     note = forms.CharField(
-        label=gettext_lazy("Comment for the authority (optional)"),
+        label=gettext_lazy("Comment for the authority"),
         widget=forms.Textarea(attrs={"rows": 4}),
         required=False,
         max_length=MAX_NOTE_CHARS,

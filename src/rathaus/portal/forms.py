@@ -87,6 +87,8 @@ class MultipleFileField(forms.FileField):
 
     def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
         if not data:
+            if self.required:
+                raise forms.ValidationError(self.error_messages["required"], code="required")
             return []
         files = data if isinstance(data, list | tuple) else [data]
         return [super(MultipleFileField, self).clean(item, initial) for item in files]

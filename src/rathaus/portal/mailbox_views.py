@@ -43,7 +43,7 @@ class ReplyForm(forms.Form):
         max_length=services.MAX_REPLY_CHARS,
     )
     attachments = MultipleFileField(
-        label=gettext_lazy("Attach files (optional)"),
+        label=gettext_lazy("Attach files"),
         help_text=gettext_lazy("PDF, JPEG or PNG, at most 10 MB each."),
         required=False,
     )
