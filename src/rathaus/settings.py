@@ -269,6 +269,8 @@ LANGUAGES = [("de", _("Deutsch")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Berlin"
 USE_I18N = True
+# English dates day first (27.03.1985) and times on the 24-hour clock, as the German ones.
+FORMAT_MODULE_PATH = ["rathaus.core.formats"]
 USE_TZ = True
 
 STATIC_URL = "/static/"

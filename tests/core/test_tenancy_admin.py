@@ -161,3 +161,107 @@ def test_a_units_authority_is_fixed_once_a_routing_refers_to_the_unit(
     assert response.status_code == 302
     unit.refresh_from_db()
     assert unit.authority == authority
+
+
+KIND_REFUSED = (
+    "The kind of this authority cannot change: documents and records already refer to it, and "
+    "the verification of its documents would fail. Create a new authority instead."
+)
+AGS_REFUSED = (
+    "The official municipality key cannot change: documents and records of this "
+    "municipality's authorities already carry it, and their verification would fail."
+)
+
+
+def _issue(authority: Authority) -> None:
+    """A document the authority issued, logged in GovChain (which records kind and AGS)."""
+    from rathaus.ledger import services as ledger
+
+    ledger.append(document_type="notice", authority=authority, document=b"%PDF-1.7 Bescheid")
+
+
+def test_the_kind_of_an_authority_that_issued_documents_is_fixed(
+    admin_client: Client, authority: Authority
+) -> None:
+    _issue(authority)
+    response = admin_client.post(
+        f"/admin/core/authority/{authority.pk}/change/",
+        _authority_form(authority, kind="ordnungsamt", name="Bürgerbüro Mitte"),
+    )
+
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    with translation.override("en"):
+        assert [str(error) for error in form.errors["kind"]] == [KIND_REFUSED]
+    assert form["name"].value() == "Bürgerbüro Mitte"
+    assert "Die Art dieser Behörde kann nicht mehr geändert werden" in response.content.decode()
+    authority.refresh_from_db()
+    assert authority.kind == "buergeramt"
+
+
+def test_the_kind_cannot_change_through_the_municipalitys_inline_either(
+    admin_client: Client, authority: Authority, wuppertal: Municipality
+) -> None:
+    _issue(authority)
+    response = admin_client.post(
+        f"/admin/core/municipality/{wuppertal.pk}/change/",
+        _municipality_form(wuppertal, authority, **{"authorities-0-kind": "ordnungsamt"}),
+    )
+
+    assert response.status_code == 200
+    authority.refresh_from_db()
+    assert authority.kind == "buergeramt"
+
+
+def test_the_ags_of_a_municipality_whose_authority_issued_documents_is_fixed(
+    admin_client: Client, authority: Authority, wuppertal: Municipality
+) -> None:
+    _issue(authority)
+    response = admin_client.post(
+        f"/admin/core/municipality/{wuppertal.pk}/change/",
+        _municipality_form(wuppertal, authority, ags="05124001", name="Stadt Wuppertal"),
+    )
+
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    with translation.override("en"):
+        assert [str(error) for error in form.errors["ags"]] == [AGS_REFUSED]
+    assert form["name"].value() == "Stadt Wuppertal"
+    wuppertal.refresh_from_db()
+    assert (wuppertal.ags, wuppertal.name) == ("05124000", "Wuppertal")
+
+
+def test_kind_and_ags_may_change_while_nothing_refers_to_the_authority(
+    admin_client: Client, authority: Authority, wuppertal: Municipality
+) -> None:
+    response = admin_client.post(
+        f"/admin/core/municipality/{wuppertal.pk}/change/",
+        _municipality_form(
+            wuppertal, authority, ags="05124001", **{"authorities-0-kind": "ordnungsamt"}
+        ),
+    )
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    wuppertal.refresh_from_db()
+    authority.refresh_from_db()
+    assert (wuppertal.ags, authority.kind) == ("05124001", "ordnungsamt")
+
+
+def _municipality_form(
+    municipality: Municipality, authority: Authority, **changes: Any
+) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "name": municipality.name,
+        "ags": municipality.ags,
+        "state": municipality.state,
+        "slug": municipality.slug,
+        "authorities-TOTAL_FORMS": "1",
+        "authorities-INITIAL_FORMS": "1",
+        "authorities-0-id": authority.pk,
+        "authorities-0-municipality": municipality.pk,
+        "authorities-0-kind": authority.kind,
+        "authorities-0-name": authority.name,
+        "authorities-0-address": authority.address,
+    }
+    data.update(changes)
+    return data

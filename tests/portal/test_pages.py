@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.contrib.auth.models import Group
 from django.test import Client
 
 PAGES = {
@@ -210,6 +211,7 @@ def test_staff_see_the_back_office_in_the_navigation(client: Client, django_user
     clerk = django_user_model.objects.create_user(
         email="b@example.de", password="x-unused-pw-1", is_staff=True
     )
+    clerk.groups.add(Group.objects.get_or_create(name="clerk")[0])  # the queue needs a role
     client.force_login(citizen)
     assert 'href="/backoffice/"' not in client.get("/").content.decode()
     client.force_login(clerk)

@@ -8,6 +8,7 @@ reserved to one (a team lead assigns to others and sees unit statistics).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -21,7 +22,14 @@ from django.utils.http import urlencode
 
 from rathaus.accounts.middleware import has_second_factor, session_used_second_factor
 from rathaus.accounts.models import User
-from rathaus.accounts.roles import ADMINISTRATOR, CLERK, TEAM_LEAD
+from rathaus.accounts.roles import (
+    ADMINISTRATOR,
+    CLERK,
+    PLANNER,
+    TEAM_LEAD,
+    is_staff_member,
+    staff_groups,
+)
 from rathaus.casework.permissions import staff_scope
 
 #: The groups that work cases in the back office (the planner only sees /rettungsdienst/).
@@ -37,6 +45,33 @@ def roles_of(user: Any) -> frozenset[str]:
 
 def works_cases(user: Any) -> bool:
     return bool(roles_of(user))
+
+
+def plans_rescue(user: Any) -> bool:
+    """Superusers, and active staff in the "planner" group: the preRESC planner page."""
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return False
+    return bool(user.is_superuser or PLANNER in staff_groups(user))
+
+
+@dataclass(frozen=True)
+class StaffPages:
+    """The staff pages the main navigation offers a person: exactly those they may open."""
+
+    queue: bool = False  # /backoffice/: a case-working role (casework_staff_required)
+    rescue: bool = False  # /backoffice/rettungsdienst/: planners and superusers
+    admin: bool = False  # /admin/: Django's is_staff (AdminSite.has_permission)
+
+
+def staff_pages(user: Any) -> StaffPages:
+    """Which staff pages ``user`` may open (and the navigation links to)."""
+    if not is_staff_member(user):  # remembered in the session: no query for a citizen's page
+        return StaffPages()
+    return StaffPages(
+        queue=works_cases(user),
+        rescue=plans_rescue(user),
+        admin=bool(user.is_active and user.is_staff),
+    )
 
 
 def is_team_lead(user: Any) -> bool:

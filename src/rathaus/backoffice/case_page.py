@@ -937,11 +937,11 @@ def context(
     case_actions, notice_actions = _offers(case, user, bound or {}, errors, notices)
     shown = {o.url for o in case_actions + notice_actions}
     # An action refused although it is no longer offered (say, a colleague closed the case
-    # meanwhile): its message goes above the actions.
+    # meanwhile): its message goes above the actions. Notes and documents have their own place.
     other_errors = [
         message
         for key, message in errors.items()
-        if message and key != "notiz" and _key_url(case, key) not in shown
+        if message and key not in _OWN_PLACE and _key_url(case, key) not in shown
     ]
     try:
         application, sections = _application_sections(case)
@@ -977,6 +977,37 @@ def context(
         "note_error": errors.get("notiz", ""),
         "document_form": (bound or {}).get("dokument") or InternalDocumentForm(prefix="document"),
         "document_error": errors.get("dokument", ""),
+        **_error_summary(case, bound or {}, errors, other_errors),
+    }
+
+
+#: Actions whose refusal is said in their own section rather than among the actions, with the
+#: id of the message there.
+_OWN_PLACE = {"notiz": "note-error", "dokument": "document-error"}
+
+
+def _error_summary(
+    case: Case,
+    bound: dict[str, forms.BaseForm | None],
+    errors: dict[str, str],
+    other_errors: list[str],
+) -> dict[str, Any]:
+    """What the error summary at the top of a page sent back after a failed action shows
+    (WCAG 3.3.1): the fields in error, linked, or else the refusal, linked to where it is
+    said beside its form; ``has_errors`` also puts "Error:" in the page title."""
+    error_form = next((form for form in bound.values() if form is not None and form.errors), None)
+    key, message = next(((k, m) for k, m in errors.items() if m), ("", ""))
+    if key in _OWN_PLACE:
+        anchor = _OWN_PLACE[key]
+    elif message in other_errors:
+        anchor = f"action-error-{other_errors.index(message) + 1}"
+    else:  # beside the offered form (backoffice/case/_action.html)
+        anchor = f"{key.replace(':', '-')}-error"
+    return {
+        "has_errors": bool(error_form is not None or message),
+        "error_form": error_form,
+        "error_message": message,
+        "error_anchor": anchor,
     }
 
 

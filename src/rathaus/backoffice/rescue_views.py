@@ -14,23 +14,13 @@ from django.shortcuts import render
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
-from rathaus.accounts.roles import PLANNER
-from rathaus.backoffice.access import second_factor_required
+from rathaus.backoffice.access import plans_rescue, second_factor_required
 from rathaus.rescue.planner import PlanError, PlannerForm, build_plan, forecast_csv, staffing_csv
 from rathaus.rescue.selectors import regions_for
 
 
-def is_planner(user: object) -> bool:
-    """Superusers, and active staff in the "planner" group (membership makes them staff)."""
-    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
-        return False
-    if getattr(user, "is_superuser", False):
-        return True
-    return bool(user.groups.filter(name=PLANNER).exists())  # type: ignore[attr-defined]
-
-
 def _planner_only(user: object) -> bool:
-    if not is_planner(user):
+    if not plans_rescue(user):
         raise PermissionDenied
     return True
 

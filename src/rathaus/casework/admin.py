@@ -10,6 +10,11 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from rathaus.casework import memberships
 from rathaus.casework.models import (
@@ -20,6 +25,7 @@ from rathaus.casework.models import (
     ServiceRouting,
     StaffMembership,
 )
+from rathaus.casework.selectors import cases_visible_to
 from rathaus.core.admin_audit import AuditedAdmin
 from rathaus.core.admin_lists import SafeAutocomplete
 
@@ -92,12 +98,41 @@ class CaseAdmin(_ReadOnly):
     inlines = [CaseEventInline]
 
 
+#: Set on the notice the admin shows: whether its viewer sees the case in the back office.
+_VIEWER_SEES_CASE = "_admin_viewer_sees_case"
+
+
 @admin.register(Notice)
 class NoticeAdmin(_ReadOnly):
     list_display = ["title", "case", "status", "outcome", "issued_at", "ledger_code"]
     list_filter = ["status", "outcome"]
     search_fields = ["case__number", "ledger_code"]
     list_select_related = ["case"]
+    # The stored file has no address of its own (/media/ serves no notices), so not its
+    # FileField, whose read-only display links there.
+    exclude = ["pdf"]
+    readonly_fields = ["pdf_download"]
+
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: str | None = None
+    ) -> Notice | None:
+        notice = super().get_object(request, object_id, from_field)
+        if notice is not None:
+            sees = cases_visible_to(request.user).filter(pk=notice.case_id).exists()
+            setattr(notice, _VIEWER_SEES_CASE, sees)
+        return notice
+
+    @admin.display(description=gettext_lazy("PDF"))
+    def pdf_download(self, notice: Notice) -> SafeString | str | None:
+        """A link to the back office, which hands the PDF out checked against the SHA-256 it
+        was sealed with, for a viewer who sees the case there; no link for anyone else (it
+        would only be refused)."""
+        if not notice.pdf:
+            return None
+        if getattr(notice, _VIEWER_SEES_CASE, False):
+            url = reverse("backoffice:notice_pdf", args=[notice.case_id, notice.pk])
+            return format_html('<a href="{}">{}</a>', url, _("Download in the back office"))
+        return _("Only staff who work on the case download it, in the back office.")
 
 
 @admin.register(PostalDeliveryTask)

@@ -19,32 +19,28 @@ from rathaus.core.models import AuditEvent, Authority, Municipality, OrgUnit
 HTTPS_URLS: dict[type, dict[str, Any]] = {models.URLField: {"assume_scheme": "https"}}
 
 
-class AuthorityInline(admin.TabularInline):
-    formfield_overrides = HTTPS_URLS
-    model = Authority
-    fields = ["kind", "name", "address"]
-    extra = 0
-    show_change_link = True
-
-
-class OrgUnitInline(admin.TabularInline):
-    model = OrgUnit
-    extra = 0
-
-
-@admin.register(Municipality)
-class MunicipalityAdmin(AuditedAdmin):
-    list_display = ["name", "ags", "state", "slug"]
-    search_fields = ["name", "ags"]
-    prepopulated_fields = {"slug": ["name"]}
-    inlines = [AuthorityInline]
-
-
 class AuthorityForm(forms.ModelForm):
-    """An authority's municipality is fixed once anything refers to the authority (its org
-    units, cases, applications, files, responsibilities, messages): moved, it would take one
-    municipality's cases into another's back office and file plan. (The admin adds the model
-    and fields, with its URL field overrides.)"""
+    """An authority's municipality and kind are fixed once anything refers to the authority
+    (its org units, cases, applications, files, responsibilities, messages, GovChain entries):
+    moved, it would take one municipality's cases into another's back office and file plan;
+    another kind would make every document it issued fail verification. (The admin adds the
+    model and fields, with its URL field overrides; the municipality's inline uses it too.)"""
+
+    def clean_kind(self) -> str:
+        """The kind is fixed once anything refers to the authority: documents it issued record
+        it in the GovChain log, and the verification compares it with the current kind."""
+        kind: str = self.cleaned_data.get("kind", "")
+        authority = self.instance
+        if authority.pk is not None and kind != authority.kind and _referred_to(authority):
+            raise ValidationError(
+                _(
+                    "The kind of this authority cannot change: documents and records already "
+                    "refer to it, and the verification of its documents would fail. Create a "
+                    "new authority instead."
+                ),
+                code="authority_kind_in_use",
+            )
+        return kind
 
     def clean_municipality(self) -> Municipality | None:
         municipality: Municipality | None = self.cleaned_data.get("municipality")
@@ -64,6 +60,54 @@ class AuthorityForm(forms.ModelForm):
                 code="authority_in_use",
             )
         return municipality
+
+
+class AuthorityInline(admin.TabularInline):
+    formfield_overrides = HTTPS_URLS
+    model = Authority
+    form = AuthorityForm
+    fields = ["kind", "name", "address"]
+    extra = 0
+    show_change_link = True
+
+
+class OrgUnitInline(admin.TabularInline):
+    model = OrgUnit
+    extra = 0
+
+
+class MunicipalityForm(forms.ModelForm):
+    """A municipality's AGS is fixed once anything refers to one of its authorities: every
+    document they issued records it in the GovChain log, and the verification compares it with
+    the municipality's current AGS, so a changed AGS would make them all fail verification (a
+    territorial reform makes a new municipality)."""
+
+    def clean_ags(self) -> str:
+        ags: str = self.cleaned_data.get("ags", "")
+        municipality = self.instance
+        if (
+            municipality.pk is not None
+            and ags != municipality.ags
+            and any(_referred_to(authority) for authority in municipality.authorities.all())
+        ):
+            raise ValidationError(
+                _(
+                    "The official municipality key cannot change: documents and records of "
+                    "this municipality's authorities already carry it, and their verification "
+                    "would fail."
+                ),
+                code="ags_in_use",
+            )
+        return ags
+
+
+@admin.register(Municipality)
+class MunicipalityAdmin(AuditedAdmin):
+    form = MunicipalityForm
+    list_display = ["name", "ags", "state", "slug"]
+    search_fields = ["name", "ags"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [AuthorityInline]
 
 
 @admin.register(Authority)
