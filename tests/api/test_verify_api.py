@@ -67,14 +67,12 @@ def test_a_sealed_notice_with_a_new_title_appended_to_its_metadata_is_not_valid(
 
     from rathaus.core.models import Authority, Municipality
     from rathaus.documents.seal import seal_pdf, seal_signer
-    from rathaus.ledger import services
     from rathaus.ledger.issuing import issue_document
     from rathaus.ledger.sequencer import sequence
     from tests.documents.pdf_forgery import append_revision, retitle_in_new_xmp
 
     settings.VAR_DIR = demo_seal_dir
     settings.DOCUMENTS_SEAL_PKCS12 = settings.DOCUMENTS_SEAL_TRUST_ROOTS = ""
-    services._authorities.clear()
     town = Municipality.objects.create(
         name="Wuppertal", slug="wuppertal", ags="05124000", state=Municipality.State.NW
     )

@@ -18,7 +18,6 @@ from rathaus.catalog.form_schemas import form_schema
 from rathaus.catalog.models import Responsibility, Service
 from rathaus.core.models import Municipality
 from rathaus.forms.engine import validate_step
-from rathaus.ledger import services as ledger_services
 from rathaus.ledger.leaves import format_code
 from rathaus.registers.landlord_confirmations import (
     MoveIn,
@@ -36,7 +35,6 @@ MOVED_IN = timezone.localdate() - datetime.timedelta(days=2)
 
 @pytest.fixture
 def confirmation(wuppertal: Municipality) -> LandlordConfirmation:
-    ledger_services._authorities.clear()
     # the registration office that handles Wuppertal's registrations (Remscheid's, in the demo):
     # the landlord portal gives the confirmation to it (§ 19 Abs. 4 BMG)
     office = Responsibility.objects.get(

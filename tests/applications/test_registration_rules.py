@@ -28,7 +28,6 @@ from rathaus.core import audit
 from rathaus.core.models import Authority, Municipality
 from rathaus.forms.engine import validate_step
 from rathaus.forms.schema import load_schema_file
-from rathaus.ledger import services as ledger_services
 from rathaus.ledger.leaves import format_code
 from rathaus.registers.landlord_confirmations import MoveIn, Person, confirm_move_in
 from tests.accounts.factories import UserFactory
@@ -157,7 +156,6 @@ def test_the_meldebescheinigung_asks_for_no_copies_and_costs_one_certificate(
 def test_a_confirmation_given_to_another_municipalitys_office_is_refused(
     citizen: User, wuppertal: Municipality
 ) -> None:
-    ledger_services._authorities.clear()
     solingen = Municipality.objects.get(slug="solingen")
     office = Authority.objects.get(municipality=solingen, kind=Authority.Kind.CITIZENS_OFFICE)
     responsible = Responsibility.objects.get(

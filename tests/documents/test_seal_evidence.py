@@ -484,11 +484,9 @@ def issuing(db: None, settings: Any) -> Any:
     from django.core.cache import cache
 
     from rathaus.core.models import Authority, Municipality
-    from rathaus.ledger import services
     from rathaus.ledger.issuing import issue_document
     from rathaus.ledger.sequencer import sequence
 
-    services._authorities.clear()
     cache.clear()
     settings.LEDGER_VERIFY_RATE_LIMITS = {"upload": (0, 60), "code": (0, 60)}
     town = Municipality.objects.create(name="Wuppertal", slug="wuppertal", ags="05124000")

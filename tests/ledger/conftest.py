@@ -8,12 +8,10 @@ from typing import Any
 import pytest
 
 from rathaus.core.models import Authority, Municipality
-from rathaus.ledger import services
 
 
 @pytest.fixture
 def authority(db: None) -> Authority:
-    services._authorities.clear()
     town = Municipality.objects.create(
         name="Wuppertal", slug="wuppertal", ags="05124000", state=Municipality.State.NW
     )

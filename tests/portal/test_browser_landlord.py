@@ -12,7 +12,6 @@ from django.test import Client
 from django.urls import get_resolver
 from django.utils import timezone
 
-from rathaus.ledger import services as ledger_services
 from rathaus.ledger.leaves import format_code
 from rathaus.registers.models import LandlordConfirmation
 from tests.accounts.factories import ProfileFactory
@@ -34,7 +33,6 @@ def test_landlord_confirms_a_move_in_and_passes_on_the_code(
     page: Any, live_server: Any, axe_check: Any
 ) -> None:
     get_resolver().url_patterns  # noqa: B018 - import every view now, not in the first page load
-    ledger_services._authorities.clear()
     call_command("load_demo", verbosity=0)
     landlord = ProfileFactory(given_names="Hans", family_name="Vermieter").user
     _logged_in(page, live_server, landlord)
@@ -81,7 +79,6 @@ def test_enter_in_a_field_checks_and_issues_instead_of_adding_a_row(
     page: Any, live_server: Any, axe_check: Any
 ) -> None:
     get_resolver().url_patterns  # noqa: B018 - import every view now, not in the first page load
-    ledger_services._authorities.clear()
     call_command("load_demo", verbosity=0)
     landlord = ProfileFactory(given_names="Hans", family_name="Vermieter").user
     _logged_in(page, live_server, landlord)

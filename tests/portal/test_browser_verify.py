@@ -12,7 +12,6 @@ from django.urls import get_resolver
 from django.utils import timezone
 
 from rathaus.core.models import Authority, Municipality
-from rathaus.ledger import services as ledger_services
 from rathaus.ledger.issuing import verification_url
 from rathaus.ledger.sequencer import sequence
 from rathaus.registers.landlord_confirmations import (
@@ -30,7 +29,6 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def confirmation(transactional_db: None) -> LandlordConfirmation:
     get_resolver().url_patterns  # noqa: B018 - import every view now, not in the first page load
-    ledger_services._authorities.clear()
     town = Municipality.objects.create(
         name="Wuppertal", slug="wuppertal", ags="05124000", state=Municipality.State.NW
     )

@@ -23,7 +23,6 @@ from rathaus.casework import services as casework
 from rathaus.casework.models import Case, DocumentRequest
 from rathaus.catalog.models import Service
 from rathaus.core.models import Authority, Municipality
-from rathaus.ledger import services as ledger_services
 from rathaus.mailbox import services as mailbox
 from rathaus.mailbox.models import Message
 from rathaus.payments.models import PaymentStatus, PaymentTransaction
@@ -37,7 +36,6 @@ PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n%%EOF\n"
 
 @pytest.fixture
 def demo(db: None) -> None:
-    ledger_services._authorities.clear()
     call_command("load_demo", verbosity=0)
 
 

@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from rathaus.catalog.models import Responsibility
 from rathaus.core.models import Municipality
-from rathaus.ledger import services as ledger_services
 from rathaus.ledger.leaves import format_code
 from rathaus.ledger.models import Entry
 from rathaus.registers.models import LandlordConfirmation
@@ -24,7 +23,6 @@ MOVED_IN = timezone.localdate() - datetime.timedelta(days=2)
 
 @pytest.fixture
 def wuppertal(db: None) -> Municipality:
-    ledger_services._authorities.clear()
     call_command("load_demo", verbosity=0)
     return Municipality.objects.get(ags="05124000")
 

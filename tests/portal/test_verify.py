@@ -33,7 +33,6 @@ def _fresh_limits() -> None:
 
 @pytest.fixture
 def authority() -> Authority:
-    services._authorities.clear()
     town = Municipality.objects.create(
         name="Wuppertal", slug="wuppertal", ags="05124000", state=Municipality.State.NW
     )

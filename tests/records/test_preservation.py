@@ -204,7 +204,6 @@ def test_a_renewed_copy_verifies_as_the_issued_document(
     from rathaus.ledger.selectors import Status, verify_document, verify_renewed_copy
     from rathaus.ledger.sequencer import sequence
 
-    ledger_services._authorities.clear()
     issued = _notice()
     ledger_services.append(document=issued, document_type="notice", authority=authority)
     sequence()

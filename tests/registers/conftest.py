@@ -9,14 +9,12 @@ from django.utils import timezone
 
 from rathaus.accounts.models import User
 from rathaus.core.models import Authority, Municipality
-from rathaus.ledger import services as ledger_services
 from rathaus.registers.landlord_confirmations import MoveIn, Person
 from tests.accounts.factories import ProfileFactory
 
 
 @pytest.fixture
 def registration_office(db: None) -> Authority:
-    ledger_services._authorities.clear()
     town = Municipality.objects.create(
         name="Wuppertal", slug="wuppertal", ags="05124000", state=Municipality.State.NW
     )

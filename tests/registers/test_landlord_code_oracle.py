@@ -24,7 +24,6 @@ from rathaus.catalog.models import Responsibility, Service
 from rathaus.core import counters
 from rathaus.core.models import Authority, Municipality
 from rathaus.forms.engine import validate_step
-from rathaus.ledger import services as ledger_services
 from rathaus.registers.landlord_confirmations import (
     MoveIn,
     Person,
@@ -48,7 +47,6 @@ UNKNOWN_CODE = "7KQ4M2XH9P"
 
 
 def _confirm(authority: Authority) -> LandlordConfirmation:
-    ledger_services._authorities.clear()
     return confirm_move_in(
         landlord=UserFactory(),
         authority=authority,

@@ -23,9 +23,6 @@ from rathaus.ledger.leaves import LogEntry, new_code, normalize_code
 from rathaus.ledger.models import DocumentType, Entry, RevocationReason
 
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
-# Nothing is cached (an entry is read from the authority as it is now); tests of other modules
-# still clear the dict of the former cache. Remove it together with those calls.
-_authorities: dict[int, object] = {}
 
 
 class LedgerError(ValueError):
