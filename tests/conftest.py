@@ -97,6 +97,8 @@ def page(browser: Any, live_server: Any, transactional_db: None) -> Iterator[Any
             csp_violations.append(message.text)
 
     browser_page.on("console", on_console)
+    # For a test that must tell the page's violations from those of a script it injects.
+    browser_page.csp_violations = csp_violations
     try:
         yield browser_page
     finally:

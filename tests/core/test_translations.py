@@ -120,6 +120,27 @@ def test_every_name_in_the_admin_is_translatable() -> None:
     assert not untranslatable, untranslatable
 
 
+def test_every_module_has_a_translatable_name_in_the_admin() -> None:
+    """The admin's sections are the modules' names: without a ``gettext_lazy`` name the German
+    admin shows "Casework", the English one a hard-coded "Postfach"."""
+    from django.apps import apps
+    from django.utils import translation
+    from django.utils.functional import Promise
+
+    unnamed = [
+        config.label
+        for config in apps.get_app_configs()
+        if config.name.startswith("rathaus.") and not isinstance(config.verbose_name, Promise)
+    ]
+    assert not unnamed, unnamed
+    with translation.override("de"):
+        names = {config.label: str(config.verbose_name) for config in apps.get_app_configs()}
+    assert names["casework"] == "Vorgangsbearbeitung"
+    assert names["mailbox"] == "Postfach"
+    with translation.override("en"):
+        assert str(apps.get_app_config("mailbox").verbose_name) == "Mailbox"
+
+
 #: Texts two modules translate differently with the same meaning ("Suche"/"Suchen", "Anlage"/
 #: "Anhang"): harmless, whichever wins. A new entry needs the same care as below.
 SAME_MEANING = {

@@ -27,6 +27,7 @@ from rathaus.casework.models import (
 )
 from rathaus.casework.selectors import cases_visible_to
 from rathaus.core.admin_audit import AuditedAdmin
+from rathaus.core.admin_inlines import LabelledTabularInline
 from rathaus.core.admin_lists import SafeAutocomplete
 
 
@@ -74,7 +75,7 @@ class _ReadOnly(admin.ModelAdmin):
         return False
 
 
-class CaseEventInline(admin.TabularInline):
+class CaseEventInline(LabelledTabularInline):
     model = CaseEvent
     fields = ("at", "kind", "from_status", "to_status", "actor_label", "citizen_visible", "note")
     readonly_fields = fields

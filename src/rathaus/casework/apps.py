@@ -1,9 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CaseworkConfig(AppConfig):
     name = "rathaus.casework"
     label = "casework"
+    verbose_name = _("Case work")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from rathaus.catalog.models import LifeSituation, Responsibility, Service
 from rathaus.core import audit
 from rathaus.core.admin_audit import AuditedAdmin
+from rathaus.core.admin_inlines import LabelledTabularInline
 from rathaus.core.admin_lists import SafeAutocomplete
 
 # Addresses typed without a scheme are taken as https:// (the Django 6 default).
@@ -32,7 +33,7 @@ def _responsibility_state(obj: Responsibility) -> dict[str, Any]:
     }
 
 
-class ResponsibilityInline(SafeAutocomplete, admin.TabularInline):
+class ResponsibilityInline(SafeAutocomplete, LabelledTabularInline):
     model = Responsibility
     extra = 0
     fields = ["municipality", "authority", "local_fee", "local_fee_note_de", "local_fee_note_en"]

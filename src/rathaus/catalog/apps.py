@@ -2,13 +2,14 @@ from typing import Any
 
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 class CatalogConfig(AppConfig):
     name = "rathaus.catalog"
     label = "catalog"
     default_auto_field = "django.db.models.BigAutoField"
-    verbose_name = "Leistungen"
+    verbose_name = _("Services")
 
     def ready(self) -> None:
         from rathaus.catalog import cache, checks  # noqa: F401  (registers checks)

@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from rathaus.core.admin_audit import AuditedAdmin
+from rathaus.core.admin_inlines import LabelledTabularInline
 from rathaus.core.admin_lists import SafeDateHierarchy
 from rathaus.core.models import AuditEvent, Authority, Municipality, OrgUnit
 
@@ -62,7 +63,7 @@ class AuthorityForm(forms.ModelForm):
         return municipality
 
 
-class AuthorityInline(admin.TabularInline):
+class AuthorityInline(LabelledTabularInline):
     formfield_overrides = HTTPS_URLS
     model = Authority
     form = AuthorityForm
@@ -71,7 +72,7 @@ class AuthorityInline(admin.TabularInline):
     show_change_link = True
 
 
-class OrgUnitInline(admin.TabularInline):
+class OrgUnitInline(LabelledTabularInline):
     model = OrgUnit
     extra = 0
 

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from rathaus.core.admin_inlines import LabelledTabularInline
 from rathaus.core.admin_lists import SafeDateHierarchy
 from rathaus.mailbox.models import Message, MessageAttachment, RetrievalLog
 
@@ -41,7 +42,7 @@ class ReadOnlyAdmin(admin.ModelAdmin[Any]):
         return False
 
 
-class AttachmentInline(admin.TabularInline[Any, Any]):
+class AttachmentInline(LabelledTabularInline):
     model = MessageAttachment
     fields = ["name", "content_type", "size", "sha256", "created_at"]
     readonly_fields = ["name", "content_type", "size", "sha256", "created_at"]

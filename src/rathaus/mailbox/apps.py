@@ -1,12 +1,13 @@
 from typing import Any
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class MailboxConfig(AppConfig):
     name = "rathaus.mailbox"
     label = "mailbox"
-    verbose_name = "Postfach"
+    verbose_name = _("Mailbox")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

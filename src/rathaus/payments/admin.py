@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from rathaus.core import audit
+from rathaus.core.admin_inlines import LabelledTabularInline
 from rathaus.payments.models import PaymentStatusChange, PaymentTransaction, ProviderConfig, Refund
 from rathaus.payments.selectors import refunds_due
 from rathaus.payments.services import record_refund
@@ -137,7 +138,7 @@ class ProviderConfigAdmin(admin.ModelAdmin):
         )
 
 
-class StatusChangeInline(admin.TabularInline):
+class StatusChangeInline(LabelledTabularInline):
     model = PaymentStatusChange
     extra = 0
     can_delete = False
@@ -147,7 +148,7 @@ class StatusChangeInline(admin.TabularInline):
         return False
 
 
-class RefundInline(admin.TabularInline):
+class RefundInline(LabelledTabularInline):
     model = Refund
     extra = 0
     can_delete = False

@@ -1,9 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PortalConfig(AppConfig):
     name = "rathaus.portal"
     label = "portal"
+    verbose_name = _("Portal")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

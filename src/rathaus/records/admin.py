@@ -22,6 +22,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from rathaus.core import audit
+from rathaus.core.admin_inlines import LabelledTabularInline
 from rathaus.core.admin_lists import SafeAutocomplete, SafeDateHierarchy
 from rathaus.core.models import Authority
 from rathaus.records import file_plan, preservation, selectors
@@ -109,7 +110,7 @@ class PlanEntryFormSet(forms.BaseInlineFormSet):
                 )
 
 
-class PlanEntryInline(admin.TabularInline):
+class PlanEntryInline(LabelledTabularInline):
     model = PlanEntry
     formset = PlanEntryFormSet
     extra = 1
@@ -300,7 +301,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class RecordDocumentInline(admin.TabularInline):
+class RecordDocumentInline(LabelledTabularInline):
     model = RecordDocument
     fields = ["title", "kind", "created_at", "created_by"]
     readonly_fields = ["title", "kind", "created_at", "created_by"]
@@ -333,7 +334,7 @@ class OnHoldFilter(admin.SimpleListFilter):
         return queryset
 
 
-class LegalHoldInline(admin.TabularInline):
+class LegalHoldInline(LabelledTabularInline):
     model = LegalHold
     fk_name = "file"
     fields = readonly_fields = (
@@ -435,7 +436,7 @@ class LegalHoldAdmin(SafeAutocomplete, admin.ModelAdmin):
         )
 
 
-class DisposalItemInline(admin.TabularInline):
+class DisposalItemInline(LabelledTabularInline):
     model = DisposalItem
     fields = readonly_fields = (
         "file",
@@ -569,7 +570,7 @@ class ArchiveTimestampAdmin(ReadOnlyAdmin):
         return "; ".join(reasons)
 
 
-class DocumentVersionInline(admin.TabularInline):
+class DocumentVersionInline(LabelledTabularInline):
     model = DocumentVersion
     fields = ["number", "original_name", "content_type", "size", "sha256", "author_label"]
     readonly_fields = ["number", "original_name", "content_type", "size", "sha256", "author_label"]
