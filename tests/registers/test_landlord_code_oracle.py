@@ -91,23 +91,10 @@ def _probes(code: str) -> dict[str, dict[str, Any]]:
     }
 
 
-@pytest.fixture
-def office(db: None) -> Authority:
-    town = Municipality.objects.create(
-        name="Wuppertal", slug="wuppertal", ags="05124000", state=Municipality.State.NW
-    )
-    return Authority.objects.create(
-        municipality=town,
-        kind=Authority.Kind.CITIZENS_OFFICE,
-        name="Einwohnermeldeamt Wuppertal",
-        address="Johannes-Rau-Platz 1, 42275 Wuppertal",
-    )
-
-
 def test_a_citizen_cannot_tell_which_detail_differs_or_whether_the_code_exists(
-    office: Authority,
+    registration_office: Authority,
 ) -> None:
-    confirmation = _confirm(office)
+    confirmation = _confirm(registration_office)
     right = check_landlord_confirmation(
         code=confirmation.code, address=ADDRESS, move_in_date=MOVED_IN, persons=PERSONS
     )
@@ -131,11 +118,11 @@ def test_a_citizen_cannot_tell_which_detail_differs_or_whether_the_code_exists(
 
 
 def test_what_the_public_log_says_about_a_code_does_not_depend_on_the_details(
-    office: Authority,
+    registration_office: Authority,
 ) -> None:
     # The log tells anyone whether a code was withdrawn and which office it went to: said as
     # such, and the same whichever details were typed with it.
-    confirmation = _confirm(office)
+    confirmation = _confirm(registration_office)
     solingen = Municipality.objects.create(
         name="Solingen", slug="solingen", ags="05122000", state=Municipality.State.NW
     )
@@ -160,8 +147,8 @@ def test_what_the_public_log_says_about_a_code_does_not_depend_on_the_details(
     assert len(withdrawn) == 1 and "zurückgezogen" in str(withdrawn)
 
 
-def test_the_clerk_still_sees_which_detail_differs(office: Authority) -> None:
-    confirmation = _confirm(office)
+def test_the_clerk_still_sees_which_detail_differs(registration_office: Authority) -> None:
+    confirmation = _confirm(registration_office)
     probes = _probes(confirmation.code)
     day = " ".join(check_landlord_confirmation(**probes["day"], disclose=True).problems)
     address = " ".join(check_landlord_confirmation(**probes["address"], disclose=True).problems)
