@@ -10,7 +10,7 @@ from typing import Any
 
 from django import forms
 
-from rathaus.registers.models import Election, default_postal_vote_deadline, moved_day_message
+from rathaus.registers.models import Election, default_deadline_or_none, moved_day_message
 
 
 class ElectionAdminForm(forms.ModelForm[Election]):
@@ -45,17 +45,10 @@ class ElectionAdminForm(forms.ModelForm[Election]):
         if "postal_vote_deadline" in self.changed_data:
             return cleaned  # changed together with the day: taken as typed
         stored = self.initial.get("postal_vote_deadline")
-        new_default = _default_for(new_day)
-        if stored is None or stored == _default_for(old_day):
+        new_default = default_deadline_or_none(new_day)
+        if stored is None or stored == default_deadline_or_none(old_day):
             # None (a day the model refuses): its clean names the election day
             cleaned["postal_vote_deadline"] = self.moved_deadline = new_default
             return cleaned
         self.add_error("postal_vote_deadline", moved_day_message(stored, new_default))
         return cleaned
-
-
-def _default_for(day: datetime.date) -> datetime.datetime | None:
-    try:
-        return default_postal_vote_deadline(day)
-    except OverflowError:  # the first days of year 1: the model's clean refuses the day
-        return None

@@ -64,7 +64,9 @@ def moved_day_message(deadline: datetime.datetime | None, default: datetime.date
     ) % {"deadline": moment(deadline), "default": moment(default)}
 
 
-def _default_or_none(day: datetime.date | None) -> datetime.datetime | None:
+def default_deadline_or_none(day: datetime.date | None) -> datetime.datetime | None:
+    """The usual deadline for ``day``; None for no day or one too early to compute it (the
+    election's ``clean`` refuses such a day with its own message)."""
     try:
         return default_postal_vote_deadline(day) if day is not None else None
     except OverflowError:  # the first days of year 1: clean() refuses the day
@@ -211,8 +213,8 @@ class Election(models.Model):
             return None
         if deadline_given or self.postal_vote_deadline != old_deadline:
             return None
-        new_default = _default_or_none(self.election_day)
-        if new_default is not None and old_deadline == _default_or_none(old_day):
+        new_default = default_deadline_or_none(self.election_day)
+        if new_default is not None and old_deadline == default_deadline_or_none(old_day):
             self.postal_vote_deadline = new_default
             return new_default
         raise ValidationError(
