@@ -17,12 +17,12 @@ from django.utils import timezone
 from rathaus.accounts.models import User
 from rathaus.applications.errors import ApplicationError
 from rathaus.applications.models import Application
-from rathaus.applications.service_rules import _failure_key
+from rathaus.applications.service_rules import LANDLORD_CODE_FAILURES, _failure_key
 from rathaus.applications.services import save_step, start_application, submit_application
 from rathaus.catalog.form_schemas import form_schema
 from rathaus.catalog.models import Responsibility, Service
 from rathaus.core import counters
-from rathaus.core.models import Authority, Municipality
+from rathaus.core.models import AuditEvent, Authority, Municipality
 from rathaus.forms.engine import validate_step
 from rathaus.registers.landlord_confirmations import (
     MoveIn,
@@ -244,4 +244,48 @@ def test_every_failing_registration_gets_the_same_refusal_and_counts(demo: None)
         application.refresh_from_db()
         assert application.status == Application.Status.DRAFT
     assert len(set(said.values())) == 1, said
+    cache.clear()
+
+
+def test_each_refused_code_check_is_audited_though_the_submission_is_rolled_back(
+    demo: None,
+) -> None:
+    """The refusal undoes the submission's transaction; the audit trail still shows each failed
+    check (who tried which code, how often this hour), so probing a public code can be seen.
+    A submission stopped by the limit runs no check and records nothing."""
+    cache.clear()
+    wuppertal = Municipality.objects.get(ags="05124000")
+    confirmation = _confirm(
+        Responsibility.objects.get(
+            service__slug="wohnsitz-anmelden", municipality=wuppertal
+        ).authority
+    )
+    citizen = ProfileFactory(birth_date=datetime.date(1985, 3, 27)).user
+    wrong_day = MOVED_IN - datetime.timedelta(days=1)
+    application = _registration(
+        citizen, confirmation.code, wrong_day, "12", ("Erika", "Mustermann")
+    )
+    allowed = LANDLORD_CODE_FAILURES[0]
+    for attempt in range(1, allowed + 2):
+        with pytest.raises(ApplicationError):
+            submit_application(
+                application=application,
+                idempotency_key=f"a{attempt}",
+                confirmed=True,
+                actor=citizen,
+            )
+    application.refresh_from_db()
+    assert application.status == Application.Status.DRAFT
+    events = AuditEvent.objects.filter(
+        action="applications.landlord_code_refused",
+        object_type="applications.Application",
+        object_id=str(application.pk),
+    ).order_by("pk")
+    assert [event.after for event in events] == [
+        {"code": confirmation.code, "failures_in_window": number}
+        for number in range(1, allowed + 1)
+    ]
+    assert {event.actor_id for event in events} == {citizen.pk}
+    assert {event.municipality_id for event in events} == {wuppertal.pk}
+    assert not AuditEvent.objects.filter(action="application.submitted").exists()
     cache.clear()

@@ -18,7 +18,7 @@ from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 
 from rathaus.accounts.selectors import verified_identity
-from rathaus.applications.errors import ApplicationError
+from rathaus.applications.errors import ApplicationError, AuditedRefusal
 from rathaus.applications.models import Application
 from rathaus.applications.service_context import (
     ChoiceOption,
@@ -399,18 +399,21 @@ class ResidenceRegistrationRules:
             .filter(service_id=application.service_id, municipality_id=application.municipality_id)
             .first()
         )
+        code = str(answers.get("landlord_code", ""))
         check = check_landlord_confirmation(
-            code=str(answers.get("landlord_code", "")),
+            code=code,
             address=answers.get("new_address") or {},
             move_in_date=str(answers.get("move_in_date", "")),
             persons=answers.get("persons") or [],
             authority=responsibility.authority if responsibility else None,
         )
         if not check.ok:
-            counters.hit(key, timeout=seconds + 5)
-            raise ApplicationError(
+            failures = counters.hit(key, timeout=seconds + 5)
+            raise AuditedRefusal(
                 _("The landlord confirmation with the code you entered does not fit: %(problems)s")
-                % {"problems": " ".join(check.problems)}
+                % {"problems": " ".join(check.problems)},
+                action="applications.landlord_code_refused",
+                details={"code": code[:64], "failures_in_window": failures},
             )
 
 

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from rathaus.accounts.models import User
 from rathaus.accounts.personal_data import ErasureBlocked
 from rathaus.applications.case_files import file_attachments
-from rathaus.applications.errors import ApplicationError
+from rathaus.applications.errors import ApplicationError, AuditedRefusal
 from rathaus.applications.models import Application, Attachment
 from rathaus.applications.service_context import ContextRules
 from rathaus.applications.service_rules import rules_for
@@ -531,6 +531,27 @@ def _locked(application_id: int) -> Application:
     )
 
 
+class _RefusalsAudited(contextlib.AbstractContextManager[None]):
+    """Record an :class:`AuditedRefusal` after the transaction that raised it is rolled back.
+
+    A class, not ``@contextmanager``: that one writes ``__traceback__`` on the exception passing
+    through, which the frozen dataclass errors of this module refuse."""
+
+    def __init__(self, *, application: Application, actor: User) -> None:
+        self.application = application
+        self.actor = actor
+
+    def __exit__(self, kind: object, refusal: BaseException | None, traceback: object) -> None:
+        if isinstance(refusal, AuditedRefusal):
+            audit.record(
+                actor=self.actor,
+                action=refusal.action,
+                obj=self.application,
+                after=refusal.details,
+                municipality=self.application.municipality,
+            )
+
+
 def submit_application(
     *,
     application: Application,
@@ -560,7 +581,7 @@ def submit_application(
         raise ApplicationError(
             _("Please confirm that your information is correct and complete before sending.")
         )
-    with transaction.atomic():
+    with _RefusalsAudited(application=application, actor=actor), transaction.atomic():
         try:
             locked = _locked(application.pk)
         except Application.DoesNotExist as exc:  # deleted in another tab, or expired
