@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -244,4 +245,4 @@ class LoginAttempt(models.Model):
         indexes = [models.Index(fields=["created_at"])]
 
     def __str__(self) -> str:
-        return f"{self.provider} {self.status} {self.created_at:%Y-%m-%d %H:%M}"
+        return f"{self.provider} {self.status} {timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"

@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 ags_validator = RegexValidator(
@@ -184,7 +185,8 @@ class AuditEvent(AppendOnlyModel):
         indexes = [models.Index(fields=["object_type", "object_id"])]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}#{self.object_id}"
+        at = timezone.localtime(self.at)
+        return f"{at:%Y-%m-%d %H:%M} {self.action} {self.object_type}#{self.object_id}"
 
 
 class Sequence(models.Model):

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -206,4 +207,4 @@ class RetrievalLog(AppendOnlyModel):
         ordering = ["at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.message_id}"
+        return f"{timezone.localtime(self.at):%Y-%m-%d %H:%M} {self.action} {self.message_id}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -33,4 +34,4 @@ class AccessibilityFeedback(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.message[:60]}"
+        return f"{timezone.localtime(self.created_at):%Y-%m-%d %H:%M} {self.message[:60]}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -93,7 +94,7 @@ class Incident(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.region} {self.occurred_at:%Y-%m-%d %H:%M}"
+        return f"{self.region} {timezone.localtime(self.occurred_at):%Y-%m-%d %H:%M}"
 
 
 class StoredForecast(models.Model):
