@@ -6,8 +6,10 @@ Both are data beside the service definition (``catalog/services/<slug>/``):
   placeholders such as ``{{ applicant_name }}``, Rechtsbehelfsbelehrung, optional ``four_eyes``
   and ``document_type``);
 - ``casework.toml`` (optional): ``processing_days`` (due date after receipt), ``four_eyes``
-  (a second clerk approves every notice), ``unit`` (code of the org unit that handles it) and
-  ``subject_field`` (the answer naming the person the case is about; default ``name``).
+  (a second clerk approves every notice), ``unit`` (code of the org unit that handles it),
+  ``subject_field`` (the answer naming the person the case is about; default ``name``) and
+  ``[validity]`` (what a grant is valid for: ``years`` from the day chosen in the answer
+  ``start_field``, never from before the day of issue; ``{{ valid_from }}``, ``{{ valid_until }}``).
 
 Every file is validated completely when it is read; an error names the service and the template
 (``manage.py check`` reports them, see ``casework.checks``).
@@ -15,10 +17,12 @@ Every file is validated completely when it is read; an error names the service a
 
 from __future__ import annotations
 
+import calendar
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any, cast
@@ -44,9 +48,12 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _PLACEHOLDER = re.compile(r"{{.*?}}|{%.*?%}|\[Bitte [^\]]*\]")
 COURTS_FILE = Path(__file__).resolve().parent / "courts.toml"
 #: Placeholders kept in a draft and filled when the notice is issued: the date of the decision
-#: is the day of issue, not the day of drafting (a certificate states the register on that day).
-ISSUE_PLACEHOLDERS = ("decided_on",)
-_ISSUE_PLACEHOLDER = re.compile(r"{{\s*decided_on\s*}}")
+#: is the day of issue, not the day of drafting (a certificate states the register on that day),
+#: and a grant is valid from its issue at the earliest (:func:`validity_period`).
+ISSUE_PLACEHOLDERS = ("decided_on", "valid_from", "valid_until")
+_ISSUE_PLACEHOLDER = re.compile(r"{{\s*(" + "|".join(ISSUE_PLACEHOLDERS) + r")\s*}}")
+#: The issue placeholders that only a service with a ``[validity]`` in ``casework.toml`` has.
+VALIDITY_PLACEHOLDERS = ("valid_from", "valid_until")
 
 #: The values every notice template may use; ``particulars`` holds the submitted answers.
 PLACEHOLDERS = (
@@ -61,6 +68,8 @@ PLACEHOLDERS = (
     "opened_on",
     "court",
     "particulars",
+    "valid_from",
+    "valid_until",
 )
 _TEMPLATE_KEYS = {
     "title_de",
@@ -72,7 +81,15 @@ _TEMPLATE_KEYS = {
     "remedy",
     "four_eyes",
 }
-_WORKFLOW_KEYS = {"processing_days", "four_eyes", "unit", "announcement", "subject_field"}
+_WORKFLOW_KEYS = {
+    "processing_days",
+    "four_eyes",
+    "unit",
+    "announcement",
+    "subject_field",
+    "validity",
+}
+_VALIDITY_KEYS = {"start_field", "years"}
 #: The answer that names the person a case is about, unless ``casework.toml`` names another.
 DEFAULT_SUBJECT_FIELD = "name"
 #: What ``mailbox.Message.legal_basis`` holds.
@@ -134,6 +151,15 @@ class NoticeTemplate:
 
 
 @dataclass(frozen=True)
+class Validity:
+    """How long what a service's notice grants is valid (``[validity]`` in ``casework.toml``):
+    ``years`` from the day the applicant chose in the answer ``start_field``."""
+
+    start_field: str
+    years: int
+
+
+@dataclass(frozen=True)
 class WorkflowSettings:
     """How the authority handles a service's cases (``casework.toml``)."""
 
@@ -147,6 +173,8 @@ class WorkflowSettings:
     #: ``{{ applicant_name }}``. Not necessarily who applied (a representative, an authorised
     #: person); their name may come earlier in the form.
     subject_field: str = DEFAULT_SUBJECT_FIELD
+    #: What a grant is valid for; None: the service's notices name no period of validity.
+    validity: Validity | None = None
 
 
 def _fail(service_slug: str, name: str, message: str) -> NoticeTemplateError:
@@ -235,9 +263,76 @@ def keeping_issue_placeholders(values: dict[str, Any]) -> dict[str, Any]:
     return {**values, **{name: f"{{{{ {name} }}}}" for name in ISSUE_PLACEHOLDERS}}
 
 
-def fill_issue_placeholders(text: str, *, decided_on: date) -> str:
-    """``text`` with ``{{ decided_on }}`` replaced by the day of issue (the decision's date)."""
-    return _ISSUE_PLACEHOLDER.sub(decided_on.strftime("%d.%m.%Y"), text or "")
+def validity_period(*, chosen_start: date | None, issued_on: date, years: int) -> tuple[date, date]:
+    """The first and the last day of a validity of ``years`` years from ``chosen_start``, or
+    from the day of issue if that is later (or no day was chosen): the notice grants nothing
+    for the days before it exists.
+
+    § 187 Abs. 2, § 188 Abs. 2 BGB: a period that begins with the start of a day ends with the
+    day before the one that corresponds to it by its number (01.06.2026 → 31.05.2027); § 188
+    Abs. 3 BGB: where the last month lacks that day, with its last day (29.02.2028 →
+    28.02.2029).
+    """
+    start = issued_on if chosen_start is None else max(chosen_start, issued_on)
+    year = start.year + years
+    try:
+        end = start.replace(year=year) - timedelta(days=1)
+    except ValueError:  # 29 February, and the last year is a common year
+        end = start.replace(year=year, day=calendar.monthrange(year, start.month)[1])
+    return start, end
+
+
+def _as_date(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def issue_values(
+    *, decided_on: date, service_slug: str, particulars: Mapping[str, Any] | None
+) -> dict[str, str]:
+    """The values of the placeholders filled at issue (:data:`ISSUE_PLACEHOLDERS`) for a case of
+    ``service_slug`` with the answers ``particulars``, issued on ``decided_on``. The period of
+    validity only where the service has one; without a chosen day it starts on issue."""
+    values = {"decided_on": decided_on.strftime("%d.%m.%Y")}
+    validity = workflow_for(service_slug).validity
+    if validity is not None:
+        valid_from, valid_until = validity_period(
+            chosen_start=_as_date((particulars or {}).get(validity.start_field)),
+            issued_on=decided_on,
+            years=validity.years,
+        )
+        values["valid_from"] = valid_from.strftime("%d.%m.%Y")
+        values["valid_until"] = valid_until.strftime("%d.%m.%Y")
+    return values
+
+
+def fill_issue_placeholders(
+    text: str, *, decided_on: date, service_slug: str, particulars: Mapping[str, Any] | None
+) -> str:
+    """``text`` with ``{{ decided_on }}`` replaced by the day of issue (the decision's date) and
+    ``{{ valid_from }}`` / ``{{ valid_until }}`` by the period of validity from that day
+    (:func:`issue_values`). A placeholder the service has no value for is refused by name."""
+    values = issue_values(decided_on=decided_on, service_slug=service_slug, particulars=particulars)
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in values:
+            raise NoticeTemplateError(
+                _(
+                    "The placeholder “%(name)s” has no value: the service %(service)s defines "
+                    "no period of validity."
+                )
+                % {"name": name, "service": service_slug}
+            )
+        return values[name]
+
+    return _ISSUE_PLACEHOLDER.sub(value, text or "")
 
 
 def services_dir() -> Path:
@@ -370,6 +465,7 @@ def _workflow(directory: str, service_slug: str) -> WorkflowSettings:
             WORKFLOW_FILE,
             "'subject_field' must be the id of a form field (lower-case letters, digits, '_')",
         )
+    validity = _validity(data.get("validity"), service_slug=service_slug)
     announcement = announcement.strip()
     if announcement and announcement not in settings.MAILBOX_ANNOUNCEMENT_DAYS:
         raise _fail(
@@ -383,7 +479,33 @@ def _workflow(directory: str, service_slug: str) -> WorkflowSettings:
         unit_code=unit.strip(),
         announcement=announcement,
         subject_field=subject_field,
+        validity=validity,
     )
+
+
+def _validity(data: Any, *, service_slug: str) -> Validity | None:
+    """The ``[validity]`` table of ``casework.toml`` (None when there is none)."""
+    if data is None:
+        return None
+    if not isinstance(data, dict) or set(data) != _VALIDITY_KEYS:
+        raise _fail(
+            service_slug,
+            WORKFLOW_FILE,
+            "'validity' must be a table with 'start_field' (the id of a date field) and 'years'",
+        )
+    start_field, years = data["start_field"], data["years"]
+    if not isinstance(start_field, str) or not _KEY.match(start_field):
+        raise _fail(
+            service_slug,
+            WORKFLOW_FILE,
+            "'validity.start_field' must be the id of a form field "
+            "(lower-case letters, digits, '_')",
+        )
+    if not isinstance(years, int) or isinstance(years, bool) or not 1 <= years <= 10:
+        raise _fail(
+            service_slug, WORKFLOW_FILE, "'validity.years' must be a whole number from 1 to 10"
+        )
+    return Validity(start_field=start_field, years=years)
 
 
 def workflow_for(service_slug: str) -> WorkflowSettings:
@@ -434,11 +556,35 @@ def check_all() -> list[NoticeTemplateError]:
     if not root.is_dir():
         return errors
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        found = len(errors)
         for reader in (templates_for, workflow_for):
             try:
                 reader(folder.name)
             except NoticeTemplateError as exc:
                 errors.append(exc)
+        if len(errors) == found:
+            errors.extend(_validity_without_rule(folder.name))
+    return errors
+
+
+def _validity_without_rule(service_slug: str) -> list[NoticeTemplateError]:
+    """A template naming a period of validity in a service that defines none: it could never
+    be issued."""
+    if workflow_for(service_slug).validity is not None:
+        return []
+    errors = []
+    for key, found in templates_for(service_slug).items():
+        texts = (found.title_de, found.legal_basis, found.body, found.remedy)
+        names = set().union(*(_variables(_engine().from_string(text)) for text in texts))
+        used = sorted(names & set(VALIDITY_PLACEHOLDERS))
+        if used:
+            errors.append(
+                _fail(
+                    service_slug,
+                    key,
+                    f"uses '{used[0]}', but {WORKFLOW_FILE} has no [validity] (start_field, years)",
+                )
+            )
     return errors
 
 

@@ -1562,7 +1562,10 @@ def issue_notice(*, notice: Notice, actor: Any, version: int | None = None) -> N
                 locked,
                 field,
                 notice_templates.fill_issue_placeholders(
-                    getattr(locked, field), decided_on=timezone.localdate(now)
+                    getattr(locked, field),
+                    decided_on=timezone.localdate(now),
+                    service_slug=case.service.slug,
+                    particulars=case.particulars,
                 ),
             )
         _check_text(locked)
