@@ -49,12 +49,20 @@ class TestMoveInDateOfTheExample:
 
     def test_a_late_registration_warns_but_does_not_block(self, example):
         result = validate_step(
-            example, "move", self.valid_move(TODAY - datetime.timedelta(days=15)), today=TODAY
+            example, "move", self.valid_move(TODAY - datetime.timedelta(days=16)), today=TODAY
         )
         assert result.is_valid
         assert [issue.severity for issue in result.issues] == ["warning"]
         assert "§ 17 BMG" in result.warnings[0].message
-        assert result.cleaned["move_in_date"] == "2026-11-07"
+        assert result.cleaned["move_in_date"] == "2026-11-06"
+
+    def test_two_weeks_ending_on_a_saturday_run_to_the_monday(self, example):
+        """Moved in on Saturday 7 November: the two weeks end on Saturday 21 November, so on
+        Monday 23 November (§ 31 Abs. 3 VwVfG); on Sunday 22 November it is not late yet."""
+        result = validate_step(
+            example, "move", self.valid_move(TODAY - datetime.timedelta(days=15)), today=TODAY
+        )
+        assert result.is_valid and result.issues == []
 
     def test_more_than_a_week_ahead_is_an_error(self, example):
         result = validate_step(

@@ -4,18 +4,24 @@
   stored as JSON in PostgreSQL, or messages) and renders;
 - clean values survive a round trip through the form (show them, post them again);
 - stale or foreign answers (e.g. saved under an older schema) never break anything;
-- the schema loader raises nothing but SchemaError, whatever it is given.
+- the schema loader raises nothing but SchemaError, whatever it is given;
+- months are calendar months, and a period that should end on a working day ends on the first
+  one that is no Saturday, Sunday or public holiday of the Land.
 """
 
 from __future__ import annotations
 
 import copy
+import datetime
+import functools
 import json
 import os
 import re
 import tomllib
 from typing import Any
 
+import holidays
+from dateutil.relativedelta import relativedelta
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils.datastructures import MultiValueDict
 from hypothesis import HealthCheck, example, given, settings
@@ -25,6 +31,7 @@ from rathaus.forms.countries import COUNTRIES
 from rathaus.forms.display import describe_answers
 from rathaus.forms.engine import initial_data, row_action, validate_all, validate_step
 from rathaus.forms.field_types import ADDRESS_ABROAD_PARTS, ADDRESS_PARTS, DATE_PARTS, NAME_PARTS
+from rathaus.forms.periods import STATES, months_after
 from rathaus.forms.rendering import render_step
 from rathaus.forms.schema import FIELD_KINDS, FormSchema, SchemaError, load_schema
 
@@ -103,10 +110,13 @@ EXTRA: dict[str, dict[str, Any]] = {
             {
                 "rule": "max_days_ago",
                 "days": 14,
+                "ends_on_working_day": True,
                 "severity": "warning",
                 "message": {"de": "spät", "en": "late"},
             },
+            {"rule": "max_months_ago", "months": 1200},
             {"rule": "max_days_ahead", "days": 7},
+            {"rule": "max_months_ahead", "months": 1},
         ]
     },
 }
@@ -302,7 +312,7 @@ EXAMPLE_SCHEMA_DATA = tomllib.loads(EXAMPLE.read_text())
 )
 def test_stale_or_foreign_answers_never_break_validation_or_rendering(answers):
     schema = example_schema()
-    result = validate_all(schema, answers, today=TODAY)
+    result = validate_all(schema, answers, today=TODAY, state="SN")
     # stored file descriptors come from ``applications`` and are passed through as they are
     assert_storable({key: value for key, value in result.cleaned.items() if key != "confirmation"})
     describe_answers(schema, answers)
@@ -363,3 +373,102 @@ def test_loader_raises_only_schema_errors_on_a_damaged_example(path, value, dele
         for step in schema.steps:
             validate_step(schema, step.id, {}, today=TODAY)
             render_step(schema, step.id)
+
+
+# --- calendar months and working days (forms.periods and the date rules that use them) ---------
+
+DAYS = st.dates(min_value=datetime.date(1995, 1, 1), max_value=datetime.date(2095, 12, 31))
+LAENDER = st.sampled_from([None, *sorted(STATES)])
+
+
+def posted_date(name: str, day: datetime.date) -> dict[str, str]:
+    return {
+        f"{name}__day": str(day.day),
+        f"{name}__month": str(day.month),
+        f"{name}__year": str(day.year),
+    }
+
+
+@functools.cache
+def date_rule(**check: Any) -> FormSchema:
+    if check.get("severity") == "warning":
+        check["message"] = {"de": "Frist vorbei", "en": "Period over"}
+    return one_step(field("d", "date", checks=[check]))
+
+
+@PROPERTY_SETTINGS
+@given(day=st.dates(), months=st.integers(min_value=-1200, max_value=1200))
+@example(day=datetime.date(2026, 8, 31), months=6)
+@example(day=datetime.date(9999, 12, 31), months=1)
+@example(day=datetime.date(1, 1, 1), months=-1)
+def test_months_after_is_the_same_day_or_the_last_of_a_shorter_month(day, months):
+    """§ 188 Abs. 3 BGB, as dateutil counts too; beyond the calendar it stops at its end."""
+    try:
+        expected = day + relativedelta(months=months)
+    except (ValueError, OverflowError):
+        expected = datetime.date.max if months > 0 else datetime.date.min
+    assert months_after(day, months) == expected
+
+
+@PROPERTY_SETTINGS
+@given(today=DAYS, months=st.integers(min_value=0, max_value=36))
+@example(today=datetime.date(2026, 6, 1), months=3)
+@example(today=datetime.date(2027, 8, 31), months=6)
+def test_max_months_ahead_takes_the_day_n_months_on_and_refuses_the_next(today, months):
+    schema = date_rule(rule="max_months_ahead", months=months)
+    last = today + relativedelta(months=months)
+    assert validate_step(schema, "s", posted_date("d", last), today=today).is_valid
+    later = posted_date("d", last + datetime.timedelta(days=1))
+    assert not validate_step(schema, "s", later, today=today).is_valid
+
+
+@PROPERTY_SETTINGS
+@given(start=DAYS, months=st.integers(min_value=0, max_value=36), days=st.integers(0, 400))
+def test_max_after_takes_the_last_day_allowed_and_refuses_the_next(start, months, days):
+    for check, last in (
+        ({"rule": "max_months_after", "months": months}, start + relativedelta(months=months)),
+        ({"rule": "max_days_after", "days": days}, start + datetime.timedelta(days=days)),
+    ):
+        schema = after_rule(**check)
+        data = {**posted_date("first", start), **posted_date("last", last)}
+        assert validate_step(schema, "s", data, today=start).is_valid
+        data.update(posted_date("last", last + datetime.timedelta(days=1)))
+        assert not validate_step(schema, "s", data, today=start).is_valid
+
+
+@functools.cache
+def after_rule(**check: Any) -> FormSchema:
+    return one_step(
+        field("first", "date"),
+        field("last", "date"),
+        checks=[{"field": "last", "other": "first", **check}],
+    )
+
+
+@PROPERTY_SETTINGS
+@given(
+    day=DAYS,
+    state=LAENDER,
+    period=st.one_of(
+        st.fixed_dictionaries({"rule": st.just("max_days_ago"), "days": st.integers(0, 60)}),
+        st.fixed_dictionaries({"rule": st.just("max_months_ago"), "months": st.integers(0, 24)}),
+    ),
+)
+@example(day=datetime.date(2026, 10, 31), state=None, period={"rule": "max_days_ago", "days": 14})
+@example(day=datetime.date(2026, 12, 11), state="NW", period={"rule": "max_days_ago", "days": 14})
+@example(day=datetime.date(2026, 11, 4), state="SN", period={"rule": "max_days_ago", "days": 14})
+def test_a_period_runs_to_the_first_working_day_from_its_last_day(day, state, period):
+    """Warned from the day after the first day, from the period's last day on, that is no
+    Saturday, Sunday or public holiday of the Land (national holidays without a Land)."""
+    if period["rule"] == "max_days_ago":
+        end = day + datetime.timedelta(days=period["days"])
+    else:
+        end = day + relativedelta(months=period["months"])
+    closed = holidays.country_holidays("DE", subdiv=state, years=range(end.year, end.year + 2))
+    while end.weekday() >= 5 or end in closed:
+        end += datetime.timedelta(days=1)
+    schema = date_rule(**period, ends_on_working_day=True, severity="warning")
+    data = posted_date("d", day)
+    assert validate_step(schema, "s", data, today=end, state=state).issues == []
+    after = validate_step(schema, "s", data, today=end + datetime.timedelta(days=1), state=state)
+    assert [issue.message for issue in after.warnings] == ["Frist vorbei"]

@@ -26,6 +26,7 @@ from rathaus.forms.field_types import (
     posted_rows,
     to_raw,
 )
+from rathaus.forms.periods import STATES
 from rathaus.forms.schema import Field, FormSchema, Step, is_answered
 from rathaus.forms.uploads import UploadInspector
 
@@ -144,20 +145,26 @@ def validate_step(
     answers: Mapping[str, Any] | None = None,
     inspector: UploadInspector | None = None,
     today: datetime.date | None = None,
+    state: str | None = None,
 ) -> StepResult:
     """Check what was posted for ``step_id`` against the schema, given the earlier ``answers``.
 
     Never raises on bad input: every problem is an :class:`Issue` in the result. Fields that are
-    hidden by a condition are ignored and listed in ``hidden``.
+    hidden by a condition are ignored and listed in ``hidden``. ``state`` is the Land
+    (``core.Municipality.state``, e.g. ``"NW"``) whose public holidays move the end of a period
+    to the next working day; without it only the national holidays count. An unknown ``state``
+    is the caller's mistake: ``ValueError``.
     """
     step = schema.step(step_id)
     today = today or timezone.localdate()
+    if state is not None and state not in STATES:
+        raise ValueError(f"unknown state {state!r}; use one of {', '.join(sorted(STATES))}")
     data = RawData(raw)
     earlier = dict(answers or {})
     own = {item.id for item in step.fields}
     context = prune_answers(schema, {k: v for k, v in earlier.items() if k not in own})
     result = StepResult(step=step)
-    parser = FieldParser(data, today=today)
+    parser = FieldParser(data, today=today, state=state)
     failed: set[str] = set()
     for item in step.fields:
         if not _visible(item, context):
@@ -309,14 +316,21 @@ def initial_data(
 
 
 def validate_all(
-    schema: FormSchema, answers: Mapping[str, Any], *, today: datetime.date | None = None
+    schema: FormSchema,
+    answers: Mapping[str, Any],
+    *,
+    today: datetime.date | None = None,
+    state: str | None = None,
 ) -> FormResult:
-    """Check all answers again, step by step (before submission: dates may have aged)."""
+    """Check all answers again, step by step (before submission: dates may have aged);
+    ``state`` as for :func:`validate_step`."""
     answers = prune_answers(schema, answers)
     results = []
     for step in visible_steps(schema, answers):
         raw = initial_data(schema, step.id, answers)
-        results.append(validate_step(schema, step.id, raw, answers=answers, today=today))
+        results.append(
+            validate_step(schema, step.id, raw, answers=answers, today=today, state=state)
+        )
     return FormResult(results)
 
 

@@ -177,9 +177,17 @@ def part_label(key: str) -> str:
 class FieldParser:
     """Parses one field's posted strings; collects :class:`Issue` objects in ``issues``."""
 
-    def __init__(self, raw: RawData, *, today: datetime.date, label_prefix: str = "") -> None:
+    def __init__(
+        self,
+        raw: RawData,
+        *,
+        today: datetime.date,
+        state: str | None = None,
+        label_prefix: str = "",
+    ) -> None:
         self.raw = raw
         self.today = today
+        self.state = state
         self.label_prefix = label_prefix
         self.issues: list[Issue] = []
 
@@ -199,7 +207,7 @@ class FieldParser:
             return None
         from rathaus.forms.checks import run_field_checks  # avoids a cycle: checks uses Issue
 
-        for severity, message in run_field_checks(field, value, today=self.today):
+        for severity, message in run_field_checks(field, value, today=self.today, state=self.state):
             self.issue(name, message, severity, target=first_input_name(field, name))
         if any(issue.severity == "error" for issue in self.issues[before:]):
             return None
@@ -674,6 +682,7 @@ class FieldParser:
             row_parser = FieldParser(
                 self.raw,
                 today=self.today,
+                state=self.state,
                 label_prefix=f"{item_label} {index}: ",
             )
             row: dict[str, Any] = {}

@@ -75,13 +75,23 @@ FIELD_RULES: dict[str, set[str]] = {
     "not_in_past": {"date"},
     "max_days_ago": {"date"},
     "max_days_ahead": {"date"},
+    "max_months_ago": {"date"},
+    "max_months_ahead": {"date"},
     "min_years_ago": {"date"},
     "max_years_ago": {"date"},
     "earliest": {"date"},
     "latest": {"date"},
 }
+#: Rules about a period (a deadline) that begins with the date; ``ends_on_working_day`` moves
+#: its end off Saturdays, Sundays and public holidays (§ 31 Abs. 3 VwVfG).
+PERIOD_RULES = {"max_days_ago", "max_months_ago"}
 #: Step-level (cross-field) check rules.
-STEP_RULES = {"compare", "at_least_one"}
+STEP_RULES = {"compare", "at_least_one", "max_days_after", "max_months_after"}
+#: Cross-field rules that bound a date by another one: at most so many days or calendar months
+#: after it.
+AFTER_RULES = {"max_days_after": "days", "max_months_after": "months"}
+MAX_DAYS = 36_500
+MAX_MONTHS = 1_200
 COMPARE_OPS = {"==", "!=", "<", "<=", ">", ">="}
 #: vehicle_plate: a German registration number, stored as ``W-AB 123``; code: a code such as a
 #: document serial, stored without spaces and in capitals (checked by ``pattern`` after that).
@@ -215,7 +225,11 @@ class Check:
     severity: Severity = "error"
     message: Text | None = None
     days: int | None = None
+    months: int | None = None
     years: int | None = None
+    #: a period (``PERIOD_RULES``) that would end on a Saturday, Sunday or public holiday ends
+    #: on the next working day
+    ends_on_working_day: bool = False
     date: datetime.date | None = None
     value: Decimal | None = None
     pattern: re.Pattern[str] | None = None
@@ -762,14 +776,20 @@ class _Loader:
             "max": "value",
             "max_days_ago": "days",
             "max_days_ahead": "days",
+            "max_months_ago": "months",
+            "max_months_ahead": "months",
             "min_years_ago": "years",
             "max_years_ago": "years",
             "earliest": "date",
             "latest": "date",
         }.get(rule)
         allowed = {"rule", "severity", "message"} | ({parameter} if parameter else set())
+        if rule in PERIOD_RULES:
+            allowed.add("ends_on_working_day")
         self.keys(data, allowed, f"the check {rule!r}")
         attrs = self._check_common(data)
+        if rule in PERIOD_RULES:
+            attrs["ends_on_working_day"] = self.boolean(data, "ends_on_working_day", False)
         if parameter is not None and parameter not in data:
             raise self.fail(f"the check {rule!r} needs {parameter!r}")
         if parameter == "pattern":
@@ -777,7 +797,9 @@ class _Loader:
         elif parameter == "value":
             attrs["value"] = self.decimal(data["value"], "value")
         elif parameter == "days":
-            attrs["days"] = self.integer(data, "days", None, low=0, high=36_500)
+            attrs["days"] = self.integer(data, "days", None, low=0, high=MAX_DAYS)
+        elif parameter == "months":
+            attrs["months"] = self.integer(data, "months", None, low=0, high=MAX_MONTHS)
         elif parameter == "years":
             attrs["years"] = self.integer(data, "years", None, low=0, high=150)
         elif parameter == "date":
@@ -814,6 +836,8 @@ class _Loader:
             if left.kind in {"text", "choice"} and data["op"] not in {"==", "!="}:
                 raise self.fail("texts can only be compared with == or !=")
             attrs.update(field=left.id, op=data["op"], other=right.id)
+        elif rule in AFTER_RULES:
+            attrs = self._after_check(data, rule)
         else:
             self.keys(data, {"rule", "severity", "message", "fields"}, "an at_least_one check")
             attrs = self._check_common(data)
@@ -828,6 +852,28 @@ class _Loader:
                 f"not {attrs['field']!r}"
             )
         return Check(**attrs)
+
+    def _after_check(self, data: Mapping[str, Any], rule: str) -> dict[str, Any]:
+        """A date at most so many days or calendar months after another date, e.g. the last day
+        of a permit at most six months after its first: ``max_months_after``, ``months = 6``."""
+        unit = AFTER_RULES[rule]
+        self.keys(data, {"rule", "severity", "message", "field", "other", unit}, f"a {rule} check")
+        attrs = self._check_common(data)
+        left = self.known_field(data.get("field"), "field")
+        right = self.known_field(data.get("other"), "other")
+        if left is right:
+            raise self.fail(f"{rule} needs two different fields, not {left.id} with itself")
+        if left.kind != "date" or right.kind != "date":
+            raise self.fail(
+                f"{rule} needs two dates; {left.id!r} and {right.id!r} are {left.type} and "
+                f"{right.type}"
+            )
+        if unit not in data:
+            raise self.fail(f"the check {rule!r} needs {unit!r}")
+        high = MAX_DAYS if unit == "days" else MAX_MONTHS
+        attrs[unit] = self.integer(data, unit, None, low=0, high=high)
+        attrs.update(field=left.id, other=right.id)
+        return attrs
 
     def row_check(self, raw: Any, subfields: tuple[Field, ...]) -> Check:
         """A compare check between two fields of one person-list row, e.g. a marriage date on
