@@ -241,6 +241,7 @@ def _step(
                 request.FILES,
                 answers=application.answers,
                 inspector=ScanningInspector(room=room),
+                state=application.municipality.state,
             )
             if result.is_valid:
                 try:
@@ -362,7 +363,7 @@ def review(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
                 return _pay(request, application)
             messages.success(request, _("Your application has been sent."))
             return redirect("applications:detail", public_id=public_id)
-    checked = validate_all(schema, application.answers)
+    checked = validate_all(schema, application.answers, state=application.municipality.state)
     sections = _declaration(schema, application.answers)
     try:
         # the fee as the submission will quote it: for the checked answers
