@@ -107,7 +107,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # REMOTE_ADDR and the scheme as the trusted reverse proxy saw them (TRUSTED_PROXIES)
+    "rathaus.core.trusted_proxies.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # /healthz, before the Host check, the session and the CSRF cookie (rathaus.core.health)
+    "rathaus.core.health.HealthCheckMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -117,6 +121,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "rathaus.core.private_responses.PrivateResponsesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -242,8 +247,13 @@ APPLICATION_UNPAID_DAYS = env.int("APPLICATION_UNPAID_DAYS", default=30)
 APPLICATION_UPLOAD_LIMIT_MB = env.int("APPLICATION_UPLOAD_LIMIT_MB", default=50)
 # The ClamAV daemon every upload is scanned by (core.scanning): tcp://host:port or unix:///path.
 CLAMD_ADDRESS = env.str("CLAMD_ADDRESS", default="tcp://127.0.0.1:3310")
+# The largest file sent to clamd, in bytes; clamd's StreamMaxLength, MaxFileSize and MaxScanSize
+# must be at least this (docs/operations.md, ClamAV). Larger uploads are refused as too large.
+CLAMD_MAX_BYTES = env.int("CLAMD_MAX_BYTES", default=25 * 1024 * 1024)
 AUTH_USER_MODEL = "accounts.User"
 
+# The rate limits count here: production needs one cache for all web processes (redis://… or
+# dbcache://…); check --deploy warns about the per-process default (core.W002).
 CACHES = {
     "default": env.cache_url("CACHE_URL", default="locmemcache://rathaus"),
 }
@@ -335,6 +345,7 @@ RECORDS_STORAGE = env.str("RECORDS_STORAGE", default="default")
 if PRODUCTION:
     _required("EMAIL_URL")
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+# check --deploy warns while the sender has no real domain (core.W001)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Rathaus <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Seconds before an unresponsive SMTP server counts as down (the mail job then retries later).
@@ -440,9 +451,19 @@ SESSION_ENGINE = "rathaus.core.sessions"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 8)
 SECURE_HSTS_SECONDS = 63072000 if _https else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = _https
-SECURE_HSTS_PRELOAD = False
+# Only once the domain is submitted to the preload list (hstspreload.org): check --deploy
+# warns (security.W021) until then.
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=_https)
+# The probe reaches /healthz over plain HTTP at the process's internal address (core.health).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if _https else None
+# The reverse proxies in front of granian, comma-separated addresses or networks
+# (127.0.0.1, 10.0.0.0/8). From them, and only from them, the client's address is taken from
+# X-Forwarded-For and the scheme from X-Forwarded-Proto (rathaus.core.trusted_proxies). Empty
+# (the default): REMOTE_ADDR as granian sets it, and X-Forwarded-Proto from any peer, so granian
+# must then listen where only the proxy reaches it (docs/operations.md).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
@@ -523,8 +544,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "rathaus.api.pagination.CappedLimitOffsetPagination",
     "PAGE_SIZE": 50,
-    # Throttles count per REMOTE_ADDR, never a client-sent X-Forwarded-For (behind a proxy, the
-    # WSGI server must set REMOTE_ADDR, as for the verification limits).
+    # Throttles count per REMOTE_ADDR, never a client-sent X-Forwarded-For (behind a proxy,
+    # TRUSTED_PROXIES sets REMOTE_ADDR to the client's address, as for the verification limits).
     "NUM_PROXIES": 0,
     "DEFAULT_THROTTLE_RATES": {
         "catalog": env.str("API_CATALOG_THROTTLE_RATE", default="120/min"),

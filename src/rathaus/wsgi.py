@@ -2,6 +2,9 @@
 
 Django is wrapped in the Content-Type guard: it builds the request, and decodes the query string
 with a declared ``charset``, before any middleware could answer a broken one with a 400.
+The client's address behind the reverse proxy is not taken here but by the first middleware,
+``rathaus.core.trusted_proxies`` (``TRUSTED_PROXIES``), so that ``runserver`` and the test client
+see it the same way; granian itself has no option for forwarded headers.
 """
 
 import os

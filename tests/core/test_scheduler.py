@@ -1,5 +1,5 @@
-"""The scheduler enqueues every periodic job, and never a second copy of one beside a copy
-that has not finished."""
+"""The scheduler enqueues every periodic job, never a second copy of one beside a copy that has
+not finished, and none sooner than its interval after the last one, also after a restart."""
 
 from __future__ import annotations
 
@@ -14,27 +14,68 @@ from django.db import OperationalError, connection
 from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
+from freezegun import freeze_time
 
 from rathaus.core.management.commands import run_scheduler
+
+PERIODIC_JOB_PATHS = {
+    "rathaus.payments.tasks.reconcile_payments",
+    "rathaus.applications.tasks.delete_expired_drafts_job",
+    "rathaus.mailbox.tasks.queue_stranded_notifications",
+    "rathaus.applications.receipts.queue_missing_receipts",
+    "rathaus.casework.tasks.remind_overdue_job",
+    "rathaus.records.tasks.purge_pending_contents_job",
+    "rathaus.applications.tasks.purge_disposed_job",
+    "rathaus.records.tasks.renew_archive_timestamps_job",
+    "rathaus.applications.tasks.hand_over_paid_job",
+    "rathaus.core.sessions.delete_ended_sessions",
+    "rathaus.accounts.tasks.delete_unconfirmed_signups_job",
+}
 
 
 @pytest.mark.django_db
 def test_scheduler_once_enqueues_each_periodic_job() -> None:
     call_command("run_scheduler", once=True)
     paths = set(DBTaskResult.objects.values_list("task_path", flat=True))
-    assert paths == {
-        "rathaus.payments.tasks.reconcile_payments",
-        "rathaus.applications.tasks.delete_expired_drafts_job",
-        "rathaus.mailbox.tasks.queue_stranded_notifications",
-        "rathaus.applications.receipts.queue_missing_receipts",
-        "rathaus.casework.tasks.remind_overdue_job",
-        "rathaus.records.tasks.purge_pending_contents_job",
-        "rathaus.applications.tasks.purge_disposed_job",
-        "rathaus.records.tasks.renew_archive_timestamps_job",
-        "rathaus.applications.tasks.hand_over_paid_job",
-        "rathaus.core.sessions.delete_ended_sessions",
-        "rathaus.accounts.tasks.delete_unconfirmed_signups_job",
-    }
+    assert paths == PERIODIC_JOB_PATHS
+
+
+@pytest.mark.django_db
+def test_a_restart_runs_none_of_the_periodic_jobs_again_whose_last_call_just_finished() -> None:
+    """A scheduler started again (or a second one) after the first one's calls have run does not
+    queue them all again at once, the daily ones among them: each waits for its interval."""
+    call_command("run_scheduler", once=True)
+    DBTaskResult.objects.update(status=TaskResultStatus.SUCCESSFUL, finished_at=timezone.now())
+    out = io.StringIO()
+    call_command("run_scheduler", once=True, stdout=out)
+    assert DBTaskResult.objects.count() == len(PERIODIC_JOB_PATHS)
+    assert DBTaskResult.objects.filter(status=TaskResultStatus.READY).count() == 0
+    assert out.getvalue().count("its last call was enqueued less than its interval ago") == len(
+        PERIODIC_JOB_PATHS
+    )
+
+
+@pytest.mark.parametrize(
+    ("age", "queued"),
+    [(timedelta(minutes=9), False), (timedelta(minutes=10), True), (timedelta(hours=5), True)],
+    ids=["younger-than-the-interval", "as-old-as-the-interval", "older"],
+)
+@pytest.mark.django_db
+def test_a_finished_call_younger_than_the_interval_holds_back_the_next(  # type: ignore[no-untyped-def]
+    settings, age: timedelta, queued: bool
+) -> None:
+    settings.PERIODIC_JOBS = [("rathaus.core.sessions.delete_ended_sessions", 600)]
+    from rathaus.core.sessions import delete_ended_sessions as job
+
+    job.enqueue()
+    DBTaskResult.objects.update(
+        status=TaskResultStatus.SUCCESSFUL,
+        enqueued_at=timezone.now() - age,
+        started_at=timezone.now() - age,
+        finished_at=timezone.now() - age,
+    )
+    call_command("run_scheduler", once=True, stdout=io.StringIO())
+    assert DBTaskResult.objects.filter(status=TaskResultStatus.READY).exists() is queued
 
 
 class _Stop(Exception):
@@ -84,29 +125,63 @@ def test_a_failed_enqueue_does_not_end_the_scheduler(settings, caplog) -> None: 
     assert close_old_connections.call_count == 3
 
 
-def _run_passes(settings, passes: int, *, every: int = 600, between=None) -> None:  # type: ignore[no-untyped-def]
-    """Run the scheduler's loop for ``passes`` passes, each ``every`` seconds after the last
-    (every pass finds the job due); ``between(n)`` runs after pass ``n``."""
-    settings.PERIODIC_JOBS = [("rathaus.core.sessions.delete_ended_sessions", every)]
+def _run_passes(  # type: ignore[no-untyped-def]
+    settings,
+    passes: int,
+    *,
+    every: int = 600,
+    between=None,
+    path: str = "rathaus.core.sessions.delete_ended_sessions",
+    pause: int | None = None,
+) -> None:
+    """Run the scheduler's loop for ``passes`` passes of the job ``path`` (every ``every``
+    seconds), ``pause`` seconds apart (default ``every``: every pass finds the job due) on a
+    frozen clock that moves only between passes; ``between(n)`` runs after pass ``n``."""
+    settings.PERIODIC_JOBS = [(path, every)]
     done = []
+    with freeze_time(timezone.now()) as clock:
 
-    def next_pass(_seconds: float) -> None:
-        done.append(1)
-        if between is not None:
-            between(len(done))
-        if len(done) >= passes:
-            raise _Stop
+        def next_pass(_seconds: float) -> None:
+            done.append(1)
+            if between is not None:
+                between(len(done))
+            if len(done) >= passes:
+                raise _Stop
+            clock.tick(timedelta(seconds=every if pause is None else pause))
 
-    with (
-        mock.patch.object(run_scheduler.time, "sleep", next_pass),
-        mock.patch.object(
-            run_scheduler.time, "monotonic", mock.Mock(side_effect=range(0, 10**9, every))
-        ),
-        # the test's transaction is no connection to drop
-        mock.patch.object(run_scheduler, "close_old_connections", create=True),
-        pytest.raises(_Stop),
-    ):
-        call_command("run_scheduler")
+        with (
+            mock.patch.object(run_scheduler.time, "sleep", next_pass),
+            # the test's transaction is no connection to drop
+            mock.patch.object(run_scheduler, "close_old_connections", create=True),
+            pytest.raises(_Stop),
+        ):
+            call_command("run_scheduler")
+
+
+@pytest.mark.django_db
+def test_a_restarted_scheduler_queues_a_daily_job_a_day_after_its_last_call(settings) -> None:  # type: ignore[no-untyped-def]
+    """The schedule is the calls in the database, not the scheduler's start: the daily job that
+    ran an hour before the restart is queued 23 hours after it, not at once (nor a day after)."""
+    from rathaus.records.tasks import renew_archive_timestamps_job as job
+
+    job.enqueue()
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    DBTaskResult.objects.update(
+        status=TaskResultStatus.SUCCESSFUL,
+        enqueued_at=an_hour_ago,
+        started_at=an_hour_ago,
+        finished_at=an_hour_ago,
+    )
+    calls = []
+    _run_passes(
+        settings,
+        25,  # hourly passes over a day
+        every=86400,
+        pause=3600,
+        path=job.module_path,
+        between=lambda _n: calls.append(DBTaskResult.objects.count()),
+    )
+    assert calls == [1] * 23 + [2, 2]
 
 
 @pytest.mark.django_db

@@ -11,7 +11,11 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
-        from rathaus.core import integer_lookups, sessions
+        from rathaus.core import (
+            checks,  # noqa: F401  (registers the deploy checks)
+            integer_lookups,
+            sessions,
+        )
 
         integer_lookups.register()
         user_logged_in.connect(sessions.on_user_logged_in, dispatch_uid="rathaus-login-time")

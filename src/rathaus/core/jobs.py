@@ -12,11 +12,12 @@ import functools
 import hashlib
 import logging
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from django.db import connections, router, transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 from django_tasks import TaskResultStatus, task
 from django_tasks.base import Task
@@ -97,17 +98,35 @@ def queue_again(job: Task[Any, Any], ids: Iterable[int], *, lost_after: timedelt
     return len(lost)
 
 
-def enqueue_unless_unfinished(job: Task[Any, Any], *, lost_after: timedelta) -> bool:
+@dataclass(frozen=True)
+class Queueing:
+    """What :func:`enqueue_unless_unfinished` did with a periodic job."""
+
+    enqueued: bool
+    #: Why it queued no call: ``"unfinished"`` (a call still waits or runs) or ``"recent"`` (the
+    #: last call, finished or not, was enqueued less than the job's interval ago).
+    held_back_by: str
+    #: How long until the job is due again: its interval, or what is left of it after the
+    #: recent call.
+    due_in: timedelta
+
+
+def enqueue_unless_unfinished(
+    job: Task[Any, Any], *, every: timedelta, lost_after: timedelta
+) -> Queueing:
     """Enqueue ``job()`` unless a call of it still waits in the queue or has run for less than
-    ``lost_after``; returns whether it enqueued one.
+    ``lost_after``, or its last call (finished or not) was enqueued less than ``every`` ago.
 
     For the periodic jobs: while no worker takes them (an outage, a deployment) the scheduler's
     passes must not pile up copies that all run at once when the workers return, nor start a
     second run beside a long one. A call "running" for longer than ``lost_after`` is taken as
-    lost with its worker (a killed process leaves it so for ever). The check and the queueing are
-    one transaction, which on PostgreSQL first takes an advisory lock per task (on SQLite
-    writing transactions wait for one another anyway): a second scheduler doing the same at the
-    same moment waits for the first one's commit, then finds its call waiting.
+    lost with its worker (a killed process leaves it so for ever). The age of the last call is
+    the schedule: a restarted (or second) scheduler queues a job when its interval since the
+    last call has passed, not at its own start, so a restart does not run the daily jobs again.
+    The check and the queueing are one transaction, which on PostgreSQL first takes an advisory
+    lock per task (on SQLite writing transactions wait for one another anyway): a second
+    scheduler doing the same at the same moment waits for the first one's commit, then finds
+    its call.
     """
     from django_tasks_db.models import DBTaskResult
 
@@ -117,15 +136,35 @@ def enqueue_unless_unfinished(job: Task[Any, Any], *, lost_after: timedelta) -> 
             with connections[using].cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_key(job)])
         if () in _unfinished_calls(job, lost_after=lost_after):
-            return False
+            return Queueing(enqueued=False, held_back_by="unfinished", due_in=every)
+        now = timezone.now()
+        last = _last_enqueued_at(job, since=now - every)
+        if last is not None:
+            # a clock set back leaves a call "from the future": at most one interval
+            return Queueing(
+                enqueued=False, held_back_by="recent", due_in=min(last + every - now, every)
+            )
         job.enqueue()
-    return True
+    return Queueing(enqueued=True, held_back_by="", due_in=every)
 
 
 def _lock_key(job: Task[Any, Any]) -> int:
     """The advisory lock (a signed 64-bit number) that serialises queueing ``job``."""
     digest = hashlib.sha256(f"rathaus.jobs.enqueue:{job.module_path}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _last_enqueued_at(job: Task[Any, Any], *, since: datetime) -> datetime | None:
+    """When the newest call of ``job`` enqueued after ``since`` was enqueued, whatever its
+    status (``None``: none, or a backend without a queue in the database)."""
+    from django_tasks_db.backend import DatabaseBackend
+    from django_tasks_db.models import DBTaskResult
+
+    if not isinstance(job.get_backend(), DatabaseBackend):
+        return None
+    calls = DBTaskResult.objects.filter(task_path=job.module_path, enqueued_at__gt=since)
+    last: datetime | None = calls.aggregate(last=Max("enqueued_at"))["last"]
+    return last
 
 
 def _unfinished_calls(job: Task[Any, Any], *, lost_after: timedelta) -> set[tuple[Any, ...]]:

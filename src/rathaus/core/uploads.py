@@ -26,7 +26,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
-from rathaus.core.scanning import ScannerUnavailable, VirusScanner, get_scanner
+from rathaus.core.scanning import ScannerUnavailable, TooLargeToScan, VirusScanner, get_scanner
 
 logger = logging.getLogger(__name__)
 
@@ -267,12 +267,46 @@ def check_upload(
         )
     try:
         result = (scanner or get_scanner()).scan(data)
+    except TooLargeToScan as exc:
+        # the scanner's limit (CLAMD_MAX_BYTES) is the file's when it is the smaller one
+        logger.warning(
+            "upload refused: larger than the virus scanner takes",
+            extra={"upload_name": name, "size": size, "limit": exc.limit},
+        )
+        return UploadVerdict(
+            False,
+            "too_large",
+            str(
+                _("The file is larger than %(limit)s MB. Please upload a smaller file.")
+                % {"limit": _format_mb(exc.limit)}
+            ),
+            content_type=content_type,
+            size=size,
+        )
     except ScannerUnavailable as exc:
         logger.error("virus scanner unavailable", extra={"error": str(exc)})
         return UploadVerdict(
             False,
             "scan_unavailable",
             str(_("The file could not be checked for viruses right now. Please try again later.")),
+            content_type=content_type,
+            size=size,
+        )
+    if result.limits_exceeded:  # clamd could not scan all of it (AlertExceedsMax)
+        logger.warning(
+            "upload refused: not scanned completely",
+            extra={"upload_name": name, "signature": result.signature},
+        )
+        return UploadVerdict(
+            False,
+            "scan_incomplete",
+            str(
+                _(
+                    "This file could not be checked completely for viruses: its content is too "
+                    "large to check. Please upload the document in several smaller files or "
+                    "scan it at a lower resolution."
+                )
+            ),
             content_type=content_type,
             size=size,
         )

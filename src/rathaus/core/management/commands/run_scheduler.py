@@ -4,7 +4,11 @@ Each entry is ``(dotted path of a task, interval in seconds)``. Run exactly one 
 installation (``make run`` starts one); the jobs themselves run in the ``db_worker`` processes.
 A job whose last call still waits for a worker or is still running is not enqueued again
 (``core.jobs.enqueue_unless_unfinished``), so an outage of the workers leaves one call per job,
-not one per pass; a second scheduler started by mistake queues no second copy either.
+not one per pass. Nor is one whose last call, finished or not, was enqueued less than its
+interval ago: the schedule is kept by the calls in the database, not by this process's clock, so
+a restarted scheduler queues each job when its interval since the last call has passed (a
+restart does not run the daily jobs again), and a second scheduler started by mistake queues no
+second copy.
 A database error (PostgreSQL restarting or failing over, SQLite "database is locked") ends no
 more than one attempt: the job stays due and is enqueued on a later pass, over a new connection.
 """
@@ -23,7 +27,7 @@ from django.core.management.base import BaseCommand
 from django.db import DatabaseError, close_old_connections
 from django.utils.module_loading import import_string
 
-from rathaus.core.jobs import enqueue_unless_unfinished
+from rathaus.core.jobs import Queueing, enqueue_unless_unfinished
 
 logger = logging.getLogger(__name__)
 
@@ -32,14 +36,26 @@ logger = logging.getLogger(__name__)
 LOST_AFTER_AT_LEAST = timedelta(hours=1)
 
 
-def _enqueue(job: Any, path: str, every: float) -> bool:
-    """Enqueue ``job`` unless its last call has not finished; logs either way."""
-    lost_after = max(timedelta(seconds=every), LOST_AFTER_AT_LEAST)
-    if enqueue_unless_unfinished(job, lost_after=lost_after):
+def _enqueue(job: Any, path: str, every: float) -> Queueing:
+    """Enqueue ``job`` if it is due by its last call; logs either way."""
+    interval = timedelta(seconds=every)
+    lost_after = max(interval, LOST_AFTER_AT_LEAST)
+    queueing = enqueue_unless_unfinished(job, every=interval, lost_after=lost_after)
+    if queueing.enqueued:
         logger.info("periodic job enqueued", extra={"job": path})
-        return True
-    logger.info("periodic job not enqueued again: its last call waits or runs", extra={"job": path})
-    return False
+    else:
+        logger.info(
+            "periodic job not enqueued again: %s",
+            _HELD_BACK_BY[queueing.held_back_by],
+            extra={"job": path, "due_in_s": queueing.due_in.total_seconds()},
+        )
+    return queueing
+
+
+_HELD_BACK_BY = {
+    "unfinished": "its last call waits or runs",
+    "recent": "its last call was enqueued less than its interval ago",
+}
 
 
 class Command(BaseCommand):
@@ -52,10 +68,13 @@ class Command(BaseCommand):
         jobs = [(import_string(path), path, float(every)) for path, every in settings.PERIODIC_JOBS]
         if options["once"]:
             for job, path, every in jobs:
-                if _enqueue(job, path, every):
+                queueing = _enqueue(job, path, every)
+                if queueing.enqueued:
                     self.stdout.write(f"enqueued {path}")
                 else:
-                    self.stdout.write(f"not enqueued {path}: its last call waits or runs")
+                    self.stdout.write(
+                        f"not enqueued {path}: {_HELD_BACK_BY[queueing.held_back_by]}"
+                    )
             return
         running = True
 
@@ -73,9 +92,11 @@ class Command(BaseCommand):
             for job, path, every in jobs:
                 if now >= due[path]:
                     try:
-                        _enqueue(job, path, every)
+                        queueing = _enqueue(job, path, every)
                     except DatabaseError:
                         logger.exception("periodic job not enqueued", extra={"job": path})
                         continue  # still due: tried again on the next pass
-                    due[path] = now + every
+                    # after a call it queued or found waiting: its interval; after a recent
+                    # call (another scheduler's, or before a restart): the rest of it
+                    due[path] = now + queueing.due_in.total_seconds()
             time.sleep(1)
