@@ -1,8 +1,11 @@
-"""Fixtures for the accounts tests: a fresh rate-limit cache and logged-in users."""
+"""Fixtures for the accounts tests: a fresh rate-limit cache, logged-in users, and the account
+e-mails sent (``account_mail_sent``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
 
 import pytest
 from django.core.cache import cache
@@ -11,6 +14,7 @@ from django.test import Client
 from rathaus.accounts.models import IdentityProvider, User
 from rathaus.core.models import Municipality
 from tests.accounts.factories import PASSWORD, StaffFactory, UserFactory
+from tests.accounts.mail_queue import run_account_mail_jobs
 
 
 @pytest.fixture(autouse=True)
@@ -19,6 +23,22 @@ def _empty_cache() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def account_mail_sent(
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> Callable[[], AbstractContextManager[None]]:
+    """``with account_mail_sent(): client.post(...)``: the account e-mails the requests queue
+    are in ``mail.outbox`` when the block ends (``tests/accounts/mail_queue.py``)."""
+
+    @contextmanager
+    def sent() -> Iterator[None]:
+        with django_capture_on_commit_callbacks(execute=True):
+            yield
+        run_account_mail_jobs()
+
+    return sent
 
 
 @pytest.fixture
@@ -64,6 +84,7 @@ def citizen_client(client: Client, citizen: User) -> Client:
     return client
 
 
+# A real SMTP server on 127.0.0.1 for the account e-mail queue tests.
 # The real identity providers on 127.0.0.1 for the citizen-account login tests (issue 9).
 from tests.accounts.identity_providers import (  # noqa: E402, F401
     oidc_op,
@@ -71,3 +92,4 @@ from tests.accounts.identity_providers import (  # noqa: E402, F401
     saml_idp,
     saml_provider,
 )
+from tests.fixtures.smtp import smtp_server  # noqa: E402, F401

@@ -13,6 +13,7 @@ import pytest
 from django.core import mail
 
 from rathaus.accounts.models import User
+from tests.accounts.mail_queue import run_account_mail_jobs
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -64,6 +65,7 @@ def localhost_page(browser: Any, live_server: Any, transactional_db: None) -> It
 
 
 def _confirmation_path() -> str:
+    run_account_mail_jobs()  # the worker sends the queued confirmation
     assert mail.outbox, "no confirmation e-mail was sent"
     found = re.search(r"https?://[^/\s]+(/konto/confirm-email/[^\s]+)", str(mail.outbox[-1].body))
     assert found, mail.outbox[-1].body

@@ -4,7 +4,6 @@ anything (mailbox notifications, password reset) goes to it."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -24,6 +23,7 @@ from tests.accounts.identity_providers import (
     start_saml,
     start_url,
 )
+from tests.accounts.mail_queue import Sent
 
 pytestmark = pytest.mark.django_db
 TYPED = "erika@exampel.de"  # a typo: exampel, not example
@@ -48,9 +48,7 @@ def without_email(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(oidc, "validate_id_token", no_address)
 
 
-def type_address(
-    client: Client, provider: IdentityProvider, capture: Callable[..., Any], email: str = TYPED
-) -> Any:
+def type_address(client: Client, provider: IdentityProvider, sent: Sent, email: str = TYPED) -> Any:
     """Log in at the provider, then type ``email`` on the page "Ihre E-Mail-Adresse"."""
     response = client.get(start_url(provider, "high", next_url="/antraege/"))
     callback = oidc_authorize(str(response["Location"]), "oidc-eid-0003")
@@ -60,7 +58,7 @@ def type_address(
     assert (
         "Wir senden Ihnen einen Link, mit dem Sie die Adresse bestätigen" in page.content.decode()
     )
-    with capture(execute=True):
+    with sent():
         return client.post(finish_url, {"email": email})
 
 
@@ -68,9 +66,9 @@ def test_a_typed_address_is_sent_a_confirmation_link_and_stays_unconfirmed(
     client: Client,
     oidc_provider: IdentityProvider,
     without_email: None,
-    django_capture_on_commit_callbacks: Callable[..., Any],
+    account_mail_sent: Sent,
 ) -> None:
-    answer = type_address(client, oidc_provider, django_capture_on_commit_callbacks)
+    answer = type_address(client, oidc_provider, account_mail_sent)
 
     assert answer.status_code == 302 and answer["Location"] == "/antraege/"
     user = User.objects.get(email=TYPED)
@@ -84,9 +82,9 @@ def test_the_citizen_confirms_the_typed_address_in_the_logged_in_browser(
     client: Client,
     oidc_provider: IdentityProvider,
     without_email: None,
-    django_capture_on_commit_callbacks: Callable[..., Any],
+    account_mail_sent: Sent,
 ) -> None:
-    type_address(client, oidc_provider, django_capture_on_commit_callbacks)
+    type_address(client, oidc_provider, account_mail_sent)
     link = confirmation_path(mail.outbox[0])
 
     assert client.get(link).status_code == 200
@@ -102,11 +100,11 @@ def test_the_owner_of_a_mistyped_address_cannot_confirm_it(
     client: Client,
     oidc_provider: IdentityProvider,
     without_email: None,
-    django_capture_on_commit_callbacks: Callable[..., Any],
+    account_mail_sent: Sent,
 ) -> None:
     """The link reaches whoever owns the typed address. Confirming it in a browser that is not
     logged in to the account would open password reset to them (and the ID card's data)."""
-    type_address(client, oidc_provider, django_capture_on_commit_callbacks)
+    type_address(client, oidc_provider, account_mail_sent)
     link = confirmation_path(mail.outbox[0])
     stranger = Client()
 
@@ -124,12 +122,12 @@ def test_an_unconfirmed_address_from_the_saml_provider_is_sent_a_confirmation_li
     client: Client,
     saml_provider: IdentityProvider,
     saml_idp: SamlIdp,
-    django_capture_on_commit_callbacks: Callable[..., Any],
+    account_mail_sent: Sent,
 ) -> None:
     """BundID's e-mail attribute carries no confirmation: it is treated like a typed one."""
     action, fields = idp_login(saml_idp, start_saml(client, saml_provider, "high"), "eid")
     answer = post_to_acs(client, action, fields)
-    with django_capture_on_commit_callbacks(execute=True):
+    with account_mail_sent():
         done = client.get(answer["Location"])
 
     assert done.status_code == 302
@@ -141,12 +139,12 @@ def test_an_unconfirmed_address_from_the_saml_provider_is_sent_a_confirmation_li
 def test_an_address_the_provider_vouches_for_is_confirmed_without_a_mail(
     client: Client,
     oidc_provider: IdentityProvider,
-    django_capture_on_commit_callbacks: Callable[..., Any],
+    account_mail_sent: Sent,
 ) -> None:
     """The test provider sends email_verified: true."""
     response = client.get(start_url(oidc_provider, "high"))
     callback = oidc_authorize(str(response["Location"]), "oidc-eid-0003")
-    with django_capture_on_commit_callbacks(execute=True):
+    with account_mail_sent():
         client.get(client.get(callback)["Location"])
 
     user = User.objects.get(email="erika.mustermann@example.org")

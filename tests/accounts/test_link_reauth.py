@@ -23,6 +23,7 @@ from rathaus.accounts.models import (
 )
 from tests.accounts.conftest import log_in
 from tests.accounts.factories import UserFactory
+from tests.accounts.mail_queue import Sent
 from tests.accounts.test_citizen_account_limits import _answered, _link
 from tests.accounts.test_verified_identity import _answered_as
 
@@ -132,14 +133,16 @@ def test_an_id_card_login_enters_an_account_with_a_second_factor(
 
 
 def test_the_owner_is_told_when_a_citizen_account_is_linked(
-    client: Client, provider: IdentityProvider, django_capture_on_commit_callbacks: Any
+    client: Client,
+    provider: IdentityProvider,
+    account_mail_sent: Sent,
 ) -> None:
     user: User = UserFactory()
     log_in(client, user)
     finish = _answered(client, provider)
     client.get(finish)
     mail.outbox.clear()
-    with django_capture_on_commit_callbacks(execute=True):
+    with account_mail_sent():
         client.post(finish, {"action": "link"})
     assert [m.to for m in mail.outbox] == [[user.email]]
     body = mail.outbox[0].body

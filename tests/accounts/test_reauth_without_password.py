@@ -15,6 +15,7 @@ from django.test import Client
 from rathaus.accounts.models import FederatedIdentity, IdentityProvider, User
 from tests.accounts.conftest import ISSUER
 from tests.accounts.factories import PASSWORD
+from tests.accounts.mail_queue import Sent
 from tests.accounts.test_link_reauth import RECORDS, RECORDS_USER, age_login
 
 pytestmark = pytest.mark.django_db
@@ -99,16 +100,21 @@ def test_a_fresh_login_adds_an_address(citizen_client: Client, citizen: User) ->
     assert EmailAddress.objects.filter(user=citizen, email="zweite@example.net").exists()
 
 
-def test_the_owner_is_told_when_the_password_changes(citizen_client: Client, citizen: User) -> None:
+def test_the_owner_is_told_when_the_password_changes(
+    citizen_client: Client,
+    citizen: User,
+    account_mail_sent: Sent,
+) -> None:
     mail.outbox.clear()
-    response = citizen_client.post(
-        "/konto/password/change/",
-        {
-            "oldpassword": PASSWORD,
-            "password1": "Neues-Passwort-2026!",
-            "password2": "Neues-Passwort-2026!",
-        },
-    )
+    with account_mail_sent():
+        response = citizen_client.post(
+            "/konto/password/change/",
+            {
+                "oldpassword": PASSWORD,
+                "password1": "Neues-Passwort-2026!",
+                "password2": "Neues-Passwort-2026!",
+            },
+        )
     assert response.status_code == 302
     assert [m.to for m in mail.outbox] == [[citizen.email]]
     assert "Das Passwort Ihres Bürgerkontos wurde geändert." in mail.outbox[0].body

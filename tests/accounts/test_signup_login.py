@@ -12,8 +12,10 @@ from django.test import Client
 from rathaus.accounts.models import User
 from tests.accounts.conftest import log_in
 from tests.accounts.factories import PASSWORD
+from tests.accounts.mail_queue import Sent
 
 pytestmark = pytest.mark.django_db
+
 
 NEW_PASSWORD = "Neues-Passwort-2026"
 
@@ -24,11 +26,14 @@ def _link(message: mail.EmailMessage) -> str:
     return found.group(1)
 
 
-def test_signup_sends_verification_mail_and_confirming_logs_in(client: Client) -> None:
-    response = client.post(
-        "/konto/signup/",
-        {"email": "neu@example.org", "password1": PASSWORD, "password2": PASSWORD},
-    )
+def test_signup_sends_verification_mail_and_confirming_logs_in(
+    client: Client, account_mail_sent: Sent
+) -> None:
+    with account_mail_sent():
+        response = client.post(
+            "/konto/signup/",
+            {"email": "neu@example.org", "password1": PASSWORD, "password2": PASSWORD},
+        )
     assert response.status_code == 302
     assert response["Location"] == "/konto/confirm-email/"
     assert User.objects.filter(email="neu@example.org").exists()
@@ -115,8 +120,9 @@ def test_sixth_failed_login_within_five_minutes_is_throttled(client: Client, cit
     assert response.status_code != 302 or client.get("/konto/").status_code == 302
 
 
-def test_password_reset_flow(client: Client, citizen: User) -> None:
-    response = client.post("/konto/password/reset/", {"email": citizen.email})
+def test_password_reset_flow(client: Client, citizen: User, account_mail_sent: Sent) -> None:
+    with account_mail_sent():
+        response = client.post("/konto/password/reset/", {"email": citizen.email})
     assert response.status_code == 302
     assert len(mail.outbox) == 1
     reset_url = _link(mail.outbox[0])
@@ -137,7 +143,7 @@ def test_login_form_requires_a_csrf_token(citizen: User) -> None:
 
 @pytest.mark.parametrize("confirmed", [False, True])
 def test_no_reset_link_to_an_unconfirmed_address_of_a_citizen_account_user(
-    client: Client, db: None, confirmed: bool
+    client: Client, db: None, confirmed: bool, account_mail_sent: Sent
 ) -> None:
     """An account created by a citizen-account login holds the ID card's data; the address was
     typed afterwards. Until it is confirmed, a reset link could reach the owner of a typo."""
@@ -161,7 +167,8 @@ def test_no_reset_link_to_an_unconfirmed_address_of_a_citizen_account_user(
         trust_level="high",
     )
 
-    response = client.post("/konto/password/reset/", {"email": user.email})
+    with account_mail_sent():
+        response = client.post("/konto/password/reset/", {"email": user.email})
 
     assert response.status_code == 302  # the same answer either way (no enumeration)
     assert len(mail.outbox) == (1 if confirmed else 0)

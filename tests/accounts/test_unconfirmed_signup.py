@@ -18,8 +18,10 @@ from rathaus.accounts import services
 from rathaus.accounts.models import User
 from rathaus.accounts.tasks import delete_unconfirmed_signups_job
 from rathaus.core.models import AuditEvent
+from tests.accounts.mail_queue import Sent
 
 pytestmark = pytest.mark.django_db
+
 
 OWNER = "erika@example.org"
 
@@ -49,11 +51,12 @@ def _expire(user: User) -> None:
     User.objects.filter(pk=user.pk).update(date_joined=timezone.now() - timedelta(days=days + 1))
 
 
-def test_the_owner_of_a_squatted_address_gets_in_by_a_reset_link() -> None:
+def test_the_owner_of_a_squatted_address_gets_in_by_a_reset_link(account_mail_sent: Sent) -> None:
     squatted = _sign_up(OWNER)
     owner = Client()
 
-    response = owner.post("/konto/password/reset/", {"email": OWNER})
+    with account_mail_sent():
+        response = owner.post("/konto/password/reset/", {"email": OWNER})
 
     assert response.status_code == 302
     links = _reset_links()
@@ -79,20 +82,26 @@ def test_the_reset_page_answers_alike_for_unknown_and_unconfirmed_addresses() ->
     )
 
 
-def test_no_reset_link_to_the_unconfirmed_login_address_of_a_used_account() -> None:
+def test_no_reset_link_to_the_unconfirmed_login_address_of_a_used_account(
+    account_mail_sent: Sent,
+) -> None:
     user = _sign_up(OWNER)
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
-    Client().post("/konto/password/reset/", {"email": OWNER})
+    with account_mail_sent():
+        Client().post("/konto/password/reset/", {"email": OWNER})
     assert not _reset_links()
 
 
-def test_no_reset_link_to_an_account_made_by_an_administrator() -> None:
+def test_no_reset_link_to_an_account_made_by_an_administrator(account_mail_sent: Sent) -> None:
     User.objects.create_user(email=OWNER, password="Ver-waltung-2026!z")
-    Client().post("/konto/password/reset/", {"email": OWNER})
+    with account_mail_sent():
+        Client().post("/konto/password/reset/", {"email": OWNER})
     assert not _reset_links()
 
 
-def test_expired_unconfirmed_signups_are_deleted_without_their_address() -> None:
+def test_expired_unconfirmed_signups_are_deleted_without_their_address(
+    account_mail_sent: Sent,
+) -> None:
     expired = _sign_up(OWNER)
     _expire(expired)
     fresh = _sign_up("max@example.org")
@@ -111,15 +120,13 @@ def test_expired_unconfirmed_signups_are_deleted_without_their_address() -> None
     assert OWNER not in str(event.before) + str(event.after) + event.actor_label
     assert not EmailAddress.objects.filter(email=OWNER).exists()
     # the address is free again for its owner
-    assert (
-        Client()
-        .post(
+    with account_mail_sent():
+        response = Client().post(
             "/konto/signup/",
             {"email": OWNER, "password1": "Own-er-Pass-2026!y", "password2": "Own-er-Pass-2026!y"},
         )
-        .status_code
-        == 302
-    )
+    assert response.status_code == 302
+    assert [m.to for m in mail.outbox] == [[OWNER]]  # the confirmation link
     assert "Konto existiert bereits" not in [
         m.subject.removeprefix("[Rathaus] ") for m in mail.outbox
     ]

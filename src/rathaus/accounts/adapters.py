@@ -7,16 +7,18 @@ from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.internal.flows.reauthentication import get_reauthentication_flows
+from allauth.core import context as allauth_context
 from allauth.core.exceptions import ReauthenticationRequired
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
 from django.contrib import messages
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.sites.shortcuts import get_current_site
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from rathaus.accounts import login_limits
+from rathaus.accounts import account_mail, login_limits
 from rathaus.accounts.language_cookie import set_language_cookie
 from rathaus.accounts.models import FederatedIdentity, Profile
 from rathaus.accounts.recent_login import authenticated_recently
@@ -50,6 +52,22 @@ def on_password_reset(sender: Any, request: HttpRequest | None = None, **kwargs:
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
+        """Every e-mail allauth sends (and ours through it): rendered here, in the request's
+        language and with the request's objects, then queued; a job sends it
+        (``accounts.account_mail``), so a mail server that is down or slow neither fails nor
+        holds the request. As allauth's own ``send_mail`` otherwise."""
+        request = allauth_context.request
+        ctx = {"request": request, "email": email, "current_site": get_current_site(request)}
+        ctx.update(context)
+        message = self.render_mail(template_prefix, email, ctx)
+        user = ctx.get("user")
+        account_mail.queue(
+            message=message,
+            kind=template_prefix,
+            user_id=getattr(user, "pk", None),
+        )
+
     def send_password_reset_mail(self, user: Any, email: str, context: dict[str, Any]) -> None:
         """No reset link to an address the account has not confirmed, except the login
         address of an unconfirmed sign-up (``selectors.unconfirmed_signups``).

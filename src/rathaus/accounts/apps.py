@@ -12,8 +12,9 @@ class AccountsConfig(AppConfig):
         from allauth.account import signals as account_signals
         from allauth.mfa import signals as mfa_signals
         from django.contrib.auth.signals import user_logged_in
+        from django_tasks.signals import task_finished
 
-        from rathaus.accounts import security_trail, totp_steps
+        from rathaus.accounts import account_mail, security_trail, totp_steps
         from rathaus.accounts.adapters import on_password_reset
         from rathaus.accounts.roles import on_user_logged_in
         from rathaus.accounts.services import register_own_export_sections
@@ -27,4 +28,7 @@ class AccountsConfig(AppConfig):
         )
         account_signals.password_reset.connect(
             on_password_reset, dispatch_uid="rathaus-reset-confirms-unconfirmed-signup"
+        )
+        task_finished.connect(
+            account_mail.forget_finished_jobs, dispatch_uid="rathaus-account-mail-rows-deleted"
         )
