@@ -48,6 +48,14 @@ def _default_language() -> Iterator[None]:
     translation.deactivate()
 
 
+@pytest.fixture(autouse=True)
+def _empty_storages(settings: Any) -> None:
+    """Every test starts with empty in-memory storages (tests/settings.py), as its database
+    starts empty: the GovChain sequencer refuses to sign a log that contradicts the checkpoint
+    it finds published, as one left by an earlier test would."""
+    settings.STORAGES = {**settings.STORAGES}
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     """One headless Chromium for the whole session (Debian's package, never a download)."""

@@ -11,6 +11,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES["default"] = {  # noqa: F405
     "BACKEND": "django.core.files.storage.InMemoryStorage",
 }
+STORAGES["ledger"] = {"BACKEND": "django.core.files.storage.InMemoryStorage"}  # noqa: F405
 
 # Tests see every change at once; tests/core/test_page_cache.py switches the cache on.
 ANONYMOUS_PAGE_CACHE_SECONDS = 0

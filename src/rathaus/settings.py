@@ -113,6 +113,8 @@ MIDDLEWARE = [
     # /healthz, before the Host check, the session and the CSRF cookie (rathaus.core.health)
     "rathaus.core.health.HealthCheckMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # the GovChain log's files on a local disk: public, cacheable, no cookie (ledger.serving)
+    "rathaus.ledger.serving.PublishedLogMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -329,7 +331,22 @@ LEDGER_SIGNING_KEY = (
     else env.str("LEDGER_SIGNING_KEY", default="") or _local_ledger_key()
 )
 LEDGER_EXTRA_SIGNING_KEYS = env.list("LEDGER_EXTRA_SIGNING_KEYS", default=[])
-LEDGER_STORAGE = env.str("LEDGER_STORAGE", default="default")
+# The publication has a storage of its own, readable by anyone (docs/govchain.md): on a local
+# disk (MEDIA_ROOT, served by rathaus.ledger.serving) or a public S3 bucket.
+LEDGER_STORAGE_BACKEND = env.str(
+    "LEDGER_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"
+)
+STORAGES["ledger"] = {"BACKEND": LEDGER_STORAGE_BACKEND}
+if LEDGER_STORAGE_BACKEND == "rathaus.ledger.public_storage.PublicLogS3Storage":
+    STORAGES["ledger"]["OPTIONS"] = {
+        "bucket_name": env.str("LEDGER_S3_BUCKET", default="") or _required("LEDGER_S3_BUCKET"),
+        "endpoint_url": env.str("LEDGER_S3_ENDPOINT_URL", default=None)
+        or env.str("AWS_S3_ENDPOINT_URL", default=None),
+        "default_acl": env.str("LEDGER_S3_ACL", default="public-read") or None,  # "": policy
+        "custom_domain": env.str("LEDGER_S3_CUSTOM_DOMAIN", default=None),
+    }
+LEDGER_STORAGE = env.str("LEDGER_STORAGE", default="ledger")
+LEDGER_PUBLIC_URL = env.str("LEDGER_PUBLIC_URL", default="")
 LEDGER_PUBLISH_PREFIX = env.str("LEDGER_PUBLISH_PREFIX", default="govchain")
 
 # Citizen-account login (docs/identity.md): the SAML SP's signing key and certificate (PEM files;

@@ -1,10 +1,8 @@
 """Top-level URLs. The German paths are stable (DESIGN.md): e-mails and QR codes link to them."""
 
 from allauth.account.decorators import secure_admin_login
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.static import serve
 
 from rathaus.api.schema_views import SchemaView
 from rathaus.api.unknown_paths import UnknownPathView
@@ -41,16 +39,3 @@ handler400 = "rathaus.api.error_views.bad_request"
 handler403 = "rathaus.api.error_views.permission_denied"
 handler404 = "rathaus.api.error_views.page_not_found"
 handler500 = "rathaus.api.error_views.server_error"
-
-# The GovChain log's static files (tiles, entry bundles, checkpoint) when they are kept on the
-# local file system; with object storage a CDN or the web server serves them (operations.md).
-if settings.STORAGES["default"]["BACKEND"].endswith("FileSystemStorage"):
-    _prefix = settings.LEDGER_PUBLISH_PREFIX
-    urlpatterns.insert(
-        0,
-        re_path(
-            rf"^{settings.MEDIA_URL.strip('/')}/{_prefix}/(?P<path>.+)$",
-            serve,
-            {"document_root": settings.MEDIA_ROOT / _prefix},
-        ),
-    )

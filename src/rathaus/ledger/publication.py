@@ -4,12 +4,18 @@ Whoever reads the files at any moment finds a whole checkpoint and every file it
 is replaced in one step, never deleted first (on a local disk, and on an object store that
 overwrites, as S3Storage does by default); the tiles and entry bundles are written before the
 checkpoint that names them, and superseded partial tiles go only after it.
+
+Nothing is signed or published that contradicts the checkpoint already published
+(:func:`check_extends_published`): a database restored from a backup would otherwise fork the
+log under the same key.
 """
 
 from __future__ import annotations
 
 import posixpath
+import re
 import secrets
+import urllib.parse
 from pathlib import Path
 
 from django.conf import settings
@@ -17,17 +23,48 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, Storage, storages
 from django.db import transaction
 
-from rathaus.ledger import tiles
+from rathaus.ledger import merkle, note, tiles
 from rathaus.ledger.models import Checkpoint, Entry, LogState, Tile
+from rathaus.ledger.selectors import DatabaseTiles
+
+#: Cache lifetimes of the published files: the checkpoint changes every second; a tile's or
+#: bundle's contents never change under its name (c2sp.org/tlog-tiles), a partial one is only
+#: deleted once a bigger checkpoint no longer needs it.
+CHECKPOINT_CACHE_CONTROL = "public, max-age=5"
+FULL_TILE_CACHE_CONTROL = "public, max-age=31536000, immutable"
+PARTIAL_TILE_CACHE_CONTROL = "public, max-age=86400"
+_PARTIAL = re.compile(r"\.p/[0-9]+$")
+
+
+class PublishedLogConflict(RuntimeError):
+    """Signing or publishing now would contradict the checkpoint the log has published.
+
+    The message says what happened and what to do; nothing was signed or published."""
 
 
 def ledger_storage() -> Storage:
-    return storages[settings.LEDGER_STORAGE]
+    return storages[getattr(settings, "LEDGER_STORAGE", "default")]
 
 
 def storage_name(path: str) -> str:
-    prefix = settings.LEDGER_PUBLISH_PREFIX.strip("/")
+    prefix = getattr(settings, "LEDGER_PUBLISH_PREFIX", "govchain").strip("/")
     return f"{prefix}/{path}" if prefix else path
+
+
+def cache_control(name: str) -> str | None:
+    """The ``Cache-Control`` of a published file (a path or storage name ending in it)."""
+    if posixpath.basename(name) == "checkpoint":
+        return CHECKPOINT_CACHE_CONTROL
+    if "tile/" not in name:
+        return None
+    return PARTIAL_TILE_CACHE_CONTROL if _PARTIAL.search(name) else FULL_TILE_CACHE_CONTROL
+
+
+def content_type(name: str) -> str:
+    """The checkpoint is a text note; tiles and entry bundles are binary."""
+    if posixpath.basename(name) == "checkpoint":
+        return "text/plain; charset=utf-8"
+    return "application/octet-stream"
 
 
 def _write(storage: Storage, path: str, data: bytes) -> None:
@@ -73,10 +110,93 @@ def _drop_partials(storage: Storage, path: str) -> None:
         storage.delete(f"{directory}/{width}")
 
 
+def read_published(storage: Storage | None = None) -> tuple[note.Checkpoint, str] | None:
+    """The checkpoint the storage serves now, parsed, with its signed text; None if there is
+    none. Its signatures are not checked: it is compared with what the database would sign.
+    Raises :class:`PublishedLogConflict` when the file is not a checkpoint at all."""
+    name = storage_name("checkpoint")
+    try:
+        with (storage or ledger_storage()).open(name, "rb") as file:
+            data = file.read()
+    except FileNotFoundError:
+        return None
+    try:
+        text, _ = note.split(data)
+        return note.Checkpoint.parse(text), data.decode("utf-8")
+    except (note.NoteError, UnicodeDecodeError) as exc:
+        raise PublishedLogConflict(
+            f"The published GovChain checkpoint ({name}) cannot be read ({exc}), so the "
+            "sequencer cannot tell whether the database continues the published log; nothing "
+            "was signed or published. Find out who changed the file: put back the last "
+            "checkpoint the log published (the bucket's object versions or the database's "
+            "newest ledger_checkpoint row of that size), never one of another log. "
+            "See docs/govchain.md, 'Backups and restore'."
+        ) from exc
+
+
+def check_extends_published(*, size: int, root_hash: bytes) -> None:
+    """Raise :class:`PublishedLogConflict` unless the database's tree of ``size`` leaves (root
+    ``root_hash``) holds the published checkpoint's tree as its prefix.
+
+    Whoever verified a document against the published checkpoint, or remembers it
+    (``rathaus-verify --remember``), must never see the log shrink or change its past. The
+    database can be behind it after a restore from a backup; signing then would fork the log.
+    """
+    found = read_published()
+    if found is None:
+        return
+    published, _ = found
+    origin = settings.LEDGER_ORIGIN
+    if published.origin != origin:
+        raise PublishedLogConflict(
+            f"The storage holds the checkpoint of the log {published.origin!r} "
+            f"(tree size {published.size}), not of LEDGER_ORIGIN {origin!r}; nothing was "
+            "signed or published. Point LEDGER_STORAGE / LEDGER_PUBLISH_PREFIX at this log's "
+            "files, or set LEDGER_ORIGIN back. See docs/govchain.md, 'Backups and restore'."
+        )
+    if published.size > size:
+        raise PublishedLogConflict(
+            f"The database is behind the published GovChain log: it holds {size} entries, "
+            f"the published checkpoint {published.size}. The database was probably restored "
+            "from a backup taken before the newest entries were published. Nothing was signed "
+            "or published (signing now would fork the log); documents are still issued and "
+            "their entries wait, pending, for sequencing. Run `manage.py ledger_reimport` to "
+            f"take the {published.size - size} missing entries back from the published files, "
+            "then the sequencer carries on by itself. See docs/govchain.md, 'Backups and "
+            "restore'."
+        )
+    if published.size == size:
+        if published.root_hash != root_hash:
+            raise PublishedLogConflict(
+                f"The database's log of {size} entries is not the published log of {size} "
+                "entries (another root hash): the database holds another history than the one "
+                "the log published (restored from another backup, or pointed at another "
+                "log's files). Nothing was signed or published; documents are still issued "
+                "and wait, pending. Do not delete the published files. See docs/govchain.md, "
+                "'Backups and restore'."
+            )
+        return
+    if Checkpoint.objects.filter(size=published.size, root_hash=published.root_hash).exists():
+        return  # a checkpoint this database signed: its tree only grew since
+    try:
+        proof = merkle.consistency_proof(published.size, size, DatabaseTiles(size))
+        merkle.verify_consistency(published.size, size, proof, published.root_hash, root_hash)
+    except merkle.ProofError as exc:
+        raise PublishedLogConflict(
+            f"The database's log of {size} entries does not continue the published log of "
+            f"{published.size} entries ({exc}): the database holds another history than the "
+            "one the log published (restored from a backup and then sequenced further, or "
+            "pointed at another log's files). Nothing was signed or published; documents are "
+            "still issued and wait, pending. Do not delete the published files. See "
+            "docs/govchain.md, 'Backups and restore'."
+        ) from exc
+
+
 def publish() -> int:
     """Publish everything sequenced but not yet published; returns the published tree size.
 
-    Safe to repeat and to run after a crash: the database is the source of truth.
+    Safe to repeat and to run after a crash: the database is the source of truth, as long as
+    it continues the published log (else :class:`PublishedLogConflict`, nothing written).
     """
     storage = ledger_storage()
     with transaction.atomic():
@@ -84,6 +204,7 @@ def publish() -> int:
         checkpoint = Checkpoint.objects.filter(size=state.size).order_by("-id").first()
         if checkpoint is None or checkpoint.pk == state.published_checkpoint:
             return state.published_size
+        check_extends_published(size=checkpoint.size, root_hash=bytes(checkpoint.root_hash))
         old, new = state.published_size, checkpoint.size
         superseded: list[str] = []
         if new > old:
@@ -127,5 +248,12 @@ def publish() -> int:
 
 
 def log_url() -> str:
-    """The base URL of the published log, for ``rathaus-verify --log`` and the /pruefen/ page."""
-    return ledger_storage().url(storage_name("checkpoint")).removesuffix("checkpoint")
+    """The public base URL of the published log, for ``rathaus-verify --log`` and the /pruefen/
+    page: ``LEDGER_PUBLIC_URL`` when set (a CDN or the bucket's public address), else the
+    storage's address of the files, without any query string (no signature, no expiry)."""
+    public = getattr(settings, "LEDGER_PUBLIC_URL", "")
+    if public:
+        return public.rstrip("/") + "/"
+    url = ledger_storage().url(storage_name("checkpoint"))
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit(parts._replace(query="", fragment="")).removesuffix("checkpoint")

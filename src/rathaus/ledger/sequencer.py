@@ -4,6 +4,11 @@ Appends only insert rows; the sequencer is the single writer of the tree. It hol
 :class:`LogState` (on SQLite the database write lock), so several sequencer processes are safe:
 each batch gets consecutive, gap-free indexes. ``manage.py run_sequencer`` calls :func:`sequence`
 at least once a second.
+
+Before it signs, it reads the checkpoint the log has published: a database behind it (restored
+from a backup) would otherwise sign a second, different tree of the same size with the same key.
+Then it signs nothing (:class:`~rathaus.ledger.publication.PublishedLogConflict`); appends go
+on and wait until ``manage.py ledger_reimport`` has taken the published entries back.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from rathaus.ledger import note, tiles
 from rathaus.ledger.keys import log_signers
 from rathaus.ledger.merkle import leaf_hash
 from rathaus.ledger.models import Checkpoint, Entry, LogState, Tile
-from rathaus.ledger.publication import publish
+from rathaus.ledger.publication import check_extends_published, publish
 
 _CHUNK = 2000
 
@@ -65,6 +70,19 @@ def _assign_indexes(ids: list[int], first_index: int) -> None:
                 raise RuntimeError("an entry changed while it was being sequenced")
 
 
+def store_tiles(changed: dict[tuple[int, int], list[bytes]]) -> None:
+    """Save the tiles that changed as the tree grew (``tiles.Edge.append``)."""
+    Tile.objects.bulk_create(
+        [
+            Tile(level=level, index=index, hashes=tiles.encode_tile(hashes))
+            for (level, index), hashes in changed.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["level", "index"],
+        update_fields=["hashes"],
+    )
+
+
 def _signed_by_current_keys(signed_note: str, signers: list[note.Signer]) -> bool:
     _, signatures = note.split(signed_note)
     return {(s.name, s.key_id) for s in signatures} == {(s.name, s.key_id) for s in signers}
@@ -74,7 +92,8 @@ def sequence(*, max_batch: int = 500_000) -> Checkpoint | None:
     """Integrate pending entries and sign a checkpoint; None if there was nothing to do.
 
     Also signs afresh (same size) when the configured keys changed, e.g. during a rotation.
-    Publishes the tiles and checkpoint after the commit.
+    Publishes the tiles and checkpoint after the commit. Raises ``PublishedLogConflict``, and
+    signs nothing, when the database does not continue the published log.
     """
     signers = log_signers()
     with transaction.atomic():
@@ -89,17 +108,10 @@ def sequence(*, max_batch: int = 500_000) -> Checkpoint | None:
             checkpoint = None
         else:
             edge = load_edge(state.size)
+            check_extends_published(size=state.size, root_hash=edge.root())
             changed = edge.append(leaf_hash(bytes(leaf)) for _, leaf in pending)
             _assign_indexes([pk for pk, _ in pending], state.size)
-            Tile.objects.bulk_create(
-                [
-                    Tile(level=level, index=index, hashes=tiles.encode_tile(hashes))
-                    for (level, index), hashes in changed.items()
-                ],
-                update_conflicts=True,
-                unique_fields=["level", "index"],
-                update_fields=["hashes"],
-            )
+            store_tiles(changed)
             root_hash = edge.root()
             signed = note.sign_checkpoint(
                 note.Checkpoint(settings.LEDGER_ORIGIN, edge.size, root_hash), signers

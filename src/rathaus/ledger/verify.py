@@ -93,7 +93,9 @@ def _tile_fetcher(fetch: Fetch) -> tiles.TileFetcher:
     return fetch_tile
 
 
-def _bundle(fetch: Fetch, index: int, width: int) -> list[bytes]:
+def fetch_bundle(fetch: Fetch, index: int, width: int) -> list[bytes]:
+    """The first ``width`` entries of entry bundle ``index`` (a superseded partial bundle is
+    read from the full one)."""
     data = fetch(tiles.entries_path(index, width))
     if data is None and width < tiles.TILE_WIDTH:
         data = fetch(tiles.entries_path(index))
@@ -192,7 +194,7 @@ def verify(
             leaf_hashes: list[bytes] = []
             for bundle_index in range((size + tiles.TILE_WIDTH - 1) // tiles.TILE_WIDTH):
                 width = tiles.tile_width(0, bundle_index, size)
-                for entry in _bundle(fetch, bundle_index, width):
+                for entry in fetch_bundle(fetch, bundle_index, width):
                     if document_sha256.encode() in entry:
                         try:
                             parsed = LogEntry.decode(entry)
@@ -206,7 +208,9 @@ def verify(
         else:
             if not 0 <= index < size:
                 raise VerificationFailed(f"index {index} is not in the log of {size} entries")
-            raw = _bundle(fetch, index // tiles.TILE_WIDTH, tiles.tile_width(0, index // 256, size))
+            raw = fetch_bundle(
+                fetch, index // tiles.TILE_WIDTH, tiles.tile_width(0, index // 256, size)
+            )
             entry_bytes = raw[index % tiles.TILE_WIDTH]
             try:
                 parsed = LogEntry.decode(entry_bytes)

@@ -1,4 +1,9 @@
-"""Run the GovChain sequencer: batch pending entries into the tree and sign a checkpoint."""
+"""Run the GovChain sequencer: batch pending entries into the tree and sign a checkpoint.
+
+When the database does not continue the published log (restored from a backup), it signs
+nothing, logs what happened and what to do, and tries again with the longest pause until
+``manage.py ledger_reimport`` has been run.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,10 @@ import time
 from types import FrameType
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections
 
+from rathaus.ledger.publication import PublishedLogConflict
 from rathaus.ledger.sequencer import sequence
 
 logger = logging.getLogger("rathaus.ledger")
@@ -34,7 +40,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, interval: float, once: bool, **options: Any) -> None:
         if once:
-            checkpoint = sequence()
+            try:
+                checkpoint = sequence()
+            except PublishedLogConflict as exc:
+                raise CommandError(str(exc)) from exc
             self.stdout.write(f"tree size {checkpoint.size}" if checkpoint else "nothing to do")
             return
         stopping = False
@@ -60,6 +69,11 @@ class Command(BaseCommand):
                         },
                     )
                 failures = 0
+            except PublishedLogConflict as exc:
+                # no passing failure but a restore to resolve: the longest pause at once, and
+                # the message (what happened, what to do) once per pause
+                failures = max(failures + 1, 16)
+                logger.error("%s", exc, extra={"failures": failures})
             except Exception:  # the database or the object store away for a while: keep going
                 failures += 1
                 logger.exception("sequencing failed; retrying", extra={"failures": failures})
