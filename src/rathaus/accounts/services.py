@@ -9,7 +9,9 @@ from typing import Any
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.conf import settings
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import ProtectedError, Q, RestrictedError
 from django.http import HttpRequest
@@ -194,6 +196,7 @@ def _erase(locked: User, *, actor: Any, action: str) -> None:
         obj=locked,
         after={"sections": personal_data.export_sections()},
     )
+    _forget_in_admin_log(locked)
     try:
         locked.delete()
     except (ProtectedError, RestrictedError) as protected:
@@ -204,6 +207,28 @@ def _erase(locked: User, *, actor: Any, action: str) -> None:
                 "submitted application. Please contact the authority to close your account."
             )
         ) from protected
+
+
+def _forget_in_admin_log(user: User) -> None:
+    """The Django admin's history names what it changed by its ``str()``: the account by its
+    e-mail address, the profile by the person's name, their identities by subject. Those
+    entries (the deletion's own included: the admin writes it before deleting) keep only the
+    row's number; who changed what, and when, stays."""
+    rows: list[tuple[type[Any], list[Any]]] = [
+        (User, [user.pk]),
+        (Profile, list(Profile.objects.filter(user=user).values_list("pk", flat=True))),
+        (EmailAddress, list(EmailAddress.objects.filter(user=user).values_list("pk", flat=True))),
+        (
+            FederatedIdentity,
+            list(FederatedIdentity.objects.filter(user=user).values_list("pk", flat=True)),
+        ),
+    ]
+    types = ContentType.objects.get_for_models(*(model for model, _pks in rows))
+    for model, pks in rows:
+        for pk in pks:
+            LogEntry.objects.filter(content_type=types[model], object_id=str(pk)).update(
+                object_repr=f"#{pk}"
+            )
 
 
 def delete_unconfirmed_signups() -> int:
