@@ -11,6 +11,7 @@ class CaseworkConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save, pre_save
 
+        from rathaus.accounts.personal_data import register_export_section
         from rathaus.casework import checks  # noqa: F401  (registers the system check)
         from rathaus.casework.disposal import on_file_disposed, on_file_disposing
         from rathaus.casework.memberships import (
@@ -19,10 +20,12 @@ class CaseworkConfig(AppConfig):
             on_membership_saving,
         )
         from rathaus.casework.models import StaffMembership
+        from rathaus.casework.personal_data import personal_data_export
         from rathaus.casework.receivers import on_reply_received
         from rathaus.mailbox.signals import reply_received
         from rathaus.records.signals import file_disposed, file_disposing
 
+        register_export_section("cases", personal_data_export)
         reply_received.connect(on_reply_received, dispatch_uid="casework.reply_received")
         file_disposing.connect(on_file_disposing, dispatch_uid="casework.file_disposing")
         file_disposed.connect(on_file_disposed, dispatch_uid="casework.file_disposed")

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from rathaus.core.admin_inlines import LabelledTabularInline
 from rathaus.core.admin_lists import SafeDateHierarchy
-from rathaus.mailbox.models import Message, MessageAttachment, RetrievalLog
+from rathaus.mailbox.models import Message, MessageAttachment, PendingFileDeletion, RetrievalLog
 
 
 class NotificationFilter(admin.SimpleListFilter):
@@ -78,3 +78,11 @@ class RetrievalLogAdmin(ReadOnlyAdmin):
     list_filter = ["action"]
     search_fields = ["message__case_number", "=message__public_id", "user__email"]
     readonly_fields = [f.name for f in RetrievalLog._meta.fields]
+
+
+@admin.register(PendingFileDeletion)
+class PendingFileDeletionAdmin(ReadOnlyAdmin):
+    """Stored files of deleted messages (account deletion) that the storage refused to delete;
+    the periodic ``mailbox.tasks.queue_stranded_notifications`` tries them again."""
+
+    list_display = ["storage_name", "attempts", "last_error", "created_at"]

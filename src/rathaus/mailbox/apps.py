@@ -11,10 +11,15 @@ class MailboxConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from rathaus.accounts.personal_data import register_export_section
+        from rathaus.accounts.personal_data import (
+            register_erasure_handler,
+            register_export_section,
+        )
         from rathaus.mailbox.personal_data import personal_data_export
+        from rathaus.mailbox.services import erase_for_account_deletion
 
         register_export_section("mailbox", personal_data_export)
+        register_erasure_handler("mailbox", erase_for_account_deletion)
 
         from allauth.account.signals import email_confirmed
 

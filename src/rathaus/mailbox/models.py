@@ -169,6 +169,29 @@ class MessageAttachment(models.Model):
         return self.name
 
 
+class PendingFileDeletion(models.Model):
+    """A stored file of a deleted message attachment, still to be deleted from the storage.
+
+    Written in the transaction that deletes the attachment (the owner's account deletion,
+    Art. 17 GDPR) and removed once the storage confirms the deletion
+    (``services.delete_pending_files``): a storage failure, or a process that dies in between,
+    leaves a row that the periodic job retries, never a notice or a citizen's evidence in the
+    storage that nothing refers to."""
+
+    storage_name = models.CharField(_("storage name"), max_length=255)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("file still to be deleted")
+        verbose_name_plural = _("files still to be deleted")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.storage_name
+
+
 class RetrievalLog(AppendOnlyModel):
     """Every opening and download of a message by its owner: the authority's proof of retrieval."""
 

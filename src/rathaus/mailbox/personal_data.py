@@ -1,4 +1,5 @@
-"""The mailbox's part of the data export (Art. 15, 20 GDPR): messages, files, retrievals."""
+"""The mailbox's part of the data export (Art. 15, 20 GDPR): messages, files, retrievals (with
+the IP address and browser logged for each)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,13 @@ def personal_data_export(user: Any) -> list[dict[str, Any]]:
     retrievals: dict[int, list[dict[str, Any]]] = {}
     for entry in RetrievalLog.objects.filter(message__owner=user).order_by("at", "id"):
         retrievals.setdefault(entry.message_id, []).append(
-            {"action": entry.action, "at": entry.at, "sha256": entry.sha256}
+            {
+                "action": entry.action,
+                "at": entry.at,
+                "sha256": entry.sha256,
+                "ip_address": entry.ip_address,
+                "user_agent": entry.user_agent,
+            }
         )
     return [
         {

@@ -9,9 +9,10 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
@@ -19,6 +20,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,6 +30,7 @@ from rathaus.core.models import Authority
 from rathaus.core.scanning import VirusScanner
 from rathaus.core.stored_files import (
     StoredFileUnavailable,
+    delete_pending,
     delete_unless_committed,
     read_verified,
 )
@@ -38,7 +41,12 @@ from rathaus.mailbox.announcement import (
     recorded_announcement,
 )
 from rathaus.mailbox.errors import MailboxError, ReplyKeyUsed, ReplyRefused
-from rathaus.mailbox.models import Message, MessageAttachment, RetrievalLog
+from rathaus.mailbox.models import (
+    Message,
+    MessageAttachment,
+    PendingFileDeletion,
+    RetrievalLog,
+)
 from rathaus.mailbox.signals import reply_received
 
 logger = logging.getLogger(__name__)
@@ -445,3 +453,47 @@ def announcement_date(message: Message) -> date | None:
         first_retrieved_at=message.first_retrieved_at,
         legal_basis=message.legal_basis,
     )
+
+
+# --- erasure (Art. 17 GDPR) -------------------------------------------------------------------
+
+
+def erase_for_account_deletion(user: Any) -> None:
+    """Account deletion (registered with accounts, runs in its transaction): the owner's
+    messages go, and their stored files after the commit (:func:`delete_files_after_commit`).
+
+    Replies go before the messages they answer (``Message.parent`` protects those), so that a
+    citizen who once replied is not kept from deleting the account. The copies the authority
+    must keep (notices, filed replies) are in the case's E-Akte, not here.
+    """
+    messages = Message.objects.filter(owner_id=user.pk)
+    delete_files_after_commit(MessageAttachment.objects.filter(message__in=messages))
+    while True:
+        unanswered = messages.exclude(Exists(Message.objects.filter(parent=OuterRef("pk"))))
+        deleted, _per_model = unanswered.delete()
+        if not deleted:
+            return  # none left (or a loop of replies, which the account's cascade refuses)
+
+
+def delete_files_after_commit(attachments: Iterable[MessageAttachment]) -> None:
+    """Delete the stored files of ``attachments`` once their deletion commits (a rolled-back
+    deletion keeps them). Each is noted as pending in the caller's transaction, so that a file
+    the storage does not delete is retried by :func:`delete_pending_files`, not forgotten."""
+    names = [attachment.file.name for attachment in attachments if attachment.file.name]
+    if not names:
+        return
+    PendingFileDeletion.objects.bulk_create([PendingFileDeletion(storage_name=n) for n in names])
+    # robust: the deletion never fails the request or job whose transaction has committed
+    transaction.on_commit(partial(delete_pending_files, names=names), robust=True)
+
+
+def delete_pending_files(*, names: Iterable[str] | None = None) -> int:
+    """Delete the stored files still pending deletion (all of them, or those ``names``), each
+    on its own (``core.stored_files.delete_pending``): one the storage refuses is logged with
+    its storage name, kept for the next run (``tasks.queue_stranded_notifications``, every ten
+    minutes) and does not stop the others. Returns how many are still pending."""
+    pending = PendingFileDeletion.objects.all()
+    if names is not None:
+        pending = pending.filter(storage_name__in=list(names))
+    storage = MessageAttachment._meta.get_field("file").storage
+    return delete_pending(pending, storage=storage, what="file of a deleted mailbox message")

@@ -4,11 +4,15 @@ The job locks the message, checks ``notified_at``, hands the e-mail to the SMTP 
 it sent in the same transaction: a retried or duplicated job finds the mark and sends nothing.
 When the server cannot be reached the job is retried with backoff (rathaus.core.jobs); after the
 last attempt it ends FAILED in the task results (admin), and the message shows the last error.
+The error is kept, logged and raised as :class:`NotificationNotSent`: its kind and SMTP codes
+only, never the recipient's address, which a refusal (``SMTPRecipientsRefused``) or the server's
+reply text carries.
 """
 
 from __future__ import annotations
 
 import logging
+import smtplib
 from datetime import timedelta
 
 from django.db import transaction
@@ -27,8 +31,34 @@ from rathaus.mailbox.models import (
     Message,
 )
 from rathaus.mailbox.notifications import build_notification
+from rathaus.mailbox.services import delete_pending_files
 
 logger = logging.getLogger(__name__)
+
+
+class NotificationNotSent(Exception):
+    """The notification did not go out; the text is :func:`failure_summary` of the cause.
+
+    Raised instead of the cause, which is neither chained nor kept as context: the cause's text
+    may name the recipient's address, and the retry log lines (``core.jobs``), the worker's log
+    and the traceback in the task results all write the exception raised.
+    """
+
+
+def failure_summary(failure: BaseException) -> str:
+    """What went wrong sending, without the recipient's address: the exception's class and the
+    SMTP reply codes, or the error number of a network failure (``ConnectionRefusedError
+    errno 111``). Never a message text: ``SMTPRecipientsRefused`` holds the refused addresses,
+    and a server's reply text may repeat them."""
+    kind = type(failure).__name__
+    if isinstance(failure, smtplib.SMTPRecipientsRefused):
+        codes = sorted({str(reply[0]) for reply in failure.recipients.values()})
+        return f"{kind} {' '.join(codes)}".strip()
+    if isinstance(failure, smtplib.SMTPResponseException):
+        return f"{kind} {failure.smtp_code}"
+    if isinstance(failure, OSError) and isinstance(failure.errno, int):
+        return f"{kind} errno {failure.errno}"
+    return kind
 
 
 @retrying_task(
@@ -77,15 +107,18 @@ def send_notification(message_id: int) -> str:
                 after={"notified_at": message.notified_at.isoformat()},
             )
     if failure is not None:
+        summary = failure_summary(failure)[:500]
         Message.objects.filter(pk=message_id).update(
             notification_attempts=F("notification_attempts") + 1,
-            notification_error=repr(failure)[:500],
+            notification_error=summary,
         )
         logger.warning(
             "mailbox notification failed",
-            extra={"mailbox_message": message_id, "error": repr(failure)},
+            extra={"mailbox_message": message_id, "error": summary},
         )
-        raise failure
+        # not chained (``from None``, and raised outside the except block): the cause's text
+        # would reach the logs and the task result's traceback
+        raise NotificationNotSent(summary) from None
     logger.info("mailbox notification sent", extra={"mailbox_message": message_id})
     return "sent"
 
@@ -93,10 +126,13 @@ def send_notification(message_id: int) -> str:
 @task(queue_name="mail")
 def queue_stranded_notifications() -> int:
     """Periodic: queue the notification again for messages whose job never ran and is neither
-    waiting in the queue nor running (``core.jobs.queue_again``).
+    waiting in the queue nor running (``core.jobs.queue_again``); and try again to delete the
+    stored files of deleted messages that the storage refused before
+    (``services.delete_pending_files``).
 
     Safe to repeat: the send job checks ``notified_at`` under a lock, so nothing is sent twice.
     """
+    delete_pending_files()
     now = timezone.now()
     stranded = Message.objects.filter(
         from_citizen=False,
