@@ -230,7 +230,7 @@ def test_an_account_mail_that_never_gets_through_ends_failed_without_its_link(
 
     [failed] = _jobs()
     assert failed.status == "FAILED"  # the administrator sees it, with the error
-    assert failed.exception_class_path == "builtins.ConnectionRefusedError"
+    assert failed.exception_class_path == "rathaus.core.mail_errors.MailNotSent"
     assert failed.args_kwargs == ERASED
     stored = json.dumps(list(DBTaskResult.objects.values()), default=str)
     assert link not in stored

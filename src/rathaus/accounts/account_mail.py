@@ -28,6 +28,7 @@ from django.utils import timezone
 from django_tasks import TaskResultStatus
 
 from rathaus.core.jobs import retrying_task
+from rathaus.core.mail_errors import MailNotSent, failure_summary
 
 logger = logging.getLogger(__name__)
 
@@ -116,10 +117,11 @@ def send_account_mail(mail: dict[str, Any]) -> str:
     try:
         build_message(mail).send()
     except Exception as exc:  # refused, unreachable, timed out: retried later
-        logger.warning(
-            "account mail not sent", extra={**_described(mail), "error": type(exc).__name__}
-        )
-        raise
+        summary = failure_summary(exc)
+        logger.warning("account mail not sent", extra={**_described(mail), "error": summary})
+        # no chained cause: a refused recipient's address must reach neither the job's log
+        # lines nor the traceback kept with its result
+        raise MailNotSent(summary) from None
     logger.info("account mail sent", extra=_described(mail))
     return "sent"
 

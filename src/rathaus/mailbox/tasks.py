@@ -12,7 +12,6 @@ reply text carries.
 from __future__ import annotations
 
 import logging
-import smtplib
 from datetime import timedelta
 
 from django.db import transaction
@@ -23,6 +22,7 @@ from django_tasks import task
 from rathaus.accounts.selectors import notification_address
 from rathaus.core import audit
 from rathaus.core.jobs import queue_again, retrying_task
+from rathaus.core.mail_errors import failure_summary
 from rathaus.mailbox.models import (
     NO_CONFIRMED_ADDRESS,
     NOTIFICATION_ATTEMPTS,
@@ -43,22 +43,6 @@ class NotificationNotSent(Exception):
     may name the recipient's address, and the retry log lines (``core.jobs``), the worker's log
     and the traceback in the task results all write the exception raised.
     """
-
-
-def failure_summary(failure: BaseException) -> str:
-    """What went wrong sending, without the recipient's address: the exception's class and the
-    SMTP reply codes, or the error number of a network failure (``ConnectionRefusedError
-    errno 111``). Never a message text: ``SMTPRecipientsRefused`` holds the refused addresses,
-    and a server's reply text may repeat them."""
-    kind = type(failure).__name__
-    if isinstance(failure, smtplib.SMTPRecipientsRefused):
-        codes = sorted({str(reply[0]) for reply in failure.recipients.values()})
-        return f"{kind} {' '.join(codes)}".strip()
-    if isinstance(failure, smtplib.SMTPResponseException):
-        return f"{kind} {failure.smtp_code}"
-    if isinstance(failure, OSError) and isinstance(failure.errno, int):
-        return f"{kind} errno {failure.errno}"
-    return kind
 
 
 @retrying_task(
