@@ -54,10 +54,11 @@ def main(count: int, out: str) -> None:
     wuppertal = Municipality.objects.get(ags="05124000")
     service = Service.objects.get(slug="briefwahl")
     _schema, digest = form_schema(service)
+    day = timezone.localdate() + datetime.timedelta(days=30)
     election = Election.objects.create(
         municipality=wuppertal,
         name="Benchmark-Wahl",
-        election_day=timezone.localdate() + datetime.timedelta(days=30),
+        election_day=day + datetime.timedelta(days=6 - day.weekday()),  # a Sunday
     )
     with connection.cursor() as cursor:
         cursor.execute(

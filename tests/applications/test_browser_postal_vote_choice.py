@@ -24,6 +24,7 @@ def test_citizen_chooses_the_election_on_the_start_page(
 ) -> None:
     wuppertal = Municipality.objects.get(slug="wuppertal")
     day = timezone.localdate() + datetime.timedelta(days=40)
+    day += datetime.timedelta(days=6 - day.weekday())  # a Sunday (§ 16 Satz 2 BWahlG)
     Election.objects.create(municipality=wuppertal, name="Europawahl", election_day=day)
     local = Election.objects.create(municipality=wuppertal, name="Kommunalwahl", election_day=day)
     log_in(page, citizen)

@@ -157,10 +157,11 @@ def drafts(world: World) -> list[str]:
     """The citizen's drafts, one of every service with an online form: each step's page."""
     wuppertal = Municipality.objects.get(ags="05124000")
     now = timezone.now()
+    day = timezone.localdate(now) + datetime.timedelta(days=40)
     Election.objects.create(
         municipality=wuppertal,
         name="Walker-Wahl",
-        election_day=(now + datetime.timedelta(days=40)).date(),
+        election_day=day + datetime.timedelta(days=6 - day.weekday()),  # a Sunday
         postal_vote_from=now - datetime.timedelta(days=1),
         postal_vote_deadline=now + datetime.timedelta(days=30),
     )

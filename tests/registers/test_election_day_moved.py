@@ -52,14 +52,14 @@ def test_moving_the_election_day_moves_the_default_deadline_and_the_audit_shows_
     assert election.postal_vote_deadline == datetime.datetime(2030, 9, 13, 18, tzinfo=BERLIN)
 
     # the form shows the stored deadline, which the admin leaves as it is
-    answer = _post(admin_client, election, day="2030-09-14", deadline=("2030-09-13", "18:00:00"))
+    answer = _post(admin_client, election, day="2030-09-22", deadline=("2030-09-13", "18:00:00"))
 
     assert answer.status_code == 302  # type: ignore[attr-defined]
     election.refresh_from_db()
-    assert election.election_day == datetime.date(2030, 9, 14)
-    assert election.postal_vote_deadline == datetime.datetime(2030, 9, 12, 18, tzinfo=BERLIN)
+    assert election.election_day == datetime.date(2030, 9, 22)
+    assert election.postal_vote_deadline == datetime.datetime(2030, 9, 20, 18, tzinfo=BERLIN)
     told = [str(m) for m in get_messages(answer.wsgi_request)]  # type: ignore[attr-defined]
-    assert "Die Antragsfrist wurde mit dem Wahltag auf den 12.09.2030 18:00 verschoben." in told
+    assert "Die Antragsfrist wurde mit dem Wahltag auf den 20.09.2030 18:00 verschoben." in told
     changed = AuditEvent.objects.get(action="admin.registers.election.changed")
     assert sorted(changed.after) == ["election_day", "postal_vote_deadline"]
     moment = datetime.datetime.fromisoformat
@@ -67,7 +67,7 @@ def test_moving_the_election_day_moves_the_default_deadline_and_the_audit_shows_
         2030, 9, 13, 18, tzinfo=BERLIN
     )
     assert moment(changed.after["postal_vote_deadline"]) == datetime.datetime(
-        2030, 9, 12, 18, tzinfo=BERLIN
+        2030, 9, 20, 18, tzinfo=BERLIN
     )
 
 

@@ -111,6 +111,13 @@ class PostalVoteRules:
                 % {"place": application.municipality.name}
             )
         voter, birth_date = _voter_key(application.answers)
+        if counters.hits(_polling_card_key(application)) >= POLLING_CARD_REFUSALS[0]:
+            raise ApplicationError(
+                _(
+                    "Too many of your postal vote applications were refused. Please try again "
+                    "in an hour, or contact the electoral office."
+                )
+            )
         if not election.accepts_postal_vote_applications(now):
             raise _with_hint(
                 ApplicationError(_deadline_passed(election)),
@@ -123,6 +130,16 @@ class PostalVoteRules:
         refusal = _register(application, election, voter, birth_date)
         if refusal is not None:
             raise _with_hint(refusal, application, election, voter, birth_date)
+
+
+#: Refusals because another account applied for the voter that one account may have per window:
+#: each tells that the person typed in applied for a polling card, so trying names stays slow.
+POLLING_CARD_REFUSALS = (5, 3600)
+
+
+def _polling_card_key(application: Application) -> str:
+    window = int(time.time() // POLLING_CARD_REFUSALS[1])
+    return f"rathaus:polling-card-refusals:{application.applicant_id}:{window}"
 
 
 def _with_hint(
@@ -139,7 +156,7 @@ def _with_hint(
         for other in open_elections(application.municipality, timezone.now())
         if other.pk != election.pk
         and (birth_date is None or other.voter_is_old_enough(birth_date))
-        and not _holds_polling_card(other, voter)
+        and not _holds_polling_card(other, voter, application.applicant_id)
     ]
     if not still_open:
         return refusal
@@ -151,6 +168,8 @@ def _with_hint(
             [_election_text(e.name, e.election_day) for e in still_open], _("and")
         )
     }
+    if isinstance(refusal, AuditedRefusal):
+        return AuditedRefusal(f"{refusal} {hint}", action=refusal.action, details=refusal.details)
     return ApplicationError(f"{refusal} {hint}")
 
 
@@ -251,8 +270,10 @@ def _kept_election(context: Mapping[str, Any]) -> tuple[str, datetime.date] | No
     return (row[0], row[1]) if row else None
 
 
-def _holds_polling_card(election: Election, voter: str) -> bool:
-    """True if ``voter`` has a sent application for ``election``'s vote (read only)."""
+def _holds_polling_card(election: Election, voter: str, applicant_id: int) -> bool:
+    """True if ``voter`` has an application for ``election``'s vote sent from the account
+    ``applicant_id`` (read only). Another account's is not told: it would tell whoever types
+    a voter's name and birth date whether that person votes by post."""
     holder = (
         PollingCardApplication.objects.filter(scope=election.polling_card_scope, voter=voter)
         .values_list("application_id", flat=True)
@@ -262,6 +283,7 @@ def _holds_polling_card(election: Election, voter: str) -> bool:
         holder is not None
         and Application.objects.filter(
             pk=holder,
+            applicant_id=applicant_id,
             status__in=(Application.Status.SUBMITTED, Application.Status.AWAITING_PAYMENT),
         ).exists()
     )
@@ -326,14 +348,27 @@ def _register(
             pk=entry.application_id,
             status__in=(Application.Status.SUBMITTED, Application.Status.AWAITING_PAYMENT),
         )
-        .values_list("reference", "submitted_at")
+        .values_list("reference", "submitted_at", "applicant_id")
         .first()
     )
     if earlier is None:
         entry.election, entry.application_id = election, application.pk
         entry.save(update_fields=["election", "application_id"])
         return None
-    reference, submitted_at = earlier
+    reference, submitted_at, applicant_id = earlier
+    if applicant_id != application.applicant_id:
+        # Sent from another account (the voter's own, or someone they authorised): its
+        # reference and day are theirs, and each such refusal is audited and counted.
+        failures = counters.hit(_polling_card_key(application), timeout=POLLING_CARD_REFUSALS[1])
+        return AuditedRefusal(
+            _(
+                "A polling card for the %(election)s cannot be applied for online for this "
+                "voter. Please contact the electoral office."
+            )
+            % {"election": election.name},
+            action="applications.polling_card_refused",
+            details={"election": election.pk, "refusals_in_window": failures},
+        )
     return ApplicationError(
         _(
             "A polling card for the %(election)s has already been applied for for this "

@@ -213,13 +213,27 @@ def expiry_cutoff(now: datetime.datetime) -> datetime.datetime:
     return datetime.datetime.combine(local.date(), datetime.time.min, tzinfo=local.tzinfo)
 
 
-def draft_lifetime() -> datetime.timedelta:
-    return datetime.timedelta(days=getattr(settings, "APPLICATION_DRAFT_DAYS", 30))
+def draft_days() -> int:
+    """For how many calendar days after its last save a draft is kept."""
+    return int(getattr(settings, "APPLICATION_DRAFT_DAYS", 30))
 
 
-def unpaid_lifetime() -> datetime.timedelta:
-    """How long a sent application waits for its fee before it is deleted unsent."""
-    return datetime.timedelta(days=getattr(settings, "APPLICATION_UNPAID_DAYS", 30))
+def unpaid_days() -> int:
+    """For how many calendar days a sent application waits for its fee before it is deleted
+    unsent."""
+    return int(getattr(settings, "APPLICATION_UNPAID_DAYS", 30))
+
+
+def expires_after(days: int, *, now: datetime.datetime) -> datetime.datetime:
+    """The ``expires_at`` of something kept ``days`` calendar days from ``now``: the end of the
+    local day (``TIME_ZONE``, Europe/Berlin) ``days`` days after ``now``'s local date.
+
+    Counted on the local calendar, not as ``days`` times 24 hours, so a clock change in between
+    neither takes a day away nor adds one; the local date of the result is the date shown
+    ("aufbewahrt bis", "bis zum … bezahlt") and the last day kept (:func:`expiry_cutoff`)."""
+    zone = timezone.get_default_timezone()
+    last_day = timezone.localdate(now, zone) + datetime.timedelta(days=days)
+    return datetime.datetime.combine(last_day, datetime.time.max, tzinfo=zone)
 
 
 def trust_level_suffices(*, required: str, reached: str) -> bool:
@@ -303,7 +317,7 @@ def start_application(
         answers=prefill_answers(schema, applicant),
         current_step=schema.steps[0].id,
         schema_hash=form.digest,
-        expires_at=timezone.now() + draft_lifetime(),
+        expires_at=expires_after(draft_days(), now=timezone.now()),
         start_key=start_key,
     )
     rules = rules_for(service.slug)
@@ -355,7 +369,7 @@ def save_step(*, application: Application, result: StepResult, actor: Any = None
             removed = _drop_unused_attachments(application, schema)
             following = next_step(schema, result.step.id, application.answers)
             application.current_step = following.id if following else ""
-            application.expires_at = timezone.now() + draft_lifetime()
+            application.expires_at = expires_after(draft_days(), now=timezone.now())
             application.save(update_fields=["answers", "current_step", "expires_at", "updated_at"])
             _audit_draft_change(
                 application, "application.step_saved", result, written, removed, actor=actor
@@ -420,7 +434,7 @@ def keep_uploads(*, application: Application, result: StepResult, actor: Any = N
                 **{field_id: result.cleaned[field_id] for field_id in fields},
             }
             removed = _drop_unused_attachments(application, schema)
-            application.expires_at = timezone.now() + draft_lifetime()
+            application.expires_at = expires_after(draft_days(), now=timezone.now())
             application.save(update_fields=["answers", "expires_at", "updated_at"])
             _audit_draft_change(
                 application, "application.files_kept", result, written, removed, actor=actor
@@ -625,7 +639,7 @@ def submit_application(
         locked.idempotency_key = idempotency_key
         locked.fee_quote = quote.to_data()
         # Waiting for the fee it never reached the authority: unpaid, it goes after a while.
-        locked.expires_at = now + unpaid_lifetime() if quote.payable_online else None
+        locked.expires_at = expires_after(unpaid_days(), now=now) if quote.payable_online else None
         year = timezone.localdate(now).year
         locked.reference = f"A-{year}-{next_value(f'application-reference-{year}'):06d}"
         if quote.payable_online:
@@ -796,8 +810,8 @@ def discard_unpaid(
     now: datetime.datetime | None = None,
 ) -> None:
     """Delete an application that waits for its fee: it never reached the authority. The
-    citizen does so (withdrawing it), or the expiry job ``unpaid_lifetime()`` after it was
-    sent (``expired``). Its files go with it; its reference number is never given again.
+    citizen does so (withdrawing it), or the expiry job ``unpaid_days()`` calendar days after
+    it was sent (``expired``). Its files go with it; its reference number is never given again.
 
     Refused while a payment is open at the provider (the citizen may still pay) and once the
     fee is paid (then it is handed over instead). An attempt the provider still reports open

@@ -6,9 +6,11 @@ from __future__ import annotations
 import datetime
 import uuid
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import holidays
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -24,7 +26,8 @@ BERLIN = ZoneInfo("Europe/Berlin")
 #: election day is a typing error's. No election is set more than ten years ahead.
 EARLIEST_ELECTION_DAY = datetime.date(1957, 1, 1)
 ELECTION_YEARS_AHEAD = 10
-#: Applications are accepted in the year before the election at most.
+#: Applications are accepted in the year before the election at most: from midnight (Berlin)
+#: this long before the election day, or later if ``Election.postal_vote_from`` says so.
 POSTAL_VOTE_WINDOW = datetime.timedelta(days=366)
 #: Voting age: 18 (Art. 38 Abs. 2 GG, § 7 LWahlG NRW); 16 for local elections in NRW (§ 7 KWahlG)
 #: and the European election (§ 6 EuWG since 2024). No German election has another.
@@ -42,6 +45,31 @@ def default_postal_vote_deadline(election_day: datetime.date) -> datetime.dateti
 def latest_postal_vote_deadline(election_day: datetime.date) -> datetime.datetime:
     """§ 27 Abs. 4 Satz 2 BWahlO: in case of sudden illness until 15:00 on the election day."""
     return datetime.datetime.combine(election_day, datetime.time(15, 0), tzinfo=BERLIN)
+
+
+def earliest_postal_vote_opening(election_day: datetime.date) -> datetime.datetime:
+    """Midnight (Berlin) :data:`POSTAL_VOTE_WINDOW` before ``election_day``: no application is
+    accepted, and no ``postal_vote_from`` may lie, before it. ``OverflowError`` for a day of
+    year 1 (``Election.clean`` refuses such a day)."""
+    return datetime.datetime.combine(
+        election_day - POSTAL_VOTE_WINDOW, datetime.time.min, tzinfo=BERLIN
+    )
+
+
+@lru_cache(maxsize=64)
+def _public_holidays(state: str | None, year: int) -> frozenset[datetime.date]:
+    return frozenset(holidays.country_holidays("DE", subdiv=state, years=year))
+
+
+def is_election_day(day: datetime.date, state: str | None) -> bool:
+    """§ 16 Satz 2 BWahlG: "Der Wahltag muss ein Sonntag oder gesetzlicher Feiertag sein"; the
+    Länder's election laws say the same for theirs. The public holidays are those of the Land
+    ``state`` (``Municipality.state``), the national ones when no Land is known."""
+    if day.weekday() == 6:
+        return True
+    if state not in Municipality.State.values:
+        state = None
+    return day in _public_holidays(state, day.year)
 
 
 def latest_election_day() -> datetime.date:
@@ -240,6 +268,20 @@ class Election(models.Model):
                     }
                 }
             )
+        state = self.municipality.state if self.municipality_id is not None else None
+        if not is_election_day(day, state):
+            raise ValidationError(
+                {
+                    "election_day": _(
+                        "The election day must be a Sunday or a public holiday (§ 16 Satz 2 "
+                        "BWahlG and the election laws of the Länder); %(day)s is a %(weekday)s."
+                    )
+                    % {
+                        "day": formats.date_format(day, "SHORT_DATE_FORMAT"),
+                        "weekday": formats.date_format(day, "l"),
+                    }
+                }
+            )
         self.check_deadlines()
 
     def check_deadlines(self) -> None:
@@ -248,7 +290,7 @@ class Election(models.Model):
         Raises ``ValidationError``; run by :meth:`clean` and on every save."""
         day = self.election_day
         try:
-            opens = datetime.datetime.combine(day - POSTAL_VOTE_WINDOW, datetime.time.min, BERLIN)
+            opens = earliest_postal_vote_opening(day)
         except OverflowError:  # a day of year 1: clean() refuses the day itself
             return
         latest_deadline = latest_postal_vote_deadline(day)
@@ -278,10 +320,20 @@ class Election(models.Model):
                 }
             )
 
+    def postal_vote_opens(self) -> datetime.datetime:
+        """When applications are accepted from: ``postal_vote_from``, or when it is empty, the
+        start of the year before the election (:func:`earliest_postal_vote_opening`), so an
+        election set years ahead is not offered, nor takes a voter's polling card, before then."""
+        if self.postal_vote_from is not None:
+            return self.postal_vote_from
+        try:
+            return earliest_postal_vote_opening(self.election_day)
+        except OverflowError:  # a day of year 1: clean() refuses the day
+            return datetime.datetime.min.replace(tzinfo=datetime.UTC)
+
     def accepts_postal_vote_applications(self, at: datetime.datetime | None = None) -> bool:
         at = at or timezone.now()
-        opened = self.postal_vote_from is None or at >= self.postal_vote_from
-        return opened and at <= self.postal_vote_deadline
+        return self.postal_vote_opens() <= at <= self.postal_vote_deadline
 
     @property
     def polling_card_scope(self) -> str:
@@ -316,8 +368,9 @@ def completed_years_end(birth_date: datetime.date, years: int) -> datetime.date:
 def open_elections(
     municipality: Municipality, at: datetime.datetime | None = None
 ) -> list[Election]:
-    """The elections ``municipality`` accepts postal-vote applications for at ``at``: by day,
-    then name, then id (the same order on every database)."""
+    """The elections ``municipality`` accepts postal-vote applications for at ``at``
+    (:meth:`Election.accepts_postal_vote_applications`): by day, then name, then id (the same
+    order on every database)."""
     at = at or timezone.now()
     candidates = Election.objects.filter(
         municipality=municipality, postal_vote_deadline__gte=at
