@@ -3,6 +3,8 @@ the view says otherwise; anonymous visitors' public pages stay cacheable."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
@@ -52,10 +54,10 @@ def test_public_pages_for_anonymous_visitors_stay_cacheable(client: Client, demo
 
 
 def test_a_clerks_notice_pdf_and_file_versions_are_not_stored(
-    staff_client,
-    clerk,
-    open_case,
-    unit,  # noqa: F811
+    staff_client: Any,  # noqa: F811
+    clerk: User,  # noqa: F811
+    open_case: Any,  # noqa: F811
+    unit: Any,  # noqa: F811
 ) -> None:
     case = open_case(unit.authority, unit=unit, family_name="Geheimrath")
     granted = next(k for k, t in templates_for(case.service.slug).items() if t.outcome == "granted")
